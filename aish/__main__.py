@@ -1,0 +1,7 @@
+"""``python -m aish``."""
+
+import sys
+
+from aish.cli import main
+
+sys.exit(main())

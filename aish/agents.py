@@ -1,0 +1,51 @@
+"""Agents: named AI endpoints, the commands of the aish language."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_IDLE_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """One agent: where it lives and how to talk to it.
+
+    ``transport``, ``codec`` and ``renderer`` are component names chosen from
+    what plugins registered. ``api_key_env`` names an environment variable;
+    the key itself is read only when a request is built (:meth:`api_key`) and
+    is never stored, listed, logged or recorded.
+
+    ``connect_timeout`` bounds connecting; ``idle_timeout`` bounds the silence
+    between two pieces of a stream (text or heartbeat). There is no total
+    timeout: a stream that keeps producing is never cut.
+    """
+
+    name: str
+    transport: str
+    url: str
+    codec: str
+    model: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    api_key_env: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    renderer: str | None = None
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+    """Where the agent was defined: a config file path, or ``plugin:NAME``."""
+
+    def api_key(self) -> str | None:
+        """The API key from the environment, or None when unset."""
+        if not self.api_key_env:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+
+AgentPreparer = Callable[[AgentConfig], AgentConfig]
+"""Called once before an agent is first used (e.g. to start a local server and fill in its URL)."""

@@ -1,0 +1,170 @@
+"""The application object: configuration, plugins, and the components they registered.
+
+Built by :func:`build_app`; the CLI, the REPL and tests all go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aish.agents import AgentConfig, AgentPreparer
+from aish.config import Config, load_config
+from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, Transport
+from aish.errors import PluginError, UnknownAgentError, UnknownNameError
+from aish.plugins import PluginHost, PluginInfo, load_plugins
+
+KINDS = ("transport", "codec", "renderer", "history")
+_HOOKS = {
+    "transport": "aish_register_transports",
+    "codec": "aish_register_codecs",
+    "renderer": "aish_register_renderers",
+    "history": "aish_register_history_backends",
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A named component and the plugin that registered it."""
+
+    kind: str
+    name: str
+    factory: Any
+    plugin: str
+    description: str = ""
+
+
+@dataclass
+class _PluginAgent:
+    agent: AgentConfig
+    plugin: str
+    prepare: AgentPreparer | None = None
+
+
+@dataclass
+class App:
+    """Everything a run needs. Components are created on demand, by name."""
+
+    config: Config
+    host: PluginHost
+    components: dict[str, dict[str, Registration]] = field(default_factory=dict)
+    _plugin_agents: dict[str, _PluginAgent] = field(default_factory=dict)
+    _prepared: dict[str, AgentConfig] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ registration
+    def collect(self) -> None:
+        """Ask every plugin for its components and agents."""
+        for kind in KINDS:
+            self.components.setdefault(kind, {})
+            self.host.call_each(_HOOKS[kind], lambda info, kind=kind: {"register": self._registrar(kind, info)})
+        self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info)})
+        self._drop_failed()
+
+    def _drop_failed(self) -> None:
+        """Forget what a plugin registered before one of its hooks failed."""
+        failed = {name for name, info in self.host.plugins.items() if info.status != "loaded"}
+        for table in self.components.values():
+            for name in [n for n, reg in table.items() if reg.plugin in failed]:
+                del table[name]
+        for name in [n for n, pa in self._plugin_agents.items() if pa.plugin in failed]:
+            del self._plugin_agents[name]
+
+    def _registrar(self, kind: str, info: PluginInfo) -> Any:
+        def register(name: str, factory: Any, *, description: str = "") -> None:
+            table = self.components[kind]
+            if not isinstance(name, str) or not name:
+                raise PluginError(f"plugin {info.name!r} registered a {kind} with no name")
+            if name in table:
+                raise PluginError(f"{kind} {name!r} is already registered by plugin {table[name].plugin!r}")
+            table[name] = Registration(kind, name, factory, info.name, description)
+            info.registered.append((kind, name))
+
+        return register
+
+    def _agent_registrar(self, info: PluginInfo) -> Any:
+        def register(agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None:
+            if agent.name in self._plugin_agents:
+                other = self._plugin_agents[agent.name].plugin
+                raise PluginError(f"agent {agent.name!r} is already registered by plugin {other!r}")
+            self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare)
+            info.registered.append(("agent", agent.name))
+
+        return register
+
+    # ----------------------------------------------------------------- agents
+    def agents(self) -> dict[str, AgentConfig]:
+        """Every agent by name: the configuration's, then plugin agents it does not shadow."""
+        found: dict[str, AgentConfig] = {}
+        if self.config.settings.demo_agents:
+            found.update({name: pa.agent for name, pa in self._plugin_agents.items()})
+        found.update(self.config.agents)
+        return dict(sorted(found.items()))
+
+    def is_agent(self, name: str) -> bool:
+        return name in self.config.agents or (
+            self.config.settings.demo_agents and name in self._plugin_agents
+        )
+
+    def agent(self, name: str) -> AgentConfig:
+        """The agent called ``name``, prepared for use (raises UnknownAgentError)."""
+        if name in self._prepared:
+            return self._prepared[name]
+        if name in self.config.agents:
+            agent = self.config.agents[name]
+        elif self.config.settings.demo_agents and name in self._plugin_agents:
+            pa = self._plugin_agents[name]
+            agent = pa.prepare(pa.agent) if pa.prepare else pa.agent
+        else:
+            raise UnknownAgentError(name, list(self.agents()))
+        self._prepared[name] = agent
+        return agent
+
+    # ------------------------------------------------------------- components
+    def registration(self, kind: str, name: str) -> Registration:
+        table = self.components.get(kind, {})
+        if name not in table:
+            raise UnknownNameError(kind, name, list(table))
+        return table[name]
+
+    def transport(self, agent: AgentConfig) -> Transport:
+        factory = self.registration("transport", agent.transport).factory
+        transport: Transport = factory(agent)
+        return transport
+
+    def codec(self, agent: AgentConfig) -> Codec:
+        factory = self.registration("codec", agent.codec).factory
+        codec: Codec = factory(agent)
+        return codec
+
+    def renderer(self, name: str, target: RenderTarget) -> Renderer:
+        renderer: Renderer = self.registration("renderer", name).factory(target)
+        return renderer
+
+    def history(self, name: str, options: dict[str, Any] | None = None) -> HistoryBackend:
+        backend: HistoryBackend = self.registration("history", name).factory(options or {})
+        return backend
+
+    # -------------------------------------------------------------- lifecycle
+    def startup(self) -> None:
+        self.host.pm.hook.aish_startup(app=self)
+
+    def shutdown(self) -> None:
+        self.host.pm.hook.aish_shutdown(app=self)
+
+
+def build_app(
+    config: Config | None = None,
+    *,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+    entry_points: bool = True,
+) -> App:
+    """Load configuration (unless given) and plugins, and collect registrations."""
+    config = config if config is not None else load_config()
+    s = config.settings
+    host = load_plugins(
+        disabled=s.disable_plugins, allow=s.plugins, extra=extra_plugins, entry_points=entry_points
+    )
+    app = App(config=config, host=host)
+    app.collect()
+    return app

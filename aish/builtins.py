@@ -1,0 +1,41 @@
+"""Built-in stages of the aish language that are not agents: ``echo`` and ``cat``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from aish.errors import UsageError
+from aish.lang.ast import Command
+
+Builtin = Callable[[Command, str | None], str]
+"""(command, piped input or None) -> output text."""
+
+
+def echo(cmd: Command, _stdin: str | None) -> str:
+    """``echo WORDS``: the words, joined by spaces, and a newline."""
+    return cmd.text + "\n"
+
+
+def cat(cmd: Command, stdin: str | None) -> str:
+    """``cat FILE...``: the files' contents; with no file, its input."""
+    if not cmd.args:
+        if stdin is None:
+            raise UsageError("cat: no file given")
+        return stdin
+    return "".join(read_text(w.value, "cat") for w in cmd.args)
+
+
+def read_text(path: str, who: str) -> str:
+    """A file's text; a missing or unreadable file is a one-line error naming it."""
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise UsageError(f"{who}: {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{who}: {path}: is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"{who}: {path}: {exc.strerror}") from None
+
+
+BUILTINS: dict[str, Builtin] = {"echo": echo, "cat": cat}

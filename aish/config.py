@@ -1,0 +1,191 @@
+"""Configuration: a TOML file of settings and agents.
+
+Found at ``--config PATH``, else ``$AISH_CONFIG``, else
+``$XDG_CONFIG_HOME/aish/config.toml`` (``~/.config/aish/config.toml``). A
+missing default file is not an error: aish then runs on the demo agents.
+Every error names the file, and the agent and key when there is one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aish.agents import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, AgentConfig
+from aish.errors import ConfigError
+
+ENV_CONFIG = "AISH_CONFIG"
+ENV_DISABLE = "AISH_DISABLE_PLUGINS"
+ENV_ALLOW = "AISH_PLUGINS"
+
+_AGENT_STR_KEYS = ("transport", "url", "codec", "model", "api_key_env", "renderer", "description")
+_AGENT_KEYS = {*_AGENT_STR_KEYS, "headers", "connect_timeout", "idle_timeout", "options"}
+_SETTINGS_KEYS = {"renderer", "history", "disable_plugins", "plugins", "demo_agents", "debug"}
+
+
+@dataclass
+class Settings:
+    """The ``[settings]`` table."""
+
+    renderer: str = "plain"
+    history: str | None = None
+    disable_plugins: list[str] = field(default_factory=list)
+    plugins: list[str] | None = None
+    """Allow-list: when set, only these plugins load."""
+    demo_agents: bool = True
+    debug: bool = False
+
+
+@dataclass
+class Config:
+    """A loaded configuration."""
+
+    path: Path | None = None
+    settings: Settings = field(default_factory=Settings)
+    agents: dict[str, AgentConfig] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+def default_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/aish/config.toml`` with the XDG fallback."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "aish" / "config.toml"
+
+
+def find_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """(path, required): an explicitly named file must exist, the default may not."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit), True
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]), True
+    return default_path(env), False
+
+
+def load_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load the configuration, applying the plugin environment variables."""
+    env = os.environ if environ is None else environ
+    path, required = find_config(explicit, env)
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: configuration file not found")
+        config = Config()
+    else:
+        config = parse_config(_read(path), path)
+    _apply_env(config.settings, env)
+    return config
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
+    if env.get(ENV_DISABLE):
+        settings.disable_plugins = [*settings.disable_plugins, *_names(env[ENV_DISABLE])]
+    if env.get(ENV_ALLOW):
+        settings.plugins = _names(env[ENV_ALLOW])
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a :class:`Config`."""
+    where = str(path) if path else "<config>"
+    unknown = set(data) - {"settings", "agents"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected settings, agents)")
+    settings = _parse_settings(_table(data, "settings", where), where)
+    agents_table = _table(data, "agents", where)
+    agents = {
+        name: parse_agent(name, _table(agents_table, name, where, f"agents.{name}"), where)
+        for name in agents_table
+    }
+    return Config(path=path, settings=settings, agents=agents, raw=data)
+
+
+def _table(data: Mapping[str, Any], key: str, where: str, label: str | None = None) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: [{label or key}] must be a table")
+    return value
+
+
+def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
+    s = Settings()
+    for key, value in table.items():
+        if key not in _SETTINGS_KEYS:
+            raise ConfigError(f"{where}: settings: unknown key {key!r}")
+        if key in ("renderer", "history"):
+            setattr(s, key, _expect(value, str, where, f"settings.{key}"))
+        elif key in ("demo_agents", "debug"):
+            setattr(s, key, _expect(value, bool, where, f"settings.{key}"))
+        else:
+            items = _expect(value, list, where, f"settings.{key}")
+            setattr(s, key, [_expect(v, str, where, f"settings.{key}") for v in items])
+    return s
+
+
+def _expect(value: Any, kind: type, where: str, key: str) -> Any:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{where}: {key}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
+    """One ``[agents.NAME]`` table. Errors name the file, the agent and the key."""
+    prefix = f"{where}: agent {name!r}"
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{prefix}: names may hold letters, digits, '-' and '_' only")
+    unknown = set(table) - _AGENT_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        hint = " (put keys in the environment and name it with api_key_env)" if "key" in key else ""
+        raise ConfigError(f"{prefix}: unknown key {key!r}{hint}")
+    for key in ("transport", "url", "codec"):
+        if key not in table:
+            raise ConfigError(f"{prefix}: missing key {key!r}")
+    values: dict[str, Any] = {}
+    for key in _AGENT_STR_KEYS:
+        if key in table:
+            values[key] = _expect(table[key], str, where, f"agent {name!r}: {key}")
+    for key in ("connect_timeout", "idle_timeout"):
+        if key in table:
+            v = table[key]
+            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+                raise ConfigError(f"{prefix}: {key}: expected a positive number of seconds")
+            values[key] = float(v)
+    headers = table.get("headers", {})
+    if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigError(f"{prefix}: headers: expected a table of strings")
+    options = table.get("options", {})
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{prefix}: options: expected a table")
+    return AgentConfig(
+        name=name,
+        transport=values["transport"],
+        url=values["url"],
+        codec=values["codec"],
+        model=values.get("model"),
+        headers=dict(headers),
+        api_key_env=values.get("api_key_env"),
+        connect_timeout=values.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        idle_timeout=values.get("idle_timeout", DEFAULT_IDLE_TIMEOUT),
+        renderer=values.get("renderer"),
+        description=values.get("description", ""),
+        options=dict(options),
+        source=where,
+    )

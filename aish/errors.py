@@ -1,0 +1,174 @@
+"""aish's one error tree.
+
+Every failure a user can meet is an :class:`AishError`; its ``str()`` is the
+one line the user sees, and its ``exit_code`` is what ``aish -c`` and scripts
+return. Plugins translate their libraries' exceptions into these at their
+boundary (see ``docs/plugins/``), so the core never catches ``requests`` or
+``websocket`` errors by name.
+
+Exit codes (documented in ``docs/usage.md``):
+
+==== =====================================================
+0    success
+1    any other failure (for example a plugin crashed)
+2    usage or syntax error, bad configuration
+3    unknown agent (or unknown transport/codec/renderer)
+4    connection failure (refused, DNS, TLS, timeout, dropped)
+5    remote error (the endpoint answered with an error)
+130  interrupted (Ctrl-C)
+==== =====================================================
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_UNKNOWN = 3
+EXIT_CONNECTION = 4
+EXIT_REMOTE = 5
+EXIT_INTERRUPTED = 130
+
+
+class AishError(Exception):
+    """Base of every error aish reports. ``str(err)`` is one line for the user."""
+
+    exit_code: int = EXIT_FAILURE
+
+    def reworded(self, message: str) -> AishError:
+        """A copy of this error (same class and attributes) with another message."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.args = (message,)
+        return clone
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else type(self).__name__
+
+
+class UsageError(AishError):
+    """The command line or a command's arguments are wrong."""
+
+    exit_code = EXIT_USAGE
+
+
+class AishSyntaxError(UsageError):
+    """A line of the aish language does not parse.
+
+    ``position`` is the 0-based offset in ``line`` where the problem is;
+    :meth:`pointer` renders the one-line message with a caret under it.
+    """
+
+    def __init__(self, message: str, line: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.position = max(0, min(position, len(line)))
+
+    def location(self) -> str:
+        """``column C``, or ``line L, column C`` for a multi-line source."""
+        line_no = self.line.count("\n", 0, self.position) + 1
+        col = self.position - (self.line.rfind("\n", 0, self.position) + 1) + 1
+        return f"line {line_no}, column {col}" if "\n" in self.line.rstrip("\n") else f"column {col}"
+
+    def excerpt(self) -> str:
+        """The offending physical line with ``-->`` marking the spot."""
+        start = self.line.rfind("\n", 0, self.position) + 1
+        end = self.line.find("\n", self.position)
+        shown = self.line[start : end if end != -1 else len(self.line)]
+        cut = self.position - start
+        return f"{shown[:cut]}-->{shown[cut:]}".strip()
+
+    def __str__(self) -> str:
+        return f"syntax error at {self.location()}: {self.message}: {self.excerpt()}"
+
+
+class ConfigError(UsageError):
+    """The configuration file is unreadable or invalid; the message names file, agent, key."""
+
+
+class UnknownNameError(AishError):
+    """A name (agent, transport, codec, renderer, backend) that nothing registered."""
+
+    exit_code = EXIT_UNKNOWN
+
+    def __init__(self, kind: str, name: str, known: list[str] | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known or [])
+        hint = f" (known: {', '.join(self.known)})" if self.known else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+class UnknownAgentError(UnknownNameError):
+    """A pipeline names an agent that is not configured."""
+
+    def __init__(self, name: str, known: list[str] | None = None) -> None:
+        super().__init__("agent", name, known)
+
+
+class PluginError(AishError):
+    """A plugin failed to load or broke its contract; the message names the plugin."""
+
+
+class StreamFailure(AishError):
+    """Base of failures while talking to an endpoint.
+
+    ``partial`` is True when some text had already arrived when it failed.
+    """
+
+    partial: bool = False
+
+
+class ConnectionFailure(StreamFailure):
+    """The endpoint could not be reached, or the connection was lost."""
+
+    exit_code = EXIT_CONNECTION
+
+
+class IdleTimeout(ConnectionFailure):
+    """Nothing (not even a heartbeat) arrived within the agent's idle timeout."""
+
+
+class StreamIncomplete(ConnectionFailure):
+    """The stream ended before its end marker (the answer may be cut short)."""
+
+
+class RemoteError(StreamFailure):
+    """The endpoint answered with an error (an HTTP status or an error event)."""
+
+    exit_code = EXIT_REMOTE
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HTTPStatusError(RemoteError):
+    """An HTTP error status. ``body`` is the start of the response (for codecs to explain).
+
+    Transports raise it; the stream layer asks the agent's codec to turn
+    ``body`` into a readable message.
+    """
+
+    def __init__(
+        self, status: int, reason: str, url: str, body: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"HTTP {status} {reason} from {url}", status=status)
+        self.reason = reason
+        self.url = url
+        self.body = body
+        self.retry_after = retry_after
+
+
+class MalformedEvent(RemoteError):
+    """An event from the endpoint could not be understood by the codec."""
+
+
+class Interrupted(AishError):
+    """The user pressed Ctrl-C."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str = "interrupted") -> None:
+        super().__init__(message)

@@ -1,0 +1,148 @@
+"""Hook specifications: the reference for everything a plugin can do.
+
+Every hook is called with keyword arguments; an implementation may accept any
+subset of them (so specs can grow without breaking plugins). Registration hooks
+receive a ``register`` callback instead of returning values, so aish owns the
+naming, duplicate detection and provenance (which plugin registered what, shown
+by ``aish plugins``). They are called once per plugin while aish starts.
+
+Factories, not instances, are registered: aish builds a component only when a
+run needs it, so a plugin's heavy imports belong inside its factory (keep the
+module the entry point names cheap to import: start-up imports every plugin).
+
+Implement hooks with :data:`aish.hookimpl`::
+
+    from aish import hookimpl
+
+    @hookimpl
+    def aish_register_renderers(register):
+        register("shout", ShoutRenderer, description="upper-cases everything")
+
+and expose the module under the ``aish.plugins`` entry-point group::
+
+    [project.entry-points."aish.plugins"]
+    shout = "aish_shout"
+
+This module's docstrings are checked against ``docs/plugins/hooks.md`` by the
+test suite.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from aish.agents import AgentConfig, AgentPreparer
+    from aish.app import App
+
+PROJECT = "aish"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class RegisterComponent(Protocol):
+    """The ``register`` callback of the component hooks."""
+
+    def __call__(self, name: str, factory: Any, *, description: str = "") -> None: ...
+
+
+class RegisterAgent(Protocol):
+    """The ``register`` callback of :func:`aish_register_agents`."""
+
+    def __call__(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None: ...
+
+
+class RegisterCommands(Protocol):
+    """The ``register`` callback of :func:`aish_register_commands`."""
+
+    def __call__(self, command_set: Any) -> None: ...
+
+
+class AishHookSpecs:
+    """The hooks aish calls. Module-level functions of a plugin implement them."""
+
+    @hookspec
+    def aish_register_transports(self, register: RegisterComponent) -> None:
+        """Register transports: how requests reach endpoints and streams come back.
+
+        :param register: call ``register(name, factory, description=...)`` once per
+            transport. ``factory(agent: AgentConfig) -> Transport`` (see
+            :class:`aish.contracts.Transport`); agents choose it with
+            ``transport = "name"``.
+
+        Example: ``register("sse", SSETransport, description="Server-Sent Events over HTTP")``.
+        """
+
+    @hookspec
+    def aish_register_codecs(self, register: RegisterComponent) -> None:
+        """Register context codecs: how input and context become a request, and events text.
+
+        :param register: call ``register(name, factory, description=...)`` once per
+            codec. ``factory(agent: AgentConfig) -> Codec`` (see
+            :class:`aish.contracts.Codec`); agents choose it with ``codec = "name"``.
+
+        Example: ``register("openai-chat", OpenAIChatCodec)``.
+        """
+
+    @hookspec
+    def aish_register_renderers(self, register: RegisterComponent) -> None:
+        """Register renderers: how streams are shown.
+
+        :param register: call ``register(name, factory, description=...)`` once per
+            renderer. ``factory(target: RenderTarget) -> Renderer`` (see
+            :class:`aish.contracts.Renderer`); chosen with ``--renderer name``,
+            an agent's ``renderer`` or ``[settings] renderer``.
+
+        Example: ``register("plain", PlainRenderer)``.
+        """
+
+    @hookspec
+    def aish_register_history_backends(self, register: RegisterComponent) -> None:
+        """Register history backends: where runs are recorded as they stream.
+
+        :param register: call ``register(name, factory, description=...)`` once per
+            backend. ``factory(options: Mapping[str, Any]) -> HistoryBackend`` (see
+            :class:`aish.contracts.HistoryBackend`); chosen with ``[settings] history``.
+
+        Example: ``register("jsonl", JsonlHistory)``.
+        """
+
+    @hookspec
+    def aish_register_agents(self, register: RegisterAgent) -> None:
+        """Offer agents that need no configuration (aish's offline demo agents use it).
+
+        :param register: call ``register(agent, prepare=None)`` with an
+            :class:`aish.AgentConfig`. ``prepare(agent) -> AgentConfig`` runs once,
+            just before the agent is first used (e.g. to start a local server and
+            fill in its URL). Agents in the user's configuration file win over
+            plugin agents of the same name.
+
+        Example: ``register(AgentConfig(name="echo", transport="sse", url=URL, codec="text"))``.
+        """
+
+    @hookspec
+    def aish_register_commands(self, register: RegisterCommands) -> None:
+        """Add commands to the interactive shell (only called when the REPL starts).
+
+        :param register: call ``register(command_set)`` with a ``cmd2.CommandSet``
+            instance; import cmd2 inside the hook, never at module level.
+
+        Example: ``register(MyCommands())`` where ``MyCommands`` has ``do_hello``.
+        """
+
+    @hookspec
+    def aish_startup(self, app: App) -> None:
+        """aish has loaded its plugins and configuration and is about to run.
+
+        :param app: the :class:`aish.app.App` (configuration, components, agents).
+        """
+
+    @hookspec
+    def aish_shutdown(self, app: App) -> None:
+        """aish is exiting: release what :func:`aish_startup` acquired.
+
+        :param app: the :class:`aish.app.App`. Called even after errors.
+        """

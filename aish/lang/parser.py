@@ -1,0 +1,186 @@
+"""Recursive-descent parser: tokens to :class:`~aish.lang.ast.Script`.
+
+Grammar (``&`` binds tighter than ``|``, so ``a | b & c`` sends a's answer to
+both b and c)::
+
+    script   := [sep] andor ((';' | NEWLINE) [andor])*
+    andor    := pipeline (('&&' | '||') pipeline)*
+    pipeline := stage ('|' stage)*
+    stage    := unit ('&' unit)*
+    unit     := command | '(' stage ')'
+    command  := WORD (WORD | redirect)*
+    redirect := ('<' | '>' | '>>') WORD
+"""
+
+from __future__ import annotations
+
+from aish.errors import AishSyntaxError
+from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word
+from aish.lang.tokens import NEWLINE, Token, tokenize
+
+_SEPARATORS = frozenset({";", NEWLINE})
+_JOINERS = frozenset({"&&", "||", "|", "&", "("})
+
+
+def parse(line: str) -> Script:
+    """Parse a line (or a whole script) of the aish language.
+
+    Raises :class:`~aish.errors.AishSyntaxError` pointing at the offending spot;
+    nothing is run when a line does not parse.
+    """
+    return _Parser(line, tokenize(line)).script()
+
+
+class _Parser:
+    def __init__(self, line: str, tokens: list[Token]) -> None:
+        self.line = line
+        self.tokens = tokens
+        self.i = 0
+
+    # ----------------------------------------------------------- token helpers
+    def peek(self) -> Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def at_op(self, *ops: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == "op" and tok.value in ops
+
+    def take(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def skip_newlines(self) -> None:
+        while self.at_op(NEWLINE):
+            self.i += 1
+
+    def error(self, message: str, tok: Token | None = None) -> AishSyntaxError:
+        pos = tok.pos if tok is not None else len(self.line.rstrip())
+        return AishSyntaxError(message, self.line, pos)
+
+    def unexpected(self) -> AishSyntaxError:
+        tok = self.peek()
+        if tok is None:
+            return self.error("unexpected end of line")
+        shown = "newline" if tok.value == NEWLINE else repr(tok.value)
+        return self.error(f"unexpected {shown}", tok)
+
+    # ------------------------------------------------------------------ rules
+    def script(self) -> Script:
+        items: list[tuple[str | None, Pipeline]] = []
+        joiner: str | None = None
+        while True:
+            while self.at_op(*_SEPARATORS):
+                self.take()
+                joiner = ";" if items else None
+            if self.peek() is None:
+                break
+            items.append((joiner, self.pipeline()))
+            if self.at_op("&&", "||"):
+                joiner = self.take().value
+                self.skip_newlines()
+                if self.peek() is None:
+                    raise self.error(f"{joiner!r} needs a command after it")
+                continue
+            if self.peek() is not None and not self.at_op(*_SEPARATORS):
+                raise self.unexpected()
+            joiner = ";"
+        return Script(tuple(items), self.line)
+
+    def pipeline(self) -> Pipeline:
+        start = self.peek()
+        stages = [self.stage()]
+        while self.at_op("|"):
+            bar = self.take()
+            self.skip_newlines()
+            if self.peek() is None or self.at_op(*_SEPARATORS, "&&", "||", "|", ")"):
+                raise self.error("'|' needs a command after it", bar)
+            stages.append(self.stage())
+        return self._with_redirects(stages, start.pos if start else 0)
+
+    def _with_redirects(self, stages: list[Stage], pos: int) -> Pipeline:
+        stdin = stdout = None
+        cleaned: list[Stage] = []
+        for index, stage in enumerate(stages):
+            stage, redirects = _strip(stage)
+            for r in redirects:
+                if r.op == "<":
+                    if index != 0 or stdin is not None:
+                        raise AishSyntaxError("'<' is only allowed once, on the first stage", self.line, r.pos)
+                    stdin = r
+                elif index != len(stages) - 1 or stdout is not None:
+                    raise AishSyntaxError(f"{r.op!r} is only allowed once, on the last stage", self.line, r.pos)
+                else:
+                    stdout = r
+            cleaned.append(stage)
+        return Pipeline(tuple(cleaned), stdin, stdout, pos)
+
+    def stage(self) -> Stage:
+        first = self.unit()
+        if not self.at_op("&"):
+            return first
+        members = [first]
+        while self.at_op("&"):
+            amp = self.take()
+            self.skip_newlines()
+            nxt = self.peek()
+            if nxt is None or (nxt.kind != "word" and not self.at_op("(")):
+                raise self.error("'&' needs a command after it", amp)
+            members.append(self.unit())
+        return Group(tuple(members), _pos(first))
+
+    def unit(self) -> Stage:
+        tok = self.peek()
+        if tok is None:
+            raise self.unexpected()
+        if tok.kind == "op" and tok.value == "(":
+            self.take()
+            self.skip_newlines()
+            inner = self.stage()
+            self.skip_newlines()
+            if not self.at_op(")"):
+                raise self.error("'(' is never closed", tok) if self.peek() is None else self.unexpected()
+            self.take()
+            return inner
+        if tok.kind != "word":
+            raise self.unexpected()
+        return self.command()
+
+    def command(self) -> Command:
+        name_tok = self.take()
+        args: list[Word | Redirect] = []
+        while (tok := self.peek()) is not None:
+            if tok.kind == "word":
+                self.take()
+                args.append(Word(tok.value, tok.pos, tok.quoted))
+            elif tok.value in ("<", ">", ">>"):
+                self.take()
+                target = self.peek()
+                if target is None or target.kind != "word":
+                    raise self.error(f"{tok.value!r} needs a file name after it", tok)
+                self.take()
+                args.append(Redirect(tok.value, target.value, tok.pos))
+            else:
+                break
+        # Redirects ride along in args until the pipeline sorts them out.
+        return Command(name_tok.value, tuple(args), name_tok.pos)  # type: ignore[arg-type]
+
+
+def _pos(stage: Stage) -> int:
+    return stage.pos
+
+
+def _strip(stage: Stage) -> tuple[Stage, list[Redirect]]:
+    """Take the redirections out of a stage (and out of the members of a group)."""
+    if isinstance(stage, Group):
+        members, found = [], []
+        for member in stage.members:
+            clean, redirects = _strip(member)
+            members.append(clean)
+            found.extend(redirects)
+        return Group(tuple(members), stage.pos), found
+    redirects = [a for a in stage.args if isinstance(a, Redirect)]
+    if not redirects:
+        return stage, []
+    words = tuple(a for a in stage.args if isinstance(a, Word))
+    return Command(stage.name, words, stage.pos), redirects

@@ -1,0 +1,39 @@
+"""``agents`` and ``plugins``: what is configured and what is loaded. Never shows a secret."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from aish.app import App
+from aish.plugins import LOADED
+
+
+def _table(rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def list_agents(app: App, out: TextIO) -> None:
+    """Name, transport, codec and URL of every agent (no headers, no keys)."""
+    rows = [["NAME", "TRANSPORT", "CODEC", "URL", "DESCRIPTION"]]
+    for name, agent in app.agents().items():
+        rows.append([name, agent.transport, agent.codec, agent.url or "(started on first use)", agent.description])
+    if len(rows) == 1:
+        out.write("no agents: add some to the configuration file (see docs/configuration.md)\n")
+        return
+    _table(rows, out)
+
+
+def list_plugins(app: App, out: TextIO) -> None:
+    """Every plugin: name, distribution and version, status, what it registered or why not."""
+    rows = [["PLUGIN", "DISTRIBUTION", "STATUS", "REGISTERED / REASON"]]
+    for name, info in sorted(app.host.plugins.items()):
+        dist = info.distribution
+        dist_text = f"{dist[0]} {dist[1]}" if dist else "-"
+        if info.status == LOADED:
+            detail = ", ".join(f"{kind} {item}" for kind, item in info.registered) or "(hooks only)"
+        else:
+            detail = info.error or ""
+        rows.append([name, dist_text, info.status, detail])
+    _table(rows, out)

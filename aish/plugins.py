@@ -1,0 +1,194 @@
+"""Plugin discovery (stevedore), registration and calls (pluggy), and provenance.
+
+stevedore finds and imports the modules of the ``aish.plugins`` entry-point
+group, one at a time, so a plugin that fails to import is reported and skipped;
+pluggy registers them and calls their hooks. Nothing here is global: every
+:class:`PluginHost` is built by :func:`load_plugins`, and tests build fresh ones.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from aish import hookspecs
+from aish.errors import PluginError
+
+ENTRY_POINT_GROUP = "aish.plugins"
+
+LOADED = "loaded"
+DISABLED = "disabled"
+FAILED = "failed"
+
+
+@dataclass
+class PluginInfo:
+    """What ``aish plugins`` shows about one plugin."""
+
+    name: str
+    module: str
+    status: str = LOADED
+    error: str | None = None
+    registered: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, name) pairs this plugin registered, e.g. ("transport", "sse")."""
+
+    @property
+    def distribution(self) -> tuple[str, str] | None:
+        """(distribution name, version) the plugin's module comes from, if installed."""
+        return _distribution_of(self.module)
+
+
+def _distribution_of(module: str) -> tuple[str, str] | None:
+    top = module.split(".", 1)[0]
+    dists = importlib.metadata.packages_distributions().get(top)
+    if not dists:
+        return None
+    name = dists[0]
+    try:
+        return name, importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - racing uninstall
+        return name, "?"
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A fresh pluggy manager that knows aish's hook specs and no plugins."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs.AishHookSpecs)
+    return pm
+
+
+@dataclass
+class PluginHost:
+    """The plugin manager plus what was loaded, skipped and broken."""
+
+    pm: pluggy.PluginManager
+    plugins: dict[str, PluginInfo] = field(default_factory=dict)
+
+    def add(self, name: str, plugin: object, module: str | None = None) -> PluginInfo:
+        """Register ``plugin`` (a module or object with hook impls) under ``name``.
+
+        A plugin with a bad hook (unknown name, wrong arguments) is reported as
+        failed and left unregistered.
+        """
+        info = PluginInfo(name=name, module=module or getattr(plugin, "__name__", name))
+        try:
+            self.pm.register(plugin, name=name)
+            _check_hook_names(self.pm, plugin, name)
+        except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            info.status, info.error = FAILED, f"bad hook: {_one_line(exc)}"
+        self.plugins[name] = info
+        return info
+
+    def fail(self, name: str, module: str, reason: str, status: str = FAILED) -> None:
+        """Record a plugin that was not loaded (failed, or disabled by the user)."""
+        self.plugins[name] = PluginInfo(name=name, module=module, status=status, error=reason)
+
+    def call_each(self, hook_name: str, make_kwargs: Callable[[PluginInfo], dict[str, Any]]) -> None:
+        """Call ``hook_name`` on each plugin separately, with its own arguments.
+
+        Registration hooks go through here so each ``register`` callback knows
+        which plugin calls it. A plugin whose hook raises is marked failed;
+        the others go on.
+        """
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):
+            info = self.plugins.get(impl.plugin_name)
+            if info is None or info.status != LOADED:
+                continue
+            kwargs = make_kwargs(info)
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:  # a broken plugin must not break start-up
+                info.status, info.error = FAILED, f"{hook_name} raised {_one_line(exc)}"
+                self.pm.unregister(impl.plugin)
+
+    def shutdown(self) -> None:
+        """Unregister every plugin."""
+        for plugin in list(self.pm.get_plugins()):
+            self.pm.unregister(plugin)
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    for hook_caller in pm.get_hookcallers(plugin) or []:
+        if not hook_caller.has_spec():
+            raise PluginError(f"{hook_caller.name} is not an aish hook")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def load_plugins(
+    *,
+    disabled: Iterable[str] = (),
+    allow: Iterable[str] | None = None,
+    extra: Iterable[tuple[str, object]] = (),
+    entry_points: bool = True,
+) -> PluginHost:
+    """Discover, filter and register plugins.
+
+    :param disabled: plugin names not to load (not even import).
+    :param allow: if given, only these plugin names are loaded.
+    :param extra: (name, plugin) pairs registered as well, e.g. by tests.
+    :param entry_points: set False to skip discovery altogether.
+    """
+    host = PluginHost(make_plugin_manager())
+    disabled_set = set(disabled)
+    allow_set = None if allow is None else set(allow)
+    if entry_points:
+        for ep_name, module, loaded, error in _discover(disabled_set, allow_set):
+            if loaded is None:
+                status = DISABLED if error in (_DISABLED, _NOT_ALLOWED) else FAILED
+                host.fail(ep_name, module, error, status)
+            else:
+                host.add(ep_name, loaded, module)
+    for name, plugin in extra:
+        host.add(name, plugin)
+    return host
+
+
+_DISABLED = "disabled by configuration"
+_NOT_ALLOWED = "not in the allow-list"
+
+
+def _discover(
+    disabled: set[str], allow: set[str] | None
+) -> list[tuple[str, str, ModuleType | None, str]]:
+    """(name, module, loaded plugin or None, reason) for each entry point, sorted by name."""
+    from stevedore import ExtensionManager  # imported here: tests may skip discovery
+
+    failures: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+
+    class _Filtered(ExtensionManager):  # type: ignore[type-arg]
+        # stevedore's own NamedExtensionManager filters the same way, before import.
+        def _load_one_plugin(self, ep: importlib.metadata.EntryPoint, *args: Any) -> Any:
+            if ep.name in disabled:
+                skipped[ep.name] = _DISABLED
+                return None
+            if allow is not None and ep.name not in allow:
+                skipped[ep.name] = _NOT_ALLOWED
+                return None
+            return super()._load_one_plugin(ep, *args)
+
+    def on_failure(_mgr: object, ep: importlib.metadata.EntryPoint, exc: BaseException) -> None:
+        failures[ep.name] = f"import failed: {_one_line(exc)}"
+
+    mgr = _Filtered(ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
+    found: list[tuple[str, str, ModuleType | None, str]] = []
+    for ep in mgr.list_entry_points():
+        if ep.name in skipped:
+            found.append((ep.name, ep.module, None, skipped[ep.name]))
+        elif ep.name in failures:
+            found.append((ep.name, ep.module, None, failures[ep.name]))
+    for ext in mgr:
+        found.append((ext.name, ext.module_name, ext.plugin, ""))
+    return sorted(found, key=lambda item: item[0])

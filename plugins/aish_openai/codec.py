@@ -1,0 +1,138 @@
+"""The ``openai-chat`` codec: ``POST {url}/chat/completions`` with ``stream: true``.
+
+Options of the agent (``[agents.NAME.options]``) go into the request body
+(``max_tokens``, ``temperature``, ...), except ``system``, which becomes the
+system message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aish import (
+    AgentConfig,
+    Event,
+    MalformedEvent,
+    Prompt,
+    RemoteError,
+    Request,
+    StreamEnd,
+    TextDelta,
+    Usage,
+    WireMessage,
+)
+
+_loads = json.loads
+
+
+class OpenAIChatCodec:
+    """Encodes prompts as chat completions; decodes ``chat.completion.chunk`` events."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+
+    def encode(self, prompt: Prompt) -> Request:
+        options = dict(self.agent.options)
+        system = options.pop("system", None)
+        messages: list[dict[str, str]] = []
+        if system:
+            messages.append({"role": "system", "content": str(system)})
+        messages.append({"role": "user", "content": prompt.text})
+        body: dict[str, Any] = {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
+        if self.agent.model:
+            body["model"] = self.agent.model
+        body.update(options)
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **self.agent.headers}
+        key = self.agent.api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return Request(
+            url=self.agent.url.rstrip("/") + "/chat/completions",
+            body=json.dumps(body).encode(),
+            headers=headers,
+            secrets=(key,) if key else (),
+        )
+
+    def decoder(self) -> ChunkDecoder:
+        return ChunkDecoder()
+
+    def error_message(self, status: int, body: str) -> str | None:
+        return error_text(body)
+
+
+def error_text(body: str) -> str | None:
+    """The message of an OpenAI-style error body, or the body's first line."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        first = body.strip().splitlines()[0] if body.strip() else ""
+        return first[:200] or None
+    err = data.get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])[:300]
+    if isinstance(err, str):
+        return err[:300]
+    return None
+
+
+class ChunkDecoder:
+    """Per-stream state: remembers the finish reason until ``[DONE]``."""
+
+    __slots__ = ("finish_reason",)
+
+    def __init__(self) -> None:
+        self.finish_reason: str | None = None
+
+    def decode(self, message: WireMessage) -> Sequence[Event]:
+        data = message.data
+        if data == "[DONE]":
+            return (StreamEnd(self.finish_reason),)
+        try:
+            obj = _loads(data)
+        except ValueError:
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+        if type(obj) is not dict:
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}")
+        if message.event == "response":
+            return self._whole(obj)
+        choices = obj.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta")
+            content = delta.get("content") if delta else None
+            finish = choice.get("finish_reason")
+            if finish:
+                self.finish_reason = finish
+            if content and obj.get("usage") is None:
+                return (TextDelta(content),)
+            events: list[Event] = [TextDelta(content)] if content else []
+        elif "error" in obj:
+            raise RemoteError(f"error event: {error_text(data) or data[:200]}")
+        else:
+            events = []
+        usage = obj.get("usage")
+        if usage:
+            events.append(_usage(usage, obj))
+        return events
+
+    def _whole(self, obj: dict[str, Any]) -> Sequence[Event]:
+        """A non-streamed ``chat.completion`` body: the whole answer at once."""
+        if "error" in obj:
+            raise RemoteError(f"error: {error_text(json.dumps(obj))}")
+        try:
+            choice = obj["choices"][0]
+            content = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise MalformedEvent("response body is not a chat completion") from None
+        events: list[Event] = [TextDelta(content)] if content else []
+        if obj.get("usage"):
+            events.append(_usage(obj["usage"], obj))
+        events.append(StreamEnd(choice.get("finish_reason")))
+        return events
+
+
+def _usage(usage: dict[str, Any], obj: dict[str, Any]) -> Usage:
+    meta = {k: obj[k] for k in ("model", "id") if k in obj}
+    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), meta)

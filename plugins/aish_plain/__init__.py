@@ -1,0 +1,18 @@
+"""aish plugin: the ``plain`` renderer, aish's default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aish import Renderer, RenderTarget, hookimpl
+
+
+def _make(target: RenderTarget) -> Renderer:
+    from aish_plain.renderer import PlainRenderer
+
+    return PlainRenderer(target)
+
+
+@hookimpl
+def aish_register_renderers(register: Any) -> None:
+    register("plain", _make, description="text as it arrives; status on stderr when on a terminal")

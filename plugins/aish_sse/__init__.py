@@ -1,0 +1,18 @@
+"""aish plugin: the ``sse`` transport, Server-Sent Events over HTTP (requests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aish import AgentConfig, Transport, hookimpl
+
+
+def _make(agent: AgentConfig) -> Transport:
+    from aish_sse.transport import SSETransport
+
+    return SSETransport(agent)
+
+
+@hookimpl
+def aish_register_transports(register: Any) -> None:
+    register("sse", _make, description="Server-Sent Events over HTTP POST (WHATWG parsing)")

@@ -1,0 +1,160 @@
+"""The SSE transport: a streaming POST with requests, parsed by :mod:`aish_sse.parser`.
+
+Every network read is handed on at once (``raw.read1``), whatever the transfer
+framing, as one batch of parsed items. A plain JSON answer (a server or proxy
+that does not stream) becomes one ``WireMessage(event="response")`` holding
+the whole body, for the codec to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import requests
+import urllib3.exceptions
+
+from aish import (
+    AgentConfig,
+    ConfigError,
+    ConnectionFailure,
+    HTTPStatusError,
+    IdleTimeout,
+    Request,
+    WireItem,
+    WireMessage,
+)
+from aish_sse.parser import SSEParser
+
+READ_SIZE = 65536
+ERROR_BODY_LIMIT = 65536
+
+
+class SSETransport:
+    """One requests session per agent; :meth:`open` starts one stream."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+        self._session: requests.Session | None = None
+
+    def open(self, request: Request) -> SSEConnection:
+        if self._session is None:
+            self._session = requests.Session()
+        timeout = (self.agent.connect_timeout, self.agent.idle_timeout)
+        try:
+            response = self._session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=dict(request.headers),
+                stream=True,
+                timeout=timeout,
+            )
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+            raise ConfigError(f"{self.agent.name}: invalid url {request.url!r}") from None
+        except requests.exceptions.ConnectTimeout:
+            raise ConnectionFailure(
+                f"cannot connect to {request.url}: no answer within {self.agent.connect_timeout:g}s"
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise IdleTimeout(f"{request.url} sent nothing for {self.agent.idle_timeout:g}s") from None
+        except requests.exceptions.SSLError:
+            raise ConnectionFailure(f"cannot connect to {request.url}: TLS handshake failed") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise ConnectionFailure(f"cannot connect to {request.url}: {_reason(exc)}") from None
+        if response.status_code >= 400:
+            raise _status_error(response, request.url)
+        return SSEConnection(response, self.agent)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class SSEConnection:
+    """Iterates batches of parsed SSE items from one response."""
+
+    def __init__(self, response: requests.Response, agent: AgentConfig) -> None:
+        self.response = response
+        self.agent = agent
+        self.parser = SSEParser()
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[Sequence[WireItem]]:
+        content_type = self.response.headers.get("Content-Type", "")
+        if "json" in content_type and "event-stream" not in content_type:
+            body = self._read_all()
+            if body.strip():
+                yield [WireMessage(body, event="response")]
+            return
+        raw = self.response.raw
+        feed = self.parser.feed
+        while True:
+            try:
+                chunk = raw.read1(READ_SIZE)
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+                if self._cancelled:
+                    return
+                raise IdleTimeout(f"nothing arrived for {self.agent.idle_timeout:g}s") from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if self._cancelled:
+                    return
+                raise ConnectionFailure(f"connection lost: {_reason(exc)}") from None
+            if not chunk:
+                return
+            items = feed(chunk)
+            if items:
+                yield items
+
+    def _read_all(self) -> str:
+        try:
+            data = self.response.raw.read(decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectionFailure(f"connection lost: {_reason(exc)}") from None
+        return data.decode("utf-8", errors="replace")
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        try:
+            self.response.raw.shutdown()
+        except (AttributeError, OSError):  # pragma: no cover - old urllib3 / already closed
+            pass
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def _status_error(response: requests.Response, url: str) -> HTTPStatusError:
+    try:
+        body = response.raw.read(ERROR_BODY_LIMIT, decode_content=True).decode("utf-8", errors="replace")
+    except (urllib3.exceptions.HTTPError, OSError):
+        body = ""
+    finally:
+        response.close()
+    retry_after: float | None = None
+    value = response.headers.get("Retry-After")
+    if value:
+        try:
+            retry_after = float(value)
+        except ValueError:
+            retry_after = None
+    return HTTPStatusError(response.status_code, response.reason or "", url, body, retry_after)
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable cause, e.g. 'connection refused'."""
+    text = str(exc)
+    for marker, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("Temporary failure in name resolution", "unknown host"),
+        ("No route to host", "no route to host"),
+        ("Connection reset", "connection reset by peer"),
+        ("IncompleteRead", "the server closed the connection mid-answer"),
+        ("Connection broken", "the server closed the connection mid-answer"),
+        ("timed out", "timed out"),
+    ):
+        if marker in text:
+            return reason
+    return text.splitlines()[0][:200] if text else type(exc).__name__
