@@ -39,20 +39,14 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def body_for(
-    model: str = "athena", prompt: str = PROMPT, **extra: Any
-) -> dict[str, Any]:
+def body_for(model: str = "athena", prompt: str = PROMPT, **extra: Any) -> dict[str, Any]:
     """A chat completions request body."""
     return {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
 
 
-def post(
-    srv: RefServer, http: requests.Session, body: object, *, stream: bool = False
-) -> requests.Response:
+def post(srv: RefServer, http: requests.Session, body: object, *, stream: bool = False) -> requests.Response:
     """POST a body to the chat completions endpoint."""
-    return http.post(
-        srv.base_url + "/chat/completions", json=body, stream=stream, timeout=TIMEOUT
-    )
+    return http.post(srv.base_url + "/chat/completions", json=body, stream=stream, timeout=TIMEOUT)
 
 
 def parse_sse(raw: bytes) -> list[Any]:
@@ -67,9 +61,7 @@ def parse_sse(raw: bytes) -> list[Any]:
     return events
 
 
-def stream_events(
-    srv: RefServer, http: requests.Session, body: dict[str, Any]
-) -> list[Any]:
+def stream_events(srv: RefServer, http: requests.Session, body: dict[str, Any]) -> list[Any]:
     """Stream a request and return its decoded events."""
     with post(srv, http, {**body, "stream": True}, stream=True) as resp:
         assert resp.status_code == 200, resp.text
@@ -81,9 +73,7 @@ def content_tokens(events: list[Any]) -> list[str]:
     return [
         e["choices"][0]["delta"]["content"]
         for e in events
-        if isinstance(e, dict)
-        and e["choices"]
-        and "content" in e["choices"][0]["delta"]
+        if isinstance(e, dict) and e["choices"] and "content" in e["choices"][0]["delta"]
     ]
 
 
@@ -122,9 +112,7 @@ def test_streamed_chunk_format(server: RefServer, http: requests.Session) -> Non
         events = parse_sse(resp.raw.read())
     assert events[-1] == "[DONE]"
     chunks = events[:-1]
-    assert chunks[0]["choices"] == [
-        {"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}
-    ]
+    assert chunks[0]["choices"] == [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]
     assert chunks[-1]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "stop"}]
     assert {c["id"] for c in chunks} == {chunks[0]["id"]}
     assert chunks[0]["id"].startswith("chatcmpl-")
@@ -193,16 +181,12 @@ def test_same_request_same_text(server: RefServer, http: requests.Session) -> No
     first = content_tokens(stream_events(server, http, body_for("apollo")))
     second = content_tokens(stream_events(server, http, body_for("apollo")))
     assert first == second
-    other = content_tokens(
-        stream_events(server, http, body_for("apollo", "Will it rain?"))
-    )
+    other = content_tokens(stream_events(server, http, body_for("apollo", "Will it rain?")))
     assert other != first
     assert "rain" in "".join(other)
 
 
-def test_text_depends_on_last_user_message(
-    server: RefServer, http: requests.Session
-) -> None:
+def test_text_depends_on_last_user_message(server: RefServer, http: requests.Session) -> None:
     base = body_for("hermes", "Send the report to finance")
     longer = {
         **base,
@@ -228,9 +212,7 @@ def test_max_tokens_cuts_with_length(server: RefServer, http: requests.Session) 
     assert finish_reason(roomy) == "stop"
 
 
-def test_aish_tokens_forces_exact_count(
-    server: RefServer, http: requests.Session
-) -> None:
+def test_aish_tokens_forces_exact_count(server: RefServer, http: requests.Session) -> None:
     events = stream_events(server, http, body_for(aish_tokens=123))
     assert len(content_tokens(events)) == 123
     assert finish_reason(events) == "stop"
@@ -243,20 +225,14 @@ def test_aish_tokens_forces_exact_count(
 def test_echo_model(server: RefServer, http: requests.Session) -> None:
     events = stream_events(server, http, body_for("echo", "hello  wide\nworld"))
     assert content_tokens(events) == ["hello", " wide", " world"]
-    repeated = stream_events(
-        server, http, body_for("echo", "hello wide world", aish_tokens=7)
-    )
-    assert (
-        "".join(content_tokens(repeated)) == "hello wide world hello wide world hello"
-    )
+    repeated = stream_events(server, http, body_for("echo", "hello wide world", aish_tokens=7))
+    assert "".join(content_tokens(repeated)) == "hello wide world hello wide world hello"
 
 
 def test_usage_chunk_only_when_asked(server: RefServer, http: requests.Session) -> None:
     plain = stream_events(server, http, body_for(aish_tokens=9))
     assert not any(isinstance(e, dict) and "usage" in e for e in plain)
-    asked = stream_events(
-        server, http, body_for(aish_tokens=9, stream_options={"include_usage": True})
-    )
+    asked = stream_events(server, http, body_for(aish_tokens=9, stream_options={"include_usage": True}))
     assert asked[-1] == "[DONE]"
     usage_chunk = asked[-2]
     assert usage_chunk["choices"] == []
@@ -269,9 +245,7 @@ def test_usage_chunk_only_when_asked(server: RefServer, http: requests.Session) 
 
 
 @pytest.mark.parametrize("stream_field", [{}, {"stream": False}])
-def test_non_streaming_json(
-    server: RefServer, http: requests.Session, stream_field: dict[str, bool]
-) -> None:
+def test_non_streaming_json(server: RefServer, http: requests.Session, stream_field: dict[str, bool]) -> None:
     resp = post(server, http, {**body_for("apollo", max_tokens=12), **stream_field})
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "application/json"
@@ -281,9 +255,7 @@ def test_non_streaming_json(
     (choice,) = data["choices"]
     assert choice["message"]["role"] == "assistant"
     assert choice["finish_reason"] == "length"
-    streamed = content_tokens(
-        stream_events(server, http, body_for("apollo", max_tokens=12))
-    )
+    streamed = content_tokens(stream_events(server, http, body_for("apollo", max_tokens=12)))
     assert choice["message"]["content"] == "".join(streamed)
     assert data["usage"]["completion_tokens"] == 12
     assert data["usage"]["total_tokens"] == data["usage"]["prompt_tokens"] + 12
@@ -302,9 +274,7 @@ def assert_error(resp: requests.Response, status: int, code: str) -> None:
 
 def test_error_bodies(server: RefServer, http: requests.Session) -> None:
     url = server.base_url + "/chat/completions"
-    assert_error(
-        post(server, http, body_for("zeus", stream=True)), 404, "model_not_found"
-    )
+    assert_error(post(server, http, body_for("zeus", stream=True)), 404, "model_not_found")
     bad_json = http.post(
         url,
         data=b'{"model": "athena", "messages": [',
@@ -312,9 +282,7 @@ def test_error_bodies(server: RefServer, http: requests.Session) -> None:
         timeout=TIMEOUT,
     )
     assert_error(bad_json, 400, "invalid_json")
-    assert_error(
-        http.get(server.base_url + "/nowhere", timeout=TIMEOUT), 404, "unknown_url"
-    )
+    assert_error(http.get(server.base_url + "/nowhere", timeout=TIMEOUT), 404, "unknown_url")
     assert_error(post(server, http, {"model": "athena"}), 400, "invalid_request")
     assert_error(post(server, http, body_for(aish_tokens=-1)), 400, "invalid_request")
     # The keep-alive connection is still in sync after all those errors.
@@ -363,9 +331,7 @@ def test_client_disconnect_mid_stream(
     assert len(content_tokens(events)) == 3
 
 
-def test_fifty_thousand_tokens_unpaced(
-    server: RefServer, http: requests.Session
-) -> None:
+def test_fifty_thousand_tokens_unpaced(server: RefServer, http: requests.Session) -> None:
     start = time.monotonic()
     events = stream_events(server, http, body_for(aish_tokens=50_000, aish_pace=0))
     elapsed = time.monotonic() - start
@@ -415,14 +381,10 @@ def test_module_cli_serves_until_sigterm() -> None:
     )
     try:
         line = _readline_with_timeout(proc, TIMEOUT)
-        match = re.fullmatch(
-            r"aish reference server listening on (http://127\.0\.0\.1:(\d+)/v1)\n", line
-        )
+        match = re.fullmatch(r"aish reference server listening on (http://127\.0\.0\.1:(\d+)/v1)\n", line)
         assert match, line
         base_url = match.group(1)
-        resp = requests.post(
-            base_url + "/chat/completions", json=body_for(max_tokens=4), timeout=TIMEOUT
-        )
+        resp = requests.post(base_url + "/chat/completions", json=body_for(max_tokens=4), timeout=TIMEOUT)
         assert resp.status_code == 200
         assert resp.json()["choices"][0]["message"]["content"].startswith("Athena")
         proc.send_signal(signal.SIGTERM)

@@ -21,12 +21,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m aish.refserver",
         description="aish's OpenAI-compatible reference server (offline demo agents).",
     )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (127.0.0.1)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=0, help="port, 0 for any free one (0)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port, 0 for any free one (0)")
     parser.add_argument(
         "--pace",
         type=float,

@@ -194,9 +194,7 @@ def plan_reply(
     finish_reason = "stop"
     if max_tokens is not None and count > max_tokens:
         count, finish_reason = max_tokens, "length"
-    return ReplyPlan(
-        model=model, prompt=prompt, count=count, finish_reason=finish_reason
-    )
+    return ReplyPlan(model=model, prompt=prompt, count=count, finish_reason=finish_reason)
 
 
 def topic_of(prompt: str) -> str:

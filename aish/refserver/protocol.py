@@ -132,9 +132,7 @@ def parse_chat_request(body: object) -> ChatRequest:
     stream = _bool_field(body, "stream")
     options = body.get("stream_options")
     if options is not None and not isinstance(options, Mapping):
-        raise ApiError(
-            400, "'stream_options' must be an object", param="stream_options"
-        )
+        raise ApiError(400, "'stream_options' must be an object", param="stream_options")
     include_usage = _bool_field(options or {}, "include_usage")
     max_tokens = _int_field(body, "max_tokens", 1)
     if max_tokens is None:
@@ -142,17 +140,11 @@ def parse_chat_request(body: object) -> ChatRequest:
     exact = _int_field(body, "aish_tokens", 0)
     pace = body.get("aish_pace")
     if pace is not None and (
-        isinstance(pace, bool)
-        or not isinstance(pace, int | float)
-        or not 0 <= pace < 3600
+        isinstance(pace, bool) or not isinstance(pace, int | float) or not 0 <= pace < 3600
     ):
-        raise ApiError(
-            400, "'aish_pace' must be a number of seconds >= 0", param="aish_pace"
-        )
+        raise ApiError(400, "'aish_pace' must be a number of seconds >= 0", param="aish_pace")
     message_list = tuple(messages)
-    plan = plan_reply(
-        model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact
-    )
+    plan = plan_reply(model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact)
     return ChatRequest(
         model=model,
         messages=message_list,
@@ -229,13 +221,9 @@ class ChunkEncoder:
             "model": self.model,
         }
 
-    def _chunk(
-        self, delta: dict[str, Any], finish_reason: str | None
-    ) -> dict[str, Any]:
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
         chunk = self._base()
-        chunk["choices"] = [
-            {"index": 0, "delta": delta, "finish_reason": finish_reason}
-        ]
+        chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
         return chunk
 
     def role_event(self) -> bytes:

@@ -8,12 +8,13 @@ schedule; with no pacing, many events are written per system call.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import BaseServer, TCPServer
@@ -94,9 +95,7 @@ class RequestLog(Sequence[RecordedRequest]):
     @overload
     def __getitem__(self, index: slice) -> list[RecordedRequest]: ...
 
-    def __getitem__(
-        self, index: int | slice
-    ) -> RecordedRequest | list[RecordedRequest]:
+    def __getitem__(self, index: int | slice) -> RecordedRequest | list[RecordedRequest]:
         with self._lock:
             return self._items[index]
 
@@ -136,10 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.owner._track(self.connection, add=False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def version_string(self) -> str:
         """The ``Server`` header: no Python version suffix."""
@@ -148,9 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: no request log on stderr."""
 
-    def send_error(
-        self, code: int, message: str | None = None, explain: str | None = None
-    ) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Answer protocol-level errors with a JSON body and close."""
         short = self.responses.get(code, ("Error", ""))[0]
         self.close_connection = True
@@ -186,9 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             length = int(length_text)
         except ValueError:
-            raise ApiError(
-                400, "Invalid Content-Length.", code="invalid_request"
-            ) from None
+            raise ApiError(400, "Invalid Content-Length.", code="invalid_request") from None
         if length < 0 or length > MAX_BODY_BYTES:
             raise ApiError(413, "Request body too large.", code="request_too_large")
         return self.rfile.read(length)
@@ -201,9 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
-                raise ApiError(
-                    400, "Invalid chunked body.", code="invalid_request"
-                ) from None
+                raise ApiError(400, "Invalid chunked body.", code="invalid_request") from None
             total += size
             if total > MAX_BODY_BYTES:
                 raise ApiError(413, "Request body too large.", code="request_too_large")
@@ -289,9 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._require("GET")
             name = path.removeprefix("/v1/models/")
             if name not in MODELS:
-                raise ApiError(
-                    404, f"The model '{name}' does not exist.", code="model_not_found"
-                )
+                raise ApiError(404, f"The model '{name}' does not exist.", code="model_not_found")
             self._send_json(200, model_object(name))
         elif path == "/v1/chat/completions":
             self._require("POST")
@@ -320,37 +309,54 @@ class _Handler(BaseHTTPRequestHandler):
     # -- streaming ----------------------------------------------------------
 
     def _stream(self, request: ChatRequest) -> None:
+        """Send the reply as Server-Sent Events.
+
+        HTTP/1.1 clients get chunked transfer encoding (the connection stays
+        usable); HTTP/1.0 clients get a body delimited by closing.
+        """
         owner = self.server.owner
         pace = owner.pace if request.pace is None else request.pace
         encoder = ChunkEncoder(request.model)
+        chunked = self.request_version != "HTTP/1.0"
+        frame: Callable[[bytes], bytes] = _frame if chunked else bytes
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.send_header("X-Accel-Buffering", "no")
         self.end_headers()
         write = self.wfile.write
-        write(_frame(encoder.role_event()))
+        write(frame(encoder.role_event()))
         tokens = request.plan.tokens()
         try:
             if pace > 0:
-                self._stream_paced(tokens, encoder, pace)
+                self._stream_paced(tokens, encoder, frame, pace)
                 pending: list[bytes] = []
             else:
-                pending = self._stream_batched(tokens, encoder)
+                pending = self._stream_batched(tokens, encoder, frame)
         except _StreamAborted:
             self.close_connection = True
             return
-        pending.append(_frame(encoder.finish_event(request.plan.finish_reason)))
+        pending.append(frame(encoder.finish_event(request.plan.finish_reason)))
         if request.include_usage:
-            pending.append(_frame(encoder.usage_event(request.usage)))
-        pending.append(_frame(DONE_EVENT))
-        pending.append(_LAST_FRAME)
+            pending.append(frame(encoder.usage_event(request.usage)))
+        pending.append(frame(DONE_EVENT))
+        if chunked:
+            pending.append(_LAST_FRAME)
         write(b"".join(pending))
 
     def _stream_paced(
-        self, tokens: Iterator[str], encoder: ChunkEncoder, pace: float
+        self,
+        tokens: Iterator[str],
+        encoder: ChunkEncoder,
+        frame: Callable[[bytes], bytes],
+        pace: float,
     ) -> None:
+        """Write one content event per token, ``pace`` seconds apart."""
         stopping = self.server.owner._stopping
         write = self.wfile.write
         start = time.monotonic()
@@ -358,10 +364,13 @@ class _Handler(BaseHTTPRequestHandler):
             delay = start + i * pace - time.monotonic()
             if (delay > 0 and stopping.wait(delay)) or stopping.is_set():
                 raise _StreamAborted
-            write(_frame(encoder.content_event(token)))
+            write(frame(encoder.content_event(token)))
 
     def _stream_batched(
-        self, tokens: Iterator[str], encoder: ChunkEncoder
+        self,
+        tokens: Iterator[str],
+        encoder: ChunkEncoder,
+        frame: Callable[[bytes], bytes],
     ) -> list[bytes]:
         """Write content events in large batches; return the unwritten rest."""
         stopping = self.server.owner._stopping
@@ -370,9 +379,9 @@ class _Handler(BaseHTTPRequestHandler):
         batch: list[bytes] = []
         size = 0
         for token in tokens:
-            frame = _frame(event(token))
-            batch.append(frame)
-            size += len(frame)
+            data = frame(event(token))
+            batch.append(data)
+            size += len(data)
             if size >= BATCH_BYTES:
                 if stopping.is_set():
                     raise _StreamAborted
@@ -387,6 +396,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 stalls bursts of new connections
 
     def __init__(self, address: tuple[str, int], owner: RefServer) -> None:
         self.owner = owner
@@ -419,9 +429,7 @@ class RefServer:
     :attr:`requests`.
     """
 
-    def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, pace: float = 0.025
-    ) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, pace: float = 0.025) -> None:
         self.host = host
         self.pace = pace
         self.requests = RequestLog()
@@ -470,10 +478,8 @@ class RefServer:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -506,10 +512,8 @@ class RefServer:
                 return
             self._connections.add(conn)
         if self._stopping.is_set():  # accepted while stop() was running
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def _busy(self, delta: int) -> None:
         with self._idle:

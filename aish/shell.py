@@ -1,0 +1,135 @@
+"""The interactive shell: a thin cmd2 4 subclass.
+
+cmd2 owns the prompt, line editing and its own commands (``help``, ``quit``,
+...). aish lines never go through cmd2's statement parser (which would hand
+text after ``|`` to an OS shell, write ``>`` to the clipboard, drop text after
+``;`` and abort on an open quote): :class:`AishStatementParser` passes them
+through untouched and :meth:`AishShell.default` runs them with aish's own
+:class:`~aish.runner.Runner`. Unfinished lines (open quote, trailing ``|``,
+``\\``, ``(``) continue on the next line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cmd2
+from cmd2.exceptions import EmptyStatement
+from cmd2.parsing import Statement, StatementParser
+
+from aish.app import App
+from aish.lang import is_incomplete
+from aish.listing import list_agents, list_plugins
+from aish.runner import Runner
+
+PROMPT = "aish> "
+CONTINUATION = "....> "
+
+
+class AishStatementParser(StatementParser):
+    """cmd2's parser for cmd2's own commands; a pass-through for aish lines."""
+
+    def __init__(self, is_cmd2_command: Callable[[str], bool]) -> None:
+        super().__init__(terminators=[], multiline_commands=[], shortcuts={})
+        self._is_cmd2_command = is_cmd2_command
+
+    def parse(self, line: str) -> Statement:
+        partial = self.parse_command_only(line)
+        if partial.command and self._is_cmd2_command(partial.command):
+            return super().parse(line)
+        return Statement(partial.args, raw=line, command=partial.command or line.strip())
+
+
+def history_file(environ: dict[str, str] | None = None) -> str:
+    """Where the shell keeps its input history (arrow-up recall), apart from aish's run history."""
+    env = os.environ if environ is None else environ
+    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "aish"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return ""
+    return str(base / "shell_history")
+
+
+class AishShell(cmd2.Cmd):
+    """aish's REPL."""
+
+    def __init__(self, app: App, *, renderer: str | None = None, debug: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("persistent_history_file", history_file())
+        super().__init__(
+            allow_cli_args=False,
+            allow_redirection=False,
+            allow_clipboard=False,
+            shortcuts={},
+            terminators=[],
+            include_py=False,
+            **kwargs,
+        )
+        self.app = app
+        self.prompt = PROMPT
+        self.continuation_prompt = CONTINUATION
+        self.statement_parser = AishStatementParser(self._is_cmd2_command)
+        self.runner = Runner(app, out=self.stdout, err=self._err(), renderer=renderer, debug=debug)
+        self.last_status = 0
+        self._register_plugin_commands()
+
+    def _err(self) -> Any:
+        import sys
+
+        return sys.stderr
+
+    def _is_cmd2_command(self, name: str) -> bool:
+        return name in self.get_all_commands()
+
+    def _register_plugin_commands(self) -> None:
+        def make(_info: Any) -> dict[str, Any]:
+            return {"register": self.register_command_set}
+
+        self.app.host.call_each("aish_register_commands", make)
+
+    # ------------------------------------------------------------ aish lines
+    def _complete_statement(self, line: str) -> Statement:
+        """Read continuation lines while an aish line is unfinished, then parse."""
+        while not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "") and is_incomplete(
+            line
+        ):
+            try:
+                nextline = self._read_command_line(self.continuation_prompt)
+            except EOFError:
+                break  # the aish parser reports what is unfinished
+            except KeyboardInterrupt:
+                self.stdout.write("^C\n")
+                raise EmptyStatement from None
+            line = f"{line}\n{nextline}"
+        return super()._complete_statement(line)
+
+    def default(self, statement: Statement) -> bool | None:
+        """Run an aish line (anything that is not a cmd2 command)."""
+        self.last_status = self.runner.run_source(statement.raw)
+        return None
+
+    # -------------------------------------------------------------- commands
+    def do_agents(self, _statement: Statement) -> None:
+        """List agents: name, transport, codec and URL (never a key)."""
+        list_agents(self.app, self.stdout)
+
+    def do_plugins(self, _statement: Statement) -> None:
+        """List plugins: name, distribution, status, what each registered or why it failed."""
+        list_plugins(self.app, self.stdout)
+
+    def do_exit(self, _statement: Statement) -> bool:
+        """Leave aish."""
+        return True
+
+
+def run_shell(app: App, *, debug: bool = False, renderer: str | None = None) -> int:
+    """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status."""
+    shell = AishShell(app, renderer=renderer, debug=debug)
+    demo = [name for name, agent in app.agents().items() if agent.source.startswith("plugin:")]
+    hint = f" Offline demo agents: {', '.join(demo)}." if demo else ""
+    shell.stdout.write(f"aish, the AI shell.{hint} Try: echo \"hello\" | athena   (help, agents, quit)\n")
+    shell.cmdloop()
+    return shell.last_status
