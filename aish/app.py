@@ -5,7 +5,7 @@ Built by :func:`build_app`; the CLI, the REPL and tests all go through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,7 @@ class App:
         """Ask every plugin for its components and agents."""
         for kind in KINDS:
             self.components.setdefault(kind, {})
-            self.host.call_each(_HOOKS[kind], lambda info, kind=kind: {"register": self._registrar(kind, info)})
+            self.host.call_each(_HOOKS[kind], self._kwargs_for(kind))
         self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info)})
         self._drop_failed()
 
@@ -69,6 +69,9 @@ class App:
                 del table[name]
         for name in [n for n, pa in self._plugin_agents.items() if pa.plugin in failed]:
             del self._plugin_agents[name]
+
+    def _kwargs_for(self, kind: str) -> Callable[[PluginInfo], dict[str, Any]]:
+        return lambda info: {"register": self._registrar(kind, info)}
 
     def _registrar(self, kind: str, info: PluginInfo) -> Any:
         def register(name: str, factory: Any, *, description: str = "") -> None:
@@ -102,9 +105,7 @@ class App:
         return dict(sorted(found.items()))
 
     def is_agent(self, name: str) -> bool:
-        return name in self.config.agents or (
-            self.config.settings.demo_agents and name in self._plugin_agents
-        )
+        return name in self.config.agents or (self.config.settings.demo_agents and name in self._plugin_agents)
 
     def agent(self, name: str) -> AgentConfig:
         """The agent called ``name``, prepared for use (raises UnknownAgentError)."""
@@ -162,9 +163,7 @@ def build_app(
     """Load configuration (unless given) and plugins, and collect registrations."""
     config = config if config is not None else load_config()
     s = config.settings
-    host = load_plugins(
-        disabled=s.disable_plugins, allow=s.plugins, extra=extra_plugins, entry_points=entry_points
-    )
+    host = load_plugins(disabled=s.disable_plugins, allow=s.plugins, extra=extra_plugins, entry_points=entry_points)
     app = App(config=config, host=host)
     app.collect()
     return app

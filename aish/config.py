@@ -111,8 +111,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
     settings = _parse_settings(_table(data, "settings", where), where)
     agents_table = _table(data, "agents", where)
     agents = {
-        name: parse_agent(name, _table(agents_table, name, where, f"agents.{name}"), where)
-        for name in agents_table
+        name: parse_agent(name, _table(agents_table, name, where, f"agents.{name}"), where) for name in agents_table
     }
     return Config(path=path, settings=settings, agents=agents, raw=data)
 

@@ -151,10 +151,9 @@ class HTTPStatusError(RemoteError):
     ``body`` into a readable message.
     """
 
-    def __init__(
-        self, status: int, reason: str, url: str, body: str = "", retry_after: float | None = None
-    ) -> None:
+    def __init__(self, status: int, reason: str, url: str, body: str = "", retry_after: float | None = None) -> None:
         super().__init__(f"HTTP {status} {reason} from {url}", status=status)
+        self.code = status
         self.reason = reason
         self.url = url
         self.body = body

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -75,7 +74,7 @@ class PluginHost:
         A plugin with a bad hook (unknown name, wrong arguments) is reported as
         failed and left unregistered.
         """
-        info = PluginInfo(name=name, module=module or getattr(plugin, "__name__", name))
+        info = PluginInfo(name=name, module=module or str(getattr(plugin, "__name__", name)))
         try:
             self.pm.register(plugin, name=name)
             _check_hook_names(self.pm, plugin, name)
@@ -159,9 +158,7 @@ _DISABLED = "disabled by configuration"
 _NOT_ALLOWED = "not in the allow-list"
 
 
-def _discover(
-    disabled: set[str], allow: set[str] | None
-) -> list[tuple[str, str, ModuleType | None, str]]:
+def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str, object | None, str]]:
     """(name, module, loaded plugin or None, reason) for each entry point, sorted by name."""
     from stevedore import ExtensionManager  # imported here: tests may skip discovery
 
@@ -183,7 +180,7 @@ def _discover(
         failures[ep.name] = f"import failed: {_one_line(exc)}"
 
     mgr = _Filtered(ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
-    found: list[tuple[str, str, ModuleType | None, str]] = []
+    found: list[tuple[str, str, object | None, str]] = []
     for ep in mgr.list_entry_points():
         if ep.name in skipped:
             found.append((ep.name, ep.module, None, skipped[ep.name]))

@@ -163,7 +163,7 @@ class Runner:
 
 def _open_output(op: str, target: str) -> TextIO:
     try:
-        return open(target, "a" if op == ">>" else "w", encoding="utf-8")  # noqa: SIM115
+        return open(target, "a" if op == ">>" else "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{op} {target}: {exc.strerror}") from None
 

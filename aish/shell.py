@@ -93,9 +93,7 @@ class AishShell(cmd2.Cmd):
     # ------------------------------------------------------------ aish lines
     def _complete_statement(self, line: str) -> Statement:
         """Read continuation lines while an aish line is unfinished, then parse."""
-        while not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "") and is_incomplete(
-            line
-        ):
+        while not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "") and is_incomplete(line):
             try:
                 nextline = self._read_command_line(self.continuation_prompt)
             except EOFError:
@@ -130,6 +128,6 @@ def run_shell(app: App, *, debug: bool = False, renderer: str | None = None) -> 
     shell = AishShell(app, renderer=renderer, debug=debug)
     demo = [name for name, agent in app.agents().items() if agent.source.startswith("plugin:")]
     hint = f" Offline demo agents: {', '.join(demo)}." if demo else ""
-    shell.stdout.write(f"aish, the AI shell.{hint} Try: echo \"hello\" | athena   (help, agents, quit)\n")
+    shell.stdout.write(f'aish, the AI shell.{hint} Try: echo "hello" | athena   (help, agents, quit)\n')
     shell.cmdloop()
     return shell.last_status

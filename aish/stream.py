@@ -159,11 +159,11 @@ class AgentStream:
         """Name the agent, let the codec read an error body, and scrub secrets."""
         message = str(exc)
         if isinstance(exc, HTTPStatusError):
-            detail = self.codec.error_message(exc.status, exc.body) if exc.body else None
+            detail = self.codec.error_message(exc.code, exc.body) if exc.body else None
             message = _http_message(self.agent.name, exc, detail)
         elif not message.startswith(f"{self.agent.name}:"):
             message = f"{self.agent.name}: {message}"
-        for secret in (request.secrets if request else ()):
+        for secret in request.secrets if request else ():
             if secret:
                 message = message.replace(secret, "***")
         return exc.reworded(message)
@@ -184,7 +184,6 @@ def _http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
         404: "not found (check the agent's url)",
         413: "request too large (context too long?)",
         429: "rate limited",
-    }.get(exc.status, "server error" if exc.status >= 500 else "request rejected")
+    }.get(exc.code, "server error" if exc.code >= 500 else "request rejected")
     tail = f": {detail}" if detail else ""
-    return f"{agent}: {what}: HTTP {exc.status} from {exc.url}{tail}"
-
+    return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"

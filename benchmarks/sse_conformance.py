@@ -64,17 +64,13 @@ CASES: list[Case] = [
     Case("CR line endings", (b"data: a\r\rdata: b\r\r",), (m("a"), m("b"))),
     Case("[1] blank line as LF CRLF", (b"data: a\n\r\ndata: b\n\n",), (m("a"), m("b"))),
     Case("[1] blank line as CR CRLF", (b"data: a\r\r\ndata: b\n\n",), (m("a"), m("b"))),
-    Case(
-        "CRLF split across chunks", (b"data: a\r", b"\ndata: b\r\n\r\n"), (m("a\nb"),)
-    ),
+    Case("CRLF split across chunks", (b"data: a\r", b"\ndata: b\r\n\r\n"), (m("a\nb"),)),
     Case(
         "event split at every chunk",
         tuple(bytes([c]) for c in b"data: ab\n\n"),
         (m("ab"),),
     ),
-    Case(
-        "data lines joined with LF", (b"data: a\ndata:\ndata: b\n\n",), (m("a\n\nb"),)
-    ),
+    Case("data lines joined with LF", (b"data: a\ndata:\ndata: b\n\n",), (m("a\n\nb"),)),
     Case("'data' with no colon", (b"data\n\ndata\ndata\n\n",), (m(""), m("\n"))),
     Case("'data:' with no space", (b"data:x\n\ndata:  y\n\n",), (m("x"), m(" y"))),
     Case(
@@ -91,9 +87,7 @@ CASES: list[Case] = [
         (b"id: 1\ndata: a\n\ndata: b\n\n",),
         (m("a", id="1"), m("b", id="1")),
     ),
-    Case(
-        "[4] id-only event sets the id", (b"id: 9\n\ndata: b\n\n",), (m("b", id="9"),)
-    ),
+    Case("[4] id-only event sets the id", (b"id: 9\n\ndata: b\n\n",), (m("b", id="9"),)),
     Case(
         "[5] id with NUL ignored",
         (b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",),
@@ -104,9 +98,7 @@ CASES: list[Case] = [
         (b"id: 1\ndata: a\n\nid\ndata: b\n\n",),
         (m("a", id="1"), m("b")),
     ),
-    Case(
-        "[6] leading BOM stripped", (BOM + b"data: a\n\ndata: b\n\n",), (m("a"), m("b"))
-    ),
+    Case("[6] leading BOM stripped", (BOM + b"data: a\n\ndata: b\n\n",), (m("a"), m("b"))),
     Case("[6] BOM split across chunks", (BOM[:1], BOM[1:] + b"data: a\n\n"), (m("a"),)),
     Case("BOM stripped only once", (BOM + BOM + b"data: a\n\ndata: b\n\n",), (m("b"),)),
     Case(
@@ -132,9 +124,7 @@ def observe_ours(case: Case) -> Observation:
     for chunk in case.chunks:
         items += parser.feed(chunk)
     items += parser.close()
-    messages = tuple(
-        (i.event, i.data, i.id) for i in items if isinstance(i, WireMessage)
-    )
+    messages = tuple((i.event, i.data, i.id) for i in items if isinstance(i, WireMessage))
     comments = tuple(i.text for i in items if isinstance(i, WireComment))
     return messages, parser.retry, comments if case.comments is not None else None
 
@@ -243,18 +233,14 @@ def bench(events: int, runs: int, piece: int = 64 * 1024) -> dict[str, float]:
             rates.append(got / (time.perf_counter() - t0))
             assert got == events, (name, got)
         med = medians[name] = statistics.median(rates)
-        print(
-            f"| {name} | {med:,.0f} | {min(rates):,.0f}..{max(rates):,.0f} | {1e6 / med:.2f} |"
-        )
+        print(f"| {name} | {med:,.0f} | {min(rates):,.0f}..{max(rates):,.0f} | {1e6 / med:.2f} |")
     a, b = medians.values()
     print(f"\nours / sseclient-py = {a / b:.1f}x")
     return medians
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0] if __doc__ else None
-    )
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--piece", type=int, default=64 * 1024, help="bytes per feed")

@@ -139,9 +139,7 @@ def test_streamed_chunk_format(server: RefServer, http: requests.Session) -> Non
         ("hermes", "Hermes (offline demo): "),
     ],
 )
-def test_personas_label_their_answers(
-    server: RefServer, http: requests.Session, model: str, label: str
-) -> None:
+def test_personas_label_their_answers(server: RefServer, http: requests.Session, model: str, label: str) -> None:
     events = stream_events(server, http, body_for(model))
     assert "".join(content_tokens(events)).startswith(label)
     assert finish_reason(events) == "stop"
@@ -197,9 +195,7 @@ def test_text_depends_on_last_user_message(server: RefServer, http: requests.Ses
             *base["messages"],
         ],
     }
-    assert content_tokens(stream_events(server, http, base)) == content_tokens(
-        stream_events(server, http, longer)
-    )
+    assert content_tokens(stream_events(server, http, base)) == content_tokens(stream_events(server, http, longer))
 
 
 def test_max_tokens_cuts_with_length(server: RefServer, http: requests.Session) -> None:

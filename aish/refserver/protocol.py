@@ -139,9 +139,7 @@ def parse_chat_request(body: object) -> ChatRequest:
         max_tokens = _int_field(body, "max_completion_tokens", 1)
     exact = _int_field(body, "aish_tokens", 0)
     pace = body.get("aish_pace")
-    if pace is not None and (
-        isinstance(pace, bool) or not isinstance(pace, int | float) or not 0 <= pace < 3600
-    ):
+    if pace is not None and (isinstance(pace, bool) or not isinstance(pace, int | float) or not 0 <= pace < 3600):
         raise ApiError(400, "'aish_pace' must be a number of seconds >= 0", param="aish_pace")
     message_list = tuple(messages)
     plan = plan_reply(model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact)

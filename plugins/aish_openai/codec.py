@@ -134,5 +134,5 @@ class ChunkDecoder:
 
 
 def _usage(usage: dict[str, Any], obj: dict[str, Any]) -> Usage:
-    meta = {k: obj[k] for k in ("model", "id") if k in obj}
+    meta: dict[str, Any] = {k: obj[k] for k in ("model", "id") if k in obj}
     return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), meta)

@@ -154,9 +154,6 @@ class SSEParser:
             elif field == b"id":
                 if b"\0" not in value:
                     self._id = _text(value)
-            elif field == b"retry" and value.isdigit():  # ASCII only, False if empty
-                try:
-                    self.retry = int(value)
-                except ValueError:  # beyond int()'s digit limit: not a usable delay
-                    pass
+            elif field == b"retry" and value.isdigit() and len(value) < 20:  # ASCII digits only
+                self.retry = int(value)
         return out

@@ -8,6 +8,7 @@ the whole body, for the codec to read.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 
 import requests
@@ -115,10 +116,8 @@ class SSEConnection:
 
     def cancel(self) -> None:
         self._cancelled = True
-        try:
+        with contextlib.suppress(AttributeError, OSError):
             self.response.raw.shutdown()
-        except (AttributeError, OSError):  # pragma: no cover - old urllib3 / already closed
-            pass
 
     def close(self) -> None:
         self.response.close()

@@ -264,9 +264,7 @@ def test_crlf_split_across_chunks_is_one_line_ending() -> None:
 
 
 def test_crlf_split_with_empty_chunk_between() -> None:
-    assert parse(b"data: a\r", b"", b"", b"\ndata: b\r", b"\n\r", b"\n") == [
-        msg("a\nb")
-    ]
+    assert parse(b"data: a\r", b"", b"", b"\ndata: b\r", b"\n\r", b"\n") == [msg("a\nb")]
 
 
 def test_cr_at_chunk_end_then_cr_is_blank_line() -> None:
@@ -571,9 +569,7 @@ if HAVE_HYPOTHESIS:
         cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
     )
     @settings(max_examples=500, deadline=None)
-    def test_any_chunking_matches_reference(
-        parts: list[bytes], cuts: list[int]
-    ) -> None:
+    def test_any_chunking_matches_reference(parts: list[bytes], cuts: list[int]) -> None:
         stream = b"".join(parts)
         cuts = [c for c in cuts if c <= len(stream)]
         assert run(split_at(stream, cuts)) == reference(stream)
