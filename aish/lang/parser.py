@@ -77,10 +77,11 @@ class _Parser:
                 break
             items.append((joiner, self.pipeline()))
             if self.at_op("&&", "||"):
-                joiner = self.take().value
+                op = self.take()
+                joiner = op.value
                 self.skip_newlines()
-                if self.peek() is None:
-                    raise self.error(f"{joiner!r} needs a command after it")
+                if self.peek() is None or self.at_op(*_SEPARATORS):
+                    raise self.error(f"{joiner!r} needs a command after it", op)
                 continue
             if self.peek() is not None and not self.at_op(*_SEPARATORS):
                 raise self.unexpected()

@@ -1,0 +1,121 @@
+"""Shared fixtures: an isolated environment, a real reference server, apps and runs."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aish.app import App, build_app
+from aish.config import load_config
+from aish.refserver import RefServer
+from aish.runner import Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Fresh XDG dirs (no user config, no shared stevedore cache) and no AISH_* variables."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        path = home / var.lower()
+        path.mkdir()
+        monkeypatch.setenv(var, str(path))
+    for var in list(os.environ):
+        if var.startswith("AISH_") and var != "AISH_REQUIRE_LLAMA":
+            monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture
+def refserver() -> Iterator[RefServer]:
+    """A real reference agent server on 127.0.0.1, unpaced."""
+    server = RefServer(pace=0.0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def demo_url(refserver: RefServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the demo agents at the test's reference server."""
+    monkeypatch.setenv("AISH_DEMO_URL", refserver.base_url)
+    return refserver.base_url
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str) -> Path:
+        path = tmp_path / "config.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def agent_toml(name: str, url: str, model: str = "athena", **options: object) -> str:
+    """A ``[agents.NAME]`` table for an OpenAI-compatible agent at ``url``."""
+    lines = [f"[agents.{name}]", 'transport = "sse"', 'codec = "openai-chat"', f'url = "{url}"', f'model = "{model}"']
+    if options:
+        lines.append(f"[agents.{name}.options]")
+        lines += [f"{k} = {v!r}".replace("'", '"') for k, v in options.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def make_app(write_config: Callable[[str], Path]) -> Callable[..., App]:
+    def make(config_text: str | None = None, **kwargs: object) -> App:
+        config = load_config(str(write_config(config_text))) if config_text is not None else load_config()
+        return build_app(config, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@dataclass
+class Outcome:
+    status: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_line(make_app: Callable[..., App]) -> Callable[..., Outcome]:
+    """Run aish source in-process with captured output (stdout is not a terminal)."""
+
+    def run(source: str, config_text: str | None = None, *, stdin: str | None = None, tty: bool = False) -> Outcome:
+        app = make_app(config_text)
+        out, err = io.StringIO(), io.StringIO()
+        status = Runner(app, out=out, err=err, tty=tty).run_source(source, stdin)
+        return Outcome(status, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def run_aish(
+    *args: str,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m aish ARGS`` in a subprocess with the test's environment."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "aish", *args],
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,174 @@
+"""The aish language: tokenizer, parser, syntax errors, continuation."""
+
+from __future__ import annotations
+
+import pytest
+
+from aish.errors import AishSyntaxError
+from aish.lang import Command, Group, Incomplete, Pipeline, is_incomplete, parse, tokenize
+
+
+def only_pipeline(line: str) -> Pipeline:
+    script = parse(line)
+    assert len(script.items) == 1
+    return script.items[0][1]
+
+
+def names(p: Pipeline) -> list[str]:
+    return [s.name for s in p.stages if isinstance(s, Command)]
+
+
+def args(cmd: object) -> list[str]:
+    assert isinstance(cmd, Command)
+    return [w.value for w in cmd.args]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('echo "a | b > c"', ["echo", "a | b > c"]),
+        ("echo 'it''s'", ["echo", "its"]),
+        ("echo 'a \"b\" c'", ["echo", 'a "b" c']),
+        ('echo "say \\"hi\\" \\\\ now"', ["echo", 'say "hi" \\ now']),
+        ("echo a\\ b", ["echo", "a b"]),
+        ("echo a\\|b", ["echo", "a|b"]),
+        ('echo pre"fix suf"fix', ["echo", "prefix suffix"]),
+        ("echo C# is fine", ["echo", "C#", "is", "fine"]),
+        ("echo ok # a comment", ["echo", "ok"]),
+        ("echo '\\n stays'", ["echo", "\\n stays"]),
+        ('echo ""', ["echo", ""]),
+    ],
+)
+def test_words_after_quote_removal(line: str, expected: list[str]) -> None:
+    assert [t.value for t in tokenize(line) if t.kind == "word"] == expected
+
+
+def test_operators_are_tokens_outside_quotes_only() -> None:
+    ops = [t.value for t in tokenize('a|b||c&d&&e;f<g>h>>i(j)"|"') if t.kind == "op"]
+    assert ops == ["|", "||", "&", "&&", ";", "<", ">", ">>", "(", ")"]
+
+
+def test_token_positions_point_into_the_line() -> None:
+    line = 'echo  "x y" | athena'
+    toks = tokenize(line)
+    assert [(t.value, t.pos) for t in toks] == [("echo", 0), ("x y", 6), ("|", 12), ("athena", 14)]
+
+
+def test_echo_pipe_agent() -> None:
+    p = only_pipeline('echo "Explain quantum computing" | athena')
+    assert names(p) == ["echo", "athena"]
+    assert args(p.stages[0]) == ["Explain quantum computing"]
+
+
+def test_agent_with_quoted_text_and_with_bare_words() -> None:
+    assert args(only_pipeline('athena "what is up"').stages[0]) == ["what is up"]
+    cmd = only_pipeline("athena what is   up").stages[0]
+    assert isinstance(cmd, Command) and cmd.text == "what is up"
+
+
+def test_redirections_belong_to_the_pipeline() -> None:
+    p = only_pipeline("cat app.py | apollo | athena > review.md")
+    assert names(p) == ["cat", "apollo", "athena"]
+    assert p.stdout is not None and (p.stdout.op, p.stdout.target) == (">", "review.md")
+    p = only_pipeline("athena < in.txt >> log.md")
+    assert p.stdin is not None and p.stdin.target == "in.txt"
+    assert p.stdout is not None and (p.stdout.op, p.stdout.target) == (">>", "log.md")
+    assert args(p.stages[0]) == []
+
+
+def test_redirection_target_may_be_quoted() -> None:
+    p = only_pipeline('athena hi > "my file.md"')
+    assert p.stdout is not None and p.stdout.target == "my file.md"
+
+
+def test_multi_line_quoted_text_is_one_word() -> None:
+    p = only_pipeline('athena "first line\nsecond line"')
+    assert args(p.stages[0]) == ["first line\nsecond line"]
+
+
+def test_newline_after_pipe_and_backslash_newline_continue() -> None:
+    assert names(only_pipeline("echo x |\n  athena")) == ["echo", "athena"]
+    assert args(only_pipeline("athena one \\\ntwo").stages[0]) == ["one", "two"]
+
+
+def test_newlines_and_semicolons_separate_pipelines() -> None:
+    script = parse("echo a\necho b; echo c && echo d || echo e\n")
+    assert [j for j, _ in script.items] == [None, ";", ";", "&&", "||"]
+
+
+def test_parallel_groups_and_fan_in_parse() -> None:
+    p = only_pipeline('echo "q" | apollo & athena & hermes')
+    assert isinstance(p.stages[1], Group)
+    assert [m.name for m in p.stages[1].members if isinstance(m, Command)] == ["apollo", "athena", "hermes"]
+    p = only_pipeline('echo "q" | (apollo & athena) | hermes')
+    assert isinstance(p.stages[1], Group) and names(p) == ["echo", "hermes"]
+
+
+def test_redirect_inside_last_group_applies_to_pipeline() -> None:
+    p = only_pipeline("echo q | apollo & athena > both.md")
+    assert p.stdout is not None and p.stdout.target == "both.md"
+    group = p.stages[1]
+    assert isinstance(group, Group) and all(isinstance(m, Command) and not m.args for m in group.members)
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "fragment"),
+    [
+        ("| athena", 1, "unexpected '|'"),
+        ("athena |", 8, "'|' needs a command"),
+        ("echo x | | athena", 8, "'|' needs a command"),
+        ("athena >", 8, "'>' needs a file name"),
+        ("athena > | x", 8, "'>' needs a file name"),
+        ("a > f | b", 3, "only allowed once, on the last stage"),
+        ("a | b < f", 7, "only allowed once, on the first stage"),
+        ("a > f > g", 7, "only allowed once"),
+        ("a && ", 3, "needs a command"),
+        ("(a & b", 1, "'(' is never closed"),
+        ("a )", 3, "unexpected ')'"),
+        ("a & ;", 3, "'&' needs a command"),
+        ("; ;", 0, None),
+    ],
+)
+def test_syntax_errors_point_at_the_spot(line: str, column: int, fragment: str | None) -> None:
+    if fragment is None:
+        assert parse(line).items == ()
+        return
+    with pytest.raises(AishSyntaxError) as info:
+        parse(line)
+    message = str(info.value)
+    assert fragment in message
+    assert f"column {column}:" in message
+    assert "\n" not in message
+    assert "-->" in message
+
+
+def test_syntax_error_in_a_script_names_the_line() -> None:
+    with pytest.raises(AishSyntaxError) as info:
+        parse("echo ok\necho fine\nathena |")
+    assert "line 3, column 8" in str(info.value)
+    assert str(info.value).endswith("athena -->|")
+
+
+@pytest.mark.parametrize("line", ['athena "open', "athena 'open", "athena x \\"])
+def test_unfinished_quote_or_escape_is_incomplete(line: str) -> None:
+    with pytest.raises(Incomplete):
+        tokenize(line)
+    assert is_incomplete(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "incomplete"),
+    [
+        ("echo x |", True),
+        ("echo x | (apollo &", True),
+        ("a &&", True),
+        ("a ||", True),
+        ("echo x | athena", False),
+        ('athena "done"', False),
+        ("athena >", False),  # an error, not something more lines would fix
+        ("", False),
+        ('athena "a\nb"', False),
+    ],
+)
+def test_is_incomplete(line: str, incomplete: bool) -> None:
+    assert is_incomplete(line) is incomplete
