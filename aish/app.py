@@ -12,7 +12,7 @@ from typing import Any
 from aish.agents import AgentConfig, AgentPreparer
 from aish.config import Config, load_config
 from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, Transport
-from aish.errors import PluginError, UnknownAgentError, UnknownNameError
+from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
 from aish.plugins import PluginHost, PluginInfo, load_plugins
 
 KINDS = ("transport", "codec", "renderer", "history")
@@ -33,6 +33,7 @@ class Registration:
     factory: Any
     plugin: str
     description: str = ""
+    default: bool = False
 
 
 @dataclass
@@ -74,13 +75,13 @@ class App:
         return lambda info: {"register": self._registrar(kind, info)}
 
     def _registrar(self, kind: str, info: PluginInfo) -> Any:
-        def register(name: str, factory: Any, *, description: str = "") -> None:
+        def register(name: str, factory: Any, *, description: str = "", default: bool = False) -> None:
             table = self.components[kind]
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin {info.name!r} registered a {kind} with no name")
             if name in table:
                 raise PluginError(f"{kind} {name!r} is already registered by plugin {table[name].plugin!r}")
-            table[name] = Registration(kind, name, factory, info.name, description)
+            table[name] = Registration(kind, name, factory, info.name, description, default)
             info.registered.append((kind, name))
 
         return register
@@ -127,6 +128,16 @@ class App:
         if name not in table:
             raise UnknownNameError(kind, name, list(table))
         return table[name]
+
+    def default_name(self, kind: str) -> str:
+        """The one component of ``kind`` registered with ``default=True``."""
+        claims = sorted(name for name, reg in self.components.get(kind, {}).items() if reg.default)
+        if len(claims) == 1:
+            return claims[0]
+        setting = "renderer" if kind == "renderer" else kind
+        if not claims:
+            raise UsageError(f"no default {kind}: choose one with [settings] {setting} (see 'aish plugins')")
+        raise UsageError(f"several {kind}s claim to be the default ({', '.join(claims)}): set [settings] {setting}")
 
     def transport(self, agent: AgentConfig) -> Transport:
         factory = self.registration("transport", agent.transport).factory

@@ -21,6 +21,7 @@ from typing import TextIO
 from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError
 
 COMMANDS = ("agents", "plugins")
+EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +61,10 @@ def main(
         return EXIT_OK
     try:
         return _dispatch(args, stdin, out, err, debug)
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `aish ... | head`): end quietly.
+        _silence(out)
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         err.write("aish: interrupted\n")
         return 130
@@ -120,6 +125,15 @@ def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int
     if not words and piped is None:
         raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
     return runner.run_pipeline(Pipeline((cmd,)), piped)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a dead stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _piped(stdin: TextIO) -> str | None:

@@ -31,7 +31,8 @@ _SETTINGS_KEYS = {"renderer", "history", "disable_plugins", "plugins", "demo_age
 class Settings:
     """The ``[settings]`` table."""
 
-    renderer: str = "plain"
+    renderer: str | None = None
+    """None: the renderer a plugin registered with ``default=True``."""
     history: str | None = None
     disable_plugins: list[str] = field(default_factory=list)
     plugins: list[str] | None = None

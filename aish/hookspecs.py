@@ -46,7 +46,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 class RegisterComponent(Protocol):
     """The ``register`` callback of the component hooks."""
 
-    def __call__(self, name: str, factory: Any, *, description: str = "") -> None: ...
+    def __call__(self, name: str, factory: Any, *, description: str = "", default: bool = False) -> None: ...
 
 
 class RegisterAgent(Protocol):
@@ -73,7 +73,7 @@ class AishHookSpecs:
             :class:`aish.contracts.Transport`); agents choose it with
             ``transport = "name"``.
 
-        Example: ``register("sse", SSETransport, description="Server-Sent Events over HTTP")``.
+        Example: ``register("ndjson-tcp", NdjsonTransport, description="JSON lines over TCP")``.
         """
 
     @hookspec
@@ -84,7 +84,7 @@ class AishHookSpecs:
             codec. ``factory(agent: AgentConfig) -> Codec`` (see
             :class:`aish.contracts.Codec`); agents choose it with ``codec = "name"``.
 
-        Example: ``register("openai-chat", OpenAIChatCodec)``.
+        Example: ``register("my-dialect", MyDialectCodec)``.
         """
 
     @hookspec
@@ -94,9 +94,11 @@ class AishHookSpecs:
         :param register: call ``register(name, factory, description=...)`` once per
             renderer. ``factory(target: RenderTarget) -> Renderer`` (see
             :class:`aish.contracts.Renderer`); chosen with ``--renderer name``,
-            an agent's ``renderer`` or ``[settings] renderer``.
+            an agent's ``renderer`` or ``[settings] renderer``. Pass
+            ``default=True`` to offer it when none is chosen (the built-in
+            plain renderer does; if two plugins claim it, the user must choose).
 
-        Example: ``register("plain", PlainRenderer)``.
+        Example: ``register("shout", ShoutRenderer)``.
         """
 
     @hookspec
@@ -120,7 +122,7 @@ class AishHookSpecs:
             fill in its URL). Agents in the user's configuration file win over
             plugin agents of the same name.
 
-        Example: ``register(AgentConfig(name="echo", transport="sse", url=URL, codec="text"))``.
+        Example: ``register(AgentConfig(name="echo", transport="ndjson-tcp", url=URL, codec="my-dialect"))``.
         """
 
     @hookspec

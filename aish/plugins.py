@@ -34,7 +34,7 @@ class PluginInfo:
     status: str = LOADED
     error: str | None = None
     registered: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, name) pairs this plugin registered, e.g. ("transport", "sse")."""
+    """(kind, name) pairs this plugin registered, e.g. ("transport", "ndjson-tcp")."""
 
     @property
     def distribution(self) -> tuple[str, str] | None:
@@ -121,8 +121,8 @@ def _check_hook_names(pm: pluggy.PluginManager, plugin: object, name: str) -> No
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    text = "; ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text[:400]}".rstrip(": ")
 
 
 def load_plugins(

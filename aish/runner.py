@@ -89,6 +89,14 @@ class Runner:
             return self.report(Interrupted())
         except AishError as exc:
             return self.report(exc)
+        except BrokenPipeError:
+            raise  # the reader went away: the CLI ends quietly
+        except Exception as exc:  # a plugin bug must not take the shell down
+            if self.debug:
+                traceback.print_exception(exc, file=self.err)
+            hint = "" if self.debug else " (run with --debug for the traceback)"
+            self.err.write(f"aish: unexpected error: {type(exc).__name__}: {exc}{hint}\n")
+            return EXIT_FAILURE
 
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
         commands = [self._check(stage) for stage in pipeline.stages]
@@ -149,7 +157,8 @@ class Runner:
         renderer: Renderer | None = None
         if shown is not None:
             name = self.renderer_name or agent.renderer or self.app.config.settings.renderer
-            renderer = self.app.renderer(name, RenderTarget(out=shown[0], err=self.err, tty=shown[1]))
+            target = RenderTarget(out=shown[0], err=self.err, tty=shown[1])
+            renderer = self.app.renderer(name or self.app.default_name("renderer"), target)
         stream = AgentStream(agent, self.app.transport(agent), self.app.codec(agent))
         sink = renderer.feed if renderer is not None else _discard
         flush = renderer.flush if renderer is not None else _nothing

@@ -15,4 +15,4 @@ def _make(target: RenderTarget) -> Renderer:
 
 @hookimpl
 def aish_register_renderers(register: Any) -> None:
-    register("plain", _make, description="text as it arrives; status on stderr when on a terminal")
+    register("plain", _make, description="text as it arrives; status on stderr when on a terminal", default=True)

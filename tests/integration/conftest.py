@@ -1,0 +1,157 @@
+"""Fixtures for the real-peer integration tests: a llama.cpp server and aish as a subprocess.
+
+The server is llama-cpp-python's OpenAI-compatible server running the shared
+``stories260K.gguf`` model (see ``shared/notes/protocols.md``). When
+llama-cpp-python or the model is missing the tests are skipped, unless
+``AISH_REQUIRE_LLAMA=1`` is set (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = REPO.parent / "shared" / "models" / "stories260K.gguf"
+MODEL_SHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d"
+MODEL_ALIAS = "stories260k"
+N_CTX = 512
+READY_TIMEOUT = 30.0
+"""Seconds to wait for ``GET /v1/models`` to answer after starting the server."""
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip, or fail when the environment promises llama.cpp (``AISH_REQUIRE_LLAMA=1``)."""
+    if os.environ.get("AISH_REQUIRE_LLAMA") == "1":
+        pytest.fail(f"AISH_REQUIRE_LLAMA=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    """A running llama.cpp server."""
+
+    port: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
+@pytest.fixture(scope="session")
+def llama_model() -> Path:
+    """The shared model file, checked against its known sha256."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        _unavailable("llama-cpp-python is not installed (pip install 'llama-cpp-python[server]')")
+    if not MODEL.is_file():
+        _unavailable(f"model not found: {MODEL}")
+    digest = _sha256(MODEL)
+    if digest != MODEL_SHA256:
+        pytest.fail(f"{MODEL}: sha256 {digest}, expected {MODEL_SHA256}", pytrace=False)
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def llama_server(llama_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """``python -m llama_cpp.server`` on a free port of 127.0.0.1, killed at the end."""
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    for attempt in range(3):  # a free port can be taken between the probe and the bind
+        port = _free_port()
+        proc = _start(llama_model, port, log)
+        try:
+            if _wait_ready(proc, port, log, last_attempt=attempt == 2):
+                yield LlamaServer(port=port, log=log)
+                return
+        finally:
+            _stop(proc)
+
+
+def _start(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model),
+        "--model_alias", MODEL_ALIAS,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(N_CTX),
+        "--seed", "42",
+    ]  # fmt: skip
+    with log.open("wb") as log_file:
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, *, last_attempt: bool) -> bool:
+    """True once ``GET /v1/models`` answers; False if the port was taken (try another)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not _answers(f"http://127.0.0.1:{port}/v1/models"):
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            if "No module named" in tail:
+                _unavailable(f"llama_cpp.server cannot start:\n{tail}")
+            if "address already in use" in tail.lower() and not last_attempt:
+                return False
+            pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{tail}", pytrace=False)
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:]
+            pytest.fail(f"llama.cpp server not ready within {READY_TIMEOUT:g}s:\n{tail}", pytrace=False)
+        time.sleep(0.1)
+    return True
+
+
+@pytest.fixture
+def aish_env(tmp_path: Path) -> dict[str, str]:
+    """An environment for aish subprocesses: private caches, no user configuration."""
+    cache = tmp_path / "cache"
+    config_home = tmp_path / "config-home"
+    cache.mkdir()
+    config_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AISH_")}
+    env.update(XDG_CACHE_HOME=str(cache), XDG_CONFIG_HOME=str(config_home))
+    env.pop("PYTHONUNBUFFERED", None)  # aish must flush by itself
+    return env

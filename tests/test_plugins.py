@@ -1,0 +1,289 @@
+"""The plugin system: discovery, isolation of broken plugins, provenance, turning plugins off."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aish import AgentConfig, hookimpl
+from aish.app import App, build_app
+from aish.config import Config, Settings
+from aish.errors import UnknownNameError, UsageError
+from aish.plugins import DISABLED, FAILED, LOADED, load_plugins, make_plugin_manager
+
+from conftest import ROOT, run_aish
+
+BUILTINS = {"sse": ("transport", "sse"), "openai": ("codec", "openai-chat"), "plain": ("renderer", "plain")}
+
+
+class GoodPlugin:
+    @hookimpl
+    def aish_register_codecs(self, register: Any) -> None:
+        register("upper", object, description="test codec")
+
+
+class BadSignature:
+    @hookimpl
+    def aish_register_codecs(self, register: Any, colour: str) -> None:  # not in the spec
+        raise AssertionError("never called")
+
+
+class UnknownHook:
+    @hookimpl
+    def aish_register_widgets(self, register: Any) -> None:
+        raise AssertionError("never called")
+
+
+class Raises:
+    @hookimpl
+    def aish_register_renderers(self, register: Any) -> None:
+        register("half", object)
+        raise RuntimeError("boom")
+
+
+class Duplicate:
+    @hookimpl
+    def aish_register_codecs(self, register: Any) -> None:
+        register("upper", object)
+
+
+def app_with(*plugins: tuple[str, object], settings: Settings | None = None) -> App:
+    return build_app(Config(settings=settings or Settings()), extra_plugins=plugins, entry_points=False)
+
+
+def test_factory_makes_independent_managers() -> None:
+    assert make_plugin_manager() is not make_plugin_manager()
+    a, b = app_with(("good", GoodPlugin())), app_with()
+    assert "upper" in a.components["codec"] and "upper" not in b.components["codec"]
+
+
+def test_builtins_are_discovered_through_entry_points() -> None:
+    app = build_app(Config())
+    for plugin, registered in BUILTINS.items():
+        info = app.host.plugins[plugin]
+        assert info.status == LOADED, info.error
+        assert registered in info.registered
+        assert info.distribution is not None and info.distribution[0] == "aish"
+    assert {"apollo", "athena", "hermes"} <= set(app.agents())
+
+
+def test_registration_records_which_plugin_registered_what() -> None:
+    app = app_with(("good", GoodPlugin()))
+    reg = app.registration("codec", "upper")
+    assert (reg.plugin, reg.description) == ("good", "test codec")
+    assert app.host.plugins["good"].registered == [("codec", "upper")]
+
+
+def test_bad_hook_signature_is_isolated_and_reported() -> None:
+    app = app_with(("bad", BadSignature()), ("good", GoodPlugin()))
+    assert app.host.plugins["bad"].status == FAILED
+    assert "colour" in (app.host.plugins["bad"].error or "")
+    assert app.host.plugins["good"].status == LOADED
+
+
+def test_unknown_hook_name_is_reported() -> None:
+    app = app_with(("odd", UnknownHook()))
+    info = app.host.plugins["odd"]
+    assert info.status == FAILED and "aish_register_widgets is not an aish hook" in (info.error or "")
+    assert not app.host.pm.is_registered(UnknownHook)
+
+
+def test_a_hook_that_raises_fails_its_plugin_and_drops_its_registrations() -> None:
+    app = app_with(("raises", Raises()), ("good", GoodPlugin()))
+    info = app.host.plugins["raises"]
+    assert info.status == FAILED and "RuntimeError: boom" in (info.error or "")
+    assert "half" not in app.components["renderer"]
+    assert "upper" in app.components["codec"]
+
+
+def test_duplicate_names_are_refused_naming_the_first_plugin() -> None:
+    app = app_with(("a-first", GoodPlugin()), ("b-second", Duplicate()))
+    # pluggy calls later registrations first; whichever comes second is refused
+    infos = [app.host.plugins["a-first"], app.host.plugins["b-second"]]
+    failed = [i for i in infos if i.status == FAILED]
+    assert len(failed) == 1
+    assert "codec 'upper' is already registered by plugin" in (failed[0].error or "")
+    assert app.registration("codec", "upper").plugin in {"a-first", "b-second"}
+
+
+def test_unknown_component_names_list_what_exists() -> None:
+    app = app_with(("good", GoodPlugin()))
+    with pytest.raises(UnknownNameError, match=r"unknown codec 'nope' \(known: upper\)"):
+        app.registration("codec", "nope")
+
+
+def test_default_renderer_is_claimed_not_named() -> None:
+    class Plain:
+        @hookimpl
+        def aish_register_renderers(self, register: Any) -> None:
+            register("mine", object, default=True)
+
+    class Rival:
+        @hookimpl
+        def aish_register_renderers(self, register: Any) -> None:
+            register("theirs", object, default=True)
+
+    assert app_with(("p", Plain())).default_name("renderer") == "mine"
+    with pytest.raises(UsageError, match="several renderers claim to be the default"):
+        app_with(("p", Plain()), ("r", Rival())).default_name("renderer")
+    with pytest.raises(UsageError, match="no default renderer"):
+        app_with().default_name("renderer")
+
+
+def test_disabled_and_allow_listed_plugins_are_not_loaded() -> None:
+    host = load_plugins(disabled=["demo"])
+    assert host.plugins["demo"].status == DISABLED
+    assert host.plugins["sse"].status == LOADED
+    host = load_plugins(allow=["sse"])
+    assert host.plugins["sse"].status == LOADED
+    assert {host.plugins[n].status for n in ("openai", "plain", "demo")} == {DISABLED}
+    assert "allow-list" in (host.plugins["plain"].error or "")
+
+
+def test_disabling_the_demo_plugin_removes_the_demo_agents() -> None:
+    app = build_app(Config(settings=Settings(disable_plugins=["demo"])))
+    assert "athena" not in app.agents()
+
+
+def test_plugin_agents_yield_to_configured_ones() -> None:
+    class Agents:
+        @hookimpl
+        def aish_register_agents(self, register: Any) -> None:
+            register(AgentConfig(name="bot", transport="t", url="plugin-url", codec="c"))
+
+    configured = AgentConfig(name="bot", transport="t", url="config-url", codec="c")
+    app = build_app(Config(agents={"bot": configured}), extra_plugins=[("agents", Agents())], entry_points=False)
+    assert app.agent("bot").url == "config-url"
+
+
+def test_plugin_agent_is_prepared_once_on_first_use() -> None:
+    calls: list[str] = []
+
+    def prepare(agent: AgentConfig) -> AgentConfig:
+        calls.append(agent.name)
+        return AgentConfig(name=agent.name, transport="t", url="http://started", codec="c")
+
+    class Agents:
+        @hookimpl
+        def aish_register_agents(self, register: Any) -> None:
+            register(AgentConfig(name="lazy", transport="t", url="", codec="c"), prepare=prepare)
+
+    app = app_with(("agents", Agents()))
+    assert calls == [] and app.agents()["lazy"].url == ""
+    assert app.agent("lazy").url == "http://started"
+    app.agent("lazy")
+    assert calls == ["lazy"]
+
+
+# ------------------------------------------------- real entry points, real imports
+
+
+def fake_distribution(site: Path, name: str, module_source: str) -> None:
+    """A real installed distribution (dist-info + module) on a sys.path entry."""
+    dist = site / f"{name}-1.2.3.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+    (dist / "entry_points.txt").write_text(f"[aish.plugins]\n{name.replace('_', '-')} = {name}\n")
+    (dist / "top_level.txt").write_text(f"{name}\n")
+    (dist / "RECORD").write_text("")
+    (site / f"{name}.py").write_text(textwrap.dedent(module_source))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    marker = tmp_path / "imported"
+    fake_distribution(site, "aish_broken", "import no_such_module_for_aish\n")
+    fake_distribution(
+        site,
+        "aish_marker",
+        f"""
+        import pathlib
+        pathlib.Path({str(marker)!r}).write_text("imported")
+        from aish import hookimpl
+
+        @hookimpl
+        def aish_register_codecs(register):
+            register("marker", object)
+        """,
+    )
+    fake_distribution(
+        site,
+        "aish_badsig",
+        """
+        from aish import hookimpl
+
+        @hookimpl
+        def aish_register_transports(register, surprise):
+            pass
+        """,
+    )
+    return site
+
+
+def plugins_listing(site: Path, **env: str) -> str:
+    result = run_aish("plugins", env={"PYTHONPATH": str(site), **env})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def row(listing: str, name: str) -> str:
+    return next(line for line in listing.splitlines() if line.startswith(name + " "))
+
+
+def test_broken_plugins_never_break_start_up(site: Path) -> None:
+    listing = plugins_listing(site)
+    assert "failed" in row(listing, "aish-broken")
+    assert "import failed: ModuleNotFoundError: No module named 'no_such_module_for_aish'" in row(
+        listing, "aish-broken"
+    )
+    assert "bad hook" in row(listing, "aish-badsig") and "surprise" in row(listing, "aish-badsig")
+    marker_row = row(listing, "aish-marker")
+    assert "aish_marker 1.2.3" in marker_row and "loaded" in marker_row and "codec marker" in marker_row
+    assert "transport sse" in row(listing, "sse")
+
+
+def test_a_disabled_plugin_is_not_even_imported(site: Path, tmp_path: Path) -> None:
+    listing = plugins_listing(site, AISH_DISABLE_PLUGINS="aish-marker,aish-broken")
+    assert "disabled" in row(listing, "aish-marker")
+    assert "disabled" in row(listing, "aish-broken")
+    assert not (tmp_path / "imported").exists()
+    plugins_listing(site)
+    assert (tmp_path / "imported").exists()
+
+
+def test_allow_list_from_environment(site: Path) -> None:
+    listing = plugins_listing(site, AISH_PLUGINS="sse,plain")
+    assert "loaded" in row(listing, "sse") and "loaded" in row(listing, "plain")
+    assert "not in the allow-list" in row(listing, "aish-marker")
+
+
+def test_core_never_names_a_concrete_plugin() -> None:
+    plugin_words = ["aish_sse", "aish_openai", "aish_plain", "aish_demo", '"sse"', '"openai-chat"', '"plain"']
+    plugin_words += [f'"{n}"' for n in ("apollo", "athena", "hermes")]
+    for path in (ROOT / "aish").rglob("*.py"):
+        if "refserver" in path.parts:
+            continue  # the reference server is a peer, not a client of plugins
+        text = path.read_text()
+        for word in plugin_words:
+            assert word not in text, f"{path.relative_to(ROOT)} names {word}"
+
+
+def test_plugins_import_only_the_public_api() -> None:
+    for path in (ROOT / "plugins").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("from aish.", "import aish.")):
+                allowed = stripped.startswith(("from aish.refserver", "import aish.refserver"))
+                assert allowed, f"{path.relative_to(ROOT)}: {stripped}"
+
+
+def test_make_app_fixture_builds_from_a_config_file(make_app: Callable[..., App]) -> None:
+    app = make_app("[settings]\ndemo_agents = false\n")
+    assert app.agents() == {}
