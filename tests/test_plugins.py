@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT, run_aish
 
 from aish import AgentConfig, hookimpl
 from aish.app import App, build_app
 from aish.config import Config, Settings
 from aish.errors import UnknownNameError, UsageError
 from aish.plugins import DISABLED, FAILED, LOADED, load_plugins, make_plugin_manager
-
-from conftest import ROOT, run_aish
 
 BUILTINS = {"sse": ("transport", "sse"), "openai": ("codec", "openai-chat"), "plain": ("renderer", "plain")}
 
