@@ -217,13 +217,18 @@ class TestInstalledPlugin:
 
 
 @pytest.fixture
-def elapsed_pkg(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def elapsed_pkg(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The example's package, imported from its source (no installation needed)."""
     monkeypatch.syspath_prepend(str(EXAMPLE))
     monkeypatch.setattr(sys, "dont_write_bytecode", True)  # leave no __pycache__ in examples/
-    for name in ("aish_elapsed", "aish_elapsed.renderer"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    return importlib.import_module("aish_elapsed")
+    names = ("aish_elapsed", "aish_elapsed.renderer")
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    try:
+        yield importlib.import_module("aish_elapsed")
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
 
 
 class Clock:

@@ -1,0 +1,169 @@
+"""Running aish lines against a real reference server: the language end to end."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Outcome, agent_toml
+
+from aish.errors import EXIT_CONNECTION, EXIT_REMOTE, EXIT_UNKNOWN, EXIT_USAGE
+from aish.refserver import RefServer
+
+Run = Callable[..., Outcome]
+
+
+def expected_text(server: RefServer, prompt: str, model: str = "athena", max_tokens: int = 64) -> str:
+    """The answer the reference server gives, asked without streaming (independent of aish)."""
+    import requests
+
+    body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens}
+    reply = requests.post(server.base_url + "/chat/completions", json=body, timeout=10)
+    return str(reply.json()["choices"][0]["message"]["content"])
+
+
+def user_messages(server: RefServer) -> list[str]:
+    return [r.body["messages"][-1]["content"] for r in server.requests if r.body]
+
+
+def test_echo_into_agent_streams_the_exact_answer(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line('echo "Explain quantum computing" | athena')
+    assert result.status == 0, result.err
+    assert result.out == expected_text(refserver, "Explain quantum computing\n")
+    assert result.err == ""
+    assert result.out.startswith("Athena (offline demo):")
+
+
+def test_agent_with_quoted_text_and_bare_words(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    assert run_line('athena "what is up"').status == 0
+    assert run_line("apollo what   is up").status == 0
+    assert user_messages(refserver) == ["what is up", "what is up"]
+    assert [r.body["model"] for r in refserver.requests if r.body] == ["athena", "apollo"]
+
+
+def test_piped_text_then_the_agents_own_words(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    run_line('echo "some code" | athena "review this"')
+    assert user_messages(refserver) == ["some code\n\n\nreview this"]
+
+
+def test_cat_file_and_input_redirection(
+    run_line: Run, refserver: RefServer, demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("app.py").write_text("print('hi')\n")
+    assert run_line("cat app.py | athena").status == 0
+    assert run_line("athena < app.py").status == 0
+    assert user_messages(refserver) == ["print('hi')\n", "print('hi')\n"]
+
+
+def test_output_redirection_writes_and_appends(
+    run_line: Run, refserver: RefServer, demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = run_line('athena "one" > out.md')
+    assert first.status == 0 and first.out == ""
+    answer = expected_text(refserver, "one")
+    assert Path("out.md").read_text() == answer
+    run_line('athena "one" >> out.md')
+    assert Path("out.md").read_text() == answer * 2
+    run_line("echo replaced > out.md")
+    assert Path("out.md").read_text() == "replaced\n"
+
+
+def test_sequential_stages_pass_each_answer_on(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line('echo "q" | apollo | athena')
+    assert result.status == 0
+    first_answer = expected_text(refserver, "q\n", model="apollo")
+    refserver.requests.clear()
+    assert result.out == expected_text(refserver, first_answer, model="athena")
+
+
+def test_multi_line_input(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line('athena "line one\nline two"\necho done')
+    assert result.status == 0
+    assert user_messages(refserver) == ["line one\nline two"]
+    assert result.out.endswith("done\n")
+
+
+def test_sequencing_operators(run_line: Run) -> None:
+    assert run_line("echo a; echo b").out == "a\nb\n"
+    assert run_line("nosuchagent x && echo no; echo yes").out == "yes\n"
+    assert run_line("nosuchagent x || echo fallback").out == "fallback\n"
+
+
+def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line('athena "ok"; echo x | | athena')
+    assert result.status == EXIT_USAGE
+    assert result.out == ""
+    assert len(refserver.requests) == 0
+    assert result.err.count("\n") == 1 and result.err.startswith("aish: syntax error at column 21: ")
+
+
+def test_unknown_agent_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line('echo "x" | athena | zeus')
+    assert result.status == EXIT_UNKNOWN
+    assert result.err == "aish: unknown agent 'zeus' (known: apollo, athena, hermes)\n"
+    assert len(refserver.requests) == 0
+
+
+def test_missing_input_file_is_one_line(run_line: Run, tmp_path: Path) -> None:
+    result = run_line(f"athena < {tmp_path}/nope.txt")
+    assert result.status == EXIT_USAGE
+    assert result.err == f"aish: <: {tmp_path}/nope.txt: no such file\n"
+    assert run_line("cat").err == "aish: cat: no file given\n"
+
+
+def test_agent_with_nothing_to_send(run_line: Run, demo_url: str) -> None:
+    result = run_line("athena")
+    assert result.status == EXIT_USAGE and "athena: nothing to send" in result.err
+
+
+def test_parallel_stages_are_refused_for_now(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    result = run_line("echo q | apollo & athena")
+    assert result.status == EXIT_USAGE and "not supported yet" in result.err
+    assert len(refserver.requests) == 0
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_connection_refused_names_the_url(run_line: Run) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    result = run_line("bot hello", agent_toml("bot", url))
+    assert result.status == EXIT_CONNECTION
+    assert result.err == f"aish: bot: cannot connect to {url}/chat/completions: connection refused\n"
+
+
+def test_remote_error_uses_the_servers_message(run_line: Run, refserver: RefServer) -> None:
+    result = run_line("bot hello", agent_toml("bot", refserver.base_url, model="no-such-model"))
+    assert result.status == EXIT_REMOTE
+    assert result.err.startswith("aish: bot: not found (check the agent's url): HTTP 404 from ")
+    assert "no-such-model" in result.err and result.err.count("\n") == 1
+
+
+def test_agent_options_reach_the_endpoint(run_line: Run, refserver: RefServer) -> None:
+    config = agent_toml("bot", refserver.base_url, model="echo", aish_tokens=3, temperature=0.5)
+    result = run_line("bot alpha beta gamma delta", config)
+    assert result.out == "alpha beta gamma"
+    body = refserver.requests[0].body
+    assert body is not None and body["temperature"] == 0.5 and body["stream"] is True
+    assert json.loads(refserver.requests[0].raw_body)["model"] == "echo"
+
+
+def test_stage_results_carry_metadata(make_app: Callable[..., object], refserver: RefServer, demo_url: str) -> None:
+    import io
+
+    from aish.runner import Runner
+
+    app = make_app()
+    runner = Runner(app, out=io.StringIO(), err=io.StringIO())  # type: ignore[arg-type]
+    assert runner.run_source('athena "hi"') == 0
+    (result,) = runner.last_results
+    assert result.status == "complete" and result.finish_reason in {"stop", "length"}
+    assert result.tokens > 0 and result.first_token is not None and result.duration >= result.first_token
