@@ -40,6 +40,10 @@ class AishError(Exception):
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone.args = (message,)
+        clone.__traceback__ = self.__traceback__
+        clone.__cause__ = self.__cause__
+        clone.__context__ = self.__context__
+        clone.__suppress_context__ = self.__suppress_context__
         return clone
 
     def __str__(self) -> str:

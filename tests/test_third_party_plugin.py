@@ -95,8 +95,9 @@ def installed() -> Iterator[None]:
     """``aish-elapsed`` installed in this interpreter's environment for the module's tests.
 
     Installed from a temporary copy of the example (so the build leaves nothing
-    in the source tree), offline and without dependencies (aish is already
-    there). An installation the user made beforehand is used as is and kept;
+    in the source tree), without dependencies (aish is already there) and
+    offline when this environment can build it (see :func:`_build_options`).
+    An installation the user made beforehand is used as is and kept;
     one this fixture made is uninstalled at the end.
     """
     before = _installed()

@@ -50,18 +50,22 @@ class SSETransport:
                 stream=True,
                 timeout=timeout,
             )
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
-            raise ConfigError(f"{self.agent.name}: invalid url {request.url!r}") from None
-        except requests.exceptions.ConnectTimeout:
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            raise ConfigError(f"{self.agent.name}: invalid url {request.url!r}") from exc
+        except requests.exceptions.ConnectTimeout as exc:
             raise ConnectionFailure(
                 f"cannot connect to {request.url}: no answer within {self.agent.connect_timeout:g}s"
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise IdleTimeout(f"{request.url} sent nothing for {self.agent.idle_timeout:g}s") from None
-        except requests.exceptions.SSLError:
-            raise ConnectionFailure(f"cannot connect to {request.url}: TLS handshake failed") from None
+            ) from exc
+        except requests.exceptions.ReadTimeout as exc:
+            raise IdleTimeout(f"{request.url} sent nothing for {self.agent.idle_timeout:g}s") from exc
+        except requests.exceptions.SSLError as exc:
+            raise ConnectionFailure(f"cannot connect to {request.url}: TLS handshake failed") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise ConnectionFailure(f"cannot connect to {request.url}: {_reason(exc)}") from None
+            raise ConnectionFailure(f"cannot connect to {request.url}: {_reason(exc)}") from exc
         if response.status_code >= 400:
             raise _status_error(response, request.url)
         return SSEConnection(response, self.agent)
@@ -93,14 +97,14 @@ class SSEConnection:
         while True:
             try:
                 chunk = raw.read1(READ_SIZE)
-            except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
                 if self._cancelled:
                     return
-                raise IdleTimeout(f"nothing arrived for {self.agent.idle_timeout:g}s") from None
+                raise IdleTimeout(f"nothing arrived for {self.agent.idle_timeout:g}s") from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if self._cancelled:
                     return
-                raise ConnectionFailure(f"connection lost: {_reason(exc)}") from None
+                raise ConnectionFailure(f"connection lost: {_reason(exc)}") from exc
             if not chunk:
                 return
             items = feed(chunk)
@@ -111,12 +115,12 @@ class SSEConnection:
         try:
             data = self.response.raw.read(decode_content=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectionFailure(f"connection lost: {_reason(exc)}") from None
+            raise ConnectionFailure(f"connection lost: {_reason(exc)}") from exc
         return data.decode("utf-8", errors="replace")
 
     def cancel(self) -> None:
         self._cancelled = True
-        with contextlib.suppress(AttributeError, OSError):
+        with contextlib.suppress(AttributeError, OSError, RuntimeError):  # already released or closed
             self.response.raw.shutdown()
 
     def close(self) -> None:

@@ -1,0 +1,143 @@
+"""The ``aish`` command line, as a user runs it: real processes, real servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import agent_toml, run_aish
+
+from aish.refserver import RefServer
+
+
+def test_dash_c_runs_a_line(demo_url: str) -> None:
+    result = run_aish("-c", 'echo "Explain quantum computing" | athena')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Athena (offline demo):")
+    assert not result.stdout.endswith("\n")  # exactly the answer on a pipe
+    assert result.stderr == ""
+
+
+def test_python_dash_m_and_console_script_agree(demo_url: str) -> None:
+    script = Path(sys.executable).parent / "aish"
+    via_script = subprocess.run(
+        [str(script), "-c", "athena same"], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
+    )
+    assert via_script.returncode == 0
+    assert via_script.stdout == run_aish("-c", "athena same").stdout
+
+
+def test_agent_and_text_arguments_are_not_reparsed(demo_url: str, refserver: RefServer) -> None:
+    result = run_aish("athena", "a | b > c", "d")
+    assert result.returncode == 0, result.stderr
+    assert refserver.requests[0].body is not None
+    assert refserver.requests[0].body["messages"][-1]["content"] == "a | b > c d"
+
+
+def test_piped_stdin_to_an_agent(demo_url: str, refserver: RefServer) -> None:
+    result = run_aish("athena", input="text from a pipe\n")
+    assert result.returncode == 0 and result.stdout
+    assert refserver.requests[0].body is not None
+    assert refserver.requests[0].body["messages"][-1]["content"] == "text from a pipe\n"
+
+
+def test_script_file(demo_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "review.aish"
+    script.write_text('# a script\necho "start"\nathena "one" > a.md\necho x |\n  cat\n')
+    result = run_aish(str(script), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "start\nx\n"
+    assert (tmp_path / "a.md").read_text().startswith("Athena (offline demo):")
+
+
+def test_script_on_stdin(demo_url: str) -> None:
+    result = run_aish(input="echo one\necho two\n")
+    assert (result.returncode, result.stdout) == (0, "one\ntwo\n")
+
+
+def test_exit_codes(demo_url: str, tmp_path: Path) -> None:
+    assert run_aish("-c", "echo |").returncode == 2
+    assert run_aish("-c", "zeus hi").returncode == 3
+    assert run_aish("zeus", "hi").returncode == 3
+    assert run_aish("--renderer", "nope", "-c", "athena hi").returncode == 3
+    config = tmp_path / "c.toml"
+    config.write_text(agent_toml("down", "http://127.0.0.1:9/v1") + agent_toml("bad", demo_url, model="nope"))
+    assert run_aish("--config", str(config), "-c", "down hi").returncode == 4
+    assert run_aish("--config", str(config), "-c", "bad hi").returncode == 5
+    assert run_aish("--config", str(tmp_path / "missing.toml"), "agents").returncode == 2
+
+
+def test_errors_are_one_line_and_tracebacks_only_with_debug(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(agent_toml("down", "http://127.0.0.1:9/v1"))
+    plain = run_aish("--config", str(config), "-c", "down hi")
+    assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+    debug = run_aish("--debug", "--config", str(config), "-c", "down hi")
+    assert "Traceback" in debug.stderr and debug.stderr.endswith(plain.stderr)
+
+
+def test_non_interactive_paths_do_not_import_cmd2(demo_url: str) -> None:
+    code = (
+        "import sys\n"
+        "from aish.cli import main\n"
+        "rc = main(['-c', 'echo hi | athena'])\n"
+        "main(['agents']); main(['plugins'])\n"
+        "print('\\nCMD2' if 'cmd2' in sys.modules else '\\nNOCMD2', rc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
+    )
+    assert result.stdout.splitlines()[-1] == "NOCMD2 0", result.stderr
+
+
+def test_agents_listing_never_shows_keys(tmp_path: Path, monkeypatch: object) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        agent_toml("paid", "https://api.example.invalid/v1")
+        + 'api_key_env = "PAID_KEY"\nheaders = { Authorization = "Bearer sk-header-secret" }\n'
+    )
+    result = run_aish("--config", str(config), "agents", env={"PAID_KEY": "sk-env-secret"})
+    assert result.returncode == 0
+    assert "paid" in result.stdout and "https://api.example.invalid/v1" in result.stdout
+    assert "sk-" not in result.stdout and "Bearer" not in result.stdout
+
+
+def test_version() -> None:
+    result = run_aish("--version")
+    assert result.returncode == 0 and result.stdout.startswith("aish ")
+
+
+def test_ctrl_c_mid_stream_keeps_the_partial_and_exits_130(tmp_path: Path) -> None:
+    with RefServer(pace=0.05).start() as server:
+        env = {**os.environ, "AISH_DEMO_URL": server.base_url}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aish", "-c", "athena tell me a long story"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert proc.stdout is not None
+        first = os.read(proc.stdout.fileno(), 100)  # the answer has started streaming
+        assert first
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - sent
+    assert proc.returncode == 130
+    assert elapsed < 2.0  # stops at once, not at the end of the answer
+    partial = (first + rest).decode()
+    assert partial.startswith("Athena")
+    full_length = 64  # tokens in a full answer; far more than arrived
+    assert len(partial.split()) < full_length
+    assert err.decode().strip().splitlines() == ["aish: athena: interrupted (partial answer kept)"]
+
+
+def test_make_app_is_not_needed_for_cli(make_app: Callable[..., object]) -> None:
+    # The CLI builds its own app from the environment; a fixture app does not leak into it.
+    assert run_aish("-c", "echo independent").stdout == "independent\n"
