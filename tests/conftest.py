@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from aish.app import App, build_app
 from aish.config import load_config
 from aish.refserver import RefServer
 from aish.runner import Runner
+from aish.testing import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,15 +59,6 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
     return write
 
 
-def agent_toml(name: str, url: str, model: str = "athena", **options: object) -> str:
-    """A ``[agents.NAME]`` table for an OpenAI-compatible agent at ``url``."""
-    lines = [f"[agents.{name}]", 'transport = "sse"', 'codec = "openai-chat"', f'url = "{url}"', f'model = "{model}"']
-    if options:
-        lines.append(f"[agents.{name}.options]")
-        lines += [f"{k} = {v!r}".replace("'", '"') for k, v in options.items()]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture
 def make_app(write_config: Callable[[str], Path]) -> Callable[..., App]:
     def make(config_text: str | None = None, **kwargs: object) -> App:
@@ -77,13 +66,6 @@ def make_app(write_config: Callable[[str], Path]) -> Callable[..., App]:
         return build_app(config, **kwargs)  # type: ignore[arg-type]
 
     return make
-
-
-@dataclass
-class Outcome:
-    status: int
-    out: str
-    err: str
 
 
 @pytest.fixture
@@ -97,25 +79,3 @@ def run_line(make_app: Callable[..., App]) -> Callable[..., Outcome]:
         return Outcome(status, out.getvalue(), err.getvalue())
 
     return run
-
-
-def run_aish(
-    *args: str,
-    input: str | None = None,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    """``python -m aish ARGS`` in a subprocess with the test's environment."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "aish", *args],
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=timeout,
-        check=False,
-    )

@@ -10,9 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import agent_toml, run_aish
-
 from aish.refserver import RefServer
+from aish.testing import agent_toml, run_aish
 
 
 def test_dash_c_runs_a_line(demo_url: str) -> None:

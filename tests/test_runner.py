@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, agent_toml
 
 from aish.errors import EXIT_CONNECTION, EXIT_REMOTE, EXIT_UNKNOWN, EXIT_USAGE
 from aish.refserver import RefServer
+from aish.testing import Outcome, agent_toml
 
 Run = Callable[..., Outcome]
 

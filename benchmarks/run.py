@@ -1,0 +1,651 @@
+"""aish against curl (the floor), simonw's ``llm`` CLI and a minimal requests script.
+
+Run from anywhere with the project's interpreter::
+
+    .venv/bin/python benchmarks/run.py [--runs 15] [--only a,b,c] [--skip-llm]
+
+Every figure is measured in the same run, tools interleaved run by run, each
+child process bounded by a timeout, and the servers are stopped at the end.
+
+(a) launch to first answer byte on a pipe, 64-token answer, reference server (pace 0)
+(b) end to end, 1,500-token answer from llama.cpp (stories260K, temperature 0)
+(c) 50,000 tiny chunks from the reference server (pace 0): events/s and peak RSS
+
+``llm`` is installed by this script into ``benchmarks/.work/llm-venv`` when
+missing. The exit status is 0 whatever the targets say (it is a report);
+only a crash of the harness itself is an error. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+LLM_VENV = WORK / "llm-venv"
+MODEL = ROOT.parent / "shared" / "models" / "stories260K.gguf"
+BASELINE = BENCH / "baseline_requests.py"
+BENCH_SERVER = BENCH / "refserver_bench.py"
+
+A_TOKENS = 64
+B_TOKENS = 1500
+B_PROMPT = "Once upon a time"
+C_EVENTS = 50_000
+
+TARGET_A_MS = 150.0
+TARGET_A_LLM_FRACTION = 0.25
+TARGET_B_RATIO = 1.05
+TARGET_C_EVENTS = 100_000
+TARGET_C_RSS_MIB = 40.0
+
+
+# --------------------------------------------------------------- measuring
+@dataclass
+class Sample:
+    """One run of one child process, times in seconds from just before spawn."""
+
+    first_byte: float | None
+    eof: float
+    exit: float
+    out_bytes: int
+    reads: int
+    maxrss_kib: int
+    returncode: int
+    timed_out: bool
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and self.out_bytes > 0
+
+
+def measure(cmd: Sequence[str], env: dict[str, str], *, timeout: float, stdin: bytes | None = None) -> Sample:
+    """Spawn ``cmd`` with stdout on a pipe; time the first byte, EOF and exit; get its peak RSS.
+
+    The child is killed after ``timeout`` seconds. Its resource usage comes
+    from ``os.wait4`` (``ru_maxrss``: the high-water mark of its resident set).
+    """
+    with tempfile.TemporaryFile() as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err_file,
+            env=env,
+        )
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            with contextlib.suppress(OSError):
+                os.kill(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            if stdin is not None:
+                assert proc.stdin is not None
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.write(stdin)
+                proc.stdin.close()
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            first: float | None = None
+            total = reads = 0
+            while True:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                if first is None:
+                    first = time.perf_counter() - start
+                total += len(chunk)
+                reads += 1
+            eof = time.perf_counter() - start
+            _, status, usage = os.wait4(proc.pid, 0)
+            ended = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            timer.cancel()
+            if proc.returncode is None:  # the harness itself failed mid-run
+                kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        err_file.seek(0)
+        stderr = err_file.read()[-2000:].decode("utf-8", errors="replace")
+    return Sample(
+        first_byte=first,
+        eof=eof,
+        exit=ended,
+        out_bytes=total,
+        reads=reads,
+        maxrss_kib=int(usage.ru_maxrss),
+        returncode=proc.returncode,
+        timed_out=timed_out.is_set(),
+        stderr=stderr,
+    )
+
+
+@dataclass
+class Tool:
+    """One contender in one section: how to run it."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    stdin: bytes | None = None
+    samples: list[Sample] = field(default_factory=list)
+    failures: list[Sample] = field(default_factory=list)
+
+    def good(self) -> list[Sample]:
+        return self.samples
+
+    def median(self, value: Callable[[Sample], float | None]) -> float | None:
+        values = [v for v in (value(s) for s in self.samples) if v is not None]
+        return statistics.median(values) if values else None
+
+    def spread(self, value: Callable[[Sample], float | None]) -> tuple[float, float] | None:
+        values = [v for v in (value(s) for s in self.samples) if v is not None]
+        return (min(values), max(values)) if values else None
+
+    def error(self) -> str:
+        if not self.failures:
+            return ""
+        s = self.failures[-1]
+        why = "timed out" if s.timed_out else f"exit {s.returncode}" if s.returncode else "no output"
+        tail = s.stderr.strip().splitlines()[-1:] or [""]
+        return f"{len(self.failures)} failed run(s), last: {why} {tail[0][:160]}".rstrip()
+
+
+def run_rounds(tools: list[Tool], runs: int, warmup: int, timeout: float, label: str) -> None:
+    """Warm up, then run every tool ``runs`` times, interleaved (one of each per round)."""
+    for _ in range(warmup):
+        for tool in tools:
+            measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin)
+    for i in range(runs):
+        for tool in tools:
+            sample = measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin)
+            (tool.samples if sample.ok else tool.failures).append(sample)
+        print(f"\r  {label}: round {i + 1}/{runs}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+
+# ----------------------------------------------------------------- servers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def reference_server(default_tokens: int) -> Iterator[str]:
+    """The reference server (pace 0) in a child process; yields its base URL."""
+    cmd = [sys.executable, str(BENCH_SERVER), "--port", "0", "--pace", "0", "--default-tokens", str(default_tokens)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            if not sel.select(30):
+                raise RuntimeError("reference server did not start within 30 s")
+        line = proc.stdout.readline().decode().strip()
+        if "listening on " not in line:
+            err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
+            raise RuntimeError(f"reference server did not start: {line!r} {err[-500:]}")
+        yield line.split("listening on ", 1)[1]
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def llama_server(n_ctx: int) -> Iterator[str]:
+    """llama-cpp-python's server on the shared stories260K model; yields its base URL."""
+    port = free_port()
+    WORK.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(MODEL),
+        "--model_alias", "stories260k",
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+        "--seed", "42",
+    ]  # fmt: skip
+    log_path = WORK / "llama-server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not http_ok(f"http://127.0.0.1:{port}/v1/models"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-800:]
+                raise RuntimeError(f"llama.cpp server did not start (see {log_path}):\n{tail}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop_process(proc)
+
+
+# -------------------------------------------------------------------- tools
+def aish_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "aish"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "aish"]
+
+
+def llm_cmd() -> list[str]:
+    return [str(LLM_VENV / "bin" / "llm")]
+
+
+def ensure_llm() -> str | None:
+    """Install llm into benchmarks/.work/llm-venv if it is not there; None when ready, else why not."""
+    if (LLM_VENV / "bin" / "llm").is_file():
+        return None
+    print(f"installing llm into {LLM_VENV.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(LLM_VENV)], check=True, timeout=300)
+        subprocess.run(
+            [str(LLM_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "llm"],
+            check=True,
+            timeout=900,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        return f"could not install llm: {exc}"
+    if not (LLM_VENV / "bin" / "llm").is_file():
+        return "could not install llm: no llm script after pip install"
+    return None
+
+
+def write_llm_models(model_id: str, model_name: str, api_base: str) -> None:
+    """llm's ``extra-openai-models.yaml``: one OpenAI-compatible model (no key needed)."""
+    user = WORK / "llm-user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "extra-openai-models.yaml").write_text(
+        f"- model_id: {model_id}\n  model_name: {model_name}\n  api_base: {json.dumps(api_base)}\n",
+        encoding="utf-8",
+    )
+
+
+def write_aish_config(name: str, agent: str, url: str, model: str, options: dict[str, Any]) -> Path:
+    path = WORK / f"aish-{name}.toml"
+    lines = [
+        f"[agents.{agent}]",
+        'transport = "sse"',
+        'codec = "openai-chat"',
+        f"url = {json.dumps(url)}",
+        f"model = {json.dumps(model)}",
+        f"[agents.{agent}.options]",
+        *(f"{k} = {json.dumps(v)}" for k, v in options.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def chat_body(model: str, prompt: str, options: dict[str, Any]) -> str:
+    """The request body aish's openai-chat codec sends for the same agent."""
+    body: dict[str, Any] = {
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "model": model,
+    }
+    body.update(options)
+    return json.dumps(body)
+
+
+def curl_cmd(url: str, body: str) -> list[str]:
+    return [
+        "curl", "-N", "-s", "-X", "POST", url,
+        "-H", "Content-Type: application/json",
+        "-H", "Accept: text/event-stream",
+        "--data-binary", body,
+    ]  # fmt: skip
+
+
+def base_env() -> dict[str, str]:
+    """Children's environment: no user configuration, private caches, no aish variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AISH_", "LLM_"))}
+    for sub in ("cache", "config-home", "llm-user"):
+        (WORK / sub).mkdir(parents=True, exist_ok=True)
+    env["XDG_CACHE_HOME"] = str(WORK / "cache")
+    env["XDG_CONFIG_HOME"] = str(WORK / "config-home")
+    env["LLM_USER_PATH"] = str(WORK / "llm-user")
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
+def contenders(
+    *,
+    aish: list[str],
+    url: str,
+    body: str,
+    llm: list[str] | None,
+    env: dict[str, str],
+    aish_env: dict[str, str] | None = None,
+) -> list[Tool]:
+    tools = [
+        Tool("curl -N", curl_cmd(url, body), env),
+        Tool("aish", aish, aish_env or env),
+    ]
+    if llm is not None:
+        tools.append(Tool("llm", llm, env))
+    tools.append(Tool("requests script", [sys.executable, str(BASELINE), url, body], env))
+    return tools
+
+
+# ----------------------------------------------------------------- reporting
+@dataclass
+class Target:
+    section: str
+    text: str
+    verdict: str  # PASS, FAIL or n/a
+    measured: str
+
+
+def fmt_ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:,.1f} ms"
+
+
+def fmt_ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+def failure_rows(tools: Sequence[Tool], width: int) -> list[list[str]]:
+    rows = []
+    for tool in tools:
+        if tool.failures:
+            rows.append([f"  ! {tool.name}: {tool.error()}", *[""] * (width - 1)])
+    return rows
+
+
+def by_name(tools: Sequence[Tool]) -> dict[str, Tool]:
+    return {t.name: t for t in tools}
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+# ------------------------------------------------------------------ sections
+def section_a(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    print(f"\n(a) launch -> first answer byte, {A_TOKENS}-token answer, reference server", file=sys.stderr)
+    with reference_server(default_tokens=A_TOKENS) as base:
+        options = {"max_tokens": A_TOKENS, "aish_tokens": A_TOKENS}
+        body = chat_body("athena", "hi", options)
+        if llm is not None:
+            write_llm_models("bench-athena", "athena", base)
+            llm = [*llm, "-m", "bench-athena", "--no-log", "hi"]
+        aish_env = {**env, "AISH_DEMO_URL": base}
+        tools = contenders(
+            aish=[*aish_cmd(), "-c", "athena hi"],
+            url=base + "/chat/completions",
+            body=body,
+            llm=llm,
+            env=env,
+            aish_env=aish_env,
+        )
+        run_rounds(tools, args.runs, args.warmup, timeout=60, label="(a)")
+    t = by_name(tools)
+    curl_t = t["curl -N"].median(lambda s: s.first_byte)
+    aish_t = t["aish"].median(lambda s: s.first_byte)
+    llm_t = t["llm"].median(lambda s: s.first_byte) if "llm" in t else None
+    rows = []
+    for tool in tools:
+        med = tool.median(lambda s: s.first_byte)
+        lo_hi = tool.spread(lambda s: s.first_byte)
+        rows.append([
+            tool.name,
+            fmt_ms(med),
+            fmt_ms(lo_hi[0]) if lo_hi else "-",
+            fmt_ms(lo_hi[1]) if lo_hi else "-",
+            fmt_ms(tool.median(lambda s: s.exit)),
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    rows.append(["aish / curl", fmt_ratio(ratio(aish_t, curl_t)), "", "", "", ""])
+    rows.append(["aish / llm", fmt_ratio(ratio(aish_t, llm_t)), "", "", "", ""])
+    rows += failure_rows(tools, 6)
+    print_table(
+        f"(a) launch to first answer byte on a pipe, {A_TOKENS}-token answer, reference server pace 0"
+        f" (median of {args.runs})",
+        ["tool", "first byte", "min", "max", "exit", "ok runs"],
+        rows,
+    )
+    r_llm = ratio(aish_t, llm_t)
+    return [
+        Target("a", f"aish first byte < {TARGET_A_MS:.0f} ms", verdict(None if aish_t is None else aish_t * 1000 < TARGET_A_MS), fmt_ms(aish_t)),
+        Target("a", "aish <= 1/4 of llm", verdict(None if r_llm is None else r_llm <= TARGET_A_LLM_FRACTION), fmt_ratio(r_llm)),
+    ]  # fmt: skip
+
+
+def section_b(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    print(f"\n(b) end to end, {B_TOKENS}-token answer, llama.cpp", file=sys.stderr)
+    why_not = None
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            why_not = "llama-cpp-python is not installed in this interpreter"
+    except (ImportError, ValueError):
+        why_not = "llama-cpp-python is not importable"
+    if why_not is None and not MODEL.is_file():
+        why_not = f"model not found: {MODEL}"
+    if why_not:
+        print(f"\n(b) skipped: {why_not}")
+        return [Target("b", f"aish <= {TARGET_B_RATIO:.2f}x curl", "n/a", why_not)]
+    with llama_server(n_ctx=2048) as base:
+        options = {"max_tokens": B_TOKENS, "temperature": 0}
+        body = chat_body("stories260k", B_PROMPT, options)
+        config = write_aish_config("b", "llama", base, "stories260k", options)
+        if llm is not None:
+            write_llm_models("bench-llama", "stories260k", base)
+            llm = [*llm, "-m", "bench-llama", "--no-log", "-o", "max_tokens", str(B_TOKENS),
+                   "-o", "temperature", "0", B_PROMPT]  # fmt: skip
+        tools = contenders(
+            aish=[*aish_cmd(), "--config", str(config), "-c", f'llama "{B_PROMPT}"'],
+            url=base + "/chat/completions",
+            body=body,
+            llm=llm,
+            env=env,
+        )
+        run_rounds(tools, args.runs, args.warmup, timeout=180, label="(b)")
+    t = by_name(tools)
+    curl_t = t["curl -N"].median(lambda s: s.exit)
+    aish_t = t["aish"].median(lambda s: s.exit)
+    rows = []
+    for tool in tools:
+        med = tool.median(lambda s: s.exit)
+        lo_hi = tool.spread(lambda s: s.exit)
+        rows.append([
+            tool.name,
+            fmt_ms(med),
+            fmt_ms(lo_hi[0]) if lo_hi else "-",
+            fmt_ms(lo_hi[1]) if lo_hi else "-",
+            fmt_ratio(ratio(med, curl_t)),
+            fmt_ms(tool.median(lambda s: s.first_byte)),
+            f"{tool.median(lambda s: s.out_bytes) or 0:,.0f}",
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    rows.append(["aish / llm", fmt_ratio(ratio(aish_t, t["llm"].median(lambda s: s.exit) if "llm" in t else None)),
+                 "", "", "", "", "", ""])  # fmt: skip
+    rows += failure_rows(tools, 8)
+    print_table(
+        f"(b) end to end, {B_TOKENS}-token answer from llama.cpp (n_ctx 2048, temperature 0) (median of {args.runs})",
+        ["tool", "wall", "min", "max", "vs curl", "first byte", "stdout bytes", "ok runs"],
+        rows,
+    )
+    r = ratio(aish_t, curl_t)
+    return [Target("b", f"aish <= {TARGET_B_RATIO:.2f}x curl", verdict(None if r is None else r <= TARGET_B_RATIO), fmt_ratio(r))]
+
+
+def section_c(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    n = args.events
+    print(f"\n(c) {n:,} tiny chunks, reference server", file=sys.stderr)
+    with reference_server(default_tokens=n) as base:
+        options = {"aish_tokens": n}
+        body = chat_body("athena", "hi", options)
+        config = write_aish_config("c", "bench", base, "athena", options)
+        if llm is not None:
+            write_llm_models("bench-flood", "athena", base)
+            llm = [*llm, "-m", "bench-flood", "--no-log", "hi"]
+        tools = contenders(
+            aish=[*aish_cmd(), "--config", str(config), "-c", "bench hi"],
+            url=base + "/chat/completions",
+            body=body,
+            llm=llm,
+            env=env,
+        )
+        run_rounds(tools, args.runs, args.warmup, timeout=600, label="(c)")
+
+    def stream_rate(s: Sample) -> float | None:
+        return n / (s.eof - s.first_byte) if s.first_byte is not None and s.eof > s.first_byte else None
+
+    def whole_rate(s: Sample) -> float:
+        return n / s.exit
+
+    def rss(s: Sample) -> float:
+        return s.maxrss_kib / 1024
+
+    t = by_name(tools)
+    rows = []
+    for tool in tools:
+        rows.append([
+            tool.name,
+            f"{tool.median(stream_rate) or 0:,.0f}",
+            f"{tool.median(whole_rate) or 0:,.0f}",
+            fmt_ms(tool.median(lambda s: s.exit)),
+            f"{tool.median(rss) or 0:.1f} MiB",
+            f"{tool.median(lambda s: s.out_bytes) or 0:,.0f}",
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    aish_rate = t["aish"].median(stream_rate)
+    aish_rss = t["aish"].median(rss)
+    for other in ("curl -N", "llm", "requests script"):
+        if other in t:
+            rows.append([
+                f"aish / {other}",
+                fmt_ratio(ratio(aish_rate, t[other].median(stream_rate))),
+                fmt_ratio(ratio(t["aish"].median(whole_rate), t[other].median(whole_rate))),
+                fmt_ratio(ratio(t["aish"].median(lambda s: s.exit), t[other].median(lambda s: s.exit))),
+                fmt_ratio(ratio(aish_rss, t[other].median(rss))),
+                "", "",
+            ])  # fmt: skip
+    rows += failure_rows(tools, 7)
+    print_table(
+        f"(c) {n:,} tiny OpenAI chunks, reference server pace 0 (median of {args.runs}); "
+        "events/s while streaming = events / (EOF - first byte), whole run = events / (spawn -> exit)",
+        ["tool", "events/s streaming", "events/s whole run", "wall", "peak RSS", "stdout bytes", "ok runs"],
+        rows,
+    )
+    return [
+        Target("c", f"aish >= {TARGET_C_EVENTS:,} events/s (streaming)",
+               verdict(None if aish_rate is None else aish_rate >= TARGET_C_EVENTS), f"{aish_rate or 0:,.0f}/s"),
+        Target("c", f"aish peak RSS < {TARGET_C_RSS_MIB:.0f} MiB",
+               verdict(None if aish_rss is None else aish_rss < TARGET_C_RSS_MIB), f"{aish_rss or 0:.1f} MiB"),
+    ]  # fmt: skip
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace, dict[str, str], list[str] | None], list[Target]]] = {
+    "a": section_a,
+    "b": section_b,
+    "c": section_c,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="aish vs curl, llm and a requests script.")
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per tool and section (15)")
+    parser.add_argument("--warmup", type=int, default=1, help="discarded runs per tool first (1)")
+    parser.add_argument("--only", default="a,b,c", help="sections to run, e.g. a,c (all)")
+    parser.add_argument("--skip-llm", action="store_true", help="leave simonw's llm out")
+    parser.add_argument("--events", type=int, default=C_EVENTS, help=f"chunks in (c) ({C_EVENTS:,})")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown or args.runs < 1:
+        parser.error(f"unknown section(s) {unknown}; use a, b, c" if unknown else "--runs must be >= 1")
+    if shutil.which("curl") is None:
+        parser.error("curl is not installed")
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = base_env()
+    llm: list[str] | None = None
+    llm_note = "skipped (--skip-llm)"
+    if not args.skip_llm:
+        problem = ensure_llm()
+        if problem is None:
+            llm = llm_cmd()
+            version = subprocess.run([*llm, "--version"], capture_output=True, text=True, timeout=60, env=env)
+            llm_note = version.stdout.strip() or "llm"
+        else:
+            llm_note = problem
+            print(f"warning: {problem}; continuing without llm", file=sys.stderr)
+    aish_version = subprocess.run([*aish_cmd(), "--version"], capture_output=True, text=True, timeout=60, env=env)
+    curl_version = subprocess.run(["curl", "--version"], capture_output=True, text=True, timeout=60)
+    print(f"python {sys.version.split()[0]}; {aish_version.stdout.strip()}; "
+          f"{curl_version.stdout.split(chr(10))[0].split(' (')[0]}; {llm_note}; "
+          f"{os.cpu_count()} cpus; {args.runs} runs + {args.warmup} warm-up per tool")  # fmt: skip
+    targets: list[Target] = []
+    for name in only:
+        targets += SECTIONS[name](args, env, llm)
+    print_table(
+        "Targets",
+        ["target", "measured", "verdict"],
+        [[f"({t.section}) {t.text}", t.measured, t.verdict] for t in targets],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Tests for plugins/aish_plain/renderer.py: exact text on pipes, status lines on terminals.
+
+The elapsed time in the status line comes from ``time.monotonic``; the tests
+that check it exactly give the renderer module a fake clock. One test feeds it
+a real stream from the reference server.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+
+import aish_plain.renderer as renderer_module
+from aish import (
+    AgentConfig,
+    ConnectionFailure,
+    Context,
+    Event,
+    Heartbeat,
+    Prompt,
+    RemoteError,
+    RenderTarget,
+    StreamEnd,
+    StreamError,
+    StreamStart,
+    TextDelta,
+    Usage,
+)
+from aish.refserver import RefServer, plan_reply
+from aish.stream import AgentStream
+from aish_openai.codec import OpenAIChatCodec
+from aish_plain.renderer import PlainRenderer
+from aish_sse.transport import SSETransport
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(renderer_module, "time", fake)
+    return fake
+
+
+class Target:
+    def __init__(self, tty: bool) -> None:
+        self.out = io.StringIO()
+        self.err = io.StringIO()
+        self.renderer = PlainRenderer(RenderTarget(self.out, self.err, tty=tty))
+
+    def feed(self, *events: Event) -> None:
+        for event in events:
+            self.renderer.feed(event)
+        self.renderer.flush()
+
+
+def deltas(*texts: str) -> Iterator[TextDelta]:
+    return (TextDelta(t) for t in texts)
+
+
+# --------------------------------------------------------------------- not a tty
+
+
+def test_pipe_gets_exactly_the_text_and_err_nothing() -> None:
+    t = Target(tty=False)
+    t.feed(StreamStart(model="m"), *deltas("Hello", ",", " world"), Heartbeat(), Usage(3, 9), StreamEnd("stop"))
+    t.renderer.close()
+    assert t.out.getvalue() == "Hello, world"  # no newline added on a pipe
+    assert t.err.getvalue() == ""
+
+
+def test_pipe_keeps_text_byte_exact() -> None:
+    pieces = ["line 1\n", "\tindented ", "\x1b[31mred\x1b[0m", " ünï 🚀", "\r\n", "   "]
+    t = Target(tty=False)
+    t.feed(StreamStart(), *deltas(*pieces), StreamEnd())
+    t.renderer.close()
+    assert t.out.getvalue() == "".join(pieces)
+    assert t.err.getvalue() == ""
+
+
+def test_pipe_on_failure_writes_the_partial_text_only() -> None:
+    t = Target(tty=False)
+    t.feed(StreamStart(), *deltas("Hal", "f"), StreamError(ConnectionFailure("lost"), partial=True))
+    t.renderer.close()
+    assert t.out.getvalue() == "Half"
+    assert t.err.getvalue() == ""
+
+
+def test_text_is_written_before_flush_is_called() -> None:
+    t = Target(tty=False)
+    t.renderer.feed(StreamStart())
+    t.renderer.feed(TextDelta("now"))
+    assert t.out.getvalue() == "now"
+
+
+# -------------------------------------------------------------------------- tty
+
+
+def test_tty_streaming_marker_at_start(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart())
+    assert t.err.getvalue() == "[Streaming...] "
+    assert t.out.getvalue() == ""
+
+
+def test_tty_complete_line_with_usage_tokens_and_added_newline(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(model="m"), *deltas("Hello", " world"))
+    clock.now += 2.34
+    t.feed(Usage(5, 42), StreamEnd("stop"))
+    t.renderer.close()
+    assert t.out.getvalue() == "Hello world\n"
+    assert t.err.getvalue() == "[Streaming...] [Complete - 2.3s, 42 tokens]\n"
+
+
+def test_tty_complete_counts_deltas_without_usage(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("a", "b", "c"))
+    clock.now += 0.06
+    t.feed(StreamEnd())
+    assert t.out.getvalue() == "abc\n"
+    assert t.err.getvalue() == "[Streaming...] [Complete - 0.1s, 3 tokens]\n"
+
+
+def test_tty_usage_without_output_tokens_falls_back_to_deltas(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("a", "b"), Usage(7, None), StreamEnd())
+    assert t.err.getvalue().endswith("[Complete - 0.0s, 2 tokens]\n")
+
+
+def test_tty_no_extra_newline_when_answer_ends_with_one(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("one\n", "two\n"), StreamEnd())
+    assert t.out.getvalue() == "one\ntwo\n"
+
+
+def test_tty_newline_after_answer_whose_last_delta_does_not_end_with_one(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("one\n", "two"), StreamEnd())
+    assert t.out.getvalue() == "one\ntwo\n"
+
+
+def test_tty_empty_answer_gets_no_newline(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), StreamEnd())
+    assert t.out.getvalue() == ""
+    assert t.err.getvalue() == "[Streaming...] [Complete - 0.0s, 0 tokens]\n"
+
+
+def test_tty_partial_on_stream_error_with_partial(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("Hello", " wor"))
+    clock.now += 1.25
+    t.feed(StreamError(ConnectionFailure("connection lost"), partial=True))
+    assert t.out.getvalue() == "Hello wor\n"
+    assert t.err.getvalue() == "[Streaming...] [Partial - 1.2s, 2 tokens]\n"
+
+
+def test_tty_failed_on_stream_error_without_partial(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart())
+    clock.now += 0.5
+    t.feed(StreamError(RemoteError("boom"), partial=False))
+    assert t.out.getvalue() == ""
+    assert t.err.getvalue() == "[Streaming...] [Failed - 0.5s, 0 tokens]\n"
+
+
+def test_tty_each_stage_has_its_own_counts_and_clock(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), *deltas("a", "b"), Usage(1, 50), StreamEnd())
+    clock.now += 10
+    t.feed(StreamStart(), *deltas("c"))
+    clock.now += 1.0
+    t.feed(StreamEnd())
+    assert t.out.getvalue() == "ab\nc\n"
+    assert t.err.getvalue() == ("[Streaming...] [Complete - 0.0s, 50 tokens]\n[Streaming...] [Complete - 1.0s, 1 tokens]\n")
+
+
+def test_tty_status_goes_to_err_after_text_is_flushed(clock: FakeClock) -> None:
+    """The summary flushes out before writing err, so a terminal shows them in order."""
+    order: list[str] = []
+
+    class Recorder(io.StringIO):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def flush(self) -> None:
+            order.append(f"flush {self.name}")
+
+        def write(self, s: str) -> int:
+            order.append(f"write {self.name}")
+            return super().write(s)
+
+    out, err = Recorder("out"), Recorder("err")
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True))
+    renderer.feed(StreamStart())
+    renderer.feed(TextDelta("x"))
+    order.clear()
+    renderer.feed(StreamEnd())
+    assert order == ["write out", "flush out", "write err", "flush err"]
+
+
+# -------------------------------------------------------------- a real stream
+
+
+def test_renderer_fed_a_real_stream_writes_the_servers_text() -> None:
+    with RefServer(pace=0.0) as server:
+        agent = AgentConfig(name="athena", transport="sse", url=server.base_url, codec="openai-chat", model="athena")
+        out, err = io.StringIO(), io.StringIO()
+        renderer = PlainRenderer(RenderTarget(out, err, tty=False))
+        transport = SSETransport(agent)
+        try:
+            result = AgentStream(agent, transport, OpenAIChatCodec(agent)).run(
+                Prompt("tell me about owls", Context(pipeline_id="r")), renderer.feed, renderer.flush
+            )
+        finally:
+            transport.close()
+        renderer.close()
+    expected = plan_reply("athena", "tell me about owls").text()
+    assert result.status == "complete"
+    assert out.getvalue() == expected
+    assert err.getvalue() == ""
+
+
+def test_tty_renderer_fed_a_real_stream_reports_the_servers_token_count() -> None:
+    with RefServer(pace=0.0) as server:
+        agent = AgentConfig(name="apollo", transport="sse", url=server.base_url, codec="openai-chat", model="apollo")
+        out, err = io.StringIO(), io.StringIO()
+        renderer = PlainRenderer(RenderTarget(out, err, tty=True))
+        transport = SSETransport(agent)
+        try:
+            AgentStream(agent, transport, OpenAIChatCodec(agent)).run(
+                Prompt("the weather", Context(pipeline_id="r")), renderer.feed, renderer.flush
+            )
+        finally:
+            transport.close()
+    plan = plan_reply("apollo", "the weather")
+    assert out.getvalue() == plan.text() + "\n"
+    assert re.fullmatch(rf"\[Streaming\.\.\.\] \[Complete - \d+\.\ds, {plan.count} tokens\]\n", err.getvalue())

@@ -1,0 +1,109 @@
+"""The interactive shell in a real terminal (a pty driven by pexpect)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pexpect
+import pytest
+
+from aish.refserver import RefServer
+
+PROMPT = "aish>"
+
+
+@pytest.fixture
+def shell(refserver: RefServer) -> Iterator[pexpect.spawn]:
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200)
+    )
+    child.expect_exact(PROMPT)
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def run(child: pexpect.spawn, line: str) -> None:
+    child.sendline(line)
+
+
+def test_banner_names_the_offline_demo_agents(refserver: RefServer) -> None:
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20)
+    child.expect("Offline demo agents: apollo, athena, hermes")
+    child.expect_exact(PROMPT)
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_streams_with_status_on_a_terminal(shell: pexpect.spawn) -> None:
+    run(shell, 'echo "Explain quantum computing" | athena')
+    shell.expect_exact("[Streaming...]")
+    shell.expect_exact("Athena (offline demo):")
+    shell.expect(r"\[Complete - \d+\.\ds, \d+ tokens\]")
+    shell.expect_exact(PROMPT)
+
+
+def test_cmd2_does_not_touch_aish_syntax(shell: pexpect.spawn, refserver: RefServer) -> None:
+    run(shell, "echo a; echo b | cat")  # cmd2 would drop '; ...' and pipe to an OS shell
+    shell.expect(r"a\r\nb\r\n")
+    shell.expect_exact(PROMPT)
+    run(shell, "echo hi >")  # cmd2 would copy to the clipboard
+    shell.expect_exact("aish: syntax error at column 9: '>' needs a file name after it: echo hi -->>")
+    shell.expect_exact(PROMPT)
+    run(shell, "| athena")
+    shell.expect_exact("aish: syntax error at column 1: unexpected '|'")
+    shell.expect_exact(PROMPT)
+    assert len(refserver.requests) == 0
+
+
+def test_unfinished_lines_continue(shell: pexpect.spawn, refserver: RefServer) -> None:
+    run(shell, 'athena "first line')
+    shell.expect_exact("....>")
+    run(shell, 'second line"')
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact(PROMPT)
+    run(shell, "echo piped |")
+    shell.expect_exact("....>")
+    run(shell, "athena")
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact(PROMPT)
+    bodies = [r.body for r in refserver.requests if r.body]
+    assert [b["messages"][-1]["content"] for b in bodies] == ["first line\nsecond line", "piped\n"]
+
+
+def test_agents_and_plugins_commands(shell: pexpect.spawn) -> None:
+    run(shell, "agents")
+    shell.expect(r"athena\s+sse\s+openai-chat")
+    shell.expect_exact(PROMPT)
+    run(shell, "plugins")
+    shell.expect(r"sse\s+aish \S+\s+loaded\s+transport sse")
+    shell.expect_exact(PROMPT)
+
+
+def test_ctrl_c_mid_stream_returns_to_the_prompt(shell: pexpect.spawn, refserver: RefServer) -> None:
+    refserver.pace = 0.1
+    run(shell, "athena tell me everything")
+    shell.expect_exact("Athena")
+    shell.sendintr()
+    shell.expect_exact("[Partial - ")
+    shell.expect_exact("aish: athena: interrupted (partial answer kept)")
+    shell.expect_exact(PROMPT)
+    refserver.pace = 0.0
+    run(shell, "echo still alive")
+    shell.expect_exact("still alive")
+    shell.expect_exact(PROMPT)
+
+
+def test_errors_keep_the_shell_running(shell: pexpect.spawn) -> None:
+    run(shell, "zeus hello")
+    shell.expect_exact("aish: unknown agent 'zeus' (known: apollo, athena, hermes)")
+    shell.expect_exact(PROMPT)
+    run(shell, "quit")
+    shell.expect(pexpect.EOF)
