@@ -97,17 +97,26 @@ class ChunkDecoder:
             raise MalformedEvent(f"malformed event data: {data[:80]!r}")
         if message.event == "response":
             return self._whole(obj)
+        try:
+            return self._chunk(obj, data)
+        except (AttributeError, KeyError, TypeError, IndexError):
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+
+    def _chunk(self, obj: dict[str, Any], data: str) -> Sequence[Event]:
         choices = obj.get("choices")
+        events: list[Event]
         if choices:
             choice = choices[0]
             delta = choice.get("delta")
             content = delta.get("content") if delta else None
+            if content is not None and type(content) is not str:
+                raise TypeError("content is not text")
             finish = choice.get("finish_reason")
             if finish:
                 self.finish_reason = finish
             if content and obj.get("usage") is None:
                 return (TextDelta(content),)
-            events: list[Event] = [TextDelta(content)] if content else []
+            events = [TextDelta(content)] if content else []
         elif "error" in obj:
             raise RemoteError(f"error event: {error_text(data) or data[:200]}")
         else:
