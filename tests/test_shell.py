@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pexpect
 import pytest
 
+from aish import hookimpl
 from aish.refserver import RefServer
 
 PROMPT = "aish>"
@@ -17,9 +19,7 @@ PROMPT = "aish>"
 @pytest.fixture
 def shell(refserver: RefServer) -> Iterator[pexpect.spawn]:
     env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = pexpect.spawn(
-        sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200)
-    )
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200))
     child.expect_exact(PROMPT)
     try:
         yield child
@@ -107,3 +107,49 @@ def test_errors_keep_the_shell_running(shell: pexpect.spawn) -> None:
     shell.expect_exact(PROMPT)
     run(shell, "quit")
     shell.expect(pexpect.EOF)
+
+
+# ------------------------------------------------- in-process: the shell's wiring
+
+
+class HelloPlugin:
+    """A plugin that adds a shell command through the aish_register_commands hook."""
+
+    @hookimpl
+    def aish_register_commands(self, register: object) -> None:
+        import cmd2
+
+        class Hello(cmd2.CommandSet):  # type: ignore[misc]
+            def do_hello(self, _statement: object) -> None:
+                """Say hello."""
+                self._cmd.stdout.write("hello from a plugin\n")
+
+        register(Hello())  # type: ignore[operator]
+
+
+def make_shell(demo_url: str, *plugins: tuple[str, object]) -> tuple[object, io.StringIO, io.StringIO]:
+    from aish.app import build_app
+    from aish.config import Config
+    from aish.runner import Runner
+    from aish.shell import AishShell
+
+    app = build_app(Config(), extra_plugins=plugins)
+    out, err = io.StringIO(), io.StringIO()
+    shell = AishShell(app, stdin=io.StringIO(), stdout=out, persistent_history_file="")
+    shell.runner = Runner(app, out=out, err=err, tty=False)
+    return shell, out, err
+
+
+def test_plugin_commands_join_the_shell(demo_url: str) -> None:
+    shell, out, _err = make_shell(demo_url, ("hello", HelloPlugin()))
+    shell.onecmd_plus_hooks("hello")  # type: ignore[attr-defined]
+    assert out.getvalue() == "hello from a plugin\n"
+
+
+def test_aish_lines_reach_the_runner_untouched(demo_url: str, refserver: RefServer) -> None:
+    shell, out, err = make_shell(demo_url)
+    shell.onecmd_plus_hooks('echo "a;b" | athena; echo "x > y"')  # type: ignore[attr-defined]
+    assert refserver.requests[0].body is not None
+    assert refserver.requests[0].body["messages"][-1]["content"] == "a;b\n"
+    assert out.getvalue().endswith("x > y\n") and err.getvalue() == ""
+    assert shell.last_status == 0  # type: ignore[attr-defined]
