@@ -9,7 +9,7 @@ the whole body, for the codec to read.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import requests
 import urllib3.exceptions
@@ -24,6 +24,7 @@ from aish import (
     WireItem,
     WireMessage,
 )
+from aish_sse.chunked import Dechunker
 from aish_sse.parser import SSEParser
 
 READ_SIZE = 65536
@@ -92,11 +93,11 @@ class SSEConnection:
             if body.strip():
                 yield [WireMessage(body, event="response")]
             return
-        raw = self.response.raw
+        read, dechunk = _body_reader(self.response)
         feed = self.parser.feed
         while True:
             try:
-                chunk = raw.read1(READ_SIZE)
+                chunk = read(READ_SIZE)
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
                 if self._cancelled:
                     return
@@ -106,7 +107,16 @@ class SSEConnection:
                     return
                 raise ConnectionFailure(f"connection lost: {_reason(exc)}") from exc
             if not chunk:
+                if dechunk is not None and not self._cancelled:
+                    raise ConnectionFailure("connection lost: the server closed the connection mid-answer")
                 return
+            if dechunk is not None:
+                chunk = dechunk.feed(chunk)
+                if dechunk.done:
+                    items = feed(chunk)
+                    if items:
+                        yield items
+                    return
             items = feed(chunk)
             if items:
                 yield items
@@ -120,11 +130,31 @@ class SSEConnection:
 
     def cancel(self) -> None:
         self._cancelled = True
-        with contextlib.suppress(AttributeError, OSError, RuntimeError):  # already released or closed
+        with contextlib.suppress(AttributeError, OSError, RuntimeError, ValueError):  # released or closed
             self.response.raw.shutdown()
 
     def close(self) -> None:
         self.response.close()
+
+
+def _body_reader(response: requests.Response) -> tuple[Callable[[int], bytes], Dechunker | None]:
+    """How to read the body: whatever the socket has, de-chunked by us when chunked.
+
+    Falls back to urllib3's own ``read1`` whenever the response is not a plain,
+    untouched chunked body (compressed, already partly read, unexpected internals).
+    """
+    raw = response.raw
+    fp = getattr(raw, "_fp", None)  # http.client.HTTPResponse
+    sock_file = getattr(fp, "fp", None)  # its buffered socket reader
+    plain = response.headers.get("Content-Encoding", "identity").lower() in ("identity", "")
+    if (
+        plain
+        and getattr(fp, "chunked", False)
+        and getattr(fp, "chunk_left", 0) is None
+        and callable(getattr(sock_file, "read1", None))
+    ):
+        return sock_file.read1, Dechunker()
+    return lambda n: raw.read1(n), None
 
 
 def _status_error(response: requests.Response, url: str) -> HTTPStatusError:
