@@ -12,7 +12,7 @@ from typing import Any
 from aish.agents import AgentConfig, AgentPreparer
 from aish.config import Config, load_config
 from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, Transport
-from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
+from aish.errors import ConfigError, PluginError, UnknownAgentError, UnknownNameError, UsageError
 from aish.plugins import PluginHost, PluginInfo, load_plugins
 
 KINDS = ("transport", "codec", "renderer", "history")
@@ -100,13 +100,13 @@ class App:
     def agents(self) -> dict[str, AgentConfig]:
         """Every agent by name: the configuration's, then plugin agents it does not shadow."""
         found: dict[str, AgentConfig] = {}
-        if self.config.settings.demo_agents:
+        if self.config.settings.plugin_agents:
             found.update({name: pa.agent for name, pa in self._plugin_agents.items()})
         found.update(self.config.agents)
         return dict(sorted(found.items()))
 
     def is_agent(self, name: str) -> bool:
-        return name in self.config.agents or (self.config.settings.demo_agents and name in self._plugin_agents)
+        return name in self.config.agents or (self.config.settings.plugin_agents and name in self._plugin_agents)
 
     def agent(self, name: str) -> AgentConfig:
         """The agent called ``name``, prepared for use (raises UnknownAgentError)."""
@@ -114,11 +114,18 @@ class App:
             return self._prepared[name]
         if name in self.config.agents:
             agent = self.config.agents[name]
-        elif self.config.settings.demo_agents and name in self._plugin_agents:
+        elif self.config.settings.plugin_agents and name in self._plugin_agents:
             pa = self._plugin_agents[name]
             agent = pa.prepare(pa.agent) if pa.prepare else pa.agent
         else:
             raise UnknownAgentError(name, list(self.agents()))
+        for kind, value in (("transport", agent.transport), ("codec", agent.codec)):
+            if value not in self.components.get(kind, {}):
+                known = ", ".join(sorted(self.components.get(kind, {}))) or "none"
+                where = agent.source or "configuration"
+                raise ConfigError(
+                    f"{where}: agent {name!r}: {kind}: unknown {kind} {value!r} (known: {known}; see 'aish plugins')"
+                )
         self._prepared[name] = agent
         return agent
 
@@ -159,10 +166,12 @@ class App:
 
     # -------------------------------------------------------------- lifecycle
     def startup(self) -> None:
-        self.host.pm.hook.aish_startup(app=self)
+        """Call ``aish_startup`` on each plugin; one that raises is marked failed, the rest go on."""
+        self.host.call_each("aish_startup", lambda _info: {"app": self})
 
     def shutdown(self) -> None:
-        self.host.pm.hook.aish_shutdown(app=self)
+        """Call ``aish_shutdown`` on each plugin, whatever happened before."""
+        self.host.call_each("aish_shutdown", lambda _info: {"app": self})
 
 
 def build_app(

@@ -53,7 +53,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = _parser().parse_args(argv)
-    debug = args.debug or bool(os.environ.get("AISH_DEBUG"))
+    debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
     if args.version:
         from aish import __version__
 
@@ -91,14 +91,16 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         if args.command is not None:
             if args.target:
                 raise UsageError("-c takes the whole line; nothing may follow it")
-            return runner.run_source(args.command)
+            return runner.run_source(args.command, _piped(stdin) if _wants_input(args.command) else None)
         if args.target is None:
             if _isatty(stdin):
                 from aish.shell import run_shell
 
                 return run_shell(app, debug=debug, renderer=args.renderer)
             return runner.run_source(stdin.read())
-        if args.target in COMMANDS and not args.words:
+        if args.target in COMMANDS:
+            if args.words:
+                raise UsageError(f"{args.target} takes no arguments")
             from aish.listing import list_agents, list_plugins
 
             (list_agents if args.target == "agents" else list_plugins)(app, out)
@@ -108,6 +110,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         path = Path(args.target)
         if path.is_file():
             return runner.run_source(path.read_text(encoding="utf-8"))
+        if "/" in args.target or path.suffix == ".aish":
+            raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
 
         raise UnknownAgentError(args.target, list(app.agents()))
@@ -125,6 +129,22 @@ def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int
     if not words and piped is None:
         raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
     return runner.run_pipeline(Pipeline((cmd,)), piped)
+
+
+def _wants_input(line: str) -> bool:
+    """Does the line start with a stage that reads input and was given none (``aish -c 'athena'``)?"""
+    from aish.errors import AishSyntaxError
+    from aish.lang import Command, parse
+
+    try:
+        script = parse(line)
+    except AishSyntaxError:
+        return False
+    if not script.items:
+        return False
+    pipeline = script.items[0][1]
+    first = pipeline.stages[0]
+    return pipeline.stdin is None and isinstance(first, Command) and first.name != "echo" and not first.args
 
 
 def _silence(stream: TextIO) -> None:

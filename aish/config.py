@@ -18,13 +18,18 @@ from typing import Any
 from aish.agents import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, AgentConfig
 from aish.errors import ConfigError
 
+RESERVED_NAMES = frozenset(
+    {"echo", "cat", "agents", "plugins", "help", "quit", "exit", "history", "set", "shell", "alias", "macro"}
+)
+"""Names an agent cannot take: built-in stages and shell commands would shadow it."""
+
 ENV_CONFIG = "AISH_CONFIG"
 ENV_DISABLE = "AISH_DISABLE_PLUGINS"
 ENV_ALLOW = "AISH_PLUGINS"
 
 _AGENT_STR_KEYS = ("transport", "url", "codec", "model", "api_key_env", "renderer", "description")
 _AGENT_KEYS = {*_AGENT_STR_KEYS, "headers", "connect_timeout", "idle_timeout", "options"}
-_SETTINGS_KEYS = {"renderer", "history", "disable_plugins", "plugins", "demo_agents", "debug"}
+_SETTINGS_KEYS = {"renderer", "history", "disable_plugins", "plugins", "plugin_agents", "debug"}
 
 
 @dataclass
@@ -37,7 +42,9 @@ class Settings:
     disable_plugins: list[str] = field(default_factory=list)
     plugins: list[str] | None = None
     """Allow-list: when set, only these plugins load."""
-    demo_agents: bool = True
+    plugin_agents: bool = True
+    """False hides agents offered by plugins (such as the offline demo agents)."""
+    """False hides agents offered by plugins (such as the offline demo agents)."""
     debug: bool = False
 
 
@@ -131,7 +138,7 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             raise ConfigError(f"{where}: settings: unknown key {key!r}")
         if key in ("renderer", "history"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
-        elif key in ("demo_agents", "debug"):
+        elif key in ("plugin_agents", "debug"):
             setattr(s, key, _expect(value, bool, where, f"settings.{key}"))
         else:
             items = _expect(value, list, where, f"settings.{key}")
@@ -150,6 +157,8 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
     prefix = f"{where}: agent {name!r}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"{prefix}: names may hold letters, digits, '-' and '_' only")
+    if name in RESERVED_NAMES:
+        raise ConfigError(f"{prefix}: {name!r} is a built-in command; choose another name")
     unknown = set(table) - _AGENT_KEYS
     if unknown:
         key = sorted(unknown)[0]

@@ -7,6 +7,7 @@ one line on stderr (``aish: ...``) and an exit status; a traceback only with
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import uuid
@@ -151,7 +152,10 @@ class Runner:
         self, cmd: Command, piped: str | None, context: Context, shown: tuple[TextIO, bool] | None
     ) -> StageResult:
         agent = self.app.agent(cmd.name)
-        prompt_text = "\n\n".join(part for part in (piped, cmd.text) if part and part.strip())
+        if piped and piped.strip() and cmd.text.strip():
+            prompt_text = f"{piped.rstrip()}\n\n{cmd.text}"
+        else:
+            prompt_text = piped if piped and piped.strip() else cmd.text
         if not prompt_text.strip():
             raise UsageError(f"{cmd.name}: nothing to send (give text, or pipe input into it)")
         renderer: Renderer | None = None
@@ -172,7 +176,8 @@ class Runner:
 
 def _open_output(op: str, target: str) -> TextIO:
     try:
-        return open(target, "a" if op == ">>" else "w", encoding="utf-8")
+        path = os.path.expanduser(target)
+        return open(path, "a" if op == ">>" else "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{op} {target}: {exc.strerror}") from None
 

@@ -126,8 +126,10 @@ class AishShell(cmd2.Cmd):
 def run_shell(app: App, *, debug: bool = False, renderer: str | None = None) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status."""
     shell = AishShell(app, renderer=renderer, debug=debug)
-    demo = [name for name, agent in app.agents().items() if agent.source.startswith("plugin:")]
-    hint = f" Offline demo agents: {', '.join(demo)}." if demo else ""
-    shell.stdout.write(f'aish, the AI shell.{hint} Try: echo "hello" | athena   (help, agents, quit)\n')
+    agents = app.agents()
+    offered = [name for name, agent in agents.items() if "offline demo" in agent.description]
+    hint = f" Offline demo agents: {', '.join(offered)}." if offered else ""
+    example = f'Try: echo "hello" | {next(iter(agents))}   ' if agents else "No agents yet (see 'help').  "
+    shell.stdout.write(f"aish, the AI shell.{hint} {example}(help, agents, quit)\n")
     shell.cmdloop()
     return shell.last_status

@@ -157,16 +157,21 @@ class AgentStream:
 
     def _explain(self, exc: StreamFailure, request: Request | None) -> AishError:
         """Name the agent, let the codec read an error body, and scrub secrets."""
+        secrets = [s for s in (request.secrets if request else ()) if s]
+
+        def scrub(text: str) -> str:
+            for secret in secrets:
+                text = text.replace(secret, "***")
+            return text
+
         message = str(exc)
         if isinstance(exc, HTTPStatusError):
-            detail = self.codec.error_message(exc.code, exc.body) if exc.body else None
+            body = scrub(exc.body)  # before the codec shortens it, so no prefix of a key survives
+            detail = self.codec.error_message(exc.code, body) if body else None
             message = _http_message(self.agent.name, exc, detail)
         elif not message.startswith(f"{self.agent.name}:"):
             message = f"{self.agent.name}: {message}"
-        for secret in request.secrets if request else ():
-            if secret:
-                message = message.replace(secret, "***")
-        return exc.reworded(message)
+        return exc.reworded(scrub(message))
 
     def _fail(
         self, result: StageResult, parts: list[str], error: AishError, sink: EventSink, status: str | None

@@ -187,7 +187,7 @@ def conformance() -> tuple[int, int]:
         print("| " + " | ".join(cells) + " |")
     n = len(CASES)
     print(f"| **total** | {n} cases | **{ours_ok}/{n}** | **{theirs_ok}/{n}** |")
-    print("\n[n] = deviation n of sseclient-py in docs/decisions-sse.md.\n")
+    print("\n[n] = deviation n of sseclient-py in docs/decisions.md.\n")
     print("\n".join(notes))
     return ours_ok, theirs_ok
 

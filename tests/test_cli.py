@@ -140,3 +140,33 @@ def test_ctrl_c_mid_stream_keeps_the_partial_and_exits_130(tmp_path: Path) -> No
 def test_make_app_is_not_needed_for_cli(make_app: Callable[..., object]) -> None:
     # The CLI builds its own app from the environment; a fixture app does not leak into it.
     assert run_aish("-c", "echo independent").stdout == "independent\n"
+
+
+def test_dash_c_reads_piped_input_when_the_line_starts_with_an_agent(demo_url: str, refserver: RefServer) -> None:
+    result = run_aish("-c", "athena | hermes", input="piped question\n")
+    assert result.returncode == 0, result.stderr
+    first = refserver.requests[0].body
+    assert first is not None and first["messages"][-1]["content"] == "piped question\n"
+    assert run_aish("-c", "cat", input="through\n").stdout == "through\n"
+    # a line that brings its own input never waits for stdin
+    assert run_aish("-c", "echo own", input="ignored\n").stdout == "own\n"
+
+
+def test_command_words_and_missing_scripts() -> None:
+    assert run_aish("agents", "extra").stderr == "aish: agents takes no arguments\n"
+    missing = run_aish("missing.aish")
+    assert (missing.returncode, missing.stderr) == (2, "aish: missing.aish: no such script file\n")
+
+
+def test_aish_debug_zero_means_off(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(agent_toml("down", "http://127.0.0.1:9/v1"))
+    off = run_aish("--config", str(config), "-c", "down hi", env={"AISH_DEBUG": "0"})
+    on = run_aish("--config", str(config), "-c", "down hi", env={"AISH_DEBUG": "1"})
+    assert "Traceback" not in off.stderr and "Traceback" in on.stderr
+
+
+def test_output_redirection_expands_home(demo_url: str, tmp_path: Path) -> None:
+    result = run_aish("-c", "echo saved > ~/note.txt", env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "note.txt").read_text() == "saved\n"

@@ -116,7 +116,7 @@ BASE = '[agents.bot]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://12
         ('[agents."bad name"]\nurl="u"\n', "agent 'bad name': names may hold letters"),
         ('[setings]\nrenderer = "x"\n', "unknown table 'setings'"),
         ('[settings]\ncolour = "x"\n', "settings: unknown key 'colour'"),
-        ('[settings]\ndemo_agents = "no"\n', "settings.demo_agents: expected bool, got str"),
+        ('[settings]\nplugin_agents = "no"\n', "settings.plugin_agents: expected bool, got str"),
         ("[settings]\ndisable_plugins = [1]\n", "settings.disable_plugins: expected str, got int"),
     ],
 )
@@ -136,3 +136,10 @@ def test_errors_name_the_file_the_agent_and_the_key(
 def test_unreadable_file_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["echo", "cat", "agents", "plugins", "help", "history", "quit"])
+def test_agents_cannot_take_built_in_names(write_config: Callable[[str], Path], name: str) -> None:
+    text = BASE.replace("[agents.bot]", f"[agents.{name}]")
+    with pytest.raises(ConfigError, match=f"agent '{name}': '{name}' is a built-in command"):
+        load_config(str(write_config(text)))

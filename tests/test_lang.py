@@ -172,3 +172,12 @@ def test_unfinished_quote_or_escape_is_incomplete(line: str) -> None:
 )
 def test_is_incomplete(line: str, incomplete: bool) -> None:
     assert is_incomplete(line) is incomplete
+
+
+def test_newlines_inside_parentheses_are_blanks() -> None:
+    p = only_pipeline("echo q | (athena\n  & hermes\n) | apollo")
+    group = p.stages[1]
+    assert isinstance(group, Group) and [m.name for m in group.members if isinstance(m, Command)] == [
+        "athena",
+        "hermes",
+    ]

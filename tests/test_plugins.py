@@ -51,6 +51,18 @@ class Duplicate:
         register("upper", object)
 
 
+class TestComponents:
+    """Registers the transport "t" and codec "c" that the hand-made agents below use."""
+
+    @hookimpl
+    def aish_register_transports(self, register: Any) -> None:
+        register("t", object)
+
+    @hookimpl
+    def aish_register_codecs(self, register: Any) -> None:
+        register("c", object)
+
+
 def app_with(*plugins: tuple[str, object], settings: Settings | None = None) -> App:
     return build_app(Config(settings=settings or Settings()), extra_plugins=plugins, entry_points=False)
 
@@ -144,6 +156,18 @@ def test_disabled_and_allow_listed_plugins_are_not_loaded() -> None:
     assert "allow-list" in (host.plugins["plain"].error or "")
 
 
+def test_agent_with_an_unregistered_transport_names_file_agent_and_key() -> None:
+    from aish.errors import ConfigError
+
+    agent = AgentConfig(name="bot", transport="nope", url="u", codec="c", source="/etc/aish.toml")
+    app = build_app(Config(agents={"bot": agent}), extra_plugins=[("c", TestComponents())], entry_points=False)
+    with pytest.raises(ConfigError) as info:
+        app.agent("bot")
+    assert str(info.value) == (
+        "/etc/aish.toml: agent 'bot': transport: unknown transport 'nope' (known: t; see 'aish plugins')"
+    )
+
+
 def test_disabling_the_demo_plugin_removes_the_demo_agents() -> None:
     app = build_app(Config(settings=Settings(disable_plugins=["demo"])))
     assert "athena" not in app.agents()
@@ -156,7 +180,8 @@ def test_plugin_agents_yield_to_configured_ones() -> None:
             register(AgentConfig(name="bot", transport="t", url="plugin-url", codec="c"))
 
     configured = AgentConfig(name="bot", transport="t", url="config-url", codec="c")
-    app = build_app(Config(agents={"bot": configured}), extra_plugins=[("agents", Agents())], entry_points=False)
+    plugins = [("agents", Agents()), ("components", TestComponents())]
+    app = build_app(Config(agents={"bot": configured}), extra_plugins=plugins, entry_points=False)
     assert app.agent("bot").url == "config-url"
 
 
@@ -172,7 +197,7 @@ def test_plugin_agent_is_prepared_once_on_first_use() -> None:
         def aish_register_agents(self, register: Any) -> None:
             register(AgentConfig(name="lazy", transport="t", url="", codec="c"), prepare=prepare)
 
-    app = app_with(("agents", Agents()))
+    app = app_with(("agents", Agents()), ("components", TestComponents()))
     assert calls == [] and app.agents()["lazy"].url == ""
     assert app.agent("lazy").url == "http://started"
     app.agent("lazy")
@@ -285,5 +310,5 @@ def test_plugins_import_only_the_public_api() -> None:
 
 
 def test_make_app_fixture_builds_from_a_config_file(make_app: Callable[..., App]) -> None:
-    app = make_app("[settings]\ndemo_agents = false\n")
+    app = make_app("[settings]\nplugin_agents = false\n")
     assert app.agents() == {}

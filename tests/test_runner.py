@@ -46,7 +46,7 @@ def test_agent_with_quoted_text_and_bare_words(run_line: Run, refserver: RefServ
 
 def test_piped_text_then_the_agents_own_words(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     run_line('echo "some code" | athena "review this"')
-    assert user_messages(refserver) == ["some code\n\n\nreview this"]
+    assert user_messages(refserver) == ["some code\n\nreview this"]
 
 
 def test_cat_file_and_input_redirection(

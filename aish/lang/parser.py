@@ -36,6 +36,7 @@ class _Parser:
         self.line = line
         self.tokens = tokens
         self.i = 0
+        self.depth = 0  # inside parentheses newlines are blanks
 
     # ----------------------------------------------------------- token helpers
     def peek(self) -> Token | None:
@@ -118,6 +119,8 @@ class _Parser:
 
     def stage(self) -> Stage:
         first = self.unit()
+        if self.depth:
+            self.skip_newlines()
         if not self.at_op("&"):
             return first
         members = [first]
@@ -128,6 +131,8 @@ class _Parser:
             if nxt is None or (nxt.kind != "word" and not self.at_op("(")):
                 raise self.error("'&' needs a command after it", amp)
             members.append(self.unit())
+            if self.depth:
+                self.skip_newlines()
         return Group(tuple(members), _pos(first))
 
     def unit(self) -> Stage:
@@ -137,7 +142,9 @@ class _Parser:
         if tok.kind == "op" and tok.value == "(":
             self.take()
             self.skip_newlines()
+            self.depth += 1
             inner = self.stage()
+            self.depth -= 1
             self.skip_newlines()
             if not self.at_op(")"):
                 raise self.error("'(' is never closed", tok) if self.peek() is None else self.unexpected()

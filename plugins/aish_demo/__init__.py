@@ -4,7 +4,7 @@ They need no key and no network: the first time one is used, aish starts its
 reference agent server (:mod:`aish.refserver`) on 127.0.0.1 in the background
 and talks to it over real OpenAI-compatible SSE. Set ``AISH_DEMO_URL`` to use
 an already running reference server instead, ``AISH_DEMO_PACE`` to change the
-seconds between tokens (default 0.025), or ``demo_agents = false`` in
+seconds between tokens (default 0.025), or ``plugin_agents = false`` in
 ``[settings]`` (or disable this plugin) to hide them.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from typing import Any
 
 from aish import AgentConfig, hookimpl
@@ -30,6 +31,7 @@ class DemoServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._url: str | None = os.environ.get("AISH_DEMO_URL") or None
+        self.known_url = self._url
         self.server: Any = None
 
     def url(self) -> str:
@@ -43,8 +45,6 @@ class DemoServer:
             return self._url
 
     def prepare(self, agent: AgentConfig) -> AgentConfig:
-        from dataclasses import replace
-
         return replace(agent, url=self.url())
 
 
@@ -62,4 +62,7 @@ def aish_register_agents(register: Any) -> None:
             options={"max_tokens": 64},
             source="plugin:demo",
         )
-        register(agent, prepare=server.prepare)
+        if server.known_url:
+            register(replace(agent, url=server.known_url))
+        else:
+            register(agent, prepare=server.prepare)

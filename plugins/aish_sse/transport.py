@@ -153,8 +153,8 @@ def _body_reader(response: requests.Response) -> tuple[Callable[[int], bytes], D
         and getattr(fp, "chunk_left", 0) is None
         and callable(getattr(sock_file, "read1", None))
     ):
-        return sock_file.read1, Dechunker()
-    return lambda n: raw.read1(n), None
+        return sock_file.read1, Dechunker()  # type: ignore[union-attr]
+    return lambda n: raw.read1(n, decode_content=True), None
 
 
 def _status_error(response: requests.Response, url: str) -> HTTPStatusError:

@@ -392,7 +392,7 @@ def test_parser_uses_slots() -> None:
         parser.other = 1  # type: ignore[attr-defined]
 
 
-# --- the nine sseclient-py 1.9 deviations (docs/decisions-sse.md) ---------------------
+# --- the nine sseclient-py 1.9 deviations (docs/decisions.md) ---------------------
 
 
 def test_deviation_1_mixed_ending_blank_line() -> None:
