@@ -171,7 +171,10 @@ class AgentStream:
             message = _http_message(self.agent.name, exc, detail)
         elif not message.startswith(f"{self.agent.name}:"):
             message = f"{self.agent.name}: {message}"
-        return exc.reworded(scrub(message))
+        clean = exc.reworded(scrub(message))
+        if isinstance(clean, HTTPStatusError):
+            clean.body = scrub(clean.body)
+        return clean
 
     def _fail(
         self, result: StageResult, parts: list[str], error: AishError, sink: EventSink, status: str | None

@@ -95,13 +95,16 @@ class Exchange:
         framing: Framing = "chunked",
         length: int | None = None,
         reason: str | None = None,
+        keep_alive: bool = False,
     ) -> None:
         """Write the status line and headers for ``framing``.
 
         ``chunked``: HTTP/1.1 with ``Transfer-Encoding: chunked``; ``close``:
         HTTP/1.0 and no length, the body ends when the connection closes;
         ``length``: HTTP/1.1 with ``Content-Length: length``; ``raw``: HTTP/1.1
-        with only the given headers (the body is written as is).
+        with only the given headers (the body is written as is). ``Connection:
+        close`` is sent unless ``keep_alive`` (the server still closes when the
+        handler returns).
         """
         self.framing = framing
         version = "HTTP/1.0" if framing == "close" else "HTTP/1.1"
@@ -114,7 +117,8 @@ class Exchange:
             if length is None:
                 raise ValueError("framing='length' needs length=")
             lines.append(f"Content-Length: {length}")
-        lines.append("Connection: close")
+        if not keep_alive:
+            lines.append("Connection: close")
         self.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
     def send(self, data: bytes) -> None:
@@ -179,14 +183,11 @@ class RawHTTPServer:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
         self._threads: list[threading.Thread] = []
         self._socks: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._acceptor: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -244,10 +245,8 @@ class RawHTTPServer:
                 return
             self.requests.append(request)
             exchange = Exchange(sock, request, self.stopping, marks=self.marks)
-            try:
+            with contextlib.suppress(ClientGone):
                 self.handler(exchange)
-            except ClientGone:
-                pass
             exchange.close()
         except BaseException as exc:  # surfaced by tests that look at .errors
             self.errors.append(exc)
@@ -290,8 +289,8 @@ def _read_request(sock: socket.socket) -> RawRequest | None:
 
 
 def sse(data: object, event: str | None = None) -> bytes:
-    """One SSE event: ``data`` as compact JSON (a ``str`` is sent as is)."""
-    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    """One SSE event: ``data`` as compact UTF-8 JSON (a ``str`` is sent as is)."""
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     head = f"event: {event}\n" if event else ""
     return (head + "".join(f"data: {line}\n" for line in text.split("\n")) + "\n").encode()
 

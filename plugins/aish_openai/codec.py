@@ -67,7 +67,7 @@ def error_text(body: str) -> str | None:
     try:
         data = json.loads(body)
     except ValueError:
-        first = body.strip().splitlines()[0] if body.strip() else ""
+        first = body.strip().splitlines()[0].strip() if body.strip() else ""
         return first[:200] or None
     err = data.get("error") if isinstance(data, dict) else None
     if isinstance(err, dict) and err.get("message"):

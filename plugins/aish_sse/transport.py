@@ -124,6 +124,8 @@ class SSEConnection:
     def _read_all(self) -> str:
         try:
             data = self.response.raw.read(decode_content=True)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise IdleTimeout(f"nothing arrived for {self.agent.idle_timeout:g}s") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectionFailure(f"connection lost: {_reason(exc)}") from exc
         return data.decode("utf-8", errors="replace")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from aish_sse.chunked import Dechunker
 
 from aish import MalformedEvent
+from aish_sse.chunked import Dechunker
 
 BODY = b"5\r\nhello\r\n1;ext=1\r\n \r\n10\r\n" + b"x" * 16 + b"\r\n0\r\nTrailer: yes\r\n\r\n"
 PAYLOAD = b"hello " + b"x" * 16

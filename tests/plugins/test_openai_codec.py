@@ -269,11 +269,6 @@ def test_malformed_message_is_cut_short() -> None:
     assert len(str(info.value)) < 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ChunkDecoder.decode lets AttributeError/KeyError escape (or yields a non-str TextDelta) "
-    "for well-formed JSON of the wrong shape instead of raising MalformedEvent",
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -285,8 +280,10 @@ def test_malformed_message_is_cut_short() -> None:
     ],
 )
 def test_wrong_shape_chunks_are_malformed(data: str) -> None:
-    with pytest.raises(MalformedEvent):
+    """Valid JSON of the wrong shape is the codec's MalformedEvent, never a Python error."""
+    with pytest.raises(MalformedEvent) as info:
         ChunkDecoder().decode(msg(data))
+    assert str(info.value) == f"malformed event data: {data[:80]!r}"
 
 
 # ---------------------------------------------------------- whole (non-streamed)

@@ -182,7 +182,9 @@ def test_tty_each_stage_has_its_own_counts_and_clock(clock: FakeClock) -> None:
     clock.now += 1.0
     t.feed(StreamEnd())
     assert t.out.getvalue() == "ab\nc\n"
-    assert t.err.getvalue() == ("[Streaming...] [Complete - 0.0s, 50 tokens]\n[Streaming...] [Complete - 1.0s, 1 tokens]\n")
+    assert t.err.getvalue() == (
+        "[Streaming...] [Complete - 0.0s, 50 tokens]\n[Streaming...] [Complete - 1.0s, 1 tokens]\n"
+    )
 
 
 def test_tty_status_goes_to_err_after_text_is_flushed(clock: FakeClock) -> None:
