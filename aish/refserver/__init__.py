@@ -12,8 +12,9 @@ and ``aish_pace`` (seconds between tokens for this request).
 from __future__ import annotations
 
 from .demo_text import MODELS, PERSONAS, ReplyPlan, plan_reply
+from .log import RecordedRequest, RequestLog
 from .protocol import ApiError, ChatRequest, ChunkEncoder, parse_chat_request
-from .server import RecordedRequest, RefServer, RequestLog
+from .server import RefServer
 
 __all__ = [
     "MODELS",

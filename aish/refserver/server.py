@@ -15,14 +15,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import BaseServer, TCPServer
 from types import TracebackType
-from typing import Any, Self, overload
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from .demo_text import MODELS
+from .log import RecordedRequest, RequestLog
 from .protocol import (
     DONE_EVENT,
     ApiError,
@@ -41,69 +41,6 @@ BATCH_BYTES = 64 * 1024
 """With no pacing, events are gathered into writes of about this size."""
 
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request as it reached the server.
-
-    ``headers`` has lower-cased names (use :meth:`header` for any spelling);
-    ``body`` is the decoded JSON body, or ``None`` when there was no body or
-    it was not valid JSON (``raw_body`` always has the bytes).
-    """
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    raw_body: bytes
-
-    def header(self, name: str) -> str | None:
-        """The value of header ``name`` (case-insensitive), if it was sent."""
-        return self.headers.get(name.lower())
-
-
-class RequestLog(Sequence[RecordedRequest]):
-    """A thread-safe, append-only (until :meth:`clear`) list of requests."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: list[RecordedRequest] = []
-
-    def append(self, item: RecordedRequest) -> None:
-        """Record one request."""
-        with self._lock:
-            self._items.append(item)
-
-    def clear(self) -> None:
-        """Forget every recorded request."""
-        with self._lock:
-            self._items.clear()
-
-    def snapshot(self) -> list[RecordedRequest]:
-        """A copy of the records so far."""
-        with self._lock:
-            return list(self._items)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    @overload
-    def __getitem__(self, index: int) -> RecordedRequest: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[RecordedRequest]: ...
-
-    def __getitem__(self, index: int | slice) -> RecordedRequest | list[RecordedRequest]:
-        with self._lock:
-            return self._items[index]
-
-    def __iter__(self) -> Iterator[RecordedRequest]:
-        return iter(self.snapshot())
-
-    def __repr__(self) -> str:
-        return f"RequestLog({self.snapshot()!r})"
 
 
 class _StreamAborted(Exception):

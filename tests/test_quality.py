@@ -1,0 +1,50 @@
+"""The codebase stays lint-clean, type-clean, and its public API stays deliberate."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import aish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def test_ruff_lint_and_format() -> None:
+    targets = ["aish", "plugins", "tests", "examples", "benchmarks"]
+    lint = subprocess.run([tool("ruff"), "check", *targets], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = subprocess.run(
+        [tool("ruff"), "format", "--check", "aish", "plugins"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_mypy_strict() -> None:
+    result = subprocess.run([tool("mypy")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    assert aish.__all__ == sorted(aish.__all__)
+    public = {name for name in vars(aish) if not name.startswith("_")}
+    modules = {name for name, value in vars(aish).items() if type(value).__name__ == "module"}
+    assert set(aish.__all__) - {"__version__"} == public - modules
+
+
+def test_modules_stay_small() -> None:
+    for path in [*(ROOT / "aish").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")]:
+        lines = len(path.read_text().splitlines())
+        assert lines <= 500, f"{path.relative_to(ROOT)} has {lines} lines: split it"
