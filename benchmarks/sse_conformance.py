@@ -134,7 +134,7 @@ def observe_sseclient(case: Case) -> Observation | str:
 
     try:
         events = list(sseclient.SSEClient(iter(case.chunks)).events())
-    except Exception as exc:  # noqa: BLE001 - what sseclient-py raises is the finding
+    except Exception as exc:
         return f"raised {type(exc).__name__}"
     messages = tuple((e.event, e.data, e.id or None) for e in events)
     raw = [e.retry for e in events if e.retry is not None]
