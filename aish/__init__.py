@@ -6,18 +6,23 @@ here only.
 """
 
 from aish.agents import AgentConfig
+from aish.context import label_answers
 from aish.contracts import (
+    CancelToken,
     Codec,
     Connection,
     Context,
     Decoder,
     HistoryBackend,
+    MessageControl,
     Prompt,
     Renderer,
     RenderTarget,
     Request,
+    ResumableConnection,
     RunRecord,
     StageRecord,
+    StreamExtension,
     Transport,
 )
 from aish.errors import (
@@ -25,6 +30,7 @@ from aish.errors import (
     AishSyntaxError,
     ConfigError,
     ConnectionFailure,
+    HistoryError,
     HTTPStatusError,
     IdleTimeout,
     Interrupted,
@@ -38,6 +44,8 @@ from aish.errors import (
     UsageError,
 )
 from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.history.files import private_file
+from aish.history.terms import run_matches, search_terms
 from aish.hookspecs import hookimpl, hookspec
 from aish.wire import WireComment, WireItem, WireMessage
 
@@ -47,6 +55,7 @@ __all__ = [
     "AgentConfig",
     "AishError",
     "AishSyntaxError",
+    "CancelToken",
     "Codec",
     "ConfigError",
     "Connection",
@@ -57,19 +66,23 @@ __all__ = [
     "HTTPStatusError",
     "Heartbeat",
     "HistoryBackend",
+    "HistoryError",
     "IdleTimeout",
     "Interrupted",
     "MalformedEvent",
+    "MessageControl",
     "PluginError",
     "Prompt",
     "RemoteError",
     "RenderTarget",
     "Renderer",
     "Request",
+    "ResumableConnection",
     "RunRecord",
     "StageRecord",
     "StreamEnd",
     "StreamError",
+    "StreamExtension",
     "StreamFailure",
     "StreamIncomplete",
     "StreamStart",
@@ -85,4 +98,8 @@ __all__ = [
     "__version__",
     "hookimpl",
     "hookspec",
+    "label_answers",
+    "private_file",
+    "run_matches",
+    "search_terms",
 ]

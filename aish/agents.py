@@ -9,6 +9,9 @@ from typing import Any
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_IDLE_TIMEOUT = 120.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_BACKOFF_INITIAL = 0.5
+DEFAULT_BACKOFF_MAX = 30.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class AgentConfig:
     ``connect_timeout`` bounds connecting; ``idle_timeout`` bounds the silence
     between two pieces of a stream (text or heartbeat). There is no total
     timeout: a stream that keeps producing is never cut.
+
+    ``max_retries`` bounds consecutive retries (reconnections that made no
+    progress, HTTP 429/5xx); waits grow from ``backoff_initial`` and never
+    exceed ``backoff_max`` seconds. ``resume`` allows continuing a dropped
+    stream after its last event id when the server supports it.
     """
 
     name: str
@@ -34,6 +42,10 @@ class AgentConfig:
     api_key_env: str | None = None
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_initial: float = DEFAULT_BACKOFF_INITIAL
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+    resume: bool = True
     renderer: str | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)

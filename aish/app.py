@@ -11,16 +11,18 @@ from typing import Any
 
 from aish.agents import AgentConfig, AgentPreparer
 from aish.config import Config, load_config
-from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, Transport
+from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, StreamExtension, Transport
 from aish.errors import ConfigError, PluginError, UnknownAgentError, UnknownNameError, UsageError
 from aish.plugins import PluginHost, PluginInfo, load_plugins
+from aish.stream.extensions import with_extensions
 
-KINDS = ("transport", "codec", "renderer", "history")
+KINDS = ("transport", "codec", "renderer", "history", "extension")
 _HOOKS = {
     "transport": "aish_register_transports",
     "codec": "aish_register_codecs",
     "renderer": "aish_register_renderers",
     "history": "aish_register_history_backends",
+    "extension": "aish_register_stream_extensions",
 }
 
 
@@ -34,6 +36,8 @@ class Registration:
     plugin: str
     description: str = ""
     default: bool = False
+    parallel: bool = False
+    """A renderer offered for parallel groups (lanes) on a terminal."""
 
 
 @dataclass
@@ -75,13 +79,15 @@ class App:
         return lambda info: {"register": self._registrar(kind, info)}
 
     def _registrar(self, kind: str, info: PluginInfo) -> Any:
-        def register(name: str, factory: Any, *, description: str = "", default: bool = False) -> None:
+        def register(
+            name: str, factory: Any, *, description: str = "", default: bool = False, parallel: bool = False
+        ) -> None:
             table = self.components[kind]
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin {info.name!r} registered a {kind} with no name")
             if name in table:
                 raise PluginError(f"{kind} {name!r} is already registered by plugin {table[name].plugin!r}")
-            table[name] = Registration(kind, name, factory, info.name, description, default)
+            table[name] = Registration(kind, name, factory, info.name, description, default, parallel)
             info.registered.append((kind, name))
 
         return register
@@ -147,9 +153,16 @@ class App:
         raise UsageError(f"several {kind}s claim to be the default ({', '.join(claims)}): set [settings] {setting}")
 
     def transport(self, agent: AgentConfig) -> Transport:
+        """The agent's transport, its connections wrapped by every stream extension."""
         factory = self.registration("transport", agent.transport).factory
         transport: Transport = factory(agent)
-        return transport
+        return with_extensions(transport, self.stream_extensions(agent))
+
+    def stream_extensions(self, agent: AgentConfig) -> list[StreamExtension]:
+        """The registered stream extensions that apply to ``agent``, in name order."""
+        table = self.components.get("extension", {})
+        made = (table[name].factory(agent) for name in sorted(table))
+        return [extension for extension in made if extension is not None]
 
     def codec(self, agent: AgentConfig) -> Codec:
         factory = self.registration("codec", agent.codec).factory

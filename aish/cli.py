@@ -5,6 +5,8 @@
     aish FILE.aish            run a script
     aish AGENT [TEXT...]      ask one agent (piped stdin is sent too)
     aish agents | plugins     list agents / plugins
+    aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
+    aish history ...          recorded runs (see ``aish history help``)
 
 Only the interactive shell imports cmd2; every other path stays lean.
 """
@@ -16,11 +18,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError
 
-COMMANDS = ("agents", "plugins")
+if TYPE_CHECKING:
+    from aish.app import App
+
+COMMANDS = ("agents", "plugins", "history")
 EXIT_BROKEN_PIPE = 141
 
 
@@ -35,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="PATH", help="configuration file (default: $AISH_CONFIG or XDG)")
     p.add_argument("--renderer", "--format", dest="renderer", metavar="NAME", help="renderer to show answers")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    p.add_argument("--stats", action="store_true", help="per-stage time to first token, duration, tokens, tokens/s")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("target", nargs="?", help="an agent, a script file, or one of: agents, plugins")
+    p.add_argument("--test", nargs="+", metavar="FILE", help="run transcript files and report any difference")
+    p.add_argument("--record", metavar="FILE", help="record this session into a transcript file")
+    p.add_argument("target", nargs="?", help="an agent, a script file, or one of: agents, plugins, history")
     p.add_argument("words", nargs=argparse.REMAINDER, help="text for the agent")
     return p
 
@@ -60,6 +68,8 @@ def main(
         out.write(f"aish {__version__}\n")
         return EXIT_OK
     try:
+        if args.test or args.record:
+            return _transcripts(args, stdin, out, err, debug)
         return _dispatch(args, stdin, out, err, debug)
     except BrokenPipeError:
         # The reader of our output went away (e.g. `aish ... | head`): end quietly.
@@ -77,26 +87,55 @@ def main(
         return exc.exit_code
 
 
+def _transcripts(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
+    """``aish --test FILE...`` / ``aish --record FILE`` (see docs/transcripts.md)."""
+    from aish.transcript import main as transcript_main
+
+    if args.command is not None or args.target:
+        raise UsageError("--test and --record take no command, script or agent")
+    return transcript_main(
+        test=args.test,
+        record=args.record,
+        stdin=stdin,
+        out=out,
+        err=err,
+        config=args.config,
+        renderer=args.renderer,
+        debug=debug,
+    )
+
+
 def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
     from aish.app import build_app
     from aish.config import load_config
+    from aish.history.store import make_recorder, resolve_replay
     from aish.runner import Runner
 
     app = build_app(load_config(args.config))
+    if args.stats:
+        app.config.settings.stats = True
     app.startup()
+    history = None
     try:
-        runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug)
+        if args.target == "history" and args.command is None:
+            return _history(app, args.words, stdin, out, err)
+        history = make_recorder(app, err)
+        runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history)
         if args.renderer:
             app.registration("renderer", args.renderer)
         if args.command is not None:
             if args.target:
                 raise UsageError("-c takes the whole line; nothing may follow it")
-            return runner.run_source(args.command, _piped(stdin) if _wants_input(args.command) else None)
+            from aish.pipeline import is_shell_escape_line
+
+            replay = None if is_shell_escape_line(args.command) else resolve_replay(app, args.command)
+            line, replay_of = replay or (args.command, None)
+            return runner.run_source(line, _piped(stdin) if _wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
             if _isatty(stdin):
                 from aish.shell import run_shell
 
-                return run_shell(app, debug=debug, renderer=args.renderer)
+                return run_shell(app, debug=debug, renderer=args.renderer, history=history)
             return runner.run_source(stdin.read())
         if args.target in COMMANDS:
             if args.words:
@@ -116,11 +155,26 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
 
         raise UnknownAgentError(args.target, list(app.agents()))
     finally:
+        if history is not None:
+            history.close()
         app.shutdown()
+
+
+def _history(app: App, words: list[str], stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    """``aish history ...``: the shell's ``history`` command; ``clear`` asks only on a terminal."""
+    from aish.history.commands import history_command
+
+    def confirm(question: str) -> bool:
+        err.write(question)
+        err.flush()
+        return stdin.readline().strip().lower() in ("y", "yes")
+
+    return history_command(app, words, out, confirm=confirm if _isatty(stdin) else None)
 
 
 def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int:
     """``aish AGENT TEXT``: the words are one argument each, never re-parsed."""
+    from aish.history.store import command_line
     from aish.lang import Command, Pipeline, Word
     from aish.runner import Runner
 
@@ -128,7 +182,7 @@ def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int
     cmd = Command(agent, tuple(Word(w, 0, True) for w in words), 0)
     if not words and piped is None:
         raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
-    return runner.run_pipeline(Pipeline((cmd,)), piped)
+    return runner.run_line(command_line([agent, *words]), Pipeline((cmd,)), piped)
 
 
 def _wants_input(line: str) -> bool:

@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aish.agents import DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, AgentConfig
+from aish.agents import (
+    DEFAULT_BACKOFF_INITIAL,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    AgentConfig,
+)
 from aish.errors import ConfigError
 
 RESERVED_NAMES = frozenset(
     {"echo", "cat", "agents", "plugins", "help", "quit", "exit", "history", "set", "shell", "alias", "macro"}
+    | {"team-chat"}
 )
 """Names an agent cannot take: built-in stages and shell commands would shadow it."""
 
@@ -28,8 +36,19 @@ ENV_DISABLE = "AISH_DISABLE_PLUGINS"
 ENV_ALLOW = "AISH_PLUGINS"
 
 _AGENT_STR_KEYS = ("transport", "url", "codec", "model", "api_key_env", "renderer", "description")
-_AGENT_KEYS = {*_AGENT_STR_KEYS, "headers", "connect_timeout", "idle_timeout", "options"}
-_SETTINGS_KEYS = {"renderer", "history", "disable_plugins", "plugins", "plugin_agents", "debug"}
+_AGENT_SECONDS_KEYS = ("connect_timeout", "idle_timeout", "backoff_initial", "backoff_max")
+_AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, "headers", "max_retries", "resume", "options"}
+_SETTINGS_KEYS = {
+    "renderer",
+    "history",
+    "history_path",
+    "disable_plugins",
+    "plugins",
+    "plugin_agents",
+    "debug",
+    "stats",
+    "parallel_renderer",
+}
 
 
 @dataclass
@@ -39,13 +58,19 @@ class Settings:
     renderer: str | None = None
     """None: the renderer a plugin registered with ``default=True``."""
     history: str | None = None
+    """A history backend's name, ``"off"``, or None: the backend a plugin registered as default."""
+    history_path: str | None = None
+    """The history file (``~`` expanded); None: the backend's file in ``$XDG_DATA_HOME/aish``."""
     disable_plugins: list[str] = field(default_factory=list)
     plugins: list[str] | None = None
     """Allow-list: when set, only these plugins load."""
     plugin_agents: bool = True
     """False hides agents offered by plugins (such as the offline demo agents)."""
-    """False hides agents offered by plugins (such as the offline demo agents)."""
     debug: bool = False
+    stats: bool = False
+    """True: after each pipeline, per-stage time to first token, duration, tokens and tokens/s on stderr."""
+    parallel_renderer: str | None = None
+    """The renderer for parallel groups on a terminal; None: the one a plugin registered with ``parallel=True``."""
 
 
 @dataclass
@@ -136,9 +161,9 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     for key, value in table.items():
         if key not in _SETTINGS_KEYS:
             raise ConfigError(f"{where}: settings: unknown key {key!r}")
-        if key in ("renderer", "history"):
+        if key in ("renderer", "history", "history_path", "parallel_renderer"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
-        elif key in ("plugin_agents", "debug"):
+        elif key in ("plugin_agents", "debug", "stats"):
             setattr(s, key, _expect(value, bool, where, f"settings.{key}"))
         else:
             items = _expect(value, list, where, f"settings.{key}")
@@ -171,12 +196,19 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
     for key in _AGENT_STR_KEYS:
         if key in table:
             values[key] = _expect(table[key], str, where, f"agent {name!r}: {key}")
-    for key in ("connect_timeout", "idle_timeout"):
+    for key in _AGENT_SECONDS_KEYS:
         if key in table:
             v = table[key]
             if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
                 raise ConfigError(f"{prefix}: {key}: expected a positive number of seconds")
             values[key] = float(v)
+    if "max_retries" in table:
+        v = table["max_retries"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ConfigError(f"{prefix}: max_retries: expected a whole number >= 0")
+        values["max_retries"] = v
+    if "resume" in table:
+        values["resume"] = _expect(table["resume"], bool, where, f"agent {name!r}: resume")
     headers = table.get("headers", {})
     if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
         raise ConfigError(f"{prefix}: headers: expected a table of strings")
@@ -193,6 +225,10 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
         api_key_env=values.get("api_key_env"),
         connect_timeout=values.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT),
         idle_timeout=values.get("idle_timeout", DEFAULT_IDLE_TIMEOUT),
+        max_retries=values.get("max_retries", DEFAULT_MAX_RETRIES),
+        backoff_initial=values.get("backoff_initial", DEFAULT_BACKOFF_INITIAL),
+        backoff_max=values.get("backoff_max", DEFAULT_BACKOFF_MAX),
+        resume=values.get("resume", True),
         renderer=values.get("renderer"),
         description=values.get("description", ""),
         options=dict(options),

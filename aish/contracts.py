@@ -8,33 +8,18 @@ them into :mod:`aish.events`, renderers show events, history backends keep them.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TextIO, runtime_checkable
 
 from aish.agents import AgentConfig
+from aish.context import Context as Context
 from aish.events import Event
 from aish.wire import WireItem, WireMessage
 
 # --------------------------------------------------------------------- requests
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a stage knows about the pipeline it runs in.
-
-    Codecs decide how (and whether) this reaches the endpoint.
-    """
-
-    pipeline_id: str
-    position: int = 0
-    """0-based index of this stage in its pipeline."""
-    stages: int = 1
-    original_input: str = ""
-    previous_agent: str | None = None
-    previous_answer: str | None = None
-    session_id: str | None = None
-    memory_hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +28,67 @@ class Prompt:
 
     text: str
     context: Context
+
+
+class CancelToken:
+    """Cancellation of one stream, safe to trigger from any thread.
+
+    The stream layer makes one per stream and puts it in :attr:`Request.cancel`.
+    Whatever may block registers a callback with :meth:`on_cancel`: a
+    transport for the socket of a request still waiting for its response
+    headers, the stream layer for the open connection and its retry waits.
+    A callback registered after the token was cancelled runs at once, so
+    there is no window in which a cancellation is lost.
+    """
+
+    __slots__ = ("_callbacks", "_event", "_lock", "_next")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._callbacks: dict[int, Callable[[], object]] = {}
+        self._next = 0
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        """Cancel: run every registered callback once (errors are ignored)."""
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks = list(self._callbacks.values())
+            self._callbacks.clear()
+        for callback in callbacks:
+            with contextlib.suppress(Exception):
+                callback()
+
+    def on_cancel(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Run ``callback`` on cancellation (now, if already cancelled); return an unregister function."""
+        with self._lock:
+            if not self._event.is_set():
+                key = self._next
+                self._next += 1
+                self._callbacks[key] = callback
+                return lambda: self._forget(key)
+        with contextlib.suppress(Exception):
+            callback()
+        return _nothing
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return True (at once) if cancelled meanwhile."""
+        return self._event.wait(seconds) if seconds > 0 else self._event.is_set()
+
+    def _forget(self, key: int) -> None:
+        with self._lock:
+            self._callbacks.pop(key, None)
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,6 +101,37 @@ class Request:
     method: str = "POST"
     secrets: tuple[str, ...] = ()
     """Values (API keys) that must never appear in an error message or log."""
+    last_event_id: str | None = None
+    """Set by the stream layer on a reconnection: resume after this event id.
+
+    A transport that can resume sends it the way its protocol says (SSE: the
+    ``Last-Event-ID`` header); codecs leave it unset.
+    """
+    cancel: CancelToken | None = None
+    """Set by the stream layer: a transport aborts a pending :meth:`Transport.open` when it fires."""
+    control: MessageControl | None = None
+    """Set by a codec for message-based transports (WebSocket): its dialect's control messages."""
+
+
+@runtime_checkable
+class MessageControl(Protocol):
+    """A dialect's control messages, for a transport that talks both ways (WebSocket).
+
+    A codec puts one in :attr:`Request.control`, so that the transport stays
+    dialect-neutral: it sends :attr:`Request.body` as the first message (or
+    :meth:`resume` when resuming), tags every message it receives with
+    :meth:`message_id`, and sends :meth:`cancel` when the stream is cancelled
+    or abandoned, so that the server stops generating.
+    """
+
+    def message_id(self, data: str) -> str | None:
+        """The id of a received message (its place in the answer), or None when it has none."""
+
+    def resume(self, body: bytes, last_event_id: str) -> bytes:
+        """The message asking to continue the answer of ``body`` after ``last_event_id``."""
+
+    def cancel(self) -> bytes | None:
+        """The message asking the server to stop generating, or None."""
 
 
 # ------------------------------------------------------------------- transports
@@ -72,6 +149,10 @@ class Connection(Protocol):
     Failures are raised as :class:`aish.errors.StreamFailure` subclasses
     (``ConnectionFailure``, ``IdleTimeout``, ``HTTPStatusError``), never as a
     library's own exception.
+
+    A connection that can resume also has the attributes of
+    :class:`ResumableConnection`; the stream layer reads them with
+    ``getattr`` when the connection fails.
     """
 
     def __iter__(self) -> Iterator[Sequence[WireItem]]: ...
@@ -84,17 +165,50 @@ class Connection(Protocol):
 
 
 @runtime_checkable
+class ResumableConnection(Connection, Protocol):
+    """What a connection tells the stream layer so that it can resume after a failure.
+
+    ``last_event_id`` is the id of the last complete message received (for
+    SSE the "last event ID string", which carries over from the request's
+    :attr:`Request.last_event_id`); ``None`` or ``""`` means the server gave no
+    ids, so the stream cannot resume. ``retry_delay`` is the reconnection delay
+    the server asked for, in seconds (SSE ``retry:``), or ``None``.
+    """
+
+    @property
+    def last_event_id(self) -> str | None: ...
+
+    @property
+    def retry_delay(self) -> float | None: ...
+
+
+@runtime_checkable
 class Transport(Protocol):
     """Moves a :class:`Request` to an endpoint and streams back wire items."""
 
     def open(self, request: Request) -> Connection:
-        """Send ``request``; raise ``ConnectionFailure``/``HTTPStatusError`` if that fails."""
+        """Send ``request``; raise ``ConnectionFailure``/``HTTPStatusError`` if that fails.
+
+        Send ``request.last_event_id`` when set and the protocol can resume,
+        and abort promptly when ``request.cancel`` fires while waiting.
+        """
 
     def close(self) -> None:
         """Release pooled resources. Idempotent."""
 
 
 TransportFactory = Callable[[AgentConfig], Transport]
+
+
+@runtime_checkable
+class StreamExtension(Protocol):
+    """Cross-cutting stream behaviour that wraps every connection of an agent (e.g. liveness)."""
+
+    def wrap(self, connection: Connection, request: Request) -> Connection:
+        """Return ``connection``, or a connection that wraps it (and forwards what it does not change)."""
+
+
+StreamExtensionFactory = Callable[[AgentConfig], "StreamExtension | None"]
 
 
 # ----------------------------------------------------------------------- codecs
@@ -110,6 +224,14 @@ class Decoder(Protocol):
         Return a :class:`~aish.events.StreamEnd` when the dialect's end marker
         arrives; raise :class:`aish.errors.MalformedEvent` for data it cannot
         understand and :class:`aish.errors.RemoteError` for an error event.
+
+        Two optional methods refine what the stream layer does:
+        ``finish() -> Sequence[Event]`` is called when the connection ends
+        cleanly without an end marker (a dialect whose end of stream *is* the
+        end returns a ``StreamEnd`` there), and ``is_answer_start(message) ->
+        bool`` says whether a message opens a new answer (OpenAI's role chunk,
+        Anthropic's ``message_start``), so that a server which starts over
+        instead of resuming is caught before any text is repeated.
         """
 
 
@@ -162,51 +284,120 @@ RendererFactory = Callable[[RenderTarget], Renderer]
 
 # ------------------------------------------------------------- history backends
 
+RUNNING = "running"
+STAGE_STATUSES = ("running", "complete", "partial", "error", "cancelled")
+"""What a stage's ``status`` may be."""
+RUN_STATUSES = ("running", "complete", "error", "cancelled", "interrupted")
+"""What a run's ``status`` may be (``interrupted``: its aish process died mid-run)."""
+
 
 @dataclass
 class StageRecord:
-    """One stage of a recorded run (what history keeps; never a secret)."""
+    """One agent stage of a recorded run (never a secret: no headers, no keys).
 
+    ``meta`` holds what the stream reported: ``first_token`` and ``duration``
+    (seconds), ``tokens_in``/``tokens_out``, ``model``, ``finish_reason``,
+    ``reconnects``, and the stage's ``pipeline``/``position`` in the line. Values
+    are JSON scalars.
+    """
+
+    index: int
+    """0-based, unique within the run, in the order stages started."""
     agent: str
-    input: str = ""
-    text: str = ""
-    status: str = "running"
-    """``running``, ``complete``, ``partial``, ``error`` or ``cancelled``."""
-    error: str | None = None
     transport: str = ""
     codec: str = ""
+    input: str = ""
+    text: str = ""
+    status: str = RUNNING
+    """One of :data:`STAGE_STATUSES`."""
+    error: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class RunRecord:
-    """One line the user ran, with its stages."""
+    """One line the user ran (as typed), with its agent stages."""
 
+    id: str
+    """Unique, chosen by aish before the run starts (32 hex digits)."""
     line: str
     started: float
-    id: str | None = None
+    """Unix time."""
+    number: int = 0
+    """What users type (``history show N``, ``!N``): assigned by the backend,
+    1, 2, 3, ... in the order runs began, never reused (until ``clear``)."""
+    status: str = RUNNING
+    """One of :data:`RUN_STATUSES`."""
+    ended: float | None = None
+    replay_of: int | None = None
+    """The number of the run this one replays (``!N``)."""
+    pid: int = 0
+    """The aish process that recorded it (to tell a dead run from a live one)."""
     stages: list[StageRecord] = field(default_factory=list)
-    replay_of: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``history export`` writes)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        """The inverse of :meth:`to_dict`."""
+        values = dict(data)
+        stages = [StageRecord(**stage) for stage in values.pop("stages", ())]
+        return cls(**values, stages=stages)
 
 
 @runtime_checkable
 class HistoryBackend(Protocol):
-    """Stores runs as they stream, so a crash leaves the partial answer behind."""
+    """Stores runs as they stream, so a crash leaves the partial answer behind.
 
-    def begin_run(self, run: RunRecord) -> str:
-        """Record a new run; return its id."""
+    aish calls the write methods from one thread (a background writer), one
+    call at a time, in the order below; each call's data must survive a crash
+    of the process once the call returns (written to the OS, not buffered).
+    Several processes may write to the same store at once. Reads return what
+    was stored, including runs still ``running`` (aish itself tells a dead
+    run from a live one). Translate storage failures into
+    :class:`aish.errors.HistoryError`.
+    """
 
-    def update_stage(self, run_id: str, index: int, stage: StageRecord) -> None:
-        """Store the current state of stage ``index`` (called while streaming)."""
+    def begin_run(self, run: RunRecord) -> None:
+        """Store a new run (status ``running``, no stages) and give it the next number."""
 
-    def runs(self, limit: int = 20) -> list[RunRecord]:
-        """The most recent runs, newest last."""
+    def begin_stage(self, run_id: str, stage: StageRecord) -> None:
+        """Add stage ``stage.index`` to the run (status ``running``, text empty)."""
+
+    def append_text(self, run_id: str, index: int, text: str) -> None:
+        """Append streamed text to a stage (called about every 100 ms while it streams)."""
+
+    def end_stage(self, run_id: str, stage: StageRecord) -> None:
+        """The stage is over: store its final status, error, meta and complete text."""
+
+    def end_run(self, run_id: str, status: str, ended: float) -> None:
+        """The run is over: store its final status and end time."""
+
+    def runs(self, limit: int | None = 20) -> list[RunRecord]:
+        """The most recent ``limit`` runs (all when None), oldest first."""
+
+    def get(self, number: int) -> RunRecord | None:
+        """The run numbered ``number``, or None."""
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
-        """Runs whose line or answers contain ``text`` (any text is valid)."""
+        """The most recent runs matching ``text``, oldest first (see :func:`aish.search_terms`).
+
+        Any text is valid input: quote it for full-text engines.
+        """
+
+    def delete(self, number: int) -> bool:
+        """Remove a run; False when there is no such run. Numbers are not reused."""
+
+    def clear(self) -> None:
+        """Remove every run; numbering starts again at 1."""
 
     def close(self) -> None:
-        """Flush and release the store."""
+        """Release the store. Idempotent."""
 
 
 HistoryFactory = Callable[[Mapping[str, Any]], HistoryBackend]
+"""``factory(options)``: ``options["path"]`` is the file the user chose
+(``[settings] history_path``) or None, ``options["data_dir"]`` the directory
+for the default file (``$XDG_DATA_HOME/aish``)."""

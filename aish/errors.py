@@ -168,6 +168,14 @@ class MalformedEvent(RemoteError):
     """An event from the endpoint could not be understood by the codec."""
 
 
+class HistoryError(AishError):
+    """The run history cannot be read or written (a locked, full or damaged store).
+
+    History backends raise it at their boundary; while a line runs, aish turns
+    it into one warning and goes on without recording.
+    """
+
+
 class Interrupted(AishError):
     """The user pressed Ctrl-C."""
 

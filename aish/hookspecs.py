@@ -46,7 +46,9 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 class RegisterComponent(Protocol):
     """The ``register`` callback of the component hooks."""
 
-    def __call__(self, name: str, factory: Any, *, description: str = "", default: bool = False) -> None: ...
+    def __call__(
+        self, name: str, factory: Any, *, description: str = "", default: bool = False, parallel: bool = False
+    ) -> None: ...
 
 
 class RegisterAgent(Protocol):
@@ -97,8 +99,24 @@ class AishHookSpecs:
             an agent's ``renderer`` or ``[settings] renderer``. Pass
             ``default=True`` to offer it when none is chosen (the built-in
             plain renderer does; if two plugins claim it, the user must choose).
+            Pass ``parallel=True`` to offer it for parallel groups on a terminal
+            (the built-in ``lanes`` renderer does; ``[settings] parallel_renderer``
+            overrides it); it finds the lanes' names in ``target.options["lanes"]``.
 
         Example: ``register("shout", ShoutRenderer)``.
+        """
+
+    @hookspec
+    def aish_register_stream_extensions(self, register: RegisterComponent) -> None:
+        """Register stream extensions: behaviour wrapped around every connection of every agent.
+
+        :param register: call ``register(name, factory, description=...)`` once per
+            extension. ``factory(agent: AgentConfig) -> StreamExtension | None``
+            (see :class:`aish.contracts.StreamExtension`; ``None`` leaves that
+            agent alone). Every registered extension applies to every agent,
+            the first name innermost; the built-in liveness watchdog is one.
+
+        Example: ``register("trace", TraceExtension, description="logs every batch")``.
         """
 
     @hookspec
@@ -107,9 +125,13 @@ class AishHookSpecs:
 
         :param register: call ``register(name, factory, description=...)`` once per
             backend. ``factory(options: Mapping[str, Any]) -> HistoryBackend`` (see
-            :class:`aish.contracts.HistoryBackend`); chosen with ``[settings] history``.
+            :class:`aish.contracts.HistoryBackend`); ``options["path"]`` is the file the
+            user chose (``[settings] history_path``) or None, ``options["data_dir"]`` the
+            directory for a default file. Chosen with ``[settings] history``; pass
+            ``default=True`` to be used when none is chosen (the built-in ``sqlite``
+            backend does). Test it with :mod:`aish.contract_tests.history`.
 
-        Example: ``register("jsonl", JsonlHistory)``.
+        Example: ``register("jsonl", make_jsonl_history)``.
         """
 
     @hookspec

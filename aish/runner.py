@@ -1,4 +1,4 @@
-"""Runs parsed aish lines: pipelines of built-ins and agent stages.
+"""Runs parsed aish lines: the error boundary around :mod:`aish.pipeline`.
 
 The one error boundary of aish: every :class:`~aish.errors.AishError` becomes
 one line on stderr (``aish: ...``) and an exit status; a traceback only with
@@ -7,27 +7,23 @@ one line on stderr (``aish: ...``) and an exit status; a traceback only with
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
-import uuid
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import TextIO
 
 from aish.app import App
-from aish.builtins import BUILTINS, read_text
-from aish.contracts import Context, Prompt, Renderer, RenderTarget
 from aish.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     AishError,
     Interrupted,
-    UsageError,
 )
-from aish.events import Event
-from aish.lang import Command, Group, Pipeline, Script, parse
-from aish.stream import AgentStream, StageResult
+from aish.history.recorder import Recorder, RunRecording
+from aish.lang import Pipeline, Script, parse
+from aish.pipeline import RunEnv, run_pipeline
+from aish.stream import StageResult
 
 
 class Runner:
@@ -42,18 +38,53 @@ class Runner:
         tty: bool | None = None,
         renderer: str | None = None,
         debug: bool = False,
+        history: Recorder | None = None,
+        stats: bool | None = None,
+        session_id: str | None = None,
     ) -> None:
         self.app = app
+        self.history = history
+        """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
+        self._recording: RunRecording | None = None
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.tty = _isatty(self.out) if tty is None else tty
         self.renderer_name = renderer
         self.debug = debug or app.config.settings.debug
         self.last_results: list[StageResult] = []
+        self.stats = app.config.settings.stats if stats is None else stats
+        """Show per-stage figures on stderr after each pipeline (``--stats``)."""
+        self.session_id = session_id
+        """Passed to every stage's context (the shell names its session)."""
 
     # ------------------------------------------------------------ entry points
-    def run_source(self, source: str, stdin: str | None = None) -> int:
-        """Parse and run ``source``; report any error as one line; return the exit status."""
+    def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
+        """Parse and run ``source``; report any error as one line; return the exit status.
+
+        ``replay_of``: the history number of the run this one replays (``!N``).
+        """
+        return self._recorded(source, replay_of, lambda: self._run_source(source, stdin))
+
+    def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None) -> int:
+        """Run an already parsed ``pipeline``, recorded in history as ``line``."""
+        return self._recorded(line, None, lambda: self.run_pipeline(pipeline, stdin))
+
+    def _recorded(self, line: str, replay_of: int | None, body: Callable[[], int]) -> int:
+        if self.history is None:
+            return body()
+        recording = self._recording = self.history.begin(line, replay_of)
+        status = EXIT_FAILURE
+        try:
+            status = body()
+        except KeyboardInterrupt:
+            status = EXIT_INTERRUPTED
+            raise
+        finally:
+            self._recording = None
+            recording.end(status)
+        return status
+
+    def _run_source(self, source: str, stdin: str | None) -> int:
         try:
             return self.run_script(parse(source), stdin)
         except KeyboardInterrupt:
@@ -100,86 +131,19 @@ class Runner:
             return EXIT_FAILURE
 
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
-        commands = [self._check(stage) for stage in pipeline.stages]
-        text = read_text(pipeline.stdin.target, "<") if pipeline.stdin else stdin
-        self.last_results = []
-        with ExitStack() as stack:
-            dest, dest_tty = self.out, self.tty
-            if pipeline.stdout is not None:
-                dest = stack.enter_context(_open_output(pipeline.stdout.op, pipeline.stdout.target))
-                dest_tty = False
-            original = text or ""
-            pipeline_id = uuid.uuid4().hex[:12]
-            previous: StageResult | None = None
-            for index, cmd in enumerate(commands):
-                last = index == len(commands) - 1
-                builtin = BUILTINS.get(cmd.name)
-                if builtin is not None:
-                    text = builtin(cmd, text)
-                    if last:
-                        dest.write(text)
-                        dest.flush()
-                    continue
-                context = Context(
-                    pipeline_id=pipeline_id,
-                    position=index,
-                    stages=len(commands),
-                    original_input=original or cmd.text,
-                    previous_agent=previous.agent if previous else None,
-                    previous_answer=previous.text if previous else None,
-                )
-                shown = (dest, dest_tty) if last else ((self.out, True) if self.tty else None)
-                result = self._agent_stage(cmd, text, context, shown)
-                self.last_results.append(result)
-                if result.error is not None:
-                    suffix = " (partial answer kept)" if result.text else ""
-                    status = self.report(result.error.reworded(f"{result.error}{suffix}"))
-                    if isinstance(result.error, Interrupted):
-                        return EXIT_INTERRUPTED
-                    return status
-                previous, text = result, result.text
-        return EXIT_OK
-
-    def _check(self, stage: Command | Group) -> Command:
-        """Validate a stage before anything runs (unknown agents fail here)."""
-        if isinstance(stage, Group):
-            raise UsageError("parallel stages ('&' and groups) are not supported yet")
-        if stage.name not in BUILTINS:
-            self.app.agent(stage.name)
-        return stage
-
-    def _agent_stage(
-        self, cmd: Command, piped: str | None, context: Context, shown: tuple[TextIO, bool] | None
-    ) -> StageResult:
-        agent = self.app.agent(cmd.name)
-        if piped and piped.strip() and cmd.text.strip():
-            prompt_text = f"{piped.rstrip()}\n\n{cmd.text}"
-        else:
-            prompt_text = piped if piped and piped.strip() else cmd.text
-        if not prompt_text.strip():
-            raise UsageError(f"{cmd.name}: nothing to send (give text, or pipe input into it)")
-        renderer: Renderer | None = None
-        if shown is not None:
-            name = self.renderer_name or agent.renderer or self.app.config.settings.renderer
-            target = RenderTarget(out=shown[0], err=self.err, tty=shown[1])
-            renderer = self.app.renderer(name or self.app.default_name("renderer"), target)
-        stream = AgentStream(agent, self.app.transport(agent), self.app.codec(agent))
-        sink = renderer.feed if renderer is not None else _discard
-        flush = renderer.flush if renderer is not None else _nothing
-        try:
-            return stream.run(Prompt(prompt_text, context), sink, flush)
-        finally:
-            if renderer is not None:
-                renderer.close()
-            stream.transport.close()
-
-
-def _open_output(op: str, target: str) -> TextIO:
-    try:
-        path = os.path.expanduser(target)
-        return open(path, "a" if op == ">>" else "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{op} {target}: {exc.strerror}") from None
+        env = RunEnv(
+            app=self.app,
+            out=self.out,
+            err=self.err,
+            tty=self.tty,
+            report=self.report,
+            renderer_name=self.renderer_name,
+            recording=self._recording,
+            session_id=self.session_id,
+            stats=self.stats,
+        )
+        self.last_results = env.results
+        return run_pipeline(env, pipeline, stdin)
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -187,14 +151,6 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def _discard(_event: Event) -> None:
-    return None
-
-
-def _nothing() -> None:
-    return None
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]

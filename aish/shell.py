@@ -7,11 +7,16 @@ text after ``|`` to an OS shell, write ``>`` to the clipboard, drop text after
 through untouched and :meth:`AishShell.default` runs them with aish's own
 :class:`~aish.runner.Runner`. Unfinished lines (open quote, trailing ``|``,
 ``\\``, ``(``) continue on the next line.
+
+aish's ``history`` (recorded runs, :mod:`aish.history`) replaces cmd2's own
+``history`` command; arrow-up recall keeps its separate input history file.
+``!N`` and ``!!`` replay a recorded run.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,16 +26,25 @@ from cmd2.exceptions import EmptyStatement
 from cmd2.parsing import Statement, StatementParser
 
 from aish.app import App
+from aish.errors import AishError
+from aish.history.commands import history_command
+from aish.history.recorder import Recorder
+from aish.history.store import resolve_replay
 from aish.lang import is_incomplete
 from aish.listing import list_agents, list_plugins
+from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 
 PROMPT = "aish> "
 CONTINUATION = "....> "
 
 
+RAW_COMMANDS = frozenset({"history"})
+"""Shell commands whose arguments reach them as typed (``history search a|b``)."""
+
+
 class AishStatementParser(StatementParser):
-    """cmd2's parser for cmd2's own commands; a pass-through for aish lines."""
+    """cmd2's parser for cmd2's own commands; a pass-through for aish lines and RAW_COMMANDS."""
 
     def __init__(self, is_cmd2_command: Callable[[str], bool]) -> None:
         super().__init__(terminators=[], multiline_commands=[], shortcuts={})
@@ -38,7 +52,7 @@ class AishStatementParser(StatementParser):
 
     def parse(self, line: str) -> Statement:
         partial = self.parse_command_only(line)
-        if partial.command and self._is_cmd2_command(partial.command):
+        if partial.command and partial.command not in RAW_COMMANDS and self._is_cmd2_command(partial.command):
             return super().parse(line)
         return Statement(partial.args, raw=line, command=partial.command or line.strip())
 
@@ -57,7 +71,15 @@ def history_file(environ: dict[str, str] | None = None) -> str:
 class AishShell(cmd2.Cmd):
     """aish's REPL."""
 
-    def __init__(self, app: App, *, renderer: str | None = None, debug: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        renderer: str | None = None,
+        debug: bool = False,
+        history: Recorder | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("persistent_history_file", history_file())
         super().__init__(
             allow_cli_args=False,
@@ -72,7 +94,8 @@ class AishShell(cmd2.Cmd):
         self.prompt = PROMPT
         self.continuation_prompt = CONTINUATION
         self.statement_parser = AishStatementParser(self._is_cmd2_command)
-        self.runner = Runner(app, out=self.stdout, err=self._err(), renderer=renderer, debug=debug)
+        self.recorder = history
+        self.runner = Runner(app, out=self.stdout, err=self._err(), renderer=renderer, debug=debug, history=history)
         self.last_status = 0
         self._register_plugin_commands()
 
@@ -105,9 +128,44 @@ class AishShell(cmd2.Cmd):
         return super()._complete_statement(line)
 
     def default(self, statement: Statement) -> bool | None:
-        """Run an aish line (anything that is not a cmd2 command)."""
-        self.last_status = self.runner.run_source(statement.raw)
+        """Run an aish line (anything that is not a cmd2 command); ``!N``/``!!`` replay a run."""
+        line, replay_of = statement.raw, None
+        try:
+            if line.lstrip().startswith("!") and not is_shell_escape_line(line):
+                self._sync_history()
+                line, replay_of = resolve_replay(self.app, line) or (line, None)
+                self.stdout.write(f"{line}\n")
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
+            return None
+        self.last_status = self.runner.run_source(line, replay_of=replay_of)
         return None
+
+    def do_history(self, statement: Statement | str) -> bool | None:
+        """Recorded runs: history [N] | show N | search TEXT | export [--json|--jsonl] | rm N... | clear [--yes]."""
+        args = statement.args if isinstance(statement, Statement) else statement
+        try:
+            words = shlex.split(args)
+        except ValueError:
+            words = args.split()
+        head, _, rest = args.strip().partition(" ")
+        try:
+            self._sync_history()
+            search = rest if head == "search" else None
+            self.last_status = history_command(self.app, words, self.stdout, search_text=search, confirm=self._confirm)
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
+        return None
+
+    def _sync_history(self) -> None:
+        if self.recorder is not None:
+            self.recorder.sync()
+
+    def _confirm(self, question: str) -> bool:
+        try:
+            return self.read_input(question).strip().lower() in ("y", "yes")
+        except (EOFError, KeyboardInterrupt):
+            return False
 
     # -------------------------------------------------------------- commands
     def do_agents(self, _statement: Statement) -> None:
@@ -123,9 +181,9 @@ class AishShell(cmd2.Cmd):
         return True
 
 
-def run_shell(app: App, *, debug: bool = False, renderer: str | None = None) -> int:
+def run_shell(app: App, *, debug: bool = False, renderer: str | None = None, history: Recorder | None = None) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status."""
-    shell = AishShell(app, renderer=renderer, debug=debug)
+    shell = AishShell(app, renderer=renderer, debug=debug, history=history)
     agents = app.agents()
     offered = [name for name, agent in agents.items() if "offline demo" in agent.description]
     hint = f" Offline demo agents: {', '.join(offered)}." if offered else ""

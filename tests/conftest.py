@@ -79,3 +79,22 @@ def run_line(make_app: Callable[..., App]) -> Callable[..., Outcome]:
         return Outcome(status, out.getvalue(), err.getvalue())
 
     return run
+
+
+@pytest.fixture(params=["sqlite", "jsonl"])
+def history_backend(
+    request: pytest.FixtureRequest, write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Each built-in history backend in turn, chosen in a config file that AISH_CONFIG names.
+
+    So in-process apps (``load_config()``) and ``aish`` subprocesses both record with it.
+    """
+    name = str(request.param)
+    monkeypatch.setenv("AISH_CONFIG", str(write_config(f'[settings]\nhistory = "{name}"\n')))
+    return name
+
+
+@pytest.fixture
+def history_app(history_backend: str, make_app: Callable[..., App]) -> App:
+    """An app recording with ``history_backend`` into the test's XDG_DATA_HOME."""
+    return make_app()

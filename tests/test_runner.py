@@ -121,12 +121,6 @@ def test_agent_with_nothing_to_send(run_line: Run, demo_url: str) -> None:
     assert result.status == EXIT_USAGE and "athena: nothing to send" in result.err
 
 
-def test_parallel_stages_are_refused_for_now(run_line: Run, refserver: RefServer, demo_url: str) -> None:
-    result = run_line("echo q | apollo & athena")
-    assert result.status == EXIT_USAGE and "not supported yet" in result.err
-    assert len(refserver.requests) == 0
-
-
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -2,16 +2,22 @@
 
 It serves the offline demo agents ``apollo``, ``athena`` and ``hermes`` (and
 ``echo``) over ``/v1/models`` and ``/v1/chat/completions``, streamed or not,
-with deterministic text and configurable pacing. Tests and benchmarks start
-it in-process (:class:`RefServer`) or as ``python -m aish.refserver``.
+with deterministic text and configurable pacing; the same text in Anthropic's
+dialect over ``/v1/messages``, and as plain ``data:`` events over
+``/v1/text/MODEL``. Tests and benchmarks start it in-process
+(:class:`RefServer`) or as ``python -m aish.refserver``.
 
-Request extension fields: ``aish_tokens`` (exact number of content tokens)
-and ``aish_pace`` (seconds between tokens for this request).
+Request extension fields: ``aish_tokens`` (exact number of content tokens),
+``aish_pace`` (seconds between tokens for this request) and ``aish_fault``
+(faults to inject: drops, stalls, heartbeats, malformed events, drips, HTTP
+statuses, event ids with or without resume; see :mod:`.faults`, also
+available as the ``X-Aish-Fault`` header).
 """
 
 from __future__ import annotations
 
 from .demo_text import MODELS, PERSONAS, ReplyPlan, plan_reply
+from .faults import Faults, parse_faults
 from .log import RecordedRequest, RequestLog
 from .protocol import ApiError, ChatRequest, ChunkEncoder, parse_chat_request
 from .server import RefServer
@@ -22,10 +28,12 @@ __all__ = [
     "ApiError",
     "ChatRequest",
     "ChunkEncoder",
+    "Faults",
     "RecordedRequest",
     "RefServer",
     "ReplyPlan",
     "RequestLog",
     "parse_chat_request",
+    "parse_faults",
     "plan_reply",
 ]

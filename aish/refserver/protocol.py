@@ -39,6 +39,7 @@ class ApiError(Exception):
         error_type: str = "invalid_request_error",
         code: str | None = "invalid_request",
         param: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -46,6 +47,8 @@ class ApiError(Exception):
         self.type = error_type
         self.code = code
         self.param = param
+        self.headers = tuple(headers)
+        """Extra response headers (``Retry-After``)."""
 
     def body(self) -> dict[str, Any]:
         """The JSON error object, as OpenAI sends it."""

@@ -14,48 +14,28 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Sequence
+from http.server import ThreadingHTTPServer
 from socketserver import BaseServer, TCPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from . import anthropic, dialects
+from .bodies import MAX_BODY_BYTES, read_body
 from .demo_text import MODELS
+from .faults import FaultBook
 from .log import RecordedRequest, RequestLog
-from .protocol import (
-    DONE_EVENT,
-    ApiError,
-    ChatRequest,
-    ChunkEncoder,
-    completion_object,
-    model_object,
-    models_list,
-    parse_chat_request,
-)
+from .protocol import ApiError, completion_object, model_object, models_list, parse_chat_request
+from .replies import anthropic_reply, openai_reply
+from .sending import ReplySender
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-"""Largest request body accepted (413 beyond it)."""
-
-BATCH_BYTES = 64 * 1024
-"""With no pacing, events are gathered into writes of about this size."""
+__all__ = ["MAX_BODY_BYTES", "RefServer"]
 
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
-class _StreamAborted(Exception):
-    """The server is stopping while a reply is being streamed."""
-
-
-def _frame(data: bytes) -> bytes:
-    """``data`` as one chunk of chunked transfer encoding."""
-    return b"%x\r\n%b\r\n" % (len(data), data)
-
-
-_LAST_FRAME = b"0\r\n\r\n"
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplySender):
     """Serves one connection; see :class:`RefServer` for the API."""
 
     server: _HTTPServer
@@ -110,37 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._read_chunked_body()
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
-            return b""
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise ApiError(400, "Invalid Content-Length.", code="invalid_request") from None
-        if length < 0 or length > MAX_BODY_BYTES:
-            raise ApiError(413, "Request body too large.", code="request_too_large")
-        return self.rfile.read(length)
-
-    def _read_chunked_body(self) -> bytes:
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ApiError(400, "Invalid chunked body.", code="invalid_request") from None
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise ApiError(413, "Request body too large.", code="request_too_large")
-            if size == 0:
-                while self.rfile.readline(1024).strip():
-                    pass  # trailers
-                return b"".join(parts)
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+        return read_body(self.rfile, self.headers)
 
     # -- dispatch -----------------------------------------------------------
 
@@ -201,12 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raw_body=raw,
             )
         )
+        self._error_body: Callable[[ApiError], object] = ApiError.body
         try:
-            self._route(body, body_error)
+            self._route(body, body_error, raw)
         except ApiError as error:
-            self._send_json(error.status, error.body())
+            self._send_json(error.status, self._error_body(error), headers=error.headers)
 
-    def _route(self, body: Any, body_error: ApiError | None) -> None:
+    def _route(self, body: Any, body_error: ApiError | None, raw: bytes) -> None:
         path = urlsplit(self.path).path
         if path != "/":
             path = path.rstrip("/")
@@ -223,11 +174,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._require("POST")
             if body_error is not None:
                 raise body_error
+            faults = self._faults(body, raw)
             request = parse_chat_request(body)
             if request.stream:
-                self._stream(request)
+                self._stream(openai_reply(request), request.pace, faults)
             else:
                 self._send_json(200, completion_object(request))
+        elif path == "/v1/messages":
+            self._error_body = anthropic.error_body
+            self._require("POST")
+            if body_error is not None:
+                raise body_error
+            faults = self._faults(body, raw)
+            messages = anthropic.parse_messages_request(body, self.headers.get("anthropic-version"))
+            if messages.stream:
+                self._stream(anthropic_reply(messages), messages.pace, faults)
+            else:
+                self._send_json(200, anthropic.message_object(messages))
+        elif (path.startswith("/api/chat/") and path.endswith("/stream")) or path == "/v1/envelope":
+            self._require("POST")
+            if body_error is not None:
+                raise body_error
+            faults = self._faults(body, raw)
+            if path == "/v1/envelope":
+                reply = dialects.envelope_reply(body)
+            else:
+                reply = dialects.rhetor_reply(path.removeprefix("/api/chat/").removesuffix("/stream"), body)
+            self._stream(reply, None, faults)
+        elif path.startswith("/v1/text/"):
+            if self.command not in ("GET", "POST"):
+                self._require("POST")
+            self._text(path.removeprefix("/v1/text/"), raw)
         else:
             raise ApiError(
                 404,
@@ -242,90 +219,6 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Method {self.command} not allowed for {self.path}; use {method}.",
                 code="method_not_allowed",
             )
-
-    # -- streaming ----------------------------------------------------------
-
-    def _stream(self, request: ChatRequest) -> None:
-        """Send the reply as Server-Sent Events.
-
-        HTTP/1.1 clients get chunked transfer encoding (the connection stays
-        usable); HTTP/1.0 clients get a body delimited by closing.
-        """
-        owner = self.server.owner
-        pace = owner.pace if request.pace is None else request.pace
-        encoder = ChunkEncoder(request.model)
-        chunked = self.request_version != "HTTP/1.0"
-        frame: Callable[[bytes], bytes] = _frame if chunked else bytes
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.close_connection = True
-            self.send_header("Connection", "close")
-        self.send_header("X-Accel-Buffering", "no")
-        self.end_headers()
-        write = self.wfile.write
-        write(frame(encoder.role_event()))
-        tokens = request.plan.tokens()
-        try:
-            if pace > 0:
-                self._stream_paced(tokens, encoder, frame, pace)
-                pending: list[bytes] = []
-            else:
-                pending = self._stream_batched(tokens, encoder, frame)
-        except _StreamAborted:
-            self.close_connection = True
-            return
-        pending.append(frame(encoder.finish_event(request.plan.finish_reason)))
-        if request.include_usage:
-            pending.append(frame(encoder.usage_event(request.usage)))
-        pending.append(frame(DONE_EVENT))
-        if chunked:
-            pending.append(_LAST_FRAME)
-        write(b"".join(pending))
-
-    def _stream_paced(
-        self,
-        tokens: Iterator[str],
-        encoder: ChunkEncoder,
-        frame: Callable[[bytes], bytes],
-        pace: float,
-    ) -> None:
-        """Write one content event per token, ``pace`` seconds apart."""
-        stopping = self.server.owner._stopping
-        write = self.wfile.write
-        start = time.monotonic()
-        for i, token in enumerate(tokens, 1):
-            delay = start + i * pace - time.monotonic()
-            if (delay > 0 and stopping.wait(delay)) or stopping.is_set():
-                raise _StreamAborted
-            write(frame(encoder.content_event(token)))
-
-    def _stream_batched(
-        self,
-        tokens: Iterator[str],
-        encoder: ChunkEncoder,
-        frame: Callable[[bytes], bytes],
-    ) -> list[bytes]:
-        """Write content events in large batches; return the unwritten rest."""
-        stopping = self.server.owner._stopping
-        write = self.wfile.write
-        event = encoder.content_event
-        batch: list[bytes] = []
-        size = 0
-        for token in tokens:
-            data = frame(event(token))
-            batch.append(data)
-            size += len(data)
-            if size >= BATCH_BYTES:
-                if stopping.is_set():
-                    raise _StreamAborted
-                write(b"".join(batch))
-                batch.clear()
-                size = 0
-        return batch
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -370,6 +263,9 @@ class RefServer:
         self.host = host
         self.pace = pace
         self.requests = RequestLog()
+        self.faults = FaultBook()
+        self.fault_log: list[tuple[str, float]] = []
+        """``(kind, time.monotonic())`` of every injected ``drop`` and served ``resume``."""
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -378,6 +274,24 @@ class RefServer:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._httpd = _HTTPServer((host, port), self)
+        self._ws: Any = None  # the WebSocket side (.ws.WSServer), started by ws_url
+
+    @property
+    def ws_url(self) -> str:
+        """The aish WebSocket protocol endpoint, ``ws://HOST:PORT/v1/ws`` (started on first use).
+
+        It needs the ``websockets`` package (the ``test`` extra).
+        """
+        with self._lock:
+            if self._ws is None:
+                if self._closed:
+                    raise RuntimeError("RefServer was stopped; create a new one")
+                from .ws import WSServer
+
+                self._ws = WSServer(self, self.host)
+            port = self._ws.port
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{port}/v1/ws"
 
     @property
     def port(self) -> int:
@@ -420,6 +334,8 @@ class RefServer:
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
+        if self._ws is not None:
+            self._ws.stop()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until no request is being handled; ``False`` on timeout."""
@@ -441,6 +357,9 @@ class RefServer:
         return f"RefServer({self.base_url!r}, pace={self.pace})"
 
     # -- used by the handler ------------------------------------------------
+
+    def log_fault(self, kind: str) -> None:
+        self.fault_log.append((kind, time.monotonic()))
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:

@@ -2,7 +2,11 @@
 
 Options of the agent (``[agents.NAME.options]``) go into the request body
 (``max_tokens``, ``temperature``, ...), except ``system``, which becomes the
-system message.
+system message, and ``context``, how a pipeline stage's context is sent:
+``"system"`` (the default: described in the system message), ``"turns"``
+(the previous stage as prior turns: the original input as a user turn, the
+previous answer as an assistant turn), ``"both"`` or ``"none"``. A stage that
+is not in a pipeline sends no context.
 """
 
 from __future__ import annotations
@@ -36,10 +40,8 @@ class OpenAIChatCodec:
     def encode(self, prompt: Prompt) -> Request:
         options = dict(self.agent.options)
         system = options.pop("system", None)
-        messages: list[dict[str, str]] = []
-        if system:
-            messages.append({"role": "system", "content": str(system)})
-        messages.append({"role": "user", "content": prompt.text})
+        mode = str(options.pop("context", "system"))
+        messages = context_messages(prompt, str(system) if system else None, mode)
         body: dict[str, Any] = {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
         if self.agent.model:
             body["model"] = self.agent.model
@@ -60,6 +62,23 @@ class OpenAIChatCodec:
 
     def error_message(self, status: int, body: str) -> str | None:
         return error_text(body)
+
+
+def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict[str, str]]:
+    """The chat messages for ``prompt``: system prompt and context as ``mode`` says, then the input."""
+    context = prompt.context
+    send = context.in_pipeline and mode != "none"
+    parts = [system] if system else []
+    if send and mode in ("system", "both"):
+        parts.append(context.describe())
+    messages = [{"role": "system", "content": "\n\n".join(parts)}] if parts else []
+    if send and mode in ("turns", "both") and context.previous_answer is not None:
+        if context.original_input:
+            messages.append({"role": "user", "content": context.original_input})
+        label = f"[{context.previous_agent}] " if context.previous_agent else ""
+        messages.append({"role": "assistant", "content": label + context.previous_answer})
+    messages.append({"role": "user", "content": prompt.text})
+    return messages
 
 
 def error_text(body: str) -> str | None:
@@ -101,6 +120,14 @@ class ChunkDecoder:
             return self._chunk(obj, data)
         except (AttributeError, KeyError, TypeError, IndexError):
             raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+
+    def is_answer_start(self, message: WireMessage) -> bool:
+        """A chunk whose delta carries the assistant's role opens an answer (never sent when resuming)."""
+        try:
+            delta = _loads(message.data)["choices"][0]["delta"]
+            return bool(delta.get("role"))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return False
 
     def _chunk(self, obj: dict[str, Any], data: str) -> Sequence[Event]:
         choices = obj.get("choices")

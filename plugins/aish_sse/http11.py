@@ -74,13 +74,14 @@ class HTTPStream:
             ) from exc
         except OSError as exc:
             raise self._connect_error(exc) from exc
-        if self._cancelled:
-            raise Cancelled
         sock = conn.sock
         assert sock is not None
         sock.settimeout(self.idle_timeout)
         with self._lock:
             self._sock = sock  # http.client drops conn.sock when the server says "Connection: close"
+            cancelled = self._cancelled  # checked under the lock: a cancel() from now on sees the socket
+        if cancelled:
+            raise Cancelled
         path = self._target()
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
@@ -176,7 +177,8 @@ class HTTPStream:
             if self._dechunk is not None:
                 data = self._dechunk.feed(data)
                 if self._dechunk.done:
-                    self._fp = None
+                    if self._inflate is not None:  # the last compressed bytes came with the last chunk
+                        data = bytes(self._inflate.decompress(data))
                     return self._finish(data)
             if self._inflate is not None:
                 data = bytes(self._inflate.decompress(data))

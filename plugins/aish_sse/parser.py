@@ -57,8 +57,8 @@ class SSEParser:
     last_event_id: str
     retry: int | None
 
-    def __init__(self) -> None:
-        self.last_event_id = ""  # the spec's "last event ID string"
+    def __init__(self, last_event_id: str = "") -> None:
+        self.last_event_id = last_event_id  # the spec's "last event ID string" (kept across reconnections)
         self.retry = None  # reconnection time in ms, from the last valid ``retry:``
         # start of the stream while a BOM is still possible, None once decided
         self._head: bytes | None = b""
@@ -67,7 +67,7 @@ class SSEParser:
         self._tail: list[bytes] = []  # pieces of the current, not yet terminated, line
         self._data: list[bytes] = []  # data buffer, one entry per ``data`` line
         self._event = ""  # event type buffer
-        self._id = ""  # last event ID buffer
+        self._id = last_event_id  # last event ID buffer
 
     def feed(self, chunk: bytes) -> list[WireMessage | WireComment]:
         """Parse the next piece of the stream; return what it completed."""

@@ -33,6 +33,7 @@ from servers import (
 
 from aish import (
     AgentConfig,
+    CancelToken,
     ConfigError,
     ConnectionFailure,
     Context,
@@ -154,8 +155,8 @@ def test_close_delimited_http10_body_is_streamed(transports: list[SSETransport])
 
     with serving(handle) as server:
         conn = open_conn(transports, server.url)
-        assert conn.response.raw.version == 10
-        assert "Transfer-Encoding" not in conn.response.headers
+        assert server.requests[0].version == "HTTP/1.1"  # the client asked for 1.1, the server answered 1.0
+        assert "Transfer-Encoding" not in conn.headers and "Content-Length" not in conn.headers
         batches = timed(conn)
     first_time, first = batches[0]
     assert first_time < server.marks["woke"]
@@ -197,7 +198,7 @@ def test_event_split_across_writes_is_reassembled(transports: list[SSETransport]
 
 
 def test_gzip_encoded_stream_is_decoded_as_it_arrives(transports: list[SSETransport]) -> None:
-    """requests advertises ``Accept-Encoding: gzip``: a compressed stream must still flow event by event."""
+    """A server that compresses anyway (aish asks for ``identity``): the stream must still flow event by event."""
 
     def handle(ex: Exchange) -> None:
         gz = zlib.compressobj(wbits=31)
@@ -665,7 +666,7 @@ def test_stream_layer_idle_timeout_is_bounded() -> None:
     assert isinstance(result.error, IdleTimeout)
     assert result.status == "partial"
     assert result.text == "so far"
-    assert str(result.error) == "t: nothing arrived for 0.5s"
+    assert str(result.error) == "t: nothing arrived for 0.5s; not resumed: the server sends no event ids"
     assert elapsed < 1.5
 
 
@@ -704,11 +705,6 @@ def test_stream_layer_cancel_from_another_thread_is_prompt() -> None:
     assert events[-1].error is result.error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: AgentStream.cancel() cannot reach a request still waiting for response headers "
-    "(no Connection exists yet), so it blocks until idle_timeout",
-)
 def test_stream_layer_cancel_while_waiting_for_headers_is_prompt() -> None:
     def handle(ex: Exchange) -> None:
         ex.hang()
@@ -738,3 +734,41 @@ def test_stream_layer_cancel_while_waiting_for_headers_is_prompt() -> None:
         server.stop()
         thread.join(3)
         transport.close()
+
+
+# ------------------------------------------------------------ what resuming needs
+
+
+def test_last_event_id_goes_out_and_carries_over(transports: list[SSETransport]) -> None:
+    with serving(script([b"retry: 1500\n\n", sse("no id yet"), b"id: 8\ndata: x\n\n", b"id: 9\n\n"])) as server:
+        transport = SSETransport(agent(server.url))
+        transports.append(transport)
+        conn = transport.open(Request(url=server.url + "/s", last_event_id="7"))
+        assert conn.last_event_id == "7" and conn.retry_delay is None  # before anything arrived
+        items = [i for b in conn for i in b]
+    assert server.requests[0].header("Last-Event-ID") == "7"
+    assert items == [WireMessage("no id yet", id="7"), WireMessage("x", id="8")]
+    assert (conn.last_event_id, conn.retry_delay) == ("9", 1.5)
+
+
+def test_no_ids_means_nothing_to_resume_from(transports: list[SSETransport]) -> None:
+    with serving(script([sse("a")])) as server:
+        conn = open_conn(transports, server.url)
+        list(conn)
+    assert server.requests[0].header("Last-Event-ID") is None
+    assert conn.last_event_id is None and conn.retry_delay is None
+
+
+def test_a_cancel_token_aborts_an_open_waiting_for_headers(transports: list[SSETransport]) -> None:
+    token = CancelToken()
+    with serving(lambda ex: ex.hang(10)) as server:
+        transport = SSETransport(agent(server.url, idle_timeout=10))
+        transports.append(transport)
+        threading.Timer(0.2, token.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailure, match="cancelled"):
+            transport.open(Request(url=server.url + "/slow", cancel=token))
+        assert time.monotonic() - started < 1
+        with pytest.raises(ConnectionFailure, match="cancelled"):  # an already cancelled token: never connects
+            transport.open(Request(url=server.url + "/again", cancel=token))
+    assert len(server.requests) == 1

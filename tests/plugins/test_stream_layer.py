@@ -222,7 +222,7 @@ def test_http_error_from_an_openai_style_server_is_one_line_naming_the_agent(ref
 def test_http_error_messages(status: int, body: object, what: str, detail: str | None) -> None:
     headers = {"Retry-After": "12"} if status == 429 else {}
     with serving(json_reply(status, body, headers)) as server:
-        run = Run(agent(server.url + "/v1"))
+        run = Run(agent(server.url + "/v1", max_retries=0))  # retries: tests/streams/test_retry.py
     err = run.result.error
     assert isinstance(err, HTTPStatusError)
     tail = f": {detail}" if detail else ""

@@ -1,0 +1,85 @@
+"""The context object: what a stage knows about the pipeline it runs in.
+
+The runner builds one :class:`Context` per agent stage; the agent's codec
+decides how (and whether) it reaches the endpoint: a system message, prior
+turns, explicit fields, or text in the prompt. See ``docs/pipelines.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a stage knows about the pipeline it runs in.
+
+    Codecs decide how (and whether) this reaches the endpoint.
+    """
+
+    pipeline_id: str
+    position: int = 0
+    """0-based index of this stage in its pipeline."""
+    stages: int = 1
+    original_input: str = ""
+    previous_agent: str | None = None
+    """The agent of the stage before (after a parallel group: its agents joined by ``" & "``)."""
+    previous_answer: str | None = None
+    """The answer of the stage before (after a group: the answers labelled by agent)."""
+    session_id: str | None = None
+    memory_hints: tuple[str, ...] = ()
+    agent: str = ""
+    """The agent this stage runs."""
+    previous_answers: tuple[tuple[str, str], ...] = ()
+    """After a parallel group (fan-in): ``(agent, answer)`` for each of its agents, in command order."""
+    parallel_with: tuple[str, ...] = ()
+    """The other agents of this stage's parallel group (empty for a single stage)."""
+
+    @property
+    def in_pipeline(self) -> bool:
+        """Whether there is anything to tell the endpoint beyond the prompt itself."""
+        return bool(
+            self.stages > 1 or self.previous_answer or self.previous_answers or self.parallel_with or self.memory_hints
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the ``aish-envelope`` codec sends exactly this)."""
+        return {
+            "pipeline_id": self.pipeline_id,
+            "position": self.position,
+            "stages": self.stages,
+            "agent": self.agent,
+            "original_input": self.original_input,
+            "previous_agent": self.previous_agent,
+            "previous_answer": self.previous_answer,
+            "previous_answers": [{"agent": a, "answer": t} for a, t in self.previous_answers],
+            "parallel_with": list(self.parallel_with),
+            "session_id": self.session_id,
+            "memory_hints": list(self.memory_hints),
+        }
+
+    def describe(self) -> str:
+        """The context as a few lines of text, for a system prompt or a text body."""
+        lines = [
+            f"You are stage {self.position + 1} of {self.stages} in an aish pipeline (id {self.pipeline_id}).",
+        ]
+        if self.parallel_with:
+            lines.append(f"Agents answering the same input beside you: {', '.join(self.parallel_with)}.")
+        if self.original_input and (self.previous_answer or self.previous_answers):
+            lines.append(f"Original input:\n{self.original_input.rstrip()}")
+        if self.previous_answers:
+            names = ", ".join(agent for agent, _ in self.previous_answers)
+            lines.append(f"Your input holds the answers of {names}, each labelled [agent].")
+        elif self.previous_agent:
+            lines.append(f"Your input is the answer of the previous stage, {self.previous_agent}.")
+        if self.session_id:
+            lines.append(f"Session: {self.session_id}")
+        if self.memory_hints:
+            lines.append("Memory hints:\n" + "\n".join(f"- {hint}" for hint in self.memory_hints))
+        return "\n".join(lines)
+
+
+def label_answers(answers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
+    """Answers as blocks labelled by agent (``[apollo]`` then its text), in the order given."""
+    return "\n".join(f"[{agent}]\n{text.rstrip(chr(10))}\n" for agent, text in answers)

@@ -1,0 +1,300 @@
+"""The history backend contract suite: every :class:`aish.HistoryBackend` must pass it.
+
+Subclass it in your plugin's tests, naming your factory by import path::
+
+    from aish.contract_tests.history import HistoryBackendContract
+
+    class TestMyBackend(HistoryBackendContract):
+        factory = "aish_mybackend:make_backend"
+
+Override the ``options`` fixture if your factory needs more than ``path``
+and ``data_dir``. The concurrency and crash tests start real processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import signal
+import stat
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from aish.contract_tests.processes import DELTA, endless_writer, load_factory, record_run, run_processes, writer
+from aish.contracts import HistoryBackend, RunRecord, StageRecord
+
+HOSTILE = [
+    ("a|b", "x a|b y"),
+    ("-x", "flag -x set"),
+    ('"quoted"', 'say "quoted" twice'),
+    ("it's", "it's here"),
+    ('"', 'a lone " quote'),
+    ("NEAR(a", "call NEAR(a b)"),
+    ("AND", "this AND that"),
+    ("col:umn", "a col:umn here"),
+    ("*", "star * here"),
+    ("^start", "the ^start here"),
+    ("100%", "full 100% done"),
+    ("a_b", "snake a_b case"),
+    ("back\\slash", "a back\\slash path"),
+    ("café", "un café noir"),
+    ("日本語", "これは日本語です"),
+    ("🦉", "owl 🦉 emoji"),
+    ("x", "x"),
+    ("''", "empty '' quotes"),
+]
+"""(search text, an answer it must find); no other stored answer contains the text."""
+
+
+class HistoryBackendContract:
+    """The tests. Set :attr:`factory`; ``pytest`` collects the subclass."""
+
+    factory: ClassVar[str] = ""
+    """``"package.module:callable"``: the factory your plugin registers."""
+
+    @pytest.fixture
+    def options(self, tmp_path: Path) -> dict[str, Any]:
+        return {"path": None, "data_dir": str(tmp_path / "data")}
+
+    @pytest.fixture
+    def backend(self, options: dict[str, Any]) -> Iterator[HistoryBackend]:
+        backend = self.open(options)
+        yield backend
+        backend.close()
+
+    def open(self, options: dict[str, Any]) -> HistoryBackend:
+        return load_factory(self.factory)(options)
+
+    # ------------------------------------------------------------ round trip
+    def test_an_empty_store_has_no_runs(self, backend: HistoryBackend) -> None:
+        assert backend.runs() == []
+        assert backend.get(1) is None
+        assert backend.search("anything") == []
+        assert backend.delete(1) is False
+
+    def test_a_run_reads_back_as_it_was_recorded(self, backend: HistoryBackend) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line='echo "q" |\n  oracle', started=1700000000.25, pid=4242)
+        run.replay_of = 7
+        backend.begin_run(run)
+        assert run.number == 1
+        meta = {"position": 1, "first_token": 0.05, "tokens_in": None, "model": "m", "reconnects": 0}
+        backend.begin_stage(run.id, StageRecord(0, "oracle", "carrier", "dialect", input="q\n", meta=meta))
+        backend.append_text(run.id, 0, "Hello, ")
+        backend.append_text(run.id, 0, "wörld 🦉\n")
+        final = StageRecord(0, "oracle", "carrier", "dialect", "q\n", "Hello, wörld 🦉\n", "complete", None, meta)
+        final.meta = {**meta, "duration": 1.5, "finish_reason": "stop"}
+        backend.end_stage(run.id, final)
+        backend.end_run(run.id, "complete", 1700000002.5)
+        got = backend.get(1)
+        assert got is not None
+        assert (got.id, got.line, got.number, got.status) == (run.id, run.line, 1, "complete")
+        assert (got.started, got.ended, got.replay_of, got.pid) == (1700000000.25, 1700000002.5, 7, 4242)
+        assert got.stages == [final]
+        assert backend.runs() == [got]
+
+    def test_streamed_text_is_readable_while_the_stage_runs(
+        self, backend: HistoryBackend, options: dict[str, Any]
+    ) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle hi", started=time.time(), pid=os.getpid())
+        backend.begin_run(run)
+        backend.begin_stage(run.id, StageRecord(0, "oracle"))
+        backend.append_text(run.id, 0, "partial ")
+        backend.append_text(run.id, 0, "answer")
+        other = self.open(options)  # as another process would see it
+        try:
+            got = other.get(run.number)
+        finally:
+            other.close()
+        assert got is not None and got.status == "running"
+        assert [(s.status, s.text) for s in got.stages] == [("running", "partial answer")]
+
+    @pytest.mark.parametrize("status", ["complete", "partial", "error", "cancelled"])
+    def test_stage_status_and_error_are_kept(self, backend: HistoryBackend, status: str) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time())
+        backend.begin_run(run)
+        backend.begin_stage(run.id, StageRecord(0, "oracle"))
+        backend.append_text(run.id, 0, "some")
+        error = None if status == "complete" else f"oracle: {status} (partial answer kept)"
+        backend.end_stage(run.id, StageRecord(0, "oracle", text="some text", status=status, error=error))
+        run_status = {"complete": "complete", "cancelled": "cancelled"}.get(status, "error")
+        backend.end_run(run.id, run_status, time.time())
+        got = backend.get(run.number)
+        assert got is not None and got.status == run_status
+        assert [(s.status, s.error, s.text) for s in got.stages] == [(status, error, "some text")]
+
+    def test_final_text_wins_over_what_was_appended(self, backend: HistoryBackend) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time())
+        backend.begin_run(run)
+        backend.begin_stage(run.id, StageRecord(0, "oracle"))
+        backend.end_stage(run.id, StageRecord(0, "oracle", text="never appended", status="complete"))
+        backend.end_run(run.id, "complete", time.time())
+        got = backend.get(run.number)
+        assert got is not None and got.stages[0].text == "never appended"
+        assert [r.number for r in backend.search("appended")] == [run.number]
+
+    def test_stages_of_the_same_agent_stay_apart_even_interleaved(self, backend: HistoryBackend) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle a & oracle b", started=time.time())
+        backend.begin_run(run)
+        backend.begin_stage(run.id, StageRecord(0, "oracle", input="a"))
+        backend.begin_stage(run.id, StageRecord(1, "oracle", input="b"))
+        for i in range(5):
+            backend.append_text(run.id, 1, f"B{i}")
+            backend.append_text(run.id, 0, f"A{i}")
+        backend.end_stage(run.id, StageRecord(1, "oracle", "", "", "b", "B0B1B2B3B4", "complete"))
+        backend.end_stage(run.id, StageRecord(0, "oracle", "", "", "a", "A0A1A2A3A4", "partial", "dropped"))
+        backend.end_run(run.id, "error", time.time())
+        got = backend.get(run.number)
+        assert got is not None
+        assert [(s.index, s.input, s.text, s.status) for s in got.stages] == [
+            (0, "a", "A0A1A2A3A4", "partial"),
+            (1, "b", "B0B1B2B3B4", "complete"),
+        ]
+
+    # ------------------------------------------------------ order and numbers
+    def test_runs_are_numbered_in_order_and_listed_oldest_first(self, backend: HistoryBackend) -> None:
+        recorded = [record_run(backend, f"line {i}", [f"answer {i}"]) for i in range(5)]
+        assert [r.number for r in recorded] == [1, 2, 3, 4, 5]
+        assert [r.line for r in backend.runs()] == [f"line {i}" for i in range(5)]
+        assert [r.number for r in backend.runs(2)] == [4, 5]
+        assert backend.runs(0) == []
+        assert len(backend.runs(None)) == 5
+
+    def test_rm_removes_one_run_and_numbers_are_not_reused(self, backend: HistoryBackend) -> None:
+        for i in range(3):
+            record_run(backend, f"line {i}", [f"answer {i}"])
+        assert backend.delete(2) is True
+        assert backend.delete(2) is False
+        assert backend.get(2) is None
+        assert [r.number for r in backend.runs()] == [1, 3]
+        assert backend.search("answer") == backend.runs()
+        assert record_run(backend, "next", ["x"]).number == 4
+
+    def test_clear_removes_everything_and_numbering_restarts(self, backend: HistoryBackend) -> None:
+        for i in range(3):
+            record_run(backend, f"line {i}", [f"answer {i}"])
+        backend.clear()
+        assert backend.runs() == [] and backend.search("answer") == [] and backend.get(1) is None
+        assert record_run(backend, "again", ["x"]).number == 1
+
+    def test_writes_for_a_removed_run_are_ignored(self, backend: HistoryBackend) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time())
+        backend.begin_run(run)
+        backend.delete(run.number)
+        backend.begin_stage(run.id, StageRecord(0, "oracle"))
+        backend.append_text(run.id, 0, "late")
+        backend.end_stage(run.id, StageRecord(0, "oracle", text="late", status="complete"))
+        backend.end_run(run.id, "complete", time.time())
+        assert backend.runs() == [] and backend.search("late") == []
+
+    # ----------------------------------------------------------------- search
+    def test_search_finds_lines_and_answers_ignoring_case(self, backend: HistoryBackend) -> None:
+        record_run(backend, "oracle owls", ["Owls hunt at NIGHT"])
+        record_run(backend, "seer weather", ["rain tomorrow"])
+        record_run(backend, "courier post", ["letters", "parcels and OWLS"])
+        assert [r.line for r in backend.search("owls")] == ["oracle owls", "courier post"]
+        assert [r.line for r in backend.search("night OWLS")] == ["oracle owls"]  # every word, anywhere
+        assert [r.line for r in backend.search("weather tomorrow")] == ["seer weather"]
+        assert [r.line for r in backend.search('"hunt at night"')] == ["oracle owls"]  # a phrase
+        assert [r.line for r in backend.search("IGH")] == ["oracle owls"]  # inside a word
+        assert [r.line for r in backend.search("wl")] == ["oracle owls", "courier post"]
+        assert backend.search("hunt tomorrow") == []
+        assert backend.search("") == [] and backend.search("   ") == []
+
+    @pytest.mark.parametrize(("query", "answer"), HOSTILE, ids=[q for q, _a in HOSTILE])
+    def test_search_takes_any_text_literally(self, backend: HistoryBackend, query: str, answer: str) -> None:
+        record_run(backend, "decoy one", ["plain words only"])
+        target = record_run(backend, "oracle", [answer])
+        record_run(backend, "decoy two", ["nothing special here"])
+        assert [r.number for r in backend.search(query)] == [target.number]
+
+    def test_search_returns_the_newest_matches_oldest_first(self, backend: HistoryBackend) -> None:
+        for i in range(30):
+            record_run(backend, f"run {i}", ["needle" if i % 2 else "hay"])
+        found = backend.search("needle", limit=5)
+        assert [r.number for r in found] == [22, 24, 26, 28, 30]
+        assert [s.text for s in found[0].stages] == ["needle"]
+
+    def test_search_finds_text_of_a_run_still_streaming(self, backend: HistoryBackend) -> None:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time(), pid=os.getpid())
+        backend.begin_run(run)
+        backend.begin_stage(run.id, StageRecord(0, "oracle"))
+        for piece in ("the quick br", "own fox jum", "ps"):
+            backend.append_text(run.id, 0, piece)
+        assert [r.number for r in backend.search("brown jumps")] == [run.number]
+
+    # ------------------------------------------------------- processes, files
+    def test_concurrent_writers_lose_and_mix_nothing(self, options: dict[str, Any]) -> None:
+        workers, runs, pieces = 4, 15, 8
+        run_processes(writer, [(self.factory, options, w, runs, pieces) for w in range(workers)])
+        backend = self.open(options)
+        try:
+            found = backend.runs(None)
+        finally:
+            backend.close()
+        assert sorted(r.number for r in found) == list(range(1, workers * runs + 1))
+        assert sorted(r.line for r in found) == sorted(f"w{w}-r{n}" for w in range(workers) for n in range(runs))
+        text = "".join(DELTA.format(p) for p in range(pieces))
+        assert all([(s.text, s.status) for s in r.stages] == [(text, "complete")] for r in found)
+        for w in range(workers):  # each process's runs are numbered in the order it made them
+            mine = [r.number for r in found if r.line.startswith(f"w{w}-")]
+            assert mine == sorted(mine)
+
+    def test_a_writer_killed_mid_stream_leaves_a_readable_store(self, options: dict[str, Any]) -> None:
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        proc = context.Process(target=endless_writer, args=(self.factory, options, ready, 200))
+        proc.start()
+        try:
+            assert ready.wait(60), "the writer never got going"
+            time.sleep(0.05)
+            assert proc.pid is not None
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.join(30)
+        backend = self.open(options)
+        try:
+            (run,) = backend.runs()
+            assert run.status == "running" and run.line == "endless"
+            text = run.stages[0].text
+            assert re.fullmatch(r"(<\d{6}>)+", text), text[-200:]
+            pieces = re.findall(r"<(\d{6})>", text)
+            assert [int(p) for p in pieces] == list(range(len(pieces))) and len(pieces) >= 200
+            assert record_run(backend, "after the crash", ["fine"]).number == 2
+            assert [r.line for r in backend.search("fine")] == ["after the crash"]
+        finally:
+            backend.close()
+
+    def test_files_are_readable_by_their_owner_only(self, backend: HistoryBackend, options: dict[str, Any]) -> None:
+        record_run(backend, "oracle secret plans", ["classified"])
+        backend.runs()
+        root = Path(options["data_dir"])
+        files = [p for p in root.rglob("*") if p.is_file()]
+        assert files, f"nothing was written under {root}"
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} is {oct(path.stat().st_mode)}"
+        assert stat.S_IMODE(root.stat().st_mode) & 0o077 == 0
+
+    def test_the_path_option_chooses_the_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "elsewhere" / "my-history"
+        backend = self.open({"path": str(path), "data_dir": str(tmp_path / "unused")})
+        try:
+            record_run(backend, "oracle x", ["y"])
+        finally:
+            backend.close()
+        assert path.exists() and not (tmp_path / "unused").exists()
+        reopened = self.open({"path": str(path), "data_dir": str(tmp_path / "unused")})
+        try:
+            assert [r.line for r in reopened.runs()] == ["oracle x"]
+        finally:
+            reopened.close()
+
+    def test_close_is_idempotent(self, backend: HistoryBackend) -> None:
+        record_run(backend, "oracle x", ["y"])
+        backend.close()
+        backend.close()

@@ -1,0 +1,95 @@
+"""The ``history`` command, the same in the shell and as ``aish history ...``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from aish.app import App
+from aish.errors import EXIT_OK, UsageError
+from aish.history.show import write_export, write_list, write_run
+from aish.history.store import opened, settle
+
+USAGE = """\
+usage: history [N]                       the last N runs (default 20), numbered
+       history show N                    run N in full: its line, and each stage's input and answer
+       history search TEXT               runs whose line or answers contain every word of TEXT
+       history export [--json | --jsonl] every run as JSON (an array, or one object per line)
+       history rm N...                   remove runs
+       history clear [--yes]             remove every run (asks first on a terminal)
+Replay a run in the shell with !N (!! for the last one).
+"""
+DEFAULT_COUNT = 20
+
+Confirm = Callable[[str], bool]
+"""Asks the user a yes/no question; None where nobody can answer (no terminal)."""
+
+
+def history_command(
+    app: App, args: Sequence[str], out: TextIO, *, search_text: str | None = None, confirm: Confirm | None = None
+) -> int:
+    """Run ``history ARGS``, writing to ``out``. Misuse raises UsageError.
+
+    ``search_text`` is the text after ``search`` as typed (the shell passes it
+    untouched); by default the arguments are joined, phrases re-quoted.
+    """
+    sub, rest = (args[0], list(args[1:])) if args else ("", [])
+    if sub in ("help", "-h", "--help"):
+        out.write(USAGE)
+        return EXIT_OK
+    if sub == "clear":
+        return _clear(app, rest, out, confirm)
+    with opened(app) as backend:
+        if sub == "" or (sub.isdigit() and not rest):
+            write_list(map(settle, backend.runs(int(sub) if sub else DEFAULT_COUNT)), out)
+        elif sub == "show":
+            run = backend.get(_number(rest, "show"))
+            if run is None:
+                raise UsageError(f"history show: no run {rest[0]}")
+            write_run(settle(run), out)
+        elif sub == "search":
+            text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
+            if not text.strip():
+                raise UsageError("history search: give the text to look for")
+            write_list(map(settle, backend.search(text)), out)
+        elif sub == "export":
+            if set(rest) - {"--json", "--jsonl"} or len(rest) > 1:
+                raise UsageError("history export: the only options are --json (the default) and --jsonl")
+            write_export([settle(r) for r in backend.runs(None)], out, jsonl=rest == ["--jsonl"])
+        elif sub == "rm":
+            numbers = [_number([n], "rm") for n in rest] if rest else [_number(rest, "rm")]
+            missing = [n for n in numbers if not backend.delete(n)]
+            removed = [str(n) for n in numbers if n not in missing]
+            if removed:
+                out.write(f"removed run{'s' if len(removed) > 1 else ''} {', '.join(removed)}\n")
+            if missing:
+                raise UsageError(f"history rm: no run {', '.join(map(str, missing))}")
+        else:
+            raise UsageError(f"history: unknown subcommand {sub!r} (see 'history help')")
+    return EXIT_OK
+
+
+def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> int:
+    if set(rest) - {"--yes", "-y"}:
+        raise UsageError("history clear: the only option is --yes")
+    with opened(app) as backend:
+        if not rest:
+            if confirm is None:
+                raise UsageError("history clear: add --yes to remove every run (there is no terminal to ask on)")
+            if not confirm("Remove every run from history? [y/N] "):
+                out.write("history left as it was\n")
+                return EXIT_OK
+        backend.clear()
+    out.write("history cleared\n")
+    return EXIT_OK
+
+
+def _number(rest: Sequence[str], sub: str) -> int:
+    if len(rest) != 1 or not rest[0].isdigit() or int(rest[0]) < 1:
+        raise UsageError(f"history {sub}: give one run number (see 'history')")
+    return int(rest[0])
+
+
+def _requote(word: str) -> str:
+    """A command-line argument with spaces in it was a phrase: keep it one search term."""
+    return f'"{word}"' if any(c.isspace() for c in word) and '"' not in word else word

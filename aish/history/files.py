@@ -1,0 +1,29 @@
+"""Where history lives, and files only their owner can read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/aish`` (``~/.local/share/aish`` when unset)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "aish"
+
+
+def private_file(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and missing parent directories, 0700) readable by its owner only (0600).
+
+    An existing file is left as it is. Returns the path. Raises ``OSError``.
+    """
+    target = Path(path).expanduser()
+    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    os.close(fd)
+    return target

@@ -1,0 +1,212 @@
+"""Recording runs while they stream: the runner's side of history.
+
+The runner opens a :class:`RunRecording` per line and a
+:class:`StageRecording` per agent stage. A stage's text is captured from its
+events and handed to the backend about every ``interval`` seconds (at the
+first batch boundary after it), so a crash loses at most that much; the
+final text, status and metadata follow when the stage ends. Every write goes
+through a background :class:`~aish.history.writer.Writer`: recording adds a
+list append per text event and never waits for the store. A failing store is
+reported once, as a warning, and the runs go on unrecorded.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from aish.agents import AgentConfig
+from aish.contracts import HistoryBackend, RunRecord, StageRecord
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK
+from aish.events import Event, TextDelta
+from aish.history.writer import Writer
+
+if TYPE_CHECKING:
+    from aish.stream import StageResult
+
+INTERVAL = 0.1
+"""Seconds between writes of a streaming stage's text."""
+STOPPED = "the run ended before this stage did"
+
+
+class Recorder:
+    """Records runs into a history backend (opened on first use, on the writer thread)."""
+
+    def __init__(
+        self,
+        open_backend: Callable[[], HistoryBackend],
+        err: TextIO,
+        *,
+        interval: float = INTERVAL,
+        secrets: Callable[[], list[str]] = list,
+    ) -> None:
+        self._writer = Writer(open_backend)
+        self.err = err
+        self.interval = interval
+        self.secrets = secrets
+        """The values (API keys) to replace by ``***`` wherever they appear in a run."""
+        self._warned = False
+
+    def begin(self, line: str, replay_of: int | None = None) -> RunRecording:
+        self.check()
+        secrets = [s for s in self.secrets() if s]
+        line = _scrub(line, secrets)
+        run = RunRecord(id=uuid.uuid4().hex, line=line, started=time.time(), replay_of=replay_of, pid=os.getpid())
+        self._writer.submit("begin_run", run)
+        return RunRecording(self, run.id, secrets)
+
+    def submit(self, method: str, *args: Any) -> None:
+        self._writer.submit(method, *args)
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Wait until everything recorded so far is stored (before reading history back)."""
+        if not self._writer.sync(timeout):
+            self.warn(f"the history store has not answered for {timeout:g}s")
+        self.check()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is pending and release the backend (at exit)."""
+        if not self._writer.close(timeout):
+            self.warn(f"the history store has not answered for {timeout:g}s; the last run may be incomplete")
+        self.check()
+
+    def check(self) -> None:
+        """Warn (once) if the store failed."""
+        if self._writer.failure is not None:
+            self.warn(str(self._writer.failure) or type(self._writer.failure).__name__)
+
+    def warn(self, message: str) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        self.err.write(f"aish: history: {message}; runs are not being recorded\n")
+        self.err.flush()
+
+
+class RunRecording:
+    """One line being recorded."""
+
+    def __init__(self, recorder: Recorder, run_id: str, secrets: list[str]) -> None:
+        self.recorder = recorder
+        self.run_id = run_id
+        self.secrets = secrets
+        self.stages: list[StageRecording] = []
+        self._lock = threading.Lock()
+
+    def stage(self, agent: AgentConfig, input: str, *, position: int = 0) -> StageRecording:
+        """Start recording a stage; safe to call from several threads (parallel stages)."""
+        secrets = [*self.secrets, *(key for key in (agent.api_key(),) if key)]
+        with self._lock:
+            stage = StageRecording(self.recorder, self.run_id, len(self.stages), agent, input, position, secrets)
+            self.stages.append(stage)
+        return stage
+
+    def end(self, exit_status: int) -> None:
+        cancelled = exit_status == EXIT_INTERRUPTED
+        for stage in self.stages:
+            if not stage.ended:
+                stage.abandon(cancelled)
+        status = "complete" if exit_status == EXIT_OK else "cancelled" if cancelled else "error"
+        self.recorder.submit("end_run", self.run_id, status, time.time())
+        self.recorder.check()
+
+
+class StageRecording:
+    """One agent stage being recorded: wraps the stream's sink and flush."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        run_id: str,
+        index: int,
+        agent: AgentConfig,
+        input: str,
+        position: int,
+        secrets: list[str],
+    ) -> None:
+        self.recorder = recorder
+        self.run_id = run_id
+        self.agent = agent
+        self.ended = False
+        self._secrets = secrets
+        self._record = StageRecord(index, agent.name, agent.transport, agent.codec, self._scrub(input))
+        self._record.meta = {"position": position, "model": agent.model}
+        self._parts: list[str] = []
+        self._sent = 0
+        self._due = time.monotonic() + recorder.interval
+        recorder.submit("begin_stage", run_id, _copy(self._record))
+
+    def wrap(
+        self, sink: Callable[[Event], None], flush: Callable[[], None]
+    ) -> tuple[Callable[[Event], None], Callable[[], None]]:
+        """A sink that keeps the text, and a flush that writes it out every ``interval`` seconds."""
+        keep = self._parts.append
+
+        def recording_sink(event: Event) -> None:
+            if type(event) is TextDelta:
+                keep(event.text)
+            sink(event)
+
+        def recording_flush() -> None:
+            flush()
+            if time.monotonic() >= self._due:
+                self._push()
+
+        return recording_sink, recording_flush
+
+    def finish(self, result: StageResult) -> None:
+        """The stream ended: store its status, error, metadata and complete text."""
+        usage = result.usage
+        model = usage.meta.get("model") if usage is not None else None
+        counts = {k: v for k, v in result.meta.items() if isinstance(v, int | float | str | bool)}
+        meta: dict[str, Any] = {
+            **self._record.meta,
+            **counts,
+            "first_token": None if result.first_token is None else round(result.first_token, 4),
+            "duration": round(result.duration, 4),
+            "tokens_in": usage.input_tokens if usage is not None else None,
+            "tokens_out": result.tokens,
+            "model": str(model) if model else self.agent.model,
+            "finish_reason": result.finish_reason,
+            "reconnects": sum(int(counts.get(k) or 0) for k in ("reconnects", "retries", "resumes")),
+        }
+        error = self._scrub(str(result.error)) if result.error is not None else None
+        self._end(result.status, self._scrub(result.text), error, meta)
+
+    def abandon(self, cancelled: bool) -> None:
+        """The run ended without the stream finishing (an error outside it, Ctrl-C)."""
+        text = "".join(self._parts)
+        status = "cancelled" if cancelled else "partial" if text else "error"
+        self._end(status, self._scrub(text), STOPPED, self._record.meta)
+
+    def _push(self) -> None:
+        self._due = time.monotonic() + self.recorder.interval
+        if len(self._parts) > self._sent:
+            chunk = "".join(self._parts[self._sent :])
+            self._sent = len(self._parts)
+            self.recorder.submit("append_text", self.run_id, self._record.index, self._scrub(chunk))
+
+    def _end(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> None:
+        self.ended = True
+        record = _copy(self._record)
+        record.status, record.text, record.error, record.meta = status, text, error, meta
+        self.recorder.submit("end_stage", self.run_id, record)
+        self.recorder.check()
+
+    def _scrub(self, text: str) -> str:
+        return _scrub(text, self._secrets)
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _copy(stage: StageRecord) -> StageRecord:
+    """A record of its own for the writer thread (the recorder goes on changing its own)."""
+    return StageRecord(**{**vars(stage), "meta": dict(stage.meta)})

@@ -1,0 +1,74 @@
+"""How runs are shown: the numbered list and one run in full."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from aish.contracts import RunRecord, StageRecord
+
+
+def when(timestamp: float, seconds: bool = False) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def first_line(line: str) -> str:
+    lines = line.strip("\n").splitlines() or [""]
+    return lines[0] + (" ..." if len(lines) > 1 else "")
+
+
+def write_list(runs: Iterable[RunRecord], out: TextIO) -> None:
+    """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first."""
+    for run in runs:
+        replay = f"  (replay of {run.replay_of})" if run.replay_of else ""
+        out.write(f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {first_line(run.line)}{replay}\n")
+
+
+def write_run(run: RunRecord, out: TextIO) -> None:
+    """The whole run: its line, then each stage's facts, input, answer and error."""
+    head = [f"run {run.number}", when(run.started, seconds=True), run.status]
+    if run.ended is not None:
+        head.append(f"{run.ended - run.started:.2f}s")
+    if run.replay_of:
+        head.append(f"replay of {run.replay_of}")
+    out.write("  ".join(head) + "\n")
+    out.write(f"$ {run.line.rstrip(chr(10))}\n")
+    for stage in run.stages:
+        _write_stage(stage, out)
+
+
+def _write_stage(stage: StageRecord, out: TextIO) -> None:
+    where = "/".join(p for p in (stage.transport, stage.codec) if p)
+    out.write(f"\n-- stage {stage.index + 1}: {stage.agent}  {where}  {stage.status}\n")
+    facts = _facts(stage.meta)
+    if facts:
+        out.write(f"   {facts}\n")
+    for title, body in (("input", stage.input), ("answer", stage.text), ("error", stage.error)):
+        if body:
+            out.write(f"-- {title}\n{body}{'' if body.endswith(chr(10)) else chr(10)}")
+
+
+def _facts(meta: dict[str, Any]) -> str:
+    parts = []
+    if meta.get("first_token") is not None:
+        parts.append(f"first token {meta['first_token']:.2f}s")
+    if meta.get("duration") is not None:
+        parts.append(f"duration {meta['duration']:.2f}s")
+    tokens_in, tokens_out = meta.get("tokens_in"), meta.get("tokens_out")
+    if tokens_out is not None:
+        parts.append(f"tokens {tokens_in if tokens_in is not None else '?'} in, {tokens_out} out")
+    for key, label in (("model", "model"), ("finish_reason", "finish"), ("reconnects", "reconnects")):
+        if meta.get(key):
+            parts.append(f"{label} {meta[key]}")
+    return "  ".join(parts)
+
+
+def write_export(runs: list[RunRecord], out: TextIO, jsonl: bool) -> None:
+    """Every run as JSON: one array, or one object per line."""
+    if jsonl:
+        for run in runs:
+            out.write(json.dumps(run.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(json.dumps([run.to_dict() for run in runs], ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,134 @@
+"""Which history backend to use, reading runs back, and resolving ``!N``.
+
+``[settings] history`` names the backend: ``"off"`` records nothing, no value
+means the backend a plugin registered with ``default=True`` (none registered:
+off). ``[settings] history_path`` overrides the backend's file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from aish.app import App
+from aish.contracts import RUNNING, HistoryBackend, RunRecord
+from aish.errors import AishError, UsageError
+from aish.history.files import data_dir
+from aish.history.recorder import Recorder
+
+OFF = "off"
+INTERRUPTED = "interrupted"
+DIED = "interrupted: the aish process ended before this stage did"
+_REPLAY = re.compile(r"!(\d+|!)")
+_PLAIN_WORD = re.compile(r"[\w@%+=:,./-]+")
+
+
+def backend_name(app: App) -> str | None:
+    """The configured backend's name, or None when history is off."""
+    name = app.config.settings.history
+    if name == OFF:
+        return None
+    if name is None:
+        if not any(reg.default for reg in app.components.get("history", {}).values()):
+            return None
+        return app.default_name("history")
+    app.registration("history", name)  # an unknown name fails here, with the known ones
+    return name
+
+
+def backend_options(app: App) -> dict[str, Any]:
+    path = app.config.settings.history_path
+    return {"path": os.path.expanduser(path) if path else None, "data_dir": str(data_dir())}
+
+
+def open_backend(app: App) -> HistoryBackend:
+    """The configured backend (raises UsageError when history is off)."""
+    name = backend_name(app)
+    if name is None:
+        known = ", ".join(sorted(app.components.get("history", {}))) or "none is installed"
+        raise UsageError(f"history is off (to record runs, set [settings] history to a backend: {known})")
+    return app.history(name, backend_options(app))
+
+
+@contextmanager
+def opened(app: App) -> Iterator[HistoryBackend]:
+    backend = open_backend(app)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def make_recorder(app: App, err: TextIO) -> Recorder | None:
+    """A recorder for the configured backend; None when history is off (a bad name warns once)."""
+    try:
+        name = backend_name(app)
+    except AishError as exc:
+        err.write(f"aish: history: {exc}; runs are not being recorded\n")
+        return None
+    if name is None:
+        return None
+    options = backend_options(app)
+
+    def secrets() -> list[str]:
+        return [key for agent in app.agents().values() if (key := agent.api_key())]
+
+    return Recorder(lambda: app.history(name, options), err, secrets=secrets)
+
+
+def settle(run: RunRecord) -> RunRecord:
+    """A run still ``running`` whose process is gone was interrupted: say so, and mark its stages."""
+    if run.status == RUNNING and run.pid and not _alive(run.pid):
+        run.status = INTERRUPTED
+        for stage in run.stages:
+            if stage.status == RUNNING:
+                stage.status = "partial" if stage.text else "error"
+                stage.error = stage.error or DIED
+    return run
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but not ours to signal
+    return True
+
+
+def replay_request(source: str) -> int | None:
+    """For ``!N`` the number N, for ``!!`` 0 (the last run), for any other line None.
+
+    ``!`` followed by a digit or a second ``!`` is replay syntax: anything
+    else after it (``!3 more``, ``!!x``) is refused. Other ``!`` lines are not
+    replays (``!cmd`` is a shell escape).
+    """
+    text = source.strip()
+    match = _REPLAY.fullmatch(text)
+    if match:
+        return 0 if match.group(1) == "!" else int(match.group(1))
+    word = text.split()[0] if text else ""
+    if word.startswith("!!") or (word[1:2].isdigit() and word.startswith("!")):
+        raise UsageError(f"{word}: !N replays run N and !! the last run, with nothing after them")
+    return None
+
+
+def resolve_replay(app: App, source: str) -> tuple[str, int] | None:
+    """(line, number) of the run that ``!N`` or ``!!`` names; None when ``source`` is no replay."""
+    number = replay_request(source)
+    if number is None:
+        return None
+    with opened(app) as backend:
+        run = backend.get(number) if number else next(iter(backend.runs(1)), None)
+    if run is None:
+        raise UsageError(f"!{number or '!'}: no such run in history (see 'history')")
+    return run.line, run.number
+
+
+def command_line(words: list[str]) -> str:
+    """Words as an aish line that parses back into the same words (``aish AGENT TEXT...``, recorded)."""
+    return " ".join(w if _PLAIN_WORD.fullmatch(w) else "'" + w.replace("'", "'\\''") + "'" for w in words)

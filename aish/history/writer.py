@@ -1,0 +1,97 @@
+"""A background thread that applies history writes, so a slow or locked store never slows a stream.
+
+Writes are queued as calls of :class:`~aish.contracts.HistoryBackend` methods
+and applied in order by one thread, which opens the backend on first use.
+Consecutive ``append_text`` calls for the same stage are merged, so a store
+that falls behind catches up in one write. The first failure stops recording:
+it is kept in :attr:`Writer.failure` for the caller to report, and later
+writes are dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aish.contracts import HistoryBackend
+
+Call = tuple[str, tuple[Any, ...]]
+"""(method name, arguments)."""
+
+
+class Writer:
+    """Applies queued backend calls on a daemon thread, started by the first :meth:`submit`."""
+
+    def __init__(self, open_backend: Callable[[], HistoryBackend]) -> None:
+        self._open = open_backend
+        self._calls: list[Call] = []
+        self._cond = threading.Condition()
+        self._busy = False
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    def submit(self, method: str, *args: Any) -> None:
+        with self._cond:
+            if self.failure is not None or self._closing:
+                return
+            self._calls.append((method, args))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="aish-history", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def sync(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted call is applied (or dropped); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._calls and not self._busy, timeout)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Apply what is queued, close the backend and stop the thread; False on timeout."""
+        done = self.sync(timeout)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout if done else 0)
+        return done
+
+    def _loop(self) -> None:
+        backend: HistoryBackend | None = None
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._calls or self._closing)
+                if not self._calls:
+                    break
+                calls, self._calls = _merge(self._calls), []
+                self._busy = True
+            try:
+                if self.failure is None:
+                    backend = backend or self._open()
+                    for method, args in calls:
+                        getattr(backend, method)(*args)
+            except Exception as exc:  # a store or plugin failure must never reach a run
+                with self._cond:
+                    self.failure = exc
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+        if backend is not None:
+            try:
+                backend.close()
+            except Exception as exc:
+                self.failure = self.failure or exc
+
+
+def _merge(calls: list[Call]) -> list[Call]:
+    """Join consecutive ``append_text`` calls for the same stage into one."""
+    merged: list[Call] = []
+    for method, args in calls:
+        if method == "append_text" and merged and merged[-1][0] == "append_text" and merged[-1][1][:2] == args[:2]:
+            run_id, index, text = merged[-1][1]
+            merged[-1] = (method, (run_id, index, text + args[2]))
+        else:
+            merged.append((method, args))
+    return merged

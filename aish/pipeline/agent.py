@@ -1,0 +1,97 @@
+"""One agent stage: its prompt, its renderer, its history recording, its stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aish.agents import AgentConfig
+from aish.context import Context
+from aish.contracts import Prompt, Renderer, RenderTarget
+from aish.errors import UsageError
+from aish.events import Event, TextDelta
+from aish.pipeline.env import RunEnv, Shown
+from aish.stream import AgentStream, StageResult
+
+Sink = Callable[[Event], None]
+Tap = Callable[[str], None]
+"""Receives the answer's text as it streams (an OS stage's stdin)."""
+
+
+def prompt_text(name: str, own: str, piped: str | None) -> str:
+    """The stage's input: piped text, then the stage's own words."""
+    if piped and piped.strip() and own.strip():
+        return f"{piped.rstrip()}\n\n{own}"
+    text = piped if piped and piped.strip() else own
+    if not text.strip():
+        raise UsageError(f"{name}: nothing to send (give text, or pipe input into it)")
+    return text
+
+
+def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
+    name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
+    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty)
+    return env.app.renderer(name or env.app.default_name("renderer"), target)
+
+
+class AgentStage:
+    """An agent stage ready to run; :meth:`cancel` works from any thread."""
+
+    def __init__(self, env: RunEnv, agent: AgentConfig, text: str, context: Context) -> None:
+        self.env = env
+        self.agent = agent
+        self.text = text
+        self.context = context
+        self.stream = AgentStream(agent, env.app.transport(agent), env.app.codec(agent))
+
+    def cancel(self) -> None:
+        self.stream.cancel()
+
+    def run(self, sink: Sink | None, flush: Callable[[], None] | None = None, tap: Tap | None = None) -> StageResult:
+        """Stream the answer to ``sink`` (a renderer's feed, or None), ``tap`` gets its text."""
+        out: Sink = sink if sink is not None else _discard
+        if tap is not None:
+            out = _tapped(out, tap)
+        done: Callable[[], None] = flush if flush is not None else _nothing
+        recording = None
+        if self.env.recording is not None:
+            recording = self.env.recording.stage(self.agent, self.text, position=self.context.position)
+            out, done = recording.wrap(out, done)
+        try:
+            result = self.stream.run(Prompt(self.text, self.context), out, done)
+        finally:
+            self.stream.transport.close()
+        if recording is not None:
+            recording.finish(result)
+        return result
+
+
+def run_single(
+    env: RunEnv, agent: AgentConfig, text: str, context: Context, shown: Shown | None, tap: Tap | None
+) -> StageResult:
+    """Run one agent stage in this thread, shown through its renderer when ``shown``."""
+    stage = AgentStage(env, agent, text, context)
+    renderer = make_renderer(env, agent, shown) if shown is not None else None
+    try:
+        result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)
+    finally:
+        if renderer is not None:
+            renderer.close()
+    env.add_results([result])
+    return result
+
+
+def _tapped(sink: Sink, tap: Tap) -> Sink:
+    def tapped(event: Event) -> None:
+        if type(event) is TextDelta:
+            tap(event.text)
+        sink(event)
+
+    return tapped
+
+
+def _discard(_event: Event) -> None:
+    return None
+
+
+def _nothing() -> None:
+    return None

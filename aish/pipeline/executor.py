@@ -1,0 +1,209 @@
+"""Running one pipeline: stages in order, each answer (and its context) into the next.
+
+Built-ins and agent stages run in this thread; a parallel group runs one
+thread per lane (:mod:`.parallel`); OS stages are processes fed as text
+arrives (:mod:`.oscmd`). An agent stage followed by an OS stage streams its
+answer into the process while it is generated, and consecutive OS stages are
+connected the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from aish.builtins import BUILTINS, read_text
+from aish.context import Context, label_answers
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, AishError, Interrupted
+from aish.lang import Pipeline
+from aish.pipeline.agent import prompt_text, run_single
+from aish.pipeline.env import RunEnv, Shown
+from aish.pipeline.oscmd import OsProcess
+from aish.pipeline.parallel import run_group
+from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
+from aish.pipeline.redirect import open_output
+from aish.pipeline.stats import write_stats
+
+
+@dataclass
+class _Flow:
+    """What passes from one stage to the next."""
+
+    text: str | None
+    original: str
+    pipeline_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    previous_agent: str | None = None
+    previous_answer: str | None = None
+    previous_answers: tuple[tuple[str, str], ...] = ()
+    failed: int = EXIT_OK
+    """A failure that did not stop the pipeline (a lane of a fan-out)."""
+
+
+def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> int:
+    """Run ``pipeline``; errors of agent stages are reported through ``env.report``."""
+    steps = plan(env.app, pipeline.stages)
+    text = read_text(pipeline.stdin.target, "<") if pipeline.stdin else stdin
+    try:
+        with ExitStack() as stack:
+            dest = Shown(env.out, env.tty)
+            if pipeline.stdout is not None:
+                dest = Shown(stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target)), False)
+            status = _Run(env, steps, dest, _Flow(text, text or "")).run()
+    finally:
+        if env.stats:
+            write_stats(env.err, env.results)
+    return status
+
+
+class _Run:
+    def __init__(self, env: RunEnv, steps: list[Step], dest: Shown, flow: _Flow) -> None:
+        self.env, self.steps, self.dest, self.flow = env, steps, dest, flow
+        self.procs: dict[int, OsProcess] = {}
+
+    def run(self) -> int:
+        try:
+            status = EXIT_OK
+            for index in range(len(self.steps)):
+                status = self._stage(index)
+                if index < len(self.steps) - 1 and status != EXIT_OK and self._stops(index):
+                    return status
+            return status if status != EXIT_OK else self.flow.failed
+        finally:
+            for proc in self.procs.values():
+                proc.kill()
+
+    def _stops(self, index: int) -> bool:
+        return self.steps[index].kind != "os"
+
+    def _shown(self, index: int) -> Shown | None:
+        if index == len(self.steps) - 1:
+            return self.dest
+        return Shown(self.env.out, True) if self.env.tty else None
+
+    def _context(self, index: int, agent: str, original: str) -> Context:
+        flow = self.flow
+        flow.original = flow.original or original
+        return Context(
+            pipeline_id=flow.pipeline_id,
+            position=index,
+            stages=len(self.steps),
+            original_input=flow.original or original,
+            previous_agent=flow.previous_agent,
+            previous_answer=flow.previous_answer,
+            session_id=self.env.session_id,
+            agent=agent,
+            previous_answers=flow.previous_answers,
+        )
+
+    def _stage(self, index: int) -> int:
+        step, flow, last = self.steps[index], self.flow, index == len(self.steps) - 1
+        if step.kind == BUILTIN:
+            flow.text = BUILTINS[step.command.name](step.command, flow.text)
+            if last:
+                self.dest.out.write(flow.text)
+                self.dest.out.flush()
+            return EXIT_OK
+        if step.kind == AGENT:
+            return self._agent(index, step)
+        if step.kind == GROUP:
+            return self._group(index, step)
+        return self._os(index)
+
+    def _agent(self, index: int, step: Step) -> int:
+        agent = step.agents[0]
+        text = prompt_text(agent.name, step.command.text, self.flow.text)
+        tap = None
+        if index + 1 < len(self.steps) and self.steps[index + 1].kind == "os":
+            tap = self._start_os(index + 1).feed
+        context = self._context(index, agent.name, text)
+        result = run_single(self.env, agent, text, context, self._shown(index), tap)
+        if index + 1 in self.procs:
+            self.procs[index + 1].close_input()
+        if result.error is not None:
+            return self._report(result.error, bool(result.text))
+        self._pass_on(agent.name, result.text)
+        return EXIT_OK
+
+    def _group(self, index: int, step: Step) -> int:
+        texts = [
+            prompt_text(agent.name, own, self.flow.text) for agent, own in zip(step.agents, step.own_text, strict=True)
+        ]
+        context = self._context(index, "", texts[0])
+        outcome = run_group(self.env, list(step.agents), texts, context, self._shown(index))
+        for result in outcome.results:
+            if result.error is not None and not isinstance(result.error, Interrupted):
+                self._report(result.error, bool(result.text))
+        if outcome.status == EXIT_INTERRUPTED:
+            return self.env.report(Interrupted("interrupted (partial answers kept)"))
+        answers = outcome.answers
+        if outcome.status != EXIT_OK:
+            self.flow.failed = outcome.status
+            if not answers:
+                return outcome.status
+        flow = self.flow
+        flow.text = label_answers(answers)
+        flow.previous_agent = " & ".join(agent for agent, _ in answers)
+        flow.previous_answer = flow.text
+        flow.previous_answers = tuple(answers)
+        if index + 1 < len(self.steps) and self.steps[index + 1].kind == "os":
+            proc = self._start_os(index + 1)
+            proc.feed(flow.text)
+            proc.close_input()
+        return outcome.status if index == len(self.steps) - 1 else EXIT_OK
+
+    def _os(self, index: int) -> int:
+        proc = self.procs.get(index)
+        if proc is None:
+            proc = self._start_os(index)
+            if self.flow.text is not None:
+                proc.feed(self.flow.text)
+        proc.close_input()
+        status = proc.wait()
+        del self.procs[index]
+        if index + 1 in self.procs:
+            self.procs[index + 1].close_input()
+        if proc.collected is not None:
+            self.flow.text = "".join(proc.collected)
+            self.flow.previous_agent = None
+            self.flow.previous_answer = None
+            self.flow.previous_answers = ()
+        return status
+
+    def _start_os(self, index: int) -> OsProcess:
+        """Start OS stage ``index`` (and the OS stages right after it, chained)."""
+        if index in self.procs:
+            return self.procs[index]
+        last = index == len(self.steps) - 1
+        collected: list[str] | None = None
+        output: Callable[[str], None]
+        if last:
+            output = _writer(self.dest.out)
+        elif self.steps[index + 1].kind == "os":
+            output = self._start_os(index + 1).feed
+        else:
+            collected = []
+            output = collected.append
+        proc = OsProcess(self.steps[index].command, output, takes_input=index > 0 or self.flow.text is not None)
+        proc.collected = collected
+        self.procs[index] = proc
+        return proc
+
+    def _pass_on(self, agent: str, text: str) -> None:
+        flow = self.flow
+        flow.text, flow.previous_agent, flow.previous_answer, flow.previous_answers = text, agent, text, ()
+
+    def _report(self, error: AishError, partial: bool) -> int:
+        suffix = " (partial answer kept)" if partial else ""
+        status = self.env.report(error.reworded(f"{error}{suffix}"))
+        return EXIT_INTERRUPTED if isinstance(error, Interrupted) else status
+
+
+def _writer(out: TextIO) -> Callable[[str], None]:
+    def write(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    return write

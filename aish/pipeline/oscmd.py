@@ -1,0 +1,140 @@
+"""Stages that are OS commands: a process with streaming stdin and stdout.
+
+``grep -i blue`` runs the program found on ``PATH`` with its arguments (no
+shell); ``!cmd ...`` runs its text through ``/bin/sh -c``. Input is written to
+the process as it arrives (an agent's answer token by token), and its output is
+passed on as it is read: to the pipeline's output, to the next OS stage, or
+collected as the next agent stage's input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+
+from aish.errors import UsageError
+from aish.lang import Command
+
+Output = Callable[[str], None]
+
+SHELL = "/bin/sh"
+
+
+def is_shell_escape(name: str) -> bool:
+    """``!cmd``: a shell command. ``!N`` and ``!!`` are history replays, never commands."""
+    return name.startswith("!") and not (name[1:2].isdigit() or name[1:2] == "!")
+
+
+def is_shell_escape_line(line: str) -> bool:
+    """Whether ``line`` starts with a ``!cmd`` shell escape (so it is not a history replay)."""
+    words = line.split(maxsplit=1)
+    return bool(words) and is_shell_escape(words[0])
+
+
+def find_program(name: str) -> str | None:
+    """The program ``name`` runs, when it is one on ``PATH`` (or a path to an executable)."""
+    return shutil.which(name)
+
+
+def argv_for(cmd: Command) -> list[str]:
+    """The process's argv: ``!cmd`` through the shell (quoted words stay quoted), else the program."""
+    if is_shell_escape(cmd.name) or cmd.name == "!":
+        words = [cmd.name[1:]] if cmd.name != "!" else []
+        words += [shlex.quote(w.value) if w.quoted else w.value for w in cmd.args]
+        line = " ".join(w for w in words if w)
+        if not line.strip():
+            raise UsageError("!: give a shell command")
+        return [SHELL, "-c", line]
+    program = find_program(cmd.name)
+    if program is None:
+        raise UsageError(f"{cmd.name}: command not found")
+    return [program, *(w.value for w in cmd.args)]
+
+
+class OsProcess:
+    """One running OS stage. Feed it with :meth:`feed`, end its input with :meth:`close_input`."""
+
+    def __init__(self, cmd: Command, output: Output, *, takes_input: bool) -> None:
+        self.name = cmd.name
+        argv = argv_for(cmd)
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if takes_input else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                start_new_session=False,
+            )
+        except OSError as exc:
+            raise UsageError(f"{cmd.name}: cannot run: {exc.strerror}") from None
+        self._encoder = codecs.getincrementalencoder("utf-8")()
+        self._input_open = takes_input
+        self._output = output
+        self.collected: list[str] | None = None
+        """Set by the pipeline when it keeps the output as the next stage's input."""
+        self._reader = threading.Thread(target=self._read, name=f"aish-os-{cmd.name}", daemon=True)
+        self._reader.start()
+
+    def feed(self, text: str) -> None:
+        """Write ``text`` to the process (ignored once it stopped reading)."""
+        stdin = self.proc.stdin
+        if not self._input_open or stdin is None:
+            return
+        try:
+            stdin.write(self._encoder.encode(text))
+            stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self._input_open = False
+
+    def close_input(self) -> None:
+        """End of input: the process sees EOF."""
+        if self.proc.stdin is not None and self._input_open:
+            self._input_open = False
+            with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+                self.proc.stdin.close()
+
+    def wait(self) -> int:
+        """Wait for the process and for its output to be passed on; its exit status."""
+        self.close_input()
+        status = self.proc.wait()
+        self._reader.join()
+        return status
+
+    def kill(self) -> None:
+        """Stop the process (Ctrl-C, or a failure elsewhere in the pipeline)."""
+        self.close_input()
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.terminate()
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(2)
+
+    def _read(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        fd = stdout.fileno()
+        try:
+            while True:
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                text = decoder.decode(data)
+                if text:
+                    self._output(text)
+            rest = decoder.decode(b"", final=True)
+            if rest:
+                self._output(rest)
+        except (OSError, ValueError):
+            pass
+        finally:
+            stdout.close()

@@ -1,0 +1,154 @@
+"""Parallel groups: the same input to several agents at once, one thread per lane.
+
+On a terminal the lanes are shown live by the renderer registered for parallel
+groups (``parallel=True``, or ``[settings] parallel_renderer``); an explicitly
+chosen renderer (``--renderer``) gets every event of every lane instead.
+Otherwise each lane's answer is written as a block labelled by its agent, in
+the order of the command, as soon as it and the lanes before it are done.
+One lane failing does not stop the others; Ctrl-C cancels them all and keeps
+what arrived.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from aish.agents import AgentConfig
+from aish.context import Context, label_answers
+from aish.contracts import Renderer, RenderTarget
+from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, Interrupted
+from aish.events import Event
+from aish.pipeline.agent import AgentStage
+from aish.pipeline.env import RunEnv, Shown
+from aish.stream import StageResult
+
+
+@dataclass
+class GroupOutcome:
+    """What a group produced: its results in command order, and its exit status."""
+
+    results: list[StageResult]
+    status: int
+
+    @property
+    def answers(self) -> list[tuple[str, str]]:
+        """``(agent, text)`` of the lanes that completed."""
+        return [(r.agent, r.text) for r in self.results if r.error is None]
+
+
+def parallel_renderer(env: RunEnv, names: list[str], shown: Shown) -> Renderer | None:
+    """The renderer for lanes on ``shown``: the chosen one, the lanes one on a terminal, or None (blocks)."""
+    options = {"lanes": names}
+    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options)
+    if env.renderer_name:
+        return env.app.renderer(env.renderer_name, target)
+    if not shown.tty:
+        return None
+    name = env.app.config.settings.parallel_renderer
+    if name is None:
+        offered = sorted(n for n, reg in env.app.components.get("renderer", {}).items() if reg.parallel)
+        name = offered[0] if offered else None
+    return env.app.renderer(name, target) if name else None
+
+
+def run_group(
+    env: RunEnv, agents: list[AgentConfig], texts: list[str], context: Context, shown: Shown | None
+) -> GroupOutcome:
+    """Run one lane per agent concurrently; show them on ``shown`` (None: not shown)."""
+    names = [a.name for a in agents]
+    lanes = [
+        AgentStage(
+            env,
+            agent,
+            text,
+            replace(context, agent=agent.name, parallel_with=tuple(n for n in names if n != agent.name)),
+        )
+        for agent, text in zip(agents, texts, strict=True)
+    ]
+    renderer = parallel_renderer(env, names, shown) if shown is not None else None
+    blocks = _Blocks(shown, len(lanes)) if shown is not None and renderer is None else None
+    lock = threading.Lock()
+    results: list[StageResult | None] = [None] * len(lanes)
+
+    def feed(event: Event) -> None:
+        with lock:
+            renderer.feed(event)  # type: ignore[union-attr]
+
+    def flush() -> None:
+        with lock:
+            renderer.flush()  # type: ignore[union-attr]
+
+    def work(index: int) -> None:
+        lane = lanes[index]
+        result = lane.run(feed if renderer else None, flush if renderer else None)
+        results[index] = result
+        if blocks is not None:
+            with lock:
+                blocks.done(index, result)
+
+    threads = [
+        threading.Thread(target=work, args=(i,), name=f"aish-lane-{n}", daemon=True) for i, n in enumerate(names)
+    ]
+    interrupted = False
+    try:
+        for thread in threads:
+            thread.start()
+        _join(threads)
+    except KeyboardInterrupt:
+        interrupted = True
+        for lane in lanes:
+            lane.cancel()
+        _join(threads, patient=True)
+    finally:
+        if renderer is not None:
+            renderer.close()
+    done = [
+        r if r is not None else StageResult(agent=n, status="cancelled", error=Interrupted(f"{n}: interrupted"))
+        for r, n in zip(results, names, strict=True)
+    ]
+    env.add_results(done)
+    return GroupOutcome(done, EXIT_INTERRUPTED if interrupted else _status(done))
+
+
+def _join(threads: list[threading.Thread], *, patient: bool = False) -> None:
+    for thread in threads:
+        while thread.is_alive():
+            try:
+                thread.join(0.05)
+            except KeyboardInterrupt:
+                if not patient:
+                    raise
+
+
+def _status(results: list[StageResult]) -> int:
+    failed = [r.error for r in results if r.error is not None]
+    if not failed:
+        return EXIT_OK
+    if any(isinstance(e, Interrupted) for e in failed):
+        return EXIT_INTERRUPTED
+    codes = {e.exit_code for e in failed}
+    return codes.pop() if len(codes) == 1 else EXIT_FAILURE
+
+
+class _Blocks:
+    """Writes finished lanes as labelled blocks, in command order, as early as possible."""
+
+    def __init__(self, shown: Shown, count: int) -> None:
+        self.shown = shown
+        self.pending: dict[int, StageResult] = {}
+        self.next = 0
+        self.count = count
+
+    def done(self, index: int, result: StageResult) -> None:
+        self.pending[index] = result
+        while self.next in self.pending:
+            lane = self.pending.pop(self.next)
+            sep = "\n" if self.next else ""
+            self.shown.out.write(sep + label_answers([(lane.agent, lane.text)]))
+            self.shown.out.flush()
+            self.next += 1
+
+
+Feed = Callable[[Event], None]

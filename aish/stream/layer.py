@@ -1,0 +1,290 @@
+"""The stream layer: one agent stage from request to last event, whatever the transport.
+
+:class:`AgentStream` owns what is the same for every transport: building the
+request through the codec, opening connections, turning wire items into
+stamped :mod:`aish.events` (comments become heartbeats), retrying and resuming
+after failures (:mod:`aish.stream.retry`), cancellation from any thread, and
+mapping failures to aish's error tree with the partial text kept
+(:mod:`aish.stream.messages`). Transports only move bytes; what the layer needs
+for resuming they expose as ``last_event_id`` and ``retry_delay``.
+
+Consumers see one stream per stage, however many connections it took:
+``StreamStart``, the events in order with consecutive ``seq``, one terminal event.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from aish.agents import AgentConfig
+from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
+from aish.errors import AishError, Interrupted, StreamFailure, StreamIncomplete
+from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.stream.messages import explain
+from aish.stream.result import CANCELLED, ERROR, PARTIAL, EventSink, StageResult
+from aish.stream.retry import RetryPolicy, plan
+from aish.wire import WireComment, WireItem, WireMessage
+
+
+class _Cancelled(Exception):
+    """The stream was cancelled (``cancel()`` or Ctrl-C)."""
+
+
+class _Failed(Exception):
+    """The stage ends with ``error``; ``why`` says why it was not retried."""
+
+    def __init__(self, error: StreamFailure, why: str = "") -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.why = why
+
+
+class AgentStream:
+    """Runs one prompt against one agent, feeding every event to ``sink``.
+
+    ``flush`` is called after each batch of events that arrived together.
+    :meth:`cancel` may be called from another thread at any time: before the
+    run, while waiting for response headers, while streaming, or while waiting
+    to retry. ``policy`` defaults to the agent's retry settings.
+    """
+
+    def __init__(
+        self, agent: AgentConfig, transport: Transport, codec: Codec, *, policy: RetryPolicy | None = None
+    ) -> None:
+        self.agent = agent
+        self.transport = transport
+        self.codec = codec
+        self.policy = policy or RetryPolicy.for_agent(agent)
+        self._token = CancelToken()
+        self._conn: Connection | None = None
+        self._unhook: Callable[[], None] | None = None
+        self._seq = 0
+
+    def cancel(self) -> None:
+        """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
+        self._token.cancel()
+
+    def run(self, prompt: Prompt, sink: EventSink, flush: Callable[[], None]) -> StageResult:
+        result = StageResult(agent=self.agent.name, started=time.monotonic())
+        parts: list[str] = []
+        secrets: Sequence[str] = ()
+        name = self.agent.name
+        try:
+            self._emit(sink, StreamStart(model=self.agent.model))
+            request = self.codec.encode(prompt)
+            secrets = request.secrets
+            self._stream(replace(request, cancel=self._token), sink, flush, parts, result)
+        except (KeyboardInterrupt, _Cancelled):
+            self._token.cancel()
+            self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
+        except _Failed as failed:
+            self._fail(result, parts, explain(name, failed.error, self.codec, secrets, failed.why), sink, None)
+        except StreamFailure as exc:
+            if self._token.cancelled:
+                self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
+            else:
+                self._fail(result, parts, explain(name, exc, self.codec, secrets), sink, None)
+        except AishError as exc:
+            self._fail(result, parts, exc, sink, ERROR)
+        finally:
+            self._release()
+            result.duration = time.monotonic() - result.started
+            result.text = "".join(parts)
+            flush()
+        return result
+
+    # ----------------------------------------------------------- connections
+    def _stream(
+        self, request: Request, sink: EventSink, flush: Callable[[], None], parts: list[str], result: StageResult
+    ) -> None:
+        """Connect, stream, and after a failure retry or resume as :func:`plan` says."""
+        token, agent = self._token, self.agent
+        decoder = self.codec.decoder()
+        resume_id: str | None = None  # continue after this id on the next connection
+        first_id: list[str | None] = [None]  # the stage's first event id (a restart repeats it)
+        hint: float | None = None
+        failures = 0
+        recovering = False
+        last_error: StreamFailure | None = None
+        while True:
+            if token.cancelled:
+                raise _Cancelled
+            resuming = recovering and resume_id is not None
+            attempt = replace(request, last_event_id=resume_id) if resuming else request
+            deltas = result.deltas
+            conn: Connection | None = None
+            try:
+                conn = self._open(attempt)
+                probe = self._probe(decoder, resume_id if resuming else None, first_id, last_error)
+                self._pump(conn, decoder, sink, flush, parts, result, probe)
+                return
+            except StreamFailure as exc:
+                self._release()  # no socket is held while waiting to try again
+                if token.cancelled:
+                    raise _Cancelled from exc
+                failures = 1 if result.deltas > deltas else failures + 1
+                if conn is not None:
+                    resume_id = (getattr(conn, "last_event_id", None) or None) if agent.resume else None
+                    told = getattr(conn, "retry_delay", None)
+                    hint = hint if told is None else told
+                resumable = resume_id is not None
+                step = plan(
+                    exc,
+                    self.policy,
+                    failures=failures,
+                    connected=conn is not None,
+                    recovering=recovering,
+                    resumable=resumable,
+                    has_text=bool(parts),
+                    hint=hint,
+                    no_resume_reason="the server sends no event ids" if agent.resume else "resume is off",
+                )
+                if not step.retry:
+                    why = step.why or ("while reconnecting" if recovering and conn is None else "")
+                    raise _Failed(exc, why) from exc
+                if conn is not None:
+                    recovering = True
+                    last_error = exc
+                    if not resumable:  # nothing was shown yet: start the answer over
+                        decoder, resume_id, first_id[0] = self.codec.decoder(), None, None
+                _count(result, "resumes" if recovering and resume_id else "retries")
+                if token.wait(step.delay):
+                    raise _Cancelled from exc
+            finally:
+                self._release()
+
+    def _open(self, request: Request) -> Connection:
+        conn = self.transport.open(request)
+        self._conn = conn
+        self._unhook = self._token.on_cancel(conn.cancel)  # at once if already cancelled
+        return conn
+
+    def _release(self) -> None:
+        unhook, conn = self._unhook, self._conn
+        self._unhook = self._conn = None
+        if unhook is not None:
+            unhook()
+        if conn is not None:
+            conn.close()
+
+    # ----------------------------------------------------------- the hot path
+    def _pump(
+        self,
+        conn: Connection,
+        decoder: Decoder,
+        sink: EventSink,
+        flush: Callable[[], None],
+        parts: list[str],
+        result: StageResult,
+        probe: Callable[[Sequence[WireItem]], bool] | None,
+    ) -> None:
+        """Stream one connection until the end marker; raise a StreamFailure otherwise."""
+        emit = self._emit
+        decode = decoder.decode
+        token = self._token
+        for batch in conn:
+            if token.cancelled:
+                raise _Cancelled
+            if probe is not None and probe(batch):
+                probe = None
+            for item in batch:
+                if type(item) is WireComment:
+                    emit(sink, Heartbeat())
+                    continue
+                for event in decode(item):  # type: ignore[arg-type]
+                    kind = type(event)
+                    if kind is TextDelta:
+                        if not parts:
+                            result.first_token = time.monotonic() - result.started
+                        parts.append(event.text)  # type: ignore[union-attr]
+                        result.deltas += 1
+                    elif kind is Usage:
+                        result.usage = event  # type: ignore[assignment]
+                    elif kind is StreamEnd:
+                        result.finish_reason = event.finish_reason  # type: ignore[union-attr]
+                        emit(sink, event)
+                        return
+                    elif kind is StreamStart:
+                        continue  # the layer sent the stream's StreamStart already
+                    emit(sink, event)
+            flush()
+        if token.cancelled:
+            raise _Cancelled
+        finish: Callable[[], Sequence[Event]] | None = getattr(decoder, "finish", None)
+        for event in finish() if finish is not None else ():
+            if type(event) is TextDelta:
+                parts.append(event.text)
+                result.deltas += 1
+            elif type(event) is StreamEnd:
+                result.finish_reason = event.finish_reason
+                emit(sink, event)
+                return
+            emit(sink, event)
+        raise StreamIncomplete("the stream ended before its end marker")
+
+    def _probe(
+        self, decoder: Decoder, resume_id: str | None, first_id: list[str | None], last_error: StreamFailure | None
+    ) -> Callable[[Sequence[WireItem]], bool] | None:
+        """A check of each batch until the first message: it records the stage's first
+        event id and, after a resumed reconnection, makes sure the server really resumed.
+
+        A resuming server tags its events, never repeats the stage's first id,
+        continues a numbering (``s1:41`` after ``s1:40``) and does not open a new
+        answer; anything else is an answer started over, and the stage ends
+        before any of it is repeated.
+        """
+        if first_id[0] is not None and resume_id is None:
+            return None
+        is_start: Callable[[WireMessage], bool] | None = getattr(decoder, "is_answer_start", None)
+
+        def probe(batch: Sequence[WireItem]) -> bool:
+            for item in batch:
+                if type(item) is not WireMessage:
+                    continue
+                if resume_id is None:
+                    first_id[0] = item.id
+                    return True
+                if (
+                    item.id in (None, "", resume_id, first_id[0])
+                    or not _continues(resume_id, item.id)
+                    or (is_start is not None and is_start(item))
+                ):
+                    assert last_error is not None
+                    raise _Failed(last_error, "not resumed: the server started the answer over")
+                return True
+            return False
+
+        return probe
+
+    # --------------------------------------------------------------- events
+    def _emit(self, sink: EventSink, event: Event) -> None:
+        event.agent = self.agent.name
+        event.seq = self._seq
+        self._seq += 1
+        sink(event)
+
+    def _fail(
+        self, result: StageResult, parts: list[str], error: AishError, sink: EventSink, status: str | None
+    ) -> None:
+        partial = bool(parts)
+        result.error = error
+        result.status = status or (PARTIAL if partial else ERROR)
+        self._emit(sink, StreamError(error=error, partial=partial))
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$", re.DOTALL)
+
+
+def _continues(before: str, after: str | None) -> bool:
+    """Whether id ``after`` can follow ``before``: when both end in a number, the same prefix and a larger number."""
+    old, new = _NUMBERED.match(before), _NUMBERED.match(after or "")
+    if old is None or new is None:
+        return True  # opaque ids: nothing to tell
+    return old.group(1) == new.group(1) and int(new.group(2)) > int(old.group(2))
+
+
+def _count(result: StageResult, key: str) -> None:
+    result.meta[key] = result.meta.get(key, 0) + 1

@@ -1,0 +1,65 @@
+"""Failures reworded for the user: one line, naming the agent, never a secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aish.contracts import Codec
+from aish.errors import AishError, HTTPStatusError, StreamFailure
+
+_WHAT = {
+    400: "request rejected (context too long?)",
+    401: "authentication failed",
+    403: "access denied (authentication failed)",
+    404: "not found (check the agent's url)",
+    408: "request timed out",
+    413: "request too large (context too long?)",
+    429: "rate limited",
+}
+
+
+def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
+    """A function replacing every secret in a text by ``***``."""
+    found = [s for s in secrets if s]
+
+    def scrub(text: str) -> str:
+        for secret in found:
+            text = text.replace(secret, "***")
+        return text
+
+    return scrub
+
+
+def explain(agent: str, exc: StreamFailure, codec: Codec, secrets: Sequence[str], why: str = "") -> AishError:
+    """``exc`` as the user sees it: the agent's name first, HTTP bodies read by the codec, secrets scrubbed.
+
+    ``why`` (e.g. ``gave up after 3 retries``) is appended after a ``;``.
+    """
+    scrub = scrubber(secrets)
+    message = str(exc)
+    if isinstance(exc, HTTPStatusError):
+        body = scrub(exc.body)  # before the codec shortens it, so no prefix of a key survives
+        detail = codec.error_message(exc.code, body) if body else None
+        message = http_message(agent, exc, detail)
+    elif not message.startswith(f"{agent}:"):
+        message = f"{agent}: {message}"
+    if why:
+        message = f"{message}; {why}"
+    clean = exc.reworded(scrub(message))
+    if isinstance(clean, HTTPStatusError):
+        clean.body = scrub(clean.body)
+    return clean
+
+
+def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
+    """``agent: what: HTTP code from URL: detail``."""
+    what = _WHAT.get(exc.code, "server error" if exc.code >= 500 else "request rejected")
+    if exc.code == 400 and not _mentions_length(detail):
+        what = "request rejected"
+    tail = f": {detail}" if detail else ""
+    return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
+
+
+def _mentions_length(detail: str | None) -> bool:
+    text = (detail or "").lower()
+    return any(word in text for word in ("context", "too long", "too many tokens", "token limit", "exceed"))

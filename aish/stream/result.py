@@ -1,0 +1,47 @@
+"""What one agent stage produced: :class:`StageResult` and its statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aish.errors import AishError
+from aish.events import Event, Usage
+
+COMPLETE = "complete"
+PARTIAL = "partial"
+ERROR = "error"
+CANCELLED = "cancelled"
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class StageResult:
+    """How one agent stage ended, and what it produced.
+
+    ``meta`` holds what the stream layer did on the way: ``retries`` (requests
+    sent again after a failure) and ``resumes`` (reconnections that continued
+    after the last event id), when there were any.
+    """
+
+    agent: str
+    text: str = ""
+    status: str = COMPLETE
+    error: AishError | None = None
+    started: float = 0.0
+    first_token: float | None = None
+    """Seconds from start to the first text."""
+    duration: float = 0.0
+    deltas: int = 0
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        """Output tokens: the endpoint's count when it sent one, else text events seen."""
+        if self.usage is not None and self.usage.output_tokens is not None:
+            return self.usage.output_tokens
+        return self.deltas

@@ -1,0 +1,68 @@
+"""Transcripts: scripted shell sessions that are run as tests (``aish --test``, ``aish --record``).
+
+See ``docs/transcripts.md``. The format is in :mod:`aish.transcript.format`,
+the sandbox and capture in :mod:`aish.transcript.session`, running and
+reporting in :mod:`aish.transcript.run`; recording (which needs cmd2) is
+imported only by :func:`main` when asked to record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from aish.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from aish.transcript.format import (
+    CONTINUATION,
+    PROMPT,
+    Entry,
+    Expected,
+    Transcript,
+    TranscriptError,
+    expected_line,
+    format_entry,
+    parse,
+    read,
+)
+from aish.transcript.run import FileResult, Mismatch, run_file, run_files
+
+
+def main(
+    *,
+    test: Sequence[str] | None,
+    record: str | None,
+    stdin: TextIO,
+    out: TextIO,
+    err: TextIO,
+    config: str | None = None,
+    renderer: str | None = None,
+    debug: bool = False,
+) -> int:
+    """``aish --test FILE...`` or ``aish --record FILE``; returns the exit status."""
+    if test and record:
+        raise UsageError("--test and --record cannot be combined")
+    if record:
+        from aish.transcript.record import record as record_session
+
+        return record_session(record, stdin=stdin, out=out, err=err, config=config, renderer=renderer, debug=debug)
+    failed = run_files(test or (), out, config=config, renderer=renderer, debug=debug)
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+__all__ = [
+    "CONTINUATION",
+    "PROMPT",
+    "Entry",
+    "Expected",
+    "FileResult",
+    "Mismatch",
+    "Transcript",
+    "TranscriptError",
+    "expected_line",
+    "format_entry",
+    "main",
+    "parse",
+    "read",
+    "run_file",
+    "run_files",
+]

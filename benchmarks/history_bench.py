@@ -1,0 +1,267 @@
+"""History: what recording costs a stream, and how fast search is over 100,000 runs.
+
+Run from the repository root with the project's interpreter::
+
+    .venv/bin/python benchmarks/history_bench.py [--runs 15] [--corpus 100000] [--only record,search]
+
+(1) Recording overhead: ``aish -c 'bench go'`` answered with exactly 10,000
+    tokens by the reference server (in a process of its own), stdout on a
+    pipe: at pace 0, the worst case, where the whole stream arrives as fast
+    as aish can read it (about 0.1 s), and at 2,000 tokens/s (5 s, still
+    faster than any hosted model). History ``off``, ``sqlite`` and ``jsonl``
+    are run interleaved, round by round; figures are medians of the wall time
+    from spawn to exit, the child's CPU time, and the same line run
+    in-process (``Runner.run_source`` plus closing the recorder, which waits
+    for the last write; no interpreter start-up). The overhead of a backend
+    is the median over rounds of its difference to ``off`` in the same round
+    (so background load, which comes and goes, hits both alike), as a
+    fraction of ``off``'s median wall time. Target: under 2%.
+(2) Search: each backend is filled through its public API with N runs (a
+    line of 4 words and a 60-word answer from a 3,000-word vocabulary with a
+    Zipf-like spread, written in two appends, as aish streams), then each
+    query is timed 7 times after a warm-up; figures are medians in ms.
+    Target: under 50 ms.
+
+Children run without PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE, as on a
+user's machine (the warm-up round writes the bytecode caches); they and the
+stores live in a temporary directory. The exit status is 0
+whatever the targets say: it is a report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from aish.app import build_app  # noqa: E402
+from aish.config import load_config  # noqa: E402
+from aish.contract_tests.processes import load_factory, record_run  # noqa: E402
+from aish.history.store import make_recorder  # noqa: E402
+from aish.runner import Runner  # noqa: E402
+
+TOKENS = 10_000
+MODES = ("off", "sqlite", "jsonl")
+BACKENDS = {"sqlite": "aish_history_sqlite:make_backend", "jsonl": "aish_history_jsonl:make_backend"}
+TARGET_OVERHEAD = 0.02
+TARGET_SEARCH_MS = 50.0
+QUERIES = {
+    "rare word (10 runs)": "zephyrine",
+    "common word": "{common}",
+    "two words": "{common} zephyrine",
+    "phrase": '"{common} {second}"',
+    "substring": "{infix}",
+    "hostile a|b -x": "a|b -x",
+    "no match": "qqxyzzyqq",
+}
+
+
+def config(tmp: Path, mode: str, url: str, pace: float) -> Path:
+    path = tmp / f"{mode}-{pace}.toml"
+    path.write_text(
+        f'[settings]\nhistory = "{mode}"\nplugin_agents = false\n\n'
+        f'[agents.bench]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{url}"\nmodel = "athena"\n\n'
+        f"[agents.bench.options]\naish_tokens = {TOKENS}\naish_pace = {pace}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def env_for(tmp: Path, mode: str, url: str, pace: float) -> dict[str, str]:
+    unlike_a_user = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")  # as benchmarks/run.py: bytecode is cached
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AISH_") and k not in unlike_a_user}
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        env[var] = str(tmp / mode / var.lower())
+    env["AISH_CONFIG"] = str(config(tmp, mode, url, pace))
+    return env
+
+
+def spawn_once(env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall time from spawn to exit, CPU time (user + system) of the child, stdout bytes."""
+    aish = Path(sys.executable).parent / "aish"
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(aish), "-c", "bench go"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    size = 0
+    while piece := os.read(proc.stdout.fileno(), 65536):
+        size += len(piece)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"aish failed with status {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, size
+
+
+def in_process_once(env: dict[str, str]) -> float:
+    """Seconds for one run of the line in this process, the recorder's last write included."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        app = build_app(load_config())
+        out, err = io.StringIO(), io.StringIO()
+        start = time.perf_counter()
+        recorder = make_recorder(app, err)
+        status = Runner(app, out=out, err=err, history=recorder).run_source("bench go")
+        if recorder is not None:
+            recorder.close()
+        elapsed = time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    if status != 0 or err.getvalue():
+        raise SystemExit(f"in-process run failed: {status} {err.getvalue()[:300]}")
+    return elapsed
+
+
+@contextmanager
+def server_process() -> Iterator[str]:
+    """The reference server in a process of its own (pace 0), so it takes no CPU from a measured process."""
+    cmd = [sys.executable, "-m", "aish.refserver", "--port", "0", "--pace", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_recording(runs: int, pace: float) -> None:
+    with tempfile.TemporaryDirectory() as name, server_process() as url:
+        tmp = Path(name)
+        envs = {mode: env_for(tmp, mode, url, pace) for mode in MODES}
+        walls: dict[str, list[float]] = {m: [] for m in MODES}
+        cpus: dict[str, list[float]] = {m: [] for m in MODES}
+        inproc: dict[str, list[float]] = {m: [] for m in MODES}
+        sizes = set()
+        for round_ in range(runs + 1):  # round 0 warms caches up and is discarded
+            order = MODES if round_ % 2 else MODES[::-1]
+            for mode in order:
+                wall, cpu, size = spawn_once(envs[mode])
+                sizes.add(size)
+                elapsed = in_process_once(envs[mode])
+                if round_:
+                    walls[mode].append(wall)
+                    cpus[mode].append(cpu)
+                    inproc[mode].append(elapsed)
+        rate = f"{1 / pace:,.0f} tokens/s" if pace else "pace 0"
+        print(f"(1) recording overhead: {TOKENS:,}-token stream, {rate}, {runs} runs each, stdout {sorted(sizes)} B")
+        print(
+            "    wall = spawn to exit of `aish -c`, cpu = its user+system time, in-proc = run_source in this process;"
+        )
+        print("    medians, then the median of the per-round differences to `off` (rounds interleave the modes)")
+        head = f"{'wall ms':>9} {'min':>7} {'cpu ms':>8} {'in-proc ms':>11}"
+        head += f"  {'wall +ms':>9} {'cpu +ms':>8} {'in-proc +ms':>12}"
+        print(f"    {'history':<8} {head}")
+        base = statistics.median(walls["off"])
+        for mode in MODES:
+            w, c, i = (statistics.median(v[mode]) for v in (walls, cpus, inproc))
+            row = f"{w * 1000:>9.1f} {min(walls[mode]) * 1000:>7.1f} {c * 1000:>8.1f} {i * 1000:>11.1f}"
+            if mode != "off":
+                dw, dc, di = (_paired(v, mode) * 1000 for v in (walls, cpus, inproc))
+                row += f"  {dw:>+9.1f} {dc:>+8.1f} {di:>+12.1f}"
+            print(f"    {mode:<8} {row}")
+        for mode in MODES[1:]:
+            over = _paired(walls, mode) / base
+            verdict = "PASS" if over < TARGET_OVERHEAD else "FAIL"
+            target = f"target < {TARGET_OVERHEAD:.0%}"
+            print(f"    {mode}: wall overhead {over:+.1%} of {base * 1000:.0f} ms: {verdict} ({target})")
+
+
+def _paired(values: dict[str, list[float]], mode: str) -> float:
+    """The median over rounds of (mode - off): background load hits both runs of a round alike."""
+    return statistics.median(a - b for a, b in zip(values[mode], values["off"], strict=True))
+
+
+def corpus(seed: int = 7) -> tuple[Callable[[int], tuple[str, str]], dict[str, str]]:
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "vo", "pe", "da", "zu", "fi", "go", "ha", "ju"]
+    vocab = sorted({"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(6000)})[:3000]
+    weights = [1 / (rank + 1) for rank in range(len(vocab))]
+    words = {"common": vocab[0], "second": vocab[1], "infix": vocab[0][1:-1] or vocab[0]}
+
+    def make(i: int) -> tuple[str, str]:
+        picked = rng.choices(vocab, weights, k=64)
+        if i % 10_000 == 5_000:
+            picked[10] = "zephyrine"
+        if i % 5_000 == 17:
+            picked[20:22] = ["a|b", "-x"]
+        picked[30:32] = [words["common"], words["second"]] if i % 3 == 0 else picked[30:32]
+        return "athena " + " ".join(picked[:4]), " ".join(picked[4:])
+
+    return make, words
+
+
+def bench_search(size: int) -> None:
+    make, words = corpus()
+    queries = {label: q.format(**words) for label, q in QUERIES.items()}
+    results: dict[str, dict[str, tuple[float, int]]] = {}
+    with tempfile.TemporaryDirectory() as name:
+        for backend_name, factory in BACKENDS.items():
+            backend = load_factory(factory)({"path": None, "data_dir": str(Path(name) / backend_name)})
+            started = time.perf_counter()
+            for i in range(size):
+                line, answer = make(i)
+                record_run(backend, line, [answer])
+            filled = time.perf_counter() - started
+            stored = sum(p.stat().st_size for p in (Path(name) / backend_name).iterdir())
+            print(
+                f"    {backend_name}: {size:,} runs written in {filled:.1f}s ({filled / size * 1e6:.0f} us/run), "
+                f"{stored / 1e6:.1f} MB on disk"
+            )
+            results[backend_name] = {}
+            for label, query in queries.items():
+                backend.search(query)
+                times = []
+                for _ in range(7):
+                    t = time.perf_counter()
+                    found = backend.search(query)
+                    times.append(time.perf_counter() - t)
+                results[backend_name][label] = (statistics.median(times) * 1000, len(found))
+            backend.close()
+    print(f"(2) search over {size:,} runs (median of 7, ms; hits shown up to the limit of 20)")
+    print(f"    {'query':<22} " + " ".join(f"{b + ' ms':>10} {'hits':>5}" for b in BACKENDS))
+    for label in queries:
+        cells = " ".join(f"{results[b][label][0]:>10.1f} {results[b][label][1]:>5}" for b in BACKENDS)
+        print(f"    {label:<22} {cells}")
+    for b in BACKENDS:
+        worst = max(ms for ms, _hits in results[b].values())
+        print(f"    {b}: worst {worst:.1f} ms: {'PASS' if worst < TARGET_SEARCH_MS else 'FAIL'} (target < 50 ms)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per mode in (1)")
+    parser.add_argument("--corpus", type=int, default=100_000, help="runs in the store for (2)")
+    parser.add_argument("--only", default="record,search", help="record, search or both")
+    parser.add_argument(
+        "--paces", default="0,0.0005", help="seconds between tokens for (1), comma-separated (0.0005: 2,000 tokens/s)"
+    )
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(f"history benchmark: python {sys.version.split()[0]}, {os.cpu_count()} cpus, load {load:.2f}")
+    if "record" in args.only:
+        for pace in (float(p) for p in args.paces.split(",")):
+            bench_recording(args.runs if pace == 0 else max(3, args.runs // 3), pace)
+    if "search" in args.only:
+        print("(2) filling the stores ...")
+        bench_search(args.corpus)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

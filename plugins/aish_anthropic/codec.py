@@ -1,0 +1,184 @@
+"""The ``anthropic-messages`` codec: ``POST {url}/messages`` with ``stream: true``.
+
+The agent's ``url`` is the API base including the version, e.g.
+``https://api.anthropic.com/v1``. The key goes in ``x-api-key`` and the API
+version in ``anthropic-version``. Options (``[agents.NAME.options]``) go into
+the body; ``system`` becomes the system prompt (a pipeline stage's context
+is described after it; ``context = "none"`` leaves it out) and ``max_tokens``, which the
+API requires, defaults to 1024.
+
+Named events: ``message_start`` (input tokens), ``content_block_delta``
+(``text_delta`` is the text), ``ping`` (a heartbeat), ``message_delta`` (stop
+reason and output tokens), ``message_stop`` (the end marker) and ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aish import (
+    AgentConfig,
+    Event,
+    Heartbeat,
+    MalformedEvent,
+    Prompt,
+    RemoteError,
+    Request,
+    StreamEnd,
+    TextDelta,
+    Usage,
+    WireMessage,
+)
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 1024
+
+_loads = json.loads
+
+
+class AnthropicMessagesCodec:
+    """Encodes prompts as Messages requests; decodes the Messages event stream."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+
+    def encode(self, prompt: Prompt) -> Request:
+        agent = self.agent
+        options = dict(agent.options)
+        system = options.pop("system", None)
+        body: dict[str, Any] = {
+            "max_tokens": options.pop("max_tokens", DEFAULT_MAX_TOKENS),
+            "messages": [{"role": "user", "content": prompt.text}],
+            "stream": True,
+        }
+        if agent.model:
+            body["model"] = agent.model
+        context, mode = prompt.context, options.pop("context", "system")
+        described = context.describe() if context.in_pipeline and mode != "none" else ""
+        system_text = "\n\n".join(part for part in (str(system) if system else "", described) if part)
+        if system_text:
+            body["system"] = system_text
+        body.update(options)
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            "anthropic-version": API_VERSION,
+            **agent.headers,
+        }
+        key = agent.api_key()
+        if key:
+            headers["x-api-key"] = key
+        return Request(
+            url=agent.url.rstrip("/") + "/messages",
+            body=json.dumps(body).encode(),
+            headers=headers,
+            secrets=(key,) if key else (),
+        )
+
+    def decoder(self) -> MessagesDecoder:
+        return MessagesDecoder()
+
+    def error_message(self, status: int, body: str) -> str | None:
+        return error_text(body)
+
+
+def error_text(body: str) -> str | None:
+    """``type: message`` of an Anthropic error body, or the body's first line."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        first = body.strip().splitlines()[0].strip() if body.strip() else ""
+        return first[:200] or None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        kind = error.get("type")
+        message = str(error["message"])[:300]
+        return f"{kind}: {message}" if kind else message
+    return None
+
+
+class MessagesDecoder:
+    """Per-stream state: input tokens and metadata from ``message_start``, the stop reason."""
+
+    __slots__ = ("finish_reason", "input_tokens", "meta")
+
+    def __init__(self) -> None:
+        self.finish_reason: str | None = None
+        self.input_tokens: int | None = None
+        self.meta: dict[str, Any] = {}
+
+    def decode(self, message: WireMessage) -> Sequence[Event]:
+        data = message.data
+        try:
+            obj = _loads(data)
+        except ValueError:
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+        if type(obj) is not dict:
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}")
+        kind = message.event
+        if kind == "response":
+            return self._whole(obj)
+        if kind == "message":  # a proxy that drops event names: the type is in the data too
+            kind = obj.get("type", "")
+        try:
+            if kind == "content_block_delta":
+                delta = obj["delta"]
+                if delta.get("type") != "text_delta":
+                    return ()  # thinking or tool input: not the answer's text
+                text = delta["text"]
+                if type(text) is not str:
+                    raise TypeError("text is not text")
+                return (TextDelta(text),) if text else ()
+            return self._other(kind, obj)
+        except (AttributeError, KeyError, TypeError, IndexError):
+            raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+
+    def _other(self, kind: str, obj: dict[str, Any]) -> Sequence[Event]:
+        if kind == "ping":
+            return (Heartbeat(),)
+        if kind == "message_start":
+            start = obj["message"]
+            self.meta = {k: start[k] for k in ("model", "id") if k in start}
+            self.input_tokens = (start.get("usage") or {}).get("input_tokens")
+            return ()
+        if kind == "content_block_start":
+            block = obj["content_block"]
+            text = block.get("text") if block.get("type") == "text" else None
+            return (TextDelta(text),) if isinstance(text, str) and text else ()
+        if kind == "message_delta":
+            reason = (obj.get("delta") or {}).get("stop_reason")
+            if reason:
+                self.finish_reason = reason
+            usage = obj.get("usage")
+            if usage:
+                return (Usage(usage.get("input_tokens", self.input_tokens), usage.get("output_tokens"), self.meta),)
+            return ()
+        if kind == "message_stop":
+            return (StreamEnd(self.finish_reason),)
+        if kind == "error":
+            raise RemoteError(f"error event: {error_text(json.dumps(obj)) or 'unknown error'}")
+        return ()  # content_block_stop, and events added to the API later
+
+    def is_answer_start(self, message: WireMessage) -> bool:
+        """``message_start`` opens an answer (a resumed stream never repeats it)."""
+        if message.event == "message_start":
+            return True
+        return message.event == "message" and '"message_start"' in message.data
+
+    def _whole(self, obj: dict[str, Any]) -> Sequence[Event]:
+        """A non-streamed ``message`` body: the whole answer at once."""
+        if obj.get("type") == "error":
+            raise RemoteError(f"error: {error_text(json.dumps(obj))}")
+        try:
+            text = "".join(b["text"] for b in obj["content"] if b.get("type") == "text")
+        except (KeyError, TypeError, AttributeError):
+            raise MalformedEvent("response body is not a Messages answer") from None
+        events: list[Event] = [TextDelta(text)] if text else []
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            meta: dict[str, Any] = {k: obj[k] for k in ("model", "id") if k in obj}
+            events.append(Usage(usage.get("input_tokens"), usage.get("output_tokens"), meta))
+        events.append(StreamEnd(obj.get("stop_reason")))
+        return events

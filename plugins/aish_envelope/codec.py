@@ -1,0 +1,94 @@
+"""The ``aish-envelope`` codec: the input and the whole context object, as JSON.
+
+``POST {url}`` with::
+
+    {"aish_envelope": 1, "agent": "athena", "model": "athena",
+     "input": "...", "context": {...Context.to_dict()...}, "options": {...}}
+
+The reply is an event stream of JSON objects: ``{"type": "text", "text"}``
+pieces, then ``{"type": "end", "finish_reason", "usage": {"input_tokens",
+"output_tokens"}}``, or ``{"type": "error", "message"}``. See
+``docs/pipelines.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from aish import (
+    AgentConfig,
+    Event,
+    MalformedEvent,
+    Prompt,
+    RemoteError,
+    Request,
+    StreamEnd,
+    TextDelta,
+    Usage,
+    WireMessage,
+)
+
+VERSION = 1
+
+
+class EnvelopeCodec:
+    """Encodes prompts as aish envelopes; decodes text/end/error events."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+
+    def encode(self, prompt: Prompt) -> Request:
+        agent = self.agent
+        body = {
+            "aish_envelope": VERSION,
+            "agent": agent.name,
+            "model": agent.model,
+            "input": prompt.text,
+            "context": prompt.context.to_dict(),
+            "options": dict(agent.options),
+        }
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
+        key = agent.api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return Request(url=agent.url, body=json.dumps(body).encode(), headers=headers, secrets=(key,) if key else ())
+
+    def decoder(self) -> EnvelopeDecoder:
+        return EnvelopeDecoder()
+
+    def error_message(self, status: int, body: str) -> str | None:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body.strip()[:200] or None
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])[:300]
+        return None
+
+
+class EnvelopeDecoder:
+    """Stateless: ``end`` is the end marker."""
+
+    __slots__ = ()
+
+    def decode(self, message: WireMessage) -> Sequence[Event]:
+        try:
+            obj = json.loads(message.data)
+        except ValueError:
+            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}") from None
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == "text":
+            text = obj.get("text")
+            return (TextDelta(text),) if isinstance(text, str) and text else ()
+        if kind == "end":
+            usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else None
+            events: list[Event] = []
+            if usage:
+                events.append(Usage(usage.get("input_tokens"), usage.get("output_tokens")))
+            events.append(StreamEnd(obj.get("finish_reason") or "stop"))
+            return events
+        if kind == "error":
+            raise RemoteError(f"error event: {str(obj.get('message') or 'unknown error')[:300]}")
+        raise MalformedEvent(f"unknown event: {message.data[:80]!r}")

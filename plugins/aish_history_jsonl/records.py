@@ -1,0 +1,109 @@
+"""The JSONL record format, and folding records back into runs.
+
+One record per line, written with compact separators and the keys in this
+order (``op`` first, then ``n`` or ``id``), which the fast readers rely on::
+
+    {"op":"run","n":7,"id":"…","line":"…","started":…,"pid":…,"replay_of":null}
+    {"op":"stage","id":"…","i":0,"agent":"…","transport":"…","codec":"…","input":"…","meta":{}}
+    {"op":"text","id":"…","i":0,"o":12,"t":"…"}
+    {"op":"done","id":"…","i":0,"status":"…","error":null,"meta":{…}}
+    {"op":"end","id":"…","status":"…","ended":…}
+    {"op":"rm","n":7}
+
+A ``text`` record repeats the last ``o`` characters of the stage's text before
+the new text (``t[o:]`` is new), so any search term of up to ``OVERLAP + 1``
+characters lies whole inside one record. ``done`` carries ``"text"`` only
+when the final text is not what the ``text`` records add up to. A line that
+does not parse (a writer killed mid-write) is skipped; records of a run whose
+``run`` record is gone (after ``clear``) are ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from aish import RunRecord, StageRecord
+
+OVERLAP = 64
+RUN_PREFIX = b'{"op":"run","n":'
+RM_PREFIX = b'{"op":"rm","n":'
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    """One record as a line (lone surrogates survive; ``json.loads`` reads them back)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass") + b"\n"
+
+
+def parse(line: bytes) -> dict[str, Any] | None:
+    """A record, or None for a torn or foreign line."""
+    if not line.startswith(b'{"op":'):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def id_key(run_id: str) -> bytes:
+    """The bytes every record of the run contains exactly once."""
+    return b'"id":"' + run_id.encode("ascii", "replace") + b'"'
+
+
+class Fold:
+    """Builds runs from records in file order."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, RunRecord] = {}
+        self.deleted: set[int] = set()
+
+    def add_lines(self, lines: Iterable[bytes]) -> Fold:
+        for line in lines:
+            record = parse(line)
+            if record is not None:
+                self.add(record)
+        return self
+
+    def add(self, record: dict[str, Any]) -> None:
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError, StopIteration):
+            self._add(record)  # a damaged record is skipped: keep what the others say
+
+    def _add(self, rec: dict[str, Any]) -> None:
+        op = rec["op"]
+        if op == "run":
+            self.runs[rec["id"]] = RunRecord(
+                id=rec["id"],
+                line=rec["line"],
+                started=rec["started"],
+                number=int(rec["n"]),
+                pid=rec.get("pid") or 0,
+                replay_of=rec.get("replay_of"),
+            )
+            return
+        if op == "rm":
+            self.deleted.add(int(rec["n"]))
+            return
+        run = self.runs.get(rec["id"])
+        if run is None:
+            return
+        if op == "end":
+            run.status, run.ended = rec["status"], rec["ended"]
+        elif op == "stage":
+            fields = {k: rec[k] for k in ("agent", "transport", "codec", "input", "meta") if k in rec}
+            run.stages.append(StageRecord(index=int(rec["i"]), **fields))
+            run.stages.sort(key=lambda s: s.index)
+        else:
+            stage = next(s for s in run.stages if s.index == rec["i"])
+            if op == "text":
+                stage.text += rec["t"][int(rec.get("o", 0)) :]
+            elif op == "done":
+                stage.status, stage.error, stage.meta = rec["status"], rec.get("error"), rec.get("meta") or {}
+                if "text" in rec:
+                    stage.text = rec["text"]
+
+    def result(self) -> list[RunRecord]:
+        """The runs not deleted, oldest first."""
+        return sorted((r for r in self.runs.values() if r.number not in self.deleted), key=lambda r: r.number)

@@ -1,0 +1,172 @@
+"""The ``jsonl`` backend: appends under ``fcntl.flock``, reads by folding records."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aish import HistoryError, RunRecord, StageRecord, private_file
+from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse
+
+FILENAME = "history.jsonl"
+_T = TypeVar("_T")
+_TAIL = 65536
+
+
+class JsonlHistory:
+    """A :class:`aish.HistoryBackend` on one JSON-lines file (see :mod:`aish_history_jsonl.records`)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self._fd: int | None = None
+        self._sent: dict[tuple[str, int], tuple[int, str]] = {}
+        """(run id, stage) -> (characters appended so far, their last OVERLAP characters)."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> JsonlHistory:
+        path = options.get("path") or Path(options.get("data_dir") or ".") / FILENAME
+        return cls(path)
+
+    # ------------------------------------------------------------------ writes
+    def begin_run(self, run: RunRecord) -> None:
+        with self._locked() as fd:
+            number = _last_number(fd) + 1
+            record = {"op": "run", "n": number, "id": run.id, "line": run.line, "started": run.started}
+            self._write(fd, dumps({**record, "pid": run.pid, "replay_of": run.replay_of}))
+        run.number = number
+
+    def begin_stage(self, run_id: str, stage: StageRecord) -> None:
+        fields = {"agent": stage.agent, "transport": stage.transport, "codec": stage.codec, "input": stage.input}
+        self._append({"op": "stage", "id": run_id, "i": stage.index, **fields, "meta": stage.meta})
+        self._sent[(run_id, stage.index)] = (0, "")
+        if stage.text:
+            self.append_text(run_id, stage.index, stage.text)
+
+    def append_text(self, run_id: str, index: int, text: str) -> None:
+        if not text:
+            return
+        sent, tail = self._sent.get((run_id, index), (0, ""))
+        self._append({"op": "text", "id": run_id, "i": index, "o": len(tail), "t": tail + text})
+        self._sent[(run_id, index)] = (sent + len(text), (tail + text)[-OVERLAP:])
+
+    def end_stage(self, run_id: str, stage: StageRecord) -> None:
+        sent, tail = self._sent.pop((run_id, stage.index), (0, ""))
+        record: dict[str, Any] = {"op": "done", "id": run_id, "i": stage.index, "status": stage.status}
+        record.update(error=stage.error, meta=stage.meta)
+        lines = []
+        consistent = len(stage.text) >= sent and stage.text[max(0, sent - len(tail)) : sent] == tail
+        if consistent and sent == 0 and stage.text:
+            consistent = False  # nothing of it was appended by this instance: store it whole
+        if consistent and len(stage.text) > sent:
+            rest = stage.text[sent:]
+            lines.append(dumps({"op": "text", "id": run_id, "i": stage.index, "o": len(tail), "t": tail + rest}))
+        elif not consistent:
+            record["text"] = stage.text
+        lines.append(dumps(record))
+        with self._locked() as fd:
+            self._write(fd, b"".join(lines))
+
+    def end_run(self, run_id: str, status: str, ended: float) -> None:
+        self._append({"op": "end", "id": run_id, "status": status, "ended": ended})
+        for key in [k for k in self._sent if k[0] == run_id]:
+            del self._sent[key]
+
+    def delete(self, number: int) -> bool:
+        if self.get(number) is None:
+            return False
+        self._append({"op": "rm", "n": number})
+        return True
+
+    def clear(self) -> None:
+        with self._locked() as fd:
+            try:
+                os.ftruncate(fd, 0)
+            except OSError as exc:
+                raise self._error("clear", exc) from None
+        self._sent.clear()
+
+    # ------------------------------------------------------------------- reads
+    def runs(self, limit: int | None = 20) -> list[RunRecord]:
+        from aish_history_jsonl.read import recent  # readers only: recording never imports it
+
+        return self._read(lambda: recent(self.path, limit))
+
+    def get(self, number: int) -> RunRecord | None:
+        from aish_history_jsonl.read import one
+
+        return self._read(lambda: one(self.path, number))
+
+    def search(self, text: str, limit: int = 20) -> list[RunRecord]:
+        from aish_history_jsonl.read import search
+
+        return self._read(lambda: search(self.path, text, limit))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # ---------------------------------------------------------------- plumbing
+    def _read(self, action: Callable[[], _T]) -> _T:
+        try:
+            return action()
+        except OSError as exc:
+            raise self._error("read", exc) from None
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self._locked() as fd:
+            self._write(fd, dumps(record))
+
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        """The file, locked exclusively, ending in a newline (a torn last line stays on its own)."""
+        try:
+            if self._fd is None:
+                private_file(self.path)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+            fd = self._fd
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise self._error("open", exc) from None
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                self._write(fd, b"\n")
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _write(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise self._error("write", exc) from None
+
+    def _error(self, what: str, exc: OSError) -> HistoryError:
+        return HistoryError(f"cannot {what} {self.path}: {exc.strerror or exc}")
+
+
+def _last_number(fd: int) -> int:
+    """The number of the last run record in the file (0 if none): read backwards from the end."""
+    end = os.fstat(fd).st_size
+    window = _TAIL
+    while True:
+        start = max(0, end - window)
+        data = os.pread(fd, end - start, start)
+        pos = len(data)
+        while (pos := data.rfind(RUN_PREFIX, 0, pos)) >= 0:
+            if (pos > 0 and data[pos - 1 : pos] != b"\n") or (pos == 0 and start > 0):
+                continue
+            stop = data.find(b"\n", pos)
+            record = parse(data[pos : stop if stop >= 0 else len(data)])
+            if record is not None and isinstance(record.get("n"), int):
+                return int(record["n"])
+        if start == 0:
+            return 0
+        window *= 4

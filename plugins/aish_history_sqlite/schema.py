@@ -1,0 +1,102 @@
+"""The database schema, versioned with ``PRAGMA user_version``, and how to reach it."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+
+from aish import HistoryError
+
+VERSION = 1
+
+_V1 = (
+    """CREATE TABLE runs (
+        number INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        line TEXT NOT NULL,
+        started REAL NOT NULL,
+        ended REAL,
+        status TEXT NOT NULL DEFAULT 'running',
+        replay_of INTEGER,
+        pid INTEGER NOT NULL DEFAULT 0,
+        indexed INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX runs_unindexed ON runs(number) WHERE indexed = 0",
+    """CREATE TABLE stages (
+        run INTEGER NOT NULL REFERENCES runs(number) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        transport TEXT NOT NULL DEFAULT '',
+        codec TEXT NOT NULL DEFAULT '',
+        input TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'running',
+        error TEXT,
+        meta TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run, idx)
+    ) WITHOUT ROWID""",
+    # Text streamed into a stage that has not ended: one row per append (appending to stages.text
+    # would rewrite the whole row each time). The stage's end moves it into stages.text.
+    """CREATE TABLE chunks (
+        run INTEGER NOT NULL REFERENCES runs(number) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (run, idx, seq)
+    ) WITHOUT ROWID""",
+    # Finished runs (rowid = runs.number): the line and the answers, for substring search. A run
+    # is added when the next run begins or a search starts; until then (and while it streams, or
+    # if a crash cut it short) search reads it row by row.
+    "CREATE VIRTUAL TABLE runs_fts USING fts5(line, answers, tokenize = 'trigram')",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1}
+"""Statements that take the schema from version N-1 to N."""
+
+
+def connect(path: str, timeout: float) -> sqlite3.Connection:
+    """Open (creating or upgrading) the database: WAL, a busy timeout, foreign keys.
+
+    While a new file is still in rollback-journal mode, two processes setting
+    it up at once can get "database is locked" at once (SQLite refuses to wait
+    where waiting could deadlock), so setting up is retried until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+                _migrate(conn, path)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
+        except BaseException:
+            conn.close()
+            raise
+
+
+def _migrate(conn: sqlite3.Connection, path: str) -> None:
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, when the file is new
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise HistoryError(
+                f"{path}: the history database has schema version {version}; "
+                f"this aish knows up to {VERSION} (upgrade aish, or choose another history_path)"
+            )
+        for target in range(version + 1, VERSION + 1):
+            for statement in MIGRATIONS[target]:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

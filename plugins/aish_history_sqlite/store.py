@@ -1,0 +1,205 @@
+"""The ``sqlite`` backend: one row per run and per stage, FTS5 over finished runs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aish import HistoryError, RunRecord, StageRecord, private_file, run_matches, search_terms
+from aish_history_sqlite.schema import connect
+
+FILENAME = "history.sqlite3"
+DEFAULT_TIMEOUT = 5.0
+_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid"
+_STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
+_RUN_OF = "(SELECT number FROM runs WHERE id = ?)"
+
+
+class SqliteHistory:
+    """A :class:`aish.HistoryBackend` on an SQLite database (see :mod:`aish_history_sqlite.schema`)."""
+
+    def __init__(self, path: str | os.PathLike[str], timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path = Path(path).expanduser()
+        self.timeout = timeout
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SqliteHistory:
+        path = options.get("path") or Path(options.get("data_dir") or ".") / FILENAME
+        return cls(path, float(options.get("timeout") or DEFAULT_TIMEOUT))
+
+    # ------------------------------------------------------------------ writes
+    def begin_run(self, run: RunRecord) -> None:
+        with self._db() as db, _transaction(db):
+            _index_finished(db)  # the runs that ended since: SQLite does it while this run's stream is read
+            cursor = db.execute(
+                "INSERT INTO runs (id, line, started, status, replay_of, pid) VALUES (?, ?, ?, ?, ?, ?)",
+                (run.id, run.line, run.started, run.status, run.replay_of, run.pid),
+            )
+            run.number = int(cursor.lastrowid or 0)
+
+    def begin_stage(self, run_id: str, stage: StageRecord) -> None:
+        values = (stage.index, stage.agent, stage.transport, stage.codec, stage.input, stage.text, stage.status)
+        with self._db() as db:
+            db.execute(
+                f"INSERT INTO stages ({_STAGE_COLUMNS}) "
+                "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
+                (*values, stage.error, json.dumps(stage.meta), run_id),
+            )
+
+    def append_text(self, run_id: str, index: int, text: str) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO chunks (run, idx, seq, text) SELECT number, ?, "
+                "(SELECT coalesce(max(seq), -1) + 1 FROM chunks WHERE run = number AND idx = ?), ? "
+                "FROM runs WHERE id = ?",
+                (index, index, text, run_id),
+            )
+
+    def end_stage(self, run_id: str, stage: StageRecord) -> None:
+        with self._db() as db, _transaction(db):
+            row = db.execute("SELECT number FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return  # deleted while it ran
+            db.execute(
+                "UPDATE stages SET text = ?, status = ?, error = ?, meta = ? WHERE run = ? AND idx = ?",
+                (stage.text, stage.status, stage.error, json.dumps(stage.meta), row[0], stage.index),
+            )
+            db.execute("DELETE FROM chunks WHERE run = ? AND idx = ?", (row[0], stage.index))
+
+    def end_run(self, run_id: str, status: str, ended: float) -> None:
+        with self._db() as db:
+            db.execute("UPDATE runs SET status = ?, ended = ? WHERE id = ?", (status, ended, run_id))
+
+    def delete(self, number: int) -> bool:
+        with self._db() as db, _transaction(db):
+            db.execute("DELETE FROM runs_fts WHERE rowid = ?", (number,))
+            return db.execute("DELETE FROM runs WHERE number = ?", (number,)).rowcount > 0
+
+    def clear(self) -> None:
+        with self._db() as db, _transaction(db):
+            for table in ("chunks", "stages", "runs", "runs_fts"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'runs'")
+
+    # ------------------------------------------------------------------- reads
+    def runs(self, limit: int | None = 20) -> list[RunRecord]:
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY number DESC LIMIT ?", (_limit(limit),))
+            return self._records(db, list(rows)[::-1])
+
+    def get(self, number: int) -> RunRecord | None:
+        with self._db() as db:
+            rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE number = ?", (number,)))
+            found = self._records(db, rows)
+            return found[0] if found else None
+
+    def search(self, text: str, limit: int = 20) -> list[RunRecord]:
+        terms = search_terms(text)
+        if not terms or limit <= 0:
+            return []
+        where, params = _fts_query(terms)
+        with self._db() as db:
+            with contextlib.suppress(sqlite3.OperationalError), _transaction(db):
+                _index_finished(db)  # best effort: if another process holds the lock, unindexed runs are read below
+            sql = f"SELECT rowid FROM runs_fts WHERE {where} ORDER BY rowid DESC LIMIT ?"
+            numbers = {n for (n,) in db.execute(sql, (*params, limit))}
+            rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE indexed = 0 ORDER BY number"))
+            unfinished = [r for r in self._records(db, rows) if run_matches(r, terms)]
+            numbers.update(r.number for r in unfinished)
+            newest = sorted(numbers)[-limit:]
+            marks = ",".join("?" * len(newest))
+            rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE number IN ({marks})", newest))
+            return self._records(db, sorted(rows))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ---------------------------------------------------------------- plumbing
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The connection (opened on first use); SQLite and OS errors become HistoryError."""
+        try:
+            if self._conn is None:
+                private_file(self.path)  # 0600 before SQLite creates it; -wal and -shm inherit the mode
+                self._conn = connect(str(self.path), self.timeout)
+            yield self._conn
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(f"{self.path}: {_reason(exc)}") from None
+
+    def _records(self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
+        runs: dict[int, RunRecord] = {}
+        for number, run_id, line, started, ended, status, replay_of, pid in rows:
+            runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid)
+        if runs:
+            marks = ",".join("?" * len(runs))
+            sql = f"SELECT {_STAGE_COLUMNS} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
+            stages: dict[tuple[int, int], StageRecord] = {}
+            for number, idx, agent, transport, codec, input_, text, status, error, meta in db.execute(sql, list(runs)):
+                stage = StageRecord(idx, agent, transport, codec, input_, text, status, error, json.loads(meta))
+                runs[number].stages.append(stage)
+                stages[(number, idx)] = stage
+            sql = f"SELECT run, idx, text FROM chunks WHERE run IN ({marks}) ORDER BY run, idx, seq"
+            for number, idx, text in db.execute(sql, list(runs)):
+                if (number, idx) in stages:
+                    stages[(number, idx)].text += text
+        return list(runs.values())
+
+
+def _index_finished(db: sqlite3.Connection) -> None:
+    """Add the runs that ended since the last call to the full-text index (inside a transaction).
+
+    Called when a run begins and before a search, not when a run ends: so the
+    indexing (C code that releases the GIL) overlaps the next stream instead
+    of delaying the end of this one. Runs not indexed yet are searched row by row.
+    """
+    pending = list(db.execute("SELECT number, line FROM runs WHERE indexed = 0 AND status != 'running'"))
+    for number, line in pending:
+        texts = [t for (t,) in db.execute("SELECT text FROM stages WHERE run = ? ORDER BY idx", (number,))]
+        db.execute("DELETE FROM runs_fts WHERE rowid = ?", (number,))
+        db.execute("INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, line, "\n".join(texts)))
+        db.execute("UPDATE runs SET indexed = 1 WHERE number = ?", (number,))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _fts_query(terms: Sequence[str]) -> tuple[str, list[str]]:
+    """WHERE clause and parameters: quoted trigram phrases for terms of 3+ characters, LIKE for shorter."""
+    where, params = [], []
+    long = [t for t in terms if len(t) >= 3]
+    if long:
+        where.append("runs_fts MATCH ?")
+        params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long))
+    for term in (t for t in terms if len(t) < 3):
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(line LIKE ? ESCAPE '\\' OR answers LIKE ? ESCAPE '\\')")
+        params += [pattern, pattern]
+    return " AND ".join(where), params
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else max(0, limit)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)

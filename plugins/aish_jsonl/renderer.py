@@ -1,0 +1,73 @@
+"""The ``jsonl`` renderer: one JSON object per stream event, one per line.
+
+Every object starts with ``type`` (the event class in snake case:
+``stream_start``, ``text_delta``, ``heartbeat``, ``usage``, ``stream_end``,
+``stream_error``), ``agent`` and ``seq``, followed by the event's own fields.
+An error is its one-line message (secrets already scrubbed by aish), never
+the exception's other attributes. Text stays readable UTF-8, except that
+U+2028, U+2029 and U+0085 are escaped so no reader splits an object. Lines are written once per batch (one
+network read) and flushed, on a terminal and on a pipe alike; nothing is
+written to stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+from aish import Event, RenderTarget
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_FIRST = ("type", "agent", "seq")
+
+
+def event_type(event: object) -> str:
+    """``TextDelta`` -> ``text_delta``."""
+    return _CAMEL.sub("_", type(event).__name__).lower()
+
+
+def event_object(event: object) -> dict[str, Any] | None:
+    """The JSON object for ``event``, or None for something that is not an event dataclass."""
+    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+        return None
+    values = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    obj: dict[str, Any] = {"type": event_type(event), "agent": values.pop("agent", ""), "seq": values.pop("seq", 0)}
+    for name, value in values.items():
+        obj[name] = str(value) if isinstance(value, BaseException) else value
+    return obj
+
+
+def _fallback(value: object) -> str:
+    return str(value)
+
+
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+"""Characters some readers take as line ends: escaped, so that an object is always exactly one line."""
+
+
+class JsonlRenderer:
+    """Writes each event as a line of JSON; see the module docstring."""
+
+    def __init__(self, target: RenderTarget) -> None:
+        self.out = target.out
+        self._lines: list[str] = []
+
+    def feed(self, event: Event) -> None:
+        obj = event_object(event)
+        if obj is not None:
+            line = json.dumps(obj, ensure_ascii=False, default=_fallback).translate(_LINE_BREAKS)
+            self._lines.append(line + "\n")
+
+    def flush(self) -> None:
+        if self._lines:
+            self.out.write("".join(self._lines))
+            self._lines.clear()
+        self.out.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+
+__all__ = ["JsonlRenderer", "event_object", "event_type"]

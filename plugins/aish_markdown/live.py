@@ -1,0 +1,103 @@
+"""Markdown redrawn in place on a terminal as it streams, with rich.
+
+Only imported on a terminal. Complete blocks (see :mod:`aish_markdown.blocks`)
+are printed above the live region for good; the live region holds the block
+still arriving, so each redraw is small and the region never outgrows the
+screen for long. Blocks are separated by one blank line, as rich renders
+them within one document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TextIO
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.text import Text
+
+from aish_markdown.blocks import stable_prefix
+
+
+class LiveMarkdown:
+    """One answer's Markdown on a terminal: :meth:`append` text, :meth:`refresh`, :meth:`close`."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.console = Console(file=out, force_terminal=True, highlight=False)
+        self._live = Live(
+            console=self.console,
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+            vertical_overflow="ellipsis",
+        )
+        self._tail = ""
+        self._blocks = 0
+        self._live_started = False
+
+    def append(self, text: str) -> None:
+        self._tail += text
+
+    def refresh(self) -> None:
+        """Print the blocks that are complete, and redraw the one still arriving."""
+        cut = stable_prefix(self._tail)
+        if cut:
+            block, self._tail = self._tail[:cut], self._tail[cut:]
+            if self._live_started:
+                self._live.update(self._renderable(after_block=True), refresh=True)
+            self._print(block)  # with the live region started, rich redraws it below the block
+            if self._live_started:
+                return
+        if not self._tail.strip():
+            return
+        if not self._live_started:
+            self._live.update(self._renderable(), refresh=False)
+            self._live.start()
+            self._live_started = True
+        self._live.update(self._renderable(), refresh=True)
+
+    def close(self) -> None:
+        """Render what is left for good and leave the cursor on a fresh line."""
+        if self._live_started:
+            self._live.transient = True  # erase the live region; the tail is printed below, once
+            self._live.stop()
+            self._live_started = False
+        if self._tail.strip():
+            self._print(self._tail)
+        self._tail = ""
+
+    def _renderable(self, after_block: bool = False) -> RenderableType:
+        if not self._tail.strip():
+            return Group()
+        markdown = _Trimmed(Markdown(self._tail))
+        return Group(Text(""), markdown) if self._blocks or after_block else markdown
+
+    def _print(self, block: str) -> None:
+        if self._blocks:
+            self.console.print()
+        self.console.print(_Trimmed(Markdown(block)))
+        self._blocks += 1
+
+
+class _Trimmed:
+    """A renderable without the blank lines rich puts before some blocks (lists), so that
+    blocks rendered one at a time are spaced like one document: one blank line apart."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        lines = console.render_lines(self.renderable, options, pad=False)
+        while lines and _blank(lines[0]):
+            lines.pop(0)
+        while lines and _blank(lines[-1]):
+            lines.pop()
+        for line in lines:
+            yield from line
+            yield Segment.line()
+
+
+def _blank(line: list[Segment]) -> bool:
+    return all(not seg.text.strip() and (seg.style is None or seg.style.bgcolor is None) for seg in line)

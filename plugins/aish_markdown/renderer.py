@@ -1,0 +1,90 @@
+"""The ``markdown`` renderer.
+
+On a pipe or a file it writes exactly the answer's text, nothing else (rich
+is not even imported). On a terminal it renders the Markdown with rich as it
+streams: complete blocks are printed for good, and the block still arriving
+is redrawn in place once per batch (one network read). Status goes to stderr
+as with ``plain``: ``[Streaming...]`` on a line of its own before the answer,
+``[Complete - 2.3s, N tokens]`` (or ``[Partial - ...]``, ``[Failed - ...]``)
+after it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aish import Event, RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+
+if TYPE_CHECKING:
+    from aish_markdown.live import LiveMarkdown
+
+
+class MarkdownRenderer:
+    """Live Markdown on a terminal, exact text elsewhere; see the module docstring."""
+
+    def __init__(self, target: RenderTarget, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = target.out
+        self.err = target.err
+        self.tty = target.tty
+        self._clock = clock
+        self._view: LiveMarkdown | None = None
+        self._started = clock()
+        self._deltas = 0
+        self._usage_tokens: int | None = None
+
+    def feed(self, event: Event) -> None:
+        kind = type(event)
+        if kind is TextDelta:
+            text: str = event.text  # type: ignore[union-attr]
+            self._deltas += 1
+            if self.tty:
+                self._live().append(text)
+            else:
+                self.out.write(text)
+        elif kind is StreamStart:
+            self._end_view()
+            self._started = self._clock()
+            self._deltas, self._usage_tokens = 0, None
+            if self.tty:
+                self._status("[Streaming...]")
+        elif kind is Usage:
+            self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
+        elif kind is StreamEnd:
+            self._summary("Complete")
+        elif kind is StreamError:
+            self._summary("Partial" if event.partial else "Failed")  # type: ignore[union-attr]
+
+    def _live(self) -> LiveMarkdown:
+        if self._view is None:
+            from aish_markdown.live import LiveMarkdown
+
+            self._view = LiveMarkdown(self.out)
+        return self._view
+
+    def _end_view(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
+
+    def _summary(self, word: str) -> None:
+        if not self.tty:
+            return
+        self._end_view()
+        tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
+        self._status(f"[{word} - {self._clock() - self._started:.1f}s, {tokens} tokens]")
+
+    def _status(self, text: str) -> None:
+        self.out.flush()
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def flush(self) -> None:
+        if self._view is not None:
+            self._view.refresh()
+        self.out.flush()
+
+    def close(self) -> None:
+        self._end_view()
+        self.out.flush()

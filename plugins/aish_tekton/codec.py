@@ -1,0 +1,107 @@
+"""The ``tekton-rhetor`` codec: Tekton's Rhetor per-specialist SSE stream.
+
+``POST {url}/api/chat/{specialist}/stream`` (the specialist is the agent's
+``model``, else its name) with ``{"message", "context_id", "temperature",
+"max_tokens", "include_metadata"}``. The ``context_id`` is the session id
+when there is one, else the pipeline id, so the stages of one pipeline share
+a Rhetor context; a pipeline stage's context is also written in words before
+the message (``options.context = "none"`` leaves it out). Unnamed events:
+``{"type": "chunk", "content"}``, ``{"type": "complete", "summary"}`` (the end)
+and ``{"type": "error", "error"}``; the ``: ping`` comments are heartbeats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aish import (
+    AgentConfig,
+    Event,
+    MalformedEvent,
+    Prompt,
+    RemoteError,
+    Request,
+    StreamEnd,
+    TextDelta,
+    Usage,
+    WireMessage,
+)
+
+
+class RhetorCodec:
+    """Encodes prompts as Rhetor chat requests; decodes its chunk/complete/error events."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+
+    def encode(self, prompt: Prompt) -> Request:
+        agent = self.agent
+        options = dict(agent.options)
+        mode = str(options.pop("context", "text"))
+        context = prompt.context
+        message = prompt.text
+        if context.in_pipeline and mode != "none":
+            message = f"{context.describe()}\n\nInput:\n{prompt.text}"
+        body: dict[str, Any] = {
+            "message": message,
+            "context_id": context.session_id or context.pipeline_id,
+            "temperature": options.pop("temperature", 0.7),
+            "max_tokens": options.pop("max_tokens", 4000),
+            "include_metadata": True,
+        }
+        body.update(options)
+        specialist = agent.model or agent.name
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
+        key = agent.api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return Request(
+            url=f"{agent.url.rstrip('/')}/api/chat/{specialist}/stream",
+            body=json.dumps(body).encode(),
+            headers=headers,
+            secrets=(key,) if key else (),
+        )
+
+    def decoder(self) -> RhetorDecoder:
+        return RhetorDecoder()
+
+    def error_message(self, status: int, body: str) -> str | None:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body.strip()[:200] or None
+        if isinstance(data, dict):
+            for key in ("detail", "error", "message"):
+                if isinstance(data.get(key), str):
+                    return str(data[key])[:300]
+        return None
+
+
+class RhetorDecoder:
+    """Per-stream state: none; ``complete`` ends the answer."""
+
+    __slots__ = ()
+
+    def decode(self, message: WireMessage) -> Sequence[Event]:
+        try:
+            obj = json.loads(message.data)
+        except ValueError:
+            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}") from None
+        if not isinstance(obj, dict):
+            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}")
+        kind = obj.get("type")
+        if kind == "chunk":
+            content = obj.get("content")
+            return (TextDelta(content),) if isinstance(content, str) and content else ()
+        if kind == "complete":
+            found = obj.get("summary")
+            summary: dict[str, Any] = found if isinstance(found, dict) else {}
+            tokens = summary.get("total_tokens")
+            meta: dict[str, Any] = {k: summary[k] for k in ("model", "specialist_id", "total_time") if k in summary}
+            usage = Usage(None, tokens if isinstance(tokens, int) else None, meta)
+            return (usage, StreamEnd("stop"))
+        if kind == "error":
+            raise RemoteError(f"error event: {str(obj.get('error') or 'unknown error')[:300]}")
+        return ()

@@ -1,0 +1,23 @@
+"""aish plugin: the ``websocket`` transport, bidirectional streams over WebSocket (websocket-client).
+
+The dialect is the codec's (``aish-ws`` is aish's own protocol): the
+transport sends the request as the first message and hands on every text
+message it receives, while the stream layer retries, resumes and cancels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aish import AgentConfig, Transport, hookimpl
+
+
+def _make(agent: AgentConfig) -> Transport:
+    from aish_websocket.transport import WebSocketTransport
+
+    return WebSocketTransport(agent)
+
+
+@hookimpl
+def aish_register_transports(register: Any) -> None:
+    register("websocket", _make, description="WebSocket (ws://, wss://): pings, cancel and resume messages")

@@ -1,0 +1,159 @@
+"""What each built-in backend promises beyond the contract: file format, torn lines, WAL, schema, locks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from aish import HistoryError, RunRecord, StageRecord
+from aish.contract_tests.processes import record_run
+from aish_history_jsonl.store import JsonlHistory
+from aish_history_sqlite.store import SqliteHistory
+
+# -------------------------------------------------------------------- jsonl
+
+
+def test_jsonl_is_one_complete_json_record_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    backend = JsonlHistory(path)
+    record_run(backend, 'echo "x\ny" | athena', ["line one\nline two", "ünïcode 🦉"])
+    backend.close()
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]
+    assert [r["op"] for r in records] == [
+        "run",
+        "stage",
+        "text",
+        "text",
+        "done",
+        "stage",
+        "text",
+        "text",
+        "done",
+        "end",
+    ]
+    assert records[0]["n"] == 1 and records[0]["line"] == 'echo "x\ny" | athena'
+
+
+def test_jsonl_skips_a_torn_last_line_and_writes_on_a_fresh_one(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    backend = JsonlHistory(path)
+    record_run(backend, "first", ["one"])
+    with path.open("ab") as fh:
+        fh.write(b'{"op":"run","n":2,"id":"torn","line":"half a reco')  # a writer killed mid-write
+    assert [r.line for r in JsonlHistory(path).runs()] == ["first"]
+    second = record_run(backend, "second", ["two"])
+    assert second.number == 2  # the torn record never counted
+    assert [(r.number, r.line) for r in JsonlHistory(path).runs()] == [(1, "first"), (2, "second")]
+    torn, *rest = [line for line in path.read_bytes().split(b"\n") if b"torn" in line or b"second" in line]
+    assert torn.endswith(b"half a reco") and json.loads(rest[0])["line"] == "second"
+
+
+def test_jsonl_reads_recent_runs_from_the_tail_of_a_big_file(tmp_path: Path) -> None:
+    backend = JsonlHistory(tmp_path / "h.jsonl")
+    for i in range(40):
+        record_run(backend, f"run {i}", [f"{i} " * 5000])  # about 400 KB in all: more than one tail window
+    assert [r.number for r in backend.runs(3)] == [38, 39, 40]
+    assert backend.runs(3)[0].stages[0].text == "37 " * 5000
+    assert len(backend.runs(None)) == 40
+    assert [r.number for r in backend.search("12", limit=2)] == [13]
+    assert [r.line for r in backend.search('"run 39"')] == ["run 39"]  # a phrase is one term
+
+
+def test_jsonl_long_and_non_ascii_terms_take_the_full_path(tmp_path: Path) -> None:
+    backend = JsonlHistory(tmp_path / "h.jsonl")
+    word = "x" * 100
+    record_run(backend, "long", [f"a {word} b"])
+    record_run(backend, "accents", ["ÉTÉ"])
+    assert [r.line for r in backend.search(word)] == ["long"]
+    assert [r.line for r in backend.search("été")] == ["accents"]
+
+
+def test_jsonl_reports_a_full_disk(tmp_path: Path) -> None:
+    backend = JsonlHistory("/dev/full")
+    run = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
+    with pytest.raises(HistoryError, match=r"cannot write /dev/full: No space left on device"):
+        backend.begin_run(run)
+
+
+def test_jsonl_reports_a_file_it_cannot_create(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    backend = JsonlHistory(tmp_path / "a-file" / "h.jsonl")
+    with pytest.raises(HistoryError, match=r"cannot open .*/a-file/h.jsonl: "):
+        backend.begin_run(RunRecord(id=uuid.uuid4().hex, line="x", started=time.time()))
+
+
+# ------------------------------------------------------------------- sqlite
+
+
+def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    backend = SqliteHistory(path)
+    record_run(backend, "x", ["y"])
+    for suffix in ("", "-wal", "-shm"):  # while open, the WAL files exist: private too
+        mode = stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode)
+        assert mode == 0o600, (suffix, oct(mode))
+    backend.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
+        assert "trigram" in tokenizer
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(HistoryError, match=r"schema version 99; this aish knows up to 1"):
+        SqliteHistory(path).runs()
+
+
+def test_sqlite_reports_a_locked_database_after_its_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    SqliteHistory(path).runs()  # create it
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        backend = SqliteHistory(path, timeout=0.2)
+        started = time.monotonic()
+        with pytest.raises(HistoryError, match="database is locked"):
+            record_run(backend, "x", ["y"])
+        assert time.monotonic() - started < 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [r.line for r in SqliteHistory(path).runs()] == []
+
+
+def test_sqlite_indexes_finished_runs_when_the_next_begins_or_a_search_starts(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    backend = SqliteHistory(path)
+    run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time())
+    backend.begin_run(run)
+    backend.begin_stage(run.id, StageRecord(0, "athena"))
+    backend.append_text(run.id, 0, "quant")
+    backend.append_text(run.id, 0, "um")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 0
+        assert db.execute("SELECT text FROM chunks ORDER BY seq").fetchall() == [("quant",), ("um",)]
+    assert [r.number for r in backend.search("uantu")] == [1]  # found while it streams, unindexed
+    backend.end_stage(run.id, StageRecord(0, "athena", text="quantum", status="complete"))
+    backend.end_run(run.id, "complete", time.time())
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 0  # the end stays cheap
+        assert db.execute("SELECT count(*) FROM chunks").fetchone()[0] == 0  # moved into stages.text
+    record_run(backend, "next", ["run"])  # indexed when the next run begins
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT rowid, answers FROM runs_fts").fetchall() == [(1, "quantum")]
+    assert [r.number for r in backend.search("uantu")] == [1]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT rowid FROM runs_fts").fetchall() == [(1,), (2,)]  # and by a search

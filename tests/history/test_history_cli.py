@@ -1,0 +1,216 @@
+"""``aish history ...`` and recording, as a user meets them: real aish processes, a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from aish.refserver import RefServer
+from aish.testing import run_aish
+
+
+@pytest.fixture
+def slow_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[RefServer]:
+    """A reference server streaming a token every 50 ms (64 tokens: about 3 s), used by the demo agents."""
+    server = RefServer(pace=0.05).start()
+    monkeypatch.setenv("AISH_DEMO_URL", server.base_url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def start_aish(line: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aish", "-c", line], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+    )
+
+
+def read_some(proc: subprocess.Popen[bytes], at_least: int) -> bytes:
+    """Read the answer as it streams until ``at_least`` bytes arrived."""
+    assert proc.stdout is not None
+    got = b""
+    while len(got) < at_least:
+        piece = os.read(proc.stdout.fileno(), 4096)
+        assert piece, f"aish ended early after {got!r}"
+        got += piece
+    return got
+
+
+def test_runs_are_listed_shown_searched_and_exported(history_backend: str, demo_url: str) -> None:
+    assert run_aish("-c", 'echo "owls" | athena').returncode == 0
+    assert run_aish("apollo", "a|b", "it's").returncode == 0
+    assert run_aish("-c", "echo done").returncode == 0
+    listing = run_aish("history")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    rows = [re.split(r"\s{2,}", line.strip()) for line in lines]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row.pop(1)) for row in rows), lines
+    assert rows == [
+        ["1", "complete", 'echo "owls" | athena'],
+        ["2", "complete", "apollo 'a|b' 'it'\\''s'"],
+        ["3", "complete", "echo done"],
+    ]
+    assert run_aish("history", "1").stdout.splitlines() == lines[-1:]
+    shown = run_aish("history", "show", "2").stdout
+    assert shown.startswith("run 2  ") and "$ apollo 'a|b' 'it'\\''s'\n" in shown
+    assert "-- stage 1: apollo  sse/openai-chat  complete\n" in shown
+    assert "-- input\na|b it's\n-- answer\nApollo (offline demo)" in shown
+    assert [line.split()[0] for line in run_aish("history", "search", "a|b").stdout.splitlines()] == ["2"]
+    assert [line.split()[0] for line in run_aish("history", "search", "OWLS").stdout.splitlines()] == ["1"]
+    exported = json.loads(run_aish("history", "export", "--json").stdout)
+    assert [(r["number"], r["line"], len(r["stages"])) for r in exported] == [
+        (1, 'echo "owls" | athena', 1),
+        (2, "apollo 'a|b' 'it'\\''s'", 1),
+        (3, "echo done", 0),
+    ]
+    jsonl = [json.loads(line) for line in run_aish("history", "export", "--jsonl").stdout.splitlines()]
+    assert jsonl == exported
+
+
+def test_rm_and_clear(history_backend: str) -> None:
+    for word in ("one", "two", "three"):
+        run_aish("-c", f"echo {word}")
+    removed = run_aish("history", "rm", "2")
+    assert (removed.returncode, removed.stdout) == (0, "removed run 2\n")
+    assert [line.split()[0] for line in run_aish("history").stdout.splitlines()] == ["1", "3"]
+    missing = run_aish("history", "rm", "2")
+    assert (missing.returncode, missing.stderr) == (2, "aish: history rm: no run 2\n")
+    refused = run_aish("history", "clear")  # stdin is not a terminal: nobody to ask
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert len(run_aish("history").stdout.splitlines()) == 2
+    cleared = run_aish("history", "clear", "--yes")
+    assert (cleared.returncode, cleared.stdout) == (0, "history cleared\n")
+    assert run_aish("history").stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "9"], "aish: history show: no run 9\n"),
+        (["show"], "aish: history show: give one run number (see 'history')\n"),
+        (["bogus"], "aish: history: unknown subcommand 'bogus' (see 'history help')\n"),
+        (["search"], "aish: history search: give the text to look for\n"),
+        (["export", "--xml"], "aish: history export: the only options are --json (the default) and --jsonl\n"),
+    ],
+)
+def test_history_misuse_is_one_line_and_exit_2(history_backend: str, args: list[str], message: str) -> None:
+    result = run_aish("history", *args)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
+
+
+def test_kill_9_mid_stream_leaves_the_partial_answer_marked(history_backend: str, slow_server: RefServer) -> None:
+    proc = start_aish("athena tell me everything")
+    try:
+        before = read_some(proc, 40).decode()
+        time.sleep(0.4)  # the recorder writes every 100 ms
+        proc.kill()
+        assert proc.stdout is not None
+        printed = before + proc.stdout.read().decode()
+    finally:
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    listing = run_aish("history").stdout
+    assert re.fullmatch(r"\s+1  \S+ \S+  interrupted  athena tell me everything\n", listing), listing
+    shown = run_aish("history", "show", "1").stdout
+    assert "-- stage 1: athena  sse/openai-chat  partial\n" in shown
+    answer = shown.split("-- answer\n")[1].split("\n-- error\n")[0]
+    assert answer.startswith(before) and printed.startswith(answer), (before, answer, printed)
+    assert "-- error\ninterrupted: the aish process ended before this stage did\n" in shown
+
+
+def test_ctrl_c_mid_stream_records_a_cancelled_stage(history_backend: str, slow_server: RefServer) -> None:
+    proc = start_aish("athena tell me everything")
+    try:
+        printed = read_some(proc, 40)
+        proc.send_signal(signal.SIGINT)
+        assert proc.stdout is not None
+        printed += proc.stdout.read()
+    finally:
+        proc.wait(10)
+    assert proc.returncode == 130
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["status"], r["line"]) for r in exported] == [("cancelled", "athena tell me everything")]
+    (stage,) = exported[0]["stages"]
+    assert stage["status"] == "cancelled" and stage["error"] == "athena: interrupted"
+    assert stage["text"].encode() == printed and 40 <= len(printed) < 400  # all that arrived, not the whole answer
+
+
+def test_bang_n_replays_a_run_and_is_recorded_as_a_replay(
+    history_backend: str, demo_url: str, refserver: RefServer
+) -> None:
+    first = run_aish("-c", "echo q | athena | apollo")
+    replayed = run_aish("-c", "!1")
+    assert (replayed.returncode, replayed.stdout) == (0, first.stdout)
+    assert len(refserver.requests) == 4  # the pipeline really ran again: both stages
+    again = run_aish("-c", "!!")
+    assert again.stdout == first.stdout
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["number"], r["line"], r["replay_of"], len(r["stages"])) for r in exported] == [
+        (1, "echo q | athena | apollo", None, 2),
+        (2, "echo q | athena | apollo", 1, 2),
+        (3, "echo q | athena | apollo", 2, 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("!9", "aish: !9: no such run in history (see 'history')\n"),
+        ("!1 more", "aish: !1: !N replays run N and !! the last run, with nothing after them\n"),
+        ("!!x", "aish: !!x: !N replays run N and !! the last run, with nothing after them\n"),
+    ],
+)
+def test_bad_replays_are_usage_errors(history_backend: str, line: str, message: str) -> None:
+    run_aish("-c", "echo one")
+    result = run_aish("-c", line)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
+
+
+def test_with_history_off_nothing_is_recorded(write_config: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AISH_CONFIG", str(write_config('[settings]\nhistory = "off"\n')))  # type: ignore[operator]
+    assert run_aish("-c", "echo one").returncode == 0
+    result = run_aish("history")
+    assert result.returncode == 2 and result.stderr.startswith("aish: history is off")
+    assert run_aish("-c", "!1").stderr.startswith("aish: history is off")
+
+
+def test_several_aish_processes_record_at_once(history_backend: str, demo_url: str) -> None:
+    procs = [start_aish(f"athena question {i}") for i in range(4)]
+    for proc in procs:
+        proc.communicate(timeout=60)
+        assert proc.returncode == 0
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert sorted(r["number"] for r in exported) == [1, 2, 3, 4]
+    assert sorted(r["line"] for r in exported) == [f"athena question {i}" for i in range(4)]
+    assert all(r["status"] == "complete" and r["stages"][0]["text"].startswith("Athena") for r in exported)
+
+
+def test_a_parallel_run_records_each_stage_and_replays_whole(
+    history_backend: str, demo_url: str, refserver: RefServer
+) -> None:
+    first = run_aish("-c", 'echo "owls" | (apollo & athena) | hermes')
+    assert first.returncode == 0, first.stderr
+    assert run_aish("-c", "!1").returncode == 0
+    assert len(refserver.requests) == 6  # both times: two lanes, then the fan-in
+    original, replay = json.loads(run_aish("history", "export").stdout)
+    assert replay["replay_of"] == 1 and replay["line"] == original["line"]
+    for run in (original, replay):
+        stages = sorted(run["stages"], key=lambda s: s["agent"])
+        assert [(s["agent"], s["status"]) for s in stages] == [
+            ("apollo", "complete"),
+            ("athena", "complete"),
+            ("hermes", "complete"),
+        ]
+        assert sorted(s["index"] for s in stages) == [0, 1, 2]  # each its own record
+        lanes = {s["agent"]: s["text"] for s in stages}
+        assert lanes["apollo"].startswith("Apollo") and lanes["athena"].startswith("Athena")
+        assert lanes["hermes"].startswith("Hermes") and run["stages"][-1]["agent"] == "hermes"

@@ -1,0 +1,146 @@
+"""The pieces of aish.history on their own: search terms, replay lines, settling, the writer, the recorder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aish import AgentConfig, HistoryError, RunRecord, StageRecord, TextDelta, search_terms
+from aish.history.recorder import Recorder
+from aish.history.show import write_list, write_run
+from aish.history.store import command_line, replay_request, settle
+from aish.history.writer import Writer
+from aish.lang import Command, parse
+from aish_history_jsonl.store import JsonlHistory
+
+AGENT = AgentConfig(name="athena", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat", model="m")
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("owls  night", ["owls", "night"]),
+        ('"hunt at night" owls', ["hunt at night", "owls"]),
+        ('a|b -x "unclosed', ["a|b", "-x", '"unclosed']),
+        ('""', ['""']),
+        ("   ", []),
+    ],
+)
+def test_search_terms(text: str, terms: list[str]) -> None:
+    assert search_terms(text) == terms
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")), max_size=5))
+def test_a_recorded_command_line_parses_back_into_the_same_words(words: list[str]) -> None:
+    (_joiner, pipeline), *rest = parse(command_line(["athena", *words])).items
+    (stage,) = pipeline.stages
+    assert not rest and isinstance(stage, Command) and stage.name == "athena"
+    assert [w.value for w in stage.args] == words
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [("!3", 3), ("  !12 ", 12), ("!!", 0), ("echo !3", None), ("", None), ("!ls -l", None), ("!", None)],
+)
+def test_replay_requests(line: str, number: int | None) -> None:
+    assert replay_request(line) == number  # other ! lines are shell escapes, not replays
+
+
+@pytest.mark.parametrize("line", ["!3 more", "!!x", "!3x", "!! 2"])
+def test_broken_replays_are_refused(line: str) -> None:
+    from aish.errors import UsageError
+
+    with pytest.raises(UsageError):
+        replay_request(line)
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_running_run_of_a_dead_process_reads_back_interrupted() -> None:
+    stages = [StageRecord(0, "athena", text="half", status="running"), StageRecord(1, "apollo", status="running")]
+    run = settle(RunRecord(id="x", line="l", started=0, pid=dead_pid(), stages=stages))
+    assert run.status == "interrupted"
+    assert [(s.status, s.error) for s in run.stages] == [
+        ("partial", "interrupted: the aish process ended before this stage did"),
+        ("error", "interrupted: the aish process ended before this stage did"),
+    ]
+    alive = settle(RunRecord(id="y", line="l", started=0, pid=os.getpid(), stages=[StageRecord(0, "a")]))
+    assert alive.status == "running" and alive.stages[0].status == "running"
+
+
+def test_the_writer_merges_appends_and_stops_at_the_first_failure(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    writer = Writer(lambda: JsonlHistory(path))
+    run = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
+    writer.submit("begin_run", run)
+    writer.submit("begin_stage", run.id, StageRecord(0, "athena"))
+    for piece in "abcdefghij":
+        writer.submit("append_text", run.id, 0, piece)
+    assert writer.close(10) and writer.failure is None
+    stored = JsonlHistory(path).get(1)
+    assert stored is not None and stored.stages[0].text == "abcdefghij"
+    assert path.read_text().count('"op":"text"') < 10  # merged while the thread was busy
+    failing = Writer(lambda: JsonlHistory("/dev/full"))
+    failing.submit("begin_run", RunRecord(id="y", line="y", started=0))
+    assert failing.sync(10) and isinstance(failing.failure, HistoryError)
+    failing.submit("end_run", "y", "complete", 0.0)  # dropped
+    assert failing.close(10)
+
+
+def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    for interval, written in ((0.0, True), (60.0, False)):
+        path.unlink(missing_ok=True)
+        recorder = Recorder(lambda: JsonlHistory(path), io.StringIO(), interval=interval)
+        run = recorder.begin("athena hi")
+        stage = run.stage(AGENT, "hi")
+        shown: list[object] = []
+        sink, flush = stage.wrap(shown.append, lambda: None)
+        for piece in ("one ", "two ", "three"):
+            sink(TextDelta(piece))
+            flush()
+        recorder.sync()
+        ops = [json.loads(line)["op"] for line in path.read_text().splitlines()]
+        assert ("text" in ops) is written and len(shown) == 3
+        run.end(130)  # the stream never finished: Ctrl-C
+        recorder.close()
+        (stored,) = JsonlHistory(path).runs()
+        assert (stored.status, stored.stages[0].status, stored.stages[0].text) == (
+            "cancelled",
+            "cancelled",
+            "one two three",
+        )
+
+
+def test_show_writes_the_list_and_a_whole_run() -> None:
+    stage = StageRecord(0, "athena", "sse", "openai-chat", "q\n", "A.", "partial", "athena: dropped", {})
+    stage.meta = {"first_token": 0.05, "duration": 1.5, "tokens_in": 3, "tokens_out": 9, "model": "m", "reconnects": 2}
+    started = time.mktime((2026, 1, 2, 3, 4, 5, 0, 0, -1))
+    run = RunRecord(id="x", line="echo q |\n athena", started=started, number=7, status="error", ended=started + 2)
+    run.replay_of, run.stages = 3, [stage]
+    out = io.StringIO()
+    write_list([run], out)
+    assert out.getvalue() == "    7  2026-01-02 03:04  error        echo q | ...  (replay of 3)\n"
+    out = io.StringIO()
+    write_run(run, out)
+    assert out.getvalue() == (
+        "run 7  2026-01-02 03:04:05  error  2.00s  replay of 3\n"
+        "$ echo q |\n athena\n"
+        "\n-- stage 1: athena  sse/openai-chat  partial\n"
+        "   first token 0.05s  duration 1.50s  tokens 3 in, 9 out  model m  reconnects 2\n"
+        "-- input\nq\n-- answer\nA.\n-- error\nathena: dropped\n"
+    )

@@ -1,0 +1,303 @@
+"""Tests for plugins/aish_markdown: exact text on pipes, live-rendered Markdown on terminals.
+
+Terminal output is checked by replaying it on a minimal screen (the cursor
+controls rich's live display uses: carriage return, cursor up, erase line),
+so a test sees what a terminal would finally show, not just the bytes. One
+test runs the shell in a real pty.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from aish import (
+    AgentConfig,
+    ConnectionFailure,
+    Context,
+    Event,
+    Prompt,
+    RenderTarget,
+    StreamEnd,
+    StreamError,
+    StreamStart,
+    TextDelta,
+    Usage,
+)
+from aish.app import build_app
+from aish.config import load_config
+from aish.refserver import RefServer, plan_reply
+from aish.runner import Runner
+from aish.stream import AgentStream
+from aish_markdown.blocks import stable_prefix
+from aish_markdown.renderer import MarkdownRenderer
+from aish_openai.codec import OpenAIChatCodec
+from aish_sse.transport import SSETransport
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+")
+
+
+def screen(data: str) -> list[str]:
+    """What a terminal shows after ``data``: lines without styles or trailing blanks."""
+    lines, row, col = [""], 0, 0
+    for token in _CONTROL.findall(data):
+        if token == "\n":
+            row, col = row + 1, 0
+            if row == len(lines):
+                lines.append("")
+        elif token == "\r":
+            col = 0
+        elif token.startswith("\x1b["):
+            if token.endswith("A"):
+                row = max(0, row - int(token[2:-1] or 1))
+            elif token == "\x1b[2K":
+                lines[row] = ""
+        else:
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token) :]
+            col += len(token)
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Target:
+    def __init__(self, tty: bool, clock: Clock | None = None) -> None:
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self.renderer = MarkdownRenderer(RenderTarget(self.out, self.err, tty=tty), clock=clock or Clock())
+
+    def batch(self, *events: Event) -> None:
+        for event in events:
+            self.renderer.feed(event)
+        self.renderer.flush()
+
+    def stream(self, pieces: list[str]) -> None:
+        self.batch(StreamStart())
+        for piece in pieces:
+            self.batch(TextDelta(piece))
+        self.batch(StreamEnd())
+        self.renderer.close()
+
+
+DOCUMENT = "# Owls\n\nOwls are **nocturnal** birds.\n\n- barn owl\n- snowy owl\n\n```python\nhoot = 1\n```\n\nThe end."
+EXPECTED_SCREEN = [
+    "Owls",
+    "",
+    "Owls are nocturnal birds.",
+    "",
+    "• barn owl",
+    "• snowy owl",
+    "",
+    "",
+    "hoot = 1",
+    "",
+    "",
+    "The end.",
+]
+
+
+def shown(target: Target) -> list[str]:
+    return [line.strip() for line in screen(target.out.getvalue())]
+
+
+# ----------------------------------------------------------------- not a tty
+
+
+def test_pipe_gets_exactly_the_text_and_nothing_on_stderr() -> None:
+    t = Target(tty=False)
+    pieces = ["# Ti", "tle\n\n", "**bold** \x1b[31mraw\x1b[0m\t", "ünï 🚀", "\r\n", "no newline at the end"]
+    t.stream(pieces)
+    assert t.out.getvalue() == "".join(pieces)
+    assert t.err.getvalue() == ""
+    assert t.renderer._view is None  # rich is never involved on a pipe
+
+
+def test_pipe_text_is_written_before_flush() -> None:
+    t = Target(tty=False)
+    t.renderer.feed(StreamStart())
+    t.renderer.feed(TextDelta("now"))
+    assert t.out.getvalue() == "now"
+
+
+# ------------------------------------------------------------------------ tty
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, len(DOCUMENT)])
+def test_tty_final_screen_is_the_rendered_document_once(size: int) -> None:
+    """However the text is cut into batches, the terminal ends up showing each block once, formatted."""
+    t = Target(tty=True)
+    t.stream([DOCUMENT[i : i + size] for i in range(0, len(DOCUMENT), size)])
+    assert shown(t) == EXPECTED_SCREEN
+    assert "**" not in "".join(screen(t.out.getvalue()))
+
+
+def test_tty_output_is_styled() -> None:
+    t = Target(tty=True)
+    t.stream(["Owls are **nocturnal** birds."])
+    assert "\x1b[1mnocturnal\x1b[0m" in t.out.getvalue()
+
+
+def test_tty_complete_blocks_are_printed_for_good_while_the_rest_streams() -> None:
+    t = Target(tty=True)
+    t.batch(StreamStart(), TextDelta("First paragraph.\n\nSecond"))
+    assert shown(t) == ["First paragraph.", "", "Second"]
+    t.batch(TextDelta(" paragraph,\nstill **arriv"))  # now the second block has begun: the first is done
+    assert shown(t) == ["First paragraph.", "", "Second paragraph, still **arriv"]
+    before = len(t.out.getvalue())
+    t.batch(TextDelta("ing**."), StreamEnd())
+    assert shown(t) == ["First paragraph.", "", "Second paragraph, still arriving."]
+    assert "First" not in t.out.getvalue()[before:]  # only the block still arriving is redrawn
+
+
+def test_tty_status_lines_on_stderr() -> None:
+    clock = Clock()
+    t = Target(tty=True, clock=clock)
+    t.batch(StreamStart())
+    assert t.err.getvalue() == "[Streaming...]\n"
+    t.batch(TextDelta("a"), TextDelta("b"))
+    clock.now += 2.34
+    t.batch(Usage(3, 42), StreamEnd())
+    assert t.err.getvalue() == "[Streaming...]\n[Complete - 2.3s, 42 tokens]\n"
+    assert shown(t) == ["ab"]
+
+
+def test_tty_counts_deltas_without_usage_and_reports_partial_and_failed() -> None:
+    clock = Clock()
+    t = Target(tty=True, clock=clock)
+    t.batch(StreamStart(), TextDelta("half"), TextDelta(" an answer"))
+    clock.now += 1.0
+    t.batch(StreamError(ConnectionFailure("lost"), partial=True))
+    t.batch(StreamStart())
+    t.batch(StreamError(ConnectionFailure("refused"), partial=False))
+    t.renderer.close()
+    assert t.err.getvalue() == (
+        "[Streaming...]\n[Partial - 1.0s, 2 tokens]\n[Streaming...]\n[Failed - 0.0s, 0 tokens]\n"
+    )
+    assert shown(t) == ["half an answer"]
+
+
+def test_tty_close_without_an_end_event_still_shows_the_text() -> None:
+    t = Target(tty=True)
+    t.batch(StreamStart(), TextDelta("cut *short"))
+    t.renderer.close()
+    assert shown(t) == ["cut *short"]
+    assert t.err.getvalue() == "[Streaming...]\n"
+
+
+def test_tty_several_streams_in_a_row() -> None:
+    t = Target(tty=True)
+    t.batch(StreamStart(), TextDelta("**one**"), StreamEnd())
+    t.batch(StreamStart(), TextDelta("*two*"), StreamEnd())
+    t.renderer.close()
+    assert shown(t) == ["one", "two"]
+    assert t.err.getvalue().count("[Complete - ") == 2
+
+
+# -------------------------------------------------------------- block splitting
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("", 0),
+        ("one paragraph", 0),
+        ("one\n\ntwo", 0),  # the next block's first line is unfinished
+        ("one\n\ntwo\n", 5),
+        ("one\n\n\n\ntwo\n", 7),
+        ("one\n\ntwo\n\nthree\n", 10),
+        ("- item\n\n  continued\n", 0),  # indented: still the list item
+        ("    code\n\n    more code\n", 0),
+        ("```\na\n\nb\n```\n", 0),  # blank line inside a fence
+        ("```\na\n\nb\n```\n\nafter\n", 14),
+        ("~~~~\n```\n\nx\n~~~~\n\nafter\n", 18),  # a shorter or other fence does not close it
+        ("```\nunclosed\n\nnot a block\n", 0),
+    ],
+)
+def test_stable_prefix(text: str, cut: int) -> None:
+    assert stable_prefix(text) == cut
+
+
+# ------------------------------------------------------------ real streams and wiring
+
+
+def test_fed_a_real_stream_on_a_pipe_writes_the_servers_text() -> None:
+    with RefServer(pace=0.0) as server:
+        agent = AgentConfig(name="athena", transport="sse", url=server.base_url, codec="openai-chat", model="athena")
+        out, err = io.StringIO(), io.StringIO()
+        renderer = MarkdownRenderer(RenderTarget(out, err, tty=False))
+        transport = SSETransport(agent)
+        try:
+            AgentStream(agent, transport, OpenAIChatCodec(agent)).run(
+                Prompt("tell me about owls", Context(pipeline_id="m")), renderer.feed, renderer.flush
+            )
+        finally:
+            transport.close()
+        renderer.close()
+    assert out.getvalue() == plan_reply("athena", "tell me about owls").text()
+    assert err.getvalue() == ""
+
+
+def mdecho_config(url: str, renderer: str | None = None) -> str:
+    line = f'renderer = "{renderer}"\n' if renderer else ""
+    return f'[agents.mdecho]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{url}"\nmodel = "echo"\n{line}'
+
+
+def test_an_agent_can_choose_the_markdown_renderer(refserver: RefServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(mdecho_config(refserver.base_url, renderer="markdown"))
+    app = build_app(load_config(str(config)))
+    assert app.registration("renderer", "markdown").plugin == "markdown"
+    out, err = io.StringIO(), io.StringIO()
+    status = Runner(app, out=out, err=err, tty=True).run_source('mdecho "some **bold** words"')
+    assert status == 0
+    assert "\x1b[1mbold\x1b[0m" in out.getvalue()
+    assert screen(out.getvalue()) == ["some bold words"]
+    assert re.fullmatch(r"\[Streaming\.\.\.\]\n\[Complete - \d+\.\ds, 3 tokens\]\n", err.getvalue())
+
+
+@pytest.fixture
+def md_shell(refserver: RefServer, tmp_path: Path) -> Iterator[pexpect.spawn]:
+    config = tmp_path / "config.toml"
+    config.write_text(mdecho_config(refserver.base_url))
+    env = {**os.environ, "AISH_CONFIG": str(config), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "aish", "--renderer", "markdown"],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 100),
+    )
+    child.expect_exact("aish>")
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def test_markdown_in_a_real_terminal_is_formatted(md_shell: pexpect.spawn) -> None:
+    md_shell.sendline('mdecho "# Owls **hoot** at `night`"')
+    md_shell.expect_exact("[Streaming...]")
+    md_shell.expect(r"\[Complete - \d+\.\ds, 5 tokens\]")
+    rendered = md_shell.before
+    assert re.search(r"\x1b\[1;4mOwls", rendered)  # a heading: bold, underlined
+    assert screen(rendered.replace("\r\n", "\n"))[-1].strip() == "Owls hoot at night"  # no ** or backticks
+    md_shell.expect_exact("aish>")
+    md_shell.sendline("quit")
+    md_shell.expect(pexpect.EOF)
