@@ -6,6 +6,7 @@ here only.
 """
 
 from aish.agents import AgentConfig
+from aish.codec_support import error_detail, json_object
 from aish.context import label_answers
 from aish.contracts import (
     CancelToken,
@@ -96,8 +97,10 @@ __all__ = [
     "WireItem",
     "WireMessage",
     "__version__",
+    "error_detail",
     "hookimpl",
     "hookspec",
+    "json_object",
     "label_answers",
     "private_file",
     "run_matches",

@@ -30,6 +30,7 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    json_object,
 )
 
 API_VERSION = "2023-06-01"
@@ -111,12 +112,7 @@ class MessagesDecoder:
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
         data = message.data
-        try:
-            obj = _loads(data)
-        except ValueError:
-            raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
-        if type(obj) is not dict:
-            raise MalformedEvent(f"malformed event data: {data[:80]!r}")
+        obj = json_object(data)
         kind = message.event
         if kind == "response":
             return self._whole(obj)

@@ -27,6 +27,8 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    error_detail,
+    json_object,
 )
 
 VERSION = 1
@@ -58,14 +60,7 @@ class EnvelopeCodec:
         return EnvelopeDecoder()
 
     def error_message(self, status: int, body: str) -> str | None:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return body.strip()[:200] or None
-        error = data.get("error") if isinstance(data, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])[:300]
-        return None
+        return error_detail(body)
 
 
 class EnvelopeDecoder:
@@ -74,11 +69,8 @@ class EnvelopeDecoder:
     __slots__ = ()
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
-        try:
-            obj = json.loads(message.data)
-        except ValueError:
-            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}") from None
-        kind = obj.get("type") if isinstance(obj, dict) else None
+        obj = json_object(message.data)
+        kind = obj.get("type")
         if kind == "text":
             text = obj.get("text")
             return (TextDelta(text),) if isinstance(text, str) and text else ()

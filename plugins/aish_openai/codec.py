@@ -26,6 +26,7 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    error_detail,
 )
 
 _loads = json.loads
@@ -83,17 +84,7 @@ def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict
 
 def error_text(body: str) -> str | None:
     """The message of an OpenAI-style error body, or the body's first line."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        first = body.strip().splitlines()[0].strip() if body.strip() else ""
-        return first[:200] or None
-    err = data.get("error") if isinstance(data, dict) else None
-    if isinstance(err, dict) and err.get("message"):
-        return str(err["message"])[:300]
-    if isinstance(err, str):
-        return err[:300]
-    return None
+    return error_detail(body)
 
 
 class ChunkDecoder:

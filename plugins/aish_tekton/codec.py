@@ -19,7 +19,6 @@ from typing import Any
 from aish import (
     AgentConfig,
     Event,
-    MalformedEvent,
     Prompt,
     RemoteError,
     Request,
@@ -27,6 +26,8 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    error_detail,
+    json_object,
 )
 
 
@@ -68,15 +69,7 @@ class RhetorCodec:
         return RhetorDecoder()
 
     def error_message(self, status: int, body: str) -> str | None:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return body.strip()[:200] or None
-        if isinstance(data, dict):
-            for key in ("detail", "error", "message"):
-                if isinstance(data.get(key), str):
-                    return str(data[key])[:300]
-        return None
+        return error_detail(body)
 
 
 class RhetorDecoder:
@@ -85,12 +78,7 @@ class RhetorDecoder:
     __slots__ = ()
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
-        try:
-            obj = json.loads(message.data)
-        except ValueError:
-            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}") from None
-        if not isinstance(obj, dict):
-            raise MalformedEvent(f"malformed event data: {message.data[:80]!r}")
+        obj = json_object(message.data)
         kind = obj.get("type")
         if kind == "chunk":
             content = obj.get("content")

@@ -370,7 +370,7 @@ def test_error_message_from_html_is_cut_to_a_line(codec: OpenAIChatCodec) -> Non
     assert len(message) == 200
 
 
-@pytest.mark.parametrize("body", ["", "   \n\t ", '{"detail": "nope"}', '{"error": {"message": ""}}', "[1]", "null"])
+@pytest.mark.parametrize("body", ["", "   \n\t ", '{"other": "nope"}', "[1]", "null"])
 def test_error_message_none_when_nothing_readable(codec: OpenAIChatCodec, body: str) -> None:
     assert codec.error_message(400, body) is None
 
@@ -378,3 +378,11 @@ def test_error_message_none_when_nothing_readable(codec: OpenAIChatCodec, body: 
 def test_error_message_is_bounded(codec: OpenAIChatCodec) -> None:
     message = codec.error_message(400, json.dumps({"error": {"message": "m" * 2000}}))
     assert message == "m" * 300
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [('{"detail": "model missing"}', "model missing"), ('{"message": "bad key"}', "bad key")],
+)
+def test_error_message_reads_other_common_shapes(codec: OpenAIChatCodec, body: str, expected: str) -> None:
+    assert codec.error_message(400, body) == expected
