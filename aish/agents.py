@@ -31,6 +31,9 @@ class AgentConfig:
     progress, HTTP 429/5xx); waits grow from ``backoff_initial`` and never
     exceed ``backoff_max`` seconds. ``resume`` allows continuing a dropped
     stream after its last event id when the server supports it.
+
+    ``session`` asks a transport that can (``websocket``) to keep the
+    agent's connection open across turns instead of connecting for each.
     """
 
     name: str
@@ -46,6 +49,7 @@ class AgentConfig:
     backoff_initial: float = DEFAULT_BACKOFF_INITIAL
     backoff_max: float = DEFAULT_BACKOFF_MAX
     resume: bool = True
+    session: bool = False
     renderer: str | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)

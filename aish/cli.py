@@ -5,6 +5,7 @@
     aish FILE.aish            run a script
     aish AGENT [TEXT...]      ask one agent (piped stdin is sent too)
     aish agents | plugins     list agents / plugins
+    aish plugins enable|disable NAME   persist a plugin's state in the config file
     aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
     aish history ...          recorded runs (see ``aish history help``)
 
@@ -137,6 +138,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
 
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history)
             return runner.run_source(stdin.read())
+        if args.target == "plugins" and args.command is None and args.words:
+            return _plugins(app, args, out)
         if args.target in COMMANDS:
             if args.words:
                 raise UsageError(f"{args.target} takes no arguments")
@@ -158,6 +161,14 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         if history is not None:
             history.close()
         app.shutdown()
+
+
+def _plugins(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    """``aish plugins enable|disable NAME``: edit the configuration file in use."""
+    from aish.config import find_config
+    from aish.plugin_toggle import plugins_command
+
+    return plugins_command(args.words, known=app.host.plugins, path=find_config(args.config)[0], out=out)
 
 
 def _history(app: App, words: list[str], stdin: TextIO, out: TextIO, err: TextIO) -> int:

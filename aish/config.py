@@ -37,7 +37,7 @@ ENV_ALLOW = "AISH_PLUGINS"
 
 _AGENT_STR_KEYS = ("transport", "url", "codec", "model", "api_key_env", "renderer", "description")
 _AGENT_SECONDS_KEYS = ("connect_timeout", "idle_timeout", "backoff_initial", "backoff_max")
-_AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, "headers", "max_retries", "resume", "options"}
+_AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, "headers", "max_retries", "resume", "session", "options"}
 _SETTINGS_KEYS = {
     "renderer",
     "history",
@@ -81,6 +81,8 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     agents: dict[str, AgentConfig] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """``[groups]``: named lists of agents for ``team-chat --group NAME``."""
 
 
 def default_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -138,15 +140,28 @@ def _names(text: str) -> list[str]:
 def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     where = str(path) if path else "<config>"
-    unknown = set(data) - {"settings", "agents"}
+    unknown = set(data) - {"settings", "agents", "groups"}
     if unknown:
-        raise ConfigError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected settings, agents)")
+        raise ConfigError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected settings, agents, groups)")
     settings = _parse_settings(_table(data, "settings", where), where)
     agents_table = _table(data, "agents", where)
     agents = {
         name: parse_agent(name, _table(agents_table, name, where, f"agents.{name}"), where) for name in agents_table
     }
-    return Config(path=path, settings=settings, agents=agents, raw=data)
+    groups = _parse_groups(_table(data, "groups", where), where)
+    return Config(path=path, settings=settings, agents=agents, raw=data, groups=groups)
+
+
+def _parse_groups(table: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    """``NAME = ["one", "two"]``: non-empty lists of agent names (checked against agents when used)."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, members in table.items():
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
+            raise ConfigError(f"{where}: group {name!r}: expected a non-empty list of agent names")
+        if len(set(members)) != len(members):
+            raise ConfigError(f"{where}: group {name!r}: an agent is listed twice")
+        groups[name] = tuple(members)
+    return groups
 
 
 def _table(data: Mapping[str, Any], key: str, where: str, label: str | None = None) -> Mapping[str, Any]:
@@ -207,8 +222,9 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ConfigError(f"{prefix}: max_retries: expected a whole number >= 0")
         values["max_retries"] = v
-    if "resume" in table:
-        values["resume"] = _expect(table["resume"], bool, where, f"agent {name!r}: resume")
+    for key in ("resume", "session"):
+        if key in table:
+            values[key] = _expect(table[key], bool, where, f"agent {name!r}: {key}")
     headers = table.get("headers", {})
     if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
         raise ConfigError(f"{prefix}: headers: expected a table of strings")
@@ -229,6 +245,7 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
         backoff_initial=values.get("backoff_initial", DEFAULT_BACKOFF_INITIAL),
         backoff_max=values.get("backoff_max", DEFAULT_BACKOFF_MAX),
         resume=values.get("resume", True),
+        session=values.get("session", False),
         renderer=values.get("renderer"),
         description=values.get("description", ""),
         options=dict(options),

@@ -121,7 +121,9 @@ class MessageControl(Protocol):
     dialect-neutral: it sends :attr:`Request.body` as the first message (or
     :meth:`resume` when resuming), tags every message it receives with
     :meth:`message_id`, and sends :meth:`cancel` when the stream is cancelled
-    or abandoned, so that the server stops generating.
+    or abandoned, so that the server stops generating. A control may also have
+    ``is_end(data) -> bool`` (the answer's end message): a transport in session
+    mode then keeps the connection for the next request.
     """
 
     def message_id(self, data: str) -> str | None:

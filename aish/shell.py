@@ -26,6 +26,7 @@ from cmd2.exceptions import EmptyStatement
 from cmd2.parsing import Statement, StatementParser
 
 from aish.app import App
+from aish.config import find_config
 from aish.errors import AishError
 from aish.history.commands import history_command
 from aish.history.recorder import Recorder
@@ -33,6 +34,7 @@ from aish.history.store import resolve_replay
 from aish.lang import is_incomplete
 from aish.listing import list_agents, list_plugins
 from aish.pipeline import is_shell_escape_line
+from aish.plugin_toggle import plugins_command
 from aish.runner import Runner
 
 PROMPT = "aish> "
@@ -172,9 +174,17 @@ class AishShell(cmd2.Cmd):
         """List agents: name, transport, codec and URL (never a key)."""
         list_agents(self.app, self.stdout)
 
-    def do_plugins(self, _statement: Statement) -> None:
-        """List plugins: name, distribution, status, what each registered or why it failed."""
-        list_plugins(self.app, self.stdout)
+    def do_plugins(self, statement: Statement) -> None:
+        """List plugins (name, distribution, status, what each registered); plugins enable|disable NAME."""
+        words = statement.arg_list
+        if not words:
+            list_plugins(self.app, self.stdout)
+            return
+        try:
+            path = self.app.config.path or find_config(None)[0]
+            self.last_status = plugins_command(words, known=self.app.host.plugins, path=path, out=self.stdout)
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
 
     def do_exit(self, _statement: Statement) -> bool:
         """Leave aish."""

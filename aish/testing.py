@@ -11,6 +11,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aish.agents import AgentConfig
 
 
 def agent_toml(name: str, url: str, model: str = "athena", **options: object) -> str:
@@ -20,6 +24,31 @@ def agent_toml(name: str, url: str, model: str = "athena", **options: object) ->
         lines.append(f"[agents.{name}.options]")
         lines += [f"{k} = {v!r}".replace("'", '"') for k, v in options.items()]
     return "\n".join(lines) + "\n"
+
+
+def refserver_agent(
+    url: str,
+    name: str = "bot",
+    *,
+    model: str = "athena",
+    fault: Mapping[str, object] | None = None,
+    tokens: int | None = None,
+    **fields: Any,
+) -> AgentConfig:
+    """An agent of aish's reference server at ``url`` (OpenAI dialect over SSE unless ``fields`` say otherwise).
+
+    ``fault`` is the server's ``aish_fault`` object; ``tokens`` fixes the answer's length.
+    """
+    from aish.agents import AgentConfig
+
+    options = dict(fields.pop("options", {}))
+    if fault is not None:
+        options["aish_fault"] = dict(fault)
+    if tokens is not None:
+        options["aish_tokens"] = tokens
+    fields.setdefault("transport", "sse")
+    fields.setdefault("codec", "openai-chat")
+    return AgentConfig(name=name, url=url, model=model, options=options, **fields)
 
 
 @dataclass

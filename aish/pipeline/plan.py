@@ -1,7 +1,7 @@
 """Checking a pipeline before anything runs: what each stage is.
 
 A stage is a built-in (``echo``, ``cat``), an agent, a parallel group of
-agents, ``team-chat`` (a group of every agent), ``!cmd`` (a shell command) or
+agents, ``team-chat`` (every agent, or a ``[groups]`` group), ``!cmd`` (a shell command) or
 a program on ``PATH``. Unknown names fail here, before any request is sent.
 """
 
@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.builtins import BUILTINS
-from aish.errors import UnknownAgentError, UsageError
+from aish.errors import ConfigError, UnknownAgentError, UsageError
 from aish.lang import Command, Group, Stage
 from aish.pipeline.oscmd import find_program, is_shell_escape
 
 TEAM_CHAT = "team-chat"
+GROUP_OPTIONS = ("--group", "-g")
+"""``team-chat --group NAME``: the agents of ``[groups] NAME``."""
 
 BUILTIN, AGENT, GROUP, OS = "builtin", "agent", "group", "os"
 
@@ -56,15 +58,42 @@ def _step(app: App, stage: Stage) -> Step:
     if stage.name in BUILTINS:
         return Step(BUILTIN, stage)
     if stage.name == TEAM_CHAT and not app.is_agent(TEAM_CHAT):
-        agents = tuple(app.agent(name) for name in app.agents())
-        if not agents:
-            raise UsageError("team-chat: there are no agents (see 'agents')")
-        return Step(GROUP, stage, agents, tuple(stage.text for _ in agents))
+        return _team_chat(app, stage)
     if app.is_agent(stage.name):
         return Step(AGENT, stage, (app.agent(stage.name),))
     if is_shell_escape(stage.name) or stage.name == "!" or find_program(stage.name):
         return Step(OS, stage)
     raise UnknownAgentError(stage.name, list(app.agents()))
+
+
+def _team_chat(app: App, stage: Command) -> Step:
+    """``team-chat MESSAGE`` to every agent, ``team-chat --group NAME MESSAGE`` (``-g``) to a group."""
+    words = stage.args
+    if words and not words[0].quoted and words[0].value in GROUP_OPTIONS:
+        if len(words) < 2:
+            raise UsageError(f"team-chat: {words[0].value} needs a group name")
+        names = _group(app, words[1].value)
+        words = words[2:]
+    else:
+        names = tuple(app.agents())
+    agents = tuple(app.agent(name) for name in names)
+    if not agents:
+        raise UsageError("team-chat: there are no agents (see 'agents')")
+    message = " ".join(w.value for w in words)
+    return Step(GROUP, stage, agents, tuple(message for _ in agents))
+
+
+def _group(app: App, name: str) -> tuple[str, ...]:
+    config = app.config
+    groups = config.groups
+    if name not in groups:
+        known = ", ".join(sorted(groups)) or "none in the configuration's [groups]"
+        raise UsageError(f"team-chat: unknown group {name!r} (groups: {known})")
+    for member in groups[name]:
+        if not app.is_agent(member):
+            where = str(config.path) if config.path else "<config>"
+            raise ConfigError(f"{where}: group {name!r}: unknown agent {member!r}")
+    return groups[name]
 
 
 def _flatten(group: Group) -> list[Command]:

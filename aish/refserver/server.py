@@ -294,6 +294,15 @@ class RefServer:
         return f"ws://{host}:{port}/v1/ws"
 
     @property
+    def ws_connections(self) -> int:
+        """WebSocket connections accepted so far (0 before :attr:`ws_url` was used)."""
+        return 0 if self._ws is None else int(self._ws.accepted)
+
+    def drop_ws_connections(self) -> int:
+        """Cut every open WebSocket connection (FIN, no close frame); how many were open."""
+        return 0 if self._ws is None else int(self._ws.drop_all())
+
+    @property
     def port(self) -> int:
         """The TCP port the server listens on."""
         return int(self._httpd.server_address[1])

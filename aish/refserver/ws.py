@@ -63,6 +63,8 @@ class WSServer:
         self.owner = owner
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
+        self.accepted = 0
+        """Connections accepted so far."""
         self.server: Server = serve(
             self._handle,
             host,
@@ -82,12 +84,17 @@ class WSServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.drop_all()
+        self.thread.join(5)
+
+    def drop_all(self) -> int:
+        """Shut down every open connection's socket; how many there were."""
         with self._lock:
             connections = list(self._connections)
         for ws in connections:
             with contextlib.suppress(OSError):
                 ws.socket.shutdown(socket.SHUT_RDWR)
-        self.thread.join(5)
+        return len(connections)
 
     # -- the handshake -------------------------------------------------------
 
@@ -113,6 +120,7 @@ class WSServer:
         owner = self.owner
         with self._lock:
             self._connections.add(ws)
+            self.accepted += 1
         try:
             while not owner._stopping.is_set():
                 raw = ws.recv()

@@ -21,3 +21,11 @@ def _make(agent: AgentConfig) -> Transport:
 @hookimpl
 def aish_register_transports(register: Any) -> None:
     register("websocket", _make, description="WebSocket (ws://, wss://): pings, cancel and resume messages")
+
+
+@hookimpl
+def aish_shutdown(app: Any) -> None:
+    """Close the connections kept open for agents with ``session = true``."""
+    from aish_websocket.pool import POOL
+
+    POOL.close()

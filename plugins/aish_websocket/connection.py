@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 import websocket
@@ -60,8 +60,19 @@ def close_failure(code: int | None, reason: str) -> ConnectionFailure | RemoteEr
 class WebSocketConnection:
     """Iterates one batch per text message; ``last_event_id`` as the codec's control reads ids."""
 
-    def __init__(self, ws: websocket.WebSocket, request: Request, *, idle_timeout: float, ping_every: float) -> None:
+    def __init__(
+        self,
+        ws: websocket.WebSocket,
+        request: Request,
+        *,
+        idle_timeout: float,
+        ping_every: float,
+        release: Callable[[websocket.WebSocket], None] | None = None,
+    ) -> None:
         self.ws = ws
+        self.release = release
+        """Session mode: takes the socket back after a finished answer, instead of closing it."""
+        self._finished = False
         self.request = request
         self.idle_timeout = idle_timeout
         self.ping_every = ping_every
@@ -84,6 +95,7 @@ class WebSocketConnection:
         ws, idle, every = self.ws, self.idle_timeout, self.ping_every
         control = self.request.control
         message_id = control.message_id if control is not None else None
+        is_end: Callable[[str], bool] | None = getattr(control, "is_end", None) if self.release else None
         clock = time.monotonic
         last_data = quiet_since = clock()
         ping_sent: float | None = None
@@ -116,6 +128,8 @@ class WebSocketConnection:
                 mid = message_id(data) if message_id is not None else None
                 if mid:
                     self._last_id = mid
+                if is_end is not None and is_end(data):
+                    self._finished = True
                 yield (WireMessage(data, id=mid),)
             elif opcode == ABNF.OPCODE_PING:
                 last_data = quiet_since
@@ -150,6 +164,10 @@ class WebSocketConnection:
         if self._closed:
             return
         self._closed = True
+        reusable = self._finished and not (self._cancelled or self._peer_closed) and self.ws.connected
+        if self.release is not None and reusable:
+            self.release(self.ws)  # session mode: the answer ended, keep the connection
+            return
         if not self._cancelled:
             self._send_cancel()
         if not self._peer_closed and self.ws.connected:

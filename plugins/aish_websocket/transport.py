@@ -12,18 +12,21 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 import websocket
 
 from aish import AgentConfig, ConfigError, ConnectionFailure, HTTPStatusError, Request
 from aish_websocket.connection import WebSocketConnection, ping_interval, shutdown_socket
+from aish_websocket.pool import POOL
 
 ERROR_BODY_LIMIT = 65536
 
 
 class WebSocketTransport:
-    """Opens one WebSocket connection per stream for an agent."""
+    """Opens one WebSocket connection per stream for an agent; with ``session``, reuses idle ones."""
 
     def __init__(self, agent: AgentConfig) -> None:
         self.agent = agent
@@ -32,6 +35,25 @@ class WebSocketTransport:
         agent, url = self.agent, request.url
         if not url.startswith(("ws://", "wss://")):
             raise ConfigError(f"{agent.name}: invalid url {url!r} (the websocket transport needs ws:// or wss://)")
+        release: Callable[[websocket.WebSocket], None] | None = None
+        if agent.session:
+            key = (agent.name, url)
+            release = partial(POOL.give, key)
+            reused = _reuse(POOL.take(key), _first_message(request))
+            if reused is not None:
+                return self._connection(reused, request, release)
+        return self._connection(self._connect(request), request, release)
+
+    def _connection(
+        self, ws: websocket.WebSocket, request: Request, release: Callable[[websocket.WebSocket], None] | None
+    ) -> WebSocketConnection:
+        agent = self.agent
+        interval = ping_interval(agent.idle_timeout)
+        return WebSocketConnection(ws, request, idle_timeout=agent.idle_timeout, ping_every=interval, release=release)
+
+    def _connect(self, request: Request) -> websocket.WebSocket:
+        """A new connection with the request's first message sent."""
+        agent, url = self.agent, request.url
         ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=False)
         cancelled = False
 
@@ -48,11 +70,7 @@ class WebSocketTransport:
             cast(Any, ws).connect(
                 url, timeout=agent.connect_timeout, header=dict(request.headers), suppress_origin=True
             )
-            control = request.control
-            first = request.body
-            if request.last_event_id and control is not None:
-                first = control.resume(request.body, request.last_event_id)
-            ws.send(first.decode("utf-8"))
+            ws.send(_first_message(request))
         except websocket.WebSocketBadStatusException as exc:
             shutdown_socket(ws)
             raise _status_error(exc, url) from None
@@ -69,11 +87,30 @@ class WebSocketTransport:
         if cancelled:
             shutdown_socket(ws)
             raise ConnectionFailure(f"cannot connect to {url}: cancelled")
-        interval = ping_interval(agent.idle_timeout)
-        return WebSocketConnection(ws, request, idle_timeout=agent.idle_timeout, ping_every=interval)
+        return ws
 
     def close(self) -> None:
-        """Nothing is pooled: each connection closes its socket."""
+        """Nothing to release: connections close (or, in session mode, return to the pool) themselves."""
+
+
+def _first_message(request: Request) -> str:
+    """The request, or on a reconnection the codec's resume message."""
+    control, first = request.control, request.body
+    if request.last_event_id and control is not None:
+        first = control.resume(request.body, request.last_event_id)
+    return first.decode("utf-8")
+
+
+def _reuse(ws: websocket.WebSocket | None, first: str) -> websocket.WebSocket | None:
+    """``ws`` with ``first`` sent on it, or None (no idle connection, or it died while idle)."""
+    if ws is None:
+        return None
+    try:
+        ws.send(first)
+    except (websocket.WebSocketException, OSError):
+        shutdown_socket(ws)
+        return None
+    return ws
 
 
 def _reason(exc: BaseException) -> str:

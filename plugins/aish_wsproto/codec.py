@@ -53,6 +53,16 @@ class AishWSControl:
     def cancel(self) -> bytes | None:
         return CANCEL
 
+    def is_end(self, data: str) -> bool:
+        """Whether ``data`` is the ``done`` message (optional; session mode reuses the connection)."""
+        if '"done"' not in data:
+            return False
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return False
+        return isinstance(message, dict) and message.get("type") == "done"
+
 
 CONTROL = AishWSControl()
 
