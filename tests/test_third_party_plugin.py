@@ -16,16 +16,15 @@ import importlib.util
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from example_dists import example_installed
 
 from aish import (
     AishError,
@@ -41,8 +40,6 @@ from aish import (
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "aish-elapsed"
 DIST = "aish-elapsed"
-SOURCE_COPY_PREFIX = "aish-elapsed-test-src-"
-"""The installed copy is built from a temp dir with this prefix (never in the source tree)."""
 PREFIX = re.compile(r"\[ *\d+\.\d\ds\] ")
 TIMEOUT = 120
 
@@ -50,72 +47,15 @@ TIMEOUT = 120
 # ------------------------------------------------------------------ install
 
 
-def _pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
-
-
-def _installed() -> importlib.metadata.Distribution | None:
-    importlib.invalidate_caches()
-    try:
-        return importlib.metadata.distribution(DIST)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _ours(dist: importlib.metadata.Distribution) -> bool:
-    """Was ``dist`` installed by this module (a run that died before uninstalling)?"""
-    return SOURCE_COPY_PREFIX in (dist.read_text("direct_url.json") or "")
-
-
-def _build_options() -> tuple[str, ...]:
-    """Build offline with this environment's setuptools when it can make wheels by itself.
-
-    setuptools 70.1+ has ``bdist_wheel`` built in; older ones (the 65.x that
-    ``python3.11 -m venv`` seeds) need the ``wheel`` package. Without either,
-    pip builds in an isolated environment and fetches a setuptools for it.
-    """
-    try:
-        version = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
-        return ()
-    major, minor = (int(part) for part in re.findall(r"\d+", version)[:2])
-    if (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None:
-        return ("--no-build-isolation", "--no-index")
-    return ()
-
-
 @pytest.fixture(scope="module")
 def installed() -> Iterator[None]:
     """``aish-elapsed`` installed in this interpreter's environment for the module's tests.
 
-    Installed from a temporary copy of the example (so the build leaves nothing
-    in the source tree), without dependencies (aish is already there) and
-    offline when this environment can build it (see :func:`_build_options`).
-    An installation the user made beforehand is used as is and kept;
-    one this fixture made is uninstalled at the end.
+    Built from a temporary copy, offline when possible, uninstalled at the end
+    unless the user had installed it beforehand (see ``tests/example_dists.py``).
     """
-    before = _installed()
-    keep = before is not None and not _ours(before)
-    if not keep:
-        with tempfile.TemporaryDirectory(prefix=SOURCE_COPY_PREFIX) as tmp:
-            src = Path(tmp) / DIST
-            shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__"))
-            result = _pip("install", "--quiet", "--no-deps", "--no-cache-dir", *_build_options(), str(src))
-            if result.returncode != 0:
-                pytest.fail(f"pip install {DIST} failed:\n{result.stdout}\n{result.stderr}")
-    try:
+    with example_installed(DIST):
         yield
-    finally:
-        if not keep:
-            result = _pip("uninstall", "--yes", "--quiet", DIST)
-            assert result.returncode == 0, result.stderr
-            assert _installed() is None
 
 
 def aish(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
