@@ -7,6 +7,7 @@ message it receives, while the stream layer retries, resumes and cancels.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from aish import AgentConfig, Transport, hookimpl
@@ -25,7 +26,7 @@ def aish_register_transports(register: Any) -> None:
 
 @hookimpl
 def aish_shutdown(app: Any) -> None:
-    """Close the connections kept open for agents with ``session = true``."""
-    from aish_websocket.pool import POOL
-
-    POOL.close()
+    """Close the connections kept open for agents with ``session = true`` (if any were made)."""
+    pool = sys.modules.get("aish_websocket.pool")  # not imported: no session, nothing to close
+    if pool is not None:
+        pool.POOL.close()
