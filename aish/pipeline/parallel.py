@@ -80,13 +80,18 @@ def run_group(
         with lock:
             renderer.flush()  # type: ignore[union-attr]
 
+    finished = [threading.Event() for _ in lanes]
+
     def work(index: int) -> None:
-        lane = lanes[index]
-        result = lane.run(feed if renderer else None, flush if renderer else None)
-        results[index] = result
-        if blocks is not None:
-            with lock:
-                blocks.done(index, result)
+        try:
+            lane = lanes[index]
+            result = lane.run(feed if renderer else None, flush if renderer else None)
+            results[index] = result
+            if blocks is not None:
+                with lock:
+                    blocks.done(index, result)
+        finally:
+            finished[index].set()
 
     threads = [
         threading.Thread(target=work, args=(i,), name=f"aish-lane-{n}", daemon=True) for i, n in enumerate(names)
@@ -95,12 +100,12 @@ def run_group(
     try:
         for thread in threads:
             thread.start()
-        _join(threads)
+        _wait(finished)
     except KeyboardInterrupt:
         interrupted = True
         for lane in lanes:
             lane.cancel()
-        _join(threads, patient=True)
+        _wait(finished, patient=True)
     finally:
         if renderer is not None:
             renderer.close()
@@ -112,11 +117,14 @@ def run_group(
     return GroupOutcome(done, EXIT_INTERRUPTED if interrupted else _status(done))
 
 
-def _join(threads: list[threading.Thread], *, patient: bool = False) -> None:
-    for thread in threads:
-        while thread.is_alive():
+def _wait(finished: list[threading.Event], *, patient: bool = False) -> None:
+    """Wait for every lane. Events, not ``Thread.join``: a Ctrl-C landing inside
+    ``join`` can leave CPython 3.11 believing a running thread has ended."""
+    for event in finished:
+        while True:
             try:
-                thread.join(0.05)
+                if event.wait(0.05):
+                    break
             except KeyboardInterrupt:
                 if not patient:
                     raise
