@@ -24,18 +24,17 @@ import json
 import os
 import selectors
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aish.testing import free_port, http_answers, stop_process
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -159,30 +158,6 @@ def run_rounds(tools: list[Tool], runs: int, warmup: int, timeout: float, label:
 
 
 # ----------------------------------------------------------------- servers
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def reference_server(default_tokens: int) -> Iterator[str]:
     """The reference server (pace 0) in a child process; yields its base URL."""
@@ -227,7 +202,7 @@ def llama_server(n_ctx: int) -> Iterator[str]:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
-        while not http_ok(f"http://127.0.0.1:{port}/v1/models"):
+        while not http_answers(f"http://127.0.0.1:{port}/v1/models"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text(errors="replace")[-800:]
                 raise RuntimeError(f"llama.cpp server did not start (see {log_path}):\n{tail}")

@@ -11,18 +11,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from aish.testing import free_port, http_answers, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO.parent / "shared" / "models" / "stories260K.gguf"
@@ -46,30 +45,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @dataclass(frozen=True)
@@ -102,14 +77,14 @@ def llama_server(llama_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """``python -m llama_cpp.server`` on a free port of 127.0.0.1, killed at the end."""
     log = tmp_path_factory.mktemp("llama") / "server.log"
     for attempt in range(3):  # a free port can be taken between the probe and the bind
-        port = _free_port()
+        port = free_port()
         proc = _start(llama_model, port, log)
         try:
             if _wait_ready(proc, port, log, last_attempt=attempt == 2):
                 yield LlamaServer(port=port, log=log)
                 return
         finally:
-            _stop(proc)
+            stop_process(proc)
 
 
 def _start(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -129,7 +104,7 @@ def _start(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
 def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, *, last_attempt: bool) -> bool:
     """True once ``GET /v1/models`` answers; False if the port was taken (try another)."""
     deadline = time.monotonic() + READY_TIMEOUT
-    while not _answers(f"http://127.0.0.1:{port}/v1/models"):
+    while not http_answers(f"http://127.0.0.1:{port}/v1/models"):
         if proc.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:]
             if "No module named" in tail:
