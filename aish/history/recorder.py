@@ -1,12 +1,12 @@
 """Recording runs while they stream: the runner's side of history.
 
 The runner opens a :class:`RunRecording` per line and a
-:class:`StageRecording` per agent stage. A stage's text is captured from its
-events and handed to the backend about every ``interval`` seconds (at the
-first batch boundary after it), so a crash loses at most that much; the
-final text, status and metadata follow when the stage ends. Every write goes
-through a background :class:`~aish.history.writer.Writer`: recording adds a
-list append per text event and never waits for the store. A failing store is
+:class:`StageRecording` per agent stage. A stage's text is read from the
+stream's own list of text parts (nothing is added per event) and handed to
+the backend about every ``interval`` seconds (at the first batch boundary
+after it), so a crash loses at most that much; the final text, status and
+metadata follow when the stage ends. Every write goes through a background
+:class:`~aish.history.writer.Writer`: recording never waits for the store. A failing store is
 reported once, as a warning, and the runs go on unrecorded.
 """
 
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aish.agents import AgentConfig
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK
-from aish.events import Event, TextDelta
 from aish.history.writer import Writer
 
 if TYPE_CHECKING:
@@ -136,27 +135,25 @@ class StageRecording:
         self._record = StageRecord(index, agent.name, agent.transport, agent.codec, self._scrub(input))
         self._record.meta = {"position": position, "model": agent.model}
         self._parts: list[str] = []
+        """The stream's text parts (see :meth:`watch`)."""
         self._sent = 0
         self._due = time.monotonic() + recorder.interval
         recorder.submit("begin_stage", run_id, _copy(self._record))
 
-    def wrap(
-        self, sink: Callable[[Event], None], flush: Callable[[], None]
-    ) -> tuple[Callable[[Event], None], Callable[[], None]]:
-        """A sink that keeps the text, and a flush that writes it out every ``interval`` seconds."""
-        keep = self._parts.append
+    def watch(self, parts: list[str], flush: Callable[[], None]) -> Callable[[], None]:
+        """A flush that also writes out the new ``parts`` every ``interval`` seconds.
 
-        def recording_sink(event: Event) -> None:
-            if type(event) is TextDelta:
-                keep(event.text)
-            sink(event)
+        ``parts`` is the stream's list of text parts (it only grows while the
+        stage streams); the returned flush is called after each batch of events.
+        """
+        self._parts = parts
 
         def recording_flush() -> None:
             flush()
             if time.monotonic() >= self._due:
                 self._push()
 
-        return recording_sink, recording_flush
+        return recording_flush
 
     def finish(self, result: StageResult) -> None:
         """The stream ended: store its status, error, metadata and complete text."""

@@ -55,7 +55,7 @@ class AgentStage:
         recording = None
         if self.env.recording is not None:
             recording = self.env.recording.stage(self.agent, self.text, position=self.context.position)
-            out, done = recording.wrap(out, done)
+            done = recording.watch(self.stream.parts, done)
         try:
             result = self.stream.run(Prompt(self.text, self.context), out, done)
         finally:

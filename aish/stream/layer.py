@@ -49,6 +49,10 @@ class AgentStream:
     :meth:`cancel` may be called from another thread at any time: before the
     run, while waiting for response headers, while streaming, or while waiting
     to retry. ``policy`` defaults to the agent's retry settings.
+
+    :attr:`parts` is the answer's text so far, one string per text delta: a
+    list that only grows while :meth:`run` streams, so other threads (the
+    history recorder) may read it without a copy of every event.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class AgentStream:
         self._conn: Connection | None = None
         self._unhook: Callable[[], None] | None = None
         self._seq = 0
+        self.parts: list[str] = []
 
     def cancel(self) -> None:
         """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
@@ -69,7 +74,8 @@ class AgentStream:
 
     def run(self, prompt: Prompt, sink: EventSink, flush: Callable[[], None]) -> StageResult:
         result = StageResult(agent=self.agent.name, started=time.monotonic())
-        parts: list[str] = []
+        parts = self.parts
+        del parts[:]
         secrets: Sequence[str] = ()
         name = self.agent.name
         try:

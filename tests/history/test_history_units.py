@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aish import AgentConfig, HistoryError, RunRecord, StageRecord, TextDelta, search_terms
+from aish import AgentConfig, HistoryError, RunRecord, StageRecord, search_terms
 from aish.history.recorder import Recorder
 from aish.history.show import write_list, write_run
 from aish.history.store import command_line, replay_request, settle
@@ -108,14 +109,15 @@ def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None
         recorder = Recorder(lambda: JsonlHistory(path), io.StringIO(), interval=interval)
         run = recorder.begin("athena hi")
         stage = run.stage(AGENT, "hi")
-        shown: list[object] = []
-        sink, flush = stage.wrap(shown.append, lambda: None)
+        parts: list[str] = []
+        flushed: list[None] = []
+        flush = stage.watch(parts, functools.partial(flushed.append, None))
         for piece in ("one ", "two ", "three"):
-            sink(TextDelta(piece))
+            parts.append(piece)
             flush()
         recorder.sync()
         ops = [json.loads(line)["op"] for line in path.read_text().splitlines()]
-        assert ("text" in ops) is written and len(shown) == 3
+        assert ("text" in ops) is written and len(flushed) == 3
         run.end(130)  # the stream never finished: Ctrl-C
         recorder.close()
         (stored,) = JsonlHistory(path).runs()
