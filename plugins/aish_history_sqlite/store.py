@@ -18,7 +18,6 @@ FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
 _RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid"
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
-_RUN_OF = "(SELECT number FROM runs WHERE id = ?)"
 
 
 class SqliteHistory:
@@ -28,6 +27,8 @@ class SqliteHistory:
         self.path = Path(path).expanduser()
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None
+        self._sent: dict[tuple[str, int], list[str]] = {}
+        """(run id, stage) -> the text this instance appended to it, in order."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SqliteHistory:
@@ -36,8 +37,7 @@ class SqliteHistory:
 
     # ------------------------------------------------------------------ writes
     def begin_run(self, run: RunRecord) -> None:
-        with self._db() as db, _transaction(db):
-            _index_finished(db)  # the runs that ended since: SQLite does it while this run's stream is read
+        with self._db() as db:
             cursor = db.execute(
                 "INSERT INTO runs (id, line, started, status, replay_of, pid) VALUES (?, ?, ?, ?, ?, ?)",
                 (run.id, run.line, run.started, run.status, run.replay_of, run.pid),
@@ -55,27 +55,35 @@ class SqliteHistory:
 
     def append_text(self, run_id: str, index: int, text: str) -> None:
         with self._db() as db:
-            db.execute(
-                "INSERT INTO chunks (run, idx, seq, text) SELECT number, ?, "
-                "(SELECT coalesce(max(seq), -1) + 1 FROM chunks WHERE run = number AND idx = ?), ? "
-                "FROM runs WHERE id = ?",
-                (index, index, text, run_id),
-            )
+            _append_chunk(db, run_id, index, text)
+        self._sent.setdefault((run_id, index), []).append(text)
 
     def end_stage(self, run_id: str, stage: StageRecord) -> None:
+        """Store the outcome; the text streamed by this instance stays in its chunks (written once)."""
+        sent = "".join(self._sent.pop((run_id, stage.index), ()))
+        kept = bool(sent) and stage.text.startswith(sent)
         with self._db() as db, _transaction(db):
             row = db.execute("SELECT number FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 return  # deleted while it ran
-            db.execute(
-                "UPDATE stages SET text = ?, status = ?, error = ?, meta = ? WHERE run = ? AND idx = ?",
-                (stage.text, stage.status, stage.error, json.dumps(stage.meta), row[0], stage.index),
-            )
-            db.execute("DELETE FROM chunks WHERE run = ? AND idx = ?", (row[0], stage.index))
+            meta = json.dumps(stage.meta)
+            values = (stage.status, stage.error, meta, row[0], stage.index)
+            if kept:
+                db.execute("UPDATE stages SET status = ?, error = ?, meta = ? WHERE run = ? AND idx = ?", values)
+                if len(stage.text) > len(sent):
+                    _append_chunk(db, run_id, stage.index, stage.text[len(sent) :])
+            else:  # not streamed here, or the final text differs: store it whole
+                db.execute(
+                    "UPDATE stages SET text = ?, status = ?, error = ?, meta = ? WHERE run = ? AND idx = ?",
+                    (stage.text, *values),
+                )
+                db.execute("DELETE FROM chunks WHERE run = ? AND idx = ?", (row[0], stage.index))
 
     def end_run(self, run_id: str, status: str, ended: float) -> None:
         with self._db() as db:
             db.execute("UPDATE runs SET status = ?, ended = ? WHERE id = ?", (status, ended, run_id))
+        for key in [k for k in self._sent if k[0] == run_id]:
+            del self._sent[key]
 
     def delete(self, number: int) -> bool:
         with self._db() as db, _transaction(db):
@@ -154,18 +162,33 @@ class SqliteHistory:
         return list(runs.values())
 
 
+def _append_chunk(db: sqlite3.Connection, run_id: str, index: int, text: str) -> None:
+    db.execute(
+        "INSERT INTO chunks (run, idx, seq, text) SELECT number, ?, "
+        "(SELECT coalesce(max(seq), -1) + 1 FROM chunks WHERE run = number AND idx = ?), ? "
+        "FROM runs WHERE id = ?",
+        (index, index, text, run_id),
+    )
+
+
 def _index_finished(db: sqlite3.Connection) -> None:
     """Add the runs that ended since the last call to the full-text index (inside a transaction).
 
-    Called when a run begins and before a search, not when a run ends: so the
-    indexing (C code that releases the GIL) overlaps the next stream instead
-    of delaying the end of this one. Runs not indexed yet are searched row by row.
+    Called before a search, never while recording: a run's stream costs only
+    the writes of its facts, and the index (derived from them) is brought up
+    to date when somebody searches. Runs not indexed yet (running, or cut short
+    by a crash) are searched row by row.
     """
     pending = list(db.execute("SELECT number, line FROM runs WHERE indexed = 0 AND status != 'running'"))
     for number, line in pending:
-        texts = [t for (t,) in db.execute("SELECT text FROM stages WHERE run = ? ORDER BY idx", (number,))]
+        texts = dict(db.execute("SELECT idx, text FROM stages WHERE run = ? ORDER BY idx", (number,)))
+        for idx, text in db.execute("SELECT idx, text FROM chunks WHERE run = ? ORDER BY idx, seq", (number,)):
+            if idx in texts:  # streamed text (see end_stage) follows what the stage row holds
+                texts[idx] += text
         db.execute("DELETE FROM runs_fts WHERE rowid = ?", (number,))
-        db.execute("INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, line, "\n".join(texts)))
+        db.execute(
+            "INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, line, "\n".join(texts.values()))
+        )
         db.execute("UPDATE runs SET indexed = 1 WHERE number = ?", (number,))
 
 

@@ -134,7 +134,7 @@ def test_sqlite_reports_a_locked_database_after_its_timeout(tmp_path: Path) -> N
     assert [r.line for r in SqliteHistory(path).runs()] == []
 
 
-def test_sqlite_indexes_finished_runs_when_the_next_begins_or_a_search_starts(tmp_path: Path) -> None:
+def test_sqlite_writes_streamed_text_once_and_indexes_when_a_search_starts(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     backend = SqliteHistory(path)
     run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time())
@@ -146,14 +146,26 @@ def test_sqlite_indexes_finished_runs_when_the_next_begins_or_a_search_starts(tm
         assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 0
         assert db.execute("SELECT text FROM chunks ORDER BY seq").fetchall() == [("quant",), ("um",)]
     assert [r.number for r in backend.search("uantu")] == [1]  # found while it streams, unindexed
-    backend.end_stage(run.id, StageRecord(0, "athena", text="quantum", status="complete"))
+    backend.end_stage(run.id, StageRecord(0, "athena", text="quantum leap", status="complete"))
     backend.end_run(run.id, "complete", time.time())
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 0  # the end stays cheap
-        assert db.execute("SELECT count(*) FROM chunks").fetchone()[0] == 0  # moved into stages.text
-    record_run(backend, "next", ["run"])  # indexed when the next run begins
+        chunks = db.execute("SELECT text FROM chunks ORDER BY seq").fetchall()
+        assert chunks == [("quant",), ("um",), (" leap",)]  # streamed text is not written twice
+        assert db.execute("SELECT text FROM stages").fetchall() == [("",)]
+    record_run(backend, "next", ["run"])  # recording never indexes
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT rowid, answers FROM runs_fts").fetchall() == [(1, "quantum")]
-    assert [r.number for r in backend.search("uantu")] == [1]
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT rowid FROM runs_fts").fetchall() == [(1,), (2,)]  # and by a search
+        assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 0
+    assert [r.number for r in backend.search("uantum lea")] == [1]
+    with sqlite3.connect(path) as db:  # the search indexed every finished run
+        assert db.execute("SELECT rowid, answers FROM runs_fts").fetchall() == [(1, "quantum leap"), (2, "run")]
+    got = backend.get(1)
+    assert got is not None and got.stages[0].text == "quantum leap"
+    other = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
+    backend.begin_run(other)
+    backend.begin_stage(other.id, StageRecord(0, "athena"))
+    backend.append_text(other.id, 0, "draft with a k3y")
+    backend.end_stage(other.id, StageRecord(0, "athena", text="draft with a ***", status="complete"))
+    with sqlite3.connect(path) as db:  # the final text differs from what streamed: stored whole, chunks gone
+        assert db.execute("SELECT text FROM stages WHERE run = 3").fetchall() == [("draft with a ***",)]
+        assert db.execute("SELECT count(*) FROM chunks WHERE run = 3").fetchone()[0] == 0
