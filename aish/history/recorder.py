@@ -115,7 +115,7 @@ class RunRecording:
 
 
 class StageRecording:
-    """One agent stage being recorded: wraps the stream's sink and flush."""
+    """One agent stage being recorded: watches the stream's text parts, wraps its flush."""
 
     def __init__(
         self,
@@ -136,7 +136,10 @@ class StageRecording:
         self._record.meta = {"position": position, "model": agent.model}
         self._parts: list[str] = []
         """The stream's text parts (see :meth:`watch`)."""
-        self._sent = 0
+        self._taken = 0
+        """How many of ``_parts`` were read so far."""
+        self._held = ""
+        """Text read but not written yet: it may end with the start of a secret."""
         self._due = time.monotonic() + recorder.interval
         recorder.submit("begin_stage", run_id, _copy(self._record))
 
@@ -182,9 +185,13 @@ class StageRecording:
 
     def _push(self) -> None:
         self._due = time.monotonic() + self.recorder.interval
-        if len(self._parts) > self._sent:
-            chunk = "".join(self._parts[self._sent :])
-            self._sent = len(self._parts)
+        taken = len(self._parts)
+        if taken > self._taken:
+            self._held += "".join(self._parts[self._taken : taken])
+            self._taken = taken
+        cut = _safe_cut(self._held, self._secrets)
+        if cut > 0:
+            chunk, self._held = self._held[:cut], self._held[cut:]
             self.recorder.submit("append_text", self.run_id, self._record.index, self._scrub(chunk))
 
     def _end(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> None:
@@ -202,6 +209,26 @@ def _scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def _safe_cut(text: str, secrets: list[str]) -> int:
+    """How much of ``text`` can be written now without splitting a secret between two writes.
+
+    Text that could be the start of a secret completed by the next delta is
+    held back, and so is a secret that would straddle the cut: each write,
+    scrubbed on its own, then never holds a piece of a secret.
+    """
+    if not secrets:
+        return len(text)
+    cut = len(text) - (max(len(s) for s in secrets) - 1)
+    moved = True
+    while moved and cut > 0:
+        moved = False
+        for secret in secrets:
+            at = text.find(secret, max(0, cut - len(secret) + 1), cut + len(secret) - 1)
+            if 0 <= at < cut:
+                cut, moved = at, True
+    return max(cut, 0)
 
 
 def _copy(stage: StageRecord) -> StageRecord:

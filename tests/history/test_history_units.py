@@ -146,3 +146,35 @@ def test_show_writes_the_list_and_a_whole_run() -> None:
         "   first token 0.05s  duration 1.50s  tokens 3 in, 9 out  model m  reconnects 2\n"
         "-- input\nq\n-- answer\nA.\n-- error\nathena: dropped\n"
     )
+
+
+@given(st.lists(st.sampled_from(["sk-", "SECRET", "42", " ", "sk-SECRET42", "x"]), max_size=12), st.data())
+def test_no_write_ever_holds_a_piece_of_a_secret(pieces: list[str], data: st.DataObject) -> None:
+    secret = "sk-SECRET42"
+    writes: list[tuple[str, tuple[object, ...]]] = []
+    recorder = Recorder(lambda: JsonlHistory("/dev/null"), io.StringIO(), interval=0.0, secrets=lambda: [secret])
+    recorder.submit = lambda method, *args: writes.append((method, args))  # type: ignore[method-assign]
+    stage = recorder.begin("athena hi").stage(AGENT, "hi")
+    parts: list[str] = []
+    flush = stage.watch(parts, lambda: None)
+    for piece in pieces:
+        parts.extend(data.draw(st.lists(st.just(piece), min_size=1, max_size=2)))
+        flush()
+    streamed = "".join(str(args[2]) for method, args in writes if method == "append_text")
+    whole = "".join(parts).replace(secret, "***")
+    # Each write scrubbed alone adds up to the scrubbed whole: no secret was split between two writes
+    assert whole.startswith(streamed)
+
+
+def test_a_secret_split_between_deltas_is_never_written_in_pieces() -> None:
+    writes: list[str] = []
+    recorder = Recorder(lambda: JsonlHistory("/dev/null"), io.StringIO(), interval=0.0, secrets=lambda: ["sk-SECRET42"])
+    recorder.submit = lambda method, *args: writes.append(str(args[2])) if method == "append_text" else None  # type: ignore[method-assign]
+    stage = recorder.begin("athena hi").stage(AGENT, "hi")
+    parts: list[str] = []
+    flush = stage.watch(parts, lambda: None)
+    for piece in ("the key is sk-", "SECR", "ET42 and more text after it", " and the end"):
+        parts.append(piece)
+        flush()
+    assert len(writes) == 4 and "".join(writes) == "the key is *** and more text after it a"
+    assert not any(piece in write for write in writes for piece in ("sk-", "SECR", "ET42"))
