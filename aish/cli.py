@@ -118,8 +118,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
     app.startup()
     history = None
     try:
-        if args.target == "history" and args.command is None:
-            return _history(app, args.words, stdin, out, err)
+        if args.target == "history" and args.command is None:  # before the recorder: reading never records
+            return _builtin(app, args, "history", args.words, stdin, out, err)
         history = make_recorder(app, err)
         runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history)
         if args.renderer:
@@ -129,6 +129,9 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
                 raise UsageError("-c takes the whole line; nothing may follow it")
             from aish.pipeline import is_shell_escape_line
 
+            head, _, rest = args.command.strip().partition(" ")
+            if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
+                return _builtin(app, args, head, rest, stdin, out, err)
             replay = None if is_shell_escape_line(args.command) else resolve_replay(app, args.command)
             line, replay_of = replay or (args.command, None)
             return runner.run_source(line, _piped(stdin) if _wants_input(line) else None, replay_of=replay_of)
@@ -138,15 +141,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
 
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history)
             return runner.run_source(stdin.read())
-        if args.target == "plugins" and args.command is None and args.words:
-            return _plugins(app, args, out)
         if args.target in COMMANDS:
-            if args.words:
-                raise UsageError(f"{args.target} takes no arguments")
-            from aish.listing import list_agents, list_plugins
-
-            (list_agents if args.target == "agents" else list_plugins)(app, out)
-            return EXIT_OK
+            return _builtin(app, args, args.target, args.words, stdin, out, err)
         if app.is_agent(args.target):
             return _ask(runner, args.target, args.words, _piped(stdin))
         path = Path(args.target)
@@ -163,24 +159,38 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         app.shutdown()
 
 
-def _plugins(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    """``aish plugins enable|disable NAME``: edit the configuration file in use."""
-    from aish.config import find_config
-    from aish.plugin_toggle import plugins_command
+def _builtin(
+    app: App, args: argparse.Namespace, name: str, words: list[str] | str, stdin: TextIO, out: TextIO, err: TextIO
+) -> int:
+    """``aish agents|plugins|history ...`` and the same line after ``-c``: the shell's commands.
 
-    return plugins_command(args.words, known=app.host.plugins, path=find_config(args.config)[0], out=out)
+    ``words`` are command-line arguments, or (after ``-c``) the rest of the
+    line as typed. ``history clear`` asks only on a terminal.
+    """
+    if name == "history":
+        from aish.history.commands import history_command, history_line
 
+        def confirm(question: str) -> bool:
+            err.write(question)
+            err.flush()
+            return stdin.readline().strip().lower() in ("y", "yes")
 
-def _history(app: App, words: list[str], stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    """``aish history ...``: the shell's ``history`` command; ``clear`` asks only on a terminal."""
-    from aish.history.commands import history_command
+        ask = confirm if _isatty(stdin) else None
+        if isinstance(words, str):
+            return history_line(app, words, out, confirm=ask)
+        return history_command(app, words, out, confirm=ask)
+    listed = words.split() if isinstance(words, str) else words
+    if name == "plugins" and listed:
+        from aish.config import find_config
+        from aish.plugin_toggle import plugins_command
 
-    def confirm(question: str) -> bool:
-        err.write(question)
-        err.flush()
-        return stdin.readline().strip().lower() in ("y", "yes")
+        return plugins_command(listed, known=app.host.plugins, path=find_config(args.config)[0], out=out)
+    if listed:
+        raise UsageError(f"{name} takes no arguments")
+    from aish.listing import list_agents, list_plugins
 
-    return history_command(app, words, out, confirm=confirm if _isatty(stdin) else None)
+    (list_agents if name == "agents" else list_plugins)(app, out)
+    return EXIT_OK
 
 
 def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int:

@@ -16,7 +16,6 @@ aish's ``history`` (recorded runs, :mod:`aish.history`) replaces cmd2's own
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from cmd2.parsing import Statement, StatementParser
 from aish.app import App
 from aish.config import find_config
 from aish.errors import AishError
-from aish.history.commands import history_command
+from aish.history.commands import history_line
 from aish.history.recorder import Recorder
 from aish.history.store import resolve_replay
 from aish.lang import is_incomplete
@@ -147,14 +146,8 @@ class AishShell(cmd2.Cmd):
         """Recorded runs: history [N] | show N | search TEXT | export [--json|--jsonl] | rm N... | clear [--yes]."""
         args = statement.args if isinstance(statement, Statement) else statement
         try:
-            words = shlex.split(args)
-        except ValueError:
-            words = args.split()
-        head, _, rest = args.strip().partition(" ")
-        try:
             self._sync_history()
-            search = rest if head == "search" else None
-            self.last_status = history_command(self.app, words, self.stdout, search_text=search, confirm=self._confirm)
+            self.last_status = history_line(self.app, args, self.stdout, confirm=self._confirm)
         except AishError as exc:
             self.last_status = self.runner.report(exc)
         return None

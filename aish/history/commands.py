@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -67,6 +68,17 @@ def history_command(
         else:
             raise UsageError(f"history: unknown subcommand {sub!r} (see 'history help')")
     return EXIT_OK
+
+
+def history_line(app: App, text: str, out: TextIO, *, confirm: Confirm | None = None) -> int:
+    """Run ``history TEXT`` as typed on a line (the shell, ``aish -c``): words split like a
+    shell's, and the text after ``search`` kept as typed (``history search a|b "x``)."""
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unbalanced quote: plain words
+        words = text.split()
+    head, _, rest = text.strip().partition(" ")
+    return history_command(app, words, out, search_text=rest if head == "search" else None, confirm=confirm)
 
 
 def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> int:

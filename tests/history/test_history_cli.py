@@ -76,6 +76,25 @@ def test_runs_are_listed_shown_searched_and_exported(history_backend: str, demo_
     assert jsonl == exported
 
 
+def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backend: str, demo_url: str) -> None:
+    assert run_aish("-c", "athena 'a|b' owls").returncode == 0
+    assert run_aish("-c", "echo done").returncode == 0
+    listing = run_aish("-c", "history")
+    assert listing.returncode == 0 and listing.stdout == run_aish("history").stdout
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == ["1", "2"]  # `history` itself not recorded
+    found = run_aish("-c", "history search a|b")  # the text after `search` as typed, as in the shell
+    assert [line.split()[0] for line in found.stdout.splitlines()] == ["1"], found.stderr
+    assert run_aish("-c", 'history search "b owl').stdout == ""  # an unbalanced quote is literal text
+    assert run_aish("-c", "history show 2").stdout.startswith("run 2  ")
+    assert "athena" in run_aish("-c", "agents").stdout
+    misuse = run_aish("-c", "agents everything")
+    assert (misuse.returncode, misuse.stderr) == (2, "aish: agents takes no arguments\n")
+    refused = run_aish("-c", "history clear")  # no terminal to ask on
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert run_aish("-c", "history clear --yes").stdout == "history cleared\n"
+    assert run_aish("-c", "history").stdout == ""
+
+
 def test_rm_and_clear(history_backend: str) -> None:
     for word in ("one", "two", "three"):
         run_aish("-c", f"echo {word}")
