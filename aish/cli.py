@@ -133,7 +133,9 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
             if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
                 return _builtin(app, args, head, rest, stdin, out, err)
             replay = None if is_shell_escape_line(args.command) else resolve_replay(app, args.command)
-            line, replay_of = replay or (args.command, None)
+            if replay is not None and replay.stdin is not None:  # the original's piped input, sent again
+                return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
+            line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
             return runner.run_source(line, _piped(stdin) if _wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
             if _isatty(stdin):

@@ -335,6 +335,9 @@ class RunRecord:
     """The number of the run this one replays (``!N``)."""
     pid: int = 0
     """The aish process that recorded it (to tell a dead run from a live one)."""
+    stdin: str | None = None
+    """The input piped into aish for this run (``cat f | aish athena``), which
+    ``!N`` sends again; None when nothing was piped."""
     stages: list[StageRecord] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

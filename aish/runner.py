@@ -63,16 +63,16 @@ class Runner:
 
         ``replay_of``: the history number of the run this one replays (``!N``).
         """
-        return self._recorded(source, replay_of, lambda: self._run_source(source, stdin))
+        return self._recorded(source, replay_of, stdin, lambda: self._run_source(source, stdin))
 
     def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None) -> int:
         """Run an already parsed ``pipeline``, recorded in history as ``line``."""
-        return self._recorded(line, None, lambda: self.run_pipeline(pipeline, stdin))
+        return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin))
 
-    def _recorded(self, line: str, replay_of: int | None, body: Callable[[], int]) -> int:
+    def _recorded(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
         if self.history is None:
             return body()
-        recording = self._recording = self.history.begin(line, replay_of)
+        recording = self._recording = self.history.begin(line, replay_of, stdin)
         status = EXIT_FAILURE
         try:
             status = body()

@@ -130,16 +130,18 @@ class AishShell(cmd2.Cmd):
 
     def default(self, statement: Statement) -> bool | None:
         """Run an aish line (anything that is not a cmd2 command); ``!N``/``!!`` replay a run."""
-        line, replay_of = statement.raw, None
+        line, replay_of, stdin = statement.raw, None, None
         try:
             if line.lstrip().startswith("!") and not is_shell_escape_line(line):
                 self._sync_history()
-                line, replay_of = resolve_replay(self.app, line) or (line, None)
+                replay = resolve_replay(self.app, line)
+                if replay is not None:
+                    line, replay_of, stdin = replay
                 self.stdout.write(f"{line}\n")
         except AishError as exc:
             self.last_status = self.runner.report(exc)
             return None
-        self.last_status = self.runner.run_source(line, replay_of=replay_of)
+        self.last_status = self.runner.run_source(line, stdin, replay_of=replay_of)
         return None
 
     def do_history(self, statement: Statement | str) -> bool | None:

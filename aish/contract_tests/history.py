@@ -96,7 +96,16 @@ class HistoryBackendContract:
         assert (got.id, got.line, got.number, got.status) == (run.id, run.line, 1, "complete")
         assert (got.started, got.ended, got.replay_of, got.pid) == (1700000000.25, 1700000002.5, 7, 4242)
         assert got.stages == [final]
+        assert got.stdin is None
         assert backend.runs() == [got]
+
+    def test_the_piped_input_of_a_run_is_kept_for_replay(self, backend: HistoryBackend) -> None:
+        piped = 'line one\n"quoted" \\ tab\t 🦉\n'
+        for stdin in (piped, "", None):
+            backend.begin_run(RunRecord(id=uuid.uuid4().hex, line="oracle", started=1.0, stdin=stdin))
+        assert [r.stdin for r in backend.runs()] == [piped, "", None]
+        got = backend.get(1)
+        assert got is not None and got.stdin == piped
 
     def test_streamed_text_is_readable_while_the_stage_runs(
         self, backend: HistoryBackend, options: dict[str, Any]

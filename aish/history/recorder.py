@@ -50,11 +50,15 @@ class Recorder:
         """The values (API keys) to replace by ``***`` wherever they appear in a run."""
         self._warned = False
 
-    def begin(self, line: str, replay_of: int | None = None) -> RunRecording:
+    def begin(self, line: str, replay_of: int | None = None, stdin: str | None = None) -> RunRecording:
+        """Start recording ``line``; ``stdin`` is what was piped into aish for it (replayed by ``!N``)."""
         self.check()
         secrets = [s for s in self.secrets() if s]
         line = _scrub(line, secrets)
-        run = RunRecord(id=uuid.uuid4().hex, line=line, started=time.time(), replay_of=replay_of, pid=os.getpid())
+        stdin = None if stdin is None else _scrub(stdin, secrets)
+        run = RunRecord(
+            id=uuid.uuid4().hex, line=line, started=time.time(), replay_of=replay_of, pid=os.getpid(), stdin=stdin
+        )
         self._writer.submit("begin_run", run)
         return RunRecording(self, run.id, secrets)
 

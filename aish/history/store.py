@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from aish.app import App
 from aish.contracts import RUNNING, HistoryBackend, RunRecord
@@ -117,8 +117,16 @@ def replay_request(source: str) -> int | None:
     return None
 
 
-def resolve_replay(app: App, source: str) -> tuple[str, int] | None:
-    """(line, number) of the run that ``!N`` or ``!!`` names; None when ``source`` is no replay."""
+class Replay(NamedTuple):
+    """What ``!N`` runs again: the run's line, its number, and the input that was piped into it."""
+
+    line: str
+    number: int
+    stdin: str | None
+
+
+def resolve_replay(app: App, source: str) -> Replay | None:
+    """The run that ``!N`` or ``!!`` names; None when ``source`` is no replay."""
     number = replay_request(source)
     if number is None:
         return None
@@ -126,7 +134,7 @@ def resolve_replay(app: App, source: str) -> tuple[str, int] | None:
         run = backend.get(number) if number else next(iter(backend.runs(1)), None)
     if run is None:
         raise UsageError(f"!{number or '!'}: no such run in history (see 'history')")
-    return run.line, run.number
+    return Replay(run.line, run.number, run.stdin)
 
 
 def command_line(words: list[str]) -> str:

@@ -3,7 +3,7 @@
 One record per line, written with compact separators and the keys in this
 order (``op`` first, then ``n`` or ``id``), which the fast readers rely on::
 
-    {"op":"run","n":7,"id":"…","line":"…","started":…,"pid":…,"replay_of":null}
+    {"op":"run","n":7,"id":"…","line":"…","started":…,"pid":…,"replay_of":null}   (+ "stdin":"…" if piped)
     {"op":"stage","id":"…","i":0,"agent":"…","transport":"…","codec":"…","input":"…","meta":{}}
     {"op":"text","id":"…","i":0,"o":12,"t":"…"}
     {"op":"done","id":"…","i":0,"status":"…","error":null,"meta":{…}}
@@ -81,6 +81,7 @@ class Fold:
                 number=int(rec["n"]),
                 pid=rec.get("pid") or 0,
                 replay_of=rec.get("replay_of"),
+                stdin=rec.get("stdin"),
             )
             return
         if op == "rm":

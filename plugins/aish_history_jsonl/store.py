@@ -36,7 +36,10 @@ class JsonlHistory:
         with self._locked() as fd:
             number = _last_number(fd) + 1
             record = {"op": "run", "n": number, "id": run.id, "line": run.line, "started": run.started}
-            self._write(fd, dumps({**record, "pid": run.pid, "replay_of": run.replay_of}))
+            record.update(pid=run.pid, replay_of=run.replay_of)
+            if run.stdin is not None:
+                record["stdin"] = run.stdin
+            self._write(fd, dumps(record))
         run.number = number
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:

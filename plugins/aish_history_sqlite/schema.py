@@ -8,7 +8,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 1
+VERSION = 2
 
 _V1 = (
     """CREATE TABLE runs (
@@ -51,7 +51,9 @@ _V1 = (
     "CREATE VIRTUAL TABLE runs_fts USING fts5(line, answers, tokenize = 'trigram')",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1}
+_V2 = ("ALTER TABLE runs ADD COLUMN stdin TEXT",)  # input piped into aish, sent again by !N
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2}
 """Statements that take the schema from version N-1 to N."""
 
 

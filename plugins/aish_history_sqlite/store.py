@@ -16,7 +16,7 @@ from aish_history_sqlite.schema import connect
 
 FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
-_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid"
+_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, stdin"
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
 
 
@@ -39,8 +39,8 @@ class SqliteHistory:
     def begin_run(self, run: RunRecord) -> None:
         with self._db() as db:
             cursor = db.execute(
-                "INSERT INTO runs (id, line, started, status, replay_of, pid) VALUES (?, ?, ?, ?, ?, ?)",
-                (run.id, run.line, run.started, run.status, run.replay_of, run.pid),
+                "INSERT INTO runs (id, line, started, status, replay_of, pid, stdin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run.id, run.line, run.started, run.status, run.replay_of, run.pid, run.stdin),
             )
             run.number = int(cursor.lastrowid or 0)
 
@@ -145,8 +145,8 @@ class SqliteHistory:
 
     def _records(self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
         runs: dict[int, RunRecord] = {}
-        for number, run_id, line, started, ended, status, replay_of, pid in rows:
-            runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid)
+        for number, run_id, line, started, ended, status, replay_of, pid, stdin in rows:
+            runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid, stdin)
         if runs:
             marks = ",".join("?" * len(runs))
             sql = f"SELECT {_STAGE_COLUMNS} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"

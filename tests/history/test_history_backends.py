@@ -14,6 +14,7 @@ import pytest
 from aish import HistoryError, RunRecord, StageRecord
 from aish.contract_tests.processes import record_run
 from aish_history_jsonl.store import JsonlHistory
+from aish_history_sqlite.schema import MIGRATIONS
 from aish_history_sqlite.store import SqliteHistory
 
 # -------------------------------------------------------------------- jsonl
@@ -103,9 +104,30 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
+
+
+def test_sqlite_upgrades_a_version_1_database_keeping_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path, isolation_level=None) as db:  # what aish 0.1 created
+        for statement in MIGRATIONS[1]:
+            db.execute(statement)
+        db.execute("INSERT INTO runs (id, line, started, status) VALUES ('a', 'athena old', 1.0, 'complete')")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    backend = SqliteHistory(path)
+    old = backend.get(1)
+    assert old is not None and (old.line, old.stdin) == ("athena old", None)
+    run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time(), stdin="piped\ntext")
+    backend.begin_run(run)
+    got = backend.get(2)
+    assert got is not None and got.stdin == "piped\ntext"
+    backend.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.close()
 
 
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
@@ -113,7 +135,7 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 99")
     db.close()
-    with pytest.raises(HistoryError, match=r"schema version 99; this aish knows up to 1"):
+    with pytest.raises(HistoryError, match=r"schema version 99; this aish knows up to 2"):
         SqliteHistory(path).runs()
 
 

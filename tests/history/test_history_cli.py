@@ -180,6 +180,25 @@ def test_bang_n_replays_a_run_and_is_recorded_as_a_replay(
     ]
 
 
+def test_a_replay_sends_the_piped_input_of_the_original_again(
+    history_backend: str, demo_url: str, refserver: RefServer
+) -> None:
+    piped = "first line\nsecond | line\n"
+    assert run_aish("athena", "sum up", input=piped).returncode == 0
+    assert run_aish("-c", "apollo", input="other input").returncode == 0
+    assert run_aish("-c", "!1").returncode == 0  # nothing piped now: the recorded input goes again
+    assert run_aish("-c", "!2", input="ignored").returncode == 0  # the recorded input wins
+    sent = [r.body["messages"][-1]["content"] for r in refserver.requests if r.body is not None]
+    assert sent == [f"{piped.rstrip()}\n\nsum up", "other input", f"{piped.rstrip()}\n\nsum up", "other input"]
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["line"], r["stdin"], r["replay_of"]) for r in exported] == [
+        ("athena 'sum up'", piped, None),
+        ("apollo", "other input", None),
+        ("athena 'sum up'", piped, 1),
+        ("apollo", "other input", 2),
+    ]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

@@ -11,6 +11,7 @@ import pexpect
 import pytest
 
 from aish.refserver import RefServer
+from aish.testing import run_aish
 
 PROMPT = "aish>"
 
@@ -66,6 +67,17 @@ def test_bang_replays_and_refuses_broken_replays(shell: pexpect.spawn, refserver
     shell.expect(r"3  \S+ \S+  complete     athena owls  \(replay of 2\)\r\n")
     shell.expect_exact(PROMPT)
     assert len(refserver.requests) == 3
+
+
+def test_a_run_whose_input_was_piped_into_aish_replays_with_it(shell: pexpect.spawn, refserver: RefServer) -> None:
+    env = {"AISH_DEMO_URL": refserver.base_url}
+    assert run_aish("athena", "sum up", input="piped notes\n", env=env).returncode == 0  # run 1: another process
+    shell.sendline("!1")
+    shell.expect_exact("athena 'sum up'\r\n")
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact(PROMPT)
+    sent = [r.body["messages"][-1]["content"] for r in refserver.requests if r.body is not None]
+    assert sent == ["piped notes\n\nsum up"] * 2
 
 
 def test_clear_asks_first_and_input_recall_is_kept_apart(shell: pexpect.spawn, tmp_path: Path) -> None:
