@@ -134,10 +134,18 @@ class SqliteHistory:
     # ---------------------------------------------------------------- plumbing
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        """The connection (opened on first use); SQLite and OS errors become HistoryError."""
+        """The connection (opened on first use); SQLite and OS errors become HistoryError.
+
+        Closing any descriptor of the database file drops every POSIX lock this
+        process holds on it, including those of another connection still open
+        here (the shell's recorder, while ``history`` reads): another process
+        could then take itself for the last user and delete the WAL under it.
+        So an existing file is left to SQLite alone.
+        """
         try:
             if self._conn is None:
-                private_file(self.path)  # 0600 before SQLite creates it; -wal and -shm inherit the mode
+                if not self.path.exists():  # never open and close an existing database file: see below
+                    private_file(self.path)  # 0600 before SQLite creates it; -wal and -shm inherit the mode
                 self._conn = connect(str(self.path), self.timeout)
             yield self._conn
         except (sqlite3.Error, OSError) as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -128,6 +130,22 @@ def test_sqlite_upgrades_a_version_1_database_keeping_its_runs(tmp_path: Path) -
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     db.close()
+
+
+def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """The shell's recorder stays open while `history` opens the store again in the same process."""
+    path = tmp_path / "h.sqlite3"
+    recording = SqliteHistory(path)
+    run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time())
+    recording.begin_run(run)
+    reader = SqliteHistory(path)
+    assert [r.line for r in reader.runs()] == ["athena"]
+    reader.close()
+    other = f"import sqlite3; sqlite3.connect({str(path)!r}).execute('SELECT count(*) FROM runs').fetchone()"
+    subprocess.run([sys.executable, "-c", other], check=True, timeout=30)  # closes: last connection?
+    assert Path(f"{path}-wal").exists()  # no: the recorder's connection is still open, its WAL stays
+    recording.end_run(run.id, "complete", time.time())
+    recording.close()
 
 
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
