@@ -186,6 +186,13 @@ class AishShell(cmd2.Cmd):
         return True
 
 
+NOT_AISH = ("shell", "edit", "run_pyscript", "py", "ipy")
+"""cmd2 built-ins that are not aish's: an OS shell (aish has ``!cmd``), an editor, Python.
+cmd2 lists only callable ``do_*`` attributes, so their lines reach aish like any other."""
+for _name in NOT_AISH:
+    setattr(AishShell, f"do_{_name}", None)
+
+
 def run_shell(app: App, *, debug: bool = False, renderer: str | None = None, history: Recorder | None = None) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status."""
     shell = AishShell(app, renderer=renderer, debug=debug, history=history)

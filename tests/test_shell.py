@@ -146,6 +146,17 @@ def test_plugin_commands_join_the_shell(demo_url: str) -> None:
     assert out.getvalue() == "hello from a plugin\n"
 
 
+def test_cmd2_builtins_that_are_not_aish_are_gone(demo_url: str) -> None:
+    shell, out, err = make_shell(demo_url)
+    commands = shell.get_all_commands()  # type: ignore[attr-defined]
+    assert {"history", "agents", "plugins", "help", "quit"} <= set(commands)
+    assert not {"shell", "edit", "run_pyscript", "py", "ipy"} & set(commands)
+    shell.onecmd_plus_hooks("shell echo hi")  # type: ignore[attr-defined]
+    assert "unknown agent 'shell'" in err.getvalue() and out.getvalue() == ""
+    shell.onecmd_plus_hooks("help")  # type: ignore[attr-defined]
+    assert "run_pyscript" not in out.getvalue() and "history" in out.getvalue()
+
+
 def test_aish_lines_reach_the_runner_untouched(demo_url: str, refserver: RefServer) -> None:
     shell, out, err = make_shell(demo_url)
     shell.onecmd_plus_hooks('echo "a;b" | athena; echo "x > y"')  # type: ignore[attr-defined]
