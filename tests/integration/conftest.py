@@ -96,6 +96,7 @@ def _start(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "--port", str(port),
         "--n_ctx", str(N_CTX),
         "--seed", "42",
+        "--interrupt_requests", "False",  # by default a new request cuts the one streaming short
     ]  # fmt: skip
     with log.open("wb") as log_file:
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)

@@ -72,9 +72,32 @@ def test_a_parallel_fan_out_writes_blocks_in_command_order(
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert sorted(e.body["max_tokens"] for e in proxy.exchanges) == [10, 120]
     assert all(e.body["messages"][-1]["content"].strip() == PROMPT for e in proxy.exchanges)
+    assert all(e.text.strip() for e in proxy.exchanges), "a lane's answer was cut short"
     assert out.data.decode().startswith(f"[{first}]\n")
     heads = [line for line in out.data.decode().splitlines() if line in (f"[{first}]", f"[{second}]")]
     assert heads == [f"[{first}]", f"[{second}]"]
     by_tokens = {e.body["max_tokens"]: e.text.strip() for e in proxy.exchanges}
     text = out.data.decode()
     assert text.index(by_tokens[120][:40]) < text.index(f"[{second}]") < text.rindex(by_tokens[10][:20])
+
+
+def test_a_fan_in_gives_the_next_stage_every_lane_labelled(
+    proxy: RecordingProxy, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    config = agents_config(tmp_path / "aish.toml", proxy.base_url, {"north": 30, "south": 12, "judge": 40})
+    line = f'echo "{PROMPT}" | (north & south) | judge'
+    out = run_timed([*aish_command(), "--config", str(config), "-c", line], aish_env)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    by_tokens = {e.body["max_tokens"]: e for e in proxy.exchanges}
+    assert sorted(by_tokens) == [12, 30, 40] and len(proxy.exchanges) == 3
+    north, south, judge = by_tokens[30], by_tokens[12], by_tokens[40]
+    assert north.text.strip() and south.text.strip(), "a lane's answer was cut short"
+    # the judge starts once both lanes ended, and gets both answers labelled, in command order
+    assert north.ended is not None and south.ended is not None
+    assert judge.arrived >= max(north.ended, south.ended)
+    sent = judge.body["messages"][-1]["content"]
+    assert sent.startswith(f"[north]\n{north.text.strip()[:30]}")
+    assert sent.index("[north]") < sent.index(f"\n[south]\n{south.text.strip()[:10]}")
+    system = judge.body["messages"][0]["content"]
+    assert "answers of north, south, each labelled" in system and f"Original input:\n{PROMPT}" in system
+    assert judge.text.strip() and judge.text.strip()[:30] in out.data.decode()  # only the last stage is shown
