@@ -1,7 +1,11 @@
 """One WebSocket stream: its own receive loop, pings on an interval, close codes in aish's terms.
 
-The loop reads frame by frame with a socket timeout that wakes it for the
-next ping or deadline. While the server sends nothing, a ping goes out every
+The loop reads whatever bytes have arrived (up to 64 KiB) with a socket
+timeout that wakes it for the next ping or deadline; the messages they
+complete (:mod:`.frames`) are one batch, so a fast stream costs one read and
+one flush per many messages. websocket-client still opens the connection
+(TLS, proxies, the handshake) and sends (pings, pongs, close, cancel).
+While the server sends nothing, a ping goes out every
 ``ping_every`` seconds; a peer that answers neither it nor anything else
 within another ``ping_every`` is dead (``ConnectionFailure``, so the stream
 layer resumes). Data frames (and the server's own pings) are the stream's
@@ -18,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 import websocket
-from websocket import ABNF
 
 from aish import (
     ConnectionFailure,
@@ -30,9 +33,13 @@ from aish import (
     WireItem,
     WireMessage,
 )
+from aish_websocket.frames import BINARY, CLOSE, PING, TEXT, FrameError, FrameReader
 
 CANCEL_SEND_TIMEOUT = 0.2
 """How long ``cancel``/``close`` may block sending the cancel message."""
+
+READ_SIZE = 65536
+"""Bytes asked of one read: every frame they complete is one batch."""
 
 RETRYABLE_CLOSE = {1001: "going away", 1006: "abnormal closure", 1011: "internal error", 1012: "service restart",
                    1013: "try again later", 1014: "bad gateway"}  # fmt: skip
@@ -80,6 +87,7 @@ class WebSocketConnection:
         self._cancelled = False
         self._peer_closed = False
         self._closed = False
+        self._frames = FrameReader()
         self.pings = 0
         """Pings sent (for tests)."""
 
@@ -96,6 +104,7 @@ class WebSocketConnection:
         control = self.request.control
         message_id = control.message_id if control is not None else None
         is_end: Callable[[str], bool] | None = getattr(control, "is_end", None) if self.release else None
+        feed = self._frames.feed
         clock = time.monotonic
         last_data = quiet_since = clock()
         ping_sent: float | None = None
@@ -111,37 +120,57 @@ class WebSocketConnection:
             due = (ping_sent if ping_sent is not None else quiet_since) + every
             ws.settimeout(max(min(due, last_data + idle) - now, 0.001))
             try:
-                opcode, frame = ws.recv_data_frame(True)
+                frames = feed(websocket.recv(cast(socket.socket, ws.sock), READ_SIZE))  # None: raises closed
             except websocket.WebSocketTimeoutException:
                 continue
-            except websocket.WebSocketPayloadException as exc:
-                raise MalformedEvent(f"malformed event data: {exc}") from None
+            except FrameError as exc:
+                raise ConnectionFailure(f"connection lost: {exc}") from None
             except (websocket.WebSocketException, OSError) as exc:
                 if self._cancelled:
                     return
                 raise ConnectionFailure(f"connection lost: {_lost(exc)}") from None
-            quiet_since = clock()
+            quiet_since = clock()  # any bytes prove the connection
             ping_sent = None
-            if opcode == ABNF.OPCODE_TEXT:
+            if not frames:
+                continue  # part of a message: wait for the rest
+            batch: list[WireItem] = []
+            for opcode, payload in frames:
+                if opcode == TEXT:
+                    try:
+                        data = payload.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        yield from _pending(batch)
+                        raise MalformedEvent(f"malformed event data: cannot decode: {payload[:80]!r}: {exc}") from None
+                    mid = message_id(data) if message_id is not None else None
+                    if mid:
+                        self._last_id = mid
+                    if is_end is not None:  # finished only if nothing followed the end message
+                        self._finished = is_end(data)
+                    batch.append(WireMessage(data, "message", mid))
+                elif opcode == PING:
+                    self._pong(payload)
+                    batch.append(WireComment("ping"))
+                elif opcode == CLOSE:
+                    yield from _pending(batch)
+                    self._peer_closed = True
+                    with contextlib.suppress(websocket.WebSocketException, OSError):
+                        ws.send_close()  # the closing handshake's answer, as websocket-client gives it
+                    failure = _close_failure(payload)
+                    if failure is not None:
+                        raise failure
+                    return
+                elif opcode == BINARY:
+                    yield from _pending(batch)
+                    raise MalformedEvent("malformed event data: a binary message")
+            if batch:  # text and the server's pings are liveness; pongs only prove the connection
                 last_data = quiet_since
-                data = frame.data.decode("utf-8") if isinstance(frame.data, bytes) else frame.data
-                mid = message_id(data) if message_id is not None else None
-                if mid:
-                    self._last_id = mid
-                if is_end is not None and is_end(data):
-                    self._finished = True
-                yield (WireMessage(data, id=mid),)
-            elif opcode == ABNF.OPCODE_PING:
-                last_data = quiet_since
-                yield (WireComment("ping"),)
-            elif opcode == ABNF.OPCODE_CLOSE:
-                self._peer_closed = True
-                failure = _close_failure(frame.data)
-                if failure is not None:
-                    raise failure
-                return
-            elif opcode == ABNF.OPCODE_BINARY:
-                raise MalformedEvent("malformed event data: a binary message")
+                yield batch
+
+    def _pong(self, payload: bytes) -> None:
+        try:
+            self.ws.pong(payload)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionFailure(f"connection lost: {_lost(exc)}") from None
 
     def _ping(self) -> None:
         try:
@@ -164,7 +193,9 @@ class WebSocketConnection:
         if self._closed:
             return
         self._closed = True
-        reusable = self._finished and not (self._cancelled or self._peer_closed) and self.ws.connected
+        reusable = (
+            self._finished and not (self._cancelled or self._peer_closed or self._frames.buffered) and self.ws.connected
+        )
         if self.release is not None and reusable:
             self.release(self.ws)  # session mode: the answer ended, keep the connection
             return
@@ -183,6 +214,12 @@ class WebSocketConnection:
         with contextlib.suppress(websocket.WebSocketException, OSError, ValueError):
             self.ws.settimeout(CANCEL_SEND_TIMEOUT)
             self.ws.send(message.decode("utf-8"))
+
+
+def _pending(batch: list[WireItem]) -> Iterator[Sequence[WireItem]]:
+    """The messages before a close or a bad frame, as their own batch (they arrived first)."""
+    if batch:
+        yield batch
 
 
 def _close_failure(data: bytes | str) -> ConnectionFailure | RemoteError | None:
