@@ -157,7 +157,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         raise UnknownAgentError(args.target, list(app.agents()))
     finally:
         if history is not None:
-            history.close()
+            history.close(exiting=True)  # stored; the store's release need not hold up the exit
         app.shutdown()
 
 
