@@ -46,7 +46,7 @@ from aish.errors import (
 )
 from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 from aish.history.files import private_file
-from aish.history.terms import run_matches, search_terms
+from aish.history.terms import run_matches, search_terms, searchable
 from aish.hookspecs import hookimpl, hookspec
 from aish.wire import WireComment, WireItem, WireMessage
 
@@ -105,4 +105,5 @@ __all__ = [
     "private_file",
     "run_matches",
     "search_terms",
+    "searchable",
 ]

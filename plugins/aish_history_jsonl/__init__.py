@@ -3,7 +3,8 @@
 Runs are kept in one append-only file of JSON records
 (``$XDG_DATA_HOME/aish/history.jsonl``, or ``[settings] history_path``),
 one complete record per line, each appended under an exclusive lock. It is
-plain text for ``grep`` and ``jq``; the ``sqlite`` backend searches faster.
+plain text for ``grep`` and ``jq``. Searches keep a cache of every finished
+run's text beside it (``history.jsonl.search``, :mod:`aish_history_jsonl.cache`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Reading the JSONL file fast: only its tail for recent runs, byte searches before parsing.
 
 A file of 100,000 runs is about 100 MB; parsing all of it takes seconds, so
-``recent`` reads a growing tail, ``one`` and ``search`` find the bytes of the
+``recent`` reads a growing tail, ``one`` and ``scan`` find the bytes of the
 records they need and parse only those. Results are always folded records,
 checked with :func:`aish.run_matches`, so the byte searches only pick
-candidates and never decide a match.
+candidates and never decide a match. ``scan`` reads the whole file, so
+searches go through the search cache (:mod:`aish_history_jsonl.search`) and
+call it only when the cache cannot be written.
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ def one(path: Path, number: int) -> RunRecord | None:
     pos = data.rfind(RUN_PREFIX + b"%d," % number)
     if pos < 0 or (pos > 0 and data[pos - 1] != 0x0A) or number in _deleted(data):
         return None
-    return _fold_from(data, pos)
+    return fold_from(data, pos)
 
 
-def search(path: Path, text: str, limit: int) -> list[RunRecord]:
+def scan(path: Path, text: str, limit: int) -> list[RunRecord]:
+    """Search the whole file, without the cache: byte searches pick candidates, folds decide."""
     terms = search_terms(text)
     if not terms or limit <= 0:
         return []
@@ -84,7 +87,7 @@ def search(path: Path, text: str, limit: int) -> list[RunRecord]:
             continue
         seen.add(key)
         begin = _begin_of(data, key, start)
-        run = _fold_from(data, begin) if begin is not None else None
+        run = fold_from(data, begin) if begin is not None else None
         if begin is not None and run is not None and run.number not in deleted and run_matches(run, terms):
             found[run.number] = (run, begin)
             if len(found) > limit:
@@ -128,7 +131,7 @@ def _begin_of(data: bytes, key: bytes, start: int) -> int | None:
     return start
 
 
-def _fold_from(data: bytes, begin: int) -> RunRecord | None:
+def fold_from(data: bytes, begin: int) -> RunRecord | None:
     """Fold one run from its ``run`` record, jumping from one of its records to the next."""
     line, end = _line(data, begin)
     first = parse(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -13,6 +14,8 @@ from aish import HistoryError, RunRecord, StageRecord, private_file
 from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse
 
 FILENAME = "history.jsonl"
+SEARCH_SUFFIX = ".search"
+"""The search cache is the history file's path plus this (see :mod:`aish_history_jsonl.cache`)."""
 _T = TypeVar("_T")
 _TAIL = 65536
 
@@ -90,6 +93,8 @@ class JsonlHistory:
                 os.ftruncate(fd, 0)
             except OSError as exc:
                 raise self._error("clear", exc) from None
+            with contextlib.suppress(OSError):  # derived data; a search would notice the cleared file anyway
+                os.unlink(self.path.with_name(self.path.name + SEARCH_SUFFIX))
         self._sent.clear()
 
     # ------------------------------------------------------------------- reads
@@ -104,7 +109,7 @@ class JsonlHistory:
         return self._read(lambda: one(self.path, number))
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
-        from aish_history_jsonl.read import search
+        from aish_history_jsonl.search import search
 
         return self._read(lambda: search(self.path, text, limit))
 

@@ -1,0 +1,307 @@
+"""The search cache beside the JSONL file: each finished run's searchable text on one line.
+
+Why: without it ``history search`` reads, lowercases and byte-searches the
+whole JSONL file, 120 MB for 100,000 runs, every time. ``history.jsonl.search``
+keeps for every finished run what a search looks in
+(:func:`aish.searchable`, lowercased) on one line, about 40% of
+the JSONL file's size and nothing else, so a search is one ``rfind`` over a
+memory map of it (:mod:`aish_history_jsonl.search`).
+
+It is derived data, kept up to date by readers only. The JSONL file stays the
+one source of truth; recording never touches the cache, so an append costs
+what it always did. A search first brings the cache up to date, under an
+exclusive ``flock`` on it, reading only what was appended to the JSONL file
+since the last update. Deleting the cache loses nothing: the next search
+rebuilds it.
+
+The file is entry lines followed by one state line::
+
+    12 40960 41815 12 athena owls<NUL>owls hunt at night
+    ~{"v":1,"body":…,"pos":…,"ino":…,"tail":"…","last":12,"deleted":[3],"pending":[[40100,{…}]]} <digest>
+
+An entry holds the run's number; where its ``run`` record starts in the JSONL
+file and where its ``end`` record ends (the bytes a search folds to confirm
+it); the highest number of any entry up to this one (runs are written as
+they end, so a long run comes after newer ones: a search that already has
+enough newer matches stops when this falls below them); and its text,
+lowercased, newlines turned into NUL so that it stays one line.
+
+The state line says how far into the JSONL file the entries go (``pos``);
+the file's inode and a digest of its bytes just before ``pos``, so that a
+cleared, truncated or replaced file is noticed and the cache rebuilt; the
+runs that were still running at ``pos``, folded so far with the offset of
+their ``run`` record (carried on by the next update, never read again); the
+numbers of deleted runs; and a digest of itself. An update truncates the
+state line, appends entries, then writes the new state line: a process
+killed in between leaves a last line that is no valid state line, and the
+next search rebuilds the cache. A search never trusts the cache for a result,
+only for candidates: it confirms each one from the JSONL file.
+
+Like the ``sqlite`` backend's index, an entry is written when the run's
+``end`` record is read: aish writes nothing for a run after ``end_run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aish import RunRecord, private_file, searchable
+from aish_history_jsonl.records import Fold, parse
+from aish_history_jsonl.store import SEARCH_SUFFIX
+
+VERSION = 1
+NUL = "\x00"
+"""Stands for a newline in entries (and in search terms, transformed alike)."""
+CHUNK = 1 << 24
+"""Bytes of the JSONL file folded at a time while updating (bounds memory on a rebuild)."""
+PROBE = 256
+"""Bytes before ``pos`` whose digest tells the JSONL file is still the one the entries describe."""
+MARK = b"~"
+
+
+class Stale(Exception):
+    """The JSONL file changed under an update (cleared or replaced): this update is void."""
+
+
+def cache_path(path: Path) -> Path:
+    return path.with_name(path.name + SEARCH_SUFFIX)
+
+
+def needle(text: str) -> bytes:
+    """Text as it appears in an entry: lowercased, newlines as NUL, UTF-8 (a term gets the same)."""
+    return text.lower().replace("\n", NUL).encode("utf-8", "surrogatepass")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class State:
+    """What the state line says (see the module docstring)."""
+
+    body: int = 0
+    """Bytes of entries: the state line starts here."""
+    pos: int = 0
+    ino: int = 0
+    tail: str = _digest(b"")
+    last: int = 0
+    deleted: set[int] = field(default_factory=set)
+    pending: dict[str, tuple[int, RunRecord]] = field(default_factory=dict)
+    """Run id -> (offset of its ``run`` record, the run folded up to ``pos``)."""
+
+    def dumps(self) -> bytes:
+        data = {
+            "v": VERSION,
+            **{k: getattr(self, k) for k in ("body", "pos", "ino", "tail", "last")},
+            "deleted": sorted(self.deleted),
+            "pending": [[offset, run.to_dict()] for offset, run in self.pending.values()],
+        }
+        text = json.dumps(data, separators=(",", ":")).encode()  # ASCII: lone surrogates escaped
+        return MARK + text + b" " + _digest(text).encode() + b"\n"
+
+    @classmethod
+    def loads(cls, line: bytes, at: int) -> State | None:
+        """The state line ``line`` (without its newline) found at offset ``at``, or None if it is not one."""
+        text, _, digest = line[len(MARK) :].rpartition(b" ")
+        if not line.startswith(MARK) or _digest(text).encode() != digest:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(text)
+            if data["v"] != VERSION or data["body"] != at:
+                return None
+            pending = {}
+            for offset, fields in data["pending"]:
+                run = RunRecord.from_dict(fields)
+                pending[run.id] = (int(offset), run)
+            body, pos, ino, last = (int(data[k]) for k in ("body", "pos", "ino", "last"))
+            deleted = {int(n) for n in data["deleted"]}
+            return cls(body, pos, ino, str(data["tail"]), last, deleted, pending)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def acquire(path: Path) -> int:
+    """The cache file (created 0600 when missing), locked exclusively until the caller closes it.
+
+    ``history clear`` deletes the file: after waiting for the lock, check that
+    the path still names the file we locked, or start again with the new one.
+    """
+    for _attempt in range(8):
+        fd = os.open(private_file(path), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            mine, now = os.fstat(fd), os.stat(path)
+            if (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    raise OSError(f"{path} keeps being replaced")
+
+
+def refresh(fd: int, main: int) -> State:
+    """Bring the cache ``fd`` (locked) up to date with the JSONL file ``main``; the new state.
+
+    Raises OSError when the cache cannot be read or written, :class:`Stale`
+    when the JSONL file changed under the update; the caller then searches
+    without the cache (a failed update leaves the old state line in place when it can).
+    """
+    loaded = _load(fd)
+    st = os.fstat(main)
+    before = _check(loaded, main, st) if loaded is not None else None
+    state = loaded if loaded is not None and before is not None else State(ino=st.st_ino)
+    fresh = state is not loaded
+    if not fresh and st.st_size == state.pos:
+        return state
+    line = b"" if fresh else state.dumps()  # before the update folds on into the pending runs
+    update = _Update(fd, state, before or b"", fresh)
+    try:
+        return update.run(main, st.st_size)
+    except BaseException:
+        if line and update.truncated:
+            _restore(fd, line, state.body)
+        raise
+
+
+def unread(main: int, state: State) -> Fold:
+    """The runs not in entries: those pending at ``pos``, folded on through whatever follows it.
+
+    That is a last line without its newline (still being written, or left
+    by a killed writer: a fold of the file counts it when it parses), and
+    anything appended since the update. Its ``deleted`` includes ``rm``
+    records found there.
+    """
+    fold = Fold()
+    fold.deleted = set(state.deleted)
+    fold.runs = {run_id: run for run_id, (_offset, run) in state.pending.items()}
+    size = os.fstat(main).st_size
+    if size > state.pos:
+        fold.add_lines(os.pread(main, size - state.pos, state.pos).split(b"\n"))
+    return fold
+
+
+def _load(fd: int) -> State | None:
+    """The state on the cache's last line, or None when that is no valid state line."""
+    size = os.fstat(fd).st_size
+    window = 4096
+    while True:
+        start = max(0, size - window)
+        data = os.pread(fd, size - start, start)
+        if len(data) != size - start or not data.endswith(b"\n"):
+            return None
+        begin = data.rfind(b"\n", 0, len(data) - 1) + 1
+        if begin > 0 or start == 0:
+            return State.loads(data[begin:-1], start + begin)
+        window *= 16
+
+
+def _check(state: State, main: int, st: os.stat_result) -> bytes | None:
+    """The bytes before ``state.pos`` if the JSONL file is still the one the entries describe, else None."""
+    if st.st_ino != state.ino or st.st_size < state.pos:
+        return None
+    size = min(PROBE, state.pos)
+    before = os.pread(main, size, state.pos - size)
+    return before if _digest(before) == state.tail else None
+
+
+def _restore(fd: int, line: bytes, body: int) -> None:
+    """Best effort after a failed update: put the old state line back (else the next search rebuilds)."""
+    with contextlib.suppress(OSError):
+        _write(fd, line, body, truncate=True)
+
+
+def _write(fd: int, data: bytes, offset: int, *, truncate: bool = False) -> None:
+    view = memoryview(data)
+    while view:
+        offset += (written := os.pwrite(fd, view, offset))
+        view = view[written:]
+    if truncate:
+        os.ftruncate(fd, offset)
+
+
+class _Update:
+    """Folds what was appended to the JSONL file since ``state.pos``, writing an entry per run that ended."""
+
+    def __init__(self, fd: int, state: State, before: bytes, fresh: bool) -> None:
+        self.fd = fd
+        self.state = state
+        self.fresh = fresh
+        """A rebuild: the state line is written even when nothing was folded."""
+        self.before = before
+        """The last bytes folded so far (their digest goes into the state line)."""
+        self.truncated = False
+        self.fold = Fold()
+        self.fold.deleted = set(state.deleted)
+        self.offsets = {run_id: offset for run_id, (offset, _run) in state.pending.items()}
+        self.fold.runs = {run_id: run for run_id, (_offset, run) in state.pending.items()}
+        self.last = state.last
+
+    def run(self, main: int, size: int) -> State:
+        pos, body = self.state.pos, self.state.body
+        while pos < size:
+            want = CHUNK
+            while True:  # whole lines only: a last line without its newline is still being written
+                data = os.pread(main, min(want, size - pos), pos)
+                cut = data.rfind(b"\n") + 1
+                if cut or pos + len(data) >= size or len(data) < min(want, size - pos):
+                    break
+                want *= 4  # one line longer than a chunk
+            if not cut:
+                break
+            entries = b"".join(self.entries(data[: cut - 1], pos))
+            self._truncate(body)
+            _write(self.fd, entries, body)
+            body += len(entries)
+            self.before = (self.before + data[max(0, cut - PROBE) : cut])[-PROBE:]
+            pos += cut
+        if pos == self.state.pos and not self.fresh:
+            return self.state  # nothing new but a line still being written
+        if os.pread(main, len(self.before), pos - len(self.before)) != self.before:
+            raise Stale("the history file changed while the search cache was being updated")
+        deleted = self.fold.deleted
+        pending = {i: (self.offsets[i], run) for i, run in self.fold.runs.items() if run.number not in deleted}
+        state = State(body, pos, self.state.ino, _digest(self.before), self.last, set(deleted), pending)
+        self._truncate(body)
+        _write(self.fd, state.dumps(), body, truncate=True)
+        return state
+
+    def _truncate(self, body: int) -> None:
+        """Drop the old state line before the first write: until the new one is written, none is valid."""
+        if not self.truncated:
+            os.ftruncate(self.fd, body)
+            self.truncated = True
+
+    def entries(self, data: bytes, base: int) -> Iterator[bytes]:
+        """Fold the lines of ``data`` (whole lines, from offset ``base``); the entry of each run that ended."""
+        end = base
+        for line in data.split(b"\n"):
+            start, end = end, end + len(line) + 1
+            record = parse(line)
+            if record is None:
+                continue
+            run_id = record.get("id")
+            before = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
+            self.fold.add(record)
+            run = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
+            if run is None:
+                continue
+            if run is not before:  # a run record
+                self.offsets[run.id] = start
+            elif record["op"] == "end" and "status" in record and "ended" in record:  # folded: the run is over
+                del self.fold.runs[run.id]
+                begin = self.offsets.pop(run.id)
+                if run.number not in self.fold.deleted:
+                    self.last = max(self.last, run.number)
+                    yield b"%d %d %d %d " % (run.number, begin, end, self.last) + needle(searchable(run)) + b"\n"
