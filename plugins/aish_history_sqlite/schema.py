@@ -72,6 +72,7 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
             if conn.execute("PRAGMA user_version").fetchone()[0] != VERSION:
                 _migrate(conn, path)
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA journal_size_limit = 4194304")  # a checkpointed WAL shrinks back to 4 MiB
             return conn
         except sqlite3.OperationalError as exc:
             conn.close()

@@ -114,8 +114,11 @@ class SqliteHistory:
             return []
         where, params = _fts_query(terms)
         with self._db() as db:
-            with contextlib.suppress(sqlite3.OperationalError), _transaction(db):
-                _index_finished(db)  # best effort: if another process holds the lock, unindexed runs are read below
+            with contextlib.suppress(sqlite3.OperationalError):
+                while True:  # best effort: if another process holds the lock, unindexed runs are read below
+                    with _transaction(db):
+                        if not _index_finished(db):
+                            break
             sql = f"SELECT rowid FROM runs_fts WHERE {where} ORDER BY rowid DESC LIMIT ?"
             numbers = {n for (n,) in db.execute(sql, (*params, limit))}
             rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE indexed = 0 ORDER BY number"))
@@ -179,15 +182,20 @@ def _append_chunk(db: sqlite3.Connection, run_id: str, index: int, text: str) ->
     )
 
 
-def _index_finished(db: sqlite3.Connection) -> None:
-    """Add the runs that ended since the last call to the full-text index (inside a transaction).
+INDEX_BATCH = 500
+"""Runs indexed per transaction: a long catch-up commits as it goes, so the WAL stays small."""
+
+
+def _index_finished(db: sqlite3.Connection) -> int:
+    """Add up to INDEX_BATCH runs that ended since to the full-text index (inside a transaction).
 
     Called before a search, never while recording: a run's stream costs only
     the writes of its facts, and the index (derived from them) is brought up
     to date when somebody searches. Runs not indexed yet (running, or cut short
-    by a crash) are searched row by row.
+    by a crash) are searched row by row. Returns how many runs it indexed.
     """
-    pending = list(db.execute("SELECT number, line FROM runs WHERE indexed = 0 AND status != 'running'"))
+    sql = "SELECT number, line FROM runs WHERE indexed = 0 AND status != 'running' ORDER BY number LIMIT ?"
+    pending = list(db.execute(sql, (INDEX_BATCH,)))
     for number, line in pending:
         texts = dict(db.execute("SELECT idx, text FROM stages WHERE run = ? ORDER BY idx", (number,)))
         for idx, text in db.execute("SELECT idx, text FROM chunks WHERE run = ? ORDER BY idx, seq", (number,)):
@@ -198,6 +206,7 @@ def _index_finished(db: sqlite3.Connection) -> None:
             "INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, line, "\n".join(texts.values()))
         )
         db.execute("UPDATE runs SET indexed = 1 WHERE number = ?", (number,))
+    return len(pending)
 
 
 @contextmanager

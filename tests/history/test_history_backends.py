@@ -96,6 +96,20 @@ def test_jsonl_reports_a_file_it_cannot_create(tmp_path: Path) -> None:
 # ------------------------------------------------------------------- sqlite
 
 
+def test_sqlite_a_search_indexes_a_long_backlog_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("aish_history_sqlite.store.INDEX_BATCH", 3)
+    path = tmp_path / "h.sqlite3"
+    backend = SqliteHistory(path)
+    for i in range(7):
+        record_run(backend, f"line {i}", [f"answer {i}"])
+    assert [r.line for r in backend.search("answer")] == [f"line {i}" for i in range(7)]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM runs_fts").fetchone()[0] == 7
+        assert db.execute("SELECT count(*) FROM runs WHERE indexed = 0").fetchone()[0] == 0
+    db.close()
+    backend.close()
+
+
 def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     backend = SqliteHistory(path)
