@@ -120,18 +120,19 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
     try:
         if args.target == "history" and args.command is None:  # before the recorder: reading never records
             return _builtin(app, args, "history", args.words, stdin, out, err)
+        if args.command is not None:
+            if args.target:
+                raise UsageError("-c takes the whole line; nothing may follow it")
+            head, _, rest = args.command.strip().partition(" ")
+            if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
+                return _builtin(app, args, head, rest, stdin, out, err)
         history = make_recorder(app, err)
         runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history)
         if args.renderer:
             app.registration("renderer", args.renderer)
         if args.command is not None:
-            if args.target:
-                raise UsageError("-c takes the whole line; nothing may follow it")
             from aish.pipeline import is_shell_escape_line
 
-            head, _, rest = args.command.strip().partition(" ")
-            if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
-                return _builtin(app, args, head, rest, stdin, out, err)
             replay = None if is_shell_escape_line(args.command) else resolve_replay(app, args.command)
             if replay is not None and replay.stdin is not None:  # the original's piped input, sent again
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)

@@ -405,4 +405,6 @@ class HistoryBackend(Protocol):
 HistoryFactory = Callable[[Mapping[str, Any]], HistoryBackend]
 """``factory(options)``: ``options["path"]`` is the file the user chose
 (``[settings] history_path``) or None, ``options["data_dir"]`` the directory
-for the default file (``$XDG_DATA_HOME/aish``)."""
+for the default file (``$XDG_DATA_HOME/aish``). aish calls it before a run
+starts, in the main thread: keep it cheap, and open files or connections on
+first use (the writes come from the background writer)."""

@@ -71,12 +71,18 @@ def make_recorder(app: App, err: TextIO) -> Recorder | None:
         return None
     if name is None:
         return None
-    options = backend_options(app)
+    try:
+        # Built here, not on the writer thread: building imports the backend's code, which on the
+        # writer thread would compete for the GIL with the stream it records. Its files open on first use.
+        backend = app.history(name, backend_options(app))
+    except Exception as exc:  # a plugin's factory failing must not stop the run
+        err.write(f"aish: history: {str(exc) or type(exc).__name__}; runs are not being recorded\n")
+        return None
 
     def secrets() -> list[str]:
         return [key for agent in app.agents().values() if (key := agent.api_key())]
 
-    return Recorder(lambda: app.history(name, options), err, secrets=secrets)
+    return Recorder(lambda: backend, err, secrets=secrets)
 
 
 def settle(run: RunRecord) -> RunRecord:

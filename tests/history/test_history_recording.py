@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from servers import closed_port, json_reply, openai_stream, script, serving
 
+from aish import HistoryBackend, hookimpl
 from aish.app import App
 from aish.contracts import RunRecord
 from aish.history.files import data_dir
@@ -160,6 +161,25 @@ def test_a_failing_store_warns_once_and_never_breaks_a_run(demo_url: str, make_a
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("aish: history: cannot ") and "/dev/full" in warnings[0]
     assert warnings[0].endswith("runs are not being recorded")
+
+
+class BrokenFactory:
+    @hookimpl
+    def aish_register_history_backends(self, register: Callable[..., None]) -> None:
+        def factory(options: object) -> HistoryBackend:
+            raise RuntimeError("the store's server is down")
+
+        register("broken", factory)
+
+
+def test_a_backend_factory_that_raises_warns_and_the_run_goes_on(demo_url: str, make_app: Callable[..., App]) -> None:
+    app = make_app('[settings]\nhistory = "broken"\n', extra_plugins=[("broken", BrokenFactory())])
+    out, err = io.StringIO(), io.StringIO()
+    recorder = make_recorder(app, err)
+    assert recorder is None
+    assert err.getvalue() == "aish: history: the store's server is down; runs are not being recorded\n"
+    assert Runner(app, out=out, err=err, history=recorder).run_source("athena one") == 0
+    assert out.getvalue().startswith("Athena (offline demo)")
 
 
 def test_an_unknown_backend_warns_once(make_app: Callable[..., App]) -> None:
