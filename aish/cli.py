@@ -158,7 +158,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
         raise UnknownAgentError(args.target, list(app.agents()))
     finally:
         if history is not None:
-            history.close(exiting=True)  # stored; the store's release need not hold up the exit
+            history.close()
         app.shutdown()
 
 

@@ -74,6 +74,7 @@ QUERIES = {
 
 
 def config(tmp: Path, mode: str, url: str, pace: float) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / f"{mode}-{pace}.toml"
     path.write_text(
         f'[settings]\nhistory = "{mode}"\nplugin_agents = false\n\n'
@@ -182,19 +183,23 @@ def server_process() -> Iterator[str]:
 def bench_recording(runs: int, pace: float) -> None:
     with tempfile.TemporaryDirectory() as name, server_process() as url:
         tmp = Path(name)
-        envs = {mode: env_for(tmp, mode, url, pace) for mode in MODES}
+        # each way of running has its own store: a shell session's open connection would change
+        # what a one-shot process pays (SQLite's last close checkpoints; with the shell open it does not)
+        envs = {mode: env_for(tmp / "spawn", mode, url, pace) for mode in MODES}
+        inproc_envs = {mode: env_for(tmp / "in-proc", mode, url, pace) for mode in MODES}
+        shell_envs = {mode: env_for(tmp / "shell", mode, url, pace) for mode in MODES}
         walls: dict[str, list[float]] = {m: [] for m in MODES}
         cpus: dict[str, list[float]] = {m: [] for m in MODES}
         inproc: dict[str, list[float]] = {m: [] for m in MODES}
         shell: dict[str, list[float]] = {m: [] for m in MODES}
-        sessions = {mode: ShellSession(envs[mode]) for mode in MODES}
+        sessions = {mode: ShellSession(shell_envs[mode]) for mode in MODES}
         sizes = set()
         for round_ in range(runs + 1):  # round 0 warms caches up and is discarded
             order = MODES if round_ % 2 else MODES[::-1]
             for mode in order:
                 wall, cpu, size = spawn_once(envs[mode])
                 sizes.add(size)
-                elapsed = in_process_once(envs[mode])
+                elapsed = in_process_once(inproc_envs[mode])
                 in_shell = sessions[mode].once()
                 if round_:
                     walls[mode].append(wall)
@@ -294,7 +299,7 @@ def bench_search(size: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="measured runs per mode in (1)")
+    parser.add_argument("--runs", type=int, default=41, help="measured runs per mode in (1)")
     parser.add_argument("--corpus", type=int, default=100_000, help="runs in the store for (2)")
     parser.add_argument("--only", default="record,search", help="record, search or both")
     parser.add_argument(

@@ -71,13 +71,9 @@ class Recorder:
             self.warn(f"the history store has not answered for {timeout:g}s")
         self.check()
 
-    def close(self, timeout: float = 10.0, *, exiting: bool = False) -> None:
-        """Store what is pending and release the backend.
-
-        ``exiting``: the process ends next, so return as soon as everything is
-        stored, without waiting for the backend's release (see :meth:`Writer.close`).
-        """
-        if not self._writer.close(timeout, wait_release=not exiting):
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is pending and release the backend (at exit)."""
+        if not self._writer.close(timeout):
             self.warn(f"the history store has not answered for {timeout:g}s; the last run may be incomplete")
         self.check()
 

@@ -47,20 +47,13 @@ class Writer:
         with self._cond:
             return self._cond.wait_for(lambda: not self._calls and not self._busy, timeout)
 
-    def close(self, timeout: float | None = None, *, wait_release: bool = True) -> bool:
-        """Apply what is queued, close the backend and stop the thread; False on timeout.
-
-        ``wait_release=False`` (the process is about to exit) returns once every
-        write is applied, and leaves the thread to release the backend: every
-        write is durable when its call returns (the backend contract), and
-        releasing can take a while (SQLite checkpoints its WAL on the last
-        close) that an exiting process need not wait for.
-        """
+    def close(self, timeout: float | None = None) -> bool:
+        """Apply what is queued, close the backend and stop the thread; False on timeout."""
         done = self.sync(timeout)
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if self._thread is not None and wait_release:
+        if self._thread is not None:
             self._thread.join(timeout if done else 0)
         return done
 
