@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from aish.history.files import data_dir
 from aish.refserver import RefServer
 from aish.testing import run_aish
 
@@ -93,6 +95,15 @@ def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backe
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert run_aish("-c", "history clear --yes").stdout == "history cleared\n"
     assert run_aish("-c", "history").stdout == ""
+
+
+def test_an_aish_process_leaves_the_sqlite_store_checkpointed(demo_url: str) -> None:
+    """The last close checkpoints the WAL into the database: nothing piles up from one run to the next."""
+    for word in ("one", "two"):
+        assert run_aish("-c", f"athena {word}").returncode == 0
+        store = data_dir() / "history.sqlite3"
+        assert store.stat().st_size > 0 and not Path(f"{store}-wal").exists()
+    assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == ["one", "two"]
 
 
 def test_rm_and_clear(history_backend: str) -> None:
