@@ -192,18 +192,21 @@ def bench_recording(runs: int, pace: float) -> None:
         cpus: dict[str, list[float]] = {m: [] for m in MODES}
         inproc: dict[str, list[float]] = {m: [] for m in MODES}
         shell: dict[str, list[float]] = {m: [] for m in MODES}
-        sessions = {mode: ShellSession(shell_envs[mode]) for mode in MODES}
         sizes = set()
+        # processes first, on their own: nothing this process does (its writes, their writeback) in between
         for round_ in range(runs + 1):  # round 0 warms caches up and is discarded
-            order = MODES if round_ % 2 else MODES[::-1]
-            for mode in order:
+            for mode in MODES if round_ % 2 else MODES[::-1]:
                 wall, cpu, size = spawn_once(envs[mode])
                 sizes.add(size)
-                elapsed = in_process_once(inproc_envs[mode])
-                in_shell = sessions[mode].once()
                 if round_:
                     walls[mode].append(wall)
                     cpus[mode].append(cpu)
+        sessions = {mode: ShellSession(shell_envs[mode]) for mode in MODES}
+        for round_ in range(runs + 1):
+            for mode in MODES if round_ % 2 else MODES[::-1]:
+                elapsed = in_process_once(inproc_envs[mode])
+                in_shell = sessions[mode].once()
+                if round_:
                     inproc[mode].append(elapsed)
                     shell[mode].append(in_shell)
         for session in sessions.values():
