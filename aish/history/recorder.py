@@ -4,7 +4,8 @@ The runner opens a :class:`RunRecording` per line and a
 :class:`StageRecording` per agent stage. A stage's text is read from the
 stream's own list of text parts (nothing is added per event) and handed to
 the backend about every ``interval`` seconds (at the first batch boundary
-after it), so a crash loses at most that much; the final text, status and
+after it; the writer applies it within another ``interval``), so a crash
+loses at most about twice that; the final text, status and
 metadata follow when the stage ends. Every write goes through a background
 :class:`~aish.history.writer.Writer`: recording never waits for the store. A failing store is
 reported once, as a warning, and the runs go on unrecorded.
@@ -43,7 +44,7 @@ class Recorder:
         interval: float = INTERVAL,
         secrets: Callable[[], list[str]] = list,
     ) -> None:
-        self._writer = Writer(open_backend)
+        self._writer = Writer(open_backend, linger=interval)
         self.err = err
         self.interval = interval
         self.secrets = secrets

@@ -20,14 +20,30 @@ Call = tuple[str, tuple[Any, ...]]
 """(method name, arguments)."""
 
 
-class Writer:
-    """Applies queued backend calls on a daemon thread, started by the first :meth:`submit`."""
+LINGER = 0.1
+"""Seconds a queued call waits for the ones after it before the thread applies them all."""
 
-    def __init__(self, open_backend: Callable[[], HistoryBackend]) -> None:
+
+class Writer:
+    """Applies queued backend calls on a daemon thread, started by the first :meth:`submit`.
+
+    Calls are applied in batches, at most ``linger`` seconds after the first
+    of a batch was queued, at once when somebody waits (:meth:`sync`,
+    :meth:`close`): a run's beginning (its run and first stage) and the text
+    of the next 100 ms become one wake-up of the thread, not several in the
+    middle of a stream, where each would take the GIL from the thread reading
+    it. The very first batch goes at once: it opens the store (SQLite reads
+    its schema), work that runs beside the stream while it starts.
+    """
+
+    def __init__(self, open_backend: Callable[[], HistoryBackend], *, linger: float = LINGER) -> None:
         self._open = open_backend
+        self.linger = linger
         self._calls: list[Call] = []
         self._cond = threading.Condition()
         self._busy = False
+        self._waiters = 0
+        """Threads in :meth:`sync`: the batch goes at once."""
         self._closing = False
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
@@ -43,9 +59,14 @@ class Writer:
             self._cond.notify_all()
 
     def sync(self, timeout: float | None = None) -> bool:
-        """Wait until every submitted call is applied (or dropped); False on timeout."""
+        """Apply every submitted call now and wait until they are applied (or dropped); False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._calls and not self._busy, timeout)
+            self._waiters += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: not self._calls and not self._busy, timeout)
+            finally:
+                self._waiters -= 1
 
     def close(self, timeout: float | None = None) -> bool:
         """Apply what is queued, close the backend and stop the thread; False on timeout."""
@@ -64,6 +85,8 @@ class Writer:
                 self._cond.wait_for(lambda: self._calls or self._closing)
                 if not self._calls:
                     break
+                if backend is not None:  # the first batch goes at once: opening the store overlaps the stream
+                    self._cond.wait_for(lambda: self._waiters or self._closing, self.linger)
                 calls, self._calls = _merge(self._calls), []
                 self._busy = True
             try:

@@ -102,6 +102,33 @@ def test_the_writer_merges_appends_and_stops_at_the_first_failure(tmp_path: Path
     assert failing.close(10)
 
 
+def test_the_writer_batches_after_its_first_call_and_goes_at_once_when_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    applied: list[str] = []
+
+    class Counting(JsonlHistory):
+        def begin_run(self, run: RunRecord) -> None:
+            applied.append(run.line)
+            super().begin_run(run)
+
+    writer = Writer(lambda: Counting(path), linger=60.0)
+    writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="first", started=time.time()))
+    deadline = time.monotonic() + 10
+    while not applied and time.monotonic() < deadline:  # the first batch opens the store at once
+        time.sleep(0.01)
+    assert applied == ["first"]
+    for line in ("second", "third"):
+        writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line=line, started=time.time()))
+    time.sleep(0.2)
+    assert applied == ["first"]  # lingering: the next batch waits for more calls, up to 60 s here
+    started = time.monotonic()
+    assert writer.sync(10)  # somebody waits: the batch goes now
+    assert time.monotonic() - started < 30 and applied == ["first", "second", "third"]
+    writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="fourth", started=time.time()))
+    assert writer.close(10) and applied[-1] == "fourth"  # so does close
+    assert [r.line for r in JsonlHistory(path).runs()] == ["first", "second", "third", "fourth"]
+
+
 def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     for interval, written in ((0.0, True), (60.0, False)):
