@@ -6,7 +6,7 @@ here only.
 """
 
 from aish.agents import AgentConfig
-from aish.codec_support import error_detail, json_object
+from aish.codec_support import error_detail, json_object, with_api_key
 from aish.context import label_answers
 from aish.contracts import (
     CancelToken,
@@ -106,4 +106,5 @@ __all__ = [
     "run_matches",
     "search_terms",
     "searchable",
+    "with_api_key",
 ]

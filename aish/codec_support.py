@@ -1,13 +1,26 @@
-"""Helpers every codec needs: reading one event's JSON, and explaining an error body."""
+"""Helpers every codec needs: the agent's key on a request, reading one event's JSON, explaining an error body."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from aish.agents import AgentConfig
 from aish.errors import MalformedEvent
 
 _loads = json.loads
+
+
+def with_api_key(
+    agent: AgentConfig, headers: Mapping[str, str], *, header: str = "Authorization", scheme: str = "Bearer "
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``headers`` plus the agent's API key (``Authorization: Bearer KEY`` by default), and the
+    secrets a :class:`~aish.contracts.Request` must keep out of errors: the key, when there is one."""
+    key = agent.api_key()
+    if not key:
+        return dict(headers), ()
+    return {**headers, header: f"{scheme}{key}"}, (key,)
 
 
 def json_object(data: str) -> dict[str, Any]:

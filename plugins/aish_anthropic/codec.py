@@ -31,6 +31,7 @@ from aish import (
     Usage,
     WireMessage,
     json_object,
+    with_api_key,
 )
 
 API_VERSION = "2023-06-01"
@@ -68,14 +69,9 @@ class AnthropicMessagesCodec:
             "anthropic-version": API_VERSION,
             **agent.headers,
         }
-        key = agent.api_key()
-        if key:
-            headers["x-api-key"] = key
+        keyed, secrets = with_api_key(agent, headers, header="x-api-key", scheme="")
         return Request(
-            url=agent.url.rstrip("/") + "/messages",
-            body=json.dumps(body).encode(),
-            headers=headers,
-            secrets=(key,) if key else (),
+            url=agent.url.rstrip("/") + "/messages", body=json.dumps(body).encode(), headers=keyed, secrets=secrets
         )
 
     def decoder(self) -> MessagesDecoder:

@@ -29,6 +29,7 @@ from aish import (
     WireMessage,
     error_detail,
     json_object,
+    with_api_key,
 )
 
 VERSION = 1
@@ -50,11 +51,10 @@ class EnvelopeCodec:
             "context": prompt.context.to_dict(),
             "options": dict(agent.options),
         }
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
-        key = agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return Request(url=agent.url, body=json.dumps(body).encode(), headers=headers, secrets=(key,) if key else ())
+        headers, secrets = with_api_key(
+            agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
+        )
+        return Request(url=agent.url, body=json.dumps(body).encode(), headers=headers, secrets=secrets)
 
     def decoder(self) -> EnvelopeDecoder:
         return EnvelopeDecoder()

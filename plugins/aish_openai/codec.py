@@ -27,6 +27,7 @@ from aish import (
     Usage,
     WireMessage,
     error_detail,
+    with_api_key,
 )
 
 _loads = json.loads
@@ -47,15 +48,14 @@ class OpenAIChatCodec:
         if self.agent.model:
             body["model"] = self.agent.model
         body.update(options)
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **self.agent.headers}
-        key = self.agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        headers, secrets = with_api_key(
+            self.agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **self.agent.headers}
+        )
         return Request(
             url=self.agent.url.rstrip("/") + "/chat/completions",
             body=json.dumps(body).encode(),
             headers=headers,
-            secrets=(key,) if key else (),
+            secrets=secrets,
         )
 
     def decoder(self) -> ChunkDecoder:

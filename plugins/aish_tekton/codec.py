@@ -28,6 +28,7 @@ from aish import (
     WireMessage,
     error_detail,
     json_object,
+    with_api_key,
 )
 
 
@@ -54,15 +55,14 @@ class RhetorCodec:
         }
         body.update(options)
         specialist = agent.model or agent.name
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
-        key = agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        headers, secrets = with_api_key(
+            agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
+        )
         return Request(
             url=f"{agent.url.rstrip('/')}/api/chat/{specialist}/stream",
             body=json.dumps(body).encode(),
             headers=headers,
-            secrets=(key,) if key else (),
+            secrets=secrets,
         )
 
     def decoder(self) -> RhetorDecoder:

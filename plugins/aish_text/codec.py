@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aish import AgentConfig, Event, Prompt, Request, StreamEnd, TextDelta, WireMessage
+from aish import AgentConfig, Event, Prompt, Request, StreamEnd, TextDelta, WireMessage, with_api_key
 
 
 def render_prompt(prompt: Prompt, mode: str = "text") -> str:
@@ -37,10 +37,8 @@ class TextCodec:
         if method != "GET":
             headers = {"Content-Type": "text/plain; charset=utf-8", **headers}
             body = render_prompt(prompt, str(agent.options.get("context", "text"))).encode()
-        key = agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return Request(url=agent.url, body=body, headers=headers, method=method, secrets=(key,) if key else ())
+        keyed, secrets = with_api_key(agent, headers)
+        return Request(url=agent.url, body=body, headers=keyed, method=method, secrets=secrets)
 
     def decoder(self) -> TextDecoder:
         return TextDecoder()

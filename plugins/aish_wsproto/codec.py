@@ -29,6 +29,7 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    with_api_key,
 )
 
 CANCEL = b'{"type": "cancel"}'
@@ -101,16 +102,13 @@ class AishWSCodec:
             "context": asdict(prompt.context),
             "options": dict(agent.options),
         }
-        headers = dict(agent.headers)
-        key = agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        headers, secrets = with_api_key(agent, agent.headers)
         return Request(
             url=agent.url,
             body=json.dumps(message).encode(),
             headers=headers,
             method="GET",
-            secrets=(key,) if key else (),
+            secrets=secrets,
             control=CONTROL,
         )
 

@@ -26,6 +26,7 @@ from aish import (
     TextDelta,
     Usage,
     WireMessage,
+    with_api_key,
 )
 
 
@@ -61,16 +62,9 @@ class NDJSONCodec:
     def encode(self, prompt: Prompt) -> Request:
         agent = self.agent
         message = {"type": "chat", "content": prompt.text, "model": agent.model, "options": dict(agent.options)}
-        headers = dict(agent.headers)
-        key = agent.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        headers, secrets = with_api_key(agent, agent.headers)
         return Request(
-            url=agent.url,
-            body=json.dumps(message).encode(),
-            headers=headers,
-            secrets=(key,) if key else (),
-            control=CONTROL,
+            url=agent.url, body=json.dumps(message).encode(), headers=headers, secrets=secrets, control=CONTROL
         )
 
     def decoder(self) -> NDJSONDecoder:
