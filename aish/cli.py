@@ -15,6 +15,7 @@ Only the interactive shell imports cmd2; every other path stays lean.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -127,7 +128,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
             if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
                 return _builtin(app, args, head, rest, stdin, out, err)
         history = make_recorder(app, err)
-        runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history)
+        commands = {n: functools.partial(_builtin, app, args, n, stdin=stdin, out=out, err=err) for n in COMMANDS}
+        runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history, commands=commands)
         if args.renderer:
             app.registration("renderer", args.renderer)
         if args.command is not None:

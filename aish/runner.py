@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from aish.app import App
@@ -21,7 +21,7 @@ from aish.errors import (
     Interrupted,
 )
 from aish.history.recorder import Recorder, RunRecording
-from aish.lang import Pipeline, Script, parse
+from aish.lang import Command, Pipeline, Script, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 
@@ -41,8 +41,12 @@ class Runner:
         history: Recorder | None = None,
         stats: bool | None = None,
         session_id: str | None = None,
+        commands: Mapping[str, Callable[[list[str]], int]] | None = None,
     ) -> None:
         self.app = app
+        self.commands = dict(commands or {})
+        """The shell's commands a script may use (``history``, ``agents``...): a pipeline that is
+        only one of them, without redirection, runs it with its words."""
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
         self._recording: RunRecording | None = None
@@ -116,6 +120,11 @@ class Runner:
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None) -> int:
         """Run one pipeline; errors inside are reported here and give the status."""
         try:
+            command = self._command(pipeline)
+            if command is not None:
+                if self.history is not None:
+                    self.history.sync()  # what ran before it is stored (``history`` reads it)
+                return self.commands[command.name]([word.value for word in command.args])
             return self._pipeline(pipeline, stdin)
         except KeyboardInterrupt:
             return self.report(Interrupted())
@@ -129,6 +138,13 @@ class Runner:
             hint = "" if self.debug else " (run with --debug for the traceback)"
             self.err.write(f"aish: unexpected error: {type(exc).__name__}: {exc}{hint}\n")
             return EXIT_FAILURE
+
+    def _command(self, pipeline: Pipeline) -> Command | None:
+        """The shell command that ``pipeline`` is, if it is one (see :attr:`commands`)."""
+        stage = pipeline.stages[0] if len(pipeline.stages) == 1 else None
+        if not isinstance(stage, Command) or stage.name not in self.commands:
+            return None
+        return stage if pipeline.stdin is None and pipeline.stdout is None else None
 
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
         env = RunEnv(

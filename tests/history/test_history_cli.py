@@ -97,6 +97,16 @@ def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backe
     assert run_aish("-c", "history").stdout == ""
 
 
+def test_a_script_can_use_the_shell_commands(history_backend: str, demo_url: str) -> None:
+    assert run_aish("-c", "echo earlier").returncode == 0
+    result = run_aish(input="athena owls\nhistory\nagents\n")  # a script on stdin, as from a pipe
+    assert result.returncode == 0, result.stderr
+    assert "Athena (offline demo)" in result.stdout and "\nNAME " in result.stdout
+    assert re.search(r"\b1  \S+ \S+  complete     echo earlier\n", result.stdout), result.stdout
+    bogus = run_aish(input="history bogus\n")
+    assert bogus.stderr == "aish: history: unknown subcommand 'bogus' (see 'history help')\n"
+
+
 def test_an_aish_process_leaves_the_sqlite_store_checkpointed(demo_url: str) -> None:
     """The last close checkpoints the WAL into the database: nothing piles up from one run to the next."""
     for word in ("one", "two"):
