@@ -119,8 +119,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
     app.startup()
     history = None
     try:
-        if args.target == "history" and args.command is None:  # before the recorder: reading never records
-            return _builtin(app, args, "history", args.words, stdin, out, err)
+        if args.target in COMMANDS and args.command is None:  # before the recorder: these never record
+            return _builtin(app, args, args.target, args.words, stdin, out, err)
         if args.command is not None:
             if args.target:
                 raise UsageError("-c takes the whole line; nothing may follow it")
@@ -146,8 +146,6 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
 
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history)
             return runner.run_source(stdin.read())
-        if args.target in COMMANDS:
-            return _builtin(app, args, args.target, args.words, stdin, out, err)
         if app.is_agent(args.target):
             return _ask(runner, args.target, args.words, _piped(stdin))
         path = Path(args.target)
