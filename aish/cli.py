@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError
+from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -85,7 +85,7 @@ def main(
             import traceback
 
             traceback.print_exception(exc, file=err)
-        err.write(f"aish: {exc}\n")
+        err.write(f"aish: {visible(str(exc))}\n")
         return exc.exit_code
 
 

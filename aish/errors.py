@@ -21,6 +21,8 @@ Exit codes (documented in ``docs/usage.md``):
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -50,10 +52,35 @@ class AishError(Exception):
         return str(self.args[0]) if self.args else type(self).__name__
 
 
+_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, carried by the surrogateescape handler
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``), on one line.
+
+    C0 and C1 controls (but tab), DEL, line and paragraph separators, bidi
+    controls and lone surrogates become ``\\xHH`` / ``\\uHHHH``: whatever aish
+    echoes from input or from a server cannot move the cursor, retitle the
+    terminal, reorder what is shown or break the one-line rule.
+    """
+    return _INVISIBLE.sub(_escape, text)
+
+
 class UsageError(AishError):
     """The command line or a command's arguments are wrong."""
 
     exit_code = EXIT_USAGE
+
+
+_EXCERPT = 60
+"""Characters of a syntax error's line shown on each side of the ``-->`` mark."""
 
 
 class AishSyntaxError(UsageError):
@@ -81,7 +108,12 @@ class AishSyntaxError(UsageError):
         end = self.line.find("\n", self.position)
         shown = self.line[start : end if end != -1 else len(self.line)]
         cut = self.position - start
-        return f"{shown[:cut]}-->{shown[cut:]}".strip()
+        before, after = shown[:cut], shown[cut:]
+        if len(before) > _EXCERPT:
+            before = "..." + before[-_EXCERPT:]
+        if len(after) > _EXCERPT:
+            after = after[:_EXCERPT] + "..."
+        return f"{visible(before)}-->{visible(after)}".strip()
 
     def __str__(self) -> str:
         return f"syntax error at {self.location()}: {self.message}: {self.excerpt()}"

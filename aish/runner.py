@@ -19,6 +19,7 @@ from aish.errors import (
     EXIT_OK,
     AishError,
     Interrupted,
+    visible,
 )
 from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Pipeline, Script, parse
@@ -100,7 +101,7 @@ class Runner:
         """Print ``exc`` as one line (and its traceback under --debug); return its exit code."""
         if self.debug and not isinstance(exc, Interrupted):
             traceback.print_exception(exc, file=self.err)
-        self.err.write(f"aish: {exc}\n")
+        self.err.write(f"aish: {visible(str(exc))}\n")
         self.err.flush()
         return exc.exit_code
 
@@ -136,7 +137,7 @@ class Runner:
             if self.debug:
                 traceback.print_exception(exc, file=self.err)
             hint = "" if self.debug else " (run with --debug for the traceback)"
-            self.err.write(f"aish: unexpected error: {type(exc).__name__}: {exc}{hint}\n")
+            self.err.write(f"aish: unexpected error: {type(exc).__name__}: {visible(str(exc))}{hint}\n")
             return EXIT_FAILURE
 
     def _command(self, pipeline: Pipeline) -> Command | None:

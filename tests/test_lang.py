@@ -181,3 +181,35 @@ def test_newlines_inside_parentheses_are_blanks() -> None:
         "athena",
         "hermes",
     ]
+
+
+def test_nesting_deeper_than_the_limit_is_a_syntax_error() -> None:
+    from aish.lang.parser import MAX_NESTING
+
+    deepest = "(" * MAX_NESTING + "athena hi" + ")" * MAX_NESTING
+    assert names(only_pipeline(deepest)) == ["athena"]
+    too_deep = "(" * 600 + "athena hi" + ")" * 600
+    with pytest.raises(AishSyntaxError) as info:
+        parse(too_deep)
+    assert info.value.position == MAX_NESTING
+    assert f"nested more than {MAX_NESTING} deep" in str(info.value)
+    assert len(str(info.value)) < 200  # the excerpt is cut around the spot
+
+
+def test_syntax_error_excerpts_show_control_characters_escaped() -> None:
+    with pytest.raises(AishSyntaxError) as info:
+        parse('echo "\x1b]0;TITLE\x07')
+    shown = str(info.value)
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert shown.endswith('echo -->"\\x1b]0;TITLE\\x07')
+    with pytest.raises(AishSyntaxError) as info:
+        parse("echo \u202eevil\x9b2J | | x")
+    assert "\u202e" not in str(info.value) and "\\u202eevil\\x9b2J" in str(info.value)
+
+
+def test_visible_escapes_controls_and_undecodable_bytes_but_keeps_text() -> None:
+    from aish.errors import visible
+
+    assert visible("caf\xe9 \u4e16\u754c\ttab") == "caf\xe9 \u4e16\u754c\ttab"
+    assert visible("a\nb\r\x00\x7f") == "a\\x0ab\\x0d\\x00\\x7f"
+    assert visible("caf\udce9") == "caf\\xe9"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aish.agents import AgentConfig
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
-from aish.errors import EXIT_INTERRUPTED, EXIT_OK
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Recorder:
         if self._warned:
             return
         self._warned = True
-        self.err.write(f"aish: history: {message}; runs are not being recorded\n")
+        self.err.write(f"aish: history: {visible(message)}; runs are not being recorded\n")
         self.err.flush()
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TextIO
 
 from aish.app import App
 from aish.contracts import RUNNING, HistoryBackend, RunRecord
-from aish.errors import AishError, UsageError
+from aish.errors import AishError, UsageError, visible
 from aish.history.files import data_dir
 from aish.history.recorder import Recorder
 
@@ -67,7 +67,7 @@ def make_recorder(app: App, err: TextIO) -> Recorder | None:
     try:
         name = backend_name(app)
     except AishError as exc:
-        err.write(f"aish: history: {exc}; runs are not being recorded\n")
+        err.write(f"aish: history: {visible(str(exc))}; runs are not being recorded\n")
         return None
     if name is None:
         return None
@@ -76,7 +76,7 @@ def make_recorder(app: App, err: TextIO) -> Recorder | None:
         # writer thread would compete for the GIL with the stream it records. Its files open on first use.
         backend = app.history(name, backend_options(app))
     except Exception as exc:  # a plugin's factory failing must not stop the run
-        err.write(f"aish: history: {str(exc) or type(exc).__name__}; runs are not being recorded\n")
+        err.write(f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded\n")
         return None
 
     def secrets() -> list[str]:

@@ -18,6 +18,9 @@ from aish.errors import AishSyntaxError
 from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word
 from aish.lang.tokens import NEWLINE, Token, tokenize
 
+MAX_NESTING = 64
+"""How deep ``(`` may nest: deeper is a syntax error (the parser recurses once per level)."""
+
 _SEPARATORS = frozenset({";", NEWLINE})
 _JOINERS = frozenset({"&&", "||", "|", "&", "("})
 
@@ -140,6 +143,8 @@ class _Parser:
         if tok is None:
             raise self.unexpected()
         if tok.kind == "op" and tok.value == "(":
+            if self.depth >= MAX_NESTING:
+                raise self.error(f"'(' nested more than {MAX_NESTING} deep", tok)
             self.take()
             self.skip_newlines()
             self.depth += 1

@@ -1,0 +1,29 @@
+"""The one-line rule from the outside: ``aish -c`` with hostile lines, in a real process."""
+
+from __future__ import annotations
+
+from aish.lang.parser import MAX_NESTING
+from aish.testing import run_aish
+
+
+def test_deep_nesting_is_one_syntax_error_line() -> None:
+    line = "(" * 600 + "athena hi" + ")" * 600
+    result = run_aish("-c", line)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr[:500]
+    assert f"'(' nested more than {MAX_NESTING} deep" in result.stderr
+    assert result.stdout == ""
+
+
+def test_control_characters_in_a_syntax_error_are_shown_escaped() -> None:
+    result = run_aish("-c", 'echo "\x1b]0;TITLE\x07')
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert result.stderr == 'aish: syntax error at column 6: unclosed " quote: echo -->"\\x1b]0;TITLE\\x07\n'
+
+
+def test_control_characters_in_an_unknown_name_are_shown_escaped() -> None:
+    result = run_aish("-c", "\x1b[2Jathena\x9b hi")
+    assert result.returncode == 3
+    assert result.stderr.startswith("aish: unknown agent '\\x1b[2Jathena\\x9b'")
+    assert result.stderr.count("\n") == 1
