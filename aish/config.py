@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aish import validate
 from aish.agents import (
     DEFAULT_BACKOFF_INITIAL,
     DEFAULT_BACKOFF_MAX,
@@ -118,12 +119,20 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at, line = exc.start, data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not UTF-8: byte 0x{data[at]:02x} at offset {at} (line {line})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
@@ -186,6 +195,11 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     return s
 
 
+def _check(prefix: str, key: str, problem: str | None) -> None:
+    if problem is not None:
+        raise ConfigError(f"{prefix}: {key}: {problem}")
+
+
 def _expect(value: Any, kind: type, where: str, key: str) -> Any:
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(f"{where}: {key}: expected {kind.__name__}, got {type(value).__name__}")
@@ -213,24 +227,25 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
             values[key] = _expect(table[key], str, where, f"agent {name!r}: {key}")
     for key in _AGENT_SECONDS_KEYS:
         if key in table:
-            v = table[key]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise ConfigError(f"{prefix}: {key}: expected a positive number of seconds")
-            values[key] = float(v)
+            _check(prefix, key, validate.seconds_problem(table[key]))
+            values[key] = float(table[key])
     if "max_retries" in table:
-        v = table["max_retries"]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ConfigError(f"{prefix}: max_retries: expected a whole number >= 0")
-        values["max_retries"] = v
+        _check(prefix, "max_retries", validate.retries_problem(table["max_retries"]))
+        values["max_retries"] = table["max_retries"]
     for key in ("resume", "session"):
         if key in table:
             values[key] = _expect(table[key], bool, where, f"agent {name!r}: {key}")
+    _check(prefix, "url", validate.url_problem(values["url"]))
+    if "api_key_env" in values:
+        _check(prefix, "api_key_env", validate.env_name_problem(values["api_key_env"]))
     headers = table.get("headers", {})
     if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
         raise ConfigError(f"{prefix}: headers: expected a table of strings")
+    _check(prefix, "headers", validate.headers_problem(headers))
     options = table.get("options", {})
     if not isinstance(options, Mapping):
         raise ConfigError(f"{prefix}: options: expected a table")
+    _check(prefix, "options", validate.json_problem(options))
     return AgentConfig(
         name=name,
         transport=values["transport"],

@@ -21,11 +21,12 @@ from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
-from aish.errors import AishError, Interrupted, StreamFailure, StreamIncomplete
+from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
 from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 from aish.stream.messages import explain
 from aish.stream.result import CANCELLED, ERROR, PARTIAL, EventSink, StageResult
 from aish.stream.retry import RetryPolicy, plan
+from aish.validate import headers_problem
 from aish.wire import WireComment, WireItem, WireMessage
 
 
@@ -82,6 +83,9 @@ class AgentStream:
             self._emit(sink, StreamStart(model=self.agent.model))
             request = self.codec.encode(prompt)
             secrets = request.secrets
+            problem = headers_problem(request.headers)
+            if problem is not None:  # checked here, before any transport sees a header
+                raise ConfigError(f"agent {name!r}: {problem}")
             self._stream(replace(request, cancel=self._token), sink, flush, parts, result)
         except (KeyboardInterrupt, _Cancelled):
             self._token.cancel()

@@ -1,0 +1,127 @@
+"""Checks at aish's boundary: values from a config file, a plugin or the environment.
+
+Each check returns a short description of what is wrong (``None`` when the
+value is fine); callers put it after the file, agent and key they name. Header
+values are never quoted in a problem: they may hold an API key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_SECONDS = 86_400.0
+"""The largest timeout or back-off a config may set (one day)."""
+MAX_RETRIES = 1_000
+MAX_OPTION_DEPTH = 32
+"""How deep ``options`` may nest (lists and tables); a request body is built from them."""
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP field name (RFC 9110 ``token``)."""
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+"""What an HTTP field value may not hold: controls other than tab (CR and LF would start a new header)."""
+_BAD_URL = re.compile(r"[\x00-\x20\x7f]")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def seconds_problem(value: object) -> str | None:
+    """A timeout or back-off: a finite number of seconds, above 0 and at most :data:`MAX_SECONDS`."""
+    wrong = isinstance(value, bool) or not isinstance(value, int | float)
+    if wrong or not math.isfinite(value) or not 0 < value <= MAX_SECONDS:  # type: ignore[arg-type,operator]
+        return f"expected a positive number of seconds, at most {MAX_SECONDS:.0f}"
+    return None
+
+
+def retries_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        return f"expected a whole number >= 0, at most {MAX_RETRIES}"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """An absolute URL (``scheme://host[:port]/path``) with a port in 1-65535 and no blanks or controls."""
+    if _BAD_URL.search(url):
+        return "a URL may not hold spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        if "out of range" in str(exc) or "invalid literal" in str(exc) or "Port could not" in str(exc):
+            return "the port must be a number from 1 to 65535"
+        return f"not a URL ({exc})"
+    if not parts.scheme or not parts.netloc or not parts.hostname:
+        return "expected an absolute URL such as http://127.0.0.1:8080/v1"
+    if port == 0:
+        return "the port must be a number from 1 to 65535"
+    return None
+
+
+def header_problem(name: str, value: object) -> str | None:
+    """An HTTP header: a token name and a string value without CR, LF, NUL or other controls."""
+    if not _TOKEN.fullmatch(name):
+        return "a header name may hold only letters, digits and !#$%&'*+-.^_`|~"
+    if not isinstance(value, str):
+        return f"expected a string value, got {_kind(value)}"
+    if _BAD_VALUE.search(value):
+        return "a header value may not hold CR, LF, NUL or other control characters"
+    return None
+
+
+def headers_problem(headers: Mapping[str, object]) -> str | None:
+    """The first problem of a table of headers, naming the header (never its value)."""
+    for name, value in headers.items():
+        problem = header_problem(name, value)
+        if problem is not None:
+            return f"header {name!r}: {problem}"
+    return None
+
+
+def env_name_problem(name: str) -> str | None:
+    if not _ENV_NAME.fullmatch(name):
+        return "expected an environment variable name (letters, digits and '_')"
+    return None
+
+
+def json_problem(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """Can ``value`` go into a JSON request body? Strings, finite numbers, booleans, lists, tables."""
+    if depth > MAX_OPTION_DEPTH:
+        return f"{path or 'value'}: nested more than {MAX_OPTION_DEPTH} deep"
+    if isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path or 'value'}: {value} is not a finite number"
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = json_problem(item, f"{path}[{index}]", depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            problem = json_problem(item, f"{path}.{key}" if path else str(key), depth + 1)
+            if problem:
+                return problem
+        return None
+    return f"{path or 'value'}: a {_kind(value)} cannot be sent (use a string)"
+
+
+def _kind(value: object) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+__all__ = [
+    "MAX_OPTION_DEPTH",
+    "MAX_RETRIES",
+    "MAX_SECONDS",
+    "env_name_problem",
+    "header_problem",
+    "headers_problem",
+    "json_problem",
+    "retries_problem",
+    "seconds_problem",
+    "url_problem",
+]
