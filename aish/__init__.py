@@ -3,54 +3,135 @@
 This module is aish's public API for plugins: the hook markers, the stream
 event model, the component contracts and the error tree. Plugins import from
 here only.
+
+The names are imported on first use (PEP 562): ``import aish.cli`` or ``aish
+--version`` pays for none of them, and a plugin pays only for what it imports.
 """
 
-from aish.agents import AgentConfig
-from aish.codec_support import error_detail, json_object, with_api_key
-from aish.context import label_answers
-from aish.contracts import (
-    CancelToken,
-    Codec,
-    Connection,
-    Context,
-    Decoder,
-    HistoryBackend,
-    MessageControl,
-    Prompt,
-    Renderer,
-    RenderTarget,
-    Request,
-    ResumableConnection,
-    RunRecord,
-    StageRecord,
-    StreamExtension,
-    Transport,
-)
-from aish.errors import (
-    AishError,
-    AishSyntaxError,
-    ConfigError,
-    ConnectionFailure,
-    HistoryError,
-    HTTPStatusError,
-    IdleTimeout,
-    Interrupted,
-    MalformedEvent,
-    PluginError,
-    RemoteError,
-    StreamFailure,
-    StreamIncomplete,
-    UnknownAgentError,
-    UnknownNameError,
-    UsageError,
-)
-from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
-from aish.history.files import private_file
-from aish.history.terms import run_matches, search_terms, searchable
-from aish.hookspecs import hookimpl, hookspec
-from aish.wire import WireComment, WireItem, WireMessage
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3 ms
+if TYPE_CHECKING:
+    from aish.agents import AgentConfig
+    from aish.codec_support import error_detail, json_object, with_api_key
+    from aish.context import label_answers
+    from aish.contracts import (
+        CancelToken,
+        Codec,
+        Connection,
+        Context,
+        Decoder,
+        HistoryBackend,
+        MessageControl,
+        Prompt,
+        Renderer,
+        RenderTarget,
+        Request,
+        ResumableConnection,
+        RunRecord,
+        StageRecord,
+        StreamExtension,
+        Transport,
+    )
+    from aish.errors import (
+        AishError,
+        AishSyntaxError,
+        ConfigError,
+        ConnectionFailure,
+        HistoryError,
+        HTTPStatusError,
+        IdleTimeout,
+        Interrupted,
+        MalformedEvent,
+        PluginError,
+        RemoteError,
+        StreamFailure,
+        StreamIncomplete,
+        UnknownAgentError,
+        UnknownNameError,
+        UsageError,
+    )
+    from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+    from aish.history.files import private_file
+    from aish.history.terms import run_matches, search_terms, searchable
+    from aish.hookspecs import hookimpl, hookspec
+    from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "AgentConfig": "aish.agents",
+    "AishError": "aish.errors",
+    "AishSyntaxError": "aish.errors",
+    "CancelToken": "aish.contracts",
+    "Codec": "aish.contracts",
+    "ConfigError": "aish.errors",
+    "Connection": "aish.contracts",
+    "ConnectionFailure": "aish.errors",
+    "Context": "aish.contracts",
+    "Decoder": "aish.contracts",
+    "Event": "aish.events",
+    "HTTPStatusError": "aish.errors",
+    "Heartbeat": "aish.events",
+    "HistoryBackend": "aish.contracts",
+    "HistoryError": "aish.errors",
+    "IdleTimeout": "aish.errors",
+    "Interrupted": "aish.errors",
+    "MalformedEvent": "aish.errors",
+    "MessageControl": "aish.contracts",
+    "PluginError": "aish.errors",
+    "Prompt": "aish.contracts",
+    "RemoteError": "aish.errors",
+    "RenderTarget": "aish.contracts",
+    "Renderer": "aish.contracts",
+    "Request": "aish.contracts",
+    "ResumableConnection": "aish.contracts",
+    "RunRecord": "aish.contracts",
+    "StageRecord": "aish.contracts",
+    "StreamEnd": "aish.events",
+    "StreamError": "aish.events",
+    "StreamExtension": "aish.contracts",
+    "StreamFailure": "aish.errors",
+    "StreamIncomplete": "aish.errors",
+    "StreamStart": "aish.events",
+    "TextDelta": "aish.events",
+    "Transport": "aish.contracts",
+    "UnknownAgentError": "aish.errors",
+    "UnknownNameError": "aish.errors",
+    "Usage": "aish.events",
+    "UsageError": "aish.errors",
+    "WireComment": "aish.wire",
+    "WireItem": "aish.wire",
+    "WireMessage": "aish.wire",
+    "error_detail": "aish.codec_support",
+    "hookimpl": "aish.hookspecs",
+    "hookspec": "aish.hookspecs",
+    "json_object": "aish.codec_support",
+    "label_answers": "aish.context",
+    "private_file": "aish.history.files",
+    "run_matches": "aish.history.terms",
+    "search_terms": "aish.history.terms",
+    "searchable": "aish.history.terms",
+    "with_api_key": "aish.codec_support",
+}
+"""Public name -> the module that defines it."""
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aish' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+del TYPE_CHECKING
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "AgentConfig",

@@ -9,29 +9,65 @@
     aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
     aish history ...          recorded runs (see ``aish history help``)
 
-Only the interactive shell imports cmd2; every other path stays lean.
+Only the interactive shell imports cmd2; every other path stays lean:
+``aish --version`` and ``aish --help`` import nothing but this module.
 """
 
 from __future__ import annotations
 
-import argparse
-import functools
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
 
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import TextIO
+
     from aish.app import App
 
 COMMANDS = ("agents", "plugins", "history")
 EXIT_BROKEN_PIPE = 141
 
 
+HELP = """\
+usage: aish [-h] [-c LINE] [--config PATH] [--renderer NAME] [--debug]
+            [--stats] [--version] [--test FILE [FILE ...]] [--record FILE]
+            [target] ...
+
+aish, the AI shell: AI endpoints as commands, composed like Unix tools.
+
+positional arguments:
+  target                an agent, a script file, or one of: agents, plugins,
+                        history
+  words                 text for the agent
+
+options:
+  -h, --help            show this help message and exit
+  -c LINE               run LINE and exit
+  --config PATH         configuration file (default: $AISH_CONFIG or XDG)
+  --renderer NAME, --format NAME
+                        renderer to show answers
+  --debug               show tracebacks for errors
+  --stats               per-stage time to first token, duration, tokens,
+                        tokens/s
+  --version             print the version and exit
+  --test FILE [FILE ...]
+                        run transcript files and report any difference
+  --record FILE         record this session into a transcript file
+
+Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, 5
+remote error, 130 interrupted.
+"""
+"""``aish --help``: what :func:`_parser` prints on an 80-column terminal, without importing
+argparse (a test keeps the two equal)."""
+
+
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="aish",
         description="aish, the AI shell: AI endpoints as commands, composed like Unix tools.",
@@ -51,6 +87,56 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class Args:
+    """What :func:`_parser` gives (an ``argparse.Namespace``'s attributes)."""
+
+    def __init__(self) -> None:
+        self.command: str | None = None
+        self.config: str | None = None
+        self.renderer: str | None = None
+        self.debug = False
+        self.stats = False
+        self.version = False
+        self.test: list[str] | None = None
+        self.record: str | None = None
+        self.target: str | None = None
+        self.words: list[str] = []
+
+
+_QUICK_FLAGS = {"--debug": "debug", "--stats": "stats"}
+_QUICK_VALUES = {"-c": "command", "--config": "config", "--renderer": "renderer", "--format": "renderer"}
+
+
+def _quick_args(words: list[str]) -> Args | None:
+    """argparse's answer for the usual command lines, without argparse (~5 ms with gettext and shutil).
+
+    Options from _QUICK_FLAGS and _QUICK_VALUES (each value a separate word not
+    starting with ``-``), then an optional target and its words taken as they
+    are. Anything else (``-h``, ``--version``, ``--test``, ``--opt=value``,
+    abbreviations, ``--``, a lone ``-``) returns None: argparse decides.
+    """
+    if "--" in words:
+        return None
+    args = Args()
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _QUICK_FLAGS:
+            setattr(args, _QUICK_FLAGS[word], True)
+            i += 1
+        elif word in _QUICK_VALUES:
+            if i + 1 == len(words) or words[i + 1].startswith("-"):
+                return None
+            setattr(args, _QUICK_VALUES[word], words[i + 1])
+            i += 2
+        elif word.startswith("-"):
+            return None
+        else:
+            args.target, args.words = word, words[i + 1 :]
+            break
+    return args
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -62,13 +148,17 @@ def main(
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = _parser().parse_args(argv)
-    debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
-    if args.version:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words in (["--help"], ["-h"]):  # the fast paths: nothing else is imported
+        out.write(HELP)
+        return EXIT_OK
+    args = None if words == ["--version"] else _quick_args(words) or _parser().parse_args(words)
+    if args is None or args.version:
         from aish import __version__
 
         out.write(f"aish {__version__}\n")
         return EXIT_OK
+    debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
     try:
         if args.test or args.record:
             return _transcripts(args, stdin, out, err, debug)
@@ -89,7 +179,7 @@ def main(
         return exc.exit_code
 
 
-def _transcripts(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
+def _transcripts(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
     """``aish --test FILE...`` / ``aish --record FILE`` (see docs/transcripts.md)."""
     from aish.transcript import main as transcript_main
 
@@ -107,7 +197,9 @@ def _transcripts(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Text
     )
 
 
-def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
+def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
+    import functools
+
     from aish.app import build_app
     from aish.config import load_config
     from aish.history.store import make_recorder, resolve_replay
@@ -148,6 +240,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
             return runner.run_source(stdin.read())
         if app.is_agent(args.target):
             return _ask(runner, args.target, args.words, _piped(stdin))
+        from pathlib import Path
+
         path = Path(args.target)
         if path.is_file():
             return runner.run_source(path.read_text(encoding="utf-8"))
@@ -163,7 +257,13 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO,
 
 
 def _builtin(
-    app: App, args: argparse.Namespace, name: str, words: list[str] | str, stdin: TextIO, out: TextIO, err: TextIO
+    app: App,
+    args: Args | argparse.Namespace,
+    name: str,
+    words: list[str] | str,
+    stdin: TextIO,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     """``aish agents|plugins|history ...`` and the same line after ``-c``: the shell's commands.
 

@@ -9,7 +9,6 @@ Every error names the file, and the agent and key when there is one.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +117,8 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file
+
     try:
         data = path.read_bytes()
     except OSError as exc:

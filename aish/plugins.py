@@ -1,14 +1,15 @@
-"""Plugin discovery (stevedore), registration and calls (pluggy), and provenance.
+"""Plugin discovery (cached entry points), registration and calls (pluggy), and provenance.
 
-stevedore finds and imports the modules of the ``aish.plugins`` entry-point
-group, one at a time, so a plugin that fails to import is reported and skipped;
-pluggy registers them and calls their hooks. Nothing here is global: every
-:class:`PluginHost` is built by :func:`load_plugins`, and tests build fresh ones.
+The ``aish.plugins`` entry-point group is read through :mod:`aish.entry_points`
+(a scan cached until something is installed or uninstalled) and its modules are
+imported one at a time, so a plugin that fails to import is reported and
+skipped; pluggy registers them and calls their hooks. Nothing here is global:
+every :class:`PluginHost` is built by :func:`load_plugins`, and tests build
+fresh ones.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ class PluginInfo:
 
 
 def _distribution_of(module: str) -> tuple[str, str] | None:
+    import importlib.metadata  # only ``aish plugins`` asks: ~15 ms nobody else pays
+
     top = module.split(".", 1)[0]
     dists = importlib.metadata.packages_distributions().get(top)
     if not dists:
@@ -159,33 +162,23 @@ _NOT_ALLOWED = "not in the allow-list"
 
 
 def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str, object | None, str]]:
-    """(name, module, loaded plugin or None, reason) for each entry point, sorted by name."""
-    from stevedore import ExtensionManager  # imported here: tests may skip discovery
+    """(name, module, loaded plugin or None, reason) for each entry point, sorted by name.
 
-    failures: dict[str, str] = {}
-    skipped: dict[str, str] = {}
+    Disabled and not-allowed names are skipped before their module is imported;
+    a module that fails to import is recorded with the error and the others go on.
+    """
+    from aish.entry_points import entry_points, load, module_of
 
-    class _Filtered(ExtensionManager):  # type: ignore[type-arg]
-        # stevedore's own NamedExtensionManager filters the same way, before import.
-        def _load_one_plugin(self, ep: importlib.metadata.EntryPoint, *args: Any) -> Any:
-            if ep.name in disabled:
-                skipped[ep.name] = _DISABLED
-                return None
-            if allow is not None and ep.name not in allow:
-                skipped[ep.name] = _NOT_ALLOWED
-                return None
-            return super()._load_one_plugin(ep, *args)
-
-    def on_failure(_mgr: object, ep: importlib.metadata.EntryPoint, exc: BaseException) -> None:
-        failures[ep.name] = f"import failed: {_one_line(exc)}"
-
-    mgr = _Filtered(ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
     found: list[tuple[str, str, object | None, str]] = []
-    for ep in mgr.list_entry_points():
-        if ep.name in skipped:
-            found.append((ep.name, ep.module, None, skipped[ep.name]))
-        elif ep.name in failures:
-            found.append((ep.name, ep.module, None, failures[ep.name]))
-    for ext in mgr:
-        found.append((ext.name, ext.module_name, ext.plugin, ""))
+    for name, value in entry_points(ENTRY_POINT_GROUP):
+        module = module_of(value)
+        if name in disabled:
+            found.append((name, module, None, _DISABLED))
+        elif allow is not None and name not in allow:
+            found.append((name, module, None, _NOT_ALLOWED))
+        else:
+            try:
+                found.append((name, module, load(value), ""))
+            except Exception as exc:  # a broken plugin must not break start-up
+                found.append((name, module, None, f"import failed: {_one_line(exc)}"))
     return sorted(found, key=lambda item: item[0])

@@ -8,7 +8,6 @@ one line on stderr (``aish: ...``) and an exit status; a traceback only with
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -100,6 +99,8 @@ class Runner:
     def report(self, exc: AishError) -> int:
         """Print ``exc`` as one line (and its traceback under --debug); return its exit code."""
         if self.debug and not isinstance(exc, Interrupted):
+            import traceback
+
             traceback.print_exception(exc, file=self.err)
         self.err.write(f"aish: {visible(str(exc))}\n")
         self.err.flush()
@@ -135,6 +136,8 @@ class Runner:
             raise  # the reader went away: the CLI ends quietly
         except Exception as exc:  # a plugin bug must not take the shell down
             if self.debug:
+                import traceback
+
                 traceback.print_exception(exc, file=self.err)
             hint = "" if self.debug else " (run with --debug for the traceback)"
             self.err.write(f"aish: unexpected error: {type(exc).__name__}: {visible(str(exc))}{hint}\n")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Fresh XDG dirs (no user config, no shared stevedore cache) and no AISH_* variables."""
+    """Fresh XDG dirs (no user config, no shared entry-point cache) and no AISH_* variables."""
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
         path = home / var.lower()

@@ -39,6 +39,9 @@ def test_mypy_strict() -> None:
 
 def test_public_api_is_sorted_and_complete() -> None:
     assert aish.__all__ == sorted(aish.__all__)
+    for name in aish.__all__:  # imported on first use (PEP 562): resolve every one
+        getattr(aish, name)
+    assert sorted(dir(aish)) == dir(aish) and set(aish.__all__) <= set(dir(aish))
     public = {name for name in vars(aish) if not name.startswith("_")}
     modules = {name for name, value in vars(aish).items() if type(value).__name__ == "module"}
     assert set(aish.__all__) - {"__version__"} == public - modules

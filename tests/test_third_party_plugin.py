@@ -4,7 +4,7 @@
 an ``aish.plugins`` entry point, only ``from aish import ...``). The module-scoped
 ``installed`` fixture pip-installs it into the running interpreter's environment
 and uninstalls it afterwards; the tests then run ``python -m aish`` as a
-subprocess with fresh XDG directories (stevedore caches entry points under
+subprocess with fresh XDG directories (aish caches entry points under
 ``XDG_CACHE_HOME``). The renderer's own behaviour is unit-tested in-process.
 """
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -58,7 +57,7 @@ class Recorder:
         line = _scrub(line, secrets)
         stdin = None if stdin is None else _scrub(stdin, secrets)
         run = RunRecord(
-            id=uuid.uuid4().hex, line=line, started=time.time(), replay_of=replay_of, pid=os.getpid(), stdin=stdin
+            id=os.urandom(16).hex(), line=line, started=time.time(), replay_of=replay_of, pid=os.getpid(), stdin=stdin
         )
         self._writer.submit("begin_run", run)
         return RunRecording(self, run.id, secrets)

@@ -9,7 +9,7 @@ connected the same way.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -34,7 +34,7 @@ class _Flow:
 
     text: str | None
     original: str
-    pipeline_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    pipeline_id: str = field(default_factory=lambda: os.urandom(6).hex())
     previous_agent: str | None = None
     previous_answer: str | None = None
     previous_answers: tuple[tuple[str, str], ...] = ()

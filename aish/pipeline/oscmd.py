@@ -12,9 +12,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
-import shlex
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 
@@ -39,6 +36,8 @@ def is_shell_escape_line(line: str) -> bool:
 
 def find_program(name: str) -> str | None:
     """The program ``name`` runs, when it is one on ``PATH`` (or a path to an executable)."""
+    import shutil
+
     return shutil.which(name)
 
 
@@ -46,6 +45,8 @@ def argv_for(cmd: Command) -> list[str]:
     """The process's argv: ``!cmd`` through the shell (quoted words stay quoted), else the program."""
     if is_shell_escape(cmd.name) or cmd.name == "!":
         words = [cmd.name[1:]] if cmd.name != "!" else []
+        import shlex
+
         words += [shlex.quote(w.value) if w.quoted else w.value for w in cmd.args]
         line = " ".join(w for w in words if w)
         if not line.strip():
@@ -61,6 +62,8 @@ class OsProcess:
     """One running OS stage. Feed it with :meth:`feed`, end its input with :meth:`close_input`."""
 
     def __init__(self, cmd: Command, output: Output, *, takes_input: bool) -> None:
+        import subprocess  # ~6 ms that a line without an OS stage does not pay
+
         self.name = cmd.name
         argv = argv_for(cmd)
         try:
@@ -107,6 +110,8 @@ class OsProcess:
 
     def kill(self) -> None:
         """Stop the process (Ctrl-C, or a failure elsewhere in the pipeline)."""
+        import subprocess
+
         self.close_input()
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):

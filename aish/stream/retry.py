@@ -25,7 +25,6 @@ The rules (see ``docs/streams.md`` for the table):
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +39,12 @@ def retryable_status(code: int) -> bool:
     return code in (408, 429) or (code >= 500 and code not in _NOT_TRANSIENT)
 
 
+def _uniform() -> float:
+    import random  # only when a retry happens
+
+    return random.random()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounded exponential backoff with jitter, from an agent's settings."""
@@ -47,7 +52,7 @@ class RetryPolicy:
     max_retries: int = 3
     initial: float = 0.5
     maximum: float = 30.0
-    random: Callable[[], float] = random.random
+    random: Callable[[], float] = _uniform
     """A source of uniform numbers in [0, 1): tests pass a seeded one."""
 
     @classmethod

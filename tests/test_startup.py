@@ -1,0 +1,148 @@
+"""Start-up stays lean without changing behaviour: the fast paths, the argument shortcut, the entry-point cache.
+
+Times are benchmarks' business (benchmarks/run.py); these tests check what is
+imported and that every shortcut answers exactly as the slow path does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aish import cli
+from aish.entry_points import cache_path, entry_points, path_key
+from aish.testing import run_aish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a ``python -m aish ARGS``-like run has imported by the time it exits."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from aish.cli import main
+        status = main(sys.argv[1:])
+        sys.stdout.flush()
+        sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+    line = result.stderr.rsplit("MODULES ", 1)[-1]
+    return set(line.split())
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["-h"]])
+def test_version_and_help_import_nothing_of_aish_but_the_cli(args: list[str]) -> None:
+    modules = imported_by(*args)
+    assert "aish.cli" in modules
+    heavy = {"argparse", "typing", "dataclasses", "pluggy", "aish.contracts", "aish.app", "importlib.metadata"}
+    assert not modules & heavy, modules & heavy
+
+
+def test_help_is_what_argparse_prints() -> None:
+    result = run_aish("-c", "x", "--help", env={"COLUMNS": "80"})  # not the fast path: argparse prints it
+    assert result.returncode == 0
+    assert result.stdout == cli.HELP
+    fast = run_aish("--help", env={"COLUMNS": "80"})
+    assert (fast.returncode, fast.stdout) == (0, cli.HELP)
+
+
+def test_a_run_neither_scans_distributions_nor_imports_unused_machinery(demo_url: str) -> None:
+    imported_by("agents")  # fills the entry-point cache for this sys.path
+    modules = imported_by("-c", "athena hi", env={"AISH_DEMO_URL": demo_url})
+    assert "aish.pipeline.executor" in modules  # it did run the line
+    unused = {"importlib.metadata", "stevedore", "argparse", "subprocess", "tomllib", "uuid", "cmd2"}
+    assert not modules & unused, modules & unused
+
+
+# ------------------------------------------------------------ argument shortcut
+WORDS = ["-c", "--config", "--renderer", "--format", "--debug", "--stats", "--version", "--test", "--record"]
+WORDS += ["-h", "--", "-", "--conf", "--deb", "-cx", "--config=a", "-x", "-5", "athena", "hi", "a b", "", "f.aish"]
+
+
+def argparse_says(words: list[str]) -> dict[str, object] | None:
+    try:
+        return vars(cli._parser().parse_args(words))
+    except SystemExit:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=6))
+def test_the_argument_shortcut_agrees_with_argparse(words: list[str]) -> None:
+    quick = cli._quick_args(words)
+    if quick is not None:
+        assert vars(quick) == argparse_says(words), words
+
+
+@pytest.mark.parametrize(
+    "words",
+    [[], ["-c", "athena hi"], ["--config", "c.toml", "-c", "x"], ["athena", "--debug", "hi"], ["--debug", "agents"]],
+)
+def test_the_usual_command_lines_take_the_shortcut(words: list[str]) -> None:
+    quick = cli._quick_args(words)
+    assert quick is not None and vars(quick) == argparse_says(words)
+
+
+# ---------------------------------------------------------------- entry points
+def dist(site: Path, name: str, entry: str) -> Path:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[aish.test]\n{entry}\n")
+    return info
+
+
+def scan(site: Path, cache: Path) -> list[tuple[str, str]]:
+    """The group as a fresh process sees it through the cache (sys.path includes ``site``)."""
+    code = "import sys, json; from aish.entry_points import entry_points; print(json.dumps(entry_points('aish.test')))"
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(cache)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    return [tuple(pair) for pair in json.loads(out.stdout)]
+
+
+def test_the_cache_notices_install_uninstall_and_edits(tmp_path: Path) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    assert scan(site, cache) == []
+    first = dist(site, "one", "one = one_mod")
+    assert scan(site, cache) == [("one", "one_mod")]  # installed
+    assert (cache / "aish" / "entry-points.json").is_file()
+    dist(site, "two", "two = two_mod:plugin")
+    assert sorted(scan(site, cache)) == [("one", "one_mod"), ("two", "two_mod:plugin")]
+    entry = first / "entry_points.txt"
+    entry.write_text("[aish.test]\none = one_mod.v2\n")  # edited in place: the directory does not change
+    os.utime(entry, ns=(entry.stat().st_atime_ns, entry.stat().st_mtime_ns + 1_000_000_000))
+    assert sorted(scan(site, cache)) == [("one", "one_mod.v2"), ("two", "two_mod:plugin")]
+    for path in first.iterdir():
+        path.unlink()
+    first.rmdir()  # uninstalled
+    assert scan(site, cache) == [("two", "two_mod:plugin")]
+
+
+def test_a_cached_answer_is_served_without_scanning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    real = entry_points("aish.plugins")
+    data = json.loads(Path(cache_path()).read_text())
+    data["entries"][path_key()]["aish.plugins"] = [["only", "only_mod"]]  # what a scan cannot produce
+    Path(cache_path()).write_text(json.dumps(data))
+    assert entry_points("aish.plugins") == [("only", "only_mod")]
+    Path(cache_path()).write_text("{not json")  # a damaged cache is rebuilt
+    assert entry_points("aish.plugins") == real
+    assert entry_points("aish.plugins", cache="") == real
