@@ -11,6 +11,7 @@ _WHAT = {
     400: "request rejected (context too long?)",
     401: "authentication failed",
     403: "access denied (authentication failed)",
+    407: "proxy authentication required",
     404: "not found (check the agent's url)",
     408: "request timed out",
     413: "request too large (context too long?)",

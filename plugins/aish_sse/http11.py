@@ -1,13 +1,19 @@
 """A lean HTTP/1.1 client for one streamed request, on the standard library.
 
 Why not requests here: importing requests costs 50-65 ms (urllib3, charset
-normalizer, idna, ssl) before the first byte of every ``aish -c`` run, which
-alone breaks aish's start-up and end-to-end targets (measured in
-``benchmarks/``, recorded in ``docs/decisions.md``). ``http.client`` sends the
-request and parses the status line and headers; the body is read from the
-buffered socket as bytes arrive and de-chunked by :class:`Dechunker`, so one
-network read is one batch whatever the framing. ``ssl`` is imported only for
-``https`` URLs and ``urllib.request`` only when a proxy variable is set.
+normalizer, idna, ssl) and urllib3 alone 35-40 ms, before the first byte of
+every ``aish -c`` run, which breaks aish's start-up target (measured in
+``benchmarks/http_stack.py``, decision 16 in ``docs/decisions.md``).
+``http.client`` sends the request and parses the status line and headers; the
+body is read from the buffered socket as bytes arrive and de-chunked by
+:class:`Dechunker`, so one network read is one batch whatever the framing.
+What requests would add is written here and beside it, the way requests does
+it: proxies from the environment with credentials (:mod:`aish_sse.proxies`),
+CA bundles from ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` and the reason a
+certificate was refused (:mod:`aish_sse.tls`), gzip and deflate with or
+without its zlib header, a ``User-Agent``; redirects are followed by the
+transport. ``ssl`` is imported only for ``https`` URLs and the proxy module
+only when a proxy variable is set.
 
 :meth:`HTTPStream.cancel` shuts the socket down from any thread: a read
 blocked on it (body or headers) returns at once.
@@ -22,11 +28,16 @@ import socket
 import threading
 import zlib
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aish import ConfigError, ConnectionFailure, IdleTimeout
+from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, RemoteError, __version__
 from aish_sse.chunked import Dechunker
+
+if TYPE_CHECKING:
+    from aish_sse.proxies import Proxy
+
+USER_AGENT = f"aish/{__version__}"
 
 
 class Cancelled(Exception):
@@ -56,7 +67,8 @@ class HTTPStream:
         self._inflate: Any = None
         self._lock = threading.Lock()
         self._cancelled = False
-        self._via_proxy = False
+        self._proxy: Proxy | None = None
+        self._via_proxy = False  # plain http through a proxy: absolute-form targets
 
     # ----------------------------------------------------------------- request
     def open(self, method: str, body: bytes, headers: Mapping[str, str]) -> None:
@@ -70,7 +82,7 @@ class HTTPStream:
             conn.connect()
         except TimeoutError as exc:
             raise ConnectionFailure(
-                f"cannot connect to {self.url}: no answer within {self.connect_timeout:g}s"
+                f"cannot connect to {self.where}: no answer within {self.connect_timeout:g}s"
             ) from exc
         except OSError as exc:
             raise self._connect_error(exc) from exc
@@ -90,6 +102,10 @@ class HTTPStream:
                 conn.putheader(name, value)
             if "accept-encoding" not in sent:
                 conn.putheader("Accept-Encoding", "identity")
+            if "user-agent" not in sent:
+                conn.putheader("User-Agent", USER_AGENT)
+            if self._via_proxy and self._proxy is not None and self._proxy.authorization:
+                conn.putheader("Proxy-Authorization", self._proxy.authorization)
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
             response = conn.getresponse()
@@ -107,27 +123,41 @@ class HTTPStream:
             self._dechunk = Dechunker()
         else:
             self._remaining = response.length
-        encoding = (response.getheader("Content-Encoding") or "identity").lower()
-        if encoding in ("gzip", "deflate"):
-            self._inflate = zlib.decompressobj(47)  # gzip or zlib header, detected
+        encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            self._inflate = Inflater(encoding)
+        elif encoding not in ("identity", "") and self.status < 300:
+            raise RemoteError(f"{self.url}: the answer is compressed as {encoding!r}, which aish cannot decode")
+        if self.status == 407 and self._via_proxy and self._proxy is not None:
+            raise HTTPStatusError(407, self.reason, f"the proxy {self._proxy.shown}")
 
     def _connection(self) -> http.client.HTTPConnection:
         parts = self._parts
         host, port = parts.hostname or "", parts.port
-        proxy = _proxy_for(parts.scheme, host)
+        proxy = self._proxy = _proxy_for(parts.scheme, host)
         if parts.scheme == "https":
-            import ssl
+            from aish_sse.tls import client_context
 
-            context = ssl.create_default_context()
-            if proxy:
-                conn = http.client.HTTPSConnection(*_host_port(proxy), timeout=self.connect_timeout, context=context)
-                conn.set_tunnel(host, port or 443)
+            context = client_context()
+            if proxy is not None:
+                conn = http.client.HTTPSConnection(
+                    proxy.host, proxy.port, timeout=self.connect_timeout, context=context
+                )
+                tunnel_headers = {"User-Agent": USER_AGENT}
+                if proxy.authorization:
+                    tunnel_headers["Proxy-Authorization"] = proxy.authorization
+                conn.set_tunnel(host, port or 443, headers=tunnel_headers)
                 return conn
             return http.client.HTTPSConnection(host, port, timeout=self.connect_timeout, context=context)
-        if proxy:
+        if proxy is not None:
             self._via_proxy = True
-            return http.client.HTTPConnection(*_host_port(proxy), timeout=self.connect_timeout)
+            return http.client.HTTPConnection(proxy.host, proxy.port, timeout=self.connect_timeout)
         return http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+
+    @property
+    def where(self) -> str:
+        """What a connection failure names: the URL, and the proxy when there is one."""
+        return self.url if self._proxy is None else f"{self.url} through the proxy {self._proxy.shown}"
 
     def _target(self) -> str:
         if self._via_proxy:
@@ -135,16 +165,30 @@ class HTTPStream:
         path = self._parts.path or "/"
         return f"{path}?{self._parts.query}" if self._parts.query else path
 
-    def _connect_error(self, exc: OSError) -> ConnectionFailure:
+    def _connect_error(self, exc: OSError) -> ConnectionFailure | HTTPStatusError:
+        proxy = self._proxy
+        tunnel = str(exc).startswith("Tunnel connection failed:")
+        if proxy is not None and tunnel:  # http.client: "Tunnel connection failed: 407 Proxy Authentication Required"
+            code, _, reason = str(exc).partition(":")[2].strip().partition(" ")
+            target = f"{self._parts.hostname}:{self._parts.port or 443}"
+            where = f"the proxy {proxy.shown}, tunnelling to {target}"
+            return HTTPStatusError(int(code), reason, where) if code.isdigit() else ConnectionFailure(f"{where}: {exc}")
+        tls = None
+        if type(exc).__module__ == "ssl" or "SSL" in type(exc).__name__:
+            from aish_sse.tls import failure_reason
+
+            tls = failure_reason(exc)
+        if tls is not None:
+            return ConnectionFailure(f"cannot connect to {self.url}: {tls}")
         if isinstance(exc, socket.gaierror):
             reason = "unknown host"
         elif isinstance(exc, ConnectionRefusedError):
             reason = "connection refused"
-        elif type(exc).__module__ == "ssl" or "SSL" in type(exc).__name__ or "CERTIFICATE" in str(exc):
-            reason = f"TLS handshake failed ({getattr(exc, 'reason', None) or exc})"
         else:
             reason = exc.strerror or str(exc) or type(exc).__name__
-        return ConnectionFailure(f"cannot connect to {self.url}: {reason}")
+        if proxy is not None and not (tunnel or self._sock):
+            return ConnectionFailure(f"cannot connect to the proxy {proxy.shown}: {reason}")
+        return ConnectionFailure(f"cannot connect to {self.where}: {reason}")
 
     # -------------------------------------------------------------------- body
     def read(self, size: int = 65536) -> bytes:
@@ -226,17 +270,50 @@ class HTTPStream:
             self._conn.close()
 
 
-def _host_port(proxy: str) -> tuple[str, int | None]:
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    return parts.hostname or "", parts.port
-
-
-def _proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy the environment asks for (``https_proxy``, ``no_proxy``, ...), if any."""
+def _proxy_for(scheme: str, host: str) -> Proxy | None:
+    """The proxy the environment asks for (``https_proxy``, ``all_proxy``, ``no_proxy``, ...), if any."""
     if not any(key.lower().endswith("_proxy") for key in os.environ):
         return None
-    import urllib.request
+    from aish_sse.proxies import proxy_for
 
-    if urllib.request.proxy_bypass_environment(host):  # type: ignore[attr-defined]
-        return None
-    return urllib.request.getproxies_environment().get(scheme)
+    return proxy_for(scheme, host)
+
+
+class Inflater:
+    """Decodes a gzip or deflate body as it arrives.
+
+    ``deflate`` is meant to carry a zlib header (RFC 9110), but servers also
+    send raw DEFLATE data: like urllib3, the first bytes decide. Concatenated
+    gzip members are decoded one after another.
+    """
+
+    __slots__ = ("_gzip", "_obj", "_raw_tried", "_seen")
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding != "deflate"
+        self._obj: Any = zlib.decompressobj(31 if self._gzip else 15)
+        self._raw_tried = False
+        self._seen = b""  # deflate: the first bytes, to try again as raw DEFLATE
+
+    def decompress(self, data: bytes) -> bytes:
+        try:
+            if not self._gzip and not self._raw_tried:
+                self._seen += data
+            out = bytes(self._obj.decompress(data))
+        except zlib.error as exc:
+            if self._gzip or self._raw_tried:
+                raise RemoteError(f"the server sent a damaged compressed body ({exc})") from None
+            self._raw_tried = True  # no zlib header: raw DEFLATE
+            self._obj = zlib.decompressobj(-15)
+            seen, self._seen = self._seen, b""
+            return self.decompress(seen)
+        if not self._gzip and not self._raw_tried and out:
+            self._raw_tried, self._seen = True, b""  # the header was right: settled
+        if self._gzip and self._obj.eof and self._obj.unused_data:
+            rest = self._obj.unused_data
+            self._obj = zlib.decompressobj(31)
+            out += self.decompress(rest)
+        return out
+
+    def flush(self) -> bytes:
+        return bytes(self._obj.flush())

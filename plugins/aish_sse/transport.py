@@ -9,17 +9,29 @@ What the stream layer needs to resume, the connection exposes as EventSource
 keeps it: ``last_event_id`` (carried over from the request's, sent back as
 ``Last-Event-ID``) and ``retry_delay`` (the server's ``retry:``, in seconds).
 The request's cancel token reaches a request still waiting for its headers.
+
+Redirects are followed as requests follows them: 307 and 308 repeat the
+request (method and body) at the new location, 301 and 302 turn a POST into a
+GET, 303 always does; at most :data:`MAX_REDIRECTS`. A redirect to another
+origin (scheme, host, port) drops the headers that carry credentials.
+
+An answer is accepted when it is an event stream (``text/event-stream``) or
+JSON (a whole answer at once); any other ``Content-Type`` fails the stream, as
+the WHATWG EventSource does (a web page is said to be one: a login portal or
+a wrong URL). An answer without a ``Content-Type`` is read as an event stream.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from urllib.parse import urljoin, urlsplit
 
 from aish import (
     AgentConfig,
     ConfigError,
     ConnectionFailure,
     HTTPStatusError,
+    RemoteError,
     Request,
     StreamFailure,
     WireItem,
@@ -31,6 +43,9 @@ from aish_sse.parser import SSEParser
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536
 JSON_BODY_LIMIT = 64 * 1024 * 1024
+MAX_REDIRECTS = 10
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"})
 
 
 class SSETransport:
@@ -40,29 +55,51 @@ class SSETransport:
         self.agent = agent
 
     def open(self, request: Request) -> SSEConnection:
-        agent = self.agent
-        try:
-            stream = HTTPStream(request.url, connect_timeout=agent.connect_timeout, idle_timeout=agent.idle_timeout)
-        except ConfigError:
-            raise ConfigError(f"{agent.name}: invalid url {request.url!r}") from None
+        url, method, body = request.url, request.method, request.body
         headers = dict(request.headers)
         if request.last_event_id:
             headers["Last-Event-ID"] = request.last_event_id
+        for _ in range(MAX_REDIRECTS + 1):
+            stream = self._send(request, url, method, body, headers)
+            location = stream.headers.get("Location") if stream.status in REDIRECTS else None
+            if not location:
+                return SSEConnection(stream, request.last_event_id)
+            stream.close()
+            target = urljoin(url, location.strip())
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise RemoteError(f"{url}: redirected to {target[:200]!r}, which is not an http(s) URL")
+            if stream.status == 303 or (stream.status in (301, 302) and method == "POST"):
+                method, body = "GET", b""
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            if _origin(target) != _origin(url):
+                headers = _without_credentials(headers, request.secrets)
+            url = target
+        raise RemoteError(f"{request.url}: more than {MAX_REDIRECTS} redirects")
+
+    def _send(self, request: Request, url: str, method: str, body: bytes, headers: Mapping[str, str]) -> HTTPStream:
+        """One request to ``url``; the opened stream, or a failure (an HTTP error, a refused content type)."""
+        agent = self.agent
+        try:
+            stream = HTTPStream(url, connect_timeout=agent.connect_timeout, idle_timeout=agent.idle_timeout)
+        except ConfigError:
+            raise ConfigError(f"{agent.name}: invalid url {url!r}") from None
         unhook = request.cancel.on_cancel(stream.cancel) if request.cancel is not None else None
         try:
-            stream.open(request.method, request.body, headers)
+            stream.open(method, body, headers)
             if stream.status >= 400:
-                raise _status_error(stream, request.url)
+                raise _status_error(stream, stream.where)
+            if stream.status not in REDIRECTS:
+                _check_content_type(stream)
         except Cancelled:
             stream.close()
-            raise ConnectionFailure(f"cannot connect to {request.url}: cancelled") from None
+            raise ConnectionFailure(f"cannot connect to {url}: cancelled") from None
         except BaseException:
             stream.close()
             raise
         finally:
             if unhook is not None:
                 unhook()  # from now on the stream layer cancels the connection itself
-        return SSEConnection(stream, request.last_event_id)
+        return stream
 
     def close(self) -> None:
         """Nothing is pooled: each connection is closed by its stream."""
@@ -95,8 +132,8 @@ class SSEConnection:
         return None if retry is None else retry / 1000
 
     def __iter__(self) -> Iterator[Sequence[WireItem]]:
-        content_type = self.stream.headers.get("Content-Type", "")
-        if "json" in content_type and "event-stream" not in content_type:
+        content_type = self.stream.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if content_type == "application/json" or content_type.endswith("+json"):
             body = self.stream.read_all(JSON_BODY_LIMIT).decode("utf-8", errors="replace")
             if body.strip():
                 yield [WireMessage(body, event="response")]
@@ -114,6 +151,31 @@ class SSEConnection:
 
     def close(self) -> None:
         self.stream.close()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _without_credentials(headers: Mapping[str, str], secrets: Sequence[str]) -> dict[str, str]:
+    """``headers`` less those that carry credentials (by name, or holding one of ``secrets``)."""
+    found = [secret for secret in secrets if secret]
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in CREDENTIAL_HEADERS and not any(secret in value for secret in found)
+    }
+
+
+def _check_content_type(stream: HTTPStream) -> None:
+    """Refuse an answer that is neither an event stream nor JSON, naming what it is."""
+    content_type = stream.headers.get("Content-Type", "")
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not kind or kind == "text/event-stream" or kind == "application/json" or kind.endswith("+json"):
+        return
+    what = "a web page" if kind in ("text/html", "application/xhtml+xml") else f"{kind!r}"
+    raise RemoteError(f"{stream.url}: the server sent {what}, not an event stream (Content-Type: {content_type[:80]})")
 
 
 def _status_error(stream: HTTPStream, url: str) -> HTTPStatusError:

@@ -359,11 +359,13 @@ def test_empty_event_stream_is_an_error_not_an_empty_answer() -> None:
     assert run.kinds == ["StreamStart", "StreamError"]
 
 
-def test_non_sse_200_body_is_incomplete() -> None:
+def test_a_web_page_is_refused_by_its_content_type() -> None:
     with serving(json_reply(200, "<html><body>Login</body></html>", content_type="text/html")) as server:
         run = Run(agent(server.url))
-    assert isinstance(run.result.error, StreamIncomplete)
+    assert isinstance(run.result.error, RemoteError)
+    assert "the server sent a web page, not an event stream (Content-Type: text/html)" in str(run.result.error)
     assert run.result.status == "error"
+    assert run.kinds == ["StreamStart", "StreamError"]
 
 
 def test_error_in_a_whole_json_body_is_a_remote_error() -> None:

@@ -1,0 +1,68 @@
+"""One streamed POST with one HTTP stack, the body copied raw to stdout as it arrives.
+
+``python benchmarks/http_client.py STACK URL JSON_BODY``, STACK one of
+``stdlib`` (a minimal ``http.client`` client: the start-up floor),
+``aish`` (aish's SSE transport client, ``aish_sse.http11.HTTPStream``),
+``urllib3`` and ``requests`` (``stream=True``). Every stack reads with
+``read1`` (bytes as they arrive) and writes each read to stdout, flushed: no
+SSE parsing, so only the HTTP stack differs. The last line on stderr is
+``import_ms=N``: the time the stack's own import took in this process (for
+aish, after ``import aish``, which aish pays whatever its HTTP stack).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from urllib.parse import urlsplit
+
+HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+
+
+def main() -> int:
+    stack, url, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+    out = sys.stdout.buffer
+    if stack == "aish":
+        import aish  # noqa: F401  (paid by aish whatever its HTTP stack)
+    started = time.perf_counter()
+    if stack == "stdlib":
+        import http.client
+
+        imported = time.perf_counter()
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+        conn.request("POST", parts.path, body, HEADERS)
+        response = conn.getresponse()
+        read = response.read1
+    elif stack == "aish":
+        from aish_sse.http11 import HTTPStream
+
+        imported = time.perf_counter()
+        stream = HTTPStream(url, connect_timeout=30, idle_timeout=30)
+        stream.open("POST", body, HEADERS)
+        read = stream.read
+    elif stack == "urllib3":
+        import urllib3
+
+        imported = time.perf_counter()
+        pool = urllib3.PoolManager()
+        raw = pool.request("POST", url, body=body, headers=HEADERS, preload_content=False, timeout=30)
+        read = raw.read1
+    elif stack == "requests":
+        import requests
+
+        imported = time.perf_counter()
+        resp = requests.post(url, data=body, headers=HEADERS, stream=True, timeout=30)
+        read = resp.raw.read1
+    else:
+        sys.stderr.write(f"unknown stack {stack!r}\n")
+        return 2
+    while data := read(65536):
+        out.write(data)
+        out.flush()
+    sys.stderr.write(f"import_ms={(imported - started) * 1000:.2f}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

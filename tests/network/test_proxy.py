@@ -1,0 +1,89 @@
+"""A real forward proxy (proxy.py) between aish and the reference server, with and without credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from netkit import ForwardProxy, TLSFront
+
+from aish.refserver import RefServer, plan_reply
+from aish.testing import free_port
+
+ANSWER = plan_reply("athena", "hi", exact_tokens=8).text()
+GOOD = "aishuser:s3cret-pw"
+BAD = "aishuser:wrong-pw"
+
+
+def origin(server: RefServer) -> str:
+    return f"http://127.0.0.1:{server.port}/v1"
+
+
+def one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "s3cret" not in stderr and "wrong-pw" not in stderr  # credentials are never shown
+    return lines[0]
+
+
+@pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"])
+def test_http_through_a_proxy_with_credentials(
+    variable: str, aish: Any, auth_proxy: ForwardProxy, refserver: RefServer
+) -> None:
+    run = aish(origin(refserver), **{variable: auth_proxy.url(GOOD)})
+    assert (run.returncode, run.stdout.strip(), run.stderr) == (0, ANSWER, "")
+
+
+@pytest.mark.parametrize("credentials", [None, BAD])
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+def test_a_proxy_refusing_credentials_is_named(
+    variable: str, credentials: str | None, aish: Any, auth_proxy: ForwardProxy, refserver: RefServer
+) -> None:
+    run = aish(origin(refserver), **{variable: auth_proxy.url(credentials)})
+    assert run.returncode == 5
+    line = one_line(run.stderr)
+    assert "HTTP 407" in line
+    assert f"from the proxy http://127.0.0.1:{auth_proxy.port} (from {variable})" in line
+
+
+def test_https_tunnels_through_the_proxy_with_credentials(
+    aish: Any, auth_proxy: ForwardProxy, tls_front: TLSFront, ca_file: Path
+) -> None:
+    run = aish(tls_front.url() + "/v1", HTTPS_PROXY=auth_proxy.url(GOOD), REQUESTS_CA_BUNDLE=str(ca_file))
+    assert (run.returncode, run.stdout.strip(), run.stderr) == (0, ANSWER, "")
+
+
+def test_a_refused_tunnel_names_the_proxy(
+    aish: Any, auth_proxy: ForwardProxy, tls_front: TLSFront, ca_file: Path
+) -> None:
+    run = aish(tls_front.url() + "/v1", https_proxy=auth_proxy.url(BAD), REQUESTS_CA_BUNDLE=str(ca_file))
+    assert run.returncode == 5
+    line = one_line(run.stderr)
+    assert "HTTP 407" in line
+    assert f"the proxy http://127.0.0.1:{auth_proxy.port} (from https_proxy), tunnelling to 127.0.0.1:" in line
+
+
+def test_an_open_proxy(aish: Any, open_proxy: ForwardProxy, refserver: RefServer) -> None:
+    run = aish(origin(refserver), http_proxy=open_proxy.url())
+    assert (run.returncode, run.stdout.strip()) == (0, ANSWER), run.stderr
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+def test_a_proxy_that_is_down_is_named(variable: str, aish: Any, refserver: RefServer) -> None:
+    port = free_port()
+    run = aish(origin(refserver), **{variable: f"http://{GOOD}@127.0.0.1:{port}"})
+    assert run.returncode == 4
+    line = one_line(run.stderr)
+    assert f"cannot connect to the proxy http://127.0.0.1:{port} (from {variable}): connection refused" in line
+
+
+def test_no_proxy_goes_direct(aish: Any, refserver: RefServer) -> None:
+    run = aish(origin(refserver), HTTP_PROXY=f"http://127.0.0.1:{free_port()}", NO_PROXY="127.0.0.1")
+    assert (run.returncode, run.stdout.strip()) == (0, ANSWER), run.stderr
+
+
+def test_a_socks_proxy_is_refused_in_one_line(aish: Any, refserver: RefServer) -> None:
+    run = aish(origin(refserver), ALL_PROXY=f"socks5://{GOOD}@127.0.0.1:1080")
+    assert run.returncode == 2
+    assert "ALL_PROXY=socks5://127.0.0.1: aish reaches proxies over http:// only" in one_line(run.stderr)
