@@ -63,7 +63,7 @@ class App:
         for kind in KINDS:
             self.components.setdefault(kind, {})
             self.host.call_each(_HOOKS[kind], self._kwargs_for(kind))
-        self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info)})
+        self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info), "app": self})
         self._drop_failed()
 
     def _drop_failed(self) -> None:

@@ -24,6 +24,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need n
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from pathlib import Path
     from typing import TextIO
 
     from aish.app import App
@@ -146,8 +147,8 @@ def main(
 ) -> int:
     """Entry point; returns the exit status (``python -m aish`` exits with it)."""
     stdin = stdin or sys.stdin
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    out = stdout or _utf8(sys.stdout, "replace")
+    err = stderr or _utf8(sys.stderr, "backslashreplace")
     words = list(sys.argv[1:] if argv is None else argv)
     if words in (["--help"], ["-h"]):  # the fast paths: nothing else is imported
         out.write(HELP)
@@ -205,6 +206,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
     from aish.history.store import make_recorder, resolve_replay
     from aish.runner import Runner
 
+    args.command, args.words = _clean_argv(args.command, args.words, err)
     app = build_app(load_config(args.config))
     if args.stats:
         app.config.settings.stats = True
@@ -231,20 +233,20 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             if replay is not None and replay.stdin is not None:  # the original's piped input, sent again
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
-            return runner.run_source(line, _piped(stdin) if _wants_input(line) else None, replay_of=replay_of)
+            return runner.run_source(line, _piped(stdin, err) if _wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
             if _isatty(stdin):
                 from aish.shell import run_shell
 
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history)
-            return runner.run_source(stdin.read())
+            return runner.run_source(_read_all(stdin, "standard input", err))
         if app.is_agent(args.target):
-            return _ask(runner, args.target, args.words, _piped(stdin))
+            return _ask(runner, args.target, args.words, _piped(stdin, err))
         from pathlib import Path
 
         path = Path(args.target)
         if path.is_file():
-            return runner.run_source(path.read_text(encoding="utf-8"))
+            return runner.run_source(_read_script(path, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
@@ -334,15 +336,58 @@ def _silence(stream: TextIO) -> None:
         pass
 
 
-def _piped(stdin: TextIO) -> str | None:
+def _piped(stdin: TextIO, err: TextIO) -> str | None:
     """Standard input when it is a pipe or file (never blocks on a terminal)."""
     if _isatty(stdin):
         return None
     try:
-        data = stdin.read()
+        data = _read_all(stdin, "standard input", err)
     except (OSError, ValueError):
         return None
     return data or None
+
+
+def _read_all(stdin: TextIO, source: str, err: TextIO) -> str:
+    """All of ``stdin``: bytes that are not UTF-8 become U+FFFD, with one warning (decision 21)."""
+    from aish.encoding import notice, read_text
+
+    text, bad = read_text(stdin)
+    notice(source, bad, err)
+    return text
+
+
+def _read_script(path: Path, err: TextIO) -> str:
+    from aish.encoding import decode, notice
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text, bad = decode(data)
+    notice(str(path), bad, err)
+    return text
+
+
+def _clean_argv(command: str | None, words: list[str], err: TextIO) -> tuple[str | None, list[str]]:
+    """The ``-c`` line and the words as valid Unicode (Python carries undecodable argv bytes as surrogates)."""
+    from aish.encoding import clean, first_bad, notice
+
+    joined = " ".join([command or "", *words])
+    if first_bad(joined) is None:
+        return command, words
+    notice("the command line", first_bad(joined), err)
+    return (clean(command) if command is not None else None), [clean(w) for w in words]
+
+
+def _utf8(stream: TextIO, errors: str) -> TextIO:
+    """aish writes UTF-8 whatever the locale says (decision 21): a C locale must not make text fatal."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        try:
+            stream.reconfigure(encoding="utf-8", errors=errors)
+        except (ValueError, OSError):
+            pass
+    return stream
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -135,7 +135,7 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_agents(self, register: RegisterAgent) -> None:
+    def aish_register_agents(self, register: RegisterAgent, app: App) -> None:
         """Offer agents that need no configuration (aish's offline demo agents use it).
 
         :param register: call ``register(agent, prepare=None)`` with an
@@ -143,6 +143,8 @@ class AishHookSpecs:
             just before the agent is first used (e.g. to start a local server and
             fill in its URL). Agents in the user's configuration file win over
             plugin agents of the same name.
+        :param app: the :class:`aish.app.App` being built (what ``prepare``
+            starts, :func:`aish_shutdown` with the same app stops).
 
         Example: ``register(AgentConfig(name="echo", transport="ndjson-tcp", url=URL, codec="my-dialect"))``.
         """

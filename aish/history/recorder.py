@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aish.agents import AgentConfig
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
+from aish.encoding import clean
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
+from aish.scrub import Scrubber
 
 if TYPE_CHECKING:
     from aish.stream import StageResult
@@ -54,8 +56,9 @@ class Recorder:
         """Start recording ``line``; ``stdin`` is what was piped into aish for it (replayed by ``!N``)."""
         self.check()
         secrets = [s for s in self.secrets() if s]
-        line = _scrub(line, secrets)
-        stdin = None if stdin is None else _scrub(stdin, secrets)
+        scrub = Scrubber(secrets)
+        line = _clean(scrub(line))
+        stdin = None if stdin is None else _clean(scrub(stdin))
         run = RunRecord(
             id=os.urandom(16).hex(), line=line, started=time.time(), replay_of=replay_of, pid=os.getpid(), stdin=stdin
         )
@@ -135,7 +138,7 @@ class StageRecording:
         self.run_id = run_id
         self.agent = agent
         self.ended = False
-        self._secrets = secrets
+        self._scrubber = Scrubber(secrets)
         self._record = StageRecord(index, agent.name, agent.transport, agent.codec, self._scrub(input))
         self._record.meta = {"position": position, "model": agent.model}
         self._parts: list[str] = []
@@ -193,7 +196,7 @@ class StageRecording:
         if taken > self._taken:
             self._held += "".join(self._parts[self._taken : taken])
             self._taken = taken
-        cut = _safe_cut(self._held, self._secrets)
+        cut = self._scrubber.safe_cut(self._held)
         if cut > 0:
             chunk, self._held = self._held[:cut], self._held[cut:]
             self.recorder.submit("append_text", self.run_id, self._record.index, self._scrub(chunk))
@@ -206,33 +209,12 @@ class StageRecording:
         self.recorder.check()
 
     def _scrub(self, text: str) -> str:
-        return _scrub(text, self._secrets)
+        return _clean(self._scrubber(text))
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _safe_cut(text: str, secrets: list[str]) -> int:
-    """How much of ``text`` can be written now without splitting a secret between two writes.
-
-    Text that could be the start of a secret completed by the next delta is
-    held back, and so is a secret that would straddle the cut: each write,
-    scrubbed on its own, then never holds a piece of a secret.
-    """
-    if not secrets:
-        return len(text)
-    cut = len(text) - (max(len(s) for s in secrets) - 1)
-    moved = True
-    while moved and cut > 0:
-        moved = False
-        for secret in secrets:
-            at = text.find(secret, max(0, cut - len(secret) + 1), cut + len(secret) - 1)
-            if 0 <= at < cut:
-                cut, moved = at, True
-    return max(cut, 0)
+def _clean(text: str) -> str:
+    """Stored text is valid Unicode whatever arrived (decision 21): any backend can store any run."""
+    return clean(text)
 
 
 def _copy(stage: StageRecord) -> StageRecord:

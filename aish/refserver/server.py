@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from http.server import ThreadingHTTPServer
-from socketserver import BaseServer, TCPServer
+from socketserver import TCPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from .sending import ReplySender
 
 __all__ = ["MAX_BODY_BYTES", "RefServer"]
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
@@ -142,6 +144,16 @@ class _Handler(ReplySender):
                     f"We could not parse the JSON body of your request: {exc}",
                     code="invalid_json",
                 )
+            else:
+                if _SURROGATE_ESCAPE.search(raw) and _lone_surrogate(body):
+                    body, body_error = (
+                        None,
+                        ApiError(
+                            400,
+                            "The JSON body of your request holds a lone surrogate (\\udXXX).",
+                            code="invalid_unicode",
+                        ),
+                    )
         self.server.owner.requests.append(
             RecordedRequest(
                 method=self.command,
@@ -242,10 +254,19 @@ class _HTTPServer(ThreadingHTTPServer):
         self.server_port = int(port)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Swallow clients that hang up; report anything else."""
-        if isinstance(sys.exc_info()[1], (*_DISCONNECTS, TimeoutError)):
+        """Swallow clients that hang up; report anything else in one line (the demo runs inside aish)."""
+        error = sys.exc_info()[1]
+        if error is None or isinstance(error, (*_DISCONNECTS, TimeoutError)):
             return
-        BaseServer.handle_error(self, request, client_address)
+        sys.stderr.write(f"aish reference server: {type(error).__name__}: {ascii(str(error))[1:-1]}\n")
+
+
+def _lone_surrogate(body: Any) -> bool:
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class RefServer:

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
+from aish.encoding import clean
 from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
 from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 from aish.stream.messages import explain
@@ -209,6 +210,7 @@ class AgentStream:
                     if kind is TextDelta:
                         if not parts:
                             result.first_token = time.monotonic() - result.started
+                        event.text = clean(event.text)  # type: ignore[union-attr]  # a JSON \udXXX escape (decision 21)
                         parts.append(event.text)  # type: ignore[union-attr]
                         result.deltas += 1
                     elif kind is Usage:
@@ -226,6 +228,7 @@ class AgentStream:
         finish: Callable[[], Sequence[Event]] | None = getattr(decoder, "finish", None)
         for event in finish() if finish is not None else ():
             if type(event) is TextDelta:
+                event.text = clean(event.text)
                 parts.append(event.text)
                 result.deltas += 1
             elif type(event) is StreamEnd:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from aish.contracts import Codec
 from aish.errors import AishError, HTTPStatusError, StreamFailure
+from aish.scrub import Scrubber
 
 _WHAT = {
     400: "request rejected (context too long?)",
@@ -20,15 +21,8 @@ _WHAT = {
 
 
 def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
-    """A function replacing every secret in a text by ``***``."""
-    found = [s for s in secrets if s]
-
-    def scrub(text: str) -> str:
-        for secret in found:
-            text = text.replace(secret, "***")
-        return text
-
-    return scrub
+    """A function replacing every secret in a text by ``***`` (any case, masked forms too: :mod:`aish.scrub`)."""
+    return Scrubber(secrets)
 
 
 def explain(agent: str, exc: StreamFailure, codec: Codec, secrets: Sequence[str], why: str = "") -> AishError:

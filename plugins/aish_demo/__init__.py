@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from aish import AgentConfig, hookimpl
+from aish import AgentConfig, ConfigError, hookimpl
 
 PERSONAS = {
     "apollo": "offline demo: foresight and prediction",
@@ -39,18 +39,49 @@ class DemoServer:
             if self._url is None:
                 from aish.refserver import RefServer
 
-                pace = float(os.environ.get("AISH_DEMO_PACE", DEFAULT_PACE))
-                self.server = RefServer(pace=pace).start()
+                self.server = RefServer(pace=_pace(os.environ.get("AISH_DEMO_PACE"))).start()
                 self._url = str(self.server.base_url)
             return self._url
 
     def prepare(self, agent: AgentConfig) -> AgentConfig:
         return replace(agent, url=self.url())
 
+    def stop(self) -> None:
+        """Stop the server this started (if any); a later use starts another."""
+        with self._lock:
+            server, self.server = self.server, None
+            if server is not None:
+                self._url = self.known_url
+                server.stop()
+
+
+def _pace(text: str | None) -> float:
+    """``AISH_DEMO_PACE``: seconds between tokens, a finite number from 0 to 10."""
+    if text is None or not text.strip():
+        return DEFAULT_PACE
+    try:
+        pace = float(text)
+    except ValueError:
+        pace = -1.0
+    if not 0 <= pace <= 10:  # also refuses nan
+        raise ConfigError(f"AISH_DEMO_PACE: expected seconds between tokens from 0 to 10, got {text!r}")
+    return pace
+
+
+_SERVERS: dict[int, DemoServer] = {}
+"""The demo server of each app (by ``id(app)``), stopped when that app shuts down."""
+
 
 @hookimpl
-def aish_register_agents(register: Any) -> None:
-    server = DemoServer()
+def aish_shutdown(app: Any) -> None:
+    server = _SERVERS.pop(id(app), None)
+    if server is not None:
+        server.stop()
+
+
+@hookimpl
+def aish_register_agents(register: Any, app: Any) -> None:
+    server = _SERVERS[id(app)] = DemoServer()
     for name, description in PERSONAS.items():
         agent = AgentConfig(
             name=name,
