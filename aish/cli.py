@@ -15,6 +15,7 @@ Only the interactive shell imports cmd2; every other path stays lean:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -383,10 +384,8 @@ def _utf8(stream: TextIO, errors: str) -> TextIO:
     """aish writes UTF-8 whatever the locale says (decision 21): a C locale must not make text fatal."""
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
     if encoding != "utf8" and hasattr(stream, "reconfigure"):
-        try:
+        with contextlib.suppress(ValueError, OSError):
             stream.reconfigure(encoding="utf-8", errors=errors)
-        except (ValueError, OSError):
-            pass
     return stream
 
 
