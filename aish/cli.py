@@ -15,7 +15,6 @@ Only the interactive shell imports cmd2; every other path stays lean:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -384,6 +383,8 @@ def _utf8(stream: TextIO, errors: str) -> TextIO:
     """aish writes UTF-8 whatever the locale says (decision 21): a C locale must not make text fatal."""
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
     if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        import contextlib
+
         with contextlib.suppress(ValueError, OSError):
             stream.reconfigure(encoding="utf-8", errors=errors)
     return stream
