@@ -133,7 +133,12 @@ class UnknownNameError(AishError):
         self.name = name
         self.known = sorted(known or [])
         hint = f" (known: {', '.join(self.known)})" if self.known else ""
-        super().__init__(f"unknown {kind} {name!r}{hint}")
+        import difflib  # only when a name is unknown: kept off start-up
+
+        close = difflib.get_close_matches(name, self.known, n=1, cutoff=0.75) if self.known else []
+        self.suggestion = close[0] if close else None
+        guess = f", did you mean {self.suggestion!r}?" if self.suggestion else ""
+        super().__init__(f"unknown {kind} {name!r}{guess}{hint}")
 
 
 class UnknownAgentError(UnknownNameError):

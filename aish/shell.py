@@ -15,7 +15,6 @@ aish's ``history`` (recorded runs, :mod:`aish.history`) replaces cmd2's own
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,25 @@ from typing import Any
 import cmd2
 from cmd2.exceptions import EmptyStatement
 from cmd2.parsing import Statement, StatementParser
+from prompt_toolkit.application import get_app
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 
 from aish.app import App
 from aish.config import find_config
-from aish.errors import AishError
+from aish.errors import AishError, UsageError
 from aish.history.commands import history_line
 from aish.history.recorder import Recorder
-from aish.history.store import resolve_replay
-from aish.lang import is_incomplete
+from aish.history.store import command_line, resolve_replay
+from aish.lang import Command, Pipeline, Word, is_incomplete
 from aish.listing import list_agents, list_plugins
 from aish.pipeline import is_shell_escape_line
 from aish.plugin_toggle import plugins_command
 from aish.runner import Runner
+from aish.shell_complete import AishCompleter, Sources
+from aish.shell_help import general_help, topic_help
+from aish.shell_history import InputHistory, input_history_path
 
 PROMPT = "aish> "
 CONTINUATION = "....> "
@@ -47,26 +53,32 @@ RAW_COMMANDS = frozenset({"history"})
 class AishStatementParser(StatementParser):
     """cmd2's parser for cmd2's own commands; a pass-through for aish lines and RAW_COMMANDS."""
 
-    def __init__(self, is_cmd2_command: Callable[[str], bool]) -> None:
+    def __init__(self, is_cmd2_command: Callable[[str], bool], chatting: Callable[[], bool] = lambda: False) -> None:
         super().__init__(terminators=[], multiline_commands=[], shortcuts={})
         self._is_cmd2_command = is_cmd2_command
+        self._chatting = chatting
 
     def parse(self, line: str) -> Statement:
+        if self._chatting():  # chat mode: the line is a message, never parsed
+            return Statement("", raw=line, command=CHAT_LINE if line.strip() else "")
         partial = self.parse_command_only(line)
         if partial.command and partial.command not in RAW_COMMANDS and self._is_cmd2_command(partial.command):
             return super().parse(line)
         return Statement(partial.args, raw=line, command=partial.command or line.strip())
 
 
-def history_file(environ: dict[str, str] | None = None) -> str:
-    """Where the shell keeps its input history (arrow-up recall), apart from aish's run history."""
-    env = os.environ if environ is None else environ
-    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "aish"
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return ""
-    return str(base / "shell_history")
+CHAT_LINE = "_chat_line"
+"""The hidden command a chat-mode line becomes (it sends the line, as typed, to the agent)."""
+
+CHAT_COMMANDS = {
+    "/exit": "leave the chat (also: exit, quit, Ctrl-D)",
+    "/new": "start a fresh conversation with the agent",
+    "/help": "this list",
+}
+_CHAT_EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
+
+CMD2_BUILTINS_GONE = ("alias", "macro", "shortcuts", "set", "run_script", "_relative_run_script")
+"""cmd2 commands that do not understand aish lines: gone, their names free for aish."""
 
 
 class AishShell(cmd2.Cmd):
@@ -81,7 +93,7 @@ class AishShell(cmd2.Cmd):
         history: Recorder | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("persistent_history_file", history_file())
+        typed = kwargs.pop("persistent_history_file", None)
         super().__init__(
             allow_cli_args=False,
             allow_redirection=False,
@@ -94,11 +106,59 @@ class AishShell(cmd2.Cmd):
         self.app = app
         self.prompt = PROMPT
         self.continuation_prompt = CONTINUATION
-        self.statement_parser = AishStatementParser(self._is_cmd2_command)
+        self.chat_agent: str | None = None
+        """The agent of chat mode (None: aish lines)."""
+        self.statement_parser = AishStatementParser(self._is_cmd2_command, lambda: self.chat_agent is not None)
         self.recorder = history
         self.runner = Runner(app, out=self.stdout, err=self._err(), renderer=renderer, debug=debug, history=history)
         self.last_status = 0
+        self.hidden_commands.append(CHAT_LINE)
         self._register_plugin_commands()
+        self.input_history = self._input_history(input_history_path() if typed is None else typed)
+        self._setup_session()
+
+    # ------------------------------------------------------------ line editing
+    def _input_history(self, path: str | Path) -> InputHistory | None:
+        """Every typed line, kept across restarts (empty path: this session only)."""
+        return InputHistory(Path(path)) if str(path) else None
+
+    def _setup_session(self) -> None:
+        """aish's completer, input history, continuation and paste on cmd2's prompt_toolkit session."""
+        session = self.main_session
+        session.completer = AishCompleter(
+            Sources(
+                agents=lambda: {name: agent.description for name, agent in self.app.agents().items()},
+                commands=self._command_summaries,
+                arguments=self._complete_arguments,
+                active=lambda: self.chat_agent is None,
+            )
+        )
+        if self.input_history is not None:
+            session.history = self.input_history
+            session.default_buffer.history = self.input_history
+        session.multiline = Condition(self._continues)
+        session.prompt_continuation = CONTINUATION
+        bindings = session.key_bindings
+        if isinstance(bindings, KeyBindings):
+
+            @bindings.add(Keys.BracketedPaste)
+            def _paste(event: KeyPressEvent) -> None:
+                """A pasted block is inserted as one edit, for review; Enter runs (or sends) it whole."""
+                data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+                event.current_buffer.insert_text(data)
+
+            @bindings.add("escape", "enter")
+            def _newline(event: KeyPressEvent) -> None:
+                """Alt-Enter (Esc Enter) starts a new line without running: a multi-line message."""
+                event.current_buffer.insert_text("\n")
+
+    def _continues(self) -> bool:
+        """Whether Enter continues the line (an unfinished aish line) instead of running it."""
+        if self.chat_agent is not None:
+            return False
+        text = get_app().current_buffer.text
+        words = text.split(maxsplit=1)
+        return bool(words) and not self._is_cmd2_command(words[0]) and is_incomplete(text)
 
     def _err(self) -> Any:
         import sys
@@ -117,7 +177,11 @@ class AishShell(cmd2.Cmd):
     # ------------------------------------------------------------ aish lines
     def _complete_statement(self, line: str) -> Statement:
         """Read continuation lines while an aish line is unfinished, then parse."""
-        while not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "") and is_incomplete(line):
+        while (
+            self.chat_agent is None
+            and not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "")
+            and is_incomplete(line)
+        ):
             try:
                 nextline = self._read_command_line(self.continuation_prompt)
             except EOFError:
@@ -131,6 +195,9 @@ class AishShell(cmd2.Cmd):
     def default(self, statement: Statement) -> bool | None:
         """Run an aish line (anything that is not a cmd2 command); ``!N``/``!!`` replay a run."""
         line, replay_of, stdin = statement.raw, None, None
+        if line.strip() in self.app.agents():  # an agent alone: chat with it
+            self._enter_chat(line.strip())
+            return None
         try:
             if line.lstrip().startswith("!") and not is_shell_escape_line(line):
                 self._sync_history()
@@ -185,12 +252,118 @@ class AishShell(cmd2.Cmd):
         """Leave aish."""
         return True
 
+    def do_help(self, statement: Statement) -> None:  # type: ignore[override]
+        """The language, the commands and the agents; help COMMAND or help AGENT for one."""
+        topic = statement.args.strip() if isinstance(statement, Statement) else str(statement).strip()
+        try:
+            if topic:
+                topic_help(self.app, topic, self._command_summaries(), self._command_usage(), self.stdout)
+            else:
+                general_help(self.app, self._command_summaries(), self.stdout)
+            self.last_status = 0
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
 
-NOT_AISH = ("shell", "edit", "run_pyscript", "py", "ipy")
+    def do_chat(self, statement: Statement) -> None:
+        """Chat with an agent: chat AGENT (or the agent's name alone). Every line goes to it as typed."""
+        name = statement.args.strip()
+        try:
+            if not name:
+                raise UsageError("chat: which agent? (chat AGENT)")
+            self.app.agent(name)  # unknown agent: one line, with a suggestion
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
+            return
+        self._enter_chat(name)
+
+    # ---------------------------------------------------------------- chat mode
+    def _enter_chat(self, agent: str) -> None:
+        self.chat_agent = agent
+        self.prompt = f"{agent}> "
+        self.stdout.write(
+            f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
+            "a pasted block is one message). /new starts over; Ctrl-D or /exit returns to aish>.\n"
+        )
+        self.stdout.flush()
+
+    def _leave_chat(self) -> None:
+        self.chat_agent = None
+        self.prompt = PROMPT
+
+    def do__chat_line(self, statement: Statement) -> bool | None:
+        """A line typed in chat mode (hidden): sent as it is, or a /command."""
+        agent, text = self.chat_agent, statement.raw
+        if agent is None:
+            return None
+        word = text.strip()
+        if word in _CHAT_EXIT:
+            self._leave_chat()
+        elif word == "/new":
+            self._new_conversation(agent)
+        elif word == "/help":
+            width = max(len(k) for k in CHAT_COMMANDS)
+            self.stdout.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in CHAT_COMMANDS.items()))
+        else:
+            pipeline = Pipeline((Command(agent, (Word(text, 0, True),), 0),))
+            self.last_status = self.runner.run_line(command_line([agent, text]), pipeline)
+        return None
+
+    def _new_conversation(self, agent: str) -> None:
+        conversations = getattr(self.runner, "conversations", None)
+        if conversations is not None:
+            conversations.reset(agent)
+        self.stdout.write(f"(a fresh conversation with {agent})\n")
+
+    def do__eof(self, _statement: Statement) -> bool | None:  # type: ignore[override]
+        """Ctrl-D: leave chat mode, or aish."""
+        if self.chat_agent is not None:
+            self.stdout.write("\n")
+            self._leave_chat()
+            return None
+        self.stdout.write("\n")
+        return True
+
+    # --------------------------------------------------------- command tables
+    def _command_summaries(self) -> dict[str, str]:
+        """The shell's commands (visible ones) and their one-line summaries."""
+        found: dict[str, str] = {}
+        for name in self.get_visible_commands():
+            func = self.get_command_func(name)
+            doc = (func.__doc__ or "").strip().splitlines() if func else []
+            found[name] = doc[0] if doc else ""
+        return found
+
+    def _command_usage(self) -> dict[str, str]:
+        usage: dict[str, str] = {}
+        for name in self.get_visible_commands():
+            func = self.get_command_func(name)
+            usage[name] = f"{name}: {(func.__doc__ or '').strip()}" if func else name
+        return usage
+
+    def _complete_arguments(self, command: str, words: list[str], current: str) -> list[str]:
+        """Candidates for a shell command's next argument."""
+        if command in ("help",) and not words:
+            return [*self._command_summaries(), *self.app.agents()]
+        if command in ("chat", "models") and not words:
+            return list(self.app.agents())
+        if command == "plugins":
+            if not words:
+                return ["enable", "disable"]
+            if words[0] in ("enable", "disable") and len(words) == 1:
+                return sorted(self.app.host.plugins)
+        if command == "history" and not words:
+            return ["show", "search", "export", "rm", "clear", "help"]
+        return []
+
+
+NOT_AISH = ("shell", "edit", "run_pyscript", "py", "ipy", *CMD2_BUILTINS_GONE)
 """cmd2 built-ins that are not aish's: an OS shell (aish has ``!cmd``), an editor, Python.
 cmd2 lists only callable ``do_*`` attributes, so their lines reach aish like any other."""
 for _name in NOT_AISH:
     setattr(AishShell, f"do_{_name}", None)
+for _name in ("alias", "macro"):  # their subcommands would look for the commands removed above
+    for _sub in ("create", "delete", "list"):
+        setattr(AishShell, f"_{_name}_{_sub}", None)
 
 
 def run_shell(app: App, *, debug: bool = False, renderer: str | None = None, history: Recorder | None = None) -> int:

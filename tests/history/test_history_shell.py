@@ -96,7 +96,7 @@ def test_clear_asks_first_and_input_recall_is_kept_apart(shell: pexpect.spawn, t
     shell.sendline("y")
     shell.expect_exact("history cleared")
     shell.expect_exact(PROMPT)
-    shell.send("\x1b[A")  # arrow-up still recalls lines: input recall is cmd2's, kept apart
+    shell.send("\x1b[A")  # arrow-up still recalls lines: input recall is kept apart
     shell.expect(r"history\S* \S*clear")
     shell.sendintr()  # abandon the recalled line
     shell.expect_exact(PROMPT)
@@ -107,4 +107,5 @@ def test_clear_asks_first_and_input_recall_is_kept_apart(shell: pexpect.spawn, t
     shell.expect_exact(PROMPT)
     shell.sendline("quit")
     shell.expect(pexpect.EOF)
-    assert (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "shell_history").stat().st_size > 0
+    typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text(encoding="utf-8")
+    assert "+echo keep me\n" in typed and "+history clear\n" in typed

@@ -1,0 +1,128 @@
+"""Tab completion for aish lines in the shell.
+
+Where a command goes (the start of a line, after ``|``, ``&``, ``;``, ``&&``,
+``||`` or ``(``) Tab offers agent names, the shell's commands and the built-in
+stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>`` and in ``cat``'s
+arguments it offers file paths; in a shell command's arguments it asks the
+command (``plugins enable <Tab>`` offers plugin names). Chat mode completes
+nothing: every line there is literal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+
+_OPS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
+_STAGE_START = frozenset({"|", "||", "&", "&&", ";", "(", "\n"})
+_REDIRECTS = frozenset({"<", ">", ">>"})
+BUILTIN_STAGES = {"echo": "print its words (a stage like any other)", "cat": "print files, or pass input on"}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the completer finds what it offers (called at each Tab, so always current)."""
+
+    agents: Callable[[], Mapping[str, str]]
+    """Agent name -> description."""
+    commands: Callable[[], Mapping[str, str]]
+    """Shell command name -> one-line summary."""
+    arguments: Callable[[str, list[str], str], Iterable[str]]
+    """(command, words before the cursor's word, the word so far) -> candidates."""
+    active: Callable[[], bool] = lambda: True
+    """False in chat mode: nothing is completed there."""
+
+
+class AishCompleter(Completer):
+    """prompt_toolkit completer for the aish language."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+        self._paths = PathCompleter(expanduser=True)
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        if not self.sources.active():
+            return
+        tokens, current = split_before_cursor(document.text_before_cursor)
+        if current is None:  # inside a quote: a prompt's text, nothing to offer
+            return
+        previous = tokens[-1] if tokens else None
+        if previous in _REDIRECTS:
+            yield from self._path(current, complete_event)
+            return
+        stage = _current_stage(tokens)
+        if not stage:
+            yield from self._names(current)
+            return
+        command, words = stage[0], stage[1:]
+        if command == "cat":
+            yield from self._path(current, complete_event)
+        elif command in self.sources.commands():
+            for candidate in sorted(set(self.sources.arguments(command, words, current))):
+                if candidate.startswith(current):
+                    yield Completion(candidate, -len(current))
+
+    def _names(self, current: str) -> Iterable[Completion]:
+        offered: dict[str, str] = {}
+        offered.update(BUILTIN_STAGES)
+        offered.update(self.sources.commands())
+        offered.update({name: f"agent: {desc}" if desc else "agent" for name, desc in self.sources.agents().items()})
+        for name in sorted(offered):
+            if name.startswith(current):
+                yield Completion(name, -len(current), display_meta=offered[name][:60])
+
+    def _path(self, current: str, event: CompleteEvent) -> Iterable[Completion]:
+        yield from self._paths.get_completions(Document(current, len(current)), event)
+
+
+def split_before_cursor(text: str) -> tuple[list[str], str | None]:
+    """Words and operators before the word being typed, and that word (None inside a quote)."""
+    tokens: list[str] = []
+    word: list[str] = []
+    i, n = 0, len(text)
+    quote = ""
+    while i < n:
+        c = text[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            else:
+                word.append(c)
+            i += 1
+        elif c in "\"'" and not word:
+            quote = c
+            i += 1
+        elif c in " \t":
+            if word:
+                tokens.append("".join(word))
+                word = []
+            i += 1
+        elif c == "\n" or c in "|&;<>()":
+            if word:
+                tokens.append("".join(word))
+                word = []
+            op = "\n" if c == "\n" else next(o for o in _OPS if text.startswith(o, i))
+            tokens.append(op)
+            i += len(op)
+        else:
+            word.append(c)
+            i += 1
+    if quote:
+        return tokens, None
+    return tokens, "".join(word)
+
+
+def _current_stage(tokens: list[str]) -> list[str]:
+    """The words of the stage the cursor is in (empty: the cursor is where a command goes)."""
+    stage: list[str] = []
+    for tok in reversed(tokens):
+        if tok in _STAGE_START:
+            break
+        stage.append(tok)
+    return list(reversed(stage))
+
+
+__all__ = ["BUILTIN_STAGES", "AishCompleter", "Sources", "split_before_cursor"]

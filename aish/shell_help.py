@@ -1,0 +1,76 @@
+"""``help`` in the shell: the language, the commands, the agents; ``help AGENT`` and ``help COMMAND``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TextIO
+
+from aish.app import App
+from aish.errors import UnknownNameError
+
+LANGUAGE = """\
+aish lines
+  athena what is a monad?           ask an agent; its words are the prompt
+  echo "text" | athena              | passes each answer (or text) to the next stage
+  cat app.py | apollo | athena      a pipeline: context passes between stages
+  echo "q" | apollo & athena        & runs agents side by side, one lane each
+  echo "q" | (apollo & athena) | hermes   fan-in: hermes gets both answers
+  athena "q" > out.md               < > >> redirect; ; && || sequence lines
+  athena                            an agent alone opens a chat with it (Ctrl-D leaves)
+  !cmd                              run an OS command;  !N / !! replay run N / the last
+Quotes work as in a Unix shell. An unfinished line (open quote, trailing |)
+continues on the next; a pasted block is one entry, run when you press Enter.
+"""
+
+
+def general_help(app: App, commands: Mapping[str, str], out: TextIO) -> None:
+    """The language, the shell's commands with their summaries, and the agents."""
+    out.write(LANGUAGE)
+    out.write("\nCommands (help COMMAND for more)\n")
+    _two_columns(commands, out)
+    agents = {name: agent.description for name, agent in app.agents().items()}
+    out.write("\nAgents (help AGENT for more)\n")
+    if agents:
+        _two_columns(agents, out)
+    else:
+        out.write("  none configured: see docs/configuration.md\n")
+
+
+def agent_help(app: App, name: str, out: TextIO) -> None:
+    """One agent: where it lives and how aish talks to it (never a key or a header value)."""
+    agent = app.agents()[name]  # as configured: help never starts a server
+    rows = [
+        ("agent", agent.name),
+        ("description", agent.description),
+        ("transport", agent.transport),
+        ("codec", agent.codec),
+        ("url", agent.url or "(started on first use)"),
+        ("model", agent.model or "(the server's default)"),
+        ("renderer", agent.renderer or "(the default)"),
+        ("key from", f"${agent.api_key_env}" if agent.api_key_env else "(none)"),
+        ("defined in", agent.source),
+    ]
+    if agent.options:
+        rows.append(("options", ", ".join(sorted(agent.options))))
+    _two_columns(dict(r for r in rows if r[1]), out)
+    out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
+
+
+def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping[str, str], out: TextIO) -> None:
+    """``help TOPIC``: a command's usage, or an agent; an unknown topic gets a suggestion."""
+    if topic in usage:
+        out.write(usage[topic].rstrip("\n") + "\n")
+        return
+    if topic in app.agents():
+        agent_help(app, topic, out)
+        return
+    raise UnknownNameError("command or agent", topic, [*commands, *app.agents()])
+
+
+def _two_columns(rows: Mapping[str, str], out: TextIO) -> None:
+    width = max((len(k) for k in rows), default=0)
+    for key, value in rows.items():
+        out.write(f"  {key.ljust(width)}  {value}".rstrip() + "\n")
+
+
+__all__ = ["LANGUAGE", "agent_help", "general_help", "topic_help"]

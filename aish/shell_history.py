@@ -1,0 +1,125 @@
+"""The shell's input history: every line typed, kept across restarts (Up, Ctrl-R).
+
+Apart from aish's run history (:mod:`aish.history`, what ran and what it
+answered), this is what a person typed: aish lines, shell commands, chat-mode
+messages. A multi-line entry (a continued line, a pasted block) is one entry.
+
+The file lives in the XDG state directory (``$XDG_STATE_HOME/aish/input_history``,
+else ``~/.local/state/aish/input_history``), in prompt_toolkit's file format
+(``+``-prefixed lines, entries separated by a ``# time`` line), mode 0600 in a
+0700 directory. It keeps the newest :data:`MAX_ENTRIES` entries: when it holds
+twice as many it is rewritten with the newest half. A line that starts with a
+blank is not kept (as bash's ``ignorespace``), nor is a repeat of the entry
+before it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from prompt_toolkit.history import History
+
+MAX_ENTRIES = 5000
+"""Entries kept across restarts."""
+
+FILE_NAME = "input_history"
+
+
+def input_history_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the shell keeps what was typed (not created here)."""
+    env = os.environ if environ is None else environ
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "aish" / FILE_NAME
+
+
+class InputHistory(History):
+    """A bounded, private, multi-line-aware history file for prompt_toolkit.
+
+    Errors writing the file never interrupt the shell: the entry stays in this
+    session's memory and :attr:`error` says what went wrong (shown once).
+    """
+
+    def __init__(self, path: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+        super().__init__()
+        self.path = path
+        self.max_entries = max_entries
+        self.error: str | None = None
+        self._count = 0
+        self._last: str | None = None
+
+    # prompt_toolkit's History API -------------------------------------------------
+    def load_history_strings(self) -> Iterable[str]:
+        entries = self._read()
+        self._count = len(entries)
+        self._last = entries[-1] if entries else None
+        return list(reversed(entries))  # newest first
+
+    def append_string(self, string: str) -> None:
+        if not string.strip() or string[:1] in (" ", "\t") or string == self._last:
+            return
+        super().append_string(string)
+
+    def store_string(self, string: str) -> None:
+        self._last = string
+        try:
+            self._ensure_private()
+            with open(self.path, "ab") as f:
+                f.write(_entry(string))
+            self._count += 1
+            if self._count >= 2 * self.max_entries:
+                self._compact()
+        except OSError as exc:
+            self.error = f"cannot save input history to {self.path}: {exc.strerror or exc}"
+
+    # ------------------------------------------------------------------ helpers
+    def _read(self) -> list[str]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self.error = f"cannot read input history {self.path}: {exc.strerror or exc}"
+            return []
+        entries: list[str] = []
+        lines: list[str] = []
+        for raw in data.decode("utf-8", errors="replace").split("\n"):
+            if raw.startswith("+"):
+                lines.append(raw[1:])
+            elif lines:
+                entries.append("\n".join(lines))
+                lines = []
+        if lines:
+            entries.append("\n".join(lines))
+        return entries[-self.max_entries :] if len(entries) > 2 * self.max_entries else entries
+
+    def _ensure_private(self) -> None:
+        directory = self.path.parent
+        if not directory.is_dir():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)  # mkdir honours the umask
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+
+    def _compact(self) -> None:
+        """Rewrite the file with the newest :attr:`max_entries` entries (atomically)."""
+        keep = self._read()[-self.max_entries :]
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(_entry(e) for e in keep)
+        os.replace(tmp, self.path)
+        self._count = len(keep)
+
+
+def _entry(string: str) -> bytes:
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    body = "".join(f"+{line}\n" for line in string.split("\n"))
+    return f"\n# {stamp}\n{body}".encode("utf-8", errors="replace")
+
+
+__all__ = ["MAX_ENTRIES", "InputHistory", "input_history_path"]
