@@ -49,6 +49,8 @@ class Runner:
         only one of them, without redirection, runs it with its words."""
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
+        self.recording_enabled = True
+        """False: lines are not recorded for now (``set history off``), though a store is open."""
         self._recording: RunRecording | None = None
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
@@ -74,7 +76,7 @@ class Runner:
         return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin))
 
     def _recorded(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
-        if self.history is None:
+        if self.history is None or not self.recording_enabled:
             return body()
         recording = self._recording = self.history.begin(line, replay_of, stdin)
         status = EXIT_FAILURE

@@ -38,6 +38,7 @@ from aish.listing import list_agents, list_plugins
 from aish.pipeline import is_shell_escape_line
 from aish.plugin_toggle import plugins_command
 from aish.runner import Runner
+from aish.settings_command import SETTINGS, setting_values, settings_command
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_help import general_help, topic_help
 from aish.shell_history import InputHistory, input_history_path
@@ -77,7 +78,7 @@ CHAT_COMMANDS = {
 }
 _CHAT_EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
 
-CMD2_BUILTINS_GONE = ("alias", "macro", "shortcuts", "set", "run_script", "_relative_run_script")
+CMD2_BUILTINS_GONE = ("alias", "macro", "shortcuts", "run_script", "_relative_run_script")
 """cmd2 commands that do not understand aish lines: gone, their names free for aish."""
 
 
@@ -264,6 +265,13 @@ class AishShell(cmd2.Cmd):
         except AishError as exc:
             self.last_status = self.runner.report(exc)
 
+    def do_set(self, statement: Statement) -> None:  # type: ignore[override]
+        """The session's settings: set | set NAME | set NAME VALUE (renderer, stats, history, debug)."""
+        try:
+            self.last_status = settings_command(self.runner, statement.arg_list, self.stdout)
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
+
     def do_chat(self, statement: Statement) -> None:
         """Chat with an agent: chat AGENT (or the agent's name alone). Every line goes to it as typed."""
         name = statement.args.strip()
@@ -314,14 +322,16 @@ class AishShell(cmd2.Cmd):
             conversations.reset(agent)
         self.stdout.write(f"(a fresh conversation with {agent})\n")
 
-    def do__eof(self, _statement: Statement) -> bool | None:  # type: ignore[override]
-        """Ctrl-D: leave chat mode, or aish."""
-        if self.chat_agent is not None:
+    def _read_command_line(self, prompt: str) -> str:
+        """cmd2's read; Ctrl-D in chat mode leaves the chat instead of aish."""
+        try:
+            return super()._read_command_line(prompt)
+        except EOFError:
+            if self.chat_agent is None:
+                raise
             self.stdout.write("\n")
             self._leave_chat()
-            return None
-        self.stdout.write("\n")
-        return True
+            return ""
 
     # --------------------------------------------------------- command tables
     def _command_summaries(self) -> dict[str, str]:
@@ -351,6 +361,8 @@ class AishShell(cmd2.Cmd):
                 return ["enable", "disable"]
             if words[0] in ("enable", "disable") and len(words) == 1:
                 return sorted(self.app.host.plugins)
+        if command == "set":
+            return list(SETTINGS) if not words else setting_values(self.runner, words[0]) if len(words) == 1 else []
         if command == "history" and not words:
             return ["show", "search", "export", "rm", "clear", "help"]
         return []

@@ -1,0 +1,81 @@
+"""``set``: the session's own settings, seen and changed from the shell (or a script).
+
+    set                      every setting and its value
+    set renderer NAME        how answers are shown (any registered renderer; ``default``)
+    set stats on|off         per-stage figures after each pipeline (as ``--stats``)
+    set history on|off       record runs in history (off: this session records nothing)
+    set debug on|off         tracebacks with errors (as ``--debug``)
+
+They last for the session; the configuration file keeps the defaults.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+from aish.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from aish.runner import Runner
+
+SETTINGS = ("renderer", "stats", "history", "debug")
+_ON = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
+
+
+def settings_command(runner: Runner, args: list[str], out: TextIO) -> int:
+    """Show or change a setting of ``runner``'s session; a bad name or value is a UsageError."""
+    if not args:
+        for name in SETTINGS:
+            out.write(f"{name} = {_show(runner, name)}\n")
+        return EXIT_OK
+    name, values = args[0], args[1:]
+    if name not in SETTINGS:
+        raise UsageError(f"set: unknown setting {name!r} (settings: {', '.join(SETTINGS)})")
+    if not values:
+        out.write(f"{name} = {_show(runner, name)}\n")
+        return EXIT_OK
+    if len(values) > 1:
+        raise UsageError(f"set {name}: one value, got {len(values)}")
+    value = values[0]
+    if name == "renderer":
+        if value == "default":
+            runner.renderer_name = None
+        else:
+            runner.app.registration("renderer", value)  # unknown: one line with the known ones
+            runner.renderer_name = value
+    else:
+        flag = _flag(name, value)
+        if name == "stats":
+            runner.stats = flag
+        elif name == "debug":
+            runner.debug = flag
+        else:
+            runner.recording_enabled = flag
+    out.write(f"{name} = {_show(runner, name)}\n")
+    return EXIT_OK
+
+
+def setting_values(runner: Runner, name: str) -> list[str]:
+    """What ``set NAME <Tab>`` offers."""
+    if name == "renderer":
+        return ["default", *sorted(runner.app.components.get("renderer", {}))]
+    return ["on", "off"] if name in SETTINGS else []
+
+
+def _flag(name: str, value: str) -> bool:
+    try:
+        return _ON[value.lower()]
+    except KeyError:
+        raise UsageError(f"set {name}: expected on or off, got {value!r}") from None
+
+
+def _show(runner: Runner, name: str) -> str:
+    if name == "renderer":
+        return runner.renderer_name or "default"
+    if name == "history" and runner.history is None:
+        return "off (no history store)"
+    value = {"stats": runner.stats, "debug": runner.debug, "history": runner.recording_enabled}[name]
+    return "on" if value else "off"
+
+
+__all__ = ["SETTINGS", "setting_values", "settings_command"]
