@@ -139,6 +139,7 @@ class AishShell(cmd2.Cmd):
             session.default_buffer.history = self.input_history
         session.multiline = Condition(self._continues)
         session.prompt_continuation = CONTINUATION
+        session.lexer = None  # cmd2's lexer colours aish lines as if they were cmd2 commands
         bindings = session.key_bindings
         if isinstance(bindings, KeyBindings):
 

@@ -1,0 +1,233 @@
+"""The shell as a person uses it, in a real terminal (a pty driven by pexpect).
+
+Chat mode, input history across restarts, bracketed paste, Tab, help and the
+session's settings. Every test starts aish as a process on a pty, against the
+real reference server (``refserver``), with its own XDG state directory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from aish.refserver import RefServer
+
+PROMPT = "aish>"
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+UP, CTRL_D, CTRL_R = "\x1b[A", "\x04", "\x12"
+
+
+def spawn(refserver: RefServer, cwd: Path | None = None) -> pexpect.spawn:
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200), cwd=cwd
+    )
+    child.expect_exact(PROMPT)
+    return child
+
+
+@pytest.fixture
+def shell(refserver: RefServer) -> Iterator[pexpect.spawn]:
+    child = spawn(refserver)
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def sent(refserver: RefServer) -> list[str]:
+    """The last user message of every request the server received, in order."""
+    return [r.body["messages"][-1]["content"] for r in refserver.requests if r.body is not None]
+
+
+def quit_shell(child: pexpect.spawn) -> None:
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+
+
+# ------------------------------------------------------------------ chat mode
+
+
+def test_an_agent_alone_opens_a_chat_in_which_lines_are_literal(shell: pexpect.spawn, refserver: RefServer) -> None:
+    shell.sendline("athena")
+    shell.expect_exact("Chatting with athena")
+    shell.expect_exact("athena>")
+    literal = "what's a monad? (briefly) compare a & b; is 3 > 2 | x"
+    shell.sendline(literal)
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact("athena>")
+    shell.sendline("/exit")
+    shell.expect_exact(PROMPT)
+    assert sent(refserver) == [literal]
+    assert not list(Path.cwd().glob("2*")) and not Path("x").exists()  # nothing was redirected
+
+
+def test_chat_keeps_going_after_ctrl_c_and_ctrl_d_returns_to_aish(shell: pexpect.spawn, refserver: RefServer) -> None:
+    refserver.pace = 0.1
+    shell.sendline("chat hermes")
+    shell.expect_exact("hermes>")
+    shell.sendline("tell me everything")
+    shell.expect_exact("Hermes")
+    shell.sendintr()
+    shell.expect_exact("interrupted (partial answer kept)")
+    shell.expect_exact("hermes>")  # still chatting
+    refserver.pace = 0.0
+    shell.sendline("and now?")
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact("hermes>")
+    shell.send(CTRL_D)
+    shell.expect_exact(PROMPT)
+    shell.sendline("echo back in aish")
+    shell.expect_exact("back in aish")
+    assert sent(refserver) == ["tell me everything", "and now?"]
+
+
+def test_a_pasted_block_in_chat_is_one_message(shell: pexpect.spawn, refserver: RefServer) -> None:
+    shell.sendline("athena")
+    shell.expect_exact("athena>")
+    shell.send(f"{PASTE_START}first line\r\nsecond | line\r\nthird{PASTE_END}")
+    shell.expect_exact("third")
+    assert sent(refserver) == []  # inserted for review, not sent
+    shell.send("\r")
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact("athena>")
+    assert sent(refserver) == ["first line\nsecond | line\nthird"]
+
+
+def test_chat_with_an_unknown_agent_suggests_one(shell: pexpect.spawn) -> None:
+    shell.sendline("chat athna")
+    shell.expect_exact("aish: unknown agent 'athna', did you mean 'athena'?")
+    shell.expect_exact(PROMPT)
+    shell.sendline("athna hi")
+    shell.expect_exact("did you mean 'athena'?")
+    shell.expect_exact(PROMPT)
+
+
+# ------------------------------------------------------- paste and input history
+
+
+def test_a_pasted_block_is_one_edit_run_only_on_enter(shell: pexpect.spawn) -> None:
+    shell.send(f"{PASTE_START}echo one\necho two\necho three{PASTE_END}")
+    shell.expect_exact("echo three")
+    with pytest.raises(pexpect.TIMEOUT):
+        shell.expect_exact("one\r\n", timeout=0.5)  # nothing ran yet
+    shell.send("\r")
+    shell.expect(r"one\r\ntwo\r\nthree\r\n")
+    shell.expect_exact(PROMPT)
+
+
+def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
+    child = spawn(refserver)
+    child.sendline("athena what is a monad")
+    child.expect(r"\[Complete - ")
+    child.expect_exact(PROMPT)
+    child.sendline('echo "two')
+    child.expect_exact("....>")
+    child.sendline('lines" | cat')
+    child.expect_exact("lines")
+    child.expect_exact(PROMPT)
+    quit_shell(child)
+
+    child = spawn(refserver)
+    child.send(UP + UP)  # quit, then the two-line command as one entry
+    child.expect_exact('lines" | cat')
+    child.send("\r")
+    child.expect(r"two\r\nlines\r\n")
+    child.expect_exact(PROMPT)
+    child.send(CTRL_R + "mona")
+    child.expect_exact("`mona': athena what is a ")
+    child.send("\r\r")
+    child.expect(r"\[Complete - ")
+    child.expect_exact(PROMPT)
+    quit_shell(child)
+    assert sent(refserver) == ["what is a monad", "what is a monad"]
+
+    path = Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+# ------------------------------------------------------------------ completion
+
+
+def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, tmp_path: Path) -> None:
+    (tmp_path / "notes-for-tab.md").write_text("some notes\n", encoding="utf-8")
+    child = spawn(refserver, cwd=tmp_path)
+    try:
+        child.send("cat notes-f\t")  # a file after cat
+        child.expect_exact("or-tab.md")
+        child.send(" | herm\t")  # an agent where a command goes
+        child.expect_exact("es")
+        child.send("\r")
+        child.expect(r"\[Complete - ")
+        child.expect_exact(PROMPT)
+        child.send("hist\t")  # a shell command
+        child.expect_exact("ory")
+        child.send("\r")
+        child.expect(r"1  \S+ \S+  complete     cat notes-for-tab.md \| hermes")
+        child.expect_exact(PROMPT)
+        child.send("plugins disable dem\t")  # a plugin name
+        child.expect_exact("o")
+        child.send("\r")
+        child.expect_exact("plugin demo disabled")
+        child.expect_exact(PROMPT)
+        child.send("echo x > notes-f\t")  # a file after >
+        child.expect_exact("or-tab.md")
+        child.send("\r")
+        child.sendline("echo done")
+        child.expect_exact("done\r\n")
+    finally:
+        child.close(force=True)
+    assert sent(refserver) == ["some notes\n"]
+    assert (tmp_path / "notes-for-tab.md").read_text(encoding="utf-8") == "x\n"
+
+
+# ------------------------------------------------------------- help and set
+
+
+def test_help_explains_the_language_and_the_agents(shell: pexpect.spawn) -> None:
+    shell.sendline("help")
+    shell.expect_exact("passes each answer")
+    shell.expect(r"athena\s+offline demo: knowledge and wisdom")
+    shell.expect_exact(PROMPT)
+    shell.sendline("help athena")
+    shell.expect(r"transport\s+sse")
+    shell.expect(r"codec\s+openai-chat")
+    shell.expect(r"model\s+athena")
+    shell.expect_exact(PROMPT)
+    shell.sendline("help hermse")
+    shell.expect_exact("did you mean 'hermes'?")
+    shell.expect_exact(PROMPT)
+
+
+def test_cmd2_commands_that_ignore_aish_lines_are_gone(shell: pexpect.spawn, refserver: RefServer) -> None:
+    for line in ("alias create ask athena", "macro create m echo", "shortcuts", "run_script x"):
+        shell.sendline(line)
+        shell.expect_exact(f"unknown agent '{line.split()[0]}'")
+        shell.expect_exact(PROMPT)
+    assert sent(refserver) == []
+
+
+def test_set_changes_the_sessions_settings(shell: pexpect.spawn) -> None:
+    shell.sendline("set")
+    shell.expect_exact("renderer = default")
+    shell.expect_exact("stats = off")
+    shell.expect_exact(PROMPT)
+    shell.sendline("set stats on")
+    shell.expect_exact("stats = on")
+    shell.sendline("echo hi | athena")
+    shell.expect(r"\[stats\] athena: first token")
+    shell.expect_exact(PROMPT)
+    shell.sendline("set renderer nosuch")
+    shell.expect_exact("aish: unknown renderer 'nosuch'")
+    shell.expect_exact(PROMPT)
+    shell.sendline("set history maybe")
+    shell.expect_exact("aish: set history: expected on or off, got 'maybe'")
+    shell.expect_exact(PROMPT)
