@@ -1,7 +1,5 @@
 """``python -m aish``."""
 
-import sys
+from aish.cli import run
 
-from aish.cli import main
-
-sys.exit(main())
+run()

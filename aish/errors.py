@@ -21,7 +21,9 @@ Exit codes (documented in ``docs/usage.md``):
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False  # not typing's: ``aish --version`` imports this module and neither typing nor re
+if TYPE_CHECKING:
+    import re
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -52,7 +54,9 @@ class AishError(Exception):
         return str(self.args[0]) if self.args else type(self).__name__
 
 
-_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_INVISIBLE_CHARS = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+_invisible: list[re.Pattern[str]] = []
+"""``_INVISIBLE_CHARS`` compiled, on first use."""
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -70,7 +74,11 @@ def visible(text: str) -> str:
     echoes from input or from a server cannot move the cursor, retitle the
     terminal, reorder what is shown or break the one-line rule.
     """
-    return _INVISIBLE.sub(_escape, text)
+    if not _invisible:
+        import re
+
+        _invisible.append(re.compile(_INVISIBLE_CHARS))
+    return _invisible[0].sub(_escape, text)
 
 
 class UsageError(AishError):

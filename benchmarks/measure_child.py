@@ -7,12 +7,21 @@ harness's ~30 MiB as a floor. Started as ``python -S -I measure_child.py``
 this process is about 9 MiB, which is then the floor.
 
 Reads a JSON request on stdin: ``{"cmd": [absolute path, args...], "env":
-{...}, "timeout": seconds, "stderr": path}``; writes a JSON result on stdout:
-seconds from just before the spawn to the first byte read from the pipe
-(``first_byte``, null if none), to end of file (``eof``) and to the reaping of
-the child (``exit``), plus ``out_bytes``, ``reads``, ``maxrss_kib``, ``cpu``
-(user + system seconds), ``returncode`` and ``timed_out``. The child is killed
-after ``timeout`` seconds.
+{...}, "timeout": seconds, "stderr": path}`` and optionally ``"stdin": path``
+(the child's standard input; /dev/null otherwise); writes a JSON result on
+stdout: seconds from just before the spawn to the first byte read from the
+pipe (``first_byte``, null if none), to the last one (``last_byte``), to end
+of file (``eof``) and to the reaping of the child (``exit``), plus
+``out_bytes``, ``reads``, ``maxrss_kib``, ``cpu`` (user + system seconds),
+``returncode`` and ``timed_out``. The child is killed after ``timeout``
+seconds.
+
+With ``"pty": "TEXT"`` the child runs on a pseudo-terminal instead (stdin,
+stdout and stderr), as in a terminal emulator, which also answers cursor
+position requests: ``first_byte`` is then the time until TEXT (say, the
+shell's prompt, without its trailing space, which prompt_toolkit draws as a
+cursor move) has appeared on the terminal, after which the child is sent
+Ctrl-D (end of input) and reaped.
 """
 
 import contextlib
@@ -25,9 +34,11 @@ import time
 
 def main() -> int:
     spec = json.loads(sys.stdin.read())
+    if spec.get("pty"):
+        return on_pty(spec)
     cmd = spec["cmd"]
     out_r, out_w = os.pipe()
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    devnull = os.open(spec.get("stdin") or os.devnull, os.O_RDONLY)
     err = os.open(spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     actions = [
         (os.POSIX_SPAWN_DUP2, devnull, 0),
@@ -52,14 +63,15 @@ def main() -> int:
     os.close(out_w)
     os.close(err)
     os.close(devnull)
-    first = None
+    first = last = None
     total = reads = 0
     while True:
         chunk = read(out_r, 65536)
         if not chunk:
             break
+        last = clock() - start
         if first is None:
-            first = clock() - start
+            first = last
         total += len(chunk)
         reads += 1
     eof = clock() - start
@@ -70,10 +82,84 @@ def main() -> int:
     json.dump(
         {
             "first_byte": first,
+            "last_byte": last,
             "eof": eof,
             "exit": ended,
             "out_bytes": total,
             "reads": reads,
+            "maxrss_kib": usage.ru_maxrss,
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "returncode": os.waitstatus_to_exitcode(status),
+            "timed_out": timed_out,
+        },
+        sys.stdout,
+    )
+    return 0
+
+
+def on_pty(spec: dict) -> int:  # type: ignore[type-arg]
+    """The child on a pseudo-terminal: time until ``spec["pty"]`` shows, then Ctrl-D."""
+    import pty
+    import select
+
+    cmd, wanted = spec["cmd"], spec["pty"].strip().encode()  # a prompt's trailing space is a cursor move
+    master, slave = pty.openpty()
+    err = os.open(spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    env = {**spec["env"], "TERM": spec["env"].get("TERM") or "xterm-256color"}
+    clock = time.perf_counter
+    deadline = clock() + float(spec["timeout"])
+    start = clock()
+    pid = os.fork()
+    if pid == 0:  # the child: a session of its own with the terminal as its controlling tty
+        try:
+            os.setsid()
+            for fd in (0, 1, 2):
+                os.dup2(slave, fd)
+            os.execve(cmd[0], cmd, env)
+        finally:
+            os._exit(127)
+    os.close(slave)
+    os.close(err)
+    seen, first, total, timed_out = b"", None, 0, False
+    sent_eof = False
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            timed_out = True
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([master], [], [], min(left, 0.5))
+        if not ready:
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        total += len(chunk)
+        if b"\x1b[6n" in chunk:  # a cursor position request: answer as a terminal does
+            os.write(master, b"\x1b[1;1R")
+        if first is None:
+            seen = (seen + chunk)[-4096:]
+            if wanted in seen:
+                first = clock() - start
+        if first is not None and not sent_eof:
+            os.write(master, b"\x04")
+            sent_eof = True
+    eof = clock() - start
+    _, status, usage = os.wait4(pid, 0)
+    ended = clock() - start
+    os.close(master)
+    json.dump(
+        {
+            "first_byte": first,
+            "last_byte": None,
+            "eof": eof,
+            "exit": ended,
+            "out_bytes": total,
+            "reads": 0,
             "maxrss_kib": usage.ru_maxrss,
             "cpu": usage.ru_utime + usage.ru_stime,
             "returncode": os.waitstatus_to_exitcode(status),

@@ -7,9 +7,13 @@ Run from anywhere with the project's interpreter::
 Every figure is measured in the same run, tools interleaved run by run, each
 child process bounded by a timeout, and the servers are stopped at the end.
 
-(a) launch to first answer byte on a pipe, 64-token answer, reference server (pace 0)
+(s) start-up: ``aish --version`` and ``aish --help`` beside a bare interpreter
+(a) launch to first answer byte on a pipe, 64-token answer, reference server (pace 0),
+    and last byte to exit with history on
+(r) launch to the interactive shell's prompt on a pseudo-terminal
 (b) end to end, 1,500-token answer from llama.cpp (stories260K, temperature 0)
 (c) 50,000 tiny chunks from the reference server (pace 0): events/s and peak RSS
+(m) peak memory with a large piped input
 
 ``llm`` is installed by this script into ``benchmarks/.work/llm-venv`` when
 missing. The exit status is 0 whatever the targets say (it is a report);
@@ -42,6 +46,7 @@ WORK = BENCH / ".work"
 LLM_VENV = WORK / "llm-venv"
 MODEL = ROOT.parent / "shared" / "models" / "stories260K.gguf"
 BASELINE = BENCH / "baseline_requests.py"
+FLOOR = BENCH / "baseline_stdlib.py"
 BENCH_SERVER = BENCH / "refserver_bench.py"
 
 A_TOKENS = 64
@@ -49,11 +54,16 @@ B_TOKENS = 1500
 B_PROMPT = "Once upon a time"
 C_EVENTS = 50_000
 
-TARGET_A_MS = 150.0
+TARGET_S_MS = 20.0
+TARGET_A_FLOOR_RATIO = 1.3
 TARGET_A_LLM_FRACTION = 0.25
-TARGET_B_RATIO = 1.05
-TARGET_C_EVENTS = 100_000
-TARGET_C_RSS_MIB = 40.0
+TARGET_A_EXIT_MS = 5.0
+TARGET_R_MS = 350.0
+TARGET_B_RATIO = 1.03
+TARGET_C_EVENTS = 300_000
+TARGET_C_RSS_MIB = 32.0
+M_INPUT_MIB = 20
+TARGET_M_RATIO = 3.0
 
 
 # --------------------------------------------------------------- measuring
@@ -65,6 +75,7 @@ class Sample:
     """One run of one child process, times in seconds from just before spawn."""
 
     first_byte: float | None
+    last_byte: float | None
     eof: float
     exit: float
     out_bytes: int
@@ -79,8 +90,15 @@ class Sample:
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out and self.out_bytes > 0
 
+    @property
+    def exit_after_last_byte(self) -> float | None:
+        """Last byte on stdout -> the child reaped (the process's own exit work)."""
+        return None if self.last_byte is None else self.exit - self.last_byte
 
-def measure(cmd: Sequence[str], env: dict[str, str], *, timeout: float) -> Sample:
+
+def measure(
+    cmd: Sequence[str], env: dict[str, str], *, timeout: float, stdin: str | None = None, pty: str | None = None
+) -> Sample:
     """Run ``cmd`` with stdout on a pipe: first byte, EOF and exit times, peak RSS, CPU time.
 
     The spawning and timing happen in ``measure_child.py``, a small process of
@@ -91,6 +109,10 @@ def measure(cmd: Sequence[str], env: dict[str, str], *, timeout: float) -> Sampl
         raise RuntimeError(f"{cmd[0]}: not found")
     with tempfile.NamedTemporaryFile(prefix="stderr-", dir=WORK) as err_file:
         spec = {"cmd": [exe, *cmd[1:]], "env": env, "timeout": timeout, "stderr": err_file.name}
+        if stdin is not None:
+            spec["stdin"] = stdin
+        if pty is not None:
+            spec["pty"] = pty
         done = subprocess.run(
             [sys.executable, "-S", "-I", str(MEASURE)],
             input=json.dumps(spec),
@@ -105,6 +127,7 @@ def measure(cmd: Sequence[str], env: dict[str, str], *, timeout: float) -> Sampl
     r = json.loads(done.stdout)
     return Sample(
         first_byte=r["first_byte"],
+        last_byte=r["last_byte"],
         eof=r["eof"],
         exit=r["exit"],
         out_bytes=r["out_bytes"],
@@ -124,6 +147,9 @@ class Tool:
     name: str
     cmd: list[str]
     env: dict[str, str]
+    stdin: str | None = None
+    pty: str | None = None
+    """Run on a pseudo-terminal until this text shows (see measure_child.py)."""
     samples: list[Sample] = field(default_factory=list)
     failures: list[Sample] = field(default_factory=list)
 
@@ -148,10 +174,10 @@ def run_rounds(tools: list[Tool], runs: int, warmup: int, timeout: float, label:
     """Warm up, then run every tool ``runs`` times, interleaved (one of each per round)."""
     for _ in range(warmup):
         for tool in tools:
-            measure(tool.cmd, tool.env, timeout=timeout)
+            measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin, pty=tool.pty)
     for i in range(runs):
         for tool in tools:
-            sample = measure(tool.cmd, tool.env, timeout=timeout)
+            sample = measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin, pty=tool.pty)
             (tool.samples if sample.ok else tool.failures).append(sample)
         print(f"\r  {label}: round {i + 1}/{runs}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
@@ -290,10 +316,12 @@ def curl_cmd(url: str, body: str) -> list[str]:
 def base_env() -> dict[str, str]:
     """Children's environment: no user configuration, private caches, no aish variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AISH_", "LLM_"))}
-    for sub in ("cache", "config-home", "llm-user"):
+    for sub in ("cache", "config-home", "llm-user", "data-home", "state-home"):
         (WORK / sub).mkdir(parents=True, exist_ok=True)
     env["XDG_CACHE_HOME"] = str(WORK / "cache")
     env["XDG_CONFIG_HOME"] = str(WORK / "config-home")
+    env["XDG_DATA_HOME"] = str(WORK / "data-home")  # aish records history (on by default) here
+    env["XDG_STATE_HOME"] = str(WORK / "state-home")
     env["LLM_USER_PATH"] = str(WORK / "llm-user")
     # As on a user's machine: bytecode is cached, and each tool flushes its output itself.
     env.pop("PYTHONUNBUFFERED", None)
@@ -317,6 +345,7 @@ def contenders(
     if llm is not None:
         tools.append(Tool("llm", llm, env))
     tools.append(Tool("requests script", [sys.executable, str(BASELINE), url, body], env))
+    tools.append(Tool("stdlib script", [sys.executable, str(FLOOR), url, body], env))
     return tools
 
 
@@ -387,9 +416,10 @@ def section_a(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
         )
         run_rounds(tools, args.runs, args.warmup, timeout=60, label="(a)")
     t = by_name(tools)
-    curl_t = t["curl -N"].median(lambda s: s.first_byte)
     aish_t = t["aish"].median(lambda s: s.first_byte)
+    floor_t = t["stdlib script"].median(lambda s: s.first_byte)
     llm_t = t["llm"].median(lambda s: s.first_byte) if "llm" in t else None
+    aish_exit = t["aish"].median(lambda s: s.exit_after_last_byte)
     rows = []
     for tool in tools:
         med = tool.median(lambda s: s.first_byte)
@@ -399,26 +429,152 @@ def section_a(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
             fmt_ms(med),
             fmt_ms(lo_hi[0]) if lo_hi else "-",
             fmt_ms(lo_hi[1]) if lo_hi else "-",
+            fmt_ratio(ratio(med, floor_t)),
+            fmt_ms(tool.median(lambda s: s.exit_after_last_byte)),
             fmt_ms(tool.median(lambda s: s.exit)),
             fmt_ms(tool.median(lambda s: s.cpu)),
             f"{len(tool.samples)}/{args.runs}",
         ])  # fmt: skip
-    rows.append(["aish / curl", fmt_ratio(ratio(aish_t, curl_t)), "", "", "", "", ""])
-    rows.append(["aish / llm", fmt_ratio(ratio(aish_t, llm_t)), "", "", "", "", ""])
-    rows += failure_rows(tools, 7)
+    rows.append(["aish / llm", fmt_ratio(ratio(aish_t, llm_t)), "", "", "", "", "", "", ""])
+    rows += failure_rows(tools, 9)
     print_table(
         f"(a) launch to first answer byte on a pipe, {A_TOKENS}-token answer, reference server pace 0"
-        f" (median of {args.runs})",
-        ["tool", "first byte", "min", "max", "exit", "cpu", "ok runs"],
+        f" (median of {args.runs}); aish records history (the default)",
+        ["tool", "first byte", "min", "max", "vs stdlib", "last byte -> exit", "exit", "cpu", "ok runs"],
         rows,
     )
+    r_floor = ratio(aish_t, floor_t)
     r_llm = ratio(aish_t, llm_t)
-    fast = None if aish_t is None else aish_t * 1000 < TARGET_A_MS
-    faster = None if r_llm is None else r_llm <= TARGET_A_LLM_FRACTION
     return [
-        Target("a", f"aish first byte < {TARGET_A_MS:.0f} ms", verdict(fast), fmt_ms(aish_t)),
-        Target("a", "aish <= 1/4 of llm", verdict(faster), fmt_ratio(r_llm)),
+        Target("a", f"aish first byte <= {TARGET_A_FLOOR_RATIO}x the stdlib script",
+               verdict(None if r_floor is None else r_floor <= TARGET_A_FLOOR_RATIO),
+               f"{fmt_ms(aish_t)} / {fmt_ms(floor_t)} = {fmt_ratio(r_floor)}"),
+        Target("a", "aish <= 1/4 of llm", verdict(None if r_llm is None else r_llm <= TARGET_A_LLM_FRACTION),
+               fmt_ratio(r_llm)),
+        Target("a", f"aish last byte -> exit <= {TARGET_A_EXIT_MS:.0f} ms (history on)",
+               verdict(None if aish_exit is None else aish_exit * 1000 <= TARGET_A_EXIT_MS), fmt_ms(aish_exit)),
+    ]  # fmt: skip
+
+
+def section_s(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    print("\n(s) start-up: --version and --help", file=sys.stderr)
+    tools = [
+        Tool("python -c (bare interpreter)", [sys.executable, "-c", "import sys; sys.stdout.write('0\\n')"], env),
+        Tool("aish --version", [*aish_cmd(), "--version"], env),
+        Tool("aish --help", [*aish_cmd(), "--help"], env),
+        Tool("aish agents", [*aish_cmd(), "agents"], env),
     ]
+    if llm is not None:
+        tools.append(Tool("llm --version", [*llm, "--version"], env))
+    run_rounds(tools, args.runs, args.warmup, timeout=60, label="(s)")
+    t = by_name(tools)
+    bare = t["python -c (bare interpreter)"].median(lambda s: s.exit)
+    rows = []
+    for tool in tools:
+        med = tool.median(lambda s: s.exit)
+        lo_hi = tool.spread(lambda s: s.exit)
+        rows.append([
+            tool.name,
+            fmt_ms(med),
+            fmt_ms(lo_hi[0]) if lo_hi else "-",
+            fmt_ms(lo_hi[1]) if lo_hi else "-",
+            fmt_ratio(ratio(med, bare)),
+            fmt_ms(tool.median(lambda s: s.cpu)),
+            f"{tool.median(lambda s: s.maxrss_kib / 1024) or 0:.1f} MiB",
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    rows += failure_rows(tools, 8)
+    print_table(
+        f"(s) start-up, spawn -> exit, stdout on a pipe (median of {args.runs})",
+        ["command", "wall", "min", "max", "vs bare", "cpu", "peak RSS", "ok runs"],
+        rows,
+    )
+    targets = []
+    for name in ("aish --version", "aish --help"):
+        med = t[name].median(lambda s: s.exit)
+        ok = None if med is None else med * 1000 <= TARGET_S_MS
+        targets.append(Target("s", f"{name} <= {TARGET_S_MS:.0f} ms", verdict(ok),
+                              f"{fmt_ms(med)} ({fmt_ratio(ratio(med, bare))} bare python)"))  # fmt: skip
+    return targets
+
+
+CMD2_BARE = "import cmd2; cmd2.Cmd(allow_cli_args=False, persistent_history_file='').cmdloop()"
+
+
+def section_r(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    print("\n(r) launch -> the shell's prompt on a pseudo-terminal", file=sys.stderr)
+    with reference_server(default_tokens=A_TOKENS) as base:
+        aish_env = {**env, "AISH_DEMO_URL": base}
+        tools = [
+            Tool("cmd2.Cmd, bare", [sys.executable, "-c", CMD2_BARE], env, pty="(Cmd) "),
+            Tool("aish", aish_cmd(), aish_env, pty="aish> "),
+        ]
+        run_rounds(tools, args.runs, args.warmup, timeout=60, label="(r)")
+    t = by_name(tools)
+    bare = t["cmd2.Cmd, bare"].median(lambda s: s.first_byte)
+    rows = []
+    for tool in tools:
+        med = tool.median(lambda s: s.first_byte)
+        lo_hi = tool.spread(lambda s: s.first_byte)
+        rows.append([
+            tool.name,
+            fmt_ms(med),
+            fmt_ms(lo_hi[0]) if lo_hi else "-",
+            fmt_ms(lo_hi[1]) if lo_hi else "-",
+            fmt_ratio(ratio(med, bare)),
+            fmt_ms(tool.median(lambda s: s.exit)),
+            f"{tool.median(lambda s: s.maxrss_kib / 1024) or 0:.1f} MiB",
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    rows += failure_rows(tools, 8)
+    print_table(
+        f"(r) launch -> prompt shown on a pseudo-terminal, then Ctrl-D (median of {args.runs})",
+        ["shell", "prompt", "min", "max", "vs bare cmd2", "exit", "peak RSS", "ok runs"],
+        rows,
+    )
+    med = t["aish"].median(lambda s: s.first_byte)
+    ok = None if med is None else med * 1000 <= TARGET_R_MS
+    return [Target("r", f"aish prompt <= {TARGET_R_MS:.0f} ms", verdict(ok), fmt_ms(med))]
+
+
+def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    size = M_INPUT_MIB * 1024 * 1024
+    print(f"\n(m) {M_INPUT_MIB} MiB piped into an agent", file=sys.stderr)
+    piped = WORK / "piped-input.txt"
+    line = "the quick brown fox jumps over the lazy dog, again and again; " * 2 + "\n"
+    piped.write_text(line * (size // len(line)), encoding="utf-8")
+    size = piped.stat().st_size
+    with reference_server(default_tokens=A_TOKENS) as base:
+        aish_env = {**env, "AISH_DEMO_URL": base}
+        tools = [
+            Tool("cat (the floor)", ["cat"], env, stdin=str(piped)),
+            Tool("aish athena < input", [*aish_cmd(), "athena"], aish_env, stdin=str(piped)),
+            Tool("aish -c 'athena' < input", [*aish_cmd(), "-c", "athena"], aish_env, stdin=str(piped)),
+        ]
+        runs = max(3, args.runs // 3)
+        run_rounds(tools, runs, args.warmup, timeout=300, label="(m)")
+    rows = []
+    worst = None
+    for tool in tools:
+        rss = tool.median(lambda s: s.maxrss_kib * 1024)
+        if tool.name.startswith("aish") and rss is not None:
+            worst = max(worst or 0.0, rss)
+        rows.append([
+            tool.name,
+            f"{(rss or 0) / 2**20:.1f} MiB",
+            fmt_ratio(ratio(rss, size)),
+            fmt_ms(tool.median(lambda s: s.exit)),
+            f"{len(tool.samples)}/{runs}",
+        ])  # fmt: skip
+    rows += failure_rows(tools, 5)
+    print_table(
+        f"(m) peak RSS with {size / 2**20:.1f} MiB piped in (median of {runs})",
+        ["command", "peak RSS", "vs input", "wall", "ok runs"],
+        rows,
+    )
+    r = ratio(worst, size)
+    return [Target("m", f"aish peak RSS <= {TARGET_M_RATIO:.0f}x the piped input",
+                   verdict(None if r is None else r <= TARGET_M_RATIO), fmt_ratio(r))]  # fmt: skip
 
 
 def section_b(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
@@ -553,9 +709,12 @@ def section_c(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace, dict[str, str], list[str] | None], list[Target]]] = {
+    "s": section_s,
     "a": section_a,
+    "r": section_r,
     "b": section_b,
     "c": section_c,
+    "m": section_m,
 }
 
 
@@ -563,14 +722,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="aish vs curl, llm and a requests script.")
     parser.add_argument("--runs", type=int, default=15, help="measured runs per tool and section (15)")
     parser.add_argument("--warmup", type=int, default=1, help="discarded runs per tool first (1)")
-    parser.add_argument("--only", default="a,b,c", help="sections to run, e.g. a,c (all)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run, e.g. s,a,r (all)")
     parser.add_argument("--skip-llm", action="store_true", help="leave simonw's llm out")
     parser.add_argument("--events", type=int, default=C_EVENTS, help=f"chunks in (c) ({C_EVENTS:,})")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SECTIONS]
     if unknown or args.runs < 1:
-        parser.error(f"unknown section(s) {unknown}; use a, b, c" if unknown else "--runs must be >= 1")
+        parser.error(f"unknown section(s) {unknown}; use {', '.join(SECTIONS)}" if unknown else "--runs must be >= 1")
     if shutil.which("curl") is None:
         parser.error("curl is not installed")
     WORK.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
 def test_version_and_help_import_nothing_of_aish_but_the_cli(args: list[str]) -> None:
     modules = imported_by(*args)
     assert "aish.cli" in modules
-    heavy = {"argparse", "typing", "dataclasses", "pluggy", "aish.contracts", "aish.app", "importlib.metadata"}
+    heavy = {"argparse", "typing", "re", "dataclasses", "pluggy", "aish.contracts", "aish.app", "importlib.metadata"}
     assert not modules & heavy, modules & heavy
 
 
