@@ -12,7 +12,7 @@ from typing import Any
 from aish.agents import AgentConfig, AgentPreparer
 from aish.config import Config, load_config
 from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, StreamExtension, Transport
-from aish.errors import ConfigError, PluginError, UnknownAgentError, UnknownNameError, UsageError
+from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
 from aish.plugins import PluginHost, PluginInfo, load_plugins
 from aish.stream.extensions import with_extensions
 
@@ -125,11 +125,11 @@ class App:
             agent = pa.prepare(pa.agent) if pa.prepare else pa.agent
         else:
             raise UnknownAgentError(name, list(self.agents()))
-        for kind, value in (("transport", agent.transport), ("codec", agent.codec)):
-            if value not in self.components.get(kind, {}):
+        for kind, value in (("transport", agent.transport), ("codec", agent.codec), ("renderer", agent.renderer)):
+            if value is not None and value not in self.components.get(kind, {}):
                 known = ", ".join(sorted(self.components.get(kind, {}))) or "none"
                 where = agent.source or "configuration"
-                raise ConfigError(
+                raise UnknownNameError(kind, value).reworded(  # exit 3, as docs/usage.md says
                     f"{where}: agent {name!r}: {kind}: unknown {kind} {value!r} (known: {known}; see 'aish plugins')"
                 )
         self._prepared[name] = agent

@@ -161,9 +161,12 @@ def main(
         return EXIT_OK
     debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
     try:
-        if args.test or args.record:
-            return _transcripts(args, stdin, out, err, debug)
-        return _dispatch(args, stdin, out, err, debug)
+        try:
+            if args.test or args.record:
+                return _transcripts(args, stdin, out, err, debug)
+            return _dispatch(args, stdin, out, err, debug)
+        finally:
+            out.flush()  # here, not at interpreter exit: a full disk is reported like any other error
     except BrokenPipeError:
         # The reader of our output went away (e.g. `aish ... | head`): end quietly.
         _silence(out)
@@ -171,13 +174,22 @@ def main(
     except KeyboardInterrupt:
         err.write("aish: interrupted\n")
         return 130
-    except AishError as exc:
-        if debug:
-            import traceback
+    except OSError as exc:  # writing our output failed (ENOSPC, EIO): one line, never a traceback
+        from aish.errors import output_error
 
-            traceback.print_exception(exc, file=err)
-        err.write(f"aish: {visible(str(exc))}\n")
-        return exc.exit_code
+        _silence(out)
+        return _report(output_error(exc, exc.filename or "standard output"), err, debug)
+    except AishError as exc:
+        return _report(exc, err, debug)
+
+
+def _report(exc: AishError, err: TextIO, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=err)
+    err.write(f"aish: {visible(str(exc))}\n")
+    return exc.exit_code
 
 
 def run() -> None:

@@ -97,7 +97,9 @@ def _write(where: str, data: object) -> None:
 
     tmp = f"{where}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(where), exist_ok=True)
+        from aish.private_dirs import make_private_dirs
+
+        make_private_dirs(os.path.dirname(where))
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(data, f)
         os.replace(tmp, where)

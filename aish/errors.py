@@ -213,6 +213,18 @@ class MalformedEvent(RemoteError):
     """An event from the endpoint could not be understood by the codec."""
 
 
+class OutputError(AishError):
+    """Output could not be written (a full disk, an I/O error); the message names the file.
+
+    A reader that went away (``EPIPE``) is not one: aish then ends quietly with 141.
+    """
+
+
+def output_error(exc: OSError, name: str) -> OutputError:
+    """``exc`` (raised writing to ``name``) as one line: ``NAME: No space left on device``."""
+    return OutputError(f"{name}: {exc.strerror or type(exc).__name__}")
+
+
 class HistoryError(AishError):
     """The run history cannot be read or written (a locked, full or damaged store).
 

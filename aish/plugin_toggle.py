@@ -16,6 +16,7 @@ from typing import TextIO
 from aish.config import ENV_ALLOW, ENV_DISABLE
 from aish.config_edit import set_settings_list
 from aish.errors import ConfigError, UnknownNameError, UsageError
+from aish.private_dirs import make_private_dirs
 
 USAGE = "usage: plugins [enable NAME | disable NAME]"
 KEY = "disable_plugins"
@@ -62,7 +63,7 @@ def set_disabled(path: Path, name: str, *, disabled: bool) -> list[str]:
         return names
     new = set_settings_list(text, KEY, names, where=where)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         tmp = path.with_name(f".{path.name}.aish-tmp")
         tmp.write_text(new, encoding="utf-8", newline="")
         if path.exists():

@@ -18,6 +18,7 @@ from aish.errors import (
     EXIT_OK,
     AishError,
     Interrupted,
+    output_error,
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
@@ -136,6 +137,8 @@ class Runner:
             return self.report(exc)
         except BrokenPipeError:
             raise  # the reader went away: the CLI ends quietly
+        except OSError as exc:  # a command's output could not be written (ENOSPC, EIO)
+            return self.report(output_error(exc, exc.filename or "standard output"))
         except Exception as exc:  # a plugin bug must not take the shell down
             if self.debug:
                 import traceback

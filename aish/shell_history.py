@@ -22,6 +22,8 @@ from pathlib import Path
 
 from prompt_toolkit.history import History
 
+from aish.private_dirs import make_private_dirs
+
 MAX_ENTRIES = 5000
 """Entries kept across restarts."""
 
@@ -98,8 +100,7 @@ class InputHistory(History):
     def _ensure_private(self) -> None:
         directory = self.path.parent
         if not directory.is_dir():
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(directory, 0o700)  # mkdir honours the umask
+            make_private_dirs(directory)  # missing parents 0700 too
         if not self.path.exists():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.close(fd)

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from aish.private_dirs import make_private_dirs
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -23,7 +25,7 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     An existing file is left as it is. Returns the path. Raises ``OSError``.
     """
     target = Path(path).expanduser()
-    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     os.close(fd)
     return target

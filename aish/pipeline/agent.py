@@ -7,7 +7,7 @@ from collections.abc import Callable
 from aish.agents import AgentConfig
 from aish.context import Context
 from aish.contracts import Prompt, Renderer, RenderTarget
-from aish.errors import UsageError
+from aish.errors import UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.pipeline.env import RunEnv, Shown
 from aish.stream import AgentStream, StageResult
@@ -30,7 +30,12 @@ def prompt_text(name: str, own: str, piped: str | None) -> str:
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty)
-    return env.app.renderer(name or env.app.default_name("renderer"), target)
+    try:
+        return env.app.renderer(name or env.app.default_name("renderer"), target)
+    except UnknownNameError as exc:
+        if env.renderer_name or agent.renderer or env.app.config.path is None:
+            raise  # --renderer (named on the command line), or an agent's (checked with the agent)
+        raise exc.reworded(f"{env.app.config.path}: settings.renderer: {exc}") from None
 
 
 class AgentStage:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from aish.builtins import BUILTINS, read_text
 from aish.context import Context, label_answers
-from aish.errors import EXIT_INTERRUPTED, EXIT_OK, AishError, Interrupted
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, AishError, Interrupted, output_error
 from aish.lang import Pipeline
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
@@ -46,12 +46,17 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     """Run ``pipeline``; errors of agent stages are reported through ``env.report``."""
     steps = plan(env.app, pipeline.stages)
     text = read_text(pipeline.stdin.target, "<") if pipeline.stdin else stdin
+    where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
     try:
         with ExitStack() as stack:
             dest = Shown(env.out, env.tty)
             if pipeline.stdout is not None:
                 dest = Shown(stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target)), False)
             status = _Run(env, steps, dest, _Flow(text, text or "")).run()
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI ends quietly (141)
+    except OSError as exc:  # writing the answer failed: a full disk, an I/O error
+        raise output_error(exc, where) from None
     finally:
         if env.stats:
             write_stats(env.err, env.results)

@@ -81,6 +81,8 @@ def run_group(
             renderer.flush()  # type: ignore[union-attr]
 
     finished = [threading.Event() for _ in lanes]
+    raised: list[BaseException] = []
+    """What a lane could not handle (writing output failed: EPIPE, ENOSPC): raised again in this thread."""
 
     def work(index: int) -> None:
         try:
@@ -90,6 +92,8 @@ def run_group(
             if blocks is not None:
                 with lock:
                     blocks.done(index, result)
+        except BaseException as exc:
+            raised.append(exc)
         finally:
             finished[index].set()
 
@@ -109,6 +113,8 @@ def run_group(
     finally:
         if renderer is not None:
             renderer.close()
+    if raised:  # a closed pipe first: it ends aish quietly whatever else failed
+        raise next((e for e in raised if isinstance(e, BrokenPipeError)), raised[0])
     done = [
         r if r is not None else StageResult(agent=n, status="cancelled", error=Interrupted(f"{n}: interrupted"))
         for r, n in zip(results, names, strict=True)
