@@ -157,12 +157,13 @@ def test_disabled_and_allow_listed_plugins_are_not_loaded() -> None:
 
 
 def test_agent_with_an_unregistered_transport_names_file_agent_and_key() -> None:
-    from aish.errors import ConfigError
+    from aish.errors import EXIT_UNKNOWN, UnknownNameError
 
     agent = AgentConfig(name="bot", transport="nope", url="u", codec="c", source="/etc/aish.toml")
     app = build_app(Config(agents={"bot": agent}), extra_plugins=[("c", TestComponents())], entry_points=False)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(UnknownNameError) as info:  # exit 3, as docs/usage.md says
         app.agent("bot")
+    assert info.value.exit_code == EXIT_UNKNOWN
     assert str(info.value) == (
         "/etc/aish.toml: agent 'bot': transport: unknown transport 'nope' (known: t; see 'aish plugins')"
     )
