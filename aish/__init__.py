@@ -12,6 +12,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3
 if TYPE_CHECKING:
     from aish.agents import AgentConfig
     from aish.codec_support import error_detail, json_object, with_api_key
+    from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
         CancelToken,
@@ -63,6 +64,8 @@ _EXPORTS = {
     "AishSyntaxError": "aish.errors",
     "CancelToken": "aish.contracts",
     "Codec": "aish.contracts",
+    "CommandFunc": "aish.commands",
+    "Completer": "aish.commands",
     "ConfigError": "aish.errors",
     "Connection": "aish.contracts",
     "ConnectionFailure": "aish.errors",
@@ -75,10 +78,12 @@ _EXPORTS = {
     "HistoryError": "aish.errors",
     "IdleTimeout": "aish.errors",
     "Interrupted": "aish.errors",
+    "Invocation": "aish.commands",
     "MalformedEvent": "aish.errors",
     "MessageControl": "aish.contracts",
     "PluginError": "aish.errors",
     "Prompt": "aish.contracts",
+    "RegisterCommand": "aish.commands",
     "RemoteError": "aish.errors",
     "RenderTarget": "aish.contracts",
     "Renderer": "aish.contracts",
@@ -139,6 +144,8 @@ __all__ = [
     "AishSyntaxError",
     "CancelToken",
     "Codec",
+    "CommandFunc",
+    "Completer",
     "ConfigError",
     "Connection",
     "ConnectionFailure",
@@ -151,10 +158,12 @@ __all__ = [
     "HistoryError",
     "IdleTimeout",
     "Interrupted",
+    "Invocation",
     "MalformedEvent",
     "MessageControl",
     "PluginError",
     "Prompt",
+    "RegisterCommand",
     "RemoteError",
     "RenderTarget",
     "Renderer",

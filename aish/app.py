@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aish.agents import AgentConfig, AgentPreparer
+from aish.commands import CommandFunc, CommandSpec, Completer, check_registration
 from aish.config import Config, load_config
 from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, StreamExtension, Transport
 from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
@@ -54,6 +55,8 @@ class App:
     config: Config
     host: PluginHost
     components: dict[str, dict[str, Registration]] = field(default_factory=dict)
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    """Every command by name (``agents``, ``history``...; see :mod:`aish.commands`)."""
     _plugin_agents: dict[str, _PluginAgent] = field(default_factory=dict)
     _prepared: dict[str, AgentConfig] = field(default_factory=dict)
 
@@ -64,6 +67,7 @@ class App:
             self.components.setdefault(kind, {})
             self.host.call_each(_HOOKS[kind], self._kwargs_for(kind))
         self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info), "app": self})
+        self.host.call_each("aish_register_commands", lambda info: {"register": self._command_registrar(info)})
         self._drop_failed()
 
     def _drop_failed(self) -> None:
@@ -74,6 +78,8 @@ class App:
                 del table[name]
         for name in [n for n, pa in self._plugin_agents.items() if pa.plugin in failed]:
             del self._plugin_agents[name]
+        for name in [n for n, spec in self.commands.items() if spec.plugin in failed]:
+            del self.commands[name]
 
     def _kwargs_for(self, kind: str) -> Callable[[PluginInfo], dict[str, Any]]:
         return lambda info: {"register": self._registrar(kind, info)}
@@ -99,6 +105,26 @@ class App:
                 raise PluginError(f"agent {agent.name!r} is already registered by plugin {other!r}")
             self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare)
             info.registered.append(("agent", agent.name))
+
+        return register
+
+    def _command_registrar(self, info: PluginInfo) -> Any:
+        def register(
+            name: str,
+            func: CommandFunc,
+            *,
+            summary: str,
+            usage: str = "",
+            complete: Completer | None = None,
+            raw: bool = False,
+        ) -> None:
+            problem = check_registration(name, func, summary, info.name)
+            if problem is not None:
+                raise PluginError(problem)
+            if name in self.commands:
+                raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
+            self.commands[name] = CommandSpec(name, func, info.name, summary.strip(), usage, complete, bool(raw))
+            info.registered.append(("command", name))
 
         return register
 

@@ -4,10 +4,8 @@
     aish -c 'LINE'            run one line of the aish language
     aish FILE.aish            run a script
     aish AGENT [TEXT...]      ask one agent (piped stdin is sent too)
-    aish agents | plugins     list agents / plugins
-    aish plugins enable|disable NAME   persist a plugin's state in the config file
+    aish COMMAND [ARGS...]    a command: agents, plugins [enable|disable NAME], history ..., or a plugin's
     aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
-    aish history ...          recorded runs (see ``aish history help``)
 
 Only the interactive shell imports cmd2; every other path stays lean:
 ``aish --version`` and ``aish --help`` import nothing but this module.
@@ -26,10 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
     from typing import TextIO
-
-    from aish.app import App
-
-COMMANDS = ("agents", "plugins", "history")
 EXIT_BROKEN_PIPE = 141
 
 
@@ -41,8 +35,8 @@ usage: aish [-h] [-c LINE] [--config PATH] [--renderer NAME] [--debug]
 aish, the AI shell: AI endpoints as commands, composed like Unix tools.
 
 positional arguments:
-  target                an agent, a script file, or one of: agents, plugins,
-                        history
+  target                an agent, a script file, or a command (agents,
+                        plugins, history...)
   words                 text for the agent
 
 options:
@@ -83,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--test", nargs="+", metavar="FILE", help="run transcript files and report any difference")
     p.add_argument("--record", metavar="FILE", help="record this session into a transcript file")
-    p.add_argument("target", nargs="?", help="an agent, a script file, or one of: agents, plugins, history")
+    p.add_argument("target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history...)")
     p.add_argument("words", nargs=argparse.REMAINDER, help="text for the agent")
     return p
 
@@ -244,7 +238,6 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
 
     from aish.app import build_app
     from aish.config import load_config
-    from aish.history.store import make_recorder, resolve_replay
     from aish.runner import Runner
 
     args.command, args.words = _clean_argv(args.command, args.words, err)
@@ -253,18 +246,30 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
         app.config.settings.stats = True
     app.startup()
     history = None
+    tty = _isatty(stdin)
+    confirm = functools.partial(_confirm, stdin, err)
     try:
-        if args.target in COMMANDS and args.command is None:  # before the recorder: these never record
-            return _builtin(app, args, args.target, args.words, stdin, out, err)
-        if args.command is not None:
-            if args.target:
-                raise UsageError("-c takes the whole line; nothing may follow it")
-            head, _, rest = args.command.strip().partition(" ")
-            if head in COMMANDS:  # as in the shell: ``aish -c 'history search owls'``
-                return _builtin(app, args, head, rest, stdin, out, err)
+        if args.command is not None and args.target:
+            raise UsageError("-c takes the whole line; nothing may follow it")
+        lone = Runner(app, out=out, err=err, debug=debug, stdin=stdin, interactive=tty, confirm=confirm)
+        if args.command is None and args.target in app.commands:  # ``aish history search owls``
+            return lone.run_command(args.target, list(args.words))
+        if args.command is not None and lone.is_command_line(args.command):  # before the recorder: never recorded
+            return lone.run_source(args.command)
+        from aish.history.store import make_recorder, resolve_replay
+
         history = make_recorder(app, err)
-        commands = {n: functools.partial(_builtin, app, args, n, stdin=stdin, out=out, err=err) for n in COMMANDS}
-        runner = Runner(app, out=out, err=err, renderer=args.renderer, debug=debug, history=history, commands=commands)
+        runner = Runner(
+            app,
+            out=out,
+            err=err,
+            renderer=args.renderer,
+            debug=debug,
+            history=history,
+            stdin=stdin,
+            interactive=tty,
+            confirm=confirm,
+        )
         if args.renderer:
             app.registration("renderer", args.renderer)
         if args.command is not None:
@@ -276,7 +281,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
             return runner.run_source(line, _piped(stdin, err) if _wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
-            if _isatty(stdin):
+            if tty:
                 from aish.shell import run_shell
 
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history)
@@ -299,44 +304,11 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
         app.shutdown()
 
 
-def _builtin(
-    app: App,
-    args: Args | argparse.Namespace,
-    name: str,
-    words: list[str] | str,
-    stdin: TextIO,
-    out: TextIO,
-    err: TextIO,
-) -> int:
-    """``aish agents|plugins|history ...`` and the same line after ``-c``: the shell's commands.
-
-    ``words`` are command-line arguments, or (after ``-c``) the rest of the
-    line as typed. ``history clear`` asks only on a terminal.
-    """
-    if name == "history":
-        from aish.history.commands import history_command, history_line
-
-        def confirm(question: str) -> bool:
-            err.write(question)
-            err.flush()
-            return stdin.readline().strip().lower() in ("y", "yes")
-
-        ask = confirm if _isatty(stdin) else None
-        if isinstance(words, str):
-            return history_line(app, words, out, confirm=ask)
-        return history_command(app, words, out, confirm=ask)
-    listed = words.split() if isinstance(words, str) else words
-    if name == "plugins" and listed:
-        from aish.config import find_config
-        from aish.plugin_toggle import plugins_command
-
-        return plugins_command(listed, known=app.host.plugins, path=find_config(args.config)[0], out=out)
-    if listed:
-        raise UsageError(f"{name} takes no arguments")
-    from aish.listing import list_agents, list_plugins
-
-    (list_agents if name == "agents" else list_plugins)(app, out)
-    return EXIT_OK
+def _confirm(stdin: TextIO, err: TextIO, question: str) -> bool:
+    """Ask on the terminal (``history clear``); commands get it only when stdin is one."""
+    err.write(question)
+    err.flush()
+    return stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int:

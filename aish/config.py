@@ -92,6 +92,11 @@ def default_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "aish" / "config.toml"
 
 
+def config_file(config: Config, environ: Mapping[str, str] | None = None) -> Path:
+    """The file that settings commands edit (``plugins enable|disable``): the one loaded, else the default."""
+    return config.path or default_path(environ)
+
+
 def find_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
     """(path, required): an explicitly named file must exist, the default may not."""
     env = os.environ if environ is None else environ

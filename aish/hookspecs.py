@@ -36,6 +36,7 @@ import pluggy
 if TYPE_CHECKING:
     from aish.agents import AgentConfig, AgentPreparer
     from aish.app import App
+    from aish.commands import RegisterCommand
 
 PROJECT = "aish"
 
@@ -55,12 +56,6 @@ class RegisterAgent(Protocol):
     """The ``register`` callback of :func:`aish_register_agents`."""
 
     def __call__(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None: ...
-
-
-class RegisterCommands(Protocol):
-    """The ``register`` callback of :func:`aish_register_commands`."""
-
-    def __call__(self, command_set: Any) -> None: ...
 
 
 class AishHookSpecs:
@@ -150,13 +145,17 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_commands(self, register: RegisterCommands) -> None:
-        """Add commands to the interactive shell (only called when the REPL starts).
+    def aish_register_commands(self, register: RegisterCommand) -> None:
+        """Register commands (``agents``, ``history``...): alike in the shell, ``aish -c``, scripts and ``aish NAME``.
 
-        :param register: call ``register(command_set)`` with a ``cmd2.CommandSet``
-            instance; import cmd2 inside the hook, never at module level.
+        :param register: call ``register(name, func, summary=..., usage=..., complete=None,
+            raw=False)`` once per command. ``func(invocation: Invocation) -> int`` (see
+            :class:`aish.Invocation`) returns the exit status and raises
+            :class:`aish.AishError` subclasses for errors; ``complete(invocation, words)``
+            offers Tab completions in the shell; ``raw=True`` gives the command the rest
+            of its line unparsed (``history search a|b``). See docs/plugins/commands.md.
 
-        Example: ``register(MyCommands())`` where ``MyCommands`` has ``do_hello``.
+        Example: ``register("hello", hello, summary="say hello", usage="hello [NAME]")``.
         """
 
     @hookspec

@@ -16,6 +16,7 @@ from typing import TextIO
 from aish.config import ENV_ALLOW, ENV_DISABLE
 from aish.config_edit import set_settings_list
 from aish.errors import ConfigError, UnknownNameError, UsageError
+from aish.plugins import ESSENTIAL
 from aish.private_dirs import make_private_dirs
 
 USAGE = "usage: plugins [enable NAME | disable NAME]"
@@ -37,6 +38,8 @@ def plugins_command(
     known_names = sorted(known)
     if name not in known_names:
         raise UnknownNameError("plugin", name, known_names)
+    if action == "disable" and name in ESSENTIAL:
+        raise UsageError(f"plugins: {name} is essential to aish and cannot be disabled")
     env = os.environ if environ is None else environ
     disabled = set_disabled(path, name, disabled=action == "disable")
     verb = "disabled" if action == "disable" else "enabled"

@@ -21,6 +21,10 @@ from aish.errors import PluginError
 
 ENTRY_POINT_GROUP = "aish.plugins"
 
+ESSENTIAL = {"commands": "aish_commands"}
+"""Built-in plugins (entry-point name: module) loaded whatever the allow- and deny-lists say:
+``plugins enable`` is one of their commands."""
+
 LOADED = "loaded"
 DISABLED = "disabled"
 FAILED = "failed"
@@ -172,9 +176,10 @@ def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str
     found: list[tuple[str, str, object | None, str]] = []
     for name, value in entry_points(ENTRY_POINT_GROUP):
         module = module_of(value)
-        if name in disabled:
+        essential = ESSENTIAL.get(name) == module
+        if name in disabled and not essential:
             found.append((name, module, None, _DISABLED))
-        elif allow is not None and name not in allow:
+        elif allow is not None and name not in allow and not essential:
             found.append((name, module, None, _NOT_ALLOWED))
         else:
             try:

@@ -8,21 +8,25 @@ one line on stderr (``aish: ...``) and an exit status; a traceback only with
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import TextIO
 
 from aish.app import App
+from aish.commands import Confirm, Invocation, RawCall, join_words, split_raw, split_words
 from aish.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     AishError,
     Interrupted,
+    PluginError,
+    UsageError,
     output_error,
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
-from aish.lang import Command, Pipeline, Script, parse
+from aish.lang import Command, Pipeline, Redirect, Script, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 
@@ -42,12 +46,16 @@ class Runner:
         history: Recorder | None = None,
         stats: bool | None = None,
         session_id: str | None = None,
-        commands: Mapping[str, Callable[[list[str]], int]] | None = None,
+        stdin: TextIO | None = None,
+        interactive: bool = False,
+        confirm: Confirm | None = None,
     ) -> None:
         self.app = app
-        self.commands = dict(commands or {})
-        """The shell's commands a script may use (``history``, ``agents``...): a pipeline that is
-        only one of them, without redirection, runs it with its words."""
+        self.stdin = stdin
+        """Standard input that commands may read (``Invocation.stdin``)."""
+        self.interactive = interactive
+        """A person is at a terminal: commands may ask with ``confirm``."""
+        self.confirm = confirm if interactive else None
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
         self.recording_enabled = True
@@ -68,8 +76,11 @@ class Runner:
     def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
         """Parse and run ``source``; report any error as one line; return the exit status.
 
-        ``replay_of``: the history number of the run this one replays (``!N``).
+        ``replay_of``: the history number of the run this one replays (``!N``). A line
+        that is only a command (``history``, ``agents``) is not recorded.
         """
+        if replay_of is None and self.is_command_line(source):
+            return self._run_source(source, stdin)
         return self._recorded(source, replay_of, stdin, lambda: self._run_source(source, stdin))
 
     def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None) -> int:
@@ -91,9 +102,33 @@ class Runner:
             recording.end(status)
         return status
 
+    def is_command_line(self, source: str) -> bool:
+        """Is ``source`` one command and nothing else (``agents``, ``history search a|b``)?"""
+        parts = split_raw(source, self._raw_names())
+        if len(parts) != 1 or isinstance(parts[0], RawCall):
+            return len(parts) == 1
+        try:
+            items = parse(parts[0]).items
+            return len(items) == 1 and self._command(items[0][1]) is not None
+        except AishError:  # reported when the line runs
+            return False
+
+    def _raw_names(self) -> set[str]:
+        return {name for name, spec in self.app.commands.items() if spec.raw}
+
     def _run_source(self, source: str, stdin: str | None) -> int:
         try:
-            return self.run_script(parse(source), stdin)
+            parts = [p if isinstance(p, RawCall) else parse(p) for p in split_raw(source, self._raw_names())]
+            status = EXIT_OK
+            for part in parts:
+                if isinstance(part, RawCall):
+                    status = self.run_command(part.name, split_words(part.rest), part.rest)
+                else:
+                    status = self.run_script(part, stdin)
+                stdin = None
+                if status == EXIT_INTERRUPTED:
+                    break
+            return status
         except KeyboardInterrupt:
             return self.report(Interrupted())
         except AishError as exc:
@@ -124,13 +159,25 @@ class Runner:
     # --------------------------------------------------------------- pipelines
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None) -> int:
         """Run one pipeline; errors inside are reported here and give the status."""
-        try:
+
+        def body() -> int:
             command = self._command(pipeline)
             if command is not None:
-                if self.history is not None:
-                    self.history.sync()  # what ran before it is stored (``history`` reads it)
-                return self.commands[command.name]([word.value for word in command.args])
+                return self._call(command.name, [word.value for word in command.args], None, pipeline.stdout)
             return self._pipeline(pipeline, stdin)
+
+        return self._guarded(body)
+
+    def run_command(self, name: str, args: list[str], line: str | None = None) -> int:
+        """Run the registered command ``name`` (``aish NAME ARGS``, a raw line); report its errors.
+
+        ``line``: the rest of the line as typed (default: ``args`` joined).
+        """
+        return self._guarded(lambda: self._call(name, args, line, None))
+
+    def _guarded(self, body: Callable[[], int]) -> int:
+        try:
+            return body()
         except KeyboardInterrupt:
             return self.report(Interrupted())
         except AishError as exc:
@@ -149,11 +196,41 @@ class Runner:
             return EXIT_FAILURE
 
     def _command(self, pipeline: Pipeline) -> Command | None:
-        """The shell command that ``pipeline`` is, if it is one (see :attr:`commands`)."""
-        stage = pipeline.stages[0] if len(pipeline.stages) == 1 else None
-        if not isinstance(stage, Command) or stage.name not in self.commands:
+        """The registered command that ``pipeline`` is, if it is one (commands win over agents)."""
+        first = pipeline.stages[0]
+        named = [s.name for s in pipeline.stages if isinstance(s, Command) and s.name in self.app.commands]
+        if not named:
             return None
-        return stage if pipeline.stdin is None and pipeline.stdout is None else None
+        if len(pipeline.stages) > 1 or pipeline.stdin is not None or not isinstance(first, Command):
+            raise UsageError(f"{named[0]}: a command runs on its own (no '|' or '<'; '>' FILE is fine)")
+        return first
+
+    def _call(self, name: str, args: list[str], line: str | None, redirect: Redirect | None) -> int:
+        spec = self.app.commands[name]
+        if self.history is not None:
+            self.history.sync()  # what ran before it is stored (``history`` reads it)
+        with ExitStack() as stack:
+            out = self.out
+            if redirect is not None:
+                from aish.pipeline.redirect import open_output
+
+                out = stack.enter_context(open_output(redirect.op, redirect.target))
+            invocation = Invocation(
+                app=self.app,
+                args=args,
+                line=join_words(args) if line is None else line,
+                out=out,
+                err=self.err,
+                stdin=self.stdin,
+                interactive=self.interactive,
+                confirm=self.confirm,
+                runner=self,
+            )
+            status = spec.func(invocation)
+            out.flush()
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise PluginError(f"command {name!r} (plugin {spec.plugin!r}) returned {status!r}, not an exit status")
+        return status
 
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
         env = RunEnv(

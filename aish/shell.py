@@ -8,9 +8,12 @@ through untouched and :meth:`AishShell.default` runs them with aish's own
 :class:`~aish.runner.Runner`. Unfinished lines (open quote, trailing ``|``,
 ``\\``, ``(``) continue on the next line.
 
-aish's ``history`` (recorded runs, :mod:`aish.history`) replaces cmd2's own
-``history`` command; arrow-up recall keeps its separate input history file.
-``!N`` and ``!!`` replay a recorded run.
+Commands (``agents``, ``history``, a plugin's: :mod:`aish.commands`) run
+through the same :class:`~aish.runner.Runner` as every other line, so a line
+does what it does in ``aish -c``; the shell shows them to cmd2 (``do_NAME``)
+and feeds help and Tab completion from the registry. aish's ``history``
+(recorded runs) replaces cmd2's own; arrow-up recall keeps its separate input
+history file. ``!N`` and ``!!`` replay a recorded run.
 """
 
 from __future__ import annotations
@@ -28,15 +31,12 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 
 from aish.app import App
-from aish.config import find_config
+from aish.commands import CommandSpec, Invocation
 from aish.errors import AishError, UsageError
-from aish.history.commands import history_line
 from aish.history.recorder import Recorder
 from aish.history.store import command_line, resolve_replay
 from aish.lang import Command, Pipeline, Word, is_incomplete
-from aish.listing import list_agents, list_plugins
 from aish.pipeline import is_shell_escape_line
-from aish.plugin_toggle import plugins_command
 from aish.runner import Runner
 from aish.settings_command import SETTINGS, setting_values, settings_command
 from aish.shell_complete import AishCompleter, Sources
@@ -47,12 +47,8 @@ PROMPT = "aish> "
 CONTINUATION = "....> "
 
 
-RAW_COMMANDS = frozenset({"history"})
-"""Shell commands whose arguments reach them as typed (``history search a|b``)."""
-
-
 class AishStatementParser(StatementParser):
-    """cmd2's parser for cmd2's own commands; a pass-through for aish lines and RAW_COMMANDS."""
+    """cmd2's parser for cmd2's own commands (help, set, quit); a pass-through for aish lines and commands."""
 
     def __init__(self, is_cmd2_command: Callable[[str], bool], chatting: Callable[[], bool] = lambda: False) -> None:
         super().__init__(terminators=[], multiline_commands=[], shortcuts={})
@@ -63,7 +59,7 @@ class AishStatementParser(StatementParser):
         if self._chatting():  # chat mode: the line is a message, never parsed
             return Statement("", raw=line, command=CHAT_LINE if line.strip() else "")
         partial = self.parse_command_only(line)
-        if partial.command and partial.command not in RAW_COMMANDS and self._is_cmd2_command(partial.command):
+        if partial.command and self._is_cmd2_command(partial.command):
             return super().parse(line)
         return Statement(partial.args, raw=line, command=partial.command or line.strip())
 
@@ -111,10 +107,20 @@ class AishShell(cmd2.Cmd):
         """The agent of chat mode (None: aish lines)."""
         self.statement_parser = AishStatementParser(self._is_cmd2_command, lambda: self.chat_agent is not None)
         self.recorder = history
-        self.runner = Runner(app, out=self.stdout, err=self._err(), renderer=renderer, debug=debug, history=history)
+        self.runner = Runner(
+            app,
+            out=self.stdout,
+            err=self._err(),
+            renderer=renderer,
+            debug=debug,
+            history=history,
+            interactive=True,
+            confirm=self._confirm,
+        )
         self.last_status = 0
         self.hidden_commands.append(CHAT_LINE)
-        self._register_plugin_commands()
+        for spec in app.commands.values():
+            self._offer(spec)
         self.input_history = self._input_history(input_history_path() if typed is None else typed)
         self._setup_session()
 
@@ -159,8 +165,7 @@ class AishShell(cmd2.Cmd):
         if self.chat_agent is not None:
             return False
         text = get_app().current_buffer.text
-        words = text.split(maxsplit=1)
-        return bool(words) and not self._is_cmd2_command(words[0]) and is_incomplete(text)
+        return bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
 
     def _err(self) -> Any:
         import sys
@@ -168,22 +173,28 @@ class AishShell(cmd2.Cmd):
         return sys.stderr
 
     def _is_cmd2_command(self, name: str) -> bool:
-        return name in self.get_all_commands()
+        """A command of the shell's own (help, set, chat, quit); aish's commands are run by the runner."""
+        return name not in self.app.commands and name in self.get_all_commands()
 
-    def _register_plugin_commands(self) -> None:
-        def make(_info: Any) -> dict[str, Any]:
-            return {"register": self.register_command_set}
+    def _takes_line_as_is(self, line: str) -> bool:
+        """A line of a shell command or of a raw aish command (``history``): never continued."""
+        name = line.split(maxsplit=1)[0] if line.split() else ""
+        spec = self.app.commands.get(name)
+        return spec.raw if spec is not None else self._is_cmd2_command(name)
 
-        self.app.host.call_each("aish_register_commands", make)
+    def _offer(self, spec: CommandSpec) -> None:
+        """Show an aish command to cmd2 (``do_NAME``): it runs the line through the runner, as ``aish -c`` would."""
+
+        def run(statement: Statement) -> None:
+            self._run_line(statement.raw)
+
+        run.__doc__ = spec.summary
+        setattr(self, f"do_{spec.name}", run)
 
     # ------------------------------------------------------------ aish lines
     def _complete_statement(self, line: str) -> Statement:
         """Read continuation lines while an aish line is unfinished, then parse."""
-        while (
-            self.chat_agent is None
-            and not self._is_cmd2_command(line.split(maxsplit=1)[0] if line.split() else "")
-            and is_incomplete(line)
-        ):
+        while self.chat_agent is None and not self._takes_line_as_is(line) and is_incomplete(line):
             try:
                 nextline = self._read_command_line(self.continuation_prompt)
             except EOFError:
@@ -196,10 +207,16 @@ class AishShell(cmd2.Cmd):
 
     def default(self, statement: Statement) -> bool | None:
         """Run an aish line (anything that is not a cmd2 command); ``!N``/``!!`` replay a run."""
-        line, replay_of, stdin = statement.raw, None, None
+        line = statement.raw
         if line.strip() in self.app.agents():  # an agent alone: chat with it
             self._enter_chat(line.strip())
             return None
+        self._run_line(line)
+        return None
+
+    def _run_line(self, line: str) -> None:
+        """Run ``line`` with the runner (a command, a pipeline, a script); ``!N``/``!!`` replay a run."""
+        replay_of, stdin = None, None
         try:
             if line.lstrip().startswith("!") and not is_shell_escape_line(line):
                 self._sync_history()
@@ -209,19 +226,8 @@ class AishShell(cmd2.Cmd):
                 self.stdout.write(f"{line}\n")
         except AishError as exc:
             self.last_status = self.runner.report(exc)
-            return None
+            return
         self.last_status = self.runner.run_source(line, stdin, replay_of=replay_of)
-        return None
-
-    def do_history(self, statement: Statement | str) -> bool | None:
-        """Recorded runs: history [N] | show N | search TEXT | export [--json|--jsonl] | rm N... | clear [--yes]."""
-        args = statement.args if isinstance(statement, Statement) else statement
-        try:
-            self._sync_history()
-            self.last_status = history_line(self.app, args, self.stdout, confirm=self._confirm)
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
-        return None
 
     def _sync_history(self) -> None:
         if self.recorder is not None:
@@ -234,22 +240,6 @@ class AishShell(cmd2.Cmd):
             return False
 
     # -------------------------------------------------------------- commands
-    def do_agents(self, _statement: Statement) -> None:
-        """List agents: name, transport, codec and URL (never a key)."""
-        list_agents(self.app, self.stdout)
-
-    def do_plugins(self, statement: Statement) -> None:
-        """List plugins (name, distribution, status, what each registered); plugins enable|disable NAME."""
-        words = statement.arg_list
-        if not words:
-            list_plugins(self.app, self.stdout)
-            return
-        try:
-            path = self.app.config.path or find_config(None)[0]
-            self.last_status = plugins_command(words, known=self.app.host.plugins, path=path, out=self.stdout)
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
-
     def do_exit(self, _statement: Statement) -> bool:
         """Leave aish."""
         return True
@@ -345,27 +335,31 @@ class AishShell(cmd2.Cmd):
         return found
 
     def _command_usage(self) -> dict[str, str]:
+        """What ``help NAME`` shows: an aish command's summary and usage, a shell command's docstring."""
         usage: dict[str, str] = {}
         for name in self.get_visible_commands():
+            spec = self.app.commands.get(name)
             func = self.get_command_func(name)
-            usage[name] = f"{name}: {(func.__doc__ or '').strip()}" if func else name
+            if spec is not None:
+                usage[name] = spec.help
+            else:
+                usage[name] = f"{name}: {(func.__doc__ or '').strip()}" if func else name
         return usage
 
     def _complete_arguments(self, command: str, words: list[str], current: str) -> list[str]:
-        """Candidates for a shell command's next argument."""
+        """Candidates for a command's next argument (an aish command's own ``complete``)."""
+        spec = self.app.commands.get(command)
+        if spec is not None:
+            if spec.complete is None:
+                return []
+            invocation = Invocation(self.app, list(words), " ".join(words), self.stdout, self.runner.err)
+            return spec.complete(invocation, [*words, current])
         if command in ("help",) and not words:
             return [*self._command_summaries(), *self.app.agents()]
         if command in ("chat", "models") and not words:
             return list(self.app.agents())
-        if command == "plugins":
-            if not words:
-                return ["enable", "disable"]
-            if words[0] in ("enable", "disable") and len(words) == 1:
-                return sorted(self.app.host.plugins)
         if command == "set":
             return list(SETTINGS) if not words else setting_values(self.runner, words[0]) if len(words) == 1 else []
-        if command == "history" and not words:
-            return ["show", "search", "export", "rm", "clear", "help"]
         return []
 
 

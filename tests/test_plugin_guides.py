@@ -52,7 +52,10 @@ def test_toml_examples_are_valid_configuration(page: str) -> None:
             parse_config(data)
 
 
-@pytest.mark.parametrize(("page", "example"), [("transports.md", "aish-ndjson"), ("history.md", "aish-history-dir")])
+@pytest.mark.parametrize(
+    ("page", "example"),
+    [("transports.md", "aish-ndjson"), ("history.md", "aish-history-dir"), ("commands.md", "aish-hello")],
+)
 def test_quoted_code_is_the_examples_code(page: str, example: str) -> None:
     sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "examples" / example).rglob("*.py"))
     quoted = [b for b in blocks(page, "python") if "Contract" not in b]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pexpect
 import pytest
 
-from aish import hookimpl
+from aish import Invocation, RegisterCommand, hookimpl
 from aish.refserver import RefServer
 
 PROMPT = "aish>"
@@ -113,18 +113,15 @@ def test_errors_keep_the_shell_running(shell: pexpect.spawn) -> None:
 
 
 class HelloPlugin:
-    """A plugin that adds a shell command through the aish_register_commands hook."""
+    """A plugin that adds a command through the aish_register_commands hook."""
 
     @hookimpl
-    def aish_register_commands(self, register: object) -> None:
-        import cmd2
+    def aish_register_commands(self, register: RegisterCommand) -> None:
+        def hello(inv: Invocation) -> int:
+            inv.out.write(f"hello from a plugin {inv.args}\n")
+            return 0
 
-        class Hello(cmd2.CommandSet):  # type: ignore[misc]
-            def do_hello(self, _statement: object) -> None:
-                """Say hello."""
-                self._cmd.stdout.write("hello from a plugin\n")
-
-        register(Hello())  # type: ignore[operator]
+        register("hello", hello, summary="Say hello.", usage="hello [NAME...]")
 
 
 def make_shell(demo_url: str, *plugins: tuple[str, object]) -> tuple[object, io.StringIO, io.StringIO]:
@@ -143,7 +140,7 @@ def make_shell(demo_url: str, *plugins: tuple[str, object]) -> tuple[object, io.
 def test_plugin_commands_join_the_shell(demo_url: str) -> None:
     shell, out, _err = make_shell(demo_url, ("hello", HelloPlugin()))
     shell.onecmd_plus_hooks("hello")  # type: ignore[attr-defined]
-    assert out.getvalue() == "hello from a plugin\n"
+    assert out.getvalue() == "hello from a plugin []\n"
 
 
 def test_cmd2_builtins_that_are_not_aish_are_gone(demo_url: str) -> None:

@@ -1,29 +1,18 @@
-"""The ``history`` command, the same in the shell and as ``aish history ...``."""
+"""What the ``history`` command does (registered, with its usage, by the built-in ``commands`` plugin)."""
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
 from aish.app import App
+from aish.commands import Confirm
 from aish.errors import EXIT_OK, UsageError
 from aish.history.show import write_export, write_list, write_run
 from aish.history.store import opened, settle
 
-USAGE = """\
-usage: history [N]                       the last N runs (default 20), numbered
-       history show N                    run N in full: its line, and each stage's input and answer
-       history search TEXT               runs whose line or answers contain every word of TEXT
-       history export [--json | --jsonl] every run as JSON (an array, or one object per line)
-       history rm N...                   remove runs
-       history clear [--yes]             remove every run (asks first on a terminal)
-Replay a run in the shell with !N (!! for the last one).
-"""
 DEFAULT_COUNT = 20
-
-Confirm = Callable[[str], bool]
-"""Asks the user a yes/no question; None where nobody can answer (no terminal)."""
 
 
 def history_command(
@@ -35,9 +24,6 @@ def history_command(
     untouched); by default the arguments are joined, phrases re-quoted.
     """
     sub, rest = (args[0], list(args[1:])) if args else ("", [])
-    if sub in ("help", "-h", "--help"):
-        out.write(USAGE)
-        return EXIT_OK
     if sub == "clear":
         return _clear(app, rest, out, confirm)
     with opened(app) as backend:

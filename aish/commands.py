@@ -1,0 +1,189 @@
+"""Commands: ``agents``, ``plugins``, ``history`` and any a plugin adds, run the same way everywhere.
+
+A command is a plain callable registered through the ``aish_register_commands``
+hook (built-in ones by the built-in ``commands`` plugin). The shell, ``aish -c``,
+scripts and ``aish NAME ARGS...`` all run it through the same
+:class:`~aish.runner.Runner`, so a line behaves the same wherever it is typed
+(docs/plugins/commands.md)::
+
+    from aish import AishError, Invocation, hookimpl
+
+    def hello(inv: Invocation) -> int:
+        inv.out.write(f"hello {' '.join(inv.args) or 'world'}\\n")
+        return 0
+
+    @hookimpl
+    def aish_register_commands(register):
+        register("hello", hello, summary="say hello", usage="hello [NAME...]")
+
+This module holds the contract (:class:`Invocation`, :data:`CommandFunc`,
+:class:`RegisterCommand`), the registered record (:class:`CommandSpec`) and
+how a line is split around raw commands; it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from aish.app import App
+    from aish.runner import Runner
+
+Confirm = Callable[[str], bool]
+"""Asks the person at the terminal a yes/no question (the text ends with ``[y/N] ``)."""
+
+
+@dataclass
+class Invocation:
+    """What a command is given each time it runs."""
+
+    app: App
+    """The application: configuration, agents, components, plugins."""
+    args: list[str]
+    """The words after the command name, quotes removed."""
+    line: str
+    """The rest of the line exactly as typed (``search a|b`` for ``history search a|b``) when the
+    command begins its line; otherwise its words joined by spaces (words with blanks double-quoted)."""
+    out: TextIO
+    """Where the command writes its output (a file after ``NAME ... > FILE``)."""
+    err: TextIO
+    """Where it writes warnings; errors are raised as :class:`aish.AishError` subclasses instead."""
+    stdin: TextIO | None = None
+    """The process's standard input, if the command may read it (None in the shell)."""
+    interactive: bool = False
+    """A person is at a terminal: the command may ask (``confirm``)."""
+    confirm: Confirm | None = None
+    """Ask a yes/no question; None when nobody can answer (a pipe, a script, a test)."""
+    runner: Runner | None = None
+    """The runner running this line (its history recorder, renderer and session), if any."""
+
+
+CommandFunc = Callable[[Invocation], int]
+"""A command: returns its exit status; raises :class:`aish.AishError` subclasses for errors."""
+
+Completer = Callable[[Invocation, list[str]], list[str]]
+"""Tab completion: given the words after the command name (the last one is the word being
+completed, possibly empty), the candidates for that last word."""
+
+
+class RegisterCommand(Protocol):
+    """The ``register`` callback of :func:`aish.hookspecs.AishHookSpecs.aish_register_commands`."""
+
+    def __call__(
+        self,
+        name: str,
+        func: CommandFunc,
+        *,
+        summary: str,
+        usage: str = "",
+        complete: Completer | None = None,
+        raw: bool = False,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A registered command and the plugin that registered it."""
+
+    name: str
+    func: CommandFunc
+    plugin: str
+    summary: str
+    usage: str = ""
+    complete: Completer | None = None
+    raw: bool = False
+    """The command takes the rest of its line unparsed (``history search a|b``)."""
+
+    @property
+    def help(self) -> str:
+        """What ``help NAME`` shows: the summary, then the usage."""
+        usage = self.usage.strip("\n")
+        return f"{self.summary}\n{usage}\n" if usage else f"{self.summary}\n"
+
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+RESERVED = frozenset({"help", "quit", "exit", "eof", "echo", "cat", "team-chat"})
+"""Names a command may not take: the shell's own (help, quit) and the language's built-ins."""
+
+
+def check_registration(name: object, func: object, summary: object, plugin: str) -> str | None:
+    """Why this registration is refused (None: it is fine)."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        return f"plugin {plugin!r} registered a command with a bad name {name!r} (letters, digits, '-', '_')"
+    if name.lower() in RESERVED:
+        return f"plugin {plugin!r} registered command {name!r}, a name aish keeps for itself"
+    if not callable(func):
+        return f"plugin {plugin!r} registered command {name!r} with {type(func).__name__}, not a callable"
+    if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
+        return f"plugin {plugin!r} registered command {name!r} without a one-line summary"
+    return None
+
+
+# --------------------------------------------------------------- raw commands
+
+
+@dataclass(frozen=True)
+class RawCall:
+    """A raw command and the rest of its line, as typed."""
+
+    name: str
+    rest: str
+
+
+def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
+    """``source`` cut around lines that begin with a raw command (each such line is one :class:`RawCall`).
+
+    A line begins a raw command when its first word is a raw command's name and
+    it does not continue an unfinished line (open quote, trailing ``|``...).
+    The rest stays aish source, in order.
+    """
+    from aish.lang import is_incomplete
+
+    parts: list[str | RawCall] = []
+    pending = ""
+    for physical in source.splitlines(keepends=True) or [source]:
+        stripped = physical.strip()
+        name = stripped.split(maxsplit=1)[0] if stripped else ""
+        if name in raw and not (pending.strip() and is_incomplete(pending)):
+            if pending.strip():
+                parts.append(pending)
+            pending = ""
+            parts.append(RawCall(name, stripped[len(name) :].strip()))
+        else:
+            pending += physical
+    if pending.strip() or not parts:
+        parts.append(pending)
+    return parts
+
+
+def split_words(text: str) -> list[str]:
+    """The words of a raw command's text, split like a shell's (plain blanks after an open quote)."""
+    import shlex
+
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def join_words(words: list[str]) -> str:
+    """Words as a line: a word with blanks is double-quoted (so ``history search`` keeps a phrase)."""
+    return " ".join(f'"{w}"' if any(c.isspace() for c in w) and '"' not in w else w for w in words)
+
+
+__all__ = [
+    "CommandFunc",
+    "CommandSpec",
+    "Completer",
+    "Confirm",
+    "Invocation",
+    "RawCall",
+    "RegisterCommand",
+    "check_registration",
+    "join_words",
+    "split_raw",
+    "split_words",
+]

@@ -1,0 +1,267 @@
+"""The command registry: one command, the same in the shell, ``aish -c``, scripts and ``aish NAME``.
+
+In-process checks of the runner's dispatch and of registration; then real
+processes (``python -m aish``) and a real terminal (a pty driven by pexpect)
+running aish's own commands and, from an installed distribution
+(``examples/aish-hello``), a third-party plugin's command.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+from example_dists import example_installed
+
+from aish import Invocation, RegisterCommand, UsageError, hookimpl
+from aish.app import App, build_app
+from aish.config import Config
+from aish.refserver import RefServer
+from aish.runner import Runner
+from aish.testing import run_aish
+
+PROMPT = "aish>"
+
+
+class Probe:
+    """A test plugin: ``said`` prints its invocation, ``grab`` is raw, ``bad`` returns no status."""
+
+    def __init__(self) -> None:
+        self.seen: list[Invocation] = []
+
+    @hookimpl
+    def aish_register_commands(self, register: RegisterCommand) -> None:
+        def said(inv: Invocation) -> int:
+            self.seen.append(inv)
+            if inv.args == ["fail"]:
+                raise UsageError("said: asked to fail")
+            inv.out.write(f"said {inv.args} line={inv.line!r}\n")
+            return 3 if inv.args == ["three"] else 0
+
+        def grab(inv: Invocation) -> int:
+            self.seen.append(inv)
+            inv.out.write(f"grab {inv.line!r}\n")
+            return 0
+
+        register("said", said, summary="Say what it was given.", usage="usage: said [WORD...]")
+        register("grab", grab, summary="Take the line as typed.", raw=True)
+        register("bad", lambda _inv: None, summary="Returns no status.")  # type: ignore[arg-type,return-value]
+
+
+def probe_app(*plugins: tuple[str, object]) -> tuple[App, Probe]:
+    probe = Probe()
+    return build_app(Config(), extra_plugins=[("probe", probe), *plugins]), probe
+
+
+def run(app: App, source: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = Runner(app, out=out, err=err).run_source(source)
+    return status, out.getvalue(), err.getvalue()
+
+
+# ------------------------------------------------------------ in-process
+
+
+def test_a_command_runs_alone_in_a_line_and_in_a_script(demo_url: str) -> None:
+    app, probe = probe_app()
+    assert run(app, 'said a "b c"') == (0, "said ['a', 'b c'] line='a \"b c\"'\n", "")
+    status, out, err = run(app, "echo one; said two && echo three\nsaid four || echo never\n")
+    assert (status, err) == (0, "")
+    assert out == "one\nsaid ['two'] line='two'\nthree\nsaid ['four'] line='four'\n"
+    assert run(app, "said three && echo no; echo yes")[:2] == (0, "said ['three'] line='three'\nyes\n")
+    assert probe.seen[0].app is app and probe.seen[0].runner is not None and not probe.seen[0].interactive
+
+
+def test_errors_are_one_line_and_the_line_goes_on(demo_url: str) -> None:
+    app, _probe = probe_app()
+    assert run(app, "said fail; echo after") == (0, "after\n", "aish: said: asked to fail\n")
+    status, out, err = run(app, "bad")
+    assert (status, out) == (1, "")
+    assert err == "aish: command 'bad' (plugin 'probe') returned None, not an exit status\n"
+
+
+def test_output_redirects_but_commands_are_not_piped(demo_url: str, tmp_path: Path) -> None:
+    app, _probe = probe_app()
+    target = tmp_path / "said.txt"
+    assert run(app, f"said x > {target}; said y >> {target}") == (0, "", "")
+    assert target.read_text() == "said ['x'] line='x'\nsaid ['y'] line='y'\n"
+    for line in ("said x | cat", "echo x | said", f"said < {target}"):
+        status, out, err = run(app, line)
+        assert (status, out) == (2, ""), line
+        assert err == "aish: said: a command runs on its own (no '|' or '<'; '>' FILE is fine)\n", line
+
+
+def test_a_raw_command_takes_the_rest_of_its_line(demo_url: str) -> None:
+    app, probe = probe_app()
+    assert run(app, 'grab a|b > c; "d') == (0, "grab 'a|b > c; \"d'\n", "")
+    assert probe.seen[-1].args == ["a|b", ">", "c;", '"d']  # an open quote: split at blanks
+    script = 'echo "x\ngrab inside a string"\ngrab  two | words \necho after\n'
+    assert run(app, script) == (0, "x\ngrab inside a string\ngrab 'two | words'\nafter\n", "")
+    assert run(app, "echo first; grab parsed 'here'")[1] == "first\ngrab 'parsed here'\n"  # not at line start
+
+
+def test_commands_win_over_agents_and_cannot_take_reserved_names(demo_url: str, tmp_path: Path) -> None:
+    class Clash:
+        @hookimpl
+        def aish_register_commands(self, register: RegisterCommand) -> None:
+            register("athena", lambda inv: inv.out.write("the command\n") and 0, summary="Shadows an agent.")
+
+    app = build_app(Config(), extra_plugins=[("clash", Clash())])
+    assert run(app, "athena hi") == (0, "the command\n", "")
+    assert app.commands["athena"].plugin == "clash" and ("command", "athena") in app.host.plugins["clash"].registered
+
+
+@pytest.mark.parametrize(
+    ("name", "func", "summary", "reason"),
+    [
+        ("two words", print, "ok", "registered a command with a bad name 'two words'"),
+        ("help", print, "ok", "registered command 'help', a name aish keeps for itself"),
+        ("echo", print, "ok", "registered command 'echo', a name aish keeps for itself"),
+        ("agents", print, "ok", "command 'agents' is already registered by plugin 'commands'"),
+        ("fine", "not callable", "ok", "registered command 'fine' with str, not a callable"),
+        ("fine", print, "", "registered command 'fine' without a one-line summary"),
+    ],
+)
+def test_bad_registrations_fail_only_their_plugin(name: str, func: object, summary: str, reason: str) -> None:
+    class Broken:
+        @hookimpl
+        def aish_register_commands(self, register: Callable[..., None]) -> None:
+            register("early", print, summary="Registered before the bad one.")
+            register(name, func, summary=summary)
+
+    app, _probe = probe_app(("broken", Broken()))
+    info = app.host.plugins["broken"]
+    assert info.status == "failed" and reason in (info.error or ""), info.error
+    assert "early" not in app.commands  # what it registered first is forgotten
+    assert {"agents", "plugins", "history", "said", "grab"} <= set(app.commands)
+
+
+def test_the_commands_plugin_is_essential(write_config: Callable[[str], Path]) -> None:
+    from aish.config import load_config
+
+    config = load_config(str(write_config('[settings]\ndisable_plugins = ["commands", "demo"]\n')))
+    app = build_app(config)
+    assert app.host.plugins["commands"].status == "loaded" and app.host.plugins["demo"].status == "disabled"
+    assert {"agents", "plugins", "history"} <= set(app.commands)
+    status, _out, err = run(app, "plugins disable commands")
+    assert (status, err) == (2, "aish: plugins: commands is essential to aish and cannot be disabled\n")
+
+
+# ------------------------------------------------------ real processes
+
+
+def _agents_listing() -> str:
+    result = run_aish("agents")
+    assert result.returncode == 0 and result.stdout.startswith("NAME "), result.stderr
+    return result.stdout
+
+
+def test_the_same_line_in_dash_c_a_script_and_stdin(demo_url: str, tmp_path: Path) -> None:
+    expected = "hi\n" + _agents_listing()
+    script = tmp_path / "list.aish"
+    script.write_text("echo hi; agents\n", encoding="utf-8")
+    for result in (
+        run_aish("-c", "echo hi; agents"),
+        run_aish(str(script)),
+        run_aish(input="echo hi\nagents\n"),
+    ):
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
+
+
+def test_a_line_that_is_only_a_command_is_not_recorded(demo_url: str) -> None:
+    assert run_aish("-c", "agents").returncode == 0
+    assert run_aish("-c", "history search x|y").stdout == ""  # raw: searched, not piped to agent y
+    assert run_aish("-c", "echo mixed; agents").returncode == 0
+    rows = run_aish("history").stdout.splitlines()
+    assert len(rows) == 1 and rows[0].endswith("echo mixed; agents"), rows
+
+
+def spawn_shell(refserver: RefServer, **env: str) -> pexpect.spawn:
+    full = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", **env}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=full, encoding="utf-8", timeout=20, dimensions=(50, 200))
+    child.expect_exact(PROMPT)
+    return child
+
+
+@pytest.fixture
+def shell(refserver: RefServer) -> Iterator[pexpect.spawn]:
+    child = spawn_shell(refserver)
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def test_the_same_line_in_the_shell(shell: pexpect.spawn, demo_url: str) -> None:
+    expected = "hi\n" + _agents_listing()
+    shell.sendline("echo hi; agents")
+    for row in expected.splitlines():
+        shell.expect_exact(f"{row}\r\n")
+        assert "unknown agent" not in shell.before
+    shell.expect_exact(PROMPT)
+
+
+def test_help_and_completion_come_from_the_registry(shell: pexpect.spawn) -> None:
+    shell.sendline("help history")
+    shell.expect_exact("Recorded runs: list, show, search, export, remove")
+    shell.expect_exact("history search TEXT")
+    shell.expect_exact(PROMPT)
+    shell.send("plugins en\t")
+    shell.expect_exact("able")  # the rest of "enable", typed by completion (the line is coloured)
+    shell.send("\x03")  # abandon the line
+    shell.expect_exact(PROMPT)
+    shell.sendline("help")
+    shell.expect(r"agents[\s\S]*history[\s\S]*plugins")
+    shell.expect_exact(PROMPT)
+
+
+# ------------------------------------- a third-party plugin's command, installed
+
+
+@pytest.fixture(scope="module")
+def hello_installed() -> Iterator[None]:
+    with example_installed("aish-hello"):
+        yield
+
+
+@pytest.mark.usefixtures("hello_installed")
+class TestInstalledPluginCommand:
+    def test_listed_with_its_command(self) -> None:
+        result = run_aish("plugins")
+        assert re.search(r"^hello\s+aish-hello 0\.1\.0\s+loaded\s+command hello$", result.stdout, re.M), result.stdout
+
+    def test_command_line_dash_c_and_script(self, demo_url: str, tmp_path: Path) -> None:
+        assert run_aish("hello", "athena").stdout == "hello athena\n"
+        assert run_aish("-c", "echo hi; hello; hello two words").stdout == "hi\nhello world\n"
+        script = tmp_path / "greet.aish"
+        script.write_text("hello apollo\nhello a b\necho done\n", encoding="utf-8")
+        result = run_aish(str(script))
+        assert (result.returncode, result.stdout) == (0, "hello apollo\ndone\n")
+        assert result.stderr == "aish: hello: give at most one name\n"
+        failed = run_aish("-c", "hello two words")
+        assert (failed.returncode, failed.stderr) == (2, "aish: hello: give at most one name\n")
+
+    def test_in_the_shell_with_help_and_completion(self, refserver: RefServer) -> None:
+        child = spawn_shell(refserver)
+        try:
+            child.sendline("echo hi; hello athena")
+            child.expect_exact("hi\r\nhello athena\r\n")
+            child.expect_exact(PROMPT)
+            child.sendline("help hello")
+            child.expect_exact("Say hello.\r\nusage: hello [NAME]")
+            child.expect_exact(PROMPT)
+            child.send("hello her\t")
+            child.expect_exact("mes")  # completed from the agents' names
+            child.send("\r")
+            child.expect_exact("hello hermes\r\n")
+            child.expect_exact(PROMPT)
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
