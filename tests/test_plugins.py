@@ -306,7 +306,10 @@ def test_plugins_import_only_the_public_api() -> None:
         for line in path.read_text().splitlines():
             stripped = line.strip()
             if stripped.startswith(("from aish.", "import aish.")):
-                allowed = stripped.startswith(("from aish.refserver", "import aish.refserver"))
+                # the built-in commands are aish's own user interface over its internals (decision 19):
+                # they import them inside each command, only when it runs
+                own_ui = path.parent.name == "aish_commands" and line.startswith("    ")
+                allowed = own_ui or stripped.startswith(("from aish.refserver", "import aish.refserver"))
                 assert allowed, f"{path.relative_to(ROOT)}: {stripped}"
 
 
