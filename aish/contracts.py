@@ -234,6 +234,14 @@ class Decoder(Protocol):
         bool`` says whether a message opens a new answer (OpenAI's role chunk,
         Anthropic's ``message_start``), so that a server which starts over
         instead of resuming is caught before any text is repeated.
+
+        For speed, ``decode_many(items) -> list[Event] | None`` may decode a
+        whole batch of wire items (what one network read completed) at once:
+        the events :meth:`decode` would give for each message in turn, up to
+        and including a ``StreamEnd``. It returns None, having changed
+        nothing, for any batch it does not take whole (a comment, an error
+        event, malformed data); the layer then calls :meth:`decode` per
+        message, which raises at the right place.
         """
 
 

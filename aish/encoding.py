@@ -28,6 +28,8 @@ def decode(data: bytes) -> tuple[str, int | None]:
 
 def clean(text: str) -> str:
     """``text`` with every lone surrogate (an undecodable byte Python carried along) as U+FFFD."""
+    if text.isascii():  # nearly every streamed token: no regex
+        return text
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from aish.agents import AgentConfig
@@ -192,36 +192,42 @@ class AgentStream:
         result: StageResult,
         probe: Callable[[Sequence[WireItem]], bool] | None,
     ) -> None:
-        """Stream one connection until the end marker; raise a StreamFailure otherwise."""
-        emit = self._emit
+        """Stream one connection until the end marker; raise a StreamFailure otherwise.
+
+        A decoder with ``decode_many`` (see :class:`~aish.contracts.Decoder`)
+        decodes each batch in one call; when it declines (None), or without
+        one, the batch is decoded message by message.
+        """
         decode = decoder.decode
+        decode_many: Callable[[Sequence[WireItem]], list[Event] | None] | None = getattr(decoder, "decode_many", None)
         token = self._token
+        name = self.agent.name
         for batch in conn:
             if token.cancelled:
                 raise _Cancelled
             if probe is not None and probe(batch):
                 probe = None
-            for item in batch:
-                if type(item) is WireComment:
-                    emit(sink, Heartbeat())
-                    continue
-                for event in decode(item):  # type: ignore[arg-type]
-                    kind = type(event)
-                    if kind is TextDelta:
-                        if not parts:
-                            result.first_token = time.monotonic() - result.started
-                        event.text = clean(event.text)  # type: ignore[union-attr]  # a JSON \udXXX escape (decision 21)
-                        parts.append(event.text)  # type: ignore[union-attr]
-                        result.deltas += 1
-                    elif kind is Usage:
-                        result.usage = event  # type: ignore[assignment]
-                    elif kind is StreamEnd:
-                        result.finish_reason = event.finish_reason  # type: ignore[union-attr]
-                        emit(sink, event)
-                        return
-                    elif kind is StreamStart:
-                        continue  # the layer sent the stream's StreamStart already
-                    emit(sink, event)
+            events = decode_many(batch) if decode_many is not None else None
+            for event in _decoded(batch, decode) if events is None else events:
+                kind = type(event)
+                if kind is TextDelta:
+                    if not parts:
+                        result.first_token = time.monotonic() - result.started
+                    event.text = text = clean(event.text)  # type: ignore[union-attr]  # a JSON \udXXX escape (decision 21)
+                    parts.append(text)
+                    result.deltas += 1
+                elif kind is Usage:
+                    result.usage = event  # type: ignore[assignment]
+                elif kind is StreamEnd:
+                    result.finish_reason = event.finish_reason  # type: ignore[union-attr]
+                    self._emit(sink, event)
+                    return
+                elif kind is StreamStart:
+                    continue  # the layer sent the stream's StreamStart already
+                event.agent = name  # what _emit does, inline: this runs once per token
+                event.seq = self._seq
+                self._seq += 1
+                sink(event)
             flush()
         if token.cancelled:
             raise _Cancelled
@@ -233,9 +239,9 @@ class AgentStream:
                 result.deltas += 1
             elif type(event) is StreamEnd:
                 result.finish_reason = event.finish_reason
-                emit(sink, event)
+                self._emit(sink, event)
                 return
-            emit(sink, event)
+            self._emit(sink, event)
         raise StreamIncomplete("the stream ended before its end marker")
 
     def _probe(
@@ -297,6 +303,15 @@ def _continues(before: str, after: str | None) -> bool:
     if old is None or new is None:
         return True  # opaque ids: nothing to tell
     return old.group(1) == new.group(1) and int(new.group(2)) > int(old.group(2))
+
+
+def _decoded(batch: Sequence[WireItem], decode: Callable[[WireMessage], Sequence[Event]]) -> Iterator[Event]:
+    """A batch's events one message at a time: a comment is a Heartbeat, a decoding error raises in place."""
+    for item in batch:
+        if type(item) is WireComment:
+            yield Heartbeat()
+        else:
+            yield from decode(item)  # type: ignore[arg-type]
 
 
 def _count(result: StageResult, key: str) -> None:

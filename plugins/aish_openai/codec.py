@@ -12,6 +12,8 @@ is not in a pipeline sends no context.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,12 +27,50 @@ from aish import (
     StreamEnd,
     TextDelta,
     Usage,
+    WireItem,
     WireMessage,
     error_detail,
     with_api_key,
 )
 
 _loads = json.loads
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: a class
+"""json's C scanner called directly: ``json.loads`` around it costs as much again per
+chunk (its Python wrapper, two regex matches for whitespace). A chunk it does not take
+whole (whitespace around it, anything invalid) goes through ``json.loads``."""
+
+
+_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]  # C, not in typeshed
+_CONTENT_KEY = '"content":"'
+
+
+def _template(data: str, content: str, finish: str | None) -> tuple[str, str, str | None] | None:
+    """What chunks like ``data`` (parsed: text ``content``, ``finish``) share: the text before
+    and after the content string, when ``"content":`` occurs once in it, right before the string.
+
+    A chunk that starts and ends with the same two pieces and has exactly one
+    JSON string between them is, by JSON's grammar, the same object with
+    another content: only that string needs decoding (see ChunkDecoder.decode_many).
+    """
+    key = data.find(_CONTENT_KEY)
+    if key == -1 or data.find('"content":', key + 1) != -1 or data.find('"content":', 0, key) != -1:
+        return None
+    start = key + len(_CONTENT_KEY)
+    try:
+        text, end = _scanstring(data, start, True)
+    except ValueError:
+        return None
+    return (data[:start], data[end:], finish) if text == content else None
+
+
+def _parse(data: str) -> Any:
+    try:
+        obj, end = _scan(data, 0)
+        if end == len(data):
+            return obj
+    except (StopIteration, ValueError):
+        pass
+    return _loads(data)  # the exact rules, and the ValueError for invalid data
 
 
 class OpenAIChatCodec:
@@ -90,17 +130,19 @@ def error_text(body: str) -> str | None:
 class ChunkDecoder:
     """Per-stream state: remembers the finish reason until ``[DONE]``."""
 
-    __slots__ = ("finish_reason",)
+    __slots__ = ("_shape", "finish_reason")
 
     def __init__(self) -> None:
         self.finish_reason: str | None = None
+        self._shape: tuple[str, str, str | None] | None = None
+        """The last plain text chunk's text around its content (see _template)."""
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
         data = message.data
         if data == "[DONE]":
             return (StreamEnd(self.finish_reason),)
         try:
-            obj = _loads(data)
+            obj = _parse(data)
         except ValueError:
             raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
         if type(obj) is not dict:
@@ -111,6 +153,62 @@ class ChunkDecoder:
             return self._chunk(obj, data)
         except (AttributeError, KeyError, TypeError, IndexError):
             raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
+
+    def decode_many(self, items: Sequence[WireItem]) -> list[Event] | None:
+        """The events of a whole batch of plain text chunks, as :meth:`decode` gives them one by one.
+
+        Up to and including ``[DONE]``. None, with nothing changed, for a batch
+        it leaves to :meth:`decode` (a comment, a whole-body answer, an error
+        event, anything unusual or malformed): the stream layer then decodes
+        the batch one message at a time, which raises at the right place.
+        """
+        events: list[Event] = []
+        append = events.append
+        finish = self.finish_reason
+        shape = self._shape
+        head, tail, shape_finish = shape if shape is not None else ("", "", None)
+        body_at, tail_len = len(head), len(tail)
+        try:
+            for item in items:
+                if type(item) is not WireMessage or item.event == "response":
+                    return None
+                data = item.data
+                if shape is not None and data.startswith(head) and data.endswith(tail):  # the last chunk again
+                    content, end = _scanstring(data, body_at, True)
+                    if end == len(data) - tail_len:
+                        if shape_finish:
+                            finish = shape_finish
+                        if content:
+                            append(TextDelta(content))
+                        continue
+                if data == "[DONE]":
+                    append(StreamEnd(finish))
+                    break
+                obj, end = _scan(data, 0)
+                if end != len(data) or type(obj) is not dict:
+                    return None
+                choices = obj.get("choices")
+                if not choices or obj.get("usage") is not None:
+                    return None  # usage, an error, an empty chunk: decode() knows
+                choice = choices[0]
+                delta = choice.get("delta")
+                content = delta.get("content") if delta else None
+                if content is not None and type(content) is not str:
+                    return None
+                reason = choice.get("finish_reason")
+                if reason:
+                    finish = reason
+                if content:
+                    append(TextDelta(content))
+                    if shape is None or not data.startswith(head):
+                        shape = _template(data, content, reason)
+                        if shape is not None:
+                            head, tail, shape_finish = shape
+                            body_at, tail_len = len(head), len(tail)
+        except (StopIteration, ValueError, AttributeError, KeyError, TypeError, IndexError):
+            return None
+        self.finish_reason, self._shape = finish, shape
+        return events
 
     def is_answer_start(self, message: WireMessage) -> bool:
         """A chunk whose delta carries the assistant's role opens an answer (never sent when resuming)."""

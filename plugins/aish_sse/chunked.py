@@ -10,6 +10,8 @@ bytes arrive.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from aish import MalformedEvent
 
 _MAX_SIZE_LINE = 4096
@@ -32,7 +34,12 @@ class Dechunker:
         buf = self._buf + data if self._buf else data
         out: list[bytes] = []
         pos, end = 0, len(buf)
+        fast = True  # at the first chunk boundary, try the whole-run path once
         while pos < end:
+            if fast and not self._left and not self._need_crlf:
+                fast = False
+                pos += _whole_chunks(buf[pos:] if pos else buf, out)
+                continue
             if self._left:
                 take = min(self._left, end - pos)
                 out.append(buf[pos : pos + take])
@@ -67,3 +74,30 @@ class Dechunker:
             self._left = size
         self._buf = buf[pos:] if pos < end else b""
         return b"".join(out) if len(out) != 1 else out[0]
+
+
+def _whole_chunks(buf: bytes, out: list[bytes]) -> int:
+    """The complete chunks at the start of ``buf``, de-chunked with C-level calls; how far they go.
+
+    A streaming server's read holds many small ``SIZE CRLF DATA CRLF`` chunks:
+    split on CRLF, sizes and data alternate. The split is trusted only when
+    every size is plain hex and every piece of data is exactly its size
+    long (no CRLF inside the data, no extension, no last chunk); otherwise
+    nothing is taken here and :meth:`Dechunker.feed` reads the chunks one by
+    one (0 is returned).
+    """
+    parts = buf.split(b"\r\n")
+    pairs = (len(parts) - 1) // 2
+    if pairs < 2:
+        return 0
+    sizes, data = parts[0 : 2 * pairs : 2], parts[1 : 2 * pairs : 2]
+    try:
+        if list(map(int, sizes, repeat(16))) != list(map(len, data)):
+            return 0
+    except ValueError:  # an extension, or not a size at all
+        return 0
+    joined = b"".join(sizes)
+    if not joined.isalnum() or not data[-1] or not all(data):  # signs, spaces, "_"; a last (0) chunk
+        return 0
+    out.append(b"".join(data))
+    return sum(map(len, sizes)) + sum(map(len, data)) + 4 * pairs
