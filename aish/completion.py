@@ -1,0 +1,133 @@
+"""``aish completion bash|zsh``: Tab completion for aish in the user's own shell.
+
+    eval "$(aish completion bash)"     # in ~/.bashrc
+    eval "$(aish completion zsh)"      # in ~/.zshrc (after compinit)
+
+The scripts complete options, the commands, agent names, renderer and plugin
+names, and files; names come from ``aish completion names KIND`` at each Tab,
+so a newly configured agent is offered at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+from aish.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from aish.app import App
+
+OPTIONS = ("-c", "--config", "--renderer", "--format", "--debug", "--stats", "--version", "--test", "--record", "--help")
+KINDS = ("agents", "commands", "renderers", "plugins")
+
+BASH = r"""# aish completion for bash; load it with:  eval "$(aish completion bash)"
+_aish_names() { command aish completion names "$1" 2>/dev/null; }
+_aish() {
+    local cur prev i target=""
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD-1]}"
+    case "$prev" in
+        --config|--record|--test) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --renderer|--format) COMPREPLY=($(compgen -W "$(_aish_names renderers)" -- "$cur")); return ;;
+        -c) return ;;
+    esac
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            --config|--renderer|--format|-c|--record) ((i++)) ;;
+            -*) ;;
+            *) target="${COMP_WORDS[i]}"; break ;;
+        esac
+    done
+    if [[ -z "$target" ]]; then
+        if [[ "$cur" == -* ]]; then
+            COMPREPLY=($(compgen -W "__OPTIONS__" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$(_aish_names commands) $(_aish_names agents)" -- "$cur"))
+            [[ ${#COMPREPLY[@]} -eq 0 ]] && COMPREPLY=($(compgen -f -- "$cur"))
+        fi
+        return
+    fi
+    case "$target" in
+        plugins) COMPREPLY=($(compgen -W "enable disable $(_aish_names plugins)" -- "$cur")) ;;
+        history) COMPREPLY=($(compgen -W "show search export rm clear help" -- "$cur")) ;;
+        completion) COMPREPLY=($(compgen -W "bash zsh names" -- "$cur")) ;;
+        models|help|chat) COMPREPLY=($(compgen -W "$(_aish_names agents)" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    esac
+}
+complete -o default -o bashdefault -F _aish aish
+"""
+
+ZSH = r"""#compdef aish
+# aish completion for zsh; load it with:  eval "$(aish completion zsh)"  (after compinit)
+_aish() {
+    local -a names
+    local target="" i
+    for ((i = 2; i < CURRENT; i++)); do
+        case "${words[i]}" in
+            --config|--renderer|--format|-c|--record) ((i++)) ;;
+            -*) ;;
+            *) target="${words[i]}"; break ;;
+        esac
+    done
+    case "${words[CURRENT-1]}" in
+        --config|--record|--test) _files; return ;;
+        --renderer|--format) names=(${(f)"$(command aish completion names renderers 2>/dev/null)"}); compadd -a names; return ;;
+        -c) return ;;
+    esac
+    if [[ -z "$target" ]]; then
+        if [[ "${words[CURRENT]}" == -* ]]; then
+            compadd -- __OPTIONS__
+        else
+            names=(${(f)"$(command aish completion names commands 2>/dev/null)"}
+                   ${(f)"$(command aish completion names agents 2>/dev/null)"})
+            compadd -a names
+            _files
+        fi
+        return
+    fi
+    case "$target" in
+        plugins) names=(enable disable ${(f)"$(command aish completion names plugins 2>/dev/null)"}); compadd -a names ;;
+        history) compadd show search export rm clear help ;;
+        completion) compadd bash zsh names ;;
+        models|help|chat) names=(${(f)"$(command aish completion names agents 2>/dev/null)"}); compadd -a names ;;
+        *) _files ;;
+    esac
+}
+if [[ "$funcstack[1]" == "_aish" ]]; then _aish "$@"; else compdef _aish aish; fi
+"""
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell`` (bash or zsh)."""
+    scripts = {"bash": BASH, "zsh": ZSH}
+    if shell not in scripts:
+        raise UsageError(f"completion: no script for {shell!r} (choose: bash, zsh)")
+    return scripts[shell].replace("__OPTIONS__", " ".join(OPTIONS))
+
+
+def names(app: App, kind: str, commands: list[str]) -> list[str]:
+    """What the scripts offer: agent, command, renderer or plugin names."""
+    if kind == "agents":
+        return list(app.agents())
+    if kind == "commands":
+        return sorted(commands)
+    if kind == "renderers":
+        return sorted(app.components.get("renderer", {}))
+    if kind == "plugins":
+        return sorted(app.host.plugins)
+    raise UsageError(f"completion names: unknown kind {kind!r} (choose: {', '.join(KINDS)})")
+
+
+def completion_command(app: App, args: list[str], commands: list[str], out: TextIO) -> int:
+    """``completion bash|zsh`` prints a script; ``completion names KIND`` the names it offers."""
+    if args[:1] == ["names"] and len(args) == 2:
+        out.write("".join(f"{name}\n" for name in names(app, args[1], commands)))
+        return EXIT_OK
+    if len(args) != 1:
+        raise UsageError("usage: aish completion bash|zsh  (or: completion names KIND)")
+    out.write(completion_script(args[0]))
+    return EXIT_OK
+
+
+__all__ = ["completion_command", "completion_script", "names"]
