@@ -17,13 +17,24 @@ from aish.errors import EXIT_OK, UsageError
 if TYPE_CHECKING:
     from aish.app import App
 
-OPTIONS = ("-c", "--config", "--renderer", "--format", "--debug", "--stats", "--version", "--test", "--record", "--help")
+OPTIONS = (
+    "-c",
+    "--config",
+    "--renderer",
+    "--format",
+    "--debug",
+    "--stats",
+    "--version",
+    "--test",
+    "--record",
+    "--help",
+)
 KINDS = ("agents", "commands", "renderers", "plugins")
 
 BASH = r"""# aish completion for bash; load it with:  eval "$(aish completion bash)"
 _aish_names() { command aish completion names "$1" 2>/dev/null; }
 _aish() {
-    local cur prev i target=""
+    local cur prev i target="" at=0
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
@@ -35,7 +46,7 @@ _aish() {
         case "${COMP_WORDS[i]}" in
             --config|--renderer|--format|-c|--record) ((i++)) ;;
             -*) ;;
-            *) target="${COMP_WORDS[i]}"; break ;;
+            *) target="${COMP_WORDS[i]}"; at=$((COMP_CWORD - i)); break ;;
         esac
     done
     if [[ -z "$target" ]]; then
@@ -48,10 +59,16 @@ _aish() {
         return
     fi
     case "$target" in
-        plugins) COMPREPLY=($(compgen -W "enable disable $(_aish_names plugins)" -- "$cur")) ;;
-        history) COMPREPLY=($(compgen -W "show search export rm clear help" -- "$cur")) ;;
-        completion) COMPREPLY=($(compgen -W "bash zsh names" -- "$cur")) ;;
-        models|help|chat) COMPREPLY=($(compgen -W "$(_aish_names agents)" -- "$cur")) ;;
+        plugins|history|completion|models|chat|set)
+            [[ $at -gt 2 || ( $at -eq 2 && "$target" != plugins ) ]] && return
+            case "$target:$at" in
+                plugins:1) COMPREPLY=($(compgen -W "enable disable" -- "$cur")) ;;
+                plugins:2) COMPREPLY=($(compgen -W "$(_aish_names plugins)" -- "$cur")) ;;
+                history:1) COMPREPLY=($(compgen -W "show search export rm clear help" -- "$cur")) ;;
+                completion:1) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
+                set:1) COMPREPLY=($(compgen -W "renderer stats history debug" -- "$cur")) ;;
+                *) COMPREPLY=($(compgen -W "$(_aish_names agents)" -- "$cur")) ;;
+            esac ;;
         *) COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
 }
@@ -60,37 +77,42 @@ complete -o default -o bashdefault -F _aish aish
 
 ZSH = r"""#compdef aish
 # aish completion for zsh; load it with:  eval "$(aish completion zsh)"  (after compinit)
+_aish_names() { command aish completion names "$1" 2>/dev/null; }
 _aish() {
     local -a names
-    local target="" i
+    local target="" i at=0
     for ((i = 2; i < CURRENT; i++)); do
         case "${words[i]}" in
             --config|--renderer|--format|-c|--record) ((i++)) ;;
             -*) ;;
-            *) target="${words[i]}"; break ;;
+            *) target="${words[i]}"; at=$((CURRENT - i)); break ;;
         esac
     done
     case "${words[CURRENT-1]}" in
         --config|--record|--test) _files; return ;;
-        --renderer|--format) names=(${(f)"$(command aish completion names renderers 2>/dev/null)"}); compadd -a names; return ;;
+        --renderer|--format) names=(${(f)"$(_aish_names renderers)"}); compadd -a names; return ;;
         -c) return ;;
     esac
     if [[ -z "$target" ]]; then
         if [[ "${words[CURRENT]}" == -* ]]; then
             compadd -- __OPTIONS__
         else
-            names=(${(f)"$(command aish completion names commands 2>/dev/null)"}
-                   ${(f)"$(command aish completion names agents 2>/dev/null)"})
+            names=(${(f)"$(_aish_names commands)"} ${(f)"$(_aish_names agents)"})
             compadd -a names
             _files
         fi
         return
     fi
     case "$target" in
-        plugins) names=(enable disable ${(f)"$(command aish completion names plugins 2>/dev/null)"}); compadd -a names ;;
-        history) compadd show search export rm clear help ;;
-        completion) compadd bash zsh names ;;
-        models|help|chat) names=(${(f)"$(command aish completion names agents 2>/dev/null)"}); compadd -a names ;;
+        plugins|history|completion|models|chat|set)
+            case "$target:$at" in
+                plugins:1) compadd enable disable ;;
+                plugins:2) names=(${(f)"$(_aish_names plugins)"}); compadd -a names ;;
+                history:1) compadd show search export rm clear help ;;
+                completion:1) compadd bash zsh ;;
+                set:1) compadd renderer stats history debug ;;
+                models:1|chat:1) names=(${(f)"$(_aish_names agents)"}); compadd -a names ;;
+            esac ;;
         *) _files ;;
     esac
 }

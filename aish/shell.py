@@ -32,13 +32,12 @@ from prompt_toolkit.keys import Keys
 
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
-from aish.errors import AishError, UsageError
+from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import command_line, resolve_replay
 from aish.lang import Command, Pipeline, Word, is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
-from aish.settings_command import SETTINGS, setting_values, settings_command
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_help import general_help, topic_help
 from aish.shell_history import InputHistory, input_history_path
@@ -117,6 +116,7 @@ class AishShell(cmd2.Cmd):
             interactive=True,
             confirm=self._confirm,
         )
+        self.runner.enter_chat = self._enter_chat
         self.last_status = 0
         self.hidden_commands.append(CHAT_LINE)
         for spec in app.commands.values():
@@ -256,25 +256,6 @@ class AishShell(cmd2.Cmd):
         except AishError as exc:
             self.last_status = self.runner.report(exc)
 
-    def do_set(self, statement: Statement) -> None:  # type: ignore[override]
-        """The session's settings: set | set NAME | set NAME VALUE (renderer, stats, history, debug)."""
-        try:
-            self.last_status = settings_command(self.runner, statement.arg_list, self.stdout)
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
-
-    def do_chat(self, statement: Statement) -> None:
-        """Chat with an agent: chat AGENT (or the agent's name alone). Every line goes to it as typed."""
-        name = statement.args.strip()
-        try:
-            if not name:
-                raise UsageError("chat: which agent? (chat AGENT)")
-            self.app.agent(name)  # unknown agent: one line, with a suggestion
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
-            return
-        self._enter_chat(name)
-
     # ---------------------------------------------------------------- chat mode
     def _enter_chat(self, agent: str) -> None:
         self.chat_agent = agent
@@ -356,10 +337,6 @@ class AishShell(cmd2.Cmd):
             return spec.complete(invocation, [*words, current])
         if command in ("help",) and not words:
             return [*self._command_summaries(), *self.app.agents()]
-        if command in ("chat", "models") and not words:
-            return list(self.app.agents())
-        if command == "set":
-            return list(SETTINGS) if not words else setting_values(self.runner, words[0]) if len(words) == 1 else []
         return []
 
 
@@ -373,13 +350,24 @@ for _name in ("alias", "macro"):  # their subcommands would look for the command
         setattr(AishShell, f"_{_name}_{_sub}", None)
 
 
-def run_shell(app: App, *, debug: bool = False, renderer: str | None = None, history: Recorder | None = None) -> int:
-    """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status."""
+def run_shell(
+    app: App,
+    *,
+    debug: bool = False,
+    renderer: str | None = None,
+    history: Recorder | None = None,
+    chat: str | None = None,
+) -> int:
+    """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it."""
     shell = AishShell(app, renderer=renderer, debug=debug, history=history)
-    agents = app.agents()
-    offered = [name for name, agent in agents.items() if "offline demo" in agent.description]
-    hint = f" Offline demo agents: {', '.join(offered)}." if offered else ""
-    example = f'Try: echo "hello" | {next(iter(agents))}   ' if agents else "No agents yet (see 'help').  "
-    shell.stdout.write(f"aish, the AI shell.{hint} {example}(help, agents, quit)\n")
+    if chat is not None:
+        shell._enter_chat(chat)
+    else:
+        agents = app.agents()
+        offered = [name for name, agent in agents.items() if "offline demo" in agent.description]
+        hint = f" Offline demo agents: {', '.join(offered)}." if offered else ""
+        first = next(iter(agents), "")
+        example = f'Try: echo "hello" | {first}, or {first} alone to chat.  ' if agents else "No agents yet.  "
+        shell.stdout.write(f"aish, the AI shell.{hint} {example}(help, quit)\n")
     shell.cmdloop()
     return shell.last_status

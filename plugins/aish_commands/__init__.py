@@ -89,6 +89,104 @@ def aish_register_commands(register: RegisterCommand) -> None:
         complete=complete_history,
         raw=True,
     )
+    register(
+        "set",
+        settings,
+        summary="Show or change the session's settings: renderer, stats, history, debug.",
+        usage=SET_USAGE,
+        complete=complete_settings,
+    )
+    register(
+        "chat",
+        chat,
+        summary="Chat with an agent: every line goes to it as typed (also: the agent's name alone).",
+        usage="usage: chat AGENT     (in the shell: /exit or Ctrl-D returns, /new starts over)",
+        complete=complete_agents,
+    )
+    register(
+        "completion",
+        completion,
+        summary="Print a Tab-completion script for bash or zsh.",
+        usage='usage: completion bash|zsh     load it with: eval "$(aish completion bash)"',
+        complete=complete_completion,
+    )
+
+
+SET_USAGE = """\
+usage: set                     every setting and its value
+       set NAME                one setting
+       set renderer NAME       how answers are shown (a renderer's name, or default)
+       set stats on|off        per-stage figures after each pipeline (as --stats)
+       set history on|off      record runs in history
+       set debug on|off        tracebacks with errors (as --debug)
+Settings last until the shell ends; the configuration file keeps the defaults."""
+
+
+def settings(inv: Invocation) -> int:
+    """``set [NAME [VALUE]]``: the session's renderer, stats, history and debug."""
+    from aish.errors import UsageError
+    from aish.settings_command import settings_command
+
+    if inv.runner is None:
+        raise UsageError("set: no session to change here")
+    return settings_command(inv.runner, inv.args, inv.out)
+
+
+def complete_settings(inv: Invocation, words: list[str]) -> list[str]:
+    from aish.settings_command import SETTINGS, setting_values
+
+    if len(words) == 1:
+        return list(SETTINGS)
+    if len(words) == 2 and inv.runner is not None:
+        return setting_values(inv.runner, words[0])
+    return []
+
+
+def chat(inv: Invocation) -> int:
+    """``chat AGENT``: every line goes to the agent as typed (the shell's chat mode)."""
+    from aish.errors import UsageError
+
+    if len(inv.args) != 1:
+        raise UsageError("usage: chat AGENT")
+    name = inv.args[0]
+    inv.app.agent(name)  # an unknown agent: one line, with a suggestion
+    enter = inv.runner.enter_chat if inv.runner is not None else None
+    if enter is not None:  # in the shell
+        enter(name)
+        return 0
+    if not inv.interactive:
+        raise UsageError("chat needs a terminal (in a script, send lines with: AGENT TEXT)")
+    from aish.shell import run_shell
+
+    runner = inv.runner
+    return run_shell(
+        inv.app,
+        debug=runner.debug if runner else False,
+        renderer=runner.renderer_name if runner else None,
+        history=runner.history if runner else None,
+        chat=name,
+    )
+
+
+def complete_agents(inv: Invocation, words: list[str]) -> list[str]:
+    return list(inv.app.agents()) if len(words) == 1 else []
+
+
+def completion(inv: Invocation) -> int:
+    """``completion bash|zsh``: a Tab-completion script for the aish command."""
+    from aish.completion import completion_command
+
+    return completion_command(inv.app, inv.args, list(inv.app.commands), inv.out)
+
+
+def complete_completion(_inv: Invocation, words: list[str]) -> list[str]:
+    if len(words) == 1:
+        return ["bash", "zsh", "names"]
+    if len(words) == 2 and words[0] == "names":
+        from aish.completion import KINDS
+
+        return list(KINDS)
+    return []
 
 
 HISTORY_USAGE = """\

@@ -1,0 +1,68 @@
+"""``aish completion bash|zsh``: the scripts, run by a real bash (and checked by zsh when it is here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aish.testing import run_aish
+
+
+def bash_complete(script: str, words: list[str], tmp_path: Path) -> list[str]:
+    """What the bash function offers for ``words`` (the last one being completed)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    shim = bindir / "aish"  # `aish` on PATH, as after installing
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aish "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    words_array = " ".join(f"'{w}'" for w in words)
+    program = f"""{script}
+COMP_WORDS=({words_array}); COMP_CWORD={len(words) - 1}
+_aish
+printf '%s\\n' "${{COMPREPLY[@]}}"
+"""
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return sorted(line for line in done.stdout.splitlines() if line)
+
+
+@pytest.fixture
+def bash_script() -> str:
+    done = run_aish("completion", "bash")
+    assert done.returncode == 0 and done.stderr == ""
+    return done.stdout
+
+
+def test_bash_offers_commands_agents_options_and_files(bash_script: str, tmp_path: Path) -> None:
+    (tmp_path / "review.aish").write_text("echo hi\n", encoding="utf-8")
+    assert bash_complete(bash_script, ["aish", "at"], tmp_path) == ["athena"]
+    assert {"agents", "apollo", "athena", "chat", "history"} <= set(bash_complete(bash_script, ["aish", ""], tmp_path))
+    assert bash_complete(bash_script, ["aish", "--sta"], tmp_path) == ["--stats"]
+    assert bash_complete(bash_script, ["aish", "plugins", "en"], tmp_path) == ["enable"]
+    assert "markdown" in bash_complete(bash_script, ["aish", "--renderer", ""], tmp_path)
+    assert bash_complete(bash_script, ["aish", "athena", "rev"], tmp_path) == ["review.aish"]
+    assert bash_complete(bash_script, ["aish", "rev"], tmp_path) == ["review.aish"]
+
+
+def test_zsh_script_parses(tmp_path: Path) -> None:
+    done = run_aish("completion", "zsh")
+    assert done.returncode == 0 and done.stdout.startswith("#compdef aish")
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.skip("zsh is not installed here")
+    script = tmp_path / "_aish"
+    script.write_text(done.stdout, encoding="utf-8")
+    checked = subprocess.run([zsh, "-n", str(script)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_an_unknown_shell_is_one_line() -> None:
+    done = run_aish("completion", "fish")
+    assert done.returncode == 2
+    assert done.stderr == "aish: completion: no script for 'fish' (choose: bash, zsh)\n"
