@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         UnknownAgentError,
         UnknownNameError,
         UsageError,
+        visible,
     )
     from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
     from aish.history.files import private_file
@@ -115,6 +116,7 @@ _EXPORTS = {
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
     "searchable": "aish.history.terms",
+    "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
 }
 """Public name -> the module that defines it."""
@@ -196,5 +198,6 @@ __all__ = [
     "run_matches",
     "search_terms",
     "searchable",
+    "visible",
     "with_api_key",
 ]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from pathlib import Path
-    from typing import TextIO
+    from typing import NoReturn, TextIO
 EXIT_BROKEN_PIPE = 141
 
 
@@ -63,7 +63,11 @@ argparse (a test keeps the two equal)."""
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
-    p = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # one line, as every other usage error
+            raise UsageError(f"{message} (see 'aish --help')")
+
+    p = Parser(
         prog="aish",
         description="aish, the AI shell: AI endpoints as commands, composed like Unix tools.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, "
@@ -120,8 +124,8 @@ def _quick_args(words: list[str]) -> Args | None:
             setattr(args, _QUICK_FLAGS[word], True)
             i += 1
         elif word in _QUICK_VALUES:
-            if i + 1 == len(words) or words[i + 1].startswith("-"):
-                return None
+            if i + 1 == len(words) or (words[i + 1].startswith("-") and word != "-c"):
+                return None  # (-c takes the next word whatever it is: a line may start with '-')
             setattr(args, _QUICK_VALUES[word], words[i + 1])
             i += 2
         elif word.startswith("-"):
@@ -147,7 +151,10 @@ def main(
     if words in (["--help"], ["-h"]):  # the fast paths: nothing else is imported
         out.write(HELP)
         return EXIT_OK
-    args = None if words == ["--version"] else _quick_args(words) or _parser().parse_args(words)
+    try:
+        args = None if words == ["--version"] else _quick_args(words) or _parser().parse_args(words)
+    except UsageError as exc:
+        return _report(exc, err, False)
     if args is None or args.version:
         from aish import __version__
 

@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage
+from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage, visible
 
 
 @dataclass
@@ -66,7 +66,7 @@ class LanesRenderer:
             status = "cancelled" if isinstance(event.error, Interrupted) else "partial" if event.partial else "error"
             self._end(lane, status)
             if status != "cancelled":
-                self._line(lane, f"error: {event.error}")
+                self._line(lane, f"error: {visible(str(event.error))}")
 
     def _text(self, lane: _Lane, text: str) -> None:
         while text:
