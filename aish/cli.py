@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         def error(self, message: str) -> NoReturn:  # one line, as every other usage error
             raise UsageError(f"{message} (see 'aish --help')")
 
+        def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
+            return super().parse_args(_dash_c_values(list(sys.argv[1:] if args is None else args)))
+
     p = Parser(
         prog="aish",
         description="aish, the AI shell: AI endpoints as commands, composed like Unix tools.",
@@ -84,6 +87,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history...)")
     p.add_argument("words", nargs=argparse.REMAINDER, help="text for the agent")
     return p
+
+
+def _dash_c_values(words: list[str]) -> list[str]:
+    """``-c -x`` as ``-c=-x``: -c takes the next word whatever it is (a line may start with '-')."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _QUICK_VALUES and i + 1 < len(words):
+            out += [f"-c={words[i + 1]}"] if word == "-c" and words[i + 1].startswith("-") else words[i : i + 2]
+            i += 2
+        elif word.startswith("-") and word != "--":
+            out.append(word)
+            i += 1
+        else:  # '--', or the target: the rest is not options
+            out += words[i:]
+            break
+    return out
 
 
 class Args:

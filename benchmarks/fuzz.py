@@ -2,7 +2,7 @@
 
 Run from the repository root with the project's interpreter::
 
-    .venv/bin/python benchmarks/fuzz.py --examples 100000 [--run-examples 2000] [-k parse]
+    .venv/bin/python benchmarks/fuzz.py --examples 100000 [--run-examples 2000] [-k parse] [--skip renderers]
 
 It runs ``tests/robustness/test_fuzz.py`` (the same properties as the suite:
 a correct result or a one-line error, never another exception; nothing runs
@@ -69,13 +69,14 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=100_000, help="examples per in-process property")
     parser.add_argument("--run-examples", type=int, help="examples per property that runs aish (default N/50)")
     parser.add_argument("-k", dest="only", default="", help="only properties whose name holds this text")
+    parser.add_argument("--skip", default="", help="leave out properties whose name holds this text")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds allowed per property")
     args = parser.parse_args()
     run_examples = args.run_examples or max(1, args.examples // 50)
     rows = []
     failed = False
     for name in properties():
-        if args.only not in name:
+        if args.only not in name or (args.skip and args.skip in name):
             continue
         examples = run_examples if name.startswith(RUNS_AISH) else args.examples
         result, tried, seconds, output = run(name, examples, args.timeout)

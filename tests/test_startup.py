@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from aish import cli
 from aish.entry_points import cache_path, entry_points, path_key
+from aish.errors import UsageError
 from aish.testing import run_aish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ WORDS += ["-h", "--", "-", "--conf", "--deb", "-cx", "--config=a", "-x", "-5", "
 def argparse_says(words: list[str]) -> dict[str, object] | None:
     try:
         return vars(cli._parser().parse_args(words))
-    except SystemExit:
+    except (SystemExit, UsageError):  # -h exits; a usage error is one line (UsageError)
         return None
 
 

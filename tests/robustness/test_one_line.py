@@ -27,3 +27,19 @@ def test_control_characters_in_an_unknown_name_are_shown_escaped() -> None:
     assert result.returncode == 3
     assert result.stderr.startswith("aish: unknown agent '\\x1b[2Jathena\\x9b'")
     assert result.stderr.count("\n") == 1
+
+
+def test_command_line_usage_errors_are_one_line() -> None:
+    for args, expected in [
+        (("--bogus",), "aish: unrecognized arguments: --bogus (see 'aish --help')\n"),
+        (("-c",), "aish: argument -c: expected one argument (see 'aish --help')\n"),
+        (("--renderer",), "aish: argument --renderer/--format: expected one argument (see 'aish --help')\n"),
+    ]:
+        result = run_aish(*args)
+        assert (result.returncode, result.stderr) == (2, expected)
+
+
+def test_a_dash_c_line_may_start_with_a_dash() -> None:
+    for args in (("-c", "-x hi"), ("--stats", "-c", "-x hi"), ("-c", "--version")):
+        result = run_aish(*args)
+        assert result.returncode == 3 and result.stderr.startswith(f"aish: unknown agent '{args[-1].split()[0]}'")
