@@ -38,6 +38,10 @@ BYTE_NS, FIND_NS, HIT_NS = 0.05, 0.5, 1500.0
 """Measured costs: scanning a byte for one byte (memrchr), for a longer key, and checking a line."""
 PREFIX = 96
 """Enough bytes for an entry's four numbers and their spaces."""
+WINDOW = 4 << 20
+"""Bytes of entries scanned per ``rfind``; pages above the window are then given back
+(``MADV_DONTNEED``), so a search's memory does not grow with the history's size."""
+_DROP = getattr(mmap, "MADV_DONTNEED", None)
 
 
 def search(path: Path, text: str, limit: int) -> list[RunRecord]:
@@ -109,8 +113,11 @@ def _scan(entries: mmap.mmap, size: int, deleted: set[int], main: int, terms: Se
     needles = [cache.needle(term) for term in terms]
     key = _cheapest(entries, size, needles)
     pos = size
-    while (hit := entries.rfind(key, 0, pos)) >= 0:
+    kept = size  # the pages from here on were given back
+    while (hit := _rfind(entries, key, pos)) >= 0:
         start = pos = entries.rfind(b"\n", 0, hit) + 1
+        if kept - start > 2 * WINDOW:
+            kept = _give_back(entries, start + WINDOW, kept)
         fields = entries[start : start + PREFIX].split(b" ", 4)[:4]
         try:
             number, begin, end, last = (int(f) for f in fields)
@@ -126,6 +133,28 @@ def _scan(entries: mmap.mmap, size: int, deleted: set[int], main: int, terms: Se
         run = _confirm(main, begin, end, number)
         if run is not None and run_matches(run, terms):
             best.add(run)
+
+
+def _rfind(entries: mmap.mmap, key: bytes, pos: int) -> int:
+    """``entries.rfind(key, 0, pos)``, a window at a time (see WINDOW)."""
+    kept = pos
+    while pos > 0:
+        low = max(0, pos - WINDOW)
+        hit = entries.rfind(key, low, pos)
+        if hit >= 0 or low == 0:
+            return hit
+        pos = low + min(len(key) - 1, WINDOW // 2)  # a key across the window's edge: in the next window
+        if kept - pos > 2 * WINDOW:
+            kept = _give_back(entries, pos + WINDOW, kept)
+    return -1
+
+
+def _give_back(entries: mmap.mmap, start: int, end: int) -> int:
+    """Drop the mapped pages in [start, end) from this process (they stay in the page cache)."""
+    start -= start % mmap.PAGESIZE
+    if _DROP is not None and end > start:
+        entries.madvise(_DROP, start, end - start)
+    return start
 
 
 def _confirm(main: int, begin: int, end: int, number: int) -> RunRecord | None:

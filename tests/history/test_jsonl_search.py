@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from aish import RunRecord, StageRecord, run_matches, search_terms
 from aish.contract_tests.processes import record_run
+from aish_history_jsonl import search as search_module
 from aish_history_jsonl.cache import State, cache_path
 from aish_history_jsonl.records import Fold, dumps, parse
 from aish_history_jsonl.store import JsonlHistory
@@ -212,6 +213,19 @@ def test_search_answers_what_a_fold_of_the_whole_file_does(ops: list[tuple[Any, 
                 agrees(store.path, text, 100)
         finally:
             store.backend.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=60), queries.map(" ".join))
+def test_a_scan_in_tiny_windows_answers_the_same(ops: list[tuple[Any, ...]], last: str) -> None:
+    """The cache is scanned a window at a time (its pages given back behind the scan): a key
+    across a window's edge is still found."""
+    window = search_module.WINDOW
+    search_module.WINDOW = 64
+    try:
+        test_search_answers_what_a_fold_of_the_whole_file_does.hypothesis.inner_test(ops, last)  # type: ignore[attr-defined]
+    finally:
+        search_module.WINDOW = window
 
 
 def reference_parse(line: bytes) -> dict[str, Any] | None:
