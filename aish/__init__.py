@@ -11,7 +11,7 @@ The names are imported on first use (PEP 562): ``import aish.cli`` or ``aish
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3 ms
 if TYPE_CHECKING:
     from aish.agents import AgentConfig
-    from aish.codec_support import error_detail, json_object, with_api_key
+    from aish.codec_support import describe_turns, error_detail, json_object, with_api_key
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         StageRecord,
         StreamExtension,
         Transport,
+        Turn,
     )
     from aish.errors import (
         AishError,
@@ -100,6 +101,7 @@ _EXPORTS = {
     "StreamStart": "aish.events",
     "TextDelta": "aish.events",
     "Transport": "aish.contracts",
+    "Turn": "aish.contracts",
     "UnknownAgentError": "aish.errors",
     "UnknownNameError": "aish.errors",
     "Usage": "aish.events",
@@ -107,6 +109,7 @@ _EXPORTS = {
     "WireComment": "aish.wire",
     "WireItem": "aish.wire",
     "WireMessage": "aish.wire",
+    "describe_turns": "aish.codec_support",
     "error_detail": "aish.codec_support",
     "hookimpl": "aish.hookspecs",
     "hookspec": "aish.hookspecs",
@@ -181,6 +184,7 @@ __all__ = [
     "StreamStart",
     "TextDelta",
     "Transport",
+    "Turn",
     "UnknownAgentError",
     "UnknownNameError",
     "Usage",
@@ -189,6 +193,7 @@ __all__ = [
     "WireItem",
     "WireMessage",
     "__version__",
+    "describe_turns",
     "error_detail",
     "hookimpl",
     "hookspec",

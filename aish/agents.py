@@ -12,6 +12,9 @@ DEFAULT_IDLE_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_BACKOFF_INITIAL = 0.5
 DEFAULT_BACKOFF_MAX = 30.0
+DEFAULT_CONVERSATION_TURNS = 20
+DEFAULT_CONVERSATION_CHARS = 24000
+"""About 6,000 tokens of earlier turns: room for the prompt and the answer in an 8k context."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,12 @@ class AgentConfig:
 
     ``session`` asks a transport that can (``websocket``) to keep the
     agent's connection open across turns instead of connecting for each.
+
+    ``conversation_turns`` and ``conversation_chars`` are the budget of a
+    conversation: at most that many earlier turns, and at most that many
+    characters of them (prompts and answers), travel with a request; older
+    turns are left out. ``conversation_turns = 0``: the agent keeps no
+    conversation (every request stands alone).
     """
 
     name: str
@@ -50,6 +59,8 @@ class AgentConfig:
     backoff_max: float = DEFAULT_BACKOFF_MAX
     resume: bool = True
     session: bool = False
+    conversation_turns: int = DEFAULT_CONVERSATION_TURNS
+    conversation_chars: int = DEFAULT_CONVERSATION_CHARS
     renderer: str | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)

@@ -6,6 +6,7 @@
     aish AGENT [TEXT...]      ask one agent (piped stdin is sent too)
     aish COMMAND [ARGS...]    a command: agents, plugins [enable|disable NAME], history ..., or a plugin's
     aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
+    aish --continue [AGENT] TEXT...   continue the last conversation (of AGENT); --cid ID: that one
 
 Only the interactive shell imports cmd2; every other path stays lean:
 ``aish --version`` and ``aish --help`` import nothing but this module.
@@ -24,12 +25,16 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
     from typing import NoReturn, TextIO
+
+    from aish.app import App
+    from aish.conversations import Conversation, Conversations
 EXIT_BROKEN_PIPE = 141
 
 
 HELP = """\
 usage: aish [-h] [-c LINE] [--config PATH] [--renderer NAME] [--debug]
             [--stats] [--version] [--test FILE [FILE ...]] [--record FILE]
+            [--continue] [--cid ID]
             [target] ...
 
 aish, the AI shell: AI endpoints as commands, composed like Unix tools.
@@ -52,6 +57,8 @@ options:
   --test FILE [FILE ...]
                         run transcript files and report any difference
   --record FILE         record this session into a transcript file
+  --continue            continue the last recorded conversation (of the agent)
+  --cid ID              continue the recorded conversation ID
 
 Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, 5
 remote error, 130 interrupted.
@@ -84,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--test", nargs="+", metavar="FILE", help="run transcript files and report any difference")
     p.add_argument("--record", metavar="FILE", help="record this session into a transcript file")
+    p.add_argument(
+        "--continue", dest="cont", action="store_true", help="continue the last recorded conversation (of the agent)"
+    )
+    p.add_argument("--cid", metavar="ID", help="continue the recorded conversation ID")
     p.add_argument("target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history...)")
     p.add_argument("words", nargs=argparse.REMAINDER, help="text for the agent")
     return p
@@ -119,12 +130,20 @@ class Args:
         self.version = False
         self.test: list[str] | None = None
         self.record: str | None = None
+        self.cont = False
+        self.cid: str | None = None
         self.target: str | None = None
         self.words: list[str] = []
 
 
-_QUICK_FLAGS = {"--debug": "debug", "--stats": "stats"}
-_QUICK_VALUES = {"-c": "command", "--config": "config", "--renderer": "renderer", "--format": "renderer"}
+_QUICK_FLAGS = {"--debug": "debug", "--stats": "stats", "--continue": "cont"}
+_QUICK_VALUES = {
+    "-c": "command",
+    "--config": "config",
+    "--renderer": "renderer",
+    "--format": "renderer",
+    "--cid": "cid",
+}
 
 
 def _quick_args(words: list[str]) -> Args | None:
@@ -286,6 +305,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             return lone.run_source(args.command)
         from aish.history.store import make_recorder, resolve_replay
 
+        conversations, resumed = _conversations(app, args)
         history = make_recorder(app, err)
         runner = Runner(
             app,
@@ -297,6 +317,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             stdin=stdin,
             interactive=tty,
             confirm=confirm,
+            conversations=conversations,
         )
         if args.renderer:
             app.registration("renderer", args.renderer)
@@ -312,15 +333,23 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             if tty:
                 from aish.shell import run_shell
 
-                return run_shell(app, debug=debug, renderer=args.renderer, history=history)
+                session = None if conversations.one_shot else conversations
+                return run_shell(app, debug=debug, renderer=args.renderer, history=history, conversations=session)
             return runner.run_source(_read_all(stdin, "standard input", err))
         if app.is_agent(args.target):
+            if resumed is not None and resumed.agent != args.target:
+                raise UsageError(f"--cid {resumed.id}: that conversation is with {resumed.agent}, not {args.target}")
             return _ask(runner, args.target, args.words, _piped(stdin, err))
         from pathlib import Path
 
         path = Path(args.target)
         if path.is_file():
             return runner.run_source(_read_script(path, err))
+        if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
+            from aish.conversation_commands import last_agent
+
+            agent = resumed.agent if resumed is not None else last_agent(app)
+            return _ask(runner, agent, [args.target, *args.words], _piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
@@ -330,6 +359,18 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
         if history is not None:
             history.close()
         app.shutdown()
+
+
+def _conversations(app: App, args: Args | argparse.Namespace) -> tuple[Conversations, Conversation | None]:
+    """One-shot conversations (each request its own, recorded to be continued later), unless
+    ``--continue`` or ``--cid ID`` asked to continue recorded ones."""
+    if not args.cont and args.cid is None:
+        from aish.conversations import Conversations
+
+        return Conversations(one_shot=True), None
+    from aish.conversation_commands import continuing
+
+    return continuing(app, latest=args.cont, cid=args.cid)
 
 
 def _confirm(stdin: TextIO, err: TextIO, question: str) -> bool:

@@ -1,12 +1,14 @@
-"""Helpers every codec needs: the agent's key on a request, reading one event's JSON, explaining an error body."""
+"""Helpers every codec needs: the agent's key on a request, reading one event's JSON, explaining an
+error body, earlier turns in words."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aish.agents import AgentConfig
+from aish.contracts import Turn
 from aish.errors import MalformedEvent
 
 _loads = json.loads
@@ -57,3 +59,19 @@ def error_detail(body: str) -> str | None:
         if isinstance(data.get(key), str):
             return str(data[key])[:300]
     return None
+
+
+def describe_turns(turns: Sequence[Turn], agent: str = "") -> str:
+    """A conversation's earlier turns in words, for a dialect that has no messages list (``text``).
+
+    Empty when there are none; otherwise ``Earlier in this conversation:``
+    then ``User:`` and ``Assistant:`` (named ``agent`` when given) paragraphs.
+    """
+    if not turns:
+        return ""
+    who = f"Assistant ({agent})" if agent else "Assistant"
+    lines = ["Earlier in this conversation:"]
+    for turn in turns:
+        lines.append(f"User: {turn.prompt.rstrip()}")
+        lines.append(f"{who}: {turn.answer.rstrip()}")
+    return "\n\n".join(lines)

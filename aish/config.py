@@ -19,6 +19,8 @@ from aish.agents import (
     DEFAULT_BACKOFF_INITIAL,
     DEFAULT_BACKOFF_MAX,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONVERSATION_CHARS,
+    DEFAULT_CONVERSATION_TURNS,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     AgentConfig,
@@ -27,7 +29,7 @@ from aish.errors import ConfigError
 
 RESERVED_NAMES = frozenset(
     {"echo", "cat", "agents", "plugins", "help", "quit", "exit", "history", "set", "shell", "alias", "macro"}
-    | {"team-chat"}
+    | {"team-chat", "new", "conversations"}
 )
 """Names an agent cannot take: built-in stages and shell commands would shadow it."""
 
@@ -37,7 +39,10 @@ ENV_ALLOW = "AISH_PLUGINS"
 
 _AGENT_STR_KEYS = ("transport", "url", "codec", "model", "api_key_env", "renderer", "description")
 _AGENT_SECONDS_KEYS = ("connect_timeout", "idle_timeout", "backoff_initial", "backoff_max")
-_AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, "headers", "max_retries", "resume", "session", "options"}
+_AGENT_COUNT_KEYS = ("max_retries", "conversation_turns", "conversation_chars")
+MAX_BUDGET = 100_000_000
+"""The largest conversation budget (turns or characters) a config may set."""
+_AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, *_AGENT_COUNT_KEYS, "headers", "resume", "session", "options"}
 _SETTINGS_KEYS = {
     "renderer",
     "history",
@@ -238,6 +243,12 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
     if "max_retries" in table:
         _check(prefix, "max_retries", validate.retries_problem(table["max_retries"]))
         values["max_retries"] = table["max_retries"]
+    for key in ("conversation_turns", "conversation_chars"):
+        if key in table:
+            v = table[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_BUDGET:
+                raise ConfigError(f"{prefix}: {key}: expected a whole number >= 0, at most {MAX_BUDGET}")
+            values[key] = v
     for key in ("resume", "session"):
         if key in table:
             values[key] = _expect(table[key], bool, where, f"agent {name!r}: {key}")
@@ -267,6 +278,8 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
         backoff_max=values.get("backoff_max", DEFAULT_BACKOFF_MAX),
         resume=values.get("resume", True),
         session=values.get("session", False),
+        conversation_turns=values.get("conversation_turns", DEFAULT_CONVERSATION_TURNS),
+        conversation_chars=values.get("conversation_chars", DEFAULT_CONVERSATION_CHARS),
         renderer=values.get("renderer"),
         description=values.get("description", ""),
         options=dict(options),

@@ -35,6 +35,9 @@ class Context:
     """After a parallel group (fan-in): ``(agent, answer)`` for each of its agents, in command order."""
     parallel_with: tuple[str, ...] = ()
     """The other agents of this stage's parallel group (empty for a single stage)."""
+    conversation_id: str | None = None
+    """The conversation this stage continues (its earlier turns are :attr:`Prompt.turns`), or None
+    for a one-shot stage. Stateful servers can key their own memory on it."""
 
     @property
     def in_pipeline(self) -> bool:
@@ -57,6 +60,7 @@ class Context:
             "parallel_with": list(self.parallel_with),
             "session_id": self.session_id,
             "memory_hints": list(self.memory_hints),
+            "conversation_id": self.conversation_id,
         }
 
     def describe(self) -> str:

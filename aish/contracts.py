@@ -23,11 +23,24 @@ from aish.wire import WireItem, WireMessage
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation: what the agent was sent, and its answer."""
+
+    prompt: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Prompt:
-    """The input of one stage: its text and its context."""
+    """The input of one stage: its text, its context, and the earlier turns of its conversation."""
 
     text: str
     context: Context
+    turns: tuple[Turn, ...] = ()
+    """The agent's conversation so far, oldest first, already cut to the agent's budget
+    (``conversation_turns``, ``conversation_chars``): send them before :attr:`text`, in the
+    form the dialect speaks (a messages list: a user then an assistant message per turn).
+    Empty for a one-shot stage. ``context.conversation_id`` names the conversation."""
 
 
 class CancelToken:
@@ -307,8 +320,9 @@ class StageRecord:
 
     ``meta`` holds what the stream reported: ``first_token`` and ``duration``
     (seconds), ``tokens_in``/``tokens_out``, ``model``, ``finish_reason``,
-    ``reconnects``, and the stage's ``pipeline``/``position`` in the line. Values
-    are JSON scalars.
+    ``reconnects``, the stage's ``pipeline``/``position`` in the line, and
+    ``conversation``, the id of the conversation the stage is a turn of (its
+    ``input`` the turn's prompt, its ``text`` the answer). Values are JSON scalars.
     """
 
     index: int
@@ -371,6 +385,11 @@ class HistoryBackend(Protocol):
     was stored, including runs still ``running`` (aish itself tells a dead
     run from a live one). Translate storage failures into
     :class:`aish.errors.HistoryError`.
+
+    One optional method makes resuming a conversation fast:
+    ``conversation(conversation_id) -> list[RunRecord]``, the runs that hold a
+    stage whose ``meta["conversation"]`` is ``conversation_id``, oldest first
+    (without it aish reads every run).
     """
 
     def begin_run(self, run: RunRecord) -> None:

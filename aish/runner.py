@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
 from aish.commands import Confirm, Invocation, RawCall, join_words, split_raw, split_words
@@ -29,6 +29,9 @@ from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Pipeline, Redirect, Script, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
+
+if TYPE_CHECKING:
+    from aish.conversations import Conversations
 
 
 class Runner:
@@ -49,6 +52,7 @@ class Runner:
         stdin: TextIO | None = None,
         interactive: bool = False,
         confirm: Confirm | None = None,
+        conversations: Conversations | None = None,
     ) -> None:
         self.app = app
         self.stdin = stdin
@@ -73,6 +77,9 @@ class Runner:
         """Show per-stage figures on stderr after each pipeline (``--stats``)."""
         self.session_id = session_id
         """Passed to every stage's context (the shell names its session)."""
+        self.conversations = conversations
+        """The session's conversations: a pipeline whose only agent stage is one agent continues that
+        agent's conversation (see :mod:`aish.conversations`). None: every stage is one-shot."""
 
     # ------------------------------------------------------------ entry points
     def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
@@ -245,6 +252,7 @@ class Runner:
             recording=self._recording,
             session_id=self.session_id,
             stats=self.stats,
+            conversations=self.conversations,
         )
         self.last_results = env.results
         return run_pipeline(env, pipeline, stdin)

@@ -32,6 +32,7 @@ from prompt_toolkit.keys import Keys
 
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
+from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import command_line, resolve_replay
@@ -87,6 +88,7 @@ class AishShell(cmd2.Cmd):
         renderer: str | None = None,
         debug: bool = False,
         history: Recorder | None = None,
+        conversations: Conversations | None = None,
         **kwargs: Any,
     ) -> None:
         typed = kwargs.pop("persistent_history_file", None)
@@ -115,6 +117,7 @@ class AishShell(cmd2.Cmd):
             history=history,
             interactive=True,
             confirm=self._confirm,
+            conversations=conversations if conversations is not None else Conversations(),
         )
         self.runner.enter_chat = self._enter_chat
         self.last_status = 0
@@ -357,9 +360,13 @@ def run_shell(
     renderer: str | None = None,
     history: Recorder | None = None,
     chat: str | None = None,
+    conversations: Conversations | None = None,
 ) -> int:
-    """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it."""
-    shell = AishShell(app, renderer=renderer, debug=debug, history=history)
+    """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
+
+    ``conversations``: continued ones (``aish --continue``, ``--cid``); None starts the session afresh.
+    """
+    shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
     if chat is not None:
         shell._enter_chat(chat)
     else:

@@ -237,6 +237,52 @@ class HistoryBackendContract:
             backend.append_text(run.id, 0, piece)
         assert [r.number for r in backend.search("brown jumps")] == [run.number]
 
+    # ---------------------------------------------------------- conversations
+    def _turn(self, backend: HistoryBackend, agent: str, prompt: str, answer: str, cid: str | None) -> RunRecord:
+        """A run of one stage that is a turn of conversation ``cid`` (``meta["conversation"]``)."""
+        run = RunRecord(id=uuid.uuid4().hex, line=f"{agent} {prompt}", started=time.time())
+        backend.begin_run(run)
+        meta: dict[str, Any] = {"position": 0} if cid is None else {"position": 0, "conversation": cid}
+        backend.begin_stage(run.id, StageRecord(0, agent, input=prompt, meta=dict(meta)))
+        backend.append_text(run.id, 0, answer)
+        backend.end_stage(run.id, StageRecord(0, agent, input=prompt, text=answer, status="complete", meta=meta))
+        backend.end_run(run.id, "complete", time.time())
+        return run
+
+    def test_a_stage_keeps_the_conversation_it_belongs_to(self, backend: HistoryBackend) -> None:
+        self._turn(backend, "oracle", "first", "one", "c0ffee0001")
+        got = backend.get(1)
+        assert got is not None and got.stages[0].meta["conversation"] == "c0ffee0001"
+
+    def test_a_conversation_reads_back_in_order_whatever_else_ran_between(self, backend: HistoryBackend) -> None:
+        from aish.history.conversations import load, summaries
+
+        self._turn(backend, "oracle", "first", "one", "c1")
+        self._turn(backend, "seer", "other", "x", "c2")
+        self._turn(backend, "oracle", "one-shot", "y", None)
+        self._turn(backend, "oracle", "second", "two", "c1")
+        removed = self._turn(backend, "oracle", "removed", "gone", "c1")
+        backend.delete(removed.number)
+        conversation = load(backend, "c1")
+        assert conversation is not None and conversation.agent == "oracle"
+        assert [(t.prompt, t.answer) for t in conversation.turns] == [("first", "one"), ("second", "two")]
+        assert load(backend, "c3") is None
+        assert [(s.id, s.agent, s.turns, s.first_prompt) for s in summaries(backend)] == [
+            ("c2", "seer", 1, "other"),
+            ("c1", "oracle", 2, "first"),
+        ]
+
+    def test_the_optional_conversation_query_finds_exactly_its_runs(self, backend: HistoryBackend) -> None:
+        finder = getattr(backend, "conversation", None)
+        if finder is None:
+            pytest.skip("this backend has no conversation() query: aish reads every run instead")
+        first = self._turn(backend, "oracle", 'say "conversation":"c1"', "one", "c10")
+        self._turn(backend, "oracle", "decoy", "x", "c1-other")
+        third = self._turn(backend, "oracle", "again", "two", "c10")
+        assert [r.number for r in finder("c10")] == [first.number, third.number]
+        assert [s.text for s in finder("c10")[1].stages] == ["two"]
+        assert finder("c1") == [] and finder("") == []
+
     # ------------------------------------------------------- processes, files
     def test_concurrent_writers_lose_and_mix_nothing(self, options: dict[str, Any]) -> None:
         workers, runs, pieces = 4, 15, 8

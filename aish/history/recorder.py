@@ -103,11 +103,17 @@ class RunRecording:
         self.stages: list[StageRecording] = []
         self._lock = threading.Lock()
 
-    def stage(self, agent: AgentConfig, input: str, *, position: int = 0) -> StageRecording:
-        """Start recording a stage; safe to call from several threads (parallel stages)."""
+    def stage(
+        self, agent: AgentConfig, input: str, *, position: int = 0, conversation: str | None = None
+    ) -> StageRecording:
+        """Start recording a stage; safe to call from several threads (parallel stages).
+
+        ``conversation``: the id of the conversation the stage is a turn of (kept in its meta).
+        """
         secrets = [*self.secrets, *(key for key in (agent.api_key(),) if key)]
         with self._lock:
-            stage = StageRecording(self.recorder, self.run_id, len(self.stages), agent, input, position, secrets)
+            index = len(self.stages)
+            stage = StageRecording(self.recorder, self.run_id, index, agent, input, position, secrets, conversation)
             self.stages.append(stage)
         return stage
 
@@ -133,6 +139,7 @@ class StageRecording:
         input: str,
         position: int,
         secrets: list[str],
+        conversation: str | None = None,
     ) -> None:
         self.recorder = recorder
         self.run_id = run_id
@@ -141,6 +148,8 @@ class StageRecording:
         self._scrubber = Scrubber(secrets)
         self._record = StageRecord(index, agent.name, agent.transport, agent.codec, self._scrub(input))
         self._record.meta = {"position": position, "model": agent.model}
+        if conversation is not None:
+            self._record.meta["conversation"] = conversation
         self._parts: list[str] = []
         """The stream's text parts (see :meth:`watch`)."""
         self._taken = 0

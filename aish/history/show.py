@@ -59,7 +59,12 @@ def _facts(meta: dict[str, Any]) -> str:
     tokens_in, tokens_out = meta.get("tokens_in"), meta.get("tokens_out")
     if tokens_out is not None:
         parts.append(f"tokens {tokens_in if tokens_in is not None else '?'} in, {tokens_out} out")
-    for key, label in (("model", "model"), ("finish_reason", "finish"), ("reconnects", "reconnects")):
+    for key, label in (
+        ("model", "model"),
+        ("finish_reason", "finish"),
+        ("reconnects", "reconnects"),
+        ("conversation", "conversation"),
+    ):
         if meta.get(key):
             parts.append(f"{label} {meta[key]}")
     return "  ".join(parts)

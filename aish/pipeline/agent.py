@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aish.agents import AgentConfig
 from aish.context import Context
-from aish.contracts import Prompt, Renderer, RenderTarget
+from aish.contracts import Prompt, Renderer, RenderTarget, Turn
 from aish.errors import UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.pipeline.env import RunEnv, Shown
@@ -41,11 +41,14 @@ def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
 class AgentStage:
     """An agent stage ready to run; :meth:`cancel` works from any thread."""
 
-    def __init__(self, env: RunEnv, agent: AgentConfig, text: str, context: Context) -> None:
+    def __init__(
+        self, env: RunEnv, agent: AgentConfig, text: str, context: Context, turns: tuple[Turn, ...] = ()
+    ) -> None:
         self.env = env
         self.agent = agent
         self.text = text
         self.context = context
+        self.turns = turns
         self.stream = AgentStream(agent, env.app.transport(agent), env.app.codec(agent))
 
     def cancel(self) -> None:
@@ -59,10 +62,12 @@ class AgentStage:
         done: Callable[[], None] = flush if flush is not None else _nothing
         recording = None
         if self.env.recording is not None:
-            recording = self.env.recording.stage(self.agent, self.text, position=self.context.position)
+            recording = self.env.recording.stage(
+                self.agent, self.text, position=self.context.position, conversation=self.context.conversation_id
+            )
             done = recording.watch(self.stream.parts, done)
         try:
-            result = self.stream.run(Prompt(self.text, self.context), out, done)
+            result = self.stream.run(Prompt(self.text, self.context, self.turns), out, done)
         finally:
             self.stream.transport.close()
         if recording is not None:
@@ -71,10 +76,19 @@ class AgentStage:
 
 
 def run_single(
-    env: RunEnv, agent: AgentConfig, text: str, context: Context, shown: Shown | None, tap: Tap | None
+    env: RunEnv,
+    agent: AgentConfig,
+    text: str,
+    context: Context,
+    shown: Shown | None,
+    tap: Tap | None,
+    turns: tuple[Turn, ...] = (),
 ) -> StageResult:
-    """Run one agent stage in this thread, shown through its renderer when ``shown``."""
-    stage = AgentStage(env, agent, text, context)
+    """Run one agent stage in this thread, shown through its renderer when ``shown``.
+
+    ``turns``: the earlier turns of the agent's conversation (``context.conversation_id``) to send.
+    """
+    stage = AgentStage(env, agent, text, context, turns)
     renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
         result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)

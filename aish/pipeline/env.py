@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
 from aish.errors import AishError
 from aish.history.recorder import RunRecording
 from aish.stream import StageResult
+
+if TYPE_CHECKING:
+    from aish.conversations import Conversations
 
 
 @dataclass
@@ -31,6 +34,8 @@ class RunEnv:
     recording: RunRecording | None = None
     session_id: str | None = None
     stats: bool = False
+    conversations: Conversations | None = None
+    """The session's conversations (the shell, ``aish --continue``), or None: every stage is one-shot."""
     results: list[StageResult] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -67,6 +67,8 @@ class _Run:
     def __init__(self, env: RunEnv, steps: list[Step], dest: Shown, flow: _Flow) -> None:
         self.env, self.steps, self.dest, self.flow = env, steps, dest, flow
         self.procs: dict[int, OsProcess] = {}
+        self.talker = _talker(env, steps)
+        """The index of the stage that continues its agent's conversation, or None (one-shot)."""
 
     def run(self) -> int:
         try:
@@ -88,7 +90,7 @@ class _Run:
             return self.dest
         return Shown(self.env.out, True) if self.env.tty else None
 
-    def _context(self, index: int, agent: str, original: str) -> Context:
+    def _context(self, index: int, agent: str, original: str, conversation: str | None = None) -> Context:
         flow = self.flow
         flow.original = flow.original or original
         return Context(
@@ -101,6 +103,7 @@ class _Run:
             session_id=self.env.session_id,
             agent=agent,
             previous_answers=flow.previous_answers,
+            conversation_id=conversation,
         )
 
     def _stage(self, index: int) -> int:
@@ -123,10 +126,19 @@ class _Run:
         tap = None
         if index + 1 < len(self.steps) and self.steps[index + 1].kind == "os":
             tap = self._start_os(index + 1).feed
-        context = self._context(index, agent.name, text)
-        result = run_single(self.env, agent, text, context, self._shown(index), tap)
+        window = None
+        if index == self.talker and self.env.conversations is not None:
+            window = self.env.conversations.window(agent)
+            if window.notice:
+                self.env.err.write(f"aish: {window.notice}\n")
+                self.env.err.flush()
+        context = self._context(index, agent.name, text, window.id if window else None)
+        turns = window.turns if window else ()
+        result = run_single(self.env, agent, text, context, self._shown(index), tap, turns)
         if index + 1 in self.procs:
             self.procs[index + 1].close_input()
+        if window is not None and self.env.conversations is not None:
+            self.env.conversations.record(agent.name, text, result.text, window.id)
         if result.error is not None:
             return self._report(result.error, bool(result.text))
         self._pass_on(agent.name, result.text)
@@ -204,6 +216,17 @@ class _Run:
         suffix = " (partial answer kept)" if partial else ""
         status = self.env.report(error.reworded(f"{error}{suffix}"))
         return EXIT_INTERRUPTED if isinstance(error, Interrupted) else status
+
+
+def _talker(env: RunEnv, steps: list[Step]) -> int | None:
+    """The stage that continues a conversation: the pipeline's only agent stage (not a group), if
+    the session keeps conversations and the agent takes part in them."""
+    if env.conversations is None:
+        return None
+    agents = [i for i, step in enumerate(steps) if step.kind in (AGENT, GROUP)]
+    if len(agents) != 1 or steps[agents[0]].kind != AGENT or steps[agents[0]].agents[0].conversation_turns <= 0:
+        return None
+    return agents[0]
 
 
 def _writer(out: TextIO) -> Callable[[str], None]:

@@ -5,7 +5,9 @@ The agent's ``url`` is the API base including the version, e.g.
 version in ``anthropic-version``. Options (``[agents.NAME.options]``) go into
 the body; ``system`` becomes the system prompt (a pipeline stage's context
 is described after it; ``context = "none"`` leaves it out) and ``max_tokens``, which the
-API requires, defaults to 1024.
+API requires, defaults to 1024. The earlier turns of the agent's conversation
+(:attr:`aish.Prompt.turns`) open the ``messages`` list, a user and an assistant
+message each, before the input.
 
 Named events: ``message_start`` (input tokens), ``content_block_delta``
 (``text_delta`` is the text), ``ping`` (a heartbeat), ``message_delta`` (stop
@@ -52,7 +54,7 @@ class AnthropicMessagesCodec:
         system = options.pop("system", None)
         body: dict[str, Any] = {
             "max_tokens": options.pop("max_tokens", DEFAULT_MAX_TOKENS),
-            "messages": [{"role": "user", "content": prompt.text}],
+            "messages": [*turn_messages(prompt), {"role": "user", "content": prompt.text}],
             "stream": True,
         }
         if agent.model:
@@ -79,6 +81,15 @@ class AnthropicMessagesCodec:
 
     def error_message(self, status: int, body: str) -> str | None:
         return error_text(body)
+
+
+def turn_messages(prompt: Prompt) -> list[dict[str, str]]:
+    """The conversation's earlier turns as alternating user and assistant messages."""
+    messages = []
+    for turn in prompt.turns:
+        messages.append({"role": "user", "content": turn.prompt})
+        messages.append({"role": "assistant", "content": turn.answer})
+    return messages
 
 
 def error_text(body: str) -> str | None:

@@ -1,4 +1,4 @@
-"""aish plugin: the built-in commands ``agents``, ``plugins`` and ``history``.
+"""aish plugin: the built-in commands ``agents``, ``plugins``, ``history``, ``new`` and ``conversations``.
 
 Registered through ``aish_register_commands`` like any plugin's commands, so
 they run the same in the shell, ``aish -c``, scripts and ``aish NAME ARGS``.
@@ -71,6 +71,37 @@ def complete_history(_inv: Invocation, words: list[str]) -> list[str]:
     return []
 
 
+def new(inv: Invocation) -> int:
+    """``new [AGENT...]``: a fresh conversation with the agents (every agent when none is named)."""
+    from aish.conversation_commands import new_command
+    from aish.errors import UsageError
+
+    session = inv.runner.conversations if inv.runner is not None else None
+    if session is None or session.one_shot:
+        raise UsageError("new: conversations are kept in the shell (and with aish --continue); this line is one-shot")
+    return new_command(inv.app, session, inv.args, inv.out)
+
+
+def conversations(inv: Invocation) -> int:
+    """``conversations [N] | show ID | resume ID|AGENT``: recorded conversations."""
+    from aish.conversation_commands import conversations_command
+
+    session = inv.runner.conversations if inv.runner is not None else None
+    if session is not None and session.one_shot:
+        session = None  # aish -c without --continue: nothing to resume into
+    if inv.runner is not None and inv.runner.history is not None:
+        inv.runner.history.sync()  # what ran before it is stored
+    return conversations_command(inv.app, session, inv.args, inv.out)
+
+
+def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
+    if len(words) == 1:
+        return ["show", "resume", "help"]
+    if len(words) == 2 and words[0] == "resume":
+        return sorted(inv.app.agents())
+    return []
+
+
 @hookimpl(tryfirst=True)  # aish's own names are taken before any other plugin's
 def aish_register_commands(register: RegisterCommand) -> None:
     register("agents", agents, summary="List agents: name, transport, codec and URL (never a key).", usage="agents")
@@ -109,6 +140,20 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="Print a Tab-completion script for bash or zsh.",
         usage='usage: completion bash|zsh     load it with: eval "$(aish completion bash)"',
         complete=complete_completion,
+    )
+    register(
+        "new",
+        new,
+        summary="Start a fresh conversation with AGENT (with every agent when none is named).",
+        usage="usage: new [AGENT...]",
+        complete=complete_agents,
+    )
+    register(
+        "conversations",
+        conversations,
+        summary="Recorded conversations: list, show one, resume one in this session.",
+        usage=CONVERSATIONS_USAGE,
+        complete=complete_conversations,
     )
 
 
@@ -197,3 +242,8 @@ usage: history [N]                       the last N runs (default 20), numbered
        history rm N...                   remove runs
        history clear [--yes]             remove every run (asks first on a terminal)
 Replay a run in the shell with !N (!! for the last one)."""
+
+CONVERSATIONS_USAGE = """\
+usage: conversations [N]                the last N recorded conversations (default 20); * marks this session's
+       conversations show ID            a recorded conversation's turns
+       conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session"""

@@ -3,7 +3,11 @@
 ``POST {url}`` with::
 
     {"aish_envelope": 1, "agent": "athena", "model": "athena",
-     "input": "...", "context": {...Context.to_dict()...}, "options": {...}}
+     "input": "...", "context": {...Context.to_dict()...}, "options": {...},
+     "turns": [{"prompt": "...", "answer": "..."}, ...]}
+
+``turns`` are the earlier turns of the agent's conversation, oldest first
+(empty for a one-shot stage); ``context.conversation_id`` names it.
 
 The reply is an event stream of JSON objects: ``{"type": "text", "text"}``
 pieces, then ``{"type": "end", "finish_reason", "usage": {"input_tokens",
@@ -50,6 +54,7 @@ class EnvelopeCodec:
             "input": prompt.text,
             "context": prompt.context.to_dict(),
             "options": dict(agent.options),
+            "turns": [{"prompt": t.prompt, "answer": t.answer} for t in prompt.turns],
         }
         headers, secrets = with_api_key(
             agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}

@@ -108,6 +108,12 @@ class JsonlHistory:
 
         return self._read(lambda: one(self.path, number))
 
+    def conversation(self, conversation_id: str) -> list[RunRecord]:
+        """The runs holding a stage of conversation ``conversation_id``, oldest first."""
+        from aish_history_jsonl.read import conversation
+
+        return self._read(lambda: conversation(self.path, conversation_id))
+
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
         from aish_history_jsonl.search import search
 

@@ -8,7 +8,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 2
+VERSION = 3
 
 _V1 = (
     """CREATE TABLE runs (
@@ -53,7 +53,14 @@ _V1 = (
 
 _V2 = ("ALTER TABLE runs ADD COLUMN stdin TEXT",)  # input piped into aish, sent again by !N
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2}
+CONVERSATION = "json_extract(meta, '$.conversation')"
+"""The conversation a stage is a turn of (``StageRecord.meta["conversation"]``), as the index has it."""
+
+_V3 = (  # finding a conversation's turns (aish --cid, conversations resume) without reading every stage
+    f"CREATE INDEX stages_conversation ON stages({CONVERSATION}) WHERE {CONVERSATION} IS NOT NULL",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3}
 """Statements that take the schema from version N-1 to N."""
 
 

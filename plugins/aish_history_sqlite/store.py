@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aish import HistoryError, RunRecord, StageRecord, private_file, run_matches, search_terms
-from aish_history_sqlite.schema import connect
+from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
@@ -107,6 +107,15 @@ class SqliteHistory:
             rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE number = ?", (number,)))
             found = self._records(db, rows)
             return found[0] if found else None
+
+    def conversation(self, conversation_id: str) -> list[RunRecord]:
+        """The runs holding a stage of conversation ``conversation_id``, oldest first (through its index)."""
+        with self._db() as db:
+            sql = (
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE number IN "
+                f"(SELECT run FROM stages WHERE {CONVERSATION} = ? AND {CONVERSATION} IS NOT NULL) ORDER BY number"
+            )
+            return self._records(db, list(db.execute(sql, (conversation_id,))))
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
         terms = search_terms(text)

@@ -6,7 +6,9 @@ system message, and ``context``, how a pipeline stage's context is sent:
 ``"system"`` (the default: described in the system message), ``"turns"``
 (the previous stage as prior turns: the original input as a user turn, the
 previous answer as an assistant turn), ``"both"`` or ``"none"``. A stage that
-is not in a pipeline sends no context.
+is not in a pipeline sends no context. The earlier turns of the agent's
+conversation (:attr:`aish.Prompt.turns`) come after the system message, a user
+and an assistant message each.
 """
 
 from __future__ import annotations
@@ -106,13 +108,17 @@ class OpenAIChatCodec:
 
 
 def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict[str, str]]:
-    """The chat messages for ``prompt``: system prompt and context as ``mode`` says, then the input."""
+    """The chat messages for ``prompt``: system prompt and context as ``mode`` says, the
+    conversation's earlier turns, then the input."""
     context = prompt.context
     send = context.in_pipeline and mode != "none"
     parts = [system] if system else []
     if send and mode in ("system", "both"):
         parts.append(context.describe())
     messages = [{"role": "system", "content": "\n\n".join(parts)}] if parts else []
+    for turn in prompt.turns:
+        messages.append({"role": "user", "content": turn.prompt})
+        messages.append({"role": "assistant", "content": turn.answer})
     if send and mode in ("turns", "both") and context.previous_answer is not None:
         if context.original_input:
             messages.append({"role": "user", "content": context.original_input})

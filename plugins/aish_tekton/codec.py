@@ -2,10 +2,12 @@
 
 ``POST {url}/api/chat/{specialist}/stream`` (the specialist is the agent's
 ``model``, else its name) with ``{"message", "context_id", "temperature",
-"max_tokens", "include_metadata"}``. The ``context_id`` is the session id
-when there is one, else the pipeline id, so the stages of one pipeline share
-a Rhetor context; a pipeline stage's context is also written in words before
-the message (``options.context = "none"`` leaves it out). Unnamed events:
+"max_tokens", "include_metadata"}``. The ``context_id`` is the conversation's
+id when the stage continues one (Rhetor keeps the conversation itself, so
+earlier turns are not sent again), else the session id when there is one, else
+the pipeline id, so the stages of one pipeline share a Rhetor context; a
+pipeline stage's context is also written in words before the message
+(``options.context = "none"`` leaves it out). Unnamed events:
 ``{"type": "chunk", "content"}``, ``{"type": "complete", "summary"}`` (the end)
 and ``{"type": "error", "error"}``; the ``: ping`` comments are heartbeats.
 """
@@ -48,7 +50,7 @@ class RhetorCodec:
             message = f"{context.describe()}\n\nInput:\n{prompt.text}"
         body: dict[str, Any] = {
             "message": message,
-            "context_id": context.session_id or context.pipeline_id,
+            "context_id": context.conversation_id or context.session_id or context.pipeline_id,
             "temperature": options.pop("temperature", 0.7),
             "max_tokens": options.pop("max_tokens", 4000),
             "include_metadata": True,

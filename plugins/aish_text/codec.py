@@ -1,8 +1,9 @@
 """The ``text`` codec: the input goes out as the request body, each event's data is text.
 
 The request is sent to the agent's ``url`` exactly, as ``text/plain``; a
-pipeline stage's context is written in words before the input
-(``options.context = "none"`` leaves it out).
+pipeline stage's context and the earlier turns of the agent's conversation
+are written in words before the input (``options.context = "none"`` leaves
+them out).
 (``options.method = "GET"`` sends no body, for plain EventSource endpoints).
 Every event's ``data``, whatever its type, is a piece of the answer, in order,
 and the end of the stream is the end of the answer. With it, any event stream
@@ -13,14 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aish import AgentConfig, Event, Prompt, Request, StreamEnd, TextDelta, WireMessage, with_api_key
+from aish import AgentConfig, Event, Prompt, Request, StreamEnd, TextDelta, WireMessage, describe_turns, with_api_key
 
 
 def render_prompt(prompt: Prompt, mode: str = "text") -> str:
-    """The prompt's text, after its context in words when the stage is in a pipeline (``mode`` ``"none"``: never)."""
-    if not prompt.context.in_pipeline or mode == "none":
+    """The prompt's text, after its context and earlier turns in words (``mode`` ``"none"``: never)."""
+    context = prompt.context
+    parts = [context.describe()] if context.in_pipeline else []
+    if prompt.turns:
+        parts.append(describe_turns(prompt.turns, context.agent))
+    if not parts or mode == "none":
         return prompt.text
-    return f"{prompt.context.describe()}\n\nInput:\n{prompt.text}"
+    return "\n\n".join(parts) + f"\n\nInput:\n{prompt.text}"
 
 
 class TextCodec:

@@ -101,6 +101,7 @@ class AishWSCodec:
             "input": prompt.text,
             "context": asdict(prompt.context),
             "options": dict(agent.options),
+            "turns": [{"prompt": t.prompt, "answer": t.answer} for t in prompt.turns],
         }
         headers, secrets = with_api_key(agent, agent.headers)
         return Request(

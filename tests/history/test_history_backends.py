@@ -16,7 +16,7 @@ import pytest
 from aish import HistoryError, RunRecord, StageRecord
 from aish.contract_tests.processes import record_run
 from aish_history_jsonl.store import JsonlHistory
-from aish_history_sqlite.schema import MIGRATIONS
+from aish_history_sqlite.schema import CONVERSATION, MIGRATIONS, VERSION
 from aish_history_sqlite.store import SqliteHistory
 
 # -------------------------------------------------------------------- jsonl
@@ -120,7 +120,7 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
 
@@ -142,8 +142,24 @@ def test_sqlite_upgrades_a_version_1_database_keeping_its_runs(tmp_path: Path) -
     assert got is not None and got.stdin == "piped\ntext"
     backend.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "stages_conversation" in indexes
     db.close()
+
+
+def test_sqlite_finds_a_conversation_through_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    backend = SqliteHistory(path)
+    record_run(backend, "x", ["y"])
+    backend.close()
+    with sqlite3.connect(path) as db:
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT run FROM stages WHERE {CONVERSATION} = ? AND {CONVERSATION} IS NOT NULL",
+            ("c1",),
+        ).fetchall()
+    db.close()
+    assert any("stages_conversation" in str(row) for row in plan), plan
 
 
 def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
@@ -167,7 +183,7 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 99")
     db.close()
-    with pytest.raises(HistoryError, match=r"schema version 99; this aish knows up to 2"):
+    with pytest.raises(HistoryError, match=rf"schema version 99; this aish knows up to {VERSION}"):
         SqliteHistory(path).runs()
 
 

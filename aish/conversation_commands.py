@@ -1,0 +1,151 @@
+"""The commands of conversations: ``new`` and ``conversations``, and ``aish --continue``/``--cid``.
+
+    new [AGENT...]                      a fresh conversation with AGENT (every agent when none)
+    conversations [N]                   the last N recorded conversations (default 20)
+    conversations show ID               a recorded conversation's turns
+    conversations resume ID|AGENT       continue conversation ID (or AGENT's last one) in this session
+
+Each command function takes the session's :class:`~aish.conversations.Conversations`
+(None where there is no session: ``aish conversations`` from the command line)
+and writes to the stream it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from aish.app import App
+from aish.conversations import Conversation, Conversations
+from aish.errors import EXIT_OK, UnknownAgentError, UsageError
+from aish.history import conversations as recorded
+from aish.history.show import when
+from aish.history.store import opened
+
+NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
+USAGE = """\
+usage: conversations [N]                the last N recorded conversations (default 20); * marks this session's
+       conversations show ID            a recorded conversation's turns
+       conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session
+In the shell a line that is just AGENT ... continues AGENT's conversation; 'new AGENT' starts afresh.
+From the command line: aish --continue [AGENT] TEXT..., aish --cid ID [TEXT...].
+"""
+DEFAULT_COUNT = 20
+PREVIEW = 60
+
+
+def new_command(app: App, conversations: Conversations, args: Sequence[str], out: TextIO) -> int:
+    """``new [AGENT...]``: set the agents' conversations aside and start afresh."""
+    if any(a in ("help", "-h", "--help") for a in args):
+        out.write(NEW_USAGE)
+        return EXIT_OK
+    for name in args:
+        if not app.is_agent(name):
+            raise UnknownAgentError(name, list(app.agents()))
+    targets: list[str | None] = [*dict.fromkeys(args)] or [None]
+    for target in targets:
+        before = {c.agent: c for c in conversations.active()}
+        had = conversations.reset(target)
+        who = target or "every agent"
+        if not had:
+            out.write(f"{who}: new conversation\n")
+            continue
+        old = ", ".join(f"{before[a].id} ({a}, {_turns(len(before[a].turns))})" for a in had)
+        out.write(f"{who}: new conversation (set aside: {old}; 'conversations resume ID' brings one back)\n")
+    return EXIT_OK
+
+
+def conversations_command(app: App, conversations: Conversations | None, args: Sequence[str], out: TextIO) -> int:
+    """``conversations [N] | show ID | resume ID|AGENT``."""
+    sub, rest = (args[0], list(args[1:])) if args else ("", [])
+    if sub in ("help", "-h", "--help"):
+        out.write(USAGE)
+        return EXIT_OK
+    if sub == "" or (sub.isdigit() and not rest):
+        count = int(sub) if sub else DEFAULT_COUNT
+        with opened(app) as backend:
+            found = recorded.summaries(backend, count)
+        active = {c.id for c in conversations.active()} if conversations is not None else set()
+        for s in found:
+            mark = "*" if s.id in active else " "
+            first = s.first_prompt if len(s.first_prompt) <= PREVIEW else s.first_prompt[: PREVIEW - 3] + "..."
+            out.write(f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  {first}\n")
+        if not found:
+            out.write("no recorded conversations yet (a line that is just AGENT ... in the shell starts one)\n")
+        return EXIT_OK
+    if sub == "show":
+        conversation = _find(app, _one(rest, "show"))
+        for turn in conversation.turns:
+            out.write(f"> {turn.prompt.rstrip(chr(10))}\n{conversation.agent}: {turn.answer.rstrip(chr(10))}\n\n")
+        return EXIT_OK
+    if sub == "resume":
+        wanted = _one(rest, "resume")
+        if conversations is None:
+            raise UsageError(f"conversations resume: only in the shell (on the command line: aish --cid {wanted} ...)")
+        conversation = _resolve(app, wanted)
+        conversations.resume(conversation)
+        out.write(f"{conversation.agent}: resumed conversation {conversation.id} ({_turns(len(conversation.turns))})\n")
+        return EXIT_OK
+    raise UsageError(f"conversations: unknown subcommand {sub!r} (see 'conversations help')")
+
+
+def _resolve(app: App, wanted: str) -> Conversation:
+    """Conversation ``wanted``, or the last one of agent ``wanted``."""
+    if app.is_agent(wanted):
+        with opened(app) as backend:
+            found = recorded.latest(backend, wanted)
+        if found is None:
+            raise UsageError(f"{wanted}: no recorded conversation to resume (see 'conversations')")
+        return found
+    return _find(app, wanted)
+
+
+def _find(app: App, conversation_id: str) -> Conversation:
+    with opened(app) as backend:
+        found = recorded.load(backend, conversation_id)
+    if found is None:
+        raise UsageError(f"no conversation {conversation_id!r} in history (see 'conversations')")
+    return found
+
+
+def _one(rest: Sequence[str], sub: str) -> str:
+    if len(rest) != 1:
+        raise UsageError(f"conversations {sub}: give one conversation id (see 'conversations')")
+    return rest[0]
+
+
+def _turns(n: int) -> str:
+    return f"{n} turn{'s' if n != 1 else ''}"
+
+
+# ------------------------------------------------------------ the command line
+def continuing(app: App, *, latest: bool, cid: str | None) -> tuple[Conversations, Conversation | None]:
+    """The conversations of ``aish --continue`` (each agent's last one, read when it first speaks)
+    or ``aish --cid ID`` (that one, returned too); raises when history cannot give them."""
+    if latest and cid:
+        raise UsageError("--continue and --cid: choose one")
+    if cid is not None:
+        conversation = _find(app, cid)
+        session = Conversations()
+        session.resume(conversation)
+        return session, conversation
+    with opened(app):
+        pass  # history is on and readable, or a one-line error now
+
+    def last_of(agent: str) -> Conversation | None:
+        with opened(app) as backend:
+            return recorded.latest(backend, agent)
+
+    return Conversations(last_of), None
+
+
+def last_agent(app: App) -> str:
+    """The agent of the most recently continued conversation (``aish --continue TEXT``)."""
+    with opened(app) as backend:
+        found = recorded.summaries(backend, 1)
+    if not found:
+        raise UsageError("--continue: no recorded conversation to continue (name an agent: aish AGENT TEXT)")
+    return found[-1].agent
+
+
+__all__ = ["continuing", "conversations_command", "last_agent", "new_command"]

@@ -1,0 +1,141 @@
+"""Conversations: what each agent remembers during a session.
+
+The shell holds one :class:`Conversations` (``runner.conversations``); a
+one-shot ``aish -c`` holds none, unless ``--continue`` or ``--cid`` asked to
+continue a recorded conversation. A pipeline whose only agent stage is one
+agent continues that agent's conversation: its earlier turns travel with the
+request (:attr:`aish.contracts.Prompt.turns`, cut to the agent's budget) and
+the new prompt and answer become its next turn. Pipelines of several agents
+run as before, one-shot (see ``docs/usage.md``, "Conversations").
+
+Turns are recorded in history through each stage's ``meta["conversation"]``
+(:mod:`aish.history.conversations` reads them back).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aish.agents import AgentConfig
+from aish.contracts import Turn
+
+
+def new_id() -> str:
+    """A fresh conversation id: 12 hex digits (what ``--cid`` takes)."""
+    return os.urandom(6).hex()
+
+
+@dataclass
+class Conversation:
+    """One agent's conversation: its id and its turns, oldest first."""
+
+    agent: str
+    id: str = field(default_factory=new_id)
+    turns: list[Turn] = field(default_factory=list)
+    warned: bool = False
+    """Whether the user was told that the budget leaves turns out (said once per conversation)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one request carries: the conversation's id, the turns that fit, how many were left out."""
+
+    id: str
+    turns: tuple[Turn, ...]
+    dropped: int
+    notice: str | None
+    """A line to show the user (the first time turns are left out), or None."""
+
+
+def fit(turns: list[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ...]:
+    """The most recent turns that fit ``max_turns`` turns and ``max_chars`` characters, oldest first."""
+    kept: list[Turn] = []
+    size = 0
+    for turn in reversed(turns):
+        size += len(turn.prompt) + len(turn.answer)
+        if len(kept) >= max_turns or size > max_chars:
+            break
+        kept.append(turn)
+    return tuple(reversed(kept))
+
+
+Loader = Callable[[str], "Conversation | None"]
+"""Finds a recorded conversation to continue for an agent (``--continue``), or None."""
+
+
+class Conversations:
+    """The conversations of one session, one per agent.
+
+    ``loader`` (optional) is asked for an agent's conversation the first time
+    the agent speaks in this session: ``aish --continue`` passes one that
+    reads the agent's last conversation from history.
+    """
+
+    def __init__(self, loader: Loader | None = None, *, one_shot: bool = False) -> None:
+        self._by_agent: dict[str, Conversation] = {}
+        self._loader = loader
+        self._asked: set[str] = set()
+        self.one_shot = one_shot
+        """Every request starts a conversation of its own and carries no earlier turn (``aish -c``,
+        scripts, ``aish AGENT TEXT``): recorded in history, it can be continued later."""
+
+    def for_agent(self, name: str) -> Conversation:
+        """The agent's current conversation (a new, empty one the first time)."""
+        found = self._by_agent.get(name)
+        if found is None:
+            loaded = None
+            if self._loader is not None and name not in self._asked:
+                self._asked.add(name)
+                loaded = self._loader(name)
+            found = self._by_agent[name] = loaded if loaded is not None else Conversation(name)
+        return found
+
+    def active(self) -> list[Conversation]:
+        """The conversations with at least one turn, in the order they began."""
+        return [c for c in self._by_agent.values() if c.turns]
+
+    def reset(self, name: str | None = None) -> list[str]:
+        """Start afresh: agent ``name``'s conversation, or every agent's (None). Returns who had turns."""
+        names = [name] if name is not None else list(self._by_agent)
+        had = [n for n in names if n in self._by_agent and self._by_agent[n].turns]
+        for n in names:
+            self._by_agent[n] = Conversation(n)
+            self._asked.add(n)  # a fresh conversation is not replaced by a recorded one
+        return had
+
+    def resume(self, conversation: Conversation) -> None:
+        """Make ``conversation`` (read from history) its agent's current one."""
+        self._by_agent[conversation.agent] = conversation
+        self._asked.add(conversation.agent)
+
+    def window(self, agent: AgentConfig) -> Window:
+        """The turns the agent's next request carries, within its budget."""
+        if self.one_shot:
+            return Window(new_id(), (), 0, None)
+        conversation = self.for_agent(agent.name)
+        turns = fit(conversation.turns, agent.conversation_turns, agent.conversation_chars)
+        dropped = len(conversation.turns) - len(turns)
+        notice = None
+        if dropped and not conversation.warned:
+            conversation.warned = True
+            notice = (
+                f"{agent.name}: the conversation is longer than its budget "
+                f"({agent.conversation_turns} turns, {agent.conversation_chars} characters): "
+                f"its oldest turns are no longer sent ('new {agent.name}' starts afresh)"
+            )
+        return Window(conversation.id, turns, dropped, notice)
+
+    def record(self, agent: str, prompt: str, answer: str, conversation_id: str | None = None) -> None:
+        """Add a turn to the agent's conversation (unless it was started afresh since ``conversation_id``)."""
+        if self.one_shot:
+            return
+        conversation = self.for_agent(agent)
+        if conversation_id is not None and conversation.id != conversation_id:
+            return
+        if answer.strip():
+            conversation.turns.append(Turn(prompt, answer))
+
+
+__all__ = ["Conversation", "Conversations", "Turn", "Window", "fit", "new_id"]

@@ -1,0 +1,102 @@
+"""Conversations read back from history: resuming one, finding an agent's last one, listing them.
+
+A stage that was a turn of a conversation carries its id in
+``meta["conversation"]`` (the recorder writes it); its ``input`` is the turn's
+prompt and its ``text`` the answer. A stage without text (it failed before
+answering) is no turn. A backend may answer :func:`conversation_runs` itself
+(an optional ``conversation(conversation_id)`` method, indexed); otherwise
+every run is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aish.contracts import HistoryBackend, RunRecord, StageRecord, Turn
+from aish.conversations import Conversation
+
+KEY = "conversation"
+"""The stage meta key that holds the conversation id."""
+WINDOWS = (50, 500, 5000, None)
+"""How many recent runs are read, in turn, when looking for the latest conversations."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One recorded conversation, as ``conversations`` lists it."""
+
+    id: str
+    agent: str
+    turns: int
+    started: float
+    last: float
+    first_prompt: str
+
+
+def conversation_of(stage: StageRecord) -> str | None:
+    value = stage.meta.get(KEY) if isinstance(stage.meta, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def conversation_runs(backend: HistoryBackend, conversation_id: str) -> list[RunRecord]:
+    """The runs holding a turn of ``conversation_id``, oldest first."""
+    finder = getattr(backend, "conversation", None)
+    if callable(finder):
+        found: list[RunRecord] = finder(conversation_id)
+        return found
+    return [r for r in backend.runs(None) if any(conversation_of(s) == conversation_id for s in r.stages)]
+
+
+def _turn_stages(runs: list[RunRecord], conversation_id: str) -> Iterator[tuple[RunRecord, StageRecord]]:
+    for run in sorted(runs, key=lambda r: r.number):
+        for stage in run.stages:
+            if conversation_of(stage) == conversation_id and stage.text.strip():
+                yield run, stage
+
+
+def load(backend: HistoryBackend, conversation_id: str) -> Conversation | None:
+    """The recorded conversation ``conversation_id`` with its turns, or None when history has none."""
+    pairs = list(_turn_stages(conversation_runs(backend, conversation_id), conversation_id))
+    if not pairs:
+        return None
+    turns = [Turn(stage.input, stage.text) for _, stage in pairs]
+    return Conversation(pairs[0][1].agent, conversation_id, turns)
+
+
+def _recent_ids(backend: HistoryBackend, agent: str | None, wanted: int | None) -> list[str]:
+    """Conversation ids, most recently used first (of ``agent`` only, when given)."""
+    seen: list[str] = []
+    for window in WINDOWS:
+        runs = backend.runs(window)
+        seen = []
+        for run in reversed(runs):
+            for stage in reversed(run.stages):
+                cid = conversation_of(stage)
+                if cid and cid not in seen and (agent is None or stage.agent == agent) and stage.text.strip():
+                    seen.append(cid)
+        if window is None or len(runs) < window or (wanted is not None and len(seen) >= wanted):
+            break
+    return seen if wanted is None else seen[:wanted]
+
+
+def latest(backend: HistoryBackend, agent: str) -> Conversation | None:
+    """The agent's most recently continued conversation, or None."""
+    ids = _recent_ids(backend, agent, 1)
+    return load(backend, ids[0]) if ids else None
+
+
+def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
+    """The ``limit`` most recently continued conversations, oldest first."""
+    found = []
+    for cid in _recent_ids(backend, None, limit):
+        pairs = list(_turn_stages(conversation_runs(backend, cid), cid))
+        if pairs:
+            first, last = pairs[0], pairs[-1]
+            prompt = " ".join(first[1].input.split())
+            summary = Summary(cid, first[1].agent, len(pairs), first[0].started, last[0].started, prompt)
+            found.append(summary)
+    return sorted(found, key=lambda s: s.last)
+
+
+__all__ = ["KEY", "Summary", "conversation_runs", "latest", "load", "summaries"]

@@ -1,0 +1,272 @@
+"""Conversations: each agent keeps the session's turns; they travel in the form its codec speaks.
+
+Requests go to a real reference server (openai-chat and anthropic-messages
+on one port) and are read back from its request log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aish import AgentConfig, Context, Prompt, Turn
+from aish.app import App
+from aish.conversations import Conversation, Conversations, fit
+from aish.refserver import RefServer
+from aish.runner import Runner
+
+
+def agents_toml(url: str, **extra: str) -> str:
+    parts = []
+    for name, codec in (("athena", "openai-chat"), ("apollo", "openai-chat"), ("claude", "anthropic-messages")):
+        lines = [f"[agents.{name}]", 'transport = "sse"', f'codec = "{codec}"', f'url = "{url}"', 'model = "athena"']
+        lines += [f"{key} = {value}" for key, value in extra.items()]
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+class Session:
+    """A runner with conversations, as the shell has, and the server's log of request bodies."""
+
+    def __init__(self, app: App, server: RefServer, conversations: Conversations | None) -> None:
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self.runner = Runner(app, out=self.out, err=self.err, conversations=conversations)
+        self.server = server
+
+    def run(self, line: str, stdin: str | None = None) -> int:
+        return self.runner.run_source(line, stdin)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.server.requests.snapshot() if r.method == "POST"]
+
+    def messages(self, request: int = -1) -> list[tuple[str, str]]:
+        return [(m["role"], m["content"]) for m in self.bodies()[request]["messages"]]
+
+
+@pytest.fixture
+def session(refserver: RefServer, make_app: Callable[..., App]) -> Callable[..., Session]:
+    def make(conversations: Conversations | None = None, **extra: str) -> Session:
+        app = make_app(agents_toml(refserver.base_url, **extra))
+        return Session(app, refserver, Conversations() if conversations is None else conversations)
+
+    return make
+
+
+def answer_of(session: Session, index: int = -1) -> str:
+    return session.runner.last_results[index].text
+
+
+# ------------------------------------------------------------------ the wire
+def test_the_second_request_carries_the_first_turn_as_messages(session: Callable[..., Session]) -> None:
+    s = session()
+    assert s.run("athena what is an owl") == 0
+    first = answer_of(s)
+    assert first
+    assert s.run("athena and a heron?") == 0
+    assert s.messages(0) == [("user", "what is an owl")]
+    assert s.messages(1) == [("user", "what is an owl"), ("assistant", first), ("user", "and a heron?")]
+    second = answer_of(s)
+    assert s.run("athena thanks") == 0
+    assert [role for role, _ in s.messages(2)] == ["user", "assistant", "user", "assistant", "user"]
+    assert s.messages(2)[3] == ("assistant", second)
+
+
+def test_anthropic_messages_carries_the_turns_too(session: Callable[..., Session]) -> None:
+    s = session()
+    assert s.run("claude first question") == 0
+    first = answer_of(s)
+    assert s.run("claude second question") == 0
+    assert s.messages(1) == [("user", "first question"), ("assistant", first), ("user", "second question")]
+    assert "system" not in s.bodies()[1]
+
+
+def test_each_agent_keeps_its_own_conversation(session: Callable[..., Session]) -> None:
+    s = session()
+    s.run("athena one")
+    s.run("apollo two")
+    s.run("athena three")
+    assert s.messages(1) == [("user", "two")]
+    assert [c for _, c in s.messages(2)][::2] == ["one", "three"]
+
+
+def test_piped_input_and_redirections_continue_the_conversation(session: Callable[..., Session], tmp_path: Any) -> None:
+    s = session()
+    out = tmp_path / "answer.md"
+    assert s.run(f"echo notes | athena summarize > {out}") == 0
+    assert s.run("athena shorter") == 0
+    assert s.messages(1)[0] == ("user", "notes\n\nsummarize")
+    assert s.messages(1)[1] == ("assistant", out.read_text(encoding="utf-8"))
+
+
+def test_a_pipeline_of_several_agents_is_one_shot_and_leaves_conversations_alone(
+    session: Callable[..., Session],
+) -> None:
+    s = session()
+    s.run("athena hello")
+    s.run("athena summarize | apollo translate")
+    s.run("athena hi & apollo hi")
+    for i in range(1, 5):  # each stage: a system message (its place in the pipeline) and its input
+        assert [role for role, _ in s.messages(i)] == ["system", "user"]
+    s.run("athena again")
+    assert [c for _, c in s.messages(-1)] == ["hello", answer_of_first(s), "again"]
+
+
+def answer_of_first(s: Session) -> str:
+    """The answer the first request got (the conversation's only turn)."""
+    conversation = s.runner.conversations
+    assert conversation is not None
+    return conversation.for_agent("athena").turns[0].answer
+
+
+def test_without_conversations_every_request_stands_alone(session: Callable[..., Session]) -> None:
+    s = session()
+    s.runner.conversations = None  # what `aish -c` does unless asked to continue
+    s.run("athena one; athena two")
+    assert [len(b["messages"]) for b in s.bodies()] == [1, 1]
+
+
+def test_a_fresh_conversation_forgets_the_turns(session: Callable[..., Session]) -> None:
+    conversations = Conversations()
+    s = session(conversations)
+    s.run("athena one")
+    s.run("apollo two")
+    assert conversations.reset("athena") == ["athena"]
+    s.run("athena three")
+    s.run("apollo four")
+    assert s.messages(2) == [("user", "three")]
+    assert len(s.messages(3)) == 3
+    assert sorted(conversations.reset()) == ["apollo", "athena"]
+    s.run("apollo five")
+    assert s.messages(4) == [("user", "five")]
+
+
+def test_the_budget_drops_the_oldest_turns_and_says_so_once(session: Callable[..., Session]) -> None:
+    s = session(conversation_turns="2")
+    for word in ("one", "two", "three", "four", "five"):
+        assert s.run(f"athena {word}") == 0
+    sent = [[c for role, c in s.messages(i) if role == "user"] for i in range(5)]
+    assert sent == [
+        ["one"],
+        ["one", "two"],
+        ["one", "two", "three"],
+        ["two", "three", "four"],
+        ["three", "four", "five"],
+    ]
+    notices = [line for line in s.err.getvalue().splitlines() if "budget" in line]
+    assert notices == [
+        "aish: athena: the conversation is longer than its budget (2 turns, 24000 characters): "
+        "its oldest turns are no longer sent ('new athena' starts afresh)"
+    ]
+
+
+def test_the_character_budget_counts_prompts_and_answers(session: Callable[..., Session]) -> None:
+    s = session(conversation_chars="1")
+    s.run("athena one")
+    s.run("athena two")
+    assert s.messages(1) == [("user", "two")]
+    assert "budget (20 turns, 1 characters)" in s.err.getvalue()
+
+
+def test_an_agent_with_no_turn_budget_keeps_no_conversation(session: Callable[..., Session]) -> None:
+    s = session(conversation_turns="0")
+    s.run("athena one")
+    s.run("athena two")
+    assert s.messages(1) == [("user", "two")]
+    assert "budget" not in s.err.getvalue()
+
+
+def test_a_failed_answer_is_not_a_turn(
+    refserver: RefServer, make_app: Callable[..., App], session: Callable[..., Session]
+) -> None:
+    conversations = Conversations()
+    s = session(conversations)
+    s.run("athena one")
+    failing = agents_toml(refserver.base_url, max_retries="0", options="{aish_fault = {status = 400}}")
+    broken = Session(make_app(failing), refserver, conversations)
+    assert broken.run("athena two") != 0
+    s.run("athena three")
+    assert [c for role, c in s.messages(-1) if role == "user"] == ["one", "three"]
+    assert len(s.messages(1)) == 3  # the failed request did carry the turn
+
+
+# --------------------------------------------------------------- the engine
+def test_fit_keeps_the_newest_turns_within_both_limits() -> None:
+    turns = [Turn("a" * 10, "b" * 10), Turn("c", "d"), Turn("e", "f")]
+    assert fit(turns, 5, 1000) == tuple(turns)
+    assert fit(turns, 2, 1000) == tuple(turns[1:])
+    assert fit(turns, 5, 21) == tuple(turns[1:])
+    assert fit(turns, 5, 1) == ()
+    assert fit(turns, 0, 1000) == ()
+
+
+def test_a_loader_is_asked_once_per_agent_and_never_after_a_reset() -> None:
+    asked: list[str] = []
+
+    def loader(name: str) -> Conversation | None:
+        asked.append(name)
+        return Conversation(name, "c0ffee", [Turn("p", "a")]) if name == "athena" else None
+
+    conversations = Conversations(loader)
+    assert conversations.for_agent("athena").id == "c0ffee"
+    assert conversations.for_agent("athena").turns == [Turn("p", "a")]
+    assert conversations.for_agent("apollo").turns == []
+    conversations.for_agent("apollo")
+    conversations.reset("hermes")
+    assert conversations.for_agent("hermes").turns == []
+    assert asked == ["athena", "apollo"]
+
+
+def test_an_answer_for_a_conversation_started_afresh_meanwhile_is_dropped() -> None:
+    conversations = Conversations()
+    old = conversations.for_agent("athena").id
+    conversations.reset("athena")
+    conversations.record("athena", "p", "a", old)
+    assert conversations.for_agent("athena").turns == []
+    conversations.record("athena", "p", "   ")
+    assert conversations.for_agent("athena").turns == []
+
+
+# ----------------------------------------------------------- other codecs
+def agent(codec: str, **options: Any) -> AgentConfig:
+    return AgentConfig("athena", "sse", "http://127.0.0.1:9/x", codec, model="m", options=options)
+
+
+TURNS = (Turn("what is an owl", "a bird"), Turn("and a heron?", "also a bird"))
+
+
+def prompt(turns: tuple[Turn, ...] = TURNS) -> Prompt:
+    return Prompt("thanks", Context("p1", agent="athena", conversation_id="c1" if turns else None), turns)
+
+
+def encode(make_app: Callable[..., App], codec: str, p: Prompt, **options: Any) -> bytes:
+    app = make_app()
+    return app.codec(agent(codec, **options)).encode(p).body
+
+
+def test_the_text_codec_writes_the_turns_in_words(make_app: Callable[..., App]) -> None:
+    body = encode(make_app, "text", prompt()).decode()
+    assert body == (
+        "Earlier in this conversation:\n\nUser: what is an owl\n\nAssistant (athena): a bird\n\n"
+        "User: and a heron?\n\nAssistant (athena): also a bird\n\nInput:\nthanks"
+    )
+    assert encode(make_app, "text", prompt(), context="none") == b"thanks"
+    assert encode(make_app, "text", prompt(())) == b"thanks"
+
+
+def test_the_envelope_and_websocket_codecs_send_the_turns_as_a_list(make_app: Callable[..., App]) -> None:
+    expected = [{"prompt": "what is an owl", "answer": "a bird"}, {"prompt": "and a heron?", "answer": "also a bird"}]
+    for codec in ("aish-envelope", "aish-ws"):
+        body = json.loads(encode(make_app, codec, prompt()))
+        assert body["turns"] == expected
+        assert body["context"]["conversation_id"] == "c1"
+        assert json.loads(encode(make_app, codec, prompt(())))["turns"] == []
+
+
+def test_the_tekton_codec_names_the_conversation_as_its_context(make_app: Callable[..., App]) -> None:
+    body = json.loads(encode(make_app, "tekton-rhetor", prompt()))
+    assert (body["context_id"], body["message"]) == ("c1", "thanks")
+    assert json.loads(encode(make_app, "tekton-rhetor", prompt(())))["context_id"] == "p1"

@@ -1,0 +1,151 @@
+"""Conversations recorded in history and continued: ``aish --continue``, ``--cid``, ``conversations``,
+``new``, in a real ``aish`` process and in a real terminal, against a real reference server."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pexpect
+import pytest
+
+from aish.refserver import RefServer
+from aish.testing import run_aish
+
+PROMPT = "aish>"
+
+
+def bodies(server: RefServer) -> list[dict[str, Any]]:
+    return [r.body for r in server.requests.snapshot() if r.method == "POST"]
+
+
+def users(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "user"]
+
+
+def aish(*args: str) -> str:
+    result = run_aish(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def ids_listed(text: str) -> list[str]:
+    return re.findall(r"^[ *] ([0-9a-f]{12}) ", text, re.MULTILINE)
+
+
+@pytest.fixture
+def recorded(demo_url: str, history_backend: str) -> str:
+    """Demo agents on the test's reference server, runs recorded with each backend in turn."""
+    return history_backend
+
+
+def test_a_one_shot_run_sends_no_turn_but_can_be_continued(recorded: str, refserver: RefServer) -> None:
+    aish("athena", "what is an owl")
+    aish("-c", "athena and a heron")
+    assert [users(b) for b in bodies(refserver)] == [["what is an owl"], ["and a heron"]]
+    aish("--continue", "athena", "and a crane")
+    assert users(bodies(refserver)[2]) == ["and a heron", "and a crane"]
+    assert [m["role"] for m in bodies(refserver)[2]["messages"]] == ["user", "assistant", "user"]
+    aish("--continue", "one more")  # no agent named: the last conversation's
+    assert users(bodies(refserver)[3]) == ["and a heron", "and a crane", "one more"]
+    aish("--continue", "apollo", "hello")  # apollo has no conversation yet: a fresh one
+    assert users(bodies(refserver)[4]) == ["hello"]
+
+
+def test_cid_continues_that_conversation_from_any_later_process(recorded: str, refserver: RefServer) -> None:
+    aish("athena", "first")
+    aish("athena", "second")
+    listing = aish("conversations")
+    first_id, second_id = ids_listed(listing)
+    assert re.search(rf"^  {first_id}  .*athena\s+1 turn  first$", listing, re.MULTILINE), listing
+    aish("--cid", first_id, "athena", "third")
+    aish("--cid", first_id, "fourth")
+    assert users(bodies(refserver)[3]) == ["first", "third", "fourth"]
+    assert f"conversation {first_id}" in aish("history", "show", "1")
+    shown = aish("conversations", "show", first_id)
+    assert shown.startswith("> first\nathena: ") and "\n> third\n" in shown and "\n> fourth\n" in shown
+    assert aish("-c", "conversations 1").count("\n") == 1  # the line form, as in scripts
+    wrong = run_aish("--cid", first_id, "apollo", "x")
+    assert wrong.returncode == 2
+    assert wrong.stderr == f"aish: --cid {first_id}: that conversation is with athena, not apollo\n"
+    missing = run_aish("--cid", "0123456789ab", "athena", "x")
+    assert missing.stderr == "aish: no conversation '0123456789ab' in history (see 'conversations')\n"
+    both = run_aish("--continue", "--cid", second_id, "x")
+    assert both.stderr == "aish: --continue and --cid: choose one\n"
+    assert len(bodies(refserver)) == 4  # none of the refused lines reached the server
+
+
+def test_continuing_needs_history(demo_url: str, refserver: RefServer, write_config: Any) -> None:
+    env = {"AISH_CONFIG": str(write_config('[settings]\nhistory = "off"\n'))}
+    result = run_aish("--continue", "athena", "hi", env=env)
+    assert result.returncode == 2 and result.stderr.startswith("aish: history is off (to record runs, set")
+    assert bodies(refserver) == []
+
+
+# ------------------------------------------------------------- the shell
+@pytest.fixture
+def shell(recorded: str, refserver: RefServer) -> Iterator[pexpect.spawn]:
+    yield from spawn()
+
+
+def spawn(*args: str) -> Iterator[pexpect.spawn]:
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish", *args], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200)
+    )
+    child.expect_exact(PROMPT)
+    try:
+        yield child
+    finally:
+        child.close(force=True)
+
+
+def line(child: pexpect.spawn, text: str, until: str) -> str:
+    """Type ``text``, wait for ``until`` (a regex) then the next prompt; return what was shown up to ``until``."""
+    child.sendline(text)
+    child.expect(until)
+    shown = str(child.before) + str(child.after)
+    child.expect_exact(PROMPT)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+
+
+def test_several_turns_in_the_shell_then_new_and_resume(shell: pexpect.spawn, refserver: RefServer) -> None:
+    line(shell, "athena what is an owl", r"\[Complete")
+    line(shell, "athena and a heron?", r"\[Complete")
+    line(shell, "echo notes | athena summarize", r"\[Complete")
+    line(shell, "apollo hello", r"\[Complete")
+    sent = bodies(refserver)
+    assert users(sent[1]) == ["what is an owl", "and a heron?"]
+    assert users(sent[2]) == ["what is an owl", "and a heron?", "notes\n\nsummarize"]
+    assert users(sent[3]) == ["hello"]  # apollo's own conversation
+    roles = [m["role"] for m in sent[2]["messages"]]  # after echo, athena is stage 2 of 2: a system message
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert all(m["content"] for m in sent[2]["messages"])
+    shown = line(shell, "new athena", r"athena: new conversation \(set aside: [0-9a-f]{12} \(athena, 3 turns\)")
+    cid = re.findall(r"set aside: ([0-9a-f]{12})", shown)[0]
+    line(shell, "athena fresh start", r"\[Complete")
+    assert users(bodies(refserver)[4]) == ["fresh start"]
+    listing = line(shell, "conversations", r"\* [0-9a-f]{12}  .* athena\s+1 turn  fresh start")
+    assert listing.count("athena ") >= 2
+    assert re.search(rf"  {cid}  .* athena\s+3 turns  what is an owl", listing), listing
+    line(shell, f"conversations resume {cid}", f"athena: resumed conversation {cid} \\(3 turns\\)")
+    line(shell, "athena back again", r"\[Complete")
+    assert users(bodies(refserver)[5]) == ["what is an owl", "and a heron?", "notes\n\nsummarize", "back again"]
+    line(shell, "new", "every agent: new conversation")
+    line(shell, "apollo hi", r"\[Complete")
+    assert users(bodies(refserver)[6]) == ["hi"]
+    line(shell, "new zeus", "unknown agent 'zeus'")
+
+
+def test_the_shell_started_with_continue_picks_up_each_agents_last_conversation(
+    recorded: str, refserver: RefServer
+) -> None:
+    aish("athena", "remember owls")
+    for child in spawn("--continue"):
+        line(child, "athena what did I ask?", r"\[Complete")
+        line(child, "apollo hi", r"\[Complete")
+    assert users(bodies(refserver)[1]) == ["remember owls", "what did I ask?"]
+    assert users(bodies(refserver)[2]) == ["hi"]
