@@ -5,11 +5,16 @@ and applied in order by one thread, which opens the backend on first use.
 Consecutive ``append_text`` calls for the same stage are merged, so a store
 that falls behind catches up in one write. The first failure stops recording:
 it is kept in :attr:`Writer.failure` for the caller to report, and later
-writes are dropped.
+writes are dropped, except the ends of stages and runs: :meth:`Writer.close`
+tries those once more (a stage's end carries its whole text), so a store
+that was only briefly unwritable (locked, or a disk that had space again)
+still records how each run ended, instead of leaving it ``running`` to be
+read back as interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -47,10 +52,16 @@ class Writer:
         self._closing = False
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
+        self._late: list[Call] = []
+        """Ends of stages and runs submitted after the failure: tried once more at close."""
 
     def submit(self, method: str, *args: Any) -> None:
         with self._cond:
-            if self.failure is not None or self._closing:
+            if self._closing:
+                return
+            if self.failure is not None:
+                if method in _ENDS:
+                    self._late.append((method, args))
                 return
             self._calls.append((method, args))
             if self._thread is None:
@@ -97,15 +108,24 @@ class Writer:
             except Exception as exc:  # a store or plugin failure must never reach a run
                 with self._cond:
                     self.failure = exc
+                    self._late = [call for call in calls if call[0] in _ENDS]
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+        if self._late:  # best effort: the failure stays what is reported
+            with contextlib.suppress(Exception):
+                backend = backend or self._open()
+                for method, args in self._late:
+                    getattr(backend, method)(*args)
         if backend is not None:
             try:
                 backend.close()
             except Exception as exc:
                 self.failure = self.failure or exc
+
+
+_ENDS = frozenset({"end_stage", "end_run"})
 
 
 def _merge(calls: list[Call]) -> list[Call]:

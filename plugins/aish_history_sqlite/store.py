@@ -161,7 +161,7 @@ class SqliteHistory:
                 self._conn = connect(str(self.path), self.timeout)
             yield self._conn
         except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"{self.path}: {_reason(exc)}") from None
+            raise HistoryError(f"{self.path}: {_reason(exc, self.path.parent)}") from None
 
     def _records(self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
         runs: dict[int, RunRecord] = {}
@@ -248,7 +248,23 @@ def _limit(limit: int | None) -> int:
     return -1 if limit is None else max(0, limit)
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, directory: Path | None = None) -> str:
+    """What went wrong, as what it was: SQLite's "disk I/O error" on a full disk says so."""
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc)
+    reason = str(exc)
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_IOERR", "SQLITE_FULL")):
+        if directory is not None and _full(directory):
+            return f"no space left on the device ({reason})"
+        if name != "SQLITE_IOERR" and name.lower() not in reason.lower():
+            reason = f"{reason} ({name})"
+    return reason
+
+
+def _full(directory: Path) -> bool:
+    try:
+        stats = os.statvfs(directory)
+    except (OSError, AttributeError):
+        return False
+    return stats.f_bavail == 0 or stats.f_favail == 0
