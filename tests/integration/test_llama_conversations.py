@@ -1,0 +1,155 @@
+"""Conversations against the real llama.cpp server, through the recording proxy.
+
+The second request of a conversation carries the first turn exactly as the
+server streamed it: across two ``aish`` processes (``--continue``) and within
+one shell session in a real terminal. Anthropic's ``/v1/messages`` runs when
+the server offers it (the native ``llama-server`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pexpect
+import pytest
+from recording_proxy import RecordingProxy
+from test_llama import PROMPT, TIMEOUT, aish_command
+
+if TYPE_CHECKING:
+    from conftest import LlamaServer
+
+pytestmark = pytest.mark.llama
+
+SHELL_PROMPT = "aish>"
+
+
+@pytest.fixture
+def proxy(llama_server: LlamaServer) -> Iterator[RecordingProxy]:
+    with RecordingProxy(llama_server.base_url) as p:
+        yield p
+
+
+@pytest.fixture
+def env(aish_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """aish's environment with its own history store."""
+    return {**aish_env, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
+
+
+def config(path: Path, url: str, codec: str = "openai-chat") -> Path:
+    path.write_text(
+        f'[agents.teller]\ntransport = "sse"\ncodec = "{codec}"\nurl = "{url}"\nmodel = "stories260k"\n'
+        "options = { max_tokens = 24, temperature = 0 }\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def aish(cfg: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*aish_command(), "--config", str(cfg), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def chat(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(m["role"], m["content"]) for m in messages]
+
+
+def test_the_second_request_carries_the_first_turn_across_processes(
+    proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
+) -> None:
+    cfg = config(tmp_path / "aish.toml", proxy.base_url)
+    aish(cfg, env, "teller", PROMPT)
+    aish(cfg, env, "--continue", "teller", "The end.")
+    aish(cfg, env, "--continue", "And then?")
+    first, second, third = proxy.exchanges
+    assert first.text.strip(), "the server answered nothing"
+    assert chat(first.body["messages"]) == [("user", PROMPT)]
+    assert chat(second.body["messages"]) == [("user", PROMPT), ("assistant", first.text), ("user", "The end.")]
+    assert chat(third.body["messages"]) == [
+        ("user", PROMPT),
+        ("assistant", first.text),
+        ("user", "The end."),
+        ("assistant", second.text),
+        ("user", "And then?"),
+    ]
+
+
+def test_several_turns_in_the_shell_in_a_real_terminal(
+    proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
+) -> None:
+    cfg = config(tmp_path / "aish.toml", proxy.base_url)
+    command = aish_command()
+    child = pexpect.spawn(
+        command[0],
+        [*command[1:], "--config", str(cfg)],
+        env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
+    )
+    try:
+        child.expect_exact(SHELL_PROMPT)
+        for line in (f"teller {PROMPT}", "teller The end.", "echo 'a dog' | teller", "new teller", "teller Hi"):
+            child.sendline(line)
+            child.expect(r"\[Complete|new conversation")
+            child.expect_exact(SHELL_PROMPT)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    one, two, three, four = proxy.exchanges
+    assert chat(two.body["messages"]) == [("user", PROMPT), ("assistant", one.text), ("user", "The end.")]
+    assert chat(three.body["messages"])[1:] == [  # after echo, a system message says where the stage stands
+        ("user", PROMPT),
+        ("assistant", one.text),
+        ("user", "The end."),
+        ("assistant", two.text),
+        ("user", "a dog\n"),
+    ]
+    assert chat(four.body["messages"]) == [("user", "Hi")]  # after 'new teller'
+    assert all(e.text.strip() for e in (one, two, three)), "the server answered nothing"
+
+
+def _serves_messages(base_url: str) -> bool:
+    body = {"model": "stories260k", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
+    request = urllib.request.Request(
+        f"{base_url}/messages", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def test_anthropic_messages_carries_the_first_turn(
+    llama_server: LlamaServer, proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
+) -> None:
+    if not _serves_messages(llama_server.base_url):
+        pytest.skip("this llama.cpp server has no /v1/messages (the native llama-server has)")
+    cfg = config(tmp_path / "aish.toml", proxy.base_url, codec="anthropic-messages")
+    first_out = aish(cfg, env, "teller", PROMPT).stdout
+    aish(cfg, env, "--continue", "teller", "The end.")
+    first, second = proxy.exchanges
+    answer = second.body["messages"][1]
+    assert chat(first.body["messages"]) == [("user", PROMPT)]
+    assert [m["role"] for m in second.body["messages"]] == ["user", "assistant", "user"]
+    assert second.body["messages"][0]["content"] == PROMPT and second.body["messages"][2]["content"] == "The end."
+    assert answer["content"].strip() and re.sub(r"\s+", " ", answer["content"].strip()) in re.sub(
+        r"\s+", " ", first_out
+    )
