@@ -270,3 +270,35 @@ def test_the_tekton_codec_names_the_conversation_as_its_context(make_app: Callab
     body = json.loads(encode(make_app, "tekton-rhetor", prompt()))
     assert (body["context_id"], body["message"]) == ("c1", "thanks")
     assert json.loads(encode(make_app, "tekton-rhetor", prompt(())))["context_id"] == "p1"
+
+
+def test_the_last_conversation_is_looked_for_in_recent_runs_only(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from aish import RunRecord, StageRecord
+    from aish.history import conversations as recorded
+    from aish_history_sqlite.store import SqliteHistory
+
+    backend = SqliteHistory(tmp_path / "h.sqlite3")
+
+    def run(cid: str | None) -> None:
+        record = RunRecord(id=uuid.uuid4().hex, line="athena x", started=1.0)
+        backend.begin_run(record)
+        meta: dict[str, Any] = {} if cid is None else {"conversation": cid}
+        backend.begin_stage(record.id, StageRecord(0, "athena", input="x", meta=meta))
+        backend.end_stage(record.id, StageRecord(0, "athena", input="x", text="y", status="complete", meta=meta))
+
+    run("c1")
+    run(None)
+    run(None)
+    monkeypatch.setattr(recorded, "WINDOWS", (1, 3))
+    found = recorded.latest(backend, "athena")
+    assert found is not None and found.id == "c1"  # the second window reaches it
+    run(None)
+    assert recorded.latest(backend, "athena") is None  # older than the last 3 runs
+    assert recorded.summaries(backend) == []
+    old = recorded.load(backend, "c1")  # --cid still finds it
+    assert old is not None and old.turns == [Turn("x", "y")]
+    backend.close()

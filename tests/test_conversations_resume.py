@@ -149,3 +149,21 @@ def test_the_shell_started_with_continue_picks_up_each_agents_last_conversation(
         line(child, "apollo hi", r"\[Complete")
     assert users(bodies(refserver)[1]) == ["remember owls", "what did I ask?"]
     assert users(bodies(refserver)[2]) == ["hi"]
+
+
+def test_chat_mode_lines_continue_the_agents_conversation(shell: pexpect.spawn, refserver: RefServer) -> None:
+    line(shell, "athena what is an owl", r"\[Complete")
+    shell.sendline("chat athena")
+    shell.expect("Chatting with athena")
+    shell.expect_exact("athena>")
+    for text in ("is it a bird? (yes & no)", "/new", "fresh & literal"):
+        shell.sendline(text)
+        shell.expect(r"\[Complete|a fresh conversation with athena")
+        shell.expect_exact("athena>")
+    sent = bodies(refserver)
+    assert users(sent[1]) == ["what is an owl", "is it a bird? (yes & no)"]  # the shell line's turn, then the chat's
+    assert users(sent[2]) == ["fresh & literal"]
+    shell.sendline("/exit")
+    shell.expect_exact(PROMPT)
+    line(shell, "athena and then?", r"\[Complete")
+    assert users(bodies(refserver)[3]) == ["fresh & literal", "and then?"]  # one conversation, chat or not

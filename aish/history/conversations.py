@@ -18,8 +18,10 @@ from aish.conversations import Conversation
 
 KEY = "conversation"
 """The stage meta key that holds the conversation id."""
-WINDOWS = (50, 500, 5000, None)
-"""How many recent runs are read, in turn, when looking for the latest conversations."""
+WINDOWS = (50, 500, 5000)
+"""How many recent runs are read, in turn, when looking for the latest conversations: an agent's
+last conversation (``--continue``) and the listing look no further back than the last 5,000 runs
+(reading every run of a long history takes seconds; ``--cid ID`` finds any conversation)."""
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,19 @@ def load(backend: HistoryBackend, conversation_id: str) -> Conversation | None:
 
 def _recent_ids(backend: HistoryBackend, agent: str | None, wanted: int | None) -> list[str]:
     """Conversation ids, most recently used first (of ``agent`` only, when given)."""
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for window in WINDOWS:
         runs = backend.runs(window)
-        seen = []
+        seen = {}
         for run in reversed(runs):
             for stage in reversed(run.stages):
                 cid = conversation_of(stage)
                 if cid and cid not in seen and (agent is None or stage.agent == agent) and stage.text.strip():
-                    seen.append(cid)
-        if window is None or len(runs) < window or (wanted is not None and len(seen) >= wanted):
+                    seen[cid] = None
+        if len(runs) < window or (wanted is not None and len(seen) >= wanted):
             break
-    return seen if wanted is None else seen[:wanted]
+    found = list(seen)
+    return found if wanted is None else found[:wanted]
 
 
 def latest(backend: HistoryBackend, agent: str) -> Conversation | None:
