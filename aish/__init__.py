@@ -10,27 +10,33 @@ The names are imported on first use (PEP 562): ``import aish.cli`` or ``aish
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3 ms
 if TYPE_CHECKING:
-    from aish.agents import AgentConfig
+    from aish.agents import AgentConfig, AgentPreparer
+    from aish.app import App
     from aish.codec_support import describe_turns, error_detail, json_object, with_api_key
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
         CancelToken,
         Codec,
+        CodecFactory,
         Connection,
         Context,
         Decoder,
         HistoryBackend,
+        HistoryFactory,
         MessageControl,
         Prompt,
         Renderer,
+        RendererFactory,
         RenderTarget,
         Request,
         ResumableConnection,
         RunRecord,
         StageRecord,
         StreamExtension,
+        StreamExtensionFactory,
         Transport,
+        TransportFactory,
         Turn,
     )
     from aish.errors import (
@@ -55,17 +61,29 @@ if TYPE_CHECKING:
     from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
     from aish.history.files import private_file
     from aish.history.terms import run_matches, search_terms, searchable
-    from aish.hookspecs import hookimpl, hookspec
+    from aish.hookspecs import (
+        RegisterAgent,
+        RegisterCodec,
+        RegisterHistoryBackend,
+        RegisterRenderer,
+        RegisterStreamExtension,
+        RegisterTransport,
+        hookimpl,
+        hookspec,
+    )
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "AgentConfig": "aish.agents",
+    "AgentPreparer": "aish.agents",
     "AishError": "aish.errors",
     "AishSyntaxError": "aish.errors",
+    "App": "aish.app",
     "CancelToken": "aish.contracts",
     "Codec": "aish.contracts",
+    "CodecFactory": "aish.contracts",
     "CommandFunc": "aish.commands",
     "Completer": "aish.commands",
     "ConfigError": "aish.errors",
@@ -78,6 +96,7 @@ _EXPORTS = {
     "Heartbeat": "aish.events",
     "HistoryBackend": "aish.contracts",
     "HistoryError": "aish.errors",
+    "HistoryFactory": "aish.contracts",
     "IdleTimeout": "aish.errors",
     "Interrupted": "aish.errors",
     "Invocation": "aish.commands",
@@ -85,10 +104,17 @@ _EXPORTS = {
     "MessageControl": "aish.contracts",
     "PluginError": "aish.errors",
     "Prompt": "aish.contracts",
+    "RegisterAgent": "aish.hookspecs",
+    "RegisterCodec": "aish.hookspecs",
     "RegisterCommand": "aish.commands",
+    "RegisterHistoryBackend": "aish.hookspecs",
+    "RegisterRenderer": "aish.hookspecs",
+    "RegisterStreamExtension": "aish.hookspecs",
+    "RegisterTransport": "aish.hookspecs",
     "RemoteError": "aish.errors",
     "RenderTarget": "aish.contracts",
     "Renderer": "aish.contracts",
+    "RendererFactory": "aish.contracts",
     "Request": "aish.contracts",
     "ResumableConnection": "aish.contracts",
     "RunRecord": "aish.contracts",
@@ -96,11 +122,13 @@ _EXPORTS = {
     "StreamEnd": "aish.events",
     "StreamError": "aish.events",
     "StreamExtension": "aish.contracts",
+    "StreamExtensionFactory": "aish.contracts",
     "StreamFailure": "aish.errors",
     "StreamIncomplete": "aish.errors",
     "StreamStart": "aish.events",
     "TextDelta": "aish.events",
     "Transport": "aish.contracts",
+    "TransportFactory": "aish.contracts",
     "Turn": "aish.contracts",
     "UnknownAgentError": "aish.errors",
     "UnknownNameError": "aish.errors",
@@ -145,10 +173,13 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AgentConfig",
+    "AgentPreparer",
     "AishError",
     "AishSyntaxError",
+    "App",
     "CancelToken",
     "Codec",
+    "CodecFactory",
     "CommandFunc",
     "Completer",
     "ConfigError",
@@ -161,6 +192,7 @@ __all__ = [
     "Heartbeat",
     "HistoryBackend",
     "HistoryError",
+    "HistoryFactory",
     "IdleTimeout",
     "Interrupted",
     "Invocation",
@@ -168,10 +200,17 @@ __all__ = [
     "MessageControl",
     "PluginError",
     "Prompt",
+    "RegisterAgent",
+    "RegisterCodec",
     "RegisterCommand",
+    "RegisterHistoryBackend",
+    "RegisterRenderer",
+    "RegisterStreamExtension",
+    "RegisterTransport",
     "RemoteError",
     "RenderTarget",
     "Renderer",
+    "RendererFactory",
     "Request",
     "ResumableConnection",
     "RunRecord",
@@ -179,11 +218,13 @@ __all__ = [
     "StreamEnd",
     "StreamError",
     "StreamExtension",
+    "StreamExtensionFactory",
     "StreamFailure",
     "StreamIncomplete",
     "StreamStart",
     "TextDelta",
     "Transport",
+    "TransportFactory",
     "Turn",
     "UnknownAgentError",
     "UnknownNameError",

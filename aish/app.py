@@ -5,16 +5,28 @@ Built by :func:`build_app`; the CLI, the REPL and tests all go through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aish.agents import AgentConfig, AgentPreparer
 from aish.commands import CommandFunc, CommandSpec, Completer, check_registration
 from aish.config import Config, load_config
-from aish.contracts import Codec, HistoryBackend, Renderer, RenderTarget, StreamExtension, Transport
+from aish.contracts import (
+    Codec,
+    CodecFactory,
+    HistoryBackend,
+    HistoryFactory,
+    Renderer,
+    RendererFactory,
+    RenderTarget,
+    StreamExtension,
+    StreamExtensionFactory,
+    Transport,
+    TransportFactory,
+)
 from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
-from aish.plugins import PluginHost, PluginInfo, load_plugins
+from aish.plugins import PluginHost, load_plugins
 from aish.stream.extensions import with_extensions
 
 KINDS = ("transport", "codec", "renderer", "history", "extension")
@@ -25,6 +37,8 @@ _HOOKS = {
     "history": "aish_register_history_backends",
     "extension": "aish_register_stream_extensions",
 }
+_OPTIONS = {"transport": (), "codec": (), "renderer": ("default", "parallel"), "history": ("default",), "extension": ()}
+"""The options of ``register`` each kind of component takes (``default=True``...)."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,8 @@ class Registration:
 
     kind: str
     name: str
-    factory: Any
+    factory: Callable[..., object]
+    """A :data:`aish.TransportFactory`, :data:`aish.CodecFactory`... as ``kind`` says."""
     plugin: str
     description: str = ""
     default: bool = False
@@ -62,12 +77,12 @@ class App:
 
     # ------------------------------------------------------------ registration
     def collect(self) -> None:
-        """Ask every plugin for its components and agents."""
+        """Ask every plugin for its components, agents and commands (each hook one pluggy call)."""
         for kind in KINDS:
             self.components.setdefault(kind, {})
-            self.host.call_each(_HOOKS[kind], self._kwargs_for(kind))
-        self.host.call_each("aish_register_agents", lambda info: {"register": self._agent_registrar(info), "app": self})
-        self.host.call_each("aish_register_commands", lambda info: {"register": self._command_registrar(info)})
+            self.host.call(_HOOKS[kind], register=self._registrar(kind))
+        self.host.call("aish_register_agents", register=self._register_agent, app=self)
+        self.host.call("aish_register_commands", register=self._register_command)
         self._drop_failed()
 
     def _drop_failed(self) -> None:
@@ -81,16 +96,26 @@ class App:
         for name in [n for n, spec in self.commands.items() if spec.plugin in failed]:
             del self.commands[name]
 
-    def _kwargs_for(self, kind: str) -> Callable[[PluginInfo], dict[str, Any]]:
-        return lambda info: {"register": self._registrar(kind, info)}
+    def _registrar(self, kind: str) -> Callable[..., None]:
+        """The ``register`` callback of ``kind``'s hook; it records the calling plugin."""
 
-    def _registrar(self, kind: str, info: PluginInfo) -> Any:
         def register(
-            name: str, factory: Any, *, description: str = "", default: bool = False, parallel: bool = False
+            name: str,
+            factory: Callable[..., object],
+            *,
+            description: str = "",
+            default: bool = False,
+            parallel: bool = False,
         ) -> None:
+            info = self.host.calling()
             table = self.components[kind]
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin {info.name!r} registered a {kind} with no name")
+            for option, value in (("default", default), ("parallel", parallel)):
+                if value and option not in _OPTIONS[kind]:
+                    raise PluginError(f"plugin {info.name!r}: {kind} {name!r}: a {kind} takes no {option}=True")
+            if not callable(factory):
+                raise PluginError(f"plugin {info.name!r}: {kind} {name!r}: {type(factory).__name__} is not a factory")
             if name in table:
                 raise PluginError(f"{kind} {name!r} is already registered by plugin {table[name].plugin!r}")
             table[name] = Registration(kind, name, factory, info.name, description, default, parallel)
@@ -98,35 +123,34 @@ class App:
 
         return register
 
-    def _agent_registrar(self, info: PluginInfo) -> Any:
-        def register(agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None:
-            if agent.name in self._plugin_agents:
-                other = self._plugin_agents[agent.name].plugin
-                raise PluginError(f"agent {agent.name!r} is already registered by plugin {other!r}")
-            self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare)
-            info.registered.append(("agent", agent.name))
+    def _register_agent(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None:
+        """The ``register`` callback of ``aish_register_agents``."""
+        info = self.host.calling()
+        if agent.name in self._plugin_agents:
+            other = self._plugin_agents[agent.name].plugin
+            raise PluginError(f"agent {agent.name!r} is already registered by plugin {other!r}")
+        self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare)
+        info.registered.append(("agent", agent.name))
 
-        return register
-
-    def _command_registrar(self, info: PluginInfo) -> Any:
-        def register(
-            name: str,
-            func: CommandFunc,
-            *,
-            summary: str,
-            usage: str = "",
-            complete: Completer | None = None,
-            raw: bool = False,
-        ) -> None:
-            problem = check_registration(name, func, summary, info.name)
-            if problem is not None:
-                raise PluginError(problem)
-            if name in self.commands:
-                raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
-            self.commands[name] = CommandSpec(name, func, info.name, summary.strip(), usage, complete, bool(raw))
-            info.registered.append(("command", name))
-
-        return register
+    def _register_command(
+        self,
+        name: str,
+        func: CommandFunc,
+        *,
+        summary: str,
+        usage: str = "",
+        complete: Completer | None = None,
+        raw: bool = False,
+    ) -> None:
+        """The ``register`` callback of ``aish_register_commands``."""
+        info = self.host.calling()
+        problem = check_registration(name, func, summary, info.name)
+        if problem is not None:
+            raise PluginError(problem)
+        if name in self.commands:
+            raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
+        self.commands[name] = CommandSpec(name, func, info.name, summary.strip(), usage, complete, bool(raw))
+        info.registered.append(("command", name))
 
     # ----------------------------------------------------------------- agents
     def agents(self) -> dict[str, AgentConfig]:
@@ -180,37 +204,36 @@ class App:
 
     def transport(self, agent: AgentConfig) -> Transport:
         """The agent's transport, its connections wrapped by every stream extension."""
-        factory = self.registration("transport", agent.transport).factory
-        transport: Transport = factory(agent)
+        factory = cast(TransportFactory, self.registration("transport", agent.transport).factory)
+        transport = factory(agent)
         return with_extensions(transport, self.stream_extensions(agent))
 
     def stream_extensions(self, agent: AgentConfig) -> list[StreamExtension]:
         """The registered stream extensions that apply to ``agent``, in name order."""
         table = self.components.get("extension", {})
-        made = (table[name].factory(agent) for name in sorted(table))
+        made = (cast(StreamExtensionFactory, table[name].factory)(agent) for name in sorted(table))
         return [extension for extension in made if extension is not None]
 
     def codec(self, agent: AgentConfig) -> Codec:
-        factory = self.registration("codec", agent.codec).factory
-        codec: Codec = factory(agent)
-        return codec
+        factory = cast(CodecFactory, self.registration("codec", agent.codec).factory)
+        return factory(agent)
 
     def renderer(self, name: str, target: RenderTarget) -> Renderer:
-        renderer: Renderer = self.registration("renderer", name).factory(target)
-        return renderer
+        factory = cast(RendererFactory, self.registration("renderer", name).factory)
+        return factory(target)
 
-    def history(self, name: str, options: dict[str, Any] | None = None) -> HistoryBackend:
-        backend: HistoryBackend = self.registration("history", name).factory(options or {})
-        return backend
+    def history(self, name: str, options: Mapping[str, Any] | None = None) -> HistoryBackend:
+        factory = cast(HistoryFactory, self.registration("history", name).factory)
+        return factory(options or {})
 
     # -------------------------------------------------------------- lifecycle
     def startup(self) -> None:
-        """Call ``aish_startup`` on each plugin; one that raises is marked failed, the rest go on."""
-        self.host.call_each("aish_startup", lambda _info: {"app": self})
+        """Call ``aish_startup`` (one pluggy call); a plugin that raises is marked failed, the rest go on."""
+        self.host.call("aish_startup", app=self)
 
     def shutdown(self) -> None:
-        """Call ``aish_shutdown`` on each plugin, whatever happened before."""
-        self.host.call_each("aish_shutdown", lambda _info: {"app": self})
+        """Call ``aish_shutdown`` (one pluggy call), whatever happened before."""
+        self.host.call("aish_shutdown", app=self)
 
 
 def build_app(

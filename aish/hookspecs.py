@@ -29,7 +29,7 @@ test suite.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     from aish.agents import AgentConfig, AgentPreparer
     from aish.app import App
     from aish.commands import RegisterCommand
+    from aish.contracts import (
+        CodecFactory,
+        HistoryFactory,
+        RendererFactory,
+        StreamExtensionFactory,
+        TransportFactory,
+    )
 
 PROJECT = "aish"
 
@@ -44,12 +51,42 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-class RegisterComponent(Protocol):
-    """The ``register`` callback of the component hooks."""
+class RegisterTransport(Protocol):
+    """The ``register`` callback of :func:`aish_register_transports`."""
+
+    def __call__(self, name: str, factory: TransportFactory, *, description: str = "") -> None: ...
+
+
+class RegisterCodec(Protocol):
+    """The ``register`` callback of :func:`aish_register_codecs`."""
+
+    def __call__(self, name: str, factory: CodecFactory, *, description: str = "") -> None: ...
+
+
+class RegisterRenderer(Protocol):
+    """The ``register`` callback of :func:`aish_register_renderers`."""
 
     def __call__(
-        self, name: str, factory: Any, *, description: str = "", default: bool = False, parallel: bool = False
+        self,
+        name: str,
+        factory: RendererFactory,
+        *,
+        description: str = "",
+        default: bool = False,
+        parallel: bool = False,
     ) -> None: ...
+
+
+class RegisterStreamExtension(Protocol):
+    """The ``register`` callback of :func:`aish_register_stream_extensions`."""
+
+    def __call__(self, name: str, factory: StreamExtensionFactory, *, description: str = "") -> None: ...
+
+
+class RegisterHistoryBackend(Protocol):
+    """The ``register`` callback of :func:`aish_register_history_backends`."""
+
+    def __call__(self, name: str, factory: HistoryFactory, *, description: str = "", default: bool = False) -> None: ...
 
 
 class RegisterAgent(Protocol):
@@ -62,7 +99,7 @@ class AishHookSpecs:
     """The hooks aish calls. Module-level functions of a plugin implement them."""
 
     @hookspec
-    def aish_register_transports(self, register: RegisterComponent) -> None:
+    def aish_register_transports(self, register: RegisterTransport) -> None:
         """Register transports: how requests reach endpoints and streams come back.
 
         :param register: call ``register(name, factory, description=...)`` once per
@@ -74,7 +111,7 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_codecs(self, register: RegisterComponent) -> None:
+    def aish_register_codecs(self, register: RegisterCodec) -> None:
         """Register context codecs: how input and context become a request, and events text.
 
         :param register: call ``register(name, factory, description=...)`` once per
@@ -85,7 +122,7 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_renderers(self, register: RegisterComponent) -> None:
+    def aish_register_renderers(self, register: RegisterRenderer) -> None:
         """Register renderers: how streams are shown.
 
         :param register: call ``register(name, factory, description=...)`` once per
@@ -102,7 +139,7 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_stream_extensions(self, register: RegisterComponent) -> None:
+    def aish_register_stream_extensions(self, register: RegisterStreamExtension) -> None:
         """Register stream extensions: behaviour wrapped around every connection of every agent.
 
         :param register: call ``register(name, factory, description=...)`` once per
@@ -115,7 +152,7 @@ class AishHookSpecs:
         """
 
     @hookspec
-    def aish_register_history_backends(self, register: RegisterComponent) -> None:
+    def aish_register_history_backends(self, register: RegisterHistoryBackend) -> None:
         """Register history backends: where runs are recorded as they stream.
 
         :param register: call ``register(name, factory, description=...)`` once per

@@ -6,12 +6,23 @@ imported one at a time, so a plugin that fails to import is reported and
 skipped; pluggy registers them and calls their hooks. Nothing here is global:
 every :class:`PluginHost` is built by :func:`load_plugins`, and tests build
 fresh ones.
+
+Hooks are called through pluggy's hook callers (:meth:`PluginHost.call`), so
+``wrapper=True``, ``tryfirst``/``trylast`` and ``specname`` behave as pluggy
+documents. Each plugin is registered as a proxy whose hook implementations are
+the plugin's own, guarded: while one runs, :meth:`PluginHost.calling` names
+its plugin (the provenance the ``register`` callbacks record), and one that
+raises marks its plugin failed and unregisters it while the other plugins
+go on (isolation). Old-style ``hookwrapper=True`` is refused at registration.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,42 +105,133 @@ class PluginHost:
     def add(self, name: str, plugin: object, module: str | None = None) -> PluginInfo:
         """Register ``plugin`` (a module or object with hook impls) under ``name``.
 
-        A plugin with a bad hook (unknown name, wrong arguments) is reported as
-        failed and left unregistered.
+        A plugin with a bad hook (unknown name, wrong arguments, an option aish
+        does not support) is reported as failed, naming the hook, and left
+        unregistered.
         """
         info = PluginInfo(name=name, module=module or str(getattr(plugin, "__name__", name)))
-        try:
-            self.pm.register(plugin, name=name)
-            _check_hook_names(self.pm, plugin, name)
-        except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
-            if self.pm.is_registered(plugin):
-                self.pm.unregister(plugin)
-            info.status, info.error = FAILED, f"bad hook: {_one_line(exc)}"
         self.plugins[name] = info
+        try:
+            proxy = self._guarded(plugin, info)
+            self.pm.register(proxy, name=name)
+            _check_hook_names(self.pm, proxy)
+        except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            info.status, info.error = FAILED, f"bad hook: {_one_line(exc)}"
         return info
 
     def fail(self, name: str, module: str, reason: str, status: str = FAILED) -> None:
         """Record a plugin that was not loaded (failed, or disabled by the user)."""
         self.plugins[name] = PluginInfo(name=name, module=module, status=status, error=reason)
 
-    def call_each(self, hook_name: str, make_kwargs: Callable[[PluginInfo], dict[str, Any]]) -> None:
-        """Call ``hook_name`` on each plugin separately, with its own arguments.
+    def call(self, hook_name: str, **kwargs: object) -> object:
+        """Call ``hook_name`` through pluggy's hook caller: every loaded plugin's implementation,
+        in pluggy's order, wrappers around the rest. Returns pluggy's result (the list of
+        non-None results; the first one for a ``firstresult`` hook)."""
+        caller: Callable[..., object] = getattr(self.pm.hook, hook_name)
+        return caller(**kwargs)
 
-        Registration hooks go through here so each ``register`` callback knows
-        which plugin calls it. A plugin whose hook raises is marked failed;
-        the others go on.
+    def calling(self) -> PluginInfo:
+        """The plugin whose hook implementation is running (what a ``register`` callback records).
+
+        :raises PluginError: no hook implementation is running (a callback kept and called later).
         """
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):
-            info = self.plugins.get(impl.plugin_name)
-            if info is None or info.status != LOADED:
+        info = _CALLING.get()
+        if info is None:
+            raise PluginError("a register callback was called outside the hook it was given to")
+        return info
+
+    def _failed(self, info: PluginInfo, hook_name: str, exc: BaseException) -> None:
+        """Mark ``info``'s plugin failed and unregister it: it takes no part in later calls."""
+        if info.status == LOADED:
+            info.status, info.error = FAILED, f"{hook_name} raised {_one_line(exc)}"
+        if self.pm.get_plugin(info.name) is not None:
+            self.pm.unregister(name=info.name)
+
+    def _guarded(self, plugin: object, info: PluginInfo) -> object:
+        """A proxy of ``plugin``: the same hook implementations and options, each guarded."""
+        proxy = types.SimpleNamespace(__name__=info.module)
+        marker = f"{hookspecs.PROJECT}_impl"
+        for attr in dir(plugin):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
                 continue
-            kwargs = make_kwargs(info)
+            function: Callable[..., object] = getattr(plugin, attr)
+            if opts.get("hookwrapper"):
+                raise PluginError(
+                    f"plugin {info.name!r}: {attr}: old-style hookwrapper=True is not supported; "
+                    "use @hookimpl(wrapper=True)"
+                )
+            guarded: Callable[..., object]
+            if opts.get("wrapper"):
+                if not inspect.isgeneratorfunction(inspect.unwrap(function)):
+                    raise PluginError(f"plugin {info.name!r}: {attr}: a wrapper=True hook must yield once")
+                guarded = self._guard_wrapper(function, info, attr)
+            else:
+                guarded = self._guard(function, info, attr)
+            setattr(guarded, marker, dict(opts))
+            setattr(proxy, attr, guarded)
+        return proxy
+
+    def _guard(self, function: Callable[..., object], info: PluginInfo, hook: str) -> Callable[..., object]:
+        @functools.wraps(function)
+        def guarded(*args: object) -> object:
+            token = _CALLING.set(info)
             try:
-                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as exc:  # a broken plugin must not break start-up
-                info.status, info.error = FAILED, f"{hook_name} raised {_one_line(exc)}"
-                self.pm.unregister(impl.plugin)
+                return function(*args)
+            except Exception as exc:  # a broken plugin must not break the others
+                self._failed(info, hook, exc)
+                return None
+            finally:
+                _CALLING.reset(token)
+
+        return guarded
+
+    def _guard_wrapper(
+        self, function: Callable[..., object], info: PluginInfo, hook: str
+    ) -> Callable[..., Generator[None, object, object]]:
+        @functools.wraps(function)
+        def guarded(*args: object) -> Generator[None, object, object]:
+            token = _CALLING.set(info)
+            gen: Any = None
+            try:
+                gen = function(*args)
+                next(gen)
+            except Exception as exc:  # failed before its yield: the others run without it
+                self._failed(info, hook, exc if not isinstance(exc, StopIteration) else PluginError("never yielded"))
+                gen = None
+            finally:
+                _CALLING.reset(token)
+            try:
+                result = yield
+            except BaseException as exc:
+                if gen is None:
+                    raise
+                token = _CALLING.set(info)
+                try:
+                    gen.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                finally:
+                    _CALLING.reset(token)
+                raise
+            if gen is None:
+                return result
+            token = _CALLING.set(info)
+            try:
+                gen.send(result)
+            except StopIteration as stop:
+                return stop.value
+            except Exception as exc:
+                self._failed(info, hook, exc)
+                return result
+            finally:
+                _CALLING.reset(token)
+            self._failed(info, hook, PluginError("yielded more than once"))
+            return result
+
+        return guarded
 
     def shutdown(self) -> None:
         """Unregister every plugin."""
@@ -137,7 +239,11 @@ class PluginHost:
             self.pm.unregister(plugin)
 
 
-def _check_hook_names(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+_CALLING: ContextVar[PluginInfo | None] = ContextVar("aish_calling_plugin", default=None)
+"""The plugin whose hook implementation is running in this thread (or context)."""
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin: object) -> None:
     for hook_caller in pm.get_hookcallers(plugin) or []:
         if not hook_caller.has_spec():
             raise PluginError(f"{hook_caller.name} is not an aish hook")

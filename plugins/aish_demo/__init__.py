@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from aish import AgentConfig, ConfigError, hookimpl
+from aish import AgentConfig, App, ConfigError, RegisterAgent, hookimpl
 
 PERSONAS = {
     "apollo": "offline demo: foresight and prediction",
@@ -73,14 +73,14 @@ _SERVERS: dict[int, DemoServer] = {}
 
 
 @hookimpl
-def aish_shutdown(app: Any) -> None:
+def aish_shutdown(app: App) -> None:
     server = _SERVERS.pop(id(app), None)
     if server is not None:
         server.stop()
 
 
 @hookimpl
-def aish_register_agents(register: Any, app: Any) -> None:
+def aish_register_agents(register: RegisterAgent, app: App) -> None:
     server = _SERVERS[id(app)] = DemoServer()
     for name, description in PERSONAS.items():
         agent = AgentConfig(

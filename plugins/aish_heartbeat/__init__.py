@@ -11,9 +11,7 @@ arrived (a slow terminal, a full pipe) is not silence.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import AgentConfig, StreamExtension, hookimpl
+from aish import AgentConfig, RegisterStreamExtension, StreamExtension, hookimpl
 
 
 def _make(agent: AgentConfig) -> StreamExtension:
@@ -23,7 +21,7 @@ def _make(agent: AgentConfig) -> StreamExtension:
 
 
 @hookimpl
-def aish_register_stream_extensions(register: Any) -> None:
+def aish_register_stream_extensions(register: RegisterStreamExtension) -> None:
     register(
         "heartbeat",
         _make,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aish import HistoryBackend, hookimpl
+from aish import HistoryBackend, RegisterHistoryBackend, hookimpl
 
 
 def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
@@ -23,5 +23,5 @@ def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
 
 
 @hookimpl
-def aish_register_history_backends(register: Any) -> None:
+def aish_register_history_backends(register: RegisterHistoryBackend) -> None:
     register("jsonl", make_backend, description="JSON lines in $XDG_DATA_HOME/aish/history.jsonl")

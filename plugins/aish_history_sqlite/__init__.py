@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aish import HistoryBackend, hookimpl
+from aish import HistoryBackend, RegisterHistoryBackend, hookimpl
 
 
 def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
@@ -22,7 +22,7 @@ def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
 
 
 @hookimpl
-def aish_register_history_backends(register: Any) -> None:
+def aish_register_history_backends(register: RegisterHistoryBackend) -> None:
     register(
         "sqlite",
         make_backend,

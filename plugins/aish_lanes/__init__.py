@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import Renderer, RenderTarget, hookimpl
+from aish import RegisterRenderer, Renderer, RenderTarget, hookimpl
 
 
 def _make(target: RenderTarget) -> Renderer:
@@ -14,7 +12,7 @@ def _make(target: RenderTarget) -> Renderer:
 
 
 @hookimpl
-def aish_register_renderers(register: Any) -> None:
+def aish_register_renderers(register: RegisterRenderer) -> None:
     register(
         "lanes",
         _make,

@@ -8,9 +8,7 @@ renderer (and rich, only on a terminal) is loaded by the factory.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import Renderer, RenderTarget, hookimpl
+from aish import RegisterRenderer, Renderer, RenderTarget, hookimpl
 
 
 def _make(target: RenderTarget) -> Renderer:
@@ -20,5 +18,5 @@ def _make(target: RenderTarget) -> Renderer:
 
 
 @hookimpl
-def aish_register_renderers(register: Any) -> None:
+def aish_register_renderers(register: RegisterRenderer) -> None:
     register("markdown", _make, description="Markdown rendered live on a terminal (rich); exact text on a pipe")

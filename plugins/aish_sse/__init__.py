@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import AgentConfig, Transport, hookimpl
+from aish import AgentConfig, RegisterTransport, Transport, hookimpl
 
 
 def _make(agent: AgentConfig) -> Transport:
@@ -14,5 +12,5 @@ def _make(agent: AgentConfig) -> Transport:
 
 
 @hookimpl
-def aish_register_transports(register: Any) -> None:
+def aish_register_transports(register: RegisterTransport) -> None:
     register("sse", _make, description="Server-Sent Events over HTTP POST (WHATWG parsing)")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import AgentConfig, Codec, hookimpl
+from aish import AgentConfig, Codec, RegisterCodec, hookimpl
 
 
 def _make_codec(agent: AgentConfig) -> Codec:
@@ -14,5 +12,5 @@ def _make_codec(agent: AgentConfig) -> Codec:
 
 
 @hookimpl
-def aish_register_codecs(register: Any) -> None:
+def aish_register_codecs(register: RegisterCodec) -> None:
     register("text", _make_codec, description="plain text: the input is the body, each event's data is text")

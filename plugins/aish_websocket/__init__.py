@@ -8,9 +8,8 @@ message it receives, while the stream layer retries, resumes and cancels.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
-from aish import AgentConfig, Transport, hookimpl
+from aish import AgentConfig, App, RegisterTransport, Transport, hookimpl
 
 
 def _make(agent: AgentConfig) -> Transport:
@@ -20,12 +19,12 @@ def _make(agent: AgentConfig) -> Transport:
 
 
 @hookimpl
-def aish_register_transports(register: Any) -> None:
+def aish_register_transports(register: RegisterTransport) -> None:
     register("websocket", _make, description="WebSocket (ws://, wss://): pings, cancel and resume messages")
 
 
 @hookimpl
-def aish_shutdown(app: Any) -> None:
+def aish_shutdown(app: App) -> None:
     """Close the connections kept open for agents with ``session = true`` (if any were made)."""
     pool = sys.modules.get("aish_websocket.pool")  # not imported: no session, nothing to close
     if pool is not None:

@@ -7,9 +7,7 @@ asks for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from aish import Renderer, RenderTarget, hookimpl
+from aish import RegisterRenderer, Renderer, RenderTarget, hookimpl
 
 __version__ = "0.1.0"
 
@@ -21,5 +19,5 @@ def _make(target: RenderTarget) -> Renderer:
 
 
 @hookimpl
-def aish_register_renderers(register: Callable[..., None]) -> None:
+def aish_register_renderers(register: RegisterRenderer) -> None:
     register("elapsed", _make, description="each line prefixed with the seconds since the stream started")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aish import HistoryBackend, hookimpl
+from aish import HistoryBackend, RegisterHistoryBackend, hookimpl
 
 
 def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
@@ -16,5 +16,5 @@ def make_backend(options: Mapping[str, Any]) -> HistoryBackend:
 
 
 @hookimpl
-def aish_register_history_backends(register: Any) -> None:
+def aish_register_history_backends(register: RegisterHistoryBackend) -> None:
     register("dir", make_backend, description="one JSON file per run in $XDG_DATA_HOME/aish/history.d")

@@ -6,9 +6,7 @@ and codec modules are imported only when an agent uses them.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aish import AgentConfig, Codec, Transport, hookimpl
+from aish import AgentConfig, Codec, RegisterCodec, RegisterTransport, Transport, hookimpl
 
 
 def _make_transport(agent: AgentConfig) -> Transport:
@@ -24,10 +22,10 @@ def _make_codec(agent: AgentConfig) -> Codec:
 
 
 @hookimpl
-def aish_register_transports(register: Any) -> None:
+def aish_register_transports(register: RegisterTransport) -> None:
     register("ndjson", _make_transport, description="newline-delimited JSON over TCP (tcp://HOST:PORT)")
 
 
 @hookimpl
-def aish_register_codecs(register: Any) -> None:
+def aish_register_codecs(register: RegisterCodec) -> None:
     register("ndjson-chat", _make_codec, description="chat / stream_chunk / stream_end JSON lines (Tekton sockets)")
