@@ -167,3 +167,20 @@ def test_chat_mode_lines_continue_the_agents_conversation(shell: pexpect.spawn, 
     shell.expect_exact(PROMPT)
     line(shell, "athena and then?", r"\[Complete")
     assert users(bodies(refserver)[3]) == ["fresh & literal", "and then?"]  # one conversation, chat or not
+
+
+def test_an_answer_stopped_with_ctrl_c_is_a_turn_with_what_was_shown(
+    shell: pexpect.spawn, refserver: RefServer
+) -> None:
+    refserver.pace = 0.05
+    shell.sendline("athena tell me about owls")
+    shell.expect("Athena \\(offline demo\\): On the subject")
+    shell.sendcontrol("c")
+    shell.expect_exact(PROMPT)
+    refserver.pace = 0.0
+    line(shell, "athena go on", r"\[Complete")
+    messages = bodies(refserver)[1]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    partial = messages[1]["content"]
+    assert partial.startswith("Athena (offline demo): On the subject")
+    assert "cancelled" in aish("history", "show", "1")
