@@ -370,11 +370,24 @@ def run_shell(
     if chat is not None:
         shell._enter_chat(chat)
     else:
-        agents = app.agents()
-        offered = [name for name, agent in agents.items() if "offline demo" in agent.description]
-        hint = f" Offline demo agents: {', '.join(offered)}." if offered else ""
-        first = next(iter(agents), "")
-        example = f'Try: echo "hello" | {first}, or {first} alone to chat.  ' if agents else "No agents yet.  "
-        shell.stdout.write(f"aish, the AI shell.{hint} {example}(help, quit)\n")
+        shell.stdout.write(banner(app))
     shell.cmdloop()
     return shell.last_status
+
+
+def banner(app: App) -> str:
+    """The first lines of the shell: the agents (offline demos apart), and how to start."""
+    agents = app.agents()
+    if not agents:
+        return "aish, the AI shell. No agents yet: see help and docs/configuration.md.  (help, quit)\n"
+    demos = [n for n, a in agents.items() if "offline demo" in a.description]
+    real = [n for n in agents if n not in demos]
+    parts = [f"Agents: {_some(real)}."] if real else []
+    if demos:
+        parts.append(f"Offline demo agents: {_some(demos)}.")
+    first = (real or demos)[0]
+    return f"aish, the AI shell. {' '.join(parts)}\nTry: {first} hello  |  {first} alone to chat  |  help  |  quit\n"
+
+
+def _some(names: list[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
