@@ -292,9 +292,8 @@ class AishShell(cmd2.Cmd):
         return None
 
     def _new_conversation(self, agent: str) -> None:
-        conversations = getattr(self.runner, "conversations", None)
-        if conversations is not None:
-            conversations.reset(agent)
+        if self.runner.conversations is not None:
+            self.runner.conversations.reset(agent)
         self.stdout.write(f"(a fresh conversation with {agent})\n")
 
     def _read_command_line(self, prompt: str) -> str:
