@@ -231,3 +231,19 @@ def test_set_changes_the_sessions_settings(shell: pexpect.spawn) -> None:
     shell.sendline("set history maybe")
     shell.expect_exact("aish: set history: expected on or off, got 'maybe'")
     shell.expect_exact(PROMPT)
+
+
+def test_chat_remembers_and_new_starts_over(shell: pexpect.spawn, refserver: RefServer) -> None:
+    shell.sendline("athena")
+    shell.expect_exact("athena>")
+    for line in ("my name is Ada", "what is my name?"):
+        shell.sendline(line)
+        shell.expect(r"\[Complete - ")
+        shell.expect_exact("athena>")
+    shell.sendline("/new")
+    shell.expect_exact("a fresh conversation with athena")
+    shell.sendline("who am I?")
+    shell.expect(r"\[Complete - ")
+    shell.expect_exact("athena>")
+    users = [[m["content"] for m in r.body["messages"] if m["role"] == "user"] for r in refserver.requests if r.body]
+    assert users == [["my name is Ada"], ["my name is Ada", "what is my name?"], ["who am I?"]]
