@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3
 if TYPE_CHECKING:
     from aish.agents import AgentConfig, AgentPreparer
     from aish.app import App
-    from aish.codec_support import describe_turns, error_detail, json_object, with_api_key
+    from aish.codec_support import describe_turns, error_detail, json_object, model_ids, with_api_key
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
@@ -143,6 +143,7 @@ _EXPORTS = {
     "hookspec": "aish.hookspecs",
     "json_object": "aish.codec_support",
     "label_answers": "aish.context",
+    "model_ids": "aish.codec_support",
     "private_file": "aish.history.files",
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
@@ -240,6 +241,7 @@ __all__ = [
     "hookspec",
     "json_object",
     "label_answers",
+    "model_ids",
     "private_file",
     "run_matches",
     "search_terms",

@@ -3,8 +3,10 @@
     aish                      interactive shell (when stdin is a terminal)
     aish -c 'LINE'            run one line of the aish language
     aish FILE.aish            run a script
-    aish AGENT [TEXT...]      ask one agent (piped stdin is sent too)
-    aish COMMAND [ARGS...]    a command: agents, plugins [enable|disable NAME], history ..., or a plugin's
+    aish AGENT [-m MODEL] [-s SYSTEM] [-o KEY VALUE]... [--] [TEXT...]
+                              ask one agent (piped stdin is sent too)
+    aish COMMAND [ARGS...]    a command: agents, plugins [enable|disable NAME], history ..., models AGENT,
+                              or a plugin's
     aish --test FILE...       run transcripts; aish --record FILE records one (docs/transcripts.md)
     aish --continue [AGENT] TEXT...   continue the last conversation (of AGENT); --cid ID: that one
 
@@ -41,8 +43,9 @@ aish, the AI shell: AI endpoints as commands, composed like Unix tools.
 
 positional arguments:
   target                an agent, a script file, or a command (agents,
-                        plugins, history...)
-  words                 text for the agent
+                        plugins, history, models...)
+  words                 text for the agent, after its options: -m MODEL, -s
+                        SYSTEM, -o KEY VALUE ('--' ends them)
 
 options:
   -h, --help            show this help message and exit
@@ -95,8 +98,14 @@ def _parser() -> argparse.ArgumentParser:
         "--continue", dest="cont", action="store_true", help="continue the last recorded conversation (of the agent)"
     )
     p.add_argument("--cid", metavar="ID", help="continue the recorded conversation ID")
-    p.add_argument("target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history...)")
-    p.add_argument("words", nargs=argparse.REMAINDER, help="text for the agent")
+    p.add_argument(
+        "target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history, models...)"
+    )
+    p.add_argument(
+        "words",
+        nargs=argparse.REMAINDER,
+        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE ('--' ends them)",
+    )
     return p
 
 
@@ -195,6 +204,8 @@ def main(
         args = None if words == ["--version"] else _quick_args(words) or _parser().parse_args(words)
     except UsageError as exc:
         return _report(exc, err, False)
+    if args is not None:
+        _keep_double_dash(args, words)
     if args is None or args.version:
         from aish import __version__
 
@@ -260,6 +271,14 @@ def run() -> None:
     except (OSError, ValueError):
         sys.exit(status)
     os._exit(status)
+
+
+def _keep_double_dash(args: Args | argparse.Namespace, argv: list[str]) -> None:
+    """``aish AGENT -- -m``: argparse drops the ``--`` after the agent, which ends its options."""
+    words = args.words or []
+    at = len(argv) - len(words) - 1
+    if args.target and at >= 1 and argv[at] == "--" and argv[at - 1] == args.target:
+        args.words = ["--", *words]
 
 
 def _transcripts(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
@@ -381,16 +400,28 @@ def _confirm(stdin: TextIO, err: TextIO, question: str) -> bool:
 
 
 def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int:
-    """``aish AGENT TEXT``: the words are one argument each, never re-parsed."""
+    """``aish AGENT [-m MODEL -s SYSTEM -o KEY VALUE ... --] TEXT``: the text's words are one
+    argument each, never re-parsed; options come before the text (after it they are text).
+
+    The run is recorded as the language line ``AGENT[OPTIONS] TEXT``, which replays the same call.
+    """
     from aish.history.store import command_line
-    from aish.lang import Command, Pipeline, Word
+    from aish.lang import Command, ControlsError, Pipeline, Word, parse_controls
     from aish.runner import Runner
 
     assert isinstance(runner, Runner)
-    cmd = Command(agent, tuple(Word(w, 0, True) for w in words), 0)
-    if not words and piped is None:
+    try:
+        controls, used = parse_controls(words, leading=True)
+    except ControlsError as exc:
+        hint = "; '--' before the text lets it start with '-'" if str(exc).startswith("unknown option") else ""
+        raise UsageError(f"{agent}: {exc}{hint}") from None
+    text = words[used:]
+    cmd = Command(agent, tuple(Word(w, 0, True) for w in text), 0, controls)
+    if not text and piped is None:
         raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
-    return runner.run_line(command_line([agent, *words]), Pipeline((cmd,)), piped)
+    head = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
+    line = f"{head} {command_line(text)}" if text else head
+    return runner.run_line(line, Pipeline((cmd,)), piped)
 
 
 def _wants_input(line: str) -> bool:

@@ -1,5 +1,5 @@
 """Helpers every codec needs: the agent's key on a request, reading one event's JSON, explaining an
-error body, earlier turns in words."""
+error body, earlier turns in words, reading a list of models."""
 
 from __future__ import annotations
 
@@ -75,3 +75,14 @@ def describe_turns(turns: Sequence[Turn], agent: str = "") -> str:
         lines.append(f"User: {turn.prompt.rstrip()}")
         lines.append(f"{who}: {turn.answer.rstrip()}")
     return "\n\n".join(lines)
+
+
+def model_ids(body: str) -> list[str]:
+    """The ids of a ``GET /models`` answer (``{"data": [{"id": ...}, ...]}``, OpenAI's and Anthropic's shape).
+
+    Raises :class:`MalformedEvent` for any other body.
+    """
+    data = json_object(body).get("data")
+    if not isinstance(data, list) or not all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in data):
+        raise MalformedEvent("not a list of models")
+    return [str(m["id"]) for m in data]

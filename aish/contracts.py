@@ -260,7 +260,14 @@ class Decoder(Protocol):
 
 @runtime_checkable
 class Codec(Protocol):
-    """A dialect: how a prompt becomes a request, and how events become text."""
+    """A dialect: how a prompt becomes a request, and how events become text.
+
+    A codec whose servers can list their models may also have
+    ``models_request() -> Request`` (the listing request, usually
+    ``GET {url}/models`` with the agent's key) and ``model_ids(body: str) ->
+    list[str]`` (the ids in the answer); ``models AGENT`` and the check of a
+    ``-m MODEL`` use them (:mod:`aish.models`).
+    """
 
     def encode(self, prompt: Prompt) -> Request:
         """The request for ``prompt`` (URL, headers with credentials, body)."""

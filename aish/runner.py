@@ -27,6 +27,7 @@ from aish.errors import (
 )
 from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Pipeline, Redirect, Script, parse
+from aish.models import ModelChecks
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 
@@ -80,6 +81,8 @@ class Runner:
         self.conversations = conversations
         """The session's conversations: a pipeline whose only agent stage is one agent continues that
         agent's conversation (see :mod:`aish.conversations`). None: every stage is one-shot."""
+        self.model_checks = ModelChecks(app)
+        """Models given with ``-m`` are checked against their server's list while the answer streams."""
 
     # ------------------------------------------------------------ entry points
     def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
@@ -255,7 +258,11 @@ class Runner:
             conversations=self.conversations,
         )
         self.last_results = env.results
-        return run_pipeline(env, pipeline, stdin)
+        checks = self.model_checks.start(pipeline)
+        try:
+            return run_pipeline(env, pipeline, stdin)
+        finally:
+            self.model_checks.report(checks, self.err)
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -44,8 +44,9 @@ def test_words_after_quote_removal(line: str, expected: list[str]) -> None:
 
 
 def test_operators_are_tokens_outside_quotes_only() -> None:
-    ops = [t.value for t in tokenize('a|b||c&d&&e;f<g>h>>i(j)"|"') if t.kind == "op"]
-    assert ops == ["|", "||", "&", "&&", ";", "<", ">", ">>", "(", ")"]
+    # ``&`` between letters and ``(`` inside a stage's words are text (the English-safe rules, below)
+    ops = [t.value for t in tokenize('a|b||c &d&&e;f<g>h>>i|(j)"|"') if t.kind == "op"]
+    assert ops == ["|", "||", "&", "&&", ";", "<", ">", ">>", "|", "(", ")"]
 
 
 def test_token_positions_point_into_the_line() -> None:
@@ -124,7 +125,7 @@ def test_redirect_inside_last_group_applies_to_pipeline() -> None:
         ("a > f > g", 7, "only allowed once"),
         ("a && ", 3, "needs a command"),
         ("(a & b", 1, "'(' is never closed"),
-        ("a )", 3, "unexpected ')'"),
+        ("(a) )", 5, "unexpected ')'"),  # a ')' outside any group is text: 'a )' sends ')'
         ("a & ;", 3, "'&' needs a command"),
         ("; ;", 0, None),
     ],
@@ -213,3 +214,102 @@ def test_visible_escapes_controls_and_undecodable_bytes_but_keeps_text() -> None
     assert visible("caf\xe9 \u4e16\u754c\ttab") == "caf\xe9 \u4e16\u754c\ttab"
     assert visible("a\nb\r\x00\x7f") == "a\\x0ab\\x0d\\x00\\x7f"
     assert visible("caf\udce9") == "caf\\xe9"
+
+
+# ------------------------------------------------------- English-safe words (issue 11)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("athena what's a monad?", ["athena", "what's", "a", "monad?"]),
+        ("athena rock'n'roll, the users' files", ["athena", "rock'n'roll,", "the", "users'", "files"]),
+        ("athena it's 'quoted here'", ["athena", "it's", "quoted here"]),
+        ("athena '90s music'", ["athena", "90s music"]),  # at the start of a word ' opens a quote
+        ("athena AT&T R&D", ["athena", "AT&T", "R&D"]),
+        ("athena summarize (briefly) this", ["athena", "summarize", "(briefly)", "this"]),
+        ("athena f(x) and ( y )", ["athena", "f(x)", "and", "(", "y", ")"]),
+        ("athena a) cats b) dogs", ["athena", "a)", "cats", "b)", "dogs"]),
+        ("athena see [1] and a[0]", ["athena", "see", "[1]", "and", "a[0]"]),
+    ],
+)
+def test_english_words_are_text(line: str, words: list[str]) -> None:
+    assert [t.value for t in tokenize(line) if t.kind == "word"] == words
+    assert [t.value for t in tokenize(line) if t.kind == "op"] == []
+    assert not is_incomplete(line)
+
+
+def test_parentheses_group_only_where_a_stage_starts() -> None:
+    p = only_pipeline("echo q | (athena summarize (briefly) & hermes f(x)) | apollo")
+    group = p.stages[1]
+    assert isinstance(group, Group) and names(p) == ["echo", "apollo"]
+    assert [args(m) for m in group.members] == [["summarize", "(briefly)"], ["f(x)"]]
+
+
+def test_a_close_parenthesis_outside_groups_is_text_inside_one_it_closes() -> None:
+    assert args(only_pipeline("athena a )").stages[0]) == ["a", ")"]
+    with pytest.raises(AishSyntaxError, match=r"unexpected 'b\)'"):
+        parse("echo q | (athena a) b)")
+
+
+def test_ampersand_with_blanks_is_still_the_operator_in_the_syntax() -> None:
+    p = only_pipeline("athena compare a & b")  # the planner decides that 'b' is text (no agent 'b')
+    group = p.stages[0]
+    assert isinstance(group, Group) and [m.name for m in group.members if isinstance(m, Command)] == ["athena", "b"]
+
+
+@pytest.mark.parametrize(
+    ("line", "model", "options", "text"),
+    [
+        ("athena[-m gpt-4o] hi", "gpt-4o", {}, ["hi"]),
+        ('athena[-s "be ] brief" -o temperature 0.2] hi', None, {"system": "be ] brief", "temperature": 0.2}, ["hi"]),
+        ("athena[--model x --option n 3 --system s]", "x", {"n": 3, "system": "s"}, []),
+        (
+            "athena[-o stop '[\"a\"]' -o seed null -o stream false]",
+            None,
+            {"stop": ["a"], "seed": None, "stream": False},
+            [],
+        ),
+        ("athena[-o model m -o tag v1]", "m", {"tag": "v1"}, []),
+        ("athena[-o x NaN]", None, {"x": "NaN"}, []),
+        ("athena[\n  -m x\n] -m y", "x", {}, ["-m", "y"]),  # after the bracket -m is text
+    ],
+)
+def test_per_stage_controls(line: str, model: str | None, options: dict[str, object], text: list[str]) -> None:
+    cmd = only_pipeline(line).stages[0]
+    assert isinstance(cmd, Command) and cmd.name == "athena"
+    assert (cmd.controls.model, cmd.controls.option_dict(), args(cmd)) == (model, options, text)
+
+
+def test_controls_in_groups_and_chains() -> None:
+    p = only_pipeline("echo q | apollo[-m a] & athena[-m b] | hermes[-s terse] > out.md")
+    group, last = p.stages[1], p.stages[2]
+    assert isinstance(group, Group) and [m.controls.model for m in group.members if isinstance(m, Command)] == [
+        "a",
+        "b",
+    ]
+    assert isinstance(last, Command) and last.controls.option_dict() == {"system": "terse"}
+    assert p.stdout is not None and p.stdout.target == "out.md"
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "fragment"),
+    [
+        ("athena[-m] hi", 8, "-m needs a model name"),
+        ("athena[-o temperature] hi", 11, "-o temperature needs a value"),
+        ("athena[-o 'a b' 1] hi", 11, "-o: bad key 'a b'"),
+        ("athena[-o t '[1,'] hi", 13, "-o t: value '[1,' is not valid JSON"),
+        ("athena[hello] hi", 8, "unknown option 'hello' (options: -m MODEL, -s SYSTEM, -o KEY VALUE)"),
+        ("athena[] hi", 7, "'[]' holds no options"),
+    ],
+)
+def test_bad_controls_are_syntax_errors_at_the_spot(line: str, column: int, fragment: str) -> None:
+    with pytest.raises(AishSyntaxError) as info:
+        parse(line)
+    assert fragment in str(info.value) and f"column {column}:" in str(info.value)
+
+
+def test_an_unclosed_bracket_continues() -> None:
+    assert is_incomplete("athena[-m x")
+    with pytest.raises(Incomplete, match="'\\[' is never closed"):
+        tokenize("athena[-s 'x'")

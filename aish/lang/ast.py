@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aish.lang.controls import Controls
+
 
 @dataclass(frozen=True)
 class Word:
@@ -31,11 +33,15 @@ class Redirect:
 
 @dataclass(frozen=True)
 class Command:
-    """A named stage and its arguments: an agent or a built-in such as ``echo``."""
+    """A named stage and its arguments: an agent or a built-in such as ``echo``.
+
+    ``controls``: the per-call options of ``NAME[-m MODEL ...]`` (empty when none).
+    """
 
     name: str
     args: tuple[Word, ...]
     pos: int
+    controls: Controls = field(default_factory=Controls)
 
     @property
     def text(self) -> str:

@@ -8,7 +8,7 @@ both b and c)::
     pipeline := stage ('|' stage)*
     stage    := unit ('&' unit)*
     unit     := command | '(' stage ')'
-    command  := WORD (WORD | redirect)*
+    command  := WORD ['[' WORD* ']'] (WORD | redirect)*
     redirect := ('<' | '>' | '>>') WORD
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from aish.errors import AishSyntaxError
 from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word
+from aish.lang.controls import USAGE, Controls, ControlsError, parse_controls
 from aish.lang.tokens import NEWLINE, Token, tokenize
 
 MAX_NESTING = 64
@@ -161,6 +162,7 @@ class _Parser:
 
     def command(self) -> Command:
         name_tok = self.take()
+        controls = self.controls() if self.at_op("[") else Controls()
         args: list[Word | Redirect] = []
         while (tok := self.peek()) is not None:
             if tok.kind == "word":
@@ -176,7 +178,23 @@ class _Parser:
             else:
                 break
         # Redirects ride along in args until the pipeline sorts them out.
-        return Command(name_tok.value, tuple(args), name_tok.pos)  # type: ignore[arg-type]
+        return Command(name_tok.value, tuple(args), name_tok.pos, controls)  # type: ignore[arg-type]
+
+    def controls(self) -> Controls:
+        """``NAME[-m MODEL -s SYSTEM -o KEY VALUE]``: the tokenizer closed the bracket."""
+        bracket = self.take()
+        words: list[Token] = []
+        while not self.at_op("]"):
+            words.append(self.take())
+        self.take()
+        try:
+            controls, _ = parse_controls([w.value for w in words])
+        except ControlsError as exc:
+            where = words[exc.index] if exc.index < len(words) else bracket
+            raise self.error(str(exc), where) from None
+        if not controls:
+            raise self.error(f"'[]' holds no options ({USAGE})", bracket)
+        return controls
 
 
 def _pos(stage: Stage) -> int:
@@ -196,4 +214,4 @@ def _strip(stage: Stage) -> tuple[Stage, list[Redirect]]:
     if not redirects:
         return stage, []
     words = tuple(a for a in stage.args if isinstance(a, Word))
-    return Command(stage.name, words, stage.pos), redirects
+    return Command(stage.name, words, stage.pos, stage.controls), redirects

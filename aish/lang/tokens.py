@@ -5,10 +5,25 @@ a word and are removed (``"..."`` allows ``\\"`` and ``\\\\`` escapes, ``'...'``
 is literal); outside quotes a backslash escapes the next character and a
 backslash-newline joins two lines. ``#`` at the start of a word begins a comment.
 Operators: ``|  ||  &  &&  ;  <  >  >>  (  )`` and newline.
+
+English-safe rules (so that ordinary sentences reach an agent literally):
+
+- An apostrophe right after a letter or digit is a letter (``what's``,
+  ``don't``, ``the users' files``); at the start of a word ``'`` opens a quote.
+- ``&`` between two letters or digits is a letter (``AT&T``, ``R&D``).
+- ``(`` is an operator only where a stage starts (at the start of a line, after
+  ``|``, ``&``, ``&&``, ``||``, ``;``, a newline or another ``(``); anywhere
+  else it is text, and so is the ``)`` that closes it (``summarize (briefly)``).
+  A ``)`` that closes no text parenthesis closes a group, and outside any group
+  it is text too (``a) cats b) dogs``).
+- ``NAME[...]`` at the start of a stage (``[`` glued to the name) holds per-call
+  options (``athena[-m MODEL -s SYSTEM -o KEY VALUE]``): tokens ``[``, the
+  words inside, ``]``. A ``[`` anywhere else is text.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aish.errors import AishSyntaxError
@@ -17,11 +32,19 @@ OPERATORS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
 _OP_START = frozenset(op[0] for op in OPERATORS)
 _BLANKS = frozenset(" \t\r")
 NEWLINE = "\n"
+_STAGE_START = frozenset({"|", "||", "&", "&&", ";", NEWLINE, "("})
+"""Operators after which a stage starts: a ``(`` there opens a group."""
+_NAME_WITH_CONTROLS = re.compile(r"[\w][\w.-]*\[")
+"""``NAME[``: a stage's name with per-call options glued to it."""
+_PLAIN_STOP = frozenset(_BLANKS | {"\\", '"', "'", NEWLINE} | _OP_START)
 
 
 @dataclass(frozen=True)
 class Token:
-    """A word (``kind == "word"``) or an operator (``kind == "op"``, value is the operator)."""
+    """A word (``kind == "word"``) or an operator (``kind == "op"``, value is the operator).
+
+    ``[`` and ``]`` are operator tokens around a stage's per-call options.
+    """
 
     kind: str
     value: str
@@ -34,57 +57,141 @@ class Incomplete(AishSyntaxError):
 
 
 def tokenize(line: str) -> list[Token]:
-    """Split ``line`` into tokens; raise :class:`Incomplete` on an open quote or trailing ``\\``."""
-    tokens: list[Token] = []
-    i, n = 0, len(line)
-    while i < n:
-        c = line[i]
-        if c in _BLANKS:
-            i += 1
-        elif c == "\\" and i + 1 < n and line[i + 1] == "\n":
-            i += 2
-        elif c == "#":
-            end = line.find("\n", i)
-            i = n if end == -1 else end
-        elif c == NEWLINE:
-            tokens.append(Token("op", NEWLINE, i))
-            i += 1
-        elif c in _OP_START:
-            op = next(o for o in OPERATORS if line.startswith(o, i))
-            tokens.append(Token("op", op, i))
-            i += len(op)
-        else:
-            i = _word(line, i, tokens)
-    return tokens
+    """Split ``line`` into tokens; raise :class:`Incomplete` on an open quote, ``[`` or trailing ``\\``."""
+    return _Lexer(line).run()
 
 
-def _word(line: str, start: int, tokens: list[Token]) -> int:
-    parts: list[str] = []
-    quoted = False
-    i, n = start, len(line)
-    while i < n:
-        c = line[i]
-        if c in _BLANKS or c == NEWLINE or c in _OP_START:
-            break
-        if c == "\\":
-            if i + 1 >= n:
-                raise Incomplete("line ends with '\\'", line, i)
-            if line[i + 1] == "\n":
+class _Lexer:
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self.tokens: list[Token] = []
+        self.stage_start = True
+        """The next word starts a stage (its command name)."""
+        self.groups = 0
+        """Open ``(`` operators."""
+        self.texts = 0
+        """Open text parentheses in the current stage's words."""
+
+    def run(self) -> list[Token]:
+        line, n, i = self.line, len(self.line), 0
+        while i < n:
+            c = line[i]
+            if c in _BLANKS:
+                i += 1
+            elif c == "\\" and i + 1 < n and line[i + 1] == "\n":
                 i += 2
-                continue
-            parts.append(line[i + 1])
-            i += 2
-        elif c in "\"'":
-            quoted = True
-            i = _quoted(line, i, parts)
-        else:
-            j = i
-            while j < n and line[j] not in _BLANKS and line[j] not in "\\\"'\n" and line[j] not in _OP_START:
-                j += 1
-            parts.append(line[i:j])
-            i = j
-    tokens.append(Token("word", "".join(parts), start, quoted))
-    return i
+            elif c == "#":
+                end = line.find("\n", i)
+                i = n if end == -1 else end
+            elif c == NEWLINE:
+                self.op(NEWLINE, i)
+                i += 1
+            elif c in _OP_START and self.is_operator(i, in_word=False):
+                op = next(o for o in OPERATORS if line.startswith(o, i))
+                self.op(op, i)
+                i += len(op)
+            elif self.stage_start and (match := _NAME_WITH_CONTROLS.match(line, i)):
+                self.tokens.append(Token("word", match.group()[:-1], i))
+                i = self.controls(match.end() - 1)
+            else:
+                i = self.word(i)
+        return self.tokens
+
+    def op(self, value: str, pos: int) -> None:
+        self.tokens.append(Token("op", value, pos))
+        if value == "(":
+            self.groups += 1
+        elif value == ")":
+            self.groups -= 1
+        self.texts = 0
+        self.stage_start = value in _STAGE_START
+
+    def is_operator(self, i: int, *, in_word: bool) -> bool:
+        """Whether the operator character at ``i`` acts as one (see the module's English-safe rules).
+
+        A ``(`` or ``)`` that is text is counted when :meth:`word` takes it.
+        """
+        line, c = self.line, self.line[i]
+        if c == "(":
+            return not in_word and self.stage_start
+        if c == ")":
+            return not self.texts and self.groups > 0
+        if c == "&" and not line.startswith("&&", i):
+            return not (i > 0 and line[i - 1].isalnum() and i + 1 < len(line) and line[i + 1].isalnum())
+        return True
+
+    def word(self, start: int) -> int:
+        line, n = self.line, len(self.line)
+        parts: list[str] = []
+        quoted = False
+        i = start
+        while i < n:
+            c = line[i]
+            if c in _BLANKS or c == NEWLINE or (c in _OP_START and self.is_operator(i, in_word=i > start)):
+                break
+            if c == "\\":
+                if i + 1 >= n:
+                    raise Incomplete("line ends with '\\'", line, i)
+                if line[i + 1] == "\n":
+                    i += 2
+                    continue
+                parts.append(line[i + 1])
+                i += 2
+            elif c == '"' or (c == "'" and not (i > start and line[i - 1].isalnum())):
+                quoted = True
+                i = _quoted(line, i, parts)
+            else:
+                if c == "(":
+                    self.texts += 1
+                elif c == ")" and self.texts:
+                    self.texts -= 1
+                parts.append(c)
+                j = i + 1
+                while j < n and line[j] not in _PLAIN_STOP:
+                    j += 1
+                parts.append(line[i + 1 : j])
+                i = j
+        self.tokens.append(Token("word", "".join(parts), start, quoted))
+        self.stage_start = False
+        return i
+
+    def controls(self, start: int) -> int:
+        """The words of ``[...]`` after a stage's name, up to the unquoted ``]``."""
+        line, n = self.line, len(self.line)
+        self.tokens.append(Token("op", "[", start))
+        i = start + 1
+        while i < n:
+            c = line[i]
+            if c in _BLANKS or c == NEWLINE:
+                i += 1
+            elif c == "]":
+                self.tokens.append(Token("op", "]", i))
+                self.stage_start = False
+                return i + 1
+            else:
+                i = self.control_word(i)
+        raise Incomplete("'[' is never closed", line, start)
+
+    def control_word(self, start: int) -> int:
+        line, n = self.line, len(self.line)
+        parts: list[str] = []
+        quoted = False
+        i = start
+        while i < n and line[i] not in _BLANKS and line[i] not in "]\n":
+            c = line[i]
+            if c == "\\":
+                if i + 1 >= n:
+                    raise Incomplete("line ends with '\\'", line, i)
+                parts.append(line[i + 1])
+                i += 2
+            elif c in "\"'":
+                quoted = True
+                i = _quoted(line, i, parts)
+            else:
+                parts.append(c)
+                i += 1
+        self.tokens.append(Token("word", "".join(parts), start, quoted))
+        return i
 
 
 def _quoted(line: str, start: int, parts: list[str]) -> int:
@@ -107,7 +214,7 @@ _CONTINUES = frozenset({"|", "||", "&&", "&", "("})
 
 
 def is_incomplete(line: str) -> bool:
-    """True when more lines would complete ``line`` (open quote, trailing ``|``, ``\\``, ``(``)."""
+    """True when more lines would complete ``line`` (open quote or ``[``, trailing ``|``, ``\\``, ``(``)."""
     try:
         tokens = tokenize(line)
     except Incomplete:

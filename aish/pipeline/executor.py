@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from aish.builtins import BUILTINS, read_text
+from aish.builtins import BUILTINS
 from aish.context import Context, label_answers
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, AishError, Interrupted, output_error
 from aish.lang import Pipeline
@@ -24,7 +24,7 @@ from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.oscmd import OsProcess
 from aish.pipeline.parallel import run_group
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
-from aish.pipeline.redirect import open_output
+from aish.pipeline.redirect import open_output, read_input, say_where
 from aish.pipeline.stats import write_stats
 
 
@@ -45,13 +45,15 @@ class _Flow:
 def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> int:
     """Run ``pipeline``; errors of agent stages are reported through ``env.report``."""
     steps = plan(env.app, pipeline.stages)
-    text = read_text(pipeline.stdin.target, "<") if pipeline.stdin else stdin
+    text = read_input(pipeline.stdin.target) if pipeline.stdin else stdin
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
+    written = None
     try:
         with ExitStack() as stack:
             dest = Shown(env.out, env.tty)
             if pipeline.stdout is not None:
                 dest = Shown(stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target)), False)
+                written = pipeline.stdout
             status = _Run(env, steps, dest, _Flow(text, text or "")).run()
     except BrokenPipeError:
         raise  # the reader went away: the CLI ends quietly (141)
@@ -60,6 +62,8 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     finally:
         if env.stats:
             write_stats(env.err, env.results)
+    if written is not None:
+        say_where(env.err, written.op, written.target)
     return status
 
 

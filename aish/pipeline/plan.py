@@ -3,17 +3,29 @@
 A stage is a built-in (``echo``, ``cat``), an agent, a parallel group of
 agents, ``team-chat`` (every agent, or a ``[groups]`` group), ``!cmd`` (a shell command) or
 a program on ``PATH``. Unknown names fail here, before any request is sent.
+
+Two rules of the language are settled here, where the agents are known:
+
+- ``&`` after an agent's own words runs in parallel only when an agent (or a
+  parenthesised group) follows it; before any other word (``athena compare a
+  & b``) it is text of that agent, with the words after it. After an agent
+  without words (``apollo & athena``) ``&`` is always the operator, so a
+  misspelt agent there is an error. The built-ins, ``!cmd`` and
+  ``team-chat`` after ``&`` stay errors ("only agents can run in parallel").
+- ``AGENT[-m MODEL -s SYSTEM -o KEY VALUE]`` derives the stage's
+  :class:`~aish.agents.AgentConfig` (:func:`with_controls`), so every codec
+  sees the model and the options.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.builtins import BUILTINS
 from aish.errors import ConfigError, UnknownAgentError, UsageError
-from aish.lang import Command, Group, Stage
+from aish.lang import Command, Controls, Group, Stage, Word
 from aish.pipeline.oscmd import find_program, is_shell_escape
 
 TEAM_CHAT = "team-chat"
@@ -43,24 +55,39 @@ def plan(app: App, stages: tuple[Stage, ...]) -> list[Step]:
     return [_step(app, stage) for stage in stages]
 
 
+def with_controls(agent: AgentConfig, controls: Controls) -> AgentConfig:
+    """``agent`` with a call's ``-m`` and ``-o``/``-s`` applied (the agent itself when there are none)."""
+    if not controls:
+        return agent
+    options = {**agent.options, **controls.option_dict()}
+    return replace(agent, model=controls.model or agent.model, options=options)
+
+
 def _step(app: App, stage: Stage) -> Step:
+    if isinstance(stage, Group):
+        stage = text_ampersands(app, stage)
     if isinstance(stage, Group):
         members = _flatten(stage)
         for member in members:
             other = member.name in BUILTINS or find_program(member.name) or is_shell_escape(member.name)
             if other and (member.name in BUILTINS or not app.is_agent(member.name)):
                 raise UsageError(f"{member.name}: only agents can run in parallel ('&')")
-        agents = tuple(app.agent(m.name) for m in members)
+        agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)
         names = [a.name for a in agents]
         if len(set(names)) != len(names):
             raise UsageError("an agent can appear only once in a parallel group")
         return Step(GROUP, members[0], agents, tuple(m.text for m in members))
+    if stage.controls and not app.is_agent(stage.name):
+        known = stage.name in BUILTINS or stage.name == TEAM_CHAT or find_program(stage.name)
+        if known:
+            raise UsageError(f"{stage.name}: options in [...] are for agents only")
+        raise UnknownAgentError(stage.name, list(app.agents()))
     if stage.name in BUILTINS:
         return Step(BUILTIN, stage)
     if stage.name == TEAM_CHAT and not app.is_agent(TEAM_CHAT):
         return _team_chat(app, stage)
     if app.is_agent(stage.name):
-        return Step(AGENT, stage, (app.agent(stage.name),))
+        return Step(AGENT, stage, (with_controls(app.agent(stage.name), stage.controls),))
     if is_shell_escape(stage.name) or stage.name == "!" or find_program(stage.name):
         return Step(OS, stage)
     raise UnknownAgentError(stage.name, list(app.agents()))
@@ -94,6 +121,30 @@ def _group(app: App, name: str) -> tuple[str, ...]:
             where = str(config.path) if config.path else "<config>"
             raise ConfigError(f"{where}: group {name!r}: unknown agent {member!r}")
     return groups[name]
+
+
+def text_ampersands(app: App, group: Group) -> Stage:
+    """``athena compare a & b``: an ``&`` after an agent's own words and before a word that names no
+    agent is text (the stage's own, with the words after it); see the module's docstring."""
+    members: list[Stage] = []
+    for member in group.members:
+        if isinstance(member, Group):
+            member = text_ampersands(app, member)
+        prev = members[-1] if members else None
+        if isinstance(member, Command) and isinstance(prev, Command) and _is_text(app, prev, member):
+            amp = Word("&", max(member.pos - 2, prev.pos))
+            words = (*prev.args, amp, Word(member.name, member.pos), *member.args)
+            members[-1] = Command(prev.name, words, prev.pos, prev.controls)
+        else:
+            members.append(member)
+    return members[0] if len(members) == 1 else Group(tuple(members), group.pos)
+
+
+def _is_text(app: App, prev: Command, member: Command) -> bool:
+    if not prev.args or not app.is_agent(prev.name) or app.is_agent(member.name) or member.controls:
+        return False
+    name = member.name
+    return not (name in BUILTINS or name == TEAM_CHAT or name == "!" or is_shell_escape(name))
 
 
 def _flatten(group: Group) -> list[Command]:

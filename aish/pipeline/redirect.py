@@ -1,10 +1,17 @@
-"""Output redirection of a pipeline (``> FILE``, ``>> FILE``)."""
+"""Redirection of a pipeline (``< FILE``, ``> FILE``, ``>> FILE``).
+
+A redirect whose target looks like words rather than a file name (no ``.``
+and no ``/``, as in ``athena is 3 > 2?``) gets a hint on how to send the
+operator as text; on a terminal every output redirect says where the output
+went, so a file is never written silently.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import TextIO
 
+from aish.builtins import read_text
 from aish.errors import UsageError
 
 
@@ -15,3 +22,38 @@ def open_output(op: str, target: str) -> TextIO:
         return open(path, "a" if op == ">>" else "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{op} {target}: {exc.strerror}") from None
+
+
+def read_input(target: str) -> str:
+    """``< target``'s text; the error of a missing file says how to send ``<`` as text when it looks like words."""
+    try:
+        return read_text(target, "<")
+    except UsageError as exc:
+        if _looks_like_words(target):
+            raise exc.reworded(f"{exc}; {_quote_hint('<')}") from None
+        raise
+
+
+def say_where(err: TextIO, op: str, target: str) -> None:
+    """On a terminal, say which file got the output: ``[Output written to FILE]``."""
+    if not _isatty(err):
+        return
+    verb = "appended to" if op == ">>" else "written to"
+    hint = f"; {_quote_hint(op)}" if _looks_like_words(target) else ""
+    err.write(f"[Output {verb} {target}{hint}]\n")
+    err.flush()
+
+
+def _quote_hint(op: str) -> str:
+    return f"to send '{op}' to the agent, quote it"
+
+
+def _looks_like_words(target: str) -> bool:
+    return "." not in target and "/" not in target
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,5 +1,7 @@
 """The Anthropic Messages dialect of the reference server: ``POST /v1/messages``.
 
+``GET /v1/models`` with an ``anthropic-version`` header answers in Anthropic's shape.
+
 Requests need the ``anthropic-version`` header and a ``max_tokens``; the key
 (``x-api-key``) is recorded, never checked. Replies use the same offline
 demo text as the OpenAI endpoint, streamed as named events
@@ -39,6 +41,15 @@ def error_body(error: ApiError) -> dict[str, Any]:
     kinds = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error"}
     kind = kinds.get(error.status, "api_error" if error.status >= 500 else "invalid_request_error")
     return {"type": "error", "error": {"type": kind, "message": error.message}}
+
+
+def models_list() -> dict[str, Any]:
+    """``GET /v1/models`` in Anthropic's shape (asked with an ``anthropic-version`` header)."""
+    data = [
+        {"type": "model", "id": name, "display_name": name.title(), "created_at": "2026-01-01T00:00:00Z"}
+        for name in MODELS
+    ]
+    return {"data": data, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]}
 
 
 def parse_messages_request(body: object, version: str | None) -> MessagesRequest:

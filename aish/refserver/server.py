@@ -175,7 +175,8 @@ class _Handler(ReplySender):
             path = path.rstrip("/")
         if path == "/v1/models":
             self._require("GET")
-            self._send_json(200, models_list())
+            anthropic_shape = bool(self.headers.get("anthropic-version"))
+            self._send_json(200, anthropic.models_list() if anthropic_shape else models_list())
         elif path.startswith("/v1/models/"):
             self._require("GET")
             name = path.removeprefix("/v1/models/")

@@ -9,6 +9,8 @@ API requires, defaults to 1024. The earlier turns of the agent's conversation
 (:attr:`aish.Prompt.turns`) open the ``messages`` list, a user and an assistant
 message each, before the input.
 
+``models AGENT`` lists the models with ``GET {url}/models`` (the same headers).
+
 Named events: ``message_start`` (input tokens), ``content_block_delta``
 (``text_delta`` is the text), ``ping`` (a heartbeat), ``message_delta`` (stop
 reason and output tokens), ``message_stop`` (the end marker) and ``error``.
@@ -33,6 +35,7 @@ from aish import (
     Usage,
     WireMessage,
     json_object,
+    model_ids,
     with_api_key,
 )
 
@@ -78,6 +81,16 @@ class AnthropicMessagesCodec:
 
     def decoder(self) -> MessagesDecoder:
         return MessagesDecoder()
+
+    def models_request(self) -> Request:
+        """``GET {url}/models?limit=1000`` with the key and version headers (``models AGENT``)."""
+        agent = self.agent
+        headers = {"Accept": "application/json", "anthropic-version": API_VERSION, **agent.headers}
+        keyed, secrets = with_api_key(agent, headers, header="x-api-key", scheme="")
+        return Request(url=agent.url.rstrip("/") + "/models?limit=1000", method="GET", headers=keyed, secrets=secrets)
+
+    def model_ids(self, body: str) -> list[str]:
+        return model_ids(body)
 
     def error_message(self, status: int, body: str) -> str | None:
         return error_text(body)

@@ -1,4 +1,4 @@
-"""aish plugin: the built-in commands ``agents``, ``plugins``, ``history``, ``new`` and ``conversations``.
+"""aish plugin: the built-in commands (agents, plugins, history, models, new, conversations, set, chat, ...).
 
 Registered through ``aish_register_commands`` like any plugin's commands, so
 they run the same in the shell, ``aish -c``, scripts and ``aish NAME ARGS``.
@@ -61,6 +61,13 @@ def history(inv: Invocation) -> int:
     return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm)
 
 
+def models(inv: Invocation) -> int:
+    """``models AGENT``: the models the agent's server lists (:mod:`aish.models`)."""
+    from aish.models import models as run
+
+    return run(inv)
+
+
 def complete_history(_inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
         return list(HISTORY_SUBCOMMANDS)
@@ -119,6 +126,13 @@ def aish_register_commands(register: RegisterCommand) -> None:
         usage=HISTORY_USAGE,
         complete=complete_history,
         raw=True,
+    )
+    register(
+        "models",
+        models,
+        summary="List the models the agent's server offers (a warning when its model is not among them).",
+        usage="models AGENT",
+        complete=complete_agents,
     )
     register(
         "set",

@@ -9,6 +9,8 @@ previous answer as an assistant turn), ``"both"`` or ``"none"``. A stage that
 is not in a pipeline sends no context. The earlier turns of the agent's
 conversation (:attr:`aish.Prompt.turns`) come after the system message, a user
 and an assistant message each.
+
+``models AGENT`` lists the server's models with ``GET {url}/models``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from aish import (
     WireItem,
     WireMessage,
     error_detail,
+    model_ids,
     with_api_key,
 )
 
@@ -102,6 +105,14 @@ class OpenAIChatCodec:
 
     def decoder(self) -> ChunkDecoder:
         return ChunkDecoder()
+
+    def models_request(self) -> Request:
+        """``GET {url}/models`` with the agent's key (``models AGENT``)."""
+        headers, secrets = with_api_key(self.agent, {"Accept": "application/json", **self.agent.headers})
+        return Request(url=self.agent.url.rstrip("/") + "/models", method="GET", headers=headers, secrets=secrets)
+
+    def model_ids(self, body: str) -> list[str]:
+        return model_ids(body)
 
     def error_message(self, status: int, body: str) -> str | None:
         return error_text(body)

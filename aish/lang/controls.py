@@ -1,0 +1,117 @@
+"""Per-call controls: ``-m MODEL``, ``-s SYSTEM``, ``-o KEY VALUE``.
+
+The same words work after ``aish AGENT`` (before the text) and inside
+``AGENT[...]`` in the language. :func:`parse_controls` reads them;
+``aish.pipeline.plan`` applies them to the stage's agent configuration.
+
+``-o`` values are JSON when they parse as JSON (``0.2``, ``true``, ``null``,
+``["a","b"]``, ``{"k": 1}``) and text otherwise; a value that starts like JSON
+(``[``, ``{`` or ``"``) but is not is an error. ``-o model X`` is ``-m X`` and
+``-o system X`` is ``-s X``. The last word for a key wins.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE"
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_OPTION = re.compile(r"--?[A-Za-z][\w-]*")
+"""What looks like an option (``-x``, ``--long``); ``-5`` and ``-`` are text."""
+
+
+class ControlsError(ValueError):
+    """A bad control; ``index`` is the word it is about."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The controls of one call. ``options`` are ``(key, value)`` pairs, ``system`` among them."""
+
+    model: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+    words: tuple[str, ...] = ()
+    """The words as given, so that a recorded line can say them again."""
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def option_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False) -> tuple[Controls, int]:
+    """Read controls from ``words``; return them and how many words they used.
+
+    ``leading`` (``aish AGENT ...``): the controls end at the first word that
+    is not an option (the text) or after ``--``; otherwise (``AGENT[...]``)
+    every word must be part of a control. Raises :class:`ControlsError`.
+    """
+    model: str | None = None
+    options: dict[str, Any] = {}
+    i = end = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--" and leading:
+            i += 1
+            break
+        if word in ("-m", "--model"):
+            model = _model(_arg(words, i, "a model name"), i)
+            i += 2
+        elif word in ("-s", "--system"):
+            options["system"] = _arg(words, i, "a system prompt")
+            i += 2
+        elif word in ("-o", "--option"):
+            if i + 1 >= len(words):
+                raise ControlsError(f"{word} needs a key and a value ({word} KEY VALUE)", i)
+            key = words[i + 1]
+            if not _KEY.fullmatch(key):
+                raise ControlsError(f"{word}: bad key {key!r} (letters, digits, '_', '.', '-')", i + 1)
+            if i + 2 >= len(words):
+                raise ControlsError(f"{word} {key} needs a value", i + 1)
+            value = parse_value(key, words[i + 2], i + 2)
+            if key == "model":
+                model = _model(str(value), i + 2)
+            else:
+                options[key] = value
+            i += 3
+        elif leading and not _OPTION.fullmatch(word):
+            break
+        else:
+            raise ControlsError(f"unknown option {word!r} (options: {USAGE})", i)
+        end = i
+    return Controls(model, tuple(options.items()), tuple(words[:end])), i
+
+
+def parse_value(key: str, text: str, index: int = 0) -> Any:
+    """``-o KEY VALUE``: the value as JSON when it is JSON, else the text."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        if text.lstrip()[:1] in ("[", "{", '"'):
+            reason = str(exc).split(":")[0]
+            raise ControlsError(f"-o {key}: value {text!r} is not valid JSON ({reason})", index) from None
+        return text
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _arg(words: list[str] | tuple[str, ...], i: int, what: str) -> str:
+    if i + 1 >= len(words):
+        raise ControlsError(f"{words[i]} needs {what}", i)
+    return words[i + 1]
+
+
+def _model(name: str, index: int) -> str:
+    if not name.strip():
+        raise ControlsError("-m needs a model name", index)
+    return name

@@ -1,0 +1,166 @@
+"""``models AGENT``: the models an agent's server lists, and a warning for a model it does not list.
+
+A codec that can list its server's models has two optional methods:
+``models_request() -> Request`` (``GET {url}/models`` with the agent's key
+and headers, for ``openai-chat`` and ``anthropic-messages``) and
+``model_ids(body) -> list[str]``. The request goes through the agent's own
+transport, so timeouts, proxies and the scrubbing of keys from errors are
+those of its answers.
+
+When a model is checked: ``models AGENT`` checks the agent's configured
+model; a call with ``-m MODEL`` checks that model in the background while the
+answer streams (one list per server and aish process), and the warning comes
+after the answer. Nothing else is checked, so a request never waits for a
+list. A server that cannot list its models gives no warning.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TextIO
+
+from aish.agents import AgentConfig
+from aish.app import App
+from aish.contracts import Codec, Request
+from aish.errors import EXIT_OK, AishError, MalformedEvent, StreamFailure, UsageError
+from aish.lang import Command, Group, Pipeline, Stage
+from aish.stream.messages import explain
+from aish.wire import WireMessage
+
+if TYPE_CHECKING:
+    from aish.commands import Invocation
+
+CHECK_WAIT = 2.0
+"""Seconds a finished answer waits for its model check before giving up on it."""
+
+
+USAGE = "usage: models AGENT"
+
+
+def models(inv: Invocation) -> int:
+    """``models AGENT``: one model id per line; a warning when the agent's model is not among them.
+
+    Registered by the built-in commands plugin (``aish_commands``), so it runs the same in
+    the shell, ``aish -c``, scripts and ``aish models AGENT``.
+    """
+    if len(inv.args) != 1:
+        raise UsageError(f"{USAGE} (the models the agent's server lists)")
+    agent = inv.app.agent(inv.args[0])
+    ids = fetch_models(inv.app, agent)
+    for model in ids:
+        inv.out.write(f"{model}\n")
+    inv.out.flush()
+    if agent.model and agent.model not in ids:
+        inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")
+    return EXIT_OK
+
+
+def unlisted(agent: AgentConfig, model: str) -> str:
+    """The warning for a model the agent's server does not list."""
+    return f"warning: {agent.name}: model {model!r} is not listed by its server (see 'models {agent.name}')"
+
+
+def fetch_models(app: App, agent: AgentConfig) -> list[str]:
+    """The model ids the agent's server lists; one-line errors (never a key)."""
+    codec = app.codec(agent)
+    make, read = _lister(codec)
+    if make is None or read is None:
+        raise UsageError(f"{agent.name}: the {agent.codec} codec cannot list models")
+    request = make()
+    body = _get(app, agent, codec, request)
+    try:
+        return read(body)
+    except (MalformedEvent, ValueError, KeyError, TypeError, AttributeError):
+        raise MalformedEvent(f"{agent.name}: {request.url} did not answer with a list of models") from None
+
+
+def _lister(codec: Codec) -> tuple[Callable[[], Request] | None, Callable[[str], list[str]] | None]:
+    return getattr(codec, "models_request", None), getattr(codec, "model_ids", None)
+
+
+def _get(app: App, agent: AgentConfig, codec: Codec, request: Request) -> str:
+    transport = app.transport(agent)
+    try:
+        connection = transport.open(request)
+        try:
+            return "".join(item.data for batch in connection for item in batch if isinstance(item, WireMessage))
+        finally:
+            connection.close()
+    except StreamFailure as exc:
+        raise explain(agent.name, exc, codec, request.secrets) from None
+    finally:
+        transport.close()
+
+
+class ModelChecks:
+    """Checks the models of ``-m`` calls against their servers' lists, in the background.
+
+    A runner keeps one, so each server is asked once per aish process.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._lists: dict[str, _Lookup] = {}
+        self._lock = threading.Lock()
+
+    def start(self, pipeline: Pipeline) -> list[tuple[AgentConfig, str, _Lookup]]:
+        """Start looking up the lists the ``-m`` models of ``pipeline`` need; never raises."""
+        started = []
+        for command in _commands(pipeline.stages):
+            model = command.controls.model
+            if model is None or not self.app.is_agent(command.name):
+                continue
+            try:
+                agent = self.app.agent(command.name)
+                if None in _lister(self.app.codec(agent)):
+                    continue
+            except AishError:
+                continue
+            started.append((agent, model, self._lookup(agent)))
+        return started
+
+    def report(self, started: list[tuple[AgentConfig, str, _Lookup]], err: TextIO) -> None:
+        """Warn about each model its server's list lacks (lists not there within CHECK_WAIT are skipped)."""
+        for agent, model, lookup in started:
+            ids = lookup.result(CHECK_WAIT)
+            if ids is not None and model not in ids:
+                err.write(f"aish: {unlisted(agent, model)}\n")
+                err.flush()
+
+    def _lookup(self, agent: AgentConfig) -> _Lookup:
+        with self._lock:
+            lookup = self._lists.get(agent.url)
+            if lookup is None:
+                lookup = self._lists[agent.url] = _Lookup(lambda: fetch_models(self.app, agent))
+            return lookup
+
+
+class _Lookup:
+    """One list of models being fetched in a daemon thread; errors give no list."""
+
+    def __init__(self, fetch: Callable[[], list[str]]) -> None:
+        self._ids: list[str] | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(fetch,), name="aish-models", daemon=True)
+        self._thread.start()
+
+    def _run(self, fetch: Callable[[], list[str]]) -> None:
+        try:
+            self._ids = fetch()
+        except Exception:  # a list we cannot get is no warning
+            self._ids = None
+        finally:
+            self._done.set()
+
+    def result(self, timeout: float) -> list[str] | None:
+        self._done.wait(timeout)
+        return self._ids
+
+
+def _commands(stages: tuple[Stage, ...]) -> Iterator[Command]:
+    for stage in stages:
+        if isinstance(stage, Group):
+            yield from _commands(stage.members)
+        else:
+            yield stage

@@ -1,0 +1,158 @@
+"""Per-call controls (issue 11, item 5): ``aish AGENT -m MODEL -s SYSTEM -o KEY VALUE ... TEXT`` and
+``AGENT[...]`` in the language, seen in the bodies the reference server received."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aish.cli import main
+from aish.refserver import RefServer
+from aish.testing import Outcome
+from tests.pipelines.conftest import codec_agents
+
+Run = Callable[..., Outcome]
+
+
+def aish(*argv: str, stdin: str = "") -> Outcome:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return Outcome(status, out.getvalue(), err.getvalue())
+
+
+def bodies(refserver: RefServer) -> list[dict[str, Any]]:
+    return [r.body for r in refserver.requests if r.method == "POST" and isinstance(r.body, dict)]
+
+
+@pytest.fixture
+def config(refserver: RefServer, write_config: Callable[[str], Path]) -> str:
+    return str(write_config(codec_agents(refserver.base_url)))
+
+
+def test_options_on_the_command_line_reach_the_request_body(refserver: RefServer, config: str) -> None:
+    result = aish(
+        "--config", config, "athena", "-m", "echo", "-s", "be brief", "-o", "temperature", "0.2",
+        "-o", "stop", '["x", "y"]', "-o", "user", "ann", "what", "is", "up",
+    )  # fmt: skip
+    assert result.status == 0, result.err
+    (body,) = bodies(refserver)
+    assert body["model"] == "echo"
+    assert body["messages"] == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "what is up"},
+    ]
+    assert (body["temperature"], body["stop"], body["user"]) == (0.2, ["x", "y"], "ann")
+    assert result.out == "what is up"  # the echo model answered: -m took effect
+
+
+def test_words_after_the_text_are_never_options(refserver: RefServer, config: str) -> None:
+    assert aish("--config", config, "athena", "hi", "-m", "echo").status == 0
+    assert aish("--config", config, "athena", "--", "-m", "echo").status == 0
+    assert aish("--config", config, "athena", "-5", "degrees", "-m", "x").status == 0
+    first, second, third = bodies(refserver)
+    assert [b["model"] for b in (first, second, third)] == ["athena"] * 3
+    assert [b["messages"][-1]["content"] for b in (first, second, third)] == [
+        "hi -m echo",
+        "-m echo",
+        "-5 degrees -m x",
+    ]
+
+
+def test_options_with_piped_input(refserver: RefServer, config: str) -> None:
+    assert aish("--config", config, "athena", "-m", "echo", stdin="piped text\n").status == 0
+    assert bodies(refserver)[0]["model"] == "echo"
+    assert bodies(refserver)[0]["messages"][-1]["content"] == "piped text\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["athena", "-m"], "aish: athena: -m needs a model name\n"),
+        (["athena", "-o", "temperature"], "aish: athena: -o temperature needs a value\n"),
+        (["athena", "-o", "a b", "1", "hi"], "aish: athena: -o: bad key 'a b' (letters, digits, '_', '.', '-')\n"),
+        (
+            ["athena", "-o", "t", "{1", "hi"],
+            "aish: athena: -o t: value '{1' is not valid JSON (Expecting property name enclosed in double quotes)\n",
+        ),
+        (
+            ["athena", "-x", "hi"],
+            "aish: athena: unknown option '-x' (options: -m MODEL, -s SYSTEM, -o KEY VALUE); "
+            "'--' before the text lets it start with '-'\n",
+        ),
+        (["athena", "-m", "echo"], "aish: athena: nothing to send (give text, or pipe input into it)\n"),
+    ],
+)
+def test_bad_options_are_one_line(refserver: RefServer, config: str, argv: list[str], message: str) -> None:
+    result = aish("--config", config, *argv)
+    assert (result.status, result.out, result.err) == (2, "", message)
+    assert len(refserver.requests) == 0
+
+
+def test_per_stage_controls_in_the_language(refserver: RefServer, config: str) -> None:
+    line = 'echo q | athena[-m echo -s "terse"] | hermes[-o max_tokens 5 -o temperature 0] > out.md'
+    result = aish("--config", config, "-c", line)
+    assert result.status == 0, result.err
+    first, second = bodies(refserver)
+    assert first["model"] == "echo" and first["messages"][0]["content"].startswith("terse\n\nYou are stage 2 of 3")
+    assert second["model"] == "hermes" and (second["max_tokens"], second["temperature"]) == (5, 0)
+    assert "terse" not in str(second["messages"])  # a stage's controls are its own
+
+
+def test_controls_reach_every_codec(refserver: RefServer, config: str) -> None:
+    line = "claude[-m echo -s sys -o max_tokens 7 -o top_k 3] hi; env[-m hermes -o temperature 0.5 -s be] hi"
+    result = aish("--config", config, "-c", line)
+    assert result.status == 0, result.err
+    claude, env = bodies(refserver)
+    assert (claude["model"], claude["system"], claude["max_tokens"], claude["top_k"]) == ("echo", "sys", 7, 3)
+    assert env["model"] == "hermes" and env["options"] == {"temperature": 0.5, "system": "be"}
+
+
+def test_controls_in_a_parallel_group(refserver: RefServer, config: str) -> None:
+    result = aish("--config", config, "-c", "echo q | apollo[-m echo] & athena[-s wise]")
+    assert result.status == 0, result.err
+    by_model = {b["model"]: b for b in bodies(refserver)}
+    assert set(by_model) == {"echo", "athena"}
+    assert by_model["athena"]["messages"][0]["content"].startswith("wise\n\nYou are stage 2 of 2")
+    assert by_model["echo"]["messages"][0]["content"].startswith("You are stage 2 of 2")
+
+
+def test_an_empty_system_drops_the_configured_one(refserver: RefServer, write_config: Callable[[str], Path]) -> None:
+    toml = codec_agents(refserver.base_url) + '\n[agents.athena.options]\nsystem = "configured"\n'
+    config = str(write_config(toml))
+    assert aish("--config", config, "athena", "hi").status == 0
+    assert aish("--config", config, "athena", "-s", "", "hi").status == 0
+    configured, dropped = bodies(refserver)
+    assert configured["messages"][0] == {"role": "system", "content": "configured"}
+    assert [m["role"] for m in dropped["messages"]] == ["user"]
+
+
+def test_brackets_not_glued_to_the_name_are_text(refserver: RefServer, config: str) -> None:
+    assert aish("--config", config, "-c", "athena [-m echo] see [1]").status == 0
+    assert bodies(refserver)[0]["messages"][-1]["content"] == "[-m echo] see [1]"
+    assert bodies(refserver)[0]["model"] == "athena"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("echo[-m x] hi", "aish: echo: options in [...] are for agents only\n"),
+        ("zeus[-m x] hi", "aish: unknown agent 'zeus' (known: apollo, athena, claude, env, hermes, plain, rhetor)\n"),
+    ],
+)
+def test_controls_are_for_agents(refserver: RefServer, config: str, line: str, message: str) -> None:
+    result = aish("--config", config, "-c", line)
+    assert result.err == message and result.status != 0
+    assert len(refserver.requests) == 0
+
+
+def test_a_call_with_options_is_recorded_as_a_line_that_replays_it(refserver: RefServer, config: str) -> None:
+    assert aish("--config", config, "athena", "-m", "echo", "-o", "n", "[1, 2]", "--", "-x", "what's up").status == 0
+    listed = aish("--config", config, "history")
+    assert listed.out.rstrip().endswith("athena[-m echo -o n '[1, 2]'] -x 'what'\\''s up'")
+    assert aish("--config", config, "-c", "!!").status == 0
+    first, again = bodies(refserver)
+    assert again == first
