@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from aish.app import App
+from aish.errors import visible
 from aish.plugins import LOADED
 
 
@@ -18,7 +19,8 @@ def list_agents(app: App, out: TextIO) -> None:
     """Name, transport, codec and URL of every agent (no headers, no keys)."""
     rows = [["NAME", "TRANSPORT", "CODEC", "URL", "DESCRIPTION"]]
     for name, agent in app.agents().items():
-        rows.append([name, agent.transport, agent.codec, agent.url or "(started on first use)", agent.description])
+        url = agent.url or "(started on first use)"
+        rows.append([name, agent.transport, agent.codec, visible(url), visible(agent.description)])
     if len(rows) == 1:
         out.write("no agents: add some to the configuration file (see docs/configuration.md)\n")
         return
@@ -34,6 +36,6 @@ def list_plugins(app: App, out: TextIO) -> None:
         if info.status == LOADED:
             detail = ", ".join(f"{kind} {item}" for kind, item in info.registered) or "(hooks only)"
         else:
-            detail = info.error or ""
+            detail = visible(info.error or "")  # a plugin's import error may span lines
         rows.append([name, dist_text, info.status, detail])
     _table(rows, out)

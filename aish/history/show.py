@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from aish.contracts import RunRecord, StageRecord
+from aish.errors import visible
 
 
 def when(timestamp: float, seconds: bool = False) -> str:
@@ -23,7 +24,7 @@ def write_list(runs: Iterable[RunRecord], out: TextIO) -> None:
     """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first."""
     for run in runs:
         replay = f"  (replay of {run.replay_of})" if run.replay_of else ""
-        out.write(f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {first_line(run.line)}{replay}\n")
+        out.write(f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {visible(first_line(run.line))}{replay}\n")
 
 
 def write_run(run: RunRecord, out: TextIO) -> None:
@@ -34,9 +35,14 @@ def write_run(run: RunRecord, out: TextIO) -> None:
     if run.replay_of:
         head.append(f"replay of {run.replay_of}")
     out.write("  ".join(head) + "\n")
-    out.write(f"$ {run.line.rstrip(chr(10))}\n")
+    out.write(f"$ {_visible_lines(run.line.rstrip(chr(10)))}\n")
     for stage in run.stages:
         _write_stage(stage, out)
+
+
+def _visible_lines(text: str) -> str:
+    """A (multi-line) command line as typed, each line with its control characters escaped."""
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 def _write_stage(stage: StageRecord, out: TextIO) -> None:
@@ -45,7 +51,8 @@ def _write_stage(stage: StageRecord, out: TextIO) -> None:
     facts = _facts(stage.meta)
     if facts:
         out.write(f"   {facts}\n")
-    for title, body in (("input", stage.input), ("answer", stage.text), ("error", stage.error)):
+    error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
+    for title, body in (("input", stage.input), ("answer", stage.text), ("error", error)):
         if body:
             out.write(f"-- {title}\n{body}{'' if body.endswith(chr(10)) else chr(10)}")
 

@@ -43,3 +43,17 @@ def test_a_dash_c_line_may_start_with_a_dash() -> None:
     for args in (("-c", "-x hi"), ("--stats", "-c", "-x hi"), ("-c", "--version")):
         result = run_aish(*args)
         assert result.returncode == 3 and result.stderr.startswith(f"aish: unknown agent '{args[-1].split()[0]}'")
+
+
+def test_listings_show_control_characters_escaped(write_config, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(
+        '[agents.bot]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\n'
+        'description = "\\u001b]0;TITLE\\u0007 multi\\nline"\n'
+    )
+    listed = run_aish("--config", str(config), "agents")
+    assert "\x1b" not in listed.stdout and "\\x1b]0;TITLE\\x07 multi\\x0aline" in listed.stdout
+    run_aish("--config", str(config), "-c", "echo '\x1b]0;T\x07'")
+    history = run_aish("--config", str(config), "history")
+    assert "\x1b" not in history.stdout and "echo '\\x1b]0;T\\x07'" in history.stdout
+    shown = run_aish("--config", str(config), "history", "show", "1")
+    assert "$ echo '\\x1b]0;T\\x07'" in shown.stdout
