@@ -63,7 +63,7 @@ class Runner:
         self.confirm = confirm if interactive else None
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
-        self.enter_chat: Callable[[str], None] | None = None
+        self.enter_chat: Callable[[str, list[str]], None] | None = None
         """Set by the interactive shell: opens chat mode with an agent (the ``chat`` command)."""
         self.recording_enabled = True
         """False: lines are not recorded for now (``set history off``), though a store is open."""

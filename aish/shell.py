@@ -33,10 +33,10 @@ from prompt_toolkit.keys import Keys
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
 from aish.conversations import Conversations
-from aish.errors import AishError
+from aish.errors import AishError, UsageError
 from aish.history.recorder import Recorder
 from aish.history.store import command_line, resolve_replay
-from aish.lang import Command, Pipeline, Word, is_incomplete
+from aish.lang import Command, Controls, ControlsError, Pipeline, Word, is_incomplete, parse_controls
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_complete import AishCompleter, Sources
@@ -70,6 +70,10 @@ CHAT_LINE = "_chat_line"
 CHAT_COMMANDS = {
     "/exit": "leave the chat (also: exit, quit, Ctrl-D)",
     "/new": "start a fresh conversation with the agent",
+    "/model NAME": "ask this model from now on (as -m)",
+    "/system TEXT": "use this system prompt from now on (as -s; /system alone drops it)",
+    "/option KEY VALUE": "send this request option from now on (as -o)",
+    "/options": "the options of this chat",
     "/help": "this list",
 }
 _CHAT_EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
@@ -105,6 +109,8 @@ class AishShell(cmd2.Cmd):
         self.prompt = PROMPT
         self.continuation_prompt = CONTINUATION
         self.chat_agent: str | None = None
+        self.chat_controls: list[str] = []
+        """The chat's per-call options, as words (``-m X -o k v``): the last word for a key wins."""
         """The agent of chat mode (None: aish lines)."""
         self.statement_parser = AishStatementParser(self._is_cmd2_command, lambda: self.chat_agent is not None)
         self.recorder = history
@@ -260,8 +266,9 @@ class AishShell(cmd2.Cmd):
             self.last_status = self.runner.report(exc)
 
     # ---------------------------------------------------------------- chat mode
-    def _enter_chat(self, agent: str) -> None:
+    def _enter_chat(self, agent: str, controls: list[str] | None = None) -> None:
         self.chat_agent = agent
+        self.chat_controls = list(controls or [])
         self.prompt = f"{agent}> "
         self.stdout.write(
             f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
@@ -279,17 +286,52 @@ class AishShell(cmd2.Cmd):
         if agent is None:
             return None
         word = text.strip()
-        if word in _CHAT_EXIT:
-            self._leave_chat()
-        elif word == "/new":
-            self._new_conversation(agent)
-        elif word == "/help":
-            width = max(len(k) for k in CHAT_COMMANDS)
-            self.stdout.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in CHAT_COMMANDS.items()))
-        else:
-            pipeline = Pipeline((Command(agent, (Word(text, 0, True),), 0),))
-            self.last_status = self.runner.run_line(command_line([agent, text]), pipeline)
+        head, _, rest = word.partition(" ")
+        try:
+            if word in _CHAT_EXIT:
+                self._leave_chat()
+            elif word == "/new":
+                self._new_conversation(agent)
+            elif head in ("/model", "/system", "/option", "/options"):
+                self._chat_option(head, rest.strip())
+            elif word == "/help":
+                width = max(len(k) for k in CHAT_COMMANDS)
+                self.stdout.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in CHAT_COMMANDS.items()))
+            else:
+                controls = self._parsed_controls(self.chat_controls)
+                pipeline = Pipeline((Command(agent, (Word(text, 0, True),), 0, controls),))
+                head_word = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
+                self.last_status = self.runner.run_line(f"{head_word} {command_line([text])}", pipeline)
+        except AishError as exc:
+            self.last_status = self.runner.report(exc)
         return None
+
+    def _chat_option(self, command: str, value: str) -> None:
+        """``/model``, ``/system``, ``/option``: change the chat's per-call options; ``/options`` shows them."""
+        words = list(self.chat_controls)
+        if command == "/model":
+            if not value:
+                raise UsageError("/model needs a model name (/model NAME)")
+            words += ["-m", value]
+        elif command == "/system":
+            words += ["-s", value]
+        elif command == "/option":
+            key, _, raw = value.partition(" ")
+            if not key or not raw.strip():
+                raise UsageError("/option needs a key and a value (/option KEY VALUE)")
+            words += ["-o", key, raw.strip()]
+        controls = self._parsed_controls(words)
+        self.chat_controls = words
+        shown = [f"model = {controls.model}"] if controls.model else []
+        shown += [f"{key} = {value!r}" for key, value in controls.options if not (key == "system" and value == "")]
+        self.stdout.write(("\n".join(shown) or "(no options: the agent's own)") + "\n")
+
+    @staticmethod
+    def _parsed_controls(words: list[str]) -> Controls:
+        try:
+            return parse_controls(words)[0]
+        except ControlsError as exc:
+            raise UsageError(str(exc)) from None
 
     def _new_conversation(self, agent: str) -> None:
         if self.runner.conversations is not None:
@@ -359,6 +401,7 @@ def run_shell(
     renderer: str | None = None,
     history: Recorder | None = None,
     chat: str | None = None,
+    chat_controls: list[str] | None = None,
     conversations: Conversations | None = None,
 ) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
@@ -367,7 +410,7 @@ def run_shell(
     """
     shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
     if chat is not None:
-        shell._enter_chat(chat)
+        shell._enter_chat(chat, chat_controls)
     else:
         shell.stdout.write(banner(app))
     shell.cmdloop()

@@ -247,3 +247,24 @@ def test_chat_remembers_and_new_starts_over(shell: pexpect.spawn, refserver: Ref
     shell.expect_exact("athena>")
     users = [[m["content"] for m in r.body["messages"] if m["role"] == "user"] for r in refserver.requests if r.body]
     assert users == [["my name is Ada"], ["my name is Ada", "what is my name?"], ["who am I?"]]
+
+
+def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer) -> None:
+    shell.sendline("chat athena -m echo -o temperature 0.2")
+    shell.expect_exact("athena>")
+    shell.sendline("/system be brief")
+    shell.expect_exact("system = 'be brief'")
+    shell.sendline("/option max_tokens 7")
+    shell.expect_exact("max_tokens = 7")
+    shell.sendline("/option temperature")
+    shell.expect_exact("aish: /option needs a key and a value (/option KEY VALUE)")
+    shell.sendline("hello there")
+    shell.expect(r"\[Complete - |\[\w+ - ")
+    shell.expect_exact("athena>")
+    shell.send(CTRL_D)
+    shell.expect_exact(PROMPT)
+    shell.sendline("history")
+    shell.expect_exact("athena[-m echo -o temperature 0.2 -s 'be brief' -o max_tokens 7] 'hello there'")
+    body = [r.body for r in refserver.requests if r.body][-1]
+    assert body["model"] == "echo" and body["temperature"] == 0.2 and body["max_tokens"] == 7
+    assert body["messages"][0] == {"role": "system", "content": "be brief"}

@@ -145,7 +145,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         "chat",
         chat,
         summary="Chat with an agent: every line goes to it as typed (also: the agent's name alone).",
-        usage="usage: chat AGENT     (in the shell: /exit or Ctrl-D returns, /new starts over)",
+        usage="usage: chat AGENT [-m MODEL] [-s SYSTEM] [-o KEY VALUE]...   (then /help lists the chat's commands)",
         complete=complete_agents,
     )
     register(
@@ -205,13 +205,19 @@ def chat(inv: Invocation) -> int:
     """``chat AGENT``: every line goes to the agent as typed (the shell's chat mode)."""
     from aish.errors import UsageError
 
-    if len(inv.args) != 1:
-        raise UsageError("usage: chat AGENT")
-    name = inv.args[0]
+    if not inv.args:
+        raise UsageError("usage: chat AGENT [-m MODEL] [-s SYSTEM] [-o KEY VALUE]...")
+    from aish.lang import ControlsError, parse_controls
+
+    name, words = inv.args[0], inv.args[1:]
     inv.app.agent(name)  # an unknown agent: one line, with a suggestion
+    try:
+        parse_controls(words)
+    except ControlsError as exc:
+        raise UsageError(f"chat {name}: {exc}") from None
     enter = inv.runner.enter_chat if inv.runner is not None else None
     if enter is not None:  # in the shell
-        enter(name)
+        enter(name, words)
         return 0
     if not inv.interactive:
         raise UsageError("chat needs a terminal (in a script, send lines with: AGENT TEXT)")
@@ -224,6 +230,7 @@ def chat(inv: Invocation) -> int:
         renderer=runner.renderer_name if runner else None,
         history=runner.history if runner else None,
         chat=name,
+        chat_controls=words,
     )
 
 
