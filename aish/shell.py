@@ -33,12 +33,13 @@ from prompt_toolkit.keys import Keys
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
 from aish.conversations import Conversations
-from aish.errors import AishError, UsageError
+from aish.errors import AishError
 from aish.history.recorder import Recorder
-from aish.history.store import command_line, resolve_replay
-from aish.lang import Command, Controls, ControlsError, Pipeline, Word, is_incomplete, parse_controls
+from aish.history.store import resolve_replay
+from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
+from aish.shell_chat import Chat
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_help import general_help, topic_help
 from aish.shell_history import InputHistory, input_history_path
@@ -67,16 +68,6 @@ class AishStatementParser(StatementParser):
 CHAT_LINE = "_chat_line"
 """The hidden command a chat-mode line becomes (it sends the line, as typed, to the agent)."""
 
-CHAT_COMMANDS = {
-    "/exit": "leave the chat (also: exit, quit, Ctrl-D)",
-    "/new": "start a fresh conversation with the agent",
-    "/model NAME": "ask this model from now on (as -m)",
-    "/system TEXT": "use this system prompt from now on (as -s; /system alone drops it)",
-    "/option KEY VALUE": "send this request option from now on (as -o)",
-    "/options": "the options of this chat",
-    "/help": "this list",
-}
-_CHAT_EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
 
 CMD2_BUILTINS_GONE = ("alias", "macro", "shortcuts", "run_script", "_relative_run_script")
 """cmd2 commands that do not understand aish lines: gone, their names free for aish."""
@@ -108,9 +99,8 @@ class AishShell(cmd2.Cmd):
         self.app = app
         self.prompt = PROMPT
         self.continuation_prompt = CONTINUATION
-        self.chat_agent: str | None = None
-        self.chat_controls: list[str] = []
-        """The chat's per-call options, as words (``-m X -o k v``): the last word for a key wins."""
+        self.chat: Chat | None = None
+        """Chat mode (None: aish lines)."""
         """The agent of chat mode (None: aish lines)."""
         self.statement_parser = AishStatementParser(self._is_cmd2_command, lambda: self.chat_agent is not None)
         self.recorder = history
@@ -266,77 +256,26 @@ class AishShell(cmd2.Cmd):
             self.last_status = self.runner.report(exc)
 
     # ---------------------------------------------------------------- chat mode
+    @property
+    def chat_agent(self) -> str | None:
+        """The agent of chat mode (None: aish lines)."""
+        return self.chat.agent if self.chat is not None else None
+
     def _enter_chat(self, agent: str, controls: list[str] | None = None) -> None:
-        self.chat_agent = agent
-        self.chat_controls = list(controls or [])
-        self.prompt = f"{agent}> "
-        self.stdout.write(
-            f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
-            "a pasted block is one message). /new starts over; Ctrl-D or /exit returns to aish>.\n"
-        )
+        self.chat = Chat(agent, self.runner, self.stdout, list(controls or []))
+        self.prompt = self.chat.prompt
+        self.stdout.write(self.chat.banner())
         self.stdout.flush()
 
     def _leave_chat(self) -> None:
-        self.chat_agent = None
+        self.chat = None
         self.prompt = PROMPT
 
     def do__chat_line(self, statement: Statement) -> bool | None:
         """A line typed in chat mode (hidden): sent as it is, or a /command."""
-        agent, text = self.chat_agent, statement.raw
-        if agent is None:
-            return None
-        word = text.strip()
-        head, _, rest = word.partition(" ")
-        try:
-            if word in _CHAT_EXIT:
-                self._leave_chat()
-            elif word == "/new":
-                self._new_conversation(agent)
-            elif head in ("/model", "/system", "/option", "/options"):
-                self._chat_option(head, rest.strip())
-            elif word == "/help":
-                width = max(len(k) for k in CHAT_COMMANDS)
-                self.stdout.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in CHAT_COMMANDS.items()))
-            else:
-                controls = self._parsed_controls(self.chat_controls)
-                pipeline = Pipeline((Command(agent, (Word(text, 0, True),), 0, controls),))
-                head_word = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
-                self.last_status = self.runner.run_line(f"{head_word} {command_line([text])}", pipeline)
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
+        if self.chat is not None and not self.chat.handle(statement.raw):
+            self._leave_chat()
         return None
-
-    def _chat_option(self, command: str, value: str) -> None:
-        """``/model``, ``/system``, ``/option``: change the chat's per-call options; ``/options`` shows them."""
-        words = list(self.chat_controls)
-        if command == "/model":
-            if not value:
-                raise UsageError("/model needs a model name (/model NAME)")
-            words += ["-m", value]
-        elif command == "/system":
-            words += ["-s", value]
-        elif command == "/option":
-            key, _, raw = value.partition(" ")
-            if not key or not raw.strip():
-                raise UsageError("/option needs a key and a value (/option KEY VALUE)")
-            words += ["-o", key, raw.strip()]
-        controls = self._parsed_controls(words)
-        self.chat_controls = words
-        shown = [f"model = {controls.model}"] if controls.model else []
-        shown += [f"{key} = {value!r}" for key, value in controls.options if not (key == "system" and value == "")]
-        self.stdout.write(("\n".join(shown) or "(no options: the agent's own)") + "\n")
-
-    @staticmethod
-    def _parsed_controls(words: list[str]) -> Controls:
-        try:
-            return parse_controls(words)[0]
-        except ControlsError as exc:
-            raise UsageError(str(exc)) from None
-
-    def _new_conversation(self, agent: str) -> None:
-        if self.runner.conversations is not None:
-            self.runner.conversations.reset(agent)
-        self.stdout.write(f"(a fresh conversation with {agent})\n")
 
     def _read_command_line(self, prompt: str) -> str:
         """cmd2's read; Ctrl-D in chat mode leaves the chat instead of aish."""
