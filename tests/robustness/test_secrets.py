@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,24 @@ def test_an_answer_repeating_the_key_in_another_case_is_not_stored(write_config:
     stored = json.dumps(json.loads(exported.stdout))
     assert "your key *** is set; masked: *** ok" in json.loads(exported.stdout)[0]["stages"][0]["text"]
     assert "TESTSECRET" not in stored.upper() and "6789" not in stored
+
+
+def test_the_lanes_renderer_shows_parallel_errors_scrubbed(
+    make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from aish.runner import Runner
+
+    monkeypatch.setenv("BOT_KEY", KEY)
+    with serving(json_reply(401, UNAUTHORIZED)) as server:
+        agents = "".join(
+            f'[agents.{name}]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{server.url}"\n'
+            'api_key_env = "BOT_KEY"\nmax_retries = 0\n'
+            for name in ("bot", "bot2")
+        )
+        out, err = io.StringIO(), io.StringIO()
+        status = Runner(make_app(agents), out=out, err=err, tty=True).run_source("bot hi & bot2 hi")
+    shown = out.getvalue() + err.getvalue()
+    assert status == 5 and "error: bot" in shown and "Incorrect API key provided: ***" in shown, shown
+    assert "TESTS" not in shown and "6789" not in shown and "testsecret" not in shown.lower()
