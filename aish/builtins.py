@@ -36,6 +36,8 @@ def read_text(path: str, who: str) -> str:
         raise UsageError(f"{who}: {path}: is a directory") from None
     except OSError as exc:
         raise UsageError(f"{who}: {path}: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"{who}: {path}: a file name cannot hold a NUL character") from None
 
 
 BUILTINS: dict[str, Builtin] = {"echo": echo, "cat": cat}

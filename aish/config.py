@@ -198,6 +198,8 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             raise ConfigError(f"{where}: settings: unknown key {key!r}")
         if key in ("renderer", "history", "history_path", "parallel_renderer"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
+            if "\x00" in value:
+                raise ConfigError(f"{where}: settings.{key}: may not hold a NUL character")
         elif key in ("plugin_agents", "debug", "stats"):
             setattr(s, key, _expect(value, bool, where, f"settings.{key}"))
         else:

@@ -22,6 +22,8 @@ def open_output(op: str, target: str) -> TextIO:
         return open(path, "a" if op == ">>" else "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{op} {target}: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"{op} {target}: a file name cannot hold a NUL character") from None
 
 
 def read_input(target: str) -> str:
