@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         hookimpl,
         hookspec,
     )
+    from aish.stops import ending, is_empty, status_line, stop_note
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
@@ -138,9 +139,11 @@ _EXPORTS = {
     "WireItem": "aish.wire",
     "WireMessage": "aish.wire",
     "describe_turns": "aish.codec_support",
+    "ending": "aish.stops",
     "error_detail": "aish.codec_support",
     "hookimpl": "aish.hookspecs",
     "hookspec": "aish.hookspecs",
+    "is_empty": "aish.stops",
     "json_object": "aish.codec_support",
     "label_answers": "aish.context",
     "model_ids": "aish.codec_support",
@@ -148,6 +151,8 @@ _EXPORTS = {
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
     "searchable": "aish.history.terms",
+    "status_line": "aish.stops",
+    "stop_note": "aish.stops",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
 }
@@ -236,9 +241,11 @@ __all__ = [
     "WireMessage",
     "__version__",
     "describe_turns",
+    "ending",
     "error_detail",
     "hookimpl",
     "hookspec",
+    "is_empty",
     "json_object",
     "label_answers",
     "model_ids",
@@ -246,6 +253,8 @@ __all__ = [
     "run_matches",
     "search_terms",
     "searchable",
+    "status_line",
+    "stop_note",
     "visible",
     "with_api_key",
 ]

@@ -287,12 +287,14 @@ CodecFactory = Callable[[AgentConfig], Codec]
 
 @dataclass
 class RenderTarget:
-    """Where a renderer writes. ``tty`` says whether ``out`` is a terminal."""
+    """Where a renderer writes. ``tty`` says whether ``out`` is a terminal; ``color``
+    whether it may use colour there (a terminal, and neither ``NO_COLOR`` nor ``TERM=dumb``)."""
 
     out: TextIO
     err: TextIO
     tty: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    color: bool = False
 
 
 @runtime_checkable
@@ -315,8 +317,8 @@ RendererFactory = Callable[[RenderTarget], Renderer]
 # ------------------------------------------------------------- history backends
 
 RUNNING = "running"
-STAGE_STATUSES = ("running", "complete", "partial", "error", "cancelled")
-"""What a stage's ``status`` may be."""
+STAGE_STATUSES = ("running", "complete", "empty", "partial", "error", "cancelled")
+"""What a stage's ``status`` may be (``empty``: it ended normally without any text, a warning)."""
 RUN_STATUSES = ("running", "complete", "error", "cancelled", "interrupted")
 """What a run's ``status`` may be (``interrupted``: its aish process died mid-run)."""
 

@@ -134,6 +134,10 @@ class AishHookSpecs:
             Pass ``parallel=True`` to offer it for parallel groups on a terminal
             (the built-in ``lanes`` renderer does; ``[settings] parallel_renderer``
             overrides it); it finds the lanes' names in ``target.options["lanes"]``.
+            A renderer chosen with ``--renderer`` that is neither ``parallel`` nor
+            ``labels_agents = True`` (a class attribute: its output names every
+            event's agent) shows a parallel group one lane after the other, one
+            instance per lane, so the lanes' words never mix.
 
         Example: ``register("shout", ShoutRenderer)``.
         """

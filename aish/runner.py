@@ -2,7 +2,10 @@
 
 The one error boundary of aish: every :class:`~aish.errors.AishError` becomes
 one line on stderr (``aish: ...``) and an exit status; a traceback only with
-``--debug``. Output goes to the streams the runner is given.
+``--debug``. Output goes to the streams the runner is given. On a terminal a
+line of aish never leaves the cursor mid-line (:mod:`aish.terminal`): output
+without a final newline gets one before the prompt, the shell's next line or
+an error.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from aish.lang import Command, Pipeline, Redirect, Script, parse
 from aish.models import ModelChecks
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
+from aish.terminal import end_line, track
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
@@ -71,6 +75,8 @@ class Runner:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.tty = _isatty(self.out) if tty is None else tty
+        if self.tty:
+            self.out = track(self.out)
         self.renderer_name = renderer
         self.debug = debug or app.config.settings.debug
         self.last_results: list[StageResult] = []
@@ -100,6 +106,12 @@ class Runner:
         return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin))
 
     def _recorded(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
+        try:
+            return self._record(line, replay_of, stdin, body)
+        finally:
+            end_line(self.out)
+
+    def _record(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
         if self.history is None or not self.recording_enabled:
             return body()
         recording = self._recording = self.history.begin(line, replay_of, stdin)
@@ -152,6 +164,8 @@ class Runner:
             import traceback
 
             traceback.print_exception(exc, file=self.err)
+        if self.tty and _isatty(self.err):
+            end_line(self.out)
         self.err.write(f"aish: {visible(str(exc))}\n")
         self.err.flush()
         return exc.exit_code

@@ -218,6 +218,32 @@ def test_aish_tokens_forces_exact_count(server: RefServer, http: requests.Sessio
     assert content_tokens(stream_events(server, http, body_for(aish_tokens=0))) == []
 
 
+def test_aish_finish_chooses_the_finish_reason(server: RefServer, http: requests.Session) -> None:
+    events = stream_events(server, http, body_for(aish_tokens=3, aish_finish="content_filter"))
+    assert len(content_tokens(events)) == 3
+    assert finish_reason(events) == "content_filter"
+    assert finish_reason(stream_events(server, http, body_for(aish_finish="length"))) == "length"
+    assert_error(post(server, http, body_for(aish_finish="")), 400, "invalid_request")
+    assert_error(post(server, http, body_for(aish_finish=3)), 400, "invalid_request")
+
+
+def test_aish_finish_in_the_anthropic_dialect(server: RefServer, http: requests.Session) -> None:
+    def stop_reason(**extra: Any) -> str:
+        body = {"model": "athena", "max_tokens": 500, "stream": True, **extra}
+        body["messages"] = [{"role": "user", "content": PROMPT}]
+        resp = http.post(
+            server.base_url + "/messages", json=body, headers={"anthropic-version": "2023-06-01"}, timeout=TIMEOUT
+        )
+        assert resp.status_code == 200, resp.text
+        datas = [line[6:] for line in resp.text.splitlines() if line.startswith("data: ")]
+        deltas = [json.loads(d) for d in datas if '"message_delta"' in d]
+        return str(deltas[0]["delta"]["stop_reason"])
+
+    assert stop_reason() == "end_turn"
+    assert stop_reason(aish_finish="length") == "max_tokens"
+    assert stop_reason(aish_finish="refusal") == "refusal"
+
+
 def test_echo_model(server: RefServer, http: requests.Session) -> None:
     events = stream_events(server, http, body_for("echo", "hello  wide\nworld"))
     assert content_tokens(events) == ["hello", " wide", " world"]

@@ -16,8 +16,11 @@ from aish.testing import Outcome, agent_toml
 Run = Callable[..., Outcome]
 
 
-def expected_text(server: RefServer, prompt: str, model: str = "athena", max_tokens: int = 64) -> str:
-    """The answer the reference server gives, asked without streaming (independent of aish)."""
+def expected_text(server: RefServer, prompt: str, model: str = "athena", max_tokens: int = 256) -> str:
+    """The answer the reference server gives, asked without streaming (independent of aish).
+
+    ``max_tokens`` is the demo agents' own (see plugins/aish_demo).
+    """
     import requests
 
     body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens}

@@ -44,9 +44,9 @@ def test_banner_names_the_offline_demo_agents(refserver: RefServer) -> None:
 
 def test_streams_with_status_on_a_terminal(shell: pexpect.spawn) -> None:
     run(shell, 'echo "Explain quantum computing" | athena')
-    shell.expect_exact("[Streaming...]")
+    shell.expect_exact("[athena: Streaming...]")
     shell.expect_exact("Athena (offline demo):")
-    shell.expect(r"\[Complete - \d+\.\ds, \d+ tokens\]")
+    shell.expect(r"\[athena: Complete - \d+\.\ds, \d+ tokens\]")
     shell.expect_exact(PROMPT)
 
 
@@ -67,12 +67,12 @@ def test_unfinished_lines_continue(shell: pexpect.spawn, refserver: RefServer) -
     run(shell, 'athena "first line')
     shell.expect_exact("....>")
     run(shell, 'second line"')
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     run(shell, "echo piped |")
     shell.expect_exact("....>")
     run(shell, "athena")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     bodies = [r.body for r in refserver.requests if r.body]
     assert [b["messages"][-1]["content"] for b in bodies] == ["first line\nsecond line", "piped\n"]
@@ -92,7 +92,7 @@ def test_ctrl_c_mid_stream_returns_to_the_prompt(shell: pexpect.spawn, refserver
     run(shell, "athena tell me everything")
     shell.expect_exact("Athena")
     shell.sendintr()
-    shell.expect_exact("[Partial - ")
+    shell.expect_exact("[athena: Partial - ")
     shell.expect_exact("aish: athena: interrupted (partial answer kept)")
     shell.expect_exact(PROMPT)
     refserver.pace = 0.0

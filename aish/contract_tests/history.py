@@ -123,15 +123,15 @@ class HistoryBackendContract:
         assert got is not None and got.status == "running"
         assert [(s.status, s.text) for s in got.stages] == [("running", "partial answer")]
 
-    @pytest.mark.parametrize("status", ["complete", "partial", "error", "cancelled"])
+    @pytest.mark.parametrize("status", ["complete", "empty", "partial", "error", "cancelled"])
     def test_stage_status_and_error_are_kept(self, backend: HistoryBackend, status: str) -> None:
         run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time())
         backend.begin_run(run)
         backend.begin_stage(run.id, StageRecord(0, "oracle"))
         backend.append_text(run.id, 0, "some")
-        error = None if status == "complete" else f"oracle: {status} (partial answer kept)"
+        error = None if status in ("complete", "empty") else f"oracle: {status} (partial answer kept)"
         backend.end_stage(run.id, StageRecord(0, "oracle", text="some text", status=status, error=error))
-        run_status = {"complete": "complete", "cancelled": "cancelled"}.get(status, "error")
+        run_status = {"complete": "complete", "empty": "complete", "cancelled": "cancelled"}.get(status, "error")
         backend.end_run(run.id, run_status, time.time())
         got = backend.get(run.number)
         assert got is not None and got.status == run_status

@@ -10,7 +10,8 @@ from aish.contracts import Prompt, Renderer, RenderTarget, Turn
 from aish.errors import UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.pipeline.env import RunEnv, Shown
-from aish.stream import AgentStream, StageResult
+from aish.stream import EMPTY, AgentStream, StageResult
+from aish.terminal import wants_color
 
 Sink = Callable[[Event], None]
 Tap = Callable[[str], None]
@@ -29,7 +30,7 @@ def prompt_text(name: str, own: str, piped: str | None) -> str:
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
-    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty)
+    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, color=wants_color(shown.tty))
     try:
         return env.app.renderer(name or env.app.default_name("renderer"), target)
     except UnknownNameError as exc:
@@ -96,7 +97,15 @@ def run_single(
         if renderer is not None:
             renderer.close()
     env.add_results([result])
+    warn_if_empty(env, result, shown)
     return result
+
+
+def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None:
+    """An empty answer is a warning on stderr when no terminal status line said so already."""
+    if result.status == EMPTY and (shown is None or not shown.tty):
+        env.err.write(f"aish: warning: {result.agent} gave an empty answer\n")
+        env.err.flush()
 
 
 def _tapped(sink: Sink, tap: Tap) -> Sink:

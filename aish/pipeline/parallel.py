@@ -1,8 +1,11 @@
 """Parallel groups: the same input to several agents at once, one thread per lane.
 
 On a terminal the lanes are shown live by the renderer registered for parallel
-groups (``parallel=True``, or ``[settings] parallel_renderer``); an explicitly
-chosen renderer (``--renderer``) gets every event of every lane instead.
+groups (``parallel=True``, or ``[settings] parallel_renderer``). An explicitly
+chosen renderer (``--renderer``) shows them too: one registered for parallel
+groups, or one that labels every event with its agent (``jsonl``), gets every
+event of every lane; any other shows the lanes one after the other, each with
+a renderer of its own (:mod:`.sequenced`), never mixing their words.
 Otherwise each lane's answer is written as a block labelled by its agent, in
 the order of the command, as soon as it and the lanes before it are done.
 One lane failing does not stop the others; Ctrl-C cancels them all and keeps
@@ -20,9 +23,11 @@ from aish.context import Context, label_answers
 from aish.contracts import Renderer, RenderTarget
 from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, Interrupted
 from aish.events import Event
-from aish.pipeline.agent import AgentStage
+from aish.pipeline.agent import AgentStage, warn_if_empty
 from aish.pipeline.env import RunEnv, Shown
+from aish.pipeline.sequenced import Sequenced
 from aish.stream import StageResult
+from aish.terminal import wants_color
 
 
 @dataclass
@@ -39,11 +44,22 @@ class GroupOutcome:
 
 
 def parallel_renderer(env: RunEnv, names: list[str], shown: Shown) -> Renderer | None:
-    """The renderer for lanes on ``shown``: the chosen one, the lanes one on a terminal, or None (blocks)."""
+    """The renderer for lanes on ``shown``: the chosen one, the lanes one on a terminal, or None (blocks).
+
+    A chosen renderer that cannot show lanes side by side (not registered
+    ``parallel=True``, and not ``labels_agents``) shows them one after the
+    other, one renderer per lane (:class:`~aish.pipeline.sequenced.Sequenced`).
+    """
     options = {"lanes": names}
-    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options)
+    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     if env.renderer_name:
-        return env.app.renderer(env.renderer_name, target)
+        registration = env.app.registration("renderer", env.renderer_name)
+        if registration.parallel:
+            return env.app.renderer(env.renderer_name, target)
+        first = env.app.renderer(env.renderer_name, target)
+        if getattr(first, "labels_agents", False):
+            return first
+        return Sequenced(registration.factory, names, target)
     if not shown.tty:
         return None
     name = env.app.config.settings.parallel_renderer
@@ -120,6 +136,8 @@ def run_group(
         for r, n in zip(results, names, strict=True)
     ]
     env.add_results(done)
+    for result in done:
+        warn_if_empty(env, result, shown if renderer is not None else None)
     return GroupOutcome(done, EXIT_INTERRUPTED if interrupted else _status(done))
 
 

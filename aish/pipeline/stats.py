@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from aish.stops import stop_note
 from aish.stream import StageResult
 
 
@@ -19,17 +20,21 @@ def stage_stats(result: StageResult) -> dict[str, object]:
         "duration": round(result.duration, 4),
         "tokens": result.tokens,
         "tokens_per_s": None if rate is None else round(rate, 1),
+        "finish_reason": result.finish_reason,
     }
 
 
 def stats_line(result: StageResult) -> str:
-    """``[stats] apollo: first token 0.012s, 0.850s, 42 tokens, 50.1 tokens/s, complete``."""
+    """``[stats] apollo: first token 0.012s, 0.850s, 42 tokens, 50.1 tokens/s, complete``.
+
+    A stop other than the natural end follows the status: ``complete (cut at max_tokens)``.
+    """
     s = stage_stats(result)
     first = "-" if s["first_token"] is None else f"{s['first_token']:.3f}s"
     rate = "-" if s["tokens_per_s"] is None else f"{s['tokens_per_s']} tokens/s"
-    return (
-        f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {s['tokens']} tokens, {rate}, {s['status']}"
-    )
+    note = stop_note(result.finish_reason)
+    status = f"{s['status']} ({note})" if note else s["status"]
+    return f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {s['tokens']} tokens, {rate}, {status}"
 
 
 def write_stats(err: TextIO, results: Sequence[StageResult]) -> None:

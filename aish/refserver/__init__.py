@@ -7,8 +7,10 @@ dialect over ``/v1/messages``, and as plain ``data:`` events over
 ``/v1/text/MODEL``. Tests and benchmarks start it in-process
 (:class:`RefServer`) or as ``python -m aish.refserver``.
 
-Request extension fields: ``aish_tokens`` (exact number of content tokens),
-``aish_pace`` (seconds between tokens for this request) and ``aish_fault``
+Request extension fields: ``aish_tokens`` (exact number of content tokens; 0
+gives an empty answer), ``aish_pace`` (seconds between tokens for this
+request), ``aish_finish`` (the finish reason to end with, e.g.
+``content_filter``) and ``aish_fault``
 (faults to inject: drops, stalls, heartbeats, malformed events, drips, HTTP
 statuses, event ids with or without resume; see :mod:`.faults`, also
 available as the ``X-Aish-Fault`` header).

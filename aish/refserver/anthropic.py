@@ -8,7 +8,9 @@ demo text as the OpenAI endpoint, streamed as named events
 (``message_start``, ``content_block_start``, ``ping``,
 ``content_block_delta``..., ``content_block_stop``, ``message_delta``,
 ``message_stop``) or sent whole as a ``message`` object. The extension fields
-``aish_tokens``, ``aish_pace`` and ``aish_fault`` work as on the OpenAI endpoint.
+``aish_tokens``, ``aish_pace``, ``aish_finish`` and ``aish_fault`` work as on the
+OpenAI endpoint (``aish_finish`` values ``stop`` and ``length`` become ``end_turn``
+and ``max_tokens``; others, such as ``refusal``, are sent as given).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .demo_text import MODELS, ReplyPlan, count_prompt_tokens, last_user_text, message_text, plan_reply
-from .protocol import ApiError
+from .protocol import ApiError, finish_field
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens"}
 
@@ -77,7 +79,10 @@ def parse_messages_request(body: object, version: str | None) -> MessagesRequest
         raise ApiError(400, "aish_pace: a number of seconds >= 0")
     message_list = tuple(messages)
     system = message_text(body.get("system"))
-    plan = plan_reply(model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact)
+    finish = finish_field(body)
+    plan = plan_reply(
+        model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact, finish_reason=finish
+    )
     return MessagesRequest(
         model=model,
         stream=body.get("stream") is True,

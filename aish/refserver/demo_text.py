@@ -177,20 +177,22 @@ def plan_reply(
     *,
     max_tokens: int | None = None,
     exact_tokens: int | None = None,
+    finish_reason: str | None = None,
 ) -> ReplyPlan:
     """Decide how long the reply to ``prompt`` is and why it ends.
 
     ``exact_tokens`` forces that many tokens; otherwise the reply has its
     natural length. ``max_tokens`` then caps it, and a reply it cuts short
-    ends with ``"length"`` instead of ``"stop"``.
+    ends with ``"length"`` instead of ``"stop"``. ``finish_reason`` (the
+    ``aish_finish`` extension field) replaces whichever reason it would end with.
     """
     if model not in MODELS:
         raise KeyError(model)
     count = exact_tokens if exact_tokens is not None else _natural_length(model, prompt)
-    finish_reason = "stop"
+    reason = "stop"
     if max_tokens is not None and count > max_tokens:
-        count, finish_reason = max_tokens, "length"
-    return ReplyPlan(model=model, prompt=prompt, count=count, finish_reason=finish_reason)
+        count, reason = max_tokens, "length"
+    return ReplyPlan(model=model, prompt=prompt, count=count, finish_reason=finish_reason or reason)
 
 
 def topic_of(prompt: str) -> str:

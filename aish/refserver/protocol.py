@@ -97,6 +97,16 @@ def _int_field(body: Mapping[str, object], name: str, minimum: int) -> int | Non
     return value
 
 
+def finish_field(body: Mapping[str, object]) -> str | None:
+    """The ``aish_finish`` extension field: the stop reason a reply ends with (None: its own)."""
+    value = body.get("aish_finish")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise ApiError(400, "'aish_finish' must be a short non-empty string", param="aish_finish")
+    return value
+
+
 def _bool_field(body: Mapping[str, object], name: str) -> bool:
     value = body.get(name)
     if value is None:
@@ -109,8 +119,10 @@ def _bool_field(body: Mapping[str, object], name: str) -> bool:
 def parse_chat_request(body: object) -> ChatRequest:
     """Validate a decoded JSON body; raise :class:`ApiError` when it is wrong.
 
-    Extension fields: ``aish_tokens`` (exact number of content tokens) and
-    ``aish_pace`` (seconds between tokens, overriding the server's default).
+    Extension fields: ``aish_tokens`` (exact number of content tokens; 0: an
+    empty answer), ``aish_pace`` (seconds between tokens, overriding the
+    server's default) and ``aish_finish`` (the ``finish_reason`` to end with,
+    e.g. ``"content_filter"``).
     ``max_completion_tokens`` is accepted as an alias of ``max_tokens``.
     """
     if not isinstance(body, Mapping):
@@ -145,7 +157,10 @@ def parse_chat_request(body: object) -> ChatRequest:
     if pace is not None and (isinstance(pace, bool) or not isinstance(pace, int | float) or not 0 <= pace < 3600):
         raise ApiError(400, "'aish_pace' must be a number of seconds >= 0", param="aish_pace")
     message_list = tuple(messages)
-    plan = plan_reply(model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact)
+    finish = finish_field(body)
+    plan = plan_reply(
+        model, last_user_text(message_list), max_tokens=max_tokens, exact_tokens=exact, finish_reason=finish
+    )
     return ChatRequest(
         model=model,
         messages=message_list,

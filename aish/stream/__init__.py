@@ -10,12 +10,13 @@ failures read.
 
 from aish.stream.extensions import ExtendedTransport, with_extensions
 from aish.stream.layer import AgentStream
-from aish.stream.result import CANCELLED, COMPLETE, ERROR, PARTIAL, EventSink, StageResult
+from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
 from aish.stream.retry import Plan, RetryPolicy, plan, retryable_status
 
 __all__ = [
     "CANCELLED",
     "COMPLETE",
+    "EMPTY",
     "ERROR",
     "PARTIAL",
     "AgentStream",

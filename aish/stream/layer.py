@@ -24,8 +24,9 @@ from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Requ
 from aish.encoding import clean
 from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
 from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.stops import is_empty
 from aish.stream.messages import explain
-from aish.stream.result import CANCELLED, ERROR, PARTIAL, EventSink, StageResult
+from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
 from aish.stream.retry import RetryPolicy, plan
 from aish.validate import headers_problem
 from aish.wire import WireComment, WireItem, WireMessage
@@ -104,6 +105,8 @@ class AgentStream:
             self._release()
             result.duration = time.monotonic() - result.started
             result.text = "".join(parts)
+            if result.status == COMPLETE and is_empty(result.text):
+                result.status = EMPTY
             flush()
         return result
 

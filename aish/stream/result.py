@@ -10,6 +10,8 @@ from aish.errors import AishError
 from aish.events import Event, Usage
 
 COMPLETE = "complete"
+EMPTY = "empty"
+"""The answer reached its end marker with no text (or only white space): a warning, not an error."""
 PARTIAL = "partial"
 ERROR = "error"
 CANCELLED = "cancelled"

@@ -90,7 +90,7 @@ def aish_register_agents(register: RegisterAgent, app: App) -> None:
             codec="openai-chat",
             model=name,
             description=description,
-            options={"max_tokens": 64},
+            options={"max_tokens": 256},
             source="plugin:demo",
         )
         if server.known_url:

@@ -50,6 +50,9 @@ _LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": 
 class JsonlRenderer:
     """Writes each event as a line of JSON; see the module docstring."""
 
+    labels_agents = True
+    """Every object names its agent: a parallel group's lanes may interleave here."""
+
     def __init__(self, target: RenderTarget) -> None:
         self.out = target.out
         self._lines: list[str] = []

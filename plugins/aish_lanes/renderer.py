@@ -1,31 +1,49 @@
 """The ``lanes`` renderer: several agents' answers at once, each line prefixed by its agent.
 
-Text is shown a line at a time as it streams (long lines are wrapped at the
-terminal width so they show up before their newline), prefixed with the
-agent's padded name: ``[apollo   ] ...``. When the run ends a summary follows:
-``[Complete - 3 AIs responded, 2.4s]`` and one line per agent with its time,
-tokens and status. The lanes' names come from ``target.options["lanes"]``
-(in command order); agents not named there get a lane when they first speak.
+Every line is prefixed with the agent's padded name (``[apollo   ] ...``);
+long lines are wrapped at the terminal width. Finished lines scroll up in the
+order they were completed. On a terminal the renderer is live: below them,
+every lane still streaming shows the line it is writing, redrawn in place as
+text arrives, so a slow lane is never a blank screen. With colour
+(``target.color``: a terminal, no ``NO_COLOR``) each lane's name has a colour
+of its own. On a pipe or a file it writes whole lines only, no colour, no
+cursor movement.
+
+When the run ends a summary follows: ``[Complete - 3 AIs responded, 2.4s]``
+and one line per agent with its time, tokens and how it ended (``complete``,
+``cut at max_tokens``, ``empty``, ``partial``, ``error``, ``cancelled``). The
+lanes' names come from ``target.options["lanes"]`` (in command order); agents
+not named there get a lane when they first speak.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
-from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage, visible
+from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage, stop_note, visible
+
+COLOURS = ("36", "35", "33", "32", "34", "31", "96", "95", "93", "92", "94", "91")
+"""SGR colour codes given to lanes in turn: cyan, magenta, yellow, green, blue, red, then bright ones."""
+RESET = "\x1b[0m"
+UP_AND_CLEAR = "\x1b[{n}A\r\x1b[J"
+"""Move the cursor up ``n`` lines to the first column, erase from there to the end of the screen."""
 
 
 @dataclass
 class _Lane:
     name: str
     started: float
+    colour: str = ""
     buffer: list[str] = field(default_factory=list)
     width: int = 0
     tokens: int = 0
     usage_tokens: int | None = None
     status: str = "running"
+    answered: bool = False
+    said: bool = False
     ended: float | None = None
 
 
@@ -35,38 +53,60 @@ class LanesRenderer:
     def __init__(self, target: RenderTarget) -> None:
         self.out = target.out
         self.started = time.monotonic()
+        self.live = bool(target.options.get("live", target.tty))
+        """Show each running lane's current line, redrawn in place (a terminal)."""
+        self.color = target.color
         names = [str(n) for n in target.options.get("lanes", ())]
-        self.lanes: dict[str, _Lane] = {n: _Lane(n, self.started) for n in names}
         self.pad = max((len(n) for n in names), default=6)
+        self.lanes: dict[str, _Lane] = {}
+        for name in names:
+            self._lane(name, self.started)
         columns = int(target.options.get("width") or shutil.get_terminal_size((100, 24)).columns)
-        self.width = max(20, columns - self.pad - 4)
+        self.columns = max(24, columns)
+        self.width = max(20, self.columns - self.pad - 4)
         self.closed = False
+        self._pending: list[str] = []
+        """Finished lines not written yet (live mode writes them at the next flush)."""
+        self._drawn = 0
+        """How many live lines are on the screen below the finished ones."""
+        self._dirty = False
 
-    def _lane(self, name: str) -> _Lane:
+    def _lane(self, name: str, now: float | None = None) -> _Lane:
         lane = self.lanes.get(name)
         if lane is None:
-            lane = self.lanes[name] = _Lane(name, time.monotonic())
+            colour = COLOURS[len(self.lanes) % len(COLOURS)] if self.color else ""
+            lane = self.lanes[name] = _Lane(name, now if now is not None else time.monotonic(), colour)
             self.pad = max(self.pad, len(name))
         return lane
 
+    # ----------------------------------------------------------------- events
     def feed(self, event: Event) -> None:
         kind = type(event)
         lane = self._lane(event.agent)
         if kind is TextDelta:
             assert isinstance(event, TextDelta)
             lane.tokens += 1
-            self._text(lane, event.text)
+            if event.text:
+                lane.said = lane.said or not event.text.isspace()
+                self._text(lane, event.text)
+                self._dirty = True
         elif kind is Usage:
             assert isinstance(event, Usage)
             lane.usage_tokens = event.output_tokens
         elif kind is StreamEnd:
-            self._end(lane, "complete")
+            assert isinstance(event, StreamEnd)
+            if lane.said:
+                self._end(lane, stop_note(event.finish_reason) or "complete", answered=True)
+            else:
+                self._end(lane, "empty")
         elif kind is StreamError:
             assert isinstance(event, StreamError)
             status = "cancelled" if isinstance(event.error, Interrupted) else "partial" if event.partial else "error"
             self._end(lane, status)
             if status != "cancelled":
                 self._line(lane, f"error: {visible(str(event.error))}")
+        if not self.live:
+            self._write_pending()
 
     def _text(self, lane: _Lane, text: str) -> None:
         while text:
@@ -77,7 +117,7 @@ class LanesRenderer:
                 self._line(lane, "".join(lane.buffer))
                 lane.buffer.clear()
                 lane.width = 0
-            elif lane.width > self.width:
+            while lane.width > self.width:
                 self._wrap(lane)
 
     def _wrap(self, lane: _Lane) -> None:
@@ -89,18 +129,46 @@ class LanesRenderer:
         lane.buffer[:] = [rest]
         lane.width = len(rest)
 
-    def _end(self, lane: _Lane, status: str) -> None:
+    def _end(self, lane: _Lane, status: str, *, answered: bool = False) -> None:
         if lane.buffer and "".join(lane.buffer).strip():
             self._line(lane, "".join(lane.buffer))
         lane.buffer.clear()
         lane.width = 0
         lane.status = status
+        lane.answered = answered
         lane.ended = time.monotonic()
+        self._dirty = True
+
+    # ----------------------------------------------------------------- output
+    def _prefix(self, lane: _Lane) -> str:
+        label = f"[{lane.name:<{self.pad}}]"
+        return f"\x1b[{lane.colour}m{label}{RESET}" if lane.colour else label
 
     def _line(self, lane: _Lane, text: str) -> None:
-        self.out.write(f"[{lane.name:<{self.pad}}] {text}\n")
+        self._pending.append(f"{self._prefix(lane)} {text}\n")
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self.out.write("".join(self._pending))
+            self._pending.clear()
+
+    def _redraw(self) -> None:
+        """Finished lines above, then one line per running lane: its text so far (live mode)."""
+        parts = [UP_AND_CLEAR.format(n=self._drawn)] if self._drawn else []
+        parts += self._pending
+        self._pending.clear()
+        running = [lane for lane in self.lanes.values() if lane.status == "running"]
+        for lane in running:
+            parts.append(f"{self._prefix(lane)} {_fit(''.join(lane.buffer), self.width)}\n")
+        self._drawn = len(running)
+        self.out.write("".join(parts))
+        self._dirty = False
 
     def flush(self) -> None:
+        if self.live and self._dirty:
+            self._redraw()
+        else:
+            self._write_pending()
         self.out.flush()
 
     def close(self) -> None:
@@ -111,8 +179,11 @@ class LanesRenderer:
         for lane in self.lanes.values():
             if lane.status == "running":
                 self._end(lane, "cancelled")
+        if self.live:
+            self._redraw()  # no lane runs: the live lines give way to the finished ones
+        self._write_pending()
         lanes = list(self.lanes.values())
-        answered = sum(1 for lane in lanes if lane.status == "complete")
+        answered = sum(1 for lane in lanes if lane.answered)
         word = "Interrupted" if any(lane.status == "cancelled" for lane in lanes) else "Complete"
         count = f"{answered}" if answered == len(lanes) else f"{answered} of {len(lanes)}"
         noun = "AI" if len(lanes) == 1 else "AIs"
@@ -120,5 +191,22 @@ class LanesRenderer:
         for lane in lanes:
             seconds = (lane.ended or now) - lane.started
             tokens = lane.usage_tokens if lane.usage_tokens is not None else lane.tokens
-            self.out.write(f"  {lane.name:<{self.pad}}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
+            name = f"{lane.name:<{self.pad}}"
+            if lane.colour:
+                name = f"\x1b[{lane.colour}m{name}{RESET}"
+            self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
         self.out.flush()
+
+
+def _fit(text: str, cells: int) -> str:
+    """``text`` made safe for one terminal row of ``cells`` cells: control characters
+    shown as spaces, and the end kept (with ``…`` first) when it is too wide."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    widths = [2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text]
+    if sum(widths) <= cells:
+        return text
+    used, start = 1, len(text)  # the ellipsis takes one cell
+    while start > 0 and used + widths[start - 1] <= cells:
+        start -= 1
+        used += widths[start]
+    return "…" + text[start:]

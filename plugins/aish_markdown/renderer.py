@@ -4,9 +4,10 @@ On a pipe or a file it writes exactly the answer's text, nothing else (rich
 is not even imported). On a terminal it renders the Markdown with rich as it
 streams: complete blocks are printed for good, and the block still arriving
 is redrawn in place once per batch (one network read). Status goes to stderr
-as with ``plain``: ``[Streaming...]`` on a line of its own before the answer,
-``[Complete - 2.3s, N tokens]`` (or ``[Partial - ...]``, ``[Failed - ...]``)
-after it.
+as with ``plain``, naming the agent: ``[athena: Streaming...]`` on a line of
+its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
+(or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
+``Failed``; see :func:`aish.ending`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aish import Event, RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish import Event, RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta, Usage, ending, status_line
 
 if TYPE_CHECKING:
     from aish_markdown.live import LiveMarkdown
@@ -33,12 +34,17 @@ class MarkdownRenderer:
         self._started = clock()
         self._deltas = 0
         self._usage_tokens: int | None = None
+        self._said = False
+        """Whether some text other than white space arrived."""
+        self._agent = ""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
             self._deltas += 1
+            if not self._said and text and not text.isspace():
+                self._said = True
             if self.tty:
                 self._live().append(text)
             else:
@@ -46,13 +52,14 @@ class MarkdownRenderer:
         elif kind is StreamStart:
             self._end_view()
             self._started = self._clock()
-            self._deltas, self._usage_tokens = 0, None
+            self._deltas, self._usage_tokens, self._said = 0, None, False
+            self._agent = event.agent
             if self.tty:
-                self._status("[Streaming...]")
+                self._status(status_line(self._agent, "Streaming..."))
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is StreamEnd:
-            self._summary("Complete")
+            self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
             self._summary("Partial" if event.partial else "Failed")  # type: ignore[union-attr]
 
@@ -73,7 +80,7 @@ class MarkdownRenderer:
             return
         self._end_view()
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
-        self._status(f"[{word} - {self._clock() - self._started:.1f}s, {tokens} tokens]")
+        self._status(status_line(self._agent, word, f"{self._clock() - self._started:.1f}s, {tokens} tokens"))
 
     def _status(self, text: str) -> None:
         self.out.flush()

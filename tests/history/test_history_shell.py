@@ -29,7 +29,7 @@ def shell(history_backend: str, refserver: RefServer) -> Iterator[pexpect.spawn]
 
 def test_history_lists_shows_and_searches_any_text(shell: pexpect.spawn) -> None:
     shell.sendline('echo "a|b" | athena')
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     shell.sendline("echo plain")
     shell.expect_exact(PROMPT)
@@ -49,15 +49,15 @@ def test_history_lists_shows_and_searches_any_text(shell: pexpect.spawn) -> None
 
 def test_bang_replays_and_refuses_broken_replays(shell: pexpect.spawn, refserver: RefServer) -> None:
     shell.sendline("athena owls")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     shell.sendline("!1")
     shell.expect_exact("athena owls\r\n")  # the replayed line is shown first, as in bash
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     shell.sendline("!!")
     shell.expect_exact("athena owls\r\n")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     shell.sendline("!1 more")
     shell.expect_exact("aish: !1: !N replays run N and !! the last run, with nothing after them")
@@ -74,7 +74,7 @@ def test_a_run_whose_input_was_piped_into_aish_replays_with_it(shell: pexpect.sp
     assert run_aish("athena", "sum up", input="piped notes\n", env=env).returncode == 0  # run 1: another process
     shell.sendline("!1")
     shell.expect_exact("athena 'sum up'\r\n")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     sent = [r.body["messages"][-1]["content"] for r in refserver.requests if r.body is not None]
     assert sent == ["piped notes\n\nsum up"] * 2

@@ -1,4 +1,8 @@
-"""The lanes renderer on a real terminal (a pty): prefixed lines, then the summary; Ctrl-C keeps partials."""
+"""The lanes renderer on a real terminal (a pty): prefixed lines, then the summary; Ctrl-C keeps partials.
+
+The renderer is live on a terminal (each running lane's line is redrawn in
+place), so what the terminal shows is read through :func:`terminal.screen`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import signal
 import sys
 
 import pexpect
+from terminal import screen
 
 from aish.refserver import RefServer
 
@@ -28,10 +33,10 @@ def test_lanes_prefix_each_line_and_end_with_a_summary(refserver: RefServer) -> 
     summary = child.before
     child.close()
     assert child.exitstatus == 0
-    lines = [line for line in before.replace("\r", "").splitlines() if line.startswith("[")]
+    lines = screen(before.replace("\r\n", "\n"))
     assert {line[:9] for line in lines} == {"[apollo] ", "[athena] ", "[hermes] "}
     assert all(len(line) <= 100 for line in lines), "long lines are wrapped to the terminal"
-    rows = [row.split() for row in summary.replace("\r", "").splitlines() if row.strip()]
+    rows = [row.split() for row in screen(summary.replace("\r\n", "\n")) if row.strip()]
     assert [row[0] for row in rows] == ["apollo", "athena", "hermes"]
     assert all(re.fullmatch(r"\d+\.\ds", row[1]) and row[3] == "tokens" and row[4] == "complete" for row in rows)
 
@@ -47,7 +52,7 @@ def test_a_failing_lane_is_shown_and_the_exit_code_says_so(refserver: RefServer)
 def test_ctrl_c_cancels_all_lanes_and_keeps_partials(refserver: RefServer) -> None:
     refserver.pace = 0.05
     child = spawn(refserver, "echo q | apollo & athena & hermes")
-    child.expect(r"\[hermes\] ")
+    child.expect(r"\[hermes\]")
     child.kill(signal.SIGINT)
     child.expect(r"\[Interrupted - 0 of 3 AIs responded")
     child.expect(pexpect.EOF)

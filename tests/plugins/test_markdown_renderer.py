@@ -268,7 +268,7 @@ def test_an_agent_can_choose_the_markdown_renderer(refserver: RefServer, tmp_pat
     assert status == 0
     assert "\x1b[1mbold\x1b[0m" in out.getvalue()
     assert screen(out.getvalue()) == ["some bold words"]
-    assert re.fullmatch(r"\[Streaming\.\.\.\]\n\[Complete - \d+\.\ds, 3 tokens\]\n", err.getvalue())
+    assert re.fullmatch(r"\[mdecho: Streaming\.\.\.\]\n\[mdecho: Complete - \d+\.\ds, 3 tokens\]\n", err.getvalue())
 
 
 @pytest.fixture
@@ -293,11 +293,24 @@ def md_shell(refserver: RefServer, tmp_path: Path) -> Iterator[pexpect.spawn]:
 
 def test_markdown_in_a_real_terminal_is_formatted(md_shell: pexpect.spawn) -> None:
     md_shell.sendline('mdecho "# Owls **hoot** at `night`"')
-    md_shell.expect_exact("[Streaming...]")
-    md_shell.expect(r"\[Complete - \d+\.\ds, 5 tokens\]")
+    md_shell.expect_exact("[mdecho: Streaming...]")
+    md_shell.expect(r"\[mdecho: Complete - \d+\.\ds, 5 tokens\]")
     rendered = md_shell.before
     assert re.search(r"\x1b\[1;4mOwls", rendered)  # a heading: bold, underlined
     assert screen(rendered.replace("\r\n", "\n"))[-1].strip() == "Owls hoot at night"  # no ** or backticks
     md_shell.expect_exact("aish>")
     md_shell.sendline("quit")
     md_shell.expect(pexpect.EOF)
+
+
+def test_tty_status_names_the_agent_and_how_the_answer_ended() -> None:
+    clock = Clock()
+    t = Target(tty=True, clock=clock)
+    t.batch(StreamStart(agent="apollo"), TextDelta("cut", agent="apollo"), StreamEnd("length", agent="apollo"))
+    t.batch(StreamStart(agent="athena"), StreamEnd("stop", agent="athena"))
+    t.batch(StreamStart(agent="hermes"), TextDelta("x", agent="hermes"), StreamEnd("end_turn", agent="hermes"))
+    assert t.err.getvalue() == (
+        "[apollo: Streaming...]\n[apollo: Cut at max_tokens - 0.0s, 1 tokens]\n"
+        "[athena: Streaming...]\n[athena: Empty answer - 0.0s, 0 tokens]\n"
+        "[hermes: Streaming...]\n[hermes: Complete - 0.0s, 1 tokens]\n"
+    )

@@ -149,11 +149,11 @@ def test_tty_newline_after_answer_whose_last_delta_does_not_end_with_one(clock: 
     assert t.out.getvalue() == "one\ntwo\n"
 
 
-def test_tty_empty_answer_gets_no_newline(clock: FakeClock) -> None:
+def test_tty_empty_answer_gets_no_newline_and_is_not_complete(clock: FakeClock) -> None:
     t = Target(tty=True)
     t.feed(StreamStart(), StreamEnd())
     assert t.out.getvalue() == ""
-    assert t.err.getvalue() == "[Streaming...] [Complete - 0.0s, 0 tokens]\n"
+    assert t.err.getvalue() == "[Streaming...] [Empty answer - 0.0s, 0 tokens]\n"
 
 
 def test_tty_partial_on_stream_error_with_partial(clock: FakeClock) -> None:
@@ -248,4 +248,57 @@ def test_tty_renderer_fed_a_real_stream_reports_the_servers_token_count() -> Non
             transport.close()
     plan = plan_reply("apollo", "the weather")
     assert out.getvalue() == plan.text() + "\n"
-    assert re.fullmatch(rf"\[Streaming\.\.\.\] \[Complete - \d+\.\ds, {plan.count} tokens\]\n", err.getvalue())
+    assert re.fullmatch(
+        rf"\[apollo: Streaming\.\.\.\] \[apollo: Complete - \d+\.\ds, {plan.count} tokens\]\n", err.getvalue()
+    )
+
+
+# ------------------------------------------------------------ how it ended
+
+
+def test_tty_status_lines_name_the_agent(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(agent="apollo"), TextDelta("a", agent="apollo"), StreamEnd("stop", agent="apollo"))
+    t.feed(StreamStart(agent="athena"), TextDelta("b", agent="athena"), StreamEnd("stop", agent="athena"))
+    assert t.err.getvalue() == (
+        "[apollo: Streaming...] [apollo: Complete - 0.0s, 1 tokens]\n"
+        "[athena: Streaming...] [athena: Complete - 0.0s, 1 tokens]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "word"),
+    [
+        ("length", "Cut at max_tokens"),  # OpenAI
+        ("max_tokens", "Cut at max_tokens"),  # Anthropic
+        ("content_filter", "Stopped by the content filter"),
+        ("refusal", "Refused"),
+        ("tool_calls", "Stopped to call a tool"),
+        ("something_new", "Stopped: something_new"),
+        ("stop", "Complete"),
+        ("end_turn", "Complete"),
+        ("stop_sequence", "Complete"),
+        (None, "Complete"),
+    ],
+)
+def test_tty_a_stop_other_than_the_natural_end_is_said(clock: FakeClock, reason: str | None, word: str) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(agent="athena"), TextDelta("text", agent="athena"), StreamEnd(reason, agent="athena"))
+    assert t.err.getvalue() == f"[athena: Streaming...] [athena: {word} - 0.0s, 1 tokens]\n"
+    assert t.out.getvalue() == "text\n"
+
+
+@pytest.mark.parametrize("texts", [(), ("",), (" ", "\n")])
+def test_tty_an_answer_without_text_is_an_empty_answer(clock: FakeClock, texts: tuple[str, ...]) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(agent="athena"), *(TextDelta(x, agent="athena") for x in texts), StreamEnd("stop"))
+    assert t.err.getvalue().endswith(f"[athena: Empty answer - 0.0s, {len(texts)} tokens]\n")
+    assert "Complete" not in t.err.getvalue()
+
+
+def test_tty_an_empty_answer_cut_short_says_both(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(agent="athena"), StreamEnd("content_filter", agent="athena"))
+    assert t.err.getvalue() == (
+        "[athena: Streaming...] [athena: Empty answer (stopped by the content filter) - 0.0s, 0 tokens]\n"
+    )

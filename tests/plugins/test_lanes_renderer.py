@@ -1,0 +1,125 @@
+"""The lanes renderer in-process: live partial lines on a terminal, whole lines elsewhere, colours."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from terminal import screen
+
+from aish import RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta
+from aish.errors import ConnectionFailure
+from aish.terminal import wants_color
+from aish_lanes.renderer import LanesRenderer, _fit
+
+
+def lanes(*, tty: bool = True, color: bool = False, width: int = 60) -> tuple[LanesRenderer, io.StringIO]:
+    out = io.StringIO()
+    target = RenderTarget(
+        out, io.StringIO(), tty=tty, options={"lanes": ["apollo", "athena"], "width": width}, color=color
+    )
+    return LanesRenderer(target), out
+
+
+def test_a_running_lane_shows_its_partial_line_at_each_flush() -> None:
+    renderer, out = lanes()
+    renderer.feed(StreamStart(agent="apollo"))
+    renderer.feed(StreamStart(agent="athena"))
+    renderer.feed(TextDelta("Hel", agent="apollo"))
+    renderer.flush()
+    assert screen(out.getvalue()) == ["[apollo] Hel", "[athena]"]
+    renderer.feed(TextDelta("lo\nwor", agent="apollo"))
+    renderer.feed(TextDelta("Thinking", agent="athena"))
+    renderer.flush()
+    assert screen(out.getvalue()) == ["[apollo] Hello", "[apollo] wor", "[athena] Thinking"]
+    renderer.feed(TextDelta("ld", agent="apollo"))
+    renderer.feed(StreamEnd("stop", agent="apollo"))
+    renderer.flush()
+    assert screen(out.getvalue()) == ["[apollo] Hello", "[apollo] world", "[athena] Thinking"]
+    renderer.feed(StreamEnd("length", agent="athena"))
+    renderer.close()
+    shown = screen(out.getvalue())
+    assert shown[:3] == ["[apollo] Hello", "[apollo] world", "[athena] Thinking"]
+    assert shown[3].startswith("[Complete - 2 AIs responded, ")
+    assert [row.split()[0] for row in shown[4:]] == ["apollo", "athena"]
+    assert shown[4].endswith("complete") and shown[5].endswith("cut at max_tokens")
+
+
+def test_nothing_is_redrawn_when_nothing_changed() -> None:
+    renderer, out = lanes()
+    renderer.feed(TextDelta("a", agent="apollo"))
+    renderer.flush()
+    written = out.getvalue()
+    renderer.flush()
+    renderer.flush()
+    assert out.getvalue() == written
+
+
+def test_live_lines_always_fit_one_row() -> None:
+    renderer, out = lanes(width=40)
+    renderer.feed(TextDelta("x" * 100, agent="apollo"))  # no space to wrap at: cut at the width
+    renderer.feed(TextDelta("漢字" * 30, agent="athena"))  # two cells each
+    renderer.flush()
+    shown = screen(out.getvalue())
+    assert all(len(line) <= 40 for line in shown if line.startswith("[apollo]"))
+    live = shown[-1]
+    assert live.startswith("[athena] ") and 2 * len(live.split(" ", 1)[1]) <= renderer.width + 1
+
+
+def test_fit_keeps_the_end_and_hides_control_characters() -> None:
+    assert _fit("a\tb\x1b[2Ac", 20) == "a b [2Ac"
+    assert _fit("abcdefgh", 5) == "…efgh"
+    assert _fit("漢字漢字", 5) == "…漢字"
+
+
+def test_off_a_terminal_only_whole_lines_are_written() -> None:
+    renderer, out = lanes(tty=False)
+    renderer.feed(TextDelta("Hel", agent="apollo"))
+    renderer.flush()
+    assert out.getvalue() == ""
+    renderer.feed(TextDelta("lo\n", agent="apollo"))
+    assert out.getvalue() == "[apollo] Hello\n"
+    renderer.feed(StreamError(ConnectionFailure("athena: lost"), partial=False, agent="athena"))
+    renderer.close()
+    assert "\x1b" not in out.getvalue()
+    assert "[athena] error: athena: lost\n" in out.getvalue()
+
+
+def test_each_lane_has_its_own_colour_when_colour_is_wanted() -> None:
+    renderer, out = lanes(color=True)
+    for agent in ("apollo", "athena"):
+        renderer.feed(TextDelta("text\n", agent=agent))
+    renderer.flush()
+    renderer.close()
+    text = out.getvalue()
+    assert "\x1b[36m[apollo]\x1b[0m text" in text and "\x1b[35m[athena]\x1b[0m text" in text
+    plain, plain_out = lanes(color=False)
+    plain.feed(TextDelta("text\n", agent="apollo"))
+    plain.close()
+    assert "\x1b[3" not in plain_out.getvalue()
+
+
+def test_an_empty_lane_is_said() -> None:
+    renderer, out = lanes(tty=False)
+    renderer.feed(StreamEnd("stop", agent="apollo"))
+    renderer.feed(TextDelta("hi", agent="athena"))
+    renderer.feed(StreamEnd("stop", agent="athena"))
+    renderer.close()
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("[Complete - 1 of 2 AIs responded")
+    assert lines[2].endswith("empty") and lines[3].endswith("complete")
+
+
+@pytest.mark.parametrize(
+    ("tty", "env", "wanted"),
+    [
+        (True, {"TERM": "xterm"}, True),
+        (True, {}, True),
+        (False, {"TERM": "xterm"}, False),
+        (True, {"TERM": "xterm", "NO_COLOR": "1"}, False),
+        (True, {"TERM": "xterm", "NO_COLOR": ""}, True),  # no-color.org: only a non-empty value counts
+        (True, {"TERM": "dumb"}, False),
+    ],
+)
+def test_colour_is_wanted_on_terminals_unless_told_otherwise(tty: bool, env: dict[str, str], wanted: bool) -> None:
+    assert wants_color(tty, env) is wanted

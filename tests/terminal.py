@@ -1,0 +1,117 @@
+"""Seeing what a terminal shows: a tiny screen model for captured output, and tmux.
+
+:func:`screen` replays the few control sequences aish's own renderers write
+(newline, carriage return, cursor up, erase line / to the end of the screen,
+colours) and returns the lines a terminal would show. :class:`Tmux` runs a
+command in a real terminal emulator (a tmux session on a private server) and
+reads its screen, for what only a real terminal decides: whether a prompt
+erases a line, what a live region looks like mid-stream.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping
+
+import pytest
+
+_TOKENS = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\n|\r|[^\x1b\n\r]+")
+
+
+def screen(data: str) -> list[str]:
+    """What a terminal shows after ``data``: lines without styles or trailing blanks."""
+    lines, row, col = [""], 0, 0
+    for token in _TOKENS.findall(data):
+        if token == "\n":
+            row, col = row + 1, 0
+            if row == len(lines):
+                lines.append("")
+        elif token == "\r":
+            col = 0
+        elif token.startswith("\x1b["):
+            final, arg = token[-1], token[2:-1]
+            if final == "A":
+                row = max(0, row - int(arg or 1))
+            elif final == "J" and arg in ("", "0"):
+                lines[row] = lines[row][:col]
+                del lines[row + 1 :]
+            elif final == "K":
+                lines[row] = "" if arg == "2" else lines[row][:col] if arg in ("", "0") else lines[row]
+        else:
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token) :]
+            col += len(token)
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+class Tmux:
+    """One command in a tmux session of its own (``width`` x ``height``), on a private tmux server."""
+
+    def __init__(
+        self, argv: list[str], env: Mapping[str, str], *, width: int = 100, height: int = 30, linger: float = 30
+    ) -> None:
+        tmux = shutil.which("tmux")
+        if tmux is None:
+            pytest.skip("tmux is not installed")
+        self.tmux = tmux
+        self.socket = f"aish-test-{uuid.uuid4().hex[:10]}"
+        assignments = [f"{k}={v}" for k, v in env.items()]
+        # The command's screen stays readable after it exits (``sleep``), so a test can look at the end.
+        command = f"env {shlex.join(assignments)} {shlex.join(argv)}; sleep {linger}"
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            [self.tmux, "-L", self.socket, "-f", os.devnull, *args], capture_output=True, text=True, timeout=10
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"tmux {args[0]} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def lines(self, *, styles: bool = False) -> list[str]:
+        """The screen's lines (``styles``: with their colour sequences), trailing blank lines dropped."""
+        text = self._tmux("capture-pane", "-p", "-t", "t", *(["-e"] if styles else []))
+        lines = [line.rstrip() for line in text.splitlines()]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    def wait_for(self, pattern: str, timeout: float = 15, *, styles: bool = False) -> list[str]:
+        """Poll the screen until a line matches ``pattern`` (a regex); the lines at that moment."""
+        compiled = re.compile(pattern)
+        return self.wait_until(lambda lines: any(compiled.search(line) for line in lines), pattern, timeout, styles)
+
+    def wait_until(
+        self, check: Callable[[list[str]], bool], what: str, timeout: float = 15, styles: bool = False
+    ) -> list[str]:
+        """Poll the screen until ``check(lines)`` is true; the lines at that moment."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.lines(styles=styles)
+            if check(lines):
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} never happened; the screen:\n" + "\n".join(lines))
+            time.sleep(0.05)
+
+    def send_line(self, text: str) -> None:
+        self._tmux("send-keys", "-t", "t", "-l", text)
+        self._tmux("send-keys", "-t", "t", "Enter")
+
+    def close(self) -> None:
+        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+
+    def __enter__(self) -> Tmux:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,303 @@
+"""An honest screen: status lines name their agent, say how an answer ended, warn when
+it is empty; output never ends mid-line on a terminal; a chosen renderer never mixes a
+fan-out's answers. In-process with a terminal-like target, and in real terminals (a pty,
+tmux) against a real reference server."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+
+import pexpect
+import pytest
+from terminal import Tmux, screen
+
+from aish.app import App
+from aish.history.store import make_recorder, opened, settle
+from aish.refserver import RefServer, plan_reply
+from aish.runner import Runner
+from aish.testing import Outcome
+
+
+def agents(url: str) -> str:
+    """Agents of one reference server that end in every way: naturally, cut, filtered, empty."""
+
+    def agent(name: str, codec: str, model: str, options: str = "") -> str:
+        table = f'[agents.{name}]\ntransport = "sse"\ncodec = "{codec}"\nurl = "{url}"\nmodel = "{model}"\n'
+        return table + (f"[agents.{name}.options]\n{options}\n" if options else "")
+
+    return "".join(
+        [
+            agent("apollo", "openai-chat", "apollo"),
+            agent("athena", "openai-chat", "athena"),
+            agent("cut", "openai-chat", "athena", "max_tokens = 5"),
+            agent("filtered", "openai-chat", "athena", 'aish_finish = "content_filter"\naish_tokens = 4'),
+            agent("mute", "openai-chat", "athena", "aish_tokens = 0"),
+            agent("claude", "anthropic-messages", "athena"),
+            agent("claude_cut", "anthropic-messages", "athena", "max_tokens = 5"),
+            agent("claude_mute", "anthropic-messages", "athena", "aish_tokens = 0"),
+        ]
+    )
+
+
+@pytest.fixture
+def app(refserver: RefServer, make_app: Callable[..., App]) -> App:
+    return make_app(agents(refserver.base_url))
+
+
+def on_a_terminal(app: App, source: str, **kwargs: object) -> Outcome:
+    """Run ``source`` as on a terminal (``tty=True``), output captured."""
+    out, err = io.StringIO(), io.StringIO()
+    status = Runner(app, out=out, err=err, tty=True, **kwargs).run_source(source)  # type: ignore[arg-type]
+    return Outcome(status, out.getvalue(), err.getvalue())
+
+
+def statuses(err: str) -> list[str]:
+    """The status lines of ``err`` with their times made ``T``."""
+    return [re.sub(r"\d+\.\ds", "T", s) for s in re.findall(r"\[[^\[\]]*\]", err)]
+
+
+# ------------------------------------------------------- naming and endings
+
+
+def test_every_stage_of_a_pipeline_names_its_agent(app: App) -> None:
+    result = on_a_terminal(app, "echo hi | apollo | athena")
+    assert result.status == 0, result.err
+    lines = statuses(result.err)
+    assert lines[0] == "[apollo: Streaming...]" and re.fullmatch(r"\[apollo: Complete - T, \d+ tokens\]", lines[1])
+    assert lines[2] == "[athena: Streaming...]" and re.fullmatch(r"\[athena: Complete - T, \d+ tokens\]", lines[3])
+
+
+@pytest.mark.parametrize(
+    ("agent", "word"),
+    [
+        ("cut", "Cut at max_tokens"),  # OpenAI finish_reason "length"
+        ("claude_cut", "Cut at max_tokens"),  # Anthropic stop_reason "max_tokens"
+        ("filtered", "Stopped by the content filter"),
+        ("mute", "Empty answer"),
+        ("claude_mute", "Empty answer"),
+        ("athena", "Complete"),
+        ("claude", "Complete"),
+    ],
+)
+def test_how_an_answer_ended_is_said(app: App, agent: str, word: str) -> None:
+    result = on_a_terminal(app, f"{agent} tell me about owls")
+    assert result.status == 0, result.err
+    assert statuses(result.err)[-1].startswith(f"[{agent}: {word} - T, ")
+    if word != "Complete":
+        assert "Complete" not in result.err
+
+
+@pytest.mark.parametrize("renderer", ["plain", "markdown"])
+def test_both_text_renderers_say_it(app: App, renderer: str) -> None:
+    result = on_a_terminal(app, "cut owls; mute owls", renderer=renderer)
+    ends = statuses(result.err)[1::2]
+    assert [e.split(" - ")[0] for e in ends] == ["[cut: Cut at max_tokens", "[mute: Empty answer"]
+
+
+def test_stats_say_how_each_stage_ended(run_line: Callable[..., Outcome], refserver: RefServer) -> None:
+    app_config = agents(refserver.base_url) + "[settings]\nstats = true\n"
+    result = run_line("cut owls; mute owls; athena owls", app_config)
+    lines = [line for line in result.err.splitlines() if line.startswith("[stats]")]
+    assert [line.rsplit(", ", 1)[1] for line in lines] == ["complete (cut at max_tokens)", "empty", "complete"]
+
+
+def test_an_empty_answer_off_a_terminal_is_a_warning_on_stderr(
+    run_line: Callable[..., Outcome], refserver: RefServer
+) -> None:
+    config = agents(refserver.base_url)
+    result = run_line("mute owls", config)
+    assert (result.status, result.out) == (0, "")
+    assert result.err == "aish: warning: mute gave an empty answer\n"
+    assert run_line("athena owls", config).err == ""
+    assert run_line("echo q | mute & athena", config).err == "aish: warning: mute gave an empty answer\n"
+
+
+def test_an_empty_lane_is_not_counted_as_an_answer(app: App) -> None:
+    result = on_a_terminal(app, "echo q | mute & cut & athena")
+    assert result.status == 0, result.err
+    shown = screen(result.out)
+    assert any(re.fullmatch(r"\[Complete - 2 of 3 AIs responded, \d+\.\ds\]", line) for line in shown)
+    rows = {line.split()[0]: line.split(maxsplit=4)[4] for line in shown if line.startswith("  ")}
+    assert rows == {"mute": "empty", "cut": "cut at max_tokens", "athena": "complete"}
+
+
+def test_an_empty_answer_is_recorded_as_empty(
+    refserver: RefServer, make_app: Callable[..., App], history_backend: str
+) -> None:
+    app = make_app(agents(refserver.base_url) + f'[settings]\nhistory = "{history_backend}"\n')
+    out, err = io.StringIO(), io.StringIO()
+    recorder = make_recorder(app, err)
+    assert recorder is not None
+    runner = Runner(app, out=out, err=err, history=recorder)
+    assert runner.run_source("mute owls") == 0
+    assert runner.run_source("claude_mute owls") == 0
+    assert runner.run_source("cut owls") == 0
+    recorder.close()
+    with opened(app) as backend:
+        runs = [settle(r) for r in backend.runs(None)]
+    stages = {r.stages[0].agent: r.stages[0] for r in runs}
+    assert (stages["mute"].status, stages["mute"].text, stages["mute"].meta["finish_reason"]) == ("empty", "", "stop")
+    assert (stages["claude_mute"].status, stages["claude_mute"].meta["finish_reason"]) == ("empty", "end_turn")
+    assert (stages["cut"].status, stages["cut"].meta["finish_reason"]) == ("complete", "length")
+    assert [r.status for r in runs] == ["complete"] * 3
+
+
+# ------------------------------------------------------------- final newline
+
+
+def test_output_without_a_final_newline_gets_one_on_a_terminal(app: App) -> None:
+    assert on_a_terminal(app, "printf hello").out == "hello\n"
+    assert on_a_terminal(app, "printf 'hello\\n'").out == "hello\n"
+    piped = on_a_terminal(app, "athena owls | tr a-z A-Z")
+    assert piped.out.endswith("\n") and not piped.out.endswith("\n\n")
+    both = on_a_terminal(app, "printf one; nosuch")
+    assert both.out == "one\n" and both.err.startswith("aish: unknown agent 'nosuch'")
+
+
+def test_off_a_terminal_the_text_is_left_exactly_as_it_is(run_line: Callable[..., Outcome]) -> None:
+    assert run_line("printf hello").out == "hello"
+
+
+def spawn_env(refserver: RefServer, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AISH_DEMO_URL": refserver.base_url,
+        "TERM": "xterm",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+        **extra,
+    }
+
+
+def test_aish_c_on_a_terminal_ends_its_line(refserver: RefServer) -> None:
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish", "-c", "printf hello"], env=spawn_env(refserver), encoding="utf-8", timeout=20
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert child.before == "hello\r\n"
+
+
+@pytest.fixture
+def tmux_env(refserver: RefServer) -> dict[str, str]:
+    keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "LANG")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    return {**env, "AISH_DEMO_URL": refserver.base_url, "PROMPT_TOOLKIT_NO_CPR": "1"}
+
+
+def test_the_shell_prompt_never_erases_output_without_a_final_newline(tmux_env: dict[str, str]) -> None:
+    def ran(line: str) -> Callable[[list[str]], bool]:
+        return lambda lines: f"aish> {line}" in lines and lines[-1] == "aish>"
+
+    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("printf hello")
+        lines = term.wait_until(ran("printf hello"), "printf")
+        assert lines[-3:] == ["aish> printf hello", "hello", "aish>"], lines
+        term.send_line("athena owls | tr a-z A-Z")
+        lines = term.wait_until(ran("athena owls | tr a-z A-Z"), "athena")
+        shown = "".join(lines[lines.index("aish> athena owls | tr a-z A-Z") + 1 : -1])
+        assert "ATHENA (OFFLINE DEMO): ON THE SUBJECT OF OWLS" in shown
+        assert lines[-2].endswith(".") and lines[-1] == "aish>", lines
+
+
+# ------------------------------------------------------- fan-out, renderers
+
+
+def test_a_chosen_text_renderer_shows_a_fan_out_one_answer_after_the_other(app: App, refserver: RefServer) -> None:
+    refserver.pace = 0.002  # both lanes stream at the same time, word by word
+    result = on_a_terminal(app, "echo q | apollo & athena", renderer="plain")
+    assert result.status == 0, result.err
+    apollo, athena = plan_reply("apollo", "q\n").text(), plan_reply("athena", "q\n").text()
+    assert result.out == f"{apollo}\n{athena}\n"
+    lines = statuses(result.err)
+    assert [line.split(" - ")[0] for line in lines] == [
+        "[apollo: Streaming...]",
+        "[apollo: Complete",
+        "[athena: Streaming...]",
+        "[athena: Complete",
+    ]
+
+
+def test_a_chosen_renderer_off_a_terminal_labels_each_answer(app: App) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert Runner(app, out=out, err=err, renderer="markdown").run_source("echo q | apollo & athena") == 0
+    apollo, athena = plan_reply("apollo", "q\n").text(), plan_reply("athena", "q\n").text()
+    assert out.getvalue() == f"[apollo]\n{apollo}\n\n[athena]\n{athena}"
+
+
+@pytest.mark.parametrize("renderer", ["plain", "markdown"])
+def test_a_fan_out_with_a_chosen_renderer_in_a_real_terminal(refserver: RefServer, renderer: str) -> None:
+    refserver.pace = 0.003
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "aish", "--renderer", renderer, "-c", "echo q | apollo & athena"],
+        env=spawn_env(refserver),
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 200),
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    shown = "\n".join(screen(child.before.replace("\r\n", "\n")))
+    first, second = shown.index("Apollo (offline demo):"), shown.index("Athena (offline demo):")
+    assert first < shown.index("[apollo: Complete - ") < shown.index("[athena: Streaming...]") < second
+    assert "Athena" not in shown[:second] and "Apollo" not in shown[second:]
+
+
+# ------------------------------------------------------------- live lanes
+
+
+@pytest.fixture
+def slow_lanes(refserver: RefServer, tmux_env: dict[str, str]) -> Iterator[Callable[..., Tmux]]:
+    refserver.pace = 0.08  # a wrapped line of ~90 characters needs more than 1 s
+    terms: list[Tmux] = []
+
+    def start(**env: str) -> Tmux:
+        term = Tmux([sys.executable, "-m", "aish", "-c", "echo q | apollo & athena & hermes"], {**tmux_env, **env})
+        terms.append(term)
+        return term
+
+    try:
+        yield start
+    finally:
+        for term in terms:
+            term.close()
+
+
+def test_lanes_show_each_lanes_partial_line_as_it_streams(slow_lanes: Callable[..., Tmux]) -> None:
+    term = slow_lanes(TERM="xterm")
+    lines = term.wait_for(r"^\[hermes\] Hermes \(offline")
+    lines = term.wait_for(r"^\[apollo\] Apollo \(offline") if not any("[apollo]" in x for x in lines) else lines
+    lanes = [line for line in lines if re.match(r"\[(apollo|athena|hermes)\] ", line)]
+    assert [line[:8] for line in lanes] == ["[apollo]", "[athena]", "[hermes]"], lines
+    assert all(len(line) < 60 for line in lanes), "partial lines, shown long before a line is complete"
+    assert not any("Complete" in line for line in lines)
+    final = term.wait_for(r"^\[Complete - 3 AIs responded", timeout=30)
+    body = [line for line in final if line.startswith("[") and not line.startswith("[Complete")]
+    assert {line[:8] for line in body} == {"[apollo]", "[athena]", "[hermes]"}
+    assert sum(1 for line in final if line.startswith("  ")) == 3  # the summary rows, nothing left of the live lines
+
+
+def test_each_lane_has_a_colour_on_a_colour_terminal(slow_lanes: Callable[..., Tmux]) -> None:
+    term = slow_lanes(TERM="xterm-256color")
+    lines = term.wait_for(r"\[hermes\]", styles=True)
+    colours = {}
+    for line in lines:
+        found = re.match(r"\x1b\[([0-9;]+)m\[(apollo|athena|hermes)\]", line)
+        if found:
+            colours[found.group(2)] = found.group(1)
+    assert set(colours) == {"apollo", "athena", "hermes"}, lines
+    assert len(set(colours.values())) == 3
+
+
+def test_no_color_turns_the_colours_off(slow_lanes: Callable[..., Tmux]) -> None:
+    term = slow_lanes(TERM="xterm-256color", NO_COLOR="1")
+    lines = term.wait_for(r"\[hermes\]", styles=True)
+    assert not any("\x1b[" in line for line in lines), lines
+    assert any(line.startswith("[apollo] ") for line in lines)
