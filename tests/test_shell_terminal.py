@@ -61,7 +61,7 @@ def test_an_agent_alone_opens_a_chat_in_which_lines_are_literal(shell: pexpect.s
     shell.expect_exact("athena>")
     literal = "what's a monad? (briefly) compare a & b; is 3 > 2 | x"
     shell.sendline(literal)
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[\w+: Complete - ")
     shell.expect_exact("athena>")
     shell.sendline("/exit")
     shell.expect_exact(PROMPT)
@@ -80,7 +80,7 @@ def test_chat_keeps_going_after_ctrl_c_and_ctrl_d_returns_to_aish(shell: pexpect
     shell.expect_exact("hermes>")  # still chatting
     refserver.pace = 0.0
     shell.sendline("and now?")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[\w+: Complete - ")
     shell.expect_exact("hermes>")
     shell.send(CTRL_D)
     shell.expect_exact(PROMPT)
@@ -96,7 +96,7 @@ def test_a_pasted_block_in_chat_is_one_message(shell: pexpect.spawn, refserver: 
     shell.expect_exact("third")
     assert sent(refserver) == []  # inserted for review, not sent
     shell.send("\r")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[\w+: Complete - ")
     shell.expect_exact("athena>")
     assert sent(refserver) == ["first line\nsecond | line\nthird"]
 
@@ -126,7 +126,7 @@ def test_a_pasted_block_is_one_edit_run_only_on_enter(shell: pexpect.spawn) -> N
 def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     child = spawn(refserver)
     child.sendline("athena what is a monad")
-    child.expect(r"\[Complete - ")
+    child.expect(r"\[\w+: Complete - ")
     child.expect_exact(PROMPT)
     child.sendline('echo "two')
     child.expect_exact("....>")
@@ -144,7 +144,7 @@ def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     child.send(CTRL_R + "mona")
     child.expect_exact("`mona': athena what is a ")
     child.send("\r\r")
-    child.expect(r"\[Complete - ")
+    child.expect(r"\[\w+: Complete - ")
     child.expect_exact(PROMPT)
     quit_shell(child)
     assert sent(refserver) == ["what is a monad", "what is a monad"]
@@ -166,7 +166,7 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
         child.send(" | herm\t")  # an agent where a command goes
         child.expect_exact("es")
         child.send("\r")
-        child.expect(r"\[Complete - ")
+        child.expect(r"\[\w+: Complete - ")
         child.expect_exact(PROMPT)
         child.send("hist\t")  # a shell command
         child.expect_exact("ory")
