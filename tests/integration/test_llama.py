@@ -130,6 +130,11 @@ def run_timed(
 
 def raw_content_deltas(server: LlamaServer, **body: Any) -> list[str]:
     """The ``delta.content`` strings of one stream, read straight from the server."""
+    return raw_stream(server, **body)[0]
+
+
+def raw_stream(server: LlamaServer, **body: Any) -> tuple[list[str], str | None]:
+    """The ``delta.content`` strings of one stream and its ``finish_reason``, read straight from the server."""
     payload = {"model": "stories260k", "stream": True, "messages": [{"role": "user", "content": PROMPT}]}
     payload.update(body)
     request = urllib.request.Request(
@@ -138,6 +143,7 @@ def raw_content_deltas(server: LlamaServer, **body: Any) -> list[str]:
         headers={"Content-Type": "application/json"},
     )
     deltas: list[str] = []
+    finish: str | None = None
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         for line in response:
             if not line.startswith(b"data: ") or line.strip() == b"data: [DONE]":
@@ -147,7 +153,8 @@ def raw_content_deltas(server: LlamaServer, **body: Any) -> list[str]:
                 content = (choice.get("delta") or {}).get("content")
                 if content:
                     deltas.append(content)
-    return deltas
+                finish = choice.get("finish_reason") or finish
+    return deltas, finish
 
 
 def assert_clean_failure(out: TimedOutput) -> None:
@@ -208,9 +215,10 @@ def test_max_tokens_is_respected(
 ) -> None:
     """The option reaches the server, and aish counts about that many tokens.
 
-    On a terminal aish ends with ``[Complete - 0.1s, N tokens]`` on stderr; N
-    (text events seen: llama.cpp sends no usage) is compared with the number
-    of content events the server streams for the same request body.
+    On a terminal aish ends with ``[llama: Cut at max_tokens - 0.1s, N tokens]``
+    on stderr (``Complete`` if the model ended first); N (text events seen:
+    llama.cpp sends no usage) is compared with the number of content events the
+    server streams for the same request body.
     """
     pexpect = pytest.importorskip("pexpect")
     config = write_config(tmp_path / "aish.toml", llama_server.base_url, max_tokens=max_tokens, temperature=0)
@@ -219,10 +227,11 @@ def test_max_tokens_is_respected(
         cmd[0], args=cmd[1:], env=aish_env, timeout=TIMEOUT, withexitstatus=True, encoding="utf-8"
     )
     assert status == 0, output
-    match = re.search(r"\[Complete - [\d.]+s, (\d+) tokens\]", output)
+    match = re.search(r"\[llama: (Complete|Cut at max_tokens) - [\d.]+s, (\d+) tokens\]", output)
     assert match, f"no completion status line in {output!r}"
-    counted = int(match.group(1))
-    raw = raw_content_deltas(llama_server, max_tokens=max_tokens, temperature=0)
+    counted = int(match.group(2))
+    raw, finish = raw_stream(llama_server, max_tokens=max_tokens, temperature=0)
+    assert match.group(1) == ("Cut at max_tokens" if finish == "length" else "Complete"), (finish, output)
     assert len(raw) <= max_tokens
     assert counted == len(raw)
     assert max_tokens // 2 <= counted <= max_tokens
