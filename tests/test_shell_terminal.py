@@ -238,12 +238,12 @@ def test_chat_remembers_and_new_starts_over(shell: pexpect.spawn, refserver: Ref
     shell.expect_exact("athena>")
     for line in ("my name is Ada", "what is my name?"):
         shell.sendline(line)
-        shell.expect(r"\[Complete - ")
+        shell.expect(r"\[\w+: Complete - ")
         shell.expect_exact("athena>")
     shell.sendline("/new")
     shell.expect_exact("a fresh conversation with athena")
     shell.sendline("who am I?")
-    shell.expect(r"\[Complete - ")
+    shell.expect(r"\[\w+: Complete - ")
     shell.expect_exact("athena>")
     users = [[m["content"] for m in r.body["messages"] if m["role"] == "user"] for r in refserver.requests if r.body]
     assert users == [["my name is Ada"], ["my name is Ada", "what is my name?"], ["who am I?"]]

@@ -52,14 +52,12 @@ def parallel_renderer(env: RunEnv, names: list[str], shown: Shown) -> Renderer |
     """
     options = {"lanes": names}
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
-    if env.renderer_name:
-        registration = env.app.registration("renderer", env.renderer_name)
-        if registration.parallel:
-            return env.app.renderer(env.renderer_name, target)
-        first = env.app.renderer(env.renderer_name, target)
-        if getattr(first, "labels_agents", False):
+    chosen = env.renderer_name
+    if chosen:
+        first = env.app.renderer(chosen, target)
+        if env.app.registration("renderer", chosen).parallel or getattr(first, "labels_agents", False):
             return first
-        return Sequenced(registration.factory, names, target)
+        return Sequenced(lambda lane_target: env.app.renderer(chosen, lane_target), names, target)
     if not shown.tty:
         return None
     name = env.app.config.settings.parallel_renderer
