@@ -35,7 +35,7 @@ EXIT_BROKEN_PIPE = 141
 
 HELP = """\
 usage: aish [-h] [-c LINE] [--config PATH] [--renderer NAME] [--debug]
-            [--stats] [--version] [--test FILE [FILE ...]] [--record FILE]
+            [--stats] [--version] [--test [FILE ...]] [--record FILE]
             [--continue] [--cid ID]
             [target] ...
 
@@ -57,8 +57,7 @@ options:
   --stats               per-stage time to first token, duration, tokens,
                         tokens/s
   --version             print the version and exit
-  --test FILE [FILE ...]
-                        run transcript files and report any difference
+  --test [FILE ...]     run transcript files and report any difference
   --record FILE         record this session into a transcript file
   --continue            continue the last recorded conversation (of the agent)
   --cid ID              continue the recorded conversation ID
@@ -92,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     p.add_argument("--stats", action="store_true", help="per-stage time to first token, duration, tokens, tokens/s")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--test", nargs="+", metavar="FILE", help="run transcript files and report any difference")
+    p.add_argument("--test", nargs="*", metavar="FILE", help="run transcript files and report any difference")
     p.add_argument("--record", metavar="FILE", help="record this session into a transcript file")
     p.add_argument(
         "--continue", dest="cont", action="store_true", help="continue the last recorded conversation (of the agent)"
@@ -214,7 +213,7 @@ def main(
     debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
     try:
         try:
-            if args.test or args.record:
+            if args.test is not None or args.record:
                 return _transcripts(args, stdin, out, err, debug)
             return _dispatch(args, stdin, out, err, debug)
         finally:
@@ -285,10 +284,15 @@ def _transcripts(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, er
     """``aish --test FILE...`` / ``aish --record FILE`` (see docs/transcripts.md)."""
     from aish.transcript import main as transcript_main
 
-    if args.command is not None or args.target:
+    files = None
+    if args.test is not None:  # ``aish --test --format jsonl a.transcript`` as well as ``--test a b``
+        files = [*args.test, *([args.target] if args.target else []), *args.words]
+        if not files:
+            raise UsageError("--test: give the transcript files to run")
+    if args.command is not None or (args.target and files is None):
         raise UsageError("--test and --record take no command, script or agent")
     return transcript_main(
-        test=args.test,
+        test=files,
         record=args.record,
         stdin=stdin,
         out=out,

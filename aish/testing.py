@@ -11,12 +11,15 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     from aish.agents import AgentConfig
 
 
@@ -81,6 +84,79 @@ def run_aish(
         timeout=timeout,
         check=False,
     )
+
+
+DIST_TIMEOUT = 120
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=DIST_TIMEOUT,
+        check=False,
+    )
+
+
+def _installed(dist: str) -> importlib.metadata.Distribution | None:
+    import importlib
+    import importlib.metadata
+
+    importlib.invalidate_caches()
+    try:
+        return importlib.metadata.distribution(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _build_options() -> tuple[str, ...]:
+    """Build offline (no isolation, no index) when this environment can build wheels itself."""
+    import importlib.metadata
+    import importlib.util
+    import re
+
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return ()
+    major, minor = (int(part) for part in re.findall(r"\d+", version)[:2])
+    if (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None:
+        return ("--no-build-isolation", "--no-index")
+    return ()
+
+
+@contextmanager
+def distribution_installed(source: Path, dist: str) -> Iterator[None]:
+    """The distribution ``dist`` built from the directory ``source``, pip-installed into this
+    interpreter's environment while the block runs, and uninstalled afterwards.
+
+    It is built from a temporary copy (nothing is left in ``source``), without its
+    dependencies, offline when the environment can build wheels itself. An installation
+    the user made beforehand is kept. Raises RuntimeError when pip fails.
+    """
+    import shutil
+    import tempfile
+
+    prefix = f"{dist}-test-src-"
+    before = _installed(dist)
+    keep = before is not None and prefix not in (before.read_text("direct_url.json") or "")
+    if not keep:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            src = Path(tmp) / dist
+            ignore = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__")
+            shutil.copytree(source, src, ignore=ignore)
+            result = _pip("install", "--quiet", "--no-deps", "--no-cache-dir", *_build_options(), str(src))
+            if result.returncode != 0:
+                raise RuntimeError(f"pip install {dist} failed:\n{result.stdout}\n{result.stderr}")
+    try:
+        yield
+    finally:
+        if not keep:
+            result = _pip("uninstall", "--yes", "--quiet", dist)
+            if result.returncode != 0 or _installed(dist) is not None:
+                raise RuntimeError(f"pip uninstall {dist} failed:\n{result.stderr}")
 
 
 def free_port() -> int:

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 from example_dists import example_installed
-from ndjson_refserver import NDJSONRefServer
 
 from aish import AgentConfig, Codec, Transport
 from aish.contract_tests.codec import CodecContract
 from aish.contract_tests.transport import TransportContract
-from aish.refserver import RefServer
+from aish.refserver import NDJSONRefServer, RefServer
 
 DIST = "aish-ndjson"
 

@@ -19,7 +19,7 @@ from aish.contracts import Codec, Renderer, RenderTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "plugins"
-GUIDES = ("transports.md", "codecs.md", "renderers.md", "history.md", "testing.md")
+GUIDES = ("transports.md", "codecs.md", "renderers.md", "history.md", "testing.md", "commands.md")
 
 
 def blocks(page: str, lang: str) -> list[str]:
@@ -36,6 +36,13 @@ def module_from(page: str, name: str) -> types.ModuleType:
 
 WORDCOUNT = module_from("renderers.md", "aish_wordcount")
 JSONTEXT = module_from("codecs.md", "aish_jsontext")
+
+
+def test_the_index_lists_every_built_in_plugin() -> None:
+    entry_points = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    for name, module in entry_points["aish.plugins"].items():
+        assert f"| `{name}` | `{module}` |" in index, name
 
 
 def test_the_index_links_every_guide() -> None:
@@ -78,6 +85,27 @@ def test_guide_plugins_register_their_component() -> None:
 class TestWordCountGuide(RendererContract):
     def make_renderer(self, target: RenderTarget) -> Renderer:
         renderer: Renderer = WORDCOUNT.WordCountRenderer(target)
+        return renderer
+
+
+def _index_shout() -> types.ModuleType:
+    """index.md's ``ShoutRenderer`` (the python block that defines it)."""
+    module = types.ModuleType("aish_shout_renderer")
+    block = next(b for b in blocks("index.md", "python") if "class ShoutRenderer" in b)
+    exec(compile(block, "index.md:aish_shout.renderer", "exec"), module.__dict__)
+    return module
+
+
+SHOUT = _index_shout()
+
+
+class TestShoutGuide(RendererContract):
+    """The index's renderer changes the text (capitals): the suite takes it with ``exact_text = False``."""
+
+    exact_text = False
+
+    def make_renderer(self, target: RenderTarget) -> Renderer:
+        renderer: Renderer = SHOUT.ShoutRenderer(target)
         return renderer
 
 

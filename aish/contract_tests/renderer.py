@@ -11,7 +11,12 @@ Subclass it in your plugin's tests and say how to build your renderer::
             return ShoutRenderer(target)
 
 A renderer that shows the answer as is (``exact_text = True``, the default)
-must write exactly the streamed text to ``out`` when it is not a terminal.
+must write exactly the streamed text to ``out`` when it is not a terminal. A
+renderer that changes the text (``exact_text = False``: capitals, a word count,
+JSON) is held only to what every renderer owes: it writes something to ``out``
+for a stream with text, and more for two stages than for one; it takes every
+kind of event, alone or after a failure, on a terminal or not;
+it writes only to its target and never closes it.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ class RendererContract:
         if self.exact_text:
             assert out.rstrip("\n") == "".join(TEXT)
         else:
-            assert "Hello" in out and "line" in out
+            assert out.strip(), "a renderer must show something for a stream with text"
 
     def test_writes_only_to_its_target(self, capsys: pytest.CaptureFixture[str]) -> None:
         for tty in (False, True):
@@ -104,11 +109,12 @@ class RendererContract:
     def test_nothing_fed(self) -> None:
         out, _err = self.render([])
         if self.exact_text:
-            assert out == ""
+            assert out == "", "a renderer of the exact text fed no events writes nothing to out"
 
     def test_several_stages_in_order(self) -> None:
         out, _err = self.render([*stream("a"), *stream("b")])
         if self.exact_text:
             assert out.replace("\n", "") == "".join(TEXT).replace("\n", "") * 2
         else:
-            assert out.count("Hello") == 2
+            one, _err = self.render(stream("a"))
+            assert len(out) > len(one), "the second stage must show something too"

@@ -14,6 +14,10 @@ request), ``aish_finish`` (the finish reason to end with, e.g.
 (faults to inject: drops, stalls, heartbeats, malformed events, drips, HTTP
 statuses, event ids with or without resume; see :mod:`.faults`, also
 available as the ``X-Aish-Fault`` header).
+
+:class:`NDJSONRefServer` adds a newline-delimited-JSON-over-TCP listener (the
+``aish-ndjson`` example's protocol) sharing the same answers and faults, so the
+transport contract suite runs against a transport that is not HTTP.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 from .demo_text import MODELS, PERSONAS, ReplyPlan, plan_reply
 from .faults import Faults, parse_faults
 from .log import RecordedRequest, RequestLog
+from .ndjson import NDJSONRefServer
 from .protocol import ApiError, ChatRequest, ChunkEncoder, parse_chat_request
 from .server import RefServer
 
@@ -31,6 +36,7 @@ __all__ = [
     "ChatRequest",
     "ChunkEncoder",
     "Faults",
+    "NDJSONRefServer",
     "RecordedRequest",
     "RefServer",
     "ReplyPlan",

@@ -4,8 +4,11 @@ Every transcript runs in a **sandbox**: a fresh reference agent server
 (``RefServer(pace=0)``, deterministic and instant) that the demo agents use
 through ``AISH_DEMO_URL``, an empty temporary working directory, fresh
 ``XDG_DATA_HOME``/``XDG_STATE_HOME``/``XDG_CONFIG_HOME`` (so no user
-configuration, shell history or run history leaks in), all undone
-afterwards.
+configuration, shell history or run history leaks in), no ``AISH_CONFIG``,
+``AISH_PLUGINS`` or ``AISH_DISABLE_PLUGINS``, all undone afterwards. Only
+aish's own plugins load, plus those the transcript's configuration names in
+``[settings] plugins``: an installed third-party plugin cannot change a
+transcript's output.
 
 Commands run in the interactive shell (:class:`aish.shell.AishShell`, so shell
 commands such as ``agents`` work too) with standard output and standard
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from aish.app import App
 
 SANDBOX_VARIABLES = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME")
+PLUGIN_VARIABLES = ("AISH_PLUGINS", "AISH_DISABLE_PLUGINS", "AISH_CONFIG")
+"""Unset in the sandbox: the transcript's own configuration says which plugins load."""
 DEMO_URL_VARIABLE = "AISH_DEMO_URL"
 
 
@@ -113,7 +118,7 @@ def sandbox() -> Iterator[Sandbox]:
     """Run the body in a sandbox (see the module docstring)."""
     from aish.refserver import RefServer
 
-    saved_env = {name: os.environ.get(name) for name in (*SANDBOX_VARIABLES, DEMO_URL_VARIABLE, "AISH_CONFIG")}
+    saved_env = {name: os.environ.get(name) for name in (*SANDBOX_VARIABLES, DEMO_URL_VARIABLE, *PLUGIN_VARIABLES)}
     saved_cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="aish-transcript-") as tmp, RefServer(pace=0.0) as server:
         root = Path(tmp).resolve()
@@ -122,7 +127,8 @@ def sandbox() -> Iterator[Sandbox]:
                 (root / name.lower()).mkdir()
                 os.environ[name] = str(root / name.lower())
             os.environ[DEMO_URL_VARIABLE] = server.base_url
-            os.environ.pop("AISH_CONFIG", None)
+            for name in PLUGIN_VARIABLES:
+                os.environ.pop(name, None)
             work = root / "work"
             work.mkdir()
             os.chdir(work)
@@ -134,6 +140,20 @@ def sandbox() -> Iterator[Sandbox]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def builtin_plugins() -> set[str] | None:
+    """The names of aish's own plugins (its distribution's ``aish.plugins`` entry points); None if
+    aish is not installed as a distribution (then nothing is filtered)."""
+    import importlib.metadata
+
+    from aish.plugins import ENTRY_POINT_GROUP
+
+    try:
+        dist = importlib.metadata.distribution("aish")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return {ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP}
 
 
 class ShellSession:
@@ -156,7 +176,11 @@ class ShellSession:
         self.merged = Merged()
         self.out = Channel(self.merged, "out")
         self.err = Channel(self.merged, "err")
-        self.app: App = build_app(load_config(config))
+        loaded = load_config(config)
+        builtin = builtin_plugins()
+        if builtin is not None:  # installed third-party plugins cannot change a transcript's output
+            loaded.settings.plugins = sorted(builtin | set(loaded.settings.plugins or ()))
+        self.app: App = build_app(loaded)
         if renderer:
             self.app.registration("renderer", renderer)
         self.app.startup()

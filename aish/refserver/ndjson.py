@@ -26,7 +26,11 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any, Self
 
-from aish.refserver import MODELS, ApiError, Faults, RecordedRequest, RefServer, parse_faults, plan_reply
+from .demo_text import MODELS, plan_reply
+from .faults import Faults, parse_faults
+from .log import RecordedRequest
+from .protocol import ApiError
+from .server import RefServer
 
 
 class _Stop(Exception):
