@@ -213,8 +213,10 @@ def main(
     debug = args.debug or os.environ.get("AISH_DEBUG", "").lower() not in ("", "0", "false", "no")
     try:
         try:
-            if args.test is not None or args.record:
-                return _transcripts(args, stdin, out, err, debug)
+            if args.test is not None or args.record:  # docs/transcripts.md
+                from aish.transcript import from_cli
+
+                return from_cli(args, stdin=stdin, out=out, err=err, debug=debug)
             return _dispatch(args, stdin, out, err, debug)
         finally:
             out.flush()  # here, not at interpreter exit: a full disk is reported like any other error
@@ -278,29 +280,6 @@ def _keep_double_dash(args: Args | argparse.Namespace, argv: list[str]) -> None:
     at = len(argv) - len(words) - 1
     if args.target and at >= 1 and argv[at] == "--" and argv[at - 1] == args.target:
         args.words = ["--", *words]
-
-
-def _transcripts(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
-    """``aish --test FILE...`` / ``aish --record FILE`` (see docs/transcripts.md)."""
-    from aish.transcript import main as transcript_main
-
-    files = None
-    if args.test is not None:  # ``aish --test --format jsonl a.transcript`` as well as ``--test a b``
-        files = [*args.test, *([args.target] if args.target else []), *args.words]
-        if not files:
-            raise UsageError("--test: give the transcript files to run")
-    if args.command is not None or (args.target and files is None):
-        raise UsageError("--test and --record take no command, script or agent")
-    return transcript_main(
-        test=files,
-        record=args.record,
-        stdin=stdin,
-        out=out,
-        err=err,
-        config=args.config,
-        renderer=args.renderer,
-        debug=debug,
-    )
 
 
 def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:

@@ -9,7 +9,7 @@ imported only by :func:`main` when asked to record.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from aish.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from aish.transcript.format import (
@@ -27,6 +27,38 @@ from aish.transcript.format import (
 from aish.transcript.run import FileResult, Mismatch, run_file, run_files
 
 
+class CliArgs(Protocol):
+    """What :func:`from_cli` reads of the ``aish`` command line."""
+
+    command: str | None
+    config: str | None
+    renderer: str | None
+    test: list[str] | None
+    record: str | None
+    target: str | None
+    words: list[str]
+
+
+def from_cli(args: CliArgs, *, stdin: TextIO, out: TextIO, err: TextIO, debug: bool) -> int:
+    """``aish --test FILE...`` (options before or after the files) or ``aish --record FILE``."""
+    positional = [args.target, *args.words] if args.target else []
+    if args.command is not None or (positional and args.test is None):
+        raise UsageError("--test and --record take no command, script or agent")
+    test = None if args.test is None else [*args.test, *positional]
+    if test is not None and not test and not args.record:
+        raise UsageError("--test: give the transcript files to run")
+    return main(
+        test=test,
+        record=args.record,
+        stdin=stdin,
+        out=out,
+        err=err,
+        config=args.config,
+        renderer=args.renderer,
+        debug=debug,
+    )
+
+
 def main(
     *,
     test: Sequence[str] | None,
@@ -39,7 +71,7 @@ def main(
     debug: bool = False,
 ) -> int:
     """``aish --test FILE...`` or ``aish --record FILE``; returns the exit status."""
-    if test and record:
+    if test is not None and record:
         raise UsageError("--test and --record cannot be combined")
     if record:
         from aish.transcript.record import record as record_session
@@ -60,6 +92,7 @@ __all__ = [
     "TranscriptError",
     "expected_line",
     "format_entry",
+    "from_cli",
     "main",
     "parse",
     "read",
