@@ -338,10 +338,12 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
                 session = None if conversations.one_shot else conversations
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history, conversations=session)
             return runner.run_source(_read_all(stdin, "standard input", err))
+        from aish.ask import ask_agent
+
         if app.is_agent(args.target):
             if resumed is not None and resumed.agent != args.target:
                 raise UsageError(f"--cid {resumed.id}: that conversation is with {resumed.agent}, not {args.target}")
-            return _ask(runner, args.target, args.words, _piped(stdin, err))
+            return ask_agent(runner, args.target, args.words, _piped(stdin, err))
         from pathlib import Path
 
         path = Path(args.target)
@@ -351,7 +353,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             from aish.conversation_commands import last_agent
 
             agent = resumed.agent if resumed is not None else last_agent(app)
-            return _ask(runner, agent, [args.target, *args.words], _piped(stdin, err))
+            return ask_agent(runner, agent, [args.target, *args.words], _piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
@@ -380,31 +382,6 @@ def _confirm(stdin: TextIO, err: TextIO, question: str) -> bool:
     err.write(question)
     err.flush()
     return stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _ask(runner: object, agent: str, words: list[str], piped: str | None) -> int:
-    """``aish AGENT [-m MODEL -s SYSTEM -o KEY VALUE ... --] TEXT``: the text's words are one
-    argument each, never re-parsed; options come before the text (after it they are text).
-
-    The run is recorded as the language line ``AGENT[OPTIONS] TEXT``, which replays the same call.
-    """
-    from aish.history.store import command_line
-    from aish.lang import Command, ControlsError, Pipeline, Word, parse_controls
-    from aish.runner import Runner
-
-    assert isinstance(runner, Runner)
-    try:
-        controls, used = parse_controls(words, leading=True)
-    except ControlsError as exc:
-        hint = "; '--' before the text lets it start with '-'" if str(exc).startswith("unknown option") else ""
-        raise UsageError(f"{agent}: {exc}{hint}") from None
-    text = words[used:]
-    cmd = Command(agent, tuple(Word(w, 0, True) for w in text), 0, controls)
-    if not text and piped is None:
-        raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
-    head = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
-    line = f"{head} {command_line(text)}" if text else head
-    return runner.run_line(line, Pipeline((cmd,)), piped)
 
 
 def _wants_input(line: str) -> bool:

@@ -75,12 +75,16 @@ def shell(refserver: RefServer, tmp_path: Path) -> Iterator[pexpect.spawn]:
 
 
 def typed(shell: pexpect.spawn, line: str) -> str:
-    """Type ``line`` at the prompt; what the terminal showed until the prompt after its last status line."""
+    """Type ``line`` at the prompt; what the terminal showed until it finished (a marker line after it)."""
+    typed.count += 1  # type: ignore[attr-defined]
+    marker = f"done-{typed.count}"  # type: ignore[attr-defined]
     shell.sendline(line)
-    shell.expect(r"\[(Complete|Output|Failed|Partial)[^\]]*\]")
-    shown = str(shell.before) + str(shell.after)
-    shell.expect_exact(PROMPT)
-    return shown + str(shell.before)
+    shell.sendline(f"echo {marker}")
+    shell.expect(rf"(?<!echo ){marker}\r\n")  # echo's output, not the typed line
+    return str(shell.before)
+
+
+typed.count = 0  # type: ignore[attr-defined]
 
 
 def contents(refserver: RefServer) -> list[str]:
