@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import cmd2
@@ -43,6 +44,7 @@ from aish.shell_chat import Chat
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_help import general_help, topic_help
 from aish.shell_history import InputHistory, input_history_path
+from aish.terminal import note_open_line
 
 PROMPT = "aish> "
 CONTINUATION = "....> "
@@ -170,6 +172,23 @@ class AishShell(cmd2.Cmd):
         import sys
 
         return sys.stderr
+
+    def sigint_handler(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C while a line runs: cmd2's handler, without the newline it writes first.
+
+        That newline, written from the signal handler in the middle of whatever is
+        streaming, moved the cursor under a live display (the lanes' redrawn lines)
+        and left stale copies of them on the screen. The terminal's ``^C`` echo is
+        noted instead (:func:`aish.terminal.note_open_line`): the runner ends the
+        line when the run is over, unless the output already did.
+        """
+        note_open_line(self.runner.out)
+        if self.sigint_protection:
+            return
+        command_set = self.find_commandset_for_command(self.current_command.command) if self.current_command else None
+        if command_set is not None and command_set.sigint_handler():
+            return
+        raise KeyboardInterrupt("Got a keyboard interrupt")
 
     def _is_cmd2_command(self, name: str) -> bool:
         """A command of the shell's own (help, set, chat, quit); aish's commands are run by the runner."""

@@ -71,6 +71,13 @@ def end_line(stream: TextIO) -> None:
         stream.end_line()
 
 
+def note_open_line(stream: TextIO) -> None:
+    """Something the stream did not see (the terminal's own ``^C`` echo) left the line open:
+    the next :func:`end_line` writes a newline unless text ending with one comes first."""
+    if isinstance(stream, LineTracker):
+        stream.at_line_start = False
+
+
 def wants_color(tty: bool, environ: Mapping[str, str] | None = None) -> bool:
     """Whether output may be coloured: on a terminal, unless ``NO_COLOR`` is set (to anything
     but the empty string, see no-color.org) or ``TERM`` is ``dumb``."""
@@ -78,4 +85,4 @@ def wants_color(tty: bool, environ: Mapping[str, str] | None = None) -> bool:
     return tty and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
 
 
-__all__ = ["LineTracker", "end_line", "track", "wants_color"]
+__all__ = ["LineTracker", "end_line", "note_open_line", "track", "wants_color"]

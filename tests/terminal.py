@@ -107,6 +107,10 @@ class Tmux:
         self._tmux("send-keys", "-t", "t", "-l", text)
         self._tmux("send-keys", "-t", "t", "Enter")
 
+    def send_keys(self, *keys: str) -> None:
+        """Keys by tmux's names (``C-c``, ``Enter``)."""
+        self._tmux("send-keys", "-t", "t", *keys)
+
     def close(self) -> None:
         subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
 

@@ -301,3 +301,23 @@ def test_no_color_turns_the_colours_off(slow_lanes: Callable[..., Tmux]) -> None
     lines = term.wait_for(r"\[hermes\]", styles=True)
     assert not any("\x1b[" in line for line in lines), lines
     assert any(line.startswith("[apollo] ") for line in lines)
+
+
+def test_ctrl_c_in_the_shell_leaves_each_lane_once(refserver: RefServer, tmux_env: dict[str, str]) -> None:
+    """The terminal's ``^C`` and the shell's handling of it do not shift the live lines:
+    every lane's last line is on the screen once, above the summary."""
+    refserver.pace = 0.05
+    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("echo q | apollo & athena & hermes")
+        term.wait_for(r"^\[athena\] Athena \(offline demo\): On the subject")
+        term.send_keys("C-c")
+        lines = term.wait_until(lambda ls: ls[-1] == "aish>" and len(ls) > 4, "the prompt after Ctrl-C")
+    at = lines.index("aish> echo q | apollo & athena & hermes")
+    end = next(i for i, line in enumerate(lines) if line.startswith("[Interrupted - 0 of 3 AIs responded"))
+    shown = lines[at + 1 : end]
+    assert len(shown) == len(set(shown)), lines  # no stale copy of a live line
+    assert all(re.match(r"\[(apollo|athena|hermes)\] ", line) for line in shown), lines
+    assert {line[:8] for line in shown} == {"[apollo]", "[athena]", "[hermes]"}
+    assert lines[end + 1 : end + 4] == [row for row in lines[end + 1 : end + 4] if row.endswith("cancelled")]
+    assert lines[-2] == "aish: interrupted (partial answers kept)"
