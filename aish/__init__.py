@@ -71,6 +71,9 @@ if TYPE_CHECKING:
         hookimpl,
         hookspec,
     )
+    from aish.kit.bytestream import ByteStreamConnection, ByteStreamTransport
+    from aish.kit.history import RecordHistory, claim_file, private_dir, write_atomically
+    from aish.kit.sse import SSEParser
     from aish.stops import ending, is_empty, status_line, stop_note
     from aish.wire import WireComment, WireItem, WireMessage
 
@@ -82,6 +85,8 @@ _EXPORTS = {
     "AishError": "aish.errors",
     "AishSyntaxError": "aish.errors",
     "App": "aish.app",
+    "ByteStreamConnection": "aish.kit.bytestream",
+    "ByteStreamTransport": "aish.kit.bytestream",
     "CancelToken": "aish.contracts",
     "Codec": "aish.contracts",
     "CodecFactory": "aish.contracts",
@@ -105,6 +110,7 @@ _EXPORTS = {
     "MessageControl": "aish.contracts",
     "PluginError": "aish.errors",
     "Prompt": "aish.contracts",
+    "RecordHistory": "aish.kit.history",
     "RegisterAgent": "aish.hookspecs",
     "RegisterCodec": "aish.hookspecs",
     "RegisterCommand": "aish.commands",
@@ -119,6 +125,7 @@ _EXPORTS = {
     "Request": "aish.contracts",
     "ResumableConnection": "aish.contracts",
     "RunRecord": "aish.contracts",
+    "SSEParser": "aish.kit.sse",
     "StageRecord": "aish.contracts",
     "StreamEnd": "aish.events",
     "StreamError": "aish.events",
@@ -138,6 +145,7 @@ _EXPORTS = {
     "WireComment": "aish.wire",
     "WireItem": "aish.wire",
     "WireMessage": "aish.wire",
+    "claim_file": "aish.kit.history",
     "describe_turns": "aish.codec_support",
     "ending": "aish.stops",
     "error_detail": "aish.codec_support",
@@ -147,6 +155,7 @@ _EXPORTS = {
     "json_object": "aish.codec_support",
     "label_answers": "aish.context",
     "model_ids": "aish.codec_support",
+    "private_dir": "aish.kit.history",
     "private_file": "aish.history.files",
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
@@ -155,6 +164,7 @@ _EXPORTS = {
     "stop_note": "aish.stops",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
+    "write_atomically": "aish.kit.history",
 }
 """Public name -> the module that defines it."""
 
@@ -183,6 +193,8 @@ __all__ = [
     "AishError",
     "AishSyntaxError",
     "App",
+    "ByteStreamConnection",
+    "ByteStreamTransport",
     "CancelToken",
     "Codec",
     "CodecFactory",
@@ -206,6 +218,7 @@ __all__ = [
     "MessageControl",
     "PluginError",
     "Prompt",
+    "RecordHistory",
     "RegisterAgent",
     "RegisterCodec",
     "RegisterCommand",
@@ -220,6 +233,7 @@ __all__ = [
     "Request",
     "ResumableConnection",
     "RunRecord",
+    "SSEParser",
     "StageRecord",
     "StreamEnd",
     "StreamError",
@@ -240,6 +254,7 @@ __all__ = [
     "WireItem",
     "WireMessage",
     "__version__",
+    "claim_file",
     "describe_turns",
     "ending",
     "error_detail",
@@ -249,6 +264,7 @@ __all__ = [
     "json_object",
     "label_answers",
     "model_ids",
+    "private_dir",
     "private_file",
     "run_matches",
     "search_terms",
@@ -257,4 +273,5 @@ __all__ = [
     "stop_note",
     "visible",
     "with_api_key",
+    "write_atomically",
 ]

@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/sse_conformance.py [--runs 5] [--events 50000]
 
 Part 1 feeds the same WHATWG "event stream interpretation" cases to
-``plugins.aish_sse.parser.SSEParser`` and to ``sseclient.SSEClient(chunks).events()``
+``aish.kit.sse.SSEParser`` and to ``sseclient.SSEClient(chunks).events()``
 and prints a markdown table, pass/fail per parser.
 
 What is compared is what a caller can observe from each library: the dispatched
@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aish.kit.sse import SSEParser
 from aish.wire import WireComment, WireMessage
-from plugins.aish_sse.parser import SSEParser
 
 Message = tuple[str, str, str | None]  # (event type, data, id)
 # (messages, retry, comments or None when comments are not compared)

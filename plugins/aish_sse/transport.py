@@ -1,4 +1,4 @@
-"""The SSE transport: a streaming POST (:mod:`aish_sse.http11`), parsed by :mod:`aish_sse.parser`.
+"""The SSE transport: a streaming POST (:mod:`aish_sse.http11`), parsed by :mod:`aish.kit.sse`.
 
 Every network read is handed on at once, whatever the transfer framing, as
 one batch of parsed items. A plain JSON answer (a server or proxy that does
@@ -33,12 +33,12 @@ from aish import (
     HTTPStatusError,
     RemoteError,
     Request,
+    SSEParser,
     StreamFailure,
     WireItem,
     WireMessage,
 )
 from aish_sse.http11 import Cancelled, HTTPStream
-from aish_sse.parser import SSEParser
 
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536

@@ -1,4 +1,4 @@
-"""Tests for plugins.aish_sse.parser: the WHATWG event-stream interpretation.
+"""Tests for aish.kit.sse: the WHATWG event-stream interpretation.
 
 Every rule of the spec section is pinned by an explicit case; then the same
 results must come out however the stream is cut into chunks (exhaustively for
@@ -25,8 +25,8 @@ try:
 except ImportError:  # the property tests are skipped; the exhaustive ones still run
     HAVE_HYPOTHESIS = False
 
+from aish.kit.sse import SSEParser
 from aish.wire import WireComment, WireMessage
-from plugins.aish_sse.parser import SSEParser
 
 Item = WireMessage | WireComment
 BOM = b"\xef\xbb\xbf"

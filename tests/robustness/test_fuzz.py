@@ -305,7 +305,7 @@ def renderers(app: App, tty: bool) -> list[tuple[str, Any, io.StringIO, io.Strin
 def test_random_bytes_through_parser_codecs_and_renderers(
     components: App, stream: bytes, cuts: list[int], tty: bool
 ) -> None:
-    from aish_sse.parser import SSEParser
+    from aish.kit.sse import SSEParser
 
     parser = SSEParser()
     items = []

@@ -22,7 +22,7 @@ decoded once, when the event is dispatched.
 
 from __future__ import annotations
 
-from aish import WireComment, WireMessage
+from aish.wire import WireComment, WireMessage
 
 __all__ = ["SSEParser"]
 
