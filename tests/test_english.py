@@ -154,3 +154,14 @@ def test_operators_work_as_before_in_the_shell(shell: pexpect.spawn, refserver: 
         assert "aish:" not in shown, shown
         asked = [r.body["model"] for r in refserver.requests[before:] if r.body]
         assert sorted(asked) == sorted(models), line
+
+
+def test_per_stage_options_in_the_shell_and_an_unclosed_bracket_continues(
+    shell: pexpect.spawn, refserver: RefServer
+) -> None:
+    shell.sendline("athena[-m echo")
+    shell.expect_exact("....>")
+    shown = typed(shell, "  -s terse] it's (really) AT&T & co")
+    assert "it's (really) AT&T & co" in shown
+    (body,) = [r.body for r in refserver.requests if r.body]
+    assert body["model"] == "echo" and body["messages"][0] == {"role": "system", "content": "terse"}
