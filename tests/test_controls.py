@@ -92,7 +92,10 @@ def test_bad_options_are_one_line(refserver: RefServer, config: str, argv: list[
     assert len(refserver.requests) == 0
 
 
-def test_per_stage_controls_in_the_language(refserver: RefServer, config: str) -> None:
+def test_per_stage_controls_in_the_language(
+    refserver: RefServer, config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     line = 'echo q | athena[-m echo -s "terse"] | hermes[-o max_tokens 5 -o temperature 0] > out.md'
     result = aish("--config", config, "-c", line)
     assert result.status == 0, result.err
@@ -100,6 +103,7 @@ def test_per_stage_controls_in_the_language(refserver: RefServer, config: str) -
     assert first["model"] == "echo" and first["messages"][0]["content"].startswith("terse\n\nYou are stage 2 of 3")
     assert second["model"] == "hermes" and (second["max_tokens"], second["temperature"]) == (5, 0)
     assert "terse" not in str(second["messages"])  # a stage's controls are its own
+    assert (tmp_path / "out.md").read_text(encoding="utf-8").startswith("Hermes (offline demo):")
 
 
 def test_controls_reach_every_codec(refserver: RefServer, config: str) -> None:
