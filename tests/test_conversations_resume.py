@@ -113,10 +113,10 @@ def line(child: pexpect.spawn, text: str, until: str) -> str:
 
 
 def test_several_turns_in_the_shell_then_new_and_resume(shell: pexpect.spawn, refserver: RefServer) -> None:
-    line(shell, "athena what is an owl", r"\[Complete")
-    line(shell, "athena and a heron?", r"\[Complete")
-    line(shell, "echo notes | athena summarize", r"\[Complete")
-    line(shell, "apollo hello", r"\[Complete")
+    line(shell, "athena what is an owl", r"Complete - ")
+    line(shell, "athena and a heron?", r"Complete - ")
+    line(shell, "echo notes | athena summarize", r"Complete - ")
+    line(shell, "apollo hello", r"Complete - ")
     sent = bodies(refserver)
     assert users(sent[1]) == ["what is an owl", "and a heron?"]
     assert users(sent[2]) == ["what is an owl", "and a heron?", "notes\n\nsummarize"]
@@ -126,16 +126,16 @@ def test_several_turns_in_the_shell_then_new_and_resume(shell: pexpect.spawn, re
     assert all(m["content"] for m in sent[2]["messages"])
     shown = line(shell, "new athena", r"athena: new conversation \(set aside: [0-9a-f]{12} \(athena, 3 turns\)")
     cid = re.findall(r"set aside: ([0-9a-f]{12})", shown)[0]
-    line(shell, "athena fresh start", r"\[Complete")
+    line(shell, "athena fresh start", r"Complete - ")
     assert users(bodies(refserver)[4]) == ["fresh start"]
     listing = line(shell, "conversations", r"\* [0-9a-f]{12}  .* athena\s+1 turn  fresh start")
     assert listing.count("athena ") >= 2
     assert re.search(rf"  {cid}  .* athena\s+3 turns  what is an owl", listing), listing
     line(shell, f"conversations resume {cid}", f"athena: resumed conversation {cid} \\(3 turns\\)")
-    line(shell, "athena back again", r"\[Complete")
+    line(shell, "athena back again", r"Complete - ")
     assert users(bodies(refserver)[5]) == ["what is an owl", "and a heron?", "notes\n\nsummarize", "back again"]
     line(shell, "new", "every agent: new conversation")
-    line(shell, "apollo hi", r"\[Complete")
+    line(shell, "apollo hi", r"Complete - ")
     assert users(bodies(refserver)[6]) == ["hi"]
     line(shell, "new zeus", "unknown agent 'zeus'")
 
@@ -145,27 +145,27 @@ def test_the_shell_started_with_continue_picks_up_each_agents_last_conversation(
 ) -> None:
     aish("athena", "remember owls")
     for child in spawn("--continue"):
-        line(child, "athena what did I ask?", r"\[Complete")
-        line(child, "apollo hi", r"\[Complete")
+        line(child, "athena what did I ask?", r"Complete - ")
+        line(child, "apollo hi", r"Complete - ")
     assert users(bodies(refserver)[1]) == ["remember owls", "what did I ask?"]
     assert users(bodies(refserver)[2]) == ["hi"]
 
 
 def test_chat_mode_lines_continue_the_agents_conversation(shell: pexpect.spawn, refserver: RefServer) -> None:
-    line(shell, "athena what is an owl", r"\[Complete")
+    line(shell, "athena what is an owl", r"Complete - ")
     shell.sendline("chat athena")
     shell.expect("Chatting with athena")
     shell.expect_exact("athena>")
     for text in ("is it a bird? (yes & no)", "/new", "fresh & literal"):
         shell.sendline(text)
-        shell.expect(r"\[Complete|a fresh conversation with athena")
+        shell.expect(r"Complete - |a fresh conversation with athena")
         shell.expect_exact("athena>")
     sent = bodies(refserver)
     assert users(sent[1]) == ["what is an owl", "is it a bird? (yes & no)"]  # the shell line's turn, then the chat's
     assert users(sent[2]) == ["fresh & literal"]
     shell.sendline("/exit")
     shell.expect_exact(PROMPT)
-    line(shell, "athena and then?", r"\[Complete")
+    line(shell, "athena and then?", r"Complete - ")
     assert users(bodies(refserver)[3]) == ["fresh & literal", "and then?"]  # one conversation, chat or not
 
 
@@ -178,7 +178,7 @@ def test_an_answer_stopped_with_ctrl_c_is_a_turn_with_what_was_shown(
     shell.sendcontrol("c")
     shell.expect_exact(PROMPT)
     refserver.pace = 0.0
-    line(shell, "athena go on", r"\[Complete")
+    line(shell, "athena go on", r"Complete - ")
     messages = bodies(refserver)[1]["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     partial = messages[1]["content"]

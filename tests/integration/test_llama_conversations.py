@@ -106,7 +106,7 @@ def test_several_turns_in_the_shell_in_a_real_terminal(
         child.expect_exact(SHELL_PROMPT)
         for line in (f"teller {PROMPT}", "teller The end.", "echo 'a dog' | teller", "new teller", "teller Hi"):
             child.sendline(line)
-            child.expect(r"\[Complete|new conversation")
+            child.expect(r"\[teller: [^]]* - [^]]*tokens\]|new conversation")
             child.expect_exact(SHELL_PROMPT)
         child.sendline("quit")
         child.expect(pexpect.EOF)
