@@ -4,7 +4,8 @@ Every line is prefixed with the agent's padded name (``[apollo   ] ...``);
 long lines are wrapped at the terminal width. Finished lines scroll up in the
 order they were completed. On a terminal the renderer is live: below them,
 every lane still streaming shows the line it is writing, redrawn in place as
-text arrives, so a slow lane is never a blank screen. With colour
+text arrives, so a slow lane is never a blank screen (as many lanes as the
+terminal has rows for, less one). With colour
 (``target.color``: a terminal, no ``NO_COLOR``) each lane's name has a colour
 of its own. On a pipe or a file it writes whole lines only, no colour, no
 cursor movement.
@@ -61,8 +62,11 @@ class LanesRenderer:
         self.lanes: dict[str, _Lane] = {}
         for name in names:
             self._lane(name, self.started)
-        columns = int(target.options.get("width") or shutil.get_terminal_size((100, 24)).columns)
+        size = shutil.get_terminal_size((100, 24))
+        columns = int(target.options.get("width") or size.columns)
         self.columns = max(24, columns)
+        self.rows = max(2, int(target.options.get("height") or size.lines))
+        """Live lines are at most ``rows - 1``: the cursor can only go back up what is on the screen."""
         self.width = max(20, self.columns - self.pad - 4)
         self.closed = False
         self._pending: list[str] = []
@@ -157,7 +161,7 @@ class LanesRenderer:
         parts = [UP_AND_CLEAR.format(n=self._drawn)] if self._drawn else []
         parts += self._pending
         self._pending.clear()
-        running = [lane for lane in self.lanes.values() if lane.status == "running"]
+        running = [lane for lane in self.lanes.values() if lane.status == "running"][: self.rows - 1]
         for lane in running:
             parts.append(f"{self._prefix(lane)} {_fit(''.join(lane.buffer), self.width)}\n")
         self._drawn = len(running)

@@ -123,3 +123,19 @@ def test_an_empty_lane_is_said() -> None:
 )
 def test_colour_is_wanted_on_terminals_unless_told_otherwise(tty: bool, env: dict[str, str], wanted: bool) -> None:
     assert wants_color(tty, env) is wanted
+
+
+def test_no_more_live_lines_than_the_terminal_has_rows() -> None:
+    out = io.StringIO()
+    names = [f"agent{i}" for i in range(6)]
+    target = RenderTarget(out, io.StringIO(), tty=True, options={"lanes": names, "width": 60, "height": 4})
+    renderer = LanesRenderer(target)
+    for name in names:
+        renderer.feed(TextDelta("partial", agent=name))
+    renderer.flush()
+    assert screen(out.getvalue()) == [f"[{name}] partial" for name in names[:3]]
+    assert "\x1b[3A" not in out.getvalue()
+    renderer.flush()
+    renderer.feed(TextDelta(" more", agent="agent0"))
+    renderer.flush()
+    assert "\x1b[3A" in out.getvalue() and "\x1b[4A" not in out.getvalue()
