@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from aish.agents import AgentConfig
 from aish.contracts import Turn
@@ -27,26 +26,37 @@ def new_id() -> str:
     return os.urandom(6).hex()
 
 
-@dataclass
 class Conversation:
-    """One agent's conversation: its id and its turns, oldest first."""
+    """One agent's conversation: its id and its turns, oldest first.
 
-    agent: str
-    id: str = field(default_factory=new_id)
-    turns: list[Turn] = field(default_factory=list)
-    warned: bool = False
-    """Whether the user was told that the budget leaves turns out (said once per conversation)."""
+    (Plain classes, not dataclasses: ``aish -c`` imports this module, and each
+    dataclass costs about a millisecond to create.)
+    """
+
+    __slots__ = ("agent", "id", "turns", "warned")
+
+    def __init__(self, agent: str, id: str | None = None, turns: list[Turn] | None = None) -> None:
+        self.agent = agent
+        self.id = id if id is not None else new_id()
+        self.turns: list[Turn] = turns if turns is not None else []
+        self.warned = False
+        """Whether the user was told that the budget leaves turns out (said once per conversation)."""
+
+    def __repr__(self) -> str:
+        return f"Conversation({self.agent!r}, {self.id!r}, {len(self.turns)} turns)"
 
 
-@dataclass(frozen=True)
 class Window:
     """What one request carries: the conversation's id, the turns that fit, how many were left out."""
 
-    id: str
-    turns: tuple[Turn, ...]
-    dropped: int
-    notice: str | None
-    """A line to show the user (the first time turns are left out), or None."""
+    __slots__ = ("dropped", "id", "notice", "turns")
+
+    def __init__(self, id: str, turns: tuple[Turn, ...], dropped: int, notice: str | None) -> None:
+        self.id = id
+        self.turns = turns
+        self.dropped = dropped
+        self.notice = notice
+        """A line to show the user (the first time turns are left out), or None."""
 
 
 def fit(turns: list[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ...]:
