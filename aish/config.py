@@ -25,7 +25,7 @@ from aish.agents import (
     DEFAULT_MAX_RETRIES,
     AgentConfig,
 )
-from aish.errors import ConfigError
+from aish.errors import ConfigError, visible
 
 RESERVED_NAMES = frozenset(
     {"echo", "cat", "agents", "plugins", "help", "quit", "exit", "history", "set", "shell", "alias", "macro"}
@@ -187,7 +187,7 @@ def _parse_groups(table: Mapping[str, Any], where: str) -> dict[str, tuple[str, 
 def _table(data: Mapping[str, Any], key: str, where: str, label: str | None = None) -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: [{label or key}] must be a table")
+        raise ConfigError(f"{where}: [{visible(label or key)}] must be a table")
     return value
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from aish.errors import visible
+
 MAX_SECONDS = 86_400.0
 """The largest timeout or back-off a config may set (one day)."""
 MAX_RETRIES = 1_000
@@ -101,7 +103,8 @@ def json_problem(value: Any, path: str = "", depth: int = 0) -> str | None:
         return None
     if isinstance(value, Mapping):
         for key, item in value.items():
-            problem = json_problem(item, f"{path}.{key}" if path else str(key), depth + 1)
+            name = visible(str(key))  # a TOML key may hold any character, a newline too
+            problem = json_problem(item, f"{path}.{name}" if path else name, depth + 1)
             if problem:
                 return problem
         return None

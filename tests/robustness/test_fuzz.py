@@ -238,6 +238,10 @@ def use_agent(app: App, name: str) -> None:
 
 
 @fuzz(200)
+@example(document={"agents": {"\n": ""}})  # found by the long run: a multi-line message
+@example(
+    document={"agents": {"bot": {"transport": "sse", "codec": "text", "url": "http://h/", "options": {"\n": math.nan}}}}
+)
 @given(document=documents)
 def test_any_toml_value_in_any_key(document: dict[str, Any]) -> None:
     try:
