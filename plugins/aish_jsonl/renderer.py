@@ -43,8 +43,10 @@ def _fallback(value: object) -> str:
     return str(value)
 
 
-_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
-"""Characters some readers take as line ends: escaped, so that an object is always exactly one line."""
+_CONTROLS = [0x7F, *range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]
+_LINE_BREAKS = str.maketrans({code: f"\\u{code:04x}" for code in _CONTROLS})
+"""Characters some readers take as line ends, and controls JSON leaves raw (DEL, C1, bidi): escaped
+(the same JSON value), so that an object is one line and cannot drive a terminal it is shown on."""
 
 
 class JsonlRenderer:
