@@ -1,7 +1,8 @@
 """A recording HTTP proxy for tests: forwards POSTs to a server, streams the answers back, and logs both.
 
 Each request's JSON body, its arrival time, the answer's ``delta.content``
-text (OpenAI chat-completion SSE) and the time the answer ended are kept in
+text (OpenAI chat-completion SSE) and the time the answer ended (when its end marker
+was relayed, before the client could see it) are kept in
 :attr:`RecordingProxy.exchanges`, so a test can see what a pipeline stage
 sent and when, against a real server.
 """
@@ -86,12 +87,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for line in response:
                 _record(exchange, line)
+                if line.strip() == b"data: [DONE]":  # before the client can see the end: it may go on at once
+                    exchange.ended = time.monotonic()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         finally:
-            exchange.ended = time.monotonic()
+            if exchange.ended is None:
+                exchange.ended = time.monotonic()
             upstream.close()
 
 
