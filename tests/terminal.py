@@ -18,6 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +69,7 @@ class Tmux:
         # The command's screen stays readable after it exits (``sleep``), so a test can look at the end.
         command = f"env {shlex.join(assignments)} {shlex.join(argv)}; sleep {linger}"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+        self.socket_path = self._tmux("display-message", "-p", "#{socket_path}").strip()
 
     def _tmux(self, *args: str) -> str:
         done = subprocess.run(
@@ -112,7 +114,10 @@ class Tmux:
         self._tmux("send-keys", "-t", "t", *keys)
 
     def close(self) -> None:
+        """Stop the session's tmux server and remove its socket file (tmux leaves it behind)."""
         subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+        if self.socket_path:
+            Path(self.socket_path).unlink(missing_ok=True)
 
     def __enter__(self) -> Tmux:
         return self
