@@ -8,7 +8,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 3
+VERSION = 4
 
 _V1 = (
     """CREATE TABLE runs (
@@ -60,7 +60,29 @@ _V3 = (  # finding a conversation's turns (aish --cid, conversations resume) wit
     f"CREATE INDEX stages_conversation ON stages({CONVERSATION}) WHERE {CONVERSATION} IS NOT NULL",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3}
+# Piped input and a stage's input live in tables of their own, written once: SQLite rewrites a
+# whole row on every UPDATE (a run's end, its indexing; a stage's end), and reading a column
+# after a long one walks its overflow pages, so 20 MB piped into a run was read and rewritten
+# three times, the last time by the next aish process (decision 18).
+_V4 = (
+    """CREATE TABLE inputs (
+        run INTEGER PRIMARY KEY REFERENCES runs(number) ON DELETE CASCADE,
+        stdin TEXT NOT NULL
+    )""",
+    "INSERT INTO inputs (run, stdin) SELECT number, stdin FROM runs WHERE stdin IS NOT NULL",
+    "UPDATE runs SET stdin = NULL WHERE stdin IS NOT NULL",
+    """CREATE TABLE stage_inputs (
+        run INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        input TEXT NOT NULL,
+        PRIMARY KEY (run, idx),
+        FOREIGN KEY (run, idx) REFERENCES stages(run, idx) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    "INSERT INTO stage_inputs (run, idx, input) SELECT run, idx, input FROM stages WHERE input != ''",
+    "UPDATE stages SET input = '' WHERE input != ''",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 """Statements that take the schema from version N-1 to N."""
 
 

@@ -16,8 +16,13 @@ from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
-_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, stdin"
+_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, (SELECT stdin FROM inputs WHERE run = number)"
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
+_STAGE_READ = _STAGE_COLUMNS.replace(
+    "input",
+    "coalesce((SELECT i.input FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx), input)",
+)
+"""The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4)."""
 
 
 class SqliteHistory:
@@ -37,21 +42,28 @@ class SqliteHistory:
 
     # ------------------------------------------------------------------ writes
     def begin_run(self, run: RunRecord) -> None:
-        with self._db() as db:
+        with self._db() as db, _transaction(db):
             cursor = db.execute(
-                "INSERT INTO runs (id, line, started, status, replay_of, pid, stdin) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run.id, run.line, run.started, run.status, run.replay_of, run.pid, run.stdin),
+                "INSERT INTO runs (id, line, started, status, replay_of, pid) VALUES (?, ?, ?, ?, ?, ?)",
+                (run.id, run.line, run.started, run.status, run.replay_of, run.pid),
             )
             run.number = int(cursor.lastrowid or 0)
+            if run.stdin is not None:
+                db.execute("INSERT INTO inputs (run, stdin) VALUES (?, ?)", (run.number, run.stdin))
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
-        values = (stage.index, stage.agent, stage.transport, stage.codec, stage.input, stage.text, stage.status)
-        with self._db() as db:
+        values = (stage.index, stage.agent, stage.transport, stage.codec, "", stage.text, stage.status)
+        with self._db() as db, _transaction(db):
             db.execute(
                 f"INSERT INTO stages ({_STAGE_COLUMNS}) "
                 "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
                 (*values, stage.error, json.dumps(stage.meta), run_id),
             )
+            if stage.input:
+                db.execute(
+                    "INSERT INTO stage_inputs (run, idx, input) SELECT number, ?, ? FROM runs WHERE id = ?",
+                    (stage.index, stage.input, run_id),
+                )
 
     def append_text(self, run_id: str, index: int, text: str) -> None:
         with self._db() as db:
@@ -92,7 +104,7 @@ class SqliteHistory:
 
     def clear(self) -> None:
         with self._db() as db, _transaction(db):
-            for table in ("chunks", "stages", "runs", "runs_fts"):
+            for table in ("chunks", "stage_inputs", "stages", "inputs", "runs", "runs_fts"):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM sqlite_sequence WHERE name = 'runs'")
 
@@ -169,7 +181,7 @@ class SqliteHistory:
             runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid, stdin)
         if runs:
             marks = ",".join("?" * len(runs))
-            sql = f"SELECT {_STAGE_COLUMNS} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
+            sql = f"SELECT {_STAGE_READ} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
             stages: dict[tuple[int, int], StageRecord] = {}
             for number, idx, agent, transport, codec, input_, text, status, error, meta in db.execute(sql, list(runs)):
                 stage = StageRecord(idx, agent, transport, codec, input_, text, status, error, json.loads(meta))

@@ -120,7 +120,7 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 4
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
 
@@ -160,6 +160,55 @@ def test_sqlite_finds_a_conversation_through_its_index(tmp_path: Path) -> None:
         ).fetchall()
     db.close()
     assert any("stages_conversation" in str(row) for row in plan), plan
+
+
+def test_sqlite_upgrades_a_version_2_database_moving_piped_and_stage_input_out_of_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path, isolation_level=None) as db:  # what aish wrote before decision 18
+        for statement in (*MIGRATIONS[1], *MIGRATIONS[2]):
+            db.execute(statement)
+        db.execute("INSERT INTO runs (id, line, started, status, stdin) VALUES ('a', 'athena', 1.0, 'complete', 'in')")
+        db.execute(
+            "INSERT INTO stages (run, idx, agent, input, text, status) VALUES (1, 0, 'athena', 'in', 'out', 'ok')"
+        )
+        db.execute("PRAGMA user_version = 2")
+    db.close()
+    backend = SqliteHistory(path)
+    old = backend.get(1)
+    assert old is not None and old.stdin == "in" and [(s.input, s.text) for s in old.stages] == [("in", "out")]
+    assert backend.delete(1) and backend.get(1) is None
+    backend.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM inputs").fetchone()[0] == 0  # deleted with their run
+        assert db.execute("SELECT count(*) FROM stage_inputs").fetchone()[0] == 0
+    db.close()
+
+
+def test_sqlite_writes_piped_and_stage_input_once(tmp_path: Path) -> None:
+    """SQLite rewrites a whole row on UPDATE: a long input kept in the run's or stage's row was
+    rewritten at the stage's end, the run's end and its indexing (the next process's)."""
+    path = tmp_path / "h.sqlite3"
+    backend = SqliteHistory(path)
+    big = "piped text " * 20_000
+    run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time(), stdin=big)
+    backend.begin_run(run)
+    backend.begin_stage(run.id, StageRecord(0, "athena", "sse", "openai-chat", input=big))
+    backend.append_text(run.id, 0, "an answer")
+    backend.end_stage(
+        run.id, StageRecord(0, "athena", "sse", "openai-chat", input=big, text="an answer", status="complete")
+    )
+    backend.end_run(run.id, "complete", time.time())
+    backend.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT max(length(coalesce(stdin, ''))) FROM runs").fetchone()[0] == 0
+        assert db.execute("SELECT max(length(input)) FROM stages").fetchone()[0] == 0
+        assert db.execute("SELECT stdin FROM inputs").fetchone()[0] == big
+        assert db.execute("SELECT input FROM stage_inputs").fetchone()[0] == big
+    db.close()
+    again = SqliteHistory(path)
+    got = again.get(1)
+    assert got is not None and got.stdin == big and got.stages[0].input == big and got.stages[0].text == "an answer"
+    again.close()
 
 
 def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
