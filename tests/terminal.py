@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -62,7 +63,7 @@ class Tmux:
     ) -> None:
         tmux = shutil.which("tmux")
         if tmux is None:
-            pytest.skip("tmux is not installed")
+            missing_tool("tmux")
         self.tmux = tmux
         self.socket = f"aish-test-{uuid.uuid4().hex[:10]}"
         assignments = [f"{k}={v}" for k, v in env.items()]
@@ -124,3 +125,11 @@ class Tmux:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def missing_tool(name: str) -> NoReturn:
+    """Skip a test whose program is not installed, or fail when the suite promises it (scripts/test)."""
+    message = f"{name} is not installed (scripts/test-tools installs it)"
+    if os.environ.get("AISH_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"AISH_REQUIRE_TOOLS=1 but {message}", pytrace=False)
+    pytest.skip(message)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from terminal import missing_tool
 
 from aish.testing import run_aish
 
@@ -55,7 +56,7 @@ def test_zsh_script_parses(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.startswith("#compdef aish")
     zsh = shutil.which("zsh")
     if zsh is None:
-        pytest.skip("zsh is not installed here")
+        missing_tool("zsh")
     script = tmp_path / "_aish"
     script.write_text(done.stdout, encoding="utf-8")
     checked = subprocess.run([zsh, "-n", str(script)], capture_output=True, text=True, timeout=30)
