@@ -20,6 +20,7 @@ import os
 import sys
 
 from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
+from aish.tty import isatty
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
 if TYPE_CHECKING:
@@ -295,7 +296,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
         app.config.settings.stats = True
     app.startup()
     history = None
-    tty = _isatty(stdin)
+    tty = isatty(stdin)
     confirm = functools.partial(_confirm, stdin, err)
     try:
         if args.command is not None and args.target:
@@ -411,7 +412,7 @@ def _silence(stream: TextIO) -> None:
 
 def _piped(stdin: TextIO, err: TextIO) -> str | None:
     """Standard input when it is a pipe or file (never blocks on a terminal)."""
-    if _isatty(stdin):
+    if isatty(stdin):
         return None
     try:
         data = _read_all(stdin, "standard input", err)
@@ -461,13 +462,6 @@ def _utf8(stream: TextIO, errors: str) -> TextIO:
         with contextlib.suppress(ValueError, OSError):
             stream.reconfigure(encoding="utf-8", errors=errors)
     return stream
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 __all__ = ["EXIT_USAGE", "main", "run"]

@@ -28,7 +28,6 @@ class Context:
     previous_answer: str | None = None
     """The answer of the stage before (after a group: the answers labelled by agent)."""
     session_id: str | None = None
-    memory_hints: tuple[str, ...] = ()
     agent: str = ""
     """The agent this stage runs."""
     previous_answers: tuple[tuple[str, str], ...] = ()
@@ -42,9 +41,7 @@ class Context:
     @property
     def in_pipeline(self) -> bool:
         """Whether there is anything to tell the endpoint beyond the prompt itself."""
-        return bool(
-            self.stages > 1 or self.previous_answer or self.previous_answers or self.parallel_with or self.memory_hints
-        )
+        return bool(self.stages > 1 or self.previous_answer or self.previous_answers or self.parallel_with)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the ``aish-envelope`` codec sends exactly this)."""
@@ -59,7 +56,6 @@ class Context:
             "previous_answers": [{"agent": a, "answer": t} for a, t in self.previous_answers],
             "parallel_with": list(self.parallel_with),
             "session_id": self.session_id,
-            "memory_hints": list(self.memory_hints),
             "conversation_id": self.conversation_id,
         }
 
@@ -79,8 +75,6 @@ class Context:
             lines.append(f"Your input is the answer of the previous stage, {self.previous_agent}.")
         if self.session_id:
             lines.append(f"Session: {self.session_id}")
-        if self.memory_hints:
-            lines.append("Memory hints:\n" + "\n".join(f"- {hint}" for hint in self.memory_hints))
         return "\n".join(lines)
 
 

@@ -3,8 +3,8 @@
 Every failure a user can meet is an :class:`AishError`; its ``str()`` is the
 one line the user sees, and its ``exit_code`` is what ``aish -c`` and scripts
 return. Plugins translate their libraries' exceptions into these at their
-boundary (see ``docs/plugins/``), so the core never catches ``requests`` or
-``websocket`` errors by name.
+boundary (see ``docs/plugins/``), so the core never catches a library's
+errors (``http.client``, ``ssl``, ``websocket``) by name.
 
 Exit codes (documented in ``docs/usage.md``):
 

@@ -85,5 +85,3 @@ class StreamError:
 
 Event = StreamStart | TextDelta | Heartbeat | Usage | StreamEnd | StreamError
 """Any stream event."""
-
-TERMINAL_EVENTS = (StreamEnd, StreamError)

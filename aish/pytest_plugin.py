@@ -28,7 +28,7 @@ from aish.testing import Outcome, refserver_agent
 if TYPE_CHECKING:
     from aish.agents import AgentConfig
     from aish.app import App
-    from aish.refserver import RefServer
+    from aish_refserver import RefServer
 
 AppFactory = Callable[..., "App"]
 
@@ -49,7 +49,7 @@ def aish_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 @pytest.fixture
 def aish_refserver() -> Iterator[RefServer]:
     """aish's reference agent server on 127.0.0.1, unpaced (``.pace`` may be changed)."""
-    from aish.refserver import RefServer
+    from aish_refserver import RefServer
 
     with RefServer(pace=0.0) as server:
         yield server

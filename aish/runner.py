@@ -34,6 +34,7 @@ from aish.models import ModelChecks
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
+from aish.tty import isatty
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
@@ -74,7 +75,7 @@ class Runner:
         self._recording: RunRecording | None = None
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.tty = _isatty(self.out) if tty is None else tty
+        self.tty = isatty(self.out) if tty is None else tty
         if self.tty:
             self.out = track(self.out)
         self.renderer_name = renderer
@@ -164,7 +165,7 @@ class Runner:
             import traceback
 
             traceback.print_exception(exc, file=self.err)
-        if self.tty and _isatty(self.err):
+        if self.tty and isatty(self.err):
             end_line(self.out)
         self.err.write(f"aish: {visible(str(exc))}\n")
         self.err.flush()
@@ -277,13 +278,6 @@ class Runner:
             return run_pipeline(env, pipeline, stdin)
         finally:
             self.model_checks.report(checks, self.err)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]

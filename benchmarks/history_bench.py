@@ -170,7 +170,7 @@ def in_process_once(env: dict[str, str]) -> float:
 @contextmanager
 def server_process() -> Iterator[str]:
     """The reference server in a process of its own (pace 0), so it takes no CPU from a measured process."""
-    cmd = [sys.executable, "-m", "aish.refserver", "--port", "0", "--pace", "0"]
+    cmd = [sys.executable, "-m", "aish_refserver", "--port", "0", "--pace", "0"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

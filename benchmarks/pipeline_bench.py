@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aish.app import build_app
 from aish.config import load_config
-from aish.refserver import RefServer
 from aish.runner import Runner
+from aish_refserver import RefServer
 
 MODELS = ("apollo", "athena", "hermes")
 

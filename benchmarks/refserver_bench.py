@@ -1,7 +1,7 @@
 """aish's reference server with a default reply length, for clients that cannot send ``aish_tokens``.
 
 ``python benchmarks/refserver_bench.py --port 0 --pace 0 --default-tokens 50000``
-behaves exactly like ``python -m aish.refserver`` (same one-line banner, same
+behaves exactly like ``python -m aish_refserver`` (same one-line banner, same
 replies), except that a chat request *without* the ``aish_tokens`` extension
 field is answered as if it had ``"aish_tokens": N``. Requests that carry the
 field are untouched. The benchmark needs this for simonw's ``llm``, whose
@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aish.refserver import RefServer, parse_chat_request
-from aish.refserver import server as server_module
+from aish_refserver import RefServer, parse_chat_request
+from aish_refserver import server as server_module
 
 
 def install_default_tokens(tokens: int) -> None:
@@ -35,7 +35,7 @@ def install_default_tokens(tokens: int) -> None:
         return parse_chat_request(body)
 
     if not hasattr(server_module, "parse_chat_request"):  # pragma: no cover - refactored server
-        raise SystemExit("aish.refserver.server no longer calls parse_chat_request: update refserver_bench.py")
+        raise SystemExit("aish_refserver.server no longer calls parse_chat_request: update refserver_bench.py")
     server_module.parse_chat_request = parse_with_default  # type: ignore[assignment]
 
 

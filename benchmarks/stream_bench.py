@@ -36,12 +36,12 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
 
 from aish import AgentConfig, Context, Event, Prompt, Request, TextDelta, WireItem  # noqa: E402
 from aish.kit.sse import SSEParser  # noqa: E402
-from aish.refserver import RefServer  # noqa: E402
-from aish.refserver.demo_text import plan_reply  # noqa: E402
-from aish.refserver.protocol import DONE_EVENT, ChunkEncoder  # noqa: E402
 from aish.stream import AgentStream, with_extensions  # noqa: E402
 from aish_heartbeat.watchdog import LivenessWatchdog  # noqa: E402
 from aish_openai.codec import OpenAIChatCodec  # noqa: E402
+from aish_refserver import RefServer  # noqa: E402
+from aish_refserver.demo_text import plan_reply  # noqa: E402
+from aish_refserver.protocol import DONE_EVENT, ChunkEncoder  # noqa: E402
 from aish_sse.transport import SSETransport  # noqa: E402
 
 EVENTS = 50_000

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aish import AgentConfig, Codec, Context, Prompt, Transport
-from aish.refserver import RefServer
 from aish.stream import AgentStream, with_extensions
 from aish_heartbeat.watchdog import LivenessWatchdog
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer
 from aish_sse.transport import SSETransport
 from aish_websocket.transport import WebSocketTransport
 from aish_wsproto.codec import AishWSCodec

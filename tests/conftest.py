@@ -11,9 +11,9 @@ import pytest
 
 from aish.app import App, build_app
 from aish.config import load_config
-from aish.refserver import RefServer
 from aish.runner import Runner
 from aish.testing import Outcome
+from aish_refserver import RefServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

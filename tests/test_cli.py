@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aish.refserver import RefServer
 from aish.testing import agent_toml, run_aish
+from aish_refserver import RefServer
 
 
 def test_dash_c_runs_a_line(demo_url: str) -> None:

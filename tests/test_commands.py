@@ -22,9 +22,9 @@ from example_dists import example_installed
 from aish import Invocation, RegisterCommand, UsageError, hookimpl
 from aish.app import App, build_app
 from aish.config import Config
-from aish.refserver import RefServer
 from aish.runner import Runner
 from aish.testing import run_aish
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from aish.cli import main
-from aish.refserver import RefServer
 from aish.testing import Outcome
+from aish_refserver import RefServer
 from tests.pipelines.conftest import codec_agents
 
 Run = Callable[..., Outcome]

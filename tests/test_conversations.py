@@ -16,8 +16,8 @@ import pytest
 from aish import AgentConfig, Context, Prompt, Turn
 from aish.app import App
 from aish.conversations import Conversation, Conversations, fit
-from aish.refserver import RefServer
 from aish.runner import Runner
+from aish_refserver import RefServer
 
 
 def agents_toml(url: str, **extra: str) -> str:

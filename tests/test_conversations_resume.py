@@ -12,8 +12,8 @@ from typing import Any
 import pexpect
 import pytest
 
-from aish.refserver import RefServer
 from aish.testing import run_aish
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 

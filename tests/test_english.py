@@ -11,7 +11,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 FILE_NOTE = "[Output written to 2?; to send '>' to the agent, quote it]"

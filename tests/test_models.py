@@ -13,8 +13,8 @@ import pexpect
 import pytest
 
 from aish.cli import main
-from aish.refserver import RefServer
 from aish.testing import Outcome
+from aish_refserver import RefServer
 from tests.pipelines.conftest import codec_agents
 
 LISTED = "apollo\nathena\nhermes\necho\n"

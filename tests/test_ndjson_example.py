@@ -16,7 +16,7 @@ from example_dists import example_installed
 from aish import AgentConfig, Codec, Transport
 from aish.contract_tests.codec import CodecContract
 from aish.contract_tests.transport import TransportContract
-from aish.refserver import NDJSONRefServer, RefServer
+from aish_refserver import NDJSONRefServer, RefServer
 
 DIST = "aish-ndjson"
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 import urllib3
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 10.0
@@ -395,7 +395,7 @@ def _readline_with_timeout(proc: subprocess.Popen[str], timeout: float) -> str:
 
 def test_module_cli_serves_until_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aish.refserver", "--port", "0", "--pace", "0"],
+        [sys.executable, "-m", "aish_refserver", "--port", "0", "--pace", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

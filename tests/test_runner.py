@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aish.errors import EXIT_CONNECTION, EXIT_REMOTE, EXIT_UNKNOWN, EXIT_USAGE
-from aish.refserver import RefServer
 from aish.testing import Outcome, agent_toml
+from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
 

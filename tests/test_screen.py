@@ -17,9 +17,9 @@ from terminal import Tmux, screen
 
 from aish.app import App
 from aish.history.store import make_recorder, opened, settle
-from aish.refserver import RefServer, plan_reply
 from aish.runner import Runner
 from aish.testing import Outcome
+from aish_refserver import RefServer, plan_reply
 
 
 def agents(url: str) -> str:

@@ -11,7 +11,7 @@ import pexpect
 import pytest
 
 from aish import Invocation, RegisterCommand, hookimpl
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"

@@ -1,6 +1,6 @@
 """The transport contract suite: every :class:`aish.Transport` must pass it, through the stream layer.
 
-One set of tests against aish's reference server (:class:`aish.refserver.RefServer`)
+One set of tests against aish's reference server (:class:`aish_refserver.RefServer`)
 and its fault injection: streaming order, first-token latency, drops with and
 without resume, a server that starts over, stalls, heartbeats, malformed data,
 HTTP-like statuses, cancellation and connection errors. Subclass it in your
@@ -40,8 +40,8 @@ from aish.agents import AgentConfig
 from aish.contracts import Codec, Context, Prompt, StreamExtension, Transport
 from aish.errors import ConnectionFailure, HTTPStatusError, IdleTimeout, Interrupted, MalformedEvent
 from aish.events import Event, StreamEnd, StreamError, StreamStart, TextDelta
-from aish.refserver import MODELS, RefServer, plan_reply
 from aish.stream import AgentStream, StageResult, with_extensions
+from aish_refserver import MODELS, RefServer, plan_reply
 
 PROMPT = "tell me about owls"
 MODEL = sorted(MODELS)[0]

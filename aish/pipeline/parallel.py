@@ -15,7 +15,6 @@ what arrived.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from aish.agents import AgentConfig
@@ -179,6 +178,3 @@ class _Blocks:
             self.shown.out.write(sep + label_answers([(lane.agent, lane.text)]))
             self.shown.out.flush()
             self.next += 1
-
-
-Feed = Callable[[Event], None]

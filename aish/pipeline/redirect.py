@@ -13,6 +13,7 @@ from typing import TextIO
 
 from aish.builtins import read_text
 from aish.errors import UsageError
+from aish.tty import isatty
 
 
 def open_output(op: str, target: str) -> TextIO:
@@ -38,7 +39,7 @@ def read_input(target: str) -> str:
 
 def say_where(err: TextIO, op: str, target: str) -> None:
     """On a terminal, say which file got the output: ``[Output written to FILE]``."""
-    if not _isatty(err):
+    if not isatty(err):
         return
     verb = "appended to" if op == ">>" else "written to"
     hint = f"; {_quote_hint(op)}" if _looks_like_words(target) else ""
@@ -52,10 +53,3 @@ def _quote_hint(op: str) -> str:
 
 def _looks_like_words(target: str) -> bool:
     return "." not in target and "/" not in target
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -116,7 +116,7 @@ class Sandbox:
 @contextmanager
 def sandbox() -> Iterator[Sandbox]:
     """Run the body in a sandbox (see the module docstring)."""
-    from aish.refserver import RefServer
+    from aish_refserver import RefServer
 
     saved_env = {name: os.environ.get(name) for name in (*SANDBOX_VARIABLES, DEMO_URL_VARIABLE, *PLUGIN_VARIABLES)}
     saved_cwd = os.getcwd()

@@ -1,7 +1,7 @@
 """aish plugin: the offline demo agents ``apollo``, ``athena`` and ``hermes``.
 
 They need no key and no network: the first time one is used, aish starts its
-reference agent server (:mod:`aish.refserver`) on 127.0.0.1 in the background
+reference agent server (:mod:`aish_refserver`) on 127.0.0.1 in the background
 and talks to it over real OpenAI-compatible SSE. Set ``AISH_DEMO_URL`` to use
 an already running reference server instead, ``AISH_DEMO_PACE`` to change the
 seconds between tokens (default 0.025), or ``plugin_agents = false`` in
@@ -37,7 +37,7 @@ class DemoServer:
     def url(self) -> str:
         with self._lock:
             if self._url is None:
-                from aish.refserver import RefServer
+                from aish_refserver import RefServer
 
                 self.server = RefServer(pace=_pace(os.environ.get("AISH_DEMO_PACE"))).start()
                 self._url = str(self.server.base_url)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from aish.history.files import data_dir
-from aish.refserver import RefServer
 from aish.testing import run_aish
+from aish_refserver import RefServer
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from aish.app import App
 from aish.contracts import RunRecord
 from aish.history.files import data_dir
 from aish.history.store import make_recorder, opened, settle
-from aish.refserver import RefServer
 from aish.runner import Runner
 from aish.testing import Outcome, agent_toml
+from aish_refserver import RefServer
 
 KEY = "sk-test-0123456789abcdef"
 

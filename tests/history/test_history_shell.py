@@ -10,8 +10,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from aish.refserver import RefServer
 from aish.testing import run_aish
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 

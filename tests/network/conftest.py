@@ -14,7 +14,7 @@ import pytest
 import trustme
 from netkit import ForwardProxy, TLSFront
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from servers import DONE, Exchange, chunk, serving
 
-from aish.refserver import RefServer, plan_reply
+from aish_refserver import RefServer, plan_reply
 
 ANSWER = plan_reply("athena", "hi", exact_tokens=8).text()
 KEY = "sk-test-0123456789"

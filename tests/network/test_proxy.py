@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from netkit import ForwardProxy, TLSFront
 
-from aish.refserver import RefServer, plan_reply
 from aish.testing import free_port
+from aish_refserver import RefServer, plan_reply
 
 ANSWER = plan_reply("athena", "hi", exact_tokens=8).text()
 GOOD = "aishuser:s3cret-pw"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from netkit import TLSFront
 
-from aish.refserver import plan_reply
+from aish_refserver import plan_reply
 
 ANSWER = plan_reply("athena", "hi", exact_tokens=8).text()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 
 def codec_agents(url: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aish.refserver import RefServer
 from aish.testing import Outcome
+from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
 

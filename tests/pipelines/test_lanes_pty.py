@@ -14,7 +14,7 @@ import sys
 import pexpect
 from terminal import screen
 
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 
 def spawn(refserver: RefServer, line: str) -> pexpect.spawn:

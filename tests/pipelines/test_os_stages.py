@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from aish.app import App
-from aish.refserver import RefServer
 from aish.runner import Runner
 from aish.testing import Outcome, run_aish
+from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
 

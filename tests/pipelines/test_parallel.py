@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from aish.app import App
 from aish.errors import EXIT_INTERRUPTED, EXIT_REMOTE
-from aish.refserver import RefServer
 from aish.runner import Runner
 from aish.testing import Outcome
+from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
 

@@ -9,8 +9,8 @@ import pytest
 
 from aish.config import load_config
 from aish.errors import ConfigError
-from aish.refserver import RefServer
 from aish.testing import Outcome
+from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
 

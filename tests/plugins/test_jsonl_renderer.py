@@ -24,8 +24,8 @@ from aish import (
     Usage,
 )
 from aish.cli import main
-from aish.refserver import plan_reply
 from aish_jsonl.renderer import JsonlRenderer, event_type
+from aish_refserver import plan_reply
 
 KEY_ENV = "T_JSONL_KEY"
 FAKE_KEY = "sk-fake-jsonl-5a4b3c2d1e0f"

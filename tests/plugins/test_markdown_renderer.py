@@ -33,12 +33,12 @@ from aish import (
 )
 from aish.app import build_app
 from aish.config import load_config
-from aish.refserver import RefServer, plan_reply
 from aish.runner import Runner
 from aish.stream import AgentStream
 from aish_markdown.blocks import stable_prefix
 from aish_markdown.renderer import MarkdownRenderer
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSETransport
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+")

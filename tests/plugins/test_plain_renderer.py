@@ -29,10 +29,10 @@ from aish import (
     TextDelta,
     Usage,
 )
-from aish.refserver import RefServer, plan_reply
 from aish.stream import AgentStream
 from aish_openai.codec import OpenAIChatCodec
 from aish_plain.renderer import PlainRenderer
+from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSETransport
 
 

@@ -50,9 +50,9 @@ from aish import (
     WireItem,
     WireMessage,
 )
-from aish.refserver import RefServer, plan_reply
 from aish.stream import AgentStream, StageResult
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSEConnection, SSETransport
 
 FRAMINGS = ["chunked", "close", "length"]

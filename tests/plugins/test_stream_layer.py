@@ -39,9 +39,9 @@ from aish import (
     StreamStart,
     Usage,
 )
-from aish.refserver import RefServer, plan_reply
 from aish.stream import AgentStream, StageResult
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSETransport
 
 KEY_ENV = "T_STREAM_LAYER_KEY"

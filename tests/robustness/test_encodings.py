@@ -15,8 +15,8 @@ import pytest
 from servers import openai_stream, script, serving
 
 from aish.encoding import clean, decode, first_bad
-from aish.refserver import RefServer
 from aish.testing import agent_toml, run_aish
+from aish_refserver import RefServer
 
 WARNING = "aish: warning: {} is not UTF-8 (first bad byte at offset {}); shown as U+FFFD\n"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from servers import closed_port, json_reply, serving
 
-from aish.refserver import RefServer
 from aish.testing import run_aish
+from aish_refserver import RefServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

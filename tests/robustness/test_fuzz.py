@@ -39,8 +39,8 @@ from aish.contracts import Prompt, RenderTarget
 from aish.errors import EXIT_USAGE, AishError, AishSyntaxError, visible
 from aish.events import Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 from aish.lang import is_incomplete, parse
-from aish.refserver import RefServer
 from aish.wire import WireMessage
+from aish_refserver import RefServer
 
 EXAMPLES = int(os.environ.get("AISH_FUZZ_EXAMPLES", "0"))
 CODES = {0, 1, 2, 3, 4, 5}

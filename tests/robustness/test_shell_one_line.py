@@ -13,7 +13,7 @@ import pytest
 from servers import json_reply, serving
 
 from aish.lang.parser import MAX_NESTING
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 PROMPT = "aish>"
 HOSTILE = {"error": {"message": "\x1b]0;PWNED\x07\x1b[2J boom\r\nX-Injected: 1"}}

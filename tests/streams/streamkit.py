@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aish import AgentConfig, Codec, Context, Event, Heartbeat, Prompt, StreamExtension, TextDelta
-from aish.refserver import RefServer, plan_reply
 from aish.stream import AgentStream, StageResult, with_extensions
 from aish_anthropic.codec import AnthropicMessagesCodec
 from aish_heartbeat.watchdog import LivenessWatchdog
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSETransport
 from aish_text.codec import TextCodec
 

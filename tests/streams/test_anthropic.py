@@ -23,8 +23,8 @@ from aish import (
     Usage,
     WireMessage,
 )
-from aish.refserver import RefServer
 from aish_anthropic.codec import API_VERSION, AnthropicMessagesCodec, MessagesDecoder
+from aish_refserver import RefServer
 
 KEY_ENV = "T_ANTHROPIC_KEY"
 KEY = "sk-ant-test-0123456789abcdef"

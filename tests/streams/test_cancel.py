@@ -13,7 +13,7 @@ from servers import Exchange, chunk, script, serving
 from streamkit import Run, agent, answer, fault_agent, open_fds, settle
 
 from aish import Event, Interrupted, TextDelta
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from aish.config import load_config
 from aish.errors import ConfigError
-from aish.refserver import RefServer, plan_reply
 from aish.testing import Outcome, run_aish
+from aish_refserver import RefServer, plan_reply
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from aish import (
     StreamError,
     StreamStart,
 )
-from aish.refserver import RefServer
 from aish.stream.messages import http_message
+from aish_refserver import RefServer
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from streamkit import Run, agent, answer, fault_agent, settle
 
 from aish import Event, Heartbeat, IdleTimeout, TextDelta
 from aish.app import App
-from aish.refserver import RefServer
 from aish.stream import ExtendedTransport
 from aish_heartbeat.watchdog import LivenessWatchdog, WatchedConnection
+from aish_refserver import RefServer
 from aish_sse.transport import SSETransport
 
 CONFIG = """

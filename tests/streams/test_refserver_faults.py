@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import requests
 
-from aish.refserver import RefServer, plan_reply
-from aish.refserver.faults import NO_FAULTS, FaultBook, Faults, parse_faults
-from aish.refserver.protocol import ApiError
-from aish.refserver.streaming import Reply
+from aish_refserver import RefServer, plan_reply
+from aish_refserver.faults import NO_FAULTS, FaultBook, Faults, parse_faults
+from aish_refserver.protocol import ApiError
+from aish_refserver.streaming import Reply
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from streamkit import Run, agent, open_fds, settle
 
 from aish import ConnectionFailure, HTTPStatusError, IdleTimeout, Interrupted, MalformedEvent, TextDelta
-from aish.refserver import RefServer, plan_reply
+from aish_refserver import RefServer, plan_reply
 
 SEED = 20261124
 STREAMS = 300

@@ -10,7 +10,7 @@ from servers import script, serving, sse
 from streamkit import Run, agent, answer
 
 from aish import Context, Prompt, StreamEnd, TextDelta, WireMessage
-from aish.refserver import RefServer
+from aish_refserver import RefServer
 from aish_text.codec import TextCodec, TextDecoder
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from aish import AgentConfig, Codec, StreamExtension, Transport
 from aish.contract_tests.transport import TransportContract
-from aish.refserver import RefServer
 from aish_heartbeat.watchdog import LivenessWatchdog
 from aish_openai.codec import OpenAIChatCodec
+from aish_refserver import RefServer
 from aish_sse.transport import SSETransport
 from aish_websocket.transport import WebSocketTransport
 from aish_wsproto.codec import AishWSCodec

@@ -17,10 +17,10 @@ import pytest
 from test_frames import frame
 
 from aish import AgentConfig, Context, Prompt, TextDelta, WireComment, WireMessage
-from aish.refserver import RefServer, plan_reply
-from aish.refserver.faults import NO_FAULTS, parse_faults
-from aish.refserver.ws import _messages, _Stop, _Writer
 from aish.stream import AgentStream, StageResult
+from aish_refserver import RefServer, plan_reply
+from aish_refserver.faults import NO_FAULTS, parse_faults
+from aish_refserver.ws import _messages, _Stop, _Writer
 from aish_websocket.frames import CLOSE, PONG, TEXT, FrameReader
 from aish_websocket.pool import POOL
 from aish_websocket.transport import WebSocketTransport

@@ -14,9 +14,9 @@ import websocket
 from aish import AgentConfig, ConfigError, Context, Prompt
 from aish.app import App
 from aish.config import parse_config
-from aish.refserver import RefServer, plan_reply
 from aish.runner import Runner
 from aish.stream import AgentStream, StageResult
+from aish_refserver import RefServer, plan_reply
 from aish_websocket.pool import POOL
 from aish_websocket.transport import WebSocketTransport
 from aish_wsproto.codec import AishWSCodec

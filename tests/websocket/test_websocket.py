@@ -13,8 +13,8 @@ import pytest
 from websockets.sync.server import ServerConnection, serve
 
 from aish import AgentConfig, ConnectionFailure, Context, Prompt, RemoteError
-from aish.refserver import RefServer, plan_reply
 from aish.stream import AgentStream, StageResult
+from aish_refserver import RefServer, plan_reply
 from aish_websocket.transport import WebSocketTransport
 from aish_wsproto.codec import AishWSCodec
 

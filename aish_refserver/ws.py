@@ -48,7 +48,7 @@ POLL_EVERY = 32
 """Unpaced answers with faults look for a ``cancel`` message every this many messages (the
 others before each write of about 64 KiB)."""
 
-_LOG = logging.getLogger("aish.refserver.ws")
+_LOG = logging.getLogger("aish_refserver.ws")
 _LOG.addHandler(logging.NullHandler())
 _LOG.propagate = False
 

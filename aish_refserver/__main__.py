@@ -1,4 +1,4 @@
-"""``python -m aish.refserver``: run the reference server until SIGTERM/SIGINT.
+"""``python -m aish_refserver``: run the reference server until SIGTERM/SIGINT.
 
 Prints exactly one line, ``aish reference server listening on URL``, once
 the server accepts connections, and exits 0 quietly on a signal.
@@ -18,7 +18,7 @@ from .server import RefServer
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m aish.refserver",
+        prog="python -m aish_refserver",
         description="aish's OpenAI-compatible reference server (offline demo agents).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")

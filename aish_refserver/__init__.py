@@ -5,7 +5,7 @@ It serves the offline demo agents ``apollo``, ``athena`` and ``hermes`` (and
 with deterministic text and configurable pacing; the same text in Anthropic's
 dialect over ``/v1/messages``, and as plain ``data:`` events over
 ``/v1/text/MODEL``. Tests and benchmarks start it in-process
-(:class:`RefServer`) or as ``python -m aish.refserver``.
+(:class:`RefServer`) or as ``python -m aish_refserver``.
 
 Request extension fields: ``aish_tokens`` (exact number of content tokens; 0
 gives an empty answer), ``aish_pace`` (seconds between tokens for this

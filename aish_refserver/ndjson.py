@@ -8,7 +8,7 @@ answers with ``{"type": "stream_chunk", "content": ..., "seq": N}`` lines (with
 ``"stream": SID`` when it can resume), ``{"type": "ping"}`` while quiet, then
 ``{"type": "stream_end", ...}`` or ``{"type": "error", "status": ..., ...}``.
 
-It is :class:`aish.refserver.RefServer` with one more listener, and shares its
+It is :class:`aish_refserver.RefServer` with one more listener, and shares its
 demo answers, fault injection (``options.aish_fault``), request log and
 ``wait_idle``, so the transport contract suite runs against it unchanged.
 """

@@ -3,7 +3,7 @@
 A :class:`Reply` is a dialect's events in order: a few opening events, one
 per token, a few closing ones. :class:`Streamer` writes them to a connection:
 unpaced replies in writes of about 64 KiB, paced ones on a deadline schedule,
-and replies with faults (:mod:`aish.refserver.faults`) event by event, with
+and replies with faults (:mod:`aish_refserver.faults`) event by event, with
 ids, drops, stalls, heartbeats, malformed events and drips as asked.
 """
 

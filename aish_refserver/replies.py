@@ -1,4 +1,4 @@
-"""Each endpoint's streamed reply as a dialect-neutral :class:`~aish.refserver.streaming.Reply`."""
+"""Each endpoint's streamed reply as a dialect-neutral :class:`~aish_refserver.streaming.Reply`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The OpenAI-compatible chat completions dialect, without any transport.
 
 This module validates request bodies and builds the response objects and
-Server-Sent Events; :mod:`aish.refserver.server` moves them over HTTP. A later
+Server-Sent Events; :mod:`aish_refserver.server` moves them over HTTP. A later
 transport (WebSocket) can reuse everything here.
 """
 
