@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aish import HistoryError, RecordHistory, RunRecord, claim_file, private_dir, write_atomically
-
-DIRECTORY = "history.d"
 
 
 class DirHistory(RecordHistory):
@@ -27,15 +23,18 @@ class DirHistory(RecordHistory):
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DirHistory:
         path = options.get("path")
-        return cls(Path(str(path)).expanduser() if path else Path(str(options["data_dir"])) / DIRECTORY)
+        return cls(Path(str(path)).expanduser() if path else Path(str(options["data_dir"])) / "history.d")
 
     def claim(self, run: RunRecord) -> int:
         used = [int(p.stem) for p in self.root.iterdir() if p.suffix in (".json", ".gone") and p.stem.isdigit()]
         number, _path = claim_file(self.root, "{:08d}.json", max(used, default=0) + 1, json.dumps(run.to_dict()))
         return number
 
+    def file(self, number: int, suffix: str = ".json") -> Path:
+        return self.root / f"{number:08d}{suffix}"
+
     def save(self, run: RunRecord) -> bool:
-        path = self.root / f"{run.number:08d}.json"
+        path = self.file(run.number)
         if not path.exists():
             return False  # removed: a removed run stays removed
         try:
@@ -46,7 +45,7 @@ class DirHistory(RecordHistory):
 
     def load(self, number: int) -> RunRecord | None:
         try:
-            return RunRecord.from_dict(json.loads((self.root / f"{number:08d}.json").read_text(encoding="utf-8")))
+            return RunRecord.from_dict(json.loads(self.file(number).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None  # removed meanwhile, or still empty
 
@@ -54,10 +53,9 @@ class DirHistory(RecordHistory):
         return sorted(int(p.stem) for p in self.root.glob("*.json") if p.stem.isdigit())
 
     def remove(self, number: int) -> bool:
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(self.root / f"{number:08d}.gone", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.file(number, ".gone").touch(0o600)  # the number stays used
         try:
-            (self.root / f"{number:08d}.json").unlink()
+            self.file(number).unlink()
         except FileNotFoundError:
             return False
         return True
