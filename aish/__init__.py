@@ -58,7 +58,17 @@ if TYPE_CHECKING:
         UsageError,
         visible,
     )
-    from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+    from aish.events import (
+        Event,
+        Heartbeat,
+        Reasoning,
+        StreamEnd,
+        StreamError,
+        StreamStart,
+        TextDelta,
+        ToolCall,
+        Usage,
+    )
     from aish.history.files import private_file
     from aish.history.terms import run_matches, search_terms, searchable
     from aish.hookspecs import (
@@ -118,6 +128,7 @@ _EXPORTS = {
     "RegisterRenderer": "aish.hookspecs",
     "RegisterStreamExtension": "aish.hookspecs",
     "RegisterTransport": "aish.hookspecs",
+    "Reasoning": "aish.events",
     "RemoteError": "aish.errors",
     "RenderTarget": "aish.contracts",
     "Renderer": "aish.contracts",
@@ -135,6 +146,7 @@ _EXPORTS = {
     "StreamIncomplete": "aish.errors",
     "StreamStart": "aish.events",
     "TextDelta": "aish.events",
+    "ToolCall": "aish.events",
     "Transport": "aish.contracts",
     "TransportFactory": "aish.contracts",
     "Turn": "aish.contracts",
@@ -218,6 +230,7 @@ __all__ = [
     "MessageControl",
     "PluginError",
     "Prompt",
+    "Reasoning",
     "RecordHistory",
     "RegisterAgent",
     "RegisterCodec",
@@ -243,6 +256,7 @@ __all__ = [
     "StreamIncomplete",
     "StreamStart",
     "TextDelta",
+    "ToolCall",
     "Transport",
     "TransportFactory",
     "Turn",

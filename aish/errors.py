@@ -15,6 +15,7 @@ Exit codes (documented in ``docs/usage.md``):
 3    unknown agent (or unknown transport/codec/renderer)
 4    connection failure (refused, DNS, TLS, timeout, dropped)
 5    remote error (the endpoint answered with an error)
+6    the answer asks for a tool to be run (aish runs none)
 130  interrupted (Ctrl-C)
 ==== =====================================================
 """
@@ -31,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_UNKNOWN = 3
 EXIT_CONNECTION = 4
 EXIT_REMOTE = 5
+EXIT_TOOL_CALL = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -223,6 +225,12 @@ class OutputError(AishError):
 def output_error(exc: OSError, name: str) -> OutputError:
     """``exc`` (raised writing to ``name``) as one line: ``NAME: No space left on device``."""
     return OutputError(f"{name}: {exc.strerror or type(exc).__name__}")
+
+
+class ToolCallRequested(AishError):
+    """An answer asks for a tool to be run. aish runs no tools: the pipeline stops there."""
+
+    exit_code = EXIT_TOOL_CALL
 
 
 class HistoryError(AishError):

@@ -2,7 +2,7 @@
 
 A stage's stream is always::
 
-    StreamStart  (TextDelta | Heartbeat | Usage)*  (StreamEnd | StreamError)
+    StreamStart  (TextDelta | Reasoning | ToolCall | Heartbeat | Usage)*  (StreamEnd | StreamError)
 
 Codecs create the middle events from wire messages (and ``StreamEnd`` when the
 dialect's end marker arrives); the stream layer (:mod:`aish.stream`) adds
@@ -39,6 +39,49 @@ class TextDelta:
     text: str
     agent: str = ""
     seq: int = 0
+
+
+@dataclass(slots=True)
+class Reasoning:
+    """A piece of the model's reasoning ("thinking"), in order, apart from the answer.
+
+    Reasoning models stream it before (or between) the answer's text:
+    OpenAI-compatible servers as ``delta.reasoning_content`` (llama.cpp,
+    DeepSeek, Qwen) or ``delta.reasoning``, Anthropic as ``thinking_delta``
+    blocks. It is never part of the answer: not in the stage's text, not passed
+    to the next stage, not written by a renderer to a pipe or file. History
+    keeps it apart (``meta["reasoning"]``).
+    """
+
+    text: str
+    agent: str = ""
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """The model asks for a tool to be run; aish runs none.
+
+        One event per complete call, once the decoder has all its pieces:
+        ``name`` of the tool, ``arguments`` as the model wrote them (JSON text),
+        and the call's ``id`` when the endpoint gave one. A stage that asked for a
+        tool ends with exit status 6 (``EXIT_TOOL_CALL``) and its pipeline stops
+        there, with one line naming each call; renderers on a terminal show each
+    call as it comes (``[tool call: NAME ARGUMENTS]``).
+    """
+
+    name: str
+    arguments: str = ""
+    id: str | None = None
+    agent: str = ""
+    seq: int = 0
+
+    def describe(self, limit: int = 200) -> str:
+        """``NAME ARGUMENTS`` in one line, the arguments cut at ``limit`` characters."""
+        arguments = " ".join(self.arguments.split())
+        if len(arguments) > limit:
+            arguments = arguments[: limit - 3] + "..."
+        return f"{self.name} {arguments}".rstrip()
 
 
 @dataclass(slots=True)
@@ -83,5 +126,5 @@ class StreamError:
     seq: int = 0
 
 
-Event = StreamStart | TextDelta | Heartbeat | Usage | StreamEnd | StreamError
+Event = StreamStart | TextDelta | Reasoning | ToolCall | Heartbeat | Usage | StreamEnd | StreamError
 """Any stream event."""

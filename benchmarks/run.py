@@ -45,6 +45,7 @@ ROOT = BENCH.parent
 WORK = BENCH / ".work"
 LLM_VENV = WORK / "llm-venv"
 MODEL = ROOT.parent / "shared" / "models" / "stories260K.gguf"
+LLAMA_SERVER = ROOT / "build" / "llama-server" / "llama-server"
 BASELINE = BENCH / "baseline_requests.py"
 FLOOR = BENCH / "baseline_stdlib.py"
 BENCH_SERVER = BENCH / "refserver_bench.py"
@@ -211,16 +212,17 @@ def reference_server(default_tokens: int) -> Iterator[str]:
 
 @contextlib.contextmanager
 def llama_server(n_ctx: int) -> Iterator[str]:
-    """llama-cpp-python's server on the shared stories260K model; yields its base URL."""
+    """llama.cpp's native server (scripts/build-llama-server) on the shared stories260K model; yields its base URL."""
     port = free_port()
     WORK.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(MODEL),
-        "--model_alias", "stories260k",
+        str(LLAMA_SERVER),
+        "-m", str(MODEL),
+        "--alias", "stories260k",
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--n_ctx", str(n_ctx),
+        "-c", str(n_ctx),
+        "-t", "2",
         "--seed", "42",
     ]  # fmt: skip
     log_path = WORK / "llama-server.log"
@@ -228,7 +230,7 @@ def llama_server(n_ctx: int) -> Iterator[str]:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
-        while not http_answers(f"http://127.0.0.1:{port}/v1/models"):
+        while not http_answers(f"http://127.0.0.1:{port}/health"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text(errors="replace")[-800:]
                 raise RuntimeError(f"llama.cpp server did not start (see {log_path}):\n{tail}")
@@ -580,13 +582,8 @@ def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
 def section_b(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
     print(f"\n(b) end to end, {B_TOKENS}-token answer, llama.cpp", file=sys.stderr)
     why_not = None
-    try:
-        import importlib.util
-
-        if importlib.util.find_spec("llama_cpp") is None:
-            why_not = "llama-cpp-python is not installed in this interpreter"
-    except (ImportError, ValueError):
-        why_not = "llama-cpp-python is not importable"
+    if not LLAMA_SERVER.is_file():
+        why_not = f"{LLAMA_SERVER} is not built (scripts/build-llama-server)"
     if why_not is None and not MODEL.is_file():
         why_not = f"model not found: {MODEL}"
     if why_not:

@@ -24,13 +24,13 @@ import pytest
 from aish.agents import AgentConfig
 from aish.contracts import Codec, Context, Decoder, Prompt, Request
 from aish.errors import AishError
-from aish.events import Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.events import Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
 from aish.wire import WireMessage
 
 PROMPT = "tell me about owls zq7"
 SECRET = "sk-contract-test-SECRET-4242"
 KEY_ENV = "AISH_CONTRACT_TEST_KEY"
-EVENT_TYPES = (StreamStart, TextDelta, Heartbeat, Usage, StreamEnd, StreamError)
+EVENT_TYPES = (StreamStart, TextDelta, Reasoning, ToolCall, Heartbeat, Usage, StreamEnd, StreamError)
 JUNK = (
     "",
     "not json {",

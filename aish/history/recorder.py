@@ -190,6 +190,15 @@ class StageRecording:
             "finish_reason": result.finish_reason,
             "reconnects": sum(int(counts.get(k) or 0) for k in ("reconnects", "retries", "resumes")),
         }
+        if usage is not None:
+            meta.update({k: v for k, v in usage.meta.items() if k.startswith("cache_") and isinstance(v, int)})
+        if result.reasoning:
+            meta["reasoning"] = self._scrub(result.reasoning)
+        if result.tool_calls:
+            meta["tool_calls"] = [
+                {"name": call.name, "arguments": self._scrub(call.arguments), "id": call.id}
+                for call in result.tool_calls
+            ]
         error = self._scrub(str(result.error)) if result.error is not None else None
         self._end(result.status, self._scrub(result.text), error, meta)
 

@@ -17,7 +17,15 @@ from typing import TextIO
 
 from aish.builtins import BUILTINS
 from aish.context import Context, label_answers
-from aish.errors import EXIT_INTERRUPTED, EXIT_OK, AishError, Interrupted, output_error
+from aish.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    AishError,
+    Interrupted,
+    RemoteError,
+    ToolCallRequested,
+    output_error,
+)
 from aish.lang import Pipeline
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
@@ -145,6 +153,16 @@ class _Run:
             self.env.conversations.record(agent.name, text, result.text, window.id)
         if result.error is not None:
             return self._report(result.error, bool(result.text))
+        if result.tool_calls:
+            calls = ", ".join(call.describe() for call in result.tool_calls)
+            return self.env.report(
+                ToolCallRequested(f"{agent.name}: the answer asks to run {calls}; aish runs no tools")
+            )
+        if not result.text and result.reasoning:
+            size = len(result.reasoning)
+            return self.env.report(
+                RemoteError(f"{agent.name}: the answer is reasoning only ({size} characters), no text")
+            )
         self._pass_on(agent.name, result.text)
         return EXIT_OK
 

@@ -12,7 +12,8 @@ from aish.stream import StageResult
 def stage_stats(result: StageResult) -> dict[str, object]:
     """The figures of one stage (seconds, tokens) as a JSON-ready dict."""
     streaming = result.duration - (result.first_token or 0.0)
-    rate = result.tokens / streaming if result.tokens and streaming > 0 else None
+    # a rate needs text that arrived over time: an answer sent whole (one piece) has none
+    rate = result.tokens / streaming if result.tokens and streaming > 0 and result.deltas > 1 else None
     return {
         "agent": result.agent,
         "status": result.status,

@@ -23,7 +23,7 @@ from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
 from aish.encoding import clean
 from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
-from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.events import Event, Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
 from aish.stops import is_empty
 from aish.stream.messages import explain
 from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
@@ -70,6 +70,8 @@ class AgentStream:
         self._unhook: Callable[[], None] | None = None
         self._seq = 0
         self.parts: list[str] = []
+        self.reasoning: list[str] = []
+        """The reasoning's text so far, one string per :class:`Reasoning` event."""
 
     def cancel(self) -> None:
         """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
@@ -79,6 +81,7 @@ class AgentStream:
         result = StageResult(agent=self.agent.name, started=time.monotonic())
         parts = self.parts
         del parts[:]
+        del self.reasoning[:]
         secrets: Sequence[str] = ()
         name = self.agent.name
         try:
@@ -105,6 +108,7 @@ class AgentStream:
             self._release()
             result.duration = time.monotonic() - result.started
             result.text = "".join(parts)
+            result.reasoning = "".join(self.reasoning)
             if result.status == COMPLETE and is_empty(result.text):
                 result.status = EMPTY
             flush()
@@ -221,6 +225,10 @@ class AgentStream:
                     result.deltas += 1
                 elif kind is Usage:
                     result.usage = event  # type: ignore[assignment]
+                elif kind is Reasoning:
+                    self.reasoning.append(event.text)  # type: ignore[union-attr]
+                elif kind is ToolCall:
+                    result.tool_calls.append(event)  # type: ignore[arg-type]
                 elif kind is StreamEnd:
                     result.finish_reason = event.finish_reason  # type: ignore[union-attr]
                     self._emit(sink, event)
@@ -240,6 +248,10 @@ class AgentStream:
                 event.text = clean(event.text)
                 parts.append(event.text)
                 result.deltas += 1
+            elif type(event) is Reasoning:
+                self.reasoning.append(event.text)
+            elif type(event) is ToolCall:
+                result.tool_calls.append(event)
             elif type(event) is StreamEnd:
                 result.finish_reason = event.finish_reason
                 self._emit(sink, event)

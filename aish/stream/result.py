@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aish.errors import AishError
-from aish.events import Event, Usage
+from aish.events import Event, ToolCall, Usage
 
 COMPLETE = "complete"
 EMPTY = "empty"
@@ -40,6 +40,10 @@ class StageResult:
     usage: Usage | None = None
     finish_reason: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    reasoning: str = ""
+    """The model's reasoning (:class:`~aish.events.Reasoning`), apart from ``text``."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """The tools the answer asks to run (:class:`~aish.events.ToolCall`), in order."""
 
     @property
     def tokens(self) -> int:

@@ -12,8 +12,13 @@ message each, before the input.
 ``models AGENT`` lists the models with ``GET {url}/models`` (the same headers).
 
 Named events: ``message_start`` (input tokens), ``content_block_delta``
-(``text_delta`` is the text), ``ping`` (a heartbeat), ``message_delta`` (stop
-reason and output tokens), ``message_stop`` (the end marker) and ``error``.
+(``text_delta`` is the text, ``thinking_delta`` is :class:`~aish.Reasoning`,
+``input_json_delta`` the arguments of a ``tool_use`` block, which becomes one
+:class:`~aish.ToolCall` at its ``content_block_stop``), ``ping`` (a
+heartbeat), ``message_delta`` (stop reason and output tokens),
+``message_stop`` (the end marker) and ``error``. Input tokens count the
+prompt cache too (``cache_read_input_tokens``, ``cache_creation_input_tokens``),
+which ``Usage.meta`` also gives apart.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from aish import (
     Heartbeat,
     MalformedEvent,
     Prompt,
+    Reasoning,
     RemoteError,
     Request,
     StreamEnd,
     TextDelta,
+    ToolCall,
     Usage,
     WireMessage,
     json_object,
@@ -123,12 +130,13 @@ def error_text(body: str) -> str | None:
 class MessagesDecoder:
     """Per-stream state: input tokens and metadata from ``message_start``, the stop reason."""
 
-    __slots__ = ("finish_reason", "input_tokens", "meta")
+    __slots__ = ("finish_reason", "input_tokens", "meta", "tools")
 
     def __init__(self) -> None:
         self.finish_reason: str | None = None
         self.input_tokens: int | None = None
         self.meta: dict[str, Any] = {}
+        self.tools: dict[int, list[Any]] = {}  # block index -> [id, name, input so far, JSON fragments]
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
         data = message.data
@@ -142,7 +150,7 @@ class MessagesDecoder:
             if kind == "content_block_delta":
                 delta = obj["delta"]
                 if delta.get("type") != "text_delta":
-                    return ()  # thinking or tool input: not the answer's text
+                    return self._other_delta(obj, delta)
                 text = delta["text"]
                 if type(text) is not str:
                     raise TypeError("text is not text")
@@ -151,31 +159,65 @@ class MessagesDecoder:
         except (AttributeError, KeyError, TypeError, IndexError):
             raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
 
+    def _other_delta(self, obj: dict[str, Any], delta: dict[str, Any]) -> Sequence[Event]:
+        """A delta that is not the answer's text: thinking, a tool's input, a signature."""
+        kind = delta.get("type")
+        if kind == "thinking_delta":
+            thought = delta["thinking"]
+            if type(thought) is not str:
+                raise TypeError("thinking is not text")
+            return (Reasoning(thought),) if thought else ()
+        if kind == "input_json_delta":
+            tool = self.tools.get(obj.get("index", -1))
+            if tool is not None:
+                tool[3].append(str(delta.get("partial_json") or ""))
+        return ()  # signature_delta, and deltas added to the API later
+
     def _other(self, kind: str, obj: dict[str, Any]) -> Sequence[Event]:
         if kind == "ping":
             return (Heartbeat(),)
         if kind == "message_start":
             start = obj["message"]
             self.meta = {k: start[k] for k in ("model", "id") if k in start}
-            self.input_tokens = (start.get("usage") or {}).get("input_tokens")
+            self.input_tokens = self._input_tokens(start.get("usage") or {})
             return ()
         if kind == "content_block_start":
             block = obj["content_block"]
-            text = block.get("text") if block.get("type") == "text" else None
+            kind = block.get("type")
+            if kind == "tool_use":
+                self.tools[obj.get("index", -1)] = [
+                    block.get("id"),
+                    str(block.get("name") or "?"),
+                    block.get("input"),
+                    [],
+                ]
+                return ()
+            if kind == "thinking":
+                thought = block.get("thinking")
+                return (Reasoning(thought),) if isinstance(thought, str) and thought else ()
+            text = block.get("text") if kind == "text" else None
             return (TextDelta(text),) if isinstance(text, str) and text else ()
+        if kind == "content_block_stop":
+            tool = self.tools.pop(obj.get("index", -1), None)
+            return (_tool_call(*tool),) if tool is not None else ()
         if kind == "message_delta":
             reason = (obj.get("delta") or {}).get("stop_reason")
             if reason:
                 self.finish_reason = reason
             usage = obj.get("usage")
             if usage:
-                return (Usage(usage.get("input_tokens", self.input_tokens), usage.get("output_tokens"), self.meta),)
+                counted = self._input_tokens(usage) if "input_tokens" in usage else self.input_tokens
+                return (Usage(counted, usage.get("output_tokens"), self.meta),)
             return ()
         if kind == "message_stop":
             return (StreamEnd(self.finish_reason),)
         if kind == "error":
             raise RemoteError(f"error event: {error_text(json.dumps(obj)) or 'unknown error'}")
-        return ()  # content_block_stop, and events added to the API later
+        return ()  # events added to the API later
+
+    def _input_tokens(self, usage: dict[str, Any]) -> int | None:
+        """Input tokens, prompt cache included; the cache's share is kept in ``meta``."""
+        return input_tokens(usage, self.meta)
 
     def is_answer_start(self, message: WireMessage) -> bool:
         """``message_start`` opens an answer (a resumed stream never repeats it)."""
@@ -187,14 +229,50 @@ class MessagesDecoder:
         """A non-streamed ``message`` body: the whole answer at once."""
         if obj.get("type") == "error":
             raise RemoteError(f"error: {error_text(json.dumps(obj))}")
+        events: list[Event] = []
         try:
-            text = "".join(b["text"] for b in obj["content"] if b.get("type") == "text")
+            blocks = obj["content"]
+            text = "".join(b["text"] for b in blocks if b.get("type") == "text")
+            thought = "".join(str(b.get("thinking") or "") for b in blocks if b.get("type") == "thinking")
+            tools = [
+                _tool_call(b.get("id"), str(b.get("name") or "?"), b.get("input"), [])
+                for b in blocks
+                if b.get("type") == "tool_use"
+            ]
         except (KeyError, TypeError, AttributeError):
             raise MalformedEvent("response body is not a Messages answer") from None
-        events: list[Event] = [TextDelta(text)] if text else []
+        if thought:
+            events.append(Reasoning(thought))
+        if text:
+            events.append(TextDelta(text))
+        events += tools
         usage = obj.get("usage")
         if isinstance(usage, dict):
             meta: dict[str, Any] = {k: obj[k] for k in ("model", "id") if k in obj}
-            events.append(Usage(usage.get("input_tokens"), usage.get("output_tokens"), meta))
+            events.append(Usage(input_tokens(usage, meta), usage.get("output_tokens"), meta))
         events.append(StreamEnd(obj.get("stop_reason")))
         return events
+
+
+def input_tokens(usage: dict[str, Any], meta: dict[str, Any]) -> int | None:
+    """``input_tokens`` plus the prompt cache's reads and writes, which Anthropic counts apart.
+
+    The cache's figures are also put in ``meta`` (``cache_read_tokens``,
+    ``cache_creation_tokens``) when the server reported them.
+    """
+    total = usage.get("input_tokens")
+    for key, name in (
+        ("cache_read_input_tokens", "cache_read_tokens"),
+        ("cache_creation_input_tokens", "cache_creation_tokens"),
+    ):
+        value = usage.get(key)
+        if isinstance(value, int) and value:
+            meta[name] = value
+            total = (total or 0) + value
+    return total if isinstance(total, int) else None
+
+
+def _tool_call(ident: Any, name: str, given: Any, fragments: list[str]) -> ToolCall:
+    """A ``tool_use`` block as a :class:`ToolCall`: its streamed JSON, else the input it started with."""
+    arguments = "".join(fragments) or (json.dumps(given) if given else "")
+    return ToolCall(name, arguments, str(ident) if ident else None)

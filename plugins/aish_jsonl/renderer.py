@@ -1,8 +1,8 @@
 """The ``jsonl`` renderer: one JSON object per stream event, one per line.
 
 Every object starts with ``type`` (the event class in snake case:
-``stream_start``, ``text_delta``, ``heartbeat``, ``usage``, ``stream_end``,
-``stream_error``), ``agent`` and ``seq``, followed by the event's own fields.
+``stream_start``, ``text_delta``, ``reasoning``, ``tool_call``, ``heartbeat``,
+``usage``, ``stream_end``, ``stream_error``), ``agent`` and ``seq``, followed by the event's own fields.
 An error is its one-line message (secrets already scrubbed by aish), never
 the exception's other attributes. Text stays readable UTF-8, except that
 U+2028, U+2029 and U+0085 are escaped so no reader splits an object. Lines are written once per batch (one

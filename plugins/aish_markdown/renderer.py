@@ -7,7 +7,9 @@ is redrawn in place once per batch (one network read). Status goes to stderr
 as with ``plain``, naming the agent: ``[athena: Streaming...]`` on a line of
 its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 (or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
-``Failed``; see :func:`aish.ending`).
+``Failed``; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
+renderer shows it, dim); a tool call is one line on stderr on a terminal,
+``[athena: tool call: NAME ARGUMENTS]``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aish import Event, RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta, Usage, ending, status_line
+from aish import (
+    Event,
+    RenderTarget,
+    StreamEnd,
+    StreamError,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    Usage,
+    ending,
+    status_line,
+)
 
 if TYPE_CHECKING:
     from aish_markdown.live import LiveMarkdown
@@ -58,6 +71,10 @@ class MarkdownRenderer:
                 self._status(status_line(self._agent, "Streaming..."))
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
+        elif kind is ToolCall:
+            self._end_view()
+            if self.tty:
+                self._status(status_line(self._agent, f"tool call: {event.describe()}"))  # type: ignore[union-attr]
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:

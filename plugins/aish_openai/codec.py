@@ -26,10 +26,12 @@ from aish import (
     Event,
     MalformedEvent,
     Prompt,
+    Reasoning,
     RemoteError,
     Request,
     StreamEnd,
     TextDelta,
+    ToolCall,
     Usage,
     WireItem,
     WireMessage,
@@ -145,19 +147,27 @@ def error_text(body: str) -> str | None:
 
 
 class ChunkDecoder:
-    """Per-stream state: remembers the finish reason until ``[DONE]``."""
+    """Per-stream state: the finish reason until ``[DONE]``, tool calls until they are complete.
 
-    __slots__ = ("_shape", "finish_reason")
+    ``delta.content`` is the answer; ``delta.reasoning_content`` (llama.cpp,
+    DeepSeek, Qwen) or ``delta.reasoning`` is :class:`Reasoning`; the pieces of
+    ``delta.tool_calls`` (by ``index``: ``id`` and ``function.name`` first,
+    ``function.arguments`` in fragments) become one :class:`ToolCall` each,
+    when the choice finishes (or at ``[DONE]``).
+    """
+
+    __slots__ = ("_shape", "calls", "finish_reason")
 
     def __init__(self) -> None:
         self.finish_reason: str | None = None
         self._shape: tuple[str, str, str | None] | None = None
         """The last plain text chunk's text around its content (see _template)."""
+        self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument fragments]
 
     def decode(self, message: WireMessage) -> Sequence[Event]:
         data = message.data
         if data == "[DONE]":
-            return (StreamEnd(self.finish_reason),)
+            return (*self._calls(), StreamEnd(self.finish_reason))
         try:
             obj = _parse(data)
         except ValueError:
@@ -179,6 +189,8 @@ class ChunkDecoder:
         event, anything unusual or malformed): the stream layer then decodes
         the batch one message at a time, which raises at the right place.
         """
+        if self.calls:
+            return None  # tool calls are gathering: decode() completes them
         events: list[Event] = []
         append = events.append
         finish = self.finish_reason
@@ -212,6 +224,8 @@ class ChunkDecoder:
                 content = delta.get("content") if delta else None
                 if content is not None and type(content) is not str:
                     return None
+                if delta and (delta.get("reasoning_content") or delta.get("reasoning") or delta.get("tool_calls")):
+                    return None  # not only the answer's text: decode() knows
                 reason = choice.get("finish_reason")
                 if reason:
                     finish = reason
@@ -247,9 +261,19 @@ class ChunkDecoder:
             finish = choice.get("finish_reason")
             if finish:
                 self.finish_reason = finish
-            if content and obj.get("usage") is None:
-                return (TextDelta(content),)
+            if content and obj.get("usage") is None and not finish:
+                return (TextDelta(content),)  # the common case, first
             events = [TextDelta(content)] if content else []
+            if delta:
+                thought = delta.get("reasoning_content") or delta.get("reasoning")
+                if thought:
+                    if type(thought) is not str:
+                        raise TypeError("reasoning is not text")
+                    events.append(Reasoning(thought))
+                if delta.get("tool_calls"):
+                    self._add_calls(delta["tool_calls"])
+            if finish:
+                events += self._calls()
         elif "error" in obj:
             raise RemoteError(f"error event: {error_text(data) or data[:200]}")
         else:
@@ -259,16 +283,45 @@ class ChunkDecoder:
             events.append(_usage(usage, obj))
         return events
 
+    def _add_calls(self, pieces: list[dict[str, Any]]) -> None:
+        for position, piece in enumerate(pieces):
+            index = piece.get("index", position)
+            call = self.calls.setdefault(index, [None, "", []])
+            if piece.get("id"):
+                call[0] = piece["id"]
+            function = piece.get("function") or {}
+            if function.get("name"):
+                call[1] += function["name"]
+            arguments = function.get("arguments")
+            if arguments:
+                call[2].append(arguments if type(arguments) is str else json.dumps(arguments))
+
+    def _calls(self) -> list[Event]:
+        """The tool calls gathered so far, complete: one event each, in index order."""
+        calls = [
+            ToolCall(name or "?", "".join(arguments), ident)
+            for _, (ident, name, arguments) in sorted(self.calls.items())
+        ]
+        self.calls.clear()
+        return list(calls)
+
     def _whole(self, obj: dict[str, Any]) -> Sequence[Event]:
         """A non-streamed ``chat.completion`` body: the whole answer at once."""
         if "error" in obj:
             raise RemoteError(f"error: {error_text(json.dumps(obj))}")
         try:
             choice = obj["choices"][0]
-            content = choice["message"].get("content") or ""
+            message = choice["message"]
+            content = message.get("content") or ""
+            thought = message.get("reasoning_content") or message.get("reasoning") or ""
+            if message.get("tool_calls"):
+                self._add_calls(message["tool_calls"])
         except (KeyError, IndexError, TypeError, AttributeError):
             raise MalformedEvent("response body is not a chat completion") from None
-        events: list[Event] = [TextDelta(content)] if content else []
+        events: list[Event] = [Reasoning(thought)] if isinstance(thought, str) and thought else []
+        if content:
+            events.append(TextDelta(content))
+        events += self._calls()
         if obj.get("usage"):
             events.append(_usage(obj["usage"], obj))
         events.append(StreamEnd(choice.get("finish_reason")))
@@ -276,5 +329,10 @@ class ChunkDecoder:
 
 
 def _usage(usage: dict[str, Any], obj: dict[str, Any]) -> Usage:
+    """``prompt_tokens`` already counts cached tokens; how many were cached goes in ``meta``."""
     meta: dict[str, Any] = {k: obj[k] for k in ("model", "id") if k in obj}
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    if cached:
+        meta["cache_read_tokens"] = cached
     return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), meta)

@@ -8,6 +8,12 @@ natural one says so (``[athena: Cut at max_tokens - ...]``, see
 :func:`aish.ending`), an answer without text is ``[athena: Empty answer - ...]``,
 and a broken stream ``[athena: Partial - ...]`` or ``[athena: Failed - ...]``.
 On a terminal the answer always ends with a newline.
+
+The model's reasoning is shown on a terminal only, dim, before the answer
+(never on a pipe or in a file, where only the answer is written), and an
+answer that was only reasoning says so (``..., reasoning only]``). A tool
+call is one line on stderr on a terminal, ``[athena: tool call: NAME
+ARGUMENTS]`` (elsewhere aish's error line names the calls).
 """
 
 from __future__ import annotations
@@ -16,15 +22,19 @@ import time
 
 from aish import (
     Event,
+    Reasoning,
     RenderTarget,
     StreamEnd,
     StreamError,
     StreamStart,
     TextDelta,
+    ToolCall,
     Usage,
     ending,
     status_line,
 )
+
+DIM, UNDIM = "\x1b[2m", "\x1b[22m"
 
 
 class PlainRenderer:
@@ -41,11 +51,15 @@ class PlainRenderer:
         self._said = False
         """Whether some text other than white space arrived."""
         self._agent = ""
+        self._thinking = False  # dim reasoning is being written (terminal only)
+        self._reasoned = False
 
     def feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
+            if self._thinking:
+                self._end_thinking()
             self.out.write(text)
             self._deltas += 1
             if text:
@@ -55,8 +69,20 @@ class PlainRenderer:
             self._started = time.monotonic()
             self._deltas, self._usage_tokens, self._ends_with_newline, self._said = 0, None, True, False
             self._agent = event.agent
+            self._reasoned = self._thinking = False
             if self.tty:
                 self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
+        elif kind is Reasoning:
+            self._reasoned = True
+            if self.tty:
+                if not self._thinking:
+                    self.out.write(DIM)
+                    self._thinking = True
+                self.out.write(event.text)  # type: ignore[union-attr]
+        elif kind is ToolCall:
+            self._end_thinking()
+            if self.tty:
+                self._status(status_line(self._agent, f"tool call: {event.describe()}"))  # type: ignore[union-attr]
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is StreamEnd:
@@ -64,15 +90,26 @@ class PlainRenderer:
         elif kind is StreamError:
             self._summary("Partial" if event.partial else "Failed")  # type: ignore[union-attr]
 
+    def _end_thinking(self) -> None:
+        """Close the dim reasoning with a blank line before what follows."""
+        if self._thinking:
+            self._thinking = False
+            self.out.write(UNDIM + "\n\n")
+            self._ends_with_newline = True
+
     def _summary(self, word: str) -> None:
         if not self.tty:
             return
+        if self._thinking:
+            self.out.write(UNDIM)
+            self._thinking, self._ends_with_newline = False, False
         if not self._ends_with_newline:
             self.out.write("\n")
             self._ends_with_newline = True
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
         elapsed = time.monotonic() - self._started
-        self._status(status_line(self._agent, word, f"{elapsed:.1f}s, {tokens} tokens"))
+        only = ", reasoning only" if self._reasoned and not self._said else ""
+        self._status(status_line(self._agent, word, f"{elapsed:.1f}s, {tokens} tokens{only}"))
 
     def _status(self, text: str, newline: bool = True) -> None:
         self.out.flush()

@@ -1,4 +1,7 @@
-"""aish against a real OpenAI-compatible peer: llama.cpp serving stories260K.
+"""aish against its real peer: llama.cpp's native server serving stories260K.
+
+Both dialects the server speaks are used: openai-chat (``/v1/chat/completions``)
+and anthropic-messages (``/v1/messages``).
 
 Everything here runs the ``aish`` command as a subprocess, the way a user or a
 script would, and asserts protocol and timing only: the model writes
@@ -42,12 +45,15 @@ def aish_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "aish"]
 
 
-def write_config(path: Path, url: str, agent: str = "llama", **options: Any) -> Path:
-    """A configuration file with one openai-chat agent for ``url``."""
+def write_config(path: Path, url: str, agent: str = "llama", codec: str = "openai-chat", **options: Any) -> Path:
+    """A configuration file with one agent for ``url`` (history in a jsonl file beside it)."""
     lines = [
+        "[settings]",
+        'history = "jsonl"',
+        f'history_path = "{path.parent / "history.jsonl"}"',
         f"[agents.{agent}]",
         'transport = "sse"',
-        'codec = "openai-chat"',
+        f'codec = "{codec}"',
         f'url = "{url}"',
         'model = "stories260k"',
         f"[agents.{agent}.options]",
@@ -128,33 +134,41 @@ def run_timed(
     return TimedOutput(started, reads, returncode, b"".join(errors), time.monotonic())
 
 
-def raw_content_deltas(server: LlamaServer, **body: Any) -> list[str]:
-    """The ``delta.content`` strings of one stream, read straight from the server."""
-    return raw_stream(server, **body)[0]
-
-
-def raw_stream(server: LlamaServer, **body: Any) -> tuple[list[str], str | None]:
-    """The ``delta.content`` strings of one stream and its ``finish_reason``, read straight from the server."""
+def raw_stream(server: LlamaServer, path: str = "/chat/completions", **body: Any) -> list[dict[str, Any]]:
+    """The JSON objects of one stream, read straight from the server with urllib (not aish)."""
     payload = {"model": "stories260k", "stream": True, "messages": [{"role": "user", "content": PROMPT}]}
     payload.update(body)
     request = urllib.request.Request(
-        server.base_url + "/chat/completions",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        server.base_url + path, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
     )
-    deltas: list[str] = []
-    finish: str | None = None
+    objects: list[dict[str, Any]] = []
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         for line in response:
-            if not line.startswith(b"data: ") or line.strip() == b"data: [DONE]":
-                continue
-            obj = json.loads(line[6:])
-            for choice in obj.get("choices", []):
-                content = (choice.get("delta") or {}).get("content")
-                if content:
-                    deltas.append(content)
-                finish = choice.get("finish_reason") or finish
-    return deltas, finish
+            if line.startswith(b"data: ") and line.strip() != b"data: [DONE]":
+                objects.append(json.loads(line[6:]))
+    return objects
+
+
+def raw_content_deltas(server: LlamaServer, **body: Any) -> list[str]:
+    """The ``delta.content`` strings of one OpenAI stream."""
+    return [
+        content
+        for obj in raw_stream(server, **body)
+        for choice in obj.get("choices", [])
+        if (content := (choice.get("delta") or {}).get("content"))
+    ]
+
+
+def raw_usage(server: LlamaServer, **body: Any) -> dict[str, Any]:
+    """The usage object of one OpenAI stream (asked for with ``include_usage``)."""
+    body["stream_options"] = {"include_usage": True}
+    return next(obj["usage"] for obj in raw_stream(server, **body) if obj.get("usage"))
+
+
+def history_stages(config: Path) -> list[dict[str, Any]]:
+    """Every stage's ``done`` record in the jsonl history beside ``config``."""
+    lines = (config.parent / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r.get("op") == "done"]
 
 
 def assert_clean_failure(out: TimedOutput) -> None:
@@ -216,9 +230,9 @@ def test_max_tokens_is_respected(
     """The option reaches the server, and aish counts about that many tokens.
 
     On a terminal aish ends with ``[llama: Cut at max_tokens - 0.1s, N tokens]``
-    on stderr (``Complete`` if the model ended first); N (text events seen:
-    llama.cpp sends no usage) is compared with the number of content events the
-    server streams for the same request body.
+    on stderr (``Complete`` if the model ended first); N (the usage the server
+    reports) is compared with the ``completion_tokens`` the server reports to a
+    raw client for the same request body.
     """
     pexpect = pytest.importorskip("pexpect")
     config = write_config(tmp_path / "aish.toml", llama_server.base_url, max_tokens=max_tokens, temperature=0)
@@ -230,11 +244,10 @@ def test_max_tokens_is_respected(
     match = re.search(r"\[llama: (Complete|Cut at max_tokens) - [\d.]+s, (\d+) tokens\]", output)
     assert match, f"no completion status line in {output!r}"
     counted = int(match.group(2))
-    raw, finish = raw_stream(llama_server, max_tokens=max_tokens, temperature=0)
-    assert match.group(1) == ("Cut at max_tokens" if finish == "length" else "Complete"), (finish, output)
-    assert len(raw) <= max_tokens
-    assert counted == len(raw)
-    assert max_tokens // 2 <= counted <= max_tokens
+    usage = raw_usage(llama_server, max_tokens=max_tokens, temperature=0)
+    finish = [c.get("finish_reason") for o in raw_stream(llama_server, max_tokens=max_tokens, temperature=0) for c in o.get("choices", []) if c.get("finish_reason")]
+    assert match.group(1) == ("Cut at max_tokens" if finish == ["length"] else "Complete"), (finish, output)
+    assert counted == usage["completion_tokens"] == max_tokens
 
 
 def test_more_tokens_give_a_longer_answer(llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]) -> None:
@@ -249,15 +262,131 @@ def test_more_tokens_give_a_longer_answer(llama_server: LlamaServer, tmp_path: P
     assert lengths[100] < 100 * 20
 
 
-def test_prompt_longer_than_the_context_fails_cleanly(llama_config: Path, aish_env: dict[str, str]) -> None:
-    """llama.cpp answers 200 with SSE headers, then closes with zero bytes.
-
-    aish must notice the stream ended without its end marker: a non-zero exit
-    and one line on stderr, not a traceback and not a hang.
-    """
+@pytest.mark.parametrize("codec", ["openai-chat", "anthropic-messages"])
+def test_prompt_longer_than_the_context_fails_cleanly(
+    codec: str, llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    """llama-server answers HTTP 400 with a JSON error: one line naming the agent, exit 5, no traceback."""
+    config = write_config(tmp_path / "aish.toml", llama_server.base_url, codec=codec, max_tokens=16)
     prompt = ("Once upon a time there was a little girl who liked to play in the park. " * 120).encode()
     assert len(prompt.split()) > N_CTX * 2
-    out = run_timed([*aish_command(), "--config", str(llama_config), "llama"], aish_env, stdin=prompt)
+    out = run_timed([*aish_command(), "--config", str(config), "llama"], aish_env, stdin=prompt)
     assert_clean_failure(out)
+    assert out.returncode == 5
+    line = out.stderr.decode()
+    assert line.startswith("aish: llama: request rejected (context too long?): HTTP 400 from http://127.0.0.1:")
+    assert "context" in line.lower()
     assert out.data == b""
     assert out.ended - out.started < 30
+
+
+def test_the_text_is_exactly_what_a_raw_client_gets(
+    llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    """Temperature 0: aish's stdout is byte for byte the concatenated ``delta.content``."""
+    config = write_config(tmp_path / "aish.toml", llama_server.base_url, max_tokens=80, temperature=0)
+    out = run_timed([*aish_command(), "--config", str(config), "-c", f'llama "{PROMPT}"'], aish_env)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    raw = "".join(
+        raw_content_deltas(llama_server, max_tokens=80, temperature=0, stream_options={"include_usage": True})
+    )
+    assert out.data.decode() == raw
+
+
+def test_usage_counts_reach_stats_and_history(
+    llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    config = write_config(tmp_path / "aish.toml", llama_server.base_url, max_tokens=24, temperature=0)
+    out = run_timed([*aish_command(), "--config", str(config), "--stats", "-c", f'llama "{PROMPT}"'], aish_env)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    usage = raw_usage(llama_server, max_tokens=24, temperature=0)
+    stats = out.stderr.decode()
+    assert re.search(
+        rf"\[stats\] llama: first token [\d.]+s, [\d.]+s, {usage['completion_tokens']} tokens, [\d.]+ tokens/s", stats
+    ), stats
+    stage = history_stages(config)[-1]
+    assert (stage["meta"]["tokens_in"], stage["meta"]["tokens_out"]) == (usage["prompt_tokens"], 24)
+
+
+# ------------------------------------------------------------ anthropic-messages
+def raw_message_text(server: LlamaServer, **body: Any) -> tuple[str, list[dict[str, Any]]]:
+    """The text of one ``/v1/messages`` stream read by a raw client, and its events."""
+    events = raw_stream(server, "/messages", **body)
+    text = "".join(
+        e["delta"]["text"]
+        for e in events
+        if e.get("type") == "content_block_delta" and e["delta"]["type"] == "text_delta"
+    )
+    return text, events
+
+
+def test_anthropic_messages_streams_the_exact_text_progressively(
+    llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    config = write_config(
+        tmp_path / "aish.toml", llama_server.base_url, codec="anthropic-messages", max_tokens=200, temperature=0
+    )
+    out = run_timed([*aish_command(), "--config", str(config), "-c", f'llama "{PROMPT}"'], aish_env)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    assert out.stderr == b""
+    text, _ = raw_message_text(llama_server, max_tokens=200, temperature=0)
+    assert out.data.decode() == text
+    assert len(out.reads) >= 5 and out.spread >= 0.05, f"{len(out.reads)} reads over {out.spread:.3f}s: buffered?"
+
+
+def test_anthropic_usage_counts_the_prompt_cache(
+    llama_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    """llama-server reports a prompt-cache hit as ``input_tokens: 1`` plus ``cache_read_input_tokens``."""
+    config = write_config(
+        tmp_path / "aish.toml", llama_server.base_url, codec="anthropic-messages", max_tokens=8, temperature=0
+    )
+    for _ in range(2):  # the second request finds the prompt in the server's cache
+        out = run_timed([*aish_command(), "--config", str(config), "-c", f'llama "{PROMPT}"'], aish_env)
+        assert out.returncode == 0, out.stderr.decode(errors="replace")
+    _, events = raw_message_text(llama_server, max_tokens=8, temperature=0)
+    usage = next(e["message"]["usage"] for e in events if e.get("type") == "message_start")
+    total = usage["input_tokens"] + usage.get("cache_read_input_tokens", 0)
+    assert usage.get("cache_read_input_tokens"), usage  # the cache did answer: the test means something
+    stage = history_stages(config)[-1]
+    assert stage["meta"]["tokens_in"] == total
+    assert stage["meta"]["cache_read_tokens"] == usage["cache_read_input_tokens"]
+
+
+# ------------------------------------------------------------ reasoning, live
+@pytest.mark.parametrize("codec", ["openai-chat", "anthropic-messages"])
+def test_a_reasoning_only_answer_is_reported_as_such(
+    codec: str, llama_reasoning_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    config = write_config(
+        tmp_path / "aish.toml", llama_reasoning_server.base_url, codec=codec, max_tokens=30, temperature=0
+    )
+    out = run_timed([*aish_command(), "--config", str(config), "-c", f'llama "{PROMPT}" | llama'], aish_env)
+    assert (out.returncode, out.data) == (5, b"")
+    assert re.fullmatch(rb"aish: llama: the answer is reasoning only \(\d+ characters\), no text\n", out.stderr), (
+        out.stderr
+    )
+    stage = history_stages(config)[-1]
+    assert stage["meta"]["reasoning"].strip() and stage.get("text", "") == ""
+    assert len(history_stages(config)) == 1  # the next stage never ran
+
+
+def test_reasoning_is_dim_on_a_terminal(
+    llama_reasoning_server: LlamaServer, tmp_path: Path, aish_env: dict[str, str]
+) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    config = write_config(tmp_path / "aish.toml", llama_reasoning_server.base_url, max_tokens=30, temperature=0)
+    cmd = [*aish_command(), "--config", str(config), "-c", f'llama "{PROMPT}"']
+    output, status = pexpect.run(
+        cmd[0], args=cmd[1:], env=aish_env, timeout=TIMEOUT, withexitstatus=True, encoding="utf-8"
+    )
+    assert status == 5, output
+    thought = "".join(
+        choice["delta"].get("reasoning_content") or ""
+        for obj in raw_stream(llama_reasoning_server, max_tokens=30, temperature=0)
+        for choice in obj.get("choices", [])
+    )
+    assert thought.strip()
+    shown = output.replace("\r\n", "\n")
+    assert "\x1b[2m" + thought.replace("\r\n", "\n") + "\x1b[22m" in shown
+    assert "reasoning only]" in shown

@@ -6,7 +6,7 @@ import datetime
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +85,18 @@ NETWORK_VARIABLES = (
 def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``aish -c LINE`` with one agent ``bot`` at ``url`` and exactly the network variables given."""
 
-    def run(url: str, line: str = "bot hi", *, codec: str = "openai-chat", **variables: str) -> Any:
+    def run(
+        url: str,
+        line: str = "bot hi",
+        *,
+        codec: str = "openai-chat",
+        args: Sequence[str] = (),
+        history: str = "off",
+        **variables: str,
+    ) -> Any:
         config = tmp_path / "aish.toml"
         config.write_text(
-            '[settings]\nhistory = "off"\n'
+            f'[settings]\nhistory = "{history}"\nhistory_path = "{tmp_path / "history"}"\n'
             "[agents.bot]\n"
             'transport = "sse"\n'
             f'codec = "{codec}"\n'
@@ -109,7 +117,7 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         env.update(BOT_KEY="sk-test-0123456789")
         env.update(variables)
         return subprocess.run(
-            [sys.executable, "-m", "aish", "--config", str(config), "-c", line],
+            [sys.executable, "-m", "aish", "--config", str(config), *args, "-c", line],
             capture_output=True,
             text=True,
             env=env,

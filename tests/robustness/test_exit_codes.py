@@ -31,8 +31,22 @@ def documented_codes() -> dict[int, str]:
 @pytest.fixture
 def bad_agents(write_config: Callable[[str], Path]) -> Iterator[Path]:
     """A config with an agent that cannot be reached and one whose server answers 500."""
-    with serving(json_reply(500, {"error": {"message": "the model fell over"}})) as server:
+    tool_call = {
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                ]},
+                "finish_reason": "tool_calls",
+            }
+        ]
+    }  # fmt: skip
+    with (
+        serving(json_reply(500, {"error": {"message": "the model fell over"}})) as server,
+        serving(json_reply(200, tool_call)) as tools,
+    ):
         yield write_config(
+            f'[agents.tools]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{tools.url}/v1"\n'
             f'[agents.gone]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:{closed_port()}/v1"\n'
             "max_retries = 0\nconnect_timeout = 2\n"
             f'[agents.broken]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{server.url}/v1"\nmax_retries = 0\n'
@@ -93,6 +107,7 @@ def test_every_documented_exit_code_is_what_aish_returns(bad_agents: Path) -> No
         3: "nosuchagent hi",
         4: "gone hi",
         5: "broken hi",
+        6: "tools hi",
     }
     for code, line in cases.items():
         status, err = one_line(line, bad_agents)

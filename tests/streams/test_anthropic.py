@@ -20,6 +20,7 @@ from aish import (
     RemoteError,
     StreamEnd,
     TextDelta,
+    ToolCall,
     Usage,
     WireMessage,
 )
@@ -109,10 +110,10 @@ def test_event_names_lost_by_a_proxy_are_read_from_the_data() -> None:
     assert decoder.is_answer_start(WireMessage('{"type":"message_start","message":{}}'))
 
 
-def test_non_text_deltas_and_unknown_events_are_ignored() -> None:
+def test_signatures_and_unknown_events_are_ignored() -> None:
     decoder = MessagesDecoder()
-    thinking = event("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": "hmm"})
-    assert list(decoder.decode(thinking)) == []
+    signature = event("content_block_delta", index=0, delta={"type": "signature_delta", "signature": "EqQB"})
+    assert list(decoder.decode(signature)) == []
     assert list(decoder.decode(event("some_future_event", x=1))) == []
     assert decoder.is_answer_start(event("message_start", message={}))
     assert not decoder.is_answer_start(delta("x"))
@@ -145,12 +146,21 @@ def test_a_whole_json_answer() -> None:
         "type": "message",
         "id": "msg_9",
         "model": "m",
-        "content": [{"type": "text", "text": "All "}, {"type": "tool_use"}, {"type": "text", "text": "at once."}],
+        "content": [
+            {"type": "text", "text": "All "},
+            {"type": "tool_use", "id": "t1", "name": "f", "input": {"x": 1}},
+            {"type": "text", "text": "at once."},
+        ],
         "stop_reason": "max_tokens",
         "usage": {"input_tokens": 3, "output_tokens": 4},
     }
     events = MessagesDecoder().decode(WireMessage(json.dumps(body), event="response"))
-    assert events == [TextDelta("All at once."), Usage(3, 4, {"model": "m", "id": "msg_9"}), StreamEnd("max_tokens")]
+    assert events == [
+        TextDelta("All at once."),
+        ToolCall("f", '{"x": 1}', "t1"),
+        Usage(3, 4, {"model": "m", "id": "msg_9"}),
+        StreamEnd("max_tokens"),
+    ]
 
 
 def test_error_bodies_read_well() -> None:
