@@ -109,8 +109,8 @@ class AgentStream:
             result.duration = time.monotonic() - result.started
             result.text = "".join(parts)
             result.reasoning = "".join(self.reasoning)
-            if result.status == COMPLETE and is_empty(result.text):
-                result.status = EMPTY
+            if result.status == COMPLETE and is_empty(result.text) and not (result.reasoning or result.tool_calls):
+                result.status = EMPTY  # reasoning only and tool calls are reported as such (decision 17)
             flush()
         return result
 

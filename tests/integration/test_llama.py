@@ -245,7 +245,12 @@ def test_max_tokens_is_respected(
     assert match, f"no completion status line in {output!r}"
     counted = int(match.group(2))
     usage = raw_usage(llama_server, max_tokens=max_tokens, temperature=0)
-    finish = [c.get("finish_reason") for o in raw_stream(llama_server, max_tokens=max_tokens, temperature=0) for c in o.get("choices", []) if c.get("finish_reason")]
+    finish = [
+        c.get("finish_reason")
+        for o in raw_stream(llama_server, max_tokens=max_tokens, temperature=0)
+        for c in o.get("choices", [])
+        if c.get("finish_reason")
+    ]
     assert match.group(1) == ("Cut at max_tokens" if finish == ["length"] else "Complete"), (finish, output)
     assert counted == usage["completion_tokens"] == max_tokens
 

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from servers import Exchange, serving
 
-from aish import Reasoning, StreamEnd, TextDelta, ToolCall, Usage, WireMessage
+from aish import Reasoning, SSEParser, StreamEnd, TextDelta, ToolCall, Usage, WireMessage
 from aish_anthropic.codec import MessagesDecoder
 from aish_openai.codec import ChunkDecoder
-from aish_sse.parser import SSEParser
 
 STREAMS = Path(__file__).resolve().parent / "streams"
 
