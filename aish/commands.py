@@ -106,14 +106,18 @@ class CommandSpec:
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 RESERVED = frozenset({"help", "quit", "exit", "eof", "echo", "cat", "team-chat"})
-"""Names a command may not take: the shell's own (help, quit) and the language's built-ins."""
+"""Names a command may not take: the shell's own (help, quit) and the language's built-ins.
+aish's essential built-in plugin (``aish_commands``) registers ``help`` itself."""
+
+OWN = {"help": "commands"}
+"""Reserved names the essential built-in plugin named here registers."""
 
 
 def check_registration(name: object, func: object, summary: object, plugin: str) -> str | None:
     """Why this registration is refused (None: it is fine)."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         return f"plugin {plugin!r} registered a command with a bad name {name!r} (letters, digits, '-', '_')"
-    if name.lower() in RESERVED:
+    if name.lower() in RESERVED and OWN.get(name) != plugin:
         return f"plugin {plugin!r} registered command {name!r}, a name aish keeps for itself"
     if not callable(func):
         return f"plugin {plugin!r} registered command {name!r} with {type(func).__name__}, not a callable"

@@ -42,7 +42,6 @@ from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_chat import Chat
 from aish.shell_complete import AishCompleter, Sources
-from aish.shell_help import general_help, topic_help
 from aish.shell_history import InputHistory, input_history_path
 from aish.terminal import note_open_line
 
@@ -261,18 +260,6 @@ class AishShell(cmd2.Cmd):
     def do_exit(self, _statement: Statement) -> bool:
         """Leave aish."""
         return True
-
-    def do_help(self, statement: Statement) -> None:  # type: ignore[override]
-        """The language, the commands and the agents; help COMMAND or help AGENT for one."""
-        topic = statement.args.strip() if isinstance(statement, Statement) else str(statement).strip()
-        try:
-            if topic:
-                topic_help(self.app, topic, self._command_summaries(), self._command_usage(), self.stdout)
-            else:
-                general_help(self.app, self._command_summaries(), self.stdout)
-            self.last_status = 0
-        except AishError as exc:
-            self.last_status = self.runner.report(exc)
 
     # ---------------------------------------------------------------- chat mode
     @property

@@ -135,6 +135,13 @@ def aish_register_commands(register: RegisterCommand) -> None:
         complete=complete_agents,
     )
     register(
+        "help",
+        help_command,
+        summary="The language, the commands and the agents; help COMMAND or help AGENT for one.",
+        usage="usage: help [COMMAND | AGENT]",
+        complete=complete_help,
+    )
+    register(
         "set",
         settings,
         summary="Show or change the session's settings: renderer, stats, history, debug.",
@@ -179,6 +186,27 @@ usage: set                     every setting and its value
        set history on|off      record runs in history
        set debug on|off        tracebacks with errors (as --debug)
 Settings last until the shell ends; the configuration file keeps the defaults."""
+
+
+SHELL_ONLY = {"quit": "Leave aish (also exit, or Ctrl-D)."}
+"""Commands of the interactive shell itself, listed by ``help`` beside the registry's."""
+
+
+def help_command(inv: Invocation) -> int:
+    """``help [COMMAND | AGENT]``: the language, the commands and the agents, or one of them."""
+    from aish.shell_help import general_help, topic_help
+
+    summaries = {name: spec.summary for name, spec in sorted(inv.app.commands.items())} | SHELL_ONLY
+    if not inv.args:
+        general_help(inv.app, summaries, inv.out)
+        return 0
+    usage = {name: spec.help for name, spec in inv.app.commands.items()} | SHELL_ONLY
+    topic_help(inv.app, inv.args[0], summaries, usage, inv.out)
+    return 0
+
+
+def complete_help(inv: Invocation, words: list[str]) -> list[str]:
+    return [*inv.app.commands, *inv.app.agents()] if len(words) == 1 else []
 
 
 def settings(inv: Invocation) -> int:
