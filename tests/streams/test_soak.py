@@ -78,12 +78,12 @@ def make_case(n: int, rng: random.Random) -> Case:
         k = rng.randint(head + 4, head + tokens)
         resume = rng.random() < 0.5
         case.fault = {"stall": 2.0, "stall_after": k, "resume": resume}
-        case.agent_kw = {"idle_timeout": 0.15}
+        case.agent_kw = {"idle_timeout": 0.5}  # well under the stall, well over a loaded machine's gaps
         if not resume:
             case.expect, case.error, case.text_events, case.says = "partial", IdleTimeout, k, "nothing arrived"
     elif kind == "heartbeats":
         case.fault = {"heartbeats": 0.12, "heartbeat_every": 0.04}
-        case.agent_kw = {"idle_timeout": 0.3}
+        case.agent_kw = {"idle_timeout": 1.0}  # heartbeats 0.04 s apart keep it alive; 1 s tolerates a loaded CI
     elif kind == "malformed":
         k = rng.randint(0, total + 1)
         case.fault = {"malformed_after": k}
