@@ -2,17 +2,14 @@
 
 The second request of a conversation carries the first turn exactly as the
 server streamed it: across two ``aish`` processes (``--continue``) and within
-one shell session in a real terminal. Anthropic's ``/v1/messages`` runs when
-the server offers it (the native ``llama-server`` does).
+one shell session in a real terminal; for openai-chat and, on llama-server's
+``/v1/messages``, anthropic-messages.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,23 +122,7 @@ def test_several_turns_in_the_shell_in_a_real_terminal(
     assert all(e.text.strip() for e in (one, two, three)), "the server answered nothing"
 
 
-def _serves_messages(base_url: str) -> bool:
-    body = {"model": "stories260k", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
-    request = urllib.request.Request(
-        f"{base_url}/messages", json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def test_anthropic_messages_carries_the_first_turn(
-    llama_server: LlamaServer, proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
-) -> None:
-    if not _serves_messages(llama_server.base_url):
-        pytest.skip("this llama.cpp server has no /v1/messages (the native llama-server has)")
+def test_anthropic_messages_carries_the_first_turn(proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]) -> None:
     cfg = config(tmp_path / "aish.toml", proxy.base_url, codec="anthropic-messages")
     first_out = aish(cfg, env, "teller", PROMPT).stdout
     aish(cfg, env, "--continue", "teller", "The end.")
