@@ -21,17 +21,16 @@ from typing import TextIO, cast
 
 from aish.contracts import Renderer, RenderTarget
 from aish.events import Event, StreamEnd, StreamError
+from aish.terminal import LineTracker
 
 
-class _Relay:
+class _Relay(LineTracker):
     """A stream of one lane: passes writes on when the lane is shown, records them until then."""
 
     def __init__(self, stream: TextIO, log: list[tuple[TextIO, str]]) -> None:
-        self.stream = stream
+        super().__init__(stream)
         self.log = log
         self.live = False
-        self.at_line_start = True
-        """False while the last text written did not end with a newline."""
 
     def write(self, text: str) -> int:
         if text:
@@ -45,16 +44,6 @@ class _Relay:
     def flush(self) -> None:
         if self.live:
             self.stream.flush()
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    @property
-    def encoding(self) -> str:
-        return str(getattr(self.stream, "encoding", None) or "utf-8")
 
 
 class _Lane:
