@@ -280,7 +280,7 @@ def test_lanes_show_each_lanes_partial_line_as_it_streams(slow_lanes: Callable[.
     assert not any("Complete" in line for line in lines)
     final = term.wait_for(r"^\[Complete - 3 AIs responded", timeout=30)
     body = [line for line in final if line.startswith("[") and not line.startswith("[Complete")]
-    assert {line[:8] for line in body} == {"[apollo]", "[athena]", "[hermes]"}
+    assert {line[:8] for line in body} == {"[apollo]", "[athena]", "[hermes]"}, "\n".join(final)
     assert sum(1 for line in final if line.startswith("  ")) == 3  # the summary rows, nothing left of the live lines
 
 
