@@ -2,7 +2,7 @@
 
 ``python benchmarks/http_client.py STACK URL JSON_BODY``, STACK one of
 ``stdlib`` (a minimal ``http.client`` client: the start-up floor),
-``aish`` (aish's SSE transport client, ``aish_sse.http11.HTTPStream``),
+``aish`` (aish's SSE transport client, ``aish_sse.http11.HTTPStream``, its own HTTP/1.1 on ``socket``),
 ``urllib3`` and ``requests`` (``stream=True``). Every stack reads with
 ``read1`` (bytes as they arrive) and writes each read to stdout, flushed: no
 SSE parsing, so only the HTTP stack differs. The last line on stderr is

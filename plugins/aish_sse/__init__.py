@@ -1,4 +1,4 @@
-"""aish plugin: the ``sse`` transport, Server-Sent Events over HTTP (the standard library's HTTP/1.1 client)."""
+"""aish plugin: the ``sse`` transport, Server-Sent Events over HTTP (aish's own HTTP/1.1 client, on ``socket``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """An incremental decoder of HTTP/1.1 chunked transfer coding.
 
-Why it exists: ``http.client`` hands out at most one chunk per ``read1`` call,
+Why it exists: ``http.client`` (and urllib3) hand out at most one chunk per ``read1`` call,
 and streaming servers send one chunk per event, so a fast stream costs one
 Python-level read (with urllib3's bookkeeping) per token. Reading whatever the
 socket has and de-chunking it here turns 50,000 reads into a few dozen (see

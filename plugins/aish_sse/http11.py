@@ -1,43 +1,54 @@
-"""A lean HTTP/1.1 client for one streamed request, on the standard library.
+"""A lean HTTP/1.1 client for one streamed request, written on :mod:`socket`.
 
-Why not requests here: importing requests costs 50-65 ms (urllib3, charset
-normalizer, idna, ssl) and urllib3 alone 35-40 ms, before the first byte of
-every ``aish -c`` run, which breaks aish's start-up target (measured in
-``benchmarks/http_stack.py``, decision 16 in ``docs/decisions.md``).
-``http.client`` sends the request and parses the status line and headers; the
-body is read from the buffered socket as bytes arrive and de-chunked by
-:class:`Dechunker`, so one network read is one batch whatever the framing.
-What requests would add is written here and beside it, the way requests does
-it: proxies from the environment with credentials (:mod:`aish_sse.proxies`),
-CA bundles from ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` and the reason a
-certificate was refused (:mod:`aish_sse.tls`), gzip and deflate with or
-without its zlib header, a ``User-Agent``; redirects are followed by the
-transport. ``ssl`` is imported only for ``https`` URLs and the proxy module
-only when a proxy variable is set.
+Why its own: ``http.client`` costs ~15 ms to import (the ``email`` parser,
+``calendar``, ``locale``, and ``ssl`` even for ``http://``), requests 50-65
+ms and urllib3 35-40 ms, before the first byte of every ``aish -c`` run,
+against a start-up target of 1.3x a minimal standard-library client
+(``benchmarks/http_stack.py``, decisions 16 and 26 in ``docs/decisions.md``).
+One request per connection needs little: write the request, read the head
+(:mod:`aish_sse.head`: bounded line length and field count, one phrase naming
+what a server got wrong), then the body by ``Content-Length``, chunked
+(:class:`Dechunker`, one network read is one batch whatever the framing) or
+until the connection closes. What requests adds is here and beside it, the
+way requests does it: proxies from the environment with credentials
+(:mod:`aish_sse.proxies`, plain absolute-form requests for ``http``, a
+``CONNECT`` tunnel for ``https``), CA bundles from
+``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` and the reason a certificate was
+refused (:mod:`aish_sse.tls`), gzip and deflate with or without its zlib
+header (:mod:`aish_sse.inflate`), a ``User-Agent``; redirects are followed by
+the transport. ``ssl``, ``zlib`` and the proxy module are imported only when
+a URL, an answer or the environment needs them.
 
-:meth:`HTTPStream.cancel` shuts the socket down from any thread: a read
-blocked on it (body or headers) returns at once.
+:meth:`HTTPStream.cancel` shuts the socket down from any thread: a TLS
+handshake, a tunnel, a read of the head or of the body blocked on it returns
+at once. Connecting itself is bounded by ``connect_timeout``; every later
+wait by ``idle_timeout``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
 import socket
 import threading
-import zlib
-from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, RemoteError, __version__
 from aish_sse.chunked import Dechunker
+from aish_sse.head import BadHead, Head, HeadCut, Headers, read_head
 
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from aish_sse.inflate import Inflater
     from aish_sse.proxies import Proxy
 
 USER_AGENT = f"aish/{__version__}"
+SEND_WHOLE = 65536  # a body up to this size goes out in the same write as the head
+_NO_BODY = frozenset({204, 304})
+_NOT_SENT = frozenset({"host", "content-length", "transfer-encoding"})
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 class Cancelled(Exception):
@@ -49,146 +60,246 @@ class HTTPStream:
 
     def __init__(self, url: str, *, connect_timeout: float, idle_timeout: float) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
             raise ConfigError(f"invalid url {url!r} (expected http:// or https://)")
         self.url = url
-        self._parts = parts
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.status = 0
         self.reason = ""
-        self.headers: Mapping[str, str] = {}
-        self._conn: http.client.HTTPConnection | None = None
-        self._response: http.client.HTTPResponse | None = None
+        self.headers: Mapping[str, str] = Headers()
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = port or (443 if self._https else 80)
+        self._explicit_port = port is not None and port != (443 if self._https else 80)
+        path = parts.path or "/"
+        self._path = f"{path}?{parts.query}" if parts.query else path
         self._sock: socket.socket | None = None
-        self._fp: IO[bytes] | None = None
+        self._buf = b""  # received, not yet handed on
         self._dechunk: Dechunker | None = None
-        self._remaining: int | None = None
-        self._inflate: Any = None
+        self._remaining: int | None = None  # body bytes still due (Content-Length), None: until close
+        self._done = False
+        self._inflate: Inflater | None = None
         self._lock = threading.Lock()
         self._cancelled = False
         self._proxy: Proxy | None = None
-        self._via_proxy = False  # plain http through a proxy: absolute-form targets
 
     # ----------------------------------------------------------------- request
     def open(self, method: str, body: bytes, headers: Mapping[str, str]) -> None:
         """Connect, send the request and read the response head."""
-        conn = self._connection()
         with self._lock:
             if self._cancelled:
                 raise Cancelled
-            self._conn = conn
+        proxy = self._proxy = _proxy_for("https" if self._https else "http", self._host, self._port)
+        request = self._request(method, body, headers)  # before connecting: a bad header is a ConfigError
+        self._connect()
+        if self._https:
+            if proxy is not None:
+                self._tunnel(proxy)
+            self._handshake()
+        sock = self._sock
+        assert sock is not None
+        sock.settimeout(self.idle_timeout)
         try:
-            conn.connect()
+            if len(body) <= SEND_WHOLE:
+                sock.sendall(request + body)
+            else:  # no copy of a large body; TCP_NODELAY keeps its last segment from waiting
+                sock.sendall(request)
+                sock.sendall(body)
+        except TimeoutError as exc:
+            raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
+        except OSError as exc:
+            if self._cancelled:
+                raise Cancelled from exc
+            # the server may have answered (and closed) before taking the whole body: read what it said
+        head = self._read_head()
+        self.status, self.reason, self.headers = head.status, head.reason, head.headers
+        self._framing(head, method)
+        if self.status == 407 and proxy is not None and not self._https:
+            raise HTTPStatusError(407, self.reason, f"the proxy {proxy.shown}")
+
+    def _request(self, method: str, body: bytes, headers: Mapping[str, str]) -> bytes:
+        """The request line and header fields, encoded."""
+        proxy = self._proxy
+        plain_proxy = proxy is not None and not self._https
+        target = (
+            f"{'https' if self._https else 'http'}://{self._host_port()}{self._path}" if plain_proxy else self._path
+        )
+        if not target.isascii():
+            target = _percent_encode(target)
+        if any(c <= " " or c == "\x7f" for c in target):
+            raise ConfigError(f"invalid url {self.url!r} (a space or a control character in it)")
+        lines = [f"{method} {target} HTTP/1.1"]
+        sent = {name.lower() for name in headers}
+        if "host" not in sent:
+            lines.append(f"Host: {self._host_port()}")
+        for name, value in headers.items():
+            if name.lower() in _NOT_SENT - {"host"}:
+                continue
+            if not name or not _TOKEN.issuperset(name):
+                raise ConfigError(f"header {name[:40]!r}: not a valid header name")
+            if "\r" in value or "\n" in value or "\0" in value:
+                raise ConfigError(f"header {name!r}: a line break or NUL in its value")
+            lines.append(f"{name}: {value}")
+        if "accept-encoding" not in sent:
+            lines.append("Accept-Encoding: identity")
+        if "user-agent" not in sent:
+            lines.append(f"User-Agent: {USER_AGENT}")
+        if plain_proxy and proxy is not None and proxy.authorization:
+            lines.append(f"Proxy-Authorization: {proxy.authorization}")
+        lines.append(f"Content-Length: {len(body)}")
+        text = "\r\n".join(lines) + "\r\n\r\n"
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            return text.encode("utf-8")
+
+    def _host_port(self, *, always: bool = False) -> str:
+        """The origin's ``host[:port]`` as the ``Host`` field has it (the port only when not the default)."""
+        host = self._host
+        if ":" in host:
+            host = f"[{host}]"
+        elif not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        return f"{host}:{self._port}" if always or self._explicit_port else host
+
+    def _connect(self) -> None:
+        """A TCP connection to the origin or the proxy, published for :meth:`cancel`."""
+        proxy = self._proxy
+        host, port = (proxy.host, proxy.port) if proxy is not None else (self._host, self._port)
+        # bytes, so that getaddrinfo need not import the idna codec for an ASCII name
+        address = host.encode("ascii") if host.isascii() else host.encode("idna")
+        try:
+            sock = socket.create_connection((address, port), timeout=self.connect_timeout)  # type: ignore[arg-type]
+        except TimeoutError as exc:
+            raise ConnectionFailure(
+                f"cannot connect to {self._first_hop()}: no answer within {self.connect_timeout:g}s"
+            ) from exc
+        except OSError as exc:
+            raise ConnectionFailure(f"cannot connect to {self._first_hop()}: {_reason(exc)}") from exc
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._publish(sock)
+
+    def _first_hop(self) -> str:
+        return self.url if self._proxy is None else f"the proxy {self._proxy.shown}"
+
+    def _publish(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            cancelled = self._cancelled  # checked under the lock: a cancel() from now on sees the socket
+        if cancelled:
+            raise Cancelled
+
+    def _tunnel(self, proxy: Proxy) -> None:
+        """``CONNECT`` through the proxy to the origin (https): the proxy's refusal names it."""
+        sock = self._sock
+        assert sock is not None
+        target = self._host_port(always=True)
+        where = f"the proxy {proxy.shown}, tunnelling to {self._host}:{self._port}"
+        lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}", f"User-Agent: {USER_AGENT}"]
+        if proxy.authorization:
+            lines.append(f"Proxy-Authorization: {proxy.authorization}")
+        try:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))
+            head, rest = read_head(self._recv_head)
+        except TimeoutError as exc:
+            raise ConnectionFailure(f"cannot connect to {where}: no answer within {self.connect_timeout:g}s") from exc
+        except (OSError, HeadCut) as exc:
+            if self._cancelled:
+                raise Cancelled from exc
+            raise ConnectionFailure(f"cannot connect to {where}: the proxy closed the connection") from exc
+        except BadHead as exc:
+            raise RemoteError(f"{where}: the proxy sent {exc}") from None
+        if not 200 <= head.status < 300:
+            raise HTTPStatusError(head.status, head.reason, where)
+        if rest:
+            raise RemoteError(f"{where}: the proxy sent data before the TLS handshake")
+
+    def _handshake(self) -> None:
+        """TLS over the connection (the tunnel, when there is one); the certificate's reason when refused."""
+        from aish_sse.tls import client_context, failure_reason
+
+        sock = self._sock
+        assert sock is not None
+        context = client_context()
+        try:
+            tls = context.wrap_socket(sock, server_hostname=self._host, do_handshake_on_connect=False)
+        except OSError as exc:
+            raise ConnectionFailure(f"cannot connect to {self.url}: {_reason(exc)}") from exc
+        self._publish(tls)
+        try:
+            tls.do_handshake()
         except TimeoutError as exc:
             raise ConnectionFailure(
                 f"cannot connect to {self.where}: no answer within {self.connect_timeout:g}s"
             ) from exc
-        except OSError as exc:
-            raise self._connect_error(exc) from exc
-        sock = conn.sock
-        assert sock is not None
-        sock.settimeout(self.idle_timeout)
-        with self._lock:
-            self._sock = sock  # http.client drops conn.sock when the server says "Connection: close"
-            cancelled = self._cancelled  # checked under the lock: a cancel() from now on sees the socket
-        if cancelled:
-            raise Cancelled
-        path = self._target()
-        try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
-            sent = {k.lower() for k in headers}
-            for name, value in headers.items():
-                conn.putheader(name, value)
-            if "accept-encoding" not in sent:
-                conn.putheader("Accept-Encoding", "identity")
-            if "user-agent" not in sent:
-                conn.putheader("User-Agent", USER_AGENT)
-            if self._via_proxy and self._proxy is not None and self._proxy.authorization:
-                conn.putheader("Proxy-Authorization", self._proxy.authorization)
-            conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders(body)
-            response = conn.getresponse()
-        except TimeoutError as exc:
-            raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
-        except (http.client.HTTPException, OSError) as exc:
+        except (OSError, ValueError, AttributeError) as exc:  # AttributeError: cancel() dropped the TLS object
             if self._cancelled:
                 raise Cancelled from exc
+            reason = failure_reason(exc)
+            if reason is not None:
+                raise ConnectionFailure(f"cannot connect to {self.url}: {reason}") from exc
+            raise ConnectionFailure(f"cannot connect to {self.where}: {_reason(exc)}") from exc
+
+    def _recv_head(self) -> bytes:
+        sock = self._sock
+        assert sock is not None
+        return sock.recv(65536)
+
+    def _read_head(self) -> Head:
+        try:
+            head, self._buf = read_head(self._recv_head, self._buf)
+        except TimeoutError as exc:
+            raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
+        except (OSError, ValueError, HeadCut) as exc:
+            if self._cancelled:
+                raise Cancelled from exc
+            if isinstance(exc, HeadCut) and exc.started:
+                raise ConnectionFailure(
+                    f"{self.url}: the server closed the connection in the middle of its headers"
+                ) from None
             raise ConnectionFailure(f"{self.url}: the server closed the connection without answering") from exc
-        self.status, self.reason = response.status, response.reason
-        self.headers = response.headers  # type: ignore[assignment]
-        self._response = response  # keep it alive: its finaliser would close fp
-        self._fp = response.fp
-        if response.chunked:
-            self._dechunk = Dechunker()
-        else:
-            self._remaining = response.length
-        encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+        except BadHead as exc:
+            raise RemoteError(f"{self.url}: the server sent {exc}") from None
+        return head
+
+    def _framing(self, head: Head, method: str) -> None:
+        """How the body ends (RFC 9112 6.3) and how it is encoded."""
+        headers = head.headers
+        if method == "HEAD" or head.status in _NO_BODY:
+            self._remaining = 0
+        elif "transfer-encoding" in headers:
+            codings = [c.strip().lower() for c in headers["transfer-encoding"].split(",")]
+            if codings[-1] == "chunked":
+                if any(c not in ("chunked", "identity", "") for c in codings[:-1]):
+                    raise RemoteError(
+                        f"{self.url}: the answer is transfer-coded as {headers['transfer-encoding'][:60]!r},"
+                        " which aish cannot decode"
+                    )
+                self._dechunk = Dechunker()
+            # else: the body ends when the connection closes
+        elif "content-length" in headers:
+            value = headers["content-length"]
+            if not value.isdigit() or not value.isascii():
+                raise RemoteError(f"{self.url}: the server sent an invalid Content-Length {value[:40]!r}")
+            self._remaining = int(value)
+        encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding in ("gzip", "x-gzip", "deflate"):
+            from aish_sse.inflate import Inflater
+
             self._inflate = Inflater(encoding)
         elif encoding not in ("identity", "") and self.status < 300:
             raise RemoteError(f"{self.url}: the answer is compressed as {encoding!r}, which aish cannot decode")
-        if self.status == 407 and self._via_proxy and self._proxy is not None:
-            raise HTTPStatusError(407, self.reason, f"the proxy {self._proxy.shown}")
-
-    def _connection(self) -> http.client.HTTPConnection:
-        parts = self._parts
-        host, port = parts.hostname or "", parts.port
-        proxy = self._proxy = _proxy_for(parts.scheme, host)
-        if parts.scheme == "https":
-            from aish_sse.tls import client_context
-
-            context = client_context()
-            if proxy is not None:
-                conn = http.client.HTTPSConnection(
-                    proxy.host, proxy.port, timeout=self.connect_timeout, context=context
-                )
-                tunnel_headers = {"User-Agent": USER_AGENT}
-                if proxy.authorization:
-                    tunnel_headers["Proxy-Authorization"] = proxy.authorization
-                conn.set_tunnel(host, port or 443, headers=tunnel_headers)
-                return conn
-            return http.client.HTTPSConnection(host, port, timeout=self.connect_timeout, context=context)
-        if proxy is not None:
-            self._via_proxy = True
-            return http.client.HTTPConnection(proxy.host, proxy.port, timeout=self.connect_timeout)
-        return http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
 
     @property
     def where(self) -> str:
         """What a connection failure names: the URL, and the proxy when there is one."""
         return self.url if self._proxy is None else f"{self.url} through the proxy {self._proxy.shown}"
-
-    def _target(self) -> str:
-        if self._via_proxy:
-            return self.url
-        path = self._parts.path or "/"
-        return f"{path}?{self._parts.query}" if self._parts.query else path
-
-    def _connect_error(self, exc: OSError) -> ConnectionFailure | HTTPStatusError:
-        proxy = self._proxy
-        tunnel = str(exc).startswith("Tunnel connection failed:")
-        if proxy is not None and tunnel:  # http.client: "Tunnel connection failed: 407 Proxy Authentication Required"
-            code, _, reason = str(exc).partition(":")[2].strip().partition(" ")
-            target = f"{self._parts.hostname}:{self._parts.port or 443}"
-            where = f"the proxy {proxy.shown}, tunnelling to {target}"
-            return HTTPStatusError(int(code), reason, where) if code.isdigit() else ConnectionFailure(f"{where}: {exc}")
-        tls = None
-        if type(exc).__module__ == "ssl" or "SSL" in type(exc).__name__:
-            from aish_sse.tls import failure_reason
-
-            tls = failure_reason(exc)
-        if tls is not None:
-            return ConnectionFailure(f"cannot connect to {self.url}: {tls}")
-        if isinstance(exc, socket.gaierror):
-            reason = "unknown host"
-        elif isinstance(exc, ConnectionRefusedError):
-            reason = "connection refused"
-        else:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-        if proxy is not None and not (tunnel or self._sock):
-            return ConnectionFailure(f"cannot connect to the proxy {proxy.shown}: {reason}")
-        return ConnectionFailure(f"cannot connect to {self.where}: {reason}")
 
     # -------------------------------------------------------------------- body
     def read(self, size: int = 65536) -> bytes:
@@ -197,24 +308,27 @@ class HTTPStream:
         Raises :class:`IdleTimeout` after ``idle_timeout`` of silence and
         :class:`ConnectionFailure` when the body is cut short.
         """
-        fp = self._fp
-        if fp is None:
+        sock = self._sock
+        if sock is None or self._done:
             return b""
         while True:
             want = size if self._remaining is None else min(size, self._remaining)
             if want == 0:
                 return self._finish(b"")
-            try:
-                data: bytes = fp.read1(want)  # type: ignore[attr-defined]
-            except TimeoutError as exc:
-                raise IdleTimeout(f"nothing arrived for {self.idle_timeout:g}s") from exc
-            except (OSError, ValueError) as exc:
-                if self._cancelled:
-                    return b""
-                raise ConnectionFailure("connection lost: the server reset the connection") from exc
+            if self._buf:
+                data, self._buf = self._buf[:want], self._buf[want:]
+            else:
+                try:
+                    data = sock.recv(want)
+                except TimeoutError as exc:
+                    raise IdleTimeout(f"nothing arrived for {self.idle_timeout:g}s") from exc
+                except (OSError, ValueError) as exc:
+                    if self._cancelled:
+                        return self._finish(b"", clean=False)
+                    raise ConnectionFailure("connection lost: the server reset the connection") from exc
             if not data:
                 if self._cancelled or (self._dechunk is None and self._remaining is None):
-                    return self._finish(b"")
+                    return self._finish(b"", clean=not self._cancelled)
                 raise ConnectionFailure("connection lost: the server closed the connection mid-answer")
             if self._remaining is not None:
                 self._remaining -= len(data)
@@ -222,17 +336,18 @@ class HTTPStream:
                 data = self._dechunk.feed(data)
                 if self._dechunk.done:
                     if self._inflate is not None:  # the last compressed bytes came with the last chunk
-                        data = bytes(self._inflate.decompress(data))
+                        data = self._inflate.decompress(data)
                     return self._finish(data)
             if self._inflate is not None:
-                data = bytes(self._inflate.decompress(data))
+                data = self._inflate.decompress(data)
             if data:
                 return data
 
-    def _finish(self, data: bytes) -> bytes:
-        self._fp = None
+    def _finish(self, data: bytes, *, clean: bool = True) -> bytes:
+        self._done = True
         if self._inflate is not None:
-            data += bytes(self._inflate.flush())
+            if clean:
+                data += self._inflate.flush()
             self._inflate = None
         return data
 
@@ -250,12 +365,12 @@ class HTTPStream:
 
     # --------------------------------------------------------------- lifecycle
     def cancel(self) -> None:
-        """Stop from any thread: unblock a pending connect-wait, header or body read."""
+        """Stop from any thread: unblock a pending handshake, tunnel, header or body read."""
         with self._lock:
             self._cancelled = True
             sock = self._sock
         if sock is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 sock.shutdown(socket.SHUT_RDWR)
 
     @property
@@ -263,57 +378,30 @@ class HTTPStream:
         return self._cancelled
 
     def close(self) -> None:
-        self._fp = None
-        if self._response is not None:
-            self._response.close()
-        if self._conn is not None:
-            self._conn.close()
+        self._done = True
+        with self._lock:
+            sock = self._sock
+        if sock is not None:
+            sock.close()
 
 
-def _proxy_for(scheme: str, host: str) -> Proxy | None:
+def _proxy_for(scheme: str, host: str, port: int) -> Proxy | None:
     """The proxy the environment asks for (``https_proxy``, ``all_proxy``, ``no_proxy``, ...), if any."""
-    if not any(key.lower().endswith("_proxy") for key in os.environ):
+    if not any(key[-6:].lower() == "_proxy" for key in os.environ):
         return None
     from aish_sse.proxies import proxy_for
 
-    return proxy_for(scheme, host)
+    return proxy_for(scheme, host, port)
 
 
-class Inflater:
-    """Decodes a gzip or deflate body as it arrives.
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
 
-    ``deflate`` is meant to carry a zlib header (RFC 9110), but servers also
-    send raw DEFLATE data: like urllib3, the first bytes decide. Concatenated
-    gzip members are decoded one after another.
-    """
 
-    __slots__ = ("_gzip", "_obj", "_raw_tried", "_seen")
-
-    def __init__(self, encoding: str) -> None:
-        self._gzip = encoding != "deflate"
-        self._obj: Any = zlib.decompressobj(31 if self._gzip else 15)
-        self._raw_tried = False
-        self._seen = b""  # deflate: the first bytes, to try again as raw DEFLATE
-
-    def decompress(self, data: bytes) -> bytes:
-        try:
-            if not self._gzip and not self._raw_tried:
-                self._seen += data
-            out = bytes(self._obj.decompress(data))
-        except zlib.error as exc:
-            if self._gzip or self._raw_tried:
-                raise RemoteError(f"the server sent a damaged compressed body ({exc})") from None
-            self._raw_tried = True  # no zlib header: raw DEFLATE
-            self._obj = zlib.decompressobj(-15)
-            seen, self._seen = self._seen, b""
-            return self.decompress(seen)
-        if not self._gzip and not self._raw_tried and out:
-            self._raw_tried, self._seen = True, b""  # the header was right: settled
-        if self._gzip and self._obj.eof and self._obj.unused_data:
-            rest = self._obj.unused_data
-            self._obj = zlib.decompressobj(31)
-            out += self.decompress(rest)
-        return out
-
-    def flush(self) -> bytes:
-        return bytes(self._obj.flush())
+def _percent_encode(text: str) -> str:
+    """Non-ASCII characters of a request target as UTF-8 ``%XX`` escapes (as requests sends them)."""
+    return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text)

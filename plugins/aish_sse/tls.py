@@ -30,7 +30,13 @@ _REASONS = {
 
 
 def client_context() -> ssl.SSLContext:
-    """A verifying client context trusting the bundle the environment names (or the system's)."""
+    """A verifying client context trusting the bundle the environment names (or the system's), offering HTTP/1.1."""
+    context = _trusting()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _trusting() -> ssl.SSLContext:
     for name in BUNDLE_VARIABLES:
         path = os.environ.get(name, "")
         if not path:
