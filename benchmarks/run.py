@@ -14,6 +14,9 @@ child process bounded by a timeout, and the servers are stopped at the end.
 (b) end to end, 1,500-token answer from llama.cpp (stories260K, temperature 0)
 (c) 50,000 tiny chunks from the reference server (pace 0): events/s and peak RSS
 (m) peak memory with a large piped input
+(h) history: recording's cost on a 10,000-token run (history off as the baseline), search over
+    100,000 runs (in-process, and ``aish history search`` beside ``aish --version``), and a
+    search's peak memory over 10,000 vs 100,000 runs (stores kept in benchmarks/.work/history-stores)
 
 ``llm`` is installed by this script into ``benchmarks/.work/llm-venv`` when
 missing. The exit status is 0 whatever the targets say (it is a report);
@@ -65,6 +68,13 @@ TARGET_C_EVENTS = 300_000
 TARGET_C_RSS_MIB = 32.0
 M_INPUT_MIB = 20
 TARGET_M_RATIO = 3.0
+H_SIZES = (10_000, 100_000)
+H_STORES = WORK / "history-stores"
+H_TARGET_RECORD = 0.01
+H_PACE = 0.0001
+"""Seconds between tokens of the paced recording run: 10,000 tokens/s, a 10,000-token answer in 1 s."""
+H_TARGET_SEARCH_MS = 20.0
+H_TARGET_RSS_GROWTH = 1.05
 
 
 # --------------------------------------------------------------- measuring
@@ -151,6 +161,8 @@ class Tool:
     stdin: str | None = None
     pty: str | None = None
     """Run on a pseudo-terminal until this text shows (see measure_child.py)."""
+    quiet: bool = False
+    """Printing nothing is a success (a search that finds nothing)."""
     samples: list[Sample] = field(default_factory=list)
     failures: list[Sample] = field(default_factory=list)
 
@@ -179,7 +191,8 @@ def run_rounds(tools: list[Tool], runs: int, warmup: int, timeout: float, label:
     for i in range(runs):
         for tool in tools:
             sample = measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin, pty=tool.pty)
-            (tool.samples if sample.ok else tool.failures).append(sample)
+            ok = sample.ok or (tool.quiet and sample.returncode == 0 and not sample.timed_out)
+            (tool.samples if ok else tool.failures).append(sample)
         print(f"\r  {label}: round {i + 1}/{runs}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 
@@ -705,6 +718,147 @@ def section_c(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
     ]  # fmt: skip
 
 
+def section_h(args: argparse.Namespace, env: dict[str, str], llm: list[str] | None) -> list[Target]:
+    """History: recording's cost, search's time and memory (benchmarks/history_bench.py does the measuring)."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import history_bench as hb
+
+    def progress(text: str) -> None:
+        print(f"\r  (h) {text}   ", end="", file=sys.stderr, flush=True)
+
+    print(f"\n(h) history: recording a {hb.TOKENS:,}-token run, search over stores of "
+          f"{', '.join(f'{n:,}' for n in H_SIZES)} runs", file=sys.stderr)  # fmt: skip
+    stores = {}
+    rows = []
+    for size in (0, *H_SIZES):  # the empty store: what `aish history search` costs besides searching
+        for backend in hb.BACKENDS:
+            progress(f"{'filling' if not (H_STORES / hb.store_key(backend, size)).is_dir() else 'opening'} "
+                     f"the {backend} store of {size:,} runs")  # fmt: skip
+            store = stores[backend, size] = hb.cached_store(H_STORES, backend, size)
+            rows.append([
+                f"{backend}, {size:,} runs",
+                "reused" if store.reused else "built now",
+                f"{store.filled:.1f} s",
+                f"{store.indexed:.1f} s",
+                f"{store.disk_bytes / 1e6:.1f} MB",
+            ])  # fmt: skip
+    print(file=sys.stderr)
+    print_table(
+        f"(h) history stores (benchmarks/.work/{H_STORES.name}/, kept between runs; "
+        "built through each backend's API, then searched once to index them)",
+        ["store", "this run", "recording them", "first search", "on disk"],
+        rows,
+    )
+
+    # in-process: the backend's own search, every query of history_bench
+    big = H_SIZES[-1]
+    texts = hb.queries()
+    timed = {}
+    for backend in hb.BACKENDS:
+        progress(f"searching the {backend} store in-process")
+        opened = stores[backend, big].open()
+        try:
+            timed[backend] = hb.time_queries(opened, texts)
+        finally:
+            opened.close()
+    print(file=sys.stderr)
+    rows = [[label, *(f"{timed[b][label][0] * 1000:.2f} ms ({timed[b][label][1]} hits)" for b in hb.BACKENDS)]
+            for label in texts]  # fmt: skip
+    worst = {b: max(seconds for seconds, _hits in timed[b].values()) for b in hb.BACKENDS}
+    rows.append(["worst", *(fmt_ms(worst[b]) for b in hb.BACKENDS)])
+    print_table(
+        f"(h) search over {big:,} runs in-process, backend.search() (median of {hb.REPEATS} after one untimed)",
+        ["query", *hb.BACKENDS],
+        rows,
+    )
+
+    # as a user runs it: `aish history search WORD`, beside start-up alone; peak RSS by store size
+    word = texts["rare word (10 runs)"]
+    tools = [Tool("aish --version", [*aish_cmd(), "--version"], env)]
+    for (backend, size), store in stores.items():
+        config = WORK / f"aish-h-{backend}-{size}.toml"
+        config.write_text(f'[settings]\nhistory = "{backend}"\nhistory_path = {json.dumps(str(store.path))}\n')
+        cmd = [*aish_cmd(), "--config", str(config), "history", "search", word]
+        tools.append(Tool(f"{backend}, {size:,} runs", cmd, env, quiet=True))
+    run_rounds(tools, args.runs, args.warmup, timeout=120, label="(h) aish history search")
+    t = by_name(tools)
+    version = t["aish --version"].median(lambda s: s.exit)
+    version_rss = t["aish --version"].median(lambda s: s.maxrss_kib / 1024)
+    rows = []
+    for tool in tools:
+        med = tool.median(lambda s: s.exit)
+        rss = tool.median(lambda s: s.maxrss_kib / 1024)
+        empty = t.get(f"{tool.name.split(',')[0]}, 0 runs")
+        empty_t = empty.median(lambda s: s.exit) if empty is not None and empty is not tool else None
+        rows.append([
+            tool.name,
+            fmt_ms(med),
+            f"{(med - version) * 1000:+.1f} ms" if med is not None and version is not None else "-",
+            f"{(med - empty_t) * 1000:+.1f} ms" if med is not None and empty_t is not None else "-",
+            fmt_ms(tool.median(lambda s: s.cpu)),
+            f"{rss or 0:.1f} MiB",
+            f"{rss - version_rss:+.1f} MiB" if rss is not None and version_rss is not None else "-",
+            f"{len(tool.samples)}/{args.runs}",
+        ])  # fmt: skip
+    rows += failure_rows(tools, 8)
+    print_table(
+        f"(h) `aish history search {word}` as a user runs it, spawn -> exit, beside `aish --version` and the same "
+        f"search in an empty store (median of {args.runs})",
+        ["store", "wall", "vs --version", "vs empty store", "cpu", "peak RSS", "vs --version", "ok runs"],
+        rows,
+    )
+
+    # recording: `aish -c` with history off / sqlite / jsonl, then the shell's way (one long-lived recorder);
+    # at pace 0 (the worst case), then `aish -c` alone at a pace still faster than any hosted model
+    paced_runs = max(3, args.runs // 3)
+    rec = hb.measure_recording(args.runs, 0.0, in_process=False, progress=progress)
+    paced = hb.measure_recording(paced_runs, H_PACE, in_process=False, shell=False, progress=progress)
+    print(file=sys.stderr)
+    rows = []
+    for mode in hb.MODES:
+        columns = (rec.walls, rec.cpus, rec.shell, paced.walls)
+        row = [mode, *(fmt_ms(statistics.median(column[mode])) for column in columns)]
+        if mode == "off":
+            row += ["(baseline)"] * 3
+        else:
+            row += [f"{r.paired(c, mode) * 1000:+.1f} ms ({r.overhead(c, mode):+.1%})"
+                    for r, c in ((rec, "walls"), (rec, "shell"), (paced, "walls"))]  # fmt: skip
+        rows.append(row)
+    print_table(
+        f"(h) recording a {hb.TOKENS:,}-token answer (reference server in a process of its own), {sorted(rec.sizes)} B "
+        f"on stdout; at pace 0, the worst case (median of {args.runs}), and `aish -c` at {1 / H_PACE:,.0f} tokens/s "
+        f"(median of {paced_runs}); modes interleaved round by round, \"+\" = median of per-round differences to off",
+        ["history", "aish -c", "aish -c cpu", "shell's way", f"aish -c {1 / H_PACE:,.0f}/s",
+         "aish -c +", "shell's way +", f"aish -c {1 / H_PACE:,.0f}/s +"],
+        rows,
+    )  # fmt: skip
+
+    targets = []
+    for mode in hb.MODES[1:]:
+        for label, r, column in (("aish -c, pace 0", rec, "walls"), ("the shell's way, pace 0", rec, "shell"),
+                                 (f"aish -c, {1 / H_PACE:,.0f} tokens/s", paced, "walls")):  # fmt: skip
+            over = r.overhead(column, mode)
+            text = f"{mode}: recording <= {H_TARGET_RECORD:.0%} of a {hb.TOKENS:,}-token run, {label}"
+            targets.append(Target("h", text, verdict(over <= H_TARGET_RECORD), f"{over:+.2%}"))
+    for backend in hb.BACKENDS:
+        text = f"{backend}: search over {big:,} runs <= {H_TARGET_SEARCH_MS:.0f} ms (worst query)"
+        ok = worst[backend] * 1000 <= H_TARGET_SEARCH_MS
+        targets.append(Target("h", text, verdict(ok), fmt_ms(worst[backend])))
+        full, empty = (t[f"{backend}, {n:,} runs"].median(lambda s: s.exit) for n in (big, 0))
+        extra = None if full is None or empty is None else full - empty
+        text = f"{backend}: `aish history search` over {big:,} runs <= {H_TARGET_SEARCH_MS:.0f} ms more than empty"
+        ok = None if extra is None else extra * 1000 <= H_TARGET_SEARCH_MS
+        targets.append(Target("h", text, verdict(ok), "-" if extra is None else f"{extra * 1000:+.1f} ms"))
+    for backend in hb.BACKENDS:
+        small, large = (t[f"{backend}, {n:,} runs"].median(lambda s: s.maxrss_kib / 1024) for n in H_SIZES)
+        ok = None if small is None or large is None else large <= small * H_TARGET_RSS_GROWTH
+        text = f"{backend}: search's peak RSS, {H_SIZES[-1]:,} runs <= {H_TARGET_RSS_GROWTH}x {H_SIZES[0]:,} runs"
+        measured = f"{large or 0:.1f} / {small or 0:.1f} MiB = {fmt_ratio(ratio(large, small))}"
+        targets.append(Target("h", text, verdict(ok), measured))
+    return targets
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace, dict[str, str], list[str] | None], list[Target]]] = {
     "s": section_s,
     "a": section_a,
@@ -712,6 +866,7 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, dict[str, str], list[str] | No
     "b": section_b,
     "c": section_c,
     "m": section_m,
+    "h": section_h,
 }
 
 
