@@ -8,40 +8,48 @@ side (``apollo & athena``, also written in parentheses for fan-in).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from aish.lang.controls import NO_CONTROLS, Controls
+from aish.records import FrozenRecord, freeze
 
-from aish.lang.controls import Controls
 
-
-@dataclass(frozen=True)
-class Word:
+class Word(FrozenRecord):
     """One argument after quote removal. ``pos`` is its offset in the line."""
 
+    __slots__ = ("value", "pos", "quoted")
     value: str
     pos: int
-    quoted: bool = False
+    quoted: bool
+
+    def __init__(self, value: str, pos: int, quoted: bool = False) -> None:
+        freeze(self, value=value, pos=pos, quoted=quoted)
 
 
-@dataclass(frozen=True)
-class Redirect:
+class Redirect(FrozenRecord):
     """``< FILE``, ``> FILE`` or ``>> FILE``."""
 
+    __slots__ = ("op", "target", "pos")
     op: str
     target: str
     pos: int
 
+    def __init__(self, op: str, target: str, pos: int) -> None:
+        freeze(self, op=op, target=target, pos=pos)
 
-@dataclass(frozen=True)
-class Command:
+
+class Command(FrozenRecord):
     """A named stage and its arguments: an agent or a built-in such as ``echo``.
 
     ``controls``: the per-call options of ``NAME[-m MODEL ...]`` (empty when none).
     """
 
+    __slots__ = ("name", "args", "pos", "controls")
     name: str
     args: tuple[Word, ...]
     pos: int
-    controls: Controls = field(default_factory=Controls)
+    controls: Controls
+
+    def __init__(self, name: str, args: tuple[Word, ...], pos: int, controls: Controls = NO_CONTROLS) -> None:
+        freeze(self, name=name, args=args, pos=pos, controls=controls)
 
     @property
     def text(self) -> str:
@@ -49,34 +57,45 @@ class Command:
         return " ".join(w.value for w in self.args)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(FrozenRecord):
     """Stages that run in parallel on the same input (``a & b & c``)."""
 
+    __slots__ = ("members", "pos")
     members: tuple[Stage, ...]
     pos: int
+
+    def __init__(self, members: tuple[Stage, ...], pos: int) -> None:
+        freeze(self, members=members, pos=pos)
 
 
 Stage = Command | Group
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(FrozenRecord):
     """Stages joined by ``|``, with the pipeline's redirections."""
 
+    __slots__ = ("stages", "stdin", "stdout", "pos")
     stages: tuple[Stage, ...]
-    stdin: Redirect | None = None
-    stdout: Redirect | None = None
-    pos: int = 0
+    stdin: Redirect | None
+    stdout: Redirect | None
+    pos: int
+
+    def __init__(
+        self, stages: tuple[Stage, ...], stdin: Redirect | None = None, stdout: Redirect | None = None, pos: int = 0
+    ) -> None:
+        freeze(self, stages=stages, stdin=stdin, stdout=stdout, pos=pos)
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(FrozenRecord):
     """Pipelines with the operator that leads into each (None for the first).
 
     ``;`` and newline run the next pipeline regardless, ``&&`` only after
     success, ``||`` only after failure.
     """
 
-    items: tuple[tuple[str | None, Pipeline], ...] = field(default_factory=tuple)
-    source: str = ""
+    __slots__ = ("items", "source")
+    items: tuple[tuple[str | None, Pipeline], ...]
+    source: str
+
+    def __init__(self, items: tuple[tuple[str | None, Pipeline], ...] = (), source: str = "") -> None:
+        freeze(self, items=items, source=source)

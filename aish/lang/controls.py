@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from aish.records import FrozenRecord, freeze
 
 USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE"
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -31,20 +32,29 @@ class ControlsError(ValueError):
         self.index = index
 
 
-@dataclass(frozen=True)
-class Controls:
+class Controls(FrozenRecord):
     """The controls of one call. ``options`` are ``(key, value)`` pairs, ``system`` among them."""
 
-    model: str | None = None
-    options: tuple[tuple[str, Any], ...] = ()
-    words: tuple[str, ...] = ()
+    __slots__ = ("model", "options", "words")
+    model: str | None
+    options: tuple[tuple[str, Any], ...]
+    words: tuple[str, ...]
     """The words as given, so that a recorded line can say them again."""
+
+    def __init__(
+        self, model: str | None = None, options: tuple[tuple[str, Any], ...] = (), words: tuple[str, ...] = ()
+    ) -> None:
+        freeze(self, model=model, options=options, words=words)
 
     def __bool__(self) -> bool:
         return bool(self.words)
 
     def option_dict(self) -> dict[str, Any]:
         return dict(self.options)
+
+
+NO_CONTROLS = Controls()
+"""No controls: a stage written without ``[...]``."""
 
 
 def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False) -> tuple[Controls, int]:

@@ -210,8 +210,9 @@ def _strip(stage: Stage) -> tuple[Stage, list[Redirect]]:
             members.append(clean)
             found.extend(redirects)
         return Group(tuple(members), stage.pos), found
-    redirects = [a for a in stage.args if isinstance(a, Redirect)]
+    args: tuple[Word | Redirect, ...] = stage.args  # the redirects ride along in args (see ``command``)
+    redirects = [a for a in args if isinstance(a, Redirect)]
     if not redirects:
         return stage, []
-    words = tuple(a for a in stage.args if isinstance(a, Word))
+    words = tuple(a for a in args if isinstance(a, Word))
     return Command(stage.name, words, stage.pos, stage.controls), redirects

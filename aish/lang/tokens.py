@@ -24,9 +24,9 @@ English-safe rules (so that ordinary sentences reach an agent literally):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from aish.errors import AishSyntaxError
+from aish.records import FrozenRecord, freeze
 
 OPERATORS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
 _OP_START = frozenset(op[0] for op in OPERATORS)
@@ -39,17 +39,20 @@ _NAME_WITH_CONTROLS = re.compile(r"[\w][\w.-]*\[")
 _PLAIN_STOP = frozenset(_BLANKS | {"\\", '"', "'", NEWLINE} | _OP_START)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(FrozenRecord):
     """A word (``kind == "word"``) or an operator (``kind == "op"``, value is the operator).
 
     ``[`` and ``]`` are operator tokens around a stage's per-call options.
     """
 
+    __slots__ = ("kind", "value", "pos", "quoted")
     kind: str
     value: str
     pos: int
-    quoted: bool = False
+    quoted: bool
+
+    def __init__(self, kind: str, value: str, pos: int, quoted: bool = False) -> None:
+        freeze(self, kind=kind, value=value, pos=pos, quoted=quoted)
 
 
 class Incomplete(AishSyntaxError):
