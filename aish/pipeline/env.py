@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
 from aish.errors import AishError
 from aish.history.recorder import RunRecording
+from aish.records import FrozenRecord, Record, freeze
 from aish.stream import StageResult
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
 
 
-@dataclass
-class RunEnv:
+class RunEnv(Record):
     """The environment of one pipeline run, built by the runner.
 
     ``report`` prints an error as one line and returns its exit status (the
@@ -25,28 +24,73 @@ class RunEnv:
     parallel lanes in command order.
     """
 
+    __slots__ = (
+        "app",
+        "out",
+        "err",
+        "tty",
+        "report",
+        "renderer_name",
+        "recording",
+        "session_id",
+        "stats",
+        "conversations",
+        "results",
+        "lock",
+    )
     app: App
     out: TextIO
     err: TextIO
     tty: bool
     report: Callable[[AishError], int]
-    renderer_name: str | None = None
-    recording: RunRecording | None = None
-    session_id: str | None = None
-    stats: bool = False
-    conversations: Conversations | None = None
+    renderer_name: str | None
+    recording: RunRecording | None
+    session_id: str | None
+    stats: bool
+    conversations: Conversations | None
     """The session's conversations (the shell, ``aish --continue``), or None: every stage is one-shot."""
-    results: list[StageResult] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    results: list[StageResult]
+    lock: threading.Lock
+
+    def __init__(
+        self,
+        app: App,
+        out: TextIO,
+        err: TextIO,
+        tty: bool,
+        report: Callable[[AishError], int],
+        renderer_name: str | None = None,
+        recording: RunRecording | None = None,
+        session_id: str | None = None,
+        stats: bool = False,
+        conversations: Conversations | None = None,
+        results: list[StageResult] | None = None,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self.app = app
+        self.out = out
+        self.err = err
+        self.tty = tty
+        self.report = report
+        self.renderer_name = renderer_name
+        self.recording = recording
+        self.session_id = session_id
+        self.stats = stats
+        self.conversations = conversations
+        self.results = [] if results is None else results
+        self.lock = threading.Lock() if lock is None else lock
 
     def add_results(self, results: list[StageResult]) -> None:
         with self.lock:
             self.results.extend(results)
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(FrozenRecord):
     """Where a stage's answer is shown: a stream and whether it is a terminal."""
 
+    __slots__ = ("out", "tty")
     out: TextIO
     tty: bool
+
+    def __init__(self, out: TextIO, tty: bool) -> None:
+        freeze(self, out=out, tty=tty)

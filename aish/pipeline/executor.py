@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import TextIO
 
 from aish.builtins import BUILTINS
@@ -34,20 +33,47 @@ from aish.pipeline.parallel import run_group
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
 from aish.pipeline.redirect import open_output, read_input, say_where
 from aish.pipeline.stats import write_stats
+from aish.records import Record
 
 
-@dataclass
-class _Flow:
+class _Flow(Record):
     """What passes from one stage to the next."""
 
+    __slots__ = (
+        "text",
+        "original",
+        "pipeline_id",
+        "previous_agent",
+        "previous_answer",
+        "previous_answers",
+        "failed",
+    )
     text: str | None
     original: str
-    pipeline_id: str = field(default_factory=lambda: os.urandom(6).hex())
-    previous_agent: str | None = None
-    previous_answer: str | None = None
-    previous_answers: tuple[tuple[str, str], ...] = ()
-    failed: int = EXIT_OK
+    pipeline_id: str
+    previous_agent: str | None
+    previous_answer: str | None
+    previous_answers: tuple[tuple[str, str], ...]
+    failed: int
     """A failure that did not stop the pipeline (a lane of a fan-out)."""
+
+    def __init__(
+        self,
+        text: str | None,
+        original: str,
+        pipeline_id: str | None = None,
+        previous_agent: str | None = None,
+        previous_answer: str | None = None,
+        previous_answers: tuple[tuple[str, str], ...] = (),
+        failed: int = EXIT_OK,
+    ) -> None:
+        self.text = text
+        self.original = original
+        self.pipeline_id = os.urandom(6).hex() if pipeline_id is None else pipeline_id
+        self.previous_agent = previous_agent
+        self.previous_answer = previous_answer
+        self.previous_answers = previous_answers
+        self.failed = failed
 
 
 def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> int:

@@ -15,7 +15,7 @@ what arrived.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.context import Context, label_answers
@@ -25,16 +25,21 @@ from aish.events import Event
 from aish.pipeline.agent import AgentStage, warn_if_empty
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.sequenced import Sequenced
+from aish.records import Record
 from aish.stream import StageResult
 from aish.terminal import wants_color
 
 
-@dataclass
-class GroupOutcome:
+class GroupOutcome(Record):
     """What a group produced: its results in command order, and its exit status."""
 
+    __slots__ = ("results", "status")
     results: list[StageResult]
     status: int
+
+    def __init__(self, results: list[StageResult], status: int) -> None:
+        self.results = results
+        self.status = status
 
     @property
     def answers(self) -> list[tuple[str, str]]:

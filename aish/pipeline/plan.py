@@ -19,7 +19,7 @@ Two rules of the language are settled here, where the agents are known:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.app import App
@@ -27,6 +27,7 @@ from aish.builtins import BUILTINS
 from aish.errors import ConfigError, UnknownAgentError, UsageError
 from aish.lang import Command, Controls, Group, Stage, Word
 from aish.pipeline.oscmd import find_program, is_shell_escape
+from aish.records import FrozenRecord, freeze
 
 TEAM_CHAT = "team-chat"
 GROUP_OPTIONS = ("--group", "-g")
@@ -35,15 +36,20 @@ GROUP_OPTIONS = ("--group", "-g")
 BUILTIN, AGENT, GROUP, OS = "builtin", "agent", "group", "os"
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(FrozenRecord):
     """A checked stage: ``kind`` is one of builtin, agent, group, os."""
 
+    __slots__ = ("kind", "command", "agents", "own_text")
     kind: str
     command: Command
-    agents: tuple[AgentConfig, ...] = ()
-    own_text: tuple[str, ...] = ()
+    agents: tuple[AgentConfig, ...]
+    own_text: tuple[str, ...]
     """For a group: each lane's own words (``team-chat``'s message for every lane)."""
+
+    def __init__(
+        self, kind: str, command: Command, agents: tuple[AgentConfig, ...] = (), own_text: tuple[str, ...] = ()
+    ) -> None:
+        freeze(self, kind=kind, command=command, agents=agents, own_text=own_text)
 
     @property
     def names(self) -> list[str]:

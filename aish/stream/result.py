@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aish.errors import AishError
 from aish.events import Event, ToolCall, Usage
+from aish.records import Record
 
 COMPLETE = "complete"
 EMPTY = "empty"
@@ -19,8 +19,7 @@ CANCELLED = "cancelled"
 EventSink = Callable[[Event], None]
 
 
-@dataclass
-class StageResult:
+class StageResult(Record):
     """How one agent stage ended, and what it produced.
 
     ``meta`` holds what the stream layer did on the way: ``retries`` (requests
@@ -28,22 +27,67 @@ class StageResult:
     after the last event id), when there were any.
     """
 
+    __slots__ = (
+        "agent",
+        "text",
+        "status",
+        "error",
+        "started",
+        "first_token",
+        "duration",
+        "deltas",
+        "usage",
+        "finish_reason",
+        "meta",
+        "reasoning",
+        "tool_calls",
+    )
     agent: str
-    text: str = ""
-    status: str = COMPLETE
-    error: AishError | None = None
-    started: float = 0.0
-    first_token: float | None = None
+    text: str
+    status: str
+    error: AishError | None
+    started: float
+    first_token: float | None
     """Seconds from start to the first text."""
-    duration: float = 0.0
-    deltas: int = 0
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    reasoning: str = ""
+    duration: float
+    deltas: int
+    usage: Usage | None
+    finish_reason: str | None
+    meta: dict[str, Any]
+    reasoning: str
     """The model's reasoning (:class:`~aish.events.Reasoning`), apart from ``text``."""
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_calls: list[ToolCall]
     """The tools the answer asks to run (:class:`~aish.events.ToolCall`), in order."""
+
+    def __init__(
+        self,
+        agent: str,
+        text: str = "",
+        status: str = COMPLETE,
+        error: AishError | None = None,
+        started: float = 0.0,
+        first_token: float | None = None,
+        duration: float = 0.0,
+        deltas: int = 0,
+        usage: Usage | None = None,
+        finish_reason: str | None = None,
+        meta: dict[str, Any] | None = None,
+        reasoning: str = "",
+        tool_calls: list[ToolCall] | None = None,
+    ) -> None:
+        self.agent = agent
+        self.text = text
+        self.status = status
+        self.error = error
+        self.started = started
+        self.first_token = first_token
+        self.duration = duration
+        self.deltas = deltas
+        self.usage = usage
+        self.finish_reason = finish_reason
+        self.meta = {} if meta is None else meta
+        self.reasoning = reasoning
+        self.tool_calls = [] if tool_calls is None else tool_calls
 
     @property
     def tokens(self) -> int:

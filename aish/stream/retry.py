@@ -26,10 +26,10 @@ The rules (see ``docs/streams.md`` for the table):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aish.agents import AgentConfig
 from aish.errors import AishError, ConnectionFailure, HTTPStatusError, IdleTimeout, StreamIncomplete
+from aish.records import FrozenRecord, freeze
 
 _NOT_TRANSIENT = frozenset({501, 505})
 
@@ -45,15 +45,20 @@ def _uniform() -> float:
     return random.random()
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(FrozenRecord):
     """Bounded exponential backoff with jitter, from an agent's settings."""
 
-    max_retries: int = 3
-    initial: float = 0.5
-    maximum: float = 30.0
-    random: Callable[[], float] = _uniform
+    __slots__ = ("max_retries", "initial", "maximum", "random")
+    max_retries: int
+    initial: float
+    maximum: float
+    random: Callable[[], float]
     """A source of uniform numbers in [0, 1): tests pass a seeded one."""
+
+    def __init__(
+        self, max_retries: int = 3, initial: float = 0.5, maximum: float = 30.0, random: Callable[[], float] = _uniform
+    ) -> None:
+        freeze(self, max_retries=max_retries, initial=initial, maximum=maximum, random=random)
 
     @classmethod
     def for_agent(cls, agent: AgentConfig) -> RetryPolicy:
@@ -80,13 +85,16 @@ class RetryPolicy:
         return self.backoff(failures)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(FrozenRecord):
     """The decision after a failure: try again after ``delay`` seconds, or fail saying ``why``."""
 
+    __slots__ = ("retry", "delay", "why")
     retry: bool
-    delay: float = 0.0
-    why: str = ""
+    delay: float
+    why: str
+
+    def __init__(self, retry: bool, delay: float = 0.0, why: str = "") -> None:
+        freeze(self, retry=retry, delay=delay, why=why)
 
 
 def plan(
