@@ -6,7 +6,6 @@ Built by :func:`build_app`; the CLI, the REPL and tests all go through it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from aish.agents import AgentConfig, AgentPreparer
@@ -27,6 +26,7 @@ from aish.contracts import (
 )
 from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
 from aish.plugins import PluginHost, load_plugins
+from aish.records import FrozenRecord, Record, freeze
 from aish.stream.extensions import with_extensions
 
 KINDS = ("transport", "codec", "renderer", "history", "extension")
@@ -41,39 +41,81 @@ _OPTIONS = {"transport": (), "codec": (), "renderer": ("default", "parallel"), "
 """The options of ``register`` each kind of component takes (``default=True``...)."""
 
 
-@dataclass(frozen=True)
-class Registration:
+class Registration(FrozenRecord):
     """A named component and the plugin that registered it."""
 
+    __slots__ = ("kind", "name", "factory", "plugin", "description", "default", "parallel")
     kind: str
     name: str
     factory: Callable[..., object]
     """A :data:`aish.TransportFactory`, :data:`aish.CodecFactory`... as ``kind`` says."""
     plugin: str
-    description: str = ""
-    default: bool = False
-    parallel: bool = False
+    description: str
+    default: bool
+    parallel: bool
     """A renderer offered for parallel groups (lanes) on a terminal."""
 
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        factory: Callable[..., object],
+        plugin: str,
+        description: str = "",
+        default: bool = False,
+        parallel: bool = False,
+    ) -> None:
+        freeze(
+            self,
+            kind=kind,
+            name=name,
+            factory=factory,
+            plugin=plugin,
+            description=description,
+            default=default,
+            parallel=parallel,
+        )
 
-@dataclass
-class _PluginAgent:
+
+class _PluginAgent(Record):
+    __slots__ = ("agent", "plugin", "prepare")
     agent: AgentConfig
     plugin: str
-    prepare: AgentPreparer | None = None
+    prepare: AgentPreparer | None
+
+    def __init__(self, agent: AgentConfig, plugin: str, prepare: AgentPreparer | None = None) -> None:
+        self.agent = agent
+        self.plugin = plugin
+        self.prepare = prepare
 
 
-@dataclass
-class App:
+class App(Record):
     """Everything a run needs. Components are created on demand, by name."""
 
+    __slots__ = ("config", "host", "components", "commands", "_plugin_agents", "_prepared")
     config: Config
     host: PluginHost
-    components: dict[str, dict[str, Registration]] = field(default_factory=dict)
-    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    components: dict[str, dict[str, Registration]]
+    commands: dict[str, CommandSpec]
     """Every command by name (``agents``, ``history``...; see :mod:`aish.commands`)."""
-    _plugin_agents: dict[str, _PluginAgent] = field(default_factory=dict)
-    _prepared: dict[str, AgentConfig] = field(default_factory=dict)
+    _plugin_agents: dict[str, _PluginAgent]
+    _prepared: dict[str, AgentConfig]
+
+    def __init__(
+        self,
+        config: Config,
+        host: PluginHost,
+        components: dict[str, dict[str, Registration]] | None = None,
+        commands: dict[str, CommandSpec] | None = None,
+        _plugin_agents: dict[str, _PluginAgent] | None = None,
+        _prepared: dict[str, AgentConfig] | None = None,
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.components = {} if components is None else components
+        self.commands = {} if commands is None else commands
+        self._plugin_agents = {} if _plugin_agents is None else _plugin_agents
+        self._prepared = {} if _prepared is None else _prepared
 
     # ------------------------------------------------------------ registration
     def collect(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from aish.agents import (
     AgentConfig,
 )
 from aish.errors import ConfigError, visible
+from aish.records import Record
 
 RESERVED_NAMES = frozenset(
     {"echo", "cat", "agents", "plugins", "help", "quit", "exit", "history", "set", "shell", "alias", "macro"}
@@ -56,38 +56,84 @@ _SETTINGS_KEYS = {
 }
 
 
-@dataclass
-class Settings:
+class Settings(Record):
     """The ``[settings]`` table."""
 
-    renderer: str | None = None
+    __slots__ = (
+        "renderer",
+        "history",
+        "history_path",
+        "disable_plugins",
+        "plugins",
+        "plugin_agents",
+        "debug",
+        "stats",
+        "parallel_renderer",
+    )
+    renderer: str | None
     """None: the renderer a plugin registered with ``default=True``."""
-    history: str | None = None
+    history: str | None
     """A history backend's name, ``"off"``, or None: the backend a plugin registered as default."""
-    history_path: str | None = None
+    history_path: str | None
     """The history file (``~`` expanded); None: the backend's file in ``$XDG_DATA_HOME/aish``."""
-    disable_plugins: list[str] = field(default_factory=list)
-    plugins: list[str] | None = None
+    disable_plugins: list[str]
+    plugins: list[str] | None
     """Allow-list: when set, only these plugins load."""
-    plugin_agents: bool = True
+    plugin_agents: bool
     """False hides agents offered by plugins (such as the offline demo agents)."""
-    debug: bool = False
-    stats: bool = False
+    debug: bool
+    stats: bool
     """True: after each pipeline, per-stage time to first token, duration, tokens and tokens/s on stderr."""
-    parallel_renderer: str | None = None
+    parallel_renderer: str | None
     """The renderer for parallel groups on a terminal; None: the one a plugin registered with ``parallel=True``."""
 
+    def __init__(
+        self,
+        renderer: str | None = None,
+        history: str | None = None,
+        history_path: str | None = None,
+        disable_plugins: list[str] | None = None,
+        plugins: list[str] | None = None,
+        plugin_agents: bool = True,
+        debug: bool = False,
+        stats: bool = False,
+        parallel_renderer: str | None = None,
+    ) -> None:
+        self.renderer = renderer
+        self.history = history
+        self.history_path = history_path
+        self.disable_plugins = [] if disable_plugins is None else disable_plugins
+        self.plugins = plugins
+        self.plugin_agents = plugin_agents
+        self.debug = debug
+        self.stats = stats
+        self.parallel_renderer = parallel_renderer
 
-@dataclass
-class Config:
+
+class Config(Record):
     """A loaded configuration."""
 
-    path: Path | None = None
-    settings: Settings = field(default_factory=Settings)
-    agents: dict[str, AgentConfig] = field(default_factory=dict)
-    raw: Mapping[str, Any] = field(default_factory=dict)
-    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    __slots__ = ("path", "settings", "agents", "raw", "groups")
+    path: Path | None
+    settings: Settings
+    agents: dict[str, AgentConfig]
+    raw: Mapping[str, Any]
+    groups: dict[str, tuple[str, ...]]
     """``[groups]``: named lists of agents for ``team-chat --group NAME``."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        settings: Settings | None = None,
+        agents: dict[str, AgentConfig] | None = None,
+        raw: Mapping[str, Any] | None = None,
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.path = path
+        self.settings = Settings() if settings is None else settings
+        self.agents = {} if agents is None else agents
+        self.raw = {} if raw is None else raw
+        self.groups = {} if groups is None else groups
 
 
 def default_path(environ: Mapping[str, str] | None = None) -> Path:

@@ -23,13 +23,13 @@ import inspect
 import types
 from collections.abc import Callable, Generator, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
 from aish import hookspecs
 from aish.errors import PluginError
+from aish.records import Record
 
 ENTRY_POINT_GROUP = "aish.plugins"
 
@@ -42,16 +42,30 @@ DISABLED = "disabled"
 FAILED = "failed"
 
 
-@dataclass
-class PluginInfo:
+class PluginInfo(Record):
     """What ``aish plugins`` shows about one plugin."""
 
+    __slots__ = ("name", "module", "status", "error", "registered")
     name: str
     module: str
-    status: str = LOADED
-    error: str | None = None
-    registered: list[tuple[str, str]] = field(default_factory=list)
+    status: str
+    error: str | None
+    registered: list[tuple[str, str]]
     """(kind, name) pairs this plugin registered, e.g. ("transport", "ndjson-tcp")."""
+
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        status: str = LOADED,
+        error: str | None = None,
+        registered: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.name = name
+        self.module = module
+        self.status = status
+        self.error = error
+        self.registered = [] if registered is None else registered
 
     @property
     def distribution(self) -> tuple[str, str] | None:
@@ -95,12 +109,16 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-@dataclass
-class PluginHost:
+class PluginHost(Record):
     """The plugin manager plus what was loaded, skipped and broken."""
 
+    __slots__ = ("pm", "plugins")
     pm: pluggy.PluginManager
-    plugins: dict[str, PluginInfo] = field(default_factory=dict)
+    plugins: dict[str, PluginInfo]
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo] | None = None) -> None:
+        self.pm = pm
+        self.plugins = {} if plugins is None else plugins
 
     def add(self, name: str, plugin: object, module: str | None = None) -> PluginInfo:
         """Register ``plugin`` (a module or object with hook impls) under ``name``.
