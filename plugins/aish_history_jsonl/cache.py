@@ -49,11 +49,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aish import RunRecord, private_file, searchable
+from aish.records import Record
 from aish_history_jsonl.records import Fold, parse
 from aish_history_jsonl.store import SEARCH_SUFFIX
 
@@ -84,19 +84,40 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
-class State:
+_EMPTY_TAIL = _digest(b"")
+
+
+class State(Record):
     """What the state line says (see the module docstring)."""
 
-    body: int = 0
+    __slots__ = ("body", "pos", "ino", "tail", "last", "deleted", "pending")
+    body: int
     """Bytes of entries: the state line starts here."""
-    pos: int = 0
-    ino: int = 0
-    tail: str = _digest(b"")
-    last: int = 0
-    deleted: set[int] = field(default_factory=set)
-    pending: dict[str, tuple[int, RunRecord]] = field(default_factory=dict)
+    pos: int
+    ino: int
+    tail: str
+    last: int
+    deleted: set[int]
+    pending: dict[str, tuple[int, RunRecord]]
     """Run id -> (offset of its ``run`` record, the run folded up to ``pos``)."""
+
+    def __init__(
+        self,
+        body: int = 0,
+        pos: int = 0,
+        ino: int = 0,
+        tail: str = _EMPTY_TAIL,
+        last: int = 0,
+        deleted: set[int] | None = None,
+        pending: dict[str, tuple[int, RunRecord]] | None = None,
+    ) -> None:
+        self.body = body
+        self.pos = pos
+        self.ino = ino
+        self.tail = tail
+        self.last = last
+        self.deleted = set() if deleted is None else deleted
+        self.pending = {} if pending is None else pending
 
     def dumps(self) -> bytes:
         data = {

@@ -22,9 +22,9 @@ from __future__ import annotations
 import shutil
 import time
 import unicodedata
-from dataclasses import dataclass, field
 
 from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage, stop_note, visible
+from aish.records import Record
 
 COLOURS = ("36", "35", "33", "32", "34", "31", "96", "95", "93", "92", "94", "91")
 """SGR colour codes given to lanes in turn: cyan, magenta, yellow, green, blue, red, then bright ones."""
@@ -33,19 +33,57 @@ UP_AND_CLEAR = "\x1b[{n}A\r\x1b[J"
 """Move the cursor up ``n`` lines to the first column, erase from there to the end of the screen."""
 
 
-@dataclass
-class _Lane:
+class _Lane(Record):
+    __slots__ = (
+        "name",
+        "started",
+        "colour",
+        "buffer",
+        "width",
+        "tokens",
+        "usage_tokens",
+        "status",
+        "answered",
+        "said",
+        "ended",
+    )
     name: str
     started: float
-    colour: str = ""
-    buffer: list[str] = field(default_factory=list)
-    width: int = 0
-    tokens: int = 0
-    usage_tokens: int | None = None
-    status: str = "running"
-    answered: bool = False
-    said: bool = False
-    ended: float | None = None
+    colour: str
+    buffer: list[str]
+    width: int
+    tokens: int
+    usage_tokens: int | None
+    status: str
+    answered: bool
+    said: bool
+    ended: float | None
+
+    def __init__(
+        self,
+        name: str,
+        started: float,
+        colour: str = "",
+        buffer: list[str] | None = None,
+        width: int = 0,
+        tokens: int = 0,
+        usage_tokens: int | None = None,
+        status: str = "running",
+        answered: bool = False,
+        said: bool = False,
+        ended: float | None = None,
+    ) -> None:
+        self.name = name
+        self.started = started
+        self.colour = colour
+        self.buffer = [] if buffer is None else buffer
+        self.width = width
+        self.tokens = tokens
+        self.usage_tokens = usage_tokens
+        self.status = status
+        self.answered = answered
+        self.said = said
+        self.ended = ended
 
 
 class LanesRenderer:
