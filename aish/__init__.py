@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from aish.kit.bytestream import ByteStreamConnection, ByteStreamTransport
     from aish.kit.history import RecordHistory, claim_file, private_dir, write_atomically
     from aish.kit.sse import SSEParser
+    from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
     from aish.wire import WireComment, WireItem, WireMessage
 
@@ -109,6 +110,7 @@ _EXPORTS = {
     "Decoder": "aish.contracts",
     "Event": "aish.events",
     "HTTPStatusError": "aish.errors",
+    "FrozenRecord": "aish.records",
     "Heartbeat": "aish.events",
     "HistoryBackend": "aish.contracts",
     "HistoryError": "aish.errors",
@@ -137,6 +139,7 @@ _EXPORTS = {
     "ResumableConnection": "aish.contracts",
     "RunRecord": "aish.contracts",
     "SSEParser": "aish.kit.sse",
+    "Record": "aish.records",
     "StageRecord": "aish.contracts",
     "StreamEnd": "aish.events",
     "StreamError": "aish.events",
@@ -161,6 +164,7 @@ _EXPORTS = {
     "describe_turns": "aish.codec_support",
     "ending": "aish.stops",
     "error_detail": "aish.codec_support",
+    "freeze": "aish.records",
     "hookimpl": "aish.hookspecs",
     "hookspec": "aish.hookspecs",
     "is_empty": "aish.stops",
@@ -218,6 +222,7 @@ __all__ = [
     "Context",
     "Decoder",
     "Event",
+    "FrozenRecord",
     "HTTPStatusError",
     "Heartbeat",
     "HistoryBackend",
@@ -231,6 +236,7 @@ __all__ = [
     "PluginError",
     "Prompt",
     "Reasoning",
+    "Record",
     "RecordHistory",
     "RegisterAgent",
     "RegisterCodec",
@@ -272,6 +278,7 @@ __all__ = [
     "describe_turns",
     "ending",
     "error_detail",
+    "freeze",
     "hookimpl",
     "hookspec",
     "is_empty",

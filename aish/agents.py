@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from aish.records import FrozenRecord, freeze
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_IDLE_TIMEOUT = 120.0
@@ -17,8 +18,7 @@ DEFAULT_CONVERSATION_CHARS = 24000
 """About 6,000 tokens of earlier turns: room for the prompt and the answer in an 8k context."""
 
 
-@dataclass(frozen=True)
-class AgentConfig:
+class AgentConfig(FrozenRecord):
     """One agent: where it lives and how to talk to it.
 
     ``transport``, ``codec`` and ``renderer`` are component names chosen from
@@ -45,27 +45,118 @@ class AgentConfig:
     conversation (every request stands alone).
     """
 
+    __slots__ = (
+        "name",
+        "transport",
+        "url",
+        "codec",
+        "model",
+        "headers",
+        "api_key_env",
+        "connect_timeout",
+        "idle_timeout",
+        "max_retries",
+        "backoff_initial",
+        "backoff_max",
+        "resume",
+        "session",
+        "conversation_turns",
+        "conversation_chars",
+        "renderer",
+        "description",
+        "options",
+        "source",
+    )
+    __match_args__ = (
+        "name",
+        "transport",
+        "url",
+        "codec",
+        "model",
+        "headers",
+        "api_key_env",
+        "connect_timeout",
+        "idle_timeout",
+        "max_retries",
+        "backoff_initial",
+        "backoff_max",
+        "resume",
+        "session",
+        "conversation_turns",
+        "conversation_chars",
+        "renderer",
+        "description",
+        "options",
+        "source",
+    )
     name: str
     transport: str
     url: str
     codec: str
-    model: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    api_key_env: str | None = None
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    backoff_initial: float = DEFAULT_BACKOFF_INITIAL
-    backoff_max: float = DEFAULT_BACKOFF_MAX
-    resume: bool = True
-    session: bool = False
-    conversation_turns: int = DEFAULT_CONVERSATION_TURNS
-    conversation_chars: int = DEFAULT_CONVERSATION_CHARS
-    renderer: str | None = None
-    description: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
-    source: str = ""
+    model: str | None
+    headers: Mapping[str, str]
+    api_key_env: str | None
+    connect_timeout: float
+    idle_timeout: float
+    max_retries: int
+    backoff_initial: float
+    backoff_max: float
+    resume: bool
+    session: bool
+    conversation_turns: int
+    conversation_chars: int
+    renderer: str | None
+    description: str
+    options: Mapping[str, Any]
+    source: str
     """Where the agent was defined: a config file path, or ``plugin:NAME``."""
+
+    def __init__(
+        self,
+        name: str,
+        transport: str,
+        url: str,
+        codec: str,
+        model: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_key_env: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_initial: float = DEFAULT_BACKOFF_INITIAL,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        resume: bool = True,
+        session: bool = False,
+        conversation_turns: int = DEFAULT_CONVERSATION_TURNS,
+        conversation_chars: int = DEFAULT_CONVERSATION_CHARS,
+        renderer: str | None = None,
+        description: str = "",
+        options: Mapping[str, Any] | None = None,
+        source: str = "",
+    ) -> None:
+        freeze(
+            self,
+            name=name,
+            transport=transport,
+            url=url,
+            codec=codec,
+            model=model,
+            headers=headers if headers is not None else {},
+            api_key_env=api_key_env,
+            connect_timeout=connect_timeout,
+            idle_timeout=idle_timeout,
+            max_retries=max_retries,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            resume=resume,
+            session=session,
+            conversation_turns=conversation_turns,
+            conversation_chars=conversation_chars,
+            renderer=renderer,
+            description=description,
+            options=options if options is not None else {},
+            source=source,
+        )
 
     def api_key(self) -> str | None:
         """The API key from the environment, or None when unset."""

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Container
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
+
+from aish.records import FrozenRecord, Record, freeze
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -36,10 +37,11 @@ Confirm = Callable[[str], bool]
 """Asks the person at the terminal a yes/no question (the text ends with ``[y/N] ``)."""
 
 
-@dataclass
-class Invocation:
+class Invocation(Record):
     """What a command is given each time it runs."""
 
+    __slots__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner")
+    __match_args__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner")
     app: App
     """The application: configuration, agents, components, plugins."""
     args: list[str]
@@ -51,14 +53,36 @@ class Invocation:
     """Where the command writes its output (a file after ``NAME ... > FILE``)."""
     err: TextIO
     """Where it writes warnings; errors are raised as :class:`aish.AishError` subclasses instead."""
-    stdin: TextIO | None = None
+    stdin: TextIO | None
     """The process's standard input, if the command may read it (None in the shell)."""
-    interactive: bool = False
+    interactive: bool
     """A person is at a terminal: the command may ask (``confirm``)."""
-    confirm: Confirm | None = None
+    confirm: Confirm | None
     """Ask a yes/no question; None when nobody can answer (a pipe, a script, a test)."""
-    runner: Runner | None = None
+    runner: Runner | None
     """The runner running this line (its history recorder, renderer and session), if any."""
+
+    def __init__(
+        self,
+        app: App,
+        args: list[str],
+        line: str,
+        out: TextIO,
+        err: TextIO,
+        stdin: TextIO | None = None,
+        interactive: bool = False,
+        confirm: Confirm | None = None,
+        runner: Runner | None = None,
+    ) -> None:
+        self.app = app
+        self.args = args
+        self.line = line
+        self.out = out
+        self.err = err
+        self.stdin = stdin
+        self.interactive = interactive
+        self.confirm = confirm
+        self.runner = runner
 
 
 CommandFunc = Callable[[Invocation], int]
@@ -84,18 +108,40 @@ class RegisterCommand(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True)
-class CommandSpec:
+class CommandSpec(FrozenRecord):
     """A registered command and the plugin that registered it."""
 
+    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw")
+    __match_args__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw")
     name: str
     func: CommandFunc
     plugin: str
     summary: str
-    usage: str = ""
-    complete: Completer | None = None
-    raw: bool = False
+    usage: str
+    complete: Completer | None
+    raw: bool
     """The command takes the rest of its line unparsed (``history search a|b``)."""
+
+    def __init__(
+        self,
+        name: str,
+        func: CommandFunc,
+        plugin: str,
+        summary: str,
+        usage: str = "",
+        complete: Completer | None = None,
+        raw: bool = False,
+    ) -> None:
+        freeze(
+            self,
+            name=name,
+            func=func,
+            plugin=plugin,
+            summary=summary,
+            usage=usage,
+            complete=complete,
+            raw=raw,
+        )
 
     @property
     def help(self) -> str:
@@ -129,12 +175,20 @@ def check_registration(name: object, func: object, summary: object, plugin: str)
 # --------------------------------------------------------------- raw commands
 
 
-@dataclass(frozen=True)
-class RawCall:
+class RawCall(FrozenRecord):
     """A raw command and the rest of its line, as typed."""
 
+    __slots__ = ("name", "rest")
+    __match_args__ = ("name", "rest")
     name: str
     rest: str
+
+    def __init__(self, name: str, rest: str) -> None:
+        freeze(
+            self,
+            name=name,
+            rest=rest,
+        )
 
 
 def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:

@@ -7,36 +7,91 @@ turns, explicit fields, or text in the prompt. See ``docs/pipelines.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from aish.records import FrozenRecord, freeze
 
-@dataclass(frozen=True)
-class Context:
+
+class Context(FrozenRecord):
     """What a stage knows about the pipeline it runs in.
 
     Codecs decide how (and whether) this reaches the endpoint.
     """
 
+    __slots__ = (
+        "pipeline_id",
+        "position",
+        "stages",
+        "original_input",
+        "previous_agent",
+        "previous_answer",
+        "session_id",
+        "agent",
+        "previous_answers",
+        "parallel_with",
+        "conversation_id",
+    )
+    __match_args__ = (
+        "pipeline_id",
+        "position",
+        "stages",
+        "original_input",
+        "previous_agent",
+        "previous_answer",
+        "session_id",
+        "agent",
+        "previous_answers",
+        "parallel_with",
+        "conversation_id",
+    )
     pipeline_id: str
-    position: int = 0
+    position: int
     """0-based index of this stage in its pipeline."""
-    stages: int = 1
-    original_input: str = ""
-    previous_agent: str | None = None
+    stages: int
+    original_input: str
+    previous_agent: str | None
     """The agent of the stage before (after a parallel group: its agents joined by ``" & "``)."""
-    previous_answer: str | None = None
+    previous_answer: str | None
     """The answer of the stage before (after a group: the answers labelled by agent)."""
-    session_id: str | None = None
-    agent: str = ""
+    session_id: str | None
+    agent: str
     """The agent this stage runs."""
-    previous_answers: tuple[tuple[str, str], ...] = ()
+    previous_answers: tuple[tuple[str, str], ...]
     """After a parallel group (fan-in): ``(agent, answer)`` for each of its agents, in command order."""
-    parallel_with: tuple[str, ...] = ()
+    parallel_with: tuple[str, ...]
     """The other agents of this stage's parallel group (empty for a single stage)."""
-    conversation_id: str | None = None
+    conversation_id: str | None
     """The conversation this stage continues (its earlier turns are :attr:`Prompt.turns`), or None
     for a one-shot stage. Stateful servers can key their own memory on it."""
+
+    def __init__(
+        self,
+        pipeline_id: str,
+        position: int = 0,
+        stages: int = 1,
+        original_input: str = "",
+        previous_agent: str | None = None,
+        previous_answer: str | None = None,
+        session_id: str | None = None,
+        agent: str = "",
+        previous_answers: tuple[tuple[str, str], ...] = (),
+        parallel_with: tuple[str, ...] = (),
+        conversation_id: str | None = None,
+    ) -> None:
+        freeze(
+            self,
+            pipeline_id=pipeline_id,
+            position=position,
+            stages=stages,
+            original_input=original_input,
+            previous_agent=previous_agent,
+            previous_answer=previous_answer,
+            session_id=session_id,
+            agent=agent,
+            previous_answers=previous_answers,
+            parallel_with=parallel_with,
+            conversation_id=conversation_id,
+        )
 
     @property
     def in_pipeline(self) -> bool:

@@ -3,7 +3,8 @@
 Each extension point is a factory registered by name through a hook (see
 :mod:`aish.hookspecs`) and the small protocol its products follow. Everything
 streams: transports yield batches of wire items as they arrive, codecs turn
-them into :mod:`aish.events`, renderers show events, history backends keep them.
+them into :mod:`aish.events`, renderers show events, history backends keep them
+(their records and protocol are in :mod:`aish.history.contracts`, re-exported here).
 """
 
 from __future__ import annotations
@@ -11,36 +12,60 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TextIO, runtime_checkable
 
 from aish.agents import AgentConfig
 from aish.context import Context as Context
 from aish.events import Event
+from aish.history.contracts import RUN_STATUSES as RUN_STATUSES
+from aish.history.contracts import RUNNING as RUNNING
+from aish.history.contracts import STAGE_STATUSES as STAGE_STATUSES
+from aish.history.contracts import HistoryBackend as HistoryBackend
+from aish.history.contracts import HistoryFactory as HistoryFactory
+from aish.history.contracts import RunRecord as RunRecord
+from aish.history.contracts import StageRecord as StageRecord
+from aish.records import FrozenRecord, Record, freeze
 from aish.wire import WireItem, WireMessage
 
 # --------------------------------------------------------------------- requests
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(FrozenRecord):
     """One earlier exchange of a conversation: what the agent was sent, and its answer."""
 
+    __slots__ = ("prompt", "answer")
+    __match_args__ = ("prompt", "answer")
     prompt: str
     answer: str
 
+    def __init__(self, prompt: str, answer: str) -> None:
+        freeze(
+            self,
+            prompt=prompt,
+            answer=answer,
+        )
 
-@dataclass(frozen=True)
-class Prompt:
+
+class Prompt(FrozenRecord):
     """The input of one stage: its text, its context, and the earlier turns of its conversation."""
 
+    __slots__ = ("text", "context", "turns")
+    __match_args__ = ("text", "context", "turns")
     text: str
     context: Context
-    turns: tuple[Turn, ...] = ()
+    turns: tuple[Turn, ...]
     """The agent's conversation so far, oldest first, already cut to the agent's budget
     (``conversation_turns``, ``conversation_chars``): send them before :attr:`text`, in the
     form the dialect speaks (a messages list: a user then an assistant message per turn).
     Empty for a one-shot stage. ``context.conversation_id`` names the conversation."""
+
+    def __init__(self, text: str, context: Context, turns: tuple[Turn, ...] = ()) -> None:
+        freeze(
+            self,
+            text=text,
+            context=context,
+            turns=turns,
+        )
 
 
 class CancelToken:
@@ -104,26 +129,50 @@ def _nothing() -> None:
     return None
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(FrozenRecord):
     """A transport-neutral request a codec builds and a transport sends."""
 
+    __slots__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
+    __match_args__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
     url: str
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    method: str = "POST"
-    secrets: tuple[str, ...] = ()
+    body: bytes
+    headers: Mapping[str, str]
+    method: str
+    secrets: tuple[str, ...]
     """Values (API keys) that must never appear in an error message or log."""
-    last_event_id: str | None = None
+    last_event_id: str | None
     """Set by the stream layer on a reconnection: resume after this event id.
 
     A transport that can resume sends it the way its protocol says (SSE: the
     ``Last-Event-ID`` header); codecs leave it unset.
     """
-    cancel: CancelToken | None = None
+    cancel: CancelToken | None
     """Set by the stream layer: a transport aborts a pending :meth:`Transport.open` when it fires."""
-    control: MessageControl | None = None
+    control: MessageControl | None
     """Set by a codec for message-based transports (WebSocket): its dialect's control messages."""
+
+    def __init__(
+        self,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        method: str = "POST",
+        secrets: tuple[str, ...] = (),
+        last_event_id: str | None = None,
+        cancel: CancelToken | None = None,
+        control: MessageControl | None = None,
+    ) -> None:
+        freeze(
+            self,
+            url=url,
+            body=body,
+            headers=headers if headers is not None else {},
+            method=method,
+            secrets=secrets,
+            last_event_id=last_event_id,
+            cancel=cancel,
+            control=control,
+        )
 
 
 @runtime_checkable
@@ -285,16 +334,31 @@ CodecFactory = Callable[[AgentConfig], Codec]
 # -------------------------------------------------------------------- renderers
 
 
-@dataclass
-class RenderTarget:
+class RenderTarget(Record):
     """Where a renderer writes. ``tty`` says whether ``out`` is a terminal; ``color``
     whether it may use colour there (a terminal, and neither ``NO_COLOR`` nor ``TERM=dumb``)."""
 
+    __slots__ = ("out", "err", "tty", "options", "color")
+    __match_args__ = ("out", "err", "tty", "options", "color")
     out: TextIO
     err: TextIO
-    tty: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)
-    color: bool = False
+    tty: bool
+    options: Mapping[str, Any]
+    color: bool
+
+    def __init__(
+        self,
+        out: TextIO,
+        err: TextIO,
+        tty: bool = False,
+        options: Mapping[str, Any] | None = None,
+        color: bool = False,
+    ) -> None:
+        self.out = out
+        self.err = err
+        self.tty = tty
+        self.options = options if options is not None else {}
+        self.color = color
 
 
 @runtime_checkable
@@ -312,135 +376,3 @@ class Renderer(Protocol):
 
 
 RendererFactory = Callable[[RenderTarget], Renderer]
-
-
-# ------------------------------------------------------------- history backends
-
-RUNNING = "running"
-STAGE_STATUSES = ("running", "complete", "empty", "partial", "error", "cancelled")
-"""What a stage's ``status`` may be (``empty``: it ended normally without any text, a warning)."""
-RUN_STATUSES = ("running", "complete", "error", "cancelled", "interrupted")
-"""What a run's ``status`` may be (``interrupted``: its aish process died mid-run)."""
-
-
-@dataclass
-class StageRecord:
-    """One agent stage of a recorded run (never a secret: no headers, no keys).
-
-    ``meta`` holds what the stream reported: ``first_token`` and ``duration``
-    (seconds), ``tokens_in``/``tokens_out``, ``model``, ``finish_reason``,
-    ``reconnects``, the stage's ``pipeline``/``position`` in the line, and
-    ``conversation``, the id of the conversation the stage is a turn of (its
-    ``input`` the turn's prompt, its ``text`` the answer). Values are JSON scalars.
-    """
-
-    index: int
-    """0-based, unique within the run, in the order stages started."""
-    agent: str
-    transport: str = ""
-    codec: str = ""
-    input: str = ""
-    text: str = ""
-    status: str = RUNNING
-    """One of :data:`STAGE_STATUSES`."""
-    error: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunRecord:
-    """One line the user ran (as typed), with its agent stages."""
-
-    id: str
-    """Unique, chosen by aish before the run starts (32 hex digits)."""
-    line: str
-    started: float
-    """Unix time."""
-    number: int = 0
-    """What users type (``history show N``, ``!N``): assigned by the backend,
-    1, 2, 3, ... in the order runs began, never reused (until ``clear``)."""
-    status: str = RUNNING
-    """One of :data:`RUN_STATUSES`."""
-    ended: float | None = None
-    replay_of: int | None = None
-    """The number of the run this one replays (``!N``)."""
-    pid: int = 0
-    """The aish process that recorded it (to tell a dead run from a live one)."""
-    stdin: str | None = None
-    """The input piped into aish for this run (``cat f | aish athena``), which
-    ``!N`` sends again; None when nothing was piped."""
-    stages: list[StageRecord] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (what ``history export`` writes)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        """The inverse of :meth:`to_dict`."""
-        values = dict(data)
-        stages = [StageRecord(**stage) for stage in values.pop("stages", ())]
-        return cls(**values, stages=stages)
-
-
-@runtime_checkable
-class HistoryBackend(Protocol):
-    """Stores runs as they stream, so a crash leaves the partial answer behind.
-
-    aish calls the write methods from one thread (a background writer), one
-    call at a time, in the order below; each call's data must survive a crash
-    of the process once the call returns (written to the OS, not buffered).
-    Several processes may write to the same store at once. Reads return what
-    was stored, including runs still ``running`` (aish itself tells a dead
-    run from a live one). Translate storage failures into
-    :class:`aish.errors.HistoryError`.
-
-    One optional method makes resuming a conversation fast:
-    ``conversation(conversation_id) -> list[RunRecord]``, the runs that hold a
-    stage whose ``meta["conversation"]`` is ``conversation_id``, oldest first
-    (without it aish reads every run).
-    """
-
-    def begin_run(self, run: RunRecord) -> None:
-        """Store a new run (status ``running``, no stages) and give it the next number."""
-
-    def begin_stage(self, run_id: str, stage: StageRecord) -> None:
-        """Add stage ``stage.index`` to the run (status ``running``, text empty)."""
-
-    def append_text(self, run_id: str, index: int, text: str) -> None:
-        """Append streamed text to a stage (called about every 100 ms while it streams)."""
-
-    def end_stage(self, run_id: str, stage: StageRecord) -> None:
-        """The stage is over: store its final status, error, meta and complete text."""
-
-    def end_run(self, run_id: str, status: str, ended: float) -> None:
-        """The run is over: store its final status and end time."""
-
-    def runs(self, limit: int | None = 20) -> list[RunRecord]:
-        """The most recent ``limit`` runs (all when None), oldest first."""
-
-    def get(self, number: int) -> RunRecord | None:
-        """The run numbered ``number``, or None."""
-
-    def search(self, text: str, limit: int = 20) -> list[RunRecord]:
-        """The most recent runs matching ``text``, oldest first (see :func:`aish.search_terms`).
-
-        Any text is valid input: quote it for full-text engines.
-        """
-
-    def delete(self, number: int) -> bool:
-        """Remove a run; False when there is no such run. Numbers are not reused."""
-
-    def clear(self) -> None:
-        """Remove every run; numbering starts again at 1."""
-
-    def close(self) -> None:
-        """Release the store. Idempotent."""
-
-
-HistoryFactory = Callable[[Mapping[str, Any]], HistoryBackend]
-"""``factory(options)``: ``options["path"]`` is the file the user chose
-(``[settings] history_path``) or None, ``options["data_dir"]`` the directory
-for the default file (``$XDG_DATA_HOME/aish``). aish calls it before a run
-starts, in the main thread: keep it cheap, and open files or connections on
-first use (the writes come from the background writer)."""

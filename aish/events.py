@@ -17,32 +17,46 @@ events): treat them as immutable once stamped. Dispatch on ``type(event)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from aish.records import Record
 
-from aish.errors import AishError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from aish.errors import AishError
 
 
-@dataclass(slots=True)
-class StreamStart:
+class StreamStart(Record):
     """A stage began: the request was accepted. ``model`` when the agent names one."""
 
-    model: str | None = None
-    agent: str = ""
-    seq: int = 0
+    __slots__ = ("model", "agent", "seq")
+    __match_args__ = ("model", "agent", "seq")
+    model: str | None
+    agent: str
+    seq: int
+
+    def __init__(self, model: str | None = None, agent: str = "", seq: int = 0) -> None:
+        self.model = model
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class TextDelta:
+class TextDelta(Record):
     """A piece of the answer's text, in order. Concatenating them gives the answer."""
 
+    __slots__ = ("text", "agent", "seq")
+    __match_args__ = ("text", "agent", "seq")
     text: str
-    agent: str = ""
-    seq: int = 0
+    agent: str
+    seq: int
+
+    def __init__(self, text: str, agent: str = "", seq: int = 0) -> None:
+        self.text = text
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class Reasoning:
+class Reasoning(Record):
     """A piece of the model's reasoning ("thinking"), in order, apart from the answer.
 
     Reasoning models stream it before (or between) the answer's text:
@@ -53,13 +67,19 @@ class Reasoning:
     keeps it apart (``meta["reasoning"]``).
     """
 
+    __slots__ = ("text", "agent", "seq")
+    __match_args__ = ("text", "agent", "seq")
     text: str
-    agent: str = ""
-    seq: int = 0
+    agent: str
+    seq: int
+
+    def __init__(self, text: str, agent: str = "", seq: int = 0) -> None:
+        self.text = text
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class ToolCall:
+class ToolCall(Record):
     """The model asks for a tool to be run; aish runs none.
 
         One event per complete call, once the decoder has all its pieces:
@@ -70,11 +90,20 @@ class ToolCall:
     call as it comes (``[tool call: NAME ARGUMENTS]``).
     """
 
+    __slots__ = ("name", "arguments", "id", "agent", "seq")
+    __match_args__ = ("name", "arguments", "id", "agent", "seq")
     name: str
-    arguments: str = ""
-    id: str | None = None
-    agent: str = ""
-    seq: int = 0
+    arguments: str
+    id: str | None
+    agent: str
+    seq: int
+
+    def __init__(self, name: str, arguments: str = "", id: str | None = None, agent: str = "", seq: int = 0) -> None:
+        self.name = name
+        self.arguments = arguments
+        self.id = id
+        self.agent = agent
+        self.seq = seq
 
     def describe(self, limit: int = 200) -> str:
         """``NAME ARGUMENTS`` in one line, the arguments cut at ``limit`` characters."""
@@ -84,46 +113,79 @@ class ToolCall:
         return f"{self.name} {arguments}".rstrip()
 
 
-@dataclass(slots=True)
-class Heartbeat:
+class Heartbeat(Record):
     """The peer is alive but has nothing to say yet (an SSE comment, a ping event)."""
 
-    agent: str = ""
-    seq: int = 0
+    __slots__ = ("agent", "seq")
+    __match_args__ = ("agent", "seq")
+    agent: str
+    seq: int
+
+    def __init__(self, agent: str = "", seq: int = 0) -> None:
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class Usage:
+class Usage(Record):
     """Token counts and any other metadata the endpoint reported (model, ids, timings)."""
 
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    agent: str = ""
-    seq: int = 0
+    __slots__ = ("input_tokens", "output_tokens", "meta", "agent", "seq")
+    __match_args__ = ("input_tokens", "output_tokens", "meta", "agent", "seq")
+    input_tokens: int | None
+    output_tokens: int | None
+    meta: dict[str, Any]
+    agent: str
+    seq: int
+
+    def __init__(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        meta: dict[str, Any] | None = None,
+        agent: str = "",
+        seq: int = 0,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.meta = meta if meta is not None else {}
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class StreamEnd:
+class StreamEnd(Record):
     """The answer is complete: the dialect's end marker arrived."""
 
-    finish_reason: str | None = None
-    agent: str = ""
-    seq: int = 0
+    __slots__ = ("finish_reason", "agent", "seq")
+    __match_args__ = ("finish_reason", "agent", "seq")
+    finish_reason: str | None
+    agent: str
+    seq: int
+
+    def __init__(self, finish_reason: str | None = None, agent: str = "", seq: int = 0) -> None:
+        self.finish_reason = finish_reason
+        self.agent = agent
+        self.seq = seq
 
 
-@dataclass(slots=True)
-class StreamError:
+class StreamError(Record):
     """The stage failed. ``partial`` says whether some text had already arrived.
 
     Always the last event of a failed stream; ``error`` is the :class:`AishError`
     the user is shown (one line).
     """
 
+    __slots__ = ("error", "partial", "agent", "seq")
+    __match_args__ = ("error", "partial", "agent", "seq")
     error: AishError
-    partial: bool = False
-    agent: str = ""
-    seq: int = 0
+    partial: bool
+    agent: str
+    seq: int
+
+    def __init__(self, error: AishError, partial: bool = False, agent: str = "", seq: int = 0) -> None:
+        self.error = error
+        self.partial = partial
+        self.agent = agent
+        self.seq = seq
 
 
 Event = StreamStart | TextDelta | Reasoning | ToolCall | Heartbeat | Usage | StreamEnd | StreamError

@@ -8,11 +8,10 @@ message) into liveness.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from aish.records import Record
 
 
-@dataclass(slots=True)
-class WireMessage:
+class WireMessage(Record):
     """One complete message from the peer.
 
     For Server-Sent Events this is one dispatched event: ``event`` is the event
@@ -22,16 +21,27 @@ class WireMessage:
     ``data`` and leaves ``event`` as ``"message"``.
     """
 
+    __slots__ = ("data", "event", "id")
+    __match_args__ = ("data", "event", "id")
     data: str
-    event: str = "message"
-    id: str | None = None
+    event: str
+    id: str | None
+
+    def __init__(self, data: str, event: str = "message", id: str | None = None) -> None:
+        self.data = data
+        self.event = event
+        self.id = id
 
 
-@dataclass(slots=True)
-class WireComment:
+class WireComment(Record):
     """A keep-alive with no content (an SSE comment line such as ``: ping``)."""
 
-    text: str = ""
+    __slots__ = ("text",)
+    __match_args__ = ("text",)
+    text: str
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
 
 
 WireItem = WireMessage | WireComment

@@ -237,4 +237,4 @@ def _clean(text: str) -> str:
 
 def _copy(stage: StageRecord) -> StageRecord:
     """A record of its own for the writer thread (the recorder goes on changing its own)."""
-    return StageRecord(**{**vars(stage), "meta": dict(stage.meta)})
+    return stage.replace(meta=dict(stage.meta))

@@ -69,7 +69,7 @@ class RecordHistory:
         self._live[run.id] = run
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
-        self._update(run_id, stage.index, StageRecord(**{**vars(stage), "text": ""}))
+        self._update(run_id, stage.index, stage.replace(text=""))
 
     def append_text(self, run_id: str, index: int, text: str) -> None:
         run = self._live.get(run_id)

@@ -15,7 +15,6 @@ what arrived.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.context import Context, label_answers
@@ -81,7 +80,7 @@ def run_group(
             env,
             agent,
             text,
-            replace(context, agent=agent.name, parallel_with=tuple(n for n in names if n != agent.name)),
+            context.replace(agent=agent.name, parallel_with=tuple(n for n in names if n != agent.name)),
         )
         for agent, text in zip(agents, texts, strict=True)
     ]

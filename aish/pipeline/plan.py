@@ -19,7 +19,6 @@ Two rules of the language are settled here, where the agents are known:
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.app import App
@@ -66,7 +65,7 @@ def with_controls(agent: AgentConfig, controls: Controls) -> AgentConfig:
     if not controls:
         return agent
     options = {**agent.options, **controls.option_dict()}
-    return replace(agent, model=controls.model or agent.model, options=options)
+    return agent.replace(model=controls.model or agent.model, options=options)
 
 
 def _step(app: App, stage: Stage) -> Step:

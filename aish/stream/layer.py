@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 
 from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
@@ -91,7 +90,7 @@ class AgentStream:
             problem = headers_problem(request.headers)
             if problem is not None:  # checked here, before any transport sees a header
                 raise ConfigError(f"agent {name!r}: {problem}")
-            self._stream(replace(request, cancel=self._token), sink, flush, parts, result)
+            self._stream(request.replace(cancel=self._token), sink, flush, parts, result)
         except (KeyboardInterrupt, _Cancelled):
             self._token.cancel()
             self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
@@ -131,7 +130,7 @@ class AgentStream:
             if token.cancelled:
                 raise _Cancelled
             resuming = recovering and resume_id is not None
-            attempt = replace(request, last_event_id=resume_id) if resuming else request
+            attempt = request.replace(last_event_id=resume_id) if resuming else request
             deltas = result.deltas
             conn: Connection | None = None
             try:

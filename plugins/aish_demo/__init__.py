@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import replace
 from typing import Any
 
 from aish import AgentConfig, App, ConfigError, RegisterAgent, hookimpl
@@ -44,7 +43,7 @@ class DemoServer:
             return self._url
 
     def prepare(self, agent: AgentConfig) -> AgentConfig:
-        return replace(agent, url=self.url())
+        return agent.replace(url=self.url())
 
     def stop(self) -> None:
         """Stop the server this started (if any); a later use starts another."""
@@ -94,6 +93,6 @@ def aish_register_agents(register: RegisterAgent, app: App) -> None:
             source="plugin:demo",
         )
         if server.known_url:
-            register(replace(agent, url=server.known_url))
+            register(agent.replace(url=server.known_url))
         else:
             register(agent, prepare=server.prepare)

@@ -12,12 +12,11 @@ written to stderr.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import Any
 
-from aish import Event, RenderTarget
+from aish import Event, Record, RenderTarget
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _FIRST = ("type", "agent", "seq")
@@ -29,10 +28,16 @@ def event_type(event: object) -> str:
 
 
 def event_object(event: object) -> dict[str, Any] | None:
-    """The JSON object for ``event``, or None for something that is not an event dataclass."""
-    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+    """The JSON object for ``event``, or None for something that is not an event: a
+    :class:`aish.records.Record` (aish's events) or a dataclass (a plugin's own events)."""
+    if isinstance(event, Record):
+        values = {name: getattr(event, name) for name in event.__slots__}
+    elif "__dataclass_fields__" in dir(type(event)) and not isinstance(event, type):
+        import dataclasses  # only for a plugin's dataclass events
+
+        values = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}  # type: ignore[arg-type]
+    else:
         return None
-    values = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     obj: dict[str, Any] = {"type": event_type(event), "agent": values.pop("agent", ""), "seq": values.pop("seq", 0)}
     for name, value in values.items():
         obj[name] = str(value) if isinstance(value, BaseException) else value

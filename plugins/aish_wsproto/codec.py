@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from json.scanner import make_scanner
 from typing import Any, cast
 
@@ -99,7 +98,7 @@ class AishWSCodec:
             "type": "request",
             "model": agent.model,
             "input": prompt.text,
-            "context": asdict(prompt.context),
+            "context": prompt.context.as_dict(),
             "options": dict(agent.options),
             "turns": [{"prompt": t.prompt, "answer": t.answer} for t in prompt.turns],
         }
