@@ -19,7 +19,6 @@ Two rules of the language are settled here, where the agents are known:
 
 from __future__ import annotations
 
-
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.builtins import BUILTINS
