@@ -7,7 +7,8 @@
 ``read1`` (bytes as they arrive) and writes each read to stdout, flushed: no
 SSE parsing, so only the HTTP stack differs. The last line on stderr is
 ``import_ms=N``: the time the stack's own import took in this process (for
-aish, after ``import aish``, which aish pays whatever its HTTP stack).
+aish, after the plugin package and aish's error tree, which aish imports
+on every run whatever its HTTP stack).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
 def main() -> int:
     stack, url, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
     out = sys.stdout.buffer
-    if stack == "aish":
-        import aish  # noqa: F401  (paid by aish whatever its HTTP stack)
+    if stack == "aish":  # what aish has imported on every run before its transport, whatever its HTTP stack
+        import aish_sse  # noqa: F401  (the plugin package: aish, pluggy, the contracts)
+        from aish import ConfigError, HTTPStatusError, MalformedEvent, __version__  # noqa: F401  (the error tree)
     started = time.perf_counter()
     if stack == "stdlib":
         import http.client

@@ -6,7 +6,10 @@ bytes; every failure must be one line naming what the server got wrong.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -296,3 +299,45 @@ def test_cancel_unblocks_a_tls_handshake() -> None:
         assert time.monotonic() - started < 1
         thread.join()
         s.close()
+
+
+# --------------------------------------------------------------- what it costs
+
+IMPORTS = """
+import sys
+import aish_sse
+from aish import AgentConfig, Request, SSEParser, ConfigError, HTTPStatusError, MalformedEvent
+before = set(sys.modules)
+from aish_sse.transport import SSETransport
+transport = SSETransport(AgentConfig(name="t", transport="sse", url=sys.argv[1], codec="openai-chat", model="m"))
+conn = transport.open(Request(url=sys.argv[1], body=b"{}"))
+print(b"".join(item.data.encode() for batch in conn for item in batch).decode())
+conn.close()
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_plain_http_stream_imports_no_http_library_nor_tls(encoding: str) -> None:
+    """``http.client`` would pull ``email``, ``calendar``, ``locale`` and ``ssl`` in; ``urllib.request`` more."""
+    import gzip
+
+    body = b"data: streamed\n\n"
+    sent = gzip.compress(body) if encoding == "gzip" else body
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: %s\r\n" % encoding.encode()
+    with serving(raw(answer + b"Content-Length: %d\r\n\r\n" % len(sent) + sent)) as server:
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        run = subprocess.run(
+            [sys.executable, "-c", IMPORTS, server.url + "/v1"], capture_output=True, text=True, env=env, timeout=30
+        )
+    assert run.returncode == 0, run.stderr
+    text, modules = run.stdout.splitlines()
+    assert text == "streamed"
+    added = set(modules.split())
+    assert "aish_sse.http11" in added
+    never = {"http.client", "email", "urllib.request", "ssl", "_ssl", "calendar", "locale", "encodings.idna"}
+    never |= {"aish_sse.tls", "aish_sse.proxies", "base64", "dataclasses", "typing"}
+    assert not added & never, added & never
+    assert ("aish_sse.inflate" in added) is (encoding == "gzip")  # zlib only for a compressed answer
+    if encoding == "identity":
+        assert "zlib" not in added
