@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 USER_AGENT = f"aish/{__version__}"
 SEND_WHOLE = 65536  # a body up to this size goes out in the same write as the head
+SEND_PIECE = 1 << 20  # a larger one in pieces of this size
 _NO_BODY = frozenset({204, 304})
 _NOT_SENT = frozenset({"host", "content-length", "transfer-encoding"})
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -109,7 +110,9 @@ class HTTPStream:
                 sock.sendall(request + body)
             else:  # no copy of a large body; TCP_NODELAY keeps its last segment from waiting
                 sock.sendall(request)
-                sock.sendall(body)
+                view = memoryview(body)
+                for start in range(0, len(body), SEND_PIECE):  # idle_timeout bounds each piece, not the whole
+                    sock.sendall(view[start : start + SEND_PIECE])
         except TimeoutError as exc:
             raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
         except OSError as exc:
