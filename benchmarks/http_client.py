@@ -5,10 +5,10 @@
 ``aish`` (aish's SSE transport client, ``aish_sse.http11.HTTPStream``, its own HTTP/1.1 on ``socket``),
 ``urllib3`` and ``requests`` (``stream=True``). Every stack reads with
 ``read1`` (bytes as they arrive) and writes each read to stdout, flushed: no
-SSE parsing, so only the HTTP stack differs. The last line on stderr is
-``import_ms=N``: the time the stack's own import took in this process (for
-aish, after the plugin package and aish's error tree, which aish imports
-on every run whatever its HTTP stack).
+SSE parsing, so only the HTTP stack differs. The last lines on stderr are
+``pre_ms=N``, the time spent importing what aish imports on every run
+whatever its HTTP stack (its plugin package and error tree; 0 for the
+others), and ``import_ms=N``, the time the stack's own import took after that.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
 def main() -> int:
     stack, url, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
     out = sys.stdout.buffer
+    begun = time.perf_counter()
     if stack == "aish":  # what aish has imported on every run before its transport, whatever its HTTP stack
         import aish_sse  # noqa: F401  (the plugin package: aish, pluggy, the contracts)
         from aish import ConfigError, HTTPStatusError, MalformedEvent, __version__  # noqa: F401  (the error tree)
@@ -62,6 +63,7 @@ def main() -> int:
     while data := read(65536):
         out.write(data)
         out.flush()
+    sys.stderr.write(f"pre_ms={(started - begun) * 1000:.2f}\n")
     sys.stderr.write(f"import_ms={(imported - started) * 1000:.2f}\n")
     return 0
 
