@@ -6,6 +6,10 @@ the SSE stream into lines, JSON-parses every ``data:`` line and writes each
 read's ``delta.content`` text to stdout, flushed. No error handling beyond an
 exit status, no options: the least any Python program must import and do,
 so that aish's start-up can be compared with the interpreter's own.
+
+``python benchmarks/baseline_stdlib.py URL JSON_BODY MODULE...`` imports the
+named modules first: the floor plus the import of a dependency aish cannot
+drop (``pluggy``, which itself imports ``typing`` and ``inspect``).
 """
 
 import json
@@ -16,6 +20,8 @@ from urllib.parse import urlsplit
 
 def main() -> int:
     url, body = urlsplit(sys.argv[1]), sys.argv[2].encode()
+    for module in sys.argv[3:]:
+        __import__(module)
     conn = HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=120)
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     conn.request("POST", url.path, body=body, headers=headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aish.builtins import BUILTINS
 from aish.context import Context, label_answers
@@ -28,12 +28,12 @@ from aish.errors import (
 from aish.lang import Pipeline
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
-from aish.pipeline.oscmd import OsProcess
-from aish.pipeline.parallel import run_group
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
 from aish.pipeline.redirect import open_output, read_input, say_where
-from aish.pipeline.stats import write_stats
 from aish.records import Record
+
+if TYPE_CHECKING:
+    from aish.pipeline.oscmd import OsProcess
 
 
 class _Flow(Record):
@@ -95,6 +95,8 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
         raise output_error(exc, where) from None
     finally:
         if env.stats:
+            from aish.pipeline.stats import write_stats  # --stats only
+
             write_stats(env.err, env.results)
     if written is not None:
         say_where(env.err, written.op, written.target)
@@ -197,6 +199,8 @@ class _Run:
             prompt_text(agent.name, own, self.flow.text) for agent, own in zip(step.agents, step.own_text, strict=True)
         ]
         context = self._context(index, "", texts[0])
+        from aish.pipeline.parallel import run_group  # a parallel group only (and its renderers)
+
         outcome = run_group(self.env, list(step.agents), texts, context, self._shown(index))
         for result in outcome.results:
             if result.error is not None and not isinstance(result.error, Interrupted):
@@ -251,6 +255,8 @@ class _Run:
         else:
             collected = []
             output = collected.append
+        from aish.pipeline.oscmd import OsProcess  # an OS command only (subprocess, shlex)
+
         proc = OsProcess(self.steps[index].command, output, takes_input=index > 0 or self.flow.text is not None)
         proc.collected = collected
         self.procs[index] = proc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import time
 
@@ -123,6 +122,8 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
             conn.close()
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
+            import random  # a busy store only
+
             time.sleep(random.uniform(0.005, 0.05))
         except BaseException:
             conn.close()

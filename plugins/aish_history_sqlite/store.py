@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aish import HistoryError, RunRecord, StageRecord, private_file, run_matches, search_terms
+from aish import HistoryError, RunRecord, StageRecord, private_file
 from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
@@ -130,6 +130,8 @@ class SqliteHistory:
             return self._records(db, list(db.execute(sql, (conversation_id,))))
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
+        from aish import run_matches, search_terms  # searching only
+
         terms = search_terms(text)
         if not terms or limit <= 0:
             return []
