@@ -81,6 +81,7 @@ if TYPE_CHECKING:
         hookimpl,
         hookspec,
     )
+    from aish.jsonbody import json_body, json_chunks
     from aish.kit.bytestream import ByteStreamConnection, ByteStreamTransport
     from aish.kit.history import RecordHistory, claim_file, private_dir, write_atomically
     from aish.kit.sse import SSEParser
@@ -168,6 +169,8 @@ _EXPORTS = {
     "hookimpl": "aish.hookspecs",
     "hookspec": "aish.hookspecs",
     "is_empty": "aish.stops",
+    "json_body": "aish.jsonbody",
+    "json_chunks": "aish.jsonbody",
     "json_object": "aish.codec_support",
     "label_answers": "aish.context",
     "model_ids": "aish.codec_support",
@@ -282,6 +285,8 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "is_empty",
+    "json_body",
+    "json_chunks",
     "json_object",
     "label_answers",
     "model_ids",

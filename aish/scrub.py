@@ -57,6 +57,8 @@ class Scrubber:
                 out.append(text[done:start])
                 out.append(MASK)
                 done = end
+        if not out:
+            return text  # nothing masked a secret: no copy of a long text (decision 27)
         out.append(text[done:])
         return "".join(out)
 

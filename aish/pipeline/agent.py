@@ -19,13 +19,19 @@ Tap = Callable[[str], None]
 
 
 def prompt_text(name: str, own: str, piped: str | None) -> str:
-    """The stage's input: piped text, then the stage's own words."""
-    if piped and piped.strip() and own.strip():
-        return f"{piped.rstrip()}\n\n{own}"
-    text = piped if piped and piped.strip() else own
-    if not text.strip():
+    """The stage's input: piped text, then the stage's own words.
+
+    Piped text alone is passed on as it is, the same object: ``isspace``, not
+    ``strip``, which would copy a long input only to test it (decision 27).
+    """
+    if piped is not None and (not piped or piped.isspace()):
+        piped = None
+    has_own = bool(own) and not own.isspace()
+    if piped is not None:
+        return f"{piped.rstrip()}\n\n{own}" if has_own else piped
+    if not has_own:
         raise UsageError(f"{name}: nothing to send (give text, or pipe input into it)")
-    return text
+    return own
 
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:

@@ -41,6 +41,7 @@ from aish import (
     ToolCall,
     Usage,
     WireMessage,
+    json_body,
     json_object,
     model_ids,
     with_api_key,
@@ -82,9 +83,7 @@ class AnthropicMessagesCodec:
             **agent.headers,
         }
         keyed, secrets = with_api_key(agent, headers, header="x-api-key", scheme="")
-        return Request(
-            url=agent.url.rstrip("/") + "/messages", body=json.dumps(body).encode(), headers=keyed, secrets=secrets
-        )
+        return Request(url=agent.url.rstrip("/") + "/messages", body=json_body(body), headers=keyed, secrets=secrets)
 
     def decoder(self) -> MessagesDecoder:
         return MessagesDecoder()

@@ -17,7 +17,6 @@ pieces, then ``{"type": "end", "finish_reason", "usage": {"input_tokens",
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from aish import (
@@ -32,6 +31,7 @@ from aish import (
     Usage,
     WireMessage,
     error_detail,
+    json_body,
     json_object,
     with_api_key,
 )
@@ -59,7 +59,7 @@ class EnvelopeCodec:
         headers, secrets = with_api_key(
             agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **agent.headers}
         )
-        return Request(url=agent.url, body=json.dumps(body).encode(), headers=headers, secrets=secrets)
+        return Request(url=agent.url, body=json_body(body), headers=headers, secrets=secrets)
 
     def decoder(self) -> EnvelopeDecoder:
         return EnvelopeDecoder()

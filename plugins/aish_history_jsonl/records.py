@@ -21,10 +21,10 @@ does not parse (a writer killed mid-write) is skipped; records of a run whose
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from aish import RunRecord, StageRecord
+from aish import RunRecord, StageRecord, json_chunks
 
 OVERLAP = 64
 RUN_PREFIX = b'{"op":"run","n":'
@@ -35,6 +35,19 @@ _decode = json.JSONDecoder().raw_decode
 def dumps(record: dict[str, Any]) -> bytes:
     """One record as a line (lone surrogates survive; ``json.loads`` reads them back)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass") + b"\n"
+
+
+def pieces(record: dict[str, Any]) -> Iterator[bytes]:
+    """The bytes of :func:`dumps`, in pieces of at most a few MiB whatever the record holds
+    (20 MB of piped input is never a second string, or bytes, at once: decision 27). A record
+    of short strings is one piece, written at once."""
+    chunks = json_chunks(record, ensure_ascii=False, separators=(",", ":"), errors="surrogatepass")
+    last = b""
+    for chunk in chunks:
+        if last:
+            yield last
+        last = chunk
+    yield last + b"\n"
 
 
 def parse(line: bytes) -> dict[str, Any] | None:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aish import HistoryError, RunRecord, StageRecord, private_file
-from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse
+from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse, pieces
 
 FILENAME = "history.jsonl"
 SEARCH_SUFFIX = ".search"
 """The search cache is the history file's path plus this (see :mod:`aish_history_jsonl.cache`)."""
 _T = TypeVar("_T")
 _TAIL = 65536
+_FORWARD = 1 << 20
 
 
 class JsonlHistory:
@@ -42,7 +43,7 @@ class JsonlHistory:
             record.update(pid=run.pid, replay_of=run.replay_of)
             if run.stdin is not None:
                 record["stdin"] = run.stdin
-            self._write(fd, dumps(record))
+            self._write_record(fd, record)
         run.number = number
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
@@ -133,7 +134,11 @@ class JsonlHistory:
 
     def _append(self, record: dict[str, Any]) -> None:
         with self._locked() as fd:
-            self._write(fd, dumps(record))
+            self._write_record(fd, record)
+
+    def _write_record(self, fd: int, record: dict[str, Any]) -> None:
+        for piece in pieces(record):
+            self._write(fd, piece)
 
     @contextmanager
     def _locked(self) -> Iterator[int]:
@@ -167,20 +172,45 @@ class JsonlHistory:
 
 
 def _last_number(fd: int) -> int:
-    """The number of the last run record in the file (0 if none): read backwards from the end."""
+    """The number of the last run record in the file (0 if none): read backwards from the end.
+
+    In windows of ``_TAIL`` bytes, never more at once: a record may hold 20 MB of piped input,
+    and the next run must not read it whole to find its number (decision 27).
+    """
     end = os.fstat(fd).st_size
-    window = _TAIL
-    while True:
-        start = max(0, end - window)
-        data = os.pread(fd, end - start, start)
-        pos = len(data)
-        while (pos := data.rfind(RUN_PREFIX, 0, pos)) >= 0:
-            if (pos > 0 and data[pos - 1 : pos] != b"\n") or (pos == 0 and start > 0):
-                continue
-            stop = data.find(b"\n", pos)
-            record = parse(data[pos : stop if stop >= 0 else len(data)])
-            if record is not None and isinstance(record.get("n"), int):
-                return int(record["n"])
-        if start == 0:
-            return 0
-        window *= 4
+    pos = end  # a run record starting before pos is looked for
+    while pos > 0:
+        start = max(0, pos - _TAIL)
+        data = os.pread(fd, min(end, pos + len(RUN_PREFIX) - 1) - start, start)
+        at = pos - start  # a record starting before it, read in full or not
+        while (at := data.rfind(RUN_PREFIX, 0, at + len(RUN_PREFIX) - 1)) >= 0:
+            before = data[at - 1 : at] if at else (os.pread(fd, 1, start - 1) if start else b"\n")
+            if before == b"\n":
+                number = _run_number(fd, start + at, end)
+                if number is not None:
+                    return number
+        pos = start
+    return 0
+
+
+def _run_number(fd: int, start: int, end: int) -> int | None:
+    """The number of the run record on the line at ``start``, or None if that line is torn.
+
+    A line of up to ``_TAIL`` bytes is parsed; a longer one is taken as whole when it ends with
+    the ``}`` that closes a record (its number is right after the prefix), and is never read whole.
+    """
+    stop = start
+    while stop < end:
+        chunk = os.pread(fd, min(_TAIL if stop == start else _FORWARD, end - stop), stop)
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            stop += newline
+            break
+        stop += len(chunk)
+    if stop - start <= _TAIL:
+        record = parse(os.pread(fd, stop - start, start))
+        return int(record["n"]) if record is not None and isinstance(record.get("n"), int) else None
+    digits = os.pread(fd, 32, start + len(RUN_PREFIX)).split(b",", 1)[0]
+    if not digits.isdigit() or os.pread(fd, 1, stop - 1) != b"}":
+        return None
+    return int(digits)

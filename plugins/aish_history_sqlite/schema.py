@@ -7,7 +7,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 5
+VERSION = 6
 
 _V1 = (
     """CREATE TABLE runs (
@@ -97,7 +97,13 @@ _V5 = (
     "CREATE UNIQUE INDEX stage_inputs_key ON stage_inputs(run, idx)",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# A long piped or stage input (over store.LONG characters) is stored as its UTF-8 in a BLOB, written
+# in pieces through incremental blob I/O, and read with CAST(... AS TEXT): bound as a parameter,
+# SQLite copied it twice (the bound value, then the row) beside the string itself (decision 27).
+# Nothing to change in the tables; the version tells an older aish, which would read bytes, to stop.
+_V6 = ("SELECT 1",)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 """Statements that take the schema from version N-1 to N."""
 
 

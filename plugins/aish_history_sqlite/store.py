@@ -16,13 +16,21 @@ from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
-_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, (SELECT stdin FROM inputs WHERE run = number)"
+_RUN_COLUMNS = (
+    "number, id, line, started, ended, status, replay_of, pid,"
+    " (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = number)"
+)
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
 _STAGE_READ = _STAGE_COLUMNS.replace(
     "input",
-    "coalesce((SELECT i.input FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx), input)",
+    "coalesce((SELECT CAST(i.input AS TEXT) FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx),"
+    " input)",
 )
-"""The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4)."""
+"""The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4); a long one is UTF-8 in a
+BLOB there (schema._V6)."""
+LONG = 1 << 16
+"""An input of more characters than this is written in pieces of PIECE characters (schema._V6)."""
+PIECE = 1 << 18
 
 
 class SqliteHistory:
@@ -49,7 +57,8 @@ class SqliteHistory:
             )
             run.number = int(cursor.lastrowid or 0)
             if run.stdin is not None:
-                db.execute("INSERT INTO inputs (run, stdin) VALUES (?, ?)", (run.number, run.stdin))
+                sql = "INSERT INTO inputs (run, stdin) VALUES (:run, :text)"
+                _insert_text(db, "inputs", "stdin", sql, {"run": run.number}, run.stdin)
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
         values = (stage.index, stage.agent, stage.transport, stage.codec, "", stage.text, stage.status)
@@ -59,11 +68,10 @@ class SqliteHistory:
                 "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
                 (*values, stage.error, json.dumps(stage.meta), run_id),
             )
-            if stage.input:
-                db.execute(
-                    "INSERT INTO stage_inputs (run, idx, input) SELECT number, ?, ? FROM runs WHERE id = ?",
-                    (stage.index, stage.input, run_id),
-                )
+            row = db.execute("SELECT number FROM runs WHERE id = ?", (run_id,)).fetchone() if stage.input else None
+            if row is not None:  # VALUES, not INSERT ... SELECT, which copies a zeroblob out whole
+                sql = "INSERT INTO stage_inputs (run, idx, input) VALUES (:run, :idx, :text)"
+                _insert_text(db, "stage_inputs", "input", sql, {"run": row[0], "idx": stage.index}, stage.input)
 
     def append_text(self, run_id: str, index: int, text: str) -> None:
         with self._db() as db:
@@ -194,6 +202,27 @@ class SqliteHistory:
                 if (number, idx) in stages:
                     stages[(number, idx)].text += text
         return list(runs.values())
+
+
+def _insert_text(db: sqlite3.Connection, table: str, column: str, sql: str, params: dict[str, Any], text: str) -> None:
+    """Run ``sql``, an INSERT of one row whose ``column`` is the parameter ``:text``.
+
+    A text longer than LONG characters is not bound (SQLite would copy it, then copy it again
+    into the row: with 20 MB piped in, 40 MB at once beside the string): the row gets a
+    zeroblob of its UTF-8 length, which SQLite writes without holding it, and the text is
+    written into it in pieces through SQLite's incremental blob I/O (decision 27). Read it
+    back with ``CAST(column AS TEXT)``.
+    """
+    if len(text) <= LONG:
+        db.execute(sql, {**params, "text": text})
+        return
+    size = len(text) if text.isascii() else sum(len(text[i : i + PIECE].encode()) for i in range(0, len(text), PIECE))
+    cursor = db.execute(sql.replace(":text", "zeroblob(:size)"), {**params, "size": size})
+    if cursor.rowcount != 1 or cursor.lastrowid is None:
+        return  # nothing inserted (its run was deleted meanwhile)
+    with db.blobopen(table, column, cursor.lastrowid) as blob:
+        for start in range(0, len(text), PIECE):
+            blob.write(text[start : start + PIECE].encode())
 
 
 def _append_chunk(db: sqlite3.Connection, run_id: str, index: int, text: str) -> None:

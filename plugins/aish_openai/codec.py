@@ -36,6 +36,7 @@ from aish import (
     WireItem,
     WireMessage,
     error_detail,
+    json_body,
     model_ids,
     with_api_key,
 )
@@ -100,7 +101,7 @@ class OpenAIChatCodec:
         )
         return Request(
             url=self.agent.url.rstrip("/") + "/chat/completions",
-            body=json.dumps(body).encode(),
+            body=json_body(body),
             headers=headers,
             secrets=secrets,
         )

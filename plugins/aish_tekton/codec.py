@@ -14,7 +14,6 @@ and ``{"type": "error", "error"}``; the ``: ping`` comments are heartbeats.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from aish import (
     Usage,
     WireMessage,
     error_detail,
+    json_body,
     json_object,
     with_api_key,
 )
@@ -62,7 +62,7 @@ class RhetorCodec:
         )
         return Request(
             url=f"{agent.url.rstrip('/')}/api/chat/{specialist}/stream",
-            body=json.dumps(body).encode(),
+            body=json_body(body),
             headers=headers,
             secrets=secrets,
         )

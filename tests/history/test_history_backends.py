@@ -120,7 +120,7 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 6
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
 
@@ -202,8 +202,8 @@ def test_sqlite_writes_piped_and_stage_input_once(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT max(length(coalesce(stdin, ''))) FROM runs").fetchone()[0] == 0
         assert db.execute("SELECT max(length(input)) FROM stages").fetchone()[0] == 0
-        assert db.execute("SELECT stdin FROM inputs").fetchone()[0] == big
-        assert db.execute("SELECT input FROM stage_inputs").fetchone()[0] == big
+        assert db.execute("SELECT CAST(stdin AS TEXT) FROM inputs").fetchone()[0] == big
+        assert db.execute("SELECT CAST(input AS TEXT) FROM stage_inputs").fetchone()[0] == big
     db.close()
     again = SqliteHistory(path)
     got = again.get(1)
