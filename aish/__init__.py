@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
+        Body,
         CancelToken,
         Codec,
         CodecFactory,
@@ -99,6 +100,7 @@ _EXPORTS = {
     "App": "aish.app",
     "ByteStreamConnection": "aish.kit.bytestream",
     "ByteStreamTransport": "aish.kit.bytestream",
+    "Body": "aish.contracts",
     "CancelToken": "aish.contracts",
     "Codec": "aish.contracts",
     "CodecFactory": "aish.contracts",
@@ -212,6 +214,7 @@ __all__ = [
     "AishError",
     "AishSyntaxError",
     "App",
+    "Body",
     "ByteStreamConnection",
     "ByteStreamTransport",
     "CancelToken",

@@ -129,13 +129,32 @@ def _nothing() -> None:
     return None
 
 
+@runtime_checkable
+class Body(Protocol):
+    """A request body too long to hold twice: made in pieces each time it is sent (decision 27).
+
+    ``len(body)`` is its size in bytes; every iteration yields those bytes in
+    pieces; ``bytes(body)`` gives them at once. :func:`aish.json_body` makes
+    one for JSON holding a long string (a 20 MB prompt). A transport that can
+    send one says so with ``sends_pieces = True`` (see :class:`Transport`); for
+    any other the stream layer turns it into bytes first.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def __bytes__(self) -> bytes: ...
+
+
 class Request(FrozenRecord):
     """A transport-neutral request a codec builds and a transport sends."""
 
     __slots__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
     __match_args__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
     url: str
-    body: bytes
+    body: bytes | Body
+    """Bytes, or a :class:`Body` made in pieces (a transport without ``sends_pieces`` always gets bytes)."""
     headers: Mapping[str, str]
     method: str
     secrets: tuple[str, ...]
@@ -154,7 +173,7 @@ class Request(FrozenRecord):
     def __init__(
         self,
         url: str,
-        body: bytes = b"",
+        body: bytes | Body = b"",
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
         secrets: tuple[str, ...] = (),
@@ -248,7 +267,12 @@ class ResumableConnection(Connection, Protocol):
 
 @runtime_checkable
 class Transport(Protocol):
-    """Moves a :class:`Request` to an endpoint and streams back wire items."""
+    """Moves a :class:`Request` to an endpoint and streams back wire items.
+
+    A transport whose :meth:`open` can send a :class:`Body` in pieces (``len``
+    for its size, then each piece iterating it yields) has a class attribute
+    ``sends_pieces = True``; any other gets ``request.body`` as bytes.
+    """
 
     def open(self, request: Request) -> Connection:
         """Send ``request``; raise ``ConnectionFailure``/``HTTPStatusError`` if that fails.

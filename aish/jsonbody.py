@@ -6,8 +6,9 @@ its bytes. With 20 MB piped into an agent that was 60 MB more at the peak.
 Here the strings longer than :data:`LONG` characters are left out of
 ``json.dumps`` (a placeholder each) and escaped piece by piece:
 :func:`json_chunks` yields the bytes in pieces (a history file writes them as
-they come), :func:`json_body` counts their size first and writes them into
-one ``bytes`` of that size (a request body).
+they come); :func:`json_body` makes a request body that is made in pieces
+while it is sent (a :class:`JsonBody`), or all at once into one ``bytes`` of
+the size counted first (``bytes(body)``).
 """
 
 from __future__ import annotations
@@ -25,23 +26,44 @@ PIECE = 1 << 18
 """Characters escaped at a time."""
 
 
-def json_body(obj: Any, *, ensure_ascii: bool = True) -> bytes:
-    """``json.dumps(obj, ensure_ascii=ensure_ascii).encode()``: the same bytes, with less memory.
+def json_body(obj: Any, *, ensure_ascii: bool = True) -> bytes | JsonBody:
+    """The body ``json.dumps(obj, ensure_ascii=ensure_ascii).encode()`` for a :class:`~aish.contracts.Request`.
 
-    The peak beside ``obj`` is the body itself plus about 1 MiB, whatever the
-    length of its strings (``json.dumps(...).encode()`` needs three times the
-    length of the longest).
+    Those bytes when ``obj`` holds no string longer than :data:`LONG`; otherwise
+    a :class:`JsonBody`, the same bytes made piece by piece whenever they are
+    sent, so that a long prompt is never a second time in memory.
     """
     plan = _Plan(obj, ensure_ascii, None, "strict")
-    if not plan.longs:
-        return plan.text.encode()
-    size = plan.size()
-    buffer = io.BytesIO(bytes(size))  # written in place: CPython's BytesIO shares a bytes it alone holds
-    for piece in plan.chunks():
-        buffer.write(piece)
-    if buffer.tell() != size:  # never expected: the count was wrong
-        return buffer.getvalue()[: buffer.tell()]
-    return buffer.getvalue()  # that same bytes object, no copy
+    return JsonBody(plan) if plan.longs else plan.text.encode()
+
+
+class JsonBody:
+    """A :class:`~aish.contracts.Body`: JSON text made in pieces each time it is sent."""
+
+    __slots__ = ("_plan", "_size")
+
+    def __init__(self, plan: _Plan) -> None:
+        self._plan = plan
+        self._size = plan.size()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._plan.chunks()
+
+    def __bytes__(self) -> bytes:
+        """All of it at once, for a transport that sends bytes only: one copy, the size counted first."""
+        size = self._size
+        buffer = io.BytesIO(bytes(size))  # written in place: CPython's BytesIO shares a bytes it alone holds
+        for piece in self._plan.chunks():
+            buffer.write(piece)
+        if buffer.tell() != size:  # never expected: the count was wrong
+            return buffer.getvalue()[: buffer.tell()]
+        return buffer.getvalue()  # that same bytes object, no copy
+
+    def __repr__(self) -> str:
+        return f"<JsonBody of {self._size} bytes>"
 
 
 def json_chunks(
@@ -119,4 +141,4 @@ def _skeleton(obj: Any, longs: list[str], mark: str) -> Any:
     return obj
 
 
-__all__ = ["LONG", "PIECE", "json_body", "json_chunks"]
+__all__ = ["LONG", "PIECE", "JsonBody", "json_body", "json_chunks"]

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from aish.agents import AgentConfig
-from aish.contracts import Codec, Context, Decoder, Prompt, Request
+from aish.contracts import Body, Codec, Context, Decoder, Prompt, Request
 from aish.errors import AishError
 from aish.events import Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
 from aish.wire import WireMessage
@@ -78,12 +78,23 @@ class CodecContract:
         request = self.encode()
         assert isinstance(request, Request)
         assert isinstance(request.url, str) and request.url
-        assert isinstance(request.body, bytes)
-        assert PROMPT in request.body.decode("utf-8")
+        assert isinstance(request.body, bytes | Body)
+        assert PROMPT in bytes(request.body).decode("utf-8")
+
+    def test_a_long_prompt_makes_a_body_that_says_its_size(self) -> None:
+        """A :class:`~aish.Body` (decision 27) is the same bytes whole, in pieces, and again."""
+        long = ('line "quoted" \u00e9\U0001f600 \\ zq7\n' * 8000) + PROMPT
+        request = self.make_codec(self.agent()).encode(Prompt(long, Context(pipeline_id="p")))
+        body = bytes(request.body)
+        if not isinstance(request.body, bytes):  # a Body (bytes themselves look like one)
+            assert isinstance(request.body, Body)
+            assert len(request.body) == len(body)
+            assert b"".join(request.body) == body == b"".join(request.body)
+        assert PROMPT in body.decode("utf-8")
 
     def test_a_key_goes_only_into_headers_and_secrets(self, keyed: AgentConfig) -> None:
         request = self.encode(keyed)
-        assert SECRET not in request.url and SECRET.encode() not in request.body
+        assert SECRET not in request.url and SECRET.encode() not in bytes(request.body)
         if any(SECRET in value for value in request.headers.values()):
             assert any(SECRET in secret for secret in request.secrets), "a key in headers must be in secrets too"
 

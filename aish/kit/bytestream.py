@@ -67,9 +67,9 @@ class ByteStreamTransport:
             sock = self.connect(parts.hostname, parts.port, self.agent.connect_timeout)
         except OSError as exc:
             raise ConnectionFailure(f"cannot connect to {url}: {_reason(exc)}") from None
-        first = request.body
+        first = bytes(request.body)  # the same object when it is bytes (a Body never reaches this transport)
         if request.last_event_id and request.control is not None:
-            first = request.control.resume(request.body, request.last_event_id)
+            first = request.control.resume(first, request.last_event_id)
         try:
             sock.sendall(self.frame(first))
         except OSError as exc:

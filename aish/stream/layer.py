@@ -86,6 +86,8 @@ class AgentStream:
         try:
             self._emit(sink, StreamStart(model=self.agent.model))
             request = self.codec.encode(prompt)
+            if not isinstance(request.body, bytes) and not getattr(self.transport, "sends_pieces", False):
+                request = request.replace(body=bytes(request.body))  # a Body, for a transport of bytes only
             secrets = request.secrets
             problem = headers_problem(request.headers)
             if problem is not None:  # checked here, before any transport sees a header

@@ -39,8 +39,9 @@ from aish_sse.head import BadHead, Head, HeadCut, Headers, read_head
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
+    from aish import Body
     from aish_sse.inflate import Inflater
     from aish_sse.proxies import Proxy
 
@@ -50,6 +51,16 @@ SEND_PIECE = 1 << 20  # a larger one in pieces of this size
 _NO_BODY = frozenset({204, 304})
 _NOT_SENT = frozenset({"host", "content-length", "transfer-encoding"})
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _pieces(body: bytes | Body) -> Iterator[bytes | memoryview]:
+    """A large body in pieces of at most SEND_PIECE bytes (a Body: as it makes them), never copied."""
+    if not isinstance(body, bytes):
+        yield from body
+        return
+    view = memoryview(body)
+    for start in range(0, len(body), SEND_PIECE):
+        yield view[start : start + SEND_PIECE]
 
 
 class Cancelled(Exception):
@@ -90,8 +101,11 @@ class HTTPStream:
         self._proxy: Proxy | None = None
 
     # ----------------------------------------------------------------- request
-    def open(self, method: str, body: bytes, headers: Mapping[str, str]) -> None:
-        """Connect, send the request and read the response head."""
+    def open(self, method: str, body: bytes | Body, headers: Mapping[str, str]) -> None:
+        """Connect, send the request and read the response head.
+
+        A :class:`aish.Body` goes out piece by piece, each made as it is sent (decision 27).
+        """
         with self._lock:
             if self._cancelled:
                 raise Cancelled
@@ -106,13 +120,12 @@ class HTTPStream:
         assert sock is not None
         sock.settimeout(self.idle_timeout)
         try:
-            if len(body) <= SEND_WHOLE:
+            if isinstance(body, bytes) and len(body) <= SEND_WHOLE:
                 sock.sendall(request + body)
             else:  # no copy of a large body; TCP_NODELAY keeps its last segment from waiting
                 sock.sendall(request)
-                view = memoryview(body)
-                for start in range(0, len(body), SEND_PIECE):  # idle_timeout bounds each piece, not the whole
-                    sock.sendall(view[start : start + SEND_PIECE])
+                for piece in _pieces(body):  # idle_timeout bounds each piece, not the whole
+                    sock.sendall(piece)
         except TimeoutError as exc:
             raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
         except OSError as exc:
@@ -125,7 +138,7 @@ class HTTPStream:
         if self.status == 407 and proxy is not None and not self._https:
             raise HTTPStatusError(407, self.reason, f"the proxy {proxy.shown}")
 
-    def _request(self, method: str, body: bytes, headers: Mapping[str, str]) -> bytes:
+    def _request(self, method: str, body: bytes | Body, headers: Mapping[str, str]) -> bytes:
         """The request line and header fields, encoded."""
         proxy = self._proxy
         plain_proxy = proxy is not None and not self._https

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from aish import (
     AgentConfig,
+    Body,
     ConfigError,
     ConnectionFailure,
     HTTPStatusError,
@@ -50,6 +51,9 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"
 
 class SSETransport:
     """Opens one HTTP connection per stream for an agent."""
+
+    sends_pieces = True
+    """A :class:`aish.Body` is sent piece by piece, never whole (decision 27)."""
 
     def __init__(self, agent: AgentConfig) -> None:
         self.agent = agent
@@ -76,7 +80,9 @@ class SSETransport:
             url = target
         raise RemoteError(f"{request.url}: more than {MAX_REDIRECTS} redirects")
 
-    def _send(self, request: Request, url: str, method: str, body: bytes, headers: Mapping[str, str]) -> HTTPStream:
+    def _send(
+        self, request: Request, url: str, method: str, body: bytes | Body, headers: Mapping[str, str]
+    ) -> HTTPStream:
         """One request to ``url``; the opened stream, or a failure (an HTTP error, a refused content type)."""
         agent = self.agent
         try:

@@ -95,9 +95,9 @@ class WebSocketTransport:
 
 def _first_message(request: Request) -> str:
     """The request, or on a reconnection the codec's resume message."""
-    control, first = request.control, request.body
+    control, first = request.control, bytes(request.body)  # the same object: bytes (sends_pieces is not set)
     if request.last_event_id and control is not None:
-        first = control.resume(request.body, request.last_event_id)
+        first = control.resume(first, request.last_event_id)
     return first.decode("utf-8")
 
 
