@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from pathlib import Path
 
 from aish.errors import UsageError
 from aish.lang.ast import Command
@@ -29,7 +29,8 @@ def cat(cmd: Command, stdin: str | None) -> str:
 def read_text(path: str, who: str) -> str:
     """A file's text; a missing or unreadable file is a one-line error naming it."""
     try:
-        return Path(path).expanduser().read_text(encoding="utf-8", errors="replace")
+        with open(os.path.expanduser(path), encoding="utf-8", errors="replace") as file:
+            return file.read()
     except FileNotFoundError:
         raise UsageError(f"{who}: {path}: no such file") from None
     except IsADirectoryError:

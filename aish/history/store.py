@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TextIO
 from aish.app import App
 from aish.contracts import RUNNING, HistoryBackend, RunRecord
 from aish.errors import AishError, UsageError, visible
-from aish.history.files import data_dir
+from aish.history.files import data_home
 from aish.history.recorder import Recorder
 
 OFF = "off"
@@ -41,7 +41,7 @@ def backend_name(app: App) -> str | None:
 
 def backend_options(app: App) -> dict[str, Any]:
     path = app.config.settings.history_path
-    return {"path": os.path.expanduser(path) if path else None, "data_dir": str(data_dir())}
+    return {"path": os.path.expanduser(path) if path else None, "data_dir": data_home()}
 
 
 def open_backend(app: App) -> HistoryBackend:

@@ -8,7 +8,6 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from aish import HistoryError, RunRecord, StageRecord, private_file
@@ -37,7 +36,7 @@ class SqliteHistory:
     """A :class:`aish.HistoryBackend` on an SQLite database (see :mod:`aish_history_sqlite.schema`)."""
 
     def __init__(self, path: str | os.PathLike[str], timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.path = Path(path).expanduser()
+        self.path = os.path.expanduser(os.fspath(path))  # a str: pathlib costs 1-2 ms of every start-up
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None
         self._sent: dict[tuple[str, int], list[str]] = {}
@@ -45,7 +44,7 @@ class SqliteHistory:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SqliteHistory:
-        path = options.get("path") or Path(options.get("data_dir") or ".") / FILENAME
+        path = options.get("path") or os.path.join(options.get("data_dir") or ".", FILENAME)
         return cls(path, float(options.get("timeout") or DEFAULT_TIMEOUT))
 
     # ------------------------------------------------------------------ writes
@@ -178,12 +177,12 @@ class SqliteHistory:
         """
         try:
             if self._conn is None:
-                if not self.path.exists():  # never open and close an existing database file: see below
+                if not os.path.exists(self.path):  # never open and close an existing database file: see below
                     private_file(self.path)  # 0600 before SQLite creates it; -wal and -shm inherit the mode
                 self._conn = connect(str(self.path), self.timeout)
             yield self._conn
         except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"{self.path}: {_reason(exc, self.path.parent)}") from None
+            raise HistoryError(f"{self.path}: {_reason(exc, os.path.dirname(self.path))}") from None
 
     def _records(self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
         runs: dict[int, RunRecord] = {}
@@ -291,7 +290,7 @@ def _limit(limit: int | None) -> int:
     return -1 if limit is None else max(0, limit)
 
 
-def _reason(exc: BaseException, directory: Path | None = None) -> str:
+def _reason(exc: BaseException, directory: str | None = None) -> str:
     """What went wrong, as what it was: SQLite's "disk I/O error" on a full disk says so."""
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
@@ -305,7 +304,7 @@ def _reason(exc: BaseException, directory: Path | None = None) -> str:
     return reason
 
 
-def _full(directory: Path) -> bool:
+def _full(directory: str) -> bool:
     try:
         stats = os.statvfs(directory)
     except (OSError, AttributeError):
