@@ -27,9 +27,9 @@ wait by ``idle_timeout``.
 
 from __future__ import annotations
 
+import _socket  # the C core of :mod:`socket`, whose Python layer (its enums, selectors) costs ~2 ms to import
 import contextlib
 import os
-import socket
 import threading
 from urllib.parse import urlsplit
 
@@ -90,7 +90,7 @@ class HTTPStream:
         self._explicit_port = port is not None and port != (443 if self._https else 80)
         path = parts.path or "/"
         self._path = f"{path}?{parts.query}" if parts.query else path
-        self._sock: socket.socket | None = None
+        self._sock: _socket.socket | None = None  # an ssl.SSLSocket for https
         self._buf = b""  # received, not yet handed on
         self._dechunk: Dechunker | None = None
         self._remaining: int | None = None  # body bytes still due (Content-Length), None: until close
@@ -190,7 +190,7 @@ class HTTPStream:
         # bytes, so that getaddrinfo need not import the idna codec for an ASCII name
         address = host.encode("ascii") if host.isascii() else host.encode("idna")
         try:
-            sock = socket.create_connection((address, port), timeout=self.connect_timeout)  # type: ignore[arg-type]
+            sock = _connect(address, port, self.connect_timeout)
         except TimeoutError as exc:
             raise ConnectionFailure(
                 f"cannot connect to {self._first_hop()}: no answer within {self.connect_timeout:g}s"
@@ -198,13 +198,13 @@ class HTTPStream:
         except OSError as exc:
             raise ConnectionFailure(f"cannot connect to {self._first_hop()}: {_reason(exc)}") from exc
         with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         self._publish(sock)
 
     def _first_hop(self) -> str:
         return self.url if self._proxy is None else f"the proxy {self._proxy.shown}"
 
-    def _publish(self, sock: socket.socket) -> None:
+    def _publish(self, sock: _socket.socket) -> None:
         with self._lock:
             self._sock = sock
             cancelled = self._cancelled  # checked under the lock: a cancel() from now on sees the socket
@@ -238,11 +238,16 @@ class HTTPStream:
 
     def _handshake(self) -> None:
         """TLS over the connection (the tunnel, when there is one); the certificate's reason when refused."""
+        import socket  # ssl imports it anyway; ssl wraps only its sockets
+
         from aish_sse.tls import client_context, failure_reason
 
-        sock = self._sock
-        assert sock is not None
         context = client_context()
+        raw = self._sock
+        assert raw is not None
+        sock = socket.socket(raw.family, raw.type, raw.proto, raw.detach())
+        self._publish(sock)
+        sock.settimeout(self.connect_timeout)  # also puts the descriptor back in the mode the timeout needs
         try:
             tls = context.wrap_socket(sock, server_hostname=self._host, do_handshake_on_connect=False)
         except OSError as exc:
@@ -387,7 +392,7 @@ class HTTPStream:
             sock = self._sock
         if sock is not None:
             with contextlib.suppress(OSError, ValueError, AttributeError):
-                sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(_socket.SHUT_RDWR)
 
     @property
     def cancelled(self) -> bool:
@@ -410,8 +415,28 @@ def _proxy_for(scheme: str, host: str, port: int) -> Proxy | None:
     return proxy_for(scheme, host, port)
 
 
+def _connect(host: bytes, port: int, timeout: float) -> _socket.socket:
+    """A TCP connection to the first address of ``host`` that answers, as :func:`socket.create_connection` makes it.
+
+    Each address is tried within ``timeout``; when none answers, the first
+    failure is raised.
+    """
+    failures: list[OSError] = []
+    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            failures.append(exc)
+            continue
+        return sock
+    raise failures[0] if failures else OSError("getaddrinfo returned no address")
+
+
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, _socket.gaierror):
         return "unknown host"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
