@@ -31,11 +31,11 @@ import _socket  # the C core of :mod:`socket`, whose Python layer (its enums, se
 import contextlib
 import os
 import threading
-from urllib.parse import urlsplit
 
 from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, RemoteError, __version__
 from aish_sse.chunked import Dechunker
 from aish_sse.head import BadHead, Head, HeadCut, Headers, read_head
+from aish_sse.urls import split_url
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
 if TYPE_CHECKING:
@@ -71,13 +71,13 @@ class HTTPStream:
     """One request with a streamed response."""
 
     def __init__(self, url: str, *, connect_timeout: float, idle_timeout: float) -> None:
-        parts = urlsplit(url)
         try:
-            port = parts.port
+            parts = split_url(url)
         except ValueError:
-            port = -1
-        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.host:
             raise ConfigError(f"invalid url {url!r} (expected http:// or https://)")
+        port = parts.port
         self.url = url
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
@@ -85,11 +85,10 @@ class HTTPStream:
         self.reason = ""
         self.headers: Mapping[str, str] = Headers()
         self._https = parts.scheme == "https"
-        self._host = parts.hostname
+        self._host = parts.host
         self._port = port or (443 if self._https else 80)
         self._explicit_port = port is not None and port != (443 if self._https else 80)
-        path = parts.path or "/"
-        self._path = f"{path}?{parts.query}" if parts.query else path
+        self._path = parts.target
         self._sock: _socket.socket | None = None  # an ssl.SSLSocket for https
         self._buf = b""  # received, not yet handed on
         self._dechunk: Dechunker | None = None

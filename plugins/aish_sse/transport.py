@@ -24,7 +24,6 @@ a wrong URL). An answer without a ``Content-Type`` is read as an event stream.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from urllib.parse import urljoin, urlsplit
 
 from aish import (
     AgentConfig,
@@ -40,6 +39,7 @@ from aish import (
     WireMessage,
 )
 from aish_sse.http11 import Cancelled, HTTPStream
+from aish_sse.urls import split_url
 
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536
@@ -69,8 +69,10 @@ class SSETransport:
             if not location:
                 return SSEConnection(stream, request.last_event_id)
             stream.close()
+            from urllib.parse import urljoin  # only for a redirect
+
             target = urljoin(url, location.strip())
-            if urlsplit(target).scheme not in ("http", "https"):
+            if _origin(target)[0] not in ("http", "https"):
                 raise RemoteError(f"{url}: redirected to {target[:200]!r}, which is not an http(s) URL")
             if stream.status == 303 or (stream.status in (301, 302) and method == "POST"):
                 method, body = "GET", b""
@@ -159,9 +161,12 @@ class SSEConnection:
         self.stream.close()
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+def _origin(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port, split as the client splits a URL to connect (``("", "", 0)`` when unusable)."""
+    try:
+        return split_url(url).origin
+    except ValueError:
+        return "", "", 0
 
 
 def _without_credentials(headers: Mapping[str, str], secrets: Sequence[str]) -> dict[str, str]:
