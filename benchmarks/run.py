@@ -565,12 +565,17 @@ def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
     line = "the quick brown fox jumps over the lazy dog, again and again; " * 2 + "\n"
     piped.write_text(line * (size // len(line)), encoding="utf-8")
     size = piped.stat().st_size
+    jsonl = WORK / "aish-m-jsonl.toml"  # the other history backend (sqlite is the default)
+    jsonl.write_text('[settings]\nhistory = "jsonl"\n', encoding="utf-8")
     with reference_server(default_tokens=A_TOKENS) as base:
         aish_env = {**env, "AISH_DEMO_URL": base}
+        jsonl_env = {**aish_env, "AISH_CONFIG": str(jsonl)}
         tools = [
             Tool("cat (the floor)", ["cat"], env, stdin=str(piped)),
             Tool("aish athena < input", [*aish_cmd(), "athena"], aish_env, stdin=str(piped)),
             Tool("aish -c 'athena' < input", [*aish_cmd(), "-c", "athena"], aish_env, stdin=str(piped)),
+            Tool("aish athena < input (jsonl)", [*aish_cmd(), "athena"], jsonl_env, stdin=str(piped)),
+            Tool("aish -c 'athena' < input (jsonl)", [*aish_cmd(), "-c", "athena"], jsonl_env, stdin=str(piped)),
         ]
         runs = max(3, args.runs // 3)
         run_rounds(tools, runs, args.warmup, timeout=300, label="(m)")
