@@ -28,10 +28,18 @@ def prompt_text(name: str, own: str, piped: str | None) -> str:
         piped = None
     has_own = bool(own) and not own.isspace()
     if piped is not None:
-        return f"{piped.rstrip()}\n\n{own}" if has_own else piped
+        return _joined(piped, own) if has_own else piped
     if not has_own:
         raise UsageError(f"{name}: nothing to send (give text, or pipe input into it)")
     return own
+
+
+def _joined(piped: str, own: str) -> str:
+    """``f"{piped.rstrip()}\\n\\n{own}"`` built at once: ``rstrip`` would copy a long input first."""
+    end = len(piped)
+    while end and piped[end - 1].isspace():
+        end -= 1
+    return "%.*s\n\n%s" % (end, piped, own)  # noqa: UP031 (%.*s writes the first end characters, no slice)
 
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
