@@ -249,8 +249,8 @@ def _report(exc: AishError, err: TextIO, debug: bool) -> int:
 def run() -> None:
     """The ``aish`` command and ``python -m aish``: :func:`main`, then a quick exit.
 
-    By the time :func:`main` returns, history is closed (its records complete,
-    the store checkpointed), plugins are shut down and output files closed.
+    By the time :func:`main` returns, history is closed (its records complete
+    and on the disk), plugins are shut down and output files closed.
     What the interpreter would still do is tear down every module and object
     (12-25 ms, more than the rest of the exit). So: run the ``atexit``
     functions, flush stdout and stderr, and ``os._exit``. If another

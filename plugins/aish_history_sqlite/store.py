@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -49,6 +50,8 @@ class SqliteHistory:
 
     # ------------------------------------------------------------------ writes
     def begin_run(self, run: RunRecord) -> None:
+        with self._db() as db:
+            _checkpoint(db)
         with self._db() as db, _transaction(db):
             cursor = db.execute(
                 "INSERT INTO runs (id, line, started, status, replay_of, pid) VALUES (?, ?, ?, ?, ?, ?)",
@@ -160,9 +163,16 @@ class SqliteHistory:
             return self._records(db, sorted(rows))
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Release the store: what it wrote is on disk, and its connection is left open (see ``_linger``)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            _sync(f"{self.path}-wal")
+        except OSError as exc:
+            conn.close()
+            raise HistoryError(f"{self.path}: {_reason(exc, os.path.dirname(self.path))}") from None
+        _linger(os.path.realpath(self.path), conn)
 
     # ---------------------------------------------------------------- plumbing
     @contextmanager
@@ -231,6 +241,65 @@ def _append_chunk(db: sqlite3.Connection, run_id: str, index: int, text: str) ->
         "FROM runs WHERE id = ?",
         (index, index, text, run_id),
     )
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    """Copy what the WAL holds into the database, if nobody is in the way (a run begins: beside its stream).
+
+    The WAL then holds one run or so: the first write after a complete
+    checkpoint starts it again from its beginning.
+    """
+    with contextlib.suppress(sqlite3.OperationalError):  # busy: another process checkpoints, or will
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _sync(wal: str) -> None:
+    """Flush the WAL to the disk: its transactions survive a power cut, as a checkpoint would have made sure.
+
+    A descriptor of the WAL file may be opened and closed: SQLite locks the
+    database and shared-memory files, never the WAL.
+    """
+    try:
+        fd = os.open(wal, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
+LINGER = 4
+"""Databases whose last connection a process keeps open (see ``_linger``)."""
+_lingering: dict[str, sqlite3.Connection] = {}
+_lingering_lock = threading.Lock()
+
+
+def _linger(path: str, conn: sqlite3.Connection) -> None:
+    """Keep ``conn`` to the database ``path`` open until the process ends, closing the one kept before.
+
+    SQLite's last connection to a database to close checkpoints the WAL into
+    it and deletes the WAL and shared-memory files: at the end of every
+    ``aish -c``, a copy of the run's pages, two ``fdatasync`` calls and two
+    unlinks, and the next process then created the WAL again and synced it:
+    2-6 ms that the exit waited for. Kept open, the connection is never
+    closed: ``aish.cli.run`` ends the process with ``os._exit`` (an
+    interpreter that exits normally closes it then, checkpointing). The
+    records are already on the disk (committed, and the WAL synced by
+    ``close``); the next run checkpoints them as it begins, beside its
+    stream. One connection per database is kept: closing the one kept before
+    while this one is open is no last close, so it does not checkpoint
+    either. Past ``LINGER`` databases (a test suite's), the oldest is closed.
+    """
+    closing = []
+    with _lingering_lock:
+        if (previous := _lingering.pop(path, None)) is not None:
+            closing.append(previous)
+        _lingering[path] = conn
+        while len(_lingering) > LINGER:
+            closing.append(_lingering.pop(next(iter(_lingering))))
+    for old in closing:
+        old.close()
 
 
 INDEX_BATCH = 500

@@ -17,7 +17,7 @@ from aish import HistoryError, RunRecord, StageRecord
 from aish.contract_tests.processes import record_run
 from aish_history_jsonl.store import JsonlHistory
 from aish_history_sqlite.schema import CONVERSATION, MIGRATIONS, VERSION
-from aish_history_sqlite.store import SqliteHistory
+from aish_history_sqlite.store import LINGER, SqliteHistory
 
 # -------------------------------------------------------------------- jsonl
 
@@ -225,6 +225,46 @@ def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_pat
     assert Path(f"{path}-wal").exists()  # no: the recorder's connection is still open, its WAL stays
     recording.end_run(run.id, "complete", time.time())
     recording.close()
+
+
+def test_sqlite_close_leaves_the_wal_to_the_next_run_and_the_records_on_disk(tmp_path: Path) -> None:
+    """Closing syncs the WAL and keeps the connection (no checkpoint at exit); the next run begins by checkpointing."""
+    path = tmp_path / "h.sqlite3"
+    first = SqliteHistory(path)
+    record_run(first, "one", ["an answer"])
+    first.close()
+    reader = SqliteHistory(path)  # the same process opens and closes the store again: still no last close
+    assert [r.line for r in reader.runs()] == ["one"]
+    reader.close()
+    assert Path(f"{path}-wal").stat().st_size > 0
+    alone = tmp_path / "alone.sqlite3"  # the database file without its WAL: the run is not in it yet
+    alone.write_bytes(path.read_bytes())
+    with sqlite3.connect(alone) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+    db.close()
+    other = f"import sqlite3; print(sqlite3.connect({str(path)!r}).execute('SELECT line FROM runs').fetchall())"
+    seen = subprocess.run([sys.executable, "-c", other], capture_output=True, text=True, check=True, timeout=30)
+    assert seen.stdout == "[('one',)]\n"  # another process reads it from the WAL
+    second = SqliteHistory(path)
+    record_run(second, "two", ["another"])  # begins with a checkpoint: run one is now in the database file
+    second.close()
+    alone.write_bytes(path.read_bytes())
+    with sqlite3.connect(alone) as db:
+        assert [line for (line,) in db.execute("SELECT line FROM runs")] == ["one"]
+    db.close()
+
+
+def test_sqlite_keeps_the_last_connection_of_a_few_databases_only(tmp_path: Path) -> None:
+    paths = [tmp_path / f"h{i}.sqlite3" for i in range(LINGER + 1)]
+    for path in paths:
+        backend = SqliteHistory(path)
+        record_run(backend, path.name, ["x"])
+        backend.close()
+    assert not Path(f"{paths[0]}-wal").exists()  # closed for good: the last close checkpointed and removed it
+    assert all(Path(f"{path}-wal").exists() for path in paths[1:])
+    with sqlite3.connect(paths[0]) as db:
+        assert db.execute("SELECT line FROM runs").fetchall() == [("h0.sqlite3",)]
+    db.close()
 
 
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:

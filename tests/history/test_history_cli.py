@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,13 +108,23 @@ def test_a_script_can_use_the_shell_commands(history_backend: str, demo_url: str
     assert bogus.stderr == "aish: history: unknown subcommand 'bogus' (see 'history help')\n"
 
 
-def test_an_aish_process_leaves_the_sqlite_store_checkpointed(demo_url: str) -> None:
-    """The last close checkpoints the WAL into the database: nothing piles up from one run to the next."""
-    for word in ("one", "two"):
+def test_the_sqlite_wal_holds_about_one_run_each_run_checkpoints_the_one_before(demo_url: str, tmp_path: Path) -> None:
+    """An exiting aish leaves its run in the WAL (no checkpoint at exit); the next run copies it into the
+    database as it begins, so the WAL does not grow from one run to the next."""
+    store = data_dir() / "history.sqlite3"
+    words = ["one", "two", "three", "four"]
+    wal_sizes = []
+    for done, word in enumerate(words):
         assert run_aish("-c", f"athena {word}").returncode == 0
-        store = data_dir() / "history.sqlite3"
-        assert store.stat().st_size > 0 and not Path(f"{store}-wal").exists()
-    assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == ["one", "two"]
+        wal_sizes.append(Path(f"{store}-wal").stat().st_size)
+        copy = tmp_path / f"after-{word}.sqlite3"  # the database file alone, without its WAL
+        copy.write_bytes(store.read_bytes())
+        with sqlite3.connect(copy) as db:
+            in_database = [line for (line,) in db.execute("SELECT line FROM runs ORDER BY number")] if done else []
+        db.close()
+        assert in_database == [f"athena {w}" for w in words[:done]]
+    assert max(wal_sizes[2:]) <= max(wal_sizes[:2]), wal_sizes
+    assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == words
 
 
 def test_rm_and_clear(history_backend: str) -> None:
