@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 from servers import Exchange, serving
 
-from aish import ConfigError, ConnectionFailure, IdleTimeout, MalformedEvent, RemoteError
+from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, MalformedEvent, RemoteError
 from aish_sse.head import MAX_HEADERS, MAX_LINE
 from aish_sse.http11 import Cancelled, HTTPStream
 
@@ -341,3 +341,41 @@ def test_a_plain_http_stream_imports_no_http_library_nor_tls(encoding: str) -> N
     assert ("aish_sse.inflate" in added) is (encoding == "gzip")  # zlib only for a compressed answer
     if encoding == "identity":
         assert "zlib" not in added
+
+
+# ------------------------------------------------------------ through a proxy
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "said"),
+    [
+        (
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+            HTTPStatusError,
+            "HTTP 502 Bad Gateway from the proxy",
+        ),
+        (b"", ConnectionFailure, "the proxy closed the connection"),
+        (b"HTTP/1.1 2xx Fine\r\n\r\n", RemoteError, "the proxy sent a malformed status line"),
+    ],
+)
+def test_a_tunnel_the_proxy_does_not_open_names_the_proxy(
+    answer: bytes, error: type[Exception], said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(raw(answer)) as proxy:
+        port = int(proxy.url.rsplit(":", 1)[1])
+        monkeypatch.setenv("https_proxy", f"http://user:s3cret@127.0.0.1:{port}")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        s = stream("https://models.example.invalid/v1")
+        with pytest.raises(error) as info:
+            s.open("POST", b"{}", {})
+        s.close()
+    assert said in str(info.value)
+    assert f"the proxy http://127.0.0.1:{port} (from https_proxy), tunnelling to models.example.invalid:443" in str(
+        info.value
+    )
+    assert "s3cret" not in str(info.value)
+    request = proxy.requests[0]
+    assert (request.method, request.target) == ("CONNECT", "models.example.invalid:443")
+    assert request.header("host") == "models.example.invalid:443"
+    assert request.header("proxy-authorization") == "Basic dXNlcjpzM2NyZXQ="  # user:s3cret
