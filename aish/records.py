@@ -82,6 +82,11 @@ class FrozenRecord(Record):
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, name) for name in self.__slots__))
 
+    def __reduce__(self) -> tuple[type[Self], tuple[object, ...]]:
+        # copy, deepcopy and pickle rebuild it through ``__init__`` (fields in slot order):
+        # their default restores slots with ``setattr``, which a frozen record refuses
+        return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
 
 def freeze(record: FrozenRecord, **fields: object) -> None:
     """Set a frozen record's fields (in its ``__init__``)."""

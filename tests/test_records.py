@@ -83,3 +83,14 @@ def test_as_dict_converts_nested_records() -> None:
         "items": [{"x": 1, "y": 0}, {"x": 2, "y": 3}],
         "where": {"home": {"x": 0, "y": 0}},
     }
+
+
+def test_frozen_records_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    p = Point(1, 2)
+    assert copy.copy(p) == p and copy.deepcopy(p) == p
+    assert pickle.loads(pickle.dumps(p)) == p
+    box = Box("b", [p])
+    assert copy.deepcopy(box) == box and pickle.loads(pickle.dumps(box)) == box
