@@ -5,6 +5,7 @@ order (``op`` first, then ``n`` or ``id``), which the fast readers rely on::
 
     {"op":"run","n":7,"id":"…","line":"…","started":…,"pid":…,"replay_of":null}   (+ "stdin":"…" if piped)
     {"op":"stage","id":"…","i":0,"agent":"…","transport":"…","codec":"…","input":"…","meta":{}}
+        (or "input_from":"stdin" instead of "input": the run's piped input, when it is long)
     {"op":"text","id":"…","i":0,"o":12,"t":"…"}
     {"op":"done","id":"…","i":0,"status":"…","error":null,"meta":{…}}
     {"op":"end","id":"…","status":"…","ended":…}
@@ -116,6 +117,8 @@ class Fold:
             run.status, run.ended = rec["status"], rec["ended"]
         elif op == "stage":
             fields = {k: rec[k] for k in ("agent", "transport", "codec", "input", "meta") if k in rec}
+            if rec.get("input_from") == "stdin":
+                fields["input"] = run.stdin or ""
             run.stages.append(StageRecord(index=int(rec["i"]), **fields))
             run.stages.sort(key=lambda s: s.index)
         else:

@@ -18,6 +18,8 @@ SEARCH_SUFFIX = ".search"
 """The search cache is the history file's path plus this (see :mod:`aish_history_jsonl.cache`)."""
 _T = TypeVar("_T")
 _TAIL = 65536
+LONG = 1 << 16
+"""A stage whose input is the run's piped input of more characters than this refers to it (decision 27)."""
 _FORWARD = 1 << 20
 
 
@@ -29,6 +31,8 @@ class JsonlHistory:
         self._fd: int | None = None
         self._sent: dict[tuple[str, int], tuple[int, str]] = {}
         """(run id, stage) -> (characters appended so far, their last OVERLAP characters)."""
+        self._stdin: dict[str, str] = {}
+        """Run id -> its long piped input, until the run ends: a stage whose input it is refers to it."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> JsonlHistory:
@@ -45,9 +49,16 @@ class JsonlHistory:
                 record["stdin"] = run.stdin
             self._write_record(fd, record)
         run.number = number
+        if run.stdin is not None and len(run.stdin) > LONG:
+            self._stdin[run.id] = run.stdin
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
-        fields = {"agent": stage.agent, "transport": stage.transport, "codec": stage.codec, "input": stage.input}
+        fields: dict[str, Any] = {"agent": stage.agent, "transport": stage.transport, "codec": stage.codec}
+        stdin = self._stdin.get(run_id)
+        if stdin is not None and (stage.input is stdin or stage.input == stdin):
+            fields["input_from"] = "stdin"  # the run's piped input, stored once (decision 27)
+        else:
+            fields["input"] = stage.input
         self._append({"op": "stage", "id": run_id, "i": stage.index, **fields, "meta": stage.meta})
         self._sent[(run_id, stage.index)] = (0, "")
         if stage.text:
@@ -81,6 +92,7 @@ class JsonlHistory:
         self._append({"op": "end", "id": run_id, "status": status, "ended": ended})
         for key in [k for k in self._sent if k[0] == run_id]:
             del self._sent[key]
+        self._stdin.pop(run_id, None)
 
     def delete(self, number: int) -> bool:
         if self.get(number) is None:

@@ -7,7 +7,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 6
+VERSION = 7
 
 _V1 = (
     """CREATE TABLE runs (
@@ -103,7 +103,11 @@ _V5 = (
 # Nothing to change in the tables; the version tells an older aish, which would read bytes, to stop.
 _V6 = ("SELECT 1",)
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+# A stage whose input is the run's piped input (``aish athena < file``: the same 20 MB) says so
+# instead of storing it a second time; it is read back from ``inputs`` (decision 27).
+_V7 = ("ALTER TABLE stages ADD COLUMN input_is_stdin INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
 """Statements that take the schema from version N-1 to N."""
 
 

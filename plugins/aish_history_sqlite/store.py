@@ -23,11 +23,12 @@ _RUN_COLUMNS = (
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
 _STAGE_READ = _STAGE_COLUMNS.replace(
     "input",
-    "coalesce((SELECT CAST(i.input AS TEXT) FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx),"
-    " input)",
+    "CASE WHEN input_is_stdin THEN (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = stages.run) ELSE"
+    " coalesce((SELECT CAST(i.input AS TEXT) FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx),"
+    " input) END",
 )
-"""The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4); a long one is UTF-8 in a
-BLOB there (schema._V6)."""
+"""The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4), a long one as UTF-8 in a
+BLOB (schema._V6), or it is the run's piped input (schema._V7)."""
 LONG = 1 << 16
 """An input of more characters than this is written in pieces of PIECE characters (schema._V6)."""
 PIECE = 1 << 18
@@ -42,6 +43,8 @@ class SqliteHistory:
         self._conn: sqlite3.Connection | None = None
         self._sent: dict[tuple[str, int], list[str]] = {}
         """(run id, stage) -> the text this instance appended to it, in order."""
+        self._stdin: dict[str, str] = {}
+        """Run id -> its long piped input, until the run ends: a stage whose input it is refers to it."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SqliteHistory:
@@ -61,17 +64,21 @@ class SqliteHistory:
             if run.stdin is not None:
                 sql = "INSERT INTO inputs (run, stdin) VALUES (:run, :text)"
                 _insert_text(db, "inputs", "stdin", sql, {"run": run.number}, run.stdin)
+        if run.stdin is not None and len(run.stdin) > LONG:
+            self._stdin[run.id] = run.stdin
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
+        stdin = self._stdin.get(run_id)
+        same = stdin is not None and (stage.input is stdin or stage.input == stdin)  # stored once, in inputs
         values = (stage.index, stage.agent, stage.transport, stage.codec, "", stage.text, stage.status)
         with self._db() as db, _transaction(db):
             db.execute(
-                f"INSERT INTO stages ({_STAGE_COLUMNS}) "
-                "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
-                (*values, stage.error, json.dumps(stage.meta), run_id),
+                f"INSERT INTO stages ({_STAGE_COLUMNS}, input_is_stdin) "
+                "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
+                (*values, stage.error, json.dumps(stage.meta), int(same), run_id),
             )
             row = db.execute("SELECT number FROM runs WHERE id = ?", (run_id,)).fetchone() if stage.input else None
-            if row is not None:  # VALUES, not INSERT ... SELECT, which copies a zeroblob out whole
+            if row is not None and not same:  # VALUES, not INSERT ... SELECT, which copies a zeroblob out whole
                 sql = "INSERT INTO stage_inputs (run, idx, input) VALUES (:run, :idx, :text)"
                 _insert_text(db, "stage_inputs", "input", sql, {"run": row[0], "idx": stage.index}, stage.input)
 
@@ -106,6 +113,7 @@ class SqliteHistory:
             db.execute("UPDATE runs SET status = ?, ended = ? WHERE id = ?", (status, ended, run_id))
         for key in [k for k in self._sent if k[0] == run_id]:
             del self._sent[key]
+        self._stdin.pop(run_id, None)
 
     def delete(self, number: int) -> bool:
         with self._db() as db, _transaction(db):

@@ -120,7 +120,7 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 7
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
 
@@ -186,29 +186,54 @@ def test_sqlite_upgrades_a_version_2_database_moving_piped_and_stage_input_out_o
 
 def test_sqlite_writes_piped_and_stage_input_once(tmp_path: Path) -> None:
     """SQLite rewrites a whole row on UPDATE: a long input kept in the run's or stage's row was
-    rewritten at the stage's end, the run's end and its indexing (the next process's)."""
+    rewritten at the stage's end, the run's end and its indexing (the next process's). A stage
+    whose input is the run's piped input refers to it (decision 27); another long input is kept
+    in stage_inputs, as UTF-8 in a BLOB."""
     path = tmp_path / "h.sqlite3"
     backend = SqliteHistory(path)
     big = "piped text " * 20_000
+    other = big + "\n\nsummarize"
     run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time(), stdin=big)
     backend.begin_run(run)
-    backend.begin_stage(run.id, StageRecord(0, "athena", "sse", "openai-chat", input=big))
-    backend.append_text(run.id, 0, "an answer")
-    backend.end_stage(
-        run.id, StageRecord(0, "athena", "sse", "openai-chat", input=big, text="an answer", status="complete")
-    )
+    for index, text in enumerate((big, other)):
+        backend.begin_stage(run.id, StageRecord(index, "athena", "sse", "openai-chat", input=text))
+        backend.append_text(run.id, index, "an answer")
+        backend.end_stage(
+            run.id,
+            StageRecord(index, "athena", "sse", "openai-chat", input=text, text="an answer", status="complete"),
+        )
     backend.end_run(run.id, "complete", time.time())
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT max(length(coalesce(stdin, ''))) FROM runs").fetchone()[0] == 0
         assert db.execute("SELECT max(length(input)) FROM stages").fetchone()[0] == 0
-        assert db.execute("SELECT CAST(stdin AS TEXT) FROM inputs").fetchone()[0] == big
-        assert db.execute("SELECT CAST(input AS TEXT) FROM stage_inputs").fetchone()[0] == big
+        assert db.execute("SELECT CAST(stdin AS TEXT), typeof(stdin) FROM inputs").fetchone() == (big, "blob")
+        assert db.execute("SELECT idx, CAST(input AS TEXT) FROM stage_inputs").fetchall() == [(1, other)]
+        assert db.execute("SELECT idx, input_is_stdin FROM stages ORDER BY idx").fetchall() == [(0, 1), (1, 0)]
     db.close()
     again = SqliteHistory(path)
     got = again.get(1)
-    assert got is not None and got.stdin == big and got.stages[0].input == big and got.stages[0].text == "an answer"
+    assert got is not None and got.stdin == big
+    assert [(s.input, s.text) for s in got.stages] == [(big, "an answer"), (other, "an answer")]
     again.close()
+
+
+def test_jsonl_writes_a_stage_input_that_is_the_piped_input_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    backend = JsonlHistory(path)
+    big = "piped text " * 20_000
+    run = RunRecord(id=uuid.uuid4().hex, line="athena", started=time.time(), stdin=big)
+    backend.begin_run(run)
+    backend.begin_stage(run.id, StageRecord(0, "athena", "sse", "openai-chat", input=big))
+    backend.end_run(run.id, "complete", time.time())
+    run2 = RunRecord(id=uuid.uuid4().hex, line="athena x", started=time.time(), stdin=big)
+    backend.begin_run(run2)  # a short stage input, or another run's: written as it is
+    backend.begin_stage(run2.id, StageRecord(0, "athena", "sse", "openai-chat", input="x"))
+    backend.end_run(run2.id, "complete", time.time())
+    backend.close()
+    assert path.read_text(encoding="utf-8").count(big) == 2  # each run's stdin, no stage's input
+    got = [JsonlHistory(path).get(n) for n in (1, 2)]
+    assert [(r.stdin, [s.input for s in r.stages]) for r in got if r is not None] == [(big, [big]), (big, ["x"])]
 
 
 def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
