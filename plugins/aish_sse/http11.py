@@ -19,10 +19,10 @@ header (:mod:`aish_sse.inflate`), a ``User-Agent``; redirects are followed by
 the transport. ``ssl``, ``zlib`` and the proxy module are imported only when
 a URL, an answer or the environment needs them.
 
-:meth:`HTTPStream.cancel` shuts the socket down from any thread: a TLS
-handshake, a tunnel, a read of the head or of the body blocked on it returns
-at once. Connecting itself is bounded by ``connect_timeout``; every later
-wait by ``idle_timeout``.
+:meth:`HTTPStream.cancel` shuts the socket down from any thread: a TCP
+connect (on Linux), a TLS handshake, a tunnel, a read of the head or of the
+body blocked on it returns at once. Connecting is bounded by
+``connect_timeout``; every later wait by ``idle_timeout``.
 """
 
 from __future__ import annotations
@@ -183,13 +183,13 @@ class HTTPStream:
         return f"{host}:{self._port}" if always or self._explicit_port else host
 
     def _connect(self) -> None:
-        """A TCP connection to the origin or the proxy, published for :meth:`cancel`."""
+        """A TCP connection to the origin or the proxy, published for :meth:`cancel` before connecting."""
         proxy = self._proxy
         host, port = (proxy.host, proxy.port) if proxy is not None else (self._host, self._port)
         # bytes, so that getaddrinfo need not import the idna codec for an ASCII name
         address = host.encode("ascii") if host.isascii() else host.encode("idna")
         try:
-            sock = _connect(address, port, self.connect_timeout)
+            sock = self._first_to_answer(address, port)
         except TimeoutError as exc:
             raise ConnectionFailure(
                 f"cannot connect to {self._first_hop()}: no answer within {self.connect_timeout:g}s"
@@ -198,7 +198,30 @@ class HTTPStream:
             raise ConnectionFailure(f"cannot connect to {self._first_hop()}: {_reason(exc)}") from exc
         with contextlib.suppress(OSError):
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-        self._publish(sock)
+
+    def _first_to_answer(self, host: bytes, port: int) -> _socket.socket:
+        """The first address of ``host`` that accepts, as :func:`socket.create_connection` finds it.
+
+        Each address is tried within ``connect_timeout``; when none answers,
+        the first failure is raised. Each socket is published before it
+        connects: :meth:`cancel` shuts it down, which ends a pending connect at
+        once (Linux; elsewhere the connect runs to its timeout).
+        """
+        failures: list[OSError] = []
+        for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+            sock = _socket.socket(family, kind, proto)
+            self._publish(sock)
+            try:
+                sock.settimeout(self.connect_timeout)
+                sock.connect(address)
+            except OSError as exc:
+                if self._cancelled:
+                    raise Cancelled from exc
+                sock.close()
+                failures.append(exc)
+                continue
+            return sock
+        raise failures[0] if failures else OSError("no address")
 
     def _first_hop(self) -> str:
         return self.url if self._proxy is None else f"the proxy {self._proxy.shown}"
@@ -385,7 +408,7 @@ class HTTPStream:
 
     # --------------------------------------------------------------- lifecycle
     def cancel(self) -> None:
-        """Stop from any thread: unblock a pending handshake, tunnel, header or body read."""
+        """Stop from any thread: unblock a pending connect, handshake, tunnel, header or body read."""
         with self._lock:
             self._cancelled = True
             sock = self._sock
@@ -412,26 +435,6 @@ def _proxy_for(scheme: str, host: str, port: int) -> Proxy | None:
     from aish_sse.proxies import proxy_for
 
     return proxy_for(scheme, host, port)
-
-
-def _connect(host: bytes, port: int, timeout: float) -> _socket.socket:
-    """A TCP connection to the first address of ``host`` that answers, as :func:`socket.create_connection` makes it.
-
-    Each address is tried within ``timeout``; when none answers, the first
-    failure is raised.
-    """
-    failures: list[OSError] = []
-    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
-        sock = _socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except OSError as exc:
-            sock.close()
-            failures.append(exc)
-            continue
-        return sock
-    raise failures[0] if failures else OSError("getaddrinfo returned no address")
 
 
 def _reason(exc: Exception) -> str:

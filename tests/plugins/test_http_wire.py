@@ -6,6 +6,7 @@ bytes; every failure must be one line naming what the server got wrong.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -286,6 +287,35 @@ def test_ipv6_loopback() -> None:
         s.close()
         thread.join(5)
     assert f"Host: [::1]:{port}\r\n".encode() in got[0]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="shutdown() ends a pending connect on Linux")
+def test_cancel_unblocks_a_tcp_connect() -> None:
+    """A listener whose accept queue is full drops SYNs: a connect to it waits in SYN_SENT."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        queued.append(filler)
+    try:
+        s = HTTPStream(f"http://127.0.0.1:{port}/v1", connect_timeout=10, idle_timeout=10)
+        thread = threading.Thread(target=lambda: (time.sleep(0.3), s.cancel()))
+        thread.start()
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            s.open("POST", b"{}", {})
+        assert time.monotonic() - started < 2
+        thread.join()
+        s.close()
+    finally:
+        for sock in (*queued, listener):
+            sock.close()
 
 
 def test_cancel_unblocks_a_tls_handshake() -> None:
