@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from aish import AgentConfig, RegisterTransport, Transport, hookimpl
+from aish import hookimpl
+
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: typing need not be imported to run
+if TYPE_CHECKING:
+    from aish import AgentConfig, RegisterTransport, Transport
 
 
 def _make(agent: AgentConfig) -> Transport:

@@ -23,23 +23,15 @@ a wrong URL). An answer without a ``Content-Type`` is read as an event stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-
-from aish import (
-    AgentConfig,
-    Body,
-    ConfigError,
-    ConnectionFailure,
-    HTTPStatusError,
-    RemoteError,
-    Request,
-    SSEParser,
-    StreamFailure,
-    WireItem,
-    WireMessage,
-)
+from aish import ConfigError, ConnectionFailure, HTTPStatusError, RemoteError, SSEParser, StreamFailure, WireMessage
 from aish_sse.http11 import Cancelled, HTTPStream
 from aish_sse.urls import split_url
+
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from aish import AgentConfig, Body, Request, WireItem
 
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536
