@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,21 +100,33 @@ def env_for(tmp: Path, mode: str, url: str, pace: float) -> dict[str, str]:
     return env
 
 
-def spawn_once(env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall time from spawn to exit, CPU time (user + system) of the child, stdout bytes."""
+class BenchError(Exception):
+    """A measured run failed: the figures of this part cannot be had."""
+
+
+def spawn_once(env: dict[str, str], timeout: float = 120.0) -> tuple[float, float, int]:
+    """Wall time from spawn to exit, CPU time (user + system) of the child, stdout bytes.
+
+    The child is killed after ``timeout`` seconds (BenchError).
+    """
     aish = Path(sys.executable).parent / "aish"
     start = time.perf_counter()
     proc = subprocess.Popen([str(aish), "-c", "bench go"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    size = 0
-    while piece := os.read(proc.stdout.fileno(), 65536):
-        size += len(piece)
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        size = 0
+        while piece := os.read(proc.stdout.fileno(), 65536):
+            size += len(piece)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        watchdog.cancel()
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stdout.close()
     if proc.returncode != 0:
-        raise SystemExit(f"aish failed with status {proc.returncode}")
+        raise BenchError(f"aish -c failed with status {proc.returncode}" + (" (timed out)" if wall > timeout else ""))
     return wall, usage.ru_utime + usage.ru_stime, size
 
 
@@ -137,7 +150,7 @@ class ShellSession:
             if self.recorder is not None:
                 self.recorder.sync()  # the user reads the answer meanwhile
         if status != 0 or self.err.getvalue():
-            raise SystemExit(f"shell-like run failed: {status} {self.err.getvalue()[:300]}")
+            raise BenchError(f"shell-like run failed: {status} {self.err.getvalue()[:300]}")
         return elapsed
 
     def close(self) -> None:
@@ -168,7 +181,7 @@ def in_process_once(env: dict[str, str]) -> float:
             recorder.close()
         elapsed = time.perf_counter() - start
     if status != 0 or err.getvalue():
-        raise SystemExit(f"in-process run failed: {status} {err.getvalue()[:300]}")
+        raise BenchError(f"in-process run failed: {status} {err.getvalue()[:300]}")
     return elapsed
 
 
