@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from aish.errors import visible
 
@@ -27,6 +26,11 @@ _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 """What an HTTP field value may not hold: controls other than tab (CR and LF would start a new header)."""
 _BAD_URL = re.compile(r"[\x00-\x20\x7f]")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_URL = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*://[A-Za-z0-9\-._~!$&'()*+,;=%]+(?::([0-9]{1,5}))?(?:[/?#][^\x00-\x20\x7f]*)?"
+)
+"""``scheme://host[:port][/path]``, an ASCII host and no user part: a URL ``urlsplit`` takes, told apart
+without importing ``urllib.parse`` (2-6 ms with the ``ipaddress`` it imports). Anything else is split."""
 
 
 def seconds_problem(value: object) -> str | None:
@@ -47,6 +51,14 @@ def url_problem(url: str) -> str | None:
     """An absolute URL (``scheme://host[:port]/path``) with a port in 1-65535 and no blanks or controls."""
     if _BAD_URL.search(url):
         return "a URL may not hold spaces or control characters"
+    if (plain := _PLAIN_URL.fullmatch(url)) and (plain[1] is None or 0 < int(plain[1]) <= 65535):
+        return None
+    return _split_problem(url)
+
+
+def _split_problem(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         port = parts.port
