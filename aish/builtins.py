@@ -27,10 +27,20 @@ def cat(cmd: Command, stdin: str | None) -> str:
 
 
 def read_text(path: str, who: str) -> str:
-    """A file's text; a missing or unreadable file is a one-line error naming it."""
+    """A file's text (U+FFFD for bytes that are not UTF-8, universal newlines); a missing or
+    unreadable file is a one-line error naming it.
+
+    Read as :func:`aish.encoding.read_decoded` reads piped input: never the whole file's
+    bytes beside its text (decision 27).
+    """
+    from aish.encoding import read_decoded
+
     try:
-        with open(os.path.expanduser(path), encoding="utf-8", errors="replace") as file:
-            return file.read()
+        with open(os.path.expanduser(path), "rb") as file:
+            text = read_decoded(file)[0]
+        if "\r" in text:  # what text mode does: \r\n and a lone \r are \n
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
     except FileNotFoundError:
         raise UsageError(f"{who}: {path}: no such file") from None
     except IsADirectoryError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -47,7 +47,16 @@ READ_SIZE = 1 << 18
 
 
 def read_text(stream: TextIO) -> tuple[str, int | None]:
-    """Everything on ``stream`` (its bytes when it has them), decoded as :func:`decode` does.
+    """Everything on ``stream`` (its bytes when it has them, see :func:`read_decoded`)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        whole = stream.read()
+        return clean(whole), first_bad(whole)
+    return read_decoded(buffer)
+
+
+def read_decoded(buffer: BinaryIO) -> tuple[str, int | None]:
+    """Everything on a binary stream, decoded as :func:`decode` does (U+FFFD, the first bad byte's offset).
 
     The bytes are read and decoded :data:`READ_SIZE` at a time, and the text
     grows in place: never all the bytes and all the text at once, which with
@@ -59,10 +68,6 @@ def read_text(stream: TextIO) -> tuple[str, int | None]:
     ``realloc``. A text that turns non-ASCII (or wider) is copied once at
     that point.
     """
-    buffer = getattr(stream, "buffer", None)
-    if buffer is None:
-        whole = stream.read()
-        return clean(whole), first_bad(whole)
     decoder = _utf8("strict")
     text = ""
     seen = 0  # bytes given to the decoder before this chunk
@@ -95,4 +100,4 @@ def notice(source: str, offset: int | None, err: TextIO) -> None:
         err.flush()
 
 
-__all__ = ["REPLACEMENT", "clean", "decode", "first_bad", "notice", "read_text"]
+__all__ = ["REPLACEMENT", "clean", "decode", "first_bad", "notice", "read_decoded", "read_text"]
