@@ -4,8 +4,8 @@ Why: without it ``history search`` reads, lowercases and byte-searches the
 whole JSONL file, 120 MB for 100,000 runs, every time. ``history.jsonl.search``
 keeps for every finished run what a search looks in
 (:func:`aish.searchable`, lowercased) on one line, about 40% of
-the JSONL file's size and nothing else, so a search is one ``rfind`` over a
-memory map of it (:mod:`aish_history_jsonl.search`).
+the JSONL file's size and nothing else, so a search is an ``rfind`` over each
+piece of it, read newest first (:mod:`aish_history_jsonl.search`).
 
 It is derived data, kept up to date by readers only. The JSONL file stays the
 one source of truth; recording never touches the cache, so an append costs

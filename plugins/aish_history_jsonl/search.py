@@ -13,6 +13,14 @@ once it holds ``limit`` matches newer than anything left to read. Runs not in
 the cache (running at the last update, or past it in the file) are folded
 and checked directly.
 
+The cache is read with ``pread``, a piece of whole lines at a time (about
+WINDOW bytes), into memory the search owns: a search holds one piece and the
+sample, whatever the history's size. (It was a memory map whose pages were
+given back behind the scan; but the kernel maps a whole large folio of the
+page cache when one page of it is touched, so the resident size depended on
+the page cache: 1-4 MiB more over 100,000 runs than over 10,000, for the
+same speed.)
+
 When the cache cannot be used (a read-only directory, a full disk) the
 search reads the whole file instead (:func:`aish_history_jsonl.read.scan`):
 slower, never an error because of the cache.
@@ -21,9 +29,8 @@ slower, never an error because of the cache.
 from __future__ import annotations
 
 import heapq
-import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from aish import RunRecord, run_matches, search_terms
@@ -39,12 +46,7 @@ BYTE_NS, FIND_NS, HIT_NS = 0.05, 0.5, 1500.0
 PREFIX = 96
 """Enough bytes for an entry's four numbers and their spaces."""
 WINDOW = 256 << 10
-"""Bytes of entries scanned per ``rfind``; pages above the window are then given back
-(``MADV_DONTNEED``), so a search's memory does not grow with the history's size. Small,
-because the kernel maps more than the pages touched (a whole large folio of the page cache):
-4 MiB windows peaked 9 MiB higher over 100,000 runs than over 10,000, 256 KiB windows 0.3 MiB,
-at about the same speed (1 MiB: 2 MiB higher; 64 KiB: 0.1 MiB, but 40% slower)."""
-_DROP = getattr(mmap, "MADV_DONTNEED", None)
+"""Bytes of entries read at a time (more for an entry longer than that: a run's whole answer)."""
 
 
 def search(path: Path, text: str, limit: int) -> list[RunRecord]:
@@ -71,9 +73,9 @@ def _cached(path: Path, main: int, terms: Sequence[str], limit: int) -> list[Run
     try:
         try:
             state = cache.refresh(fd, main)
+            return _search(fd, main, state, terms, limit)
         except (OSError, cache.Stale):
             return None
-        return _search(fd, main, state, terms, limit)
     finally:
         os.close(fd)  # releases the lock
 
@@ -107,57 +109,56 @@ def _search(fd: int, main: int, state: cache.State, terms: Sequence[str], limit:
         if run_matches(run, terms):
             best.add(run)
     if state.body:
-        with mmap.mmap(fd, state.body, access=mmap.ACCESS_READ) as entries:
-            _scan(entries, state.body, unread.deleted, main, terms, best)
+        _scan(fd, state.body, unread.deleted, main, terms, best)
     return best.result()
 
 
-def _scan(entries: mmap.mmap, size: int, deleted: set[int], main: int, terms: Sequence[str], best: _Best) -> None:
+def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str], best: _Best) -> None:
+    """Offer ``best`` every confirmed match among the entries ``fd[:size]``, newest first, until it needs no more."""
     needles = [cache.needle(term) for term in terms]
-    key = _cheapest(entries, size, needles)
-    pos = size
-    kept = size  # the pages from here on were given back
-    while (hit := _rfind(entries, key, pos)) >= 0:
-        start = pos = entries.rfind(b"\n", 0, hit) + 1
-        if kept - start > 2 * WINDOW:
-            kept = _give_back(entries, start + WINDOW, kept)
-        fields = entries[start : start + PREFIX].split(b" ", 4)[:4]
-        try:
-            number, begin, end, last = (int(f) for f in fields)
-        except ValueError:
-            continue  # not an entry: the cache is damaged, and the results will be confirmed anyway
-        if best.beats(last):
-            return  # every entry from here back is older than the matches held
-        if number in deleted or number in best.runs:
-            continue
-        text, stop = start + sum(map(len, fields)) + 4, entries.find(b"\n", hit)
-        if any(entries.find(n, text, stop) < 0 for n in needles):
-            continue
-        run = _confirm(main, begin, end, number)
-        if run is not None and run_matches(run, terms):
-            best.add(run)
+    key = _cheapest(os.pread(fd, min(SAMPLE, size), size - min(SAMPLE, size)), needles)
+    for data, begin in _pieces(fd, size):
+        pos = len(data)
+        while (hit := data.rfind(key, begin, pos)) >= 0:
+            start = pos = data.rfind(b"\n", 0, hit) + 1  # a piece starts at a line's start: never before begin
+            fields = data[start : start + PREFIX].split(b" ", 4)[:4]
+            try:
+                number, first, end, last = (int(f) for f in fields)
+            except ValueError:
+                continue  # not an entry: the cache is damaged, and the results will be confirmed anyway
+            if best.beats(last):
+                return  # every entry from here back is older than the matches held
+            if number in deleted or number in best.runs:
+                continue
+            text, stop = start + sum(map(len, fields)) + 4, data.find(b"\n", hit)
+            if any(data.find(n, text, stop) < 0 for n in needles):
+                continue
+            run = _confirm(main, first, end, number)
+            if run is not None and run_matches(run, terms):
+                best.add(run)
 
 
-def _rfind(entries: mmap.mmap, key: bytes, pos: int) -> int:
-    """``entries.rfind(key, 0, pos)``, a window at a time (see WINDOW)."""
-    kept = pos
-    while pos > 0:
-        low = max(0, pos - WINDOW)
-        hit = entries.rfind(key, low, pos)
-        if hit >= 0 or low == 0:
-            return hit
-        pos = low + min(len(key) - 1, WINDOW // 2)  # a key across the window's edge: in the next window
-        if kept - pos > 2 * WINDOW:
-            kept = _give_back(entries, pos + WINDOW, kept)
-    return -1
+def _pieces(fd: int, size: int) -> Iterator[tuple[bytes, int]]:
+    """``fd[:size]`` (whole lines) from its end backwards, about WINDOW bytes at a time.
 
-
-def _give_back(entries: mmap.mmap, start: int, end: int) -> int:
-    """Drop the mapped pages in [start, end) from this process (they stay in the page cache)."""
-    start -= start % mmap.PAGESIZE
-    if _DROP is not None and end > start:
-        entries.madvise(_DROP, start, end - start)
-    return start
+    Yields ``(data, begin)``: the lines of the piece are ``data[begin:]``
+    (what comes before ``begin`` is the end of a line that the next piece
+    holds whole). A key has no newline, so none is cut by a piece's edge.
+    """
+    high = size
+    while high > 0:
+        want = WINDOW
+        while True:
+            low = max(0, high - want)
+            data = os.pread(fd, high - low, low)
+            if len(data) != high - low:
+                raise OSError(f"the search cache is {low + len(data)} bytes, not {size}")
+            begin = 0 if low == 0 else data.find(b"\n", 0, len(data) - 1) + 1  # its last byte ends a line
+            if begin or low == 0:
+                break
+            want *= 4  # no whole line in the piece: read more of it
+        yield data, begin
+        high = low + begin
 
 
 def _confirm(main: int, begin: int, end: int, number: int) -> RunRecord | None:
@@ -167,19 +168,18 @@ def _confirm(main: int, begin: int, end: int, number: int) -> RunRecord | None:
     return run if run is not None and run.number == number else None
 
 
-def _cheapest(entries: mmap.mmap, size: int, needles: Sequence[bytes]) -> bytes:
-    """The key whose scan costs least: each term whole, and each byte of each term."""
-    low = max(0, size - SAMPLE)
+def _cheapest(sample: bytes, needles: Sequence[bytes]) -> bytes:
+    """The key whose scan costs least (each term whole, and each byte of each term), tried on the newest entries."""
     keys = sorted({*needles, *(bytes([b]) for n in needles for b in n)}, key=lambda k: (-len(k), k))
-    return min(keys, key=lambda k: _cost(entries, k, low, size))
+    return min(keys, key=lambda k: _cost(sample, k))
 
 
-def _cost(entries: mmap.mmap, key: bytes, low: int, high: int) -> float:
+def _cost(sample: bytes, key: bytes) -> float:
     """Nanoseconds per byte of entries to scan for ``key``, from its hits (a line counts once) near the end."""
-    hits, pos = 0, high
-    while hits < CAP and (hit := entries.rfind(key, low, pos)) >= 0:
+    hits, pos = 0, len(sample)
+    while hits < CAP and (hit := sample.rfind(key, 0, pos)) >= 0:
         hits += 1
-        pos = max(low, entries.rfind(b"\n", low, hit) + 1)
-    span = high - pos if hits >= CAP else high - low
+        pos = sample.rfind(b"\n", 0, hit) + 1
+    span = len(sample) - pos if hits >= CAP else len(sample)
     density = hits / span if span > 0 else 1.0
     return (BYTE_NS if len(key) == 1 else FIND_NS) + density * HIT_NS

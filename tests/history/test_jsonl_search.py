@@ -218,14 +218,40 @@ def test_search_answers_what_a_fold_of_the_whole_file_does(ops: list[tuple[Any, 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, max_size=60), queries.map(" ".join))
 def test_a_scan_in_tiny_windows_answers_the_same(ops: list[tuple[Any, ...]], last: str) -> None:
-    """The cache is scanned a window at a time (its pages given back behind the scan): a key
-    across a window's edge is still found."""
+    """The cache is read a piece of whole lines at a time: lines at a piece's edge, and lines
+    longer than a piece (most of them, at 64 bytes), are still found."""
     window = search_module.WINDOW
     search_module.WINDOW = 64
     try:
         test_search_answers_what_a_fold_of_the_whole_file_does.hypothesis.inner_test(ops, last)  # type: ignore[attr-defined]
     finally:
         search_module.WINDOW = window
+
+
+def test_a_search_reads_the_cache_in_pieces_whatever_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a search holds in memory does not grow with the history: no read is bigger than the sample."""
+    backend = JsonlHistory(tmp_path / "h.jsonl")
+    for i in range(1500):
+        record_run(backend, f"athena question {i}", [f"answer {i} " + "words of an answer " * 5])
+    record_run(backend, "athena owls", ["zephyrine"])
+    for i in range(1500):
+        record_run(backend, f"athena question {i}", [f"answer {i}"])
+    assert [r.line for r in backend.search("zephyrine")] == ["athena owls"]  # builds the cache
+    size = cache_path(tmp_path / "h.jsonl").stat().st_size
+    reads: list[int] = []
+    pread = os.pread
+
+    def counting(fd: int, n: int, offset: int) -> bytes:
+        reads.append(n)
+        return pread(fd, n, offset)
+
+    monkeypatch.setattr(search_module, "WINDOW", 4096)
+    monkeypatch.setattr(search_module, "SAMPLE", 8192)
+    monkeypatch.setattr(search_module.os, "pread", counting)
+    assert [r.line for r in backend.search("zephyrine")] == ["athena owls"]
+    assert [r.line for r in backend.search("qqxyzzyqq")] == []  # no match: the whole cache is read
+    assert size > 30 * 8192 and sum(reads) > size and max(reads) <= 8192, (size, max(reads))
+    backend.close()
 
 
 def reference_parse(line: bytes) -> dict[str, Any] | None:
