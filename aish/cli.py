@@ -20,7 +20,7 @@ import os
 import sys
 
 from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
-from aish.tty import isatty
+from aish.tty import isatty, silence
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def main(
             out.flush()  # here, not at interpreter exit: a full disk is reported like any other error
     except BrokenPipeError:
         # The reader of our output went away (e.g. `aish ... | head`): end quietly.
-        _silence(out)
+        silence(out)
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         err.write("aish: interrupted\n")
@@ -231,7 +231,7 @@ def main(
     except OSError as exc:  # writing our output failed (ENOSPC, EIO): one line, never a traceback
         from aish.errors import output_error
 
-        _silence(out)
+        silence(out)
         return _report(output_error(exc, exc.filename or "standard output"), err, debug)
     except AishError as exc:
         return _report(exc, err, debug)
@@ -399,15 +399,6 @@ def _wants_input(line: str) -> bool:
     pipeline = script.items[0][1]
     first = pipeline.stages[0]
     return pipeline.stdin is None and isinstance(first, Command) and first.name != "echo" and not first.args
-
-
-def _silence(stream: TextIO) -> None:
-    """Point a dead stdout at /dev/null so the interpreter's final flush stays quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def _piped(stdin: TextIO, err: TextIO) -> str | None:

@@ -221,10 +221,15 @@ class OutputError(AishError):
     A reader that went away (``EPIPE``) is not one: aish then ends quietly with 141.
     """
 
+    target: str = ""
+    """What could not be written: a file's name, or ``standard output``."""
+
 
 def output_error(exc: OSError, name: str) -> OutputError:
     """``exc`` (raised writing to ``name``) as one line: ``NAME: No space left on device``."""
-    return OutputError(f"{name}: {exc.strerror or type(exc).__name__}")
+    error = OutputError(f"{name}: {exc.strerror or type(exc).__name__}")
+    error.target = name
+    return error
 
 
 class ToolCallRequested(AishError):

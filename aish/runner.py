@@ -23,6 +23,7 @@ from aish.errors import (
     EXIT_OK,
     AishError,
     Interrupted,
+    OutputError,
     PluginError,
     UsageError,
     output_error,
@@ -34,7 +35,7 @@ from aish.models import ModelChecks
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
-from aish.tty import isatty
+from aish.tty import isatty, silence
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
@@ -169,6 +170,8 @@ class Runner:
             end_line(self.out)
         self.err.write(f"aish: {visible(str(exc))}\n")
         self.err.flush()
+        if isinstance(exc, OutputError) and exc.target == "standard output":
+            silence(self.out)  # reported once: what is still buffered for it must not fail again at exit
         return exc.exit_code
 
     def run_script(self, script: Script, stdin: str | None = None) -> int:
