@@ -68,7 +68,8 @@ class Tmux:
         self.socket = f"aish-test-{uuid.uuid4().hex[:10]}"
         assignments = [f"{k}={v}" for k, v in env.items()]
         # The command's screen stays readable after it exits (``sleep``), so a test can look at the end.
-        command = f"env {shlex.join(assignments)} {shlex.join(argv)}; sleep {linger}"
+        # COLUMNS and LINES of the terminal the tests run in (tmux passes them on) would contradict the pane's size
+        command = f"env -u COLUMNS -u LINES {shlex.join(assignments)} {shlex.join(argv)}; sleep {linger}"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
         self.socket_path = self._tmux("display-message", "-p", "#{socket_path}").strip()
 

@@ -284,6 +284,16 @@ def test_lanes_show_each_lanes_partial_line_as_it_streams(slow_lanes: Callable[.
     assert sum(1 for line in final if line.startswith("  ")) == 3  # the summary rows, nothing left of the live lines
 
 
+def test_lanes_fit_the_real_terminal_whatever_columns_says(slow_lanes: Callable[..., Tmux]) -> None:
+    """A stale ``COLUMNS`` (a terminal resized since, or tmux passing on another terminal's) must
+    not make live lines wider than the screen: they would wrap, and each redraw leave rows behind."""
+    term = slow_lanes(TERM="xterm", COLUMNS="200", LINES="50")
+    final = term.wait_for(r"^\[Complete - 3 AIs responded", timeout=30)
+    body = [line for line in final if line.startswith("[") and not line.startswith("[Complete")]
+    assert {line[:8] for line in body} == {"[apollo]", "[athena]", "[hermes]"}, "\n".join(final)
+    assert len(body) == len(set(body)), "a live line left behind:\n" + "\n".join(final)
+
+
 def test_each_lane_has_a_colour_on_a_colour_terminal(slow_lanes: Callable[..., Tmux]) -> None:
     term = slow_lanes(TERM="xterm-256color")
     lines = term.wait_for(r"\[hermes\]", styles=True)

@@ -19,6 +19,7 @@ not named there get a lane when they first speak.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import unicodedata
@@ -101,7 +102,7 @@ class LanesRenderer:
         self.lanes: dict[str, _Lane] = {}
         for name in names:
             self._lane(name, self.started)
-        size = shutil.get_terminal_size((100, 24))
+        size = _size(target)
         columns = int(target.options.get("width") or size.columns)
         self.columns = max(24, columns)
         self.rows = max(2, int(target.options.get("height") or size.lines))
@@ -239,6 +240,18 @@ class LanesRenderer:
                 name = f"\x1b[{lane.colour}m{name}{RESET}"
             self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
         self.out.flush()
+
+
+def _size(target: RenderTarget) -> os.terminal_size:
+    """The terminal's real size when ``target.out`` is one: live lines are redrawn by moving
+    the cursor up over them, so a line wider than the screen (an outdated ``COLUMNS``, say,
+    which ``shutil.get_terminal_size`` prefers) would wrap and leave stale rows behind."""
+    if target.tty:
+        try:
+            return os.get_terminal_size(target.out.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
+    return shutil.get_terminal_size((100, 24))
 
 
 def _fit(text: str, cells: int) -> str:
