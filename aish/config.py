@@ -116,7 +116,8 @@ class Config(Record):
     """A loaded configuration."""
 
     __slots__ = ("path", "settings", "agents", "raw", "groups")
-    path: Path | None
+    path: str | None
+    """The file it was read from (a string: pathlib costs 1-2 ms of every start-up), or None."""
     settings: Settings
     agents: dict[str, AgentConfig]
     raw: Mapping[str, Any]
@@ -125,13 +126,13 @@ class Config(Record):
 
     def __init__(
         self,
-        path: Path | None = None,
+        path: str | os.PathLike[str] | None = None,
         settings: Settings | None = None,
         agents: dict[str, AgentConfig] | None = None,
         raw: Mapping[str, Any] | None = None,
         groups: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        self.path = path
+        self.path = None if path is None else os.fspath(path)
         self.settings = Settings() if settings is None else settings
         self.agents = {} if agents is None else agents
         self.raw = {} if raw is None else raw
@@ -152,7 +153,9 @@ def _default(env: Mapping[str, str]) -> str:
 
 def config_file(config: Config, environ: Mapping[str, str] | None = None) -> Path:
     """The file that settings commands edit (``plugins enable|disable``): the one loaded, else the default."""
-    return config.path or default_path(environ)
+    from pathlib import Path
+
+    return Path(config.path) if config.path else default_path(environ)
 
 
 def find_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
@@ -175,23 +178,22 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     """Load the configuration, applying the plugin environment variables."""
     env = os.environ if environ is None else environ
     path, required = _locate(explicit, env)
-    if not os.path.exists(path):  # pathlib (1-2 ms to import) only when there is a file
+    if not os.path.exists(path):
         if required:
             raise ConfigError(f"{path}: configuration file not found")
         config = Config()
     else:
-        from pathlib import Path
-
-        config = parse_config(_read(Path(path)), Path(path))
+        config = parse_config(_read(path), path)
     _apply_env(config.settings, env)
     return config
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: str) -> dict[str, Any]:
     import tomllib  # only when there is a file
 
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
@@ -218,7 +220,7 @@ def _names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
+def parse_config(data: Mapping[str, Any], path: str | os.PathLike[str] | None = None) -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     where = str(path) if path else "<config>"
     unknown = set(data) - {"settings", "agents", "groups"}

@@ -76,6 +76,15 @@ def test_a_run_neither_scans_distributions_nor_imports_unused_machinery(demo_url
     assert not modules & unused, modules & unused
 
 
+def test_a_configuration_file_costs_tomllib_only(demo_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[agents.owl]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{demo_url}"\nmodel = "athena"\n')
+    imported_by("--config", str(config), "-c", "owl hi")  # fills the caches, creates the history store
+    modules = imported_by("--config", str(config), "-c", "owl hi")
+    assert {"tomllib", "aish.pipeline.executor"} <= modules
+    assert not modules & {"pathlib", "urllib.parse", "dataclasses", "http.client"}
+
+
 # ------------------------------------------------------------ argument shortcut
 WORDS = ["-c", "--config", "--renderer", "--format", "--debug", "--stats", "--version", "--test", "--record"]
 WORDS += ["-h", "--", "-", "--conf", "--deb", "-cx", "--config=a", "-x", "-5", "athena", "hi", "a b", "", "f.aish"]
