@@ -67,28 +67,6 @@ class AgentConfig(FrozenRecord):
         "options",
         "source",
     )
-    __match_args__ = (
-        "name",
-        "transport",
-        "url",
-        "codec",
-        "model",
-        "headers",
-        "api_key_env",
-        "connect_timeout",
-        "idle_timeout",
-        "max_retries",
-        "backoff_initial",
-        "backoff_max",
-        "resume",
-        "session",
-        "conversation_turns",
-        "conversation_chars",
-        "renderer",
-        "description",
-        "options",
-        "source",
-    )
     name: str
     transport: str
     url: str

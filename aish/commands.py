@@ -41,7 +41,6 @@ class Invocation(Record):
     """What a command is given each time it runs."""
 
     __slots__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner")
-    __match_args__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner")
     app: App
     """The application: configuration, agents, components, plugins."""
     args: list[str]
@@ -112,7 +111,6 @@ class CommandSpec(FrozenRecord):
     """A registered command and the plugin that registered it."""
 
     __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw")
-    __match_args__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw")
     name: str
     func: CommandFunc
     plugin: str
@@ -179,7 +177,6 @@ class RawCall(FrozenRecord):
     """A raw command and the rest of its line, as typed."""
 
     __slots__ = ("name", "rest")
-    __match_args__ = ("name", "rest")
     name: str
     rest: str
 

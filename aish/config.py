@@ -45,17 +45,6 @@ _AGENT_COUNT_KEYS = ("max_retries", "conversation_turns", "conversation_chars")
 MAX_BUDGET = 100_000_000
 """The largest conversation budget (turns or characters) a config may set."""
 _AGENT_KEYS = {*_AGENT_STR_KEYS, *_AGENT_SECONDS_KEYS, *_AGENT_COUNT_KEYS, "headers", "resume", "session", "options"}
-_SETTINGS_KEYS = {
-    "renderer",
-    "history",
-    "history_path",
-    "disable_plugins",
-    "plugins",
-    "plugin_agents",
-    "debug",
-    "stats",
-    "parallel_renderer",
-}
 
 
 class Settings(Record):
@@ -112,6 +101,9 @@ class Settings(Record):
         self.parallel_renderer = parallel_renderer
 
 
+_SETTINGS_KEYS = frozenset(Settings.__slots__)
+
+
 class Config(Record):
     """A loaded configuration."""
 
@@ -156,14 +148,6 @@ def config_file(config: Config, environ: Mapping[str, str] | None = None) -> Pat
     from pathlib import Path
 
     return Path(config.path) if config.path else default_path(environ)
-
-
-def find_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
-    """(path, required): an explicitly named file must exist, the default may not."""
-    from pathlib import Path
-
-    path, required = _locate(explicit, os.environ if environ is None else environ)
-    return Path(path), required
 
 
 def _locate(explicit: str | None, env: Mapping[str, str]) -> tuple[str, bool]:

@@ -31,19 +31,6 @@ class Context(FrozenRecord):
         "parallel_with",
         "conversation_id",
     )
-    __match_args__ = (
-        "pipeline_id",
-        "position",
-        "stages",
-        "original_input",
-        "previous_agent",
-        "previous_answer",
-        "session_id",
-        "agent",
-        "previous_answers",
-        "parallel_with",
-        "conversation_id",
-    )
     pipeline_id: str
     position: int
     """0-based index of this stage in its pipeline."""

@@ -34,7 +34,6 @@ class Turn(FrozenRecord):
     """One earlier exchange of a conversation: what the agent was sent, and its answer."""
 
     __slots__ = ("prompt", "answer")
-    __match_args__ = ("prompt", "answer")
     prompt: str
     answer: str
 
@@ -50,7 +49,6 @@ class Prompt(FrozenRecord):
     """The input of one stage: its text, its context, and the earlier turns of its conversation."""
 
     __slots__ = ("text", "context", "turns")
-    __match_args__ = ("text", "context", "turns")
     text: str
     context: Context
     turns: tuple[Turn, ...]
@@ -151,7 +149,6 @@ class Request(FrozenRecord):
     """A transport-neutral request a codec builds and a transport sends."""
 
     __slots__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
-    __match_args__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
     url: str
     body: bytes | Body
     """Bytes, or a :class:`Body` made in pieces (a transport without ``sends_pieces`` always gets bytes)."""
@@ -363,7 +360,6 @@ class RenderTarget(Record):
     whether it may use colour there (a terminal, and neither ``NO_COLOR`` nor ``TERM=dumb``)."""
 
     __slots__ = ("out", "err", "tty", "options", "color")
-    __match_args__ = ("out", "err", "tty", "options", "color")
     out: TextIO
     err: TextIO
     tty: bool

@@ -30,7 +30,6 @@ class StreamStart(Record):
     """A stage began: the request was accepted. ``model`` when the agent names one."""
 
     __slots__ = ("model", "agent", "seq")
-    __match_args__ = ("model", "agent", "seq")
     model: str | None
     agent: str
     seq: int
@@ -45,7 +44,6 @@ class TextDelta(Record):
     """A piece of the answer's text, in order. Concatenating them gives the answer."""
 
     __slots__ = ("text", "agent", "seq")
-    __match_args__ = ("text", "agent", "seq")
     text: str
     agent: str
     seq: int
@@ -68,7 +66,6 @@ class Reasoning(Record):
     """
 
     __slots__ = ("text", "agent", "seq")
-    __match_args__ = ("text", "agent", "seq")
     text: str
     agent: str
     seq: int
@@ -91,7 +88,6 @@ class ToolCall(Record):
     """
 
     __slots__ = ("name", "arguments", "id", "agent", "seq")
-    __match_args__ = ("name", "arguments", "id", "agent", "seq")
     name: str
     arguments: str
     id: str | None
@@ -117,7 +113,6 @@ class Heartbeat(Record):
     """The peer is alive but has nothing to say yet (an SSE comment, a ping event)."""
 
     __slots__ = ("agent", "seq")
-    __match_args__ = ("agent", "seq")
     agent: str
     seq: int
 
@@ -130,7 +125,6 @@ class Usage(Record):
     """Token counts and any other metadata the endpoint reported (model, ids, timings)."""
 
     __slots__ = ("input_tokens", "output_tokens", "meta", "agent", "seq")
-    __match_args__ = ("input_tokens", "output_tokens", "meta", "agent", "seq")
     input_tokens: int | None
     output_tokens: int | None
     meta: dict[str, Any]
@@ -156,7 +150,6 @@ class StreamEnd(Record):
     """The answer is complete: the dialect's end marker arrived."""
 
     __slots__ = ("finish_reason", "agent", "seq")
-    __match_args__ = ("finish_reason", "agent", "seq")
     finish_reason: str | None
     agent: str
     seq: int
@@ -175,7 +168,6 @@ class StreamError(Record):
     """
 
     __slots__ = ("error", "partial", "agent", "seq")
-    __match_args__ = ("error", "partial", "agent", "seq")
     error: AishError
     partial: bool
     agent: str

@@ -10,6 +10,7 @@ request could leave (decision 29). A :class:`Record` is a class with
 - ``repr``: ``Name(field=value, ...)``;
 - ``==``: same class and equal fields (``!=`` follows);
 - :meth:`Record.replace`: a copy with some fields changed (``dataclasses.replace``);
+- ``__match_args__``: the fields, for positional ``case`` patterns;
 - :meth:`Record.as_dict`: the fields as a dict, nested records and their
   lists, tuples and dicts converted too (``dataclasses.asdict``).
 
@@ -40,9 +41,15 @@ _set = object.__setattr__
 
 
 class Record:
-    """A value whose fields are its class's ``__slots__``, in order."""
+    """A value whose fields are its class's ``__slots__``, in order (also its ``__match_args__``)."""
 
     __slots__: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__match_args__" not in cls.__dict__:
+            type.__setattr__(cls, "__match_args__", cls.__slots__)  # ``case TextDelta(text):``, as a dataclass
+
     # ``__eq__`` without ``__hash__``: Python makes a Record unhashable, like a dataclass that is not frozen.
 
     def __repr__(self) -> str:

@@ -22,7 +22,6 @@ class WireMessage(Record):
     """
 
     __slots__ = ("data", "event", "id")
-    __match_args__ = ("data", "event", "id")
     data: str
     event: str
     id: str | None
@@ -37,7 +36,6 @@ class WireComment(Record):
     """A keep-alive with no content (an SSE comment line such as ``: ping``)."""
 
     __slots__ = ("text",)
-    __match_args__ = ("text",)
     text: str
 
     def __init__(self, text: str = "") -> None:

@@ -94,3 +94,12 @@ def test_frozen_records_copy_and_pickle() -> None:
     assert pickle.loads(pickle.dumps(p)) == p
     box = Box("b", [p])
     assert copy.deepcopy(box) == box and pickle.loads(pickle.dumps(box)) == box
+
+
+def test_positional_patterns_match_the_fields_in_order() -> None:
+    assert Point.__match_args__ == ("x", "y")
+    match Point(1, 2):
+        case Point(x, y):
+            assert (x, y) == (1, 2)
+        case _:
+            raise AssertionError("no match")

@@ -28,7 +28,6 @@ class StageRecord(Record):
     """
 
     __slots__ = ("index", "agent", "transport", "codec", "input", "text", "status", "error", "meta")
-    __match_args__ = ("index", "agent", "transport", "codec", "input", "text", "status", "error", "meta")
     index: int
     """0-based, unique within the run, in the order stages started."""
     agent: str
@@ -68,7 +67,6 @@ class RunRecord(Record):
     """One line the user ran (as typed), with its agent stages."""
 
     __slots__ = ("id", "line", "started", "number", "status", "ended", "replay_of", "pid", "stdin", "stages")
-    __match_args__ = ("id", "line", "started", "number", "status", "ended", "replay_of", "pid", "stdin", "stages")
     id: str
     """Unique, chosen by aish before the run starts (32 hex digits)."""
     line: str
