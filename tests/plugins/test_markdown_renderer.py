@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from terminal import screen
 
 from aish import (
     AgentConfig,
@@ -40,33 +41,6 @@ from aish_markdown.renderer import MarkdownRenderer
 from aish_openai.codec import OpenAIChatCodec
 from aish_refserver import RefServer, plan_reply
 from aish_sse.transport import SSETransport
-
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+")
-
-
-def screen(data: str) -> list[str]:
-    """What a terminal shows after ``data``: lines without styles or trailing blanks."""
-    lines, row, col = [""], 0, 0
-    for token in _CONTROL.findall(data):
-        if token == "\n":
-            row, col = row + 1, 0
-            if row == len(lines):
-                lines.append("")
-        elif token == "\r":
-            col = 0
-        elif token.startswith("\x1b["):
-            if token.endswith("A"):
-                row = max(0, row - int(token[2:-1] or 1))
-            elif token == "\x1b[2K":
-                lines[row] = ""
-        else:
-            line = lines[row].ljust(col)
-            lines[row] = line[:col] + token + line[col + len(token) :]
-            col += len(token)
-    lines = [line.rstrip() for line in lines]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
 
 
 class Clock:
