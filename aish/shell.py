@@ -151,8 +151,9 @@ class AishShell(cmd2.Cmd):
 
             @bindings.add(Keys.BracketedPaste)
             def _paste(event: KeyPressEvent) -> None:
-                """A pasted block is inserted as one edit, for review; Enter runs (or sends) it whole."""
-                data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+                """A pasted block is inserted as one edit, for review; Enter runs (or sends) it whole.
+                The line ends a copied block usually carries are left out: no empty line to review."""
+                data = event.data.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
                 event.current_buffer.insert_text(data)
 
             @bindings.add("escape", "enter")

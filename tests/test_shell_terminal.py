@@ -123,6 +123,18 @@ def test_a_pasted_block_is_one_edit_run_only_on_enter(shell: pexpect.spawn) -> N
     shell.expect_exact(PROMPT)
 
 
+def test_a_pasted_block_loses_its_final_line_end(shell: pexpect.spawn) -> None:
+    shell.send(f"{PASTE_START}echo one\necho two\n\n{PASTE_END}")
+    shell.expect_exact("echo two")
+    shell.send("\r")
+    shell.expect(r"one\r\ntwo\r\n")
+    shell.expect_exact(PROMPT)
+    shell.send("\x1b[A")  # Up: the block comes back as it ran, two lines
+    shell.expect_exact("echo two")
+    with pytest.raises(pexpect.TIMEOUT):
+        shell.expect_exact("....>", timeout=0.5)
+
+
 def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     child = spawn(refserver)
     child.sendline("athena what is a monad")
