@@ -76,6 +76,34 @@ def test_a_run_neither_scans_distributions_nor_imports_unused_machinery(demo_url
     assert not modules & unused, modules & unused
 
 
+def test_a_run_compiles_no_regular_expression_of_aish(demo_url: str) -> None:
+    """Decision 32: a pattern compiled at import costs every start-up 30-300 us; aish compiles its own on use."""
+    code = textwrap.dedent(
+        """
+        import re._compiler, sys
+        compile = re._compiler.compile
+        def traced(pattern, flags=0):
+            frame = sys._getframe(1)
+            while "/re/" in frame.f_code.co_filename:
+                frame = frame.f_back
+            sys.stderr.write(f"\\nCOMPILED {frame.f_code.co_filename}:{frame.f_lineno}\\n")
+            return compile(pattern, flags)
+        re._compiler.compile = traced
+        from aish.cli import main
+        main(sys.argv[1:])
+        """
+    )
+    args = [sys.executable, "-c", code, "-c", "athena hi"]
+    env = {**os.environ, "AISH_DEMO_URL": demo_url}
+    for _ in range(2):  # the first run may fill the entry-point cache and create the history store
+        result = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    where = [line.split(" ", 1)[1] for line in result.stderr.splitlines() if line.startswith("COMPILED ")]
+    assert where  # the trace works: json compiles its patterns at import
+    ours = [w for w in where if str(ROOT) in w and "/aish/history/" not in w]  # history: the lead's, leaving the path
+    assert not ours, ours
+
+
 def test_a_configuration_file_costs_tomllib_only(demo_url: str, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[agents.owl]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{demo_url}"\nmodel = "athena"\n')

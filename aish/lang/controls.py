@@ -12,6 +12,7 @@ The same words work after ``aish AGENT`` (before the text) and inside
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -19,9 +20,18 @@ from typing import Any
 from aish.records import FrozenRecord, freeze
 
 USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE"
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_OPTION = re.compile(r"--?[A-Za-z][\w-]*")
-"""What looks like an option (``-x``, ``--long``); ``-5`` and ``-`` are text."""
+
+
+@functools.cache
+def _key() -> re.Pattern[str]:
+    """An ``-o`` key. Compiled on first use, as :func:`_option` is: a line without controls never needs them."""
+    return re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+@functools.cache
+def _option() -> re.Pattern[str]:
+    """What looks like an option (``-x``, ``--long``); ``-5`` and ``-`` are text."""
+    return re.compile(r"--?[A-Za-z][\w-]*")
 
 
 class ControlsError(ValueError):
@@ -82,7 +92,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
             if i + 1 >= len(words):
                 raise ControlsError(f"{word} needs a key and a value ({word} KEY VALUE)", i)
             key = words[i + 1]
-            if not _KEY.fullmatch(key):
+            if not _key().fullmatch(key):
                 raise ControlsError(f"{word}: bad key {key!r} (letters, digits, '_', '.', '-')", i + 1)
             if i + 2 >= len(words):
                 raise ControlsError(f"{word} {key} needs a value", i + 1)
@@ -92,7 +102,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
             else:
                 options[key] = value
             i += 3
-        elif leading and not _OPTION.fullmatch(word):
+        elif leading and not _option().fullmatch(word):
             break
         else:
             raise ControlsError(f"unknown option {word!r} (options: {USAGE})", i)

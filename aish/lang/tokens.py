@@ -23,6 +23,7 @@ English-safe rules (so that ordinary sentences reach an agent literally):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from aish.errors import AishSyntaxError
@@ -34,11 +35,16 @@ _BLANKS = frozenset(" \t\r")
 NEWLINE = "\n"
 _STAGE_START = frozenset({"|", "||", "&", "&&", ";", NEWLINE, "("})
 """Operators after which a stage starts: a ``(`` there opens a group."""
-_NAME_WITH_CONTROLS = re.compile(r"[\w][\w.-]*\[")
-"""``NAME[``: a stage's name with per-call options glued to it."""
 _PLAIN_STOP = frozenset(_BLANKS | {"\\", '"', "'", NEWLINE} | _OP_START)
 _set = object.__setattr__
 """Sets a frozen record's field: a token is made per word, and ``freeze(**fields)`` costs 1.7x this."""
+
+
+@functools.cache
+def _name_with_controls() -> re.Pattern[str]:
+    """``NAME[``: a stage's name with per-call options glued to it. Compiled on first use: a line without
+    ``[`` never needs it."""
+    return re.compile(r"[\w][\w.-]*\[")
 
 
 class Token(FrozenRecord):
@@ -72,6 +78,8 @@ def tokenize(line: str) -> list[Token]:
 class _Lexer:
     def __init__(self, line: str) -> None:
         self.line = line
+        self.brackets = "[" in line
+        """Whether any stage may have controls (``NAME[``)."""
         self.tokens: list[Token] = []
         self.stage_start = True
         """The next word starts a stage (its command name)."""
@@ -98,7 +106,7 @@ class _Lexer:
                 op = next(o for o in OPERATORS if line.startswith(o, i))
                 self.op(op, i)
                 i += len(op)
-            elif self.stage_start and (match := _NAME_WITH_CONTROLS.match(line, i)):
+            elif self.stage_start and self.brackets and (match := _name_with_controls().match(line, i)):
                 self.tokens.append(Token("word", match.group()[:-1], i))
                 i = self.controls(match.end() - 1)
             else:

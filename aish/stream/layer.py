@@ -14,6 +14,7 @@ Consumers see one stream per stage, however many connections it took:
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -310,12 +311,16 @@ class AgentStream:
         self._emit(sink, StreamError(error=error, partial=partial))
 
 
-_NUMBERED = re.compile(r"^(.*?)(\d+)$", re.DOTALL)
+@functools.cache
+def _numbered() -> re.Pattern[str]:
+    """An event id that ends in a number. Compiled on first use: only a resumed stream needs it."""
+    return re.compile(r"^(.*?)(\d+)$", re.DOTALL)
 
 
 def _continues(before: str, after: str | None) -> bool:
     """Whether id ``after`` can follow ``before``: when both end in a number, the same prefix and a larger number."""
-    old, new = _NUMBERED.match(before), _NUMBERED.match(after or "")
+    numbered = _numbered()
+    old, new = numbered.match(before), numbered.match(after or "")
     if old is None or new is None:
         return True  # opaque ids: nothing to tell
     return old.group(1) == new.group(1) and int(new.group(2)) > int(old.group(2))
