@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aish import cli
-from aish.entry_points import cache_path, entry_points, path_key
+from aish.entry_points import RACY_NS, cache_path, entry_points, path_key, stamp, unchanged
 from aish.errors import UsageError
 from aish.testing import run_aish
 
@@ -176,6 +176,31 @@ def test_the_cache_notices_install_uninstall_and_edits(tmp_path: Path) -> None:
         path.unlink()
     first.rmdir()  # uninstalled
     assert scan(site, cache) == [("two", "two_mod:plugin")]
+
+
+def test_the_stamp_is_checked_with_stat_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 32: a directory's listing is read again only when its mtime cannot tell (git's racy rule)."""
+    site = tmp_path / "site"
+    first = dist(site, "one", "one = one_mod")
+    long_ago = 1_000_000_000_000_000_000  # 2001
+    os.utime(site, ns=(long_ago, long_ago))
+    path = [str(site), str(tmp_path / "missing")]
+    taken, old = long_ago + 10 * RACY_NS, stamp(path)
+    listed: list[str] = []
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda where: listed.append(where) or scandir(where))
+    assert unchanged(old, taken, path)
+    assert listed == []  # a stat per entry and per entry_points.txt
+    dist(site, "two", "two = two_mod")  # installed: the directory's mtime moves
+    assert not unchanged(old, taken, path)
+    os.utime(site, ns=(long_ago, long_ago))  # an install its mtime does not show (a clock that did not move)
+    assert unchanged(old, taken, path)  # trusted: modified long before the stamp
+    assert not unchanged(old, long_ago + RACY_NS // 2, path)  # modified just before the stamp: listed
+    assert listed == [str(site)]
+    entry = first / "entry_points.txt"
+    entry.write_text("[aish.test]\none = one_mod.v2\n")  # edited in place
+    os.utime(entry, ns=(entry.stat().st_atime_ns, entry.stat().st_mtime_ns + 1_000_000_000))
+    assert not unchanged(old, taken, path)
 
 
 def test_a_cached_answer_is_served_without_scanning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
