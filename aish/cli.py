@@ -309,7 +309,8 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
         from aish.history.store import make_recorder, resolve_replay
 
         conversations, resumed = _conversations(app, args)
-        history = make_recorder(app, err)
+        shell = args.command is None and args.target is None and tty
+        history = make_recorder(app, err, one_shot=not shell)
         runner = Runner(
             app,
             out=out,
@@ -333,7 +334,7 @@ def _dispatch(args: Args | argparse.Namespace, stdin: TextIO, out: TextIO, err: 
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
             return runner.run_source(line, _piped(stdin, err) if _wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
-            if tty:
+            if shell:
                 from aish.shell import run_shell
 
                 session = None if conversations.one_shot else conversations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 DIR_MODE = 0o700
@@ -24,4 +25,4 @@ def make_private_dirs(path: str | os.PathLike[str]) -> None:
             os.mkdir(directory, DIR_MODE)
         except FileExistsError:
             if not os.path.isdir(directory):
-                raise
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None

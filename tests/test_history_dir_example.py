@@ -44,10 +44,11 @@ def test_records_runs_of_a_real_session(tmp_path: Path) -> None:
     assert "history dir" in listing.stdout, listing.stdout
     result = aish(tmp_path, "--config", str(config), "-c", "athena tell me about owls")
     assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "data" / "aish" / "journal-dir").glob("*.journal"))) == 1  # decision 30
+    shown = aish(tmp_path, "--config", str(config), "history")  # applies the journal to the backend
+    assert shown.returncode == 0 and "athena tell me about owls" in shown.stdout, shown.stdout + shown.stderr
     files = sorted((tmp_path / "data" / "aish" / "history.d").glob("*.json"))
     assert [f.name for f in files] == ["00000001.json"]
-    shown = aish(tmp_path, "--config", str(config), "history")
-    assert shown.returncode == 0 and "athena tell me about owls" in shown.stdout, shown.stdout + shown.stderr
 
 
 class TestDirHistory(HistoryBackendContract):

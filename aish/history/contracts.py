@@ -127,8 +127,9 @@ class RunRecord(Record):
 class HistoryBackend(Protocol):
     """Stores runs as they stream, so a crash leaves the partial answer behind.
 
-    aish calls the write methods from one thread (a background writer), one
-    call at a time, in the order below; each call's data must survive a crash
+    aish calls the write methods from one thread (a background writer; for a
+    one-shot process's runs, whichever later process applies its journal:
+    :mod:`aish.history.journal`), one call at a time, in the order below; each call's data must survive a crash
     of the process once the call returns (written to the OS, not buffered).
     Several processes may write to the same store at once. Reads return what
     was stored, including runs still ``running`` (aish itself tells a dead

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from aish.agents import AgentConfig
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
@@ -34,18 +34,37 @@ INTERVAL = 0.1
 STOPPED = "the run ended before this stage did"
 
 
+class Sink(Protocol):
+    """Where a recorder's backend calls go: a :class:`~aish.history.writer.Writer` (into the
+    store, on a thread) or a :class:`~aish.history.journal.Journal` (a one-shot process's file)."""
+
+    failure: BaseException | None
+
+    def submit(self, method: str, *args: Any) -> None: ...
+
+    def sync(self, timeout: float | None = None) -> bool: ...
+
+    def close(self, timeout: float | None = None) -> bool: ...
+
+
 class Recorder:
-    """Records runs into a history backend (opened on first use, on the writer thread)."""
+    """Records runs into a history backend (opened on first use, on the writer thread), or
+    through ``sink`` when one is given (a one-shot process's journal)."""
 
     def __init__(
         self,
-        open_backend: Callable[[], HistoryBackend],
+        open_backend: Callable[[], HistoryBackend] | None,
         err: TextIO,
         *,
         interval: float = INTERVAL,
         secrets: Callable[[], list[str]] = list,
+        sink: Sink | None = None,
     ) -> None:
-        self._writer = Writer(open_backend, linger=interval)
+        if sink is None:
+            if open_backend is None:
+                raise TypeError("Recorder needs open_backend or sink")
+            sink = Writer(open_backend, linger=interval)
+        self._writer = sink
         self.err = err
         self.interval = interval
         self.secrets = secrets

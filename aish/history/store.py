@@ -17,6 +17,7 @@ from aish.app import App
 from aish.contracts import RUNNING, HistoryBackend, RunRecord
 from aish.errors import AishError, UsageError, visible
 from aish.history.files import data_home
+from aish.history.journal import Journal, fold, journal_dir
 from aish.history.recorder import Recorder
 
 OFF = "off"
@@ -45,12 +46,20 @@ def backend_options(app: App) -> dict[str, Any]:
 
 
 def open_backend(app: App) -> HistoryBackend:
-    """The configured backend (raises UsageError when history is off)."""
+    """The configured backend, with the journals of one-shot processes applied to it (raises
+    UsageError when history is off)."""
     name = backend_name(app)
     if name is None:
         known = ", ".join(sorted(app.components.get("history", {}))) or "none is installed"
         raise UsageError(f"history is off (to record runs, set [settings] history to a backend: {known})")
-    return app.history(name, backend_options(app))
+    options = backend_options(app)
+    backend = app.history(name, options)
+    try:
+        fold(journal_dir(name, options), backend)
+    except BaseException:
+        backend.close()
+        raise
+    return backend
 
 
 @contextmanager
@@ -62,8 +71,13 @@ def opened(app: App) -> Iterator[HistoryBackend]:
         backend.close()
 
 
-def make_recorder(app: App, err: TextIO) -> Recorder | None:
-    """A recorder for the configured backend; None when history is off (a bad name warns once)."""
+def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder | None:
+    """A recorder for the configured backend; None when history is off (a bad name warns once).
+
+    ``one_shot`` (``aish -c``, ``aish AGENT ...``, a script: a process that
+    runs and exits): record into a journal that the next reader applies to
+    the store (:mod:`aish.history.journal`), not into the store itself.
+    """
     try:
         name = backend_name(app)
     except AishError as exc:
@@ -71,18 +85,40 @@ def make_recorder(app: App, err: TextIO) -> Recorder | None:
         return None
     if name is None:
         return None
-    try:
-        # Built here, not on the writer thread: building imports the backend's code, which on the
-        # writer thread would compete for the GIL with the stream it records. Its files open on first use.
-        backend = app.history(name, backend_options(app))
-    except Exception as exc:  # a plugin's factory failing must not stop the run
-        err.write(f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded\n")
-        return None
 
     def secrets() -> list[str]:
         return [key for agent in app.agents().values() if (key := agent.api_key())]
 
-    return Recorder(lambda: backend, err, secrets=secrets)
+    options = backend_options(app)
+    if one_shot:
+
+        def fold_all() -> None:
+            with opened(app):
+                pass
+
+        def warn(message: str) -> None:
+            err.write(f"aish: history: {visible(message)}\n")
+
+        return Recorder(
+            None, err, secrets=secrets, sink=Journal(journal_dir(name, options), fold_all=fold_all, warn=warn)
+        )
+    try:
+        # Built here, not on the writer thread: building imports the backend's code, which on the
+        # writer thread would compete for the GIL with the stream it records. Its files open on first use.
+        backend = app.history(name, options)
+    except Exception as exc:  # a plugin's factory failing must not stop the run
+        err.write(f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded\n")
+        return None
+
+    def folded() -> HistoryBackend:
+        """On the writer thread, before the first run: what one-shot processes recorded comes first."""
+        try:
+            fold(journal_dir(name, options), backend)
+        except AishError as exc:  # the store may still take this process's runs
+            err.write(f"aish: history: {visible(str(exc))}; it is kept for later\n")
+        return backend
+
+    return Recorder(folded, err, secrets=secrets)
 
 
 def settle(run: RunRecord) -> RunRecord:

@@ -108,14 +108,26 @@ def test_a_script_can_use_the_shell_commands(history_backend: str, demo_url: str
     assert bogus.stderr == "aish: history: unknown subcommand 'bogus' (see 'history help')\n"
 
 
-def test_the_sqlite_wal_holds_about_one_run_each_run_checkpoints_the_one_before(demo_url: str, tmp_path: Path) -> None:
-    """An exiting aish leaves its run in the WAL (no checkpoint at exit); the next run copies it into the
-    database as it begins, so the WAL does not grow from one run to the next."""
-    store = data_dir() / "history.sqlite3"
+WRITE_ONE_RUN = """
+import os
+import sys
+from aish.contract_tests.processes import record_run
+from aish_history_sqlite import make_backend
+backend = make_backend({"path": sys.argv[1], "data_dir": None})
+record_run(backend, sys.argv[2], ["an answer"])
+backend.close()
+os._exit(0)  # as aish ends: the connection is never closed (aish_history_sqlite.store._linger)
+"""
+
+
+def test_the_sqlite_wal_holds_about_one_run_each_writer_checkpoints_the_one_before(tmp_path: Path) -> None:
+    """A process that closes the store leaves its run in the WAL (no checkpoint at exit); the next one
+    copies it into the database as it begins, so the WAL does not grow from one process to the next."""
+    store = tmp_path / "history.sqlite3"
     words = ["one", "two", "three", "four"]
     wal_sizes = []
     for done, word in enumerate(words):
-        assert run_aish("-c", f"athena {word}").returncode == 0
+        subprocess.run([sys.executable, "-c", WRITE_ONE_RUN, str(store), f"athena {word}"], check=True, timeout=60)
         wal_sizes.append(Path(f"{store}-wal").stat().st_size)
         copy = tmp_path / f"after-{word}.sqlite3"  # the database file alone, without its WAL
         copy.write_bytes(store.read_bytes())
@@ -124,7 +136,27 @@ def test_the_sqlite_wal_holds_about_one_run_each_run_checkpoints_the_one_before(
         db.close()
         assert in_database == [f"athena {w}" for w in words[:done]]
     assert max(wal_sizes[2:]) <= max(wal_sizes[:2]), wal_sizes
-    assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == words
+
+
+def test_one_shot_runs_go_to_a_journal_the_next_reader_applies(history_backend: str, demo_url: str) -> None:
+    """``aish -c`` never opens the store (decision 30): its runs wait in a journal until a reader applies them."""
+    journals = data_dir() / f"journal-{history_backend}"
+    for word in ("one", "two"):
+        assert run_aish("-c", f"athena {word}").returncode == 0
+    assert len(list(journals.glob("*.journal"))) == 2
+    assert not list(data_dir().glob("history.*")), "a one-shot run opened the store"
+    listing = run_aish("history").stdout
+    assert [line.split()[-1] for line in listing.splitlines()] == ["one", "two"], listing
+    assert list(journals.iterdir()) == []
+    assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == ["one", "two"]
+
+
+def test_a_one_shot_line_reads_back_what_it_recorded_before(history_backend: str, demo_url: str) -> None:
+    """The line's own journal is applied before ``history`` reads (the line is still running then)."""
+    result = run_aish("-c", "athena owls; history")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\s+1  \S+ \S+  running      athena owls; history\n$", result.stdout), result.stdout
+    assert re.search(r"\s+1  \S+ \S+  complete     athena owls; history\n$", run_aish("history").stdout)
 
 
 def test_rm_and_clear(history_backend: str) -> None:

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from aish.history.journal import fold, journal_dir
+from aish_history_jsonl.store import JsonlHistory
+
 if TYPE_CHECKING:
     from conftest import LlamaServer
 
@@ -166,8 +169,13 @@ def raw_usage(server: LlamaServer, **body: Any) -> dict[str, Any]:
 
 
 def history_stages(config: Path) -> list[dict[str, Any]]:
-    """Every stage's ``done`` record in the jsonl history beside ``config``."""
-    lines = (config.parent / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    """Every stage's ``done`` record in the jsonl history beside ``config``, once the one-shot runs'
+    journal is applied to it (as the next ``history`` would)."""
+    path = config.parent / "history.jsonl"
+    backend = JsonlHistory(path)
+    fold(journal_dir("jsonl", {"path": str(path)}), backend)
+    backend.close()
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [r for r in map(json.loads, lines) if r.get("op") == "done"]
 
 

@@ -20,7 +20,9 @@ import pytest
 from servers import Exchange, serving
 
 from aish import Reasoning, SSEParser, StreamEnd, TextDelta, ToolCall, Usage, WireMessage
+from aish.history.journal import fold, journal_dir
 from aish_anthropic.codec import MessagesDecoder
+from aish_history_jsonl.store import JsonlHistory
 from aish_openai.codec import ChunkDecoder
 
 STREAMS = Path(__file__).resolve().parent / "streams"
@@ -45,7 +47,12 @@ def decoded(name: str, decoder: Any) -> list[Any]:
 
 
 def history_stage(tmp_path: Path) -> dict[str, Any]:
-    """The last stage record the jsonl history file holds (its ``done`` record merged in)."""
+    """The last stage record the jsonl history file holds (its ``done`` record merged in), once the
+    one-shot run's journal is applied to it (as the next ``history`` would)."""
+    path = tmp_path / "history"
+    backend = JsonlHistory(path)
+    fold(journal_dir("jsonl", {"path": str(path)}), backend)
+    backend.close()
     records = [json.loads(line) for line in (tmp_path / "history").read_text(encoding="utf-8").splitlines()]
     stage = [r for r in records if r.get("op") == "stage"][-1]
     done = [r for r in records if r.get("op") == "done"][-1]

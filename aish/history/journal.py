@@ -1,0 +1,283 @@
+"""A one-shot process's history: its backend calls written to a journal, applied to the store later.
+
+``aish -c LINE``, ``aish AGENT WORDS`` and a script live tens of
+milliseconds. Recording their runs straight into the store would cost each
+of them more than the rest of its run: importing the backend (``sqlite3``), a
+thread to write beside the stream, opening the store and closing it, 5-9 ms
+in all (decision 30). So a one-shot process writes the calls the recorder
+makes (``begin_run``, ``begin_stage``, ``append_text``, ``end_stage``,
+``end_run``) to a journal file of its own instead, one JSON line per call,
+each with ``write(2)`` as the call is made: what a crash or ``kill -9``
+leaves is what the store itself would have kept. The file is locked
+(``flock``) while its process writes it.
+
+Whoever next opens the store to read it (``history``, ``!N``, a
+conversation resumed, the interactive shell's recorder) first applies every
+journal no process holds, oldest first, to the backend, and deletes it
+(:func:`fold`). A one-shot process that finds more than :data:`FOLD_AT`
+journals waiting folds them at its exit, so a script of many ``aish -c``
+calls never leaves a long backlog.
+
+A journal lives in a directory of the store's own: ``PATH.journal`` beside
+the file ``[settings] history_path`` names, else ``journal-NAME`` in the data
+directory. Its lines hold runs as the recorder made them: never a secret.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from aish.contracts import HistoryBackend, RunRecord, StageRecord
+from aish.errors import HistoryError
+from aish.history.files import FILE_MODE
+from aish.jsonbody import json_chunks
+from aish.private_dirs import make_private_dirs
+
+SUFFIX = ".journal"
+FOLD_AT = 64
+"""A one-shot process that finds more journals than this waiting applies them at its exit."""
+LONG = 1 << 16
+"""A run's piped input longer than this is written once: a stage whose input it is refers to it."""
+_CALLS = frozenset({"begin_run", "begin_stage", "append_text", "end_stage", "end_run"})
+
+
+def journal_dir(backend: str, options: Mapping[str, Any]) -> str:
+    """Where the journals of the store that ``backend`` opens with ``options`` wait."""
+    path = options.get("path")
+    if path:
+        return f"{path}.journal"
+    return os.path.join(str(options["data_dir"]), f"journal-{backend}")
+
+
+class Journal:
+    """The recorder's writer in a one-shot process: each call appended to this process's journal at once.
+
+    It has the :class:`~aish.history.writer.Writer`'s interface: ``submit``,
+    ``sync``, ``close`` and ``failure``. The file is created on the first call.
+    ``sync`` (before the process reads history itself) closes it, so that the
+    read folds it; later calls start another. ``close`` folds the waiting
+    journals through ``fold_all`` when there are more than :data:`FOLD_AT`;
+    ``warn`` reports that fold's failure (the journals stay for the next reader).
+    """
+
+    def __init__(
+        self,
+        directory: str,
+        *,
+        fold_all: Callable[[], object] | None = None,
+        warn: Callable[[str], object] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.fold_all = fold_all
+        self.warn = warn
+        self.failure: BaseException | None = None
+        self._fd: int | None = None
+        self._path = ""
+        self._files = 0
+        self._stdin: dict[str, str] = {}
+        """Long piped inputs by run id: a stage input that is one refers to it."""
+
+    def submit(self, method: str, *args: Any) -> None:
+        if self.failure is not None or method not in _CALLS:
+            return
+        try:
+            fd = self._fd if self._fd is not None else self._open()
+            for piece in json_chunks(self._encode(method, args), ensure_ascii=False, separators=(",", ":")):
+                _write_all(fd, piece)
+            _write_all(fd, b"\n")
+        except OSError as exc:
+            self.failure = HistoryError(f"cannot write {self._path or self.directory}: {exc.strerror or exc}")
+            self._release()
+
+    def sync(self, timeout: float | None = None) -> bool:
+        """Close the journal so far: a read that follows applies it to the store."""
+        self._release()
+        return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        self._release()
+        if self.fold_all is not None and self._waiting() > FOLD_AT:
+            try:
+                self.fold_all()
+            except Exception as exc:  # the journals stay for the next reader
+                if self.warn is not None:
+                    self.warn(f"{exc or type(exc).__name__}; the journals in {self.directory} are kept")
+        return True
+
+    # ---------------------------------------------------------------- plumbing
+    def _open(self) -> int:
+        """A new journal, locked before it gets its name: a reader never sees it unlocked and empty."""
+        make_private_dirs(self.directory)
+        self._files += 1
+        name = f"{time.time_ns():020d}-{os.getpid()}-{self._files}"
+        hidden = os.path.join(self.directory, f".{name}.new")
+        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._path = os.path.join(self.directory, name + SUFFIX)
+            os.rename(hidden, self._path)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return fd
+
+    def _release(self) -> None:
+        self._stdin.clear()  # a stage in the next journal writes its input whole: the run may be applied by then
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # and with it the lock
+
+    def _waiting(self) -> int:
+        try:
+            return sum(1 for name in os.listdir(self.directory) if name.endswith(SUFFIX))
+        except OSError:
+            return 0
+
+    def _encode(self, method: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        if method == "begin_run":
+            (run,) = args
+            if run.stdin is not None and len(run.stdin) > LONG:
+                self._stdin[run.id] = run.stdin
+            return {"call": method, "run": _run_fields(run)}
+        if method in ("begin_stage", "end_stage"):
+            run_id, stage = args
+            fields = stage.as_dict()
+            stdin = self._stdin.get(run_id)
+            if stdin is not None and (stage.input is stdin or stage.input == stdin):
+                del fields["input"]
+                fields["input_from"] = "stdin"  # written once, with the run
+            return {"call": method, "id": run_id, "stage": fields}
+        if method == "append_text":
+            run_id, index, text = args
+            return {"call": method, "id": run_id, "i": index, "text": text}
+        run_id, status, ended = args
+        self._stdin.pop(run_id, None)
+        return {"call": method, "id": run_id, "status": status, "ended": ended}
+
+
+def _run_fields(run: RunRecord) -> dict[str, Any]:
+    fields = run.as_dict()
+    del fields["stages"], fields["number"]  # the store numbers it; stages come as calls of their own
+    return fields
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# -------------------------------------------------------------------- folding
+def fold(directory: str, backend: HistoryBackend) -> int:
+    """Apply every journal in ``directory`` that no process holds to ``backend``, oldest first,
+    deleting each once applied; the number applied.
+
+    A journal still being written (locked) is left for a later fold. A line
+    that does not parse (its writer was killed in the middle of it) is
+    skipped. If the backend fails, the calls not yet applied stay in the
+    journal and :class:`~aish.errors.HistoryError` says which.
+    """
+    try:
+        names = sorted(name for name in os.listdir(directory) if name.endswith(SUFFIX))
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise HistoryError(f"cannot read {directory}: {exc.strerror or exc}") from None
+    applied = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # another reader applied it
+            continue
+        except OSError as exc:
+            raise HistoryError(f"cannot read {path}: {exc.strerror or exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # its process is still writing it
+                continue
+            if os.fstat(fd).st_nlink == 0:  # applied and deleted by another reader meanwhile
+                continue
+            _apply(path, _read(fd), backend)
+            os.unlink(path)
+            applied += 1
+        except OSError as exc:
+            raise HistoryError(f"cannot apply {path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
+    return applied
+
+
+def _read(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _apply(path: str, data: bytes, backend: HistoryBackend) -> None:
+    lines = data.split(b"\n")
+    stdin: dict[str, str] = {}
+    for at, line in enumerate(lines):
+        call = _decode(line)
+        if call is None:
+            continue
+        try:
+            _call(backend, call, stdin)
+        except Exception as exc:
+            _keep(path, lines[at:])
+            raise HistoryError(f"cannot apply {path}: {exc or type(exc).__name__}") from None
+
+
+def _decode(line: bytes) -> dict[str, Any] | None:
+    if not line.startswith(b'{"call":'):
+        return None
+    try:
+        call = json.loads(line)
+    except ValueError:
+        return None
+    return call if isinstance(call, dict) and call.get("call") in _CALLS else None
+
+
+def _call(backend: HistoryBackend, call: dict[str, Any], stdin: dict[str, str]) -> None:
+    method = call["call"]
+    if method == "begin_run":
+        run = RunRecord.from_dict(call["run"])
+        if run.stdin is not None and len(run.stdin) > LONG:
+            stdin[run.id] = run.stdin
+        backend.begin_run(run)
+    elif method in ("begin_stage", "end_stage"):
+        fields = dict(call["stage"])
+        if fields.pop("input_from", None) == "stdin":
+            fields["input"] = stdin.get(call["id"], "")  # the same str: the store keeps it once too
+        getattr(backend, method)(call["id"], StageRecord(**fields))
+    elif method == "append_text":
+        backend.append_text(call["id"], call["i"], call["text"])
+    else:
+        stdin.pop(call["id"], None)
+        backend.end_run(call["id"], call["status"], call["ended"])
+
+
+def _keep(path: str, lines: list[bytes]) -> None:
+    """Replace the journal by its lines not yet applied (a failed fold resumes there)."""
+    hidden = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.rest")
+    fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+    try:
+        for line in _with_ends(lines):
+            _write_all(fd, line)
+    finally:
+        os.close(fd)
+    os.replace(hidden, path)
+
+
+def _with_ends(lines: list[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        if line:
+            yield line + b"\n"

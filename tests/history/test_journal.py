@@ -1,0 +1,296 @@
+"""The journal of one-shot processes (aish.history.journal): written as calls are made, applied by readers.
+
+Every test applies journals to the real built-in backends (SQLite and JSONL
+files in the test's directory). Locks are real ``flock`` locks: a writer and
+a reader in one process hold separate open files, which lock each other out
+as two processes do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aish import AgentConfig, App, HistoryBackend, HistoryError, RunRecord, StageRecord
+from aish.history import journal as journal_module
+from aish.history.journal import Journal, fold, journal_dir
+from aish.history.recorder import Recorder
+from aish.history.store import backend_name, backend_options, make_recorder, opened
+from aish_history_jsonl.store import JsonlHistory
+from aish_history_sqlite.store import SqliteHistory
+
+BACKENDS: dict[str, Callable[[Path], HistoryBackend]] = {
+    "sqlite": lambda d: SqliteHistory(d / "history.sqlite3"),
+    "jsonl": lambda d: JsonlHistory(d / "history.jsonl"),
+}
+AGENT = AgentConfig(name="athena", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat", model="m")
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], HistoryBackend]:
+    return lambda: BACKENDS[request.param](tmp_path)
+
+
+def record(sink: Any, line: str, texts: list[str], *, stdin: str | None = None, end: bool = True) -> RunRecord:
+    """The calls a recorder makes for a run of one stage per text (each streamed in two appends)."""
+    run = RunRecord(id=uuid.uuid4().hex, line=line, started=time.time(), pid=os.getpid(), stdin=stdin)
+    calls = _calls(sink)
+    calls("begin_run", run)
+    for index, text in enumerate(texts):
+        stage = StageRecord(index, "athena", "sse", "openai-chat", input=stdin if stdin is not None else f"in {index}")
+        stage.meta = {"position": index}
+        calls("begin_stage", run.id, stage.replace(meta=dict(stage.meta)))
+        calls("append_text", run.id, index, text[: len(text) // 2])
+        calls("append_text", run.id, index, text[len(text) // 2 :])
+        if end:
+            calls("end_stage", run.id, stage.replace(text=text, status="complete", meta={"tokens_out": 3}))
+    if end:
+        calls("end_run", run.id, "complete", time.time())
+    return run
+
+
+def _calls(sink: Any) -> Callable[..., None]:
+    if isinstance(sink, Journal):
+        return sink.submit
+    return lambda method, *args: getattr(sink, method)(*args)
+
+
+def stored(backend: HistoryBackend) -> list[tuple[Any, ...]]:
+    """What a reader sees of every run (ids and times aside: they are the journal's own)."""
+    return [
+        (
+            run.number,
+            run.line,
+            run.status,
+            run.stdin,
+            [(s.index, s.input, s.text, s.status, s.meta) for s in run.stages],
+        )
+        for run in backend.runs(None)
+    ]
+
+
+def test_a_journal_applied_gives_the_store_the_runs_recording_into_it_gives(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    piped = "the start of the piped input\n" + "line\n" * 20_000  # long: written once, the stage refers to it
+    journal = Journal(str(tmp_path / "journal"))
+    record(journal, "athena one", ["first answer"])
+    record(journal, "athena two | apollo", ["a", "two stages"], stdin=piped)
+    record(journal, "athena cut short", ["partial"], end=False)
+    journal.close()
+    (written,) = (tmp_path / "journal").glob("*.journal")
+    assert written.read_bytes().count(b"the start of the piped input") == 1
+    backend = open_store()
+    assert fold(str(tmp_path / "journal"), backend) == 1
+    assert list((tmp_path / "journal").iterdir()) == []
+    folded = stored(backend)
+    backend.clear()
+    record(backend, "athena one", ["first answer"])
+    record(backend, "athena two | apollo", ["a", "two stages"], stdin=piped)
+    record(backend, "athena cut short", ["partial"], end=False)
+    assert folded == stored(backend)
+    assert folded[1][4][1][1] == piped and folded[2][2] == "running"
+    backend.close()
+
+
+def test_a_journal_still_being_written_waits_for_its_process(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    directory = str(tmp_path / "journal")
+    live = Journal(directory)
+    record(live, "athena streaming", ["so far"], end=False)
+    backend = open_store()
+    assert fold(directory, backend) == 0 and backend.runs() == []
+    live.submit("end_run", live_run_id(directory), "complete", time.time())
+    live.close()  # its process ends: the lock goes with the file's descriptor
+    assert fold(directory, backend) == 1
+    assert [(r.line, r.status) for r in backend.runs()] == [("athena streaming", "complete")]
+    backend.close()
+
+
+def live_run_id(directory: str) -> str:
+    (path,) = Path(directory).glob("*.journal")
+    return str(path.read_text().split('"id":"')[1].split('"')[0])
+
+
+def test_a_torn_last_line_is_skipped_and_the_rest_applied(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    directory = tmp_path / "journal"
+    journal = Journal(str(directory))
+    record(journal, "athena killed", ["said this much"], end=False)
+    journal.close()
+    (path,) = directory.glob("*.journal")
+    with path.open("ab") as file:
+        file.write(b'{"call":"append_text","id":"x","i":0,"text":"never fini')  # kill -9 inside a write
+    backend = open_store()
+    assert fold(str(directory), backend) == 1
+    (run,) = backend.runs()
+    assert (run.line, run.stages[0].text) == ("athena killed", "said this much")
+    backend.close()
+
+
+def test_sync_closes_the_journal_so_a_read_in_the_same_process_sees_it(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    """``aish -c 'athena hi; history'``: the second line reads what the first recorded."""
+    directory = str(tmp_path / "journal")
+    journal = Journal(directory)
+    run = record(journal, "athena hi", ["hello"], end=False)
+    assert journal.sync() is True
+    backend = open_store()
+    assert fold(directory, backend) == 1
+    journal.submit("end_run", run.id, "complete", time.time())  # goes to a second journal
+    journal.close()
+    assert fold(directory, backend) == 1
+    assert [(r.line, r.status) for r in backend.runs()] == [("athena hi", "complete")]
+    backend.close()
+
+
+class Failing:
+    """A backend whose store fails at the ``fail_at``-th call, then works (a disk that had space again)."""
+
+    def __init__(self, inner: HistoryBackend, fail_at: int) -> None:
+        self.inner, self.calls, self.fail_at = inner, 0, fail_at
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+        if name not in ("begin_run", "begin_stage", "append_text", "end_stage", "end_run"):
+            return method
+
+        def call(*args: Any) -> Any:
+            self.calls += 1
+            if self.calls == self.fail_at:
+                raise HistoryError("no space left on the device")
+            return method(*args)
+
+        return call
+
+
+def test_a_failed_fold_keeps_exactly_the_calls_not_applied(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    directory = str(tmp_path / "journal")
+    journal = Journal(directory)
+    record(journal, "athena one", ["first"])
+    record(journal, "athena two", ["second"])
+    journal.close()
+    backend = open_store()
+    with pytest.raises(HistoryError, match=r"cannot apply .*\.journal: no space left on the device$"):
+        fold(directory, Failing(backend, fail_at=8))  # the 2nd run's begin_stage
+    assert [(r.line, r.status, len(r.stages)) for r in backend.runs()] == [
+        ("athena one", "complete", 1),
+        ("athena two", "running", 0),
+    ]
+    assert fold(directory, backend) == 1
+    assert [(r.line, r.status, r.stages[0].text) for r in backend.runs()] == [
+        ("athena one", "complete", "first"),
+        ("athena two", "complete", "second"),
+    ]
+    backend.close()
+
+
+def test_readers_folding_at_once_apply_each_journal_once(tmp_path: Path) -> None:
+    directory = str(tmp_path / "journal")
+    for n in range(20):
+        journal = Journal(directory)
+        record(journal, f"athena {n}", [f"answer {n}"])
+        journal.close()
+    store = tmp_path / "history.sqlite3"
+    counts: list[int] = []
+
+    def reader() -> None:
+        backend = SqliteHistory(store, timeout=30)
+        try:
+            counts.append(fold(directory, backend))
+        finally:
+            backend.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 20
+    backend = SqliteHistory(store)
+    assert sorted(r.line for r in backend.runs(None)) == sorted(f"athena {n}" for n in range(20))
+    backend.close()
+
+
+def test_a_one_shot_process_folds_a_long_backlog_at_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "FOLD_AT", 3)
+    directory = str(tmp_path / "journal")
+    folds: list[int] = []
+    for n in range(5):
+        journal = Journal(directory, fold_all=lambda: folds.append(len(os.listdir(directory))))
+        record(journal, f"athena {n}", ["x"])
+        journal.close()
+    assert folds == [4, 5]  # the 4th and 5th processes found more than FOLD_AT waiting
+    warnings: list[str] = []
+
+    def broken() -> None:
+        raise HistoryError("database is locked")
+
+    Journal(directory, fold_all=broken, warn=warnings.append).close()
+    assert warnings == [f"database is locked; the journals in {directory} are kept"]
+
+
+def test_journals_are_their_owners_only_and_hold_no_secret(tmp_path: Path) -> None:
+    directory = tmp_path / "data" / "journal-sqlite"
+    recorder = Recorder(
+        None, io.StringIO(), interval=0.0, secrets=lambda: ["sk-SECRET42"], sink=Journal(str(directory))
+    )
+    run = recorder.begin("athena use sk-SECRET42")
+    run.stage(AGENT, "my key is sk-SECRET42")
+    run.end(0)
+    recorder.close()
+    (path,) = directory.glob("*.journal")
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(directory.parent.stat().st_mode) == 0o700
+    assert b"sk-SECRET42" not in path.read_bytes() and b"***" in path.read_bytes()
+
+
+def test_a_journal_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    err = io.StringIO()
+    recorder = Recorder(None, err, sink=Journal(str(blocker / "journal")))
+    recorder.begin("athena hi")
+    recorder.close()
+    assert err.getvalue() == (
+        f"aish: history: cannot write {blocker / 'journal'}: Not a directory; runs are not being recorded\n"
+    )
+
+
+def test_where_journals_wait() -> None:
+    assert journal_dir("sqlite", {"path": None, "data_dir": "/d/aish"}) == "/d/aish/journal-sqlite"
+    assert journal_dir("jsonl", {"path": "/x/h.jsonl", "data_dir": "/d/aish"}) == "/x/h.jsonl.journal"
+
+
+def test_the_shell_applies_waiting_journals_before_its_first_run(history_app: App) -> None:
+    """Runs keep the order they were made in: the one-shot run before the shell's."""
+    one_shot = make_recorder(history_app, io.StringIO(), one_shot=True)
+    assert one_shot is not None
+    one_shot.begin("athena earlier").end(0)
+    one_shot.close()
+    directory = Path(journal_dir(str(backend_name(history_app)), backend_options(history_app)))
+    assert len(list(directory.glob("*.journal"))) == 1
+    shell = make_recorder(history_app, io.StringIO())
+    assert shell is not None
+    shell.begin("athena later").end(0)
+    shell.close()
+    assert list(directory.iterdir()) == []
+    with opened(history_app) as backend:
+        assert [(run.number, run.line, run.status) for run in backend.runs()] == [
+            (1, "athena earlier", "complete"),
+            (2, "athena later", "complete"),
+        ]
