@@ -29,7 +29,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
@@ -87,9 +87,12 @@ class Journal:
             return
         try:
             fd = self._fd if self._fd is not None else self._open()
+            last = b""
             for piece in json_chunks(self._encode(method, args), ensure_ascii=False, separators=(",", ":")):
-                _write_all(fd, piece)
-            _write_all(fd, b"\n")
+                if last:
+                    _write_all(fd, last)
+                last = piece
+            _write_all(fd, last + b"\n")  # a call of short strings is one write
         except OSError as exc:
             self.failure = HistoryError(f"cannot write {self._path or self.directory}: {exc.strerror or exc}")
             self._release()
@@ -205,7 +208,7 @@ def fold(directory: str, backend: HistoryBackend) -> int:
                 continue
             if os.fstat(fd).st_nlink == 0:  # applied and deleted by another reader meanwhile
                 continue
-            _apply(path, _read(fd), backend)
+            _apply(path, fd, backend)
             os.unlink(path)
             applied += 1
         except OSError as exc:
@@ -215,25 +218,22 @@ def fold(directory: str, backend: HistoryBackend) -> int:
     return applied
 
 
-def _read(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _apply(path: str, data: bytes, backend: HistoryBackend) -> None:
-    lines = data.split(b"\n")
+def _apply(path: str, fd: int, backend: HistoryBackend) -> None:
+    """Make the journal's calls on ``backend``, a line at a time (one 20 MB input is one line, never
+    the whole file at once)."""
     stdin: dict[str, str] = {}
-    for at, line in enumerate(lines):
-        call = _decode(line)
-        if call is None:
-            continue
-        try:
-            _call(backend, call, stdin)
-        except Exception as exc:
-            _keep(path, lines[at:])
-            raise HistoryError(f"cannot apply {path}: {exc or type(exc).__name__}") from None
+    offset = 0
+    with open(fd, "rb", closefd=False) as file:
+        for line in file:
+            start, offset = offset, offset + len(line)
+            call = _decode(line)
+            if call is None:
+                continue
+            try:
+                _call(backend, call, stdin)
+            except Exception as exc:
+                _keep(path, fd, start)
+                raise HistoryError(f"cannot apply {path}: {exc or type(exc).__name__}") from None
 
 
 def _decode(line: bytes) -> dict[str, Any] | None:
@@ -265,19 +265,14 @@ def _call(backend: HistoryBackend, call: dict[str, Any], stdin: dict[str, str]) 
         backend.end_run(call["id"], call["status"], call["ended"])
 
 
-def _keep(path: str, lines: list[bytes]) -> None:
-    """Replace the journal by its lines not yet applied (a failed fold resumes there)."""
+def _keep(path: str, fd: int, start: int) -> None:
+    """Replace the journal by what follows ``start``, the calls not applied (a failed fold resumes there)."""
     hidden = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.rest")
-    fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+    out = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
     try:
-        for line in _with_ends(lines):
-            _write_all(fd, line)
+        while piece := os.pread(fd, 1 << 20, start):
+            _write_all(out, piece)
+            start += len(piece)
     finally:
-        os.close(fd)
+        os.close(out)
     os.replace(hidden, path)
-
-
-def _with_ends(lines: list[bytes]) -> Iterator[bytes]:
-    for line in lines:
-        if line:
-            yield line + b"\n"
