@@ -14,7 +14,7 @@ Per-call options go in brackets glued to a stage's name,
 a ``[`` anywhere else is text. See docs/usage.md and decision 22.
 """
 
-from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word
+from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word, is_shell_escape, is_shell_escape_line
 from aish.lang.controls import Controls, ControlsError, parse_controls
 from aish.lang.parser import parse
 from aish.lang.tokens import Incomplete, Token, is_incomplete, tokenize
@@ -32,6 +32,8 @@ __all__ = [
     "Token",
     "Word",
     "is_incomplete",
+    "is_shell_escape",
+    "is_shell_escape_line",
     "parse",
     "parse_controls",
     "tokenize",

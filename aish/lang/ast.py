@@ -107,3 +107,14 @@ class Script(FrozenRecord):
 
     def __init__(self, items: tuple[tuple[str | None, Pipeline], ...] = (), source: str = "") -> None:
         freeze(self, items=items, source=source)
+
+
+def is_shell_escape(name: str) -> bool:
+    """``!cmd``: a shell command. ``!N`` and ``!!`` are history replays, never commands."""
+    return name.startswith("!") and not (name[1:2].isdigit() or name[1:2] == "!")
+
+
+def is_shell_escape_line(line: str) -> bool:
+    """Whether ``line`` starts with a ``!cmd`` shell escape (so it is not a history replay)."""
+    words = line.split(maxsplit=1)
+    return bool(words) and is_shell_escape(words[0])

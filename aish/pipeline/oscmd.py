@@ -16,22 +16,11 @@ import threading
 from collections.abc import Callable
 
 from aish.errors import UsageError
-from aish.lang import Command
+from aish.lang import Command, is_shell_escape
 
 Output = Callable[[str], None]
 
 SHELL = "/bin/sh"
-
-
-def is_shell_escape(name: str) -> bool:
-    """``!cmd``: a shell command. ``!N`` and ``!!`` are history replays, never commands."""
-    return name.startswith("!") and not (name[1:2].isdigit() or name[1:2] == "!")
-
-
-def is_shell_escape_line(line: str) -> bool:
-    """Whether ``line`` starts with a ``!cmd`` shell escape (so it is not a history replay)."""
-    words = line.split(maxsplit=1)
-    return bool(words) and is_shell_escape(words[0])
 
 
 def find_program(name: str) -> str | None:

@@ -23,8 +23,7 @@ from aish.agents import AgentConfig
 from aish.app import App
 from aish.builtins import BUILTINS
 from aish.errors import ConfigError, UnknownAgentError, UsageError
-from aish.lang import Command, Controls, Group, Stage, Word
-from aish.pipeline.oscmd import find_program, is_shell_escape
+from aish.lang import Command, Controls, Group, Stage, Word, is_shell_escape
 from aish.records import FrozenRecord, freeze
 
 TEAM_CHAT = "team-chat"
@@ -73,7 +72,7 @@ def _step(app: App, stage: Stage) -> Step:
     if isinstance(stage, Group):
         members = _flatten(stage)
         for member in members:
-            other = member.name in BUILTINS or find_program(member.name) or is_shell_escape(member.name)
+            other = member.name in BUILTINS or _program(member.name) or is_shell_escape(member.name)
             if other and (member.name in BUILTINS or not app.is_agent(member.name)):
                 raise UsageError(f"{member.name}: only agents can run in parallel ('&')")
         agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)
@@ -82,7 +81,7 @@ def _step(app: App, stage: Stage) -> Step:
             raise UsageError("an agent can appear only once in a parallel group")
         return Step(GROUP, members[0], agents, tuple(m.text for m in members))
     if stage.controls and not app.is_agent(stage.name):
-        known = stage.name in BUILTINS or stage.name == TEAM_CHAT or find_program(stage.name)
+        known = stage.name in BUILTINS or stage.name == TEAM_CHAT or _program(stage.name)
         if known:
             raise UsageError(f"{stage.name}: options in [...] are for agents only")
         raise UnknownAgentError(stage.name, list(app.agents()))
@@ -92,9 +91,16 @@ def _step(app: App, stage: Stage) -> Step:
         return _team_chat(app, stage)
     if app.is_agent(stage.name):
         return Step(AGENT, stage, (with_controls(app.agent(stage.name), stage.controls),))
-    if is_shell_escape(stage.name) or stage.name == "!" or find_program(stage.name):
+    if is_shell_escape(stage.name) or stage.name == "!" or _program(stage.name):
         return Step(OS, stage)
     raise UnknownAgentError(stage.name, list(app.agents()))
+
+
+def _program(name: str) -> str | None:
+    """The program on ``PATH`` that ``name`` runs: asked only of a stage that is not an agent."""
+    from aish.pipeline.oscmd import find_program  # OS stages' module: a line of agents does not import it
+
+    return find_program(name)
 
 
 def _team_chat(app: App, stage: Command) -> Step:
