@@ -106,6 +106,41 @@ def test_a_run_compiles_no_regular_expression_of_aish(demo_url: str) -> None:
     assert not ours, ours
 
 
+def test_the_cycle_collector_waits_for_start_up(demo_url: str) -> None:
+    """Decision 32: the ``aish`` command collects nothing until it has started, then sets start-up's objects
+    aside (``gc.freeze``) and collects as usual; ``main()`` called in-process leaves the collector alone."""
+    code = textwrap.dedent(
+        """
+        import atexit, gc, json, sys
+        seen = {"before": 0, "after": 0}
+        phase = ["before"]
+        gc.callbacks.append(lambda step, info: step == "stop" and seen.__setitem__(phase[0], seen[phase[0]] + 1))
+        import aish.cli
+        collect = aish.cli._collect_from_now_on
+        def started():
+            phase[0] = "after"
+            collect()
+            seen["frozen"] = gc.get_freeze_count()
+            [[i] for i in range(20_000)]  # cycles or not, allocations trigger collections again
+        aish.cli._collect_from_now_on = started
+        atexit.register(lambda: sys.stderr.write("\\nGC " + json.dumps({**seen, "on": gc.isenabled()}) + "\\n"))
+        sys.argv = ["aish", "-c", "athena hi"]
+        seen["before"] = 0  # importing aish.cli may have collected: run() pauses the collector first
+        aish.cli.run()
+        """
+    )
+    env = {**os.environ, "AISH_DEMO_URL": demo_url}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stderr.rsplit("GC ", 1)[1])
+    assert seen["before"] == 0 and seen["after"] > 0 and seen["on"], seen
+    assert seen["frozen"] > 5_000, seen  # modules, classes, functions: out of every later collection's way
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert cli.main(["--version"]) == 0 and gc.isenabled() and gc.get_freeze_count() == frozen
+
+
 def test_a_configuration_file_costs_tomllib_only(demo_url: str, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[agents.owl]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{demo_url}"\nmodel = "athena"\n')
