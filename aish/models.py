@@ -17,15 +17,14 @@ list. A server that cannot list its models gives no warning.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.contracts import Codec, Request
 from aish.errors import EXIT_OK, AishError, MalformedEvent, StreamFailure, UsageError
-from aish.lang import Command, Group, Pipeline, Stage
-from aish.stream.messages import explain
+from aish.lang import Pipeline
 from aish.wire import WireMessage
 
 if TYPE_CHECKING:
@@ -88,6 +87,8 @@ def _get(app: App, agent: AgentConfig, codec: Codec, request: Request) -> str:
         finally:
             connection.close()
     except StreamFailure as exc:
+        from aish.stream.messages import explain  # a failure's message
+
         raise explain(agent.name, exc, codec, request.secrets) from None
     finally:
         transport.close()
@@ -107,7 +108,7 @@ class ModelChecks:
     def start(self, pipeline: Pipeline) -> list[tuple[AgentConfig, str, _Lookup]]:
         """Start looking up the lists the ``-m`` models of ``pipeline`` need; never raises."""
         started = []
-        for command in _commands(pipeline.stages):
+        for command in pipeline.commands():
             model = command.controls.model
             if model is None or not self.app.is_agent(command.name):
                 continue
@@ -156,11 +157,3 @@ class _Lookup:
     def result(self, timeout: float) -> list[str] | None:
         self._done.wait(timeout)
         return self._ids
-
-
-def _commands(stages: tuple[Stage, ...]) -> Iterator[Command]:
-    for stage in stages:
-        if isinstance(stage, Group):
-            yield from _commands(stage.members)
-        else:
-            yield stage

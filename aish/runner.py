@@ -31,7 +31,6 @@ from aish.errors import (
 )
 from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Pipeline, Redirect, Script, parse
-from aish.models import ModelChecks
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
@@ -39,6 +38,7 @@ from aish.tty import isatty, silence
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
+    from aish.models import ModelChecks
 
 
 class Runner:
@@ -89,8 +89,9 @@ class Runner:
         self.conversations = conversations
         """The session's conversations: a pipeline whose only agent stage is one agent continues that
         agent's conversation (see :mod:`aish.conversations`). None: every stage is one-shot."""
-        self.model_checks = ModelChecks(app)
-        """Models given with ``-m`` are checked against their server's list while the answer streams."""
+        self.model_checks: ModelChecks | None = None
+        """Models given with ``-m`` are checked against their server's list while the answer streams
+        (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
 
     # ------------------------------------------------------------ entry points
     def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
@@ -276,6 +277,12 @@ class Runner:
             conversations=self.conversations,
         )
         self.last_results = env.results
+        if all(command.controls.model is None for command in pipeline.commands()):  # no -m to check
+            return run_pipeline(env, pipeline, stdin)
+        if self.model_checks is None:
+            from aish.models import ModelChecks
+
+            self.model_checks = ModelChecks(self.app)
         checks = self.model_checks.start(pipeline)
         try:
             return run_pipeline(env, pipeline, stdin)

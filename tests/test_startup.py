@@ -75,6 +75,7 @@ def test_a_run_neither_scans_distributions_nor_imports_unused_machinery(demo_url
     unused |= {"dataclasses", "http.client", "email", "ssl", "pathlib", "urllib.request", "random", "shlex"}
     # decision 32: OS stages' and --stats' modules only for them; contextvars loads a shared library
     unused |= {"aish.pipeline.oscmd", "aish.pipeline.stats", "contextvars", "shutil"}
+    unused |= {"aish.models", "aish.stream.messages"}  # -m's model check, a failure's message
     assert not modules & unused, modules & unused
 
 

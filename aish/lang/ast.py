@@ -8,6 +8,8 @@ side (``apollo & athena``, also written in parentheses for fan-in).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aish.lang.controls import NO_CONTROLS, Controls
 from aish.records import FrozenRecord, freeze
 
@@ -93,6 +95,10 @@ class Pipeline(FrozenRecord):
     ) -> None:
         freeze(self, stages=stages, stdin=stdin, stdout=stdout, pos=pos)
 
+    def commands(self) -> Iterator[Command]:
+        """Every command of the pipeline, a group's members included, in order."""
+        return _commands(self.stages)
+
 
 class Script(FrozenRecord):
     """Pipelines with the operator that leads into each (None for the first).
@@ -107,6 +113,14 @@ class Script(FrozenRecord):
 
     def __init__(self, items: tuple[tuple[str | None, Pipeline], ...] = (), source: str = "") -> None:
         freeze(self, items=items, source=source)
+
+
+def _commands(stages: tuple[Stage, ...]) -> Iterator[Command]:
+    for stage in stages:
+        if isinstance(stage, Group):
+            yield from _commands(stage.members)
+        else:
+            yield stage
 
 
 def is_shell_escape(name: str) -> bool:

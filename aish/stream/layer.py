@@ -25,7 +25,6 @@ from aish.encoding import clean
 from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
 from aish.events import Event, Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
 from aish.stops import is_empty
-from aish.stream.messages import explain
 from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
 from aish.stream.retry import RetryPolicy, plan
 from aish.validate import headers_problem
@@ -98,11 +97,15 @@ class AgentStream:
             self._token.cancel()
             self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
         except _Failed as failed:
+            from aish.stream.messages import explain  # a failure's message: a stream that succeeds never needs it
+
             self._fail(result, parts, explain(name, failed.error, self.codec, secrets, failed.why), sink, None)
         except StreamFailure as exc:
             if self._token.cancelled:
                 self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
             else:
+                from aish.stream.messages import explain
+
                 self._fail(result, parts, explain(name, exc, self.codec, secrets), sink, None)
         except AishError as exc:
             self._fail(result, parts, exc, sink, ERROR)
