@@ -82,6 +82,7 @@ if TYPE_CHECKING:
         hookimpl,
         hookspec,
     )
+    from aish.joined import Joined
     from aish.jsonbody import json_body, json_chunks
     from aish.kit.bytestream import ByteStreamConnection, ByteStreamTransport
     from aish.kit.history import RecordHistory, claim_file, private_dir, write_atomically
@@ -121,6 +122,7 @@ _EXPORTS = {
     "IdleTimeout": "aish.errors",
     "Interrupted": "aish.errors",
     "Invocation": "aish.commands",
+    "Joined": "aish.joined",
     "MalformedEvent": "aish.errors",
     "MessageControl": "aish.contracts",
     "PluginError": "aish.errors",
@@ -237,6 +239,7 @@ __all__ = [
     "IdleTimeout",
     "Interrupted",
     "Invocation",
+    "Joined",
     "MalformedEvent",
     "MessageControl",
     "PluginError",

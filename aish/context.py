@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aish.joined import Joined, join_text, join_with, rstripped, text_of
 from aish.records import FrozenRecord, freeze
 
 
@@ -103,13 +104,18 @@ class Context(FrozenRecord):
 
     def describe(self) -> str:
         """The context as a few lines of text, for a system prompt or a text body."""
-        lines = [
+        return text_of(self.description())
+
+    def description(self) -> str | Joined:
+        """:meth:`describe`, as a :class:`aish.Joined` when it holds a long original input (never
+        copied: decision 31); put it as it is into what :func:`aish.json_body` encodes."""
+        lines: list[str | Joined] = [
             f"You are stage {self.position + 1} of {self.stages} in an aish pipeline (id {self.pipeline_id}).",
         ]
         if self.parallel_with:
             lines.append(f"Agents answering the same input beside you: {', '.join(self.parallel_with)}.")
         if self.original_input and (self.previous_answer or self.previous_answers):
-            lines.append(f"Original input:\n{self.original_input.rstrip()}")
+            lines.append(join_text("Original input:\n", rstripped(self.original_input)))
         if self.previous_answers:
             names = ", ".join(agent for agent, _ in self.previous_answers)
             lines.append(f"Your input holds the answers of {names}, each labelled [agent].")
@@ -117,7 +123,7 @@ class Context(FrozenRecord):
             lines.append(f"Your input is the answer of the previous stage, {self.previous_agent}.")
         if self.session_id:
             lines.append(f"Session: {self.session_id}")
-        return "\n".join(lines)
+        return join_with("\n", lines)
 
 
 def label_answers(answers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:

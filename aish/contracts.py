@@ -24,6 +24,7 @@ from aish.history.contracts import HistoryBackend as HistoryBackend
 from aish.history.contracts import HistoryFactory as HistoryFactory
 from aish.history.contracts import RunRecord as RunRecord
 from aish.history.contracts import StageRecord as StageRecord
+from aish.joined import Joined
 from aish.records import FrozenRecord, Record, freeze
 from aish.wire import WireItem, WireMessage
 
@@ -48,8 +49,12 @@ class Turn(FrozenRecord):
 class Prompt(FrozenRecord):
     """The input of one stage: its text, its context, and the earlier turns of its conversation."""
 
-    __slots__ = ("text", "context", "turns")
-    text: str
+    __slots__ = ("content", "context", "turns")
+    content: str | Joined
+    """The stage's input as it was made: a ``str``, or for a long input made of the piped input and
+    the stage's own words an :class:`aish.Joined`, its pieces (decision 31). Put it as it is into
+    what :func:`aish.json_body` encodes, which writes it piece by piece; :attr:`text` is the same
+    text as one ``str``."""
     context: Context
     turns: tuple[Turn, ...]
     """The agent's conversation so far, oldest first, already cut to the agent's budget
@@ -57,13 +62,20 @@ class Prompt(FrozenRecord):
     form the dialect speaks (a messages list: a user then an assistant message per turn).
     Empty for a one-shot stage. ``context.conversation_id`` names the conversation."""
 
-    def __init__(self, text: str, context: Context, turns: tuple[Turn, ...] = ()) -> None:
+    def __init__(self, content: str | Joined, context: Context, turns: tuple[Turn, ...] = ()) -> None:
         freeze(
             self,
-            text=text,
+            content=content,
             context=context,
             turns=turns,
         )
+
+    @property
+    def text(self) -> str:
+        """The stage's input as one ``str``: :attr:`content`, joined when it is a ``Joined`` (a copy each
+        time: a codec that can send :attr:`content` as it is should)."""
+        content = self.content
+        return content if type(content) is str else str(content)
 
 
 class CancelToken:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from aish.agents import AgentConfig
 from aish.contracts import Turn
+from aish.joined import Joined, text_of
 
 
 def new_id() -> str:
@@ -137,7 +138,7 @@ class Conversations:
             )
         return Window(conversation.id, turns, dropped, notice)
 
-    def record(self, agent: str, prompt: str, answer: str, conversation_id: str | None = None) -> None:
+    def record(self, agent: str, prompt: str | Joined, answer: str, conversation_id: str | None = None) -> None:
         """Add a turn to the agent's conversation (unless it was started afresh since ``conversation_id``)."""
         if self.one_shot:
             return
@@ -145,7 +146,7 @@ class Conversations:
         if conversation_id is not None and conversation.id != conversation_id:
             return
         if answer.strip():
-            conversation.turns.append(Turn(prompt, answer))
+            conversation.turns.append(Turn(text_of(prompt), answer))
 
 
 __all__ = ["Conversation", "Conversations", "Turn", "Window", "fit", "new_id"]

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
+from aish.joined import Joined, pieces_of
+
 LONG = 1 << 16
 """Strings of more characters than this are escaped in pieces."""
 PIECE = 1 << 18
@@ -82,26 +84,28 @@ class _Plan:
     """``obj`` as JSON text with placeholders, and the long strings that go in their places."""
 
     def __init__(self, obj: Any, ensure_ascii: bool, separators: tuple[str, str] | None, errors: str) -> None:
-        self.longs: list[str] = []
+        self.longs: list[str | Joined] = []
         self.errors = errors
         self.escape: Callable[[str], str] = encode_basestring_ascii if ensure_ascii else encode_basestring
         self.ascii_only = ensure_ascii
         mark = f"\0aish-{os.urandom(8).hex()}-"
         skeleton = _skeleton(obj, self.longs, mark)
         self.parts: list[bytes] = []
+        clash = False
         if self.longs:
             text = json.dumps(skeleton, ensure_ascii=ensure_ascii, separators=separators)
             for i in range(len(self.longs)):
                 placeholder = json.dumps(f"{mark}{i}", ensure_ascii=ensure_ascii)
                 before, found, text = text.partition(placeholder)
                 if not found or placeholder in text:  # never expected: a string of obj holding the mark
-                    self.longs, self.parts = [], []
+                    self.longs, self.parts, clash = [], [], True
                     break
                 self.parts.append(before.encode("utf-8", errors))
             else:
                 self.parts.append(text.encode("utf-8", errors))
-        if not self.longs:
-            self.text = json.dumps(obj, ensure_ascii=ensure_ascii, separators=separators)
+        if not self.longs:  # short Joined strings are str in the skeleton (after a clash, all of them)
+            whole = _skeleton(obj, [], "") if clash else skeleton
+            self.text = json.dumps(whole, ensure_ascii=ensure_ascii, separators=separators)
 
     def chunks(self) -> Iterator[bytes]:
         if not self.longs:
@@ -110,8 +114,8 @@ class _Plan:
         escape, errors = self.escape, self.errors
         for part, long in zip(self.parts[:-1], self.longs, strict=True):
             yield part + b'"'
-            for start in range(0, len(long), PIECE):
-                yield escape(long[start : start + PIECE])[1:-1].encode("utf-8", errors)
+            for piece in pieces_of(long, PIECE):
+                yield escape(piece)[1:-1].encode("utf-8", errors)
             yield b'"'
         yield self.parts[-1]
 
@@ -120,18 +124,21 @@ class _Plan:
         total = sum(map(len, self.parts))
         for long in self.longs:
             total += 2
-            for start in range(0, len(long), PIECE):
-                escaped = self.escape(long[start : start + PIECE])
+            for piece in pieces_of(long, PIECE):
+                escaped = self.escape(piece)
                 total += len(escaped) - 2 if self.ascii_only else len(escaped.encode("utf-8", self.errors)) - 2
         return total
 
 
-def _skeleton(obj: Any, longs: list[str], mark: str) -> Any:
-    """``obj`` with each string longer than LONG replaced by ``mark`` and its number in ``longs``."""
+def _skeleton(obj: Any, longs: list[str | Joined], mark: str) -> Any:
+    """``obj`` with each string longer than LONG replaced by ``mark`` and its number in ``longs``.
+
+    An :class:`aish.Joined` is a string too, written piece by piece (never joined when long).
+    """
     kind = type(obj)
-    if kind is str:
-        if len(obj) <= LONG:
-            return obj
+    if kind is str or kind is Joined:
+        if len(obj) <= LONG or not mark:
+            return str(obj)
         longs.append(obj)
         return f"{mark}{len(longs) - 1}"
     if kind is dict:

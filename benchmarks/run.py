@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import selectors
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -567,6 +568,7 @@ def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
     line = "the quick brown fox jumps over the lazy dog, again and again; " * 2 + "\n"
     piped.write_text(line * (size // len(line)), encoding="utf-8")
     size = piped.stat().st_size
+    file = shlex.quote(str(piped))  # as the language quotes it
     jsonl = WORK / "aish-m-jsonl.toml"  # the other history backend (sqlite is the default)
     jsonl.write_text('[settings]\nhistory = "jsonl"\n', encoding="utf-8")
     with reference_server(default_tokens=A_TOKENS) as base:
@@ -578,6 +580,26 @@ def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
             Tool("aish -c 'athena' < input", [*aish_cmd(), "-c", "athena"], aish_env, stdin=str(piped)),
             Tool("aish athena < input (jsonl)", [*aish_cmd(), "athena"], jsonl_env, stdin=str(piped)),
             Tool("aish -c 'athena' < input (jsonl)", [*aish_cmd(), "-c", "athena"], jsonl_env, stdin=str(piped)),
+            # the stage's own words after the piped input: the prompt is made of both (decision 31)
+            Tool("aish athena summarize < input", [*aish_cmd(), "athena", "summarize"], aish_env, stdin=str(piped)),
+            Tool(
+                "aish athena summarize < input (jsonl)",
+                [*aish_cmd(), "athena", "summarize"],
+                jsonl_env,
+                stdin=str(piped),
+            ),
+            Tool(
+                "cat input | aish athena summarize",
+                ["sh", "-c", f'cat "$1" | {shlex.join(aish_cmd())} athena summarize', "sh", str(piped)],
+                aish_env,
+            ),
+            # -c reads standard input only for a first stage without words: these read the file themselves
+            Tool("aish -c 'athena summarize < FILE'", [*aish_cmd(), "-c", f"athena summarize < {file}"], aish_env),
+            Tool(
+                "aish -c 'athena summarize < FILE | apollo'",
+                [*aish_cmd(), "-c", f"athena summarize < {file} | apollo"],
+                aish_env,
+            ),
         ]
         runs = max(3, args.runs // 3)
         run_rounds(tools, runs, args.warmup, timeout=300, label="(m)")
@@ -585,7 +607,7 @@ def section_m(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
     worst = None
     for tool in tools:
         rss = tool.median(lambda s: s.maxrss_kib * 1024)
-        if tool.name.startswith("aish") and rss is not None:
+        if tool is not tools[0] and rss is not None:  # every aish row counts, not the floor
             worst = max(worst or 0.0, rss)
         rows.append([
             tool.name,

@@ -147,6 +147,11 @@ def aish_peak(args: list[str], stdin: Path, config: Path, url: str) -> int:
         ("sqlite", ["-c", "athena"]),
         ("sqlite", ["-c", "athena < {file}"]),
         ("jsonl", ["-c", "cat {file} | athena"]),
+        # the stage's own words after the input (decision 31): 2.1 times the input before
+        ("sqlite", ["athena", "summarize", "this"]),
+        ("jsonl", ["athena", "summarize", "this"]),
+        ("sqlite", ["-c", "athena summarize this < {file}"]),
+        ("sqlite", ["-c", "cat {file} | athena summarize this | apollo"]),  # 4.0 before: apollo's context
     ],
 )
 def test_aish_holds_a_piped_input_little_more_than_once(
@@ -154,7 +159,9 @@ def test_aish_holds_a_piped_input_little_more_than_once(
 ) -> None:
     """Peak memory with 16 MiB piped in (or read from a file), less the peak with a line: 8.2 times
     the input before decision 27 (20 MiB, sqlite), 1.07 since (1.4 with stdin read whole, then
-    decoded; 2.2 for a file read so)."""
+    decoded; 2.2 for a file read so). With words after the input, the prompt is the input, a
+    blank line and the words, never joined (decision 31); a later stage's context holds the
+    input too (``Original input:``)."""
     config = tmp_path / "config.toml"
     config.write_text(f'[settings]\nhistory = "{backend}"\n', encoding="utf-8")
     small, big = tmp_path / "small.txt", tmp_path / "big.txt"
@@ -169,7 +176,12 @@ def test_aish_holds_a_piped_input_little_more_than_once(
 
     base = peak(small)
     peaks = [peak(big) for _ in range(2)]  # the 2nd after a big run is in history
-    sent = [r.body["messages"][-1]["content"] for r in refserver.requests if r.body and r.body.get("messages")]
-    assert sent[-1] == text and len(sent) == 3
+    bodies = [r.body["messages"] for r in refserver.requests if r.body and r.body.get("messages")]
+    words = "summarize this" if "summarize" in " ".join(args) else ""
+    prompts = [messages[-1]["content"] for messages in bodies if len(messages[-1]["content"]) > LONG]
+    assert prompts == [f"{text.rstrip()}\n\n{words}" if words else text] * 2
+    if "apollo" in " ".join(args):  # the second stage is told the original input
+        systems = [messages[0]["content"] for messages in bodies if messages[0]["role"] == "system"]
+        assert f"Original input:\n{text.rstrip()}\nYour input is the answer" in systems[-1]
     ratio = (max(peaks) - base) / len(text)
     assert ratio < 1.25, f"{ratio:.2f} times the input beyond a bare run ({base / MiB:.1f} MiB)"

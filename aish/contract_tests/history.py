@@ -28,6 +28,7 @@ import pytest
 
 from aish.contract_tests.processes import DELTA, endless_writer, load_factory, record_run, run_processes, writer
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
+from aish.joined import Joined, rstripped
 
 HOSTILE = [
     ("a|b", "x a|b y"),
@@ -106,6 +107,22 @@ class HistoryBackendContract:
         assert [r.stdin for r in backend.runs()] == [piped, "", None]
         got = backend.get(1)
         assert got is not None and got.stdin == piped
+
+    @pytest.mark.parametrize("size", [40, 70_000])
+    def test_a_stage_input_in_pieces_reads_back_as_its_text(self, backend: HistoryBackend, size: int) -> None:
+        """A long piped input then the stage's words is recorded as an :class:`aish.Joined` (decision 31)."""
+        piped = ("piped 🦉 " * size)[:size] + "\n\n"
+        for stdin in (piped, piped.upper()):  # the run's own piped input (stored once, or not), or not
+            run = RunRecord(id=uuid.uuid4().hex, line="oracle sum", started=time.time(), stdin=piped)
+            backend.begin_run(run)
+            joined = Joined(rstripped(stdin), "\n\n", "summarize")
+            backend.begin_stage(run.id, StageRecord(0, "oracle", input=joined))
+            backend.append_text(run.id, 0, "short")
+            backend.end_stage(run.id, StageRecord(0, "oracle", input=joined, text="short", status="complete"))
+            backend.end_run(run.id, "complete", time.time())
+            got = backend.get(run.number)
+            assert got is not None and got.stdin == piped
+            assert [(s.input, s.text) for s in got.stages] == [(stdin.rstrip() + "\n\nsummarize", "short")]
 
     def test_streamed_text_is_readable_while_the_stage_runs(
         self, backend: HistoryBackend, options: dict[str, Any]

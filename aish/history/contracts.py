@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from aish.joined import Joined
 from aish.records import Record
 
 RUNNING = "running"
@@ -33,7 +34,11 @@ class StageRecord(Record):
     agent: str
     transport: str
     codec: str
-    input: str
+    input: str | Joined
+    """What the stage was sent. While it is recorded, a long input made of the run's piped input and
+    the stage's words is an :class:`aish.Joined` of them (decision 31): a backend stores it by
+    reference to the run's ``stdin`` (``input.parts[0]``), or ``str(input)``, or writes it with
+    :func:`aish.json_chunks`. A record read back holds a ``str``."""
     text: str
     status: str
     """One of :data:`STAGE_STATUSES`."""
@@ -46,7 +51,7 @@ class StageRecord(Record):
         agent: str,
         transport: str = "",
         codec: str = "",
-        input: str = "",
+        input: str | Joined = "",
         text: str = "",
         status: str = RUNNING,
         error: str | None = None,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aish.contracts import HistoryBackend, RunRecord, StageRecord, Turn
 from aish.conversations import Conversation
+from aish.joined import text_of
 
 KEY = "conversation"
 """The stage meta key that holds the conversation id."""
@@ -62,7 +63,7 @@ def load(backend: HistoryBackend, conversation_id: str) -> Conversation | None:
     pairs = list(_turn_stages(conversation_runs(backend, conversation_id), conversation_id))
     if not pairs:
         return None
-    turns = [Turn(stage.input, stage.text) for _, stage in pairs]
+    turns = [Turn(text_of(stage.input), stage.text) for _, stage in pairs]
     return Conversation(pairs[0][1].agent, conversation_id, turns)
 
 
@@ -96,7 +97,7 @@ def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
         pairs = list(_turn_stages(conversation_runs(backend, cid), cid))
         if pairs:
             first, last = pairs[0], pairs[-1]
-            prompt = " ".join(first[1].input.split())
+            prompt = " ".join(text_of(first[1].input).split())
             summary = Summary(cid, first[1].agent, len(pairs), first[0].started, last[0].started, prompt)
             found.append(summary)
     return sorted(found, key=lambda s: s.last)

@@ -24,6 +24,7 @@ from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.encoding import clean
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
+from aish.joined import Joined
 from aish.scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class RunRecording:
         self._lock = threading.Lock()
 
     def stage(
-        self, agent: AgentConfig, input: str, *, position: int = 0, conversation: str | None = None
+        self, agent: AgentConfig, input: str | Joined, *, position: int = 0, conversation: str | None = None
     ) -> StageRecording:
         """Start recording a stage; safe to call from several threads (parallel stages).
 
@@ -155,7 +156,7 @@ class StageRecording:
         run_id: str,
         index: int,
         agent: AgentConfig,
-        input: str,
+        input: str | Joined,
         position: int,
         secrets: list[str],
         conversation: str | None = None,
@@ -165,7 +166,8 @@ class StageRecording:
         self.agent = agent
         self.ended = False
         self._scrubber = Scrubber(secrets)
-        self._record = StageRecord(index, agent.name, agent.transport, agent.codec, self._scrub(input))
+        scrubbed = self._scrub(input) if isinstance(input, str) else input.map(self._scrub)  # stays Joined
+        self._record = StageRecord(index, agent.name, agent.transport, agent.codec, scrubbed)
         self._record.meta = {"position": position, "model": agent.model}
         if conversation is not None:
             self._record.meta["conversation"] = conversation

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from aish.contracts import RunRecord, StageRecord
 from aish.errors import visible
+from aish.joined import text_of
 
 
 def when(timestamp: float, seconds: bool = False) -> str:
@@ -52,7 +53,7 @@ def _write_stage(stage: StageRecord, out: TextIO) -> None:
     if facts:
         out.write(f"   {facts}\n")
     error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
-    for title, body in (("input", stage.input), ("answer", stage.text), ("error", error)):
+    for title, body in (("input", text_of(stage.input)), ("answer", stage.text), ("error", error)):
         if body:
             out.write(f"-- {title}\n{body}{'' if body.endswith(chr(10)) else chr(10)}")
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from aish.contracts import RunRecord, StageRecord
 from aish.history.terms import run_matches, search_terms
+from aish.joined import text_of
 from aish.private_dirs import make_private_dirs
 
 FILE_MODE = 0o600
@@ -69,7 +70,7 @@ class RecordHistory:
         self._live[run.id] = run
 
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
-        self._update(run_id, stage.index, stage.replace(text=""))
+        self._update(run_id, stage.index, stage.replace(text="", input=text_of(stage.input)))  # a str to save
 
     def append_text(self, run_id: str, index: int, text: str) -> None:
         run = self._live.get(run_id)
@@ -79,7 +80,9 @@ class RecordHistory:
                 self._save(run_id)
 
     def end_stage(self, run_id: str, stage: StageRecord) -> None:
-        self._update(run_id, stage.index, stage)
+        run = self._live.get(run_id)
+        began = next((s for s in run.stages if s.index == stage.index), None) if run is not None else None
+        self._update(run_id, stage.index, stage.replace(input=began.input if began else text_of(stage.input)))
 
     def end_run(self, run_id: str, status: str, ended: float) -> None:
         run = self._live.get(run_id)

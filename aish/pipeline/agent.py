@@ -9,6 +9,7 @@ from aish.context import Context
 from aish.contracts import Prompt, Renderer, RenderTarget, Turn
 from aish.errors import UnknownNameError, UsageError
 from aish.events import Event, TextDelta
+from aish.joined import Joined, join_text, rstripped
 from aish.pipeline.env import RunEnv, Shown
 from aish.stream import EMPTY, AgentStream, StageResult
 from aish.terminal import wants_color
@@ -18,28 +19,22 @@ Tap = Callable[[str], None]
 """Receives the answer's text as it streams (an OS stage's stdin)."""
 
 
-def prompt_text(name: str, own: str, piped: str | None) -> str:
+def prompt_text(name: str, own: str, piped: str | None) -> str | Joined:
     """The stage's input: piped text, then the stage's own words.
 
     Piped text alone is passed on as it is, the same object: ``isspace``, not
     ``strip``, which would copy a long input only to test it (decision 27).
+    With words after a long piped text, a :class:`Joined` of the two refers to
+    the piped text (decision 31): joined, it would be a second copy of it.
     """
     if piped is not None and (not piped or piped.isspace()):
         piped = None
     has_own = bool(own) and not own.isspace()
     if piped is not None:
-        return _joined(piped, own) if has_own else piped
+        return join_text(rstripped(piped), "\n\n", own) if has_own else piped
     if not has_own:
         raise UsageError(f"{name}: nothing to send (give text, or pipe input into it)")
     return own
-
-
-def _joined(piped: str, own: str) -> str:
-    """``f"{piped.rstrip()}\\n\\n{own}"`` built at once: ``rstrip`` would copy a long input first."""
-    end = len(piped)
-    while end and piped[end - 1].isspace():
-        end -= 1
-    return "%.*s\n\n%s" % (end, piped, own)  # noqa: UP031 (%.*s writes the first end characters, no slice)
 
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
@@ -57,7 +52,12 @@ class AgentStage:
     """An agent stage ready to run; :meth:`cancel` works from any thread."""
 
     def __init__(
-        self, env: RunEnv, agent: AgentConfig, text: str, context: Context, turns: tuple[Turn, ...] = ()
+        self,
+        env: RunEnv,
+        agent: AgentConfig,
+        text: str | Joined,
+        context: Context,
+        turns: tuple[Turn, ...] = (),
     ) -> None:
         self.env = env
         self.agent = agent
@@ -93,7 +93,7 @@ class AgentStage:
 def run_single(
     env: RunEnv,
     agent: AgentConfig,
-    text: str,
+    text: str | Joined,
     context: Context,
     shown: Shown | None,
     tap: Tap | None,

@@ -25,6 +25,7 @@ from aish.errors import (
     ToolCallRequested,
     output_error,
 )
+from aish.joined import Joined, text_of
 from aish.lang import Pipeline
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
@@ -130,14 +131,22 @@ class _Run:
             return self.dest
         return Shown(self.env.out, True) if self.env.tty else None
 
-    def _context(self, index: int, agent: str, original: str, conversation: str | None = None) -> Context:
+    def _context(self, index: int, agent: str, text: str | Joined, conversation: str | None = None) -> Context:
+        """The context of agent stage ``index``, whose input is ``text``.
+
+        The pipeline's original input is what was piped into its first agent stage (after ``echo``,
+        ``cat``, ``<``), else that stage's own words: the same for ``athena summarize < FILE`` and
+        ``cat FILE | athena summarize``, and never a copy of a long input with the words after it.
+        """
         flow = self.flow
-        flow.original = flow.original or original
+        if not flow.original:
+            piped = flow.text
+            flow.original = piped if piped and not piped.isspace() else text_of(text)  # text: not Joined then
         return Context(
             pipeline_id=flow.pipeline_id,
             position=index,
             stages=len(self.steps),
-            original_input=flow.original or original,
+            original_input=flow.original,
             previous_agent=flow.previous_agent,
             previous_answer=flow.previous_answer,
             session_id=self.env.session_id,

@@ -15,12 +15,14 @@ what arrived.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from aish.agents import AgentConfig
 from aish.context import Context, label_answers
 from aish.contracts import Renderer, RenderTarget
 from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, Interrupted
 from aish.events import Event
+from aish.joined import Joined
 from aish.pipeline.agent import AgentStage, warn_if_empty
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.sequenced import Sequenced
@@ -71,7 +73,7 @@ def parallel_renderer(env: RunEnv, names: list[str], shown: Shown) -> Renderer |
 
 
 def run_group(
-    env: RunEnv, agents: list[AgentConfig], texts: list[str], context: Context, shown: Shown | None
+    env: RunEnv, agents: list[AgentConfig], texts: Sequence[str | Joined], context: Context, shown: Shown | None
 ) -> GroupOutcome:
     """Run one lane per agent concurrently; show them on ``shown`` (None: not shown)."""
     names = [a.name for a in agents]

@@ -31,6 +31,7 @@ from aish import (
     AgentConfig,
     Event,
     Heartbeat,
+    Joined,
     MalformedEvent,
     Prompt,
     Reasoning,
@@ -65,14 +66,14 @@ class AnthropicMessagesCodec:
         system = options.pop("system", None)
         body: dict[str, Any] = {
             "max_tokens": options.pop("max_tokens", DEFAULT_MAX_TOKENS),
-            "messages": [*turn_messages(prompt), {"role": "user", "content": prompt.text}],
+            "messages": [*turn_messages(prompt), {"role": "user", "content": prompt.content}],
             "stream": True,
         }
         if agent.model:
             body["model"] = agent.model
         context, mode = prompt.context, options.pop("context", "system")
-        described = context.describe() if context.in_pipeline and mode != "none" else ""
-        system_text = "\n\n".join(part for part in (str(system) if system else "", described) if part)
+        described = context.description() if context.in_pipeline and mode != "none" else ""
+        system_text = Joined.join("\n\n", [part for part in (str(system) if system else "", described) if part])
         if system_text:
             body["system"] = system_text
         body.update(options)

@@ -51,7 +51,7 @@ class EnvelopeCodec:
             "aish_envelope": VERSION,
             "agent": agent.name,
             "model": agent.model,
-            "input": prompt.text,
+            "input": prompt.content,  # a long one in pieces (decision 31)
             "context": prompt.context.to_dict(),
             "options": dict(agent.options),
             "turns": [{"prompt": t.prompt, "answer": t.answer} for t in prompt.turns],

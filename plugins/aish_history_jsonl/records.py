@@ -5,7 +5,8 @@ order (``op`` first, then ``n`` or ``id``), which the fast readers rely on::
 
     {"op":"run","n":7,"id":"…","line":"…","started":…,"pid":…,"replay_of":null}   (+ "stdin":"…" if piped)
     {"op":"stage","id":"…","i":0,"agent":"…","transport":"…","codec":"…","input":"…","meta":{}}
-        (or "input_from":"stdin" instead of "input": the run's piped input, when it is long)
+        (or "input_from":"stdin" instead of "input": the run's piped input, when it is long; or
+        "input_from":"stdin","input_end":N,"input":"…": its first N characters, then "input")
     {"op":"text","id":"…","i":0,"o":12,"t":"…"}
     {"op":"done","id":"…","i":0,"status":"…","error":null,"meta":{…}}
     {"op":"end","id":"…","status":"…","ended":…}
@@ -118,7 +119,8 @@ class Fold:
         elif op == "stage":
             fields = {k: rec[k] for k in ("agent", "transport", "codec", "input", "meta") if k in rec}
             if rec.get("input_from") == "stdin":
-                fields["input"] = run.stdin or ""
+                stdin, end = run.stdin or "", rec.get("input_end")
+                fields["input"] = (stdin if end is None else stdin[: int(end)]) + rec.get("input", "")
             run.stages.append(StageRecord(index=int(rec["i"]), **fields))
             run.stages.sort(key=lambda s: s.index)
         else:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aish import HistoryError, RunRecord, StageRecord, private_file
+from aish import HistoryError, Joined, RunRecord, StageRecord, private_file
 from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse, pieces
 
 FILENAME = "history.jsonl"
@@ -55,10 +55,13 @@ class JsonlHistory:
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
         fields: dict[str, Any] = {"agent": stage.agent, "transport": stage.transport, "codec": stage.codec}
         stdin = self._stdin.get(run_id)
+        after = stage.input.after(stdin) if stdin is not None and isinstance(stage.input, Joined) else None
         if stdin is not None and (stage.input is stdin or stage.input == stdin):
             fields["input_from"] = "stdin"  # the run's piped input, stored once (decision 27)
+        elif after is not None:  # the start of the piped input, then the stage's words (decision 31)
+            fields.update(input_from="stdin", input_end=after[0], input=after[1])
         else:
-            fields["input"] = stage.input
+            fields["input"] = stage.input  # a Joined is written in pieces (json_chunks)
         self._append({"op": "stage", "id": run_id, "i": stage.index, **fields, "meta": stage.meta})
         self._sent[(run_id, stage.index)] = (0, "")
         if stage.text:

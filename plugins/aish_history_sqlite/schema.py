@@ -7,7 +7,7 @@ import time
 
 from aish import HistoryError
 
-VERSION = 7
+VERSION = 8
 
 _V1 = (
     """CREATE TABLE runs (
@@ -107,7 +107,12 @@ _V6 = ("SELECT 1",)
 # instead of storing it a second time; it is read back from ``inputs`` (decision 27).
 _V7 = ("ALTER TABLE stages ADD COLUMN input_is_stdin INTEGER NOT NULL DEFAULT 0",)
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
+# A stage whose input is the run's piped input, its trailing white space cut, then its own words
+# (``aish athena summarize < file``) says how many characters of the piped input begin it; its
+# ``input`` column holds what follows (decision 31). NULL: all of the piped input, nothing after.
+_V8 = ("ALTER TABLE stages ADD COLUMN input_stdin_end INTEGER",)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7, 8: _V8}
 """Statements that take the schema from version N-1 to N."""
 
 

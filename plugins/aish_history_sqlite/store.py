@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from aish import HistoryError, RunRecord, StageRecord, private_file
+from aish import HistoryError, Joined, RunRecord, StageRecord, private_file
 from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
@@ -23,12 +24,17 @@ _RUN_COLUMNS = (
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
 _STAGE_READ = _STAGE_COLUMNS.replace(
     "input",
-    "CASE WHEN input_is_stdin THEN (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = stages.run) ELSE"
+    "CASE WHEN input_is_stdin AND input_stdin_end IS NULL THEN"
+    " (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = stages.run)"
+    " WHEN input_is_stdin THEN"
+    " coalesce((SELECT substr(CAST(stdin AS TEXT), 1, stages.input_stdin_end) FROM inputs WHERE run = stages.run), '')"
+    " || input ELSE"
     " coalesce((SELECT CAST(i.input AS TEXT) FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx),"
     " input) END",
 )
 """The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4), a long one as UTF-8 in a
-BLOB (schema._V6), or it is the run's piped input (schema._V7)."""
+BLOB (schema._V6), or it is the run's piped input (schema._V7), or the start of it and then ``input``
+(schema._V8)."""
 LONG = 1 << 16
 """An input of more characters than this is written in pieces of PIECE characters (schema._V6)."""
 PIECE = 1 << 18
@@ -74,12 +80,15 @@ class SqliteHistory:
     def begin_stage(self, run_id: str, stage: StageRecord) -> None:
         stdin = self._stdin.get(run_id)
         same = stdin is not None and (stage.input is stdin or stage.input == stdin)  # stored once, in inputs
-        values = (stage.index, stage.agent, stage.transport, stage.codec, "", stage.text, stage.status)
+        end, rest = None, ""
+        if stdin is not None and isinstance(stage.input, Joined) and (after := stage.input.after(stdin)) is not None:
+            same, (end, rest) = True, after  # the piped input, then the stage's words (decision 31)
+        values = (stage.index, stage.agent, stage.transport, stage.codec, rest, stage.text, stage.status)
         with self._db() as db, _transaction(db):
             db.execute(
-                f"INSERT INTO stages ({_STAGE_COLUMNS}, input_is_stdin) "
-                "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
-                (*values, stage.error, json.dumps(stage.meta), int(same), run_id),
+                f"INSERT INTO stages ({_STAGE_COLUMNS}, input_is_stdin, input_stdin_end) "
+                "SELECT number, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?",
+                (*values, stage.error, json.dumps(stage.meta), int(same), end, run_id),
             )
             row = db.execute("SELECT number FROM runs WHERE id = ?", (run_id,)).fetchone() if stage.input else None
             if row is not None and not same:  # VALUES, not INSERT ... SELECT, which copies a zeroblob out whole
@@ -225,7 +234,9 @@ class SqliteHistory:
         return list(runs.values())
 
 
-def _insert_text(db: sqlite3.Connection, table: str, column: str, sql: str, params: dict[str, Any], text: str) -> None:
+def _insert_text(
+    db: sqlite3.Connection, table: str, column: str, sql: str, params: dict[str, Any], text: str | Joined
+) -> None:
     """Run ``sql``, an INSERT of one row whose ``column`` is the parameter ``:text``.
 
     A text longer than LONG characters is not bound (SQLite would copy it, then copy it again
@@ -235,15 +246,20 @@ def _insert_text(db: sqlite3.Connection, table: str, column: str, sql: str, para
     back with ``CAST(column AS TEXT)``.
     """
     if len(text) <= LONG:
-        db.execute(sql, {**params, "text": text})
+        db.execute(sql, {**params, "text": str(text)})
         return
-    size = len(text) if text.isascii() else sum(len(text[i : i + PIECE].encode()) for i in range(0, len(text), PIECE))
+    pieces = text.pieces if isinstance(text, Joined) else functools.partial(_pieces, text)
+    size = len(text) if text.isascii() else sum(len(piece.encode()) for piece in pieces(PIECE))
     cursor = db.execute(sql.replace(":text", "zeroblob(:size)"), {**params, "size": size})
     if cursor.rowcount != 1 or cursor.lastrowid is None:
         return  # nothing inserted (its run was deleted meanwhile)
     with db.blobopen(table, column, cursor.lastrowid) as blob:
-        for start in range(0, len(text), PIECE):
-            blob.write(text[start : start + PIECE].encode())
+        for piece in pieces(PIECE):
+            blob.write(piece.encode())
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    return (text[start : start + size] for start in range(0, len(text), size))
 
 
 def _append_chunk(db: sqlite3.Connection, run_id: str, index: int, text: str) -> None:

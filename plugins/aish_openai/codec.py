@@ -24,6 +24,7 @@ from typing import Any
 from aish import (
     AgentConfig,
     Event,
+    Joined,
     MalformedEvent,
     Prompt,
     Reasoning,
@@ -121,15 +122,18 @@ class OpenAIChatCodec:
         return error_text(body)
 
 
-def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict[str, str]]:
+def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict[str, str | Joined]]:
     """The chat messages for ``prompt``: system prompt and context as ``mode`` says, the
-    conversation's earlier turns, then the input."""
+    conversation's earlier turns, then the input (a long one as an :class:`aish.Joined`, its
+    pieces: :func:`aish.json_body` sends them without joining them, decision 31)."""
     context = prompt.context
     send = context.in_pipeline and mode != "none"
-    parts = [system] if system else []
+    parts: list[str | Joined] = [system] if system else []
     if send and mode in ("system", "both"):
-        parts.append(context.describe())
-    messages = [{"role": "system", "content": "\n\n".join(parts)}] if parts else []
+        parts.append(context.description())
+    messages: list[dict[str, str | Joined]] = []
+    if parts:
+        messages.append({"role": "system", "content": Joined.join("\n\n", parts)})
     for turn in prompt.turns:
         messages.append({"role": "user", "content": turn.prompt})
         messages.append({"role": "assistant", "content": turn.answer})
@@ -138,7 +142,7 @@ def context_messages(prompt: Prompt, system: str | None, mode: str) -> list[dict
             messages.append({"role": "user", "content": context.original_input})
         label = f"[{context.previous_agent}] " if context.previous_agent else ""
         messages.append({"role": "assistant", "content": label + context.previous_answer})
-    messages.append({"role": "user", "content": prompt.text})
+    messages.append({"role": "user", "content": prompt.content})
     return messages
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from aish import (
     AgentConfig,
     Event,
+    Joined,
     Prompt,
     RemoteError,
     Request,
@@ -45,9 +46,9 @@ class RhetorCodec:
         options = dict(agent.options)
         mode = str(options.pop("context", "text"))
         context = prompt.context
-        message = prompt.text
+        message = prompt.content  # a long one in pieces (decision 31)
         if context.in_pipeline and mode != "none":
-            message = f"{context.describe()}\n\nInput:\n{prompt.text}"
+            message = Joined.join("\n\nInput:\n", [context.description(), prompt.content])
         body: dict[str, Any] = {
             "message": message,
             "context_id": context.conversation_id or context.session_id or context.pipeline_id,

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aish import HistoryError, RunRecord, StageRecord
+from aish import HistoryError, Joined, RunRecord, StageRecord
 from aish.contract_tests.processes import record_run
+from aish.joined import rstripped
 from aish_history_jsonl.store import JsonlHistory
 from aish_history_sqlite.schema import CONVERSATION, MIGRATIONS, VERSION
 from aish_history_sqlite.store import LINGER, SqliteHistory
@@ -120,7 +121,7 @@ def test_sqlite_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     backend.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 7
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 8
         tokenizer = db.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()[0]
         assert "trigram" in tokenizer
 
@@ -234,6 +235,35 @@ def test_jsonl_writes_a_stage_input_that_is_the_piped_input_once(tmp_path: Path)
     assert path.read_text(encoding="utf-8").count(big) == 2  # each run's stdin, no stage's input
     got = [JsonlHistory(path).get(n) for n in (1, 2)]
     assert [(r.stdin, [s.input for s in r.stages]) for r in got if r is not None] == [(big, [big]), (big, ["x"])]
+
+
+def test_a_stage_input_of_the_piped_input_then_words_refers_to_it(tmp_path: Path) -> None:
+    """``aish athena summarize < input``: the stage's input, recorded as a Joined of the piped
+    input (its trailing white space cut) and the words, is stored as the number of characters
+    of the piped input it keeps and the words (decision 31), in both backends."""
+    big = "piped text " * 20_000 + "\n\n"
+    joined = Joined(rstripped(big), "\n\n", "summarize")
+    other = Joined(rstripped(big.upper()), "\n\n", "summarize")  # long, not the run's: stored whole
+    for backend in (SqliteHistory(tmp_path / "h.sqlite3"), JsonlHistory(tmp_path / "h.jsonl")):
+        run = RunRecord(id=uuid.uuid4().hex, line="athena summarize", started=time.time(), stdin=big)
+        backend.begin_run(run)
+        for index, text in enumerate((joined, other)):
+            backend.begin_stage(run.id, StageRecord(index, "athena", "sse", "openai-chat", input=text))
+            backend.end_stage(run.id, StageRecord(index, "athena", "sse", "openai-chat", input=text, status="complete"))
+        backend.end_run(run.id, "complete", time.time())
+        backend.close()
+        got = type(backend)(backend.path).get(1)  # read back by another instance
+        assert got is not None and got.stdin == big
+        assert [s.input for s in got.stages] == [big.rstrip() + "\n\nsummarize", big.upper().rstrip() + "\n\nsummarize"]
+    with sqlite3.connect(tmp_path / "h.sqlite3") as db:
+        rows = db.execute("SELECT idx, input_is_stdin, input_stdin_end, input FROM stages ORDER BY idx").fetchall()
+        assert rows == [(0, 1, len(big.rstrip()), "\n\nsummarize"), (1, 0, None, "")]
+        assert db.execute("SELECT idx FROM stage_inputs").fetchall() == [(1,)]
+    db.close()
+    lines = (tmp_path / "h.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sum(big.rstrip() in line for line in lines) == 1  # the run's stdin only
+    stage = json.loads(next(line for line in lines if '"op":"stage"' in line))
+    assert (stage["input_from"], stage["input_end"], stage["input"]) == ("stdin", len(big.rstrip()), "\n\nsummarize")
 
 
 def test_sqlite_a_second_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:

@@ -102,3 +102,23 @@ def test_fan_in_labels_every_answer_for_the_next_stage(run_line: Run, refserver:
     lanes = [r.body for r in refserver.requests if r.path == "/v1/chat/completions"]
     assert all(lane["messages"][-1]["content"] == "q\n" for lane in lanes)
     assert {"athena" in lane["messages"][0]["content"] or "apollo" in lane["messages"][0]["content"] for lane in lanes}
+
+
+def test_the_original_input_is_what_was_piped_into_the_first_agent_without_its_words(
+    run_line: Run, refserver: RefServer, agents_toml: str, tmp_path: Any
+) -> None:
+    """``cat FILE | athena WORDS`` and ``athena WORDS < FILE`` and ``aish athena WORDS < FILE``: the
+    same original input, the file's text (a long one is never copied with the words: decision 31)."""
+    path = tmp_path / "notes.txt"
+    path.write_text("the notes\n", encoding="utf-8")
+    for line, stdin in (
+        (f"cat {path} | athena sum it up | env", None),
+        (f"athena sum it up < {path} | env", None),
+        ("athena sum it up | env", "the notes\n"),
+    ):
+        refserver.requests.clear()
+        result = run_line(line, agents_toml, stdin=stdin)
+        assert result.status == 0, result.err
+        first, second = bodies(refserver)
+        assert first["messages"][-1]["content"] == "the notes\n\nsum it up"
+        assert second["context"]["original_input"] == "the notes\n", line
