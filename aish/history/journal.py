@@ -35,6 +35,7 @@ from typing import Any
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.errors import HistoryError
 from aish.history.files import FILE_MODE
+from aish.joined import Joined
 from aish.jsonbody import json_chunks
 from aish.private_dirs import make_private_dirs
 
@@ -152,9 +153,12 @@ class Journal:
             run_id, stage = args
             fields = stage.as_dict()
             stdin = self._stdin.get(run_id)
+            after = stage.input.after(stdin) if stdin is not None and isinstance(stage.input, Joined) else None
             if stdin is not None and (stage.input is stdin or stage.input == stdin):
                 del fields["input"]
                 fields["input_from"] = "stdin"  # written once, with the run
+            elif after is not None:  # the start of the piped input, then the stage's words (decision 31)
+                fields.update(input_from="stdin", input_end=after[0], input=after[1])
             return {"call": method, "id": run_id, "stage": fields}
         if method == "append_text":
             run_id, index, text = args
@@ -256,7 +260,11 @@ def _call(backend: HistoryBackend, call: dict[str, Any], stdin: dict[str, str]) 
     elif method in ("begin_stage", "end_stage"):
         fields = dict(call["stage"])
         if fields.pop("input_from", None) == "stdin":
-            fields["input"] = stdin.get(call["id"], "")  # the same str: the store keeps it once too
+            piped, end = stdin.get(call["id"], ""), fields.pop("input_end", None)
+            if end is None:
+                fields["input"] = piped  # the same str: the store keeps it once too
+            else:  # its start, then the words: a Joined that refers to it (decision 31)
+                fields["input"] = Joined((piped, int(end)), str(fields.get("input", "")))
         getattr(backend, method)(call["id"], StageRecord(**fields))
     elif method == "append_text":
         backend.append_text(call["id"], call["i"], call["text"])

@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 
-from aish import AgentConfig, App, HistoryBackend, HistoryError, RunRecord, StageRecord
+from aish import AgentConfig, App, HistoryBackend, HistoryError, Joined, RunRecord, StageRecord
 from aish.history import journal as journal_module
 from aish.history.journal import Journal, fold, journal_dir
 from aish.history.recorder import Recorder
 from aish.history.store import backend_name, backend_options, make_recorder, opened
+from aish.joined import rstripped
 from aish_history_jsonl.store import JsonlHistory
 from aish_history_sqlite.store import SqliteHistory
 
@@ -100,6 +101,37 @@ def test_a_journal_applied_gives_the_store_the_runs_recording_into_it_gives(
     assert folded == stored(backend)
     assert folded[1][4][1][1] == piped and folded[2][2] == "running"
     backend.close()
+
+
+def test_a_stage_input_of_the_piped_input_then_words_is_written_once_and_applied_by_reference(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    """``aish athena summarize < input``: the stage's input is a Joined of the piped input and the
+    words (decision 31); the journal refers to the run's piped input for it, at its begin and its
+    end, and applying it gives the store a Joined again, which it stores by reference too."""
+    piped = "the start of the piped input\n" + "line\n" * 20_000 + "\n"
+    joined = Joined(rstripped(piped), "\n\n", "summarize")
+    journal = Journal(str(tmp_path / "journal"))
+    run = RunRecord(id=uuid.uuid4().hex, line="athena summarize", started=time.time(), stdin=piped)
+    journal.submit("begin_run", run)
+    journal.submit("begin_stage", run.id, StageRecord(0, "athena", input=joined))
+    journal.submit("end_stage", run.id, StageRecord(0, "athena", input=joined, text="short", status="complete"))
+    journal.submit("end_run", run.id, "complete", time.time())
+    journal.close()
+    (written,) = (tmp_path / "journal").glob("*.journal")
+    assert written.read_bytes().count(b"the start of the piped input") == 1
+    backend = open_store()
+    given: list[Any] = []
+    begin_stage = backend.begin_stage
+    backend.begin_stage = lambda run_id, stage: (given.append(stage.input), begin_stage(run_id, stage))  # type: ignore[method-assign]
+    assert fold(str(tmp_path / "journal"), backend) == 1
+    assert isinstance(given[0], Joined) and given[0].after(piped) == (len(piped.rstrip()), "\n\nsummarize")
+    got = backend.get(1)
+    assert got is not None and got.stdin == piped
+    assert [(s.input, s.text) for s in got.stages] == [(piped.rstrip() + "\n\nsummarize", "short")]
+    backend.close()
+    if isinstance(backend, JsonlHistory):
+        assert backend.path.read_bytes().count(b"the start of the piped input") == 1
 
 
 def test_a_journal_still_being_written_waits_for_its_process(
