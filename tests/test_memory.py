@@ -160,8 +160,8 @@ def test_aish_holds_a_piped_input_little_more_than_once(
     """Peak memory with 16 MiB piped in (or read from a file), less the peak with a line: 8.2 times
     the input before decision 27 (20 MiB, sqlite), 1.07 since (1.4 with stdin read whole, then
     decoded; 2.2 for a file read so). With words after the input, the prompt is the input, a
-    blank line and the words, never joined (decision 31); a later stage's context holds the
-    input too (``Original input:``)."""
+    blank line and the words, never joined (decision 31: 1.8 before, 0.81-0.82 since, like the
+    other forms); a later stage's context holds the input too (``Original input:``)."""
     config = tmp_path / "config.toml"
     config.write_text(f'[settings]\nhistory = "{backend}"\n', encoding="utf-8")
     small, big = tmp_path / "small.txt", tmp_path / "big.txt"
