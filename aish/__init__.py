@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         ToolCall,
         Usage,
     )
+    from aish.history.brief import brief_of
     from aish.history.files import private_file
     from aish.history.terms import run_matches, search_terms, searchable
     from aish.hookspecs import (
@@ -180,6 +181,7 @@ _EXPORTS = {
     "model_ids": "aish.codec_support",
     "private_dir": "aish.kit.history",
     "private_file": "aish.history.files",
+    "brief_of": "aish.history.brief",
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
     "searchable": "aish.history.terms",
@@ -283,6 +285,7 @@ __all__ = [
     "WireItem",
     "WireMessage",
     "__version__",
+    "brief_of",
     "claim_file",
     "describe_turns",
     "ending",

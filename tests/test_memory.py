@@ -185,3 +185,32 @@ def test_aish_holds_a_piped_input_little_more_than_once(
         assert f"Original input:\n{text.rstrip()}\nYour input is the answer" in systems[-1]
     ratio = (max(peaks) - base) / len(text)
     assert ratio < 1.25, f"{ratio:.2f} times the input beyond a bare run ({base / MiB:.1f} MiB)"
+
+
+# ------------------------------------------------------------------ reading history back
+@pytest.mark.parametrize("backend", ["sqlite", "jsonl"])
+def test_history_listed_and_searched_without_the_inputs(backend: str, refserver: RefServer, tmp_path: Path) -> None:
+    """``history`` and ``history search`` read runs without their inputs (decision 33): their peak
+    is the same over runs of 1 MiB and of 12 MiB piped in. Before, each listed or matched run's
+    inputs were read whole: with 20 MiB piped into ten runs, 478 MiB (sqlite) and 699 MiB (jsonl)."""
+    small_in, big_in = tmp_path / "small.txt", tmp_path / "big.txt"
+    small_in.write_text(long_text(1 * MiB), encoding="utf-8")
+    big_in.write_text(long_text(12 * MiB), encoding="utf-8")
+
+    def peaks(name: str, piped: Path) -> dict[str, int]:
+        config = tmp_path / f"{name}.toml"
+        path = tmp_path / name / "history"
+        config.write_text(f'[settings]\nhistory = "{backend}"\nhistory_path = "{path}"\n', encoding="utf-8")
+        for _ in range(2):
+            aish_peak(["athena"], piped, config, refserver.base_url)
+        aish_peak(["history"], small_in, config, refserver.base_url)  # applies the runs' journals
+        return {
+            " ".join(args): aish_peak(args, small_in, config, refserver.base_url)
+            for args in (["history"], ["history", "search", "athena"], ["history", "search", "again"])
+        }
+
+    small, big = peaks("small", small_in), peaks("big", big_in)
+    grown = 2 * (big_in.stat().st_size - small_in.stat().st_size)
+    for command, peak in big.items():
+        ratio = (peak - small[command]) / grown
+        assert ratio < 0.1, f"{command}: {ratio:.2f} times the inputs more ({small[command] / MiB:.1f} MiB with 1 MiB)"

@@ -51,6 +51,53 @@ HOSTILE = [
     ("''", "empty '' quotes"),
 ]
 """(search text, an answer it must find); no other stored answer contains the text."""
+LONG_INPUT = 300_000
+"""Characters of the long inputs the brief tests store (past what backends write in pieces)."""
+
+
+def assert_brief(brief: list[RunRecord], runs: list[RunRecord]) -> None:
+    """``brief`` is ``runs`` without inputs: the same runs, each ``stdin`` None, each stage's
+    ``input`` empty and its ``text`` a prefix of the answer, empty only when the answer is."""
+    assert [r.number for r in brief] == [r.number for r in runs]
+    for short, run in zip(brief, runs, strict=True):
+        assert short.stdin is None, f"run {run.number}: stdin read"
+        fields = ("id", "line", "started", "number", "status", "ended", "replay_of", "pid")
+        assert [getattr(short, f) for f in fields] == [getattr(run, f) for f in fields]
+        assert len(short.stages) == len(run.stages), f"run {run.number}"
+        for got, full in zip(short.stages, run.stages, strict=True):
+            assert got.input == "", f"run {run.number}, stage {full.index}: input read"
+            assert full.text.startswith(got.text) and bool(got.text) == bool(full.text)
+            same = ("index", "agent", "transport", "codec", "status", "error", "meta")
+            assert [getattr(got, f) for f in same] == [getattr(full, f) for f in same]
+
+
+def record_inputs(backend: HistoryBackend) -> None:
+    """Runs with long and short inputs, long answers, a deleted run and a run still streaming."""
+    long_in = ('piped "input" \\ with \\\\" quotes, 🦉 and\nlines\\' * 1000)[: LONG_INPUT - 1] + "\\"
+    run = RunRecord(id=uuid.uuid4().hex, line="oracle < big", started=1.5, pid=4242, stdin=long_in)
+    backend.begin_run(run)
+    backend.begin_stage(run.id, StageRecord(0, "oracle", "carrier", "dialect", input=long_in))
+    answer = "an owl answer " * 40
+    backend.append_text(run.id, 0, answer[:100])
+    backend.end_stage(run.id, StageRecord(0, "oracle", "carrier", "dialect", long_in, answer, "complete"))
+    backend.end_run(run.id, "complete", 2.5)
+    run = RunRecord(id=uuid.uuid4().hex, line="oracle x | seer", started=3.0, stdin="short\n")
+    backend.begin_run(run)
+    meta = {"conversation": "c0ffee", "model": "m"}
+    backend.begin_stage(run.id, StageRecord(0, "oracle", input="short\n", meta=meta))
+    backend.end_stage(run.id, StageRecord(0, "oracle", input="short\n", text="", status="empty", meta=meta))
+    backend.begin_stage(run.id, StageRecord(1, "seer", input=long_in[::-1] + "\u2028", meta={"position": 1}))
+    backend.end_stage(run.id, StageRecord(1, "seer", input=long_in[::-1], text="owl", status="error", error="x"))
+    backend.end_run(run.id, "error", 4.0)
+    record_run(backend, "removed owl", ["owl"])
+    backend.delete(3)
+    run = RunRecord(id=uuid.uuid4().hex, line="oracle still", started=5.0, pid=os.getpid(), stdin=long_in)
+    backend.begin_run(run)
+    backend.begin_stage(run.id, StageRecord(0, "oracle", input=long_in))
+    backend.begin_stage(run.id, StageRecord(1, "seer", input="y"))
+    backend.append_text(run.id, 0, "streaming owl ")
+    backend.append_text(run.id, 0, "text " * 100)
+    record_run(backend, "oracle last", ["plain"])
 
 
 class HistoryBackendContract:
@@ -299,6 +346,21 @@ class HistoryBackendContract:
         assert [r.number for r in finder("c10")] == [first.number, third.number]
         assert [s.text for s in finder("c10")[1].stages] == ["two"]
         assert finder("c1") == [] and finder("") == []
+
+    # ------------------------------------------------------------ brief runs
+    def test_the_optional_brief_query_is_runs_without_their_inputs(self, backend: HistoryBackend) -> None:
+        query = getattr(backend, "brief", None)
+        if query is None:
+            pytest.skip("this backend has no brief() query: aish reads whole runs instead")
+        record_inputs(backend)
+        assert [r.number for r in backend.runs(None)] == [1, 2, 4, 5]
+        for limit in (None, 20, 3, 1, 0):
+            assert_brief(query(limit, None), backend.runs(limit))
+        assert_brief(query(), backend.runs())
+        for text in ("owl", "OWL streaming", "plain", "nothing like it", "", "\\ with"):
+            assert_brief(query(20, text), backend.search(text))
+        assert_brief(query(1, "owl"), backend.search("owl", 1))
+        assert_brief(query(None, "owl"), backend.search("owl", 1000))
 
     # ------------------------------------------------------- processes, files
     def test_concurrent_writers_lose_and_mix_nothing(self, options: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import TextIO
 from aish.app import App
 from aish.commands import Confirm
 from aish.errors import EXIT_OK, UsageError
+from aish.history.brief import brief_runs
 from aish.history.show import write_export, write_list, write_run
 from aish.history.store import opened, settle
 
@@ -28,7 +29,7 @@ def history_command(
         return _clear(app, rest, out, confirm)
     with opened(app) as backend:
         if sub == "" or (sub.isdigit() and not rest):
-            write_list(map(settle, backend.runs(int(sub) if sub else DEFAULT_COUNT)), out)
+            write_list(map(settle, brief_runs(backend, int(sub) if sub else DEFAULT_COUNT)), out)
         elif sub == "show":
             run = backend.get(_number(rest, "show"))
             if run is None:
@@ -38,7 +39,7 @@ def history_command(
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
             if not text.strip():
                 raise UsageError("history search: give the text to look for")
-            write_list(map(settle, backend.search(text)), out)
+            write_list(map(settle, brief_runs(backend, DEFAULT_COUNT, text)), out)
         elif sub == "export":
             if set(rest) - {"--json", "--jsonl"} or len(rest) > 1:
                 raise UsageError("history export: the only options are --json (the default) and --jsonl")

@@ -141,10 +141,19 @@ class HistoryBackend(Protocol):
     run from a live one). Translate storage failures into
     :class:`aish.errors.HistoryError`.
 
-    One optional method makes resuming a conversation fast:
-    ``conversation(conversation_id) -> list[RunRecord]``, the runs that hold a
-    stage whose ``meta["conversation"]`` is ``conversation_id``, oldest first
-    (without it aish reads every run).
+    Two optional methods make reading faster; without them aish does the same
+    with the methods below:
+
+    - ``conversation(conversation_id) -> list[RunRecord]``, the runs that hold a
+      stage whose ``meta["conversation"]`` is ``conversation_id``, oldest first
+      (without it aish reads every run);
+    - ``brief(limit=20, text=None) -> list[RunRecord]``, what ``runs(limit)``
+      (or, with ``text``, ``search(text, limit)``) returns, ``limit`` None
+      meaning all, without reading inputs: each run's ``stdin`` None, each
+      stage's ``input`` ``""`` and its ``text`` a prefix of the answer that is
+      empty only when the answer is (:mod:`aish.history.brief`). ``history``
+      and ``history search`` list runs with it (without it aish reads whole
+      runs and drops their inputs).
     """
 
     def begin_run(self, run: RunRecord) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aish.contracts import HistoryBackend, RunRecord, StageRecord, Turn
 from aish.conversations import Conversation
+from aish.history.brief import brief_runs
 from aish.joined import text_of
 
 KEY = "conversation"
@@ -68,10 +69,11 @@ def load(backend: HistoryBackend, conversation_id: str) -> Conversation | None:
 
 
 def _recent_ids(backend: HistoryBackend, agent: str | None, wanted: int | None) -> list[str]:
-    """Conversation ids, most recently used first (of ``agent`` only, when given)."""
+    """Conversation ids, most recently used first (of ``agent`` only, when given): from brief runs
+    (no inputs read; an answer's first characters tell whether it is blank, see aish.history.brief)."""
     seen: dict[str, None] = {}
     for window in WINDOWS:
-        runs = backend.runs(window)
+        runs = brief_runs(backend, window)
         seen = {}
         for run in reversed(runs):
             for stage in reversed(run.stages):

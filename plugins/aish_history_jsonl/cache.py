@@ -48,19 +48,20 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from aish import RunRecord, private_file, searchable
-from aish_history_jsonl.records import Fold, parse
+from aish_history_jsonl.lines import Line, fold_lines, lines, record
+from aish_history_jsonl.records import Fold
 from aish_history_jsonl.store import SEARCH_SUFFIX
 
 VERSION = 1
 NUL = "\x00"
 """Stands for a newline in entries (and in search terms, transformed alike)."""
-CHUNK = 1 << 24
-"""Bytes of the JSONL file folded at a time while updating (bounds memory on a rebuild)."""
+CHUNK = 1 << 20
+"""Bytes of entries written at a time while updating (the JSONL file is read in pieces, its
+inputs never: :mod:`aish_history_jsonl.lines`)."""
 PROBE = 256
 """Bytes before ``pos`` whose digest tells the JSONL file is still the one the entries describe."""
 MARK = b"~"
@@ -206,21 +207,31 @@ def refresh(fd: int, main: int) -> State:
         raise
 
 
-def unread(main: int, state: State) -> Fold:
-    """The runs not in entries: those pending at ``pos``, folded on through whatever follows it.
+def unread(main: int, state: State) -> tuple[Fold, dict[str, int]]:
+    """The runs not in entries, without their inputs: those pending at ``pos``, folded on through
+    whatever follows it; and where each one's ``run`` record starts, by run id.
 
     That is a last line without its newline (still being written, or left
     by a killed writer: a fold of the file counts it when it parses), and
     anything appended since the update. Its ``deleted`` includes ``rm``
     records found there.
     """
-    fold = Fold()
+    fold = Fold(brief=True)
     fold.deleted = set(state.deleted)
-    fold.runs = {run_id: run for run_id, (_offset, run) in state.pending.items()}
+    fold.runs = {run_id: _brief(run) for run_id, (_offset, run) in state.pending.items()}
+    offsets = {run_id: offset for run_id, (offset, _run) in state.pending.items()}
     size = os.fstat(main).st_size
     if size > state.pos:
-        fold.add_lines(os.pread(main, size - state.pos, state.pos).split(b"\n"))
-    return fold
+        offsets.update(fold_lines(fold, main, state.pos, size))
+    return fold, offsets
+
+
+def _brief(run: RunRecord) -> RunRecord:
+    """A pending run without its inputs (a cache written before decision 33 kept them)."""
+    run.stdin = None
+    for stage in run.stages:
+        stage.input = ""
+    return run
 
 
 def _load(fd: int) -> State | None:
@@ -273,30 +284,26 @@ class _Update:
         self.before = before
         """The last bytes folded so far (their digest goes into the state line)."""
         self.truncated = False
-        self.fold = Fold()
+        self.fold = Fold(brief=True)
         self.fold.deleted = set(state.deleted)
         self.offsets = {run_id: offset for run_id, (offset, _run) in state.pending.items()}
-        self.fold.runs = {run_id: run for run_id, (_offset, run) in state.pending.items()}
+        self.fold.runs = {run_id: _brief(run) for run_id, (_offset, run) in state.pending.items()}
         self.last = state.last
 
     def run(self, main: int, size: int) -> State:
         pos, body = self.state.pos, self.state.body
-        while pos < size:
-            want = CHUNK
-            while True:  # whole lines only: a last line without its newline is still being written
-                data = os.pread(main, min(want, size - pos), pos)
-                cut = data.rfind(b"\n") + 1
-                if cut or pos + len(data) >= size or len(data) < min(want, size - pos):
-                    break
-                want *= 4  # one line longer than a chunk
-            if not cut:
-                break
-            entries = b"".join(self.entries(data[: cut - 1], pos))
-            self._truncate(body)
-            _write(self.fd, entries, body)
-            body += len(entries)
-            self.before = (self.before + data[max(0, cut - PROBE) : cut])[-PROBE:]
-            pos += cut
+        entries: list[bytes] = []
+        held = 0
+        for line in lines(main, pos, size, whole=True):  # a last line without its newline is still being written
+            entry = self.entry(main, line)
+            pos = line.stop + 1
+            if entry is not None:
+                entries.append(entry)
+                held += len(entry)
+            if held >= CHUNK:
+                body = self._flush(entries, body)
+                entries, held = [], 0
+        body = self._flush(entries, body)
         if pos == self.state.pos and not self.fresh:
             return self.state  # nothing new but a line still being written
         if os.pread(main, len(self.before), pos - len(self.before)) != self.before:
@@ -308,31 +315,44 @@ class _Update:
         _write(self.fd, state.dumps(), body, truncate=True)
         return state
 
+    def _flush(self, entries: list[bytes], body: int) -> int:
+        """Write ``entries`` at ``body`` (the old state line dropped first); where the entries now end."""
+        if not entries:
+            return body
+        data = b"".join(entries)
+        self._truncate(body)
+        _write(self.fd, data, body)
+        return body + len(data)
+
     def _truncate(self, body: int) -> None:
         """Drop the old state line before the first write: until the new one is written, none is valid."""
         if not self.truncated:
             os.ftruncate(self.fd, body)
             self.truncated = True
 
-    def entries(self, data: bytes, base: int) -> Iterator[bytes]:
-        """Fold the lines of ``data`` (whole lines, from offset ``base``); the entry of each run that ended."""
-        end = base
-        for line in data.split(b"\n"):
-            start, end = end, end + len(line) + 1
-            record = parse(line)
-            if record is None:
-                continue
-            run_id = record.get("id")
-            before = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
-            self.fold.add(record)
-            run = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
-            if run is None:
-                continue
-            if run is not before:  # a run record
-                self.offsets[run.id] = start
-            elif record["op"] == "end" and "status" in record and "ended" in record:  # folded: the run is over
-                del self.fold.runs[run.id]
-                begin = self.offsets.pop(run.id)
-                if run.number not in self.fold.deleted:
-                    self.last = max(self.last, run.number)
-                    yield b"%d %d %d %d " % (run.number, begin, end, self.last) + needle(searchable(run)) + b"\n"
+    def entry(self, main: int, line: Line) -> bytes | None:
+        """Fold the record on ``line`` (a whole line): the entry of the run it ended, if it ended one.
+
+        Folded without inputs, which are never read: an entry holds the line and the answers.
+        """
+        data = line.data
+        tail = os.pread(main, PROBE - 1, line.stop - (PROBE - 1)) if data is None else data[-(PROBE - 1) :]
+        self.before = (self.before + tail + b"\n")[-PROBE:]
+        rec = record(main, line, brief=True)
+        if rec is None:
+            return None
+        run_id = rec.get("id")
+        before = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
+        self.fold.add(rec)
+        run = self.fold.runs.get(run_id) if isinstance(run_id, str) else None
+        if run is None:
+            return None
+        if run is not before:  # a run record
+            self.offsets[run.id] = line.start
+        elif rec["op"] == "end" and "status" in rec and "ended" in rec:  # folded: the run is over
+            del self.fold.runs[run.id]
+            begin = self.offsets.pop(run.id)
+            if run.number not in self.fold.deleted:
+                self.last = max(self.last, run.number)
+                return b"%d %d %d %d " % (run.number, begin, line.stop + 1, self.last) + needle(searchable(run)) + b"\n"
+        return None

@@ -12,9 +12,11 @@ call it only when the cache cannot be written.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from aish import RunRecord, run_matches, search_terms
+from aish import RunRecord, brief_of, run_matches, search_terms
+from aish_history_jsonl.lines import fold_lines
 from aish_history_jsonl.records import OVERLAP, RM_PREFIX, RUN_PREFIX, Fold, id_key, parse
 
 _TAIL = 262144
@@ -36,18 +38,32 @@ def _read(path: Path, start: int = 0) -> tuple[bytes, int]:
     return data, 0
 
 
-def recent(path: Path, limit: int | None) -> list[RunRecord]:
-    """The last ``limit`` runs: fold a tail of the file, growing it until it holds enough runs."""
+def recent(path: Path, limit: int | None, *, brief: bool = False) -> list[RunRecord]:
+    """The last ``limit`` runs: fold a tail of the file, growing it until it holds enough runs.
+
+    Read in pieces (:mod:`aish_history_jsonl.lines`): ``brief``, no input is read at all;
+    otherwise each long line is read alone, never the tail at once.
+    """
     if limit is not None and limit <= 0:
         return []
-    window = _TAIL
-    while True:
-        size = path.stat().st_size if path.exists() else 0
-        data, start = _read(path, size - window if limit is not None else 0)
-        runs = Fold().add_lines(data.split(b"\n")).result()
-        if limit is None or start == 0 or len(runs) >= limit:
-            return runs if limit is None else runs[-limit:]
-        window *= 4
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return []
+    try:
+        size = os.fstat(fd).st_size
+        window = _TAIL
+        while True:
+            start = max(0, size - window) if limit is not None else 0
+            fold = Fold(brief=brief)
+            fold_lines(fold, fd, start, size, skip_first=start > 0)
+            runs = fold.result()
+            if limit is None or start == 0 or len(runs) >= limit:
+                runs = runs if limit is None else runs[-limit:]
+                return [brief_of(run) for run in runs] if brief else runs
+            window *= 4
+    finally:
+        os.close(fd)
 
 
 def one(path: Path, number: int) -> RunRecord | None:

@@ -76,11 +76,16 @@ def id_key(run_id: str) -> bytes:
 
 
 class Fold:
-    """Builds runs from records in file order."""
+    """Builds runs from records in file order.
 
-    def __init__(self) -> None:
+    ``brief``: without inputs (each run's ``stdin`` None, each stage's ``input`` empty; the
+    answers whole, to search them), as read by :mod:`aish_history_jsonl.lines` (decision 33).
+    """
+
+    def __init__(self, *, brief: bool = False) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.deleted: set[int] = set()
+        self.brief = brief
 
     def add_lines(self, lines: Iterable[bytes]) -> Fold:
         for line in lines:
@@ -105,7 +110,7 @@ class Fold:
                 number=int(rec["n"]),
                 pid=rec.get("pid") or 0,
                 replay_of=rec.get("replay_of"),
-                stdin=rec.get("stdin"),
+                stdin=None if self.brief else rec.get("stdin"),
             )
             return
         if op == "rm":
@@ -118,7 +123,9 @@ class Fold:
             run.status, run.ended = rec["status"], rec["ended"]
         elif op == "stage":
             fields = {k: rec[k] for k in ("agent", "transport", "codec", "input", "meta") if k in rec}
-            if rec.get("input_from") == "stdin":
+            if self.brief:
+                fields["input"] = ""
+            elif rec.get("input_from") == "stdin":
                 stdin, end = run.stdin or "", rec.get("input_end")
                 fields["input"] = (stdin if end is None else stdin[: int(end)]) + rec.get("input", "")
             run.stages.append(StageRecord(index=int(rec["i"]), **fields))

@@ -33,9 +33,10 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from aish import RunRecord, run_matches, search_terms
+from aish import RunRecord, brief_of, run_matches, search_terms
 from aish_history_jsonl import cache
-from aish_history_jsonl.read import fold_from, scan
+from aish_history_jsonl.lines import fold_range
+from aish_history_jsonl.read import scan
 
 SAMPLE = 1 << 20
 """Bytes of the newest entries on which each possible key is tried."""
@@ -49,7 +50,9 @@ WINDOW = 256 << 10
 """Bytes of entries read at a time (more for an entry longer than that: a run's whole answer)."""
 
 
-def search(path: Path, text: str, limit: int) -> list[RunRecord]:
+def search(path: Path, text: str, limit: int, *, brief: bool = False) -> list[RunRecord]:
+    """The ``limit`` newest runs matching ``text``, oldest first; ``brief``: without their inputs,
+    which are then never read (the answers are, to confirm each match: decision 33)."""
     terms = search_terms(text)
     if not terms or limit <= 0:
         return []
@@ -58,13 +61,15 @@ def search(path: Path, text: str, limit: int) -> list[RunRecord]:
     except FileNotFoundError:
         return []
     try:
-        found = _cached(path, main, terms, limit)
+        found = _cached(path, main, terms, limit, brief)
     finally:
         os.close(main)
-    return found if found is not None else scan(path, text, limit)
+    if found is None:
+        found = scan(path, text, limit)
+    return [brief_of(run) for run in found] if brief else found
 
 
-def _cached(path: Path, main: int, terms: Sequence[str], limit: int) -> list[RunRecord] | None:
+def _cached(path: Path, main: int, terms: Sequence[str], limit: int, brief: bool) -> list[RunRecord] | None:
     """The search through the cache; None when the cache cannot be opened or brought up to date."""
     try:
         fd = cache.acquire(cache.cache_path(path))
@@ -73,7 +78,7 @@ def _cached(path: Path, main: int, terms: Sequence[str], limit: int) -> list[Run
     try:
         try:
             state = cache.refresh(fd, main)
-            return _search(fd, main, state, terms, limit)
+            return _search(fd, main, state, terms, limit, brief)
         except (OSError, cache.Stale):
             return None
     finally:
@@ -102,18 +107,28 @@ class _Best:
         return [self.runs[n] for n in sorted(self.runs)]
 
 
-def _search(fd: int, main: int, state: cache.State, terms: Sequence[str], limit: int) -> list[RunRecord]:
+def _search(fd: int, main: int, state: cache.State, terms: Sequence[str], limit: int, brief: bool) -> list[RunRecord]:
     best = _Best(limit)
-    unread = cache.unread(main, state)
+    unread, offsets = cache.unread(main, state)
     for run in unread.result():
         if run_matches(run, terms):
             best.add(run)
     if state.body:
-        _scan(fd, state.body, unread.deleted, main, terms, best)
-    return best.result()
+        _scan(fd, state.body, unread.deleted, main, terms, best, brief)
+    if brief:
+        return best.result()
+    size = os.fstat(main).st_size  # the runs not in entries were folded without inputs: read them whole
+    return [_refold(main, offsets, run, size) for run in best.result()]
 
 
-def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str], best: _Best) -> None:
+def _refold(main: int, offsets: dict[str, int], run: RunRecord, size: int) -> RunRecord:
+    """``run`` with its inputs, if it was folded without them (it is not in the cache's entries)."""
+    offset = offsets.get(run.id)
+    whole = fold_range(main, offset, size) if offset is not None else None
+    return whole if whole is not None and whole.number == run.number else run
+
+
+def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str], best: _Best, brief: bool) -> None:
     """Offer ``best`` every confirmed match among the entries ``fd[:size]``, newest first, until it needs no more."""
     needles = [cache.needle(term) for term in terms]
     key = _cheapest(os.pread(fd, min(SAMPLE, size), size - min(SAMPLE, size)), needles)
@@ -133,7 +148,7 @@ def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str]
             text, stop = start + sum(map(len, fields)) + 4, data.find(b"\n", hit)
             if any(data.find(n, text, stop) < 0 for n in needles):
                 continue
-            run = _confirm(main, first, end, number)
+            run = _confirm(main, first, end, number, brief)
             if run is not None and run_matches(run, terms):
                 best.add(run)
 
@@ -161,10 +176,9 @@ def _pieces(fd: int, size: int) -> Iterator[tuple[bytes, int]]:
         high = low + begin
 
 
-def _confirm(main: int, begin: int, end: int, number: int) -> RunRecord | None:
+def _confirm(main: int, begin: int, end: int, number: int, brief: bool) -> RunRecord | None:
     """Run ``number`` folded from its records in the JSONL file (None if they are not there)."""
-    data = os.pread(main, max(0, end - begin), begin)
-    run = fold_from(data, 0)
+    run = fold_range(main, begin, end, brief=brief)
     return run if run is not None and run.number == number else None
 
 

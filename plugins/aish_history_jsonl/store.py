@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +135,17 @@ class JsonlHistory:
         from aish_history_jsonl.search import search
 
         return self._read(lambda: search(self.path, text, limit))
+
+    def brief(self, limit: int | None = 20, text: str | None = None) -> list[RunRecord]:
+        """``runs(limit)`` or ``search(text, limit)`` without inputs, each answer cut to
+        ``aish.brief_of``'s length: no input is read, not even its bytes (decision 33)."""
+        if text is None:
+            from aish_history_jsonl.read import recent
+
+            return self._read(lambda: recent(self.path, limit, brief=True))
+        from aish_history_jsonl.search import search
+
+        return self._read(lambda: search(self.path, text, sys.maxsize if limit is None else limit, brief=True))
 
     def close(self) -> None:
         if self._fd is not None:

@@ -17,15 +17,18 @@ from aish_history_sqlite.schema import CONVERSATION, connect
 
 FILENAME = "history.sqlite3"
 DEFAULT_TIMEOUT = 5.0
+BRIEF_TEXT = 256
+"""Characters of each answer a brief run keeps (as ``aish.brief_of``; any prefix would do)."""
 _RUN_COLUMNS = (
     "number, id, line, started, ended, status, replay_of, pid,"
     " (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = number)"
 )
+_BRIEF_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, NULL"
+"""A brief run's columns: its piped input is not read (decision 33)."""
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
 _STAGE_READ = _STAGE_COLUMNS.replace(
     "input",
-    "CASE WHEN input_is_stdin AND input_stdin_end IS NULL THEN"
-    " (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = stages.run)"
+    "CASE WHEN input_is_stdin AND input_stdin_end IS NULL THEN NULL"
     " WHEN input_is_stdin THEN"
     " coalesce((SELECT substr(CAST(stdin AS TEXT), 1, stages.input_stdin_end) FROM inputs WHERE run = stages.run), '')"
     " || input ELSE"
@@ -33,8 +36,12 @@ _STAGE_READ = _STAGE_COLUMNS.replace(
     " input) END",
 )
 """The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4), a long one as UTF-8 in a
-BLOB (schema._V6), or it is the run's piped input (schema._V7), or the start of it and then ``input``
-(schema._V8)."""
+BLOB (schema._V6), or it is the run's piped input (schema._V7: NULL here, and the run's own string then), or
+the start of it and then ``input`` (schema._V8)."""
+_STAGE_SKIM = _STAGE_COLUMNS.replace("input", "''")
+"""A stage without its input (a search matches lines and answers only)."""
+_STAGE_BRIEF = _STAGE_SKIM.replace("text", f"substr(text, 1, {BRIEF_TEXT})")
+"""A brief run's stage: no input, the first BRIEF_TEXT characters of the answer."""
 LONG = 1 << 16
 """An input of more characters than this is written in pieces of PIECE characters (schema._V6)."""
 PIECE = 1 << 18
@@ -161,10 +168,22 @@ class SqliteHistory:
             return self._records(db, list(db.execute(sql, (conversation_id,))))
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
+        return self._search(text, limit, brief=False)
+
+    def brief(self, limit: int | None = 20, text: str | None = None) -> list[RunRecord]:
+        """``runs(limit)`` or ``search(text, limit)`` without inputs, each answer cut to BRIEF_TEXT
+        characters: neither ``inputs`` nor ``stage_inputs`` is read (decision 33)."""
+        if text is not None:
+            return self._search(text, limit, brief=True)
+        with self._db() as db:
+            sql = f"SELECT {_BRIEF_RUN_COLUMNS} FROM runs ORDER BY number DESC LIMIT ?"
+            return self._records(db, list(db.execute(sql, (_limit(limit),)))[::-1], _STAGE_BRIEF)
+
+    def _search(self, text: str, limit: int | None, *, brief: bool) -> list[RunRecord]:
         from aish import run_matches, search_terms  # searching only
 
         terms = search_terms(text)
-        if not terms or limit <= 0:
+        if not terms or (limit is not None and limit <= 0):
             return []
         where, params = _fts_query(terms)
         with self._db() as db:
@@ -174,14 +193,15 @@ class SqliteHistory:
                         if not _index_finished(db):
                             break
             sql = f"SELECT rowid FROM runs_fts WHERE {where} ORDER BY rowid DESC LIMIT ?"
-            numbers = {n for (n,) in db.execute(sql, (*params, limit))}
-            rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE indexed = 0 ORDER BY number"))
-            unfinished = [r for r in self._records(db, rows) if run_matches(r, terms)]
+            numbers = {n for (n,) in db.execute(sql, (*params, _limit(limit)))}
+            rows = list(db.execute(f"SELECT {_BRIEF_RUN_COLUMNS} FROM runs WHERE indexed = 0 ORDER BY number"))
+            unfinished = [r for r in self._records(db, rows, _STAGE_SKIM) if run_matches(r, terms)]
             numbers.update(r.number for r in unfinished)
-            newest = sorted(numbers)[-limit:]
+            newest = sorted(numbers)[-limit:] if limit is not None else sorted(numbers)
             marks = ",".join("?" * len(newest))
-            rows = list(db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE number IN ({marks})", newest))
-            return self._records(db, sorted(rows))
+            columns, stages = (_BRIEF_RUN_COLUMNS, _STAGE_BRIEF) if brief else (_RUN_COLUMNS, _STAGE_READ)
+            rows = list(db.execute(f"SELECT {columns} FROM runs WHERE number IN ({marks})", newest))
+            return self._records(db, sorted(rows), stages)
 
     def close(self) -> None:
         """Release the store: what it wrote is on disk, and its connection is left open (see ``_linger``)."""
@@ -215,22 +235,34 @@ class SqliteHistory:
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"{self.path}: {_reason(exc, os.path.dirname(self.path))}") from None
 
-    def _records(self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[RunRecord]:
+    def _records(
+        self, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], stage_columns: str = _STAGE_READ
+    ) -> list[RunRecord]:
+        """Runs from ``rows`` (``_RUN_COLUMNS`` or ``_BRIEF_RUN_COLUMNS``) with their stages' ``stage_columns``.
+
+        A stage whose input is the run's piped input gets the run's own string (one copy, not two).
+        With ``_STAGE_BRIEF`` each answer is its first BRIEF_TEXT characters, streamed chunks included.
+        """
         runs: dict[int, RunRecord] = {}
         for number, run_id, line, started, ended, status, replay_of, pid, stdin in rows:
             runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid, stdin)
         if runs:
+            brief = stage_columns is _STAGE_BRIEF
             marks = ",".join("?" * len(runs))
-            sql = f"SELECT {_STAGE_READ} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
+            sql = f"SELECT {stage_columns} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
             stages: dict[tuple[int, int], StageRecord] = {}
             for number, idx, agent, transport, codec, input_, text, status, error, meta in db.execute(sql, list(runs)):
+                if input_ is None:  # the run's piped input (schema._V7)
+                    input_ = runs[number].stdin or ""
                 stage = StageRecord(idx, agent, transport, codec, input_, text, status, error, json.loads(meta))
                 runs[number].stages.append(stage)
                 stages[(number, idx)] = stage
-            sql = f"SELECT run, idx, text FROM chunks WHERE run IN ({marks}) ORDER BY run, idx, seq"
+            chunk = f"substr(text, 1, {BRIEF_TEXT})" if brief else "text"
+            sql = f"SELECT run, idx, {chunk} FROM chunks WHERE run IN ({marks}) ORDER BY run, idx, seq"
             for number, idx, text in db.execute(sql, list(runs)):
-                if (number, idx) in stages:
-                    stages[(number, idx)].text += text
+                found = stages.get((number, idx))
+                if found is not None and (not brief or len(found.text) < BRIEF_TEXT):
+                    found.text = (found.text + text)[:BRIEF_TEXT] if brief else found.text + text
         return list(runs.values())
 
 

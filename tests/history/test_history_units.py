@@ -16,7 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aish import AgentConfig, HistoryError, RunRecord, StageRecord, search_terms
+from aish import AgentConfig, HistoryError, RunRecord, StageRecord, brief_of, search_terms
+from aish.contract_tests.history import assert_brief, record_inputs
+from aish.history.brief import BRIEF_TEXT, brief_runs
 from aish.history.recorder import Recorder
 from aish.history.show import write_list, write_run
 from aish.history.store import command_line, replay_request, settle
@@ -24,6 +26,7 @@ from aish.history.writer import Writer
 from aish.lang import Command, parse
 from aish.scrub import Scrubber
 from aish_history_jsonl.store import JsonlHistory
+from aish_history_sqlite.store import SqliteHistory
 
 AGENT = AgentConfig(name="athena", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat", model="m")
 
@@ -206,3 +209,44 @@ def test_a_secret_split_between_deltas_is_never_written_in_pieces() -> None:
         flush()
     assert len(writes) == 4 and "".join(writes) == "the key is *** and more text after it "  # a word waits for its end
     assert not any(piece in write for write in writes for piece in ("sk-", "SECR", "ET42"))
+
+
+class _OnlyRequired:
+    """A backend with the required reads only (no ``brief``), as a third-party one may be."""
+
+    def __init__(self, inner: SqliteHistory) -> None:
+        self.runs = inner.runs
+        self.search = inner.search
+
+
+def test_a_backend_without_brief_is_listed_from_its_whole_runs(tmp_path: Path) -> None:
+    inner = SqliteHistory(tmp_path / "h.sqlite3")
+    try:
+        record_inputs(inner)
+        plain = _OnlyRequired(inner)
+        assert not hasattr(plain, "brief")
+        for limit in (None, 20, 2, 0):
+            assert_brief(brief_runs(plain, limit), inner.runs(limit))  # type: ignore[arg-type]
+            assert brief_runs(plain, limit) == inner.brief(limit)  # type: ignore[arg-type]
+        for text in ("owl", "plain", "nothing like it"):
+            assert_brief(brief_runs(plain, 20, text), inner.search(text))  # type: ignore[arg-type]
+        assert brief_runs(plain, None, "owl") == brief_runs(inner, None, "owl")  # type: ignore[arg-type]
+    finally:
+        inner.close()
+
+
+def test_a_brief_run_whose_process_died_settles_as_a_whole_one_does(tmp_path: Path) -> None:
+    """settle() marks a dead run's running stages partial when they had text: a brief run has enough of it."""
+    inner = SqliteHistory(tmp_path / "h.sqlite3")
+    try:
+        run = RunRecord(id=uuid.uuid4().hex, line="oracle x", started=time.time(), pid=dead_pid(), stdin="in" * 40000)
+        inner.begin_run(run)
+        inner.begin_stage(run.id, StageRecord(0, "oracle", input=run.stdin or ""))
+        inner.begin_stage(run.id, StageRecord(1, "seer"))
+        inner.append_text(run.id, 0, " " * 1000 + "late")
+        whole, brief = settle(inner.runs()[0]), settle(inner.brief()[0])
+        assert [(s.status, s.error) for s in brief.stages] == [(s.status, s.error) for s in whole.stages]
+        assert [s.status for s in brief.stages] == ["partial", "error"] and brief.status == "interrupted"
+        assert brief_of(whole).stages[0].text == " " * BRIEF_TEXT
+    finally:
+        inner.close()

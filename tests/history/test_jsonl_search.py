@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aish import RunRecord, StageRecord, run_matches, search_terms
+from aish.contract_tests.history import assert_brief
 from aish.contract_tests.processes import record_run
+from aish_history_jsonl import lines as lines_module
 from aish_history_jsonl import search as search_module
 from aish_history_jsonl.cache import State, cache_path
 from aish_history_jsonl.records import Fold, dumps, parse
@@ -41,13 +43,19 @@ def brute(path: Path, text: str, limit: int = 20) -> list[RunRecord]:
 
 
 def agrees(path: Path, text: str, limit: int = 20) -> list[RunRecord]:
-    """Search with a fresh backend (as another process would), check it against :func:`brute`."""
+    """Search with a fresh backend (as another process would), check it against :func:`brute`;
+    and the brief search and listing (no inputs read) against the same, without inputs."""
     backend = JsonlHistory(path)
     try:
         found = backend.search(text, limit)
+        brief, listed, brief_listed = backend.brief(limit, text), backend.runs(limit), backend.brief(limit)
     finally:
         backend.close()
     assert found == brute(path, text, limit), text
+    assert_brief(brief, found)
+    data = path.read_bytes() if path.exists() else b""
+    assert listed == Fold().add_lines(data.split(b"\n")).result()[-limit:]
+    assert_brief(brief_listed, listed)
     return found
 
 
@@ -112,7 +120,8 @@ class Store:
         getattr(self, name)(*args)
 
     def begin(self, line: str) -> None:
-        run = RunRecord(id=uuid.uuid4().hex, line=line, started=time.time(), pid=os.getpid())
+        stdin = f'{line} "piped" \\' * 3 if line else None  # quotes and backslashes to skip over
+        run = RunRecord(id=uuid.uuid4().hex, line=line, started=time.time(), pid=os.getpid(), stdin=stdin)
         self.backend.begin_run(run)
         self.open.append((run.id, {}))
         self.stages[run.id] = 0
@@ -124,7 +133,7 @@ class Store:
         if (run := self._run(k)) is not None:
             index = self.stages[run[0]]
             self.stages[run[0]] += 1
-            self.backend.begin_stage(run[0], StageRecord(index, "oracle", input="in"))
+            self.backend.begin_stage(run[0], StageRecord(index, "oracle", input=f'in "{k}" \\\\"' + "\\" * k))
             run[1][index] = ""
 
     def append(self, k: int, text: str) -> None:
@@ -226,6 +235,20 @@ def test_a_scan_in_tiny_windows_answers_the_same(ops: list[tuple[Any, ...]], las
         test_search_answers_what_a_fold_of_the_whole_file_does.hypothesis.inner_test(ops, last)  # type: ignore[attr-defined]
     finally:
         search_module.WINDOW = window
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=60), queries.map(" ".join), st.integers(1, 24))
+def test_the_file_read_in_tiny_pieces_answers_the_same(ops: list[tuple[Any, ...]], last: str, piece: int) -> None:
+    """The JSONL file is read a piece at a time, and a line longer than a piece (most of them
+    here) is not read but skimmed: a brief read skips the string of its input, whatever
+    quotes and backslashes it holds and wherever the pieces cut it."""
+    size = lines_module.PIECE
+    lines_module.PIECE = piece
+    try:
+        test_search_answers_what_a_fold_of_the_whole_file_does.hypothesis.inner_test(ops, last)  # type: ignore[attr-defined]
+    finally:
+        lines_module.PIECE = size
 
 
 def test_a_search_reads_the_cache_in_pieces_whatever_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
