@@ -28,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -82,8 +83,14 @@ class Journal:
         self._files = 0
         self._stdin: dict[str, str] = {}
         """Long piped inputs by run id: a stage input that is one refers to it."""
+        self._lock = threading.Lock()
+        """Parallel stages record from threads of their own: a call is written whole, in order."""
 
     def submit(self, method: str, *args: Any) -> None:
+        with self._lock:
+            self._submit(method, args)
+
+    def _submit(self, method: str, args: tuple[Any, ...]) -> None:
         if self.failure is not None or method not in _CALLS:
             return
         try:
@@ -100,11 +107,13 @@ class Journal:
 
     def sync(self, timeout: float | None = None) -> bool:
         """Close the journal so far: a read that follows applies it to the store."""
-        self._release()
+        with self._lock:
+            self._release()
         return True
 
     def close(self, timeout: float | None = None) -> bool:
-        self._release()
+        with self._lock:
+            self._release()
         if self.fold_all is not None and self._waiting() > FOLD_AT:
             try:
                 self.fold_all()

@@ -123,7 +123,12 @@ def test_a_stage_input_of_the_piped_input_then_words_is_written_once_and_applied
     backend = open_store()
     given: list[Any] = []
     begin_stage = backend.begin_stage
-    backend.begin_stage = lambda run_id, stage: (given.append(stage.input), begin_stage(run_id, stage))  # type: ignore[method-assign]
+
+    def noting(run_id: str, stage: StageRecord) -> None:
+        given.append(stage.input)
+        begin_stage(run_id, stage)
+
+    backend.begin_stage = noting  # type: ignore[method-assign]
     assert fold(str(tmp_path / "journal"), backend) == 1
     assert isinstance(given[0], Joined) and given[0].after(piped) == (len(piped.rstrip()), "\n\nsummarize")
     got = backend.get(1)
@@ -326,3 +331,34 @@ def test_the_shell_applies_waiting_journals_before_its_first_run(history_app: Ap
             (1, "athena earlier", "complete"),
             (2, "athena later", "complete"),
         ]
+
+
+def test_parallel_stages_writing_at_once_leave_every_call_whole(tmp_path: Path) -> None:
+    """``apollo & athena``: each stage records from a thread of its own; a long text is several writes."""
+    directory = str(tmp_path / "journal")
+    journal = Journal(directory)
+    run = RunRecord(id=uuid.uuid4().hex, line="apollo & athena", started=time.time(), pid=os.getpid())
+    journal.submit("begin_run", run)
+    texts = {index: chr(ord("a") + index) * 200_000 for index in range(8)}  # > jsonbody.LONG: written in pieces
+
+    def stage(index: int) -> None:
+        journal.submit("begin_stage", run.id, StageRecord(index, "athena", "sse", "openai-chat", "hi"))
+        for _ in range(5):
+            journal.submit("append_text", run.id, index, texts[index])
+        done = StageRecord(index, "athena", "sse", "openai-chat", "hi", texts[index] * 5, "complete")
+        journal.submit("end_stage", run.id, done)
+
+    threads = [threading.Thread(target=stage, args=(index,)) for index in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    journal.submit("end_run", run.id, "complete", time.time())
+    journal.close()
+    (path,) = Path(directory).glob("*.journal")
+    assert all(line.startswith(b'{"call":') for line in path.read_bytes().splitlines())
+    backend = JsonlHistory(tmp_path / "history.jsonl")
+    assert fold(directory, backend) == 1
+    (stored_run,) = backend.runs()
+    assert {s.index: s.text for s in stored_run.stages} == {index: text * 5 for index, text in texts.items()}
+    backend.close()
