@@ -240,7 +240,7 @@ class AishShell(cmd2.Cmd):
                 self._sync_history()
                 replay = resolve_replay(self.app, line)
                 if replay is not None:
-                    line, replay_of, stdin = replay
+                    line, replay_of, stdin = replay.line, replay.number, replay.stdin
                 self.stdout.write(f"{line}\n")
         except AishError as exc:
             self.last_status = self.runner.report(exc)

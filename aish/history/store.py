@@ -8,10 +8,10 @@ off). ``[settings] history_path`` overrides the backend's file.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple, TextIO
+from functools import cache
+from typing import Any, TextIO
 
 from aish.app import App
 from aish.contracts import RUNNING, HistoryBackend, RunRecord
@@ -19,12 +19,23 @@ from aish.errors import AishError, UsageError, visible
 from aish.history.files import data_home
 from aish.history.journal import Journal, fold, journal_dir
 from aish.history.recorder import Recorder
+from aish.records import FrozenRecord, freeze
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 OFF = "off"
 INTERRUPTED = "interrupted"
 DIED = "interrupted: the aish process ended before this stage did"
-_REPLAY = re.compile(r"!(\d+|!)")
-_PLAIN_WORD = re.compile(r"[\w@%+=:,./-]+")
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """Compiled on first use: a one-shot line that is no ``!N`` never needs one (decision 32)."""
+    import re
+
+    return re.compile(pattern)
 
 
 def backend_name(app: App) -> str | None:
@@ -150,7 +161,9 @@ def replay_request(source: str) -> int | None:
     replays (``!cmd`` is a shell escape).
     """
     text = source.strip()
-    match = _REPLAY.fullmatch(text)
+    if not text.startswith("!"):
+        return None
+    match = _pattern(r"!(\d+|!)").fullmatch(text)
     if match:
         return 0 if match.group(1) == "!" else int(match.group(1))
     word = text.split()[0] if text else ""
@@ -159,12 +172,16 @@ def replay_request(source: str) -> int | None:
     return None
 
 
-class Replay(NamedTuple):
+class Replay(FrozenRecord):
     """What ``!N`` runs again: the run's line, its number, and the input that was piped into it."""
 
+    __slots__ = ("line", "number", "stdin")
     line: str
     number: int
     stdin: str | None
+
+    def __init__(self, line: str, number: int, stdin: str | None) -> None:
+        freeze(self, line=line, number=number, stdin=stdin)
 
 
 def resolve_replay(app: App, source: str) -> Replay | None:
@@ -181,4 +198,5 @@ def resolve_replay(app: App, source: str) -> Replay | None:
 
 def command_line(words: list[str]) -> str:
     """Words as an aish line that parses back into the same words (``aish AGENT TEXT...``, recorded)."""
-    return " ".join(w if _PLAIN_WORD.fullmatch(w) else "'" + w.replace("'", "'\\''") + "'" for w in words)
+    plain = _pattern(r"[\w@%+=:,./-]+").fullmatch
+    return " ".join(w if plain(w) else "'" + w.replace("'", "'\\''") + "'" for w in words)
