@@ -17,6 +17,7 @@ it to :data:`BRIEF_TEXT` characters; the whole answer is a valid prefix too).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 from aish.contracts import HistoryBackend, RunRecord
 
@@ -48,4 +49,16 @@ def brief_runs(backend: HistoryBackend, limit: int | None = 20, text: str | None
     return [brief_of(run) for run in backend.search(text, sys.maxsize if limit is None else limit)]
 
 
-__all__ = ["BRIEF_TEXT", "brief_of", "brief_runs"]
+def each_run(backend: HistoryBackend) -> Iterator[RunRecord]:
+    """Every run, whole, oldest first (``history export``): one at a time when the backend has
+    ``brief`` (the numbers from ``brief(None)``, then ``get`` for each), else ``runs(None)`` at once."""
+    if not callable(getattr(backend, "brief", None)):
+        yield from backend.runs(None)
+        return
+    for short in brief_runs(backend, None):
+        run = backend.get(short.number)
+        if run is not None:  # else removed meanwhile
+            yield run
+
+
+__all__ = ["BRIEF_TEXT", "brief_of", "brief_runs", "each_run"]

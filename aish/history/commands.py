@@ -9,7 +9,7 @@ from typing import TextIO
 from aish.app import App
 from aish.commands import Confirm
 from aish.errors import EXIT_OK, UsageError
-from aish.history.brief import brief_runs
+from aish.history.brief import brief_runs, each_run
 from aish.history.show import write_export, write_list, write_run
 from aish.history.store import opened, settle
 
@@ -43,7 +43,7 @@ def history_command(
         elif sub == "export":
             if set(rest) - {"--json", "--jsonl"} or len(rest) > 1:
                 raise UsageError("history export: the only options are --json (the default) and --jsonl")
-            write_export([settle(r) for r in backend.runs(None)], out, jsonl=rest == ["--jsonl"])
+            write_export(map(settle, each_run(backend)), out, jsonl=rest == ["--jsonl"])
         elif sub == "rm":
             numbers = [_number([n], "rm") for n in rest] if rest else [_number(rest, "rm")]
             missing = [n for n in numbers if not backend.delete(n)]

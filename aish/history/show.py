@@ -78,10 +78,20 @@ def _facts(meta: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
-def write_export(runs: list[RunRecord], out: TextIO, jsonl: bool) -> None:
-    """Every run as JSON: one array, or one object per line."""
+def write_export(runs: Iterable[RunRecord], out: TextIO, jsonl: bool) -> None:
+    """Every run as JSON: one array (``json.dumps(runs, indent=2)``), or one object per line;
+    written run by run, so that ``runs`` may hand them over one at a time (decision 33)."""
     if jsonl:
+        from aish.jsonbody import json_chunks  # a long input in pieces, never a second string
+
         for run in runs:
-            out.write(json.dumps(run.to_dict(), ensure_ascii=False) + "\n")
-    else:
-        out.write(json.dumps([run.to_dict() for run in runs], ensure_ascii=False, indent=2) + "\n")
+            for piece in json_chunks(run.to_dict(), ensure_ascii=False, errors="surrogatepass"):
+                out.write(piece.decode("utf-8", "surrogatepass"))
+            out.write("\n")
+        return
+    first = True
+    for run in runs:
+        out.write("[\n" if first else ",\n")
+        out.write(json.dumps([run.to_dict()], ensure_ascii=False, indent=2)[2:-2])  # indented as an item
+        first = False
+    out.write("[]\n" if first else "\n]\n")

@@ -1,8 +1,9 @@
 """Reading the JSONL file fast: only its tail for recent runs, byte searches before parsing.
 
 A file of 100,000 runs is about 100 MB; parsing all of it takes seconds, so
-``recent`` reads a growing tail, ``one`` and ``scan`` find the bytes of the
-records they need and parse only those. Results are always folded records,
+``recent`` reads a growing tail (in pieces, :mod:`aish_history_jsonl.lines`),
+``conversation`` and ``scan`` find the bytes of the records they need and
+parse only those (``get`` goes through :mod:`aish_history_jsonl.index`). Results are always folded records,
 checked with :func:`aish.run_matches`, so the byte searches only pick
 candidates and never decide a match. ``scan`` reads the whole file, so
 searches go through the search cache (:mod:`aish_history_jsonl.search`) and
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from aish import RunRecord, brief_of, run_matches, search_terms
 from aish_history_jsonl.lines import fold_lines
-from aish_history_jsonl.records import OVERLAP, RM_PREFIX, RUN_PREFIX, Fold, id_key, parse
+from aish_history_jsonl.records import OVERLAP, RM_PREFIX, Fold, id_key, parse
 
 _TAIL = 262144
 
@@ -64,14 +65,6 @@ def recent(path: Path, limit: int | None, *, brief: bool = False) -> list[RunRec
             window *= 4
     finally:
         os.close(fd)
-
-
-def one(path: Path, number: int) -> RunRecord | None:
-    data, _ = _read(path)
-    pos = data.rfind(RUN_PREFIX + b"%d," % number)
-    if pos < 0 or (pos > 0 and data[pos - 1] != 0x0A) or number in _deleted(data):
-        return None
-    return fold_from(data, pos)
 
 
 def scan(path: Path, text: str, limit: int) -> list[RunRecord]:

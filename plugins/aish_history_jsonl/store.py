@@ -9,10 +9,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aish import HistoryError, Joined, RunRecord, StageRecord, private_file
 from aish_history_jsonl.records import OVERLAP, RUN_PREFIX, dumps, parse, pieces
+
+if TYPE_CHECKING:
+    from aish_history_jsonl.index import RunIndex
 
 FILENAME = "history.jsonl"
 SEARCH_SUFFIX = ".search"
@@ -34,6 +37,8 @@ class JsonlHistory:
         """(run id, stage) -> (characters appended so far, their last OVERLAP characters)."""
         self._stdin: dict[str, str] = {}
         """Run id -> its long piped input, until the run ends: a stage whose input it is refers to it."""
+        self._index: RunIndex | None = None
+        """Where run records are in the file, learnt by ``get`` (aish_history_jsonl.index)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> JsonlHistory:
@@ -110,6 +115,7 @@ class JsonlHistory:
                 os.ftruncate(fd, 0)
             except OSError as exc:
                 raise self._error("clear", exc) from None
+            self._index = None
             with contextlib.suppress(OSError):  # derived data; a search would notice the cleared file anyway
                 os.unlink(self.path.with_name(self.path.name + SEARCH_SUFFIX))
         self._sent.clear()
@@ -121,9 +127,24 @@ class JsonlHistory:
         return self._read(lambda: recent(self.path, limit))
 
     def get(self, number: int) -> RunRecord | None:
-        from aish_history_jsonl.read import one
+        """Run ``number``, found through what this instance learnt of the file (its index): the file
+        is scanned in pieces, and only the run itself is read (decision 33)."""
+        from aish_history_jsonl.index import RunIndex
 
-        return self._read(lambda: one(self.path, number))
+        if self._index is None:
+            self._index = RunIndex()
+        index = self._index
+        return self._read(lambda: self._with_file(lambda fd: index.get(fd, number)))
+
+    def _with_file(self, action: Callable[[int], _T | None]) -> _T | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            return action(fd)
+        finally:
+            os.close(fd)
 
     def conversation(self, conversation_id: str) -> list[RunRecord]:
         """The runs holding a stage of conversation ``conversation_id``, oldest first."""

@@ -20,7 +20,7 @@ from aish import AgentConfig, HistoryError, RunRecord, StageRecord, brief_of, se
 from aish.contract_tests.history import assert_brief, record_inputs
 from aish.history.brief import BRIEF_TEXT, brief_runs
 from aish.history.recorder import Recorder
-from aish.history.show import write_list, write_run
+from aish.history.show import write_export, write_list, write_run
 from aish.history.store import command_line, replay_request, settle
 from aish.history.writer import Writer
 from aish.lang import Command, parse
@@ -250,3 +250,20 @@ def test_a_brief_run_whose_process_died_settles_as_a_whole_one_does(tmp_path: Pa
         assert brief_of(whole).stages[0].text == " " * BRIEF_TEXT
     finally:
         inner.close()
+
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_export_writes_run_by_run_what_json_dumps_of_them_all_gives(jsonl: bool) -> None:
+    long = 'a "long" \\ input\n' * 9000 + "\udc80 é 🦉"
+    runs = [
+        RunRecord("a" * 32, 'l\u2028ine "q"', 1.5, 1, stdin=long, stages=[StageRecord(0, "a", input=long, text="t")]),
+        RunRecord("b" * 32, "two", 2.0, 2, stages=[StageRecord(0, "b", meta={"k": [1, {"a": None}]})]),
+    ]
+    for chosen in (runs, runs[:1], []):
+        out = io.StringIO()
+        write_export(iter(chosen), out, jsonl)
+        dicts = [run.to_dict() for run in chosen]
+        if jsonl:
+            assert out.getvalue() == "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dicts)
+        else:
+            assert out.getvalue() == json.dumps(dicts, ensure_ascii=False, indent=2) + "\n"

@@ -160,6 +160,18 @@ class Store:
 
     def search(self, text: str, limit: int) -> None:
         agrees(self.path, text, limit)
+        self.get()
+
+    def get(self) -> None:
+        """``get`` of this long-lived backend (its index follows the file) and of a fresh one: what a fold gives."""
+        data = self.path.read_bytes() if self.path.exists() else b""
+        runs = {r.number: r for r in Fold().add_lines(data.split(b"\n")).result()}
+        fresh = JsonlHistory(self.path)
+        try:
+            for number in range(1, max(runs, default=0) + 2):
+                assert self.backend.get(number) == runs.get(number) == fresh.get(number), number
+        finally:
+            fresh.close()
 
     def clear(self, _k: int) -> None:
         self.backend.clear()
@@ -220,6 +232,7 @@ def test_search_answers_what_a_fold_of_the_whole_file_does(ops: list[tuple[Any, 
             for text in (last, "owl", "x", "ss"):
                 agrees(store.path, text, 3)
                 agrees(store.path, text, 100)
+            store.get()
         finally:
             store.backend.close()
 
@@ -631,3 +644,31 @@ def test_two_processes_search_while_a_third_writes(tmp_path: Path) -> None:
     found = agrees(path, "w-r", 10_000)
     assert len(found) == 160 - 160 // 7
     assert all(r.stages[0].text.endswith(f"fin{r.number}") for r in found)
+
+
+def test_get_follows_a_file_cleared_and_written_again_by_another_process(tmp_path: Path) -> None:
+    """``get`` learns where runs are once per backend, then reads only what was appended; a file
+    cleared behind its back (the same inode, as long or longer again) is learnt afresh."""
+    path = tmp_path / "h.jsonl"
+    reader, writer = JsonlHistory(path), JsonlHistory(path)
+    try:
+        for i in range(3):
+            record_run(writer, f"old {i}", [f"answer {i}"])
+        writer.delete(2)
+        assert [r.line if r else None for r in map(reader.get, (1, 2, 3, 4))] == ["old 0", None, "old 2", None]
+        writer.clear()
+        for i in range(4):
+            record_run(writer, f"new {i}", [f"a much longer answer than before, number {i}"])
+        assert [r.line if r else None for r in map(reader.get, (1, 2, 3, 4, 5))] == [
+            "new 0",
+            "new 1",
+            "new 2",
+            "new 3",
+            None,
+        ]
+        record_run(writer, "appended", ["x"])
+        got = reader.get(5)
+        assert got is not None and got.line == "appended" and got == writer.get(5)
+    finally:
+        reader.close()
+        writer.close()
