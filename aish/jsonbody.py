@@ -74,16 +74,24 @@ def json_chunks(
     ensure_ascii: bool = True,
     separators: tuple[str, str] | None = None,
     errors: str = "strict",
+    indent: int | None = None,
 ) -> Iterator[bytes]:
-    """``json.dumps(obj, ensure_ascii=..., separators=...).encode("utf-8", errors)`` in pieces of at
-    most a few MiB each, whatever the length of its strings."""
-    return _Plan(obj, ensure_ascii, separators, errors).chunks()
+    """``json.dumps(obj, ensure_ascii=..., separators=..., indent=...).encode("utf-8", errors)`` in
+    pieces of at most a few MiB each, whatever the length of its strings."""
+    return _Plan(obj, ensure_ascii, separators, errors, indent).chunks()
 
 
 class _Plan:
     """``obj`` as JSON text with placeholders, and the long strings that go in their places."""
 
-    def __init__(self, obj: Any, ensure_ascii: bool, separators: tuple[str, str] | None, errors: str) -> None:
+    def __init__(
+        self,
+        obj: Any,
+        ensure_ascii: bool,
+        separators: tuple[str, str] | None,
+        errors: str,
+        indent: int | None = None,
+    ) -> None:
         self.longs: list[str | Joined] = []
         self.errors = errors
         self.escape: Callable[[str], str] = encode_basestring_ascii if ensure_ascii else encode_basestring
@@ -93,7 +101,7 @@ class _Plan:
         self.parts: list[bytes] = []
         clash = False
         if self.longs:
-            text = json.dumps(skeleton, ensure_ascii=ensure_ascii, separators=separators)
+            text = json.dumps(skeleton, ensure_ascii=ensure_ascii, separators=separators, indent=indent)
             for i in range(len(self.longs)):
                 placeholder = json.dumps(f"{mark}{i}", ensure_ascii=ensure_ascii)
                 before, found, text = text.partition(placeholder)
@@ -105,7 +113,7 @@ class _Plan:
                 self.parts.append(text.encode("utf-8", errors))
         if not self.longs:  # short Joined strings are str in the skeleton (after a clash, all of them)
             whole = _skeleton(obj, [], "") if clash else skeleton
-            self.text = json.dumps(whole, ensure_ascii=ensure_ascii, separators=separators)
+            self.text = json.dumps(whole, ensure_ascii=ensure_ascii, separators=separators, indent=indent)
 
     def chunks(self) -> Iterator[bytes]:
         if not self.longs:

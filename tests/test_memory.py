@@ -16,6 +16,7 @@ import sys
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,9 +62,10 @@ def test_json_body_and_chunks_are_what_json_dumps_gives(seed: int) -> None:
     if isinstance(body, JsonBody):
         assert len(body) == len(bytes(body)) and b"".join(body) == bytes(body)
     for ensure_ascii in (True, False):
-        for separators in (None, (",", ":")):
-            want = json.dumps(obj, ensure_ascii=ensure_ascii, separators=separators).encode("utf-8", "surrogatepass")
-            pieces = list(json_chunks(obj, ensure_ascii=ensure_ascii, separators=separators, errors="surrogatepass"))
+        for separators, indent in ((None, None), ((",", ":"), None), (None, 2)):
+            options: dict[str, Any] = {"ensure_ascii": ensure_ascii, "separators": separators, "indent": indent}
+            want = json.dumps(obj, **options).encode("utf-8", "surrogatepass")
+            pieces = list(json_chunks(obj, **options, errors="surrogatepass"))
             assert b"".join(pieces) == want
             assert max(map(len, pieces)) <= 4 * 6 * (1 << 18)  # a piece of PIECE characters at most, escaped
 

@@ -59,6 +59,7 @@ def each_run(backend: HistoryBackend) -> Iterator[RunRecord]:
         run = backend.get(short.number)
         if run is not None:  # else removed meanwhile
             yield run
+        del run  # not held while the next one is read
 
 
 __all__ = ["BRIEF_TEXT", "brief_of", "brief_runs", "each_run"]

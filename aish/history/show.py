@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -10,6 +9,9 @@ from typing import Any, TextIO
 from aish.contracts import RunRecord, StageRecord
 from aish.errors import visible
 from aish.joined import text_of
+
+_WRITE = 1 << 18
+"""Characters written at a time (see :func:`_write_long`)."""
 
 
 def when(timestamp: float, seconds: bool = False) -> str:
@@ -55,7 +57,9 @@ def _write_stage(stage: StageRecord, out: TextIO) -> None:
     error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
     for title, body in (("input", text_of(stage.input)), ("answer", stage.text), ("error", error)):
         if body:
-            out.write(f"-- {title}\n{body}{'' if body.endswith(chr(10)) else chr(10)}")
+            out.write(f"-- {title}\n")
+            _write_long(out, body)  # 20 MB piped in: never a second string, nor its bytes whole
+            out.write("" if body.endswith(chr(10)) else chr(10))
 
 
 def _facts(meta: dict[str, Any]) -> str:
@@ -80,18 +84,32 @@ def _facts(meta: dict[str, Any]) -> str:
 
 def write_export(runs: Iterable[RunRecord], out: TextIO, jsonl: bool) -> None:
     """Every run as JSON: one array (``json.dumps(runs, indent=2)``), or one object per line;
-    written run by run, so that ``runs`` may hand them over one at a time (decision 33)."""
-    if jsonl:
-        from aish.jsonbody import json_chunks  # a long input in pieces, never a second string
+    written run by run and in pieces, so that ``runs`` may hand them over one at a time and a
+    long input is never a second string (decision 33)."""
+    from aish.jsonbody import json_chunks
 
-        for run in runs:
-            for piece in json_chunks(run.to_dict(), ensure_ascii=False, errors="surrogatepass"):
-                out.write(piece.decode("utf-8", "surrogatepass"))
-            out.write("\n")
-        return
     first = True
     for run in runs:
-        out.write("[\n" if first else ",\n")
-        out.write(json.dumps([run.to_dict()], ensure_ascii=False, indent=2)[2:-2])  # indented as an item
+        if jsonl:
+            pieces = json_chunks(run.to_dict(), ensure_ascii=False, errors="surrogatepass")
+        else:  # an item of the array: each line 2 more spaces in (a JSON string holds no newline)
+            out.write("[\n  " if first else ",\n  ")
+            chunks = json_chunks(run.to_dict(), ensure_ascii=False, errors="surrogatepass", indent=2)
+            pieces = (piece.replace(b"\n", b"\n  ") for piece in chunks)
+        for piece in pieces:
+            _write_long(out, piece.decode("utf-8", "surrogatepass"))
+        if jsonl:
+            out.write("\n")
         first = False
-    out.write("[]\n" if first else "\n]\n")
+        del run, pieces  # not held while the next run is read
+    if not jsonl:
+        out.write("[]\n" if first else "\n]\n")
+
+
+def _write_long(out: TextIO, text: str) -> None:
+    """``out.write(text)`` a piece at a time: the stream encodes what it is given whole."""
+    if len(text) <= _WRITE:
+        out.write(text)
+        return
+    for start in range(0, len(text), _WRITE):
+        out.write(text[start : start + _WRITE])

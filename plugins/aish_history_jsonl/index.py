@@ -19,6 +19,7 @@ import os
 
 from aish import RunRecord
 from aish_history_jsonl.lines import PIECE, fold_range
+from aish_history_jsonl.records import parse
 
 _START = b'\n{"op":"r'
 """A line starting a ``run`` or an ``rm`` record (``{"op":"run","n":…`` or ``{"op":"rm","n":…``)."""
@@ -42,40 +43,58 @@ class RunIndex:
 
     def get(self, fd: int, number: int) -> RunRecord | None:
         """Run ``number`` folded whole from the file ``fd``, or None."""
-        self._follow(fd)
-        offset = self.runs.get(number)
-        if offset is None or number in self.deleted:
+        size = self._follow(fd)
+        runs, deleted = self.runs, self.deleted
+        if size > self.high:  # a last line without its newline: it counts if it parses, for this read only
+            runs, deleted = dict(runs), set(deleted)
+            _scan(fd, self.high, size, runs, deleted)
+        offset = runs.get(number)
+        if offset is None or number in deleted:
             return None
-        run = fold_range(fd, offset, self.high)
+        run = fold_range(fd, offset, size)
         return run if run is not None and run.number == number else None
 
-    def _follow(self, fd: int) -> None:
-        """Scan what was appended since; all of it again if the file is another one, or was cut."""
+    def _follow(self, fd: int) -> int:
+        """Scan the whole lines appended since (all of them again if the file is another one, or was
+        cut); the file's size."""
         st = os.fstat(fd)
         mark = len(self.tail)
         if st.st_ino != self.ino or st.st_size < self.high or os.pread(fd, mark, self.high - mark) != self.tail:
             self.__init__()  # type: ignore[misc]
             self.ino = st.st_ino
-        for low in range(self.high, st.st_size, PIECE):
-            self._scan(fd, low, min(low + PIECE, st.st_size))
-        self.high = st.st_size
-        self.tail = os.pread(fd, min(64, self.high), self.high - min(64, self.high))
+        whole = _after_last_newline(fd, self.high, st.st_size)
+        for low in range(self.high, whole, PIECE):
+            _scan(fd, low, min(low + PIECE, whole), self.runs, self.deleted)
+        self.high = whole
+        self.tail = os.pread(fd, min(64, whole), whole - min(64, whole))
+        return st.st_size
 
-    def _scan(self, fd: int, low: int, high: int) -> None:
-        """Note the ``run`` and ``rm`` records whose lines start in ``[low, high)``."""
-        data = os.pread(fd, high - low + _REACH, low - 1) if low else b"\n" + os.pread(fd, high + _REACH - 1, 0)
-        at = 0
-        while (at := data.find(_START, at)) >= 0 and at < high - low:
-            head = data[at + 1 : at + 1 + _REACH]
-            offset = low + at
-            at += 1
-            is_run = head.startswith(_RUN)
-            if not is_run and not head.startswith(_RM):
-                continue
-            digits = head[len(_RUN if is_run else _RM) :].split(b"," if is_run else b"}", 1)[0]
-            if not digits.isdigit():
-                continue
-            if is_run:
-                self.runs[int(digits)] = offset  # the last record of a number wins
-            else:
-                self.deleted.add(int(digits))
+
+def _after_last_newline(fd: int, low: int, high: int) -> int:
+    """Where the last line of ``fd[low:high]`` that ends in a newline ends (``low`` if none does)."""
+    while high > low:
+        start = max(low, high - PIECE)
+        found = os.pread(fd, high - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        high = start
+    return low
+
+
+def _scan(fd: int, low: int, high: int, runs: dict[int, int], deleted: set[int]) -> None:
+    """Note the ``run`` and ``rm`` records whose lines start in ``[low, high)``."""
+    data = os.pread(fd, high - low + _REACH, low - 1) if low else b"\n" + os.pread(fd, high + _REACH - 1, 0)
+    at = 0
+    while (at := data.find(_START, at)) >= 0 and at < high - low:
+        head = data[at + 1 : at + 1 + _REACH]
+        offset = low + at
+        at += 1
+        if head.startswith(_RUN):
+            digits = head[len(_RUN) :].split(b",", 1)[0]
+            if digits.isdigit():
+                runs[int(digits)] = offset  # the last record of a number wins
+        elif head.startswith(_RM):  # short: parsed, so that a torn or damaged line does not count
+            end = head.find(b"\n")
+            record = parse(head[:end] if end >= 0 else head) if end >= 0 or len(head) < _REACH else None
+            if record is not None and record.get("op") == "rm" and type(record.get("n")) is int:
+                deleted.add(record["n"])

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from aish import RunRecord
-from aish_history_jsonl.records import Fold, id_key, parse
+from aish_history_jsonl.records import Fold, id_key, parse, parse_text
 
 PIECE = 1 << 18
 """Bytes read at a time; a longer line is never read whole by a brief reader."""
@@ -96,7 +96,10 @@ def record(fd: int, line: Line, *, brief: bool = False, key: bytes | None = None
             if close is None:
                 return None  # torn inside the input
             return parse(head[: at + len(field)] + os.pread(fd, line.stop - close, close))
-    return parse(os.pread(fd, line.stop - line.start, line.start))
+    try:  # its bytes are freed once decoded: the bytes, then the text, then the record, never all three
+        return parse_text(os.pread(fd, line.stop - line.start, line.start).decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return None
 
 
 def string_end(fd: int, pos: int, stop: int) -> int | None:

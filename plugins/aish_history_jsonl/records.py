@@ -62,6 +62,16 @@ def parse(line: bytes) -> dict[str, Any] | None:
         return None
     try:
         text = line.decode("utf-8", "surrogatepass")
+    except ValueError:
+        return None
+    return parse_text(text)
+
+
+def parse_text(text: str) -> dict[str, Any] | None:
+    """:func:`parse` of a line already decoded (a long line: its bytes are gone by now)."""
+    if not text.startswith('{"op":'):
+        return None
+    try:
         record, end = _decode(text)
     except ValueError:
         return None

@@ -21,24 +21,27 @@ BRIEF_TEXT = 256
 """Characters of each answer a brief run keeps (as ``aish.brief_of``; any prefix would do)."""
 _RUN_COLUMNS = (
     "number, id, line, started, ended, status, replay_of, pid,"
-    " (SELECT CAST(stdin AS TEXT) FROM inputs WHERE run = number)"
+    " (SELECT CASE WHEN typeof(stdin) = 'blob' THEN NULL ELSE stdin END FROM inputs WHERE run = number),"
+    " (SELECT typeof(stdin) = 'blob' FROM inputs WHERE run = number)"
 )
-_BRIEF_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, NULL"
+"""A run's columns: its piped input, or (a long one, a BLOB: schema._V6) whether to read it in pieces."""
+_BRIEF_RUN_COLUMNS = "number, id, line, started, ended, status, replay_of, pid, NULL, NULL"
 """A brief run's columns: its piped input is not read (decision 33)."""
 _STAGE_COLUMNS = "run, idx, agent, transport, codec, input, text, status, error, meta"
-_STAGE_READ = _STAGE_COLUMNS.replace(
-    "input",
-    "CASE WHEN input_is_stdin AND input_stdin_end IS NULL THEN NULL"
-    " WHEN input_is_stdin THEN"
-    " coalesce((SELECT substr(CAST(stdin AS TEXT), 1, stages.input_stdin_end) FROM inputs WHERE run = stages.run), '')"
-    " || input ELSE"
-    " coalesce((SELECT CAST(i.input AS TEXT) FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx),"
-    " input) END",
+_STAGE_READ = (
+    _STAGE_COLUMNS.replace(
+        "input",
+        "CASE WHEN input_is_stdin THEN input ELSE coalesce((SELECT CASE WHEN typeof(i.input) = 'blob' THEN NULL"
+        " ELSE i.input END FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx), input) END",
+    )
+    + ", input_is_stdin, input_stdin_end,"
+    " (SELECT i.rowid FROM stage_inputs AS i WHERE i.run = stages.run AND i.idx = stages.idx"
+    " AND typeof(i.input) = 'blob')"
 )
 """The columns read back: a stage's input is in ``stage_inputs`` (see schema._V4), a long one as UTF-8 in a
-BLOB (schema._V6), or it is the run's piped input (schema._V7: NULL here, and the run's own string then), or
-the start of it and then ``input`` (schema._V8)."""
-_STAGE_SKIM = _STAGE_COLUMNS.replace("input", "''")
+BLOB (schema._V6: its rowid, to read it in pieces), or it is the run's piped input (schema._V7), or the start
+of it and then ``input`` (schema._V8): the run's own string then, or a slice of it (decision 33)."""
+_STAGE_SKIM = _STAGE_COLUMNS.replace("input", "''") + ", 0, NULL, NULL"
 """A stage without its input (a search matches lines and answers only)."""
 _STAGE_BRIEF = _STAGE_SKIM.replace("text", f"substr(text, 1, {BRIEF_TEXT})")
 """A brief run's stage: no input, the first BRIEF_TEXT characters of the answer."""
@@ -244,16 +247,22 @@ class SqliteHistory:
         With ``_STAGE_BRIEF`` each answer is its first BRIEF_TEXT characters, streamed chunks included.
         """
         runs: dict[int, RunRecord] = {}
-        for number, run_id, line, started, ended, status, replay_of, pid, stdin in rows:
+        for number, run_id, line, started, ended, status, replay_of, pid, stdin, long in rows:
+            if long:
+                stdin = _read_text(db, "inputs", "stdin", number)
             runs[number] = RunRecord(run_id, line, started, number, status, ended, replay_of, pid, stdin)
         if runs:
             brief = stage_columns is _STAGE_BRIEF
             marks = ",".join("?" * len(runs))
             sql = f"SELECT {stage_columns} FROM stages WHERE run IN ({marks}) ORDER BY run, idx"
             stages: dict[tuple[int, int], StageRecord] = {}
-            for number, idx, agent, transport, codec, input_, text, status, error, meta in db.execute(sql, list(runs)):
-                if input_ is None:  # the run's piped input (schema._V7)
-                    input_ = runs[number].stdin or ""
+            for row in db.execute(sql, list(runs)):
+                number, idx, agent, transport, codec, input_, text, status, error, meta, of_stdin, end, blob = row
+                if of_stdin:  # the run's piped input (schema._V7), or its start and then input (_V8)
+                    piped = runs[number].stdin or ""
+                    input_ = piped if end is None else piped[:end] + input_
+                elif blob is not None:
+                    input_ = _read_text(db, "stage_inputs", "input", blob)
                 stage = StageRecord(idx, agent, transport, codec, input_, text, status, error, json.loads(meta))
                 runs[number].stages.append(stage)
                 stages[(number, idx)] = stage
@@ -264,6 +273,23 @@ class SqliteHistory:
                 if found is not None and (not brief or len(found.text) < BRIEF_TEXT):
                     found.text = (found.text + text)[:BRIEF_TEXT] if brief else found.text + text
         return list(runs.values())
+
+
+def _read_text(db: sqlite3.Connection, table: str, column: str, rowid: int) -> str:
+    """A long text stored as UTF-8 in a BLOB (schema._V6), read and decoded PIECE bytes at a time into a
+    string that grows in place (decision 33): ``CAST(... AS TEXT)`` held the blob, then the text, in
+    SQLite beside the string. ``text += piece`` on a local holding the only reference is CPython's
+    in-place append (decision 27: ``while True``, whose loop warms up)."""
+    import codecs  # long inputs only
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    text = ""
+    with db.blobopen(table, column, rowid, readonly=True) as blob:
+        while True:
+            chunk = blob.read(PIECE)
+            text += decoder.decode(chunk, not chunk)
+            if not chunk:
+                return text
 
 
 def _insert_text(
