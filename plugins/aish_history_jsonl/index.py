@@ -40,9 +40,18 @@ class RunIndex:
         self.runs: dict[int, int] = {}
         """Run number -> where its (last) ``run`` record starts."""
         self.deleted: set[int] = set()
+        self.first = False
+        """Whether a first ``get`` was answered without the index."""
 
     def get(self, fd: int, number: int) -> RunRecord | None:
-        """Run ``number`` folded whole from the file ``fd``, or None."""
+        """Run ``number`` folded whole from the file ``fd``, or None.
+
+        The first ``get`` of an instance looks for that number's records only (``history show N``,
+        ``!N``: one run wanted); the second learns where every run is (``history export``: all).
+        """
+        if self.ino == -1 and not self.first:
+            self.first = True
+            return _find(fd, number)
         size = self._follow(fd)
         runs, deleted = self.runs, self.deleted
         if size > self.high:  # a last line without its newline: it counts if it parses, for this read only
@@ -61,13 +70,44 @@ class RunIndex:
         mark = len(self.tail)
         if st.st_ino != self.ino or st.st_size < self.high or os.pread(fd, mark, self.high - mark) != self.tail:
             self.__init__()  # type: ignore[misc]
-            self.ino = st.st_ino
+            self.ino, self.first = st.st_ino, True
         whole = _after_last_newline(fd, self.high, st.st_size)
         for low in range(self.high, whole, PIECE):
             _scan(fd, low, min(low + PIECE, whole), self.runs, self.deleted)
         self.high = whole
         self.tail = os.pread(fd, min(64, whole), whole - min(64, whole))
         return st.st_size
+
+
+def _find(fd: int, number: int) -> RunRecord | None:
+    """Run ``number`` through a search for its own records: the last ``run`` record of that number,
+    and an ``rm`` record of it (a line of its own), PIECE bytes at a time."""
+    size = os.fstat(fd).st_size
+    run = b'\n{"op":"run","n":%d,' % number
+    high, offset = size + 2, None
+    while offset is None and high > 0:
+        low = max(0, high - PIECE)
+        window = _lines_of(fd, size, low, high + len(run) - 1)
+        at = window.rfind(run, 0, high - low + len(run) - 1)  # a match that starts before high
+        offset = low + at if at >= 0 else None
+        high = low
+    if offset is None:
+        return None
+    rm = b'\n{"op":"rm","n":%d}\n' % number
+    if any(rm in _lines_of(fd, size, low, low + PIECE + len(rm) - 1) for low in range(0, size + 2, PIECE)):
+        return None
+    found = fold_range(fd, offset, size)
+    return found if found is not None and found.number == number else None
+
+
+def _lines_of(fd: int, size: int, low: int, high: int) -> bytes:
+    """Bytes ``[low, high)`` of the file with a newline before and after it (offset i of the file is
+    i + 1 here): each line, the first and the last too, is between two newlines."""
+    high = min(high, size + 2)
+    start, stop = max(low - 1, 0), min(high - 1, size)
+    return (
+        (b"\n" if low == 0 else b"") + os.pread(fd, max(0, stop - start), start) + (b"\n" if high == size + 2 else b"")
+    )
 
 
 def _after_last_newline(fd: int, low: int, high: int) -> int:

@@ -15,8 +15,10 @@ time; nothing of it is kept.
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterator
+from json import JSONDecoder
 from typing import Any, NamedTuple
 
 from aish import RunRecord
@@ -29,6 +31,7 @@ HEAD = 1 << 16
 SKIMMED = ((b'{"op":"run",', b',"stdin":"'), (b'{"op":"stage",', b',"input":"'))
 """(start of a record, the key of its input): what a brief reader leaves unread."""
 _BACKSLASH = 0x5C
+_decode = JSONDecoder().raw_decode
 
 
 class Line(NamedTuple):
@@ -82,24 +85,75 @@ def _newline(fd: int, pos: int, end: int) -> int:
 def record(fd: int, line: Line, *, brief: bool = False, key: bytes | None = None) -> dict[str, Any] | None:
     """The record on ``line`` (None: torn, foreign, or without ``key``, the id of the run wanted).
 
-    ``brief``: a long ``run`` or ``stage`` line is parsed with its input as ``""``, unread.
+    A long ``run`` or ``stage`` line is parsed without its input first; ``brief``, the input is
+    ``""``, unread, else it is decoded from the file in pieces into a string that grows in place
+    (:func:`decode_string`): the line is never whole in memory, as bytes or as text.
     """
     if line.data is not None:
         return parse(line.data) if key is None or key in line.data else None
     head = os.pread(fd, min(HEAD, line.stop - line.start), line.start)
     if key is not None and key not in head[:200]:
         return None
-    for prefix, field in SKIMMED if brief else ():
+    for prefix, field in SKIMMED:
         at = head.find(field) if head.startswith(prefix) else -1
         if at >= 0:
-            close = string_end(fd, line.start + at + len(field), line.stop)
+            begin = line.start + at + len(field)
+            close = string_end(fd, begin, line.stop)
             if close is None:
                 return None  # torn inside the input
-            return parse(head[: at + len(field)] + os.pread(fd, line.stop - close, close))
+            rec = parse(head[: at + len(field)] + os.pread(fd, line.stop - close, close))
+            name = field[2:-3].decode()  # stdin, input
+            if rec is not None and not brief and rec.get(name) == "":
+                rec[name] = decode_string(fd, begin, close)
+            return rec
     try:  # its bytes are freed once decoded: the bytes, then the text, then the record, never all three
         return parse_text(os.pread(fd, line.stop - line.start, line.start).decode("utf-8", "surrogatepass"))
     except ValueError:
         return None
+
+
+def decode_string(fd: int, begin: int, close: int) -> str:
+    """The JSON string whose escaped UTF-8 is ``fd[begin:close]``, decoded PIECE bytes at a time.
+
+    Each piece is decoded as far as it holds whole escapes (an escape is at most 12 characters,
+    a surrogate pair's; one is never cut: the cut goes before the run of backslashes it starts
+    with); ``text += piece`` on a local holding the only reference grows it in place
+    (decision 27: ``while True``, whose loop warms up)."""
+    utf8 = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    text, pending, pos = "", "", begin
+    while True:
+        chunk = os.pread(fd, min(PIECE, close - pos), pos)
+        pos += len(chunk)
+        final = pos >= close or not chunk
+        pending += utf8.decode(chunk, final)
+        cut = len(pending) if final else _escape_start(pending)
+        text += _unescape(pending[:cut])
+        pending = pending[cut:]
+        if final:
+            return text
+
+
+def _escape_start(text: str) -> int:
+    """Where ``text`` may be cut without cutting an escape: before any escape in its last 12 characters."""
+    window = max(0, len(text) - 12)
+    at = text.find("\\", window)
+    if at < 0:
+        return len(text)
+    while at > 0 and text[at - 1] == "\\":
+        at -= 1
+    if at == 0:  # backslashes all along: cut after an even number of them, whole escapes
+        return window // 2 * 2
+    high = text[at - 6 : at]
+    if len(high) == 6 and high[:3].lower() == "\\ud" and high[3].lower() in "89ab":  # a pair's first half
+        return _escape_start(text[: at - 6])
+    return at
+
+
+def _unescape(escaped: str) -> str:
+    if "\\" not in escaped:
+        return escaped
+    value: str = _decode('"' + escaped + '"')[0]
+    return value
 
 
 def string_end(fd: int, pos: int, stop: int) -> int | None:

@@ -672,3 +672,26 @@ def test_get_follows_a_file_cleared_and_written_again_by_another_process(tmp_pat
     finally:
         reader.close()
         writer.close()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from('ab"\\\n\x00\x1f/é\u2028🦉\U0001f600\ud800\udfff'), max_size=80),
+    st.booleans(),
+    st.integers(1, 40),
+)
+def test_a_long_input_is_decoded_in_pieces_as_json_decodes_it_whole(text: str, ascii_only: bool, piece: int) -> None:
+    """Escapes cut by a piece's edge (a surrogate pair's two halves, runs of backslashes) and UTF-8
+    sequences cut by it are decoded whole."""
+    data = json.dumps(text, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    fd, name = tempfile.mkstemp()
+    size = lines_module.PIECE
+    lines_module.PIECE = piece
+    try:
+        os.write(fd, data)
+        assert lines_module.string_end(fd, 1, len(data)) == len(data) - 1
+        assert lines_module.decode_string(fd, 1, len(data) - 1) == json.loads(data.decode("utf-8", "surrogatepass"))
+    finally:
+        lines_module.PIECE = size
+        os.close(fd)
+        os.unlink(name)
