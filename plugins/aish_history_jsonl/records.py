@@ -136,8 +136,8 @@ class Fold:
             if self.brief:
                 fields["input"] = ""
             elif rec.get("input_from") == "stdin":
-                stdin, end = run.stdin or "", rec.get("input_end")
-                fields["input"] = (stdin if end is None else stdin[: int(end)]) + rec.get("input", "")
+                stdin, end = run.stdin or "", rec.get("input_end")  # the run's stdin, the same str, or its start
+                fields["input"] = stdin if end is None else "%.*s%s" % (int(end), stdin, rec.get("input", ""))  # noqa: UP031
             run.stages.append(StageRecord(index=int(rec["i"]), **fields))
             run.stages.sort(key=lambda s: s.index)
         else:

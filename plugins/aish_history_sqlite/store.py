@@ -259,8 +259,7 @@ class SqliteHistory:
             for row in db.execute(sql, list(runs)):
                 number, idx, agent, transport, codec, input_, text, status, error, meta, of_stdin, end, blob = row
                 if of_stdin:  # the run's piped input (schema._V7), or its start and then input (_V8)
-                    piped = runs[number].stdin or ""
-                    input_ = piped if end is None else piped[:end] + input_
+                    input_ = _from_stdin(runs[number].stdin or "", end, input_)
                 elif blob is not None:
                     input_ = _read_text(db, "stage_inputs", "input", blob)
                 stage = StageRecord(idx, agent, transport, codec, input_, text, status, error, json.loads(meta))
@@ -290,6 +289,14 @@ def _read_text(db: sqlite3.Connection, table: str, column: str, rowid: int) -> s
             text += decoder.decode(chunk, not chunk)
             if not chunk:
                 return text
+
+
+def _from_stdin(stdin: str, end: int | None, rest: str) -> str:
+    """A stage input recorded as the run's piped input (``end`` None), or its first ``end`` characters then
+    ``rest`` (decision 31): built at once, ``stdin[:end] + rest`` would copy the start twice."""
+    if end is None:
+        return stdin
+    return "%.*s%s" % (end, stdin, rest)  # noqa: UP031 (%.*s writes the first end characters, no slice)
 
 
 def _insert_text(
