@@ -97,7 +97,7 @@ def record_inputs(backend: HistoryBackend) -> None:
     backend.begin_stage(run.id, StageRecord(1, "seer", input="y"))
     backend.append_text(run.id, 0, "streaming owl ")
     backend.append_text(run.id, 0, "text " * 100)
-    record_run(backend, "oracle last", ["plain"])
+    record_run(backend, "oracle last", ["unadorned"])
 
 
 class HistoryBackendContract:
@@ -357,7 +357,7 @@ class HistoryBackendContract:
         for limit in (None, 20, 3, 1, 0):
             assert_brief(query(limit, None), backend.runs(limit))
         assert_brief(query(), backend.runs())
-        for text in ("owl", "OWL streaming", "plain", "nothing like it", "", "\\ with"):
+        for text in ("owl", "OWL streaming", "unadorned", "nothing like it", "", "\\ with"):
             assert_brief(query(20, text), backend.search(text))
         assert_brief(query(1, "owl"), backend.search("owl", 1))
         assert_brief(query(None, "owl"), backend.search("owl", 1000))
