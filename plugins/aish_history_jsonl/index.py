@@ -15,6 +15,7 @@ only the lines of that stretch holding its id.
 
 from __future__ import annotations
 
+import json
 import os
 
 from aish import RunRecord
@@ -62,6 +63,15 @@ class RunIndex:
             return None
         run = fold_range(fd, offset, size)
         return run if run is not None and run.number == number else None
+
+    def deleted_runs(self, fd: int) -> set[int]:
+        """The numbers of the runs deleted from the file ``fd`` (its ``rm`` records)."""
+        size = self._follow(fd)
+        if size == self.high:
+            return self.deleted
+        runs, deleted = dict(self.runs), set(self.deleted)
+        _scan(fd, self.high, size, runs, deleted)  # a last line without its newline counts if it parses
+        return deleted
 
     def _follow(self, fd: int) -> int:
         """Scan the whole lines appended since (all of them again if the file is another one, or was
@@ -138,3 +148,58 @@ def _scan(fd: int, low: int, high: int, runs: dict[int, int], deleted: set[int])
             record = parse(head[:end] if end >= 0 else head) if end >= 0 or len(head) < _REACH else None
             if record is not None and record.get("op") == "rm" and type(record.get("n")) is int:
                 deleted.add(record["n"])
+
+
+def conversation(fd: int, conversation_id: str, index: RunIndex) -> list[RunRecord]:
+    """The runs holding a stage of conversation ``conversation_id`` (its ``meta``), oldest first.
+
+    The file is searched a piece at a time for the stage records' bytes; from each, the run's
+    ``run`` record is found by searching back for its id, and only those runs are folded (whole:
+    a conversation's turns are their inputs). Deleted runs are known from ``index``.
+    """
+    needle = b'"conversation":' + json.dumps(conversation_id, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    size = os.fstat(fd).st_size
+    found: dict[int, RunRecord] = {}
+    seen: set[bytes] = set()
+    for low in range(0, size, PIECE):
+        data = os.pread(fd, PIECE + len(needle) - 1, low)
+        at = -1
+        while (at := data.find(needle, at + 1)) >= 0 and at < PIECE:
+            start = _line_start(fd, low + at)
+            head = os.pread(fd, 120, start)
+            opening = head.find(b'"id":"', 0, 80)
+            closing = head.find(b'"', opening + 6) if opening >= 0 else -1
+            key = head[opening : closing + 1] if closing > 0 else None
+            if key is None or key in seen:
+                continue
+            seen.add(key)
+            begin = _run_start(fd, key, start)
+            run = fold_range(fd, begin, size) if begin is not None else None
+            if run is not None and any(s.meta.get("conversation") == conversation_id for s in run.stages):
+                found[run.number] = run
+    deleted = index.deleted_runs(fd) if found else set()
+    return [found[n] for n in sorted(found) if n not in deleted]
+
+
+def _line_start(fd: int, pos: int) -> int:
+    """Where the line holding offset ``pos`` starts (searched back a piece at a time)."""
+    while pos > 0:
+        low = max(0, pos - PIECE)
+        newline = os.pread(fd, pos - low, low).rfind(b"\n")
+        if newline >= 0:
+            return low + newline + 1
+        pos = low
+    return 0
+
+
+def _run_start(fd: int, key: bytes, before: int) -> int | None:
+    """Where the ``run`` record with id ``key`` starts (the one line holding ``key`` then its line)."""
+    pattern = key + b',"line":'
+    high = before
+    while high > 0:
+        low = max(0, high - PIECE)
+        found = os.pread(fd, high - low + len(pattern), low).rfind(pattern, 0, high - low + len(pattern) - 1)
+        if found >= 0:
+            return _line_start(fd, low + found)
+        high = low
+    return None

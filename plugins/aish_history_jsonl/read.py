@@ -2,8 +2,8 @@
 
 A file of 100,000 runs is about 100 MB; parsing all of it takes seconds, so
 ``recent`` reads a growing tail (in pieces, :mod:`aish_history_jsonl.lines`),
-``conversation`` and ``scan`` find the bytes of the records they need and
-parse only those (``get`` goes through :mod:`aish_history_jsonl.index`). Results are always folded records,
+``scan`` finds the bytes of the records it needs and parses only those
+(``get`` and ``conversation`` go through :mod:`aish_history_jsonl.index`). Results are always folded records,
 checked with :func:`aish.run_matches`, so the byte searches only pick
 candidates and never decide a match. ``scan`` reads the whole file, so
 searches go through the search cache (:mod:`aish_history_jsonl.search`) and
@@ -102,34 +102,6 @@ def scan(path: Path, text: str, limit: int) -> list[RunRecord]:
             if len(found) > limit:
                 del found[min(found)]
     return [found[n][0] for n in sorted(found)]
-
-
-def conversation(path: Path, conversation_id: str) -> list[RunRecord]:
-    """The runs holding a stage of conversation ``conversation_id`` (its ``meta``), oldest first.
-
-    The stage records' bytes are found first; only those runs are folded.
-    """
-    data, _ = _read(path)
-    needle = b'"conversation":' + json.dumps(conversation_id, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    deleted: set[int] | None = None
-    found: dict[int, RunRecord] = {}
-    seen: set[bytes] = set()
-    pos = 0
-    while (pos := data.find(needle, pos)) >= 0:
-        start = data.rfind(b"\n", 0, pos) + 1
-        pos += len(needle)
-        key = _key_of(data, start)
-        if key is None or key in seen:
-            continue
-        seen.add(key)
-        begin = _begin_of(data, key, start)
-        run = fold_from(data, begin) if begin is not None else None
-        if run is None or not any(s.meta.get("conversation") == conversation_id for s in run.stages):
-            continue
-        deleted = _deleted(data) if deleted is None else deleted
-        if run.number not in deleted:
-            found[run.number] = run
-    return [found[n] for n in sorted(found)]
 
 
 def _deleted(data: bytes) -> set[int]:

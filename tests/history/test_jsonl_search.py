@@ -695,3 +695,26 @@ def test_a_long_input_is_decoded_in_pieces_as_json_decodes_it_whole(text: str, a
         lines_module.PIECE = size
         os.close(fd)
         os.unlink(name)
+
+
+def test_a_conversation_is_found_among_long_inputs_without_reading_the_file_whole(tmp_path: Path) -> None:
+    """Its stage records are found a piece at a time, and each run's ``run`` record by its id."""
+    backend = JsonlHistory(tmp_path / "h.jsonl")
+    try:
+        long_in = 'a "long" input \\ ' * 40000  # longer than a piece, quotes and backslashes
+        for i in range(6):
+            run = RunRecord(id=uuid.uuid4().hex, line=f"oracle {i}", started=time.time(), stdin=long_in)
+            backend.begin_run(run)
+            meta = {"conversation": "c1" if i % 2 else "c2"}
+            backend.begin_stage(run.id, StageRecord(0, "oracle", input=long_in + str(i), meta=meta))
+            done = StageRecord(0, "oracle", input=long_in, text=f"answer {i}", status="complete", meta=meta)
+            backend.end_stage(run.id, done)
+            backend.end_run(run.id, "complete", time.time())
+        backend.delete(4)
+        found = backend.conversation("c1")
+        assert [r.number for r in found] == [2, 6]
+        assert found == [backend.get(2), backend.get(6)]
+        assert found[0].stdin == long_in and found[0].stages[0].input == long_in + "1"
+        assert backend.conversation("c") == [] and backend.conversation("") == []
+    finally:
+        backend.close()
