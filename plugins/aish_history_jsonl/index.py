@@ -64,15 +64,6 @@ class RunIndex:
         run = fold_range(fd, offset, size)
         return run if run is not None and run.number == number else None
 
-    def deleted_runs(self, fd: int) -> set[int]:
-        """The numbers of the runs deleted from the file ``fd`` (its ``rm`` records)."""
-        size = self._follow(fd)
-        if size == self.high:
-            return self.deleted
-        runs, deleted = dict(self.runs), set(self.deleted)
-        _scan(fd, self.high, size, runs, deleted)  # a last line without its newline counts if it parses
-        return deleted
-
     def _follow(self, fd: int) -> int:
         """Scan the whole lines appended since (all of them again if the file is another one, or was
         cut); the file's size."""
@@ -150,12 +141,12 @@ def _scan(fd: int, low: int, high: int, runs: dict[int, int], deleted: set[int])
                 deleted.add(record["n"])
 
 
-def conversation(fd: int, conversation_id: str, index: RunIndex) -> list[RunRecord]:
+def conversation(fd: int, conversation_id: str) -> list[RunRecord]:
     """The runs holding a stage of conversation ``conversation_id`` (its ``meta``), oldest first.
 
     The file is searched a piece at a time for the stage records' bytes; from each, the run's
     ``run`` record is found by searching back for its id, and only those runs are folded (whole:
-    a conversation's turns are their inputs). Deleted runs are known from ``index``.
+    a conversation's turns are their inputs).
     """
     needle = b'"conversation":' + json.dumps(conversation_id, ensure_ascii=False).encode("utf-8", "surrogatepass")
     size = os.fstat(fd).st_size
@@ -177,8 +168,23 @@ def conversation(fd: int, conversation_id: str, index: RunIndex) -> list[RunReco
             run = fold_range(fd, begin, size) if begin is not None else None
             if run is not None and any(s.meta.get("conversation") == conversation_id for s in run.stages):
                 found[run.number] = run
-    deleted = index.deleted_runs(fd) if found else set()
+    deleted = _removed(fd, size) if found else set()
     return [found[n] for n in sorted(found) if n not in deleted]
+
+
+def _removed(fd: int, size: int) -> set[int]:
+    """The numbers of the ``rm`` records of the file (each a line of its own), found a piece at a time."""
+    numbers: set[int] = set()
+    rm = b'\n{"op":"rm","n":'
+    for low in range(0, size + 2, PIECE):
+        data = _lines_of(fd, size, low, low + PIECE + _REACH)
+        at = -1
+        while (at := data.find(rm, at + 1)) >= 0 and at < PIECE:
+            end = data.find(b"\n", at + 1)
+            record = parse(data[at + 1 : end]) if end >= 0 else None
+            if record is not None and record.get("op") == "rm" and type(record.get("n")) is int:
+                numbers.add(record["n"])
+    return numbers
 
 
 def _line_start(fd: int, pos: int) -> int:

@@ -148,12 +148,9 @@ class JsonlHistory:
 
     def conversation(self, conversation_id: str) -> list[RunRecord]:
         """The runs holding a stage of conversation ``conversation_id``, oldest first."""
-        from aish_history_jsonl.index import RunIndex, conversation
+        from aish_history_jsonl.index import conversation
 
-        if self._index is None:
-            self._index = RunIndex()
-        index = self._index
-        return self._read(lambda: self._with_file(lambda fd: conversation(fd, conversation_id, index))) or []
+        return self._read(lambda: self._with_file(lambda fd: conversation(fd, conversation_id))) or []
 
     def search(self, text: str, limit: int = 20) -> list[RunRecord]:
         from aish_history_jsonl.search import search
