@@ -1,4 +1,4 @@
-"""Where each run's ``run`` record is in the JSONL file, for ``get`` (decision 33).
+"""Finding runs in the JSONL file without reading it whole: ``get`` and ``conversation`` (decision 33).
 
 ``history show N``, ``!N`` and ``history export`` (which reads every run with
 ``get``, one at a time) need whole runs by number. Reading the whole file
@@ -8,9 +8,11 @@ file learnt in pieces: ``run`` and ``rm`` records are found by their first
 bytes at line starts (``find``, PIECE bytes at a time: the time of reading
 the file once, none of it held), and a later ``get`` of the same backend
 scans only what was appended since (all again if the file was cleared,
-cut or replaced). A run is then folded from its ``run`` record to its
-``end`` record (:func:`aish_history_jsonl.lines.fold_range`), which reads
-only the lines of that stretch holding its id.
+cut or replaced); a backend's first ``get`` only searches for that run's
+own records. A run is then folded from its ``run`` record to its ``end``
+record (:func:`aish_history_jsonl.lines.fold_range`), which reads only the
+lines of that stretch holding its id. ``conversation`` searches for its
+stage records the same way, and back from each for its run's record.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ class RunIndex:
     """What one backend instance learnt of one file: the offsets of run records, the deleted runs."""
 
     def __init__(self) -> None:
-        self.ino = -1
+        self._forget(-1)
+        self.first = False
+        """Whether a first ``get`` was answered without the index."""
+
+    def _forget(self, ino: int) -> None:
+        self.ino = ino
         self.high = 0
         """The bytes scanned: ``[0, high)``."""
         self.tail = b""
@@ -41,8 +48,6 @@ class RunIndex:
         self.runs: dict[int, int] = {}
         """Run number -> where its (last) ``run`` record starts."""
         self.deleted: set[int] = set()
-        self.first = False
-        """Whether a first ``get`` was answered without the index."""
 
     def get(self, fd: int, number: int) -> RunRecord | None:
         """Run ``number`` folded whole from the file ``fd``, or None.
@@ -70,8 +75,7 @@ class RunIndex:
         st = os.fstat(fd)
         mark = len(self.tail)
         if st.st_ino != self.ino or st.st_size < self.high or os.pread(fd, mark, self.high - mark) != self.tail:
-            self.__init__()  # type: ignore[misc]
-            self.ino, self.first = st.st_ino, True
+            self._forget(st.st_ino)
         whole = _after_last_newline(fd, self.high, st.st_size)
         for low in range(self.high, whole, PIECE):
             _scan(fd, low, min(low + PIECE, whole), self.runs, self.deleted)
