@@ -228,7 +228,7 @@ def test_a_backend_without_brief_is_listed_from_its_whole_runs(tmp_path: Path) -
         for limit in (None, 20, 2, 0):
             assert_brief(brief_runs(plain, limit), inner.runs(limit))  # type: ignore[arg-type]
             assert brief_runs(plain, limit) == inner.brief(limit)  # type: ignore[arg-type]
-        for text in ("owl", "plain", "nothing like it"):
+        for text in ("owl", "unadorned", "nothing like it"):
             assert_brief(brief_runs(plain, 20, text), inner.search(text))  # type: ignore[arg-type]
         assert brief_runs(plain, None, "owl") == brief_runs(inner, None, "owl")  # type: ignore[arg-type]
     finally:
