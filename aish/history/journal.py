@@ -25,13 +25,14 @@ directory. Its lines hold runs as the recorder made them: never a secret.
 
 from __future__ import annotations
 
+import codecs
 import fcntl
 import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO
 
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.errors import HistoryError
@@ -45,6 +46,7 @@ FOLD_AT = 64
 """A one-shot process that finds more journals than this waiting applies them at its exit."""
 LONG = 1 << 16
 """A run's piped input longer than this is written once: a stage whose input it is refers to it."""
+_PIECE = 1 << 20
 _CALLS = frozenset({"begin_run", "begin_stage", "append_text", "end_stage", "end_run"})
 
 
@@ -95,12 +97,21 @@ class Journal:
             return
         try:
             fd = self._fd if self._fd is not None else self._open()
+            call = self._encode(method, args)
+            raw = self._stdin.get(args[0].id) if method == "begin_run" else None
+            if raw is not None:  # after the line, as it is: read back in pieces, never as one JSON string
+                call["run"].pop("stdin")
+                call["run"]["stdin_bytes"] = sum(len(piece) for piece in _utf8(raw))
             last = b""
-            for piece in json_chunks(self._encode(method, args), ensure_ascii=False, separators=(",", ":")):
+            for piece in json_chunks(call, ensure_ascii=False, separators=(",", ":")):
                 if last:
                     _write_all(fd, last)
                 last = piece
             _write_all(fd, last + b"\n")  # a call of short strings is one write
+            if raw is not None:
+                for piece in _utf8(raw):
+                    _write_all(fd, piece)
+                _write_all(fd, b"\n")
         except OSError as exc:
             self.failure = HistoryError(f"cannot write {self._path or self.directory}: {exc.strerror or exc}")
             self._release()
@@ -183,6 +194,12 @@ def _run_fields(run: RunRecord) -> dict[str, Any]:
     return fields
 
 
+def _utf8(text: str) -> Iterator[bytes]:
+    """``text`` encoded, a MiB of characters at a time."""
+    for start in range(0, len(text), _PIECE):
+        yield text[start : start + _PIECE].encode("utf-8", "surrogatepass")
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -232,21 +249,41 @@ def fold(directory: str, backend: HistoryBackend) -> int:
 
 
 def _apply(path: str, fd: int, backend: HistoryBackend) -> None:
-    """Make the journal's calls on ``backend``, a line at a time (one 20 MB input is one line, never
-    the whole file at once)."""
+    """Make the journal's calls on ``backend``, a line at a time (one 20 MB input is never the whole
+    file at once, and is decoded in pieces into one string)."""
     stdin: dict[str, str] = {}
     offset = 0
     with open(fd, "rb", closefd=False) as file:
-        for line in file:
+        while line := file.readline():
             start, offset = offset, offset + len(line)
             call = _decode(line)
             if call is None:
                 continue
+            size = call["run"].pop("stdin_bytes", None) if call["call"] == "begin_run" else None
+            if size is not None:
+                piped = _read_text(file, int(size))
+                if piped is None:  # its writer was killed in the middle of it
+                    return
+                call["run"]["stdin"] = piped
+                offset += int(size) + 1
             try:
                 _call(backend, call, stdin)
             except Exception as exc:
                 _keep(path, fd, start)
                 raise HistoryError(f"cannot apply {path}: {exc or type(exc).__name__}") from None
+
+
+def _read_text(file: BinaryIO, size: int) -> str | None:
+    """The ``size`` bytes that follow (and their line end) as text grown in place; None if cut short."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    text = ""
+    while size > 0:
+        piece = file.read(min(size, _PIECE))
+        if not piece:
+            return None
+        size -= len(piece)
+        text += decoder.decode(piece, final=size == 0)  # one reference: CPython grows it in place
+    return text if file.read(1) == b"\n" else None
 
 
 def _decode(line: bytes) -> dict[str, Any] | None:

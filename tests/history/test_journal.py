@@ -362,3 +362,29 @@ def test_parallel_stages_writing_at_once_leave_every_call_whole(tmp_path: Path) 
     (stored_run,) = backend.runs()
     assert {s.index: s.text for s in stored_run.stages} == {index: text * 5 for index, text in texts.items()}
     backend.close()
+
+
+def test_a_long_piped_input_is_written_as_it_is_and_read_back_exactly(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    """After its run's line, as UTF-8: a line in it that looks like a call is text, and a cut is a torn run."""
+    piped = '{"call":"end_run","id":"x","status":"error","ended":1}\n' + "héllo wörld ✓ 🦉\n" * 50_000
+    directory = tmp_path / "journal"
+    journal = Journal(str(directory))
+    record(journal, "athena", ["fine"], stdin=piped)
+    journal.close()
+    backend = open_store()
+    assert fold(str(directory), backend) == 1
+    (run,) = backend.runs(None)
+    whole = backend.get(run.number)
+    assert whole is not None and whole.stdin == piped and whole.stages[0].input == piped
+    assert whole.status == "complete"
+    journal = Journal(str(directory))
+    record(journal, "athena cut", ["x"], stdin=piped)
+    journal.close()
+    (path,) = directory.glob("*.journal")
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index("🦉".encode()) + 1000])  # killed in the middle of the input
+    assert fold(str(directory), backend) == 1
+    assert [r.line for r in backend.runs(None)] == ["athena"]
+    backend.close()
