@@ -159,6 +159,19 @@ def distribution_installed(source: Path, dist: str) -> Iterator[None]:
                 raise RuntimeError(f"pip uninstall {dist} failed:\n{result.stderr}")
 
 
+AISH_WITH_PEAK = """
+import atexit, re, sys
+def peak():
+    status = open("/proc/self/status").read()
+    sys.stderr.write("VmHWM " + re.search(r"VmHWM:\\s+(\\d+)", status).group(1) + "\\n")
+atexit.register(peak)
+from aish.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""``python -c AISH_WITH_PEAK ARGS...``: aish with ARGS, then its own peak resident memory (``VmHWM``,
+not a parent's) written last on stderr as ``VmHWM <kB>`` (tests/test_memory.py, benchmarks)."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

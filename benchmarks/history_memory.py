@@ -28,16 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
+from aish.testing import AISH_WITH_PEAK  # noqa: E402
 
-PEAK = """
-import atexit, re, sys
-def peak():
-    status = open("/proc/self/status").read()
-    sys.stderr.write("VmHWM " + re.search(r"VmHWM:\\s+(\\d+)", status).group(1) + "\\n")
-atexit.register(peak)
-from aish.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 LINE = "the quick brown fox jumps over the lazy dog, again and again; " * 2 + "\n"
 COMMANDS = [
     ("history, empty store", ["history"]),
@@ -54,7 +46,7 @@ COMMANDS = [
 def peak_mib(args: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
     with open(stdin or os.devnull, "rb") as piped:
         done = subprocess.run(
-            [sys.executable, "-c", PEAK, *args],
+            [sys.executable, "-c", AISH_WITH_PEAK, *args],
             stdin=piped,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

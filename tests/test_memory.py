@@ -22,6 +22,7 @@ import pytest
 
 from aish.encoding import decode, read_text
 from aish.jsonbody import LONG, JsonBody, json_body, json_chunks
+from aish.testing import AISH_WITH_PEAK
 from aish_refserver import RefServer
 
 MiB = 1 << 20
@@ -112,15 +113,6 @@ def test_piped_input_read_in_pieces_is_decoded_as_a_whole(seed: int, monkeypatch
 
 
 # ------------------------------------------------------------------ aish, end to end
-PEAK = """
-import atexit, re, sys
-def peak():
-    status = open("/proc/self/status").read()
-    sys.stderr.write("VmHWM " + re.search(r"VmHWM:\\s+(\\d+)", status).group(1) + "\\n")
-atexit.register(peak)
-from aish.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 
 
 def aish_peak(args: list[str], stdin: Path, config: Path, url: str) -> int:
@@ -129,7 +121,7 @@ def aish_peak(args: list[str], stdin: Path, config: Path, url: str) -> int:
     env.update(AISH_DEMO_URL=url, AISH_CONFIG=str(config))
     with stdin.open("rb") as piped:
         done = subprocess.run(
-            [sys.executable, "-c", PEAK, *args],
+            [sys.executable, "-c", AISH_WITH_PEAK, *args],
             stdin=piped,
             capture_output=True,
             env=env,
