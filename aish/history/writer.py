@@ -50,6 +50,9 @@ class Writer:
         self._waiters = 0
         """Threads in :meth:`sync`: the batch goes at once."""
         self._closing = False
+        self._idle = False
+        """The thread waits for a first call: only then does :meth:`submit` wake it (a wake-up in
+        the middle of a stream takes the GIL from the thread reading it)."""
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self._late: list[Call] = []
@@ -67,7 +70,8 @@ class Writer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="aish-history", daemon=True)
                 self._thread.start()
-            self._cond.notify_all()
+            elif self._idle:
+                self._cond.notify_all()
 
     def sync(self, timeout: float | None = None) -> bool:
         """Apply every submitted call now and wait until they are applied (or dropped); False on timeout."""
@@ -93,7 +97,9 @@ class Writer:
         backend: HistoryBackend | None = None
         while True:
             with self._cond:
+                self._idle = True
                 self._cond.wait_for(lambda: self._calls or self._closing)
+                self._idle = False
                 if not self._calls:
                     break
                 if backend is not None:  # the first batch goes at once: opening the store overlaps the stream

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -131,6 +132,36 @@ def test_the_writer_batches_after_its_first_call_and_goes_at_once_when_waited_fo
     writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="fourth", started=time.time()))
     assert writer.close(10) and applied[-1] == "fourth"  # so does close
     assert [r.line for r in JsonlHistory(path).runs()] == ["first", "second", "third", "fourth"]
+
+
+def test_calls_submitted_while_the_writer_lingers_do_not_wake_it(tmp_path: Path) -> None:
+    """Each wake-up of the writer thread takes the GIL from the thread reading a stream."""
+    wakes: list[None] = []
+
+    class Counting(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            woke = super().wait(timeout)
+            if threading.current_thread().name == "aish-history":
+                wakes.append(None)
+            return woke
+
+    writer = Writer(lambda: JsonlHistory(tmp_path / "h.jsonl"), linger=60.0)
+    writer._cond = Counting()
+    run = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
+    writer.submit("begin_run", run)
+    assert writer.sync(10)  # the store is open, the thread waits for calls
+    writer.submit("begin_stage", run.id, StageRecord(0, "athena"))  # wakes it: it lingers now
+    time.sleep(0.2)
+    before = len(wakes)
+    for piece in "abcdefghijklmnopqrst":  # spread out, as a stream's are
+        writer.submit("append_text", run.id, 0, piece)
+        time.sleep(0.005)
+    writer.submit("end_stage", run.id, StageRecord(0, "athena", status="complete", text="abcdefghijklmnopqrst"))
+    time.sleep(0.2)
+    assert len(wakes) - before <= 1  # 21 calls, no wake-up (one spurious allowed)
+    assert writer.close(10) and writer.failure is None
+    (stored,) = JsonlHistory(tmp_path / "h.jsonl").runs()
+    assert stored.stages[0].text == "abcdefghijklmnopqrst"
 
 
 def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None:
