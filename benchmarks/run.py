@@ -480,8 +480,9 @@ def section_a(args: argparse.Namespace, env: dict[str, str], llm: list[str] | No
         ])  # fmt: skip
     rows.append(["aish / llm", fmt_ratio(ratio(aish_t, llm_t)), "", "", "", "", "", "", "", ""])
     pluggy_t = t[FLOOR_PLUGGY].median(lambda s: s.first_byte)
-    rows.append(["aish / (stdlib + pluggy)", fmt_ratio(ratio(aish_t, pluggy_t)), "", "", "",
-                 fmt_ratio(paired_ratio(t["aish"], t[FLOOR_PLUGGY], lambda s: s.first_byte)), "", "", "", ""])  # fmt: skip
+    per_round = paired_ratio(t["aish"], t[FLOOR_PLUGGY], lambda s: s.first_byte)
+    rows.append(["aish / (stdlib + pluggy)", fmt_ratio(ratio(aish_t, pluggy_t)), "", "", "", fmt_ratio(per_round),
+                 "", "", "", ""])  # fmt: skip
     rows += failure_rows(tools, 10)
     print_table(
         f"(a) launch to first answer byte on a pipe, {A_TOKENS}-token answer, reference server pace 0"
