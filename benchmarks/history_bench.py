@@ -273,6 +273,17 @@ class Recording:
         values: dict[str, list[float]] = getattr(self, column)
         return self.paired(column, mode) / statistics.median(values["off"])
 
+    def interval(self, column: str, mode: str) -> tuple[float, float]:
+        """A 95% confidence interval of ``overhead`` (distribution-free: order statistics of the
+        per-round differences around their median), to show what the rounds can resolve."""
+        values: dict[str, list[float]] = getattr(self, column)
+        diffs = sorted(a - b for a, b in zip(values[mode], values["off"], strict=True))
+        n = len(diffs)
+        half = 0.98 * n**0.5  # 1.96 * sqrt(n) / 2
+        lo, hi = max(0, int(n / 2 - half)), min(n - 1, int(n / 2 + half))
+        base = statistics.median(values["off"])
+        return diffs[lo] / base, diffs[hi] / base
+
 
 def measure_recording(
     runs: int,

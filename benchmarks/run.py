@@ -949,14 +949,16 @@ def _h_recording(hb: Any, args: argparse.Namespace) -> list[Target]:
         if mode == "off":
             row += ["(baseline)"] * 4
         else:
-            row += [f"{r.paired(c, mode) * 1000:+.1f} ms ({r.overhead(c, mode):+.1%})"
+            row += [f"{r.paired(c, mode) * 1000:+.1f} ms ({r.overhead(c, mode):+.1%}, "
+                    f"{r.interval(c, mode)[0]:+.1%}..{r.interval(c, mode)[1]:+.1%})"
                     for r, c in ((rec, "walls"), (rec, "cpus"), (rec, "shell"), (paced, "walls"))]  # fmt: skip
         rows.append(row)
     print_table(
         f"(h) recording a {hb.TOKENS:,}-token answer ({sorted(rec.sizes)} B on stdout), the server in a process of "
         f"its own; at pace 0, the worst case (a reply of the reference server's, canned; median of {fast_runs}, the "
         f"shell's way of {shell_runs}), and `aish -c` at {1 / H_PACE:,.0f} tokens/s (reference server, median of "
-        f"{paced_runs}); modes interleaved round by round, \"+\" = median of per-round differences to off",
+        f"{paced_runs}); modes interleaved round by round, \"+\" = median of per-round differences to off "
+        f"(share of off's median, and its 95% confidence interval)",
         ["history", "aish -c", "aish -c cpu", "shell's way", f"aish -c {1 / H_PACE:,.0f}/s",
          "aish -c +", "aish -c cpu +", "shell's way +", f"aish -c {1 / H_PACE:,.0f}/s +"],
         rows,
@@ -966,8 +968,9 @@ def _h_recording(hb: Any, args: argparse.Namespace) -> list[Target]:
         for label, r, column in (("aish -c, pace 0", rec, "walls"), ("the shell's way, pace 0", rec, "shell"),
                                  (f"aish -c, {1 / H_PACE:,.0f} tokens/s", paced, "walls")):  # fmt: skip
             over = r.overhead(column, mode)
+            lo, hi = r.interval(column, mode)
             text = f"{mode}: recording <= {H_TARGET_RECORD:.0%} of a {hb.TOKENS:,}-token run, {label}"
-            targets.append(Target("h", text, verdict(over <= H_TARGET_RECORD), f"{over:+.2%}"))
+            targets.append(Target("h", text, verdict(over <= H_TARGET_RECORD), f"{over:+.2%} ({lo:+.1%}..{hi:+.1%})"))
     return targets
 
 
