@@ -9,6 +9,7 @@ as two processes do.
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import threading
@@ -348,6 +349,9 @@ def test_parallel_stages_writing_at_once_leave_every_call_whole(tmp_path: Path) 
         done = StageRecord(index, "athena", "sse", "openai-chat", "hi", texts[index] * 5, "complete")
         journal.submit("end_stage", run.id, done)
 
+    def call_text(call: dict[str, Any]) -> str:
+        return texts[call["stage"]["index"]] * 5
+
     threads = [threading.Thread(target=stage, args=(index,)) for index in texts]
     for thread in threads:
         thread.start()
@@ -356,7 +360,16 @@ def test_parallel_stages_writing_at_once_leave_every_call_whole(tmp_path: Path) 
     journal.submit("end_run", run.id, "complete", time.time())
     journal.close()
     (path,) = Path(directory).glob("*.journal")
-    assert all(line.startswith(b'{"call":') for line in path.read_bytes().splitlines())
+    data, pos, calls = path.read_bytes(), 0, 0
+    while pos < len(data):  # every line is one whole call, and a long answer follows its line as it is
+        end = data.index(b"\n", pos)
+        call = json.loads(data[pos:end])
+        pos, calls = end + 1, calls + 1
+        size = call.get("stage", {}).get("text_bytes")
+        if size is not None:
+            assert data[pos : pos + size] == call_text(call).encode() and data[pos + size] == ord("\n")
+            pos += size + 1
+    assert calls == 1 + len(texts) * 7 + 1
     backend = JsonlHistory(tmp_path / "history.jsonl")
     assert fold(directory, backend) == 1
     (stored_run,) = backend.runs()
@@ -387,4 +400,36 @@ def test_a_long_piped_input_is_written_as_it_is_and_read_back_exactly(
     path.write_bytes(data[: data.index("🦉".encode()) + 1000])  # killed in the middle of the input
     assert fold(str(directory), backend) == 1
     assert [r.line for r in backend.runs(None)] == ["athena"]
+    backend.close()
+
+
+def test_a_long_answer_is_written_as_it_is_and_read_back_exactly(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    """Not escaped as a JSON string (decision 34): a line in it that looks like a call is text, and a cut
+    leaves the run as a reader finds a run whose process was killed while it streamed."""
+    answer = '{"call":"end_run","id":"x","status":"error","ended":1}\n' + "héllo wörld ✓ 🦉\n" * 2_000
+    assert len(answer) > journal_module.RAW_TEXT
+    directory = tmp_path / "journal"
+    journal = Journal(str(directory))
+    record(journal, "athena long", [answer, "short"])
+    journal.close()
+    (path,) = directory.glob("*.journal")
+    assert b'"text_bytes":' in path.read_bytes() and b'"text":"short"' in path.read_bytes()
+    backend = open_store()
+    assert fold(str(directory), backend) == 1
+    (run,) = backend.runs(None)
+    whole = backend.get(run.number)
+    assert whole is not None and whole.status == "complete"
+    assert [s.text for s in whole.stages] == [answer, "short"]
+    journal = Journal(str(directory))
+    record(journal, "athena cut", [answer])
+    journal.close()
+    (path,) = directory.glob("*.journal")
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex("🦉".encode()) - 100])  # killed in the middle of the answer
+    assert fold(str(directory), backend) == 1
+    cut = backend.get(2)
+    assert cut is not None and cut.line == "athena cut" and cut.stages[0].status == "running"
+    assert cut.stages[0].text == answer  # its two appends: what streamed is kept
     backend.close()
