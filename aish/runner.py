@@ -89,6 +89,8 @@ class Runner:
         self.conversations = conversations
         """The session's conversations: a pipeline whose only agent stage is one agent continues that
         agent's conversation (see :mod:`aish.conversations`). None: every stage is one-shot."""
+        self.quit = False
+        """A ``quit`` or ``exit`` ran: the script stops there (the shell leaves too)."""
         self.model_checks: ModelChecks | None = None
         """Models given with ``-m`` are checked against their server's list while the answer streams
         (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
@@ -153,7 +155,7 @@ class Runner:
                 else:
                     status = self.run_script(part, stdin)
                 stdin = None
-                if status == EXIT_INTERRUPTED:
+                if status == EXIT_INTERRUPTED or self.quit:
                     break
             return status
         except KeyboardInterrupt:
@@ -181,6 +183,13 @@ class Runner:
         for joiner, pipeline in script.items:
             if (joiner == "&&" and status != EXIT_OK) or (joiner == "||" and status == EXIT_OK):
                 continue
+            try:
+                leave = _quit_status(pipeline, status)
+            except AishError as exc:  # ``exit foo``: said, and the script stops, as a POSIX shell does
+                leave = self.report(exc)
+            if leave is not None:
+                self.quit = True
+                return leave
             status = self.run_pipeline(pipeline, stdin)
             stdin = None
             if status == EXIT_INTERRUPTED:
@@ -291,3 +300,22 @@ class Runner:
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]
+
+
+QUIT = frozenset({"quit", "exit"})
+
+
+def _quit_status(pipeline: Pipeline, last: int) -> int | None:
+    """The status to stop a script with if ``pipeline`` is ``quit`` or ``exit [N]`` (else None):
+    ``N``, or that of the pipeline before it, as a POSIX shell's ``exit``."""
+    first = pipeline.stages[0]
+    if not isinstance(first, Command) or first.name not in QUIT:
+        return None
+    if len(pipeline.stages) > 1 or pipeline.stdin is not None or pipeline.stdout is not None:
+        raise UsageError(f"{first.name}: it runs on its own (no '|', '<' or '>')")
+    args = [word.value for word in first.args]
+    if not args:
+        return last
+    if len(args) == 1 and args[0].isdigit() and args[0].isascii():
+        return int(args[0]) % 256
+    raise UsageError(f"{first.name}: takes at most an exit status (a number from 0 to 255), not {' '.join(args)!r}")

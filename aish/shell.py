@@ -230,7 +230,7 @@ class AishShell(cmd2.Cmd):
             self._enter_chat(line.strip())
             return None
         self._run_line(line)
-        return None
+        return True if self.runner.quit else None  # ``athena hi; quit``
 
     def _run_line(self, line: str) -> None:
         """Run ``line`` with the runner (a command, a pipeline, a script); ``!N``/``!!`` replay a run."""

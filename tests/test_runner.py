@@ -97,6 +97,21 @@ def test_sequencing_operators(run_line: Run) -> None:
     assert run_line("nosuchagent x || echo fallback").out == "fallback\n"
 
 
+def test_quit_and_exit_end_a_script_as_a_posix_shells_exit_does(run_line: Run) -> None:
+    assert (run_line("echo a; quit; echo b").out, run_line("echo a; quit; echo b").status) == ("a\n", 0)
+    stopped = run_line("echo one\nexit 3\necho never")
+    assert (stopped.out, stopped.status) == ("one\n", 3)
+    failed = run_line("nosuchagent x; exit")  # the status of the pipeline before it
+    assert failed.out == "" and failed.status == EXIT_UNKNOWN
+    assert run_line("echo a && exit 4 || echo b").status == 4
+    assert run_line("echo a || exit 4; echo b").out == "a\nb\n"  # skipped, as any pipeline after ||
+    bad = run_line("exit soon; echo b")
+    assert bad.out == "" and bad.status == EXIT_USAGE
+    assert bad.err == "aish: exit: takes at most an exit status (a number from 0 to 255), not 'soon'\n"
+    piped = run_line("quit | athena")
+    assert piped.status == EXIT_USAGE and "quit: it runs on its own" in piped.err
+
+
 def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     result = run_line('athena "ok"; echo x | | athena')
     assert result.status == EXIT_USAGE

@@ -109,6 +109,12 @@ def test_errors_keep_the_shell_running(shell: pexpect.spawn) -> None:
     shell.expect(pexpect.EOF)
 
 
+def test_quit_at_the_end_of_a_line_leaves_the_shell(shell: pexpect.spawn) -> None:
+    run(shell, "echo bye; exit")
+    shell.expect_exact("bye")
+    shell.expect(pexpect.EOF)
+
+
 # ------------------------------------------------- in-process: the shell's wiring
 
 
