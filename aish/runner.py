@@ -25,6 +25,7 @@ from aish.errors import (
     Interrupted,
     OutputError,
     PluginError,
+    UnknownAgentError,
     UsageError,
     output_error,
     visible,
@@ -147,13 +148,14 @@ class Runner:
 
     def _run_source(self, source: str, stdin: str | None) -> int:
         try:
-            parts = [p if isinstance(p, RawCall) else parse(p) for p in split_raw(source, self._raw_names())]
+            raw = split_raw(source, self._raw_names())
+            parts = [p if isinstance(p, RawCall) else parse(p) for p in raw]
             status = EXIT_OK
-            for part in parts:
+            for part, part_source in zip(parts, raw, strict=True):
                 if isinstance(part, RawCall):
                     status = self.run_command(part.name, split_words(part.rest), part.rest)
                 else:
-                    status = self.run_script(part, stdin)
+                    status = self.run_script(part, stdin, source=part_source)
                 stdin = None
                 if status == EXIT_INTERRUPTED or self.quit:
                     break
@@ -177,10 +179,17 @@ class Runner:
             silence(self.out)  # reported once: what is still buffered for it must not fail again at exit
         return exc.exit_code
 
-    def run_script(self, script: Script, stdin: str | None = None) -> int:
-        """Run each pipeline, honouring ``;``, ``&&`` and ``||``."""
+    def run_script(self, script: Script, stdin: str | None = None, *, source: object = "") -> int:
+        """Run each pipeline, honouring ``;``, ``&&`` and ``||``.
+
+        ``source``: the text ``script`` was parsed from (an unknown agent at the start of a line
+        after the first gets a hint: that is often a pasted text's second line).
+        """
         status = EXIT_OK
+        after = 0
         for joiner, pipeline in script.items:
+            own_line = isinstance(source, str) and "\n" in source[after : pipeline.pos]
+            after = pipeline.pos
             if (joiner == "&&" and status != EXIT_OK) or (joiner == "||" and status == EXIT_OK):
                 continue
             try:
@@ -190,21 +199,30 @@ class Runner:
             if leave is not None:
                 self.quit = True
                 return leave
-            status = self.run_pipeline(pipeline, stdin)
+            status = self.run_pipeline(pipeline, stdin, own_line=own_line)
             stdin = None
             if status == EXIT_INTERRUPTED:
                 break
         return status
 
     # --------------------------------------------------------------- pipelines
-    def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None) -> int:
-        """Run one pipeline; errors inside are reported here and give the status."""
+    def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, own_line: bool = False) -> int:
+        """Run one pipeline; errors inside are reported here and give the status.
+
+        ``own_line``: it starts a line of a script after the first (see :meth:`run_script`).
+        """
 
         def body() -> int:
             command = self._command(pipeline)
             if command is not None:
                 return self._call(command.name, [word.value for word in command.args], None, pipeline.stdout)
-            return self._pipeline(pipeline, stdin)
+            try:
+                return self._pipeline(pipeline, stdin)
+            except UnknownAgentError as exc:
+                first = pipeline.stages[0]
+                if own_line and isinstance(first, Command) and exc.name == first.name:
+                    exc.args = (f"{exc}; {NEW_LINE_HINT}",)
+                raise
 
         return self._guarded(body)
 
@@ -303,6 +321,7 @@ __all__ = ["EXIT_FAILURE", "Runner"]
 
 
 QUIT = frozenset({"quit", "exit"})
+NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
 
 
 def _quit_status(pipeline: Pipeline, last: int) -> int | None:

@@ -112,6 +112,18 @@ def test_quit_and_exit_end_a_script_as_a_posix_shells_exit_does(run_line: Run) -
     assert piped.status == EXIT_USAGE and "quit: it runs on its own" in piped.err
 
 
+def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_line: Run, demo_url: str) -> None:
+    """A pasted text's second line is the usual cause: the hint says how to send several lines."""
+    pasted = run_line("echo first\nsecond line of the text")
+    assert pasted.out == "first\n" and pasted.status == EXIT_UNKNOWN
+    assert pasted.err == (
+        "aish: unknown agent 'second' (known: apollo, athena, hermes); each line is a command: "
+        "to send an agent several lines, quote them, or chat with it (its name alone)\n"
+    )
+    for line in ("echo first; second words", "second words", 'echo "a\nb" | second'):
+        assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
+
+
 def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     result = run_line('athena "ok"; echo x | | athena')
     assert result.status == EXIT_USAGE
