@@ -139,7 +139,7 @@ class Runner:
             return len(parts) == 1
         try:
             items = parse(parts[0]).items
-            return len(items) == 1 and self._command(items[0][1]) is not None
+            return len(items) == 1 and (self._command(items[0][1]) is not None or _is_quit(items[0][1]))
         except AishError:  # reported when the line runs
             return False
 
@@ -322,6 +322,11 @@ __all__ = ["EXIT_FAILURE", "Runner"]
 
 QUIT = frozenset({"quit", "exit"})
 NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
+
+
+def _is_quit(pipeline: Pipeline) -> bool:
+    first = pipeline.stages[0]
+    return len(pipeline.stages) == 1 and isinstance(first, Command) and first.name in QUIT
 
 
 def _quit_status(pipeline: Pipeline, last: int) -> int | None:

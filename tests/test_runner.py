@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from collections.abc import Callable
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from aish import App
 from aish.errors import EXIT_CONNECTION, EXIT_REMOTE, EXIT_UNKNOWN, EXIT_USAGE
+from aish.runner import Runner
 from aish.testing import Outcome, agent_toml
 from aish_refserver import RefServer
 
@@ -110,6 +113,12 @@ def test_quit_and_exit_end_a_script_as_a_posix_shells_exit_does(run_line: Run) -
     assert bad.err == "aish: exit: takes at most an exit status (a number from 0 to 255), not 'soon'\n"
     piped = run_line("quit | athena")
     assert piped.status == EXIT_USAGE and "quit: it runs on its own" in piped.err
+
+
+def test_a_line_that_is_only_quit_is_not_recorded(make_app: Callable[..., App]) -> None:
+    runner = Runner(make_app(None), out=io.StringIO(), err=io.StringIO())
+    assert runner.is_command_line("exit 3") and runner.is_command_line("quit")
+    assert not runner.is_command_line("echo a; quit") and not runner.is_command_line("athena quit")
 
 
 def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_line: Run, demo_url: str) -> None:
