@@ -37,6 +37,10 @@ from aish.stream import StageResult
 from aish.terminal import end_line, track
 from aish.tty import isatty, silence
 
+QUIT = frozenset({"quit", "exit"})
+"""A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
+NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
+
 if TYPE_CHECKING:
     from aish.conversations import Conversations
     from aish.models import ModelChecks
@@ -147,6 +151,7 @@ class Runner:
         return {name for name, spec in self.app.commands.items() if spec.raw}
 
     def _run_source(self, source: str, stdin: str | None) -> int:
+        self.quit = False
         try:
             raw = split_raw(source, self._raw_names())
             parts = [p if isinstance(p, RawCall) else parse(p) for p in raw]
@@ -155,7 +160,7 @@ class Runner:
                 if isinstance(part, RawCall):
                     status = self.run_command(part.name, split_words(part.rest), part.rest)
                 else:
-                    status = self.run_script(part, stdin, source=part_source)
+                    status = self.run_script(part, stdin, source=part_source if isinstance(part_source, str) else "")
                 stdin = None
                 if status == EXIT_INTERRUPTED or self.quit:
                     break
@@ -179,7 +184,7 @@ class Runner:
             silence(self.out)  # reported once: what is still buffered for it must not fail again at exit
         return exc.exit_code
 
-    def run_script(self, script: Script, stdin: str | None = None, *, source: object = "") -> int:
+    def run_script(self, script: Script, stdin: str | None = None, *, source: str = "") -> int:
         """Run each pipeline, honouring ``;``, ``&&`` and ``||``.
 
         ``source``: the text ``script`` was parsed from (an unknown agent at the start of a line
@@ -188,7 +193,7 @@ class Runner:
         status = EXIT_OK
         after = 0
         for joiner, pipeline in script.items:
-            own_line = isinstance(source, str) and "\n" in source[after : pipeline.pos]
+            own_line = "\n" in source[after : pipeline.pos]
             after = pipeline.pos
             if (joiner == "&&" and status != EXIT_OK) or (joiner == "||" and status == EXIT_OK):
                 continue
@@ -318,10 +323,6 @@ class Runner:
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]
-
-
-QUIT = frozenset({"quit", "exit"})
-NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
 
 
 def _is_quit(pipeline: Pipeline) -> bool:
