@@ -74,11 +74,11 @@ H_SIZES = (10_000, 100_000)
 H_STORES = WORK / "history-stores"
 H_TARGET_RECORD = 0.01
 H_PACE = 0.0001
+"""Seconds between tokens of the paced recording run: 10,000 tokens/s, a 10,000-token answer in 1 s."""
 H_RECORD_ROUNDS = 3
 """Rounds of recording at pace 0 per ``--runs``."""
 H_SHELL_ROUNDS = 10
 """Rounds of the shell's way per ``--runs`` (in-process, about 50 ms each: 1% of one is 0.5 ms)."""
-"""Seconds between tokens of the paced recording run: 10,000 tokens/s, a 10,000-token answer in 1 s."""
 H_TARGET_SEARCH_MS = 20.0
 H_TARGET_RSS_GROWTH = 1.05
 
@@ -169,10 +169,14 @@ class Tool:
     """Run on a pseudo-terminal until this text shows (see measure_child.py)."""
     quiet: bool = False
     """Printing nothing is a success (a search that finds nothing)."""
-    samples: list[Sample] = field(default_factory=list)
     failures: list[Sample] = field(default_factory=list)
     rounds: dict[int, Sample] = field(default_factory=dict)
     """The successful samples by round (for ratios paired round by round)."""
+
+    @property
+    def samples(self) -> list[Sample]:
+        """The successful samples, in the order they were taken."""
+        return list(self.rounds.values())
 
     def median(self, value: Callable[[Sample], float | None]) -> float | None:
         values = [v for v in (value(s) for s in self.samples) if v is not None]
@@ -200,9 +204,10 @@ def run_rounds(tools: list[Tool], runs: int, warmup: int, timeout: float, label:
         for tool in tools:
             sample = measure(tool.cmd, tool.env, timeout=timeout, stdin=tool.stdin, pty=tool.pty)
             ok = sample.ok or (tool.quiet and sample.returncode == 0 and not sample.timed_out)
-            (tool.samples if ok else tool.failures).append(sample)
             if ok:
                 tool.rounds[i] = sample
+            else:
+                tool.failures.append(sample)
         print(f"\r  {label}: round {i + 1}/{runs}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 

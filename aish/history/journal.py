@@ -103,13 +103,15 @@ class Journal:
         try:
             fd = self._fd if self._fd is not None else self._open()
             call = self._encode(method, args)
-            raw = self._stdin.get(args[0].id) if method == "begin_run" else None
-            if raw is not None:  # after the line, as it is: read back in pieces, never as one JSON string
-                call["run"].pop("stdin")
-                call["run"]["stdin_bytes"] = sum(len(piece) for piece in _utf8(raw))
-            elif method == "end_stage" and len(args[1].text) > RAW_TEXT:  # so is a long answer
-                raw = call["stage"].pop("text")
-                call["stage"]["text_bytes"] = sum(len(piece) for piece in _utf8(raw))
+            # A long piped input or answer goes after the line, as it is: read back in pieces, never as
+            # one JSON string. The line gives its size in place of the field (see _raw_field).
+            fields, name = _raw_field(call)
+            long = (method == "begin_run" and args[0].id in self._stdin) or (
+                method == "end_stage" and len(args[1].text) > RAW_TEXT
+            )
+            raw: str | None = fields.pop(name) if long else None
+            if raw is not None:
+                fields[f"{name}_bytes"] = sum(len(piece) for piece in _utf8(raw))
             last = b""
             for piece in json_chunks(call, ensure_ascii=False, separators=(",", ":")):
                 if last:
