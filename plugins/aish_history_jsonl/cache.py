@@ -14,10 +14,15 @@ exclusive ``flock`` on it, reading only what was appended to the JSONL file
 since the last update. Deleting the cache loses nothing: the next search
 rebuilds it.
 
-The file is entry lines followed by one state line::
+The file is entry lines, with a filter line after each block of them, and one
+state line at the end::
 
     12 40960 41815 12 athena owls<NUL>owls hunt at night
-    ~{"v":1,"body":…,"pos":…,"ino":…,"tail":"…","last":12,"deleted":[3],"pending":[[40100,{…}]]} <digest>
+    #AAAQAAAAAAAgAA…
+    13 41815 42210 13 apollo tides<NUL>…
+    ~{"v":2,"body":…,"pos":…,"ino":…,"tail":"…","last":13,"deleted":[3],"pending":[[40100,{…}]],"blocks":[[38,12]]} <d>
+
+(``<d>``: its digest).
 
 An entry holds the run's number; where its ``run`` record starts in the JSONL
 file and where its ``end`` record ends (the bytes a search folds to confirm
@@ -25,6 +30,13 @@ it); the highest number of any entry up to this one (runs are written as
 they end, so a long run comes after newer ones: a search that already has
 enough newer matches stops when this falls below them); and its text,
 lowercased, newlines turned into NUL so that it stays one line.
+
+Each time the entries since the last filter line (the open block) reach
+:data:`aish_history_jsonl.grams.BLOCK` bytes, the block is closed: its
+filter line (:mod:`aish_history_jsonl.grams`: which trigrams occur in it) is
+written after it, and the state line's ``blocks`` gets where that line starts
+and the highest run number up to it. A search reads a closed block only if
+its filter admits every term, and reads the open block always.
 
 The state line says how far into the JSONL file the entries go (``pos``);
 the file's inode and a digest of its bytes just before ``pos``, so that a
@@ -52,11 +64,13 @@ from pathlib import Path
 from typing import Any
 
 from aish import RunRecord, private_file, searchable
+from aish_history_jsonl import grams
 from aish_history_jsonl.lines import Line, fold_lines, lines, record
 from aish_history_jsonl.records import Fold
 from aish_history_jsonl.store import SEARCH_SUFFIX
 
-VERSION = 1
+VERSION = 2
+"""2: filter lines after blocks of entries (1 had none: such a cache is rebuilt)."""
 NUL = "\x00"
 """Stands for a newline in entries (and in search terms, transformed alike)."""
 CHUNK = 1 << 20
@@ -93,7 +107,7 @@ class State:
     Equal when every field is (a plain class: a dataclass costs ~0.4 ms to create, issue 15).
     """
 
-    __slots__ = ("body", "pos", "ino", "tail", "last", "deleted", "pending")
+    __slots__ = ("body", "pos", "ino", "tail", "last", "deleted", "pending", "blocks")
     body: int
     """Bytes of entries: the state line starts here."""
     pos: int
@@ -103,6 +117,10 @@ class State:
     deleted: set[int]
     pending: dict[str, tuple[int, RunRecord]]
     """Run id -> (offset of its ``run`` record, the run folded up to ``pos``)."""
+    blocks: list[tuple[int, int]]
+    """Per closed block, oldest first: where its filter line starts (the block's entries end
+    there and start where the previous filter line ends, or at 0), and the highest run number
+    of its entries and all before them."""
 
     def __init__(
         self,
@@ -113,6 +131,7 @@ class State:
         last: int = 0,
         deleted: set[int] | None = None,
         pending: dict[str, tuple[int, RunRecord]] | None = None,
+        blocks: list[tuple[int, int]] | None = None,
     ) -> None:
         self.body = body
         self.pos = pos
@@ -121,6 +140,12 @@ class State:
         self.last = last
         self.deleted = set() if deleted is None else deleted
         self.pending = {} if pending is None else pending
+        self.blocks = [] if blocks is None else blocks
+
+    @property
+    def open(self) -> int:
+        """Where the open block (the entries after the last filter line) starts."""
+        return _open(self.blocks)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not State:
@@ -136,6 +161,7 @@ class State:
             **{k: getattr(self, k) for k in ("body", "pos", "ino", "tail", "last")},
             "deleted": sorted(self.deleted),
             "pending": [[offset, run.to_dict()] for offset, run in self.pending.values()],
+            "blocks": self.blocks,
         }
         text = json.dumps(data, separators=(",", ":")).encode()  # ASCII: lone surrogates escaped
         return MARK + text + b" " + _digest(text).encode() + b"\n"
@@ -156,7 +182,13 @@ class State:
                 pending[run.id] = (int(offset), run)
             body, pos, ino, last = (int(data[k]) for k in ("body", "pos", "ino", "last"))
             deleted = {int(n) for n in data["deleted"]}
-            return cls(body, pos, ino, str(data["tail"]), last, deleted, pending)
+            blocks = [(int(at), int(high)) for at, high in data["blocks"]]
+            start = 0
+            for at, _high in blocks:  # each filter line after the one before, all before the state line
+                if at < start or at + grams.LINE > body:
+                    return None
+                start = at + grams.LINE
+            return cls(body, pos, ino, str(data["tail"]), last, deleted, pending, blocks)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -234,6 +266,11 @@ def _brief(run: RunRecord) -> RunRecord:
     return run
 
 
+def _open(blocks: list[tuple[int, int]]) -> int:
+    """Where the open block starts: after the last filter line, or at 0."""
+    return blocks[-1][0] + grams.LINE if blocks else 0
+
+
 def _load(fd: int) -> State | None:
     """The state on the cache's last line, or None when that is no valid state line."""
     size = os.fstat(fd).st_size
@@ -289,6 +326,7 @@ class _Update:
         self.offsets = {run_id: offset for run_id, (offset, _run) in state.pending.items()}
         self.fold.runs = {run_id: _brief(run) for run_id, (_offset, run) in state.pending.items()}
         self.last = state.last
+        self.blocks = list(state.blocks)
 
     def run(self, main: int, size: int) -> State:
         pos, body = self.state.pos, self.state.body
@@ -300,6 +338,9 @@ class _Update:
             if entry is not None:
                 entries.append(entry)
                 held += len(entry)
+                if body + held - _open(self.blocks) >= grams.BLOCK:
+                    body = self._close(self._flush(entries, body))
+                    entries, held = [], 0
             if held >= CHUNK:
                 body = self._flush(entries, body)
                 entries, held = [], 0
@@ -310,7 +351,7 @@ class _Update:
             raise Stale("the history file changed while the search cache was being updated")
         deleted = self.fold.deleted
         pending = {i: (self.offsets[i], run) for i, run in self.fold.runs.items() if run.number not in deleted}
-        state = State(body, pos, self.state.ino, _digest(self.before), self.last, set(deleted), pending)
+        state = State(body, pos, self.state.ino, _digest(self.before), self.last, set(deleted), pending, self.blocks)
         self._truncate(body)
         _write(self.fd, state.dumps(), body, truncate=True)
         return state
@@ -323,6 +364,16 @@ class _Update:
         self._truncate(body)
         _write(self.fd, data, body)
         return body + len(data)
+
+    def _close(self, body: int) -> int:
+        """Close the open block, whose entries end at ``body``: write its filter line there; where that ends."""
+        start = _open(self.blocks)
+        data = os.pread(self.fd, body - start, start)
+        if len(data) != body - start:
+            raise OSError(f"the search cache is shorter than {body} bytes")
+        _write(self.fd, grams.line(data), body)
+        self.blocks.append((body, self.last))
+        return body + grams.LINE
 
     def _truncate(self, body: int) -> None:
         """Drop the old state line before the first write: until the new one is written, none is valid."""

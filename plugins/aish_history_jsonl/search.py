@@ -1,7 +1,10 @@
 """``history search`` on the JSONL backend: candidates from the search cache, results from the file.
 
 The cache (:mod:`aish_history_jsonl.cache`) is brought up to date, then
-scanned backwards (newest runs first) for one key: a whole term, or a
+its blocks are read backwards (newest runs first): the open block, then each
+closed block whose trigram filter (:mod:`aish_history_jsonl.grams`) admits
+every term; a block it turns away cannot hold a match and is not read. Each
+block read is scanned backwards for one key: a whole term, or a
 single byte of one (``rfind`` of one byte is ``memrchr``, ten to twenty
 times faster than a search for a short word, so the ``|`` of ``a|b`` or a
 letter rare in the history make the best keys). The key is chosen by what
@@ -34,7 +37,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from aish import RunRecord, brief_of, run_matches, search_terms
-from aish_history_jsonl import cache
+from aish_history_jsonl import cache, grams
 from aish_history_jsonl.lines import fold_range
 from aish_history_jsonl.read import scan
 
@@ -114,7 +117,7 @@ def _search(fd: int, main: int, state: cache.State, terms: Sequence[str], limit:
         if run_matches(run, terms):
             best.add(run)
     if state.body:
-        _scan(fd, state.body, unread.deleted, main, terms, best, brief)
+        _scan(fd, state, unread.deleted, main, terms, best, brief)
     if brief:
         return best.result()
     size = os.fstat(main).st_size  # the runs not in entries were folded without inputs: read them whole
@@ -128,11 +131,60 @@ def _refold(main: int, offsets: dict[str, int], run: RunRecord, size: int) -> Ru
     return whole if whole is not None and whole.number == run.number else run
 
 
-def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str], best: _Best, brief: bool) -> None:
-    """Offer ``best`` every confirmed match among the entries ``fd[:size]``, newest first, until it needs no more."""
+def _blocks(state: cache.State) -> Iterator[tuple[int, int, int | None]]:
+    """``(start, end, last)`` of each block's entries, newest first: the open block (``last`` None:
+    unknown), then the closed ones (``end`` is where the block's filter line starts)."""
+    yield state.open, state.body, None
+    for k in range(len(state.blocks) - 1, -1, -1):
+        end, last = state.blocks[k]
+        yield (state.blocks[k - 1][0] + grams.LINE if k else 0), end, last
+
+
+def _sample(fd: int, state: cache.State) -> bytes:
+    """About SAMPLE bytes of the newest entries (whole lines of the newest blocks, oldest first)."""
+    parts: list[bytes] = []
+    held = 0
+    for start, end, _last in _blocks(state):
+        if held >= SAMPLE:
+            break
+        low = max(start, end - (SAMPLE - held))
+        parts.append(os.pread(fd, end - low, low))
+        held += end - low
+    return b"".join(reversed(parts))
+
+
+def _scan(
+    fd: int, state: cache.State, deleted: set[int], main: int, terms: Sequence[str], best: _Best, brief: bool
+) -> None:
+    """Offer ``best`` every confirmed match among the cache's entries, newest first, until it needs no more."""
     needles = [cache.needle(term) for term in terms]
-    key = _cheapest(os.pread(fd, min(SAMPLE, size), size - min(SAMPLE, size)), needles)
-    for data, begin in _pieces(fd, size):
+    key = _cheapest(_sample(fd, state), needles)
+    wanted = grams.slots(needles)
+    for start, end, last in _blocks(state):
+        if last is not None:
+            if best.beats(last):
+                return  # every entry from here back is older than the matches held
+            if wanted and not grams.admits(os.pread(fd, grams.LINE, end), wanted):
+                continue
+        if _scan_block(fd, start, end, key, needles, deleted, main, terms, best, brief):
+            return
+
+
+def _scan_block(
+    fd: int,
+    start: int,
+    end: int,
+    key: bytes,
+    needles: Sequence[bytes],
+    deleted: set[int],
+    main: int,
+    terms: Sequence[str],
+    best: _Best,
+    brief: bool,
+) -> bool:
+    """Offer ``best`` the confirmed matches among the entries ``fd[start:end]``, newest first; True
+    once it needs no more."""
+    for data, begin in _pieces(fd, start, end):
         pos = len(data)
         while (hit := data.rfind(key, begin, pos)) >= 0:
             start = pos = data.rfind(b"\n", 0, hit) + 1  # a piece starts at a line's start: never before begin
@@ -142,7 +194,7 @@ def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str]
             except ValueError:
                 continue  # not an entry: the cache is damaged, and the results will be confirmed anyway
             if best.beats(last):
-                return  # every entry from here back is older than the matches held
+                return True  # every entry from here back is older than the matches held
             if number in deleted or number in best.runs:
                 continue
             text, stop = start + sum(map(len, fields)) + 4, data.find(b"\n", hit)
@@ -151,25 +203,26 @@ def _scan(fd: int, size: int, deleted: set[int], main: int, terms: Sequence[str]
             run = _confirm(main, first, end, number, brief)
             if run is not None and run_matches(run, terms):
                 best.add(run)
+    return False
 
 
-def _pieces(fd: int, size: int) -> Iterator[tuple[bytes, int]]:
-    """``fd[:size]`` (whole lines) from its end backwards, about WINDOW bytes at a time.
+def _pieces(fd: int, start: int, size: int) -> Iterator[tuple[bytes, int]]:
+    """``fd[start:size]`` (whole lines) from its end backwards, about WINDOW bytes at a time.
 
     Yields ``(data, begin)``: the lines of the piece are ``data[begin:]``
     (what comes before ``begin`` is the end of a line that the next piece
     holds whole). A key has no newline, so none is cut by a piece's edge.
     """
     high = size
-    while high > 0:
+    while high > start:
         want = WINDOW
         while True:
-            low = max(0, high - want)
+            low = max(start, high - want)
             data = os.pread(fd, high - low, low)
             if len(data) != high - low:
                 raise OSError(f"the search cache is {low + len(data)} bytes, not {size}")
-            begin = 0 if low == 0 else data.find(b"\n", 0, len(data) - 1) + 1  # its last byte ends a line
-            if begin or low == 0:
+            begin = 0 if low == start else data.find(b"\n", 0, len(data) - 1) + 1  # its last byte ends a line
+            if begin or low == start:
                 break
             want *= 4  # no whole line in the piece: read more of it
         yield data, begin

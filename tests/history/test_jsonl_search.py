@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from aish import RunRecord, StageRecord, run_matches, search_terms
 from aish.contract_tests.history import assert_brief
 from aish.contract_tests.processes import record_run
+from aish_history_jsonl import grams
 from aish_history_jsonl import lines as lines_module
 from aish_history_jsonl import search as search_module
 from aish_history_jsonl.cache import State, cache_path
@@ -155,6 +156,15 @@ class Store:
             self.backend.end_run(run[0], "complete", time.time())
             self.open.remove(run)
 
+    def whole_run(self, line: str, text: str) -> None:
+        """A run begun, answered and ended at once (most random runs never end, and only runs
+        that ended are in the cache's entries)."""
+        self.begin(line)
+        k = len(self.open) - 1
+        self.stage(k)
+        self.append(k, text)
+        self.end(k)
+
     def rm(self, number: int) -> None:
         self.backend.delete(number)
 
@@ -250,6 +260,51 @@ def test_a_scan_in_tiny_windows_answers_the_same(ops: list[tuple[Any, ...]], las
         search_module.WINDOW = window
 
 
+whole_runs = st.tuples(st.just("whole_run"), texts, texts)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(whole_runs, whole_runs, operations), min_size=8, max_size=60),
+    queries.map(" ".join),
+    st.integers(1, 300),
+)
+def test_blocks_turned_away_by_their_filters_hold_no_match(ops: list[tuple[Any, ...]], last: str, block: int) -> None:
+    """With blocks of a few entries (one, at 1 byte) a search skips most of them on their
+    trigram filters: it still finds every match, and stops at the right block."""
+    size = grams.BLOCK
+    grams.BLOCK = block
+    try:
+        test_search_answers_what_a_fold_of_the_whole_file_does.hypothesis.inner_test(ops, last)  # type: ignore[attr-defined]
+    finally:
+        grams.BLOCK = size
+
+
+text_bytes = st.text(st.characters(codec="utf-8", exclude_characters="\n"), max_size=80).map(
+    lambda t: t.lower().encode("utf-8", "surrogatepass")
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(text_bytes, min_size=1, max_size=6), st.data())
+def test_a_filter_admits_every_term_that_occurs_in_its_block(texts: list[bytes], data: st.DataObject) -> None:
+    """A Bloom filter may let a block through in vain, never turn away one that holds a term:
+    any piece of the block's bytes, white space and all, is admitted."""
+    block = b"\n".join(texts)
+    start = data.draw(st.integers(0, len(block)))
+    term = block[start : data.draw(st.integers(start, len(block)))]
+    assert grams.admits(grams.line(block), grams.slots([term])), (block, term)
+
+
+def test_a_filter_turns_away_what_is_not_there() -> None:
+    line = grams.line(b"12 0 90 12 athena owls\x00owls hunt at night\n")
+    assert grams.admits(line, grams.slots([b"owls hunt", b"nig"]))
+    assert not grams.admits(line, grams.slots([b"zephyrine"]))
+    assert not grams.admits(line, grams.slots([b"owls", b"qqx"]))
+    assert grams.admits(line, grams.slots([b"qq", b"o w"]))  # under three bytes between blanks: nothing to test
+    assert len(line) == grams.LINE and line.startswith(grams.MARK) and line.count(b"\n") == 1
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, max_size=60), queries.map(" ".join), st.integers(1, 24))
 def test_the_file_read_in_tiny_pieces_answers_the_same(ops: list[tuple[Any, ...]], last: str, piece: int) -> None:
@@ -265,7 +320,9 @@ def test_the_file_read_in_tiny_pieces_answers_the_same(ops: list[tuple[Any, ...]
 
 
 def test_a_search_reads_the_cache_in_pieces_whatever_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a search holds in memory does not grow with the history: no read is bigger than the sample."""
+    """What a search holds in memory does not grow with the history: no read is bigger than the
+    sample or a filter line; and blocks whose filter turns the terms away are not read."""
+    monkeypatch.setattr(grams, "BLOCK", 16384)
     backend = JsonlHistory(tmp_path / "h.jsonl")
     for i in range(1500):
         record_run(backend, f"athena question {i}", [f"answer {i} " + "words of an answer " * 5])
@@ -274,19 +331,32 @@ def test_a_search_reads_the_cache_in_pieces_whatever_its_size(tmp_path: Path, mo
         record_run(backend, f"athena question {i}", [f"answer {i}"])
     assert [r.line for r in backend.search("zephyrine")] == ["athena owls"]  # builds the cache
     size = cache_path(tmp_path / "h.jsonl").stat().st_size
-    reads: list[int] = []
+    state = state_of(tmp_path / "h.jsonl")
+    assert state is not None
+    blocks, entries = state.blocks, state.body - len(state.blocks) * grams.LINE
+    filters = {at for at, _last in blocks}
+    reads: dict[str, list[int]] = {}  # bytes read per query, but filter lines
+    filtered: dict[str, int] = {}  # filter lines read per query
     pread = os.pread
 
     def counting(fd: int, n: int, offset: int) -> bytes:
-        reads.append(n)
+        if offset in filters and n == grams.LINE:
+            filtered[query] += 1
+        else:
+            reads[query].append(n)
         return pread(fd, n, offset)
 
     monkeypatch.setattr(search_module, "WINDOW", 4096)
     monkeypatch.setattr(search_module, "SAMPLE", 8192)
     monkeypatch.setattr(search_module.os, "pread", counting)
-    assert [r.line for r in backend.search("zephyrine")] == ["athena owls"]
-    assert [r.line for r in backend.search("qqxyzzyqq")] == []  # no match: the whole cache is read
-    assert size > 30 * 8192 and sum(reads) > size and max(reads) <= 8192, (size, max(reads))
+    for query, expected in [("zephyrine", ["athena owls"]), ("qqxyzzyqq", []), ("qq", [])]:
+        reads[query], filtered[query] = [], 0
+        assert [r.line for r in backend.search(query)] == expected
+    assert size > 30 * 8192 and len(blocks) > 10, (size, blocks)
+    assert max(max(n) for n in reads.values()) <= 8192
+    assert sum(reads["qq"]) >= entries and filtered["qq"] == 0  # two letters: no trigram to filter with
+    assert sum(reads["qqxyzzyqq"]) < entries / 4 and filtered["qqxyzzyqq"] == len(blocks)  # all turned away
+    assert sum(reads["zephyrine"]) < entries / 4  # all but the block that holds it
     backend.close()
 
 
