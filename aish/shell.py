@@ -43,6 +43,7 @@ from aish.runner import Runner
 from aish.shell_chat import Chat
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
+from aish.shell_paste import pasted
 from aish.terminal import note_open_line
 
 PROMPT = "aish> "
@@ -122,6 +123,10 @@ class AishShell(cmd2.Cmd):
         for spec in app.commands.values():
             self._offer(spec)
         self.input_history = self._input_history(input_history_path() if typed is None else typed)
+        self._continuing = False
+        """What :meth:`_continues` said last outside a search."""
+        self._as_is = False
+        """The line was submitted with Ctrl-D: run (or report) it unfinished."""
         self._setup_session()
 
     # ------------------------------------------------------------ line editing
@@ -152,9 +157,16 @@ class AishShell(cmd2.Cmd):
             @bindings.add(Keys.BracketedPaste)
             def _paste(event: KeyPressEvent) -> None:
                 """A pasted block is inserted as one edit, for review; Enter runs (or sends) it whole.
-                The line ends a copied block usually carries are left out: no empty line to review."""
-                data = event.data.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
-                event.current_buffer.insert_text(data)
+                After an agent's name it is text for the agent (:mod:`aish.shell_paste`)."""
+                buffer = event.current_buffer
+                before = "" if self.chat_agent is not None else buffer.document.text_before_cursor
+                buffer.insert_text(pasted(before, event.data, self.app.is_agent))
+
+            @bindings.add("c-d", filter=Condition(lambda: self._continues() and self._at_end()))
+            def _submit(event: KeyPressEvent) -> None:
+                """Ctrl-D on an unfinished line submits it as it is: the syntax error says what is missing."""
+                self._as_is = True
+                event.current_buffer.validate_and_handle()
 
             @bindings.add("escape", "enter")
             def _newline(event: KeyPressEvent) -> None:
@@ -162,11 +174,25 @@ class AishShell(cmd2.Cmd):
                 event.current_buffer.insert_text("\n")
 
     def _continues(self) -> bool:
-        """Whether Enter continues the line (an unfinished aish line) instead of running it."""
+        """Whether Enter continues the line (an unfinished aish line) instead of running it.
+
+        While Ctrl-R searches, the answer stays what it was when the search began:
+        prompt_toolkit lays a search out by it, and a search text such as ``a|``
+        (or a history entry found) must not switch the layout under the search.
+        """
         if self.chat_agent is not None:
             return False
-        text = get_app().current_buffer.text
-        return bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
+        buffer = self.main_session.default_buffer
+        if get_app().current_buffer is not buffer:
+            return self._continuing
+        text = buffer.text
+        self._continuing = bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
+        return self._continuing
+
+    def _at_end(self) -> bool:
+        """The cursor is at the end of the line being edited."""
+        document = self.main_session.default_buffer.document
+        return get_app().current_buffer is self.main_session.default_buffer and document.is_cursor_at_the_end
 
     def _err(self) -> Any:
         import sys
@@ -211,8 +237,9 @@ class AishShell(cmd2.Cmd):
 
     # ------------------------------------------------------------ aish lines
     def _complete_statement(self, line: str) -> Statement:
-        """Read continuation lines while an aish line is unfinished, then parse."""
-        while self.chat_agent is None and not self._takes_line_as_is(line) and is_incomplete(line):
+        """Read continuation lines while an aish line is unfinished (not after Ctrl-D), then parse."""
+        as_is, self._as_is = self._as_is, False
+        while not as_is and self.chat_agent is None and not self._takes_line_as_is(line) and is_incomplete(line):
             try:
                 nextline = self._read_command_line(self.continuation_prompt)
             except EOFError:

@@ -280,3 +280,46 @@ def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer)
     body = [r.body for r in refserver.requests if r.body][-1]
     assert body["model"] == "echo" and body["temperature"] == 0.2 and body["max_tokens"] == 7
     assert body["messages"][0] == {"role": "system", "content": "be brief"}
+
+
+# ------------------------------------------------- paste, search, unfinished lines
+
+
+def test_a_block_pasted_after_an_agents_words_is_its_text(shell: pexpect.spawn, refserver: RefServer) -> None:
+    """Pasted prose never runs programs: its line 'yes we will ship' would have run yes(1) forever."""
+    shell.send(f'athena proofread: {PASTE_START}Dear team, it\'s "late".\nyes we will ship.\nThanks\n{PASTE_END}')
+    shell.expect_exact("Thanks")
+    shell.send("\r")
+    shell.expect_exact("Complete")
+    shell.expect_exact(PROMPT)
+    assert sent(refserver)[-1] == 'proofread: Dear team, it\'s "late".\nyes we will ship.\nThanks'
+    shell.sendline("echo done")
+    shell.expect_exact("done\r\n")
+
+
+def test_ctrl_r_searches_for_operators_and_leaves_cleanly(shell: pexpect.spawn) -> None:
+    """A search text such as 'a|' made the line look unfinished, and prompt_toolkit lost its search."""
+    shell.sendline("echo 'a|b' AT&T")
+    shell.expect_exact("a|b AT&T\r\n")
+    shell.expect_exact(PROMPT)
+    shell.send(CTRL_R + "a|")
+    shell.expect_exact("reverse-i-search")
+    shell.send("\x07")  # Ctrl-G: leave the search
+    shell.send(CTRL_R + "T&")
+    shell.send("\r")  # take the line found
+    shell.send("\r")
+    shell.expect_exact("a|b AT&T\r\n")
+    shell.expect_exact(PROMPT)
+    shell.sendline("echo still fine")
+    shell.expect_exact("still fine\r\n")
+    assert "Unhandled exception" not in (shell.before or "")
+
+
+def test_ctrl_d_submits_an_unfinished_line_as_it_is(shell: pexpect.spawn) -> None:
+    shell.sendline("echo a |")
+    shell.expect_exact("....>")
+    shell.send(CTRL_D)
+    shell.expect_exact("aish: syntax error")
+    shell.expect_exact(PROMPT)
+    shell.sendline("echo next")
+    shell.expect_exact("next\r\n")

@@ -140,17 +140,23 @@ def _blocks(state: cache.State) -> Iterator[tuple[int, int, int | None]]:
         yield (state.blocks[k - 1][0] + grams.LINE if k else 0), end, last
 
 
-def _sample(fd: int, state: cache.State) -> bytes:
+def _sample(fd: int, state: cache.State) -> bytearray:
     """About SAMPLE bytes of the newest entries (whole lines of the newest blocks, oldest first)."""
-    parts: list[bytes] = []
+    spans: list[tuple[int, int]] = []
     held = 0
     for start, end, _last in _blocks(state):
         if held >= SAMPLE:
             break
         low = max(start, end - (SAMPLE - held))
-        parts.append(os.pread(fd, end - low, low))
+        spans.append((low, end))
         held += end - low
-    return b"".join(reversed(parts))
+    sample = bytearray(held)  # read in place: a list of pieces joined would hold the sample twice
+    view, at = memoryview(sample), held
+    for low, end in spans:
+        at -= end - low
+        if os.preadv(fd, [view[at : at + end - low]], low) != end - low:
+            raise OSError("the search cache is shorter than its state line says")
+    return sample
 
 
 def _scan(
@@ -235,13 +241,13 @@ def _confirm(main: int, begin: int, end: int, number: int, brief: bool) -> RunRe
     return run if run is not None and run.number == number else None
 
 
-def _cheapest(sample: bytes, needles: Sequence[bytes]) -> bytes:
+def _cheapest(sample: bytes | bytearray, needles: Sequence[bytes]) -> bytes:
     """The key whose scan costs least (each term whole, and each byte of each term), tried on the newest entries."""
     keys = sorted({*needles, *(bytes([b]) for n in needles for b in n)}, key=lambda k: (-len(k), k))
     return min(keys, key=lambda k: _cost(sample, k))
 
 
-def _cost(sample: bytes, key: bytes) -> float:
+def _cost(sample: bytes | bytearray, key: bytes) -> float:
     """Nanoseconds per byte of entries to scan for ``key``, from its hits (a line counts once) near the end."""
     hits, pos = 0, len(sample)
     while hits < CAP and (hit := sample.rfind(key, 0, pos)) >= 0:
