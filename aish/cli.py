@@ -393,7 +393,7 @@ def _dispatch(
             raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
 
-        raise UnknownAgentError(args.target, list(app.agents()))
+        raise UnknownAgentError(args.target, list(app.agents()), list(app.commands))
     finally:
         if history is not None:
             history.close()

@@ -138,14 +138,17 @@ class UnknownNameError(AishError):
 
     exit_code = EXIT_UNKNOWN
 
-    def __init__(self, kind: str, name: str, known: list[str] | None = None) -> None:
+    def __init__(self, kind: str, name: str, known: list[str] | None = None, also: list[str] | None = None) -> None:
+        """``also``: other names the word could have meant (a command, where an agent was looked
+        for): suggested when close, not listed."""
         self.kind = kind
         self.name = name
         self.known = sorted(known or [])
         hint = f" (known: {', '.join(self.known)})" if self.known else ""
         import difflib  # only when a name is unknown: kept off start-up
 
-        close = difflib.get_close_matches(name, self.known, n=1, cutoff=0.75) if self.known else []
+        names = [*self.known, *(also or [])]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75) if names else []
         self.suggestion = close[0] if close else None
         guess = f", did you mean {self.suggestion!r}?" if self.suggestion else ""
         super().__init__(f"unknown {kind} {name!r}{guess}{hint}")
@@ -154,8 +157,8 @@ class UnknownNameError(AishError):
 class UnknownAgentError(UnknownNameError):
     """A pipeline names an agent that is not configured."""
 
-    def __init__(self, name: str, known: list[str] | None = None) -> None:
-        super().__init__("agent", name, known)
+    def __init__(self, name: str, known: list[str] | None = None, commands: list[str] | None = None) -> None:
+        super().__init__("agent", name, known, commands)
 
 
 class PluginError(AishError):

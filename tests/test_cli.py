@@ -170,3 +170,12 @@ def test_output_redirection_expands_home(demo_url: str, tmp_path: Path) -> None:
     result = run_aish("-c", "echo saved > ~/note.txt", env={"HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "note.txt").read_text() == "saved\n"
+
+
+def test_a_misspelt_command_gets_a_suggestion_as_a_misspelt_agent_does() -> None:
+    for typed, meant in [("histroy", "history"), ("hlep", "help"), ("agnets", "agents"), ("qiut", "quit")]:
+        result = run_aish("-c", typed)
+        assert result.returncode == 3
+        assert result.stderr == f"aish: unknown agent {typed!r}, did you mean {meant!r}? (known: apollo, athena, hermes)\n"
+    assert "did you mean 'models'?" in run_aish("modles", "athena").stderr
+    assert "did you mean" not in run_aish("-c", "zzzz").stderr

@@ -84,7 +84,7 @@ def _step(app: App, stage: Stage) -> Step:
         known = stage.name in BUILTINS or stage.name == TEAM_CHAT or _program(stage.name)
         if known:
             raise UsageError(f"{stage.name}: options in [...] are for agents only")
-        raise UnknownAgentError(stage.name, list(app.agents()))
+        raise _unknown(app, stage.name)
     if stage.name in BUILTINS:
         return Step(BUILTIN, stage)
     if stage.name == TEAM_CHAT and not app.is_agent(TEAM_CHAT):
@@ -93,7 +93,12 @@ def _step(app: App, stage: Stage) -> Step:
         return Step(AGENT, stage, (with_controls(app.agent(stage.name), stage.controls),))
     if is_shell_escape(stage.name) or stage.name == "!" or _program(stage.name):
         return Step(OS, stage)
-    raise UnknownAgentError(stage.name, list(app.agents()))
+    raise _unknown(app, stage.name)
+
+
+def _unknown(app: App, name: str) -> UnknownAgentError:
+    """``name`` is no agent: the error suggests the closest agent or command (``hlep``: ``help``)."""
+    return UnknownAgentError(name, list(app.agents()), [*app.commands, "quit", "exit"])
 
 
 def _program(name: str) -> str | None:
