@@ -31,7 +31,7 @@ from aish.errors import (
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
-from aish.lang import Command, Pipeline, Redirect, Script, parse
+from aish.lang import Command, Group, Pipeline, Redirect, Script, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
@@ -225,7 +225,9 @@ class Runner:
                 return self._pipeline(pipeline, stdin)
             except UnknownAgentError as exc:
                 first = pipeline.stages[0]
-                if own_line and isinstance(first, Command) and exc.name == first.name:
+                while isinstance(first, Group):  # ``It's a test & more.``: a group until its & is found text
+                    first = first.members[0]
+                if own_line and exc.name == first.name:
                     exc.args = (f"{exc}; {NEW_LINE_HINT}",)
                 raise
 
