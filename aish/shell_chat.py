@@ -27,6 +27,8 @@ COMMANDS = {
     "/help": "this list",
 }
 EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
+_NAMES = sorted({*EXIT, *(usage.split()[0] for usage in COMMANDS)} - {"exit", "quit"})
+"""The ``/`` commands a mistyped one is compared with."""
 
 
 @dataclass
@@ -62,7 +64,10 @@ class Chat:
             elif word == "/help":
                 width = max(len(k) for k in COMMANDS)
                 self.out.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in COMMANDS.items()))
+            elif word.startswith("//"):
+                self.send(text.replace("//", "/", 1))
             else:
+                _not_a_command(head, rest)
                 self.send(text)
         except AishError as exc:
             self.runner.report(exc)
@@ -110,3 +115,17 @@ def parsed(words: list[str]) -> Controls:
 
 
 __all__ = ["COMMANDS", "Chat", "parsed"]
+
+
+def _not_a_command(head: str, rest: str) -> None:
+    """Refuse a mistyped ``/`` command rather than send it (to a paid API, it costs a request): a
+    ``/word`` alone, or one close to a command. Other text starting with ``/`` (``/usr is ...``) is sent."""
+    if not head.startswith("/") or "/" in head[1:] or not head[1:].isalpha():
+        return
+    import difflib
+
+    close = difflib.get_close_matches(head, _NAMES, n=1, cutoff=0.7)
+    if close or not rest.strip():
+        guess = f", did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown chat command {head!r}{guess} (/help lists them; '//' sends a text that starts with '/')")
+

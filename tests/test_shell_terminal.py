@@ -89,6 +89,21 @@ def test_chat_keeps_going_after_ctrl_c_and_ctrl_d_returns_to_aish(shell: pexpect
     assert sent(refserver) == ["tell me everything", "and now?"]
 
 
+def test_a_mistyped_chat_command_is_not_sent(shell: pexpect.spawn, refserver: RefServer) -> None:
+    """A '/word' alone, or one close to a command, is refused (sent, it costs a request); '//' sends it."""
+    shell.sendline("athena")
+    shell.expect_exact("athena>")
+    shell.sendline("/quti")
+    shell.expect_exact("aish: unknown chat command '/quti', did you mean '/quit'?")
+    shell.expect_exact("athena>")
+    shell.sendline("/usr holds programs")
+    shell.expect(r"\[\w+: Complete - ")
+    shell.sendline("//quti")
+    shell.expect(r"\[\w+: Complete - ")
+    shell.expect_exact("athena>")
+    assert sent(refserver) == ["/usr holds programs", "/quti"]
+
+
 def test_a_pasted_block_in_chat_is_one_message(shell: pexpect.spawn, refserver: RefServer) -> None:
     shell.sendline("athena")
     shell.expect_exact("athena>")
