@@ -127,5 +127,5 @@ def _not_a_command(head: str, rest: str) -> None:
     close = difflib.get_close_matches(head, _NAMES, n=1, cutoff=0.7)
     if close or not rest.strip():
         guess = f", did you mean {close[0]!r}?" if close else ""
-        raise UsageError(f"unknown chat command {head!r}{guess} (/help lists them; '//' sends a text that starts with '/')")
-
+        hint = "/help lists them; '//' sends a text that starts with '/'"
+        raise UsageError(f"unknown chat command {head!r}{guess} ({hint})")

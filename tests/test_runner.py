@@ -130,7 +130,7 @@ def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_
         "to send an agent several lines, quote them, or chat with it (its name alone)\n"
     )
     with_ampersand = run_line("echo first\nIt's a test & more.")  # a group, until its & is found text
-    assert with_ampersand.err.startswith("aish: unknown agent \"It's\" (known: apollo, athena, hermes); each line")
+    assert with_ampersand.err.startswith('aish: unknown agent "It\'s" (known: apollo, athena, hermes); each line')
     for line in ("echo first; second words", "second words", 'echo "a\nb" | second'):
         assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
 
