@@ -81,7 +81,8 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
     if sub == "resume":
         wanted = _one(rest, "resume")
         if conversations is None:
-            raise UsageError(f"conversations resume: only in the shell (on the command line: aish --cid {wanted} ...)")
+            hint = f"--continue {wanted}" if app.is_agent(wanted) else f"--cid {wanted}"
+            raise UsageError(f"conversations resume: only in the shell (on the command line: aish {hint} ...)")
         conversation = _resolve(app, wanted)
         conversations.resume(conversation)
         out.write(f"{conversation.agent}: resumed conversation {conversation.id} ({_turns(len(conversation.turns))})\n")

@@ -76,6 +76,10 @@ def test_cid_continues_that_conversation_from_any_later_process(recorded: str, r
     assert missing.stderr == "aish: no conversation '0123456789ab' in history (see 'conversations')\n"
     both = run_aish("--continue", "--cid", second_id, "x")
     assert both.stderr == "aish: --continue and --cid: choose one\n"
+    resume = run_aish("-c", f"conversations resume {first_id}").stderr
+    assert resume.endswith(f"(on the command line: aish --cid {first_id} ...)\n")
+    resume = run_aish("-c", "conversations resume athena").stderr  # what works for an agent's name
+    assert resume.endswith("(on the command line: aish --continue athena ...)\n")
     assert len(bodies(refserver)) == 4  # none of the refused lines reached the server
 
 
