@@ -6,7 +6,12 @@ terminal it also shows status on stderr, naming the agent:
 ``[athena: Complete - 2.3s, N tokens]`` at the end. An end other than the
 natural one says so (``[athena: Cut at max_tokens - ...]``, see
 :func:`aish.ending`), an answer without text is ``[athena: Empty answer - ...]``,
-and a broken stream ``[athena: Partial - ...]`` or ``[athena: Failed - ...]``.
+and a broken stream ``[athena: Partial - ...]`` (some text came) or
+``[athena: Failed - ...]`` (``Interrupted`` after Ctrl-C). An answer that ends
+without text replaces the ``Streaming...`` tag on its line with that summary
+(when standard error is a terminal too), so a refused connection reads
+``[athena: Failed - 0.0s, 0 tokens]`` alone, not after a tag that said
+``Streaming...``.
 On a terminal the answer always ends with a newline.
 
 The model's reasoning is shown on a terminal only, dim, before the answer
@@ -22,6 +27,7 @@ import time
 
 from aish import (
     Event,
+    Interrupted,
     Reasoning,
     RenderTarget,
     StreamEnd,
@@ -53,11 +59,15 @@ class PlainRenderer:
         self._agent = ""
         self._thinking = False  # dim reasoning is being written (terminal only)
         self._reasoned = False
+        self._tag_alone = False
+        """The ``Streaming...`` tag is all there is on the terminal's last line: an answer that
+        ends without text replaces it with how it ended, instead of following it."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
+            self._tag_alone = False
             if self._thinking:
                 self._end_thinking()
             self.out.write(text)
@@ -72,8 +82,10 @@ class PlainRenderer:
             self._reasoned = self._thinking = False
             if self.tty:
                 self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
+                self._tag_alone = True
         elif kind is Reasoning:
             self._reasoned = True
+            self._tag_alone = False
             if self.tty:
                 if not self._thinking:
                     self.out.write(DIM)
@@ -81,6 +93,7 @@ class PlainRenderer:
                 self.out.write(event.text)  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_thinking()
+            self._tag_alone = False
             if self.tty:
                 self._status(status_line(self._agent, f"tool call: {event.describe()}"))  # type: ignore[union-attr]
         elif kind is Usage:
@@ -88,7 +101,8 @@ class PlainRenderer:
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
-            self._summary("Partial" if event.partial else "Failed")  # type: ignore[union-attr]
+            interrupted = isinstance(event.error, Interrupted)  # type: ignore[union-attr]
+            self._summary("Partial" if event.partial else "Interrupted" if interrupted else "Failed")  # type: ignore[union-attr]
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""
@@ -106,6 +120,9 @@ class PlainRenderer:
         if not self._ends_with_newline:
             self.out.write("\n")
             self._ends_with_newline = True
+        if self._tag_alone and _isatty(self.err):
+            self.err.write("\r\x1b[K")  # the tag (and a ^C echoed after it) gives way to the summary
+        self._tag_alone = False
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
         elapsed = time.monotonic() - self._started
         only = ", reasoning only" if self._reasoned and not self._said else ""
@@ -121,3 +138,11 @@ class PlainRenderer:
 
     def close(self) -> None:
         self.out.flush()
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # closed
+        return False

@@ -20,6 +20,7 @@ from aish import (
     Context,
     Event,
     Heartbeat,
+    Interrupted,
     Prompt,
     RemoteError,
     RenderTarget,
@@ -172,6 +173,33 @@ def test_tty_failed_on_stream_error_without_partial(clock: FakeClock) -> None:
     t.feed(StreamError(RemoteError("boom"), partial=False))
     assert t.out.getvalue() == ""
     assert t.err.getvalue() == "[Streaming...] [Failed - 0.5s, 0 tokens]\n"
+
+
+class TerminalErr(io.StringIO):
+    """Standard error on the terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: FakeClock) -> None:
+    """A refused connection read '[Streaming...] [Failed ...]': streaming was never under way."""
+    for events, summary in [
+        ([StreamError(ConnectionFailure("connection refused"), partial=False)], "[Failed - 0.0s, 0 tokens]"),
+        ([StreamError(Interrupted("athena: interrupted"), partial=False)], "[Interrupted - 0.0s, 0 tokens]"),
+        ([StreamEnd()], "[Empty answer - 0.0s, 0 tokens]"),
+    ]:
+        t = Target(tty=True)
+        t.err = TerminalErr()
+        t.renderer.err = t.err
+        t.feed(StreamStart(), *events)
+        assert t.err.getvalue() == f"[Streaming...] \r\x1b[K{summary}\n"
+        assert t.out.getvalue() == ""
+    t = Target(tty=True)
+    t.err = TerminalErr()
+    t.renderer.err = t.err
+    t.feed(StreamStart(), *deltas("Hi"), StreamError(Interrupted("athena: interrupted"), partial=True))
+    assert t.err.getvalue() == "[Streaming...] [Partial - 0.0s, 1 tokens]\n"  # the tag stays before the text
 
 
 def test_tty_each_stage_has_its_own_counts_and_clock(clock: FakeClock) -> None:
