@@ -165,3 +165,15 @@ def test_per_stage_options_in_the_shell_and_an_unclosed_bracket_continues(
     assert "it's (really) AT&T & co" in shown
     (body,) = [r.body for r in refserver.requests if r.body]
     assert body["model"] == "echo" and body["messages"][0] == {"role": "system", "content": "terse"}
+
+
+def test_a_redirect_that_got_nothing_says_so(refserver: RefServer, tmp_path: Path) -> None:
+    """A run stopped before its last stage wrote anything said '[Output written to FILE]' of an empty file."""
+    status, shown = aish_c(refserver, "athena hi | zeus > answer.md", tmp_path)
+    assert status != 0 and "unknown agent 'zeus'" in shown  # found before anything ran: no file at all
+    (tmp_path / "old.md").write_text("kept\n", encoding="utf-8")
+    status, shown = aish_c(refserver, 'athena[-o aish_fault \'{"status": 400}\'] hi | hermes >> old.md', tmp_path)
+    assert status != 0 and "[Nothing written to old.md]" in shown and "Output" not in shown
+    assert (tmp_path / "old.md").read_text(encoding="utf-8") == "kept\n"
+    status, shown = aish_c(refserver, "athena hi | hermes > new.md", tmp_path)
+    assert status == 0 and "[Output written to new.md]" in shown

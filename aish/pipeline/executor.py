@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from aish.builtins import BUILTINS
 from aish.context import Context, label_answers
@@ -82,13 +82,13 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     steps = plan(env.app, pipeline.stages)
     text = read_input(pipeline.stdin.target) if pipeline.stdin else stdin
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
-    written = None
+    written, before = None, 0
     try:
         with ExitStack() as stack:
             dest = Shown(env.out, env.tty)
             if pipeline.stdout is not None:
-                dest = Shown(stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target)), False)
-                written = pipeline.stdout
+                file = stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target))
+                dest, written, before = Shown(file, False), pipeline.stdout, _size(file)
             status = _Run(env, steps, dest, _Flow(text, text or "")).run()
     except BrokenPipeError:
         raise  # the reader went away: the CLI ends quietly (141)
@@ -100,8 +100,23 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
 
             write_stats(env.err, env.results)
     if written is not None:
-        say_where(env.err, written.op, written.target)
+        nothing = status != 0 and _size_of(written.target) == before  # stopped before the last stage wrote
+        say_where(env.err, written.op, written.target, nothing=nothing)
     return status
+
+
+def _size(file: Any) -> int:
+    try:
+        return os.fstat(file.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return -1
+
+
+def _size_of(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return -2
 
 
 class _Run:

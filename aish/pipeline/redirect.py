@@ -37,13 +37,18 @@ def read_input(target: str) -> str:
         raise
 
 
-def say_where(err: TextIO, op: str, target: str) -> None:
-    """On a terminal, say which file got the output: ``[Output written to FILE]``."""
+def say_where(err: TextIO, op: str, target: str, *, nothing: bool = False) -> None:
+    """On a terminal, say which file got the output: ``[Output written to FILE]``; ``nothing``: the
+    run stopped before anything was written to it (``[Nothing written to FILE]``)."""
     if not isatty(err):
         return
-    verb = "appended to" if op == ">>" else "written to"
+    verb = "Nothing written to" if nothing else "Output appended to" if op == ">>" else "Output written to"
+    if nothing:
+        err.write(f"[{verb} {target}]\n")
+        err.flush()
+        return
     hint = f"; {_quote_hint(op)}" if _looks_like_words(target) else ""
-    err.write(f"[Output {verb} {target}{hint}]\n")
+    err.write(f"[{verb} {target}{hint}]\n")
     err.flush()
 
 
