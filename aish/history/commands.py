@@ -12,6 +12,7 @@ from aish.errors import EXIT_OK, UsageError
 from aish.history.brief import brief_runs, each_run
 from aish.history.show import write_export, write_list, write_run
 from aish.history.store import opened, settle
+from aish.tty import isatty
 
 DEFAULT_COUNT = 20
 
@@ -29,7 +30,9 @@ def history_command(
         return _clear(app, rest, out, confirm)
     with opened(app) as backend:
         if sub == "" or (sub.isdigit() and not rest):
-            write_list(map(settle, brief_runs(backend, int(sub) if sub else DEFAULT_COUNT)), out)
+            listed = write_list(map(settle, brief_runs(backend, int(sub) if sub else DEFAULT_COUNT)), out)
+            if not listed and isatty(out):
+                out.write("no runs recorded yet\n")
         elif sub == "show":
             run = backend.get(_number(rest, "show"))
             if run is None:
@@ -39,7 +42,8 @@ def history_command(
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
             if not text.strip():
                 raise UsageError("history search: give the text to look for")
-            write_list(map(settle, brief_runs(backend, DEFAULT_COUNT, text)), out)
+            if not write_list(map(settle, brief_runs(backend, DEFAULT_COUNT, text)), out) and isatty(out):
+                out.write(f"no runs match {text.strip()!r}\n")  # on a pipe, no line at all (as grep)
         elif sub == "export":
             if set(rest) - {"--json", "--jsonl"} or len(rest) > 1:
                 raise UsageError("history export: the only options are --json (the default) and --jsonl")

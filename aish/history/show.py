@@ -23,11 +23,14 @@ def first_line(line: str) -> str:
     return lines[0] + (" ..." if len(lines) > 1 else "")
 
 
-def write_list(runs: Iterable[RunRecord], out: TextIO) -> None:
-    """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first."""
+def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:
+    """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first; how many."""
+    count = 0
     for run in runs:
         replay = f"  (replay of {run.replay_of})" if run.replay_of else ""
         out.write(f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {visible(first_line(run.line))}{replay}\n")
+        count += 1
+    return count
 
 
 def write_run(run: RunRecord, out: TextIO) -> None:

@@ -28,6 +28,8 @@ def shell(history_backend: str, refserver: RefServer) -> Iterator[pexpect.spawn]
 
 
 def test_history_lists_shows_and_searches_any_text(shell: pexpect.spawn) -> None:
+    shell.sendline("history")
+    shell.expect_exact("no runs recorded yet\r\n")  # on a terminal an empty answer says so
     shell.sendline('echo "a|b" | athena')
     shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
@@ -41,6 +43,8 @@ def test_history_lists_shows_and_searches_any_text(shell: pexpect.spawn) -> None
     shell.expect(r"1  \S+ \S+  complete     echo \"a\|b\" \| athena\r\n")
     shell.expect_exact(PROMPT)
     assert "echo plain" not in shell.before
+    shell.sendline("history search zzzz")
+    shell.expect_exact("no runs match 'zzzz'\r\n")
     shell.sendline("history show 1")
     shell.expect_exact("-- stage 1: athena  sse/openai-chat  complete")
     shell.expect_exact("-- answer\r\nAthena (offline demo)")
