@@ -121,15 +121,36 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
         err.write(f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded\n")
         return None
 
-    def folded() -> HistoryBackend:
-        """On the writer thread, before the first run: what one-shot processes recorded comes first."""
-        try:
-            fold(journal_dir(name, options), backend)
-        except AishError as exc:  # the store may still take this process's runs
-            err.write(f"aish: history: {visible(str(exc))}; it is kept for later\n")
-        return backend
+    return Recorder(lambda: _FoldFirst(backend, journal_dir(name, options), err), err, secrets=secrets)
 
-    return Recorder(folded, err, secrets=secrets)
+
+class _FoldFirst:
+    """The shell's backend, on its writer thread: before each run it records, the journals of
+    one-shot processes that ended meanwhile are applied, so that runs are numbered in the order
+    they were made (``aish -c`` in another terminal between two lines of the shell comes
+    between them), not in the order a reader happened to apply them."""
+
+    def __init__(self, backend: HistoryBackend, directory: str, err: TextIO) -> None:
+        self._backend = backend
+        self._directory = directory
+        self._err = err
+        self._warned = False
+        self._fold()
+
+    def _fold(self) -> None:
+        try:
+            fold(self._directory, self._backend)
+        except AishError as exc:  # the store may still take this process's runs
+            if not self._warned:
+                self._warned = True
+                self._err.write(f"aish: history: {visible(str(exc))}; it is kept for later\n")
+
+    def begin_run(self, run: RunRecord) -> None:
+        self._fold()
+        self._backend.begin_run(run)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
 
 
 def settle(run: RunRecord) -> RunRecord:

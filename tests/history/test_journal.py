@@ -334,6 +334,26 @@ def test_the_shell_applies_waiting_journals_before_its_first_run(history_app: Ap
         ]
 
 
+def test_the_shell_applies_journals_that_ended_before_each_of_its_runs(history_app: App) -> None:
+    """'aish -c' in another terminal between two lines of the shell is numbered between them
+    (it was numbered after both, when a later reader applied it)."""
+    shell = make_recorder(history_app, io.StringIO())
+    assert shell is not None
+    lines = ["shell a", "one-shot b", "shell c", "one-shot d", "shell e"]
+    for line in lines:
+        if line.startswith("shell"):
+            shell.begin(line).end(0)
+            shell.sync()
+        else:
+            one_shot = make_recorder(history_app, io.StringIO(), one_shot=True)
+            assert one_shot is not None
+            one_shot.begin(line).end(0)
+            one_shot.close()
+    shell.close()
+    with opened(history_app) as backend:
+        assert [(run.number, run.line) for run in backend.runs()] == list(enumerate(lines, 1))
+
+
 def test_parallel_stages_writing_at_once_leave_every_call_whole(tmp_path: Path) -> None:
     """``apollo & athena``: each stage records from a thread of its own; a long text is several writes."""
     directory = str(tmp_path / "journal")
