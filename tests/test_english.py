@@ -167,7 +167,7 @@ def test_per_stage_options_in_the_shell_and_an_unclosed_bracket_continues(
     assert body["model"] == "echo" and body["messages"][0] == {"role": "system", "content": "terse"}
 
 
-def test_a_redirect_that_got_nothing_says_so(refserver: RefServer, tmp_path: Path) -> None:
+def test_a_redirect_says_what_reached_the_file(refserver: RefServer, tmp_path: Path) -> None:
     """A run stopped before its last stage wrote anything said '[Output written to FILE]' of an empty file."""
     status, shown = aish_c(refserver, "athena hi | zeus > answer.md", tmp_path)
     assert status != 0 and "unknown agent 'zeus'" in shown  # found before anything ran: no file at all
@@ -177,3 +177,5 @@ def test_a_redirect_that_got_nothing_says_so(refserver: RefServer, tmp_path: Pat
     assert (tmp_path / "old.md").read_text(encoding="utf-8") == "kept\n"
     status, shown = aish_c(refserver, "athena hi | hermes > new.md", tmp_path)
     assert status == 0 and "[Output written to new.md]" in shown
+    status, shown = aish_c(refserver, "athena[-o aish_finish length] hi > cut.md", tmp_path)
+    assert status == 0 and "[Output written to cut.md; athena: cut at max_tokens]" in shown  # as the screen says

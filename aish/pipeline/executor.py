@@ -82,7 +82,7 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     steps = plan(env.app, pipeline.stages)
     text = read_input(pipeline.stdin.target) if pipeline.stdin else stdin
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
-    written, before = None, 0
+    written, before, first = None, 0, len(env.results)
     try:
         with ExitStack() as stack:
             dest = Shown(env.out, env.tty)
@@ -101,7 +101,10 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
             write_stats(env.err, env.results)
     if written is not None:
         nothing = status != 0 and _size_of(written.target) == before  # stopped before the last stage wrote
-        say_where(env.err, written.op, written.target, nothing=nothing)
+        from aish.stops import stop_note
+
+        cut = [f"{r.agent}: {note}" for r in env.results[first:] if (note := stop_note(r.finish_reason))]
+        say_where(env.err, written.op, written.target, nothing=nothing, notes=cut)
     return status
 
 

@@ -9,6 +9,7 @@ went, so a file is never written silently.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TextIO
 
 from aish.builtins import read_text
@@ -37,9 +38,10 @@ def read_input(target: str) -> str:
         raise
 
 
-def say_where(err: TextIO, op: str, target: str, *, nothing: bool = False) -> None:
+def say_where(err: TextIO, op: str, target: str, *, nothing: bool = False, notes: Sequence[str] = ()) -> None:
     """On a terminal, say which file got the output: ``[Output written to FILE]``; ``nothing``: the
-    run stopped before anything was written to it (``[Nothing written to FILE]``)."""
+    run stopped before anything was written to it (``[Nothing written to FILE]``); ``notes``: answers
+    that did not end naturally (``athena: cut at max_tokens``), which the screen would have said."""
     if not isatty(err):
         return
     verb = "Nothing written to" if nothing else "Output appended to" if op == ">>" else "Output written to"
@@ -47,7 +49,8 @@ def say_where(err: TextIO, op: str, target: str, *, nothing: bool = False) -> No
         err.write(f"[{verb} {target}]\n")
         err.flush()
         return
-    hint = f"; {_quote_hint(op)}" if _looks_like_words(target) else ""
+    hint = "".join(f"; {note}" for note in notes)
+    hint += f"; {_quote_hint(op)}" if _looks_like_words(target) else ""
     err.write(f"[{verb} {target}{hint}]\n")
     err.flush()
 
