@@ -40,6 +40,7 @@ from aish.tty import isatty, silence
 QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
 NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
+SEMICOLON_HINT = "to send ';' to the agent, quote it"
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
@@ -192,6 +193,7 @@ class Runner:
         """
         status = EXIT_OK
         after = 0
+        prose = False  # the pipeline before ends with an agent's words: a ';' may be a sentence's
         for joiner, pipeline in script.items:
             own_line = "\n" in source[after : pipeline.pos]
             after = pipeline.pos
@@ -204,17 +206,21 @@ class Runner:
             if leave is not None:
                 self.quit = True
                 return leave
-            status = self.run_pipeline(pipeline, stdin, own_line=own_line)
+            hint = NEW_LINE_HINT if own_line else SEMICOLON_HINT if joiner == ";" and prose else None
+            last = pipeline.stages[-1]
+            prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
+            status = self.run_pipeline(pipeline, stdin, hint=hint)
             stdin = None
             if status == EXIT_INTERRUPTED:
                 break
         return status
 
     # --------------------------------------------------------------- pipelines
-    def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, own_line: bool = False) -> int:
+    def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, hint: str | None = None) -> int:
         """Run one pipeline; errors inside are reported here and give the status.
 
-        ``own_line``: it starts a line of a script after the first (see :meth:`run_script`).
+        ``hint``: what an unknown agent as its first word adds (it starts a line of a script after
+        the first, or follows a ``;``: see :meth:`run_script`).
         """
 
         def body() -> int:
@@ -227,8 +233,8 @@ class Runner:
                 first = pipeline.stages[0]
                 while isinstance(first, Group):  # ``It's a test & more.``: a group until its & is found text
                     first = first.members[0]
-                if own_line and exc.name == first.name:
-                    exc.args = (f"{exc}; {NEW_LINE_HINT}",)
+                if hint is not None and exc.name == first.name and (hint is NEW_LINE_HINT or not exc.suggestion):
+                    exc.args = (f"{exc}; {hint}",)
                 raise
 
         return self._guarded(body)

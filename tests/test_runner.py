@@ -131,8 +131,18 @@ def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_
     )
     with_ampersand = run_line("echo first\nIt's a test & more.")  # a group, until its & is found text
     assert with_ampersand.err.startswith('aish: unknown agent "It\'s" (known: apollo, athena, hermes); each line')
-    for line in ("echo first; second words", "second words", 'echo "a\nb" | second'):
+    for line in ("second words", 'echo "a\nb" | second'):
         assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
+
+
+def test_an_unknown_agent_after_a_semicolon_says_how_to_send_one(run_line: Run, demo_url: str) -> None:
+    """'athena don't do that; it's fine' sent half and said only 'unknown agent'."""
+    result = run_line("athena don't do that; second words")
+    known = "(known: apollo, athena, hermes)"
+    assert result.err == f"aish: unknown agent 'second' {known}; to send ';' to the agent, quote it\n"
+    assert run_line("echo first; second words").err == f"aish: unknown agent 'second' {known}\n"  # no sentence
+    typo = run_line("athena hi; athna words")  # a misspelt agent: the suggestion is the hint
+    assert typo.err == "aish: unknown agent 'athna', did you mean 'athena'? (known: apollo, athena, hermes)\n"
 
 
 def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:

@@ -80,7 +80,9 @@ def test_an_answer_without_a_final_newline_is_followed_by_the_error_on_its_own_l
     result = run_file(path)
     [mismatch] = result.mismatches
     assert mismatch.diff[-2].startswith("+Athena (offline demo): ") and mismatch.diff[-2].endswith(".")
-    assert mismatch.diff[-1] == "+aish: unknown agent 'nosuch' (known: apollo, athena, hermes)"
+    assert mismatch.diff[-1] == (
+        "+aish: unknown agent 'nosuch' (known: apollo, athena, hermes); to send ';' to the agent, quote it"
+    )
 
 
 def test_merged_capture_keeps_order_and_starts_errors_on_a_new_line() -> None:
