@@ -342,7 +342,8 @@ def _dispatch(
         from aish.history.store import make_recorder, resolve_replay
 
         conversations, resumed = _conversations(app, args)
-        shell = args.command is None and args.target is None and tty
+        chat = _chat_agent(app, args) if tty else None  # ``aish athena`` on a terminal: chat with it
+        shell = (args.command is None and args.target is None and tty) or chat is not None
         history = make_recorder(app, err, one_shot=not shell)
         runner = Runner(
             app,
@@ -373,6 +374,19 @@ def _dispatch(
                 session = None if conversations.one_shot else conversations
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history, conversations=session)
             return runner.run_source(_read_all(stdin, "standard input", err))
+        if chat is not None:
+            from aish.shell import run_shell
+
+            session = None if conversations.one_shot else conversations
+            return run_shell(
+                app,
+                debug=debug,
+                renderer=args.renderer,
+                history=history,
+                conversations=session,
+                chat=chat,
+                chat_controls=args.words,
+            )
         from aish.ask import ask_agent
 
         if app.is_agent(args.target):
@@ -465,6 +479,20 @@ def _read_script(path: Path, err: TextIO) -> str:
     text, bad = decode(data)
     notice(str(path), bad, err)
     return text
+
+
+def _chat_agent(app: App, args: Args | argparse.Namespace) -> str | None:
+    """The agent ``aish AGENT [-m MODEL -s SYSTEM -o KEY VALUE]`` names with no text (on a terminal:
+    a chat with it, as ``llm chat`` and aichat open one), else None."""
+    if args.command is not None or args.target is None or not app.is_agent(args.target):
+        return None
+    from aish.lang import ControlsError, parse_controls
+
+    try:
+        _controls, used = parse_controls(args.words, leading=True)
+    except ControlsError:
+        return None  # asking it reports the error
+    return args.target if used == len(args.words) and "--" not in args.words else None
 
 
 def _clean_argv(command: str | None, words: list[str], err: TextIO) -> tuple[str | None, list[str]]:

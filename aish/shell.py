@@ -127,6 +127,8 @@ class AishShell(cmd2.Cmd):
         """What :meth:`_continues` said last outside a search."""
         self._as_is = False
         """The line was submitted with Ctrl-D: run (or report) it unfinished."""
+        self.chat_only = False
+        """Started as a chat (``aish AGENT`` on a terminal): leaving the chat leaves aish."""
         self._setup_session()
 
     # ------------------------------------------------------------ line editing
@@ -296,7 +298,7 @@ class AishShell(cmd2.Cmd):
         return self.chat.agent if self.chat is not None else None
 
     def _enter_chat(self, agent: str, controls: list[str] | None = None) -> None:
-        self.chat = Chat(agent, self.runner, self.stdout, list(controls or []))
+        self.chat = Chat(agent, self.runner, self.stdout, list(controls or []), leaves_aish=self.chat_only)
         self.prompt = self.chat.prompt
         self.stdout.write(self.chat.banner())
         self.stdout.flush()
@@ -309,6 +311,7 @@ class AishShell(cmd2.Cmd):
         """A line typed in chat mode (hidden): sent as it is, or a /command."""
         if self.chat is not None and not self.chat.handle(statement.raw):
             self._leave_chat()
+            return True if self.chat_only else None
         return None
 
     def _read_command_line(self, prompt: str) -> str:
@@ -320,6 +323,8 @@ class AishShell(cmd2.Cmd):
                 raise
             self.stdout.write("\n")
             self._leave_chat()
+            if self.chat_only:
+                raise  # cmd2's end of input, now read as a line of aish (not a chat message): aish ends
             return ""
 
     # --------------------------------------------------------- command tables
@@ -383,6 +388,7 @@ def run_shell(
     """
     shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
     if chat is not None:
+        shell.chat_only = True
         shell._enter_chat(chat, chat_controls)
     else:
         shell.stdout.write(banner(app))

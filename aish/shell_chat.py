@@ -39,6 +39,8 @@ class Chat:
     runner: Runner
     out: TextIO
     controls: list[str] = field(default_factory=list)
+    leaves_aish: bool = False
+    """Started by ``aish AGENT``: leaving the chat leaves aish (else it returns to ``aish>``)."""
 
     @property
     def prompt(self) -> str:
@@ -47,8 +49,11 @@ class Chat:
     def banner(self) -> str:
         return (
             f"Chatting with {self.agent}: every line goes to it as typed (Alt-Enter for a new line, "
-            "a pasted block is one message). /new starts over; Ctrl-D or /exit returns to aish>.\n"
+            f"a pasted block is one message). /new starts over; Ctrl-D or /exit {self._leave()}.\n"
         )
+
+    def _leave(self) -> str:
+        return "leaves aish" if self.leaves_aish else "returns to aish>"
 
     def handle(self, text: str) -> bool:
         """Send ``text`` or run its ``/`` command; False when the chat ends. Errors are reported here."""

@@ -172,7 +172,7 @@ def test_a_redirect_says_what_reached_the_file(refserver: RefServer, tmp_path: P
     status, shown = aish_c(refserver, "athena hi | zeus > answer.md", tmp_path)
     assert status != 0 and "unknown agent 'zeus'" in shown  # found before anything ran: no file at all
     (tmp_path / "old.md").write_text("kept\n", encoding="utf-8")
-    status, shown = aish_c(refserver, 'athena[-o aish_fault \'{"status": 400}\'] hi | hermes >> old.md', tmp_path)
+    status, shown = aish_c(refserver, "athena[-o aish_fault '{\"status\": 400}'] hi | hermes >> old.md", tmp_path)
     assert status != 0 and "[Nothing written to old.md]" in shown and "Output" not in shown
     assert (tmp_path / "old.md").read_text(encoding="utf-8") == "kept\n"
     status, shown = aish_c(refserver, "athena hi | hermes > new.md", tmp_path)

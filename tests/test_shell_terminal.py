@@ -338,3 +338,31 @@ def test_ctrl_d_submits_an_unfinished_line_as_it_is(shell: pexpect.spawn) -> Non
     shell.expect_exact(PROMPT)
     shell.sendline("echo next")
     shell.expect_exact("next\r\n")
+
+
+def test_aish_agent_alone_on_a_terminal_opens_a_chat_that_ctrl_d_leaves(refserver: RefServer) -> None:
+    """'aish athena' said 'nothing to send'; llm chat and aichat open a chat there."""
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish", "athena", "-o", "temperature", "0"], env=env, encoding="utf-8", timeout=20
+    )
+    try:
+        child.expect_exact("Chatting with athena")
+        child.expect_exact("/exit leaves aish")
+        child.expect_exact("athena>")
+        child.sendline("what's up?")
+        child.expect(r"\[\w+: Complete - ")
+        child.expect_exact("athena>")
+        child.send(CTRL_D)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert sent(refserver) == ["what's up?"]
+    assert refserver.requests[-1].body is not None and refserver.requests[-1].body["temperature"] == 0
+    child = pexpect.spawn(sys.executable, ["-m", "aish", "hermes"], env=env, encoding="utf-8", timeout=20)
+    try:
+        child.expect_exact("hermes>")
+        child.sendline("/exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
