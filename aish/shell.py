@@ -391,7 +391,7 @@ def run_shell(
         shell.chat_only = True
         shell._enter_chat(chat, chat_controls)
     else:
-        shell.stdout.write(banner(app))
+        shell.stdout.write(banner(app) + (continuing_note(conversations) if conversations is not None else ""))
     shell.cmdloop()
     return shell.last_status
 
@@ -408,6 +408,17 @@ def banner(app: App) -> str:
         parts.append(f"Offline demo agents: {_some(demos)}.")
     first = (real or demos)[0]
     return f"aish, the AI shell. {' '.join(parts)}\nTry: {first} hello  |  {first} alone to chat  |  help  |  quit\n"
+
+
+def continuing_note(conversations: Conversations) -> str:
+    """What ``aish --continue`` or ``--cid ID`` continues, said under the banner."""
+    resumed = conversations.active()
+    if resumed:
+        turns = ", ".join(
+            f"{c.id} with {c.agent} ({len(c.turns)} turn{'s' if len(c.turns) != 1 else ''})" for c in resumed
+        )
+        return f"Continuing conversation {turns} ('new' starts afresh).\n"
+    return "Continuing each agent's last conversation ('conversations' lists them; 'new' starts afresh).\n"
 
 
 def _some(names: list[str], most: int = 8) -> str:

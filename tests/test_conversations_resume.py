@@ -150,10 +150,14 @@ def test_the_shell_started_with_continue_picks_up_each_agents_last_conversation(
 ) -> None:
     aish("athena", "remember owls")
     for child in spawn("--continue"):
+        assert "Continuing each agent's last conversation ('conversations' lists them" in str(child.before)
         line(child, "athena what did I ask?", r"Complete - ")
         line(child, "apollo hi", r"Complete - ")
     assert users(bodies(refserver)[1]) == ["remember owls", "what did I ask?"]
     assert users(bodies(refserver)[2]) == ["hi"]
+    (cid,) = ids_listed(aish("conversations"))[-1:]  # the most recent: apollo's
+    for child in spawn("--cid", cid):
+        assert f"Continuing conversation {cid} with apollo (1 turn) ('new' starts afresh)." in str(child.before)
 
 
 def test_chat_mode_lines_continue_the_agents_conversation(shell: pexpect.spawn, refserver: RefServer) -> None:
