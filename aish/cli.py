@@ -26,7 +26,6 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need n
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
-    from pathlib import Path
     from typing import NoReturn, TextIO
 
     from aish.app import App
@@ -319,6 +318,7 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
+    from aish.cli_input import piped, read_all, read_script, wants_input
     from aish.config import load_config
     from aish.runner import Runner
 
@@ -366,14 +366,14 @@ def _dispatch(
             if replay is not None and replay.stdin is not None:  # the original's piped input, sent again
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
-            return runner.run_source(line, _piped(stdin, err) if _wants_input(line) else None, replay_of=replay_of)
+            return runner.run_source(line, piped(stdin, err) if wants_input(line) else None, replay_of=replay_of)
         if args.target is None:
             if shell:
                 from aish.shell import run_shell
 
                 session = None if conversations.one_shot else conversations
                 return run_shell(app, debug=debug, renderer=args.renderer, history=history, conversations=session)
-            return runner.run_source(_read_all(stdin, "standard input", err))
+            return runner.run_source(read_all(stdin, "standard input", err))
         if chat is not None:
             from aish.shell import run_shell
 
@@ -392,17 +392,17 @@ def _dispatch(
         if app.is_agent(args.target):
             if resumed is not None and resumed.agent != args.target:
                 raise UsageError(f"--cid {resumed.id}: that conversation is with {resumed.agent}, not {args.target}")
-            return ask_agent(runner, args.target, args.words, _piped(stdin, err))
+            return ask_agent(runner, args.target, args.words, piped(stdin, err))
         from pathlib import Path
 
         path = Path(args.target)
         if path.is_file():
-            return runner.run_source(_read_script(path, err))
+            return runner.run_source(read_script(path, err))
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent
 
             agent = resumed.agent if resumed is not None else last_agent(app)
-            return ask_agent(runner, agent, [args.target, *args.words], _piped(stdin, err))
+            return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
         from aish.errors import UnknownAgentError
@@ -431,54 +431,6 @@ def _confirm(stdin: TextIO, err: TextIO, question: str) -> bool:
     err.write(question)
     err.flush()
     return stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _wants_input(line: str) -> bool:
-    """Does the line start with a stage that reads input and was given none (``aish -c 'athena'``)?"""
-    from aish.errors import AishSyntaxError
-    from aish.lang import Command, parse
-
-    try:
-        script = parse(line)
-    except AishSyntaxError:
-        return False
-    if not script.items:
-        return False
-    pipeline = script.items[0][1]
-    first = pipeline.stages[0]
-    return pipeline.stdin is None and isinstance(first, Command) and first.name != "echo" and not first.args
-
-
-def _piped(stdin: TextIO, err: TextIO) -> str | None:
-    """Standard input when it is a pipe or file (never blocks on a terminal)."""
-    if isatty(stdin):
-        return None
-    try:
-        data = _read_all(stdin, "standard input", err)
-    except (OSError, ValueError):
-        return None
-    return data or None
-
-
-def _read_all(stdin: TextIO, source: str, err: TextIO) -> str:
-    """All of ``stdin``: bytes that are not UTF-8 become U+FFFD, with one warning (decision 21)."""
-    from aish.encoding import notice, read_text
-
-    text, bad = read_text(stdin)
-    notice(source, bad, err)
-    return text
-
-
-def _read_script(path: Path, err: TextIO) -> str:
-    from aish.encoding import decode, notice
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    text, bad = decode(data)
-    notice(str(path), bad, err)
-    return text
 
 
 def _chat_agent(app: App, args: Args | argparse.Namespace) -> str | None:
