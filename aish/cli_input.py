@@ -5,11 +5,13 @@ Text that is not UTF-8 becomes U+FFFD, with one warning naming where it came fro
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TextIO
-
 from aish.errors import UsageError
 from aish.tty import isatty
+
+TYPE_CHECKING = False  # as in aish.cli: pathlib and typing stay off the one-shot path
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TextIO
 
 
 def wants_input(line: str) -> bool:
