@@ -151,7 +151,7 @@ class AishShell(cmd2.Cmd):
             session.history = self.input_history
             session.default_buffer.history = self.input_history
         session.multiline = Condition(self._continues)
-        session.prompt_continuation = CONTINUATION
+        session.prompt_continuation = _continuation
         session.lexer = None  # cmd2's lexer colours aish lines as if they were cmd2 commands
         bindings = session.key_bindings
         if isinstance(bindings, KeyBindings):
@@ -394,6 +394,12 @@ def run_shell(
         shell.stdout.write(banner(app) + (continuing_note(conversations) if conversations is not None else ""))
     shell.cmdloop()
     return shell.last_status
+
+
+def _continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """``....>`` before each further line of an unfinished line or a block; a row that only wraps
+    a long line gets nothing (``....>`` there read as an unfinished line)."""
+    return CONTINUATION if wrap_count == 0 else ""
 
 
 def banner(app: App) -> str:

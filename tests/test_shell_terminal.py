@@ -366,3 +366,16 @@ def test_aish_agent_alone_on_a_terminal_opens_a_chat_that_ctrl_d_leaves(refserve
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+def test_a_long_line_wraps_without_continuation_prompts(shell: pexpect.spawn) -> None:
+    """The rows of a line wider than the terminal showed '....>', which means 'unfinished'."""
+    words = " ".join(f"word{i}" for i in range(120))  # about 3 rows of 200 columns
+    shell.send(f"echo {words}")
+    shell.expect_exact("word119")
+    shown = str(shell.before)
+    shell.send("\r")
+    shell.expect_exact("word118 word119\r\n")
+    shown += str(shell.before)
+    shell.expect_exact(PROMPT)
+    assert "word60" in shown and "....>" not in shown
