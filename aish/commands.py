@@ -175,18 +175,16 @@ def check_registration(name: object, func: object, summary: object, plugin: str)
 
 
 class RawCall(FrozenRecord):
-    """A raw command and the rest of its line, as typed."""
+    """A raw command and the rest of its line, as typed; ``stdout``: the ``> FILE`` or ``>> FILE``
+    that ended the line, as ``(op, FILE)`` (``history export > runs.json``)."""
 
-    __slots__ = ("name", "rest")
+    __slots__ = ("name", "rest", "stdout")
     name: str
     rest: str
+    stdout: tuple[str, str] | None
 
-    def __init__(self, name: str, rest: str) -> None:
-        freeze(
-            self,
-            name=name,
-            rest=rest,
-        )
+    def __init__(self, name: str, rest: str, stdout: tuple[str, str] | None = None) -> None:
+        freeze(self, name=name, rest=rest, stdout=stdout)
 
 
 def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
@@ -194,7 +192,9 @@ def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
 
     A line begins a raw command when its first word is a raw command's name and
     it does not continue an unfinished line (open quote, trailing ``|``...).
-    The rest stays aish source, in order.
+    The rest stays aish source, in order. A raw line may end with `` > FILE`` or
+    `` >> FILE`` outside quotes (a blank before it, FILE one plain word): its output
+    goes there, as any command's does (``history search "a > b"`` and ``a>b`` search).
     """
     from aish.lang import is_incomplete
 
@@ -207,12 +207,30 @@ def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
             if pending.strip():
                 parts.append(pending)
             pending = ""
-            parts.append(RawCall(name, stripped[len(name) :].strip()))
+            rest, stdout = _trailing_redirect(stripped[len(name) :].strip())
+            parts.append(RawCall(name, rest, stdout))
         else:
             pending += physical
     if pending.strip() or not parts:
         parts.append(pending)
     return parts
+
+
+def _trailing_redirect(rest: str) -> tuple[str, tuple[str, str] | None]:
+    """``rest`` without a final ``> FILE`` / ``>> FILE`` outside quotes, and that redirect."""
+    at = rest.rfind(">")
+    if at < 0:
+        return rest, None
+    target = rest[at + 1 :].strip()
+    if not target or any(c.isspace() or c in "\"'<>|;&" for c in target):
+        return rest, None
+    op_at = at - 1 if at > 0 and rest[at - 1] == ">" else at
+    before = rest[:op_at]
+    if not before[-1:].isspace():  # ``a>b``: a word, as typed
+        return rest, None
+    if before.count('"') % 2:  # inside a phrase: text (a search's only quotes; ``it's`` is a word)
+        return rest, None
+    return before.rstrip(), (rest[op_at : at + 1], target)
 
 
 def split_words(text: str) -> list[str]:

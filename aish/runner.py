@@ -148,6 +148,11 @@ class Runner:
         except AishError:  # reported when the line runs
             return False
 
+    def _run_raw(self, call: RawCall) -> int:
+        """A raw command's line (``history search a|b``, ``history export > runs.json``)."""
+        out = Redirect(call.stdout[0], call.stdout[1], 0) if call.stdout else None
+        return self._guarded(lambda: self._call(call.name, split_words(call.rest), call.rest, out))
+
     def _raw_names(self) -> set[str]:
         return {name for name, spec in self.app.commands.items() if spec.raw}
 
@@ -159,7 +164,7 @@ class Runner:
             status = EXIT_OK
             for part, part_source in zip(parts, raw, strict=True):
                 if isinstance(part, RawCall):
-                    status = self.run_command(part.name, split_words(part.rest), part.rest)
+                    status = self._run_raw(part)
                 else:
                     status = self.run_script(part, stdin, source=part_source if isinstance(part_source, str) else "")
                 stdin = None
@@ -299,6 +304,10 @@ class Runner:
             )
             status = spec.func(invocation)
             out.flush()
+        if redirect is not None:
+            from aish.pipeline.redirect import say_where
+
+            say_where(self.err, redirect.op, redirect.target)
         if isinstance(status, bool) or not isinstance(status, int):
             raise PluginError(f"command {name!r} (plugin {spec.plugin!r}) returned {status!r}, not an exit status")
         return status

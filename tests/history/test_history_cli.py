@@ -98,6 +98,18 @@ def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backe
     assert run_aish("-c", "history").stdout == ""
 
 
+def test_a_history_line_may_end_with_a_redirect(history_backend: str, demo_url: str, tmp_path: Path) -> None:
+    """'history export > runs.json' said 'the only options are --json and --jsonl'."""
+    assert run_aish("-c", "athena 'a > b' owls").returncode == 0
+    exported = run_aish("-c", f"history export > {tmp_path}/runs.json")
+    assert exported.returncode == 0 and exported.stdout == "", exported.stderr
+    assert [run["line"] for run in json.loads((tmp_path / "runs.json").read_text())] == ["athena 'a > b' owls"]
+    assert run_aish("-c", f"history 5 >> {tmp_path}/list.txt").returncode == 0
+    assert (tmp_path / "list.txt").read_text().split()[0] == "1"
+    phrase = run_aish("-c", 'history search "a > b"')  # quoted, or glued (a>b): text to look for
+    assert phrase.stdout.split()[0] == "1" and run_aish("-c", "history search a>b").stdout == ""
+
+
 def test_a_script_can_use_the_shell_commands(history_backend: str, demo_url: str) -> None:
     assert run_aish("-c", "echo earlier").returncode == 0
     result = run_aish(input="athena owls\nhistory\nagents\n")  # a script on stdin, as from a pipe
