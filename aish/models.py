@@ -87,9 +87,9 @@ def _get(app: App, agent: AgentConfig, codec: Codec, request: Request) -> str:
         finally:
             connection.close()
     except StreamFailure as exc:
-        from aish.stream.messages import explain  # a failure's message
+        from aish.stream.messages import explain, unset_key  # a failure's message
 
-        raise explain(agent.name, exc, codec, request.secrets) from None
+        raise explain(agent.name, exc, codec, request.secrets, unset_key=unset_key(agent)) from None
     finally:
         transport.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
+from aish.agents import AgentConfig
 from aish.app import App
 from aish.errors import UnknownNameError
 
@@ -47,7 +48,7 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
         ("url", agent.url or "(started on first use)"),
         ("model", agent.model or "(the server's default)"),
         ("renderer", agent.renderer or "(the default)"),
-        ("key from", f"${agent.api_key_env}" if agent.api_key_env else "(none)"),
+        ("key from", _key_source(agent)),
         ("defined in", agent.source),
     ]
     if agent.options:
@@ -74,3 +75,10 @@ def _two_columns(rows: Mapping[str, str], out: TextIO) -> None:
 
 
 __all__ = ["LANGUAGE", "agent_help", "general_help", "topic_help"]
+
+
+def _key_source(agent: AgentConfig) -> str:
+    """Where the key comes from, and whether that variable is set (never the key)."""
+    if not agent.api_key_env:
+        return "(none)"
+    return f"${agent.api_key_env}" + ("" if agent.api_key() is not None else " (not set)")

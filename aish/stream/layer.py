@@ -97,16 +97,18 @@ class AgentStream:
             self._token.cancel()
             self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
         except _Failed as failed:
-            from aish.stream.messages import explain  # a failure's message: a stream that succeeds never needs it
+            from aish.stream.messages import explain, unset_key  # a failure's message: a success never needs it
 
-            self._fail(result, parts, explain(name, failed.error, self.codec, secrets, failed.why), sink, None)
+            error = explain(name, failed.error, self.codec, secrets, failed.why, unset_key=unset_key(self.agent))
+            self._fail(result, parts, error, sink, None)
         except StreamFailure as exc:
             if self._token.cancelled:
                 self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
             else:
-                from aish.stream.messages import explain
+                from aish.stream.messages import explain, unset_key
 
-                self._fail(result, parts, explain(name, exc, self.codec, secrets), sink, None)
+                error = explain(name, exc, self.codec, secrets, unset_key=unset_key(self.agent))
+                self._fail(result, parts, error, sink, None)
         except AishError as exc:
             self._fail(result, parts, exc, sink, ERROR)
         finally:

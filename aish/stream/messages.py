@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from aish.agents import AgentConfig
 from aish.contracts import Codec
 from aish.errors import AishError, HTTPStatusError, StreamFailure
 from aish.scrub import Scrubber
@@ -25,10 +26,14 @@ def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
     return Scrubber(secrets)
 
 
-def explain(agent: str, exc: StreamFailure, codec: Codec, secrets: Sequence[str], why: str = "") -> AishError:
+def explain(
+    agent: str, exc: StreamFailure, codec: Codec, secrets: Sequence[str], why: str = "", *, unset_key: str | None = None
+) -> AishError:
     """``exc`` as the user sees it: the agent's name first, HTTP bodies read by the codec, secrets scrubbed.
 
-    ``why`` (e.g. ``gave up after 3 retries``) is appended after a ``;``.
+    ``why`` (e.g. ``gave up after 3 retries``) is appended after a ``;``. ``unset_key``: the
+    environment variable the agent's key comes from, when it is not set: a refused
+    authentication says so (else an unset variable reads exactly like a wrong key).
     """
     scrub = scrubber(secrets)
     message = str(exc)
@@ -36,6 +41,8 @@ def explain(agent: str, exc: StreamFailure, codec: Codec, secrets: Sequence[str]
         body = scrub(exc.body)  # before the codec shortens it, so no prefix of a key survives
         detail = codec.error_message(exc.code, body) if body else None
         message = http_message(agent, exc, detail)
+        if unset_key and exc.code in (401, 403):
+            message += f" (${unset_key} is not set)"
     elif not message.startswith(f"{agent}:"):
         message = f"{agent}: {message}"
     if why:
@@ -58,3 +65,8 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
 def _mentions_length(detail: str | None) -> bool:
     text = (detail or "").lower()
     return any(word in text for word in ("context", "too long", "too many tokens", "token limit", "exceed"))
+
+
+def unset_key(agent: AgentConfig) -> str | None:
+    """The variable the agent's key comes from, if it is not set (None: set, or no key configured)."""
+    return agent.api_key_env if agent.api_key_env and agent.api_key() is None else None

@@ -231,6 +231,19 @@ def test_http_error_messages(status: int, body: object, what: str, detail: str |
     assert run.result.status == "error"
 
 
+def test_a_refused_key_whose_variable_is_unset_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unset key variable read exactly like a wrong key."""
+    body = {"error": {"message": "Invalid API Key"}}
+    monkeypatch.delenv("AISH_TEST_UNSET_KEY", raising=False)
+    with serving(json_reply(401, body)) as server:
+        run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
+    assert str(run.result.error).endswith(": Invalid API Key ($AISH_TEST_UNSET_KEY is not set)")
+    monkeypatch.setenv("AISH_TEST_UNSET_KEY", "wrong")
+    with serving(json_reply(401, body)) as server:
+        run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
+    assert str(run.result.error).endswith(": Invalid API Key")  # set, and wrong: the server's word
+
+
 # --------------------------------------------------------------------- secrets
 
 
@@ -403,3 +416,15 @@ def test_one_transport_runs_several_streams_on_a_keep_alive_server(ref: RefServe
     assert [r.status for r in results] == ["complete"] * 3
     assert [r.text for r in results] == [plan_reply("athena", t).text() for t in ("owls", "bats", "owls")]
     assert len(ref.requests) == 3
+
+
+def test_help_says_whether_the_key_variable_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aish.shell_help import _key_source
+
+    monkeypatch.delenv("AISH_TEST_UNSET_KEY", raising=False)
+    assert _key_source(agent("http://127.0.0.1:9/v1", api_key_env="AISH_TEST_UNSET_KEY")) == (
+        "$AISH_TEST_UNSET_KEY (not set)"
+    )
+    monkeypatch.setenv("AISH_TEST_UNSET_KEY", "sekrit")
+    assert _key_source(agent("http://127.0.0.1:9/v1", api_key_env="AISH_TEST_UNSET_KEY")) == "$AISH_TEST_UNSET_KEY"
+    assert _key_source(agent("http://127.0.0.1:9/v1")) == "(none)"
