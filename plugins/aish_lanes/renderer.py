@@ -102,6 +102,9 @@ class LanesRenderer:
         self.lanes: dict[str, _Lane] = {}
         for name in names:
             self._lane(name, self.started)
+        self._target = target
+        self._sized = not target.options.get("width") and not target.options.get("height")
+        """The size is the terminal's (not given in options): asked again at each redraw."""
         size = _size(target)
         columns = int(target.options.get("width") or size.columns)
         self.columns = max(24, columns)
@@ -196,8 +199,28 @@ class LanesRenderer:
             self.out.write("".join(self._pending))
             self._pending.clear()
 
+    def _resized(self) -> bool:
+        """Take the terminal's size now; True when it changed since the last redraw."""
+        if not self._sized:
+            return False
+        size = _size(self._target)
+        columns, rows = max(24, size.columns), max(2, size.lines)
+        if (columns, rows) == (self.columns, self.rows):
+            return False
+        self.columns, self.rows = columns, rows
+        self.width = max(20, self.columns - self.pad - 4)
+        return True
+
     def _redraw(self) -> None:
-        """Finished lines above, then one line per running lane: its text so far (live mode)."""
+        """Finished lines above, then one line per running lane: its text so far (live mode).
+
+        After a resize the live lines drawn before are left where they are: the terminal may
+        have rewrapped them onto more rows (or not), so going back up over them could erase
+        finished lines or leave copies of them behind. They stay once, and the live lines
+        start afresh below, at the new width.
+        """
+        if self._resized():
+            self._drawn = 0
         parts = [UP_AND_CLEAR.format(n=self._drawn)] if self._drawn else []
         parts += self._pending
         self._pending.clear()

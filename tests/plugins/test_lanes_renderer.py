@@ -139,3 +139,29 @@ def test_no_more_live_lines_than_the_terminal_has_rows() -> None:
     renderer.feed(TextDelta(" more", agent="agent0"))
     renderer.flush()
     assert "\x1b[3A" in out.getvalue() and "\x1b[4A" not in out.getvalue()
+
+
+def test_a_resized_terminal_gets_live_lines_at_its_new_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrinking the terminal mid-stream left dozens of copies of the live lines: each redraw went
+    back up one row per line, and the terminal had rewrapped them onto two."""
+    import os
+
+    from aish_lanes import renderer as module
+
+    size = [os.terminal_size((120, 40))]
+    monkeypatch.setattr(module, "_size", lambda target: size[0])
+    out = io.StringIO()
+    renderer = LanesRenderer(RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo", "athena"]}))
+    renderer.feed(TextDelta("word " * 20, agent="apollo"))
+    renderer.flush()
+    assert renderer.width == 120 - 6 - 4
+    size[0] = os.terminal_size((60, 40))
+    before = len(out.getvalue())
+    renderer.feed(TextDelta("more ", agent="athena"))
+    renderer.flush()
+    redrawn = out.getvalue()[before:]
+    assert "\x1b[" not in redrawn.split("[apollo]")[0]  # no going back up over rows rewrapped by the terminal
+    assert renderer.width == 60 - 6 - 4 and all(len(row) <= 60 for row in screen(redrawn))
+    renderer.feed(TextDelta("again", agent="athena"))
+    renderer.flush()  # same size: redrawn in place again
+    assert out.getvalue().endswith("[athena] more again\n") and "\x1b[2A" in out.getvalue()[before + len(redrawn) :]
