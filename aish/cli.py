@@ -397,6 +397,7 @@ def _dispatch(
 
         path = Path(args.target)
         if path.is_file():
+            runner.script_name = args.target
             return runner.run_source(read_script(path, err))
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent

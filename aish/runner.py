@@ -97,6 +97,10 @@ class Runner:
         agent's conversation (see :mod:`aish.conversations`). None: every stage is one-shot."""
         self.quit = False
         """A ``quit`` or ``exit`` ran: the script stops there (the shell leaves too)."""
+        self.script_name: str | None = None
+        """The script file being run (``aish FILE``): each error names it and its line."""
+        self._where = ""
+        """``FILE:LINE: `` of the pipeline running in a script file, put before its errors."""
         self.model_checks: ModelChecks | None = None
         """Models given with ``-m`` are checked against their server's list while the answer streams
         (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
@@ -162,19 +166,31 @@ class Runner:
             raw = split_raw(source, self._raw_names())
             parts = [p if isinstance(p, RawCall) else parse(p) for p in raw]
             status = EXIT_OK
+            line = 1  # of the part's first line in ``source``
             for part, part_source in zip(parts, raw, strict=True):
                 if isinstance(part, RawCall):
+                    self._at(line)
                     status = self._run_raw(part)
+                    line += 1
                 else:
-                    status = self.run_script(part, stdin, source=part_source if isinstance(part_source, str) else "")
+                    text = part_source if isinstance(part_source, str) else ""
+                    status = self.run_script(part, stdin, source=text, line=line)
+                    line += text.count("\n")
                 stdin = None
                 if status == EXIT_INTERRUPTED or self.quit:
                     break
             return status
         except KeyboardInterrupt:
             return self.report(Interrupted())
-        except AishError as exc:
+        except AishError as exc:  # the source does not parse: nothing ran
+            self._where = f"{self.script_name}: " if self.script_name is not None else ""
             return self.report(exc)
+        finally:
+            self._where = ""
+
+    def _at(self, line: int) -> None:
+        """Errors from now on name the script file's line ``line`` (nothing outside a file)."""
+        self._where = f"{self.script_name}:{line}: " if self.script_name is not None else ""
 
     def report(self, exc: AishError) -> int:
         """Print ``exc`` as one line (and its traceback under --debug); return its exit code."""
@@ -184,17 +200,18 @@ class Runner:
             traceback.print_exception(exc, file=self.err)
         if self.tty and isatty(self.err):
             end_line(self.out)
-        self.err.write(f"aish: {visible(str(exc))}\n")
+        self.err.write(f"aish: {self._where}{visible(str(exc))}\n")
         self.err.flush()
         if isinstance(exc, OutputError) and exc.target == "standard output":
             silence(self.out)  # reported once: what is still buffered for it must not fail again at exit
         return exc.exit_code
 
-    def run_script(self, script: Script, stdin: str | None = None, *, source: str = "") -> int:
+    def run_script(self, script: Script, stdin: str | None = None, *, source: str = "", line: int = 1) -> int:
         """Run each pipeline, honouring ``;``, ``&&`` and ``||``.
 
         ``source``: the text ``script`` was parsed from (an unknown agent at the start of a line
-        after the first gets a hint: that is often a pasted text's second line).
+        after the first gets a hint: that is often a pasted text's second line; in a script file,
+        the error names the file and line instead), whose first line is ``line`` of the file.
         """
         status = EXIT_OK
         after = 0
@@ -211,7 +228,9 @@ class Runner:
             if leave is not None:
                 self.quit = True
                 return leave
-            hint = NEW_LINE_HINT if own_line else SEMICOLON_HINT if joiner == ";" and prose else None
+            self._at(line + source.count("\n", 0, pipeline.pos))
+            hint = NEW_LINE_HINT if own_line and self.script_name is None else None
+            hint = SEMICOLON_HINT if joiner == ";" and prose and not own_line else hint
             last = pipeline.stages[-1]
             prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
             status = self.run_pipeline(pipeline, stdin, hint=hint)

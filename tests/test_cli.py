@@ -180,3 +180,18 @@ def test_a_misspelt_command_gets_a_suggestion_as_a_misspelt_agent_does() -> None
         assert result.stderr == f"aish: unknown agent {typed!r}, did you mean {meant!r}? {known}\n"
     assert "did you mean 'models'?" in run_aish("modles", "athena").stderr
     assert "did you mean" not in run_aish("-c", "zzzz").stderr
+
+
+def test_errors_in_a_script_file_name_its_line(tmp_path: Path) -> None:
+    """A script's error gave no line, and the hint meant for pasted text."""
+    script = tmp_path / "s.aish"
+    script.write_text('echo one\necho "a\nb"\n\nnosuch hi\necho two; zzz x\nhistory bogus\n', encoding="utf-8")
+    result = run_aish(str(script), cwd=tmp_path)
+    assert result.stderr.splitlines() == [
+        f"aish: {script}:5: unknown agent 'nosuch' (known: apollo, athena, hermes)",
+        f"aish: {script}:6: unknown agent 'zzz' (known: apollo, athena, hermes)",
+        f"aish: {script}:7: history: unknown subcommand 'bogus' (see 'history help')",
+    ]
+    broken = tmp_path / "bad.aish"
+    broken.write_text("echo a\n(echo b |\n", encoding="utf-8")
+    assert run_aish(str(broken)).stderr.startswith(f"aish: {broken}: syntax error at line 2, column 9: ")
