@@ -63,7 +63,7 @@ options:
   --cid ID              continue the recorded conversation ID
 
 Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, 5
-remote error, 130 interrupted.
+remote error, 6 tool call asked, 130 interrupted, 141 output closed.
 """
 """``aish --help``: what :func:`_parser` prints on an 80-column terminal, without importing
 argparse (a test keeps the two equal)."""
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="aish",
         description="aish, the AI shell: AI endpoints as commands, composed like Unix tools.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, "
-        "5 remote error, 130 interrupted.",
+        "5 remote error, 6 tool call asked, 130 interrupted, 141 output closed.",
     )
     p.add_argument("-c", dest="command", metavar="LINE", help="run LINE and exit")
     p.add_argument("--config", metavar="PATH", help="configuration file (default: $AISH_CONFIG or XDG)")

@@ -102,7 +102,7 @@ def test_stats_say_how_each_stage_ended(run_line: Callable[..., Outcome], refser
     app_config = agents(refserver.base_url) + "[settings]\nstats = true\n"
     result = run_line("cut owls; mute owls; athena owls", app_config)
     lines = [line for line in result.err.splitlines() if line.startswith("[stats]")]
-    assert [line.rsplit(", ", 1)[1] for line in lines] == ["complete (cut at max_tokens)", "empty", "complete"]
+    assert [line.rsplit(", ", 1)[1] for line in lines] == ["cut at max_tokens", "empty", "complete"]
 
 
 def test_an_empty_answer_off_a_terminal_is_a_warning_on_stderr(

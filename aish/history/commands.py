@@ -88,7 +88,9 @@ def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> i
 
 
 def _number(rest: Sequence[str], sub: str) -> int:
-    if len(rest) != 1 or not rest[0].isdigit() or int(rest[0]) < 1:
+    if len(rest) == 1 and not (rest[0].isdigit() and int(rest[0]) >= 1):
+        raise UsageError(f"history {sub}: {rest[0]!r} is not a run number (see 'history')")
+    if len(rest) != 1:
         raise UsageError(f"history {sub}: give one run number (see 'history')")
     return int(rest[0])
 

@@ -28,13 +28,14 @@ def stage_stats(result: StageResult) -> dict[str, object]:
 def stats_line(result: StageResult) -> str:
     """``[stats] apollo: first token 0.012s, 0.850s, 42 tokens, 50.1 tokens/s, complete``.
 
-    A stop other than the natural end follows the status: ``complete (cut at max_tokens)``.
+    A stop other than the natural end replaces ``complete``: ``cut at max_tokens`` (another
+    status keeps it in parentheses: ``partial (cut at max_tokens)``).
     """
     s = stage_stats(result)
     first = "-" if s["first_token"] is None else f"{s['first_token']:.3f}s"
     rate = "-" if s["tokens_per_s"] is None else f"{s['tokens_per_s']} tokens/s"
     note = stop_note(result.finish_reason)
-    status = f"{s['status']} ({note})" if note else s["status"]
+    status = s["status"] if not note else note if s["status"] == "complete" else f"{s['status']} ({note})"
     return f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {s['tokens']} tokens, {rate}, {status}"
 
 
