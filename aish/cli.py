@@ -406,6 +406,10 @@ def _dispatch(
             return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
+        name, bracket, _ = args.target.partition("[")
+        if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
+            form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
+            raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
         from aish.errors import UnknownAgentError
 
         raise UnknownAgentError(args.target, list(app.agents()), list(app.commands))

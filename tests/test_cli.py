@@ -195,3 +195,12 @@ def test_errors_in_a_script_file_name_its_line(tmp_path: Path) -> None:
     broken = tmp_path / "bad.aish"
     broken.write_text("echo a\n(echo b |\n", encoding="utf-8")
     assert run_aish(str(broken)).stderr.startswith(f"aish: {broken}: syntax error at line 2, column 9: ")
+
+
+def test_the_bracket_form_on_the_command_line_says_how_options_go_there() -> None:
+    result = run_aish("athena[-o", "max_tokens", "4]", "hi")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "aish: athena[-o: on the command line, options follow the name without brackets: "
+        "aish athena -m MODEL -o KEY VALUE TEXT\n"
+    )
