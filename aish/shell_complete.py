@@ -10,6 +10,7 @@ nothing: every line there is literal text.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -75,7 +76,12 @@ class AishCompleter(Completer):
                 yield Completion(name, -len(current), display_meta=offered[name][:60])
 
     def _path(self, current: str, event: CompleteEvent) -> Iterable[Completion]:
-        yield from self._paths.get_completions(Document(current, len(current)), event)
+        """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does)."""
+        for found in self._paths.get_completions(Document(current, len(current)), event):
+            whole = current[: len(current) + found.start_position] + found.text
+            if found.text and not found.text.endswith("/") and os.path.isdir(os.path.expanduser(whole)):
+                found = Completion(found.text + "/", found.start_position, display=found.display)
+            yield found
 
 
 def split_before_cursor(text: str) -> tuple[list[str], str | None]:

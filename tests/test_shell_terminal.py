@@ -208,6 +208,14 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
         child.send("echo x > notes-f\t")  # a file after >
         child.expect_exact("or-tab.md")
         child.send("\r")
+        (tmp_path / "sub-dir-for-tab").mkdir()
+        (tmp_path / "sub-dir-for-tab" / "inner.md").write_text("inner\n", encoding="utf-8")
+        child.send("cat sub-dir-f\t")  # a directory ends with its /: Tab goes on into it
+        child.expect_exact("or-tab/")
+        child.send("in\t")
+        child.expect_exact("ner.md")
+        child.send("\r")
+        child.expect_exact("inner\r\n")
         child.sendline("echo done")
         child.expect_exact("done\r\n")
     finally:
