@@ -27,8 +27,12 @@ OPTIONS = (
     "--version",
     "--test",
     "--record",
+    "--continue",
+    "--cid",
     "--help",
 )
+AGENT_OPTIONS = ("-m", "-s", "-o", "--model", "--system", "--option", "--")
+"""What may follow an agent's name on the command line (per-call options), before its text."""
 KINDS = ("agents", "commands", "renderers", "plugins")
 
 BASH = r"""# aish completion for bash; load it with:  eval "$(aish completion bash)"
@@ -40,11 +44,11 @@ _aish() {
     case "$prev" in
         --config|--record|--test) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --renderer|--format) COMPREPLY=($(compgen -W "$(_aish_names renderers)" -- "$cur")); return ;;
-        -c) return ;;
+        -c|--cid) return ;;
     esac
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-            --config|--renderer|--format|-c|--record) ((i++)) ;;
+            --config|--renderer|--format|-c|--record|--cid) ((i++)) ;;
             -*) ;;
             *) target="${COMP_WORDS[i]}"; at=$((COMP_CWORD - i)); break ;;
         esac
@@ -69,7 +73,12 @@ _aish() {
                 set:1) COMPREPLY=($(compgen -W "renderer stats history debug" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$(_aish_names agents)" -- "$cur")) ;;
             esac ;;
-        *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *)
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "__AGENT_OPTIONS__" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
     esac
 }
 complete -o default -o bashdefault -F _aish aish
@@ -83,7 +92,7 @@ _aish() {
     local target="" i at=0
     for ((i = 2; i < CURRENT; i++)); do
         case "${words[i]}" in
-            --config|--renderer|--format|-c|--record) ((i++)) ;;
+            --config|--renderer|--format|-c|--record|--cid) ((i++)) ;;
             -*) ;;
             *) target="${words[i]}"; at=$((CURRENT - i)); break ;;
         esac
@@ -91,7 +100,7 @@ _aish() {
     case "${words[CURRENT-1]}" in
         --config|--record|--test) _files; return ;;
         --renderer|--format) names=(${(f)"$(_aish_names renderers)"}); compadd -a names; return ;;
-        -c) return ;;
+        -c|--cid) return ;;
     esac
     if [[ -z "$target" ]]; then
         if [[ "${words[CURRENT]}" == -* ]]; then
@@ -113,7 +122,12 @@ _aish() {
                 set:1) compadd renderer stats history debug ;;
                 models:1|chat:1) names=(${(f)"$(_aish_names agents)"}); compadd -a names ;;
             esac ;;
-        *) _files ;;
+        *)
+            if [[ "${words[CURRENT]}" == -* ]]; then
+                compadd -- __AGENT_OPTIONS__
+            else
+                _files
+            fi ;;
     esac
 }
 if [[ "$funcstack[1]" == "_aish" ]]; then _aish "$@"; else compdef _aish aish; fi
@@ -125,7 +139,8 @@ def completion_script(shell: str) -> str:
     scripts = {"bash": BASH, "zsh": ZSH}
     if shell not in scripts:
         raise UsageError(f"completion: no script for {shell!r} (choose: bash, zsh)")
-    return scripts[shell].replace("__OPTIONS__", " ".join(OPTIONS))
+    script = scripts[shell].replace("__OPTIONS__", " ".join(OPTIONS))
+    return script.replace("__AGENT_OPTIONS__", " ".join(AGENT_OPTIONS))
 
 
 def names(app: App, kind: str, commands: list[str]) -> list[str]:
@@ -137,7 +152,9 @@ def names(app: App, kind: str, commands: list[str]) -> list[str]:
     if kind == "renderers":
         return sorted(app.components.get("renderer", {}))
     if kind == "plugins":
-        return sorted(app.host.plugins)
+        from aish.plugins import ESSENTIAL
+
+        return sorted(name for name in app.host.plugins if name not in ESSENTIAL)  # never disabled
     raise UsageError(f"completion names: unknown kind {kind!r} (choose: {', '.join(KINDS)})")
 
 
