@@ -243,7 +243,7 @@ class TestInstalledPluginCommand:
         script.write_text("hello apollo\nhello a b\necho done\n", encoding="utf-8")
         result = run_aish(str(script))
         assert (result.returncode, result.stdout) == (0, "hello apollo\ndone\n")
-        assert result.stderr == "aish: hello: give at most one name\n"
+        assert result.stderr == f"aish: {script}:2: hello: give at most one name\n"  # the file and its line
         failed = run_aish("-c", "hello two words")
         assert (failed.returncode, failed.stderr) == (2, "aish: hello: give at most one name\n")
 
