@@ -410,9 +410,9 @@ def _dispatch(
         if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
             form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
             raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
-        from aish.errors import UnknownAgentError
+        from aish.pipeline.plan import unknown_agent
 
-        raise UnknownAgentError(args.target, list(app.agents()), list(app.commands))
+        raise unknown_agent(app, args.target)
     finally:
         if history is not None:
             history.close()

@@ -204,3 +204,16 @@ def test_the_bracket_form_on_the_command_line_says_how_options_go_there() -> Non
         "aish: athena[-o: on the command line, options follow the name without brackets: "
         "aish athena -m MODEL -o KEY VALUE TEXT\n"
     )
+
+
+def test_an_unknown_agent_says_when_the_configuration_hides_agents(tmp_path: Path) -> None:
+    """After 'plugins disable demo', 'athena hi' said only 'unknown agent'."""
+    config = tmp_path / "config.toml"
+    config.write_text('[settings]\ndisable_plugins = ["demo"]\n', encoding="utf-8")
+    for args in (["athena", "hi"], ["-c", "athena hi"]):
+        result = run_aish("--config", str(config), *args)
+        assert result.returncode == 3
+        assert result.stderr == "aish: unknown agent 'athena'; plugins disabled: demo ('plugins enable NAME')\n"
+    config.write_text("[settings]\nplugin_agents = false\n", encoding="utf-8")
+    hidden = run_aish("--config", str(config), "-c", "athena hi").stderr
+    assert hidden == "aish: unknown agent 'athena'; agents offered by plugins are hidden (plugin_agents = false)\n"

@@ -97,8 +97,22 @@ def _step(app: App, stage: Stage) -> Step:
 
 
 def _unknown(app: App, name: str) -> UnknownAgentError:
-    """``name`` is no agent: the error suggests the closest agent or command (``hlep``: ``help``)."""
-    return UnknownAgentError(name, list(app.agents()), [*app.commands, "quit", "exit"])
+    return unknown_agent(app, name)
+
+
+def unknown_agent(app: App, name: str) -> UnknownAgentError:
+    """``name`` is no agent: the error suggests the closest agent or command (``hlep``: ``help``),
+    and says when the configuration hides agents (plugins disabled, ``plugin_agents = false``):
+    after ``plugins disable demo``, ``athena`` is unknown for a reason the user chose and forgot."""
+    error = UnknownAgentError(name, list(app.agents()), [*app.commands, "quit", "exit"])
+    settings = app.config.settings
+    disabled = sorted(set(settings.disable_plugins))
+    hidden = [f"plugins disabled: {', '.join(disabled)} ('plugins enable NAME')"] if disabled else []
+    if not settings.plugin_agents:
+        hidden.append("agents offered by plugins are hidden (plugin_agents = false)")
+    if hidden and error.suggestion is None:
+        error.args = (f"{error}; {'; '.join(hidden)}",)
+    return error
 
 
 def _program(name: str) -> str | None:
