@@ -55,7 +55,8 @@ def test_the_ini_configuration_option(project: pytest.Pytester) -> None:
     (project.path / "aish.toml").write_text("[settings]\nplugin_agents = false\n")
     result = project.runpytest("checks/good.transcript")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["+aish: unknown agent 'athena'"])
+    hidden = "agents offered by plugins are hidden (plugin_agents = false)"
+    result.stdout.fnmatch_lines([f"+aish: unknown agent 'athena'; {hidden}"])
 
 
 def test_our_own_suite_does_not_collect_transcripts(pytestconfig: pytest.Config) -> None:

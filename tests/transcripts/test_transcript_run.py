@@ -121,7 +121,8 @@ def test_no_user_configuration_leaks_in(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_configuration_beside_the_transcript_is_used(tmp_path: Path) -> None:
-    path = write(tmp_path, "hidden.transcript", "aish> athena hi\naish: unknown agent 'athena'\n")
+    hidden = "aish: unknown agent 'athena'; agents offered by plugins are hidden (plugin_agents = false)"
+    path = write(tmp_path, "hidden.transcript", f"aish> athena hi\n{hidden}\n")
     assert not run_file(path).passed
     (tmp_path / "hidden.toml").write_text("[settings]\nplugin_agents = false\n")
     result = run_file(path)
