@@ -367,14 +367,7 @@ def _dispatch(
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
             return runner.run_source(line, piped(stdin, err) if wants_input(line) else None, replay_of=replay_of)
-        if args.target is None:
-            if shell:
-                from aish.shell import run_shell
-
-                session = None if conversations.one_shot else conversations
-                return run_shell(app, debug=debug, renderer=args.renderer, history=history, conversations=session)
-            return runner.run_source(read_all(stdin, "standard input", err))
-        if chat is not None:
+        if shell:  # the interactive shell, or a chat with ``aish AGENT`` on a terminal
             from aish.shell import run_shell
 
             session = None if conversations.one_shot else conversations
@@ -385,8 +378,10 @@ def _dispatch(
                 history=history,
                 conversations=session,
                 chat=chat,
-                chat_controls=args.words,
+                chat_controls=args.words if chat is not None else None,
             )
+        if args.target is None:
+            return runner.run_source(read_all(stdin, "standard input", err))
         from aish.ask import ask_agent
 
         if app.is_agent(args.target):
