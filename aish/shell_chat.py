@@ -96,9 +96,12 @@ class Chat:
             words += ["-s", value]
         elif command == "/option":
             key, _, raw = value.partition(" ")
-            if not key or not raw.strip():
+            if "=" in key and not raw.strip():
+                words += ["-o", key]  # /option KEY=VALUE
+            elif not key or not raw.strip():
                 raise UsageError("/option needs a key and a value (/option KEY VALUE)")
-            words += ["-o", key, raw.strip()]
+            else:
+                words += ["-o", key, raw.strip()]
         controls = parsed(words)
         self.controls = words
         shown = [f"model = {controls.model}"] if controls.model else []

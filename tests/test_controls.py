@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from aish.cli import main
+from aish.lang.controls import ControlsError, parse_controls
 from aish.testing import Outcome
 from aish_refserver import RefServer
 from tests.pipelines.conftest import codec_agents
@@ -47,6 +48,17 @@ def test_options_on_the_command_line_reach_the_request_body(refserver: RefServer
     ]
     assert (body["temperature"], body["stop"], body["user"]) == (0.2, ["x", "y"], "ann")
     assert result.out == "what is up"  # the echo model answered: -m took effect
+
+
+def test_key_equals_value_is_one_option_word(refserver: RefServer, config: str) -> None:
+    result = aish("--config", config, "athena", "-o", "temperature=0.2", "-o", "user=a=b", "-o", "model=echo", "hi")
+    assert result.status == 0, result.err
+    (body,) = bodies(refserver)
+    assert (body["temperature"], body["user"], body["model"]) == (0.2, "a=b", "echo")
+    assert body["messages"][-1]["content"] == "hi"  # the option took one word: "hi" is the text
+    assert parse_controls(["-o", "max_tokens=80"])[0].options == (("max_tokens", 80),)
+    with pytest.raises(ControlsError, match="not valid JSON"):
+        parse_controls(["-o", "stop=[x"])
 
 
 def test_words_after_the_text_are_never_options(refserver: RefServer, config: str) -> None:

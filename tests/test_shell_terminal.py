@@ -293,15 +293,18 @@ def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer)
     shell.expect_exact("max_tokens = 7")
     shell.sendline("/option temperature")
     shell.expect_exact("aish: /option needs a key and a value (/option KEY VALUE)")
+    shell.sendline("/option top_p=0.5")
+    shell.expect_exact("top_p = 0.5")
     shell.sendline("hello there")
     shell.expect(r"\[\w+: [\w ]+ - ")
     shell.expect_exact("athena>")
     shell.send(CTRL_D)
     shell.expect_exact(PROMPT)
     shell.sendline("history")
-    shell.expect_exact("athena[-m echo -o temperature 0.2 -s 'be brief' -o max_tokens 7] 'hello there'")
+    shell.expect_exact("athena[-m echo -o temperature 0.2 -s 'be brief' -o max_tokens 7 -o top_p=0.5] 'hello there'")
     body = [r.body for r in refserver.requests if r.body][-1]
     assert body["model"] == "echo" and body["temperature"] == 0.2 and body["max_tokens"] == 7
+    assert body["top_p"] == 0.5
     assert body["messages"][0] == {"role": "system", "content": "be brief"}
 
 

@@ -6,8 +6,9 @@ The same words work after ``aish AGENT`` (before the text) and inside
 
 ``-o`` values are JSON when they parse as JSON (``0.2``, ``true``, ``null``,
 ``["a","b"]``, ``{"k": 1}``) and text otherwise; a value that starts like JSON
-(``[``, ``{`` or ``"``) but is not is an error. ``-o model X`` is ``-m X`` and
-``-o system X`` is ``-s X``. The last word for a key wins.
+(``[``, ``{`` or ``"``) but is not is an error. ``-o KEY=VALUE`` (one word) is
+``-o KEY VALUE``. ``-o model X`` is ``-m X`` and ``-o system X`` is ``-s X``.
+The last word for a key wins.
 """
 
 from __future__ import annotations
@@ -92,6 +93,16 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
             if i + 1 >= len(words):
                 raise ControlsError(f"{word} needs a key and a value ({word} KEY VALUE)", i)
             key = words[i + 1]
+            name, equals, text = key.partition("=")
+            if equals and _key().fullmatch(name):  # -o KEY=VALUE, as other tools write it
+                value = parse_value(name, text, i + 1)
+                if name == "model":
+                    model = _model(str(value), i + 1)
+                else:
+                    options[name] = value
+                i += 2
+                end = i
+                continue
             if not _key().fullmatch(key):
                 raise ControlsError(f"{word}: bad key {key!r} (letters, digits, '_', '.', '-')", i + 1)
             if i + 2 >= len(words):

@@ -27,6 +27,7 @@ from aish.errors import (
 )
 from aish.joined import Joined, text_of
 from aish.lang import Pipeline
+from aish.pipeline import progress
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
@@ -89,6 +90,9 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
             if pipeline.stdout is not None:
                 file = stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target))
                 dest, written, before = Shown(file, False), pipeline.stdout, _size(file)
+            if not dest.tty and progress.wanted(dest.out, env.err):
+                name = pipeline.stdout.target if pipeline.stdout is not None else progress.stdout_name(dest.out)
+                env, dest = _with_progress(env, dest, name, stack)
             status = _Run(env, steps, dest, _Flow(text, text or "")).run()
     except BrokenPipeError:
         raise  # the reader went away: the CLI ends quietly (141)
@@ -104,8 +108,23 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
         from aish.stops import stop_note
 
         cut = [f"{r.agent}: {note}" for r in env.results[first:] if (note := stop_note(r.finish_reason))]
-        say_where(env.err, written.op, written.target, nothing=nothing, notes=cut)
+        say_where(env.err, written.op, written.target, nothing=nothing, partial=status != 0, notes=cut)
     return status
+
+
+def _with_progress(env: RunEnv, dest: Shown, name: str, stack: ExitStack) -> tuple[RunEnv, Shown]:
+    """The run's environment and output with a status line while it writes to a file (:mod:`.progress`)."""
+    shown = progress.Progress(dest.out, env.err, name)
+    stack.callback(shown.close)
+    report = env.report
+
+    def erase_then_report(exc: AishError) -> int:
+        shown.erase()
+        return report(exc)
+
+    err: Any = shown.err
+    out: Any = shown
+    return env.replace(err=err, report=erase_then_report), Shown(out, False)
 
 
 def _size(file: Any) -> int:

@@ -38,13 +38,18 @@ def read_input(target: str) -> str:
         raise
 
 
-def say_where(err: TextIO, op: str, target: str, *, nothing: bool = False, notes: Sequence[str] = ()) -> None:
+def say_where(
+    err: TextIO, op: str, target: str, *, nothing: bool = False, partial: bool = False, notes: Sequence[str] = ()
+) -> None:
     """On a terminal, say which file got the output: ``[Output written to FILE]``; ``nothing``: the
-    run stopped before anything was written to it (``[Nothing written to FILE]``); ``notes``: answers
+    run stopped before anything was written to it (``[Nothing written to FILE]``); ``partial``: it
+    stopped after (an error, Ctrl-C: ``[Partial output written to FILE]``); ``notes``: answers
     that did not end naturally (``athena: cut at max_tokens``), which the screen would have said."""
     if not isatty(err):
         return
-    verb = "Nothing written to" if nothing else "Output appended to" if op == ">>" else "Output written to"
+    verb = "Nothing written to" if nothing else "appended to" if op == ">>" else "written to"
+    if not nothing:
+        verb = f"{'Partial output' if partial else 'Output'} {verb}"
     if nothing:
         err.write(f"[{verb} {target}]\n")
         err.flush()

@@ -1,0 +1,162 @@
+"""A status line on the terminal while the answer goes to a file.
+
+``athena write an essay > essay.md`` shows nothing of the answer: without a
+sign of life, a long answer looks like a hung shell. As curl shows its
+progress meter when its output is not the terminal, aish keeps one line on
+standard error while the run writes to a file, and erases it when the run
+ends (decision 36)::
+
+    [Writing to essay.md... 2,345 characters, 4.1s]
+
+It is drawn when the run starts and redrawn at most five times a second as
+text arrives. Only when the output is a regular file and standard error a
+terminal: the reader of a pipe (``| less``) may be drawing on that terminal.
+Whatever else the run writes to standard error meanwhile (an error, a
+warning) first erases the line, so it is never left in front of a message.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from aish.tty import isatty
+
+ERASE = "\r\x1b[K"
+EVERY = 0.2
+"""Seconds between two redraws at most."""
+
+
+def wanted(out: TextIO, err: TextIO) -> bool:
+    """Whether a run writing to ``out`` should show its progress on ``err``."""
+    if not isatty(err):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(out.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def stdout_name(out: TextIO) -> str:
+    """What to call ``out`` (standard output, redirected to a file by the user's shell):
+    the file's path, relative to the working directory when it is under it."""
+    try:
+        path = os.readlink(f"/proc/self/fd/{out.fileno()}")
+    except (OSError, ValueError, AttributeError):
+        return "standard output"
+    if not path.startswith("/"):
+        return "standard output"  # "pipe:[...]", or another system's way
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+class Progress:
+    """Counts what is written to ``out`` and keeps the status line on ``err`` up to date.
+
+    Use it as ``out`` for the run, and :attr:`err` as its standard error; call
+    :meth:`close` when the run ends (it erases the line). Lanes of a parallel
+    group write from their own threads: a redraw that finds another under way
+    is skipped.
+    """
+
+    def __init__(
+        self, out: TextIO, err: TextIO, name: str, clock: Callable[[], float] = time.monotonic, width: int = 0
+    ) -> None:
+        self._out = out
+        self._err = err
+        self._name = name
+        self._clock = clock
+        self._started = clock()
+        self._next = self._started + EVERY
+        self._chars = 0
+        self._shown = False
+        self._lock = threading.Lock()
+        self._width = width or _width(err)
+        self.err = _Erasing(err, self)
+        """Standard error for the run: writing to it erases the line first."""
+        self._draw(self._started)
+
+    def write(self, text: str) -> int:
+        written = self._out.write(text)
+        self._chars += len(text)
+        now = self._clock()
+        if now >= self._next:
+            self._draw(now)
+        return written
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def fileno(self) -> int:
+        return self._out.fileno()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
+
+    def line(self, now: float) -> str:
+        """The status line's text at ``now``."""
+        size = f" {self._chars:,} character{'' if self._chars == 1 else 's'}," if self._chars else ""
+        text = f"[Writing to {self._name}...{size} {now - self._started:.1f}s]"
+        if len(text) > self._width - 1:
+            text = text[: max(self._width - 2, 0)] + "]"
+        return text
+
+    def erase(self) -> None:
+        """Take the line off the terminal (it comes back at the next redraw)."""
+        with self._lock:
+            if self._shown:
+                self._shown = False
+                self._put(ERASE)
+
+    def close(self) -> None:
+        self._next = float("inf")
+        self.erase()
+
+    def _draw(self, now: float) -> None:
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._next = now + EVERY
+            self._shown = True
+            self._put(ERASE + self.line(now))
+        finally:
+            self._lock.release()
+
+    def _put(self, text: str) -> None:
+        try:
+            self._err.write(text)
+            self._err.flush()
+        except (OSError, ValueError):
+            self._next = float("inf")  # the terminal went away: no more lines
+
+
+class _Erasing:
+    """Standard error that erases the status line before anything is written to it."""
+
+    def __init__(self, err: TextIO, progress: Progress) -> None:
+        self._err = err
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        self._progress.erase()
+        return self._err.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._err, name)
+
+
+def _width(err: TextIO) -> int:
+    try:
+        return os.get_terminal_size(err.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
