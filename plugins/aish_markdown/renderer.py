@@ -7,7 +7,7 @@ is redrawn in place once per batch (one network read). Status goes to stderr
 as with ``plain``, naming the agent: ``[athena: Streaming...]`` on a line of
 its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 (or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
-``Failed``; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
+``Failed``, ``Interrupted`` after Ctrl-C; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
 renderer shows it, dim); a tool call is one line on stderr on a terminal,
 ``[athena: tool call: NAME ARGUMENTS]``.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from aish import (
     Event,
+    Interrupted,
     RenderTarget,
     StreamEnd,
     StreamError,
@@ -78,7 +79,8 @@ class MarkdownRenderer:
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
-            self._summary("Partial" if event.partial else "Failed")  # type: ignore[union-attr]
+            interrupted = isinstance(event.error, Interrupted)  # type: ignore[union-attr]
+            self._summary("Partial" if event.partial else "Interrupted" if interrupted else "Failed")  # type: ignore[union-attr]
 
     def _live(self) -> LiveMarkdown:
         if self._view is None:

@@ -24,6 +24,7 @@ from aish import (
     ConnectionFailure,
     Context,
     Event,
+    Interrupted,
     Prompt,
     RenderTarget,
     StreamEnd,
@@ -159,9 +160,12 @@ def test_tty_counts_deltas_without_usage_and_reports_partial_and_failed() -> Non
     t.batch(StreamError(ConnectionFailure("lost"), partial=True))
     t.batch(StreamStart())
     t.batch(StreamError(ConnectionFailure("refused"), partial=False))
+    t.batch(StreamStart())
+    t.batch(StreamError(Interrupted("athena: interrupted"), partial=False))
     t.renderer.close()
     assert t.err.getvalue() == (
         "[Streaming...]\n[Partial - 1.0s, 2 tokens]\n[Streaming...]\n[Failed - 0.0s, 0 tokens]\n"
+        "[Streaming...]\n[Interrupted - 0.0s, 0 tokens]\n"
     )
     assert shown(t) == ["half an answer"]
 
