@@ -209,7 +209,7 @@ def parse_config(data: Mapping[str, Any], path: str | os.PathLike[str] | None = 
     where = str(path) if path else "<config>"
     unknown = set(data) - {"settings", "agents", "groups"}
     if unknown:
-        raise ConfigError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected settings, agents, groups)")
+        raise ConfigError(f"{where}: {_misplaced(sorted(unknown)[0], data)}")
     settings = _parse_settings(_table(data, "settings", where), where)
     agents_table = _table(data, "agents", where)
     agents = {
@@ -217,6 +217,31 @@ def parse_config(data: Mapping[str, Any], path: str | os.PathLike[str] | None = 
     }
     groups = _parse_groups(_table(data, "groups", where), where)
     return Config(path=path, settings=settings, agents=agents, raw=data, groups=groups)
+
+
+def _agent_key_hint(agent: str, key: str) -> str:
+    """What an unknown key of ``[agents.NAME]`` might have meant."""
+    if "key" in key:
+        return " (put keys in the environment and name it with api_key_env)"
+    import difflib  # a mistake's path only
+
+    close = difflib.get_close_matches(key, sorted(_AGENT_KEYS), n=1, cutoff=0.7)
+    if close:
+        return f", did you mean {close[0]!r}?"
+    return f" (a request option such as temperature goes under [agents.{agent}.options])"
+
+
+def _misplaced(key: str, data: Mapping[str, Any]) -> str:
+    """What is wrong with ``key`` at the top of a config file: a setting outside ``[settings]``,
+    a misspelt table, or a key that belongs nowhere."""
+    if key in _SETTINGS_KEYS and not isinstance(data[key], Mapping):
+        return f"{key!r} is a setting: put it under [settings] ('{key} = ...' after a line '[settings]')"
+    import difflib  # a mistake's path only
+
+    close = difflib.get_close_matches(key, ("settings", "agents", "groups"), n=1, cutoff=0.7)
+    guess = f", did you mean {close[0]!r}?" if close else " (expected settings, agents, groups)"
+    kind = "table" if isinstance(data[key], Mapping) else "key"
+    return f"unknown {kind} {visible(key)!r}{guess}"
 
 
 def _parse_groups(table: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
@@ -242,7 +267,12 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     s = Settings()
     for key, value in table.items():
         if key not in _SETTINGS_KEYS:
-            raise ConfigError(f"{where}: settings: unknown key {key!r}")
+            import difflib  # a mistake's path only
+
+            close = difflib.get_close_matches(key, sorted(_SETTINGS_KEYS), n=1, cutoff=0.7)
+            raise ConfigError(
+                f"{where}: settings: unknown key {key!r}" + (f", did you mean {close[0]!r}?" if close else "")
+            )
         if key in ("renderer", "history", "history_path", "parallel_renderer"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
             if "\x00" in value:
@@ -276,8 +306,7 @@ def parse_agent(name: str, table: Mapping[str, Any], where: str) -> AgentConfig:
     unknown = set(table) - _AGENT_KEYS
     if unknown:
         key = sorted(unknown)[0]
-        hint = " (put keys in the environment and name it with api_key_env)" if "key" in key else ""
-        raise ConfigError(f"{prefix}: unknown key {key!r}{hint}")
+        raise ConfigError(f"{prefix}: unknown key {key!r}{_agent_key_hint(name, key)}")
     for key in ("transport", "url", "codec"):
         if key not in table:
             raise ConfigError(f"{prefix}: missing key {key!r}")
