@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
 from aish.encoding import clean
-from aish.errors import AishError, ConfigError, Interrupted, StreamFailure, StreamIncomplete
+from aish.errors import AishError, ConfigError, ConnectionFailure, Interrupted, StreamFailure, StreamIncomplete
 from aish.events import Event, Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
 from aish.stops import is_empty
 from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
@@ -182,7 +182,10 @@ class AgentStream:
                 self._release()
 
     def _open(self, request: Request) -> Connection:
-        conn = self.transport.open(request)
+        try:
+            conn = self.transport.open(request)
+        except OSError as exc:  # a socket's error the transport did not translate
+            raise _lost(exc) from exc
         self._conn = conn
         self._unhook = self._token.on_cancel(conn.cancel)  # at once if already cancelled
         return conn
@@ -216,7 +219,14 @@ class AgentStream:
         decode_many: Callable[[Sequence[WireItem]], list[Event] | None] | None = getattr(decoder, "decode_many", None)
         token = self._token
         name = self.agent.name
-        for batch in conn:
+        batches = iter(conn)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except OSError as exc:  # reading: a socket's error the transport did not translate
+                raise _lost(exc) from exc
             if token.cancelled:
                 raise _Cancelled
             if probe is not None and probe(batch):
@@ -342,3 +352,11 @@ def _decoded(batch: Sequence[WireItem], decode: Callable[[WireMessage], Sequence
 
 def _count(result: StageResult, key: str) -> None:
     result.meta[key] = result.meta.get(key, 0) + 1
+
+
+def _lost(exc: OSError) -> ConnectionFailure:
+    """An ``OSError`` from a transport (``ConnectionResetError``, ``TimeoutError``, a plugin's own)
+    as the connection failure it is: a failure writing the answer stays an ``OSError``, which the
+    pipeline reports as an output error, so one from the transport must not reach it unchanged."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ConnectionFailure(f"connection failed: {reason}")
