@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from aish.testing import Outcome, refserver_agent
+pytest.register_assert_rewrite("aish.contract_tests")  # a failed contract shows its values, as a test's own asserts do
+
+from aish.testing import Outcome, refserver_agent  # noqa: E402
 
 if TYPE_CHECKING:
     from aish.agents import AgentConfig

@@ -84,3 +84,44 @@ def test_fixtures_work_in_an_authors_test_file(tmp_path: Path) -> None:
     report = result.stdout + result.stderr
     assert "4 passed" in report and "1 failed" in report, report
     assert "FAILED test_author.py::test_meant_to_fail" in report, report
+
+
+AUTHOR_CONTRACT = """
+from aish import TextDelta
+from aish.contract_tests.renderer import RendererContract
+
+
+class Upper:
+    def __init__(self, target):
+        self.out = target.out
+
+    def feed(self, event):
+        if isinstance(event, TextDelta):
+            self.out.write(event.text.upper())
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class TestUpper(RendererContract):
+    def make_renderer(self, target):
+        return Upper(target)
+"""
+
+
+def test_a_failed_contract_shows_the_values_it_compared(tmp_path: Path) -> None:
+    """pytest rewrites the asserts of ``aish.contract_tests``: a bare ``AssertionError`` tells an author nothing."""
+    (tmp_path / "test_upper.py").write_text(AUTHOR_CONTRACT, encoding="utf-8")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "aish.pytest_plugin", "-q", "-p", "no:cacheprovider",
+         "-k", "test_exact_text_when_not_a_tty"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert "1 failed" in report, report
+    assert "AssertionError: assert " in report or "assert 'HELLO" in report, report
+    assert "HELLO" in report, report  # the renderer's own output is in the message
