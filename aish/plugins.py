@@ -131,6 +131,14 @@ class PluginHost(Record):
         unregistered.
         """
         info = PluginInfo(name=name, module=module or str(getattr(plugin, "__name__", name)))
+        first = self.plugins.get(name)
+        if first is not None and first.status == LOADED:
+            if first.module == info.module and (module is not None or isinstance(plugin, types.ModuleType)):
+                return first  # the same module twice (installed, and given to a test as well): loaded once
+            reason = f"another plugin is named {name!r} (module {first.module}), loaded first"
+            info.status, info.error = FAILED, reason
+            self.plugins[f"{name} ({info.module})"] = info  # the first one stays as it is
+            return info
         self.plugins[name] = info
         try:
             proxy = self._guarded(plugin, info)

@@ -122,6 +122,22 @@ def test_duplicate_names_are_refused_naming_the_first_plugin() -> None:
     assert app.registration("codec", "upper").plugin in {"a-first", "b-second"}
 
 
+def test_a_second_plugin_of_the_same_name_is_refused_and_the_first_kept() -> None:
+    app = app_with(("dup", GoodPlugin()), ("dup", Raises()))
+    assert app.host.plugins["dup"].status == LOADED and "upper" in app.components["codec"]
+    (second,) = [info for key, info in app.host.plugins.items() if key.startswith("dup (")]
+    assert second.status == FAILED and second.error == "another plugin is named 'dup' (module dup), loaded first"
+
+
+def test_an_installed_module_given_again_as_an_extra_plugin_is_loaded_once() -> None:
+    import aish_plain
+
+    app = build_app(Config(), extra_plugins=[("plain", aish_plain)])
+    assert app.host.plugins["plain"].status == LOADED
+    assert app.host.plugins["plain"].registered == [("renderer", "plain")]
+    assert not [key for key in app.host.plugins if key.startswith("plain (")]
+
+
 def test_unknown_component_names_list_what_exists() -> None:
     app = app_with(("good", GoodPlugin()))
     with pytest.raises(UnknownNameError, match=r"unknown codec 'nope' \(known: upper\)"):
