@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from aish import hookimpl
 from aish.agents import AgentConfig
 from aish.config import parse_config
 from aish.contract_tests.codec import CodecContract
@@ -125,3 +126,23 @@ def test_wordcount_counts_on_a_terminal() -> None:
     for event in (TextDelta("two wo"), TextDelta("rds  and\nmore"), StreamEnd()):
         renderer.feed(event)
     assert out.getvalue() == "two words  and\nmore" and err.getvalue() == "\n[4 words]\n"
+
+
+class _ShoutPlugin:
+    @hookimpl
+    def aish_register_renderers(self, register: Any) -> None:
+        register("shout", SHOUT.ShoutRenderer)
+
+
+def test_testing_guides_401_example_holds_for_the_index_renderer(aish_app: Any, aish_agent: Any, aish_run: Any) -> None:
+    """testing.md's ``test_a_401_is_one_line``, with index.md's renderer: the error is aish's one line, not repeated."""
+    import aish_openai
+    import aish_sse
+
+    app = aish_app(
+        ("sse", aish_sse), ("openai", aish_openai), ("shout", _ShoutPlugin()),
+        agents=[aish_agent("bot", fault={"status": 401})],
+    )  # fmt: skip
+    outcome = aish_run("bot hi", app=app, renderer="shout")
+    assert outcome.status == 5 and outcome.err.startswith("aish: bot: authentication failed")
+    assert len(outcome.err.splitlines()) == 1, outcome.err
