@@ -127,6 +127,17 @@ def _with_progress(env: RunEnv, dest: Shown, name: str, stack: ExitStack) -> tup
     return env.replace(err=err, report=erase_then_report), Shown(out, False)
 
 
+def _errors_to(err: TextIO) -> Callable[[str], None] | None:
+    """Where an OS stage's standard error goes: None (the process writes to it itself) when ``err``
+    is this process's standard error; else a writer to ``err`` (a transcript's captured output)."""
+    try:
+        if err.fileno() == 2:
+            return None
+    except (AttributeError, ValueError, OSError):
+        pass
+    return _writer(err)
+
+
 def _size(file: Any) -> int:
     try:
         return os.fstat(file.fileno()).st_size
@@ -303,7 +314,12 @@ class _Run:
             output = collected.append
         from aish.pipeline.oscmd import OsProcess  # an OS command only (subprocess, shlex)
 
-        proc = OsProcess(self.steps[index].command, output, takes_input=index > 0 or self.flow.text is not None)
+        proc = OsProcess(
+            self.steps[index].command,
+            output,
+            takes_input=index > 0 or self.flow.text is not None,
+            errors=_errors_to(self.env.err),
+        )
         proc.collected = collected
         self.procs[index] = proc
         return proc

@@ -14,6 +14,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
+from typing import IO
 
 from aish.errors import UsageError
 from aish.lang import Command, is_shell_escape
@@ -30,8 +31,10 @@ def find_program(name: str) -> str | None:
     return shutil.which(name)
 
 
-def argv_for(cmd: Command) -> list[str]:
-    """The process's argv: ``!cmd`` through the shell (quoted words stay quoted), else the program."""
+def argv_for(cmd: Command) -> tuple[str, list[str]]:
+    """The program to run and the process's argv: ``!cmd`` through the shell (quoted words stay
+    quoted), else the program found on ``PATH``, named in ``argv[0]`` as typed (as a shell does,
+    so its messages say ``ls: ...``, not ``/usr/bin/ls: ...``)."""
     if is_shell_escape(cmd.name) or cmd.name == "!":
         words = [cmd.name[1:]] if cmd.name != "!" else []
         import shlex
@@ -40,37 +43,48 @@ def argv_for(cmd: Command) -> list[str]:
         line = " ".join(w for w in words if w)
         if not line.strip():
             raise UsageError("!: give a shell command")
-        return [SHELL, "-c", line]
+        return SHELL, [SHELL, "-c", line]
     program = find_program(cmd.name)
     if program is None:
         raise UsageError(f"{cmd.name}: command not found")
-    return [program, *(w.value for w in cmd.args)]
+    return program, [cmd.name, *(w.value for w in cmd.args)]
 
 
 class OsProcess:
     """One running OS stage. Feed it with :meth:`feed`, end its input with :meth:`close_input`."""
 
-    def __init__(self, cmd: Command, output: Output, *, takes_input: bool) -> None:
+    def __init__(self, cmd: Command, output: Output, *, takes_input: bool, errors: Output | None = None) -> None:
+        """``errors``: where the process's standard error goes, when it cannot be aish's own
+        (a transcript's captured output); None: the process writes to aish's standard error."""
         import subprocess  # ~6 ms that a line without an OS stage does not pay
 
         self.name = cmd.name
-        argv = argv_for(cmd)
+        program, argv = argv_for(cmd)
         try:
             self.proc = subprocess.Popen(
                 argv,
+                executable=program,
                 stdin=subprocess.PIPE if takes_input else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
+                stderr=None if errors is None else subprocess.PIPE,
                 start_new_session=False,
             )
         except OSError as exc:
             raise UsageError(f"{cmd.name}: cannot run: {exc.strerror}") from None
         self._encoder = codecs.getincrementalencoder("utf-8")()
         self._input_open = takes_input
-        self._output = output
         self.collected: list[str] | None = None
         """Set by the pipeline when it keeps the output as the next stage's input."""
-        self._reader = threading.Thread(target=self._read, name=f"aish-os-{cmd.name}", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read, args=(self.proc.stdout, output), name=f"aish-os-{cmd.name}", daemon=True
+        )
         self._reader.start()
+        self._errors: threading.Thread | None = None
+        if errors is not None:
+            self._errors = threading.Thread(
+                target=self._read, args=(self.proc.stderr, errors), name=f"aish-os-{cmd.name}-stderr", daemon=True
+            )
+            self._errors.start()
 
     def feed(self, text: str) -> None:
         """Write ``text`` to the process (ignored once it stopped reading)."""
@@ -95,6 +109,8 @@ class OsProcess:
         self.close_input()
         status = self.proc.wait()
         self._reader.join()
+        if self._errors is not None:
+            self._errors.join()
         return status
 
     def kill(self) -> None:
@@ -111,9 +127,11 @@ class OsProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(2)
+        if self._errors is not None:
+            self._errors.join(2)
 
-    def _read(self) -> None:
-        stdout = self.proc.stdout
+    def _read(self, stdout: IO[bytes] | None, output: Output) -> None:
+        """Pass what the process writes to ``stdout`` (its output, or its standard error) to ``output``."""
         assert stdout is not None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         fd = stdout.fileno()
@@ -124,10 +142,10 @@ class OsProcess:
                     break
                 text = decoder.decode(data)
                 if text:
-                    self._output(text)
+                    output(text)
             rest = decoder.decode(b"", final=True)
             if rest:
-                self._output(rest)
+                output(rest)
         except (OSError, ValueError):
             pass
         finally:

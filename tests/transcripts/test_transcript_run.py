@@ -85,6 +85,22 @@ def test_an_answer_without_a_final_newline_is_followed_by_the_error_on_its_own_l
     )
 
 
+def test_an_os_commands_standard_error_is_captured_in_order(tmp_path: Path) -> None:
+    """Its standard error was the real one: ``ls /missing`` showed nothing in the transcript."""
+    text = (
+        "aish> ls /no-such-dir-for-aish; echo after\n"
+        "ls: cannot access '/no-such-dir-for-aish': No such file or directory\n"
+        "after\n"
+        "aish> echo hi | !cat; !'echo to-stderr >&2'\n"
+        "hi\n"
+        "to-stderr\n"
+    )
+    path = write(tmp_path, "t.transcript", text)
+    result = run_aish("--test", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no-such-dir" not in result.stderr and "to-stderr" not in result.stderr
+
+
 def test_merged_capture_keeps_order_and_starts_errors_on_a_new_line() -> None:
     merged = Merged()
     merged.write("err", "[status] ")
