@@ -27,8 +27,9 @@ def list_agents(app: App, out: TextIO) -> None:
     _table(rows, out)
 
 
-def list_plugins(app: App, out: TextIO) -> None:
-    """Every plugin: name, distribution and version, status, what it registered or why not."""
+def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
+    """Every plugin: name, distribution and version, status, what it registered or why not; then,
+    on ``err`` (else ``out``), a warning for each name in the allow or disable list that no plugin has."""
     rows = [["PLUGIN", "DISTRIBUTION", "STATUS", "REGISTERED / REASON"]]
     for name, info in sorted(app.host.plugins.items()):
         dist = info.distribution
@@ -39,3 +40,13 @@ def list_plugins(app: App, out: TextIO) -> None:
             detail = visible(info.error or "")  # a plugin's import error may span lines
         rows.append([name, dist_text, info.status, detail])
     _table(rows, out)
+    for name, where in app.host.unmatched.items():
+        warning = f"no plugin is named {visible(name)!r} (in the {where}){_closest(name, app)}"
+        (err or out).write(f"aish: warning: {warning}\n")
+
+
+def _closest(name: str, app: App) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(app.host.plugins), n=1, cutoff=0.7)
+    return f"; did you mean {close[0]!r}?" if close else ""

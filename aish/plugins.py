@@ -115,13 +115,22 @@ def make_plugin_manager() -> pluggy.PluginManager:
 class PluginHost(Record):
     """The plugin manager plus what was loaded, skipped and broken."""
 
-    __slots__ = ("pm", "plugins")
+    __slots__ = ("pm", "plugins", "unmatched")
     pm: pluggy.PluginManager
     plugins: dict[str, PluginInfo]
+    unmatched: dict[str, str]
+    """Names in the allow-list or the disable list that no plugin has (a typo, an uninstalled
+    plugin), each with the list it is in: ``aish plugins`` and the unknown-agent error say so."""
 
-    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo] | None = None) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        plugins: dict[str, PluginInfo] | None = None,
+        unmatched: dict[str, str] | None = None,
+    ) -> None:
         self.pm = pm
         self.plugins = {} if plugins is None else plugins
+        self.unmatched = {} if unmatched is None else unmatched
 
     def add(self, name: str, plugin: object, module: str | None = None) -> PluginInfo:
         """Register ``plugin`` (a module or object with hook impls) under ``name``.
@@ -323,17 +332,22 @@ def load_plugins(
     if entry_points:
         for ep_name, module, loaded, error in _discover(disabled_set, allow_set):
             if loaded is None:
-                status = DISABLED if error in (_DISABLED, _NOT_ALLOWED) else FAILED
+                status = DISABLED if error in (_DISABLED, NOT_ALLOWED) else FAILED
                 host.fail(ep_name, module, error, status)
             else:
                 host.add(ep_name, loaded, module)
     for name, plugin in extra:
         host.add(name, plugin)
+    if entry_points:
+        for name in sorted(disabled_set - host.plugins.keys()):
+            host.unmatched[name] = "disable list"
+        for name in sorted((allow_set or set()) - host.plugins.keys()):
+            host.unmatched[name] = "allow-list"
     return host
 
 
 _DISABLED = "disabled by configuration"
-_NOT_ALLOWED = "not in the allow-list"
+NOT_ALLOWED = "not in the allow-list"
 
 
 def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str, object | None, str]]:
@@ -351,7 +365,7 @@ def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str
         if name in disabled and not essential:
             found.append((name, module, None, _DISABLED))
         elif allow is not None and name not in allow and not essential:
-            found.append((name, module, None, _NOT_ALLOWED))
+            found.append((name, module, None, NOT_ALLOWED))
         else:
             try:
                 found.append((name, module, load(value), ""))

@@ -332,3 +332,19 @@ def test_plugins_import_only_the_public_api() -> None:
 def test_make_app_fixture_builds_from_a_config_file(make_app: Callable[..., App]) -> None:
     app = make_app("[settings]\nplugin_agents = false\n")
     assert app.agents() == {}
+
+
+def test_a_name_no_plugin_has_in_the_allow_or_disable_list_is_pointed_out() -> None:
+    """``AISH_PLUGINS=sse,openai,plainn`` said only "unknown agent 'athena'"."""
+    listed = run_aish("plugins", env={"AISH_PLUGINS": "sse,openai,plainn", "AISH_DISABLE_PLUGINS": "dmeo"})
+    assert listed.returncode == 0
+    assert listed.stderr.splitlines() == [
+        "aish: warning: no plugin is named 'dmeo' (in the disable list); did you mean 'demo'?",
+        "aish: warning: no plugin is named 'plainn' (in the allow-list); did you mean 'plain'?",
+    ]
+    asked = run_aish("-c", "athena hi", env={"AISH_PLUGINS": "sse,openai,plainn"})
+    assert asked.returncode == 3
+    assert "plugins not in the allow-list: anthropic, demo," in asked.stderr
+    assert asked.stderr.rstrip().endswith("no plugin is named 'plainn' (in the allow-list)")
+    quiet = run_aish("plugins", env={"AISH_PLUGINS": "sse,openai,plain,demo"})
+    assert quiet.returncode == 0 and quiet.stderr == ""

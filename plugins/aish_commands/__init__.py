@@ -35,7 +35,7 @@ def plugins(inv: Invocation) -> int:
     if not inv.args:
         from aish.listing import list_plugins
 
-        list_plugins(inv.app, inv.out)
+        list_plugins(inv.app, inv.out, inv.err)
         return 0
     from aish.config import config_file
     from aish.plugin_toggle import plugins_command
