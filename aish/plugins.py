@@ -159,6 +159,22 @@ class PluginHost(Record):
             info.status, info.error = FAILED, f"bad hook: {_one_line(exc)}"
         return info
 
+    def culprit(self, exc: BaseException) -> str | None:
+        """The plugin whose code raised ``exc``: the one owning the innermost frame of its
+        traceback that is a loaded plugin's module (or a module inside it); None: no plugin's."""
+        owners = {info.module: name for name, info in self.plugins.items() if info.status == LOADED}
+        found = None
+        tb = exc.__traceback__
+        while tb is not None:
+            module = str(tb.tb_frame.f_globals.get("__name__", ""))
+            while module:
+                if module in owners:
+                    found = owners[module]
+                    break
+                module = module.rpartition(".")[0]
+            tb = tb.tb_next
+        return found
+
     def fail(self, name: str, module: str, reason: str, status: str = FAILED) -> None:
         """Record a plugin that was not loaded (failed, or disabled by the user)."""
         self.plugins[name] = PluginInfo(name=name, module=module, status=status, error=reason)

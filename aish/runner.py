@@ -287,7 +287,9 @@ class Runner:
 
                 traceback.print_exception(exc, file=self.err)
             hint = "" if self.debug else " (run with --debug for the traceback)"
-            self.err.write(f"aish: unexpected error: {type(exc).__name__}: {visible(str(exc))}{hint}\n")
+            culprit = self.app.host.culprit(exc)
+            where = f" in plugin {culprit!r}" if culprit else ""
+            self.err.write(f"aish: unexpected error{where}: {type(exc).__name__}: {visible(str(exc))}{hint}\n")
             return EXIT_FAILURE
 
     def _command(self, pipeline: Pipeline) -> Command | None:
