@@ -25,7 +25,7 @@ from aish.contracts import (
     TransportFactory,
 )
 from aish.errors import PluginError, UnknownAgentError, UnknownNameError, UsageError
-from aish.plugins import PluginHost, load_plugins
+from aish.plugins import LOADED, PluginHost, load_plugins
 from aish.records import FrozenRecord, Record, freeze
 from aish.stream.extensions import with_extensions
 
@@ -231,7 +231,12 @@ class App(Record):
     def registration(self, kind: str, name: str) -> Registration:
         table = self.components.get(kind, {})
         if name not in table:
-            raise UnknownNameError(kind, name, list(table))
+            error = UnknownNameError(kind, name, list(table))
+            idle = sorted(n for n, info in self.host.plugins.items() if info.status != LOADED)
+            if idle and error.suggestion is None:  # it may be a plugin's that is not loaded
+                listed = ", ".join(idle[:4]) + (f" and {len(idle) - 4} more" if len(idle) > 4 else "")
+                error.args = (f"{error}; not loaded: {listed} (see 'aish plugins')",)
+            raise error
         return table[name]
 
     def default_name(self, kind: str) -> str:

@@ -348,3 +348,14 @@ def test_a_name_no_plugin_has_in_the_allow_or_disable_list_is_pointed_out() -> N
     assert asked.stderr.rstrip().endswith("no plugin is named 'plainn' (in the allow-list)")
     quiet = run_aish("plugins", env={"AISH_PLUGINS": "sse,openai,plain,demo"})
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_an_unknown_component_points_to_plugins_that_are_not_loaded() -> None:
+    result = run_aish("--renderer", "markdown", "-c", "athena hi", env={"AISH_DISABLE_PLUGINS": "markdown"})
+    assert result.returncode == 3
+    assert result.stderr == (
+        "aish: unknown renderer 'markdown' (known: jsonl, lanes, plain); not loaded: markdown (see 'aish plugins')\n"
+    )
+    typo = run_aish("--renderer", "mardown", "-c", "athena hi")
+    assert typo.stderr.startswith("aish: unknown renderer 'mardown', did you mean 'markdown'? (known: ")
+    assert "not loaded" not in typo.stderr
