@@ -348,7 +348,7 @@ def load_plugins(
     if entry_points:
         for ep_name, module, loaded, error in _discover(disabled_set, allow_set):
             if loaded is None:
-                status = DISABLED if error in (_DISABLED, NOT_ALLOWED) else FAILED
+                status = DISABLED if error in (_DISABLED, _NOT_ALLOWED) else FAILED
                 host.fail(ep_name, module, error, status)
             else:
                 host.add(ep_name, loaded, module)
@@ -363,7 +363,7 @@ def load_plugins(
 
 
 _DISABLED = "disabled by configuration"
-NOT_ALLOWED = "not in the allow-list"
+_NOT_ALLOWED = "not in the allow-list"
 
 
 def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str, object | None, str]]:
@@ -381,7 +381,7 @@ def _discover(disabled: set[str], allow: set[str] | None) -> list[tuple[str, str
         if name in disabled and not essential:
             found.append((name, module, None, _DISABLED))
         elif allow is not None and name not in allow and not essential:
-            found.append((name, module, None, NOT_ALLOWED))
+            found.append((name, module, None, _NOT_ALLOWED))
         else:
             try:
                 found.append((name, module, load(value), ""))

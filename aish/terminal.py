@@ -71,6 +71,23 @@ def end_line(stream: TextIO) -> None:
         stream.end_line()
 
 
+def after_program(stream: TextIO) -> None:
+    """A program wrote to the terminal behind ``stream`` itself (``athena hi | tee log``): move
+    to a line of its own if it left one open, as zsh's PROMPT_SP does, since aish could not see
+    its last character. A line's width of blanks, then a carriage return and erase-line: from
+    the start of a line, the blanks fill that line and the return comes back to its start (the
+    terminal defers the wrap); from inside a line, they wrap to the next one, which the return
+    and the erase leave empty. The open line itself is kept as it is."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return
+    stream.write(" " * columns + "\r\x1b[K")
+    stream.flush()
+    if isinstance(stream, LineTracker):
+        stream.at_line_start = True
+
+
 def note_open_line(stream: TextIO) -> None:
     """Something the stream did not see (the terminal's own ``^C`` echo) left the line open:
     the next :func:`end_line` writes a newline unless text ending with one comes first."""

@@ -344,7 +344,6 @@ def test_a_name_no_plugin_has_in_the_allow_or_disable_list_is_pointed_out() -> N
     ]
     asked = run_aish("-c", "athena hi", env={"AISH_PLUGINS": "sse,openai,plainn"})
     assert asked.returncode == 3
-    assert "plugins not in the allow-list: anthropic, demo," in asked.stderr
     assert asked.stderr.rstrip().endswith("no plugin is named 'plainn' (in the allow-list)")
     quiet = run_aish("plugins", env={"AISH_PLUGINS": "sse,openai,plain,demo"})
     assert quiet.returncode == 0 and quiet.stderr == ""

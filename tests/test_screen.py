@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 import pexpect
@@ -172,14 +174,33 @@ def spawn_env(refserver: RefServer, **extra: str) -> dict[str, str]:
     }
 
 
-def test_aish_c_on_a_terminal_ends_its_line(refserver: RefServer) -> None:
-    child = pexpect.spawn(
-        sys.executable, ["-m", "aish", "-c", "printf hello"], env=spawn_env(refserver), encoding="utf-8", timeout=20
-    )
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    assert child.before == "hello\r\n"
+def test_aish_c_on_a_terminal_ends_its_line(tmux_env: dict[str, str]) -> None:
+    """``printf`` writes to the terminal itself; aish then moves to a line of its own (as zsh's PROMPT_SP)."""
+    aish = shlex.join([sys.executable, "-m", "aish", "-c"])
+    script = f"{aish} 'printf hello'; echo NEXT; {aish} 'echo whole'; echo AFTER"
+    with Tmux(["bash", "--norc", "-c", script], tmux_env, width=40) as term:
+        lines = term.wait_for("^AFTER$")
+        assert lines == ["hello", "NEXT", "whole", "AFTER"], lines  # and no blank line after a whole one
+
+
+def test_the_last_program_of_a_pipeline_has_the_terminal(tmux_env: dict[str, str]) -> None:
+    """``athena hi | less`` pages and ``| tee log`` shows the answer once: the program writes to the
+    terminal, and the answer that goes into it is not shown besides (it was, word by word, mixed)."""
+    probe = "import os, sys; text = sys.stdin.read(); print(os.isatty(1), len(text) > 40)"
+    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line(f"athena owls | python3 -c '{probe}'")
+        lines = term.wait_for(r"^True True$")
+        assert not any("Athena (offline demo)" in line for line in lines), lines
+        term.send_line("!tty")
+        term.wait_for(r"^/dev/")
+        sleeper = "import signal, time; signal.signal(signal.SIGINT, lambda *a: print('caught')); time.sleep(3)"
+        term.send_line(f'!python3 -c "{sleeper}"')
+        time.sleep(1.5)
+        term.send_keys("C-c")  # the program's to handle: aish waits on
+        term.wait_for(r"caught$")
+        term.send_line("echo still here")
+        term.wait_for(r"^still here$")
 
 
 @pytest.fixture

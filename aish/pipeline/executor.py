@@ -10,6 +10,7 @@ connected the same way.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TextIO
@@ -33,6 +34,7 @@ from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
 from aish.pipeline.redirect import open_output, read_input, say_where
 from aish.records import Record
+from aish.tty import isatty
 
 if TYPE_CHECKING:
     from aish.pipeline.oscmd import OsProcess
@@ -127,6 +129,19 @@ def _with_progress(env: RunEnv, dest: Shown, name: str, stack: ExitStack) -> tup
     return env.replace(err=err, report=erase_then_report), Shown(out, False)
 
 
+def _terminal_fd(dest: Shown) -> int | None:
+    """The descriptor of the terminal the pipeline's output goes to (flushed first), for a last OS
+    stage to write to itself; None: its output passes through aish (a file, a pipe, a capture)."""
+    if not dest.tty:
+        return None
+    try:
+        dest.out.flush()
+        fd = dest.out.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+    return fd if os.isatty(fd) else None
+
+
 def _errors_to(err: TextIO) -> Callable[[str], None] | None:
     """Where an OS stage's standard error goes: None (the process writes to it itself) when ``err``
     is this process's standard error; else a writer to ``err`` (a transcript's captured output)."""
@@ -175,8 +190,13 @@ class _Run:
         return self.steps[index].kind != "os"
 
     def _shown(self, index: int) -> Shown | None:
+        """Where stage ``index``'s answer is shown: the last stage's on the pipeline's output; an
+        earlier one's on the terminal, unless it goes into a program (``athena hi | less``): the
+        program's output is what the terminal shows then, as under a shell, never mixed with it."""
         if index == len(self.steps) - 1:
             return self.dest
+        if self.steps[index + 1].kind == "os":
+            return None
         return Shown(self.env.out, True) if self.env.tty else None
 
     def _context(self, index: int, agent: str, text: str | Joined, conversation: str | None = None) -> Context:
@@ -288,6 +308,10 @@ class _Run:
                 proc.feed(self.flow.text)
         proc.close_input()
         status = proc.wait()
+        if proc.owns_terminal:
+            from aish.terminal import after_program
+
+            after_program(self.dest.out)
         del self.procs[index]
         if index + 1 in self.procs:
             self.procs[index + 1].close_input()
@@ -304,9 +328,10 @@ class _Run:
             return self.procs[index]
         last = index == len(self.steps) - 1
         collected: list[str] | None = None
-        output: Callable[[str], None]
+        output: Callable[[str], None] | int
         if last:
-            output = _writer(self.dest.out)
+            terminal = _terminal_fd(self.dest)
+            output = _writer(self.dest.out) if terminal is None else terminal
         elif self.steps[index + 1].kind == "os":
             output = self._start_os(index + 1).feed
         else:
@@ -314,11 +339,15 @@ class _Run:
             output = collected.append
         from aish.pipeline.oscmd import OsProcess  # an OS command only (subprocess, shlex)
 
+        takes_input = index > 0 or self.flow.text is not None
+        if isinstance(output, int):
+            self.env.err.flush()
         proc = OsProcess(
             self.steps[index].command,
             output,
-            takes_input=index > 0 or self.flow.text is not None,
+            takes_input=takes_input,
             errors=_errors_to(self.env.err),
+            keyboard=not takes_input and isinstance(output, int) and isatty(sys.stdin),
         )
         proc.collected = collected
         self.procs[index] = proc

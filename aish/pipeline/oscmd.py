@@ -13,7 +13,7 @@ import codecs
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from aish.errors import UsageError
@@ -53,38 +53,50 @@ def argv_for(cmd: Command) -> tuple[str, list[str]]:
 class OsProcess:
     """One running OS stage. Feed it with :meth:`feed`, end its input with :meth:`close_input`."""
 
-    def __init__(self, cmd: Command, output: Output, *, takes_input: bool, errors: Output | None = None) -> None:
-        """``errors``: where the process's standard error goes, when it cannot be aish's own
-        (a transcript's captured output); None: the process writes to aish's standard error."""
+    def __init__(
+        self,
+        cmd: Command,
+        output: Output | int,
+        *,
+        takes_input: bool,
+        errors: Output | None = None,
+        keyboard: bool = False,
+    ) -> None:
+        """``output``: a callable that gets the process's output as it is read, or a file
+        descriptor (the terminal) the process writes to itself, as under a shell: ``| less``
+        pages and ``| grep`` colours. ``errors``: where the process's standard error goes, when
+        it cannot be aish's own (a transcript's captured output); None: aish's standard error.
+        ``keyboard``: a process without input reads aish's standard input (the terminal:
+        ``!vim``, ``!python3``) instead of nothing."""
         import subprocess  # ~6 ms that a line without an OS stage does not pay
 
         self.name = cmd.name
         program, argv = argv_for(cmd)
+        stdin: int | None = subprocess.PIPE if takes_input else None if keyboard else subprocess.DEVNULL
         try:
             self.proc = subprocess.Popen(
                 argv,
                 executable=program,
-                stdin=subprocess.PIPE if takes_input else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                stdin=stdin,
+                stdout=output if isinstance(output, int) else subprocess.PIPE,
                 stderr=None if errors is None else subprocess.PIPE,
                 start_new_session=False,
             )
         except OSError as exc:
             raise UsageError(f"{cmd.name}: cannot run: {exc.strerror}") from None
+        self.owns_terminal = isinstance(output, int)
+        """The process writes to the terminal itself: Ctrl-C is its to handle while aish waits."""
         self._encoder = codecs.getincrementalencoder("utf-8")()
         self._input_open = takes_input
         self.collected: list[str] | None = None
         """Set by the pipeline when it keeps the output as the next stage's input."""
-        self._reader = threading.Thread(
-            target=self._read, args=(self.proc.stdout, output), name=f"aish-os-{cmd.name}", daemon=True
-        )
-        self._reader.start()
-        self._errors: threading.Thread | None = None
-        if errors is not None:
-            self._errors = threading.Thread(
-                target=self._read, args=(self.proc.stderr, errors), name=f"aish-os-{cmd.name}-stderr", daemon=True
-            )
-            self._errors.start()
+        self._readers = [
+            threading.Thread(target=self._read, args=(pipe, to), name=f"aish-os-{cmd.name}", daemon=True)
+            for pipe, to in ((self.proc.stdout, output), (self.proc.stderr, errors))
+            if pipe is not None and to is not None and not isinstance(to, int)
+        ]
+        for reader in self._readers:
+            reader.start()
 
     def feed(self, text: str) -> None:
         """Write ``text`` to the process (ignored once it stopped reading)."""
@@ -107,10 +119,10 @@ class OsProcess:
     def wait(self) -> int:
         """Wait for the process and for its output to be passed on; its exit status."""
         self.close_input()
-        status = self.proc.wait()
-        self._reader.join()
-        if self._errors is not None:
-            self._errors.join()
+        with _ctrl_c_is_theirs(self.owns_terminal):
+            status = self.proc.wait()
+        for reader in self._readers:
+            reader.join()
         return status
 
     def kill(self) -> None:
@@ -126,9 +138,8 @@ class OsProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._reader.join(2)
-        if self._errors is not None:
-            self._errors.join(2)
+        for reader in self._readers:
+            reader.join(2)
 
     def _read(self, stdout: IO[bytes] | None, output: Output) -> None:
         """Pass what the process writes to ``stdout`` (its output, or its standard error) to ``output``."""
@@ -150,3 +161,20 @@ class OsProcess:
             pass
         finally:
             stdout.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_is_theirs(owns_terminal: bool) -> Iterator[None]:
+    """While a process that has the terminal runs, Ctrl-C is for it, as under a shell: ``less``
+    takes it to stop a search, ``python3`` to abandon a line. aish ignores SIGINT meanwhile
+    (the process, in the same process group, still gets it) and takes it back after."""
+    import signal
+
+    if not owns_terminal or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -108,13 +108,6 @@ def unknown_agent(app: App, name: str) -> UnknownAgentError:
     settings = app.config.settings
     disabled = sorted(set(settings.disable_plugins))
     hidden = [f"plugins disabled: {', '.join(disabled)} ('plugins enable NAME')"] if disabled else []
-    if settings.plugins is not None:
-        from aish.plugins import NOT_ALLOWED
-
-        left_out = sorted(n for n, info in app.host.plugins.items() if info.error == NOT_ALLOWED)
-        if left_out:
-            shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
-            hidden.append(f"plugins not in the allow-list: {shown}")
     if not settings.plugin_agents:
         hidden.append("agents offered by plugins are hidden (plugin_agents = false)")
     hidden += [f"no plugin is named {n!r} (in the {where})" for n, where in app.host.unmatched.items()]
