@@ -55,10 +55,19 @@ def test_a_message_on_standard_error_erases_the_line_first() -> None:
     assert err.getvalue().endswith("something\n")  # nothing left to erase
 
 
-def test_the_line_fits_the_terminal() -> None:
+def test_the_line_fits_the_terminal_and_a_long_name_gives_way_to_the_figures() -> None:
     progress = Progress(io.StringIO(), io.StringIO(), "a/" * 60 + "f.md", clock=Clock(), width=40)
-    line = progress.line(100.0)
-    assert len(line) == 39 and line.startswith("[Writing to a/a/") and line.endswith("]")
+    progress.write("x" * 1234)
+    line = progress.line(102.5)
+    assert line == "[Writing to ... 1,234 characters, 2.5s]"  # 39 columns: the name gave way
+    middle = Progress(io.StringIO(), io.StringIO(), "a/" * 60 + "f.md", clock=Clock(), width=50)
+    middle.write("x" * 1234)
+    assert middle.line(102.5) == "[Writing to .../a/f.md... 1,234 characters, 2.5s]"  # the name's end, cut to fit
+    wide = Progress(io.StringIO(), io.StringIO(), "b/" * 60 + "end.md", clock=Clock(), width=200)
+    assert len(wide.line(100.0)) == 60 and wide.line(100.0).endswith("/end.md... 0.0s]")  # never wider than 60
+    assert Progress(io.StringIO(), io.StringIO(), "short.md", clock=Clock(), width=200).line(100.0) == (
+        "[Writing to short.md... 0.0s]"
+    )
 
 
 def test_only_a_regular_file_with_the_terminal_on_standard_error(tmp_path: Path) -> None:

@@ -29,6 +29,9 @@ from aish.tty import isatty
 ERASE = "\r\x1b[K"
 EVERY = 0.2
 """Seconds between two redraws at most."""
+WIDEST = 60
+"""The line's widest: short enough that a terminal made narrower rarely rewraps it (a rewrapped
+line leaves rows behind that erasing the cursor's row does not take)."""
 
 
 def wanted(out: TextIO, err: TextIO) -> bool:
@@ -78,6 +81,7 @@ class Progress:
         self._chars = 0
         self._shown = False
         self._lock = threading.Lock()
+        self._measure = not width
         self._width = width or _width(err)
         self.err = _Erasing(err, self)
         """Standard error for the run: writing to it erases the line first."""
@@ -104,12 +108,17 @@ class Progress:
         return getattr(self._out, name)
 
     def line(self, now: float) -> str:
-        """The status line's text at ``now``."""
+        """The status line's text at ``now``: at most :data:`WIDEST` columns and one less than the
+        terminal's width, so that it never wraps; a long file name gives way (``...end-of-name.md``),
+        never the figures."""
         size = f" {self._chars:,} character{'' if self._chars == 1 else 's'}," if self._chars else ""
-        text = f"[Writing to {self._name}...{size} {now - self._started:.1f}s]"
-        if len(text) > self._width - 1:
-            text = text[: max(self._width - 2, 0)] + "]"
-        return text
+        head, tail = "[Writing to ", f"...{size} {now - self._started:.1f}s]"
+        room = min(self._width - 1, WIDEST) - len(head) - len(tail)
+        name = self._name
+        if len(name) > room:
+            name = "..." + name[len(name) - max(room - 3, 1) :] if room > 4 else ""
+        text = head + name + tail
+        return text if len(text) < self._width else text[: max(self._width - 2, 0)] + "]"
 
     def erase(self) -> None:
         """Take the line off the terminal (it comes back at the next redraw)."""
@@ -126,6 +135,8 @@ class Progress:
         if not self._lock.acquire(blocking=False):
             return
         try:
+            if self._measure:
+                self._width = _width(self._err)  # the terminal may have been resized since
             self._next = now + EVERY
             self._shown = True
             self._put(ERASE + self.line(now))
