@@ -101,9 +101,20 @@ def _resolve(app: App, wanted: str) -> Conversation:
     return _find(app, wanted)
 
 
+PREFIX = 4
+"""The shortest start of a conversation id that finds it, as git takes a commit's (``8d4e``)."""
+
+
 def _find(app: App, conversation_id: str) -> Conversation:
+    """Conversation ``conversation_id``, or the one whose id starts with it (at least 4 characters)."""
     with opened(app) as backend:
         found = recorded.load(backend, conversation_id)
+        if found is None and len(conversation_id) >= PREFIX:
+            ids = recorded.starting_with(backend, conversation_id)
+            if len(ids) > 1:
+                shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+                raise UsageError(f"conversation {conversation_id!r} is ambiguous: it starts {shown}")
+            found = recorded.load(backend, ids[0]) if ids else None
     if found is None:
         raise UsageError(f"no conversation {conversation_id!r} in history (see 'conversations')")
     return found

@@ -81,6 +81,11 @@ def test_cid_continues_that_conversation_from_any_later_process(recorded: str, r
     resume = run_aish("-c", "conversations resume athena").stderr  # what works for an agent's name
     assert resume.endswith("(on the command line: aish --continue athena ...)\n")
     assert len(bodies(refserver)) == 4  # none of the refused lines reached the server
+    aish("--cid", first_id[:5], "fifth")  # the start of an id, as git takes a commit's
+    assert users(bodies(refserver)[4]) == ["first", "third", "fourth", "fifth"]
+    assert "\n> fifth\n" in aish("conversations", "show", first_id[:4])
+    short = run_aish("--cid", first_id[:3], "x")
+    assert short.stderr == f"aish: no conversation '{first_id[:3]}' in history (see 'conversations')\n"
 
 
 def test_continuing_needs_history(demo_url: str, refserver: RefServer, write_config: Any) -> None:
@@ -197,3 +202,17 @@ def test_an_answer_stopped_with_ctrl_c_is_a_turn_with_what_was_shown(
     while "cancelled" not in (shown := aish("history", "show", "1")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "cancelled" in shown
+
+
+def test_an_id_start_that_two_conversations_share_is_refused(
+    demo_url: str, history_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random ids seldom share four characters: the two ids are given, the rest is real."""
+    from aish import conversation_commands
+    from aish.app import build_app
+    from aish.errors import UsageError
+    from aish.history import conversations as recorded
+
+    monkeypatch.setattr(recorded, "starting_with", lambda backend, prefix: ["8d4e00000001", "8d4e00000002"])
+    with pytest.raises(UsageError, match=r"conversation '8d4e' is ambiguous: it starts 8d4e00000001, 8d4e00000002$"):
+        conversation_commands._find(build_app(), "8d4e")

@@ -86,6 +86,11 @@ def _recent_ids(backend: HistoryBackend, agent: str | None, wanted: int | None) 
     return found if wanted is None else found[:wanted]
 
 
+def starting_with(backend: HistoryBackend, prefix: str) -> list[str]:
+    """The ids of recorded conversations that start with ``prefix``, most recently used first."""
+    return [cid for cid in _recent_ids(backend, None, None) if cid.startswith(prefix)]
+
+
 def latest(backend: HistoryBackend, agent: str) -> Conversation | None:
     """The agent's most recently continued conversation, or None."""
     ids = _recent_ids(backend, agent, 1)
@@ -105,4 +110,4 @@ def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
     return sorted(found, key=lambda s: s.last)
 
 
-__all__ = ["KEY", "Summary", "conversation_runs", "latest", "load", "summaries"]
+__all__ = ["KEY", "Summary", "conversation_runs", "latest", "load", "starting_with", "summaries"]
