@@ -397,6 +397,8 @@ def _dispatch(
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent
 
+            if resumed is None:
+                _not_a_misspelt_agent(app, args.target)
             agent = resumed.agent if resumed is not None else last_agent(app)
             return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
@@ -412,6 +414,19 @@ def _dispatch(
         if history is not None:
             history.close()
         app.shutdown()
+
+
+def _not_a_misspelt_agent(app: App, word: str) -> None:
+    """``aish --continue stroy what next`` would send 'stroy what next' to the last conversation,
+    whichever agent's: a first word close to an agent's name is refused instead."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(app.agents()), n=1, cutoff=0.75)
+    if close:
+        raise UsageError(
+            f"--continue: {word!r} is not an agent, did you mean {close[0]!r}? "
+            f"(to send it as text to the last conversation, quote the whole text)"
+        )
 
 
 def _conversations(app: App, args: Args | argparse.Namespace) -> tuple[Conversations, Conversation | None]:

@@ -54,6 +54,11 @@ def test_a_one_shot_run_sends_no_turn_but_can_be_continued(recorded: str, refser
     assert users(bodies(refserver)[3]) == ["and a heron", "and a crane", "one more"]
     aish("--continue", "apollo", "hello")  # apollo has no conversation yet: a fresh one
     assert users(bodies(refserver)[4]) == ["hello"]
+    typo = run_aish("--continue", "athna", "what", "next")
+    assert typo.returncode == 2
+    assert typo.stderr.startswith("aish: --continue: 'athna' is not an agent, did you mean 'athena'? ")
+    aish("--continue", "athna what next")  # quoted: text for the last conversation, as the hint says
+    assert users(bodies(refserver)[5])[-1] == "athna what next"
 
 
 def test_cid_continues_that_conversation_from_any_later_process(recorded: str, refserver: RefServer) -> None:
