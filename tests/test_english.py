@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
 
+from aish.testing import Outcome
 from aish_refserver import RefServer
 
 PROMPT = "aish>"
@@ -179,3 +180,14 @@ def test_a_redirect_says_what_reached_the_file(refserver: RefServer, tmp_path: P
     assert status == 0 and "[Output written to new.md]" in shown
     status, shown = aish_c(refserver, "athena[-o aish_finish length] hi > cut.md", tmp_path)
     assert status == 0 and "[Output written to cut.md; athena: cut at max_tokens]" in shown  # as the screen says
+
+
+def test_words_after_the_last_agent_of_a_group_are_its_alone_and_the_error_says_so(
+    run_line: Callable[..., Outcome],
+) -> None:
+    result = run_line("apollo & athena what is up")
+    assert result.status == 2
+    assert result.err == (
+        "aish: apollo: nothing to send (give text, or pipe input into it); the words after athena are athena's "
+        "alone: to ask every agent, pipe them in (echo 'what is up' | apollo & athena)\n"
+    )

@@ -24,6 +24,7 @@ from aish.errors import (
     Interrupted,
     RemoteError,
     ToolCallRequested,
+    UsageError,
     output_error,
 )
 from aish.joined import Joined, text_of
@@ -272,9 +273,22 @@ class _Run:
         return EXIT_OK
 
     def _group(self, index: int, step: Step) -> int:
-        texts = [
-            prompt_text(agent.name, own, self.flow.text) for agent, own in zip(step.agents, step.own_text, strict=True)
-        ]
+        try:
+            texts = [
+                prompt_text(agent.name, own, self.flow.text)
+                for agent, own in zip(step.agents, step.own_text, strict=True)
+            ]
+        except UsageError as exc:
+            given = [(agent.name, own) for agent, own in zip(step.agents, step.own_text, strict=True) if own.strip()]
+            if len(given) != 1:
+                raise
+            name, own = given[0]
+            import shlex  # a mistake's path only
+
+            raise exc.reworded(
+                f"{exc}; the words after {name} are {name}'s alone: to ask every agent, pipe them in "
+                f"(echo {shlex.quote(own.strip())} | {' & '.join(a.name for a in step.agents)})"
+            ) from None
         context = self._context(index, "", texts[0])
         from aish.pipeline.parallel import run_group  # a parallel group only (and its renderers)
 
