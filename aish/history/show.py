@@ -44,6 +44,8 @@ def write_run(run: RunRecord, out: TextIO) -> None:
     out.write(f"$ {_visible_lines(run.line.rstrip(chr(10)))}\n")
     for stage in run.stages:
         _write_stage(stage, out)
+    if run.status == "error" and not run.stages:
+        out.write(f"\n(no agent stage was recorded; '!{run.number}' runs the line again and shows what failed)\n")
 
 
 def _visible_lines(text: str) -> str:

@@ -210,6 +210,18 @@ def test_show_writes_the_list_and_a_whole_run() -> None:
     )
 
 
+def test_show_of_a_line_that_failed_before_any_agent_says_how_to_see_why() -> None:
+    """No run-level error is recorded (a line that did not parse, an unknown agent): show said nothing."""
+    run = RunRecord(id="x", line="nosuch hi", started=0.0, number=4, status="error", ended=0.01)
+    out = io.StringIO()
+    write_run(run, out)
+    assert out.getvalue().endswith("\n(no agent stage was recorded; '!4' runs the line again and shows what failed)\n")
+    run.status = "complete"
+    out = io.StringIO()
+    write_run(run, out)
+    assert "no agent stage" not in out.getvalue()
+
+
 @given(st.lists(st.sampled_from(["sk-", "SECRET", "42", " ", "sk-SECRET42", "x"]), max_size=12), st.data())
 def test_no_write_ever_holds_a_piece_of_a_secret(pieces: list[str], data: st.DataObject) -> None:
     secret = "sk-SECRET42"
