@@ -57,8 +57,9 @@ def settings_command(runner: Runner, args: list[str], out: TextIO) -> int:
 
 def setting_values(runner: Runner, name: str) -> list[str]:
     """What ``set NAME <Tab>`` offers."""
-    if name == "renderer":
-        return ["default", *sorted(runner.app.components.get("renderer", {}))]
+    if name == "renderer":  # not one made for parallel groups only (``lanes``: they have it already)
+        renderers = runner.app.components.get("renderer", {})
+        return ["default", *sorted(n for n, reg in renderers.items() if not reg.parallel)]
     return ["on", "off"] if name in SETTINGS else []
 
 

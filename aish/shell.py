@@ -355,7 +355,9 @@ class AishShell(cmd2.Cmd):
         if spec is not None:
             if spec.complete is None:
                 return []
-            invocation = Invocation(self.app, list(words), " ".join(words), self.stdout, self.runner.err)
+            invocation = Invocation(
+                self.app, list(words), " ".join(words), self.stdout, self.runner.err, runner=self.runner
+            )
             return spec.complete(invocation, [*words, current])
         if command in ("help",) and not words:
             return [*self._command_summaries(), *self.app.agents()]

@@ -218,6 +218,12 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
         child.expect_exact("inner\r\n")
         child.sendline("echo done")
         child.expect_exact("done\r\n")
+        child.send("set renderer mark\t")  # a setting's values (the runner's: it was given none)
+        child.expect_exact("down")
+        child.send("\r")
+        child.expect_exact(PROMPT)
+        child.sendline("set")
+        child.expect(r"renderer\s+markdown")
     finally:
         child.close(force=True)
     assert sent(refserver) == ["some notes\n"]
