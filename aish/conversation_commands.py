@@ -17,7 +17,7 @@ from typing import TextIO
 
 from aish.app import App
 from aish.conversations import Conversation, Conversations
-from aish.errors import EXIT_OK, UnknownAgentError, UsageError
+from aish.errors import EXIT_OK, UnknownAgentError, UsageError, unknown_subcommand
 from aish.history import conversations as recorded
 from aish.history.show import when
 from aish.history.store import opened
@@ -87,7 +87,7 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         conversations.resume(conversation)
         out.write(f"{conversation.agent}: resumed conversation {conversation.id} ({_turns(len(conversation.turns))})\n")
         return EXIT_OK
-    raise UsageError(f"conversations: unknown subcommand {sub!r} (see 'conversations help')")
+    raise unknown_subcommand("conversations", sub, ["show", "resume", "help"])
 
 
 def _resolve(app: App, wanted: str) -> Conversation:

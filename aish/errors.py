@@ -129,6 +129,15 @@ class AishSyntaxError(UsageError):
         return f"syntax error at {self.location()}: {self.message}: {self.excerpt()}"
 
 
+def unknown_subcommand(command: str, sub: str, known: list[str]) -> UsageError:
+    """``history shwo``: one line naming the word, with the subcommand it is close to."""
+    import difflib  # a mistake's path only
+
+    close = difflib.get_close_matches(sub, known, n=1, cutoff=0.6)
+    guess = f", did you mean {close[0]!r}?" if close else ""
+    return UsageError(f"{command}: unknown subcommand {visible(sub)!r}{guess} (see '{command} help')")
+
+
 class ConfigError(UsageError):
     """The configuration file is unreadable or invalid; the message names file, agent, key."""
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from aish.app import App
 from aish.commands import Confirm
-from aish.errors import EXIT_OK, UsageError
+from aish.errors import EXIT_OK, UsageError, unknown_subcommand
 from aish.history.brief import brief_runs, each_run
 from aish.history.show import write_export, write_list, write_run
 from aish.history.store import opened, settle
@@ -57,7 +57,7 @@ def history_command(
             if missing:
                 raise UsageError(f"history rm: no run {', '.join(map(str, missing))}")
         else:
-            raise UsageError(f"history: unknown subcommand {sub!r} (see 'history help')")
+            raise unknown_subcommand("history", sub, ["show", "search", "export", "rm", "clear", "help"])
     return EXIT_OK
 
 

@@ -194,6 +194,7 @@ def test_rm_and_clear(history_backend: str) -> None:
         (["show"], "aish: history show: give one run number (see 'history')\n"),
         (["rm", "9", "abc"], "aish: history rm: 'abc' is not a run number (see 'history')\n"),
         (["bogus"], "aish: history: unknown subcommand 'bogus' (see 'history help')\n"),
+        (["shwo", "3"], "aish: history: unknown subcommand 'shwo', did you mean 'show'? (see 'history help')\n"),
         (["search"], "aish: history search: give the text to look for\n"),
         (["export", "--xml"], "aish: history export: the only options are --json (the default) and --jsonl\n"),
     ],
