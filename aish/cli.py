@@ -69,12 +69,23 @@ remote error, 6 tool call asked, 130 interrupted, 141 output closed.
 argparse (a test keeps the two equal)."""
 
 
+def _option_guess(parser: argparse.ArgumentParser, message: str) -> str:
+    """``, did you mean '--continue'?`` after ``unrecognized arguments: --contineu``."""
+    if not message.startswith("unrecognized arguments: --"):
+        return ""
+    import difflib
+
+    word = message.split(": ", 1)[1].split()[0].partition("=")[0]
+    close = difflib.get_close_matches(word, list(parser._option_string_actions), n=1, cutoff=0.7)
+    return f", did you mean {close[0]!r}?" if close else ""
+
+
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:  # one line, as every other usage error
-            raise UsageError(f"{message} (see 'aish --help')")
+            raise UsageError(f"{message}{_option_guess(self, message)} (see 'aish --help')")
 
         def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
             return super().parse_args(_dash_c_values(list(sys.argv[1:] if args is None else args)))

@@ -217,3 +217,10 @@ def test_an_unknown_agent_says_when_the_configuration_hides_agents(tmp_path: Pat
     config.write_text("[settings]\nplugin_agents = false\n", encoding="utf-8")
     hidden = run_aish("--config", str(config), "-c", "athena hi").stderr
     assert hidden == "aish: unknown agent 'athena'; agents offered by plugins are hidden (plugin_agents = false)\n"
+
+
+def test_a_misspelt_option_gets_did_you_mean() -> None:
+    result = run_aish("--contineu", "hi")
+    assert result.returncode == 2
+    assert result.stderr == "aish: unrecognized arguments: --contineu, did you mean '--continue'? (see 'aish --help')\n"
+    assert run_aish("--zzz").stderr == "aish: unrecognized arguments: --zzz (see 'aish --help')\n"
