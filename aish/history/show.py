@@ -19,8 +19,12 @@ def when(timestamp: float, seconds: bool = False) -> str:
 
 
 def first_line(line: str) -> str:
+    """What a run's line is listed as: its first line, or a script's first line of code (not a
+    comment, not blank), with `` ...`` when there is more."""
     lines = line.strip("\n").splitlines() or [""]
-    return lines[0] + (" ..." if len(lines) > 1 else "")
+    code = [text for text in lines if text.strip() and not text.lstrip().startswith("#")]
+    shown = code[0] if code else lines[0]
+    return shown + (" ..." if len(lines) > 1 else "")
 
 
 def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:

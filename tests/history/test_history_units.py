@@ -210,6 +210,13 @@ def test_show_writes_the_list_and_a_whole_run() -> None:
     )
 
 
+def test_a_script_is_listed_by_its_first_line_of_code() -> None:
+    run = RunRecord(id="x", line="# a script\n\necho one\nathena two\n", started=0.0, number=2, status="complete")
+    out = io.StringIO()
+    write_list([run], out)
+    assert out.getvalue().endswith("  complete     echo one ...\n")
+
+
 def test_show_of_a_line_that_failed_before_any_agent_says_how_to_see_why() -> None:
     """No run-level error is recorded (a line that did not parse, an unknown agent): show said nothing."""
     run = RunRecord(id="x", line="nosuch hi", started=0.0, number=4, status="error", ended=0.01)
