@@ -203,6 +203,14 @@ def test_the_last_program_of_a_pipeline_has_the_terminal(tmux_env: dict[str, str
         term.wait_for(r"^still here$")
 
 
+def test_a_program_ended_by_ctrl_c_gives_130_as_under_a_shell(tmux_env: dict[str, str]) -> None:
+    aish = shlex.join([sys.executable, "-m", "aish", "-c", "!sleep 20"])
+    with Tmux(["bash", "--norc", "-c", f"{aish}; echo status=$?"], tmux_env) as term:
+        time.sleep(2)
+        term.send_keys("C-c")
+        term.wait_for(r"^status=130$")
+
+
 @pytest.fixture
 def tmux_env(refserver: RefServer) -> dict[str, str]:
     keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "LANG")

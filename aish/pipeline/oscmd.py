@@ -117,13 +117,14 @@ class OsProcess:
                 self.proc.stdin.close()
 
     def wait(self) -> int:
-        """Wait for the process and for its output to be passed on; its exit status."""
+        """Wait for the process and for its output to be passed on; its exit status (128 + N when
+        signal N ended it: 130 after Ctrl-C, which then stops a script as aish's own Ctrl-C does)."""
         self.close_input()
         with _ctrl_c_is_theirs(self.owns_terminal):
             status = self.proc.wait()
         for reader in self._readers:
             reader.join()
-        return status
+        return 128 - status if status < 0 else status  # killed by signal N: 128 + N, as a shell says
 
     def kill(self) -> None:
         """Stop the process (Ctrl-C, or a failure elsewhere in the pipeline)."""
