@@ -17,6 +17,7 @@ warning) first erases the line, so it is never left in front of a message.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import threading
@@ -161,6 +162,11 @@ class _Erasing:
     def write(self, text: str) -> int:
         self._progress.erase()
         return self._err.write(text)
+
+    def fileno(self) -> int:
+        """None to give: a program's standard error must come through :meth:`write` (which erases
+        the line first), not go to the descriptor behind the line's back."""
+        raise io.UnsupportedOperation("fileno")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._err, name)
