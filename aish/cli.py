@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from aish.errors import EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
 from aish.tty import isatty, silence
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
@@ -69,23 +69,14 @@ remote error, 6 tool call asked, 130 interrupted, 141 output closed.
 argparse (a test keeps the two equal)."""
 
 
-def _option_guess(parser: argparse.ArgumentParser, message: str) -> str:
-    """``, did you mean '--continue'?`` after ``unrecognized arguments: --contineu``."""
-    if not message.startswith("unrecognized arguments: --"):
-        return ""
-    import difflib
-
-    word = message.split(": ", 1)[1].split()[0].partition("=")[0]
-    close = difflib.get_close_matches(word, list(parser._option_string_actions), n=1, cutoff=0.7)
-    return f", did you mean {close[0]!r}?" if close else ""
-
-
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:  # one line, as every other usage error
-            raise UsageError(f"{message}{_option_guess(self, message)} (see 'aish --help')")
+            from aish.cli_hints import option_guess
+
+            raise UsageError(f"{message}{option_guess(self, message)} (see 'aish --help')")
 
         def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
             return super().parse_args(_dash_c_values(list(sys.argv[1:] if args is None else args)))
@@ -278,6 +269,10 @@ def run() -> None:
 
     gc.disable()  # until aish has started: see _collect_from_now_on
     status = main(started=_collect_from_now_on)
+    if status == EXIT_INTERRUPTED and not _SHELL[0]:
+        from aish.tty import die_of_ctrl_c
+
+        die_of_ctrl_c()
     threading = sys.modules.get("threading")
     if threading is not None:
         current = threading.current_thread()
@@ -293,6 +288,10 @@ def run() -> None:
     except (OSError, ValueError):
         sys.exit(status)
     os._exit(status)
+
+
+_SHELL = [False]
+"""Whether this process ran the interactive shell (its status is its last line's, not a Ctrl-C)."""
 
 
 def _collect_from_now_on() -> None:
@@ -378,6 +377,7 @@ def _dispatch(
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
             return runner.run_source(line, piped(stdin, err) if wants_input(line) else None, replay_of=replay_of)
+        _SHELL[0] = shell
         if shell:  # the interactive shell, or a chat with ``aish AGENT`` on a terminal
             from aish.shell import run_shell
 
@@ -409,7 +409,9 @@ def _dispatch(
             from aish.conversation_commands import last_agent
 
             if resumed is None:
-                _not_a_misspelt_agent(app, args.target)
+                from aish.cli_hints import not_a_misspelt_agent
+
+                not_a_misspelt_agent(app, args.target)
             agent = resumed.agent if resumed is not None else last_agent(app)
             return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
@@ -425,19 +427,6 @@ def _dispatch(
         if history is not None:
             history.close()
         app.shutdown()
-
-
-def _not_a_misspelt_agent(app: App, word: str) -> None:
-    """``aish --continue stroy what next`` would send 'stroy what next' to the last conversation,
-    whichever agent's: a first word close to an agent's name is refused instead."""
-    import difflib
-
-    close = difflib.get_close_matches(word, list(app.agents()), n=1, cutoff=0.75)
-    if close:
-        raise UsageError(
-            f"--continue: {word!r} is not an agent, did you mean {close[0]!r}? "
-            f"(to send it as text to the last conversation, quote the whole text)"
-        )
 
 
 def _conversations(app: App, args: Args | argparse.Namespace) -> tuple[Conversations, Conversation | None]:

@@ -110,13 +110,14 @@ def _find(app: App, conversation_id: str) -> Conversation:
     with opened(app) as backend:
         found = recorded.load(backend, conversation_id)
         if found is None and len(conversation_id) >= PREFIX:
-            ids = recorded.starting_with(backend, conversation_id)
+            ids = recorded.starting_with(backend, conversation_id.lower())  # ids are lower-case hex
             if len(ids) > 1:
                 shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
                 raise UsageError(f"conversation {conversation_id!r} is ambiguous: it starts {shown}")
             found = recorded.load(backend, ids[0]) if ids else None
     if found is None:
-        raise UsageError(f"no conversation {conversation_id!r} in history (see 'conversations')")
+        short = f"; give at least {PREFIX} characters of an id" if len(conversation_id) < PREFIX else ""
+        raise UsageError(f"no conversation {conversation_id!r} in history{short} (see 'conversations')")
     return found
 
 

@@ -59,6 +59,12 @@ def test_key_equals_value_is_one_option_word(refserver: RefServer, config: str) 
     assert parse_controls(["-o", "max_tokens=80"])[0].options == (("max_tokens", 80),)
     with pytest.raises(ControlsError, match="not valid JSON"):
         parse_controls(["-o", "stop=[x"])
+    with pytest.raises(ControlsError, match=r"-o temp needs a value after '=' \(-o temp=VALUE\)"):
+        parse_controls(["-o", "temp="])
+    with pytest.raises(
+        ControlsError, match=r"-o temperature = \.\.\.: write -o temperature VALUE or -o temperature=VALUE"
+    ):
+        parse_controls(["-o", "temperature", "=", "0.5", "hi"], leading=True)
 
 
 def test_words_after_the_text_are_never_options(refserver: RefServer, config: str) -> None:

@@ -90,7 +90,11 @@ def test_cid_continues_that_conversation_from_any_later_process(recorded: str, r
     assert users(bodies(refserver)[4]) == ["first", "third", "fourth", "fifth"]
     assert "\n> fifth\n" in aish("conversations", "show", first_id[:4])
     short = run_aish("--cid", first_id[:3], "x")
-    assert short.stderr == f"aish: no conversation '{first_id[:3]}' in history (see 'conversations')\n"
+    assert short.stderr == (
+        f"aish: no conversation '{first_id[:3]}' in history; give at least 4 characters of an id "
+        "(see 'conversations')\n"
+    )
+    assert "\n> fifth\n" in aish("conversations", "show", first_id[:6].upper())
 
 
 def test_continuing_needs_history(demo_url: str, refserver: RefServer, write_config: Any) -> None:

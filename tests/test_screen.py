@@ -9,9 +9,11 @@ import io
 import os
 import re
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -203,12 +205,53 @@ def test_the_last_program_of_a_pipeline_has_the_terminal(tmux_env: dict[str, str
         term.wait_for(r"^still here$")
 
 
-def test_a_program_ended_by_ctrl_c_gives_130_as_under_a_shell(tmux_env: dict[str, str]) -> None:
-    aish = shlex.join([sys.executable, "-m", "aish", "-c", "!sleep 20"])
-    with Tmux(["bash", "--norc", "-c", f"{aish}; echo status=$?"], tmux_env) as term:
+def test_programs_after_an_agent_as_under_a_shell(
+    refserver: RefServer, tmux_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Found by a tour in tmux: the answer shown twice through the built-in ``cat``; ``| head`` waiting
+    for the whole answer; Ctrl-C closing the reader (``less``) of an answer; no keyboard for ``!tty > f``."""
+    refserver.pace = 0.05  # 300 tokens: 15 s
+    slow = "athena[-o aish_tokens 300] essay"
+    ignores = "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); print('read', len(sys.stdin.read()))"
+    with Tmux([sys.executable, "-m", "aish"], {**tmux_env, "PWD": str(tmp_path)}) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("athena[-o aish_tokens 12] owls | cat")
+        lines = term.wait_until(lambda lines: lines[-1] == "aish>" and len(lines) > 3, "the answer")
+        assert sum("Athena (offline demo)" in line for line in lines) == 1, lines
+        started = time.monotonic()
+        term.send_line(f"{slow} | head -c 20")
+        term.wait_until(lambda lines: lines[-1] == "aish>" and "Athena (offline demo" in lines[-2], "head's end")
+        assert time.monotonic() - started < 8, "the answer went on after head had exited"
+        term.send_line(f'{slow} | python3 -c "{ignores}"')
+        time.sleep(1.5)
+        term.send_keys("C-c")  # the answer stops; the reader gets the end of its input and finishes
+        term.wait_for(r"read [1-9]\d*$")
+        term.wait_for(r"interrupted \(partial answer kept\)")
+        term.send_line(f"!tty > {tmp_path / 'tty.txt'}")
+        term.wait_for(r"\[Output written to ")
+    assert (tmp_path / "tty.txt").read_text(encoding="utf-8").startswith("/dev/")
+
+
+def test_ctrl_c_ends_aish_c_as_it_ends_a_program_so_a_calling_loop_stops(
+    refserver: RefServer, tmux_env: dict[str, str], tmp_path: Path
+) -> None:
+    """aish exited 130 after Ctrl-C, so bash's ``for`` loop went on to its next turn; a program
+    killed by SIGINT makes bash stop. aish now ends by SIGINT too (and a program it ran, 130)."""
+    child = pexpect.spawn(sys.executable, ["-m", "aish", "-c", "!sleep 20"], env=spawn_env(refserver), timeout=20)
+    time.sleep(1.5)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus == signal.SIGINT, (child.exitstatus, child.signalstatus)
+    refserver.pace = 0.05
+    aish = shlex.join([sys.executable, "-m", "aish", "-c", "athena[-o aish_tokens 100] essay"])
+    log = tmp_path / "loop.log"
+    loop = f"echo started > {log}; for i in 1 2 3; do {aish} > /dev/null; echo turn=$i status=$? >> {log}; done"
+    with Tmux(["bash", "--norc", "-c", loop], tmux_env) as term:
         time.sleep(2)
-        term.send_keys("C-c")
-        term.wait_for(r"^status=130$")
+        term.send_keys("C-c")  # the pane's shells end with the loop: the log tells what ran
+        time.sleep(2)
+    assert log.read_text(encoding="utf-8") == "started\n"
 
 
 @pytest.fixture

@@ -95,6 +95,8 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
             key = words[i + 1]
             name, equals, text = key.partition("=")
             if equals and _key().fullmatch(name):  # -o KEY=VALUE, as other tools write it
+                if not text:
+                    raise ControlsError(f"{word} {name} needs a value after '=' ({word} {name}=VALUE)", i + 1)
                 value = parse_value(name, text, i + 1)
                 if name == "model":
                     model = _model(str(value), i + 1)
@@ -107,6 +109,8 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
                 raise ControlsError(f"{word}: bad key {key!r} (letters, digits, '_', '.', '-')", i + 1)
             if i + 2 >= len(words):
                 raise ControlsError(f"{word} {key} needs a value", i + 1)
+            if words[i + 2] == "=":  # -o temperature = 0.5: '=' would be the value, 0.5 the text
+                raise ControlsError(f"{word} {key} = ...: write {word} {key} VALUE or {word} {key}=VALUE", i + 2)
             value = parse_value(key, words[i + 2], i + 2)
             if key == "model":
                 model = _model(str(value), i + 2)

@@ -15,7 +15,9 @@ from aish.stream import EMPTY, AgentStream, StageResult
 from aish.terminal import wants_color
 
 Sink = Callable[[Event], None]
-Tap = Callable[[str], None]
+Tap = Callable[[str], "bool | None"]
+"""Gets the answer's text as it streams (a program's input): False when nobody reads it any
+more (``| head -c 20`` has exited), which ends the answer, as SIGPIPE ends a writer."""
 """Receives the answer's text as it streams (an OS stage's stdin)."""
 
 
@@ -73,7 +75,7 @@ class AgentStage:
         """Stream the answer to ``sink`` (a renderer's feed, or None), ``tap`` gets its text."""
         out: Sink = sink if sink is not None else _discard
         if tap is not None:
-            out = _tapped(out, tap)
+            out = _tapped(out, tap, self.stream.cancel)
         done: Callable[[], None] = flush if flush is not None else _nothing
         recording = None
         if self.env.recording is not None:
@@ -122,10 +124,10 @@ def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None
         env.err.flush()
 
 
-def _tapped(sink: Sink, tap: Tap) -> Sink:
+def _tapped(sink: Sink, tap: Tap, stop: Callable[[], None]) -> Sink:
     def tapped(event: Event) -> None:
-        if type(event) is TextDelta:
-            tap(event.text)
+        if type(event) is TextDelta and tap(event.text) is False:
+            stop()  # the stream layer ends the answer at its next read, what arrived kept
         sink(event)
 
     return tapped

@@ -192,11 +192,12 @@ class _Run:
 
     def _shown(self, index: int) -> Shown | None:
         """Where stage ``index``'s answer is shown: the last stage's on the pipeline's output; an
-        earlier one's on the terminal, unless it goes into a program (``athena hi | less``): the
-        program's output is what the terminal shows then, as under a shell, never mixed with it."""
+        earlier one's on the terminal when it goes into another agent (``apollo | athena``), never
+        when it goes into a program or a built-in (``athena hi | less``, ``| cat``): their output
+        is what the terminal shows then, as under a shell, never mixed with a copy of the answer."""
         if index == len(self.steps) - 1:
             return self.dest
-        if self.steps[index + 1].kind == "os":
+        if self.steps[index + 1].kind not in (AGENT, GROUP):
             return None
         return Shown(self.env.out, True) if self.env.tty else None
 
@@ -253,10 +254,20 @@ class _Run:
         context = self._context(index, agent.name, text, window.id if window else None)
         turns = window.turns if window else ()
         result = run_single(self.env, agent, text, context, self._shown(index), tap, turns)
-        if index + 1 in self.procs:
-            self.procs[index + 1].close_input()
+        program = self.procs.get(index + 1)
+        if program is not None:
+            program.close_input()
         if window is not None and self.env.conversations is not None:
             self.env.conversations.record(agent.name, text, result.text, window.id)
+        if result.error is not None and program is not None:
+            if isinstance(result.error, Interrupted) and program.stopped_reading:
+                self._pass_on(agent.name, result.text)  # ``| head``: the answer was ended for it, not by the user
+                return EXIT_OK
+            if program.owns_terminal:  # Ctrl-C or a failure into ``| less``: it shows what arrived until quit
+                program.wait()
+                from aish.terminal import after_program
+
+                after_program(self.dest.out)
         if result.error is not None:
             return self._report(result.error, bool(result.text))
         if result.tool_calls:
@@ -342,7 +353,7 @@ class _Run:
             return self.procs[index]
         last = index == len(self.steps) - 1
         collected: list[str] | None = None
-        output: Callable[[str], None] | int
+        output: Callable[[str], object] | int
         if last:
             terminal = _terminal_fd(self.dest)
             output = _writer(self.dest.out) if terminal is None else terminal
@@ -361,7 +372,7 @@ class _Run:
             output,
             takes_input=takes_input,
             errors=_errors_to(self.env.err),
-            keyboard=not takes_input and isinstance(output, int) and isatty(sys.stdin),
+            keyboard=not takes_input and self.env.tty and isatty(sys.stdin),
         )
         proc.collected = collected
         self.procs[index] = proc

@@ -19,7 +19,7 @@ from typing import IO
 from aish.errors import UsageError
 from aish.lang import Command, is_shell_escape
 
-Output = Callable[[str], None]
+Output = Callable[[str], object]
 
 SHELL = "/bin/sh"
 
@@ -88,6 +88,8 @@ class OsProcess:
         """The process writes to the terminal itself: Ctrl-C is its to handle while aish waits."""
         self._encoder = codecs.getincrementalencoder("utf-8")()
         self._input_open = takes_input
+        self.stopped_reading = False
+        """The process closed its input before the end of it (``head -c 20``): what feeds it may stop."""
         self.collected: list[str] | None = None
         """Set by the pipeline when it keeps the output as the next stage's input."""
         self._readers = [
@@ -98,16 +100,19 @@ class OsProcess:
         for reader in self._readers:
             reader.start()
 
-    def feed(self, text: str) -> None:
-        """Write ``text`` to the process (ignored once it stopped reading)."""
+    def feed(self, text: str) -> bool:
+        """Write ``text`` to the process; False once it stopped reading (``head`` exited)."""
         stdin = self.proc.stdin
         if not self._input_open or stdin is None:
-            return
+            return not self.stopped_reading
         try:
             stdin.write(self._encoder.encode(text))
             stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             self._input_open = False
+            self.stopped_reading = True
+            return False
+        return True
 
     def close_input(self) -> None:
         """End of input: the process sees EOF."""

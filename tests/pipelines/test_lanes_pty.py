@@ -58,5 +58,5 @@ def test_ctrl_c_cancels_all_lanes_and_keeps_partials(refserver: RefServer) -> No
     child.expect(pexpect.EOF)
     tail = child.before
     child.close()
-    assert child.exitstatus == 130
+    assert child.signalstatus == signal.SIGINT  # ended as Ctrl-C ends a program: a shell shows 130
     assert tail.count("cancelled") == 3
