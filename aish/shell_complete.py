@@ -2,8 +2,8 @@
 
 Where a command goes (the start of a line, after ``|``, ``&``, ``;``, ``&&``,
 ``||`` or ``(``) Tab offers agent names, the shell's commands and the built-in
-stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>`` and in ``cat``'s
-arguments it offers file paths; in a shell command's arguments it asks the
+stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>``, in ``cat``'s and in a
+program's arguments (``!ls``, ``grep x``) it offers file paths; in a shell command's arguments it asks the
 command (``plugins enable <Tab>`` offers plugin names). Chat mode completes
 nothing: every line there is literal text.
 """
@@ -59,12 +59,12 @@ class AishCompleter(Completer):
             yield from self._names(current)
             return
         command, words = stage[0], stage[1:]
-        if command == "cat":
-            yield from self._path(current, complete_event)
-        elif command in self.sources.commands():
+        if command in self.sources.commands():
             for candidate in sorted(set(self.sources.arguments(command, words, current))):
                 if candidate.startswith(current):
                     yield Completion(candidate, -len(current))
+        elif command == "cat" or (command not in self.sources.agents() and command != "echo"):
+            yield from self._path(current, complete_event)  # a program's words (``!ls``, ``grep x``): files
 
     def _names(self, current: str) -> Iterable[Completion]:
         offered: dict[str, str] = {}

@@ -150,6 +150,9 @@ def test_several_turns_in_the_shell_then_new_and_resume(shell: pexpect.spawn, re
     listing = line(shell, "conversations", r"\* [0-9a-f]{12}  .* athena\s+1 turn  fresh start")
     assert listing.count("athena ") >= 2
     assert re.search(rf"  {cid}  .* athena\s+3 turns  what is an owl", listing), listing
+    shell.send(f"conversations show {cid[:5]}\t")  # Tab completes a recorded id
+    shell.expect_exact(cid[5:])
+    shell.send("\x15")  # Ctrl-U: the line is given up
     line(shell, f"conversations resume {cid}", f"athena: resumed conversation {cid} \\(3 turns\\)")
     line(shell, "athena back again", r"Complete - ")
     assert users(bodies(refserver)[5]) == ["what is an owl", "and a heron?", "notes\n\nsummarize", "back again"]

@@ -218,6 +218,10 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
         child.expect_exact("inner\r\n")
         child.sendline("echo done")
         child.expect_exact("done\r\n")
+        child.send("!ls notes-f\t")  # a program's words are files
+        child.expect_exact("or-tab.md")
+        child.send("\r")
+        child.expect_exact(PROMPT)
         child.send("set renderer mark\t")  # a setting's values (the runner's: it was given none)
         child.expect_exact("down")
         child.send("\r")
