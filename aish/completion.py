@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from aish.errors import EXIT_OK, UsageError
+from aish.errors import EXIT_OK, AishError, UsageError
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -33,7 +33,7 @@ OPTIONS = (
 )
 AGENT_OPTIONS = ("-m", "-s", "-o", "--model", "--system", "--option", "--")
 """What may follow an agent's name on the command line (per-call options), before its text."""
-KINDS = ("agents", "commands", "renderers", "plugins")
+KINDS = ("agents", "commands", "renderers", "plugins", "conversations")
 
 BASH = r"""# aish completion for bash; load it with:  eval "$(aish completion bash)"
 _aish_names() { command aish completion names "$1" 2>/dev/null; }
@@ -44,7 +44,8 @@ _aish() {
     case "$prev" in
         --config|--record|--test) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --renderer|--format) COMPREPLY=($(compgen -W "$(_aish_names renderers)" -- "$cur")); return ;;
-        -c|--cid) return ;;
+        --cid) COMPREPLY=($(compgen -W "$(_aish_names conversations)" -- "$cur")); return ;;
+        -c) return ;;
     esac
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -100,7 +101,8 @@ _aish() {
     case "${words[CURRENT-1]}" in
         --config|--record|--test) _files; return ;;
         --renderer|--format) names=(${(f)"$(_aish_names renderers)"}); compadd -a names; return ;;
-        -c|--cid) return ;;
+        --cid) names=(${(f)"$(_aish_names conversations)"}); compadd -a names; return ;;
+        -c) return ;;
     esac
     if [[ -z "$target" ]]; then
         if [[ "${words[CURRENT]}" == -* ]]; then
@@ -155,6 +157,15 @@ def names(app: App, kind: str, commands: list[str]) -> list[str]:
         from aish.plugins import ESSENTIAL
 
         return sorted(name for name in app.host.plugins if name not in ESSENTIAL)  # never disabled
+    if kind == "conversations":  # recorded ones, newest first (none without history)
+        from aish.history import conversations as recorded
+        from aish.history.store import opened
+
+        try:
+            with opened(app) as backend:
+                return recorded.starting_with(backend, "")[:50]
+        except (AishError, OSError):
+            return []
     raise UsageError(f"completion names: unknown kind {kind!r} (choose: {', '.join(KINDS)})")
 
 

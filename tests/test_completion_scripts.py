@@ -74,3 +74,12 @@ def test_an_unknown_shell_is_one_line() -> None:
     done = run_aish("completion", "fish")
     assert done.returncode == 2
     assert done.stderr == "aish: completion: no script for 'fish' (choose: bash, zsh)\n"
+
+
+def test_bash_offers_recorded_conversation_ids_after_cid(demo_url: str, bash_script: str, tmp_path: Path) -> None:
+    assert run_aish("athena", "what is an owl").returncode == 0
+    listed = run_aish("conversations").stdout.split()
+    cid = next(word for word in listed if len(word) == 12 and word.isalnum())
+    assert bash_complete(bash_script, ["aish", "--cid", ""], tmp_path) == [cid]
+    assert bash_complete(bash_script, ["aish", "--cid", cid[:4]], tmp_path) == [cid]
+    assert run_aish("completion", "names", "conversations").stdout == f"{cid}\n"
