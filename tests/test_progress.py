@@ -60,6 +60,9 @@ def test_the_line_fits_the_terminal_and_a_long_name_gives_way_to_the_figures() -
     progress.write("x" * 1234)
     line = progress.line(102.5)
     assert line == "[Writing to ... 1,234 characters, 2.5s]"  # 39 columns: the name gave way
+    narrow = Progress(io.StringIO(), io.StringIO(), "out.md", clock=Clock(), width=30)
+    narrow.write("x" * 676)
+    assert narrow.line(102.5) == "[Writing to ... 676 ch, 2.5s]"  # the figures shorten, never cut
     middle = Progress(io.StringIO(), io.StringIO(), "a/" * 60 + "f.md", clock=Clock(), width=50)
     middle.write("x" * 1234)
     assert middle.line(102.5) == "[Writing to .../a/f.md... 1,234 characters, 2.5s]"  # the name's end, cut to fit

@@ -112,9 +112,15 @@ class Progress:
         """The status line's text at ``now``: at most :data:`WIDEST` columns and one less than the
         terminal's width, so that it never wraps; a long file name gives way (``...end-of-name.md``),
         never the figures."""
-        size = f" {self._chars:,} character{'' if self._chars == 1 else 's'}," if self._chars else ""
-        head, tail = "[Writing to ", f"...{size} {now - self._started:.1f}s]"
-        room = min(self._width - 1, WIDEST) - len(head) - len(tail)
+        seconds = f"{now - self._started:.1f}s]"
+        words = f" {self._chars:,} character{'' if self._chars == 1 else 's'}," if self._chars else ""
+        short = f" {self._chars:,} ch," if self._chars else ""
+        head, widest = "[Writing to ", min(self._width - 1, WIDEST)
+        tail = next(  # on a narrow terminal the figures shorten before they are cut
+            (t for t in (f"...{words} {seconds}", f"...{short} {seconds}") if len(head) + len(t) <= widest),
+            f"...{short} {seconds}",
+        )
+        room = widest - len(head) - len(tail)
         name = self._name
         if len(name) > room:
             name = "..." + name[len(name) - max(room - 3, 1) :] if room > 4 else ""
