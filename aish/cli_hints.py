@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aish.errors import UsageError
+from aish.errors import UsageError, closest
 
 if TYPE_CHECKING:
     import argparse
@@ -16,21 +16,17 @@ def option_guess(parser: argparse.ArgumentParser, message: str) -> str:
     """``, did you mean '--continue'?`` after ``unrecognized arguments: --contineu``."""
     if not message.startswith("unrecognized arguments: --"):
         return ""
-    import difflib
-
     word = message.split(": ", 1)[1].split()[0].partition("=")[0]
-    close = difflib.get_close_matches(word, list(parser._option_string_actions), n=1, cutoff=0.7)
-    return f", did you mean {close[0]!r}?" if close else ""
+    close = closest(word, parser._option_string_actions, 0.7)
+    return f", did you mean {close!r}?" if close else ""
 
 
 def not_a_misspelt_agent(app: App, word: str) -> None:
     """``aish --continue stroy what next`` would send 'stroy what next' to the last conversation,
     whichever agent's: a first word close to an agent's name is refused instead."""
-    import difflib
-
-    close = difflib.get_close_matches(word, list(app.agents()), n=1, cutoff=0.75)
+    close = closest(word, app.agents())
     if close:
         raise UsageError(
-            f"--continue: {word!r} is not an agent, did you mean {close[0]!r}? "
+            f"--continue: {word!r} is not an agent, did you mean {close!r}? "
             f"(to send it as text to the last conversation, quote the whole text)"
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from aish.errors import EXIT_OK, AishError, UsageError
+from aish.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -158,14 +158,9 @@ def names(app: App, kind: str, commands: list[str]) -> list[str]:
 
         return sorted(name for name in app.host.plugins if name not in ESSENTIAL)  # never disabled
     if kind == "conversations":  # recorded ones, newest first (none without history)
-        from aish.history import conversations as recorded
-        from aish.history.store import opened
+        from aish.conversation_commands import recorded_ids
 
-        try:
-            with opened(app) as backend:
-                return recorded.starting_with(backend, "")[:50]
-        except (AishError, OSError):
-            return []
+        return recorded_ids(app, limit=50)
     raise UsageError(f"completion names: unknown kind {kind!r} (choose: {', '.join(KINDS)})")
 
 

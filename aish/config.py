@@ -23,7 +23,7 @@ from aish.agents import (
     DEFAULT_MAX_RETRIES,
     AgentConfig,
 )
-from aish.errors import ConfigError, visible
+from aish.errors import ConfigError, closest, visible
 from aish.records import Record
 
 if TYPE_CHECKING:
@@ -223,11 +223,9 @@ def _agent_key_hint(agent: str, key: str) -> str:
     """What an unknown key of ``[agents.NAME]`` might have meant."""
     if "key" in key:
         return " (put keys in the environment and name it with api_key_env)"
-    import difflib  # a mistake's path only
-
-    close = difflib.get_close_matches(key, sorted(_AGENT_KEYS), n=1, cutoff=0.7)
+    close = closest(key, sorted(_AGENT_KEYS), 0.7)
     if close:
-        return f", did you mean {close[0]!r}?"
+        return f", did you mean {close!r}?"
     return f" (a request option such as temperature goes under [agents.{agent}.options])"
 
 
@@ -236,10 +234,8 @@ def _misplaced(key: str, data: Mapping[str, Any]) -> str:
     a misspelt table, or a key that belongs nowhere."""
     if key in _SETTINGS_KEYS and not isinstance(data[key], Mapping):
         return f"{key!r} is a setting: put it under [settings] ('{key} = ...' after a line '[settings]')"
-    import difflib  # a mistake's path only
-
-    close = difflib.get_close_matches(key, ("settings", "agents", "groups"), n=1, cutoff=0.7)
-    guess = f", did you mean {close[0]!r}?" if close else " (expected settings, agents, groups)"
+    close = closest(key, ("settings", "agents", "groups"), 0.7)
+    guess = f", did you mean {close!r}?" if close else " (expected settings, agents, groups)"
     kind = "table" if isinstance(data[key], Mapping) else "key"
     return f"unknown {kind} {visible(key)!r}{guess}"
 
@@ -267,11 +263,9 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
     s = Settings()
     for key, value in table.items():
         if key not in _SETTINGS_KEYS:
-            import difflib  # a mistake's path only
-
-            close = difflib.get_close_matches(key, sorted(_SETTINGS_KEYS), n=1, cutoff=0.7)
+            close = closest(key, sorted(_SETTINGS_KEYS), 0.7)
             raise ConfigError(
-                f"{where}: settings: unknown key {key!r}" + (f", did you mean {close[0]!r}?" if close else "")
+                f"{where}: settings: unknown key {key!r}" + (f", did you mean {close!r}?" if close else "")
             )
         if key in ("renderer", "history", "history_path", "parallel_renderer"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))

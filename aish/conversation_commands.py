@@ -17,7 +17,7 @@ from typing import TextIO
 
 from aish.app import App
 from aish.conversations import Conversation, Conversations
-from aish.errors import EXIT_OK, UnknownAgentError, UsageError, unknown_subcommand
+from aish.errors import EXIT_OK, AishError, UnknownAgentError, UsageError, unknown_subcommand
 from aish.history import conversations as recorded
 from aish.history.show import when
 from aish.history.store import opened
@@ -99,6 +99,16 @@ def _resolve(app: App, wanted: str) -> Conversation:
             raise UsageError(f"{wanted}: no recorded conversation to resume (see 'conversations')")
         return found
     return _find(app, wanted)
+
+
+def recorded_ids(app: App, start: str = "", limit: int = 20) -> list[str]:
+    """Up to ``limit`` ids of recorded conversations starting with ``start``, newest first, for
+    Tab (the shell's and the completion scripts'): none when history is off or cannot be read."""
+    try:
+        with opened(app) as backend:
+            return recorded.starting_with(backend, start)[:limit]
+    except (AishError, OSError):
+        return []
 
 
 PREFIX = 4

@@ -22,6 +22,10 @@ Exit codes (documented in ``docs/usage.md``):
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` imports this before typing
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 TYPE_CHECKING = False  # not typing's: ``aish --version`` imports this module and neither typing nor re
 if TYPE_CHECKING:
     import re
@@ -129,12 +133,19 @@ class AishSyntaxError(UsageError):
         return f"syntax error at {self.location()}: {self.message}: {self.excerpt()}"
 
 
+def closest(word: str, names: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """The name in ``names`` that ``word`` is a likely misspelling of, or None: what every
+    "did you mean" of aish asks (difflib is imported here, on a mistake's path only)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def unknown_subcommand(command: str, sub: str, known: list[str]) -> UsageError:
     """``history shwo``: one line naming the word, with the subcommand it is close to."""
-    import difflib  # a mistake's path only
-
-    close = difflib.get_close_matches(sub, known, n=1, cutoff=0.6)
-    guess = f", did you mean {close[0]!r}?" if close else ""
+    close = closest(sub, known, 0.6)
+    guess = f", did you mean {close!r}?" if close else ""
     return UsageError(f"{command}: unknown subcommand {visible(sub)!r}{guess} (see '{command} help')")
 
 
@@ -154,11 +165,7 @@ class UnknownNameError(AishError):
         self.name = name
         self.known = sorted(known or [])
         hint = f" (known: {', '.join(self.known)})" if self.known else ""
-        import difflib  # only when a name is unknown: kept off start-up
-
-        names = [*self.known, *(also or [])]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75) if names else []
-        self.suggestion = close[0] if close else None
+        self.suggestion = closest(name, [*self.known, *(also or [])])
         guess = f", did you mean {self.suggestion!r}?" if self.suggestion else ""
         super().__init__(f"unknown {kind} {name!r}{guess}{hint}")
 

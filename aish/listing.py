@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from aish.app import App
-from aish.errors import visible
+from aish.errors import closest, visible
 from aish.plugins import LOADED
 
 
@@ -46,7 +46,5 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
 
 
 def _closest(name: str, app: App) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(app.host.plugins), n=1, cutoff=0.7)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, app.host.plugins, 0.7)
+    return f"; did you mean {close!r}?" if close else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from aish.errors import AishError, UsageError
+from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse_controls
 from aish.runner import Runner
@@ -130,10 +130,8 @@ def _not_a_command(head: str, rest: str) -> None:
     ``/word`` alone, or one close to a command. Other text starting with ``/`` (``/usr is ...``) is sent."""
     if not head.startswith("/") or "/" in head[1:] or not head[1:].isalpha():
         return
-    import difflib
-
-    close = difflib.get_close_matches(head, _NAMES, n=1, cutoff=0.7)
+    close = closest(head, _NAMES, 0.7)
     if close or not rest.strip():
-        guess = f", did you mean {close[0]!r}?" if close else ""
+        guess = f", did you mean {close!r}?" if close else ""
         hint = "/help lists them; '//' sends a text that starts with '/'"
         raise UsageError(f"unknown chat command {head!r}{guess} ({hint})")

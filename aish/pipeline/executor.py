@@ -35,6 +35,7 @@ from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
 from aish.pipeline.redirect import open_output, read_input, say_where
 from aish.records import Record
+from aish.terminal import after_program
 from aish.tty import isatty
 
 if TYPE_CHECKING:
@@ -265,8 +266,6 @@ class _Run:
                 return EXIT_OK
             if program.owns_terminal:  # Ctrl-C or a failure into ``| less``: it shows what arrived until quit
                 program.wait()
-                from aish.terminal import after_program
-
                 after_program(self.dest.out)
         if result.error is not None:
             return self._report(result.error, bool(result.text))
@@ -334,8 +333,6 @@ class _Run:
         proc.close_input()
         status = proc.wait()
         if proc.owns_terminal:
-            from aish.terminal import after_program
-
             after_program(self.dest.out)
         del self.procs[index]
         if index + 1 in self.procs:

@@ -106,21 +106,10 @@ def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
         return ["show", "resume", "help"]
     if len(words) == 2 and words[0] in ("show", "resume"):
         agents = sorted(inv.app.agents()) if words[0] == "resume" else []
-        return agents + _conversation_ids(inv, words[1])
+        from aish.conversation_commands import recorded_ids
+
+        return agents + recorded_ids(inv.app, words[1])
     return []
-
-
-def _conversation_ids(inv: Invocation, start: str) -> list[str]:
-    """The recorded conversations' ids that start with ``start``, newest first (none without history)."""
-    from aish.errors import AishError
-    from aish.history import conversations as recorded
-    from aish.history.store import opened
-
-    try:
-        with opened(inv.app) as backend:
-            return recorded.starting_with(backend, start)[:20]
-    except (AishError, OSError):  # no history, a broken store: Tab offers nothing
-        return []
 
 
 @hookimpl(tryfirst=True)  # aish's own names are taken before any other plugin's
