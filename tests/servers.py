@@ -337,7 +337,7 @@ def openai_stream(*tokens: str, finish: str = "stop", usage: tuple[int, int] | N
     return events
 
 
-Step = bytes | float
+Step = bytes | float | Callable[[], object]
 
 
 def script(
@@ -348,7 +348,8 @@ def script(
     headers: Mapping[str, str] | None = None,
     finish: Literal["end", "close", "abort", "hang"] = "end",
 ) -> Handler:
-    """A handler that sends ``steps`` (bytes are sent, floats are pauses).
+    """A handler that sends ``steps`` (bytes are sent, floats are pauses, callables are called:
+    say, to wait until the client has seen what was sent).
 
     ``finish``: ``end`` ends the body properly; ``close`` closes the connection
     without ending a chunked body; ``abort`` resets it; ``hang`` sends nothing
@@ -365,6 +366,8 @@ def script(
         for step in steps:
             if isinstance(step, bytes):
                 ex.send(step)
+            elif callable(step):
+                step()
             elif not ex.pause(step):
                 return
         if finish == "end":
