@@ -265,3 +265,44 @@ class TestInstalledPluginCommand:
             child.expect(pexpect.EOF)
         finally:
             child.close(force=True)
+
+
+# ---------------------------------------------------------------------- cd
+
+
+def test_cd_changes_where_the_rest_of_the_line_runs(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.txt").write_text("in sub\n")
+    result = run_aish("-c", "cd sub; cat notes.txt; pwd; cat < notes.txt; cd -; pwd; cd; pwd", cwd=tmp_path)
+    home = os.path.realpath(os.environ["HOME"])
+    sub = os.path.realpath(tmp_path / "sub")
+    assert result.stdout.splitlines() == ["in sub", sub, "in sub", str(tmp_path), str(tmp_path), home]
+    assert result.returncode == 0, result.stderr
+
+
+def test_cd_tells_what_is_wrong_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    for line, message in [
+        ("cd nowhere", "aish: cd: nowhere: no such directory"),
+        ("cd file", "aish: cd: file: not a directory"),
+        ("cd a b", "aish: cd: too many arguments"),
+        ("cd -", "aish: cd: -: no previous directory yet"),
+        ("!cd /", "aish: !cd: a child shell's cd cannot change aish's directory; use cd DIR"),
+    ]:
+        result = run_aish("-c", line, cwd=tmp_path, env={"OLDPWD": ""})
+        assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, (line, result.stderr)
+        assert result.returncode == 2, line
+
+
+def test_cd_in_the_shell_and_tab_offers_directories(shell: pexpect.spawn, tmp_path: Path) -> None:
+    (tmp_path / "alpha-dir").mkdir()
+    (tmp_path / "alpha-file").write_text("")
+    shell.sendline(f"cd {tmp_path}")
+    shell.expect_exact(PROMPT)
+    shell.send("cd alp\t")
+    shell.expect_exact("ha-dir/")  # the file is not offered, so the directory is completed whole
+    shell.sendline("")
+    shell.expect_exact(PROMPT)
+    shell.sendline("pwd")
+    shell.expect_exact(os.path.realpath(tmp_path / "alpha-dir"))
+    shell.expect_exact(PROMPT)

@@ -173,6 +173,13 @@ def aish_register_commands(register: RegisterCommand) -> None:
         complete=complete_agents,
     )
     register(
+        "cd",
+        cd,
+        summary="Change aish's working directory (home without DIR; cd - goes back).",
+        usage="usage: cd [DIR | -]",
+        complete=complete_directories,
+    )
+    register(
         "conversations",
         conversations,
         summary="Recorded conversations: list, show one, resume one in this session.",
@@ -262,6 +269,73 @@ def chat(inv: Invocation) -> int:
         history=runner.history if runner else None,
         chat=name,
         chat_controls=words,
+    )
+
+
+def cd(inv: Invocation) -> int:
+    """``cd [DIR | -]``: change aish's working directory (home without DIR; ``-``: the one before).
+
+    Like a shell's ``cd``: what runs next (programs, ``< FILE``, ``> FILE``, ``cat``) sees the new
+    directory, ``$PWD`` and ``$OLDPWD`` follow it, and ``cd -`` prints where it went.
+    """
+    import os
+
+    from aish.errors import UsageError
+
+    if len(inv.args) > 1:
+        raise UsageError("cd: too many arguments (quote a directory name that has blanks)")
+    target = inv.args[0] if inv.args else "~"
+    back = target == "-"
+    if back:
+        target = os.environ.get("OLDPWD", "")
+        if not target:
+            raise UsageError("cd: -: no previous directory yet")
+    path = os.path.expanduser(target)
+    if path.startswith("~"):
+        raise UsageError(f"cd: {target}: no such user's home directory")
+    try:
+        before = os.getcwd()
+    except OSError:  # the directory aish was in has been removed
+        before = os.environ.get("PWD", "")
+    try:
+        os.chdir(path)
+    except FileNotFoundError:
+        raise UsageError(f"cd: {target}: no such directory") from None
+    except NotADirectoryError:
+        raise UsageError(f"cd: {target}: not a directory") from None
+    except PermissionError:
+        raise UsageError(f"cd: {target}: permission denied") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a directory name"
+        raise UsageError(f"cd: {target}: {reason.lower()}") from None
+    now = os.getcwd()
+    if before:
+        os.environ["OLDPWD"] = before
+    os.environ["PWD"] = now
+    if back:
+        inv.out.write(f"{now}\n")
+    return 0
+
+
+def complete_directories(_inv: Invocation, words: list[str]) -> list[str]:
+    """Directories for ``cd``'s one argument, each with its ``/`` so Tab goes on into it."""
+    import os
+
+    if len(words) != 1:
+        return []
+    current = words[0]
+    head, _, start = current.rpartition("/")
+    where = os.path.expanduser(head + "/" if head or current.startswith("/") else ".")
+    try:
+        entries = list(os.scandir(where))
+    except OSError:
+        return []
+    prefix = head + "/" if head or current.startswith("/") else ""
+    hidden = start.startswith(".")
+    return sorted(
+        f"{prefix}{e.name}/"
+        for e in entries
+        if e.name.startswith(start) and (hidden or not e.name.startswith(".")) and e.is_dir()
     )
 
 
