@@ -134,3 +134,31 @@ def test_anthropic_messages_carries_the_first_turn(proxy: RecordingProxy, tmp_pa
     assert answer["content"].strip() and re.sub(r"\s+", " ", answer["content"].strip()) in re.sub(
         r"\s+", " ", first_out
     )
+
+
+def test_a_conversation_outgrowing_the_context_says_how_to_go_on(
+    llama_server: LlamaServer, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """llama-server refuses a request longer than its context (512 tokens here): the error says the
+    conversation's turns went with it and how to start afresh, and ``new`` does."""
+    cfg = tmp_path / "aish.toml"
+    cfg.write_text(
+        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{llama_server.base_url}"\n'
+        'model = "stories260k"\noptions = { max_tokens = 200, temperature = 0 }\n',
+        encoding="utf-8",
+    )
+    run = [*aish_command(), "--config", str(cfg)]
+    subprocess.run([*run, "teller", PROMPT], env=env, capture_output=True, timeout=TIMEOUT, check=True)
+    turns = 1  # carried by the next request
+    while (
+        done := subprocess.run(
+            [*run, "--continue", "teller", "And then?"], env=env, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    ).returncode == 0:
+        turns += 1
+        assert turns < 12, "eleven turns fitted the 512-token context"
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "context" in done.stderr and f"the request carried {turns} earlier turns" in done.stderr, done.stderr
+    assert "start afresh ('new teller' in the shell, no --continue on the command line)" in done.stderr
+    fresh = subprocess.run([*run, "teller", "Hi"], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert fresh.returncode == 0, fresh.stderr
