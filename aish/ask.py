@@ -22,7 +22,14 @@ def ask_agent(runner: Runner, agent: str, words: list[str], piped: str | None) -
     text = words[used:]
     cmd = Command(agent, tuple(Word(w, 0, True) for w in text), 0, controls)
     if not text and piped is None:
-        raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it)")
+        raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it){_took(words[:used])}")
     head = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
     line = f"{head} {command_line(text)}" if text else head
     return runner.run_line(line, Pipeline((cmd,)), piped)
+
+
+def _took(controls: list[str]) -> str:
+    """``aish athena -o temperature hi``: ``-o KEY VALUE`` took the word meant as the text; say so."""
+    if len(controls) < 3 or controls[-3] not in ("-o", "--option") or "=" in controls[-2]:
+        return ""
+    return f"; {controls[-3]} {controls[-2]} took {controls[-1]!r} as its value"

@@ -20,9 +20,9 @@ from aish.runner import Runner
 COMMANDS = {
     "/exit": "leave the chat (also: exit, quit, Ctrl-D)",
     "/new": "start a fresh conversation with the agent",
-    "/model NAME": "ask this model from now on (as -m)",
+    "/model NAME": "ask this model from now on (as -m; /model alone: the agent's own again)",
     "/system TEXT": "use this system prompt from now on (as -s; /system alone drops it)",
-    "/option KEY VALUE": "send this request option from now on (as -o)",
+    "/option KEY VALUE": "send this request option from now on (as -o; /option KEY alone drops it)",
     "/options": "the options of this chat",
     "/help": "this list",
 }
@@ -89,21 +89,23 @@ class Chat:
         """``/model``, ``/system``, ``/option`` change the options from the next message; ``/options`` shows them."""
         words = list(self.controls)
         if command == "/model":
-            if not value:
-                raise UsageError("/model needs a model name (/model NAME)")
-            words += ["-m", value]
+            words = _without(words, "model") if not value else [*words, "-m", value]
         elif command == "/system":
             words += ["-s", value]
         elif command == "/option":
             key, _, raw = value.partition(" ")
             if "=" in key and not raw.strip():
                 words += ["-o", key]  # /option KEY=VALUE
-            elif not key or not raw.strip():
-                raise UsageError("/option needs a key and a value (/option KEY VALUE)")
+            elif not key:
+                raise UsageError("/option needs a key and a value (/option KEY VALUE; /option KEY alone drops it)")
+            elif not raw.strip():
+                if not any(k == key for k, _ in _groups(words)):
+                    raise UsageError(f"/option {key}: no such option in this chat (/options lists them)")
+                words = _without(words, key)
             else:
                 words += ["-o", key, raw.strip()]
         controls = parsed(words)
-        self.controls = words
+        self.controls = canonical(words)
         shown = [f"model = {controls.model}"] if controls.model else []
         shown += [f"{key} = {value!r}" for key, value in controls.options if not (key == "system" and value == "")]
         self.out.write(("\n".join(shown) or "(no options: the agent's own)") + "\n")
@@ -114,6 +116,38 @@ class Chat:
         self.out.write(f"(a fresh conversation with {self.agent})\n")
 
 
+def canonical(words: list[str]) -> list[str]:
+    """``words`` (valid controls) with one setting per key, the last given, in the order last set:
+    a chat's recorded line says what was sent (``-m b``), not every change made (``-m a -m b``)."""
+    last: dict[str, list[str]] = {}
+    for key, group in _groups(words):
+        last.pop(key, None)
+        last[key] = group
+    return [word for group in last.values() for word in group]
+
+
+def _without(words: list[str], key: str) -> list[str]:
+    return [word for k, group in _groups(words) if k != key for word in group]
+
+
+def _groups(words: list[str]) -> list[tuple[str, list[str]]]:
+    """Valid controls split into ``(key, words)``: ``-m X`` is ``model``, ``-s X`` ``system``,
+    ``-o K V`` and ``-o K=V`` are ``K`` (``-o model X`` is ``model`` too)."""
+    groups: list[tuple[str, list[str]]] = []
+    i = 0
+    while i < len(words):
+        flag = words[i]
+        if flag in ("-m", "--model", "-s", "--system"):
+            groups.append(("model" if flag in ("-m", "--model") else "system", words[i : i + 2]))
+            i += 2
+        else:  # -o / --option
+            name, equals, _ = words[i + 1].partition("=")
+            size = 2 if equals else 3
+            groups.append((name if equals else words[i + 1], words[i : i + size]))
+            i += size
+    return groups
+
+
 def parsed(words: list[str]) -> Controls:
     """Chat options as :class:`Controls`; a bad one is a UsageError."""
     try:
@@ -122,7 +156,7 @@ def parsed(words: list[str]) -> Controls:
         raise UsageError(str(exc)) from None
 
 
-__all__ = ["COMMANDS", "Chat", "parsed"]
+__all__ = ["COMMANDS", "Chat", "canonical", "parsed"]
 
 
 def _not_a_command(head: str, rest: str) -> None:

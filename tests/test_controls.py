@@ -94,7 +94,16 @@ def test_options_with_piped_input(refserver: RefServer, config: str) -> None:
         (["athena", "-o", "a b", "1", "hi"], "aish: athena: -o: bad key 'a b' (letters, digits, '_', '.', '-')\n"),
         (
             ["athena", "-o", "t", "{1", "hi"],
-            "aish: athena: -o t: value '{1' is not valid JSON (Expecting property name enclosed in double quotes)\n",
+            "aish: athena: -o t: value '{1' is not valid JSON "
+            "(Expecting property name enclosed in double quotes at character 2)\n",
+        ),
+        (
+            ["athena", "-o", "stop", '[".', "hi"],
+            "aish: athena: -o stop: value '[\".' is not valid JSON (Unterminated string starting at character 2)\n",
+        ),
+        (
+            ["athena", "-o", "temperature", "hi"],
+            "aish: athena: nothing to send (give text, or pipe input into it); -o temperature took 'hi' as its value\n",
         ),
         (
             ["athena", "-x", "hi"],

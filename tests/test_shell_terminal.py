@@ -301,19 +301,26 @@ def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer)
     shell.expect_exact("system = 'be brief'")
     shell.sendline("/option max_tokens 7")
     shell.expect_exact("max_tokens = 7")
-    shell.sendline("/option temperature")
-    shell.expect_exact("aish: /option needs a key and a value (/option KEY VALUE)")
+    shell.sendline("/option max_tokens 9")  # changed again: the recorded line says only what was sent
+    shell.expect_exact("max_tokens = 9")
+    shell.sendline("/option seed")
+    shell.expect_exact("aish: /option seed: no such option in this chat (/options lists them)")
     shell.sendline("/option top_p=0.5")
     shell.expect_exact("top_p = 0.5")
+    shell.sendline("/model other")
+    shell.expect_exact("model = other")
+    shell.sendline("/model echo")
+    shell.sendline("/option temperature")  # dropped: the agent's own again
+    shell.expect_exact("model = echo\r\nsystem = 'be brief'\r\nmax_tokens = 9\r\ntop_p = 0.5\r\n")
     shell.sendline("hello there")
     shell.expect(r"\[\w+: [\w ]+ - ")
     shell.expect_exact("athena>")
     shell.send(CTRL_D)
     shell.expect_exact(PROMPT)
     shell.sendline("history")
-    shell.expect_exact("athena[-m echo -o temperature 0.2 -s 'be brief' -o max_tokens 7 -o top_p=0.5] 'hello there'")
+    shell.expect_exact("athena[-s 'be brief' -o max_tokens 9 -o top_p=0.5 -m echo] 'hello there'")
     body = [r.body for r in refserver.requests if r.body][-1]
-    assert body["model"] == "echo" and body["temperature"] == 0.2 and body["max_tokens"] == 7
+    assert body["model"] == "echo" and "temperature" not in body and body["max_tokens"] == 9
     assert body["top_p"] == 0.5
     assert body["messages"][0] == {"role": "system", "content": "be brief"}
 

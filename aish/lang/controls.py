@@ -131,7 +131,9 @@ def parse_value(key: str, text: str, index: int = 0) -> Any:
         return json.loads(text, parse_constant=_no_constant)
     except ValueError as exc:
         if text.lstrip()[:1] in ("[", "{", '"'):
-            reason = str(exc).split(":")[0]
+            reason = str(exc)
+            if isinstance(exc, json.JSONDecodeError):
+                reason = f"{exc.msg.removesuffix(' at')} at character {exc.pos + 1}"
             raise ControlsError(f"-o {key}: value {text!r} is not valid JSON ({reason})", index) from None
         return text
 
