@@ -6,13 +6,8 @@ from typing import TextIO
 
 from aish.app import App
 from aish.errors import closest, visible
+from aish.layout import table
 from aish.plugins import LOADED
-
-
-def _table(rows: list[list[str]], out: TextIO) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 def list_agents(app: App, out: TextIO) -> None:
@@ -24,7 +19,7 @@ def list_agents(app: App, out: TextIO) -> None:
     if len(rows) == 1:
         out.write("no agents: add some to the configuration file (see docs/configuration.md)\n")
         return
-    _table(rows, out)
+    table(rows, out)
 
 
 def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
@@ -39,7 +34,7 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
         else:
             detail = visible(info.error or "")  # a plugin's import error may span lines
         rows.append([name, dist_text, info.status, detail])
-    _table(rows, out)
+    table(rows, out)
     for name, where in app.host.unmatched.items():
         warning = f"no plugin is named {visible(name)!r} (in the {where}){_closest(name, app)}"
         (err or out).write(f"aish: warning: {warning}\n")

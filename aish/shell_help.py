@@ -8,17 +8,18 @@ from typing import TextIO
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.errors import UnknownNameError
+from aish.layout import two_columns
 
 LANGUAGE = """\
 aish lines
-  athena what is a monad?           ask an agent; its words are the prompt
-  echo "text" | athena              | passes each answer (or text) to the next stage
-  cat app.py | apollo | athena      a pipeline: context passes between stages
-  echo "q" | apollo & athena        & runs agents side by side, one lane each
-  echo "q" | (apollo & athena) | hermes   fan-in: hermes gets both answers
-  athena "q" > out.md               < > >> redirect; ; && || sequence lines
-  athena                            an agent alone opens a chat with it (Ctrl-D leaves)
-  !cmd                              run an OS command;  !N / !! replay run N / the last
+  athena what is a monad?        ask an agent; its words are the prompt
+  echo "text" | athena           | passes each answer (or text) to the next
+  cat app.py | apollo | athena   a pipeline: context passes between stages
+  echo "q" | apollo & athena     & runs agents side by side, one lane each
+  echo q | (apollo & athena) | hermes   fan-in: hermes gets both answers
+  athena "q" > out.md            < > >> redirect; ; && || sequence lines
+  athena                         alone: opens a chat with it (Ctrl-D leaves)
+  !cmd                           an OS command; !N / !! replay run N / the last
 Quotes work as in a Unix shell. An unfinished line (open quote, trailing |)
 continues on the next; a pasted block is one entry, run when you press Enter.
 """
@@ -28,11 +29,11 @@ def general_help(app: App, commands: Mapping[str, str], out: TextIO) -> None:
     """The language, the shell's commands with their summaries, and the agents."""
     out.write(LANGUAGE)
     out.write("\nCommands (help COMMAND for more)\n")
-    _two_columns(commands, out)
+    two_columns(commands, out)
     agents = {name: agent.description for name, agent in app.agents().items()}
     out.write("\nAgents (help AGENT for more)\n")
     if agents:
-        _two_columns(agents, out)
+        two_columns(agents, out)
     else:
         out.write("  none configured: see docs/configuration.md\n")
 
@@ -53,7 +54,7 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
     ]
     if agent.options:
         rows.append(("options", ", ".join(sorted(agent.options))))
-    _two_columns(dict(r for r in rows if r[1]), out)
+    two_columns(dict(r for r in rows if r[1]), out)
     out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
 
 
@@ -66,12 +67,6 @@ def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping
         agent_help(app, topic, out)
         return
     raise UnknownNameError("command or agent", topic, [*commands, *app.agents()])
-
-
-def _two_columns(rows: Mapping[str, str], out: TextIO) -> None:
-    width = max((len(k) for k in rows), default=0)
-    for key, value in rows.items():
-        out.write(f"  {key.ljust(width)}  {value}".rstrip() + "\n")
 
 
 __all__ = ["LANGUAGE", "agent_help", "general_help", "topic_help"]

@@ -306,3 +306,33 @@ def test_cd_in_the_shell_and_tab_offers_directories(shell: pexpect.spawn, tmp_pa
     shell.sendline("pwd")
     shell.expect_exact(os.path.realpath(tmp_path / "alpha-dir"))
     shell.expect_exact(PROMPT)
+
+
+# --------------------------------------------------------- fitting the screen
+
+
+def test_help_and_agents_fit_an_80_column_terminal(refserver: RefServer) -> None:
+    """Summaries and descriptions wrap at word boundaries under their column; nothing reaches
+    the edge (a terminal would break it mid-word). On a pipe the rows stay whole."""
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 80))
+    try:
+        child.expect_exact(PROMPT)
+        shown = ""
+        for line, first in (("help", "aish lines"), ("agents", "NAME")):
+            child.sendline(line)
+            child.expect_exact(first)
+            child.expect_exact(PROMPT)
+            shown += first + re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before)
+    finally:
+        child.close(force=True)
+    rows = shown.replace("\r", "").split("\n")
+    assert max(len(row) for row in rows) < 80, max(rows, key=len)
+    flat = " ".join(shown.split())
+    app = build_app(Config())
+    for spec in app.commands.values():
+        assert spec.summary in flat, spec.summary
+    for agent in app.agents().values():
+        assert agent.description in flat
+    piped = run_aish("agents").stdout.splitlines()
+    assert len(piped) == 1 + len(app.agents())  # a header and a row per agent, however long

@@ -1,0 +1,57 @@
+"""Text laid out for the reader: two columns and tables that fit the terminal's width.
+
+On a terminal the last column wraps at word boundaries into the width left
+beside the others (continuation lines start under it), so a long description
+never breaks mid-word at the edge of the screen. Anywhere else (a pipe, a file,
+a test) nothing is wrapped: a line per row, as scripts expect.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+NARROWEST = 20
+"""Below this many columns for the last column, wrapping would help less than it hurts: rows stay whole."""
+
+
+def columns(out: TextIO) -> int | None:
+    """The width of the terminal ``out`` writes to; None when it is not a terminal."""
+    try:
+        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def two_columns(rows: Mapping[str, str], out: TextIO, indent: str = "  ") -> None:
+    """``KEY  value`` rows with the keys padded to one width; values wrap on a terminal."""
+    width = max((len(k) for k in rows), default=0)
+    table([[key, value] for key, value in rows.items()], out, indent=indent, widths=[width, 0])
+
+
+def table(rows: Sequence[Sequence[str]], out: TextIO, *, indent: str = "", widths: Sequence[int] = ()) -> None:
+    """Rows of cells in padded columns, two blanks apart; the last column wraps on a terminal."""
+    if not rows:
+        return
+    count = len(rows[0])
+    pads = list(widths) or [max(len(r[i]) for r in rows) for i in range(count)]
+    lead = len(indent) + sum(pads[:-1]) + 2 * (count - 1)
+    room = (columns(out) or 0) - lead - 1  # the last column never reaches the edge: no deferred wrap
+    for row in rows:
+        head = indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], pads, strict=False))
+        head += "  " if count > 1 else ""
+        lines = _wrap(row[-1], room) if room >= NARROWEST else [row[-1]]
+        out.write((head + lines[0]).rstrip() + "\n")
+        out.writelines(f"{' ' * lead}{line}".rstrip() + "\n" for line in lines[1:])
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    import textwrap
+
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+__all__ = ["columns", "table", "two_columns"]
