@@ -27,7 +27,7 @@ import cmd2
 from cmd2.exceptions import EmptyStatement
 from cmd2.parsing import Statement, StatementParser
 from prompt_toolkit.application import get_app
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, is_searching
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 
@@ -169,6 +169,16 @@ class AishShell(cmd2.Cmd):
                 """Ctrl-D on an unfinished line submits it as it is: the syntax error says what is missing."""
                 self._as_is = True
                 event.current_buffer.validate_and_handle()
+
+            @bindings.add("enter", filter=is_searching)
+            def _run_found(event: KeyPressEvent) -> None:
+                """Enter in a Ctrl-R search runs the line found, as bash does (Esc or Ctrl-G leave the
+                search with the line, to edit it first)."""
+                from prompt_toolkit.search import accept_search
+
+                accept_search()
+                if not self._continues():
+                    self.main_session.default_buffer.validate_and_handle()
 
             @bindings.add("escape", "enter")
             def _newline(event: KeyPressEvent) -> None:

@@ -170,7 +170,7 @@ def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     child.expect_exact(PROMPT)
     child.send(CTRL_R + "mona")
     child.expect_exact("`mona': athena what is a ")
-    child.send("\r\r")
+    child.send("\r")  # runs the line found, as in bash
     child.expect(r"\[\w+: Complete - ")
     child.expect_exact(PROMPT)
     quit_shell(child)
@@ -349,8 +349,7 @@ def test_ctrl_r_searches_for_operators_and_leaves_cleanly(shell: pexpect.spawn) 
     shell.expect_exact("reverse-i-search")
     shell.send("\x07")  # Ctrl-G: leave the search
     shell.send(CTRL_R + "T&")
-    shell.send("\r")  # take the line found
-    shell.send("\r")
+    shell.send("\r")  # runs the line found
     shell.expect_exact("a|b AT&T\r\n")
     shell.expect_exact(PROMPT)
     shell.sendline("echo still fine")
