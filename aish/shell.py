@@ -172,8 +172,8 @@ class AishShell(cmd2.Cmd):
 
             @bindings.add("enter", filter=is_searching)
             def _run_found(event: KeyPressEvent) -> None:
-                """Enter in a Ctrl-R search runs the line found, as bash does (Esc or Ctrl-G leave the
-                search with the line, to edit it first)."""
+                """Enter in a Ctrl-R search runs the line found, as bash does (Esc leaves the search
+                with the line, to edit it first; Ctrl-G gives the search up)."""
                 from prompt_toolkit.search import accept_search
 
                 accept_search()
