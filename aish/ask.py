@@ -14,6 +14,11 @@ def ask_agent(runner: Runner, agent: str, words: list[str], piped: str | None) -
 
     The run is recorded as the language line ``AGENT[OPTIONS] TEXT``, which replays the same call.
     """
+    if words[:1] in (["--help"], ["-h"]):  # ``aish athena --help``: what ``help athena`` says
+        from aish.shell_help import agent_help
+
+        agent_help(runner.app, agent, runner.out)
+        return 0
     try:
         controls, used = parse_controls(words, leading=True)
     except ControlsError as exc:

@@ -12,8 +12,16 @@ if TYPE_CHECKING:
     from aish.app import App
 
 
+PER_CALL = frozenset({"-m", "--model", "-s", "--system", "-o", "--option"})
+
+
 def option_guess(parser: argparse.ArgumentParser, message: str) -> str:
-    """``, did you mean '--continue'?`` after ``unrecognized arguments: --contineu``."""
+    """``, did you mean '--continue'?`` after ``unrecognized arguments: --contineu``; where a
+    per-call option came before the agent (``aish -m echo athena hi``, as llm writes it), where it goes."""
+    if not message.startswith("unrecognized arguments: -"):
+        return ""
+    if message.split(": ", 1)[1].split()[0] in PER_CALL:
+        return "; per-call options go after the agent's name (aish AGENT -m MODEL TEXT...)"
     if not message.startswith("unrecognized arguments: --"):
         return ""
     word = message.split(": ", 1)[1].split()[0].partition("=")[0]

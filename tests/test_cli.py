@@ -224,3 +224,23 @@ def test_a_misspelt_option_gets_did_you_mean() -> None:
     assert result.returncode == 2
     assert result.stderr == "aish: unrecognized arguments: --contineu, did you mean '--continue'? (see 'aish --help')\n"
     assert run_aish("--zzz").stderr == "aish: unrecognized arguments: --zzz (see 'aish --help')\n"
+
+
+def test_per_call_options_before_the_agent_say_where_they_go(demo_url: str) -> None:
+    """``llm -m MODEL TEXT`` habits: aish's per-call options follow the agent's name."""
+    for first in ("-m", "--system", "-o"):
+        result = run_aish(first, "echo", "athena", "hi")
+        assert result.returncode == 2
+        assert result.stderr == (
+            f"aish: unrecognized arguments: {first}; per-call options go after the agent's name "
+            "(aish AGENT -m MODEL TEXT...) (see 'aish --help')\n"
+        )
+
+
+def test_an_agents_help_option_shows_its_help(demo_url: str) -> None:
+    for flag in ("--help", "-h"):
+        result = run_aish("athena", flag)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert "description  offline demo: knowledge and wisdom" in result.stdout
+        assert "Ask it: athena TEXT" in result.stdout
+    assert run_aish("athena", "--", "--help").returncode == 0  # after '--' it is text, sent to athena
