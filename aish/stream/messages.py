@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from aish.agents import AgentConfig
@@ -32,8 +33,8 @@ def explain(
     """``exc`` as the user sees it: the agent's name first, HTTP bodies read by the codec, secrets scrubbed.
 
     ``why`` (e.g. ``gave up after 3 retries``) is appended after a ``;``. ``unset_key``: the
-    environment variable the agent's key comes from, when it is not set: a refused
-    authentication says so (else an unset variable reads exactly like a wrong key).
+    environment variable the agent's key comes from, when it is not set or empty: a refused
+    authentication says which (else an unset variable reads exactly like a wrong key).
     """
     scrub = scrubber(secrets)
     message = str(exc)
@@ -42,7 +43,7 @@ def explain(
         detail = codec.error_message(exc.code, body) if body else None
         message = http_message(agent, exc, detail)
         if unset_key and exc.code in (401, 403):
-            message += f" (${unset_key} is not set)"
+            message += f" (${unset_key} is {'empty' if os.environ.get(unset_key) == '' else 'not set'})"
     elif not message.startswith(f"{agent}:"):
         message = f"{agent}: {message}"
     if why:
@@ -68,5 +69,5 @@ def _mentions_length(detail: str | None) -> bool:
 
 
 def unset_key(agent: AgentConfig) -> str | None:
-    """The variable the agent's key comes from, if it is not set (None: set, or no key configured)."""
+    """The variable the agent's key comes from, if it is not set or empty (None: set, or no key configured)."""
     return agent.api_key_env if agent.api_key_env and agent.api_key() is None else None

@@ -242,6 +242,10 @@ def test_a_refused_key_whose_variable_is_unset_says_so(monkeypatch: pytest.Monke
     with serving(json_reply(401, body)) as server:
         run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
     assert str(run.result.error).endswith(": Invalid API Key")  # set, and wrong: the server's word
+    monkeypatch.setenv("AISH_TEST_UNSET_KEY", "")
+    with serving(json_reply(401, body)) as server:
+        run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
+    assert str(run.result.error).endswith(": Invalid API Key ($AISH_TEST_UNSET_KEY is empty)")  # it said 'is not set'
 
 
 # --------------------------------------------------------------------- secrets
