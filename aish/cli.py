@@ -420,9 +420,10 @@ def _dispatch(
         if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
             form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
             raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
-        from aish.pipeline.plan import unknown_agent
+        from aish.cli_hints import default_agent
 
-        raise unknown_agent(app, args.target)
+        agent = default_agent(app, args.target, args.words)  # ``aish what is a monad``
+        return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
     finally:
         if history is not None:
             history.close()

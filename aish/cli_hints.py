@@ -29,12 +29,36 @@ def option_guess(parser: argparse.ArgumentParser, message: str) -> str:
     return f", did you mean {close!r}?" if close else ""
 
 
-def not_a_misspelt_agent(app: App, word: str) -> None:
+def not_a_misspelt_agent(app: App, word: str, why: str = "--continue", to: str = "the last conversation") -> None:
     """``aish --continue stroy what next`` would send 'stroy what next' to the last conversation,
-    whichever agent's: a first word close to an agent's name is refused instead."""
+    whichever agent's (and, with a default agent, ``aish atena hi`` to that one): a first word
+    close to an agent's name is refused instead."""
     close = closest(word, app.agents())
     if close:
         raise UsageError(
-            f"--continue: {word!r} is not an agent, did you mean {close!r}? "
-            f"(to send it as text to the last conversation, quote the whole text)"
+            f"{why}: {word!r} is not an agent, did you mean {close!r}? "
+            f"(to send it as text to {to}, quote the whole text)"
         )
+
+
+def default_agent(app: App, word: str, words: list[str]) -> str:
+    """The agent ``aish WORD WORDS...`` asks when WORD names no agent, command or script:
+    ``[settings] default_agent``. Without one, the unknown-agent error, which says how to ask."""
+    name = app.config.settings.default_agent
+    if name is None:
+        from aish.pipeline.plan import unknown_agent
+
+        error = unknown_agent(app, word)
+        agents = list(app.agents())
+        if (words or " " in word.strip()) and agents and not error.suggestion:
+            text = " ".join([word, *words])
+            example = f"aish {agents[0]} {text if len(text) <= 30 else text[:27] + '...'}"
+            hint = f"to ask an agent, name it first ({example}), or set default_agent in [settings]"
+            raise error.reworded(f"{error}; {hint}")
+        raise error
+    if not app.is_agent(name):
+        from aish.errors import ConfigError
+
+        raise ConfigError(f"[settings] default_agent: {name!r} is not an agent (see 'aish agents')")
+    not_a_misspelt_agent(app, word, why=f"default agent {name}", to=name)
+    return name

@@ -60,6 +60,7 @@ class Settings(Record):
         "debug",
         "stats",
         "parallel_renderer",
+        "default_agent",
     )
     renderer: str | None
     """None: the renderer a plugin registered with ``default=True``."""
@@ -77,6 +78,8 @@ class Settings(Record):
     """True: after each pipeline, per-stage time to first token, duration, tokens and tokens/s on stderr."""
     parallel_renderer: str | None
     """The renderer for parallel groups on a terminal; None: the one a plugin registered with ``parallel=True``."""
+    default_agent: str | None
+    """The agent ``aish TEXT...`` asks when its first word names nothing (``aish what is a monad``)."""
 
     def __init__(
         self,
@@ -89,6 +92,7 @@ class Settings(Record):
         debug: bool = False,
         stats: bool = False,
         parallel_renderer: str | None = None,
+        default_agent: str | None = None,
     ) -> None:
         self.renderer = renderer
         self.history = history
@@ -99,6 +103,7 @@ class Settings(Record):
         self.debug = debug
         self.stats = stats
         self.parallel_renderer = parallel_renderer
+        self.default_agent = default_agent
 
 
 _SETTINGS_KEYS = frozenset(Settings.__slots__)
@@ -267,7 +272,7 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             raise ConfigError(
                 f"{where}: settings: unknown key {key!r}" + (f", did you mean {close!r}?" if close else "")
             )
-        if key in ("renderer", "history", "history_path", "parallel_renderer"):
+        if key in ("renderer", "history", "history_path", "parallel_renderer", "default_agent"):
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
             if "\x00" in value:
                 raise ConfigError(f"{where}: settings.{key}: may not hold a NUL character")

@@ -139,7 +139,13 @@ def closest(word: str, names: Iterable[str], cutoff: float = 0.75) -> str | None
     import difflib
 
     close = difflib.get_close_matches(word, list(names), n=1, cutoff=cutoff)
-    return close[0] if close else None
+    if not close:
+        return None
+    short = min(len(word), len(close[0])) <= 4 and sorted(word) != sorted(close[0])
+    # one letter of four is a quarter of the word: 'what' is not 'chat', though 'hlep' is 'help'
+    if short and difflib.SequenceMatcher(None, word, close[0]).ratio() < 0.85:
+        return None
+    return close[0]
 
 
 def unknown_subcommand(command: str, sub: str, known: list[str]) -> UsageError:

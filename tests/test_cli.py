@@ -244,3 +244,28 @@ def test_an_agents_help_option_shows_its_help(demo_url: str) -> None:
         assert "description  offline demo: knowledge and wisdom" in result.stdout
         assert "Ask it: athena TEXT" in result.stdout
     assert run_aish("athena", "--", "--help").returncode == 0  # after '--' it is text, sent to athena
+
+
+def test_a_default_agent_takes_text_that_names_nothing(demo_url: str, refserver: RefServer, tmp_path: Path) -> None:
+    """``aish what is a monad``, as ``llm TEXT`` asks its default model; never a misspelt agent's line."""
+    unset = run_aish("what", "is", "a", "monad")
+    assert unset.returncode == 3
+    assert unset.stderr == (
+        "aish: unknown agent 'what' (known: apollo, athena, hermes); to ask an agent, name it first "
+        "(aish apollo what is a monad), or set default_agent in [settings]\n"
+    )  # and no "did you mean 'chat'?": one letter of four is too far
+    config = tmp_path / "aish.toml"
+    config.write_text('[settings]\ndefault_agent = "hermes"\n', encoding="utf-8")
+    asked = run_aish("--config", str(config), "what", "is", "a", "monad")
+    assert (asked.returncode, asked.stderr) == (0, "")
+    assert asked.stdout.startswith("Hermes (offline demo):")
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "what is a monad"
+    piped = run_aish("--config", str(config), "summarize", "this", input="piped text\n")
+    assert piped.returncode == 0
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "piped text\n\nsummarize this"
+    typo = run_aish("--config", str(config), "atena", "hi")
+    assert typo.returncode == 2
+    assert typo.stderr.startswith("aish: default agent hermes: 'atena' is not an agent, did you mean 'athena'?")
+    config.write_text('[settings]\ndefault_agent = "zeus"\n', encoding="utf-8")
+    wrong = run_aish("--config", str(config), "what", "now")
+    assert wrong.stderr == "aish: [settings] default_agent: 'zeus' is not an agent (see 'aish agents')\n"
