@@ -30,6 +30,41 @@ def wants_input(line: str) -> bool:
     return pipeline.stdin is None and isinstance(first, Command) and first.name != "echo" and not first.args
 
 
+def unread(stdin: TextIO, err: TextIO) -> None:
+    """``cat notes | aish -c 'athena summarize'``: the line does not read standard input (only a
+    first stage without words does), so input waiting there would be dropped without a word: say so.
+
+    Best effort, and nothing is consumed: a regular file that is not empty, or a pipe with bytes
+    in it already (``FIONREAD``); a writer that has not written yet goes unnoticed."""
+    if isatty(stdin):
+        return
+    import os
+    import stat
+
+    try:
+        fd = stdin.fileno()
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            waiting = info.st_size > os.lseek(fd, 0, os.SEEK_CUR)
+        elif stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+            import array
+            import fcntl
+            import termios
+
+            count = array.array("i", [0])
+            fcntl.ioctl(fd, termios.FIONREAD, count)
+            waiting = count[0] > 0
+        else:
+            return
+    except (AttributeError, ValueError, OSError):
+        return
+    if waiting:
+        err.write(
+            "aish: warning: standard input is not read: with -c only a first stage without words reads it "
+            "(aish -c 'athena', or aish athena WORDS... to send both)\n"
+        )
+
+
 def piped(stdin: TextIO, err: TextIO) -> str | None:
     """Standard input when it is a pipe or file (never blocks on a terminal)."""
     if isatty(stdin):

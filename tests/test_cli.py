@@ -269,3 +269,23 @@ def test_a_default_agent_takes_text_that_names_nothing(demo_url: str, refserver:
     config.write_text('[settings]\ndefault_agent = "zeus"\n', encoding="utf-8")
     wrong = run_aish("--config", str(config), "what", "now")
     assert wrong.stderr == "aish: [settings] default_agent: 'zeus' is not an agent (see 'aish agents')\n"
+
+
+def test_dash_c_says_when_piped_input_goes_unread(demo_url: str, refserver: RefServer, tmp_path: Path) -> None:
+    """``cat notes | aish -c 'athena summarize'`` sends only 'summarize' (a first stage with words
+    reads no input): said on stderr, from a pipe and from a file; not when the line reads it."""
+    warning = "aish: warning: standard input is not read: with -c only a first stage without words reads it"
+    from_pipe = run_aish("-c", "athena summarize", input="my notes\n")
+    assert from_pipe.returncode == 0 and from_pipe.stderr.startswith(warning), from_pipe.stderr
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "summarize"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    with notes.open("rb") as file:
+        from_file = subprocess.run(
+            [sys.executable, "-m", "aish", "-c", "athena summarize"], stdin=file, capture_output=True, text=True
+        )
+    assert from_file.stderr.startswith(warning)
+    read = run_aish("-c", "athena", input="my notes\n")
+    assert (read.returncode, read.stderr) == (0, "")
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "my notes\n"
+    assert run_aish("-c", "athena summarize").stderr == ""  # nothing piped
