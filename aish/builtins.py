@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import BinaryIO
 
 from aish.errors import UsageError
 from aish.lang.ast import Command
@@ -35,20 +36,33 @@ def read_text(path: str, who: str) -> str:
     """
     from aish.encoding import read_decoded
 
-    try:
-        with open(os.path.expanduser(path), "rb") as file:
+    with open_file(path, who) as file:
+        try:
             text = read_decoded(file)[0]
-        if "\r" in text:  # what text mode does: \r\n and a lone \r are \n
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return text
-    except FileNotFoundError:
-        raise UsageError(f"{who}: {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{who}: {path}: is a directory") from None
+        except OSError as exc:
+            raise _cannot_read(exc, path, who) from None
+    if "\r" in text:  # what text mode does: \r\n and a lone \r are \n
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def open_file(path: str, who: str) -> BinaryIO:
+    """A file opened for its bytes, as they are (what ``cat FILE`` and ``< FILE`` give a
+    program); a missing or unreadable file is a one-line error naming it."""
+    try:
+        return open(os.path.expanduser(path), "rb")
     except OSError as exc:
-        raise UsageError(f"{who}: {path}: {exc.strerror}") from None
+        raise _cannot_read(exc, path, who) from None
     except ValueError:  # a NUL in the name
         raise UsageError(f"{who}: {path}: a file name cannot hold a NUL character") from None
+
+
+def _cannot_read(exc: OSError, path: str, who: str) -> UsageError:
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"{who}: {path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{who}: {path}: is a directory")
+    return UsageError(f"{who}: {path}: {exc.strerror}")
 
 
 BUILTINS: dict[str, Builtin] = {"echo": echo, "cat": cat}

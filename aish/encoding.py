@@ -77,25 +77,36 @@ def read_decoded(buffer: BinaryIO) -> tuple[str, int | None]:
     ``realloc``. A text that turns non-ASCII (or wider) is copied once at
     that point.
     """
-    decoder = _utf8("strict")
+    decoder = Utf8Decoder()
     text = ""
-    seen = 0  # bytes given to the decoder before this chunk
-    bad: int | None = None
     while True:
         chunk = buffer.read(READ_SIZE)
         final = not chunk
-        try:
-            piece = decoder.decode(chunk, final)
-        except UnicodeDecodeError as exc:  # the first bad byte: from here on, U+FFFD
-            pending = decoder.getstate()[0]
-            bad = seen - len(pending) + exc.start
-            decoder = _utf8("replace")
-            decoder.setstate((pending, 0))
-            piece = decoder.decode(chunk, final)
-        text += piece
+        text += decoder.decode(chunk, final)
         if final:
-            return text, bad
-        seen += len(chunk)
+            return text, decoder.bad
+
+
+class Utf8Decoder:
+    """UTF-8 decoded piece by piece as :func:`decode` decodes it whole: U+FFFD for each bad byte,
+    and :attr:`bad`, the offset of the first (None: clean so far)."""
+
+    def __init__(self) -> None:
+        self._decoder = _utf8("strict")
+        self._seen = 0  # bytes given to the decoder before this chunk
+        self.bad: int | None = None
+
+    def decode(self, chunk: bytes, final: bool = False) -> str:
+        try:
+            piece = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:  # the first bad byte: from here on, U+FFFD
+            pending = self._decoder.getstate()[0]
+            self.bad = self._seen - len(pending) + exc.start
+            self._decoder = _utf8("replace")
+            self._decoder.setstate((pending, 0))
+            piece = self._decoder.decode(chunk, final)
+        self._seen += len(chunk)
+        return piece
 
 
 def _utf8(errors: str) -> codecs.IncrementalDecoder:
@@ -109,4 +120,4 @@ def notice(source: str, offset: int | None, err: TextIO) -> None:
         err.flush()
 
 
-__all__ = ["REPLACEMENT", "clean", "decode", "first_bad", "notice", "read_decoded", "read_text"]
+__all__ = ["REPLACEMENT", "Utf8Decoder", "clean", "decode", "first_bad", "notice", "read_decoded", "read_text"]

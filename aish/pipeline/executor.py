@@ -3,8 +3,10 @@
 Built-ins and agent stages run in this thread; a parallel group runs one
 thread per lane (:mod:`.parallel`); OS stages are processes fed as text
 arrives (:mod:`.oscmd`). An agent stage followed by an OS stage streams its
-answer into the process while it is generated, and consecutive OS stages are
-connected the same way.
+answer into the process while it is generated; consecutive OS stages are
+connected by an OS pipe, and bytes that programs and files pass on (``<
+FILE``, ``cat FILE``, a program's output into ``> FILE`` or aish's output)
+stay bytes (:mod:`.raw`): only an agent or a built-in gets them as text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from aish.builtins import BUILTINS
 from aish.context import Context, label_answers
@@ -33,8 +35,8 @@ from aish.lang import Pipeline
 from aish.pipeline import progress
 from aish.pipeline.agent import prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
-from aish.pipeline.plan import AGENT, BUILTIN, GROUP, Step, plan
-from aish.pipeline.redirect import open_output, read_input, say_where
+from aish.pipeline.plan import AGENT, BUILTIN, GROUP, OS, Step, plan
+from aish.pipeline.redirect import open_input, open_output, read_input, say_where
 from aish.records import Record
 from aish.terminal import after_program
 from aish.tty import isatty
@@ -54,6 +56,7 @@ class _Flow(Record):
         "previous_answer",
         "previous_answers",
         "failed",
+        "files",
     )
     text: str | None
     original: str
@@ -63,6 +66,9 @@ class _Flow(Record):
     previous_answers: tuple[tuple[str, str], ...]
     failed: int
     """A failure that did not stop the pipeline (a lane of a fan-out)."""
+    files: list[IO[bytes]]
+    """Files whose bytes are the next stage's input, as they are (``< FILE`` or ``cat FILE`` into a
+    program, or to the pipeline's output): then ``text`` is None."""
 
     def __init__(
         self,
@@ -73,8 +79,10 @@ class _Flow(Record):
         previous_answer: str | None = None,
         previous_answers: tuple[tuple[str, str], ...] = (),
         failed: int = EXIT_OK,
+        files: list[IO[bytes]] | None = None,
     ) -> None:
         self.text = text
+        self.files = [] if files is None else files
         self.original = original
         self.pipeline_id = os.urandom(6).hex() if pipeline_id is None else pipeline_id
         self.previous_agent = previous_agent
@@ -82,15 +90,28 @@ class _Flow(Record):
         self.previous_answers = previous_answers
         self.failed = failed
 
+    def close_files(self) -> None:
+        for file in self.files:
+            file.close()
+        self.files = []
+
 
 def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> int:
     """Run ``pipeline``; errors of agent stages are reported through ``env.report``."""
     steps = plan(env.app, pipeline.stages)
-    text = read_input(pipeline.stdin.target) if pipeline.stdin else stdin
+    raw = pipeline.stdout is not None or (not env.tty and _takes_bytes(env.out))
+    files: list[IO[bytes]] = []
+    text = stdin
+    if pipeline.stdin is not None and _wants_bytes(steps, 0, raw):
+        files, text = [open_input(pipeline.stdin.target)], None
+    elif pipeline.stdin is not None:
+        text = read_input(pipeline.stdin.target)
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
     written, before, first = None, 0, len(env.results)
     try:
         with ExitStack() as stack:
+            for opened in files:
+                stack.callback(opened.close)
             dest = Shown(env.out, env.tty)
             if pipeline.stdout is not None:
                 file = stack.enter_context(open_output(pipeline.stdout.op, pipeline.stdout.target))
@@ -98,7 +119,7 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
             if not dest.tty and progress.wanted(dest.out, env.err):
                 name = pipeline.stdout.target if pipeline.stdout is not None else progress.stdout_name(dest.out)
                 env, dest = _with_progress(env, dest, name, stack)
-            status = _Run(env, steps, dest, _Flow(text, text or "")).run()
+            status = _Run(env, steps, dest, _Flow(text, text or "", files=files), raw).run()
     except BrokenPipeError:
         raise  # the reader went away: the CLI ends quietly (141)
     except OSError as exc:  # writing the answer failed: a full disk, an I/O error
@@ -145,15 +166,35 @@ def _terminal_fd(dest: Shown) -> int | None:
     return fd if os.isatty(fd) else None
 
 
-def _errors_to(err: TextIO) -> Callable[[str], None] | None:
+def _errors_to(err: TextIO) -> TextIO | None:
     """Where an OS stage's standard error goes: None (the process writes to it itself) when ``err``
-    is this process's standard error; else a writer to ``err`` (a transcript's captured output)."""
+    is this process's standard error; else ``err`` (a transcript's captured output)."""
     try:
         if err.fileno() == 2:
             return None
     except (AttributeError, ValueError, OSError):
         pass
-    return _writer(err)
+    return err
+
+
+def _takes_bytes(out: TextIO) -> bool:
+    from aish.pipeline.raw import takes_bytes
+
+    return takes_bytes(out)
+
+
+def _wants_bytes(steps: list[Step], index: int, raw: bool) -> bool:
+    """Whether the input of stage ``index`` (past the last: the pipeline's output) is best given as
+    bytes, unchanged: a program's input; the pipeline's output when it takes bytes (``raw``: a
+    file, a pipe, not a terminal); and the input of the built-in ``cat`` (no file) that passes it on
+    to one of those. Agents and other built-ins take text."""
+    if index == len(steps):
+        return raw
+    step = steps[index]
+    if step.kind == OS:
+        return True
+    cat = step.kind == BUILTIN and step.command.name == "cat" and not step.command.args
+    return cat and _wants_bytes(steps, index + 1, raw)
 
 
 def _size(file: Any) -> int:
@@ -171,8 +212,10 @@ def _size_of(path: str) -> int:
 
 
 class _Run:
-    def __init__(self, env: RunEnv, steps: list[Step], dest: Shown, flow: _Flow) -> None:
+    def __init__(self, env: RunEnv, steps: list[Step], dest: Shown, flow: _Flow, raw: bool = False) -> None:
         self.env, self.steps, self.dest, self.flow = env, steps, dest, flow
+        self.raw = raw
+        """The pipeline's output takes bytes: what programs and files write goes to it unchanged."""
         self.procs: dict[int, OsProcess] = {}
         self.talker = _talker(env, steps)
         """The index of the stage that continues its agent's conversation, or None (one-shot)."""
@@ -188,6 +231,7 @@ class _Run:
         finally:
             for proc in self.procs.values():
                 proc.kill()
+            self.flow.close_files()
 
     def _stops(self, index: int) -> bool:
         return self.steps[index].kind != "os"
@@ -230,6 +274,12 @@ class _Run:
     def _stage(self, index: int) -> int:
         step, flow, last = self.steps[index], self.flow, index == len(self.steps) - 1
         if step.kind == BUILTIN:
+            if (
+                step.command.name == "cat"
+                and _wants_bytes(self.steps, index + 1, self.raw)
+                and self._cat_bytes(step, last)
+            ):
+                return EXIT_OK
             flow.text = BUILTINS[step.command.name](step.command, flow.text)
             if last:
                 self.dest.out.write(flow.text)
@@ -240,6 +290,28 @@ class _Run:
         if step.kind == GROUP:
             return self._group(index, step)
         return self._os(index)
+
+    def _cat_bytes(self, step: Step, last: bool) -> bool:
+        """``cat FILE...`` (or ``cat`` of ``< FILE``) into a program or to the pipeline's output:
+        the files' bytes as they are, not their text. False: it has text to pass on instead."""
+        flow = self.flow
+        if step.command.args:
+            flow.close_files()
+            from aish.builtins import open_file
+
+            for word in step.command.args:
+                flow.files.append(open_file(word.value, "cat"))
+            flow.text = None
+        if not flow.files:
+            return False
+        if last:
+            from aish.pipeline.raw import copy, writer_to
+
+            write = writer_to(self.dest.out)
+            copy(flow.files, write)
+            write(b"")
+            flow.close_files()
+        return True
 
     def _agent(self, index: int, step: Step) -> int:
         agent = step.agents[0]
@@ -335,9 +407,15 @@ class _Run:
     def _os(self, index: int) -> int:
         proc = self.procs.get(index)
         if proc is None:
-            proc = self._start_os(index)
-            if self.flow.text is not None:
+            files = self.flow.files
+            proc = self._start_os(index, files[0] if len(files) == 1 else None)  # one file: its stdin
+            if len(files) > 1:
+                from aish.pipeline.raw import copy
+
+                copy(files, proc.feed_bytes)
+            elif self.flow.text is not None and not files:
                 proc.feed(self.flow.text)
+            self.flow.close_files()
         proc.close_input()
         status = proc.wait()
         if proc.owns_terminal:
@@ -345,40 +423,57 @@ class _Run:
         del self.procs[index]
         if index + 1 in self.procs:
             self.procs[index + 1].close_input()
-        if proc.collected is not None:
-            self.flow.text = "".join(proc.collected)
+        if proc.collected is not None:  # the next stage takes text: decoded, with one warning
+            from aish.encoding import notice
+
+            notice(f"the output of {proc.name}", proc.collected.bad, self.env.err)
+            self.flow.text = proc.collected.text()
             self.flow.previous_agent = None
             self.flow.previous_answer = None
             self.flow.previous_answers = ()
         return status
 
-    def _start_os(self, index: int) -> OsProcess:
-        """Start OS stage ``index`` (and the OS stages right after it, chained)."""
+    def _start_os(self, index: int, source: int | IO[bytes] | None = None) -> OsProcess:
+        """Start OS stage ``index`` (and the OS stages right after it, each reading the one before
+        through an OS pipe); ``source``: what it reads as its input itself (a file, a pipe)."""
         if index in self.procs:
             return self.procs[index]
+        from aish.pipeline.raw import Collected, writer_to
+
         last = index == len(self.steps) - 1
-        collected: list[str] | None = None
-        output: Callable[[str], object] | int
+        collected: Collected | None = None
+        output: Callable[[bytes], object] | int
+        terminal, pipe = False, None
         if last:
-            terminal = _terminal_fd(self.dest)
-            output = _writer(self.dest.out) if terminal is None else terminal
-        elif self.steps[index + 1].kind == "os":
-            output = self._start_os(index + 1).feed
+            fd = _terminal_fd(self.dest)
+            output, terminal = (writer_to(self.dest.out), False) if fd is None else (fd, True)
+        elif self.steps[index + 1].kind == OS:
+            reader, pipe = os.pipe()
+            try:
+                self._start_os(index + 1, reader)
+            finally:
+                os.close(reader)
+            output = pipe
         else:
-            collected = []
-            output = collected.append
+            output = collected = Collected()
         from aish.pipeline.oscmd import OsProcess  # an OS command only (subprocess, shlex)
 
-        takes_input = index > 0 or self.flow.text is not None
-        if isinstance(output, int):
+        takes_input = index > 0 or self.flow.text is not None or bool(self.flow.files)
+        if terminal:
             self.env.err.flush()
-        proc = OsProcess(
-            self.steps[index].command,
-            output,
-            takes_input=takes_input,
-            errors=_errors_to(self.env.err),
-            keyboard=not takes_input and self.env.tty and isatty(sys.stdin),
-        )
+        try:
+            proc = OsProcess(
+                self.steps[index].command,
+                output,
+                takes_input=takes_input,
+                source=source,
+                terminal=terminal,
+                errors=_errors_to(self.env.err),
+                keyboard=not takes_input and self.env.tty and isatty(sys.stdin),
+            )
+        finally:
+            if pipe is not None:
+                os.close(pipe)  # the program has it: the next one sees the end when it exits
         proc.collected = collected
         self.procs[index] = proc
         return proc
@@ -402,14 +497,6 @@ def _talker(env: RunEnv, steps: list[Step]) -> int | None:
     if len(agents) != 1 or steps[agents[0]].kind != AGENT or steps[agents[0]].agents[0].conversation_turns <= 0:
         return None
     return agents[0]
-
-
-def _writer(out: TextIO) -> Callable[[str], None]:
-    def write(text: str) -> None:
-        out.write(text)
-        out.flush()
-
-    return write
 
 
 def _too_long(error: AishError) -> bool:

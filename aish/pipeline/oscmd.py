@@ -13,13 +13,15 @@ import codecs
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, TextIO
 
 from aish.errors import UsageError
 from aish.lang import Command, is_shell_escape
+from aish.pipeline.raw import ByteWriter, Collected, decoding
 
-Output = Callable[[str], object]
+Output = ByteWriter
+"""Gets the process's output as it is read, in pieces of bytes, then ``b""`` at the end."""
 
 SHELL = "/bin/sh"
 
@@ -59,20 +61,27 @@ class OsProcess:
         output: Output | int,
         *,
         takes_input: bool,
-        errors: Output | None = None,
+        source: int | IO[bytes] | None = None,
+        terminal: bool = False,
+        errors: TextIO | None = None,
         keyboard: bool = False,
     ) -> None:
-        """``output``: a callable that gets the process's output as it is read, or a file
-        descriptor (the terminal) the process writes to itself, as under a shell: ``| less``
-        pages and ``| grep`` colours. ``errors``: where the process's standard error goes, when
-        it cannot be aish's own (a transcript's captured output); None: aish's standard error.
-        ``keyboard``: a process without input reads aish's standard input (the terminal:
-        ``!vim``, ``!python3``) instead of nothing."""
+        """``output``: a byte writer that gets the process's output as it is read, or a file
+        descriptor the process writes to itself: the terminal (``terminal``: as under a shell,
+        ``| less`` pages and ``| grep`` colours) or the pipe to the next program. ``source``: a
+        descriptor (or file) the process reads as its input itself (``< FILE``, the pipe from the
+        program before); else ``takes_input``: it is fed (:meth:`feed`). ``errors``: where the
+        process's standard error goes, when it cannot be aish's own (a transcript's captured
+        output); None: aish's standard error. ``keyboard``: a process without input reads aish's
+        standard input (the terminal: ``!vim``, ``!python3``) instead of nothing."""
         import subprocess  # ~6 ms that a line without an OS stage does not pay
 
         self.name = cmd.name
         program, argv = argv_for(cmd)
-        stdin: int | None = subprocess.PIPE if takes_input else None if keyboard else subprocess.DEVNULL
+        takes_input = takes_input and source is None
+        stdin: int | IO[bytes] | None = source
+        if source is None:
+            stdin = subprocess.PIPE if takes_input else None if keyboard else subprocess.DEVNULL
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -84,29 +93,35 @@ class OsProcess:
             )
         except OSError as exc:
             raise UsageError(f"{cmd.name}: cannot run: {exc.strerror}") from None
-        self.owns_terminal = isinstance(output, int)
+        self.owns_terminal = terminal
         """The process writes to the terminal itself: Ctrl-C is its to handle while aish waits."""
         self._encoder = codecs.getincrementalencoder("utf-8")()
         self._input_open = takes_input
         self.stopped_reading = False
         """The process closed its input before the end of it (``head -c 20``): what feeds it may stop."""
-        self.collected: list[str] | None = None
+        self.collected: Collected | None = None
         """Set by the pipeline when it keeps the output as the next stage's input."""
+        self.failure: OSError | ValueError | None = None
+        """Writing the process's output failed (a full disk, a closed pipe): :meth:`wait` raises it."""
         self._readers = [
             threading.Thread(target=self._read, args=(pipe, to), name=f"aish-os-{cmd.name}", daemon=True)
-            for pipe, to in ((self.proc.stdout, output), (self.proc.stderr, errors))
+            for pipe, to in ((self.proc.stdout, output), (self.proc.stderr, errors and decoding(errors)))
             if pipe is not None and to is not None and not isinstance(to, int)
         ]
         for reader in self._readers:
             reader.start()
 
     def feed(self, text: str) -> bool:
-        """Write ``text`` to the process; False once it stopped reading (``head`` exited)."""
+        """Write ``text`` to the process (as UTF-8); False once it stopped reading (``head`` exited)."""
+        return self.feed_bytes(self._encoder.encode(text))
+
+    def feed_bytes(self, data: bytes) -> bool:
+        """Write ``data`` to the process; False once it stopped reading (``head`` exited)."""
         stdin = self.proc.stdin
         if not self._input_open or stdin is None:
             return not self.stopped_reading
         try:
-            stdin.write(self._encoder.encode(text))
+            stdin.write(data)
             stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             self._input_open = False
@@ -129,6 +144,8 @@ class OsProcess:
             status = self.proc.wait()
         for reader in self._readers:
             reader.join()
+        if self.failure is not None:
+            raise self.failure
         return 128 - status if status < 0 else status  # killed by signal N: 128 + N, as a shell says
 
     def kill(self) -> None:
@@ -148,23 +165,25 @@ class OsProcess:
             reader.join(2)
 
     def _read(self, stdout: IO[bytes] | None, output: Output) -> None:
-        """Pass what the process writes to ``stdout`` (its output, or its standard error) to ``output``."""
+        """Pass what the process writes to ``stdout`` (its output, or its standard error) to
+        ``output``, as it is read, then ``b""``. When ``output`` fails, the pipe is closed: the
+        process gets SIGPIPE at its next write, as under a shell."""
         assert stdout is not None
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
         fd = stdout.fileno()
         try:
             while True:
-                data = os.read(fd, 65536)
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""
+                try:
+                    output(data)
+                except (OSError, ValueError) as exc:
+                    if self.failure is None:
+                        self.failure = exc
+                    break
                 if not data:
                     break
-                text = decoder.decode(data)
-                if text:
-                    output(text)
-            rest = decoder.decode(b"", final=True)
-            if rest:
-                output(rest)
-        except (OSError, ValueError):
-            pass
         finally:
             stdout.close()
 

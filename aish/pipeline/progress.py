@@ -90,11 +90,22 @@ class Progress:
 
     def write(self, text: str) -> int:
         written = self._out.write(text)
-        self._chars += len(text)
+        self.wrote(len(text))
+        return written
+
+    def wrote(self, chars: int) -> None:
+        """Count ``chars`` more characters written, and redraw the line when it is time."""
+        self._chars += chars
         now = self._clock()
         if now >= self._next:
             self._draw(now)
-        return written
+
+    @property
+    def buffer(self) -> _Counted:
+        """The file's bytes, for a program's output passed on as it is (counted as the characters
+        they make: the bytes that begin one). AttributeError when ``out`` has none."""
+        self._out.flush()
+        return _Counted(self._out.buffer, self)
 
     def flush(self) -> None:
         self._out.flush()
@@ -156,6 +167,26 @@ class Progress:
             self._err.flush()
         except (OSError, ValueError):
             self._next = float("inf")  # the terminal went away: no more lines
+
+
+_FIRST_BYTES = bytes(range(0x80)) + bytes(range(0xC0, 0x100))
+"""The bytes that begin a UTF-8 character (all but the continuation bytes)."""
+
+
+class _Counted:
+    """Bytes written to a file under a :class:`Progress`, counted as characters."""
+
+    def __init__(self, buffer: Any, progress: Progress) -> None:
+        self._buffer = buffer
+        self._progress = progress
+
+    def write(self, data: bytes) -> int:
+        written = self._buffer.write(data)
+        self._progress.wrote(len(data) - len(data.translate(None, _FIRST_BYTES)))
+        return int(written)
+
+    def flush(self) -> None:
+        self._buffer.flush()
 
 
 class _Erasing:

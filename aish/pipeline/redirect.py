@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from aish.builtins import read_text
+from aish.builtins import open_file, read_text
 from aish.errors import UsageError
 from aish.tty import isatty
 
@@ -32,6 +32,17 @@ def read_input(target: str) -> str:
     """``< target``'s text; the error of a missing file says how to send ``<`` as text when it looks like words."""
     try:
         return read_text(target, "<")
+    except UsageError as exc:
+        if _looks_like_words(target):
+            raise exc.reworded(f"{exc}; {_quote_hint('<')}") from None
+        raise
+
+
+def open_input(target: str) -> BinaryIO:
+    """``< target`` opened for its bytes (a program reads them as they are), with the errors of
+    :func:`read_input`."""
+    try:
+        return open_file(target, "<")
     except UsageError as exc:
         if _looks_like_words(target):
             raise exc.reworded(f"{exc}; {_quote_hint('<')}") from None
