@@ -8,7 +8,7 @@ off). ``[settings] history_path`` overrides the backend's file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any, TextIO
@@ -56,9 +56,13 @@ def backend_options(app: App) -> dict[str, Any]:
     return {"path": os.path.expanduser(path) if path else None, "data_dir": data_home()}
 
 
-def open_backend(app: App) -> HistoryBackend:
+def open_backend(app: App, warn: Callable[[str], object] | None = None) -> HistoryBackend:
     """The configured backend, with the journals of one-shot processes applied to it (raises
-    UsageError when history is off)."""
+    UsageError when history is off).
+
+    A journal that cannot be applied (a full disk, a damaged file) is kept for a later reader and
+    said in one line through ``warn`` (default: standard error): what the store holds is still read.
+    """
     name = backend_name(app)
     if name is None:
         known = ", ".join(sorted(app.components.get("history", {}))) or "none is installed"
@@ -67,15 +71,24 @@ def open_backend(app: App) -> HistoryBackend:
     backend = app.history(name, options)
     try:
         fold(journal_dir(name, options), backend)
+    except AishError as exc:
+        (warn or _stderr)(f"aish: history: {visible(str(exc))}; it is kept, to be added later\n")
     except BaseException:
         backend.close()
         raise
     return backend
 
 
+def _stderr(text: str) -> None:
+    import sys
+
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 @contextmanager
-def opened(app: App) -> Iterator[HistoryBackend]:
-    backend = open_backend(app)
+def opened(app: App, warn: Callable[[str], object] | None = None) -> Iterator[HistoryBackend]:
+    backend = open_backend(app, warn)
     try:
         yield backend
     finally:
@@ -104,7 +117,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
     if one_shot:
 
         def fold_all() -> None:
-            with opened(app):
+            with opened(app, err.write):
                 pass
 
         def warn(message: str) -> None:

@@ -453,3 +453,22 @@ def test_a_long_answer_is_written_as_it_is_and_read_back_exactly(
     assert cut is not None and cut.line == "athena cut" and cut.stages[0].status == "running"
     assert cut.stages[0].text == answer  # its two appends: what streamed is kept
     backend.close()
+
+
+def test_history_is_listed_when_a_journal_cannot_be_applied(tmp_path: Path) -> None:
+    """A journal the store refuses (a full disk, a damaged file) is kept, said in one line, and
+    what the store holds is still listed: ``aish history`` used to print nothing and fail."""
+    from aish.testing import run_aish
+
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "AISH_DEMO_URL": ""}
+    assert run_aish("-c", "echo kept", env=env).returncode == 0
+    assert "echo kept" in run_aish("history", env=env).stdout  # applied and stored
+    journals = tmp_path / "data" / "aish" / "journal-sqlite"
+    bad = journals / "0000-damaged.journal"
+    bad.write_text('{"call": "begin_run", "run": {"no such field": 1}}\n', encoding="utf-8")
+    listed = run_aish("history", env=env)
+    assert listed.returncode == 0
+    assert "echo kept" in listed.stdout
+    assert listed.stderr.startswith(f"aish: history: cannot apply {bad}:")
+    assert listed.stderr.endswith("; it is kept, to be added later\n") and listed.stderr.count("\n") == 1
+    assert bad.exists()
