@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     from aish.kit.sse import SSEParser
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
+    from aish.terminal import terminal_safe
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
@@ -187,6 +188,7 @@ _EXPORTS = {
     "searchable": "aish.history.terms",
     "status_line": "aish.stops",
     "stop_note": "aish.stops",
+    "terminal_safe": "aish.terminal",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
     "write_atomically": "aish.kit.history",
@@ -306,6 +308,7 @@ __all__ = [
     "searchable",
     "status_line",
     "stop_note",
+    "terminal_safe",
     "visible",
     "with_api_key",
     "write_atomically",

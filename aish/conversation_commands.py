@@ -17,10 +17,12 @@ from typing import TextIO
 
 from aish.app import App
 from aish.conversations import Conversation, Conversations
-from aish.errors import EXIT_OK, AishError, UnknownAgentError, UsageError, unknown_subcommand
+from aish.errors import EXIT_OK, AishError, UnknownAgentError, UsageError, unknown_subcommand, visible
 from aish.history import conversations as recorded
 from aish.history.show import when
 from aish.history.store import opened
+from aish.terminal import terminal_safe
+from aish.tty import isatty
 
 NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
 USAGE = """\
@@ -69,14 +71,16 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         for s in found:
             mark = "*" if s.id in active else " "
             first = s.first_prompt if len(s.first_prompt) <= PREVIEW else s.first_prompt[: PREVIEW - 3] + "..."
-            out.write(f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  {first}\n")
+            out.write(f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  {visible(first)}\n")
         if not found:
             out.write("no recorded conversations yet (a line that is just AGENT ... in the shell starts one)\n")
         return EXIT_OK
     if sub == "show":
         conversation = _find(app, _one(rest, "show"))
+        safe = terminal_safe if isatty(out) else str  # a terminal: the turns' control characters escaped
         for turn in conversation.turns:
-            out.write(f"> {turn.prompt.rstrip(chr(10))}\n{conversation.agent}: {turn.answer.rstrip(chr(10))}\n\n")
+            prompt, answer = safe(turn.prompt.rstrip(chr(10))), safe(turn.answer.rstrip(chr(10)))
+            out.write(f"> {prompt}\n{conversation.agent}: {answer}\n\n")
         return EXIT_OK
     if sub == "resume":
         wanted = _one(rest, "resume")

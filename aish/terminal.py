@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+if TYPE_CHECKING:
+    import re
 
 
 class LineTracker:
@@ -102,4 +105,38 @@ def wants_color(tty: bool, environ: Mapping[str, str] | None = None) -> bool:
     return tty and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
 
 
-__all__ = ["LineTracker", "end_line", "note_open_line", "track", "wants_color"]
+_CONTROLS = "[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+"""What :func:`terminal_safe` escapes: C0 controls but tab and newline, DEL, C1 controls."""
+_controls: list[re.Pattern[str]] = []
+"""``_CONTROLS`` compiled, on first use (decision 32: no pattern compiled before it is needed)."""
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as it may be written to a terminal: every control character but newline and tab
+    shown as an escape, ``\\x1b`` for ESC, in the form of aish's error messages
+    (:func:`aish.visible`).
+
+    Text from a model or a server can hold escape sequences that retitle the terminal, colour
+    or hide text, move or hide the cursor, or write the clipboard (OSC 52). Escaped here, ESC
+    is four visible characters and the sequence after it plain text. Carriage return and
+    backspace are escaped too (they can overwrite what was written, hiding text), and so are
+    C1 controls (U+0080 to U+009F: some terminals read U+009B as CSI) and DEL. Everything
+    else is kept, including bidirectional formatting marks, which right-to-left writing needs.
+
+    Each character is replaced on its own, so text streamed in pieces can be made safe piece
+    by piece: an escape sequence split between two pieces is neutralised all the same. Use it
+    only where the output is a terminal: a pipe or a file gets the exact text.
+    """
+    if not _controls:
+        import re
+
+        _controls.append(re.compile(_CONTROLS))
+    pattern = _controls[0]
+    return text if pattern.search(text) is None else pattern.sub(_escaped, text)
+
+
+__all__ = ["LineTracker", "end_line", "note_open_line", "terminal_safe", "track", "wants_color"]

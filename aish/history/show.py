@@ -9,6 +9,8 @@ from typing import Any, TextIO
 from aish.contracts import RunRecord, StageRecord
 from aish.errors import visible
 from aish.joined import text_of
+from aish.terminal import terminal_safe
+from aish.tty import isatty
 
 _WRITE = 1 << 18
 """Characters written at a time (see :func:`_write_long`)."""
@@ -58,16 +60,19 @@ def _visible_lines(text: str) -> str:
 
 
 def _write_stage(stage: StageRecord, out: TextIO) -> None:
+    """On a terminal the input and the answer have their control characters escaped
+    (:func:`aish.terminal_safe`); a pipe or a file gets them exactly."""
     where = "/".join(p for p in (stage.transport, stage.codec) if p)
     out.write(f"\n-- stage {stage.index + 1}: {stage.agent}  {where}  {stage.status}\n")
     facts = _facts(stage.meta)
     if facts:
         out.write(f"   {facts}\n")
     error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
+    safe = isatty(out)
     for title, body in (("input", text_of(stage.input)), ("answer", stage.text), ("error", error)):
         if body:
             out.write(f"-- {title}\n")
-            _write_long(out, body)  # 20 MB piped in: never a second string, nor its bytes whole
+            _write_long(out, body, safe)  # 20 MB piped in: never a second string, nor its bytes whole
             out.write("" if body.endswith(chr(10)) else chr(10))
 
 
@@ -115,10 +120,12 @@ def write_export(runs: Iterable[RunRecord], out: TextIO, jsonl: bool) -> None:
         out.write("[]\n" if first else "\n]\n")
 
 
-def _write_long(out: TextIO, text: str) -> None:
-    """``out.write(text)`` a piece at a time: the stream encodes what it is given whole."""
+def _write_long(out: TextIO, text: str, safe: bool = False) -> None:
+    """``out.write(text)`` a piece at a time: the stream encodes what it is given whole.
+    ``safe``: each piece through :func:`aish.terminal_safe` (a terminal)."""
     if len(text) <= _WRITE:
-        out.write(text)
+        out.write(terminal_safe(text) if safe else text)
         return
     for start in range(0, len(text), _WRITE):
-        out.write(text[start : start + _WRITE])
+        piece = text[start : start + _WRITE]
+        out.write(terminal_safe(piece) if safe else piece)

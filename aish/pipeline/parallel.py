@@ -9,11 +9,13 @@ a renderer of its own (:mod:`.sequenced`), never mixing their words.
 Otherwise each lane's answer is written as a block labelled by its agent, in
 the order of the command, as soon as it and the lanes before it are done.
 One lane failing does not stop the others; Ctrl-C cancels them all and keeps
-what arrived.
+what arrived. The lanes read in their threads; the renderer is called in the main
+thread only, so Ctrl-C interrupts it even in the middle of a long text.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Sequence
 
@@ -21,7 +23,7 @@ from aish.agents import AgentConfig
 from aish.context import Context, label_answers
 from aish.contracts import Renderer, RenderTarget
 from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, Interrupted
-from aish.events import Event
+from aish.events import Event, Reasoning, TextDelta
 from aish.joined import Joined
 from aish.pipeline.agent import AgentStage, warn_if_empty
 from aish.pipeline.env import RunEnv, Shown
@@ -90,23 +92,22 @@ def run_group(
     blocks = _Blocks(shown, len(lanes)) if shown is not None and renderer is None else None
     lock = threading.Lock()
     results: list[StageResult | None] = [None] * len(lanes)
-
-    def feed(event: Event) -> None:
-        with lock:
-            renderer.feed(event)  # type: ignore[union-attr]
+    inbox: queue.SimpleQueue[Event | threading.Event | int] = queue.SimpleQueue()
+    """What the lanes send this thread, which alone calls the renderer: events, a batch's end
+    (set once it is shown), and a lane's index when it is done."""
 
     def flush() -> None:
-        with lock:
-            renderer.flush()  # type: ignore[union-attr]
+        shown = threading.Event()
+        inbox.put(shown)
+        shown.wait()  # one batch in flight per lane: a paused terminal holds the lanes' reads back
 
-    finished = [threading.Event() for _ in lanes]
     raised: list[BaseException] = []
-    """What a lane could not handle (writing output failed: EPIPE, ENOSPC): raised again in this thread."""
+    """What a lane could not handle (writing its block failed: EPIPE, ENOSPC): raised again in this thread."""
 
     def work(index: int) -> None:
         try:
             lane = lanes[index]
-            result = lane.run(feed if renderer else None, flush if renderer else None)
+            result = lane.run(inbox.put if renderer else None, flush if renderer else None)
             results[index] = result
             if blocks is not None:
                 with lock:
@@ -114,21 +115,27 @@ def run_group(
         except BaseException as exc:
             raised.append(exc)
         finally:
-            finished[index].set()
+            inbox.put(index)
 
     threads = [
         threading.Thread(target=work, args=(i,), name=f"aish-lane-{n}", daemon=True) for i, n in enumerate(names)
     ]
     interrupted = False
+    running = set(range(len(lanes)))
     try:
         for thread in threads:
             thread.start()
-        _wait(finished)
+        _show(inbox, running, renderer)
     except KeyboardInterrupt:
         interrupted = True
         for lane in lanes:
             lane.cancel()
-        _wait(finished, patient=True)
+        _show(inbox, running, renderer, interrupted=True)
+    except BaseException:  # the renderer failed (a closed pipe): stop the lanes, then say why
+        for lane in lanes:
+            lane.cancel()
+        _show(inbox, running, None, interrupted=True)
+        raise
     finally:
         if renderer is not None:
             renderer.close()
@@ -144,17 +151,41 @@ def run_group(
     return GroupOutcome(done, EXIT_INTERRUPTED if interrupted else _status(done))
 
 
-def _wait(finished: list[threading.Event], *, patient: bool = False) -> None:
-    """Wait for every lane. Events, not ``Thread.join``: a Ctrl-C landing inside
-    ``join`` can leave CPython 3.11 believing a running thread has ended."""
-    for event in finished:
-        while True:
-            try:
-                if event.wait(0.05):
-                    break
-            except KeyboardInterrupt:
-                if not patient:
-                    raise
+def _show(
+    inbox: queue.SimpleQueue[Event | threading.Event | int],
+    running: set[int],
+    renderer: Renderer | None,
+    *,
+    interrupted: bool = False,
+) -> None:
+    """Show what the lanes send until every lane is done, in this (the main) thread: a
+    renderer busy with a long text is interrupted by Ctrl-C here, as in a single stage.
+
+    ``interrupted``: after Ctrl-C, and with the lanes cancelled, only how each lane ended is
+    shown (the text that arrived is in the results, and in history), and a further Ctrl-C is
+    ignored: the cancelled lanes end at once, as they no longer wait for the screen.
+    """
+    while running:
+        item: Event | threading.Event | int | None = None
+        try:
+            item = inbox.get(timeout=0.05)  # a timeout: a Ctrl-C is not left waiting
+            if isinstance(item, int):
+                running.discard(item)
+            elif isinstance(item, threading.Event):
+                if renderer is not None and not interrupted:
+                    renderer.flush()
+                item.set()
+            elif renderer is not None and not (interrupted and type(item) in (TextDelta, Reasoning)):
+                renderer.feed(item)
+        except queue.Empty:
+            continue
+        except BaseException:
+            if isinstance(item, int):  # taken, then interrupted: a lane's end is never lost,
+                running.discard(item)
+            elif isinstance(item, threading.Event):  # nor is a lane left waiting for the screen
+                item.set()
+            if not interrupted:
+                raise
 
 
 def _status(results: list[StageResult]) -> int:

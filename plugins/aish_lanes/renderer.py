@@ -7,8 +7,9 @@ every lane still streaming shows the line it is writing, redrawn in place as
 text arrives, so a slow lane is never a blank screen (as many lanes as the
 terminal has rows for, less one). With colour
 (``target.color``: a terminal, no ``NO_COLOR``) each lane's name has a colour
-of its own. On a pipe or a file it writes whole lines only, no colour, no
-cursor movement.
+of its own, and the answers' control characters (but newline and tab) are
+shown as escapes (``\\x1b``, :func:`aish.terminal_safe`). On a pipe or a file
+it writes whole lines only, no colour, no cursor movement.
 
 When the run ends a summary follows: ``[Complete - 3 AIs responded, 2.4s]``
 and one line per agent with its time, tokens and how it ended (``complete``,
@@ -23,8 +24,23 @@ import os
 import shutil
 import time
 import unicodedata
+from typing import TYPE_CHECKING
 
-from aish import Event, Interrupted, RenderTarget, StreamEnd, StreamError, TextDelta, Usage, stop_note, visible
+from aish import (
+    Event,
+    Interrupted,
+    RenderTarget,
+    StreamEnd,
+    StreamError,
+    TextDelta,
+    Usage,
+    stop_note,
+    terminal_safe,
+    visible,
+)
+
+if TYPE_CHECKING:
+    import re
 
 COLOURS = ("36", "35", "33", "32", "34", "31", "96", "95", "93", "92", "94", "91")
 """SGR colour codes given to lanes in turn: cyan, magenta, yellow, green, blue, red, then bright ones."""
@@ -94,6 +110,8 @@ class LanesRenderer:
     def __init__(self, target: RenderTarget) -> None:
         self.out = target.out
         self.started = time.monotonic()
+        self.tty = target.tty
+        """Answers' control characters are shown as escapes (:func:`aish.terminal_safe`)."""
         self.live = bool(target.options.get("live", target.tty))
         """Show each running lane's current line, redrawn in place (a terminal)."""
         self.color = target.color
@@ -135,7 +153,7 @@ class LanesRenderer:
             lane.tokens += 1
             if event.text:
                 lane.said = lane.said or not event.text.isspace()
-                self._text(lane, event.text)
+                self._text(lane, terminal_safe(event.text) if self.tty else event.text)
                 self._dirty = True
         elif kind is Usage:
             assert isinstance(event, Usage)
@@ -156,25 +174,38 @@ class LanesRenderer:
             self._write_pending()
 
     def _text(self, lane: _Lane, text: str) -> None:
-        while text:
-            head, newline, text = text.partition("\n")
-            lane.buffer.append(head)
-            lane.width += len(head)
-            if newline:
-                self._line(lane, "".join(lane.buffer))
-                lane.buffer.clear()
-                lane.width = 0
-            while lane.width > self.width:
-                self._wrap(lane)
+        """Add ``text`` to the lane: each line it completes is written whole; the open line is
+        wrapped while it is wider than the lanes (:meth:`_wrap`). Positions, not copies: time
+        linear in ``text`` however long it is (20 MB in one piece, say)."""
+        start, size = 0, len(text)
+        while start < size:
+            end = text.find("\n", start)
+            if end < 0:
+                self._wrap(lane, text[start:] if start else text)
+                return
+            lane.buffer.append(text[start:end])
+            self._line(lane, "".join(lane.buffer))
+            lane.buffer.clear()
+            lane.width = 0
+            start = end + 1
 
-    def _wrap(self, lane: _Lane) -> None:
-        line = "".join(lane.buffer)
-        cut = line.rfind(" ", 0, self.width)
-        cut = cut if cut > 0 else self.width
-        self._line(lane, line[:cut])
-        rest = line[cut:].lstrip(" ")
-        lane.buffer[:] = [rest]
-        lane.width = len(rest)
+    def _wrap(self, lane: _Lane, text: str) -> None:
+        """Add ``text`` (no newline) to the lane's open line; while the line is wider than
+        ``self.width``, write its first row: up to its last space within the width (at the
+        width if there is none), the spaces after the cut dropped."""
+        if lane.width + len(text) <= self.width:
+            lane.buffer.append(text)
+            lane.width += len(text)
+            return
+        line = "".join(lane.buffer) + text  # the open line is at most a row: one copy of text
+        width, size, at = self.width, len(line), 0
+        while size - at > width:
+            space = line.rfind(" ", at, at + width)
+            cut = space if space > at else at + width
+            self._line(lane, line[at:cut])
+            at = _past_spaces(line, cut)
+        lane.buffer[:] = [line[at:]]
+        lane.width = size - at
 
     def _end(self, lane: _Lane, status: str, *, answered: bool = False) -> None:
         if lane.buffer and "".join(lane.buffer).strip():
@@ -263,6 +294,20 @@ class LanesRenderer:
                 name = f"\x1b[{lane.colour}m{name}{RESET}"
             self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
         self.out.flush()
+
+
+_spaces: list[re.Pattern[str]] = []
+"""A run of spaces, compiled on first use."""
+
+
+def _past_spaces(line: str, at: int) -> int:
+    """The position of the first character at or after ``at`` that is not a space."""
+    if not _spaces:
+        import re
+
+        _spaces.append(re.compile(" +"))
+    run = _spaces[0].match(line, at)
+    return at if run is None else run.end()
 
 
 def _size(target: RenderTarget) -> os.terminal_size:

@@ -9,7 +9,9 @@ its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 (or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
 ``Failed``, ``Interrupted`` after Ctrl-C; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
 renderer shows it, dim); a tool call is one line on stderr on a terminal,
-``[athena: tool call: NAME ARGUMENTS]``.
+``[athena: tool call: NAME ARGUMENTS]``. The answer's control characters
+(but newline and tab) are shown as escapes before rich sees them
+(:func:`aish.terminal_safe`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from aish import (
     Usage,
     ending,
     status_line,
+    terminal_safe,
+    visible,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +64,7 @@ class MarkdownRenderer:
             if not self._said and text and not text.isspace():
                 self._said = True
             if self.tty:
-                self._live().append(text)
+                self._live().append(terminal_safe(text))
             else:
                 self.out.write(text)
         elif kind is StreamStart:
@@ -75,7 +79,7 @@ class MarkdownRenderer:
         elif kind is ToolCall:
             self._end_view()
             if self.tty:
-                self._status(status_line(self._agent, f"tool call: {event.describe()}"))  # type: ignore[union-attr]
+                self._status(status_line(self._agent, f"tool call: {visible(event.describe())}"))  # type: ignore[union-attr]
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:

@@ -12,7 +12,10 @@ without text replaces the ``Streaming...`` tag on its line with that summary
 (when standard error is a terminal too), so a refused connection reads
 ``[athena: Failed - 0.0s, 0 tokens]`` alone, not after a tag that said
 ``Streaming...``.
-On a terminal the answer always ends with a newline.
+On a terminal the answer always ends with a newline, and its control
+characters (but newline and tab) are shown as escapes (``\\x1b``, see
+:func:`aish.terminal_safe`): an answer cannot retitle the terminal, hide
+text or move the cursor.
 
 The model's reasoning is shown on a terminal only, dim, before the answer
 (never on a pipe or in a file, where only the answer is written), and an
@@ -38,6 +41,8 @@ from aish import (
     Usage,
     ending,
     status_line,
+    terminal_safe,
+    visible,
 )
 
 DIM, UNDIM = "\x1b[2m", "\x1b[22m"
@@ -70,7 +75,7 @@ class PlainRenderer:
             self._tag_alone = False
             if self._thinking:
                 self._end_thinking()
-            self.out.write(text)
+            self.out.write(terminal_safe(text) if self.tty else text)
             self._deltas += 1
             if text:
                 self._ends_with_newline = text.endswith("\n")
@@ -90,12 +95,12 @@ class PlainRenderer:
                 if not self._thinking:
                     self.out.write(DIM)
                     self._thinking = True
-                self.out.write(event.text)  # type: ignore[union-attr]
+                self.out.write(terminal_safe(event.text))  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_thinking()
             self._tag_alone = False
             if self.tty:
-                self._status(status_line(self._agent, f"tool call: {event.describe()}"))  # type: ignore[union-attr]
+                self._status(status_line(self._agent, f"tool call: {visible(event.describe())}"))  # type: ignore[union-attr]
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is StreamEnd:

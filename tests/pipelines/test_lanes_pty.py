@@ -10,10 +10,15 @@ import os
 import re
 import signal
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pexpect
+from servers import RawHTTPServer, chunk, script
 from terminal import screen
 
+from aish.testing import agent_toml
 from aish_refserver import RefServer
 
 
@@ -60,3 +65,33 @@ def test_ctrl_c_cancels_all_lanes_and_keeps_partials(refserver: RefServer) -> No
     child.close()
     assert child.signalstatus == signal.SIGINT  # ended as Ctrl-C ends a program: a shell shows 130
     assert tail.count("cancelled") == 3
+
+
+def test_ctrl_c_stops_lanes_busy_with_one_huge_piece(tmp_path: Path) -> None:
+    """4 MB in one delta, then nothing: Ctrl-C while the lanes show it ends aish at once. The
+    renderer runs in the main thread, which Ctrl-C interrupts (it ran in a lane's thread, and
+    the main thread waited for it: the first renderer's quadratic wrapping took minutes)."""
+    size = 4_000_000
+    sent = threading.Event()
+    steps = [chunk(role="assistant"), chunk(("lorem ipsum " * (size // 12))[:size]), sent.set]
+    with RawHTTPServer(script(steps, finish="hang")) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(agent_toml("x", server.url) + agent_toml("y", server.url))
+        env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "aish", "--config", str(config), "-c", "echo q | x & y"],
+            env=env,
+            timeout=60,
+            searchwindowsize=200,
+            maxread=1 << 16,
+        )
+        child.expect(r"\[x\]")  # the first rows are on the screen: the lanes are showing the piece
+        assert sent.wait(30)
+        child.kill(signal.SIGINT)
+        stopped = time.monotonic()
+        child.expect(r"\[Interrupted - 0 of 2 AIs responded", timeout=20)
+        child.expect(pexpect.EOF, timeout=20)
+        child.close()
+    assert time.monotonic() - stopped < 20
+    assert child.exitstatus == 130 or child.signalstatus == signal.SIGINT
