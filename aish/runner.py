@@ -380,5 +380,5 @@ def _quit_status(pipeline: Pipeline, last: int) -> int | None:
     if not args:
         return last
     if len(args) == 1 and args[0].isdigit() and args[0].isascii():
-        return int(args[0]) % 256
-    raise UsageError(f"{first.name}: takes at most an exit status (a number from 0 to 255), not {' '.join(args)!r}")
+        return int(args[0]) % 256  # as sh: exit 300 is 44
+    raise UsageError(f"{first.name}: takes at most an exit status (a whole number), not {' '.join(args)!r}")

@@ -110,7 +110,7 @@ def test_quit_and_exit_end_a_script_as_a_posix_shells_exit_does(run_line: Run) -
     assert run_line("echo a || exit 4; echo b").out == "a\nb\n"  # skipped, as any pipeline after ||
     bad = run_line("exit soon; echo b")
     assert bad.out == "" and bad.status == EXIT_USAGE
-    assert bad.err == "aish: exit: takes at most an exit status (a number from 0 to 255), not 'soon'\n"
+    assert bad.err == "aish: exit: takes at most an exit status (a whole number), not 'soon'\n"
     piped = run_line("quit | athena")
     assert piped.status == EXIT_USAGE and "quit: it runs on its own" in piped.err
 
@@ -212,3 +212,8 @@ def test_stage_results_carry_metadata(make_app: Callable[..., object], refserver
     (result,) = runner.last_results
     assert result.status == "complete" and result.finish_reason in {"stop", "length"}
     assert result.tokens > 0 and result.first_token is not None and result.duration >= result.first_token
+
+
+def test_an_agent_twice_in_a_parallel_group_is_named(run_line: Run) -> None:
+    twice = run_line("echo q | apollo & athena & apollo")
+    assert twice.err == "aish: apollo: an agent can appear only once in a parallel group\n"

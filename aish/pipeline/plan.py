@@ -78,7 +78,8 @@ def _step(app: App, stage: Stage) -> Step:
         agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)
         names = [a.name for a in agents]
         if len(set(names)) != len(names):
-            raise UsageError("an agent can appear only once in a parallel group")
+            twice = next(name for name in names if names.count(name) > 1)
+            raise UsageError(f"{twice}: an agent can appear only once in a parallel group")
         return Step(GROUP, members[0], agents, tuple(m.text for m in members))
     if stage.controls and not app.is_agent(stage.name):
         known = stage.name in BUILTINS or stage.name == TEAM_CHAT or _program(stage.name)
