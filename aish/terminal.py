@@ -112,7 +112,8 @@ _controls: list[re.Pattern[str]] = []
 
 
 def _escaped(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    char = match.group()
+    return "" if char == "\r" else f"\\x{ord(char):02x}"
 
 
 def terminal_safe(text: str) -> str:
@@ -122,8 +123,9 @@ def terminal_safe(text: str) -> str:
 
     Text from a model or a server can hold escape sequences that retitle the terminal, colour
     or hide text, move or hide the cursor, or write the clipboard (OSC 52). Escaped here, ESC
-    is four visible characters and the sequence after it plain text. Carriage return and
-    backspace are escaped too (they can overwrite what was written, hiding text), and so are
+    is four visible characters and the sequence after it plain text. A carriage return is left
+    out (it could overwrite what was written, hiding text; most are the first half of a CRLF
+    line end, which the newline alone ends on a terminal). Backspace is escaped too, and so are
     C1 controls (U+0080 to U+009F: some terminals read U+009B as CSI) and DEL. Everything
     else is kept, including bidirectional formatting marks, which right-to-left writing needs.
 

@@ -36,7 +36,8 @@ CONTROLS = {chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F
 def test_controls_are_escaped_newline_and_tab_kept() -> None:
     assert terminal_safe(EVIL) == SHOWN
     assert terminal_safe("a\tb\nc") == "a\tb\nc"
-    assert terminal_safe("over\rwrite\bx\x7f\x9b2J") == "over\\x0dwrite\\x08x\\x7f\\x9b2J"
+    assert terminal_safe("over\rwrite\bx\x7f\x9b2J") == "overwrite\\x08x\\x7f\\x9b2J"
+    assert terminal_safe("line one\r\nline two\r\n") == "line one\nline two\n"  # CRLF ends lines
     assert terminal_safe("héllo 日本 \u200f\u202e") == "héllo 日本 \u200f\u202e"  # text, bidi marks included
 
 
