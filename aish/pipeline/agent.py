@@ -7,7 +7,7 @@ from collections.abc import Callable
 from aish.agents import AgentConfig
 from aish.context import Context
 from aish.contracts import Prompt, Renderer, RenderTarget, Turn
-from aish.errors import UnknownNameError, UsageError
+from aish.errors import AishError, HTTPStatusError, UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.joined import Joined, join_text, rstripped
 from aish.pipeline.env import RunEnv, Shown
@@ -112,9 +112,21 @@ def run_single(
     finally:
         if renderer is not None:
             renderer.close()
+    if result.error is not None and turns and _too_long(result.error):
+        n = len(turns)
+        result.error = result.error.reworded(
+            f"{result.error}; the request carried {n} earlier turn{'s' if n != 1 else ''} of the "
+            f"conversation: start afresh ('new {agent.name}' in the shell, no --continue on the "
+            "command line) or lower the agent's conversation_chars"
+        )
     env.add_results([result])
     warn_if_empty(env, result, shown)
     return result
+
+
+def _too_long(error: AishError) -> bool:
+    """The server refused the request as longer than its context (:mod:`aish.stream.messages`'s wording)."""
+    return isinstance(error, HTTPStatusError) and error.code in (400, 413) and "(context too long?)" in str(error)
 
 
 def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None:

@@ -23,7 +23,6 @@ from aish.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     AishError,
-    HTTPStatusError,
     Interrupted,
     RemoteError,
     ToolCallRequested,
@@ -341,13 +340,6 @@ class _Run:
                 program.wait()
                 after_program(self.dest.out)
         if result.error is not None:
-            if turns and _too_long(result.error):
-                n = len(turns)
-                result.error = result.error.reworded(
-                    f"{result.error}; the request carried {n} earlier turn{'s' if n != 1 else ''} of the "
-                    f"conversation: start afresh ('new {agent.name}' in the shell, no --continue on the "
-                    "command line) or lower the agent's conversation_chars"
-                )
             return self._report(result.error, bool(result.text))
         if result.tool_calls:
             calls = ", ".join(call.describe() for call in result.tool_calls)
@@ -497,8 +489,3 @@ def _talker(env: RunEnv, steps: list[Step]) -> int | None:
     if len(agents) != 1 or steps[agents[0]].kind != AGENT or steps[agents[0]].agents[0].conversation_turns <= 0:
         return None
     return agents[0]
-
-
-def _too_long(error: AishError) -> bool:
-    """The server refused the request as longer than its context (:mod:`aish.stream.messages`'s wording)."""
-    return isinstance(error, HTTPStatusError) and error.code in (400, 413) and "(context too long?)" in str(error)
