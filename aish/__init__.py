@@ -90,7 +90,7 @@ if TYPE_CHECKING:
     from aish.kit.sse import SSEParser
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
-    from aish.terminal import terminal_safe
+    from aish.terminal import note_line_start, terminal_safe
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
@@ -189,6 +189,7 @@ _EXPORTS = {
     "status_line": "aish.stops",
     "stop_note": "aish.stops",
     "terminal_safe": "aish.terminal",
+    "note_line_start": "aish.terminal",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
     "write_atomically": "aish.kit.history",
@@ -301,6 +302,7 @@ __all__ = [
     "json_object",
     "label_answers",
     "model_ids",
+    "note_line_start",
     "private_dir",
     "private_file",
     "run_matches",

@@ -91,6 +91,14 @@ def after_program(stream: TextIO) -> None:
         stream.at_line_start = True
 
 
+def note_line_start(stream: TextIO) -> None:
+    """Something the stream did not see left the cursor at the start of a line: a renderer's
+    status line, written to standard error on the same terminal and ended with a newline, after
+    a ``^C`` echo that :func:`note_open_line` noted (else the next message follows a blank line)."""
+    if isinstance(stream, LineTracker):
+        stream.at_line_start = True
+
+
 def note_open_line(stream: TextIO) -> None:
     """Something the stream did not see (the terminal's own ``^C`` echo) left the line open:
     the next :func:`end_line` writes a newline unless text ending with one comes first."""
@@ -141,4 +149,4 @@ def terminal_safe(text: str) -> str:
     return text if pattern.search(text) is None else pattern.sub(_escaped, text)
 
 
-__all__ = ["LineTracker", "end_line", "note_open_line", "terminal_safe", "track", "wants_color"]
+__all__ = ["LineTracker", "end_line", "note_line_start", "note_open_line", "terminal_safe", "track", "wants_color"]

@@ -403,3 +403,30 @@ def test_ctrl_c_in_the_shell_leaves_each_lane_once(refserver: RefServer, tmux_en
     assert {line[:8] for line in shown} == {"[apollo]", "[athena]", "[hermes]"}
     assert lines[end + 1 : end + 4] == [row for row in lines[end + 1 : end + 4] if row.endswith("cancelled")]
     assert lines[-2] == "aish: interrupted (partial answers kept)"
+
+
+@pytest.mark.parametrize("renderer", ["plain", "markdown"])
+def test_ctrl_c_before_any_answer_leaves_no_blank_line(renderer: str, tmux_env: dict[str, str], tmp_path: Path) -> None:
+    """A server that never answers, then Ctrl-C: the summary takes the tag's line (and the ^C
+    echo's), the error follows on the next line, with no blank line between."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)  # accepted by the kernel, never answered
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        config = tmp_path / "aish.toml"
+        config.write_text(f'[agents.mute]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{url}"\n', encoding="utf-8")
+        with Tmux([sys.executable, "-m", "aish", "--config", str(config), "--renderer", renderer], tmux_env) as term:
+            term.wait_for(r"^aish>$")
+            term.send_line("mute hi")
+            term.wait_for(r"^\[mute: Streaming\.\.\.\]")
+            term.send_keys("C-c")
+            lines = term.wait_until(lambda ls: ls[-1] == "aish>" and len(ls) > 4, "the prompt after Ctrl-C")
+    at = lines.index("aish> mute hi")
+    after = lines[at + 1 :]
+    if renderer == "markdown":  # its tag has a line of its own, left as it is
+        assert after[0] == "[mute: Streaming...]"
+        after = after[1:]
+    assert re.fullmatch(r"\[mute: Interrupted - [\d.]+s, 0 tokens\]", after[0]), lines
+    assert after[1:] == ["aish: mute: interrupted", "aish>"], lines

@@ -31,6 +31,7 @@ from aish import (
     ToolCall,
     Usage,
     ending,
+    note_line_start,
     status_line,
     terminal_safe,
     visible,
@@ -102,8 +103,11 @@ class MarkdownRenderer:
         if not self.tty:
             return
         self._end_view()
+        if not self._deltas and self.err.isatty():
+            self.err.write("\r\x1b[K")  # the line under the tag holds at most a ^C echo: it gives way
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
         self._status(status_line(self._agent, word, f"{self._clock() - self._started:.1f}s, {tokens} tokens"))
+        note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
     def _status(self, text: str) -> None:
         self.out.flush()

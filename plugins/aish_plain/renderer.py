@@ -40,6 +40,7 @@ from aish import (
     ToolCall,
     Usage,
     ending,
+    note_line_start,
     status_line,
     terminal_safe,
     visible,
@@ -132,6 +133,7 @@ class PlainRenderer:
         elapsed = time.monotonic() - self._started
         only = ", reasoning only" if self._reasoned and not self._said else ""
         self._status(status_line(self._agent, word, f"{elapsed:.1f}s, {tokens} tokens{only}"))
+        note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
     def _status(self, text: str, newline: bool = True) -> None:
         self.out.flush()
