@@ -8,6 +8,7 @@ from typing import TextIO
 
 from aish.app import App
 from aish.commands import Confirm
+from aish.contracts import HistoryBackend
 from aish.errors import EXIT_OK, UsageError, unknown_subcommand
 from aish.history.brief import brief_runs, each_run
 from aish.history.show import write_export, write_list, write_run
@@ -34,9 +35,10 @@ def history_command(
             if not listed and isatty(out):
                 out.write("no runs recorded yet\n")
         elif sub == "show":
-            run = backend.get(_number(rest, "show"))
+            number = _from_last(backend, rest) if rest in ([], ["last"]) or _back(rest) else _number(rest, "show")
+            run = backend.get(number) if number else None
             if run is None:
-                raise UsageError(f"history show: no run {rest[0]}")
+                raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
             write_run(settle(run), out)
         elif sub == "search":
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
@@ -85,6 +87,18 @@ def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> i
         backend.clear()
     out.write("history cleared\n")
     return EXIT_OK
+
+
+def _back(rest: Sequence[str]) -> bool:
+    """``history show -2``: the run before the last."""
+    return len(rest) == 1 and rest[0].startswith("-") and rest[0][1:].isdigit() and int(rest[0][1:]) >= 1
+
+
+def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
+    """The number of the last run (``show``, ``show last``, ``show -1``) or the Nth from last (``show -N``); 0: none."""
+    back = int(rest[0][1:]) if _back(rest) else 1
+    runs = list(brief_runs(backend, back))
+    return min(run.number for run in runs) if len(runs) == back else 0
 
 
 def _number(rest: Sequence[str], sub: str) -> int:

@@ -330,3 +330,17 @@ def test_a_parallel_run_records_each_stage_and_replays_whole(
         lanes = {s["agent"]: s["text"] for s in stages}
         assert lanes["apollo"].startswith("Apollo") and lanes["athena"].startswith("Athena")
         assert lanes["hermes"].startswith("Hermes") and run["stages"][-1]["agent"] == "hermes"
+
+
+def test_show_without_a_number_is_the_last_run(history_backend: str, demo_url: str) -> None:
+    """``history show`` (or ``last``, ``-1``) is the last run, ``-N`` the Nth from last, as
+    ``llm logs -n 1`` shows the latest; before any run, one line says there is none."""
+    empty = run_aish("history", "show")
+    assert (empty.returncode, empty.stderr) == (2, "aish: history show: no runs recorded yet\n")
+    for word in ("one", "two", "three"):
+        assert run_aish("-c", f"echo {word}").returncode == 0
+    for args, line in [([], "three"), (["last"], "three"), (["-1"], "three"), (["-2"], "two"), (["-3"], "one")]:
+        shown = run_aish("history", "show", *args)
+        assert shown.returncode == 0, shown.stderr
+        assert f"$ echo {line}" in shown.stdout, (args, shown.stdout)
+    assert run_aish("history", "show", "-4").stderr == "aish: history show: no run -4\n"
