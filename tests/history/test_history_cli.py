@@ -191,7 +191,7 @@ def test_rm_and_clear(history_backend: str) -> None:
     ("args", "message"),
     [
         (["show", "9"], "aish: history show: no run 9\n"),
-        (["show"], "aish: history show: give one run number (see 'history')\n"),
+        (["show", "1", "2"], "aish: history show: give one run number (see 'history')\n"),
         (["rm", "9", "abc"], "aish: history rm: 'abc' is not a run number (see 'history')\n"),
         (["bogus"], "aish: history: unknown subcommand 'bogus' (see 'history help')\n"),
         (["shwo", "3"], "aish: history: unknown subcommand 'shwo', did you mean 'show'? (see 'history help')\n"),
