@@ -289,3 +289,16 @@ def test_dash_c_says_when_piped_input_goes_unread(demo_url: str, refserver: RefS
     assert (read.returncode, read.stderr) == (0, "")
     assert refserver.requests[-1].body["messages"][-1]["content"] == "my notes\n"
     assert run_aish("-c", "athena summarize").stderr == ""  # nothing piped
+
+
+def test_a_url_ending_with_the_codecs_path_says_so(refserver: RefServer, tmp_path: Path) -> None:
+    """A url copied from an API's docs (``.../v1/chat/completions``) gets that path twice: the
+    404 says where the url should end."""
+    config = tmp_path / "aish.toml"
+    config.write_text(agent_toml("copied", refserver.base_url + "/chat/completions"), encoding="utf-8")
+    result = run_aish("--config", str(config), "-c", "copied hi")
+    assert result.returncode == 5
+    assert result.stderr.startswith(
+        "aish: copied: not found (the agent's url should end before /chat/completions: the codec adds it): "
+        f"HTTP 404 from {refserver.base_url}/chat/completions/chat/completions"
+    ), result.stderr

@@ -22,6 +22,10 @@ _WHAT = {
 }
 
 
+_ENDPOINTS = ("/chat/completions", "/messages", "/completions", "/v1")
+"""Paths a codec appends to an agent's url, which a url copied from an API's docs often ends with already."""
+
+
 def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
     """A function replacing every secret in a text by ``***`` (any case, masked forms too: :mod:`aish.scrub`)."""
     return Scrubber(secrets)
@@ -59,6 +63,9 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
     what = _WHAT.get(exc.code, "server error" if exc.code >= 500 else "request rejected")
     if exc.code == 400 and not _mentions_length(detail):
         what = "request rejected"
+    doubled = next((p for p in _ENDPOINTS if f"{p}{p}" in exc.url.split("?")[0]), None)
+    if exc.code == 404 and doubled:  # url = "http://host/v1/chat/completions": the codec adds that part
+        what = f"not found (the agent's url should end before {doubled}: the codec adds it)"
     tail = f": {detail}" if detail else ""
     return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
 
