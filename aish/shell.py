@@ -402,6 +402,8 @@ def run_shell(
     if chat is not None:
         shell.chat_only = True
         shell._enter_chat(chat, chat_controls)
+        if conversations is not None:  # aish --continue AGENT on a terminal: which conversation goes on
+            shell.stdout.write(chat_continuing_note(conversations, chat))
     else:
         shell.stdout.write(banner(app) + (continuing_note(conversations) if conversations is not None else ""))
     shell.cmdloop()
@@ -437,6 +439,16 @@ def continuing_note(conversations: Conversations) -> str:
         )
         return f"Continuing conversation {turns} ('new' starts afresh).\n"
     return "Continuing each agent's last conversation ('conversations' lists them; 'new' starts afresh).\n"
+
+
+def chat_continuing_note(conversations: Conversations, agent: str) -> str:
+    """``aish --continue AGENT`` opening a chat: the conversation it goes on with, or that there is none."""
+    conversation = conversations.for_agent(agent)  # read from history now, as the first message would
+    n = len(conversation.turns)
+    if not n:
+        return f"No recorded conversation with {agent} to continue: this one starts afresh.\n"
+    turns = f"{n} turn{'s' if n != 1 else ''}"
+    return f"Continuing conversation {conversation.id} with {agent} ({turns}; /new starts afresh).\n"
 
 
 def _some(names: list[str], most: int = 8) -> str:

@@ -228,3 +228,22 @@ def test_an_id_start_that_two_conversations_share_is_refused(
     monkeypatch.setattr(recorded, "starting_with", lambda backend, prefix: ["8d4e00000001", "8d4e00000002"])
     with pytest.raises(UsageError, match=r"conversation '8d4e' is ambiguous: it starts 8d4e00000001, 8d4e00000002$"):
         conversation_commands._find(build_app(), "8d4e")
+
+
+def test_continue_with_an_agent_on_a_terminal_says_which_conversation_the_chat_goes_on_with(
+    recorded: str, refserver: RefServer
+) -> None:
+    aish("athena", "remember owls")
+    (cid,) = ids_listed(aish("conversations"))
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    for agent, said in [
+        ("athena", f"Continuing conversation {cid} with athena (1 turn; /new starts afresh)."),
+        ("hermes", "No recorded conversation with hermes to continue: this one starts afresh."),
+    ]:
+        argv = ["-m", "aish", "--continue", agent]
+        child = pexpect.spawn(sys.executable, argv, env=env, encoding="utf-8", timeout=20)
+        try:
+            child.expect_exact(said)
+            child.expect_exact(f"{agent}>")
+        finally:
+            child.close(force=True)
