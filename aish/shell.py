@@ -426,7 +426,9 @@ def banner(app: App) -> str:
     parts = [f"Agents: {_some(real)}."] if real else []
     if demos:
         parts.append(f"Offline demo agents: {_some(demos)}.")
-    first = (real or demos)[0]
+    default = app.config.settings.default_agent
+    in_order = [n for n in app.config.agents if n in real]  # the configuration file's order, not the alphabet's
+    first = default if default in agents else (in_order or real or demos)[0]
     return f"aish, the AI shell. {' '.join(parts)}\nTry: {first} hello  |  {first} alone to chat  |  help  |  quit\n"
 
 

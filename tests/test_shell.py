@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pexpect
 import pytest
 
 from aish import Invocation, RegisterCommand, hookimpl
+from aish.app import App
 from aish_refserver import RefServer
 
 PROMPT = "aish>"
@@ -167,3 +168,12 @@ def test_aish_lines_reach_the_runner_untouched(demo_url: str, refserver: RefServ
     assert refserver.requests[0].body["messages"][-1]["content"] == "a;b\n"
     assert out.getvalue().endswith("x > y\n") and err.getvalue() == ""
     assert shell.last_status == 0  # type: ignore[attr-defined]
+
+
+def test_the_banner_suggests_the_first_configured_agent_or_the_default(make_app: Callable[..., App]) -> None:
+    from aish.shell import banner
+
+    agents = 'transport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\n'
+    text = f"[agents.zeta]\n{agents}[agents.alpha]\n{agents}"
+    assert "Try: zeta hello" in banner(make_app(text))  # the file's order, not the alphabet's
+    assert "Try: alpha hello" in banner(make_app(f'[settings]\ndefault_agent = "alpha"\n{text}'))
