@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
-from aish.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from aish.transcript.format import (
     CONTINUATION,
     PROMPT,
@@ -24,7 +24,9 @@ from aish.transcript.format import (
     parse,
     read,
 )
-from aish.transcript.run import FileResult, Mismatch, run_file, run_files
+from aish.transcript.run import FileResult, Mismatch, RunInterrupted, run_file, run_files
+from aish.transcript.session import ended_by_sigterm
+from aish.tty import isatty
 
 
 class CliArgs(Protocol):
@@ -76,8 +78,15 @@ def main(
     if record:
         from aish.transcript.record import record as record_session
 
-        return record_session(record, stdin=stdin, out=out, err=err, config=config, renderer=renderer, debug=debug)
-    failed = run_files(test or (), out, config=config, renderer=renderer, debug=debug)
+        with ended_by_sigterm():
+            return record_session(record, stdin=stdin, out=out, err=err, config=config, renderer=renderer, debug=debug)
+    try:
+        with ended_by_sigterm():
+            failed = run_files(test or (), out, config=config, renderer=renderer, debug=debug)
+    except RunInterrupted as exc:  # one Ctrl-C stops the whole run, as it stops a script
+        out.flush()
+        err.write(("\n" if isatty(err) else "") + f"aish: --test {exc}\n")  # after the terminal's ^C
+        return EXIT_INTERRUPTED  # outside the shell aish then ends by SIGINT (aish.tty.die_of_ctrl_c)
     return EXIT_FAILURE if failed else EXIT_OK
 
 
@@ -88,6 +97,7 @@ __all__ = [
     "Expected",
     "FileResult",
     "Mismatch",
+    "RunInterrupted",
     "Transcript",
     "TranscriptError",
     "expected_line",

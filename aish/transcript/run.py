@@ -22,6 +22,18 @@ class Mismatch:
     message: str = "output differs"
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a transcript, and with it the run: ``where`` is its file and line
+    (``t.transcript:2``); :func:`run_files` adds how many files passed, failed and were not run."""
+
+    def __init__(self, where: str, tally: str = "") -> None:
+        super().__init__(where)
+        self.where, self.tally = where, tally
+
+    def __str__(self) -> str:
+        return f"interrupted at {self.where}" + (f" ({self.tally})" if self.tally else "")
+
+
 @dataclass
 class FileResult:
     """The outcome of one transcript file."""
@@ -90,7 +102,10 @@ def _run_entries(
     session: ShellSession, entries: Sequence[Entry], result: FileResult, variables: Sequence[tuple[str, str]]
 ) -> None:
     for index, entry in enumerate(entries):
-        output, stop = session.run(entry.command)
+        try:
+            output, stop = session.run(entry.command)
+        except KeyboardInterrupt:
+            raise RunInterrupted(f"{result.path}:{entry.line}") from None
         diff = check(entry, output, result.path, variables)
         if diff:
             result.mismatches.append(Mismatch(entry, diff))
@@ -108,10 +123,19 @@ def run_files(
     renderer: str | None = None,
     debug: bool = False,
 ) -> int:
-    """Run transcripts, report each one and a summary to ``out``; return the number that failed."""
+    """Run transcripts, report each one and a summary to ``out``; return the number that failed.
+
+    Ctrl-C stops the run: :class:`RunInterrupted` says where, and how many files passed,
+    failed and were not run (no summary is written)."""
     passed = failed = 0
-    for path in paths:
-        result = run_file(path, config=config, renderer=renderer, debug=debug)
+    paths = list(paths)
+    for done, path in enumerate(paths):
+        try:
+            result = run_file(path, config=config, renderer=renderer, debug=debug)
+        except KeyboardInterrupt as exc:
+            where = exc.where if isinstance(exc, RunInterrupted) else str(path)
+            tally = f"{passed} passed, {failed} failed, {len(paths) - done} not run"
+            raise RunInterrupted(where, tally) from None
         if result.passed:
             passed += 1
             out.write(f"ok {result.path} ({result.commands} commands)\n")

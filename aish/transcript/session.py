@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, redirect_stderr
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, redirect_stderr, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
@@ -142,6 +145,64 @@ def sandbox() -> Iterator[Sandbox]:
                     os.environ[name] = value
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (see :func:`ended_by_sigterm`): it unwinds like Ctrl-C, past every
+    ``except Exception``, so that each sandbox on the way is removed."""
+
+
+@contextmanager
+def ended_by_sigterm() -> Iterator[None]:
+    """Run the body so that SIGTERM (``timeout``, a CI job cancelled) removes the sandbox first:
+    the body is unwound (:class:`Terminated`), then the process ends by SIGTERM, as it would
+    have. A second SIGTERM meanwhile ends it at once. Only in the main thread, and only where
+    SIGTERM has its default action (a caller with a handler of its own keeps it)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except Terminated:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise SystemExit(128 + signal.SIGTERM) from None  # not reached: SIGTERM's default action ends us
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def noting_ctrl_c() -> Iterator[list[bool]]:
+    """Note a Ctrl-C (SIGINT) during the body in the list given, ``[True]``, and raise it as usual.
+
+    The shell takes the ``KeyboardInterrupt`` as the end of the current command (``aish:
+    interrupted``) and goes on; the transcript's runner learns from the note that the user
+    meant to stop the whole run. Outside the main thread, or where SIGINT is not handled by a
+    Python function, nothing is noted."""
+    seen = [False]
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield seen
+        return
+    handler: Callable[[int, FrameType | None], Any] = previous
+
+    def noted(signum: int, frame: FrameType | None) -> None:
+        seen[0] = True
+        handler(signum, frame)
+
+    signal.signal(signal.SIGINT, noted)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def builtin_plugins() -> set[str] | None:
     """The names of aish's own plugins (its distribution's ``aish.plugins`` entry points); None if
     aish is not installed as a distribution (then nothing is filtered)."""
@@ -200,9 +261,14 @@ class ShellSession:
             )
 
     def run(self, command: str) -> tuple[str, bool]:
-        """Run one command; return its output and whether it ended the session (``quit``)."""
-        with redirect_stderr(self.err):
+        """Run one command; return its output and whether it ended the session (``quit``).
+
+        Ctrl-C raises ``KeyboardInterrupt`` once the command has ended: it stops the whole
+        run (the shell alone would only end the command and go on to the next)."""
+        with redirect_stderr(self.err), noting_ctrl_c() as ctrl_c:
             stop = bool(self.shell.onecmd_plus_hooks(command))
+        if ctrl_c[0]:
+            raise KeyboardInterrupt
         return self.merged.take(), stop
 
     def close(self) -> None:
