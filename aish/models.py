@@ -34,17 +34,21 @@ CHECK_WAIT = 2.0
 """Seconds a finished answer waits for its model check before giving up on it."""
 
 
-USAGE = "usage: models AGENT"
+USAGE = "usage: models [AGENT...]"
+LIST_WAIT = 15.0
+"""Seconds ``models`` with several agents waits for all their servers before listing without the late ones."""
 
 
 def models(inv: Invocation) -> int:
     """``models AGENT``: one model id per line; a warning when the agent's model is not among them.
+    ``models`` (every agent) or ``models AGENT AGENT...``: ``AGENT  MODEL`` lines, the servers asked
+    at once; an agent whose server cannot say is a warning, and the others are still listed.
 
     Registered by the built-in commands plugin (``aish_commands``), so it runs the same in
     the shell, ``aish -c``, scripts and ``aish models AGENT``.
     """
     if len(inv.args) != 1:
-        raise UsageError(f"{USAGE} (the models the agent's server lists)")
+        return _several(inv, inv.args or list(inv.app.agents()))
     agent = inv.app.agent(inv.args[0])
     ids = fetch_models(inv.app, agent)
     for model in ids:
@@ -52,6 +56,43 @@ def models(inv: Invocation) -> int:
     inv.out.flush()
     if agent.model and agent.model not in ids:
         inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")
+    return EXIT_OK
+
+
+def _several(inv: Invocation, names: list[str]) -> int:
+    agents = [inv.app.agent(name) for name in names]  # an unknown name fails before any request
+    found: dict[str, list[str] | AishError] = {}
+
+    def ask(agent: AgentConfig) -> None:
+        try:
+            found[agent.name] = fetch_models(inv.app, agent)
+        except AishError as exc:
+            found[agent.name] = exc
+
+    threads = [threading.Thread(target=ask, args=(agent,), daemon=True) for agent in agents]
+    for thread in threads:
+        thread.start()
+    width = max((len(agent.name) for agent in agents), default=0)
+    listed = False
+    import time
+
+    deadline = time.monotonic() + LIST_WAIT
+    for agent, thread in zip(agents, threads, strict=True):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        ids = found.get(agent.name)
+        if ids is None:  # still waiting: its server is slow or hung; the others are not held up
+            inv.err.write(f"aish: warning: {agent.name}: no list of models within {LIST_WAIT:g}s\n")
+            continue
+        if isinstance(ids, AishError):
+            inv.err.write(f"aish: warning: {ids}\n")
+            continue
+        listed = True
+        inv.out.writelines(f"{agent.name.ljust(width)}  {model}\n" for model in ids)
+        inv.out.flush()
+        if agent.model and agent.model not in ids:
+            inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")
+    if not listed and agents:
+        raise UsageError("models: no agent's server listed its models (see the warnings above)")
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -117,8 +118,20 @@ def test_an_http_error_is_one_line(config: str, refserver: RefServer) -> None:
     assert result.err.count("\n") == 1 and SECRET not in result.err
 
 
-def test_models_needs_one_agent(demo_url: str) -> None:
-    assert aish("models") == Outcome(2, "", "aish: usage: models AGENT (the models the agent's server lists)\n")
+def test_models_of_several_agents_or_every_one(config: str, refserver: RefServer) -> None:
+    """``models`` alone asks every agent's server at once: ``AGENT  MODEL`` lines; a server
+    that cannot say is a warning, and the others are still listed."""
+    two = aish("--config", config, "models", "keyed", "misnamed")
+    rows = [f"keyed     {m}" for m in LISTED.split()] + [f"misnamed  {m}" for m in LISTED.split()]
+    assert (two.status, two.out.splitlines()) == (0, rows)
+    assert two.err == "aish: warning: misnamed: model 'nosuch' is not listed by its server (see 'models misnamed')\n"
+    every = aish("--config", config, "models")
+    assert every.status == 0
+    assert re.search(r"^athena +hermes$", every.out, re.M) and re.search(r"^keyed +echo$", every.out, re.M)
+    assert "aish: warning: down: " in every.err and SECRET not in every.err + every.out
+    down = aish("--config", config, "models", "down", "wrongurl")
+    assert down.status == 2 and down.out == ""
+    assert down.err.endswith("aish: models: no agent's server listed its models (see the warnings above)\n")
 
 
 def test_models_in_a_script_and_in_the_shell(refserver: RefServer, demo_url: str) -> None:

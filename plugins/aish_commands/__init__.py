@@ -134,7 +134,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         "models",
         models,
         summary="List the models the agent's server offers (a warning when its model is not among them).",
-        usage="models AGENT",
+        usage="usage: models [AGENT...]   (one agent: its ids; several or none: AGENT  MODEL lines)",
         complete=complete_agents,
     )
     register(
