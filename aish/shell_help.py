@@ -76,4 +76,7 @@ def _key_source(agent: AgentConfig) -> str:
     """Where the key comes from, and whether that variable is set (never the key)."""
     if not agent.api_key_env:
         return "(none)"
-    return f"${agent.api_key_env}" + ("" if agent.api_key() is not None else " (not set)")
+    import os
+
+    value = os.environ.get(agent.api_key_env)
+    return f"${agent.api_key_env}" + ("" if value else " (not set)" if value is None else " (empty)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -302,3 +303,25 @@ def test_a_url_ending_with_the_codecs_path_says_so(refserver: RefServer, tmp_pat
         "aish: copied: not found (the agent's url should end before /chat/completions: the codec adds it): "
         f"HTTP 404 from {refserver.base_url}/chat/completions/chat/completions"
     ), result.stderr
+
+
+def test_help_for_an_agent_says_whether_its_key_variable_is_set(tmp_path: Path) -> None:
+    config = tmp_path / "aish.toml"
+    config.write_text(
+        agent_toml("keyed", "http://127.0.0.1:9/v1") + 'api_key_env = "HELP_TEST_KEY"\n',
+        encoding="utf-8",
+    )
+    for value, said in [(None, "$HELP_TEST_KEY (not set)"), ("", "$HELP_TEST_KEY (empty)"), ("sk-x", "$HELP_TEST_KEY")]:
+        env = {k: v for k, v in os.environ.items() if k != "HELP_TEST_KEY"}
+        if value is not None:
+            env["HELP_TEST_KEY"] = value
+        shown = subprocess.run(
+            [sys.executable, "-m", "aish", "--config", str(config), "keyed", "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        ).stdout
+        assert re.search(rf"^  key from +{re.escape(said)}$", shown, re.M), shown
+        assert "sk-x" not in shown
