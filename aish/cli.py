@@ -330,7 +330,7 @@ def _dispatch(
     from aish.app import build_app
     from aish.cli_input import piped, read_all, read_script, unread, wants_input
     from aish.config import load_config
-    from aish.runner import Runner
+    from aish.runner import STDIN, Runner
 
     args.command, args.words = _clean_argv(args.command, args.words, err)
     app = build_app(load_config(args.config))
@@ -393,7 +393,8 @@ def _dispatch(
                 chat=chat,
                 chat_controls=args.words if chat is not None else None,
             )
-        if args.target is None:
+        if args.target is None:  # ``aish < lines.aish``: a script, its errors numbered by line
+            runner.script_name = STDIN
             return runner.run_source(read_all(stdin, "standard input", err))
         from aish.ask import ask_agent
 

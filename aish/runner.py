@@ -41,6 +41,8 @@ QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
 NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
 SEMICOLON_HINT = "to send ';' to the agent, quote it"
+STDIN = "<stdin>"
+"""The script name of lines read from standard input (``aish < lines.aish``): errors say ``<stdin>:N:``."""
 
 if TYPE_CHECKING:
     from aish.conversations import Conversations
@@ -229,7 +231,7 @@ class Runner:
                 self.quit = True
                 return leave
             self._at(line + source.count("\n", 0, pipeline.pos))
-            hint = NEW_LINE_HINT if own_line and self.script_name is None else None
+            hint = NEW_LINE_HINT if own_line and self.script_name in (None, STDIN) else None
             hint = SEMICOLON_HINT if joiner == ";" and prose and not own_line else hint
             last = pipeline.stages[-1]
             prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)

@@ -325,3 +325,10 @@ def test_help_for_an_agent_says_whether_its_key_variable_is_set(tmp_path: Path) 
         ).stdout
         assert re.search(rf"^  key from +{re.escape(said)}$", shown, re.M), shown
         assert "sk-x" not in shown
+
+
+def test_lines_read_from_standard_input_have_line_numbers(demo_url: str) -> None:
+    """``aish < lines.aish`` is a script: its errors say where, as ``aish lines.aish`` does."""
+    result = run_aish(input="echo a\nnosuch x\necho b\n")
+    assert result.stdout == "a\nb\n"
+    assert result.stderr.startswith("aish: <stdin>:2: unknown agent 'nosuch'"), result.stderr
