@@ -35,13 +35,14 @@ MAX_HOLD = 512
 CHUNK = 1 << 20
 """The pre-check lowers a long text this many characters at a time (no copy of the whole text)."""
 
-_KEYISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_MASKISH = frozenset("*\u2022\u00b7\u2026.")
-_WORDISH = _KEYISH | _MASKISH
-"""What a word that may be a masked secret is made of."""
-_KEYISH_CLASS = "[A-Za-z0-9_-]"
 _FOLDS = {"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"}
 """The characters that are not ASCII but match an ASCII letter under ``re.IGNORECASE``."""
+_KEYISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_MASKISH = frozenset("*\u2022\u00b7\u2026.")
+_WORDISH = _KEYISH | _MASKISH | frozenset(_FOLDS)
+"""What a word that may be a masked secret is made of (with what ``re.IGNORECASE`` takes for a letter of it:
+``İabc`` is one word to a short secret's pattern, so it must be one word when held back too)."""
+_KEYISH_CLASS = "[A-Za-z0-9_-]"
 
 
 @functools.cache

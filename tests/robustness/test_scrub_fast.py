@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aish import scrub
@@ -134,6 +134,8 @@ def test_streaming_holds_back_only_what_may_be_a_secret() -> None:
     TEXT,
     st.lists(st.integers(min_value=0, max_value=150), max_size=10),
 )
+@example(form="abc", before="\u0130", after="", cuts=[])  # 'İ' is a letter to re.IGNORECASE: one word
+@example(form="abc", before="", after="\u212a", cuts=[3])
 def test_streamed_pieces_scrubbed_are_the_whole_text_scrubbed(
     form: str, before: str, after: str, cuts: list[int]
 ) -> None:
