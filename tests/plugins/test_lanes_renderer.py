@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from hypothesis import given
@@ -215,24 +214,3 @@ def test_rows_are_those_of_the_first_wrapping(pieces: list[str], width: int) -> 
     rows = [line.removeprefix("[a] ") for line in out.getvalue().split("\n")[:-1]]
     assert rows == old.rows
     assert "".join(renderer.lanes["a"].buffer) == "".join(old.buffer)
-
-
-def _cost(size: int) -> float:
-    """CPU seconds to take one piece of ``size`` characters (the best of three)."""
-    best = float("inf")
-    for _ in range(3):
-        target = RenderTarget(io.StringIO(), io.StringIO(), tty=False, options={"lanes": ["a"], "width": 24})
-        renderer = LanesRenderer(target)
-        text = "ab " * (size // 3)
-        started = time.process_time()
-        renderer.feed(TextDelta(text, agent="a"))
-        best = min(best, time.process_time() - started)
-    return best
-
-
-def test_one_long_piece_costs_time_linear_in_its_length() -> None:
-    """Twice the text costs about twice the time (quadratic: four times; the first renderer
-    measured 3.4 to 3.8 here). A ratio, not a time: the machine's speed cancels out.
-    Figures: 20 MB in one delta to ``x & y`` on a pty, 4.6 s in all (was: minutes)."""
-    ratio = _cost(600_000) / _cost(300_000)
-    assert ratio < 3.0, ratio
