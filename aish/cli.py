@@ -337,9 +337,12 @@ def _dispatch(
     if args.stats:
         app.config.settings.stats = True
     app.startup()
-    started()
     history = None
     tty = isatty(stdin)
+    chat = _chat_agent(app, args) if tty else None  # ``aish athena`` on a terminal: chat with it
+    shell = (args.command is None and args.target is None and tty) or chat is not None
+    if not shell:  # the shell calls it once it is built: cmd2's ~450 modules are not collected over and over
+        started()
     confirm = functools.partial(_confirm, stdin, err)
     try:
         if args.command is not None and args.target:
@@ -352,8 +355,6 @@ def _dispatch(
         from aish.history.store import make_recorder, resolve_replay
 
         conversations, resumed = _conversations(app, args)
-        chat = _chat_agent(app, args) if tty else None  # ``aish athena`` on a terminal: chat with it
-        shell = (args.command is None and args.target is None and tty) or chat is not None
         history = make_recorder(app, err, one_shot=not shell)
         runner = Runner(
             app,
@@ -392,6 +393,7 @@ def _dispatch(
                 conversations=session,
                 chat=chat,
                 chat_controls=args.words if chat is not None else None,
+                started=started,
             )
         if args.target is None:  # ``aish < lines.aish``: a script, its errors numbered by line
             runner.script_name = STDIN

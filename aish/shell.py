@@ -393,12 +393,16 @@ def run_shell(
     chat: str | None = None,
     chat_controls: list[str] | None = None,
     conversations: Conversations | None = None,
+    started: Callable[[], None] = lambda: None,
 ) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
 
     ``conversations``: continued ones (``aish --continue``, ``--cid``); None starts the session afresh.
+    ``started``: called once the shell is built, before its first prompt (:func:`aish.cli.run` ends its
+    pause of the cycle collector there, decision 42).
     """
     shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
+    started()
     if chat is not None:
         shell.chat_only = True
         shell._enter_chat(chat, chat_controls)

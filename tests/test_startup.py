@@ -251,3 +251,40 @@ def test_a_cached_answer_is_served_without_scanning(tmp_path: Path, monkeypatch:
     Path(cache_path()).write_text("{not json")  # a damaged cache is rebuilt
     assert entry_points("aish.plugins") == real
     assert entry_points("aish.plugins", cache="") == real
+
+
+def test_the_shell_collects_nothing_until_it_is_built(demo_url: str, tmp_path: Path) -> None:
+    """Decision 42: in the shell the collector's pause lasts until the shell is built, just before
+    its first prompt: importing cmd2, prompt_toolkit and rich (~450 modules) made ~120 collections
+    (30-40 ms) when the pause ended with the plugins loaded. Then start-up's objects are set aside."""
+    import pexpect
+
+    log = tmp_path / "gc.json"
+    code = textwrap.dedent(
+        f"""
+        import gc, json, sys
+        seen = {{"before": 0, "frozen": 0}}
+        gc.callbacks.append(lambda step, info: step == "stop" and seen.__setitem__("before", seen["before"] + 1))
+        import aish.cli
+        collect = aish.cli._collect_from_now_on
+        def started():
+            seen["modules"] = len(sys.modules)
+            collect()
+            seen["frozen"] = gc.get_freeze_count()
+            open({str(log)!r}, "w").write(json.dumps(seen))
+        aish.cli._collect_from_now_on = started
+        sys.argv = ["aish"]
+        seen["before"] = 0
+        aish.cli.run()
+        """
+    )
+    env = {**os.environ, "AISH_DEMO_URL": demo_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-c", code], env=env, encoding="utf-8", timeout=30)
+    try:
+        child.expect_exact("aish>")
+        seen = json.loads(log.read_text(encoding="utf-8"))
+    finally:
+        child.close(force=True)
+    assert seen["before"] == 0, seen  # no collection before the shell was built
+    assert seen["modules"] > 400, seen  # cmd2, prompt_toolkit and rich were imported by then
+    assert seen["frozen"] > 50_000, seen
