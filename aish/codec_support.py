@@ -49,7 +49,9 @@ def error_detail(body: str) -> str | None:
     try:
         data = _loads(text)
     except ValueError:
-        return text.splitlines()[0].strip()[:200] or None
+        if text.startswith("<") and ">" in text:  # an HTML page (a proxy's, a server's default): its words
+            text = _html_words(text)
+        return text.splitlines()[0].strip()[:200] if text else None
     if not isinstance(data, dict):
         return None
     error = data.get("error")
@@ -59,6 +61,21 @@ def error_detail(body: str) -> str | None:
         if isinstance(data.get(key), str):
             return str(data[key])[:300]
     return None
+
+
+def _html_words(page: str) -> str:
+    """The words of an HTML error page on one line: its title, or its text, tags and scripts left out
+    (``<html><body><h1>502 Bad Gateway</h1>...`` is ``502 Bad Gateway``)."""
+    import html
+    import re
+
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.I | re.S)
+    if title and title.group(1).strip():
+        page = title.group(1)
+    else:
+        page = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", page, flags=re.I | re.S)
+        page = re.sub(r"<[^>]*>", " ", page)
+    return " ".join(html.unescape(page).split())
 
 
 def describe_turns(turns: Sequence[Turn], agent: str = "") -> str:

@@ -385,6 +385,23 @@ def test_a_web_page_is_refused_by_its_content_type() -> None:
     assert run.kinds == ["StreamStart", "StreamError"]
 
 
+def test_an_html_error_page_is_said_in_its_words() -> None:
+    """A proxy's or a server's default error page: its title (or text), not its markup."""
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title><style>body {color: red}</style></head>"
+        "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+    )
+    with serving(json_reply(502, page, content_type="text/html")) as server:
+        run = Run(agent(server.url, max_retries=0))
+    assert str(run.result.error).endswith(f"HTTP 502 from {server.url}/chat/completions: 502 Bad Gateway"), str(
+        run.result.error
+    )
+    untitled = "<html><body><h1>500 Internal Server Error</h1><p>Try again &amp; again.</p></body></html>"
+    with serving(json_reply(500, untitled, content_type="text/html")) as server:
+        run = Run(agent(server.url, max_retries=0))
+    assert str(run.result.error).endswith(": 500 Internal Server Error Try again & again."), str(run.result.error)
+
+
 def test_error_in_a_whole_json_body_is_a_remote_error() -> None:
     with serving(json_reply(200, {"error": {"message": "quota exhausted"}})) as server:
         run = Run(agent(server.url))
