@@ -30,16 +30,28 @@ def two_columns(rows: Mapping[str, str], out: TextIO, indent: str = "  ") -> Non
     table([[key, value] for key, value in rows.items()], out, indent=indent, widths=[width, 0])
 
 
-def table(rows: Sequence[Sequence[str]], out: TextIO, *, indent: str = "", widths: Sequence[int] = ()) -> None:
-    """Rows of cells in padded columns, two blanks apart; the last column wraps on a terminal."""
+def table(
+    rows: Sequence[Sequence[str]], out: TextIO, *, indent: str = "", widths: Sequence[int] = (), header: bool = False
+) -> None:
+    """Rows of cells in padded columns, two blanks apart; the last column wraps on a terminal, and
+    where it would have less than :data:`NARROWEST` columns beside the others it goes under its
+    row, indented (a ``header`` row's last cell is then left out)."""
     if not rows:
         return
     count = len(rows[0])
     pads = list(widths) or [max(len(r[i]) for r in rows) for i in range(count)]
     lead = len(indent) + sum(pads[:-1]) + 2 * (count - 1)
-    room = (columns(out) or 0) - lead - 1  # the last column never reaches the edge: no deferred wrap
+    width = columns(out) or 0
+    room = width - lead - 1  # the last column never reaches the edge: no deferred wrap
+    under = width - len(indent) - 5  # the last column's room under its row
+    below = count > 1 and room < NARROWEST <= under
     for row in rows:
         head = indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], pads, strict=False))
+        if below:  # too narrow beside the others: the last column goes under its row, indented
+            out.write(head.rstrip() + "\n")
+            if row[-1] and not (header and row is rows[0]):
+                out.writelines(f"{indent}    {line}\n" for line in _wrap(row[-1], under))
+            continue
         head += "  " if count > 1 else ""
         lines = _wrap(row[-1], room) if room >= NARROWEST else [row[-1]]
         out.write((head + lines[0]).rstrip() + "\n")

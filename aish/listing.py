@@ -11,15 +11,16 @@ from aish.plugins import LOADED
 
 
 def list_agents(app: App, out: TextIO) -> None:
-    """Name, transport, codec and URL of every agent (no headers, no keys)."""
-    rows = [["NAME", "TRANSPORT", "CODEC", "URL", "DESCRIPTION"]]
+    """Name, transport, codec, model and URL of every agent (no headers, no keys)."""
+    rows = [["NAME", "TRANSPORT", "CODEC", "MODEL", "URL", "DESCRIPTION"]]
     for name, agent in app.agents().items():
         url = agent.url or "(started on first use)"
-        rows.append([name, agent.transport, agent.codec, visible(url), visible(agent.description)])
+        model = visible(agent.model) if agent.model else "-"
+        rows.append([name, agent.transport, agent.codec, model, visible(url), visible(agent.description)])
     if len(rows) == 1:
         out.write("no agents: add some to the configuration file (see docs/configuration.md)\n")
         return
-    table(rows, out)
+    table(rows, out, header=True)
 
 
 def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
@@ -34,7 +35,7 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
         else:
             detail = visible(info.error or "")  # a plugin's import error may span lines
         rows.append([name, dist_text, info.status, detail])
-    table(rows, out)
+    table(rows, out, header=True)
     for name, where in app.host.unmatched.items():
         warning = f"no plugin is named {visible(name)!r} (in the {where}){_closest(name, app)}"
         (err or out).write(f"aish: warning: {warning}\n")

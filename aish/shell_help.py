@@ -7,7 +7,7 @@ from typing import TextIO
 
 from aish.agents import AgentConfig
 from aish.app import App
-from aish.errors import UnknownNameError
+from aish.errors import UnknownNameError, visible
 from aish.layout import two_columns
 
 LANGUAGE = """\
@@ -53,7 +53,7 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
         ("defined in", agent.source),
     ]
     if agent.options:
-        rows.append(("options", ", ".join(sorted(agent.options))))
+        rows.append(("options", ", ".join(f"{key} = {_value(value)}" for key, value in sorted(agent.options.items()))))
     two_columns(dict(r for r in rows if r[1]), out)
     out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
 
@@ -70,6 +70,14 @@ def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping
 
 
 __all__ = ["LANGUAGE", "agent_help", "general_help", "topic_help"]
+
+
+def _value(value: object) -> str:
+    """An option's value as the configuration writes it (JSON), cut at 40 characters."""
+    import json
+
+    text = visible(json.dumps(value, ensure_ascii=False))
+    return text if len(text) <= 40 else text[:39] + "\u2026"
 
 
 def _key_source(agent: AgentConfig) -> str:

@@ -243,6 +243,7 @@ def test_an_agents_help_option_shows_its_help(demo_url: str) -> None:
         result = run_aish("athena", flag)
         assert (result.returncode, result.stderr) == (0, "")
         assert "description  offline demo: knowledge and wisdom" in result.stdout
+        assert "options      max_tokens = 256" in result.stdout  # with their values
         assert "Ask it: athena TEXT" in result.stdout
     assert run_aish("athena", "--", "--help").returncode == 0  # after '--' it is text, sent to athena
 

@@ -20,7 +20,7 @@ PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
 
 
 def agents(inv: Invocation) -> int:
-    """``agents``: name, transport, codec and URL of every agent (never a key)."""
+    """``agents``: name, transport, codec, model and URL of every agent (never a key)."""
     from aish.errors import UsageError
     from aish.listing import list_agents
 
@@ -114,7 +114,7 @@ def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
 
 @hookimpl(tryfirst=True)  # aish's own names are taken before any other plugin's
 def aish_register_commands(register: RegisterCommand) -> None:
-    register("agents", agents, summary="List agents: name, transport, codec and URL (never a key).", usage="agents")
+    register("agents", agents, summary="List agents: name, transport, codec, model and URL (never a key).", usage="agents")
     register(
         "plugins",
         plugins,
