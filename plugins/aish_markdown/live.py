@@ -20,6 +20,10 @@ from rich.text import Text
 
 from aish_markdown.blocks import stable_prefix
 
+PLAIN_AFTER = 64 * 1024
+"""A block still arriving that grows past this many characters is written as it is from then on:
+rich lays out the whole block on every redraw, and one 5 MB paragraph took 45 s (Ctrl-C included)."""
+
 
 class LiveMarkdown:
     """One answer's Markdown on a terminal: :meth:`append` text, :meth:`refresh`, :meth:`close`."""
@@ -36,12 +40,38 @@ class LiveMarkdown:
         self._tail = ""
         self._blocks = 0
         self._live_started = False
+        self._plain = False
+        """Past :data:`PLAIN_AFTER`: the rest of the answer is written as it comes, not laid out."""
+        self._open_line = False
 
     def append(self, text: str) -> None:
+        if self._plain:
+            self._write(text)
+            return
         self._tail += text
+        if len(self._tail) > PLAIN_AFTER:
+            self._go_plain()
+
+    def _go_plain(self) -> None:
+        if self._live_started:
+            self._live.transient = True  # the live region gives way to the text itself
+            self._live.stop()
+            self._live_started = False
+        if self._blocks:
+            self._write("\n")
+        tail, self._tail, self._plain = self._tail, "", True
+        self._write(tail)
+
+    def _write(self, text: str) -> None:
+        if text:
+            self.console.file.write(text)
+            self._open_line = not text.endswith("\n")
 
     def refresh(self) -> None:
         """Print the blocks that are complete, and redraw the one still arriving."""
+        if self._plain:
+            self.console.file.flush()
+            return
         cut = stable_prefix(self._tail)
         if cut:
             block, self._tail = self._tail[:cut], self._tail[cut:]
@@ -60,6 +90,11 @@ class LiveMarkdown:
 
     def close(self) -> None:
         """Render what is left for good and leave the cursor on a fresh line."""
+        if self._plain:
+            if self._open_line:
+                self._write("\n")
+            self.console.file.flush()
+            return
         if self._live_started:
             self._live.transient = True  # erase the live region; the tail is printed below, once
             self._live.stop()

@@ -292,3 +292,25 @@ def test_tty_status_names_the_agent_and_how_the_answer_ended() -> None:
         "[athena: Streaming...]\n[athena: Empty answer - 0.0s, 0 tokens]\n"
         "[hermes: Streaming...]\n[hermes: Complete - 0.0s, 1 tokens]\n"
     )
+
+
+def test_a_block_too_long_to_lay_out_is_written_as_it_comes() -> None:
+    """One 5 MB paragraph in one delta took 45 s to lay out (Ctrl-C waited for it): past
+    PLAIN_AFTER characters the rest of the answer is written as it is, not re-laid out per redraw."""
+    from aish_markdown.live import PLAIN_AFTER, LiveMarkdown
+
+    out = io.StringIO()
+    live = LiveMarkdown(out)
+    live.append("# Title\n\nA first paragraph.\n\n")
+    live.refresh()
+    huge = "word " * (PLAIN_AFTER // 5 + 100)
+    live.append(huge[:1000])
+    live.refresh()
+    live.append(huge[1000:])  # past the limit: from here on, the text itself
+    live.refresh()
+    live.append("and **more**")
+    live.refresh()
+    live.close()
+    shown = out.getvalue()
+    assert "Title" in shown and "A first paragraph." in shown  # the blocks before were laid out
+    assert shown.endswith(huge + "and **more**\n")  # not wrapped by rich into a thousand rows
