@@ -183,7 +183,7 @@ class LanesRenderer:
             if end < 0:
                 self._wrap(lane, text[start:] if start else text)
                 return
-            lane.buffer.append(text[start:end])
+            self._wrap(lane, text[start:end])  # a line that arrives whole is wrapped too, every row labelled
             self._line(lane, "".join(lane.buffer))
             lane.buffer.clear()
             lane.width = 0

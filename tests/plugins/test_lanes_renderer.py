@@ -174,7 +174,8 @@ def test_a_resized_terminal_gets_live_lines_at_its_new_width(monkeypatch: pytest
 
 class _OldWrapping:
     """The wrapping of the first lanes renderer (quadratic: the whole line rejoined and sliced
-    for every row), kept as the reference for what the rows must be."""
+    for every row), kept as the reference for what the rows must be; it also wraps a line that
+    arrives whole with its newline (the first renderer wrote such a line unwrapped)."""
 
     def __init__(self, width: int) -> None:
         self.width, self.buffer, self.size, self.rows = width, [], 0, []  # type: ignore[var-annotated]
@@ -184,11 +185,7 @@ class _OldWrapping:
             head, newline, text = text.partition("\n")
             self.buffer.append(head)
             self.size += len(head)
-            if newline:
-                self.rows.append("".join(self.buffer))
-                self.buffer.clear()
-                self.size = 0
-            while self.size > self.width:
+            while self.size > self.width:  # before a line ends too: one that arrives whole is wrapped
                 line = "".join(self.buffer)
                 cut = line.rfind(" ", 0, self.width)
                 cut = cut if cut > 0 else self.width
@@ -196,6 +193,10 @@ class _OldWrapping:
                 rest = line[cut:].lstrip(" ")
                 self.buffer[:] = [rest]
                 self.size = len(rest)
+            if newline:
+                self.rows.append("".join(self.buffer))
+                self.buffer.clear()
+                self.size = 0
 
 
 @given(
@@ -214,3 +215,17 @@ def test_rows_are_those_of_the_first_wrapping(pieces: list[str], width: int) -> 
     rows = [line.removeprefix("[a] ") for line in out.getvalue().split("\n")[:-1]]
     assert rows == old.rows
     assert "".join(renderer.lanes["a"].buffer) == "".join(old.buffer)
+
+
+def test_a_line_that_arrives_whole_is_wrapped_with_every_row_labelled() -> None:
+    """A server that sends a whole answer at once: each row of a long line gets the lane's label
+    (written unwrapped, the terminal broke it mid-word with no label on the rows after)."""
+    out = io.StringIO()
+    target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["evil"], "width": 34})
+    renderer = LanesRenderer(target)
+    renderer.feed(TextDelta("The quick brown fox jumps over the lazy dog again.\nsecond line\n", agent="evil"))
+    assert out.getvalue().splitlines() == [
+        "[evil] The quick brown fox jumps",
+        "[evil] over the lazy dog again.",
+        "[evil] second line",
+    ]
