@@ -47,12 +47,12 @@ class AishCompleter(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         if not self.sources.active():
             return
-        tokens, current = split_before_cursor(document.text_before_cursor)
+        tokens, current, typed = split_raw_before_cursor(document.text_before_cursor)
         if current is None:  # inside a quote: a prompt's text, nothing to offer
             return
         previous = tokens[-1] if tokens else None
         if previous in _REDIRECTS:
-            yield from self._path(current, complete_event)
+            yield from self._path(current, typed, complete_event)
             return
         stage = _current_stage(tokens)
         if not stage:
@@ -62,9 +62,9 @@ class AishCompleter(Completer):
         if command in self.sources.commands():
             for candidate in sorted(set(self.sources.arguments(command, words, current))):
                 if candidate.startswith(current):
-                    yield Completion(candidate, -len(current))
+                    yield Completion(escaped(candidate), -typed, display=candidate)
         elif command == "cat" or (command not in self.sources.agents() and command != "echo"):
-            yield from self._path(current, complete_event)  # a program's words (``!ls``, ``grep x``): files
+            yield from self._path(current, typed, complete_event)  # a program's words (``!ls``, ``grep x``)
 
     def _names(self, current: str) -> Iterable[Completion]:
         offered: dict[str, str] = {}
@@ -75,23 +75,34 @@ class AishCompleter(Completer):
             if name.startswith(current):
                 yield Completion(name, -len(current), display_meta=offered[name][:60])
 
-    def _path(self, current: str, event: CompleteEvent) -> Iterable[Completion]:
-        """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does)."""
+    def _path(self, current: str, typed: int, event: CompleteEvent) -> Iterable[Completion]:
+        """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does).
+        The whole word is replaced, blanks and the language's operators escaped (``sp\\ ace/``)."""
         for found in self._paths.get_completions(Document(current, len(current)), event):
             whole = current[: len(current) + found.start_position] + found.text
             if found.text and not found.text.endswith("/") and os.path.isdir(os.path.expanduser(whole)):
-                found = Completion(found.text + "/", found.start_position, display=found.display)
-            yield found
+                whole += "/"
+            yield Completion(escaped(whole), -typed, display=found.display)
 
 
 def split_before_cursor(text: str) -> tuple[list[str], str | None]:
     """Words and operators before the word being typed, and that word (None inside a quote)."""
+    tokens, current, _ = split_raw_before_cursor(text)
+    return tokens, current
+
+
+def split_raw_before_cursor(text: str) -> tuple[list[str], str | None, int]:
+    """:func:`split_before_cursor`, and how many characters the word being typed takes as typed
+    (``sp\\ ace`` is the word ``sp ace``, seven characters typed)."""
     tokens: list[str] = []
     word: list[str] = []
     i, n = 0, len(text)
     quote = ""
+    start = 0
     while i < n:
         c = text[i]
+        if not word and not quote:
+            start = i
         if quote:
             if c == quote:
                 quote = ""
@@ -101,6 +112,9 @@ def split_before_cursor(text: str) -> tuple[list[str], str | None]:
         elif c in "\"'" and not word:
             quote = c
             i += 1
+        elif c == "\\":  # outside quotes, a backslash makes the next character literal
+            word.append(text[i + 1 : i + 2])
+            i += 2
         elif c in " \t":
             if word:
                 tokens.append("".join(word))
@@ -117,8 +131,19 @@ def split_before_cursor(text: str) -> tuple[list[str], str | None]:
             word.append(c)
             i += 1
     if quote:
-        return tokens, None
-    return tokens, "".join(word)
+        return tokens, None, 0
+    return tokens, "".join(word), (n - start if word else 0)
+
+
+_SPECIAL = frozenset(" \t\\\"'|&;<>()#")
+
+
+def escaped(word: str) -> str:
+    """``word`` as it must be typed to be one word of the language: blanks, quotes, backslashes and
+    operators after a backslash (a file named ``sp ace`` is ``sp\\ ace``)."""
+    if _SPECIAL.isdisjoint(word):
+        return word
+    return "".join(f"\\{c}" if c in _SPECIAL else c for c in word)
 
 
 def _current_stage(tokens: list[str]) -> list[str]:
@@ -131,4 +156,4 @@ def _current_stage(tokens: list[str]) -> list[str]:
     return list(reversed(stage))
 
 
-__all__ = ["BUILTIN_STAGES", "AishCompleter", "Sources", "split_before_cursor"]
+__all__ = ["BUILTIN_STAGES", "AishCompleter", "Sources", "escaped", "split_before_cursor", "split_raw_before_cursor"]

@@ -6,9 +6,12 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pexpect
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aish import Invocation, RegisterCommand, hookimpl
 from aish.app import App
@@ -177,3 +180,33 @@ def test_the_banner_suggests_the_first_configured_agent_or_the_default(make_app:
     text = f"[agents.zeta]\n{agents}[agents.alpha]\n{agents}"
     assert "Try: zeta hello" in banner(make_app(text))  # the file's order, not the alphabet's
     assert "Try: alpha hello" in banner(make_app(f'[settings]\ndefault_agent = "alpha"\n{text}'))
+
+
+def test_tab_escapes_a_file_name_the_language_would_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cd sp<Tab>`` gave ``cd sp ace/``, two words; the whole word is replaced, escaped."""
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from aish.shell_complete import AishCompleter, Sources
+
+    (tmp_path / "sp ace" / "inner dir").mkdir(parents=True)
+    (tmp_path / "sp ace" / "a&b.txt").write_text("")
+    monkeypatch.chdir(tmp_path)
+    completer = AishCompleter(Sources(agents=dict, commands=lambda: {"cd": ""}, arguments=lambda c, w, cur: []))
+
+    def tab(line: str) -> list[tuple[str, int]]:
+        found = completer.get_completions(Document(line, len(line)), CompleteEvent(completion_requested=True))
+        return [(c.text, c.start_position) for c in found]
+
+    assert tab("cat < sp") == [("sp\\ ace/", -2)]
+    assert sorted(tab("cat sp\\ ace/")) == [("sp\\ ace/a\\&b.txt", -8), ("sp\\ ace/inner\\ dir/", -8)]
+    assert tab("grep x sp\\ ace/in") == [("sp\\ ace/inner\\ dir/", -10)]
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\\\"'|&;<>()#~.*é"), min_size=1, max_size=12))
+def test_an_escaped_word_is_read_back_as_itself(word: str) -> None:
+    from aish.lang import parse
+    from aish.shell_complete import escaped
+
+    (pipeline,) = [p for _, p in parse(f"echo {escaped(word)}").items]
+    assert [w.value for w in pipeline.stages[0].args] == [word]
