@@ -114,7 +114,9 @@ def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
 
 @hookimpl(tryfirst=True)  # aish's own names are taken before any other plugin's
 def aish_register_commands(register: RegisterCommand) -> None:
-    register("agents", agents, summary="List agents: name, transport, codec, model and URL (never a key).", usage="agents")
+    register(
+        "agents", agents, summary="List agents: name, transport, codec, model and URL (never a key).", usage="agents"
+    )
     register(
         "plugins",
         plugins,

@@ -117,7 +117,7 @@ def test_a_script_can_use_the_shell_commands(history_backend: str, demo_url: str
     assert "Athena (offline demo)" in result.stdout and "\nNAME " in result.stdout
     assert re.search(r"\b1  \S+ \S+  complete     echo earlier\n", result.stdout), result.stdout
     bogus = run_aish(input="history bogus\n")
-    assert bogus.stderr == "aish: history: unknown subcommand 'bogus' (see 'history help')\n"
+    assert bogus.stderr == "aish: <stdin>:1: history: unknown subcommand 'bogus' (see 'history help')\n"
 
 
 WRITE_ONE_RUN = """
