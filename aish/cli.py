@@ -408,6 +408,8 @@ def _dispatch(
 
         path = Path(args.target)
         if path.is_file():
+            if args.words:  # ``aish notes is a file`` must not run ./notes, nor drop the words
+                raise UsageError(f"{args.target}: a script takes no arguments (to send words, name an agent first)")
             runner.script_name = args.target
             return runner.run_source(read_script(path, err))
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent

@@ -333,3 +333,12 @@ def test_lines_read_from_standard_input_have_line_numbers(demo_url: str) -> None
     result = run_aish(input="echo a\nnosuch x\necho b\n")
     assert result.stdout == "a\nb\n"
     assert result.stderr.startswith("aish: <stdin>:2: unknown agent 'nosuch'"), result.stderr
+
+
+def test_words_after_a_script_file_are_refused(demo_url: str, tmp_path: Path) -> None:
+    """``aish what is a monad`` beside a file named ``what`` ran it and dropped the words."""
+    (tmp_path / "what").write_text("echo ran\n", encoding="utf-8")
+    refused = run_aish("what", "is", "a", "monad", cwd=tmp_path)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == "aish: what: a script takes no arguments (to send words, name an agent first)\n"
+    assert run_aish("what", cwd=tmp_path).stdout == "ran\n"
