@@ -76,11 +76,13 @@ class PlainRenderer:
             self._tag_alone = False
             if self._thinking:
                 self._end_thinking()
-            self.out.write(terminal_safe(text) if self.tty else text)
             self._deltas += 1
+            if text:  # before writing: a Ctrl-C in a long write leaves the line open, some of the text shown
+                self._ends_with_newline = False
+                self._said = self._said or not text.isspace()
+            self.out.write(terminal_safe(text) if self.tty else text)
             if text:
                 self._ends_with_newline = text.endswith("\n")
-                self._said = self._said or not text.isspace()
         elif kind is StreamStart:
             self._started = time.monotonic()
             self._deltas, self._usage_tokens, self._ends_with_newline, self._said = 0, None, True, False

@@ -240,6 +240,26 @@ def test_tty_status_goes_to_err_after_text_is_flushed(clock: FakeClock) -> None:
     assert order == ["write out", "flush out", "write err", "flush err"]
 
 
+def test_ctrl_c_in_the_middle_of_a_long_write_puts_the_summary_on_a_line_of_its_own() -> None:
+    """One huge delta, Ctrl-C while it is written: the summary was glued to the text, '0 tokens'."""
+
+    class Interrupted_(io.StringIO):
+        def write(self, s: str) -> int:
+            if len(s) > 100:
+                super().write(s[:50])
+                raise KeyboardInterrupt
+            return super().write(s)
+
+    out, err = Interrupted_(), io.StringIO()
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True))
+    renderer.feed(StreamStart(agent="big"))
+    with pytest.raises(KeyboardInterrupt):
+        renderer.feed(TextDelta("word " * 100, agent="big"))
+    renderer.feed(StreamError(Interrupted("big: interrupted"), partial=True, agent="big"))
+    assert out.getvalue().endswith("word word \n")  # the line the write left open is ended
+    assert re.search(r"\[big: Partial - [\d.]+s, 1 tokens\]\n$", err.getvalue()), err.getvalue()
+
+
 # -------------------------------------------------------------- a real stream
 
 
