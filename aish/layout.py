@@ -58,6 +58,15 @@ def table(
         out.writelines(f"{' ' * lead}{line}".rstrip() + "\n" for line in lines[1:])
 
 
+def paragraph(text: str, out: TextIO, width: int = 80) -> None:
+    """Prose in lines of at most ``width`` columns, fewer on a narrower terminal."""
+    import textwrap
+
+    columns_now = columns(out)
+    fit = min(width, columns_now - 1) if columns_now else width
+    out.writelines(f"{line}\n" for line in textwrap.wrap(text, max(fit, NARROWEST), break_on_hyphens=False))
+
+
 def _wrap(text: str, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
@@ -66,4 +75,4 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-__all__ = ["columns", "table", "two_columns"]
+__all__ = ["columns", "paragraph", "table", "two_columns"]

@@ -8,26 +8,29 @@ from typing import TextIO
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.errors import UnknownNameError, visible
-from aish.layout import two_columns
+from aish.layout import paragraph, table, two_columns
 
-LANGUAGE = """\
-aish lines
-  athena what is a monad?        ask an agent; its words are the prompt
-  echo "text" | athena           | passes each answer (or text) to the next
-  cat app.py | apollo | athena   a pipeline: context passes between stages
-  echo "q" | apollo & athena     & runs agents side by side, one lane each
-  echo q | (apollo & athena) | hermes   fan-in: hermes gets both answers
-  athena "q" > out.md            < > >> redirect; ; && || sequence lines
-  athena                         alone: opens a chat with it (Ctrl-D leaves)
-  !cmd                           an OS command; !N / !! replay run N / the last
-Quotes work as in a Unix shell. An unfinished line (open quote, trailing |)
-continues on the next; a pasted block is one entry, run when you press Enter.
-"""
+LANGUAGE_LINES = (
+    ("athena what is a monad?", "ask an agent; its words are the prompt"),
+    ('echo "text" | athena', "| passes each answer (or text) to the next"),
+    ("cat app.py | apollo | athena", "a pipeline: context passes between stages"),
+    ('echo "q" | apollo & athena', "& runs agents side by side, one lane each"),
+    ("echo q | (apollo & athena) | hermes", "fan-in: hermes gets both answers"),
+    ('athena "q" > out.md', "< > >> redirect; ; && || sequence lines"),
+    ("athena", "alone: opens a chat with it (Ctrl-D leaves)"),
+    ("!cmd", "an OS command; !N / !! replay run N / the last"),
+)
+LANGUAGE_NOTE = (
+    "Quotes work as in a Unix shell. An unfinished line (open quote, trailing |) "
+    "continues on the next; a pasted block is one entry, run when you press Enter."
+)
 
 
 def general_help(app: App, commands: Mapping[str, str], out: TextIO) -> None:
     """The language, the shell's commands with their summaries, and the agents."""
-    out.write(LANGUAGE)
+    out.write("aish lines\n")
+    table(LANGUAGE_LINES, out, indent="  ", widths=(29, 0))
+    paragraph(LANGUAGE_NOTE, out)
     out.write("\nCommands (help COMMAND for more)\n")
     two_columns(commands, out)
     agents = {name: agent.description for name, agent in app.agents().items()}
@@ -69,7 +72,7 @@ def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping
     raise UnknownNameError("command or agent", topic, [*commands, *app.agents()])
 
 
-__all__ = ["LANGUAGE", "agent_help", "general_help", "topic_help"]
+__all__ = ["LANGUAGE_LINES", "agent_help", "general_help", "topic_help"]
 
 
 def _value(value: object) -> str:
