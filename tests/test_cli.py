@@ -342,3 +342,14 @@ def test_words_after_a_script_file_are_refused(demo_url: str, tmp_path: Path) ->
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr == "aish: what: a script takes no arguments (to send words, name an agent first)\n"
     assert run_aish("what", cwd=tmp_path).stdout == "ran\n"
+
+
+def test_a_file_that_is_not_utf8_read_for_an_agent_says_so_once(demo_url: str, tmp_path: Path) -> None:
+    """``cat FILE | athena`` and ``athena < FILE`` make text of the file: U+FFFD and one warning, as
+    for a program's output or piped input (it was silent)."""
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9 au lait\n")
+    warning = "aish: warning: latin1.txt is not UTF-8 (first bad byte at offset 3); shown as U+FFFD\n"
+    for line in ("cat latin1.txt | athena[-m echo]", "athena[-m echo] < latin1.txt"):
+        result = run_aish("-c", line, cwd=tmp_path)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "caf\ufffd au lait", warning), line
+    assert run_aish("-c", "cat latin1.txt | od -c", cwd=tmp_path).stderr == ""  # bytes to a program: no text made

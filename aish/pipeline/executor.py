@@ -104,7 +104,7 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     if pipeline.stdin is not None and _wants_bytes(steps, 0, raw):
         files, text = [open_input(pipeline.stdin.target)], None
     elif pipeline.stdin is not None:
-        text = read_input(pipeline.stdin.target)
+        text = read_input(pipeline.stdin.target, env.err)
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
     written, before, first = None, 0, len(env.results)
     try:
@@ -279,7 +279,7 @@ class _Run:
                 and self._cat_bytes(step, last)
             ):
                 return EXIT_OK
-            flow.text = BUILTINS[step.command.name](step.command, flow.text)
+            flow.text = BUILTINS[step.command.name](step.command, flow.text, self.env.err)
             if last:
                 self.dest.out.write(flow.text)
                 self.dest.out.flush()

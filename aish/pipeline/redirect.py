@@ -28,10 +28,11 @@ def open_output(op: str, target: str) -> TextIO:
         raise UsageError(f"{op} {target}: a file name cannot hold a NUL character") from None
 
 
-def read_input(target: str) -> str:
-    """``< target``'s text; the error of a missing file says how to send ``<`` as text when it looks like words."""
+def read_input(target: str, err: TextIO | None = None) -> str:
+    """``< target``'s text (a warning on ``err`` when it is not UTF-8); the error of a missing file
+    says how to send ``<`` as text when it looks like words."""
     try:
-        return read_text(target, "<")
+        return read_text(target, "<", err)
     except UsageError as exc:
         if _looks_like_words(target):
             raise exc.reworded(f"{exc}; {_quote_hint('<')}") from None
