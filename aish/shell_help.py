@@ -17,7 +17,7 @@ LANGUAGE_LINES = (
     ('echo "q" | apollo & athena', "& runs agents side by side, one lane each"),
     ("echo q | (apollo & athena) | hermes", "fan-in: hermes gets both answers"),
     ('athena "q" > out.md', "< > >> redirect; ; && || sequence lines"),
-    ("chat athena", "a chat: each line goes to athena; Ctrl-D leaves"),
+    ("chat athena", "a chat: each line to athena; Ctrl-D leaves"),
     ("!cmd", "an OS command; !N / !! replay run N / the last"),
 )
 LANGUAGE_NOTE = (
