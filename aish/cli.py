@@ -20,7 +20,7 @@ import os
 import sys
 
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
-from aish.tty import isatty, silence
+from aish.tty import in_pieces, isatty, silence
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def main(
     """
     started = started or _nothing
     stdin = stdin or sys.stdin
-    out = stdout or _utf8(sys.stdout, "replace")
+    out = stdout or in_pieces(_utf8(sys.stdout, "replace"))
     err = stderr or _utf8(sys.stderr, "backslashreplace")
     words = list(sys.argv[1:] if argv is None else argv)
     if words in (["--help"], ["-h"]):  # the fast paths: nothing else is imported

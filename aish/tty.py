@@ -1,5 +1,6 @@
 """Whether a stream is a terminal, for any stream aish is given (a closed or fake one says no),
-silencing a stream that can no longer be written, and ending as a program ended by Ctrl-C."""
+writing long texts in pieces, silencing a stream that can no longer be written, and ending as a
+program ended by Ctrl-C."""
 
 from __future__ import annotations
 
@@ -9,6 +10,38 @@ import sys
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the aish command imports this before typing
 if TYPE_CHECKING:
     from typing import TextIO
+
+
+PIECE = 1 << 16
+"""The longest text :class:`Pieces` hands its stream in one ``write``."""
+
+
+class Pieces:
+    """A text stream whose long writes go down :data:`PIECE` characters at a time.
+
+    Written whole to a pipe whose reader went away part of the way through (``aish big hi |
+    head -c 10``), a 5 MB answer was taken as written: one short ``write(2)``, no error, and
+    aish ended 0 instead of 141. A piece after the short one fails with EPIPE, which is a
+    ``BrokenPipeError`` like any other write's.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if len(text) <= PIECE:
+            return self.stream.write(text)
+        for start in range(0, len(text), PIECE):
+            self.stream.write(text[start : start + PIECE])
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def in_pieces(stream: TextIO) -> TextIO:
+    """``stream`` behind a :class:`Pieces`."""
+    return Pieces(stream)  # type: ignore[return-value]  # it passes on everything a TextIO has
 
 
 def isatty(stream: TextIO) -> bool:

@@ -353,3 +353,25 @@ def test_a_file_that_is_not_utf8_read_for_an_agent_says_so_once(demo_url: str, t
         result = run_aish("-c", line, cwd=tmp_path)
         assert (result.returncode, result.stdout, result.stderr) == (0, "caf\ufffd au lait", warning), line
     assert run_aish("-c", "cat latin1.txt | od -c", cwd=tmp_path).stderr == ""  # bytes to a program: no text made
+
+
+def test_a_reader_that_goes_away_mid_answer_ends_aish_with_141(tmp_path: Path) -> None:
+    """A 5 MB answer into ``| head -c 10``: one short write(2) was taken as the whole answer
+    written, and aish ended 0; written in pieces, the next piece meets EPIPE (141, quietly)."""
+    import shlex
+
+    from servers import DONE, chunk, script, serving
+
+    with serving(script([chunk(role="assistant"), chunk("word " * 1_000_000), chunk(finish="stop"), DONE])) as server:
+        config = tmp_path / "aish.toml"
+        config.write_text(agent_toml("big", server.url), encoding="utf-8")
+        aish = shlex.join([sys.executable, "-m", "aish", "--config", str(config), "-c", "big hi"])
+        done = subprocess.run(
+            ["bash", "-c", f"{aish} 2>{tmp_path / 'err'} | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.stdout.strip() == "141", done.stdout
+    assert (tmp_path / "err").read_text() == ""
