@@ -17,6 +17,7 @@ list. A server that cannot list its models gives no warning.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -74,8 +75,6 @@ def _several(inv: Invocation, names: list[str]) -> int:
         thread.start()
     width = max((len(agent.name) for agent in agents), default=0)
     listed = False
-    import time
-
     deadline = time.monotonic() + LIST_WAIT
     for agent, thread in zip(agents, threads, strict=True):
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -385,16 +385,23 @@ def test_no_color_turns_the_colours_off(slow_lanes: Callable[..., Tmux]) -> None
     assert any(line.startswith("[apollo] ") for line in lines)
 
 
+def _ctrl_c_after(args: list[str], env: dict[str, str], line: str, shown: str) -> list[str]:
+    """The shell's screen after ``line``, Ctrl-C once ``shown`` (a pattern) is on it, and the next prompt."""
+    with Tmux([sys.executable, "-m", "aish", *args], env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line(line)
+        term.wait_for(shown)
+        term.send_keys("C-c")
+        return term.wait_until(lambda ls: ls[-1] == "aish>" and len(ls) > 4, "the prompt after Ctrl-C")
+
+
 def test_ctrl_c_in_the_shell_leaves_each_lane_once(refserver: RefServer, tmux_env: dict[str, str]) -> None:
     """The terminal's ``^C`` and the shell's handling of it do not shift the live lines:
     every lane's last line is on the screen once, above the summary."""
     refserver.pace = 0.05
-    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
-        term.wait_for(r"^aish>$")
-        term.send_line("echo q | apollo & athena & hermes")
-        term.wait_for(r"^\[athena\] Athena \(offline demo\): On the subject")
-        term.send_keys("C-c")
-        lines = term.wait_until(lambda ls: ls[-1] == "aish>" and len(ls) > 4, "the prompt after Ctrl-C")
+    lines = _ctrl_c_after(
+        [], tmux_env, "echo q | apollo & athena & hermes", r"^\[athena\] Athena \(offline demo\): On the subject"
+    )
     at = lines.index("aish> echo q | apollo & athena & hermes")
     end = next(i for i, line in enumerate(lines) if line.startswith("[Interrupted - 0 of 3 AIs responded"))
     shown = lines[at + 1 : end]
@@ -417,12 +424,9 @@ def test_ctrl_c_before_any_answer_leaves_no_blank_line(renderer: str, tmux_env: 
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
         config = tmp_path / "aish.toml"
         config.write_text(f'[agents.mute]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{url}"\n', encoding="utf-8")
-        with Tmux([sys.executable, "-m", "aish", "--config", str(config), "--renderer", renderer], tmux_env) as term:
-            term.wait_for(r"^aish>$")
-            term.send_line("mute hi")
-            term.wait_for(r"^\[mute: Streaming\.\.\.\]")
-            term.send_keys("C-c")
-            lines = term.wait_until(lambda ls: ls[-1] == "aish>" and len(ls) > 4, "the prompt after Ctrl-C")
+        lines = _ctrl_c_after(
+            ["--config", str(config), "--renderer", renderer], tmux_env, "mute hi", r"^\[mute: Streaming\.\.\.\]"
+        )
     at = lines.index("aish> mute hi")
     after = lines[at + 1 :]
     if renderer == "markdown":  # its tag has a line of its own, left as it is

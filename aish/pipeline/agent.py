@@ -7,7 +7,7 @@ from collections.abc import Callable
 from aish.agents import AgentConfig
 from aish.context import Context
 from aish.contracts import Prompt, Renderer, RenderTarget, Turn
-from aish.errors import AishError, HTTPStatusError, UnknownNameError, UsageError
+from aish.errors import AishError, UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.joined import Joined, join_text, rstripped
 from aish.pipeline.env import RunEnv, Shown
@@ -125,8 +125,9 @@ def run_single(
 
 
 def _too_long(error: AishError) -> bool:
-    """The server refused the request as longer than its context (:mod:`aish.stream.messages`'s wording)."""
-    return isinstance(error, HTTPStatusError) and error.code in (400, 413) and "(context too long?)" in str(error)
+    from aish.stream.messages import too_long
+
+    return too_long(error)
 
 
 def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None:

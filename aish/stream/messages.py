@@ -70,6 +70,11 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
     return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
 
 
+def too_long(error: AishError) -> bool:
+    """``error`` is a server's refusal of a request as longer than its context, as :func:`http_message` words it."""
+    return isinstance(error, HTTPStatusError) and error.code in (400, 413) and _WHAT[error.code] in str(error)
+
+
 def _mentions_length(detail: str | None) -> bool:
     text = (detail or "").lower()
     return any(word in text for word in ("context", "too long", "too many tokens", "token limit", "exceed"))
