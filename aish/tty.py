@@ -70,11 +70,18 @@ def die_of_ctrl_c() -> None:
     not make it do. History is closed and plugins shut down by now: flush, then take SIGINT."""
     import signal
 
+    die_of(signal.SIGINT)
+
+
+def die_of(signum: int) -> None:
+    """Flush standard output and error, then end by signal ``signum`` at its default action."""
+    import signal
+
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):
             pass
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

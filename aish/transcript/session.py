@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, redirect_stderr, suppress
+from contextlib import contextmanager, nullcontext, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -168,10 +168,9 @@ def ended_by_sigterm() -> Iterator[None]:
     try:
         yield
     except Terminated:
-        for stream in (sys.stdout, sys.stderr):
-            with suppress(OSError, ValueError, AttributeError):
-                stream.flush()
-        os.kill(os.getpid(), signal.SIGTERM)
+        from aish.tty import die_of
+
+        die_of(signal.SIGTERM)
         raise SystemExit(128 + signal.SIGTERM) from None  # not reached: SIGTERM's default action ends us
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
