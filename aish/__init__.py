@@ -90,7 +90,7 @@ if TYPE_CHECKING:
     from aish.kit.sse import SSEParser
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
-    from aish.terminal import note_line_start, terminal_safe
+    from aish.terminal import cell_widths, cells, note_line_start, terminal_safe
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
@@ -189,6 +189,8 @@ _EXPORTS = {
     "status_line": "aish.stops",
     "stop_note": "aish.stops",
     "terminal_safe": "aish.terminal",
+    "cells": "aish.terminal",
+    "cell_widths": "aish.terminal",
     "note_line_start": "aish.terminal",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
@@ -289,6 +291,8 @@ __all__ = [
     "WireMessage",
     "__version__",
     "brief_of",
+    "cell_widths",
+    "cells",
     "claim_file",
     "describe_turns",
     "ending",

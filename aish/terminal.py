@@ -149,4 +149,39 @@ def terminal_safe(text: str) -> str:
     return text if pattern.search(text) is None else pattern.sub(_escaped, text)
 
 
-__all__ = ["LineTracker", "end_line", "note_line_start", "note_open_line", "terminal_safe", "track", "wants_color"]
+_ZERO_WIDTH = frozenset(("Mn", "Me", "Cf"))
+"""Unicode categories a terminal draws in no cell of their own: combining marks, joiners, format marks."""
+
+
+def cell_widths(text: str) -> list[int]:
+    """The terminal cells each character of ``text`` takes: 2 for wide ones (East Asian ``W`` and
+    ``F``: CJK, most emoji), 0 for combining marks and format characters (a ZWJ, a variation
+    selector, a bidirectional mark), 8 for a tab (the most it can take), else 1. An emoji sequence
+    (a skin tone, a ZWJ family) may be counted wider than a terminal draws it, never narrower."""
+    import unicodedata
+
+    category, east_asian = unicodedata.category, unicodedata.east_asian_width
+    return [
+        8 if c == "\t" else 0 if category(c) in _ZERO_WIDTH else 2 if east_asian(c) in ("W", "F") else 1 for c in text
+    ]
+
+
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` (one line, no control characters but tab) takes; see
+    :func:`cell_widths`. Printable ASCII is counted as its length, without looking further."""
+    if text.isascii() and "\t" not in text:
+        return len(text)
+    return sum(cell_widths(text))
+
+
+__all__ = [
+    "LineTracker",
+    "cell_widths",
+    "cells",
+    "end_line",
+    "note_line_start",
+    "note_open_line",
+    "terminal_safe",
+    "track",
+    "wants_color",
+]

@@ -34,6 +34,8 @@ from aish import (
     StreamError,
     TextDelta,
     Usage,
+    cell_widths,
+    cells,
     stop_note,
     terminal_safe,
     visible,
@@ -191,21 +193,44 @@ class LanesRenderer:
 
     def _wrap(self, lane: _Lane, text: str) -> None:
         """Add ``text`` (no newline) to the lane's open line; while the line is wider than
-        ``self.width``, write its first row: up to its last space within the width (at the
-        width if there is none), the spaces after the cut dropped."""
-        if lane.width + len(text) <= self.width:
+        ``self.width`` terminal cells (:func:`aish.cells`: a CJK character or an emoji takes two),
+        write its first row: up to its last space within the width (at the width if there is
+        none), the spaces after the cut dropped."""
+        wide = cells(text)
+        if lane.width + wide <= self.width:
             lane.buffer.append(text)
-            lane.width += len(text)
+            lane.width += wide
             return
         line = "".join(lane.buffer) + text  # the open line is at most a row: one copy of text
+        if line.isascii() and "\t" not in line:
+            self._rows(lane, line, None)
+        else:
+            self._rows(lane, line, cell_widths(line))
+
+    def _rows(self, lane: _Lane, line: str, widths: list[int] | None) -> None:
+        """Write the full rows of ``line`` (``widths``: each character's cells, None when each
+        takes one); the rest stays the lane's open line."""
         width, size, at = self.width, len(line), 0
-        while size - at > width:
-            space = line.rfind(" ", at, at + width)
-            cut = space if space > at else at + width
+        used = 0  # the cells of line[at:end]
+        end = 0
+        while True:
+            if widths is None:
+                end = min(size, at + width)
+            else:
+                while end < size and used + widths[end] <= width:
+                    used += widths[end]
+                    end += 1
+            if end >= size and (widths is not None or size - at <= width):
+                break
+            space = line.rfind(" ", at, end)
+            cut = space if space > at else max(end, at + 1)
             self._line(lane, line[at:cut])
             at = _past_spaces(line, cut)
+            if widths is not None:
+                end = max(end, at)
+                used = sum(widths[at:end])
         lane.buffer[:] = [line[at:]]
-        lane.width = size - at
+        lane.width = size - at if widths is None else used
 
     def _end(self, lane: _Lane, status: str, *, answered: bool = False) -> None:
         if lane.buffer and "".join(lane.buffer).strip():
@@ -326,7 +351,7 @@ def _fit(text: str, cells: int) -> str:
     """``text`` made safe for one terminal row of ``cells`` cells: control characters
     shown as spaces, and the end kept (with ``…`` first) when it is too wide."""
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
-    widths = [2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text]
+    widths = cell_widths(text)
     if sum(widths) <= cells:
         return text
     used, start = 1, len(text)  # the ellipsis takes one cell

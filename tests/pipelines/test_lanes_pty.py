@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 from servers import RawHTTPServer, chunk, script
-from terminal import screen
+from terminal import Tmux, screen
 
 from aish.testing import agent_toml
 from aish_refserver import RefServer
@@ -95,3 +95,18 @@ def test_ctrl_c_stops_lanes_busy_with_one_huge_piece(tmp_path: Path) -> None:
         child.close()
     assert time.monotonic() - stopped < 20
     assert child.exitstatus == 130 or child.signalstatus == signal.SIGINT
+
+
+def test_wide_characters_keep_every_row_labelled_in_a_narrow_terminal(refserver: RefServer) -> None:
+    """Found by a tour in tmux at 50 columns: a lane of Japanese was wrapped at a count of
+    characters, twice the terminal's width, so the terminal broke each row again, unlabelled."""
+    words = "日本語のテキストです。これは長い行で、幅の広い文字が 正しい列で折り返されるかを確かめます。 絵文字も👍✅🎉"
+    keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(AISH_DEMO_URL=refserver.base_url, PROMPT_TOOLKIT_NO_CPR="1", LANG="C.UTF-8", TERM="xterm")
+    line = f"echo {words} {words} | apollo[-m echo] & athena[-m echo]"
+    with Tmux([sys.executable, "-m", "aish", "-c", line], env, width=40, linger=10) as term:
+        lines = term.wait_for(r"^\[Complete - 2 AIs responded")
+    rows = lines[: next(i for i, row in enumerate(lines) if row.startswith("[Complete"))]
+    assert all(row.startswith(("[apollo] ", "[athena] ")) for row in rows), "\n".join(lines)
+    assert len(rows) > 4

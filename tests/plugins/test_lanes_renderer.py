@@ -229,3 +229,51 @@ def test_a_line_that_arrives_whole_is_wrapped_with_every_row_labelled() -> None:
         "[evil] over the lazy dog again.",
         "[evil] second line",
     ]
+
+
+def cells(text: str) -> int:
+    """Terminal cells of ``text``, counted independently of the renderer: wide (East Asian W, F)
+    characters take two, combining marks and joiners none."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "日本語のテキストです。これは長い行で、幅の広い文字が正しい列で折り返されるかを確かめます。",
+        "絵文字も: 👍 ✅ 🎉 and more 👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍 words after",
+        "mixed 한국어 문장도 있습니다 and English words 中文也有一些字 between them all",
+    ],
+)
+def test_wide_characters_wrap_at_the_terminal_width(text: str) -> None:
+    """Found by a tour at 50 columns: lanes wrapped at a count of characters, so a row of CJK or
+    emoji was up to twice as wide as the terminal, which broke it again with no label."""
+    for tty in (True, False):
+        out = io.StringIO()
+        target = RenderTarget(out, io.StringIO(), tty=tty, options={"lanes": ["uni"], "width": 40})
+        renderer = LanesRenderer(target)
+        for start in range(0, len(text), 3):  # pieces of three characters, as a stream sends them
+            renderer.feed(TextDelta(text[start : start + 3], agent="uni"))
+            renderer.flush()
+        renderer.feed(StreamEnd("stop", agent="uni"))
+        renderer.close()
+        rows = [line for line in screen(out.getvalue()) if line.startswith("[uni] ")]
+        assert all(cells(row) < 40 for row in rows), rows
+        assert "".join(row.removeprefix("[uni] ") for row in rows).replace(" ", "") == text.replace(" ", "")
+        assert len(rows) > 1
+
+
+def test_combining_marks_take_no_room_of_their_own() -> None:
+    """``e`` and a combining accent are one cell: a row of them is as long as a row of ``e``."""
+    out = io.StringIO()
+    target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["a"], "width": 30})
+    renderer = LanesRenderer(target)
+    renderer.feed(TextDelta("e\u0301" * 40 + "\n", agent="a"))
+    rows = out.getvalue().splitlines()
+    assert [len(row.removeprefix("[a] ")) for row in rows] == [2 * renderer.width, 2 * (40 - renderer.width)]
+    assert _fit("e\u0301" * 10, 10) == "e\u0301" * 10
