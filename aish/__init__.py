@@ -10,7 +10,7 @@ The names are imported on first use (PEP 562): ``import aish.cli`` or ``aish
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3 ms
 if TYPE_CHECKING:
-    from aish.agents import AgentConfig, AgentPreparer
+    from aish.agents import AgentConfig, AgentPreparer, shown_url
     from aish.app import App
     from aish.codec_support import describe_turns, error_detail, json_object, model_ids, with_api_key
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
@@ -186,6 +186,7 @@ _EXPORTS = {
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
     "searchable": "aish.history.terms",
+    "shown_url": "aish.agents",
     "status_line": "aish.stops",
     "stop_note": "aish.stops",
     "terminal_safe": "aish.terminal",
@@ -312,6 +313,7 @@ __all__ = [
     "run_matches",
     "search_terms",
     "searchable",
+    "shown_url",
     "status_line",
     "stop_note",
     "terminal_safe",

@@ -142,6 +142,54 @@ class AgentConfig(FrozenRecord):
             return None
         return os.environ.get(self.api_key_env) or None
 
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown or recorded: the API key, and the credentials in :attr:`url`."""
+        key = self.api_key()
+        found = url_secrets(self.url)
+        return (key, *found) if key else found
+
+
+def _userinfo(url: str) -> tuple[int, int]:
+    """Where the credentials of ``scheme://user:password@host/...`` are in ``url`` (start, end; equal: none)."""
+    start = url.find("//")
+    if start < 0 or "@" not in url:
+        return 0, 0
+    start += 2
+    end = len(url)
+    for char in "/?#":
+        found = url.find(char, start)
+        if found >= 0:
+            end = min(end, found)
+    at = url.rfind("@", start, end)
+    return (start, at) if at >= 0 else (0, 0)
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The secret of ``url``'s credentials, as written and percent-decoded: the password, or a user
+    name alone (a token, as in ``https://TOKEN@host``); ``()`` when it has none."""
+    start, end = _userinfo(url)
+    if start == end:
+        return ()
+    user, colon, password = url[start:end].partition(":")
+    secret = password if colon else user
+    if not secret:
+        return ()
+    if "%" not in secret:
+        return (secret,)
+    from urllib.parse import unquote  # only for credentials with escapes
+
+    return (secret, unquote(secret))
+
+
+def shown_url(url: str) -> str:
+    """``url`` as aish shows it: a password in it, or a user name alone, as ``***``
+    (``http://alice:***@host/``, ``https://***@host/``)."""
+    start, end = _userinfo(url)
+    if start == end:
+        return url
+    user, colon, _ = url[start:end].partition(":")
+    return f"{url[:start]}{user + ':***' if colon else '***'}{url[end:]}"
+
 
 AgentPreparer = Callable[[AgentConfig], AgentConfig]
 """Called once before an agent is first used (e.g. to start a local server and fill in its URL)."""

@@ -18,11 +18,12 @@ def with_api_key(
     agent: AgentConfig, headers: Mapping[str, str], *, header: str = "Authorization", scheme: str = "Bearer "
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """``headers`` plus the agent's API key (``Authorization: Bearer KEY`` by default), and the
-    secrets a :class:`~aish.contracts.Request` must keep out of errors: the key, when there is one."""
+    secrets a :class:`~aish.contracts.Request` must keep out of errors: the key, when there is one,
+    and the credentials in the agent's URL (:meth:`~aish.AgentConfig.secrets`)."""
     key = agent.api_key()
     if not key:
-        return dict(headers), ()
-    return {**headers, header: f"{scheme}{key}"}, (key,)
+        return dict(headers), agent.secrets()
+    return {**headers, header: f"{scheme}{key}"}, agent.secrets()
 
 
 def json_object(data: str) -> dict[str, Any]:

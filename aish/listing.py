@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from aish.agents import shown_url
 from aish.app import App
 from aish.errors import closest, visible
 from aish.layout import table
@@ -14,7 +15,7 @@ def list_agents(app: App, out: TextIO) -> None:
     """Name, transport, codec, model and URL of every agent (no headers, no keys)."""
     rows = [["NAME", "TRANSPORT", "CODEC", "MODEL", "URL", "DESCRIPTION"]]
     for name, agent in app.agents().items():
-        url = agent.url or "(started on first use)"
+        url = shown_url(agent.url) if agent.url else "(started on first use)"
         model = visible(agent.model) if agent.model else "-"
         rows.append([name, agent.transport, agent.codec, model, visible(url), visible(agent.description)])
     if len(rows) == 1:

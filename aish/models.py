@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from aish.agents import AgentConfig
+from aish.agents import AgentConfig, shown_url
 from aish.app import App
 from aish.contracts import Codec, Request
 from aish.errors import EXIT_OK, AishError, MalformedEvent, StreamFailure, UsageError
@@ -111,7 +111,7 @@ def fetch_models(app: App, agent: AgentConfig) -> list[str]:
     try:
         return read(body)
     except (MalformedEvent, ValueError, KeyError, TypeError, AttributeError):
-        raise MalformedEvent(f"{agent.name}: {request.url} did not answer with a list of models") from None
+        raise MalformedEvent(f"{agent.name}: {shown_url(request.url)} did not answer with a list of models") from None
 
 
 def _lister(codec: Codec) -> tuple[Callable[[], Request] | None, Callable[[str], list[str]] | None]:

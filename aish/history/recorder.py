@@ -130,7 +130,7 @@ class RunRecording:
 
         ``conversation``: the id of the conversation the stage is a turn of (kept in its meta).
         """
-        secrets = [*self.secrets, *(key for key in (agent.api_key(),) if key)]
+        secrets = [*self.secrets, *agent.secrets()]
         with self._lock:
             index = len(self.stages)
             stage = StageRecording(self.recorder, self.run_id, index, agent, input, position, secrets, conversation)

@@ -111,7 +111,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
         return None
 
     def secrets() -> list[str]:
-        return [key for agent in app.agents().values() if (key := agent.api_key())]
+        return [secret for agent in app.agents().values() for secret in agent.secrets()]
 
     options = backend_options(app)
     if one_shot:

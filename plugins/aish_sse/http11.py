@@ -32,10 +32,10 @@ import contextlib
 import os
 import threading
 
-from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, RemoteError, __version__
+from aish import ConfigError, ConnectionFailure, HTTPStatusError, IdleTimeout, RemoteError, __version__, shown_url
 from aish_sse.chunked import Dechunker
 from aish_sse.head import BadHead, Head, HeadCut, Headers, read_head
-from aish_sse.urls import split_url
+from aish_sse.urls import basic_authorization, split_url
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
 if TYPE_CHECKING:
@@ -75,10 +75,13 @@ class HTTPStream:
             parts = split_url(url)
         except ValueError:
             parts = None
+        if "@" in url:  # credentials are sent (as Basic auth), never shown
+            url = shown_url(url)
         if parts is None or parts.scheme not in ("http", "https") or not parts.host:
             raise ConfigError(f"invalid url {url!r} (expected http:// or https://)")
         port = parts.port
         self.url = url
+        self._userinfo = parts.userinfo
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.status = 0
@@ -164,6 +167,8 @@ class HTTPStream:
             lines.append("Accept-Encoding: identity")
         if "user-agent" not in sent:
             lines.append(f"User-Agent: {USER_AGENT}")
+        if self._userinfo and "authorization" not in sent:  # the agent's own key wins, as a header given to curl
+            lines.append(f"Authorization: {basic_authorization(self._userinfo)}")
         if plain_proxy and proxy is not None and proxy.authorization:
             lines.append(f"Proxy-Authorization: {proxy.authorization}")
         lines.append(f"Content-Length: {len(body)}")

@@ -23,7 +23,16 @@ a wrong URL). An answer without a ``Content-Type`` is read as an event stream.
 
 from __future__ import annotations
 
-from aish import ConfigError, ConnectionFailure, HTTPStatusError, RemoteError, SSEParser, StreamFailure, WireMessage
+from aish import (
+    ConfigError,
+    ConnectionFailure,
+    HTTPStatusError,
+    RemoteError,
+    SSEParser,
+    StreamFailure,
+    WireMessage,
+    shown_url,
+)
 from aish_sse.http11 import Cancelled, HTTPStream
 from aish_sse.urls import split_url
 
@@ -65,14 +74,16 @@ class SSETransport:
 
             target = urljoin(url, location.strip())
             if _origin(target)[0] not in ("http", "https"):
-                raise RemoteError(f"{url}: redirected to {target[:200]!r}, which is not an http(s) URL")
+                raise RemoteError(
+                    f"{shown_url(url)}: redirected to {shown_url(target)[:200]!r}, which is not an http(s) URL"
+                )
             if stream.status == 303 or (stream.status in (301, 302) and method == "POST"):
                 method, body = "GET", b""
                 headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
             if _origin(target) != _origin(url):
                 headers = _without_credentials(headers, request.secrets)
             url = target
-        raise RemoteError(f"{request.url}: more than {MAX_REDIRECTS} redirects")
+        raise RemoteError(f"{shown_url(request.url)}: more than {MAX_REDIRECTS} redirects")
 
     def _send(
         self, request: Request, url: str, method: str, body: bytes | Body, headers: Mapping[str, str]
@@ -81,8 +92,8 @@ class SSETransport:
         agent = self.agent
         try:
             stream = HTTPStream(url, connect_timeout=agent.connect_timeout, idle_timeout=agent.idle_timeout)
-        except ConfigError:
-            raise ConfigError(f"{agent.name}: invalid url {url!r}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{agent.name}: {exc}") from None
         unhook = request.cancel.on_cancel(stream.cancel) if request.cancel is not None else None
         try:
             stream.open(method, body, headers)
@@ -92,7 +103,7 @@ class SSETransport:
                 _check_content_type(stream)
         except Cancelled:
             stream.close()
-            raise ConnectionFailure(f"cannot connect to {url}: cancelled") from None
+            raise ConnectionFailure(f"cannot connect to {stream.url}: cancelled") from None
         except BaseException:
             stream.close()
             raise

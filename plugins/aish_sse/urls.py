@@ -18,12 +18,13 @@ _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 
 
 class URLParts:
-    """The parts of a URL a request needs: ``scheme``, ``host`` (lower case, no brackets), ``port``, ``target``."""
+    """The parts of a URL a request needs: ``scheme``, ``host`` (lower case, no brackets), ``port``, ``target``,
+    and ``userinfo`` (``user:password`` as written, None when the URL has no ``@``)."""
 
-    __slots__ = ("host", "port", "scheme", "target")
+    __slots__ = ("host", "port", "scheme", "target", "userinfo")
 
-    def __init__(self, scheme: str, host: str, port: int | None, target: str) -> None:
-        self.scheme, self.host, self.port, self.target = scheme, host, port, target
+    def __init__(self, scheme: str, host: str, port: int | None, target: str, userinfo: str | None = None) -> None:
+        self.scheme, self.host, self.port, self.target, self.userinfo = scheme, host, port, target, userinfo
 
     @property
     def origin(self) -> tuple[str, str, int]:
@@ -59,8 +60,18 @@ def split_url(url: str) -> URLParts:
     url = url.partition("#")[0]
     path, mark, query = url.partition("?")
     target = (path or "/") + (f"?{query}" if mark and query else "")
-    host, port = _host_port(netloc.rpartition("@")[2])
-    return URLParts(scheme, host, port, target)
+    userinfo, at, hostinfo = netloc.rpartition("@")
+    host, port = _host_port(hostinfo)
+    return URLParts(scheme, host, port, target, userinfo if at else None)
+
+
+def basic_authorization(userinfo: str) -> str:
+    """``Authorization`` for a URL's ``user:password`` (percent-encoded), as curl and requests send it."""
+    import base64
+    from urllib.parse import unquote  # only for a URL with credentials
+
+    user, _, password = userinfo.partition(":")
+    return "Basic " + base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
 
 
 def _check_bracketed(host: str) -> None:

@@ -399,7 +399,7 @@ def test_invalid_url_is_a_config_error(transports: list[SSETransport]) -> None:
     transports.append(transport)
     with pytest.raises(ConfigError) as info:
         transport.open(Request(url="nonsense/chat/completions"))
-    assert str(info.value) == "t: invalid url 'nonsense/chat/completions'"
+    assert str(info.value) == "t: invalid url 'nonsense/chat/completions' (expected http:// or https://)"
 
 
 def test_stall_after_headers_is_an_idle_timeout(transports: list[SSETransport]) -> None:
