@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from aish.terminal import cell_widths, cells
+
 NARROWEST = 20
 """Below this many columns for the last column, wrapping would help less than it hurts: rows stay whole."""
 
@@ -26,7 +28,7 @@ def columns(out: TextIO) -> int | None:
 
 def two_columns(rows: Mapping[str, str], out: TextIO, indent: str = "  ") -> None:
     """``KEY  value`` rows with the keys padded to one width; values wrap on a terminal."""
-    width = max((len(k) for k in rows), default=0)
+    width = max((cells(k) for k in rows), default=0)
     table([[key, value] for key, value in rows.items()], out, indent=indent, widths=[width, 0])
 
 
@@ -39,14 +41,14 @@ def table(
     if not rows:
         return
     count = len(rows[0])
-    pads = list(widths) or [max(len(r[i]) for r in rows) for i in range(count)]
+    pads = list(widths) or [max(cells(r[i]) for r in rows) for i in range(count)]
     lead = len(indent) + sum(pads[:-1]) + 2 * (count - 1)
     width = columns(out) or 0
     room = width - lead - 1  # the last column never reaches the edge: no deferred wrap
     under = width - len(indent) - 5  # the last column's room under its row
     below = count > 1 and room < NARROWEST <= under
     for row in rows:
-        head = indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], pads, strict=False))
+        head = indent + "  ".join(_padded(cell, w) for cell, w in zip(row[:-1], pads, strict=False))
         if below:  # too narrow beside the others: the last column goes under its row, indented
             out.write(head.rstrip() + "\n")
             if row[-1] and not (header and row is rows[0]):
@@ -67,12 +69,36 @@ def paragraph(text: str, out: TextIO, width: int = 80) -> None:
     out.writelines(f"{line}\n" for line in textwrap.wrap(text, max(fit, NARROWEST), break_on_hyphens=False))
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    if len(text) <= width:
-        return [text]
-    import textwrap
+def _padded(cell: str, width: int) -> str:
+    """``cell`` and blanks after it, ``width`` terminal cells in all (a CJK character takes two)."""
+    return cell + " " * (width - cells(cell))
 
-    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal cells, broken at blanks (and inside a word
+    wider than a line, as text without blanks such as Japanese is)."""
+    if cells(text) <= width:
+        return [text]
+    if text.isascii():
+        import textwrap
+
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        size = cells(word)
+        if line and used + 1 + size <= width:
+            line, used = f"{line} {word}", used + 1 + size
+            continue
+        if line:
+            lines.append(line)
+        line, used = "", 0
+        for char, cell in zip(word, cell_widths(word), strict=True):  # a word wider than a line is broken
+            if used + cell > width and line:
+                lines.append(line)
+                line, used = "", 0
+            line, used = line + char, used + cell
+    return [*lines, line] if line else lines or [""]
 
 
 __all__ = ["columns", "paragraph", "table", "two_columns"]

@@ -1,0 +1,35 @@
+"""Tables and two columns on a terminal: the last column wraps within the width, counted in cells."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from aish import cells, layout
+
+
+@pytest.fixture
+def forty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layout, "columns", lambda out: 40)
+
+
+def test_a_wide_description_wraps_within_the_terminal(forty: None) -> None:
+    """Found by a tour at 70 columns: ``help`` listed an agent whose description is Japanese on
+    one row twice the terminal's width (wrapped by characters, and never: it has no spaces)."""
+    text = "日本語で答えるエージェントです。長い説明文がここに入ります。"
+    out = io.StringIO()
+    layout.two_columns({"jp": text, "athena": "knowledge and wisdom"}, out)
+    lines = out.getvalue().splitlines()
+    assert all(cells(line) < 40 for line in lines), lines
+    assert lines[0].startswith("  jp      日本語")
+    jp = [line for line in lines if not line.lstrip().startswith(("jp", "athena"))]
+    assert all(line.startswith(" " * 10) for line in jp)
+    assert "".join(line.strip().removeprefix("jp").strip() for line in lines[: len(jp) + 1]) == text
+
+
+def test_columns_line_up_whatever_the_width_of_their_characters(forty: None) -> None:
+    out = io.StringIO()
+    layout.table([["名前", "x"], ["ab", "y"], ["日本語の", "z"]], out)
+    lines = out.getvalue().splitlines()
+    assert [cells(line.rsplit(" ", 1)[0]) for line in lines] == [9, 9, 9], lines
