@@ -240,6 +240,10 @@ class MalformedEvent(RemoteError):
     """An event from the endpoint could not be understood by the codec."""
 
 
+class EventTooLarge(MalformedEvent):
+    """An event (or one line of it) grew past the parser's cap without ending (:data:`aish.kit.sse.MAX_EVENT_BYTES`)."""
+
+
 class OutputError(AishError):
     """Output could not be written (a full disk, an I/O error); the message names the file.
 

@@ -18,6 +18,13 @@ Everything runs on ``bytes``: chunks are split on ``b"\\n"`` with C-level
 methods (CR and CRLF are first rewritten to LF, only when the chunk holds a CR),
 and a data line costs one slice and one list append. Data lines are joined and
 decoded once, when the event is dispatched.
+
+One limit: an event held while it is incomplete (its data lines and the line
+still open) may not grow past ``max_event`` bytes (:data:`MAX_EVENT_BYTES`, 16
+MiB by default): a server sending an endless line would otherwise hold all of
+it in memory. :meth:`SSEParser.feed` raises :class:`aish.errors.EventTooLarge`
+then. Only an event that goes on into the next read is counted, each of its
+lines once, so an event that arrives whole in one read costs nothing more.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from aish.wire import WireComment, WireMessage
 __all__ = ["SSEParser"]
 
 _BOM = b"\xef\xbb\xbf"
+MAX_EVENT_BYTES = 16 << 20
+"""The most an unfinished event may hold (its data lines and its open line), in bytes."""
 
 
 def _text(raw: bytes) -> str:
@@ -44,20 +53,24 @@ class SSEParser:
     """
 
     __slots__ = (
+        "_counted",
         "_cr",
         "_data",
         "_event",
         "_head",
+        "_held",
         "_id",
+        "_open",
         "_tail",
         "last_event_id",
+        "max_event",
         "retry",
     )
 
     last_event_id: str
     retry: int | None
 
-    def __init__(self, last_event_id: str = "") -> None:
+    def __init__(self, last_event_id: str = "", *, max_event: int = MAX_EVENT_BYTES) -> None:
         self.last_event_id = last_event_id  # the spec's "last event ID string" (kept across reconnections)
         self.retry = None  # reconnection time in ms, from the last valid ``retry:``
         # start of the stream while a BOM is still possible, None once decided
@@ -68,6 +81,10 @@ class SSEParser:
         self._data: list[bytes] = []  # data buffer, one entry per ``data`` line
         self._event = ""  # event type buffer
         self._id = last_event_id  # last event ID buffer
+        self.max_event = max_event
+        self._held = 0  # bytes of the unfinished event's data lines (the first ``_counted`` of them)
+        self._counted = 0
+        self._open = 0  # bytes of the line not ended yet
 
     def feed(self, chunk: bytes) -> list[WireMessage | WireComment]:
         """Parse the next piece of the stream; return what it completed."""
@@ -89,6 +106,9 @@ class SSEParser:
         if b"\n" not in chunk:
             if chunk:
                 self._tail.append(chunk)
+                self._open += len(chunk)
+                if self._held + self._open > self.max_event:
+                    self._too_large()
             return []
         tail = self._tail
         if tail:
@@ -97,9 +117,34 @@ class SSEParser:
             tail.clear()
         lines = chunk.split(b"\n")
         last = lines.pop()
+        out = self._lines(lines)
         if last:
             tail.append(last)
-        return self._lines(lines)
+        self._open = len(last)
+        if self._data:  # an event goes on into the next read: count what it holds
+            self._count(lines)
+        else:
+            self._held = self._counted = 0
+        if self._held + self._open > self.max_event:
+            self._too_large()
+        return out
+
+    def _count(self, lines: list[bytes]) -> None:
+        """Update :attr:`_held` to the bytes of the unfinished event's data lines, counting each line once."""
+        data = self._data
+        if b"" in lines:  # an event ended in this read: the one still open began in it
+            self._held = sum(map(len, data))
+        else:
+            self._held += sum(map(len, data[self._counted :]))
+        self._counted = len(data)
+
+    def _too_large(self) -> None:
+        from aish.errors import EventTooLarge
+
+        limit = self.max_event
+        size = f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit:,} bytes"
+        self.close()
+        raise EventTooLarge(f"the server sent more than {size} without ending an event")
 
     def close(self) -> list[WireMessage | WireComment]:
         """End of stream: discard any partial line and undispatched event.
@@ -111,6 +156,7 @@ class SSEParser:
         self._cr = False
         self._tail.clear()
         self._data.clear()
+        self._held = self._counted = self._open = 0
         self._event = ""
         self._id = self.last_event_id
         return []
