@@ -382,11 +382,13 @@ def _dispatch(
             return runner.run_source(line, piped(stdin, err) if wants_input(line) else None, replay_of=replay_of)
         _SHELL[0] = shell
         if shell:  # the interactive shell, or a chat with ``aish AGENT`` on a terminal
-            from aish.shell import run_shell
+            from aish.shell_start import start_shell
 
             session = None if conversations.one_shot else conversations
-            return run_shell(
+            return start_shell(
                 app,
+                stdin=stdin,
+                out=out,
                 debug=debug,
                 renderer=args.renderer,
                 history=history,

@@ -44,10 +44,8 @@ from aish.shell_chat import Chat
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
+from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt, opening
 from aish.terminal import note_open_line
-
-PROMPT = "aish> "
-CONTINUATION = "....> "
 
 
 class AishStatementParser(StatementParser):
@@ -307,11 +305,13 @@ class AishShell(cmd2.Cmd):
         """The agent of chat mode (None: aish lines)."""
         return self.chat.agent if self.chat is not None else None
 
-    def _enter_chat(self, agent: str, controls: list[str] | None = None) -> None:
+    def _enter_chat(self, agent: str, controls: list[str] | None = None, *, quiet: bool = False) -> None:
+        """Chat with ``agent``; ``quiet``: its banner is written by the caller (the shell's opening)."""
         self.chat = Chat(agent, self.runner, self.stdout, list(controls or []), leaves_aish=self.chat_only)
         self.prompt = self.chat.prompt
-        self.stdout.write(self.chat.banner())
-        self.stdout.flush()
+        if not quiet:
+            self.stdout.write(self.chat.banner())
+            self.stdout.flush()
 
     def _leave_chat(self) -> None:
         self.chat = None
@@ -394,22 +394,31 @@ def run_shell(
     chat_controls: list[str] | None = None,
     conversations: Conversations | None = None,
     started: Callable[[], None] = lambda: None,
+    early: EarlyPrompt | None = None,
 ) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
 
     ``conversations``: continued ones (``aish --continue``, ``--cid``); None starts the session afresh.
     ``started``: called once the shell is built, before its first prompt (:func:`aish.cli.run` ends its
-    pause of the cycle collector there, decision 42).
+    pause of the cycle collector there, decision 42). ``early``: the opening lines and the prompt,
+    shown before this module was imported (:func:`aish.shell_start.start_shell`, decision 43).
     """
-    shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
+    try:
+        shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
+    except BaseException:
+        if early is not None:
+            early.abandon()
+        raise
     started()
     if chat is not None:
         shell.chat_only = True
-        shell._enter_chat(chat, chat_controls)
-        if conversations is not None:  # aish --continue AGENT on a terminal: which conversation goes on
-            shell.stdout.write(chat_continuing_note(conversations, chat))
-    else:
-        shell.stdout.write(banner(app) + (continuing_note(conversations) if conversations is not None else ""))
+        shell._enter_chat(chat, chat_controls, quiet=True)
+    if early is None:
+        shell.stdout.write(opening(app, conversations, chat)[0])
+    else:  # the opening lines and the prompt are on the screen already
+        if shell._initial_termios_settings is not None:  # read while the early prompt had echo off
+            shell._initial_termios_settings = early.modes  # cmd2 sets them again after every line
+        early.take_over()
     shell.cmdloop()
     return shell.last_status
 
@@ -418,44 +427,3 @@ def _continuation(width: int, line_number: int, wrap_count: int) -> str:
     """``....>`` before each further line of an unfinished line or a block; a row that only wraps
     a long line gets nothing (``....>`` there read as an unfinished line)."""
     return CONTINUATION if wrap_count == 0 else ""
-
-
-def banner(app: App) -> str:
-    """The first lines of the shell: the agents (offline demos apart), and how to start."""
-    agents = app.agents()
-    if not agents:
-        return "aish, the AI shell. No agents yet: see help and docs/configuration.md.  (help, quit)\n"
-    demos = [n for n, a in agents.items() if "offline demo" in a.description]
-    real = [n for n in agents if n not in demos]
-    parts = [f"Agents: {_some(real)}."] if real else []
-    if demos:
-        parts.append(f"Offline demo agents: {_some(demos)}.")
-    default = app.config.settings.default_agent
-    in_order = [n for n in app.config.agents if n in real]  # the configuration file's order, not the alphabet's
-    first = default if default in agents else (in_order or real or demos)[0]
-    return f"aish, the AI shell. {' '.join(parts)}\nTry: {first} hello  |  {first} alone to chat  |  help  |  quit\n"
-
-
-def continuing_note(conversations: Conversations) -> str:
-    """What ``aish --continue`` or ``--cid ID`` continues, said under the banner."""
-    resumed = conversations.active()
-    if resumed:
-        turns = ", ".join(
-            f"{c.id} with {c.agent} ({len(c.turns)} turn{'s' if len(c.turns) != 1 else ''})" for c in resumed
-        )
-        return f"Continuing conversation {turns} ('new' starts afresh).\n"
-    return "Continuing each agent's last conversation ('conversations' lists them; 'new' starts afresh).\n"
-
-
-def chat_continuing_note(conversations: Conversations, agent: str) -> str:
-    """``aish --continue AGENT`` opening a chat: the conversation it goes on with, or that there is none."""
-    conversation = conversations.for_agent(agent)  # read from history now, as the first message would
-    n = len(conversation.turns)
-    if not n:
-        return f"No recorded conversation with {agent} to continue: this one starts afresh.\n"
-    turns = f"{n} turn{'s' if n != 1 else ''}"
-    return f"Continuing conversation {conversation.id} with {agent} ({turns}; /new starts afresh).\n"
-
-
-def _some(names: list[str], most: int = 8) -> str:
-    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -47,13 +47,7 @@ class Chat:
         return f"{self.agent}> "
 
     def banner(self) -> str:
-        return (
-            f"Chatting with {self.agent}: every line goes to it as typed (Alt-Enter for a new line, "
-            f"a pasted block is one message). /new starts over; Ctrl-D or /exit {self._leave()}.\n"
-        )
-
-    def _leave(self) -> str:
-        return "leaves aish" if self.leaves_aish else "returns to aish>"
+        return chat_banner(self.agent, self.leaves_aish)
 
     def handle(self, text: str) -> bool:
         """Send ``text`` or run its ``/`` command; False when the chat ends. Errors are reported here."""
@@ -169,3 +163,12 @@ def _not_a_command(head: str, rest: str) -> None:
         guess = f", did you mean {close!r}?" if close else ""
         hint = "/help lists them; '//' sends a text that starts with '/'"
         raise UsageError(f"unknown chat command {head!r}{guess} ({hint})")
+
+
+def chat_banner(agent: str, leaves_aish: bool) -> str:
+    """The first lines of a chat with ``agent``; ``leaves_aish``: the chat is all of this aish."""
+    leave = "leaves aish" if leaves_aish else "returns to aish>"
+    return (
+        f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
+        f"a pasted block is one message). /new starts over; Ctrl-D or /exit {leave}.\n"
+    )

@@ -20,8 +20,10 @@ With ``"pty": "TEXT"`` the child runs on a pseudo-terminal instead (stdin,
 stdout and stderr), as in a terminal emulator, which also answers cursor
 position requests: ``first_byte`` is then the time until TEXT (say, the
 shell's prompt, without its trailing space, which prompt_toolkit draws as a
-cursor move) has appeared on the terminal, after which the child is sent
-Ctrl-D (end of input) and reaped.
+cursor move) has appeared on the terminal; then a key (``x``) is typed, and
+``key_shown`` is the time until the terminal shows it (the line editor is
+live), after which the line is erased (Ctrl-U) and the child is sent Ctrl-D
+(end of input) and reaped.
 """
 
 import contextlib
@@ -121,7 +123,7 @@ def on_pty(spec: dict) -> int:  # type: ignore[type-arg]
     os.close(slave)
     os.close(err)
     seen, first, total, timed_out = b"", None, 0, False
-    sent_eof = False
+    key_shown, after_key, sent_eof = None, b"", False
     while True:
         left = deadline - clock()
         if left <= 0:
@@ -145,8 +147,14 @@ def on_pty(spec: dict) -> int:  # type: ignore[type-arg]
             seen = (seen + chunk)[-4096:]
             if wanted in seen:
                 first = clock() - start
-        if first is not None and not sent_eof:
-            os.write(master, b"\x04")
+                os.write(master, b"x")
+                continue
+        if first is not None and key_shown is None:
+            after_key += chunk
+            if b"x" in after_key:
+                key_shown = clock() - start
+        if key_shown is not None and not sent_eof:
+            os.write(master, b"\x15\x04")
             sent_eof = True
     eof = clock() - start
     _, status, usage = os.wait4(pid, 0)
@@ -155,6 +163,7 @@ def on_pty(spec: dict) -> int:  # type: ignore[type-arg]
     json.dump(
         {
             "first_byte": first,
+            "key_shown": key_shown,
             "last_byte": None,
             "eof": eof,
             "exit": ended,

@@ -174,7 +174,7 @@ def test_aish_lines_reach_the_runner_untouched(demo_url: str, refserver: RefServ
 
 
 def test_the_banner_suggests_the_first_configured_agent_or_the_default(make_app: Callable[..., App]) -> None:
-    from aish.shell import banner
+    from aish.shell_start import banner
 
     agents = 'transport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\n'
     text = f"[agents.zeta]\n{agents}[agents.alpha]\n{agents}"

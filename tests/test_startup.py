@@ -281,7 +281,9 @@ def test_the_shell_collects_nothing_until_it_is_built(demo_url: str, tmp_path: P
     env = {**os.environ, "AISH_DEMO_URL": demo_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(sys.executable, ["-c", code], env=env, encoding="utf-8", timeout=30)
     try:
-        child.expect_exact("aish>")
+        child.expect_exact("aish>")  # drawn before cmd2 is imported (decision 43)
+        child.send("x")
+        child.expect_exact("x")  # shown by the line editor: the shell is built
         seen = json.loads(log.read_text(encoding="utf-8"))
     finally:
         child.close(force=True)

@@ -261,11 +261,13 @@ def chat(inv: Invocation) -> int:
         return 0
     if not inv.interactive:
         raise UsageError("chat needs a terminal (in a script, send lines with: AGENT TEXT)")
-    from aish.shell import run_shell
+    from aish.shell_start import start_shell
 
     runner = inv.runner
-    return run_shell(
+    return start_shell(
         inv.app,
+        stdin=inv.stdin,
+        out=inv.out,
         debug=runner.debug if runner else False,
         renderer=runner.renderer_name if runner else None,
         history=runner.history if runner else None,
