@@ -188,21 +188,24 @@ def _alive(pid: int) -> bool:
 
 
 def replay_request(source: str) -> int | None:
-    """For ``!N`` the number N, for ``!!`` 0 (the last run), for any other line None.
+    """For ``!N`` the number N, for ``!-N`` -N (the Nth last run), for ``!!`` -1 (the last
+    run), for any other line None.
 
-    ``!`` followed by a digit or a second ``!`` is replay syntax: anything
-    else after it (``!3 more``, ``!!x``) is refused. Other ``!`` lines are not
-    replays (``!cmd`` is a shell escape).
+    ``!`` followed by a digit, ``-`` and a digit, or a second ``!`` is replay syntax:
+    anything else after it (``!3 more``, ``!!x``) is refused. Other ``!`` lines are not
+    replays (``!cmd`` is a shell escape). ``!0`` is 0, which names no run.
     """
     text = source.strip()
     if not text.startswith("!"):
         return None
-    match = _pattern(r"!(\d+|!)").fullmatch(text)
+    match = _pattern(r"!(\d+|-[1-9]\d*|!)").fullmatch(text)
     if match:
-        return 0 if match.group(1) == "!" else int(match.group(1))
+        return -1 if match.group(1) == "!" else int(match.group(1))
     word = text.split()[0] if text else ""
-    if word.startswith("!!") or (word[1:2].isdigit() and word.startswith("!")):
-        raise UsageError(f"{word}: !N replays run N and !! the last run, with nothing after them")
+    if word.startswith("!!") or (
+        word.startswith("!") and (word[1:2].isdigit() or (word[1:2] == "-" and word[2:3].isdigit()))
+    ):
+        raise UsageError(f"{word}: !N replays run N, !-N the Nth last run and !! the last run, with nothing after them")
     return None
 
 
@@ -224,9 +227,14 @@ def resolve_replay(app: App, source: str) -> Replay | None:
     if number is None:
         return None
     with opened(app) as backend:
-        run = backend.get(number) if number else next(iter(backend.runs(1)), None)
+        if number >= 0:
+            run = backend.get(number) if number else None
+        else:
+            last = backend.runs(-number)
+            run = last[0] if len(last) == -number else None
     if run is None:
-        raise UsageError(f"!{number or '!'}: no such run in history (see 'history')")
+        named = "!" if source.strip() == "!!" else str(number)
+        raise UsageError(f"!{named}: no such run in history (see 'history')")
     return Replay(run.line, run.number, run.stdin)
 
 

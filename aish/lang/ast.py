@@ -124,8 +124,13 @@ def _commands(stages: tuple[Stage, ...]) -> Iterator[Command]:
 
 
 def is_shell_escape(name: str) -> bool:
-    """``!cmd``: a shell command. ``!N`` and ``!!`` are history replays, never commands."""
-    return name.startswith("!") and not (name[1:2].isdigit() or name[1:2] == "!")
+    """``!cmd``: a shell command. ``!N``, ``!-N`` and ``!!`` are history replays, never commands."""
+    return name.startswith("!") and not (name[1:2].isdigit() or name[1:2] == "!" or _back(name))
+
+
+def _back(name: str) -> bool:
+    """``!-N``: the Nth last run."""
+    return name[1:2] == "-" and name[2:3].isdigit()
 
 
 def is_shell_escape_line(line: str) -> bool:

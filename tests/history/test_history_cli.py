@@ -258,6 +258,26 @@ def test_bang_n_replays_a_run_and_is_recorded_as_a_replay(
     ]
 
 
+def test_bang_minus_n_replays_the_nth_last_run_and_bang_0_is_no_run(history_backend: str, demo_url: str) -> None:
+    """Found by a tour: ``!0`` replayed the last run (0 was how ``!!`` was passed on), and ``!-1`` ran
+    ``/bin/sh -1`` (\"Illegal option -1\"). ``!-N`` is the Nth last run, as ``history show -N`` and bash."""
+    run_aish("-c", "echo one")
+    run_aish("-c", "echo two")
+    assert run_aish("-c", "!-2").stdout == "one\n"
+    assert run_aish("-c", "!-1").stdout == "one\n"  # the replay just made is the last run now
+    zero = run_aish("-c", "!0")
+    assert (zero.returncode, zero.stdout, zero.stderr) == (2, "", "aish: !0: no such run in history (see 'history')\n")
+    far = run_aish("-c", "!-9")
+    assert (far.returncode, far.stderr) == (2, "aish: !-9: no such run in history (see 'history')\n")
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["line"], r["replay_of"]) for r in exported] == [
+        ("echo one", None),
+        ("echo two", None),
+        ("echo one", 1),
+        ("echo one", 3),
+    ]
+
+
 def test_a_replay_sends_the_piped_input_of_the_original_again(
     history_backend: str, demo_url: str, refserver: RefServer
 ) -> None:
@@ -281,8 +301,8 @@ def test_a_replay_sends_the_piped_input_of_the_original_again(
     ("line", "message"),
     [
         ("!9", "aish: !9: no such run in history (see 'history')\n"),
-        ("!1 more", "aish: !1: !N replays run N and !! the last run, with nothing after them\n"),
-        ("!!x", "aish: !!x: !N replays run N and !! the last run, with nothing after them\n"),
+        ("!1 more", "aish: !1: !N replays run N, !-N the Nth last run and !! the last run, with nothing after them\n"),
+        ("!!x", "aish: !!x: !N replays run N, !-N the Nth last run and !! the last run, with nothing after them\n"),
     ],
 )
 def test_bad_replays_are_usage_errors(history_backend: str, line: str, message: str) -> None:

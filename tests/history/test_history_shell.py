@@ -64,7 +64,7 @@ def test_bang_replays_and_refuses_broken_replays(shell: pexpect.spawn, refserver
     shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     shell.sendline("!1 more")
-    shell.expect_exact("aish: !1: !N replays run N and !! the last run, with nothing after them")
+    shell.expect_exact("aish: !1: !N replays run N, !-N the Nth last run and !! the last run, with nothing after them")
     shell.expect_exact(PROMPT)
     shell.sendline("history")
     shell.expect(r"2  \S+ \S+  complete     athena owls  \(replay of 1\)\r\n")

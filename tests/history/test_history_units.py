@@ -56,13 +56,24 @@ def test_a_recorded_command_line_parses_back_into_the_same_words(words: list[str
 
 @pytest.mark.parametrize(
     ("line", "number"),
-    [("!3", 3), ("  !12 ", 12), ("!!", 0), ("echo !3", None), ("", None), ("!ls -l", None), ("!", None)],
+    [
+        ("!3", 3),
+        ("  !12 ", 12),
+        ("!!", -1),
+        ("!-1", -1),
+        ("!-3", -3),
+        ("!0", 0),
+        ("echo !3", None),
+        ("", None),
+        ("!ls -l", None),
+        ("!", None),
+    ],
 )
 def test_replay_requests(line: str, number: int | None) -> None:
     assert replay_request(line) == number  # other ! lines are shell escapes, not replays
 
 
-@pytest.mark.parametrize("line", ["!3 more", "!!x", "!3x", "!! 2"])
+@pytest.mark.parametrize("line", ["!3 more", "!!x", "!3x", "!! 2", "!-2 x", "!-0"])
 def test_broken_replays_are_refused(line: str) -> None:
     from aish.errors import UsageError
 
