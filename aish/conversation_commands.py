@@ -65,6 +65,8 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         return EXIT_OK
     if sub == "" or (sub.isdigit() and not rest):
         count = int(sub) if sub else DEFAULT_COUNT
+        if sub and count == 0:
+            raise UsageError(f"conversations {sub}: give a count of 1 or more")
         with opened(app) as backend:
             found = recorded.summaries(backend, count)
         active = {c.id for c in conversations.active()} if conversations is not None else set()

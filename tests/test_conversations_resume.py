@@ -247,3 +247,14 @@ def test_continue_with_an_agent_on_a_terminal_says_which_conversation_the_chat_g
             child.expect_exact(f"{agent}>")
         finally:
             child.close(force=True)
+
+
+def test_a_count_of_zero_is_refused_not_taken_for_an_empty_store(recorded: str) -> None:
+    """Found by a tour: ``conversations 0`` (and ``history 0``) said nothing was recorded yet."""
+    aish("athena", "first")
+    zero = run_aish("conversations", "0")
+    assert (zero.returncode, zero.stdout) == (2, "")
+    assert zero.stderr == "aish: conversations 0: give a count of 1 or more\n"
+    none = run_aish("history", "0")
+    assert (none.returncode, none.stdout, none.stderr) == (2, "", "aish: history 0: give a count of 1 or more\n")
+    assert len(ids_listed(aish("conversations", "1"))) == 1

@@ -31,6 +31,7 @@ def history_command(
         return _clear(app, rest, out, confirm)
     with opened(app) as backend:
         if sub == "" or (sub.isdigit() and not rest):
+            _at_least_one("history", sub)
             listed = write_list(map(settle, brief_runs(backend, int(sub) if sub else DEFAULT_COUNT)), out)
             if not listed and isatty(out):
                 out.write("no runs recorded yet\n")
@@ -87,6 +88,12 @@ def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> i
         backend.clear()
     out.write("history cleared\n")
     return EXIT_OK
+
+
+def _at_least_one(command: str, count: str) -> None:
+    """``history 0``: nothing to list, which is not the same as nothing recorded."""
+    if count and int(count) == 0:
+        raise UsageError(f"{command} {count}: give a count of 1 or more")
 
 
 def _back(rest: Sequence[str]) -> bool:
