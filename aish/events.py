@@ -2,14 +2,15 @@
 
 A stage's stream is always::
 
-    StreamStart  (TextDelta | Reasoning | ToolCall | Heartbeat | Usage)*  (StreamEnd | StreamError)
+    StreamStart  (TextDelta | Reasoning | ToolCall | Heartbeat | Usage | Retrying)*  (StreamEnd | StreamError)
 
 Codecs create the middle events from wire messages (and ``StreamEnd`` when the
 dialect's end marker arrives); the stream layer (:mod:`aish.stream`) adds
-``StreamStart``, the closing ``StreamError`` when anything fails, turns wire
-comments into ``Heartbeat``, and stamps every event with its ``agent`` and a
-per-stream ``seq`` (0, 1, 2, ... in the order consumers see them). Renderers and
-history backends consume them.
+``StreamStart``, the closing ``StreamError`` when anything fails, a
+``Retrying`` before each wait to ask again, turns wire comments into
+``Heartbeat``, and stamps every event with its ``agent`` and a per-stream
+``seq`` (0, 1, 2, ... in the order consumers see them). Renderers and history
+backends consume them.
 
 Events are small slotted classes built for speed (an answer may be 50,000
 events): treat them as immutable once stamped. Dispatch on ``type(event)``.
@@ -146,6 +147,29 @@ class Usage(Record):
         self.seq = seq
 
 
+class Retrying(Record):
+    """The stage waits ``delay`` seconds, then asks again: a retry or a resume after a failure.
+
+    ``reason`` says why in a few words (``HTTP 429``, ``HTTP 503``, ``connection lost``,
+    ``cannot connect``, ``no data``); ``attempt`` counts the retries in a row (1 for the first).
+    It comes before the wait, so a renderer can say ``retrying in 2s (HTTP 429)`` while it lasts.
+    """
+
+    __slots__ = ("delay", "reason", "attempt", "agent", "seq")
+    delay: float
+    reason: str
+    attempt: int
+    agent: str
+    seq: int
+
+    def __init__(self, delay: float, reason: str = "", attempt: int = 1, agent: str = "", seq: int = 0) -> None:
+        self.delay = delay
+        self.reason = reason
+        self.attempt = attempt
+        self.agent = agent
+        self.seq = seq
+
+
 class StreamEnd(Record):
     """The answer is complete: the dialect's end marker arrived."""
 
@@ -180,5 +204,5 @@ class StreamError(Record):
         self.seq = seq
 
 
-Event = StreamStart | TextDelta | Reasoning | ToolCall | Heartbeat | Usage | StreamEnd | StreamError
+Event = StreamStart | TextDelta | Reasoning | ToolCall | Heartbeat | Usage | Retrying | StreamEnd | StreamError
 """Any stream event."""

@@ -29,14 +29,14 @@ import pytest
 
 from aish.contracts import Renderer, RenderTarget
 from aish.errors import ConnectionFailure, RemoteError
-from aish.events import Event, Heartbeat, StreamEnd, StreamError, StreamStart, TextDelta, Usage
+from aish.events import Event, Heartbeat, Retrying, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 
 TEXT = ("Hello ", "wörld\n", "line ", "2")
 
 
 def stream(agent: str = "bot", *, end: Event | None = None) -> list[Event]:
-    """One stage's events: start, text with a heartbeat and usage in between, then ``end``."""
-    events: list[Event] = [StreamStart(model="m", agent=agent, seq=0)]
+    """One stage's events: start, a retry, text with a heartbeat and usage in between, then ``end``."""
+    events: list[Event] = [StreamStart(model="m", agent=agent, seq=0), Retrying(0.5, "HTTP 429", agent=agent)]
     for i, text in enumerate(TEXT):
         events.append(TextDelta(text, agent=agent, seq=i + 1))
         if i == 1:
@@ -99,6 +99,7 @@ class RendererContract:
             StreamStart(agent="x"),
             TextDelta("", agent="x"),
             Heartbeat(agent="x"),
+            Retrying(2.0, "HTTP 429", agent="x"),
             Usage(agent="x"),
             StreamEnd(agent="x"),
             StreamError(ConnectionFailure("x: refused"), agent="x"),

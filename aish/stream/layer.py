@@ -23,10 +23,21 @@ from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
 from aish.encoding import clean
 from aish.errors import AishError, ConfigError, ConnectionFailure, Interrupted, StreamFailure, StreamIncomplete
-from aish.events import Event, Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
+from aish.events import (
+    Event,
+    Heartbeat,
+    Reasoning,
+    Retrying,
+    StreamEnd,
+    StreamError,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 from aish.stops import is_empty
 from aish.stream.result import CANCELLED, COMPLETE, EMPTY, ERROR, PARTIAL, EventSink, StageResult
-from aish.stream.retry import RetryPolicy, plan
+from aish.stream.retry import RetryPolicy, plan, reason
 from aish.validate import headers_problem
 from aish.wire import WireComment, WireItem, WireMessage
 
@@ -176,6 +187,8 @@ class AgentStream:
                     if not resumable:  # nothing was shown yet: start the answer over
                         decoder, resume_id, first_id[0] = self.codec.decoder(), None, None
                 _count(result, "resumes" if recovering and resume_id else "retries")
+                self._emit(sink, Retrying(step.delay, reason(exc, connected=conn is not None), failures))
+                flush()  # shown while the wait lasts
                 if token.wait(step.delay):
                     raise _Cancelled from exc
             finally:

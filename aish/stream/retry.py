@@ -141,3 +141,14 @@ def _bounded(policy: RetryPolicy, failures: int, delay: float) -> Plan:
         n = policy.max_retries
         return Plan(False, why=f"gave up after {n} {'retry' if n == 1 else 'retries'}" if n else "")
     return Plan(True, delay)
+
+
+def reason(error: AishError, *, connected: bool) -> str:
+    """Why a stage asks again, in a few words, for :class:`aish.events.Retrying`."""
+    if isinstance(error, HTTPStatusError):
+        return f"HTTP {error.code}"
+    if isinstance(error, IdleTimeout):
+        return "no data"
+    if isinstance(error, StreamIncomplete):
+        return "answer cut short"
+    return "connection lost" if connected else "cannot connect"
