@@ -282,9 +282,10 @@ class HTTPStream:
         self._publish(tls)
         try:
             tls.do_handshake()
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # connected, yet silent: a plain HTTP server waiting for a request line
             raise ConnectionFailure(
-                f"cannot connect to {self.where}: no answer within {self.connect_timeout:g}s"
+                f"cannot connect to {self.where}: connected, but no TLS answer within {self.connect_timeout:g}s"
+                " (is it an http:// port?)"
             ) from exc
         except (OSError, ValueError, AttributeError) as exc:  # AttributeError: cancel() dropped the TLS object
             if self._cancelled:

@@ -58,7 +58,7 @@ def failure_reason(exc: BaseException) -> str | None:
         code = exc.verify_code
         detail = str(exc.verify_message or "").rstrip(".")
         reason = _REASONS.get(code, "the server's certificate was refused")
-        hint = " (set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to trust it)" if code in (18, 19, 20, 21) else ""
+        hint = _trust_hint() if code in (18, 19, 20, 21) else ""
         return f"certificate verify failed: {reason}: {detail}{hint}" if detail else f"{reason}{hint}"
     if isinstance(exc, ssl.SSLError):
         why = exc.reason or str(exc)
@@ -66,3 +66,13 @@ def failure_reason(exc: BaseException) -> str | None:
             return "TLS handshake failed: the server does not speak TLS on this port (wrong version number)"
         return f"TLS handshake failed ({why})"
     return None
+
+
+def _trust_hint() -> str:
+    """What to set to trust a private CA: the bundle variable in force when there is one (it hides
+    ``SSL_CERT_FILE``, as in requests: many systems set ``CURL_CA_BUNDLE`` or ``REQUESTS_CA_BUNDLE``)."""
+    for name in BUNDLE_VARIABLES:
+        path = os.environ.get(name, "")
+        if path:
+            return f" (the trusted CAs are {name}={path}: add this server's CA to it, or point it at one)"
+    return " (set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to trust it)"

@@ -92,6 +92,7 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         codec: str = "openai-chat",
         args: Sequence[str] = (),
         history: str = "off",
+        connect_timeout: float = 5,
         **variables: str,
     ) -> Any:
         config = tmp_path / "aish.toml"
@@ -102,7 +103,7 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
             f'codec = "{codec}"\n'
             f'url = "{url}"\n'
             'model = "athena"\n'
-            "connect_timeout = 5\n"
+            f"connect_timeout = {connect_timeout:g}\n"
             "idle_timeout = 10\n"
             'api_key_env = "BOT_KEY"\n'
             "[agents.bot.options]\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +70,45 @@ def test_a_missing_bundle_file_is_named(aish: Any, tls_front: TLSFront, tmp_path
     assert run.returncode == 2
     assert f"REQUESTS_CA_BUNDLE={missing}: no such file" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_the_hint_names_the_bundle_in_force(aish: Any, tls_front: TLSFront, ca_file: Path) -> None:
+    """With CURL_CA_BUNDLE set (as many systems do), SSL_CERT_FILE is not read: the hint says so."""
+    system = "/etc/ssl/certs/ca-certificates.crt" if Path("/etc/ssl/certs/ca-certificates.crt").is_file() else ""
+    bundle = system or str(ca_file.with_name("other.pem"))
+    if not system:
+        Path(bundle).write_text("", encoding="utf-8")
+    run = aish(tls_front.url() + "/v1", CURL_CA_BUNDLE=bundle, SSL_CERT_FILE=str(ca_file))
+    assert run.returncode == 4
+    (line,) = run.stderr.strip().splitlines()
+    assert line.endswith(
+        f"(the trusted CAs are CURL_CA_BUNDLE={bundle}: add this server's CA to it, or point it at one)"
+    )
+
+
+def test_a_silent_plain_port_on_an_https_url_is_named(aish: Any) -> None:
+    """A plain HTTP server that waits for a request line (llama-server does) never answers a TLS hello."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)  # reads nothing, answers nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    try:
+        run = aish(f"https://127.0.0.1:{port}/v1", connect_timeout=1)
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert run.returncode == 4
+    assert run.stderr.strip().splitlines() == [
+        f"aish: bot: cannot connect to https://127.0.0.1:{port}/v1/chat/completions: connected, but no TLS answer"
+        " within 1s (is it an http:// port?)"
+    ]
