@@ -194,6 +194,11 @@ class App(Record):
         self.commands[name] = CommandSpec(name, func, info.name, summary.strip(), usage, complete, bool(raw))
         info.registered.append(("command", name))
 
+    def replace_config(self, config: Config) -> None:
+        """Use ``config`` from now on (the shell read its file again): agents are prepared afresh."""
+        self.config = config
+        self._prepared.clear()
+
     # ----------------------------------------------------------------- agents
     def agents(self) -> dict[str, AgentConfig]:
         """Every agent by name: the configuration's, then plugin agents it does not shadow."""

@@ -33,6 +33,7 @@ from prompt_toolkit.keys import Keys
 
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
+from aish.config_watch import ConfigWatch
 from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
@@ -127,6 +128,7 @@ class AishShell(cmd2.Cmd):
         """The line was submitted with Ctrl-D: run (or report) it unfinished."""
         self.chat_only = False
         """Started as a chat (``aish AGENT`` on a terminal): leaving the chat leaves aish."""
+        self.config_watch = ConfigWatch(app)
         self._setup_session()
 
     # ------------------------------------------------------------ line editing
@@ -203,6 +205,16 @@ class AishShell(cmd2.Cmd):
         """The cursor is at the end of the line being edited."""
         document = self.main_session.default_buffer.document
         return get_app().current_buffer is self.main_session.default_buffer and document.is_cursor_at_the_end
+
+    def precmd(self, statement: Statement | str) -> Statement:
+        """Before a line runs, and after it ran: the configuration file, read again if it changed."""
+        self.config_watch.check(self._err())
+        return super().precmd(statement)
+
+    def postcmd(self, stop: bool, statement: Statement | str) -> bool:
+        if not stop:  # ``!vim ~/.config/aish/config.toml``: its agents complete at the next prompt
+            self.config_watch.check(self._err())
+        return stop
 
     def _err(self) -> Any:
         import sys
