@@ -18,11 +18,14 @@ from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
 
+from aish import cells
 from aish_markdown.blocks import stable_prefix
 
 PLAIN_AFTER = 64 * 1024
 """A block still arriving that grows past this many characters is written as it is from then on:
 rich lays out the whole block on every redraw, and one 5 MB paragraph took 45 s (Ctrl-C included)."""
+MIN_WIDTH = 20
+"""A block is never laid out narrower than this to make room for wide emoji sequences."""
 
 
 class LiveMarkdown:
@@ -118,13 +121,28 @@ class LiveMarkdown:
 
 class _Trimmed:
     """A renderable without the blank lines rich puts before some blocks (lists), so that
-    blocks rendered one at a time are spaced like one document: one blank line apart."""
+    blocks rendered one at a time are spaced like one document: one blank line apart.
+
+    Its lines fit the width with every part of an emoji sequence counted (:func:`aish.cells`):
+    rich counts a skin-toned or ZWJ emoji as two cells, as kitty or iTerm2 draw it, but tmux,
+    xterm and VTE draw each part (four, six cells), so a line rich filled wrapped on the
+    terminal, and the live region, moved up by the rows rich counted, left a copy of its first
+    row behind at every redraw. When a line would not fit so, the block is laid out again that
+    much narrower: a line may end a little early where the terminal draws the sequence narrow.
+    """
 
     def __init__(self, renderable: RenderableType) -> None:
         self.renderable = renderable
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         lines = console.render_lines(self.renderable, options, pad=False)
+        width = options.max_width
+        for _ in range(3):  # a narrower layout may break lines elsewhere: check it again
+            over = max((cells(_text(line)) for line in lines), default=0) - options.max_width
+            if over <= 0 or width - over < MIN_WIDTH:
+                break
+            width -= over
+            lines = console.render_lines(self.renderable, options.update_width(width), pad=False)
         while lines and _blank(lines[0]):
             lines.pop(0)
         while lines and _blank(lines[-1]):
@@ -132,6 +150,10 @@ class _Trimmed:
         for line in lines:
             yield from line
             yield Segment.line()
+
+
+def _text(line: list[Segment]) -> str:
+    return "".join(segment.text for segment in line if not segment.control)
 
 
 def _blank(line: list[Segment]) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from terminal import screen
+from terminal import Tmux, screen
 
 from aish import (
     AgentConfig,
@@ -32,6 +32,7 @@ from aish import (
     StreamStart,
     TextDelta,
     Usage,
+    cells,
 )
 from aish.app import build_app
 from aish.config import load_config
@@ -314,3 +315,34 @@ def test_a_block_too_long_to_lay_out_is_written_as_it_comes() -> None:
     shown = out.getvalue()
     assert "Title" in shown and "A first paragraph." in shown  # the blocks before were laid out
     assert shown.endswith(huge + "and **more**\n")  # not wrapped by rich into a thousand rows
+
+
+EMOJI = (
+    "絵文字も: 👍🏽 👨‍👩‍👧 🇯🇵 ✅ and more words to make this line long enough to wrap at forty columns 👍🏽👍🏽👍🏽👍🏽"
+)
+
+
+def test_tty_lines_fit_terminals_that_draw_emoji_sequences_wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich counts a skin-toned or ZWJ emoji as two cells, as some terminals draw it; tmux, xterm and
+    VTE draw each of its parts (four, six cells). A line rich fills then wraps on the terminal, and
+    the live region, redrawn by moving up the rows rich counted, left a copy of its first row behind
+    at every redraw (47 copies of one line at 60 columns, found by a tour). Every row is laid out
+    to fit with each part counted (:func:`aish.cells`)."""
+    monkeypatch.setenv("COLUMNS", "40")
+    t = Target(tty=True)
+    t.stream([EMOJI[i : i + 3] for i in range(0, len(EMOJI), 3)])
+    rows = [row.rstrip() for row in t.out.getvalue().replace("\r", "\n").split("\n")]
+    plain = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", row) for row in rows]
+    assert all(cells(row) <= 40 for row in plain), [row for row in plain if cells(row) > 40]
+    assert "".join(shown(t)).replace(" ", "") == EMOJI.replace(" ", "")
+
+
+def test_markdown_with_emoji_in_tmux_leaves_no_copies(refserver: RefServer, tmp_path: Path) -> None:
+    refserver.pace = 0.01
+    keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(AISH_DEMO_URL=refserver.base_url, PROMPT_TOOLKIT_NO_CPR="1", LANG="C.UTF-8", TERM="xterm")
+    argv = [sys.executable, "-m", "aish", "--renderer", "markdown", "athena", "-m", "echo", EMOJI]
+    with Tmux(argv, env, width=40, linger=10) as term:
+        lines = term.wait_for(r"^\[athena: Complete")
+    assert sum("絵文字も" in line for line in lines) == 1, "\n".join(lines)
