@@ -197,11 +197,25 @@ def _status_error(stream: HTTPStream, url: str) -> HTTPStatusError:
         body = stream.read_all(ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
     except (StreamFailure, OSError):
         body = ""
-    retry_after: float | None = None
     value = stream.headers.get("Retry-After")
-    if value:
-        try:
-            retry_after = float(value)
-        except ValueError:
-            retry_after = None
-    return HTTPStatusError(stream.status, stream.reason or "", url, body, retry_after)
+    return HTTPStatusError(stream.status, stream.reason or "", url, body, _retry_after(value) if value else None)
+
+
+def _retry_after(value: str) -> float | None:
+    """``Retry-After`` in seconds: a number, or an HTTP date (RFC 9110 10.2.3; a past date is now)."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    import time
+    from email.utils import parsedate_to_datetime  # only for a date, which few servers send
+
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # not GMT as the RFC asks: read as UTC
+        import datetime
+
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - time.time())

@@ -328,7 +328,8 @@ def test_non_streamed_answer_from_the_reference_server_becomes_one_text() -> Non
         (404, {"error": {"message": "Unknown request URL"}}, {}, None),
         (429, {"error": {"message": "Rate limit reached"}}, {"Retry-After": "7"}, 7.0),
         (429, {"error": {"message": "Slow down"}}, {"Retry-After": "0.5"}, 0.5),
-        (429, {"error": {"message": "Slow down"}}, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+        (429, {"error": {"message": "Slow down"}}, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        (429, {"error": {"message": "Slow down"}}, {"Retry-After": "soon"}, None),
         (500, "upstream exploded\nstack trace...", {}, None),
     ],
 )

@@ -97,3 +97,23 @@ def test_jsonl_shows_the_retry(tmp_path: Path) -> None:
         "reason": "HTTP 503",
         "attempt": 1,
     }
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    """``Retry-After`` may be a date (RFC 9110 10.2.3), as urllib3 reads it: here an hour ahead,
+    so the wait is ``backoff_max`` (the cap), not the backoff of a server that gave no hint."""
+    from email.utils import formatdate
+
+    later = formatdate(__import__("time").time() + 3600, usegmt=True)
+    with serving(busy_then_ok(429, 1, retry_after=later)) as server:  # type: ignore[arg-type]
+        run = Run(agent(server.url + "/v1", backoff_initial=0.001, backoff_max=0.3))
+    assert run.r.text == "Hello again"
+    (notice,) = [e for e in run.events if isinstance(e, Retrying)]
+    assert notice.delay == 0.3
+
+
+def test_a_retry_after_date_in_the_past_means_now() -> None:
+    with serving(busy_then_ok(503, 1, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")) as server:  # type: ignore[arg-type]
+        run = Run(agent(server.url + "/v1", backoff_initial=0.05, backoff_max=0.3))
+    (notice,) = [e for e in run.events if isinstance(e, Retrying)]
+    assert notice.delay == 0.0
