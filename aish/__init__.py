@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs ~3
 if TYPE_CHECKING:
     from aish.agents import AgentConfig, AgentPreparer, shown_url
     from aish.app import App
-    from aish.codec_support import describe_turns, error_detail, json_object, model_ids, with_api_key
+    from aish.codec_support import describe_turns, endpoint, error_detail, json_object, model_ids, with_api_key
     from aish.commands import CommandFunc, Completer, Invocation, RegisterCommand
     from aish.context import label_answers
     from aish.contracts import (
@@ -173,6 +173,7 @@ _EXPORTS = {
     "WireMessage": "aish.wire",
     "claim_file": "aish.kit.history",
     "describe_turns": "aish.codec_support",
+    "endpoint": "aish.codec_support",
     "ending": "aish.stops",
     "error_detail": "aish.codec_support",
     "freeze": "aish.records",
@@ -303,6 +304,7 @@ __all__ = [
     "claim_file",
     "describe_turns",
     "ending",
+    "endpoint",
     "error_detail",
     "freeze",
     "hookimpl",

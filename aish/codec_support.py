@@ -26,6 +26,17 @@ def with_api_key(
     return {**headers, header: f"{scheme}{key}"}, agent.secrets()
 
 
+def endpoint(url: str, path: str) -> str:
+    """The agent's ``url`` with ``path`` (``/chat/completions``, ``/models?limit=100``) added to its
+    path: before its query, which is kept (``.../deployments/d?api-version=1`` ->
+    ``.../deployments/d/chat/completions?api-version=1``, as Azure OpenAI wants), a fragment dropped."""
+    url = url.partition("#")[0]
+    base, _, query = url.partition("?")
+    path, _, extra = path.partition("?")
+    query = "&".join(q for q in (query, extra) if q)
+    return base.rstrip("/") + path + ("?" + query if query else "")
+
+
 def json_object(data: str) -> dict[str, Any]:
     """``data`` parsed as a JSON object, or :class:`MalformedEvent` quoting its start."""
     try:

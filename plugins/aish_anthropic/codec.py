@@ -42,6 +42,7 @@ from aish import (
     ToolCall,
     Usage,
     WireMessage,
+    endpoint,
     json_body,
     json_object,
     model_ids,
@@ -84,7 +85,7 @@ class AnthropicMessagesCodec:
             **agent.headers,
         }
         keyed, secrets = with_api_key(agent, headers, header="x-api-key", scheme="")
-        return Request(url=agent.url.rstrip("/") + "/messages", body=json_body(body), headers=keyed, secrets=secrets)
+        return Request(url=endpoint(agent.url, "/messages"), body=json_body(body), headers=keyed, secrets=secrets)
 
     def decoder(self) -> MessagesDecoder:
         return MessagesDecoder()
@@ -94,7 +95,7 @@ class AnthropicMessagesCodec:
         agent = self.agent
         headers = {"Accept": "application/json", "anthropic-version": API_VERSION, **agent.headers}
         keyed, secrets = with_api_key(agent, headers, header="x-api-key", scheme="")
-        return Request(url=agent.url.rstrip("/") + "/models?limit=1000", method="GET", headers=keyed, secrets=secrets)
+        return Request(url=endpoint(agent.url, "/models?limit=1000"), method="GET", headers=keyed, secrets=secrets)
 
     def model_ids(self, body: str) -> list[str]:
         return model_ids(body)

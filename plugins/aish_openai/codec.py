@@ -36,6 +36,7 @@ from aish import (
     Usage,
     WireItem,
     WireMessage,
+    endpoint,
     error_detail,
     json_body,
     model_ids,
@@ -101,7 +102,7 @@ class OpenAIChatCodec:
             self.agent, {"Content-Type": "application/json", "Accept": "text/event-stream", **self.agent.headers}
         )
         return Request(
-            url=self.agent.url.rstrip("/") + "/chat/completions",
+            url=endpoint(self.agent.url, "/chat/completions"),
             body=json_body(body),
             headers=headers,
             secrets=secrets,
@@ -113,7 +114,7 @@ class OpenAIChatCodec:
     def models_request(self) -> Request:
         """``GET {url}/models`` with the agent's key (``models AGENT``)."""
         headers, secrets = with_api_key(self.agent, {"Accept": "application/json", **self.agent.headers})
-        return Request(url=self.agent.url.rstrip("/") + "/models", method="GET", headers=headers, secrets=secrets)
+        return Request(url=endpoint(self.agent.url, "/models"), method="GET", headers=headers, secrets=secrets)
 
     def model_ids(self, body: str) -> list[str]:
         return model_ids(body)

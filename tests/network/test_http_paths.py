@@ -7,7 +7,7 @@ import zlib
 from typing import Any
 
 import pytest
-from servers import DONE, Exchange, chunk, serving
+from servers import DONE, Exchange, chunk, json_reply, serving
 
 from aish_refserver import RefServer, plan_reply
 
@@ -152,3 +152,18 @@ def test_a_json_answer_is_read_whole(aish: Any) -> None:
     with serving(page("application/json", body)) as server:
         run = aish(server.url + "/v1")
     assert (run.returncode, run.stdout.strip()) == (0, "whole"), run.stderr
+
+
+@pytest.mark.parametrize(
+    ("codec", "path"), [("openai-chat", "/v1/chat/completions"), ("anthropic-messages", "/v1/messages")]
+)
+def test_a_query_in_the_agents_url_stays_after_the_endpoints_path(codec: str, path: str, aish: Any) -> None:
+    """``url = "https://x.openai.azure.com/openai/deployments/d?api-version=2024-06-01"``: the codec's
+    path goes before the query, as a client library builds it (it was appended after it)."""
+    with serving(json_reply(404, {"error": {"message": "no"}})) as server:
+        aish(server.url + "/v1?api-version=2024-06-01#top", codec=codec)
+        aish(server.url + "/v1/?api-version=2024-06-01", "models bot", codec=codec)
+    assert [r.target for r in server.requests] == [
+        f"{path}?api-version=2024-06-01",
+        "/v1/models?api-version=2024-06-01" + ("&limit=1000" if codec == "anthropic-messages" else ""),
+    ]
