@@ -21,6 +21,7 @@ from aish.errors import EXIT_OK, AishError, UnknownAgentError, UsageError, unkno
 from aish.history import conversations as recorded
 from aish.history.show import when
 from aish.history.store import opened
+from aish.layout import clip, columns
 from aish.terminal import terminal_safe
 from aish.tty import isatty
 
@@ -34,6 +35,8 @@ From the command line: aish --continue [AGENT] TEXT..., aish --cid ID [TEXT...].
 """
 DEFAULT_COUNT = 20
 PREVIEW = 60
+"""Off a terminal, the characters of a first prompt shown (with ``...``); on one, what fits the row."""
+PREVIEW_NARROWEST = 12
 
 
 def new_command(app: App, conversations: Conversations, args: Sequence[str], out: TextIO) -> int:
@@ -70,10 +73,16 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         with opened(app) as backend:
             found = recorded.summaries(backend, count)
         active = {c.id for c in conversations.active()} if conversations is not None else set()
+        width = columns(out)  # a terminal: each row ends before its edge
         for s in found:
             mark = "*" if s.id in active else " "
-            first = s.first_prompt if len(s.first_prompt) <= PREVIEW else s.first_prompt[: PREVIEW - 3] + "..."
-            out.write(f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  {visible(first)}\n")
+            head = f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  "
+            if width:
+                first = clip(visible(s.first_prompt), max(width - len(head) - 1, PREVIEW_NARROWEST))
+            else:
+                prompt = s.first_prompt
+                first = visible(prompt if len(prompt) <= PREVIEW else prompt[: PREVIEW - 3] + "...")
+            out.write(f"{head}{first}\n")
         if not found:
             out.write("no recorded conversations yet (a line that is just AGENT ... in the shell starts one)\n")
         return EXIT_OK

@@ -69,6 +69,18 @@ def paragraph(text: str, out: TextIO, width: int = 80) -> None:
     out.writelines(f"{line}\n" for line in textwrap.wrap(text, max(fit, NARROWEST), break_on_hyphens=False))
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` if it takes at most ``width`` terminal cells, else its start and ``...`` in that many."""
+    if cells(text) <= width:
+        return text
+    room, used, end = width - 3, 0, 0
+    for cell in cell_widths(text):
+        if used + cell > room:
+            break
+        used, end = used + cell, end + 1
+    return text[:end] + "..."
+
+
 def _padded(cell: str, width: int) -> str:
     """``cell`` and blanks after it, ``width`` terminal cells in all (a CJK character takes two)."""
     return cell + " " * (width - cells(cell))
@@ -101,4 +113,4 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, line] if line else lines or [""]
 
 
-__all__ = ["columns", "paragraph", "table", "two_columns"]
+__all__ = ["clip", "columns", "paragraph", "table", "two_columns"]

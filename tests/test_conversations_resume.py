@@ -258,3 +258,22 @@ def test_a_count_of_zero_is_refused_not_taken_for_an_empty_store(recorded: str) 
     none = run_aish("history", "0")
     assert (none.returncode, none.stdout, none.stderr) == (2, "", "aish: history 0: give a count of 1 or more\n")
     assert len(ids_listed(aish("conversations", "1"))) == 1
+
+
+def test_the_listing_fits_the_terminal(recorded: str) -> None:
+    """Found by a tour at 80 columns: each conversation's first prompt, cut at 60 characters,
+    ran past the edge (and twice as far in Japanese) and the terminal broke the row."""
+    from terminal import Tmux
+
+    long = "please summarise the following long paragraph about owls and their habitats in northern Europe"
+    aish("athena", long)
+    aish("athena", "日本語のテキストです。これは長い行で、幅の広い文字が正しい列で折り返されるかを確かめます。")
+    keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "AISH_CONFIG")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(LANG="C.UTF-8", TERM="xterm")
+    with Tmux([sys.executable, "-m", "aish", "conversations"], env, width=80, linger=10) as term:
+        lines = term.wait_until(lambda rows: len(rows) >= 2, "the listing")
+    assert len(lines) == 2, "\n".join(lines)
+    assert lines[0].endswith("1 turn  please summarise t...")  # to the 79th column
+    assert lines[1].endswith("1 turn  日本語のテキストで...")
+    assert aish("conversations").splitlines()[0].endswith(long[:57] + "...")  # a pipe: as before

@@ -33,3 +33,10 @@ def test_columns_line_up_whatever_the_width_of_their_characters(forty: None) -> 
     layout.table([["名前", "x"], ["ab", "y"], ["日本語の", "z"]], out)
     lines = out.getvalue().splitlines()
     assert [cells(line.rsplit(" ", 1)[0]) for line in lines] == [9, 9, 9], lines
+
+
+def test_clip_cuts_at_terminal_cells() -> None:
+    assert layout.clip("short", 10) == "short"
+    assert layout.clip("a longer text", 10) == "a longe..."
+    assert layout.clip("日本語のテキスト", 10) == "日本語..."
+    assert layout.clip("e\u0301" * 12, 10) == "e\u0301" * 7 + "..."
