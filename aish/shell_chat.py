@@ -15,6 +15,7 @@ from typing import TextIO
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse_controls
+from aish.layout import two_columns
 from aish.runner import Runner
 
 COMMANDS = {
@@ -61,8 +62,7 @@ class Chat:
             elif head in ("/model", "/system", "/option", "/options"):
                 self.set_option(head, rest.strip())
             elif word == "/help":
-                width = max(len(k) for k in COMMANDS)
-                self.out.write("".join(f"  {k.ljust(width)}  {v}\n" for k, v in COMMANDS.items()))
+                two_columns(COMMANDS, self.out)  # wrapped to the terminal, as ``help`` is
             elif word.startswith("//"):
                 self.send(text.replace("//", "/", 1))
             else:

@@ -40,3 +40,16 @@ def test_clip_cuts_at_terminal_cells() -> None:
     assert layout.clip("a longer text", 10) == "a longe..."
     assert layout.clip("日本語のテキスト", 10) == "日本語..."
     assert layout.clip("e\u0301" * 12, 10) == "e\u0301" * 7 + "..."
+
+
+def test_chat_help_wraps_like_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tour at 60 columns: ``/help`` in a chat ran each line past the edge, where the
+    terminal broke it mid-word under the command names (``help`` wrapped its own)."""
+    from aish.shell_chat import Chat
+
+    monkeypatch.setattr(layout, "columns", lambda out: 60)
+    out = io.StringIO()
+    Chat("athena", runner=None, out=out).handle("/help")  # type: ignore[arg-type]
+    lines = out.getvalue().splitlines()
+    assert all(cells(line) < 60 for line in lines), lines
+    assert lines[0].startswith("  /exit") and lines[1].startswith(" " * 21)
