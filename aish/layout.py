@@ -69,6 +69,35 @@ def paragraph(text: str, out: TextIO, width: int = 80) -> None:
     out.writelines(f"{line}\n" for line in textwrap.wrap(text, max(fit, NARROWEST), break_on_hyphens=False))
 
 
+def description_column(line: str) -> int | None:
+    """Where the description of a usage line (``usage: cmd ARGS   what it does``) starts: after
+    its first gap of two blanks or more; None without one."""
+    import re
+
+    gap = re.search(r"\S( {2,})(?=\S)", line)
+    return gap.end() if gap else None
+
+
+def hanging(line: str, out: TextIO, at: int | None = None) -> None:
+    """One line of a usage text written to fit the terminal: its description (from ``at``, the
+    column of its block, when the line has a blank just before it; else from
+    :func:`description_column`) wraps under where it starts. A line without one, or too narrow a
+    terminal for one, wraps as a paragraph."""
+    width = columns(out)
+    if not width or cells(line) < width:
+        out.write(line + "\n")
+        return
+    if at is None or not (line[at - 1 : at] == " " and line[at : at + 1].strip()):
+        at = description_column(line)
+    lead = cells(line[:at]) if at else 0
+    if at is None or width - 1 - lead < NARROWEST:
+        out.writelines(f"{row}\n" for row in _wrap(line, max(width - 1, NARROWEST)))
+        return
+    rows = _wrap(line[at:], width - 1 - lead)
+    out.write(line[:at] + rows[0] + "\n")
+    out.writelines(" " * lead + row + "\n" for row in rows[1:])
+
+
 def clip(text: str, width: int) -> str:
     """``text`` if it takes at most ``width`` terminal cells, else its start and ``...`` in that many."""
     if cells(text) <= width:
@@ -113,4 +142,4 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, line] if line else lines or [""]
 
 
-__all__ = ["clip", "columns", "paragraph", "table", "two_columns"]
+__all__ = ["clip", "columns", "description_column", "hanging", "paragraph", "table", "two_columns"]

@@ -8,7 +8,7 @@ from typing import TextIO
 from aish.agents import AgentConfig
 from aish.app import App
 from aish.errors import UnknownNameError, visible
-from aish.layout import paragraph, table, two_columns
+from aish.layout import columns, description_column, hanging, paragraph, table, two_columns
 
 LANGUAGE_LINES = (
     ("athena what is a monad?", "ask an agent; its words are the prompt"),
@@ -61,10 +61,28 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
     out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
 
 
+BUILT_INS = {
+    "echo": "Write the words, joined by single spaces, and a newline; piped input is ignored.\nusage: echo [WORD...]\n",
+    "cat": (
+        "Write the files one after another, as they are; with no file, pass the piped input through.\n"
+        "usage: cat [FILE...]   (a leading ~ in a file name is expanded)\n"
+    ),
+    "!": (
+        "Run an OS command, or a recorded run again.\n"
+        "usage: !COMMAND [WORD...]   the rest of the line, run by /bin/sh -c ($VAR and globs work)\n"
+        "       !N                   run N of the history again (!-N: the Nth last; !!: the last)\n"
+    ),
+}
+"""Help on what is not a command: the built-ins of the language and ``!``."""
+ALIASES = {"exit": "quit"}
+
+
 def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping[str, str], out: TextIO) -> None:
     """``help TOPIC``: a command's usage, or an agent; an unknown topic gets a suggestion."""
-    if topic in usage:
-        out.write(usage[topic].rstrip("\n") + "\n")
+    topic = ALIASES.get(topic, topic) if ALIASES.get(topic) in usage else topic
+    text = usage.get(topic) or (BUILT_INS.get(topic) if topic not in app.agents() else None)
+    if text is not None:
+        usage_text(text, out)
         return
     if topic in app.agents():
         agent_help(app, topic, out)
@@ -72,7 +90,21 @@ def topic_help(app: App, topic: str, commands: Mapping[str, str], usage: Mapping
     raise UnknownNameError("command or agent", topic, [*commands, *app.agents()])
 
 
-__all__ = ["LANGUAGE_LINES", "agent_help", "general_help", "topic_help"]
+def usage_text(text: str, out: TextIO) -> None:
+    """A command's help (a summary, then ``usage:`` lines) wrapped to the terminal: the summary
+    as a paragraph, each usage line under its description (after its first wide gap)."""
+    first, _, rest = text.rstrip("\n").partition("\n")
+    if not columns(out):
+        out.write(text.rstrip("\n") + "\n")
+        return
+    paragraph(first, out, width=10_000)
+    lines = rest.split("\n") if rest else []
+    at = next((column for column in map(description_column, lines) if column), None)
+    for line in lines:
+        hanging(line, out, at)
+
+
+__all__ = ["BUILT_INS", "LANGUAGE_LINES", "agent_help", "general_help", "topic_help", "usage_text"]
 
 
 def _value(value: object) -> str:

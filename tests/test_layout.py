@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import shlex
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +57,28 @@ def test_chat_help_wraps_like_help(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = out.getvalue().splitlines()
     assert all(cells(line) < 60 for line in lines), lines
     assert lines[0].startswith("  /exit") and lines[1].startswith(" " * 21)
+
+
+def test_help_topics_fit_the_terminal_and_cover_the_built_ins(tmp_path: Path) -> None:
+    """Found by a tour at 80 columns: ``help history`` ran its usage lines past the edge, broken
+    mid-word under the command; ``help echo``, ``help cat`` and ``help exit`` said no such command
+    (``cat``: did you mean 'chat'?) though each works; ``help !`` too."""
+    from terminal import Tmux
+
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    env.update(LANG="C.UTF-8", TERM="xterm", XDG_CONFIG_HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path))
+    env.update(XDG_DATA_HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path))
+    aish = shlex.join([sys.executable, "-m", "aish"])
+    topics = ("history", "set", "chat", "echo", "cat", "exit", "!")
+    script = "; ".join(f"{aish} help {shlex.quote(t)} || echo FAILED {t}" for t in topics) + "; echo DONE"
+    with Tmux(["bash", "--norc", "-c", script], env, width=80, height=80, linger=10) as term:
+        lines = term.wait_for("^DONE$")
+    assert not any(line.startswith(("FAILED", "aish:")) for line in lines), "\n".join(lines)
+    assert all(cells(line) < 80 for line in lines), "\n".join(line for line in lines if cells(line) >= 80)
+    at = lines.index(next(line for line in lines if line.startswith("       history show")))
+    assert lines[at + 1].startswith(" " * 41) and lines[at + 1].strip()  # under its description
+    at = lines.index(next(line for line in lines if line.startswith("       history export")))
+    assert lines[at + 1].startswith(" " * 41) and lines[at + 1].strip()  # one blank before it: the block's column
+    assert any(line.startswith("usage: echo") for line in lines)
+    assert any(line.startswith("usage: cat") for line in lines)
+    assert any(line.startswith("Leave aish") for line in lines)  # help exit is help quit
