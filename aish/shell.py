@@ -41,7 +41,7 @@ from aish.history.store import resolve_replay
 from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
-from aish.shell_chat import Chat
+from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
@@ -275,8 +275,9 @@ class AishShell(cmd2.Cmd):
     def default(self, statement: Statement) -> bool | None:
         """Run an aish line (anything that is not a cmd2 command); ``!N``/``!!`` replay a run."""
         line = statement.raw
-        if line.strip() in self.app.agents():  # an agent alone: chat with it
-            self._enter_chat(line.strip())
+        chat = chat_request(self.app.agents(), line)
+        if chat is not None:  # an agent alone (or with its options alone): chat with it
+            self._enter_chat(*chat)
             return None
         self._run_line(line)
         return True if self.runner.quit else None  # ``athena hi; quit``

@@ -9,12 +9,13 @@ like any line typed at ``aish>``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line
-from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse_controls
+from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
 from aish.layout import two_columns
 from aish.runner import Runner
 
@@ -172,3 +173,24 @@ def chat_banner(agent: str, leaves_aish: bool) -> str:
         f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
         f"a pasted block is one message). /new starts over; Ctrl-D or /exit {leave}.\n"
     )
+
+
+def chat_request(agents: Collection[str], line: str) -> tuple[str, list[str]] | None:
+    """The agent to chat with, and its per-call options as words, when ``line`` is an agent's name
+    alone (``athena``) or with options alone (``athena[-m MODEL]``); None for any other line."""
+    name = line.strip()
+    if name in agents:
+        return name, []
+    if not name.endswith("]") or name.partition("[")[0] not in agents:
+        return None
+    try:
+        items = parse(name).items
+    except AishError:
+        return None  # the runner says what is wrong with it
+    if len(items) != 1:
+        return None
+    pipeline = items[0][1]
+    stage = pipeline.stages[0]
+    if len(pipeline.stages) != 1 or pipeline.stdin or pipeline.stdout or not isinstance(stage, Command):
+        return None
+    return (stage.name, list(stage.controls.words)) if stage.controls and not stage.args else None

@@ -325,6 +325,25 @@ def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer)
     assert body["messages"][0] == {"role": "system", "content": "be brief"}
 
 
+def test_an_agent_alone_with_its_options_opens_a_chat_with_them(shell: pexpect.spawn, refserver: RefServer) -> None:
+    """Found by a tour: ``athena[-m echo]`` alone said 'nothing to send', though ``athena`` alone
+    chats and ``aish athena -m MODEL`` on the command line opens a chat with that model."""
+    shell.sendline("athena[-m echo -s 'be brief']")
+    shell.expect_exact("Chatting with athena")
+    shell.expect_exact("athena>")
+    shell.sendline("/options")
+    shell.expect_exact("model = echo\r\nsystem = 'be brief'\r\n")
+    shell.sendline("owls at night")
+    shell.expect_exact("[athena: Complete")
+    shell.expect_exact("athena>")
+    body = [r.body for r in refserver.requests if r.body][-1]
+    assert body["model"] == "echo" and body["messages"][0] == {"role": "system", "content": "be brief"}
+    shell.send(CTRL_D)
+    shell.expect_exact(PROMPT)
+    shell.sendline("athena[-m echo] > out.txt")  # not alone: a line like any other
+    shell.expect_exact("nothing to send")
+
+
 # ------------------------------------------------- paste, search, unfinished lines
 
 
