@@ -118,7 +118,8 @@ class LanesRenderer:
         """Show each running lane's current line, redrawn in place (a terminal)."""
         self.color = target.color
         names = [str(n) for n in target.options.get("lanes", ())]
-        self.pad = max((len(n) for n in names), default=6)
+        self.pad = max((cells(n) for n in names), default=6)
+        """The cells of the widest lane's name: the labels are padded to it."""
         self.lanes: dict[str, _Lane] = {}
         for name in names:
             self._lane(name, self.started)
@@ -143,7 +144,7 @@ class LanesRenderer:
         if lane is None:
             colour = COLOURS[len(self.lanes) % len(COLOURS)] if self.color else ""
             lane = self.lanes[name] = _Lane(name, now if now is not None else time.monotonic(), colour)
-            self.pad = max(self.pad, len(name))
+            self.pad = max(self.pad, cells(name))
         return lane
 
     # ----------------------------------------------------------------- events
@@ -244,7 +245,7 @@ class LanesRenderer:
 
     # ----------------------------------------------------------------- output
     def _prefix(self, lane: _Lane) -> str:
-        label = f"[{lane.name:<{self.pad}}]"
+        label = f"[{_padded(lane.name, self.pad)}]"
         return f"\x1b[{lane.colour}m{label}{RESET}" if lane.colour else label
 
     def _line(self, lane: _Lane, text: str) -> None:
@@ -314,7 +315,7 @@ class LanesRenderer:
         for lane in lanes:
             seconds = (lane.ended or now) - lane.started
             tokens = lane.usage_tokens if lane.usage_tokens is not None else lane.tokens
-            name = f"{lane.name:<{self.pad}}"
+            name = _padded(lane.name, self.pad)
             if lane.colour:
                 name = f"\x1b[{lane.colour}m{name}{RESET}"
             self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
@@ -333,6 +334,11 @@ def _past_spaces(line: str, at: int) -> int:
         _spaces.append(re.compile(" +"))
     run = _spaces[0].match(line, at)
     return at if run is None else run.end()
+
+
+def _padded(name: str, width: int) -> str:
+    """``name`` and blanks after it, ``width`` terminal cells in all."""
+    return name + " " * (width - cells(name))
 
 
 def _size(target: RenderTarget) -> os.terminal_size:

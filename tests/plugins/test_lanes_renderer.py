@@ -277,3 +277,20 @@ def test_combining_marks_take_no_room_of_their_own() -> None:
     rows = out.getvalue().splitlines()
     assert [len(row.removeprefix("[a] ")) for row in rows] == [2 * renderer.width, 2 * (40 - renderer.width)]
     assert _fit("e\u0301" * 10, 10) == "e\u0301" * 10
+
+
+def test_a_wide_agent_name_is_padded_by_cells() -> None:
+    """An agent named ``日本`` (a quoted TOML key) got the padding of six characters: its label was
+    two cells wider than the others, its rows two cells past the edge."""
+    out = io.StringIO()
+    target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["日本", "athena"], "width": 40})
+    renderer = LanesRenderer(target)
+    renderer.feed(TextDelta("word " * 30 + "\n", agent="日本"))
+    renderer.feed(TextDelta("word " * 30 + "\n", agent="athena"))
+    renderer.close()
+    rows = out.getvalue().splitlines()
+    lanes = [row for row in rows if row.startswith(("[日本", "[athena"))]
+    assert {cells(row.split("] ", 1)[0]) for row in lanes} == {7}, lanes
+    assert all(cells(row) < 40 for row in lanes), lanes
+    summary = [row for row in rows if row.startswith("  ")]
+    assert len({cells(row.split("s ", 1)[0]) for row in summary}) == 1, summary
