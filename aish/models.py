@@ -7,6 +7,9 @@ and headers, for ``openai-chat`` and ``anthropic-messages``) and
 transport, so timeouts, proxies and the scrubbing of keys from errors are
 those of its answers.
 
+In the shell, Tab after ``-m`` offers the agent's model and its server's list
+(:meth:`ModelChecks.known`).
+
 When a model is checked: ``models AGENT`` checks the agent's configured
 model; a call with ``-m MODEL`` checks that model in the background while the
 answer streams (one list per server and aish process), and the warning comes
@@ -169,6 +172,24 @@ class ModelChecks:
                 err.write(f"aish: {unlisted(agent, model)}\n")
                 err.flush()
 
+    def known(self, name: str, wait: float) -> list[str]:
+        """The models to offer for agent ``name`` (Tab after ``-m``): its own, then its server's list,
+        asked once and waited for at most ``wait`` seconds (a list still coming is there at the next
+        Tab; one that failed is asked for again then). Never raises."""
+        try:
+            agent = self.app.agent(name)
+            own = [agent.model] if agent.model else []
+            if None in _lister(self.app.codec(agent)):
+                return own
+        except AishError:
+            return []
+        lookup = self._lookup(agent)
+        ids = lookup.result(wait)
+        if ids is None and lookup.done():
+            with self._lock:
+                self._lists.pop(agent.url, None)
+        return list(dict.fromkeys([*own, *(ids or [])]))
+
     def _lookup(self, agent: AgentConfig) -> _Lookup:
         with self._lock:
             lookup = self._lists.get(agent.url)
@@ -197,3 +218,6 @@ class _Lookup:
     def result(self, timeout: float) -> list[str] | None:
         self._done.wait(timeout)
         return self._ids
+
+    def done(self) -> bool:
+        return self._done.is_set()

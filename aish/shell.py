@@ -48,6 +48,9 @@ from aish.shell_paste import pasted
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt, opening
 from aish.terminal import note_open_line
 
+MODELS_WAIT = 1.5
+"""Seconds Tab after ``-m`` waits for a server's list of models (a later Tab has it when it comes)."""
+
 
 class AishStatementParser(StatementParser):
     """cmd2's parser for cmd2's own commands (help, set, quit); a pass-through for aish lines and commands."""
@@ -145,6 +148,8 @@ class AishShell(cmd2.Cmd):
                 commands=self._command_summaries,
                 arguments=self._complete_arguments,
                 active=lambda: self.chat_agent is None,
+                models=self._models,
+                chat_agent=lambda: self.chat_agent,
             )
         )
         if self.input_history is not None:
@@ -371,6 +376,14 @@ class AishShell(cmd2.Cmd):
             else:
                 usage[name] = f"{name}: {(func.__doc__ or '').strip()}" if func else name
         return usage
+
+    def _models(self, agent: str) -> list[str]:
+        """What Tab offers after ``-m``: the agent's model, then its server's list (decision 45)."""
+        if self.runner.model_checks is None:
+            from aish.models import ModelChecks
+
+            self.runner.model_checks = ModelChecks(self.app)
+        return self.runner.model_checks.known(agent, MODELS_WAIT)
 
     def _complete_arguments(self, command: str, words: list[str], current: str) -> list[str]:
         """Candidates for a command's next argument (an aish command's own ``complete``)."""

@@ -4,8 +4,9 @@ Where a command goes (the start of a line, after ``|``, ``&``, ``;``, ``&&``,
 ``||`` or ``(``) Tab offers agent names, the shell's commands and the built-in
 stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>``, in ``cat``'s and in a
 program's arguments (``!ls``, ``grep x``) it offers file paths; in a shell command's arguments it asks the
-command (``plugins enable <Tab>`` offers plugin names). Chat mode completes
-nothing: every line there is literal text.
+command (``plugins enable <Tab>`` offers plugin names); after ``-m`` in an
+agent's controls (``athena[-m <Tab>``) it offers the agent's models. Chat mode
+completes nothing but ``/model``'s name: every other line there is literal text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prompt_toolkit.document import Document
 _OPS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
 _STAGE_START = frozenset({"|", "||", "&", "&&", ";", "(", "\n"})
 _REDIRECTS = frozenset({"<", ">", ">>"})
+MODEL_OPTIONS = frozenset({"-m", "--model"})
 BUILTIN_STAGES = {"echo": "print its words (a stage like any other)", "cat": "print files, or pass input on"}
 
 
@@ -34,7 +36,11 @@ class Sources:
     arguments: Callable[[str, list[str], str], Iterable[str]]
     """(command, words before the cursor's word, the word so far) -> candidates."""
     active: Callable[[], bool] = lambda: True
-    """False in chat mode: nothing is completed there."""
+    """False in chat mode: nothing is completed there but ``/model``'s name."""
+    models: Callable[[str], Iterable[str]] = lambda agent: ()
+    """Agent name -> the models Tab offers after ``-m`` (its own first)."""
+    chat_agent: Callable[[], str | None] = lambda: None
+    """The agent of chat mode, whose models ``/model <Tab>`` offers."""
 
 
 class AishCompleter(Completer):
@@ -46,6 +52,7 @@ class AishCompleter(Completer):
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         if not self.sources.active():
+            yield from self._chat(document.text_before_cursor)
             return
         tokens, current, typed = split_raw_before_cursor(document.text_before_cursor)
         if current is None:  # inside a quote: a prompt's text, nothing to offer
@@ -59,6 +66,12 @@ class AishCompleter(Completer):
             yield from self._names(current)
             return
         command, words = stage[0], stage[1:]
+        name, bracket, first = command.partition("[")
+        if bracket and name in self.sources.agents():  # ``athena[-m <Tab>``: the stage's controls
+            controls = [first, *words] if first else words
+            if controls and controls[-1] in MODEL_OPTIONS and not any(w.endswith("]") for w in controls):
+                yield from self._models(name, current, typed)
+            return
         if command in self.sources.commands():
             for candidate in sorted(set(self.sources.arguments(command, words, current))):
                 if candidate.startswith(current):
@@ -74,6 +87,18 @@ class AishCompleter(Completer):
         for name in sorted(offered):
             if name.startswith(current):
                 yield Completion(name, -len(current), display_meta=offered[name][:60])
+
+    def _models(self, agent: str, current: str, typed: int) -> Iterable[Completion]:
+        for model in self.sources.models(agent):
+            if model.startswith(current):
+                yield Completion(escaped(model), -typed, display=model)
+
+    def _chat(self, text: str) -> Iterable[Completion]:
+        """Chat mode: the line is the agent's text, but for ``/model NAME``."""
+        agent = self.sources.chat_agent()
+        command, blank, current = text.partition(" ")
+        if agent is not None and command == "/model" and blank and " " not in current:
+            yield from self._models(agent, current, len(current))
 
     def _path(self, current: str, typed: int, event: CompleteEvent) -> Iterable[Completion]:
         """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does).

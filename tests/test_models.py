@@ -147,3 +147,48 @@ def test_models_in_a_script_and_in_the_shell(refserver: RefServer, demo_url: str
         child.expect_exact("aish>")
     finally:
         child.close(force=True)
+
+
+# ------------------------------------------------------------- Tab after -m
+
+
+def test_tab_after_m_offers_the_agents_model_then_its_servers_list(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    from aish.app import build_app
+    from aish.config import load_config
+    from aish.models import ModelChecks
+
+    url = refserver.base_url
+    text = f'[agents.zeus]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{url}"\nmodel = "hermes"\n'
+    text += '[agents.down]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\nmodel = "m1"\n'
+    checks = ModelChecks(build_app(load_config(str(write_config(text)))))
+    assert checks.known("zeus", 10) == ["hermes", "apollo", "athena", "echo"]
+    assert checks.known("zeus", 10) == ["hermes", "apollo", "athena", "echo"]
+    assert gets(refserver) == ["/v1/models"]  # asked once
+    assert checks.known("down", 10) == ["m1"]  # a server that cannot answer: the agent's own model
+    assert checks.known("nobody", 10) == []
+
+
+def test_tab_after_m_in_the_shell_and_after_model_in_a_chat(refserver: RefServer) -> None:
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(40, 160))
+    try:
+        child.expect_exact("aish>")
+        child.send("athena[-m ec\t")  # nothing before the cursor holds "ho" but what Tab adds
+        child.expect_exact("ho")
+        child.send("] hi there\r")
+        child.expect_exact("[athena: Complete")
+        assert refserver.requests[-1].body is not None and refserver.requests[-1].body["model"] == "echo"
+        child.sendline("hermes")
+        child.expect_exact("hermes>")
+        child.send("/model ap\t")
+        child.expect_exact("ollo")
+        child.send("\r")
+        child.expect_exact("model = apollo")
+        child.send("\x04")
+        child.expect_exact("aish>")
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)

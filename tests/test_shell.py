@@ -203,6 +203,37 @@ def test_tab_escapes_a_file_name_the_language_would_split(tmp_path: Path, monkey
     assert tab("grep x sp\\ ace/in") == [("sp\\ ace/inner\\ dir/", -10)]
 
 
+def test_tab_after_m_offers_models_only_inside_an_agents_controls() -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from aish.shell_complete import AishCompleter, Sources
+
+    chatting: list[str | None] = [None]
+    completer = AishCompleter(
+        Sources(
+            agents=lambda: {"athena": ""},
+            commands=dict,
+            arguments=lambda c, w, cur: [],
+            active=lambda: chatting[0] is None,
+            models=lambda agent: ["gpt-4o", "gpt-4o-mini", "o3"] if agent == "athena" else [],
+            chat_agent=lambda: chatting[0],
+        )
+    )
+
+    def tab(line: str) -> list[tuple[str, int]]:
+        found = completer.get_completions(Document(line, len(line)), CompleteEvent(completion_requested=True))
+        return [(c.text, c.start_position) for c in found]
+
+    assert tab("athena[-m gp") == [("gpt-4o", -2), ("gpt-4o-mini", -2)]
+    assert tab('echo x | athena[-s "be terse" --model ') == [("gpt-4o", 0), ("gpt-4o-mini", 0), ("o3", 0)]
+    assert tab("athena[-m gpt-4o] what is -m ") == []  # after the bracket: the agent's text
+    assert tab("athena[-s ") == [] and tab("athena -m ") == []
+    chatting[0] = "athena"
+    assert tab("/model o") == [("o3", -1)]
+    assert tab("/model o3 and") == [] and tab("what about o") == []
+
+
 @given(st.text(alphabet=st.sampled_from("ab \t\\\"'|&;<>()#~.*é"), min_size=1, max_size=12))
 def test_an_escaped_word_is_read_back_as_itself(word: str) -> None:
     from aish.lang import parse
