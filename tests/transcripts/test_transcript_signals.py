@@ -65,14 +65,16 @@ def test_one_ctrl_c_stops_the_whole_run(slow: tuple[RefServer, Path]) -> None:
     assert list((cwd / "tmp").iterdir()) == []  # the sandbox is removed
 
 
-def test_sigterm_removes_the_sandbox_and_ends_by_sigterm(slow: tuple[RefServer, Path]) -> None:
-    """``timeout 20 aish --test ...`` left /tmp/aish-transcript-XXXX/{work,xdg_*} behind."""
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_removes_the_sandbox_and_ends_by_it(slow: tuple[RefServer, Path], signum: int) -> None:
+    """``timeout 20 aish --test ...`` left /tmp/aish-transcript-XXXX/{work,xdg_*} behind; so did
+    closing the terminal (SIGHUP)."""
     server, cwd = slow
     proc = start([sys.executable, "-m", "aish", "--test", "first.transcript"], cwd, server)
     assert [p.name.startswith("aish-transcript-") for p in (cwd / "tmp").iterdir()] == [True]
-    proc.terminate()
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGTERM, (out, err)
+    assert proc.returncode == -signum, (out, err)
     assert list((cwd / "tmp").iterdir()) == []
 
 
