@@ -98,6 +98,16 @@ def hanging(line: str, out: TextIO, at: int | None = None) -> None:
     out.writelines(" " * lead + row + "\n" for row in rows[1:])
 
 
+def fitted(text: str, out: TextIO) -> str:
+    """``text`` with each of its lines wrapped at words to the terminal ``out`` writes to (a
+    banner, a note); as it is anywhere else."""
+    width = columns(out)
+    if not width:
+        return text
+    rows = [row for line in text.split("\n") for row in (_wrap(line, max(width - 1, NARROWEST)) if line else [""])]
+    return "\n".join(rows)
+
+
 def clip(text: str, width: int) -> str:
     """``text`` if it takes at most ``width`` terminal cells, else its start and ``...`` in that many."""
     if cells(text) <= width:
@@ -142,4 +152,4 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, line] if line else lines or [""]
 
 
-__all__ = ["clip", "columns", "description_column", "hanging", "paragraph", "table", "two_columns"]
+__all__ = ["clip", "columns", "description_column", "fitted", "hanging", "paragraph", "table", "two_columns"]

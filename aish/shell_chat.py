@@ -16,7 +16,7 @@ from typing import TextIO
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
-from aish.layout import two_columns
+from aish.layout import fitted, two_columns
 from aish.runner import Runner
 
 COMMANDS = {
@@ -49,7 +49,7 @@ class Chat:
         return f"{self.agent}> "
 
     def banner(self) -> str:
-        return chat_banner(self.agent, self.leaves_aish)
+        return fitted(chat_banner(self.agent, self.leaves_aish), self.out)
 
     def handle(self, text: str) -> bool:
         """Send ``text`` or run its ``/`` command; False when the chat ends. Errors are reported here."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from aish.layout import fitted
 from aish.tty import isatty
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def start_shell(
 ) -> int:
     """:func:`aish.shell.run_shell`, its opening lines and prompt shown before it is imported."""
     text, prompt = opening(app, conversations, chat, chat_controls)
+    text = fitted(text, out)  # a terminal: its lines break at words
     early = EarlyPrompt.show(text, prompt, stdin, out)
     try:
         from aish.shell import run_shell

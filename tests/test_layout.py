@@ -82,3 +82,35 @@ def test_help_topics_fit_the_terminal_and_cover_the_built_ins(tmp_path: Path) ->
     assert any(line.startswith("usage: echo") for line in lines)
     assert any(line.startswith("usage: cat") for line in lines)
     assert any(line.startswith("Leave aish") for line in lines)  # help exit is help quit
+
+
+def test_the_banners_wrap_at_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tour at 80 columns: the shell's banner broke 'hermes' as 'h/ermes' at the edge, a
+    chat's banner 'aish>' as 'ais/h>'. Both wrap at words on a terminal (and stay as they are elsewhere)."""
+    from terminal import Tmux
+
+    from aish.shell_chat import Chat
+
+    monkeypatch.setattr(layout, "columns", lambda out: 60)
+    out = io.StringIO()
+    banner = Chat("athena", runner=None, out=out).banner()  # type: ignore[arg-type]
+    assert all(cells(line) < 60 for line in banner.splitlines()), banner
+    assert " ".join(banner.split()) == (
+        "Chatting with athena: every line goes to it as typed (Alt-Enter for a new line, "
+        "a pasted block is one message). /new starts over; Ctrl-D or /exit returns to aish>."
+    )
+    monkeypatch.undo()
+    assert len(Chat("athena", runner=None, out=io.StringIO()).banner().splitlines()) == 1  # type: ignore[arg-type]
+
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    env.update(LANG="C.UTF-8", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", XDG_CONFIG_HOME=str(tmp_path))
+    env.update(XDG_STATE_HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path))
+    with Tmux([sys.executable, "-m", "aish"], env, width=50) as term:
+        lines = term.wait_for("^aish>")
+        term.send_line("quit")
+    shown = lines[: lines.index("aish>")]
+    assert all(cells(line) < 50 for line in shown), shown
+    assert " ".join(" ".join(shown).split()) == (
+        "aish, the AI shell. Offline demo agents: apollo, athena, hermes. "
+        "Try: apollo hello | apollo alone to chat | help | quit"
+    )
