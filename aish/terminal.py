@@ -156,14 +156,24 @@ _ZERO_WIDTH = frozenset(("Mn", "Me", "Cf"))
 def cell_widths(text: str) -> list[int]:
     """The terminal cells each character of ``text`` takes: 2 for wide ones (East Asian ``W`` and
     ``F``: CJK, most emoji), 0 for combining marks and format characters (a ZWJ, a variation
-    selector, a bidirectional mark), 8 for a tab (the most it can take), else 1. An emoji sequence
-    (a skin tone, a ZWJ family) may be counted wider than a terminal draws it, never narrower."""
+    selector, a bidirectional mark), 8 for a tab (the most it can take), else 1; the emoji variation
+    selector (U+FE0F) takes 1, as the cell some terminals add to the character before it (``❤️``).
+    An emoji sequence (a skin tone, a ZWJ family) may be counted wider than a terminal draws it,
+    never narrower."""
     import unicodedata
 
     category, east_asian = unicodedata.category, unicodedata.east_asian_width
-    return [
-        8 if c == "\t" else 0 if category(c) in _ZERO_WIDTH else 2 if east_asian(c) in ("W", "F") else 1 for c in text
-    ]
+
+    def width(c: str) -> int:
+        if c in _SPECIAL:
+            return _SPECIAL[c]
+        return 0 if category(c) in _ZERO_WIDTH else 2 if east_asian(c) in ("W", "F") else 1
+
+    return [width(c) for c in text]
+
+
+_SPECIAL = {"\t": 8, "\ufe0f": 1}
+"""Characters whose width their category does not tell: a tab, the emoji variation selector."""
 
 
 def cells(text: str) -> int:

@@ -114,3 +114,9 @@ def test_the_banners_wrap_at_words(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "aish, the AI shell. Offline demo agents: apollo, athena, hermes. "
         "Try: apollo hello | apollo alone to chat | help | quit"
     )
+
+
+def test_cells_never_count_less_than_a_terminal_draws() -> None:
+    assert cells("abc") == 3 and cells("日本") == 4 and cells("e\u0301") == 1 and cells("a\tb") == 10
+    assert cells("\U0001f44d\U0001f3fd") == 4  # a skin tone: tmux, xterm and VTE draw both parts
+    assert cells("\u2764\ufe0f") == 2  # the emoji form of a narrow character: two cells in kitty and iTerm2
