@@ -328,7 +328,7 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
-    from aish.cli_input import piped, read_all, read_script, unread, wants_input
+    from aish.cli_input import given_input, piped, read_all, read_script
     from aish.config import load_config
     from aish.runner import STDIN, Runner
 
@@ -377,9 +377,7 @@ def _dispatch(
             if replay is not None and replay.stdin is not None:  # the original's piped input, sent again
                 return runner.run_source(replay.line, replay.stdin, replay_of=replay.number)
             line, replay_of = (replay.line, replay.number) if replay else (args.command, None)
-            if not wants_input(line):
-                unread(stdin, err)
-            return runner.run_source(line, piped(stdin, err) if wants_input(line) else None, replay_of=replay_of)
+            return runner.run_source(line, given_input(line, app, stdin, err, runner), replay_of=replay_of)
         _SHELL[0] = shell
         if shell:  # the interactive shell, or a chat with ``aish AGENT`` on a terminal
             from aish.shell_start import start_shell

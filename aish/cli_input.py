@@ -13,21 +13,43 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import TextIO
 
+    from aish.app import App
+    from aish.runner import Runner
 
-def wants_input(line: str) -> bool:
-    """Does the line start with a stage that reads input and was given none (``aish -c 'athena'``)?"""
+
+def given_input(line: str, app: App, stdin: TextIO, err: TextIO, runner: Runner) -> str | None:
+    """What ``aish -c LINE`` does with standard input (piped, or a file).
+
+    A first stage without words that aish feeds (an agent, ``cat``) gets it as text: returned, to
+    be sent and recorded. Else a pipeline that starts with a program (``grep ERROR | athena``,
+    ``sha256sum``) leaves it to the program, which reads it itself, byte for byte, as under
+    ``sh -c`` (``runner.programs_read_stdin``). Else it goes unread, with a warning
+    (:func:`unread`)."""
     from aish.errors import AishSyntaxError
     from aish.lang import Command, parse
 
     try:
         script = parse(line)
     except AishSyntaxError:
-        return False
-    if not script.items:
-        return False
-    pipeline = script.items[0][1]
-    first = pipeline.stages[0]
-    return pipeline.stdin is None and isinstance(first, Command) and first.name != "echo" and not first.args
+        return None
+    firsts = [(p, p.stages[0]) for _, p in script.items if isinstance(p.stages[0], Command)]
+    if firsts and script.items[0][1] is firsts[0][0]:
+        pipeline, first = firsts[0]
+        if pipeline.stdin is None and not first.args and first.name != "echo" and not _program(first.name, app):
+            return piped(stdin, err)
+    if any(p.stdin is None and _program(first.name, app) for p, first in firsts):
+        runner.programs_read_stdin = not isatty(stdin)
+        return None
+    unread(stdin, err)
+    return None
+
+
+def _program(name: str, app: App) -> bool:
+    """``name`` starts an OS program (or is no agent at all), not a stage that aish feeds."""
+    from aish.builtins import BUILTINS
+    from aish.pipeline.plan import TEAM_CHAT
+
+    return not (app.is_agent(name) or name in BUILTINS or name == TEAM_CHAT or name in app.commands)
 
 
 def unread(stdin: TextIO, err: TextIO) -> None:
@@ -60,7 +82,7 @@ def unread(stdin: TextIO, err: TextIO) -> None:
         return
     if waiting:
         err.write(
-            "aish: warning: standard input is not read: with -c only a first stage without words reads it "
+            "aish: warning: standard input is not read: with -c an agent reads it only without words "
             "(aish -c 'athena', or aish athena WORDS... to send both)\n"
         )
 

@@ -103,6 +103,10 @@ class Runner:
         """The script file being run (``aish FILE``): each error names it and its line."""
         self._where = ""
         """``FILE:LINE: `` of the pipeline running in a script file, put before its errors."""
+        self.programs_read_stdin = False
+        """A program without other input reads aish's standard input itself (``cat log | aish -c
+        'grep ERROR | athena'``), as under ``sh -c``; else it reads nothing (or, in the shell, the
+        terminal)."""
         self.model_checks: ModelChecks | None = None
         """Models given with ``-m`` are checked against their server's list while the answer streams
         (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
@@ -347,6 +351,7 @@ class Runner:
             session_id=self.session_id,
             stats=self.stats,
             conversations=self.conversations,
+            programs_read_stdin=self.programs_read_stdin,
         )
         self.last_results = env.results
         if all(command.controls.model is None for command in pipeline.commands()):  # no -m to check

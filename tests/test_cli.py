@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -276,7 +277,7 @@ def test_a_default_agent_takes_text_that_names_nothing(demo_url: str, refserver:
 def test_dash_c_says_when_piped_input_goes_unread(demo_url: str, refserver: RefServer, tmp_path: Path) -> None:
     """``cat notes | aish -c 'athena summarize'`` sends only 'summarize' (a first stage with words
     reads no input): said on stderr, from a pipe and from a file; not when the line reads it."""
-    warning = "aish: warning: standard input is not read: with -c only a first stage without words reads it"
+    warning = "aish: warning: standard input is not read: with -c an agent reads it only without words"
     from_pipe = run_aish("-c", "athena summarize", input="my notes\n")
     assert from_pipe.returncode == 0 and from_pipe.stderr.startswith(warning), from_pipe.stderr
     assert refserver.requests[-1].body["messages"][-1]["content"] == "summarize"
@@ -291,6 +292,30 @@ def test_dash_c_says_when_piped_input_goes_unread(demo_url: str, refserver: RefS
     assert (read.returncode, read.stderr) == (0, "")
     assert refserver.requests[-1].body["messages"][-1]["content"] == "my notes\n"
     assert run_aish("-c", "athena summarize").stderr == ""  # nothing piped
+
+
+def test_dash_c_leaves_piped_input_to_a_program_that_starts_a_pipeline(
+    demo_url: str, refserver: RefServer, tmp_path: Path
+) -> None:
+    """``cat log | aish -c 'grep ERROR | athena'``: grep read nothing (aish gave it /dev/null, with a
+    warning that the input went unread), as ``sh -c`` would not; ``aish -c sha256sum`` got the
+    input decoded as text. A program reads aish's standard input itself, byte for byte."""
+    log = "ok 1\nERROR disk full\nok 2\n"
+    grep = run_aish("-c", "grep ERROR | athena[-m echo]", input=log)
+    assert (grep.returncode, grep.stderr) == (0, "")
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "ERROR disk full\n"
+    counted = run_aish("-c", "echo start; grep -c ok", input=log)  # a later pipeline's program reads it too
+    assert (counted.stdout, counted.stderr) == ("start\n2\n", "")
+    data = bytes(range(256)) * 40  # not UTF-8
+    (tmp_path / "data.bin").write_bytes(data)
+    for line in ("sha256sum", "!sha256sum", "cat | sha256sum"):
+        with (tmp_path / "data.bin").open("rb") as file:
+            done = subprocess.run([sys.executable, "-m", "aish", "-c", line], stdin=file, capture_output=True)
+        if line.startswith("cat"):  # the built-in cat takes text: decoded, with a warning
+            assert b"not UTF-8" in done.stderr
+            continue
+        assert done.stdout.decode().split()[0] == hashlib.sha256(data).hexdigest(), (line, done.stderr)
+        assert done.stderr == b""
 
 
 def test_a_url_ending_with_the_codecs_path_says_so(refserver: RefServer, tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ class RunEnv(Record):
         "conversations",
         "results",
         "lock",
+        "programs_read_stdin",
     )
     app: App
     out: TextIO
@@ -51,6 +52,8 @@ class RunEnv(Record):
     """The session's conversations (the shell, ``aish --continue``), or None: every stage is one-shot."""
     results: list[StageResult]
     lock: threading.Lock
+    programs_read_stdin: bool
+    """A program without other input reads aish's standard input (``aish -c``: :mod:`aish.cli_input`)."""
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class RunEnv(Record):
         conversations: Conversations | None = None,
         results: list[StageResult] | None = None,
         lock: threading.Lock | None = None,
+        programs_read_stdin: bool = False,
     ) -> None:
         self.app = app
         self.out = out
@@ -79,6 +83,7 @@ class RunEnv(Record):
         self.conversations = conversations
         self.results = [] if results is None else results
         self.lock = threading.Lock() if lock is None else lock
+        self.programs_read_stdin = programs_read_stdin
 
     def add_results(self, results: list[StageResult]) -> None:
         with self.lock:

@@ -461,7 +461,7 @@ class _Run:
                 source=source,
                 terminal=terminal,
                 errors=_errors_to(self.env.err),
-                keyboard=not takes_input and self.env.tty and isatty(sys.stdin),
+                keyboard=not takes_input and (self.env.programs_read_stdin or (self.env.tty and isatty(sys.stdin))),
             )
         finally:
             if pipe is not None:
