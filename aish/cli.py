@@ -410,7 +410,7 @@ def _dispatch(
         if path.is_file():
             if args.words:  # ``aish notes is a file`` must not run ./notes, nor drop the words
                 raise UsageError(f"{args.target}: a script takes no arguments (to send words, name an agent first)")
-            runner.script_name = args.target
+            runner.script_name, runner.programs_read_stdin = args.target, not tty  # as a shell script's
             return runner.run_source(read_script(path, err))
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent

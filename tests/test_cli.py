@@ -306,6 +306,9 @@ def test_dash_c_leaves_piped_input_to_a_program_that_starts_a_pipeline(
     assert refserver.requests[-1].body["messages"][-1]["content"] == "ERROR disk full\n"
     counted = run_aish("-c", "echo start; grep -c ok", input=log)  # a later pipeline's program reads it too
     assert (counted.stdout, counted.stderr) == ("start\n2\n", "")
+    script = tmp_path / "errors.aish"
+    script.write_text("grep -c ERROR\n", encoding="utf-8")
+    assert run_aish(str(script), input=log).stdout == "1\n"  # a script's programs too, as a shell script's
     data = bytes(range(256)) * 40  # not UTF-8
     (tmp_path / "data.bin").write_bytes(data)
     for line in ("sha256sum", "!sha256sum", "cat | sha256sum"):
