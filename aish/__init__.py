@@ -74,7 +74,7 @@ if TYPE_CHECKING:
     )
     from aish.history.brief import brief_of
     from aish.history.files import private_file
-    from aish.history.terms import run_matches, search_terms, searchable
+    from aish.history.terms import composed, run_matches, search_terms, searchable
     from aish.hookspecs import (
         RegisterAgent,
         RegisterCodec,
@@ -190,6 +190,7 @@ _EXPORTS = {
     "brief_of": "aish.history.brief",
     "run_matches": "aish.history.terms",
     "search_terms": "aish.history.terms",
+    "composed": "aish.history.terms",
     "searchable": "aish.history.terms",
     "shown_url": "aish.agents",
     "status_line": "aish.stops",
@@ -302,6 +303,7 @@ __all__ = [
     "cell_widths",
     "cells",
     "claim_file",
+    "composed",
     "describe_turns",
     "ending",
     "endpoint",

@@ -279,6 +279,17 @@ class HistoryBackendContract:
         assert backend.search("hunt tomorrow") == []
         assert backend.search("") == [] and backend.search("   ") == []
 
+    def test_search_finds_an_accent_however_it_is_encoded(self, backend: HistoryBackend) -> None:
+        """``é`` typed (one code point, NFC) finds ``e`` + a combining accent (NFD, as macOS file
+        names and some models write it), and the other way round."""
+        decomposed = record_run(backend, "oracle menu", ["cafe\u0301 au lait, cre\u0300me bru\u0302le\u0301e"])
+        composed = record_run(backend, "oracle caf\u00e9", ["cr\u00e8me"])
+        assert [r.number for r in backend.search("caf\u00e9")] == [decomposed.number, composed.number]
+        assert [r.number for r in backend.search("cafe\u0301")] == [decomposed.number, composed.number]
+        assert [r.number for r in backend.search("CR\u00c8ME")] == [decomposed.number, composed.number]
+        assert [r.number for r in backend.search("br\u00fbl\u00e9e")] == [decomposed.number]
+        assert backend.search("cafe au") == []  # the accent is a letter, not nothing
+
     @pytest.mark.parametrize(("query", "answer"), HOSTILE, ids=[q for q, _a in HOSTILE])
     def test_search_takes_any_text_literally(self, backend: HistoryBackend, query: str, answer: str) -> None:
         record_run(backend, "decoy one", ["plain words only"])

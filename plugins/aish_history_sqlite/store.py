@@ -410,6 +410,8 @@ def _index_finished(db: sqlite3.Connection) -> int:
     to date when somebody searches. Runs not indexed yet (running, or cut short
     by a crash) are searched row by row. Returns how many runs it indexed.
     """
+    from aish import composed  # searching only
+
     sql = "SELECT number, line FROM runs WHERE indexed = 0 AND status != 'running' ORDER BY number LIMIT ?"
     pending = list(db.execute(sql, (INDEX_BATCH,)))
     for number, line in pending:
@@ -418,9 +420,8 @@ def _index_finished(db: sqlite3.Connection) -> int:
             if idx in texts:  # streamed text (see end_stage) follows what the stage row holds
                 texts[idx] += text
         db.execute("DELETE FROM runs_fts WHERE rowid = ?", (number,))
-        db.execute(
-            "INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, line, "\n".join(texts.values()))
-        )
+        answers = composed("\n".join(texts.values()))  # as search terms are (aish.search_terms)
+        db.execute("INSERT INTO runs_fts (rowid, line, answers) VALUES (?, ?, ?)", (number, composed(line), answers))
         db.execute("UPDATE runs SET indexed = 1 WHERE number = ?", (number,))
     return len(pending)
 
