@@ -96,8 +96,14 @@ class EarlyPrompt:
         ``stdin`` and ``out`` are a terminal that can take it."""
         if stdin is None or not (isatty(stdin) and isatty(out)) or os.environ.get("TERM", "dumb") in ("", "dumb"):
             return None
-        import termios
+        import threading
 
+        if threading.current_thread() is not threading.main_thread():  # signal handlers are the main thread's
+            return None
+        try:
+            import termios
+        except ImportError:  # not a POSIX system
+            return None
         fd = stdin.fileno()
         try:
             saved = termios.tcgetattr(fd)
