@@ -137,7 +137,7 @@ class AishShell(cmd2.Cmd):
     # ------------------------------------------------------------ line editing
     def _input_history(self, path: str | Path) -> InputHistory | None:
         """Every typed line, kept across restarts (empty path: this session only)."""
-        return InputHistory(Path(path)) if str(path) else None
+        return InputHistory(Path(path), chatting=lambda: self.chat is not None) if str(path) else None
 
     def _setup_session(self) -> None:
         """aish's completer, input history, continuation and paste on cmd2's prompt_toolkit session."""

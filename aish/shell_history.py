@@ -11,13 +11,19 @@ else ``~/.local/state/aish/input_history``), in prompt_toolkit's file format
 twice as many it is rewritten with the newest half. A line that starts with a
 blank is not kept (as bash's ``ignorespace``), nor is a repeat of the entry
 before it.
+
+A chat's messages and aish lines are offered apart: Up, Ctrl-R and the grey
+suggestion show a chat's messages in a chat and aish lines at ``aish>``. A
+message recalled at ``aish>`` would run as a line (``who are you really`` runs
+who(1), ``make it shorter`` make). A chat message's entry is marked in the file
+by ``chat`` after its time (``# 2026-12-03T08:40:00 chat``).
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from pathlib import Path
 
 from prompt_toolkit.history import History
@@ -44,32 +50,58 @@ class InputHistory(History):
     session's memory and :attr:`error` says what went wrong (shown once).
     """
 
-    def __init__(self, path: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, path: Path, *, max_entries: int = MAX_ENTRIES, chatting: Callable[[], bool] = lambda: False
+    ) -> None:
         super().__init__()
         self.path = path
         self.max_entries = max_entries
+        self.chatting = chatting
+        """Whether the line being typed is a chat's message (else an aish line)."""
         self.error: str | None = None
         self._count = 0
-        self._last: str | None = None
+        self._last: dict[bool, str] = {}
+        """The newest entry of aish lines (False) and of chat messages (True)."""
+        self._chat: list[bool] = []
+        """For each of ``_loaded_strings`` (newest first): whether it is a chat's message."""
 
     # prompt_toolkit's History API -------------------------------------------------
     def load_history_strings(self) -> Iterable[str]:
         entries = self._read()
         self._count = len(entries)
-        self._last = entries[-1] if entries else None
-        return list(reversed(entries))  # newest first
+        self._last = {chat: text for text, chat in entries}
+        self._chat = [chat for _text, chat in reversed(entries)]
+        return [text for text, _chat in reversed(entries)]  # newest first
+
+    async def load(self) -> AsyncGenerator[str, None]:
+        """The entries of the kind being typed (chat messages, or aish lines), newest first."""
+        if not self._loaded:
+            self._loaded_strings = list(self.load_history_strings())
+            self._loaded = True
+        for text in self._mine():
+            yield text
+
+    def get_strings(self) -> list[str]:
+        return self._mine()[::-1]
+
+    def _mine(self) -> list[str]:
+        chat = self.chatting()
+        return [text for text, kind in zip(self._loaded_strings, self._chat, strict=False) if kind == chat]
 
     def append_string(self, string: str) -> None:
-        if not string.strip() or string[:1] in (" ", "\t") or string == self._last:
+        chat = self.chatting()
+        if not string.strip() or string[:1] in (" ", "\t") or string == self._last.get(chat):
             return
+        self._chat.insert(0, chat)
         super().append_string(string)
 
     def store_string(self, string: str) -> None:
-        self._last = string
+        chat = self._chat[0] if self._chat else False
+        self._last[chat] = string
         try:
             self._ensure_private()
             with open(self.path, "ab") as f:
-                f.write(_entry(string))
+                f.write(_entry(string, chat))
             self._count += 1
             if self._count >= 2 * self.max_entries:
                 self._compact()
@@ -77,7 +109,8 @@ class InputHistory(History):
             self.error = f"cannot save input history to {self.path}: {exc.strerror or exc}"
 
     # ------------------------------------------------------------------ helpers
-    def _read(self) -> list[str]:
+    def _read(self) -> list[tuple[str, bool]]:
+        """The entries, oldest first, each with whether it is a chat's message."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -85,16 +118,20 @@ class InputHistory(History):
         except OSError as exc:
             self.error = f"cannot read input history {self.path}: {exc.strerror or exc}"
             return []
-        entries: list[str] = []
+        entries: list[tuple[str, bool]] = []
         lines: list[str] = []
+        chat = False
         for raw in data.decode("utf-8", errors="replace").split("\n"):
             if raw.startswith("+"):
                 lines.append(raw[1:])
-            elif lines:
-                entries.append("\n".join(lines))
+                continue
+            if lines:
+                entries.append(("\n".join(lines), chat))
                 lines = []
+            if raw.startswith("#"):
+                chat = raw.rstrip().endswith(CHAT_MARK)
         if lines:
-            entries.append("\n".join(lines))
+            entries.append(("\n".join(lines), chat))
         return entries[-self.max_entries :] if len(entries) > 2 * self.max_entries else entries
 
     def _ensure_private(self) -> None:
@@ -112,13 +149,17 @@ class InputHistory(History):
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.writelines(_entry(e) for e in keep)
+            f.writelines(_entry(text, chat) for text, chat in keep)
         os.replace(tmp, self.path)
         self._count = len(keep)
 
 
-def _entry(string: str) -> bytes:
-    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+CHAT_MARK = " chat"
+"""After the time of an entry that is a chat's message."""
+
+
+def _entry(string: str, chat: bool = False) -> bytes:
+    stamp = datetime.datetime.now().isoformat(timespec="seconds") + (CHAT_MARK if chat else "")
     body = "".join(f"+{line}\n" for line in string.split("\n"))
     return f"\n# {stamp}\n{body}".encode("utf-8", errors="replace")
 

@@ -181,6 +181,37 @@ def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+def test_chat_messages_come_back_in_chats_only(refserver: RefServer) -> None:
+    """Found by a tour: a chat message came back with Up at ``aish>``, where Enter ran it as a
+    line: 'who are you really' ran who(1), 'make it shorter' would run make. Up and Ctrl-R offer
+    a chat's messages in chats and aish lines at ``aish>``, across restarts too."""
+    child = spawn(refserver)
+    child.sendline("chat athena -m echo")
+    child.expect_exact("athena>")
+    child.sendline("who are you really")
+    child.expect(r"\[\w+: Complete - ")
+    child.expect_exact("athena>")
+    child.send(CTRL_D)
+    child.expect_exact(PROMPT)
+    child.send(UP)  # the line that opened the chat, not the message
+    child.expect_exact("chat athena -m echo")
+    child.send("\x15")  # Ctrl-U
+    quit_shell(child)
+
+    child = spawn(refserver)
+    child.sendline("chat athena -m echo")
+    child.expect_exact("athena>")
+    child.send(UP)  # in a chat: the chat's messages, from the session before
+    child.expect_exact("who are you really")
+    child.send("\r")
+    child.expect(r"\[\w+: Complete - ")
+    child.expect_exact("athena>")
+    child.sendline("/exit")
+    child.expect_exact(PROMPT)
+    quit_shell(child)
+    assert sent(refserver) == ["who are you really", "who are you really"]
+
+
 # ------------------------------------------------------------------ completion
 
 
