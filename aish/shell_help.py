@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
-from aish.agents import AgentConfig
+from aish.agents import AgentConfig, shown_url
 from aish.app import App
 from aish.errors import UnknownNameError, visible
 from aish.layout import columns, description_column, hanging, paragraph, table, two_columns
@@ -49,7 +49,7 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
         ("description", agent.description),
         ("transport", agent.transport),
         ("codec", agent.codec),
-        ("url", agent.url or "(started on first use)"),
+        ("url", shown_url(agent.url) if agent.url else "(started on first use)"),
         ("model", agent.model or "(the server's default)"),
         ("renderer", agent.renderer or "(the default)"),
         ("key from", _key_source(agent)),

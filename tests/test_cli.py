@@ -356,6 +356,16 @@ def test_help_for_an_agent_says_whether_its_key_variable_is_set(tmp_path: Path) 
         assert "sk-x" not in shown
 
 
+def test_help_for_an_agent_never_shows_a_password_in_its_url(tmp_path: Path) -> None:
+    """``help AGENT`` (and ``aish AGENT --help``) printed ``http://alice:hunter2pw@...`` whole."""
+    config = tmp_path / "aish.toml"
+    config.write_text(agent_toml("vault", "http://alice:hunter2pw@127.0.0.1:9/v1"), encoding="utf-8")
+    for argv in (["vault", "--help"], ["-c", "help vault"]):
+        shown = run_aish("--config", str(config), *argv)
+        assert re.search(r"^  url +http://alice:\*\*\*@127\.0\.0\.1:9/v1$", shown.stdout, re.M), shown
+        assert "hunter2pw" not in shown.stdout + shown.stderr
+
+
 def test_lines_read_from_standard_input_have_line_numbers(demo_url: str) -> None:
     """``aish < lines.aish`` is a script: its errors say where, as ``aish lines.aish`` does."""
     result = run_aish(input="echo a\nnosuch x\necho b\n")
