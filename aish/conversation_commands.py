@@ -22,7 +22,7 @@ from aish.history import conversations as recorded
 from aish.history.show import when
 from aish.history.store import opened
 from aish.layout import clip, columns
-from aish.terminal import terminal_safe
+from aish.terminal import cells, terminal_safe
 from aish.tty import isatty
 
 NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
@@ -76,9 +76,10 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         width = columns(out)  # a terminal: each row ends before its edge
         for s in found:
             mark = "*" if s.id in active else " "
-            head = f"{mark} {s.id}  {when(s.last)}  {s.agent:<12} {_turns(s.turns):>9}  "
+            agent = s.agent + " " * (12 - cells(s.agent))  # padded by terminal cells: 日本 takes four
+            head = f"{mark} {s.id}  {when(s.last)}  {agent} {_turns(s.turns):>9}  "
             if width:
-                first = clip(visible(s.first_prompt), max(width - len(head) - 1, PREVIEW_NARROWEST))
+                first = clip(visible(s.first_prompt), max(width - cells(head) - 1, PREVIEW_NARROWEST))
             else:
                 prompt = s.first_prompt
                 first = visible(prompt if len(prompt) <= PREVIEW else prompt[: PREVIEW - 3] + "...")

@@ -120,3 +120,22 @@ def test_cells_never_count_less_than_a_terminal_draws() -> None:
     assert cells("abc") == 3 and cells("日本") == 4 and cells("e\u0301") == 1 and cells("a\tb") == 10
     assert cells("\U0001f44d\U0001f3fd") == 4  # a skin tone: tmux, xterm and VTE draw both parts
     assert cells("\u2764\ufe0f") == 2  # the emoji form of a narrow character: two cells in kitty and iTerm2
+
+
+def test_conversations_pad_agents_by_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent named 日本 (a quoted TOML key) pushed its row's later columns two cells right."""
+    import contextlib
+    import time
+
+    from aish import conversation_commands as commands
+    from aish.history.conversations import Summary
+
+    now = time.time()
+    found = [Summary("a" * 12, "日本", 1, now, now, "first"), Summary("b" * 12, "athena", 2, now, now, "second")]
+    monkeypatch.setattr(commands.recorded, "summaries", lambda backend, count: found)
+    monkeypatch.setattr(commands, "opened", lambda app: contextlib.nullcontext(None))
+    monkeypatch.setattr(layout, "columns", lambda out: 80)
+    out = io.StringIO()
+    commands.conversations_command(None, None, [], out)  # type: ignore[arg-type]
+    rows = out.getvalue().splitlines()
+    assert [cells(row[: row.rindex("  ")]) for row in rows] == [56, 56], rows  # the prompts start together
