@@ -72,7 +72,12 @@ def _step(app: App, stage: Stage) -> Step:
     if isinstance(stage, Group):
         members = _flatten(stage)
         for member in members:
-            other = member.name in BUILTINS or _program(member.name) or is_shell_escape(member.name)
+            other = (
+                member.name in BUILTINS
+                or member.name == TEAM_CHAT
+                or _program(member.name)
+                or is_shell_escape(member.name)
+            )
             if other and (member.name in BUILTINS or not app.is_agent(member.name)):
                 raise UsageError(f"{member.name}: only agents can run in parallel ('&')")
         agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)

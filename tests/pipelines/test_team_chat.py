@@ -86,3 +86,12 @@ def test_bad_groups_in_config_name_the_file_and_group(tmp_path: Path, toml: str,
     with pytest.raises(ConfigError) as info:
         load_config(str(path), environ={})
     assert str(info.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize("line", ["echo hi | athena & team-chat", "echo hi | (team-chat & athena)"])
+def test_team_chat_in_a_parallel_group_is_refused_as_not_an_agent(
+    run_line: Run, refserver: RefServer, agents_toml: str, line: str
+) -> None:
+    result = run_line(line, agents_toml)
+    assert result.status == 2 and not refserver.requests
+    assert result.err.strip() == "aish: team-chat: only agents can run in parallel ('&')"
