@@ -22,6 +22,10 @@ The model's reasoning is shown on a terminal only, dim, before the answer
 answer that was only reasoning says so (``..., reasoning only]``). A tool
 call is one line on stderr on a terminal, ``[athena: tool call: NAME
 ARGUMENTS]`` (elsewhere aish's error line names the calls).
+
+While the stage waits to ask again before any text came (HTTP 429 or 503, a
+refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
+429]``, and gives way to ``[athena: Streaming...]`` when text comes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from aish import (
     Interrupted,
     Reasoning,
     RenderTarget,
+    Retrying,
     StreamEnd,
     StreamError,
     StreamStart,
@@ -68,12 +73,15 @@ class PlainRenderer:
         self._tag_alone = False
         """The ``Streaming...`` tag is all there is on the terminal's last line: an answer that
         ends without text replaces it with how it ended, instead of following it."""
+        self._retrying = False
+        """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
-            self._tag_alone = False
+            if self._tag_alone:
+                self._text_begins()
             if self._thinking:
                 self._end_thinking()
             self._deltas += 1
@@ -87,13 +95,14 @@ class PlainRenderer:
             self._started = time.monotonic()
             self._deltas, self._usage_tokens, self._ends_with_newline, self._said = 0, None, True, False
             self._agent = event.agent
-            self._reasoned = self._thinking = False
+            self._reasoned = self._thinking = self._retrying = False
             if self.tty:
                 self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
                 self._tag_alone = True
         elif kind is Reasoning:
             self._reasoned = True
-            self._tag_alone = False
+            if self._tag_alone:
+                self._text_begins()
             if self.tty:
                 if not self._thinking:
                     self.out.write(DIM)
@@ -101,16 +110,31 @@ class PlainRenderer:
                 self.out.write(terminal_safe(event.text))  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_thinking()
-            self._tag_alone = False
+            if self._tag_alone:
+                self._text_begins()
             if self.tty:
                 self._status(status_line(self._agent, f"tool call: {visible(event.describe())}"))  # type: ignore[union-attr]
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
+        elif kind is Retrying:
+            if self._tag_alone and _isatty(self.err):  # nothing of the answer yet: the tag says why it waits
+                wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
+                self.err.write("\r\x1b[K")
+                self._status(status_line(self._agent, wait, event.reason) + " ", newline=False)  # type: ignore[union-attr]
+                self._retrying = True
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
             interrupted = isinstance(event.error, Interrupted)  # type: ignore[union-attr]
             self._summary("Partial" if event.partial else "Interrupted" if interrupted else "Failed")  # type: ignore[union-attr]
+
+    def _text_begins(self) -> None:
+        """The first text after the tag: a ``Retrying`` tag gives way to ``Streaming...``."""
+        self._tag_alone = False
+        if self._retrying:
+            self._retrying = False
+            self.err.write("\r\x1b[K")
+            self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""

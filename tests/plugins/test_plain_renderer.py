@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from terminal import screen
 
 import aish_plain.renderer as renderer_module
 from aish import (
@@ -22,8 +23,10 @@ from aish import (
     Heartbeat,
     Interrupted,
     Prompt,
+    Reasoning,
     RemoteError,
     RenderTarget,
+    Retrying,
     StreamEnd,
     StreamError,
     StreamStart,
@@ -200,6 +203,28 @@ def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: 
     t.renderer.err = t.err
     t.feed(StreamStart(), *deltas("Hi"), StreamError(Interrupted("athena: interrupted"), partial=True))
     assert t.err.getvalue() == "[Streaming...] [Partial - 0.0s, 1 tokens]\n"  # the tag stays before the text
+
+
+def test_on_a_terminal_a_wait_to_retry_is_said_in_the_tag_until_text_comes(clock: FakeClock) -> None:
+    """During a 429's backoff the tag said 'Streaming...' for as long as the server asked aish to wait."""
+    t = Target(tty=True)
+    t.err = TerminalErr()
+    t.renderer.err = t.err
+    t.feed(StreamStart(agent="athena"), Retrying(2.0, "HTTP 429", 1, agent="athena"))
+    assert screen(t.err.getvalue()) == ["[athena: Retrying in 2.0s - HTTP 429]"]
+    t.feed(Reasoning("hmm", agent="athena"), *deltas("Hi"), StreamEnd())
+    assert screen(t.err.getvalue())[0].startswith("[athena: Streaming...] [athena: Complete")
+    assert t.out.getvalue().endswith("Hi\n")
+    t = Target(tty=True)  # a wait after text came (a resume) leaves the answer's line alone
+    t.err = TerminalErr()
+    t.renderer.err = t.err
+    t.feed(StreamStart(agent="athena"), *deltas("Hi"), Retrying(1.0, "connection lost", 1, agent="athena"))
+    assert t.err.getvalue() == "[athena: Streaming...] "
+    t = Target(tty=True)  # all the retries failed: the summary takes the tag's place
+    t.err = TerminalErr()
+    t.renderer.err = t.err
+    t.feed(StreamStart(), Retrying(0.5, "HTTP 503"), StreamError(RemoteError("HTTP 503"), partial=False))
+    assert screen(t.err.getvalue()) == ["[Failed - 0.0s, 0 tokens]"]
 
 
 def test_tty_each_stage_has_its_own_counts_and_clock(clock: FakeClock) -> None:

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 from servers import DONE, Exchange, chunk, serving
 from streamkit import Run, agent
+from terminal import screen
 
 from aish import Retrying, StreamStart, TextDelta
 
@@ -117,3 +119,24 @@ def test_a_retry_after_date_in_the_past_means_now() -> None:
         run = Run(agent(server.url + "/v1", backoff_initial=0.05, backoff_max=0.3))
     (notice,) = [e for e in run.events if isinstance(e, Retrying)]
     assert notice.delay == 0.0
+
+
+def test_on_a_terminal_the_tag_says_how_long_aish_waits_and_why(tmp_path: Path) -> None:
+    """A real ``aish -c`` on a pty: the tag said 'Streaming...' through a 429's whole wait."""
+    config = tmp_path / "aish.toml"
+    with serving(busy_then_ok(429, 1, retry_after="1")) as server:  # type: ignore[arg-type]
+        config.write_text(
+            f'[settings]\nhistory = "off"\n[agents.bot]\ntransport = "sse"\ncodec = "openai-chat"\n'
+            f'url = "{server.url}/v1"\nmodel = "m"\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AISH_")}
+        env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), AISH_CONFIG=str(config), TERM="xterm")
+        child = pexpect.spawn(sys.executable, ["-m", "aish", "-c", "bot hi"], env=env, encoding="utf-8", timeout=30)
+        try:
+            child.expect_exact("[bot: Retrying in 1.0s - HTTP 429] ")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+    shown = screen(child.before)
+    assert shown[0] == "[bot: Streaming...] Hello again" and shown[1].startswith("[bot: Complete - ")
