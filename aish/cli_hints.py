@@ -46,8 +46,13 @@ def default_agent(app: App, word: str, words: list[str]) -> str:
     ``[settings] default_agent``. Without one, the unknown-agent error, which says how to ask."""
     name = app.config.settings.default_agent
     if name is None:
-        from aish.pipeline.plan import unknown_agent
+        from aish.builtins import BUILTINS
+        from aish.pipeline.plan import TEAM_CHAT, unknown_agent
 
+        if word in BUILTINS or word == TEAM_CHAT:  # ``aish echo hi``: part of the language, not a command
+            raise UsageError(
+                f"{word} is part of the aish language, not a command: run it in a line (aish -c '{word} ...')"
+            )
         error = unknown_agent(app, word)
         agents = list(app.agents())
         if (words or " " in word.strip()) and agents and not error.suggestion:

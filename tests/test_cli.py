@@ -413,3 +413,13 @@ def test_a_reader_that_goes_away_mid_answer_ends_aish_with_141(tmp_path: Path) -
         )
     assert done.stdout.strip() == "141", done.stdout
     assert (tmp_path / "err").read_text() == ""
+
+
+def test_a_built_in_of_the_language_as_the_target_says_to_run_it_in_a_line(demo_url: str) -> None:
+    """``aish echo hi``, ``aish team-chat hi``: not 'unknown agent', but how to run them."""
+    for word in ("echo", "cat", "team-chat"):
+        result = run_aish(word, "hi")
+        assert result.returncode == 2
+        assert result.stderr == (
+            f"aish: {word} is part of the aish language, not a command: run it in a line (aish -c '{word} ...')\n"
+        )
