@@ -241,3 +241,11 @@ def test_an_escaped_word_is_read_back_as_itself(word: str) -> None:
 
     (pipeline,) = [p for _, p in parse(f"echo {escaped(word)}").items]
     assert [w.value for w in pipeline.stages[0].args] == [word]
+
+
+def test_tab_after_help_offers_every_topic_help_explains(demo_url: str) -> None:
+    """``help <Tab>``: besides commands and agents, the language's built-ins, ``!`` and quit/exit."""
+    shell, _out, _err = make_shell(demo_url)
+    topics = set(shell._complete_arguments("help", [], ""))
+    assert {"echo", "cat", "!", "quit", "exit", "history", "athena"} <= topics
+    assert shell._complete_arguments("help", ["history"], "") == []

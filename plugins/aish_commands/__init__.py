@@ -218,7 +218,10 @@ def help_command(inv: Invocation) -> int:
 
 
 def complete_help(inv: Invocation, words: list[str]) -> list[str]:
-    return [*inv.app.commands, *inv.app.agents()] if len(words) == 1 else []
+    """Every topic ``help`` explains: commands, the shell's own, the language's built-ins, agents."""
+    from aish.shell_help import ALIASES, BUILT_INS
+
+    return [*inv.app.commands, *SHELL_ONLY, *ALIASES, *BUILT_INS, *inv.app.agents()] if len(words) == 1 else []
 
 
 def settings(inv: Invocation) -> int:
