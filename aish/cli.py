@@ -412,6 +412,10 @@ def _dispatch(
                 raise UsageError(f"{args.target}: a script takes no arguments (to send words, name an agent first)")
             runner.script_name, runner.programs_read_stdin = args.target, not tty  # as a shell script's
             return runner.run_source(read_script(path, err))
+        name, bracket, _ = args.target.partition("[")
+        if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
+            form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
+            raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent
 
@@ -423,10 +427,6 @@ def _dispatch(
             return ask_agent(runner, agent, [args.target, *args.words], piped(stdin, err))
         if "/" in args.target or path.suffix == ".aish":
             raise UsageError(f"{args.target}: no such script file")
-        name, bracket, _ = args.target.partition("[")
-        if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
-            form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
-            raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
         from aish.cli_hints import default_agent
 
         agent = default_agent(app, args.target, args.words)  # ``aish what is a monad``

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from aish.testing import agent_toml, run_aish
 from aish_refserver import RefServer
 
@@ -199,8 +201,14 @@ def test_errors_in_a_script_file_name_its_line(tmp_path: Path) -> None:
     assert run_aish(str(broken)).stderr.startswith(f"aish: {broken}: syntax error at line 2, column 9: ")
 
 
-def test_the_bracket_form_on_the_command_line_says_how_options_go_there() -> None:
-    result = run_aish("athena[-o", "max_tokens", "4]", "hi")
+@pytest.mark.parametrize("cid", [False, True])
+def test_the_bracket_form_on_the_command_line_says_how_options_go_there(demo_url: str, cid: bool) -> None:
+    """With --cid too: ``aish --cid ID athena[-o max_tokens 4] hi`` sent 'athena[-o max_tokens 4] hi' as text."""
+    before: list[str] = []
+    if cid:
+        assert run_aish("athena", "hi").returncode == 0
+        before = ["--cid", run_aish("conversations").stdout.split()[0]]
+    result = run_aish(*before, "athena[-o", "max_tokens", "4]", "hi")
     assert result.returncode == 2
     assert result.stderr == (
         "aish: athena[-o: on the command line, options follow the name without brackets: "
