@@ -19,6 +19,7 @@ from aish.app import App
 from aish.conversations import Conversation, Conversations
 from aish.errors import EXIT_OK, AishError, UnknownAgentError, UsageError, unknown_subcommand, visible
 from aish.history import conversations as recorded
+from aish.history.commands import without_list
 from aish.history.show import when
 from aish.history.store import opened
 from aish.layout import clip, columns
@@ -27,7 +28,7 @@ from aish.tty import isatty
 
 NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
 USAGE = """\
-usage: conversations [N]                the last N recorded conversations (default 20); * marks this session's
+usage: conversations [list] [N]         the last N recorded conversations (default 20); * marks this session's
        conversations show ID            a recorded conversation's turns
        conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session
 In the shell a line that is just AGENT ... continues AGENT's conversation; 'new AGENT' starts afresh.
@@ -61,7 +62,8 @@ def new_command(app: App, conversations: Conversations, args: Sequence[str], out
 
 
 def conversations_command(app: App, conversations: Conversations | None, args: Sequence[str], out: TextIO) -> int:
-    """``conversations [N] | show ID | resume ID|AGENT``."""
+    """``conversations [N] | list [N] | show ID | resume ID|AGENT``."""
+    args = without_list(args, "conversations")
     sub, rest = (args[0], list(args[1:])) if args else ("", [])
     if sub in ("help", "-h", "--help"):
         out.write(USAGE)

@@ -277,3 +277,16 @@ def test_the_listing_fits_the_terminal(recorded: str) -> None:
     assert lines[0].endswith("1 turn  please summarise t...")  # to the 79th column
     assert lines[1].endswith("1 turn  日本語のテキストで...")
     assert aish("conversations").splitlines()[0].endswith(long[:57] + "...")  # a pipe: as before
+
+
+def test_list_is_a_synonym_as_in_llm_logs_list(recorded: str) -> None:
+    """A tour typed ``conversations list`` (as ``llm logs list``): 'unknown subcommand'."""
+    aish("athena", "first")
+    aish("athena", "second")
+    assert aish("conversations", "list") == aish("conversations")
+    assert aish("-c", "conversations list 1") == aish("conversations", "1")
+    assert aish("history", "list") == aish("history")
+    assert aish("-c", "history list 1") == aish("history", "1")
+    bad = run_aish("conversations", "list", "x")
+    expected = "aish: conversations list: 'x' is not a count (see 'conversations help')\n"
+    assert (bad.returncode, bad.stderr) == (2, expected)

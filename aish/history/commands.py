@@ -26,6 +26,7 @@ def history_command(
     ``search_text`` is the text after ``search`` as typed (the shell passes it
     untouched); by default the arguments are joined, phrases re-quoted.
     """
+    args = without_list(args, "history")
     sub, rest = (args[0], list(args[1:])) if args else ("", [])
     if sub == "clear":
         return _clear(app, rest, out, confirm)
@@ -88,6 +89,15 @@ def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> i
         backend.clear()
     out.write("history cleared\n")
     return EXIT_OK
+
+
+def without_list(args: Sequence[str], command: str) -> Sequence[str]:
+    """``history list [N]`` is ``history [N]`` (as ``llm logs list``), and so for ``conversations``."""
+    if not args or args[0] != "list":
+        return args
+    if len(args) > 2 or (len(args) == 2 and not args[1].isdigit()):
+        raise UsageError(f"{command} list: {args[1]!r} is not a count (see '{command} help')")
+    return args[1:]
 
 
 def _at_least_one(command: str, count: str) -> None:

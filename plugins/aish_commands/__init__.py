@@ -368,15 +368,15 @@ def complete_completion(_inv: Invocation, words: list[str]) -> list[str]:
 
 
 HISTORY_USAGE = """\
-usage: history [N]                       the last N runs (default 20), numbered
+usage: history [list] [N]                the last N runs (default 20), numbered
        history show [N | -N | last]      run N in full: its line, each stage's input and answer (the last by default)
        history search TEXT               runs whose line or answers contain every word of TEXT
        history export [--json | --jsonl] every run as JSON (an array, or one object per line)
        history rm N...                   remove runs
        history clear [--yes]             remove every run (asks first on a terminal)
-Replay a run in the shell with !N (!! for the last one)."""
+Replay a run in the shell with !N (!-N: the Nth last; !!: the last)."""
 
 CONVERSATIONS_USAGE = """\
-usage: conversations [N]                the last N recorded conversations (default 20); * marks this session's
+usage: conversations [list] [N]         the last N recorded conversations (default 20); * marks this session's
        conversations show ID            a recorded conversation's turns
        conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session"""
