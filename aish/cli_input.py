@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from aish.app import App
+    from aish.lang import Stage
     from aish.runner import Runner
 
 
@@ -32,16 +33,25 @@ def given_input(line: str, app: App, stdin: TextIO, err: TextIO, runner: Runner)
         script = parse(line)
     except AishSyntaxError:
         return None
+    fed = script.items[0][1] if script.items else None
+    if fed is not None and fed.stdin is None and _wordless(fed.stages[0], app):  # ``athena``, ``apollo & athena``
+        return piped(stdin, err)
     firsts = [(p, p.stages[0]) for _, p in script.items if isinstance(p.stages[0], Command)]
-    if firsts and script.items[0][1] is firsts[0][0]:
-        pipeline, first = firsts[0]
-        if pipeline.stdin is None and not first.args and first.name != "echo" and not _program(first.name, app):
-            return piped(stdin, err)
     if any(p.stdin is None and _program(first.name, app) for p, first in firsts):
         runner.programs_read_stdin = not isatty(stdin)
         return None
     unread(stdin, err)
     return None
+
+
+def _wordless(stage: Stage, app: App) -> bool:
+    """``stage`` is fed by aish and has no words of its own: an agent or ``cat`` alone, or a
+    parallel group of such agents (each lane then gets the input)."""
+    from aish.lang import Command
+
+    if isinstance(stage, Command):
+        return not stage.args and stage.name != "echo" and not _program(stage.name, app)
+    return all(_wordless(member, app) for member in stage.members)
 
 
 def _program(name: str, app: App) -> bool:

@@ -302,6 +302,14 @@ def test_dash_c_says_when_piped_input_goes_unread(demo_url: str, refserver: RefS
     assert run_aish("-c", "athena summarize").stderr == ""  # nothing piped
 
 
+def test_dash_c_feeds_piped_input_to_a_parallel_group_without_words(demo_url: str, refserver: RefServer) -> None:
+    """``cat notes | aish -c 'apollo & athena'`` failed with 'apollo: nothing to send'; each lane gets it."""
+    result = run_aish("-c", "apollo & athena", input="my notes\n")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sorted(r.body["model"] for r in refserver.requests if r.body) == ["apollo", "athena"]
+    assert all(r.body["messages"][-1]["content"] == "my notes\n" for r in refserver.requests if r.body)
+
+
 def test_dash_c_leaves_piped_input_to_a_program_that_starts_a_pipeline(
     demo_url: str, refserver: RefServer, tmp_path: Path
 ) -> None:
