@@ -131,10 +131,12 @@ class Conversations:
         notice = None
         if dropped and not conversation.warned:
             conversation.warned = True
+            count = agent.conversation_turns
             notice = (
                 f"{agent.name}: the conversation is longer than its budget "
-                f"({agent.conversation_turns} turns, {agent.conversation_chars} characters): "
-                f"its oldest turns are no longer sent ('new {agent.name}' starts afresh)"
+                f"({count} turn{'' if count == 1 else 's'}, {agent.conversation_chars} characters): "
+                f"its oldest turns are no longer sent ('new {agent.name}' in the shell starts afresh, "
+                "as does leaving out --continue on the command line)"
             )
         return Window(conversation.id, turns, dropped, notice)
 

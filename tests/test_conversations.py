@@ -159,8 +159,16 @@ def test_the_budget_drops_the_oldest_turns_and_says_so_once(session: Callable[..
     notices = [line for line in s.err.getvalue().splitlines() if "budget" in line]
     assert notices == [
         "aish: athena: the conversation is longer than its budget (2 turns, 24000 characters): "
-        "its oldest turns are no longer sent ('new athena' starts afresh)"
+        "its oldest turns are no longer sent ('new athena' in the shell starts afresh, "
+        "as does leaving out --continue on the command line)"
     ]
+
+
+def test_a_budget_of_one_turn_is_said_in_the_singular(session: Callable[..., Session]) -> None:
+    s = session(conversation_turns="1")
+    for word in ("one", "two", "three"):
+        assert s.run(f"athena {word}") == 0
+    assert "longer than its budget (1 turn, 24000 characters)" in s.err.getvalue()
 
 
 def test_the_character_budget_counts_prompts_and_answers(session: Callable[..., Session]) -> None:
