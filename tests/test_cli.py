@@ -176,6 +176,19 @@ def test_output_redirection_expands_home(demo_url: str, tmp_path: Path) -> None:
     assert (tmp_path / "note.txt").read_text() == "saved\n"
 
 
+def test_an_agent_with_nothing_to_send_leaves_the_output_file_alone(demo_url: str, tmp_path: Path) -> None:
+    """``athena > notes.md`` (the text forgotten) emptied notes.md, then said 'nothing to send';
+    usage.md says a pipeline that fails its checks does not create or truncate the file."""
+    notes = tmp_path / "notes.md"
+    notes.write_text("precious\n", encoding="utf-8")
+    for line in (f"athena > {notes}", f"apollo & athena > {notes}", f"athena | wc -c > {notes}"):
+        result = run_aish("-c", line)
+        assert result.returncode == 2 and "nothing to send" in result.stderr, (line, result.stderr)
+        assert notes.read_text(encoding="utf-8") == "precious\n", line
+    assert not (tmp_path / "new.md").exists() and run_aish("-c", f"athena > {tmp_path / 'new.md'}").returncode == 2
+    assert not (tmp_path / "new.md").exists()
+
+
 def test_a_misspelt_command_gets_a_suggestion_as_a_misspelt_agent_does() -> None:
     for typed, meant in [("histroy", "history"), ("hlep", "help"), ("agnets", "agents"), ("qiut", "quit")]:
         result = run_aish("-c", typed)

@@ -11,6 +11,7 @@ from aish.errors import AishError, UnknownNameError, UsageError
 from aish.events import Event, TextDelta
 from aish.joined import Joined, join_text, rstripped
 from aish.pipeline.env import RunEnv, Shown
+from aish.pipeline.plan import AGENT, GROUP, Step
 from aish.stream import EMPTY, AgentStream, StageResult
 from aish.terminal import wants_color
 
@@ -37,6 +38,33 @@ def prompt_text(name: str, own: str, piped: str | None) -> str | Joined:
     if not has_own:
         raise UsageError(f"{name}: nothing to send (give text, or pipe input into it)")
     return own
+
+
+def has_text(step: Step, text: str | None) -> None:
+    """A first stage of agents with nothing to send fails before anything runs: ``athena >
+    notes.md`` (no text) emptied notes.md, then said so."""
+    if step.kind == AGENT:
+        prompt_text(step.agents[0].name, step.command.text, text)
+    elif step.kind == GROUP:
+        group_texts(step, text)
+
+
+def group_texts(step: Step, piped: str | None) -> list[str | Joined]:
+    """Each lane's input in a parallel group; nothing to send says whose words the words were."""
+    pairs = list(zip(step.agents, step.own_text, strict=True))
+    try:
+        return [prompt_text(agent.name, own, piped) for agent, own in pairs]
+    except UsageError as exc:
+        given = [(agent.name, own) for agent, own in pairs if own.strip()]
+        if len(given) != 1:
+            raise
+        name, own = given[0]
+        import shlex  # a mistake's path only
+
+        raise exc.reworded(
+            f"{exc}; the words after {name} are {name}'s alone: to ask every agent, pipe them in "
+            f"(echo {shlex.quote(own.strip())} | {' & '.join(a.name for a, _ in pairs)})"
+        ) from None
 
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:

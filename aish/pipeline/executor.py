@@ -26,13 +26,12 @@ from aish.errors import (
     Interrupted,
     RemoteError,
     ToolCallRequested,
-    UsageError,
     output_error,
 )
 from aish.joined import Joined, text_of
 from aish.lang import Pipeline
 from aish.pipeline import progress
-from aish.pipeline.agent import prompt_text, run_single
+from aish.pipeline.agent import group_texts, has_text, prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, OS, Step, plan
 from aish.pipeline.redirect import open_input, open_output, read_input, say_where
@@ -105,6 +104,7 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
         files, text = [open_input(pipeline.stdin.target)], None
     elif pipeline.stdin is not None:
         text = read_input(pipeline.stdin.target, env.err)
+    has_text(steps[0], text)  # before a file is opened or a program started
     where = "standard output" if pipeline.stdout is None else f"{pipeline.stdout.op} {pipeline.stdout.target}"
     written, before, first = None, 0, len(env.results)
     try:
@@ -355,22 +355,7 @@ class _Run:
         return EXIT_OK
 
     def _group(self, index: int, step: Step) -> int:
-        try:
-            texts = [
-                prompt_text(agent.name, own, self.flow.text)
-                for agent, own in zip(step.agents, step.own_text, strict=True)
-            ]
-        except UsageError as exc:
-            given = [(agent.name, own) for agent, own in zip(step.agents, step.own_text, strict=True) if own.strip()]
-            if len(given) != 1:
-                raise
-            name, own = given[0]
-            import shlex  # a mistake's path only
-
-            raise exc.reworded(
-                f"{exc}; the words after {name} are {name}'s alone: to ask every agent, pipe them in "
-                f"(echo {shlex.quote(own.strip())} | {' & '.join(a.name for a in step.agents)})"
-            ) from None
+        texts = group_texts(step, self.flow.text)
         context = self._context(index, "", texts[0])
         from aish.pipeline.parallel import run_group  # a parallel group only (and its renderers)
 
