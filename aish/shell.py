@@ -38,6 +38,7 @@ from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import resolve_replay
+from aish.layout import fitted
 from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
@@ -440,7 +441,7 @@ def run_shell(
         shell.chat_only = True
         shell._enter_chat(chat, chat_controls, quiet=True)
     if early is None:
-        shell.stdout.write(opening(app, conversations, chat)[0])
+        shell.stdout.write(fitted(opening(app, conversations, chat)[0], shell.stdout))
     else:  # the opening lines and the prompt are on the screen already
         if shell._initial_termios_settings is not None:  # read while the early prompt had echo off
             shell._initial_termios_settings = early.modes  # cmd2 sets them again after every line
