@@ -38,8 +38,8 @@ from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import resolve_replay
-from aish.layout import fitted
 from aish.lang import is_incomplete
+from aish.layout import fitted
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_chat import Chat, chat_request
