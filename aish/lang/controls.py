@@ -106,7 +106,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
                 end = i
                 continue
             if not _key().fullmatch(key):
-                raise ControlsError(f"{word}: bad key {key!r} (letters, digits, '_', '.', '-')", i + 1)
+                raise ControlsError(f"{word}: bad key {key!r} (ASCII letters, digits, '_', '.', '-')", i + 1)
             if i + 2 >= len(words):
                 raise ControlsError(f"{word} {key} needs a value", i + 1)
             if words[i + 2] == "=":  # -o temperature = 0.5: '=' would be the value, 0.5 the text
