@@ -91,7 +91,10 @@ def test_options_with_piped_input(refserver: RefServer, config: str) -> None:
     [
         (["athena", "-m"], "aish: athena: -m needs a model name\n"),
         (["athena", "-o", "temperature"], "aish: athena: -o temperature needs a value\n"),
-        (["athena", "-o", "a b", "1", "hi"], "aish: athena: -o: bad key 'a b' (ASCII letters, digits, '_', '.', '-')\n"),
+        (
+            ["athena", "-o", "a b", "1", "hi"],
+            "aish: athena: -o: bad key 'a b' (ASCII letters, digits, '_', '.', '-')\n",
+        ),
         (
             ["athena", "-o", "t", "{1", "hi"],
             "aish: athena: -o t: value '{1' is not valid JSON "
