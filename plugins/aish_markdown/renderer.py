@@ -9,7 +9,8 @@ its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 (or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
 ``Failed``, ``Interrupted`` after Ctrl-C; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
 renderer shows it, dim); a tool call is one line on stderr on a terminal,
-``[athena: tool call: NAME ARGUMENTS]``. The answer's control characters
+``[athena: tool call: NAME ARGUMENTS]``; a wait to ask again before any text
+is one too, ``[athena: Retrying in 2.0s - HTTP 429]``. The answer's control characters
 (but newline and tab) are shown as escapes before rich sees them
 (:func:`aish.terminal_safe`).
 """
@@ -24,6 +25,7 @@ from aish import (
     Event,
     Interrupted,
     RenderTarget,
+    Retrying,
     StreamEnd,
     StreamError,
     StreamStart,
@@ -77,6 +79,10 @@ class MarkdownRenderer:
                 self._status(status_line(self._agent, "Streaming..."))
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
+        elif kind is Retrying:
+            if self.tty and not self._deltas:  # nothing of the answer yet: say why it waits
+                wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
+                self._status(status_line(self._agent, wait, event.reason))  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_view()
             if self.tty:
