@@ -37,7 +37,8 @@ def table(
 ) -> None:
     """Rows of cells in padded columns, two blanks apart; the last column wraps on a terminal, and
     where it would have less than :data:`NARROWEST` columns beside the others it goes under its
-    row, indented (a ``header`` row's last cell is then left out)."""
+    row, indented, with as many columns before it as the row needs to fit (a ``header`` row's
+    cells that go under are left out)."""
     if not rows:
         return
     count = len(rows[0])
@@ -47,12 +48,16 @@ def table(
     room = width - lead - 1  # the last column never reaches the edge: no deferred wrap
     under = width - len(indent) - 5  # the last column's room under its row
     below = count > 1 and room < NARROWEST <= under
+    keep = count - 1  # the columns that stay on the row when the last goes under it
+    while below and keep > 1 and len(indent) + sum(pads[:keep]) + 2 * (keep - 1) > width - 1:
+        keep -= 1
     for row in rows:
-        head = indent + "  ".join(_padded(cell, w) for cell, w in zip(row[:-1], pads, strict=False))
-        if below:  # too narrow beside the others: the last column goes under its row, indented
+        head = indent + "  ".join(_padded(cell, w) for cell, w in zip(row[:keep], pads, strict=False))
+        if below:  # too narrow beside the others: the last columns go under their row, indented
             out.write(head.rstrip() + "\n")
-            if row[-1] and not (header and row is rows[0]):
-                out.writelines(f"{indent}    {line}\n" for line in _wrap(row[-1], under))
+            if not (header and row is rows[0]):
+                for cell in row[keep:]:
+                    out.writelines(f"{indent}    {line}\n" for line in (_wrap(cell, under) if cell else []))
             continue
         head += "  " if count > 1 else ""
         lines = _wrap(row[-1], room) if room >= NARROWEST else [row[-1]]

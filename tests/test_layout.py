@@ -139,3 +139,23 @@ def test_conversations_pad_agents_by_cells(monkeypatch: pytest.MonkeyPatch) -> N
     commands.conversations_command(None, None, [], out)  # type: ignore[arg-type]
     rows = out.getvalue().splitlines()
     assert [cells(row[: row.rindex("  ")]) for row in rows] == [56, 56], rows  # the prompts start together
+
+
+def test_on_a_narrow_terminal_as_many_columns_go_under_the_row_as_it_needs(forty: None) -> None:
+    """Found by a docs tour at 60 columns: ``agents`` put the description under each row, and the
+    rest was still 62 wide, so the terminal broke it in the middle of the URL."""
+    rows = [
+        ["NAME", "TRANSPORT", "CODEC", "URL", "DESCRIPTION"],
+        ["athena", "sse", "openai-chat", "http://127.0.0.1:18181/v1", "knowledge and wisdom"],
+        ["zeus", "websocket", "envelope", "", "thunder"],
+    ]
+    out = io.StringIO()
+    layout.table(rows, out, header=True)
+    assert out.getvalue().splitlines() == [
+        "NAME    TRANSPORT  CODEC",
+        "athena  sse        openai-chat",
+        "    http://127.0.0.1:18181/v1",
+        "    knowledge and wisdom",
+        "zeus    websocket  envelope",
+        "    thunder",
+    ]
