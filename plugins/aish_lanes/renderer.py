@@ -30,6 +30,7 @@ from aish import (
     Event,
     Interrupted,
     RenderTarget,
+    Retrying,
     StreamEnd,
     StreamError,
     TextDelta,
@@ -161,6 +162,11 @@ class LanesRenderer:
         elif kind is Usage:
             assert isinstance(event, Usage)
             lane.usage_tokens = event.output_tokens
+        elif kind is Retrying:
+            assert isinstance(event, Retrying)
+            if self.tty and not lane.said:  # nothing of the lane's answer yet: say why it waits
+                self._line(lane, f"(retrying in {event.delay:.1f}s - {visible(event.reason)})")
+                self._dirty = True
         elif kind is StreamEnd:
             assert isinstance(event, StreamEnd)
             if lane.said:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from terminal import screen
 
-from aish import RenderTarget, StreamEnd, StreamError, StreamStart, TextDelta
+from aish import RenderTarget, Retrying, StreamEnd, StreamError, StreamStart, TextDelta
 from aish.errors import ConnectionFailure
 from aish.terminal import wants_color
 from aish_lanes.renderer import LanesRenderer, _fit
@@ -110,6 +110,22 @@ def test_an_empty_lane_is_said() -> None:
     lines = out.getvalue().splitlines()
     assert lines[1].startswith("[Complete - 1 of 2 AIs responded")
     assert lines[2].endswith("empty") and lines[3].endswith("complete")
+
+
+def test_a_lane_waiting_to_retry_says_so_on_a_terminal() -> None:
+    renderer, out = lanes()
+    renderer.feed(StreamStart(agent="apollo"))
+    renderer.feed(Retrying(2.0, "HTTP 429", agent="apollo"))
+    renderer.feed(TextDelta("hi\n", agent="apollo"))
+    renderer.feed(Retrying(1.0, "connection lost", agent="apollo"))  # after text: the answer's rows alone
+    renderer.feed(StreamEnd("stop", agent="apollo"))
+    renderer.close()
+    shown = screen(out.getvalue())
+    assert shown[:2] == ["[apollo] (retrying in 2.0s - HTTP 429)", "[apollo] hi"], shown
+    assert not any("connection lost" in line for line in shown)
+    renderer, out = lanes(tty=False)
+    renderer.feed(Retrying(2.0, "HTTP 429", agent="apollo"))
+    assert "retrying" not in out.getvalue()
 
 
 @pytest.mark.parametrize(
