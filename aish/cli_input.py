@@ -36,8 +36,8 @@ def given_input(line: str, app: App, stdin: TextIO, err: TextIO, runner: Runner)
     fed = script.items[0][1] if script.items else None
     if fed is not None and fed.stdin is None and _wordless(fed.stages[0], app):  # ``athena``, ``apollo & athena``
         return piped(stdin, err)
-    firsts = [(p, p.stages[0]) for _, p in script.items if isinstance(p.stages[0], Command)]
-    if any(p.stdin is None and _program(first.name, app) for p, first in firsts):
+    starts = [p.stages[0] for _, p in script.items if p.stdin is None]
+    if any(isinstance(first, Command) and _program(first.name, app) for first in starts):
         runner.programs_read_stdin = not isatty(stdin)
         return None
     unread(stdin, err)
@@ -64,7 +64,8 @@ def _program(name: str, app: App) -> bool:
 
 def unread(stdin: TextIO, err: TextIO) -> None:
     """``cat notes | aish -c 'athena summarize'``: the line does not read standard input (only a
-    first stage without words does), so input waiting there would be dropped without a word: say so.
+    first stage without words, or a program that starts a pipeline, does), so input waiting there
+    would be dropped without a word: say so.
 
     Best effort, and nothing is consumed: a regular file that is not empty, or a pipe with bytes
     in it already (``FIONREAD``); a writer that has not written yet goes unnoticed."""
