@@ -39,14 +39,13 @@ from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import resolve_replay
 from aish.lang import is_incomplete
-from aish.layout import fitted
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
-from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt, opening
+from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
 from aish.terminal import note_open_line
 
 MODELS_WAIT = 1.5
@@ -422,13 +421,15 @@ def run_shell(
     conversations: Conversations | None = None,
     started: Callable[[], None] = lambda: None,
     early: EarlyPrompt | None = None,
+    opening_lines: str = "",
 ) -> int:
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
 
     ``conversations``: continued ones (``aish --continue``, ``--cid``); None starts the session afresh.
     ``started``: called once the shell is built, before its first prompt (:func:`aish.cli.run` ends its
     pause of the cycle collector there, decision 42). ``early``: the opening lines and the prompt,
-    shown before this module was imported (:func:`aish.shell_start.start_shell`, decision 43).
+    shown before this module was imported (:func:`aish.shell_start.start_shell`, decision 43);
+    without it, ``opening_lines`` are written before the first prompt.
     """
     try:
         shell = AishShell(app, renderer=renderer, debug=debug, history=history, conversations=conversations)
@@ -441,7 +442,7 @@ def run_shell(
         shell.chat_only = True
         shell._enter_chat(chat, chat_controls, quiet=True)
     if early is None:
-        shell.stdout.write(fitted(opening(app, conversations, chat)[0], shell.stdout))
+        shell.stdout.write(opening_lines)
     else:  # the opening lines and the prompt are on the screen already
         if shell._initial_termios_settings is not None:  # read while the early prompt had echo off
             shell._initial_termios_settings = early.modes  # cmd2 sets them again after every line

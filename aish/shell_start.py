@@ -43,7 +43,7 @@ def start_shell(
     started: Callable[[], None] = lambda: None,
 ) -> int:
     """:func:`aish.shell.run_shell`, its opening lines and prompt shown before it is imported."""
-    text, prompt = opening(app, conversations, chat, chat_controls)
+    text, prompt = opening(app, conversations, chat)
     text = fitted(text, out)  # a terminal: its lines break at words
     early = EarlyPrompt.show(text, prompt, stdin, out)
     try:
@@ -66,6 +66,7 @@ def start_shell(
         chat_controls=chat_controls,
         started=started,
         early=early,
+        opening_lines=text,
     )
 
 
@@ -156,9 +157,7 @@ class EarlyPrompt:
         return True
 
 
-def opening(
-    app: App, conversations: Conversations | None, chat: str | None, chat_controls: list[str] | None = None
-) -> tuple[str, str]:
+def opening(app: App, conversations: Conversations | None, chat: str | None) -> tuple[str, str]:
     """The shell's first lines and its first prompt: the banner, or a chat's (``aish AGENT``)."""
     if chat is not None:
         from aish.shell_chat import chat_banner
