@@ -380,9 +380,12 @@ def test_each_lane_has_a_colour_on_a_colour_terminal(slow_lanes: Callable[..., T
 
 def test_no_color_turns_the_colours_off(slow_lanes: Callable[..., Tmux]) -> None:
     term = slow_lanes(TERM="xterm-256color", NO_COLOR="1")
-    lines = term.wait_for(r"\[hermes\]", styles=True)
+    lines = term.wait_until(
+        lambda ls: any(ln.startswith("[hermes] ") for ln in ls) and any(ln.startswith("[apollo] ") for ln in ls),
+        "apollo's and hermes's lanes with text",  # a lane's tag is drawn before its first text arrives
+        styles=True,
+    )
     assert not any("\x1b[" in line for line in lines), lines
-    assert any(line.startswith("[apollo] ") for line in lines)
 
 
 def _ctrl_c_after(args: list[str], env: dict[str, str], line: str, shown: str) -> list[str]:
