@@ -43,6 +43,7 @@ from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources
+from aish.shell_editor import bind_editor
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
@@ -184,6 +185,8 @@ class AishShell(cmd2.Cmd):
                 accept_search()
                 if not self._continues():
                     self.main_session.default_buffer.validate_and_handle()
+
+            bind_editor(bindings, lambda: ".md" if self.chat_agent is not None else ".aish", self.runner.err)
 
             @bindings.add("escape", "enter")
             def _newline(event: KeyPressEvent) -> None:
