@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from aish.agents import AgentConfig
+from aish.agents import AgentConfig, shown_url
 from aish.contracts import Request
 from aish.errors import ConfigError, ConnectionFailure, IdleTimeout, MalformedEvent
 from aish.wire import WireItem, WireMessage
@@ -91,6 +91,11 @@ class ByteStreamConnection:
         self._cancelled = self._closed = False
 
     @property
+    def where(self) -> str:
+        """What a failure names: the URL, credentials in it as ``***``."""
+        return shown_url(self.request.url)
+
+    @property
     def last_event_id(self) -> str | None:
         return self._last_id
 
@@ -106,7 +111,7 @@ class ByteStreamConnection:
             try:
                 chunk = self.sock.recv(65536)
             except TimeoutError:
-                raise IdleTimeout(f"nothing arrived for {self.idle_timeout:g}s") from None
+                raise IdleTimeout(f"{self.where}: nothing arrived for {self.idle_timeout:g}s") from None
             except OSError as exc:
                 if self._cancelled:
                     return

@@ -3,7 +3,9 @@
 The consumer marks when it starts waiting for a batch and when the batch
 arrives; the watchdog sleeps until the moment the current wait would exceed
 ``idle`` seconds, checks, and either sleeps again (something arrived) or
-cancels the connection, which the wrapper then reports as ``IdleTimeout``.
+cancels the connection, which the wrapper then reports as ``IdleTimeout``,
+naming what the connection names (its ``where``, when it has one: the SSE
+transport's names the proxy too), else the request's URL, credentials as ``***``.
 The hot path pays two clock reads per batch, never per event.
 """
 
@@ -14,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from aish import Connection, IdleTimeout, Request, StreamFailure, WireItem
+from aish import Connection, IdleTimeout, Request, StreamFailure, WireItem, shown_url
 
 
 class LivenessWatchdog:
@@ -24,7 +26,7 @@ class LivenessWatchdog:
         self.idle = idle
 
     def wrap(self, connection: Connection, request: Request) -> Connection:
-        return WatchedConnection(connection, self.idle)
+        return WatchedConnection(connection, self.idle, request.url)
 
     def __repr__(self) -> str:
         return f"LivenessWatchdog(idle={self.idle:g})"
@@ -33,9 +35,10 @@ class LivenessWatchdog:
 class WatchedConnection:
     """A connection declared dead after ``idle`` seconds of waiting with nothing arriving."""
 
-    def __init__(self, inner: Connection, idle: float) -> None:
+    def __init__(self, inner: Connection, idle: float, url: str = "") -> None:
         self.inner = inner
         self.idle = idle
+        self.url = url
         self.expired = False
         self._since: float | None = None  # when the consumer began waiting; None while it works
         self._cond = threading.Condition()
@@ -66,7 +69,10 @@ class WatchedConnection:
             self._stop()
 
     def _timeout(self) -> IdleTimeout:
-        return IdleTimeout(f"nothing arrived for {self.idle:g}s")
+        where = getattr(self.inner, "where", None) or shown_url(self.url)
+        return IdleTimeout(
+            f"{where}: nothing arrived for {self.idle:g}s" if where else f"nothing arrived for {self.idle:g}s"
+        )
 
     def _start(self) -> None:
         with self._cond:

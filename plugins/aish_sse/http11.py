@@ -129,7 +129,7 @@ class HTTPStream:
                 for piece in _pieces(body):  # idle_timeout bounds each piece, not the whole
                     sock.sendall(piece)
         except TimeoutError as exc:
-            raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
+            raise IdleTimeout(f"{self.where} sent nothing for {self.idle_timeout:g}s") from exc
         except OSError as exc:
             if self._cancelled:
                 raise Cancelled from exc
@@ -304,7 +304,7 @@ class HTTPStream:
         try:
             head, self._buf = read_head(self._recv_head, self._buf)
         except TimeoutError as exc:
-            raise IdleTimeout(f"{self.url} sent nothing for {self.idle_timeout:g}s") from exc
+            raise IdleTimeout(f"{self.where} sent nothing for {self.idle_timeout:g}s") from exc
         except (OSError, ValueError, HeadCut) as exc:
             if self._cancelled:
                 raise Cancelled from exc
@@ -354,7 +354,7 @@ class HTTPStream:
     def read(self, size: int = 65536) -> bytes:
         """The next payload bytes as soon as any arrive; ``b""`` at the end of the body.
 
-        Raises :class:`IdleTimeout` after ``idle_timeout`` of silence and
+        Raises :class:`IdleTimeout` after ``idle_timeout`` of silence (naming :attr:`where`) and
         :class:`ConnectionFailure` when the body is cut short.
         """
         sock = self._sock
@@ -370,7 +370,7 @@ class HTTPStream:
                 try:
                     data = sock.recv(want)
                 except TimeoutError as exc:
-                    raise IdleTimeout(f"nothing arrived for {self.idle_timeout:g}s") from exc
+                    raise IdleTimeout(f"{self.where}: nothing arrived for {self.idle_timeout:g}s") from exc
                 except (OSError, ValueError) as exc:
                     if self._cancelled:
                         return self._finish(b"", clean=False)

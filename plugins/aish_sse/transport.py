@@ -132,6 +132,11 @@ class SSEConnection:
         return self.stream.headers
 
     @property
+    def where(self) -> str:
+        """What a failure names: the URL (credentials as ``***``), and the proxy when there is one."""
+        return self.stream.where
+
+    @property
     def last_event_id(self) -> str | None:
         """The last event id received (or carried over), ``None`` when the server gave none."""
         return self.parser.last_event_id or None

@@ -32,6 +32,7 @@ from aish import (
     WireComment,
     WireItem,
     WireMessage,
+    shown_url,
 )
 from aish_websocket.frames import BINARY, CLOSE, PING, TEXT, FrameError, FrameReader
 
@@ -92,6 +93,11 @@ class WebSocketConnection:
         """Pings sent (for tests)."""
 
     @property
+    def where(self) -> str:
+        """What a failure names: the URL, credentials in it as ``***``."""
+        return shown_url(self.request.url)
+
+    @property
     def last_event_id(self) -> str | None:
         return self._last_id
 
@@ -111,7 +117,7 @@ class WebSocketConnection:
         while True:
             now = clock()
             if now - last_data >= idle:
-                raise IdleTimeout(f"nothing arrived for {idle:g}s")
+                raise IdleTimeout(f"{self.where}: nothing arrived for {idle:g}s")
             if ping_sent is not None and now - ping_sent >= every:
                 raise ConnectionFailure(f"connection lost: no answer to a ping for {every:g}s")
             if ping_sent is None and now - quiet_since >= every:

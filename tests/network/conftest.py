@@ -83,7 +83,8 @@ NETWORK_VARIABLES = (
 
 @pytest.fixture
 def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``aish -c LINE`` with one agent ``bot`` at ``url`` and exactly the network variables given."""
+    """Run ``aish -c LINE`` with one agent ``bot`` at ``url`` and exactly the network variables given
+    (``settings`` and ``options``: TOML lines added to ``[settings]`` and to the agent's options)."""
 
     def run(
         url: str,
@@ -93,21 +94,24 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         args: Sequence[str] = (),
         history: str = "off",
         connect_timeout: float = 5,
+        idle_timeout: float = 10,
+        settings: str = "",
+        options: str = "",
         **variables: str,
     ) -> Any:
         config = tmp_path / "aish.toml"
         config.write_text(
-            f'[settings]\nhistory = "{history}"\nhistory_path = "{tmp_path / "history"}"\n'
+            f'[settings]\nhistory = "{history}"\nhistory_path = "{tmp_path / "history"}"\n{settings}'
             "[agents.bot]\n"
             'transport = "sse"\n'
             f'codec = "{codec}"\n'
             f'url = "{url}"\n'
             'model = "athena"\n'
             f"connect_timeout = {connect_timeout:g}\n"
-            "idle_timeout = 10\n"
+            f"idle_timeout = {idle_timeout:g}\n"
             'api_key_env = "BOT_KEY"\n'
             "[agents.bot.options]\n"
-            "aish_tokens = 8\n",
+            f"aish_tokens = 8\n{options}",
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("AISH_")}

@@ -87,3 +87,26 @@ def test_a_socks_proxy_is_refused_in_one_line(aish: Any, refserver: RefServer) -
     run = aish(origin(refserver), ALL_PROXY=f"socks5://{GOOD}@127.0.0.1:1080")
     assert run.returncode == 2
     assert "ALL_PROXY=socks5://127.0.0.1: aish reaches proxies over http:// only" in one_line(run.stderr)
+
+
+@pytest.mark.parametrize("heartbeat", [True, False], ids=["watchdog", "socket-timeout"])
+def test_a_stall_after_the_headers_names_the_url_and_the_proxy(
+    heartbeat: bool, aish: Any, auth_proxy: ForwardProxy, refserver: RefServer
+) -> None:
+    """Silence once the answer started: the one line names what went silent, as every other connection
+    error does, whichever of the heartbeat watchdog and the socket's own timeout sees it."""
+    run = aish(
+        f"http://alice:pw-hunter2@127.0.0.1:{refserver.port}/v1",
+        idle_timeout=0.5,
+        settings="" if heartbeat else 'disable_plugins = ["heartbeat"]\n',
+        options="aish_fault = { stall = 3, stall_after = 3 }\n",
+        HTTP_PROXY=auth_proxy.url(GOOD),
+    )
+    assert run.returncode == 4
+    line = one_line(run.stderr)
+    assert "pw-hunter2" not in line
+    assert line == (
+        f"aish: bot: http://alice:***@127.0.0.1:{refserver.port}/v1/chat/completions through the proxy"
+        f" http://127.0.0.1:{auth_proxy.port} (from HTTP_PROXY): nothing arrived for 0.5s;"
+        " not resumed: the server sends no event ids (partial answer kept)"
+    )

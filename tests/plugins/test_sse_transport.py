@@ -414,7 +414,7 @@ def test_stall_after_headers_is_an_idle_timeout(transports: list[SSETransport]) 
         elapsed = time.monotonic() - started
     assert got == [[WireMessage("first")]]
     assert 0.45 <= elapsed < 1.5
-    assert str(info.value) == "nothing arrived for 0.5s"
+    assert str(info.value) == f"{server.url}/v1/chat/completions: nothing arrived for 0.5s"
 
 
 def test_stall_before_headers_is_an_idle_timeout(transports: list[SSETransport]) -> None:
@@ -684,7 +684,9 @@ def test_stream_layer_idle_timeout_is_bounded() -> None:
     assert isinstance(result.error, IdleTimeout)
     assert result.status == "partial"
     assert result.text == "so far"
-    assert str(result.error) == "t: nothing arrived for 0.5s; not resumed: the server sends no event ids"
+    assert str(result.error) == (
+        f"t: {server.url}/chat/completions: nothing arrived for 0.5s; not resumed: the server sends no event ids"
+    )
     assert elapsed < 1.5
 
 

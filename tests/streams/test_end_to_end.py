@@ -72,7 +72,7 @@ def test_the_heartbeat_plugin_guards_runs(server: RefServer, run_line: Callable[
     outcome = run_line("bot owls", text)
     assert time.monotonic() - started < 1.5
     assert outcome.status == 4
-    assert outcome.err == "aish: bot: nothing arrived for 0.4s\n"
+    assert outcome.err == f"aish: bot: {server.base_url}/chat/completions: nothing arrived for 0.4s\n"
 
 
 def test_rate_limits_are_waited_out(server: RefServer, run_line: Callable[..., Outcome]) -> None:

@@ -122,7 +122,9 @@ def test_stall_longer_than_the_idle_timeout_fails_within_the_bound(server: RefSe
     took = time.monotonic() - started
     assert run.r.status == "partial" and run.r.deltas == 4
     assert isinstance(run.r.error, IdleTimeout)
-    assert str(run.r.error) == "bot: nothing arrived for 0.4s; not resumed: the server sends no event ids"
+    assert str(run.r.error) == (
+        f"bot: {server.base_url}/chat/completions: nothing arrived for 0.4s; not resumed: the server sends no event ids"
+    )
     assert 0.4 <= took < 0.9
 
 

@@ -58,7 +58,9 @@ def test_bytes_that_never_complete_an_event_are_silence() -> None:
         took = time.monotonic() - started
     assert isinstance(run.r.error, IdleTimeout)
     assert run.r.status == "partial" and run.r.text == "Hi"
-    assert str(run.r.error) == "bot: nothing arrived for 0.3s; not resumed: the server sends no event ids"
+    assert str(run.r.error) == (
+        f"bot: {raw.url}/v1/chat/completions: nothing arrived for 0.3s; not resumed: the server sends no event ids"
+    )
     assert 0.3 <= took < 0.7  # declared dead within the bound, not when the socket falls quiet
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from aish import AgentConfig, ConnectionFailure, Context, Prompt, RemoteError
+from aish import AgentConfig, ConnectionFailure, Context, IdleTimeout, Prompt, RemoteError
 from aish.stream import AgentStream, StageResult
 from aish_refserver import RefServer, plan_reply
 from aish_websocket.transport import WebSocketTransport
@@ -165,3 +165,13 @@ def _wait(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def test_silence_after_the_answer_started_names_the_url(server: RefServer) -> None:
+    """Pongs keep coming, text does not: an idle timeout, naming the URL (its credentials as ``***``)."""
+    url = server.ws_url.replace("ws://", "ws://alice:pw-hunter2@")
+    fault = {"stall": 3, "stall_after": 3}
+    result = run(bot(url, idle_timeout=0.5, max_retries=0, options={"aish_tokens": 20, "aish_fault": fault}))
+    assert isinstance(result.error, IdleTimeout) and result.status == "partial"
+    shown = server.ws_url.replace("ws://", "ws://alice:***@")
+    assert str(result.error) == f"bot: {shown}: nothing arrived for 0.5s; not resumed: the server sends no event ids"
