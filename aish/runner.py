@@ -112,23 +112,28 @@ class Runner:
         (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
 
     # ------------------------------------------------------------ entry points
-    def run_source(self, source: str, stdin: str | None = None, *, replay_of: int | None = None) -> int:
+    def run_source(
+        self, source: str, stdin: str | None = None, *, replay_of: int | None = None, record: bool = True
+    ) -> int:
         """Parse and run ``source``; report any error as one line; return the exit status.
 
         ``replay_of``: the history number of the run this one replays (``!N``). A line
-        that is only a command (``history``, ``agents``) is not recorded.
+        that is only a command (``history``, ``agents``) is not recorded, nor is any
+        line when ``record`` is false (the shell's line that starts with a blank).
         """
         if replay_of is None and self.is_command_line(source):
             return self._run_source(source, stdin)
-        return self._recorded(source, replay_of, stdin, lambda: self._run_source(source, stdin))
+        return self._recorded(source, replay_of, stdin, lambda: self._run_source(source, stdin), record)
 
     def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None) -> int:
         """Run an already parsed ``pipeline``, recorded in history as ``line``."""
         return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin))
 
-    def _recorded(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
+    def _recorded(
+        self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int], record: bool = True
+    ) -> int:
         try:
-            return self._record(line, replay_of, stdin, body)
+            return self._record(line, replay_of, stdin, body) if record else body()
         finally:
             end_line(self.out)
 

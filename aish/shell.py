@@ -293,6 +293,7 @@ class AishShell(cmd2.Cmd):
     def _run_line(self, line: str) -> None:
         """Run ``line`` with the runner (a command, a pipeline, a script); ``!N``/``!!`` replay a run."""
         replay_of, stdin = None, None
+        private = line[:1].isspace()  # kept out of both histories, as bash's ignorespace
         try:
             if line.lstrip().startswith("!") and not is_shell_escape_line(line):
                 self._sync_history()
@@ -303,7 +304,7 @@ class AishShell(cmd2.Cmd):
         except AishError as exc:
             self.last_status = self.runner.report(exc)
             return
-        self.last_status = self.runner.run_source(line, stdin, replay_of=replay_of)
+        self.last_status = self.runner.run_source(line, stdin, replay_of=replay_of, record=not private)
 
     def _sync_history(self) -> None:
         if self.recorder is not None:

@@ -181,6 +181,25 @@ def test_typed_lines_come_back_after_a_restart(refserver: RefServer) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+def test_a_line_typed_with_a_blank_first_is_kept_out_of_both_histories(refserver: RefServer) -> None:
+    """bash's ignorespace, for the line and for its run: nothing of it is written anywhere."""
+    child = spawn(refserver)
+    child.sendline(" athena my pin is 4321")
+    child.expect(r"\[\w+: Complete - ")
+    child.expect_exact(PROMPT)
+    child.sendline("athena kept")
+    child.expect(r"\[\w+: Complete - ")
+    child.expect_exact(PROMPT)
+    child.sendline("history")
+    child.expect(r"1  \S+ \S+\s+complete\s+athena kept")
+    child.expect_exact(PROMPT)
+    quit_shell(child)
+    assert sent(refserver) == ["my pin is 4321", "kept"]
+    stored = [p for p in Path(os.environ["XDG_DATA_HOME"]).rglob("*") if p.is_file()]
+    stored += [p for p in Path(os.environ["XDG_STATE_HOME"]).rglob("*") if p.is_file()]
+    assert stored and not [p for p in stored if b"4321" in p.read_bytes()]
+
+
 def test_chat_messages_come_back_in_chats_only(refserver: RefServer) -> None:
     """Found by a tour: a chat message came back with Up at ``aish>``, where Enter ran it as a
     line: 'who are you really' ran who(1), 'make it shorter' would run make. Up and Ctrl-R offer
