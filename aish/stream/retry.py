@@ -12,9 +12,11 @@ The rules (see ``docs/streams.md`` for the table):
   Every other HTTP status fails at once.
 * Error events and malformed data fail at once: asking again would not help.
 * Connecting fails at once on the first attempt (refused, DNS, TLS, no
-  headers): the URL is wrong or the server is down, and the user should know
-  now. While recovering from a dropped stream, the same failures are retried
-  (the server may be restarting).
+  headers, a proxy's 5xx to ``CONNECT``, which the SSE transport raises as a
+  ``ConnectionFailure``): the URL is wrong or the server is down, and the user
+  should know now. While recovering from a dropped stream, the same failures
+  are retried (the server may be restarting). A proxy's 407 or 403 is an HTTP
+  status that fails at once.
 * A stream that fails after it started resumes when the server gave event ids
   (and the agent allows resuming). Without ids it starts over only when no text
   was received yet, and only after a lost connection (an empty or stalled

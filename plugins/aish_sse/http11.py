@@ -239,7 +239,13 @@ class HTTPStream:
             raise Cancelled
 
     def _tunnel(self, proxy: Proxy) -> None:
-        """``CONNECT`` through the proxy to the origin (https): the proxy's refusal names it."""
+        """``CONNECT`` through the proxy to the origin (https): the proxy's refusal names it.
+
+        A 5xx answer (502: the proxy could not reach the origin) is a :class:`ConnectionFailure`,
+        as curl (exit 56) and requests (``ProxyError``) take it: the stream layer fails at once on
+        the first attempt, as for a refused connection, and retries only while reconnecting after
+        a drop. Any other refusal is the proxy's :class:`HTTPStatusError`: 407 and 403 are never retried.
+        """
         sock = self._sock
         assert sock is not None
         target = self._host_port(always=True)
@@ -258,7 +264,10 @@ class HTTPStream:
             raise ConnectionFailure(f"cannot connect to {where}: the proxy closed the connection") from exc
         except BadHead as exc:
             raise RemoteError(f"{where}: the proxy sent {exc}") from None
-        if not 200 <= head.status < 300:
+        if head.status >= 500:  # the proxy could not reach the origin (or is failing): a connection failure
+            reason = f"HTTP {head.status} {head.reason}".rstrip()
+            raise ConnectionFailure(f"cannot connect to {where}: the proxy answered {reason}")
+        if not 200 <= head.status < 300:  # 407, 403: the proxy's refusal, never retried
             raise HTTPStatusError(head.status, head.reason, where)
         if rest:
             raise RemoteError(f"{where}: the proxy sent data before the TLS handshake")

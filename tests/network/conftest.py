@@ -84,7 +84,8 @@ NETWORK_VARIABLES = (
 @pytest.fixture
 def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``aish -c LINE`` with one agent ``bot`` at ``url`` and exactly the network variables given
-    (``settings`` and ``options``: TOML lines added to ``[settings]`` and to the agent's options)."""
+    (``settings``, ``keys`` and ``options``: TOML lines added to ``[settings]``, to the agent's table
+    and to its options)."""
 
     def run(
         url: str,
@@ -97,6 +98,7 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         idle_timeout: float = 10,
         settings: str = "",
         options: str = "",
+        keys: str = "",
         **variables: str,
     ) -> Any:
         config = tmp_path / "aish.toml"
@@ -109,7 +111,7 @@ def aish(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
             'model = "athena"\n'
             f"connect_timeout = {connect_timeout:g}\n"
             f"idle_timeout = {idle_timeout:g}\n"
-            'api_key_env = "BOT_KEY"\n'
+            f'api_key_env = "BOT_KEY"\n{keys}'
             "[agents.bot.options]\n"
             f"aish_tokens = 8\n{options}",
             encoding="utf-8",

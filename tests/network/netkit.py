@@ -132,3 +132,61 @@ class ForwardProxy:
     ) -> None:
         if self.proc is not None:
             stop_process(self.proc)
+
+
+class TunnelOnce:
+    """A forward proxy on ``127.0.0.1:port`` that tunnels the first ``CONNECT`` and answers every
+    later one with ``status`` (a proxy whose origin went away after the answer started)."""
+
+    def __init__(self, status: str = "502 Bad Gateway") -> None:
+        self.status = status
+        self.connects: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # ends the pending accept (close alone does not, on Linux)
+        self.listener.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._thread.join(5)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self._sockets.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head and (data := conn.recv(65536)):
+            head += data
+        target = head.split(b" ", 2)[1].decode("ascii")
+        self.connects.append(target)
+        if len(self.connects) > 1:
+            conn.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+            conn.close()
+            return
+        host, _, port = target.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self._sockets.append(upstream)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        conn.settimeout(None)
+        upstream.settimeout(None)
+        threading.Thread(target=_pipe, args=(upstream, conn), daemon=True).start()
+        _pipe(conn, upstream)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from netkit import ForwardProxy, TLSFront
+from netkit import ForwardProxy, TLSFront, TunnelOnce
 
 from aish.testing import free_port
 from aish_refserver import RefServer, plan_reply
@@ -109,4 +109,40 @@ def test_a_stall_after_the_headers_names_the_url_and_the_proxy(
         f"aish: bot: http://alice:***@127.0.0.1:{refserver.port}/v1/chat/completions through the proxy"
         f" http://127.0.0.1:{auth_proxy.port} (from HTTP_PROXY): nothing arrived for 0.5s;"
         " not resumed: the server sends no event ids (partial answer kept)"
+    )
+
+
+def test_a_proxy_that_cannot_reach_the_origin_fails_at_once(aish: Any, open_proxy: ForwardProxy, ca_file: Path) -> None:
+    """proxy.py answers CONNECT to a closed port with 502: as curl and requests take it, a connection
+    failure naming the proxy (exit 4), not an HTTP error retried three times."""
+    port = free_port()
+    run = aish(f"https://127.0.0.1:{port}/v1", args=["--format", "jsonl"], https_proxy=open_proxy.url(),
+               REQUESTS_CA_BUNDLE=str(ca_file))  # fmt: skip
+    assert run.returncode == 4
+    assert '"retrying"' not in run.stdout, run.stdout
+    assert one_line(run.stderr) == (
+        f"aish: bot: cannot connect to the proxy http://127.0.0.1:{open_proxy.port} (from https_proxy),"
+        f" tunnelling to 127.0.0.1:{port}: the proxy answered HTTP 502 Bad Gateway"
+    )
+
+
+def test_a_proxy_failing_while_reconnecting_is_retried_and_named_with_the_attempts(
+    aish: Any, tls_front: TLSFront, ca_file: Path
+) -> None:
+    """The stream dropped, the answer can resume, but the proxy now answers 502: retried as a
+    reconnection is, and the last line says it was the proxy and how many retries were made."""
+    with TunnelOnce() as proxy:
+        run = aish(
+            tls_front.url() + "/v1",
+            keys="backoff_initial = 0.05\n",
+            options="aish_fault = { drop_after = 3, resume = true }\n",
+            HTTPS_PROXY=proxy.url(),
+            REQUESTS_CA_BUNDLE=str(ca_file),
+        )
+    assert run.returncode == 4
+    assert len(proxy.connects) == 4  # the first connection, then 3 retries
+    assert one_line(run.stderr) == (
+        f"aish: bot: cannot connect to the proxy http://127.0.0.1:{proxy.port} (from HTTPS_PROXY), tunnelling to"
+        f" 127.0.0.1:{tls_front.port}: the proxy answered HTTP 502 Bad Gateway; gave up after 3 retries"
+        " (partial answer kept)"
     )

@@ -392,9 +392,10 @@ def test_a_plain_http_stream_imports_no_http_library_nor_tls(encoding: str) -> N
     [
         (
             b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
-            HTTPStatusError,
-            "HTTP 502 Bad Gateway from the proxy",
+            ConnectionFailure,  # it could not reach the origin: a failure to connect, as curl and requests say
+            "cannot connect to the proxy",
         ),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", HTTPStatusError, "HTTP 403 Forbidden from the proxy"),
         (b"", ConnectionFailure, "the proxy closed the connection"),
         (b"HTTP/1.1 2xx Fine\r\n\r\n", RemoteError, "the proxy sent a malformed status line"),
     ],
