@@ -332,7 +332,8 @@ def _dispatch(
     from aish.config import load_config
     from aish.runner import STDIN, Runner
 
-    args.command, args.words = _clean_argv(args.command, args.words, err)
+    given_target = args.target  # a script's file name is opened as given, whatever its bytes
+    args.command, args.target, args.words = _clean_argv(args.command, args.target, args.words, err)
     app = build_app(load_config(args.config))
     if args.stats:
         app.config.settings.stats = True
@@ -406,7 +407,7 @@ def _dispatch(
             return ask_agent(runner, args.target, args.words, piped(stdin, err))
         from pathlib import Path
 
-        path = Path(args.target)
+        path = Path(given_target if given_target is not None else args.target)
         if path.is_file():
             if args.words:  # ``aish notes is a file`` must not run ./notes, nor drop the words
                 raise UsageError(f"{args.target}: a script takes no arguments (to send words, name an agent first)")
@@ -470,15 +471,24 @@ def _chat_agent(app: App, args: Args | argparse.Namespace) -> str | None:
     return args.target if used == len(args.words) and "--" not in args.words else None
 
 
-def _clean_argv(command: str | None, words: list[str], err: TextIO) -> tuple[str | None, list[str]]:
-    """The ``-c`` line and the words as valid Unicode (Python carries undecodable argv bytes as surrogates)."""
+def _clean_argv(
+    command: str | None, target: str | None, words: list[str], err: TextIO
+) -> tuple[str | None, str | None, list[str]]:
+    """The ``-c`` line, the target and its words as valid Unicode (Python carries undecodable argv
+    bytes as surrogates). The warning's offset counts in the words given, joined by spaces: the
+    ``-c`` line alone, or the target and its words."""
     from aish.encoding import clean, first_bad, notice
 
-    joined = " ".join([command or "", *words])
-    if first_bad(joined) is None:
-        return command, words
-    notice("the command line", first_bad(joined), err)
-    return (clean(command) if command is not None else None), [clean(w) for w in words]
+    given = [word for word in (command, target) if word is not None]
+    offset = first_bad(" ".join([*given, *words]))
+    if offset is None:
+        return command, target, words
+    notice("the command line", offset, err)
+    return (
+        clean(command) if command is not None else None,
+        clean(target) if target is not None else None,
+        [clean(w) for w in words],
+    )
 
 
 def _utf8(stream: TextIO, errors: str) -> TextIO:

@@ -115,3 +115,36 @@ def test_the_environment_keeps_the_locale_out_of_it(demo_url: str) -> None:
         check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "caf\xe9 \u4e16\u754c\n".encode(), b"")
+
+
+def test_undecodable_words_after_an_agent_are_counted_from_the_agent(demo_url: str, refserver: RefServer) -> None:
+    """The offset counts in the words as given, joined by spaces: ``athena caf?`` has its bad byte at 10."""
+    result = run_bytes("athena", b"caf\xe9", "owls")
+    assert result.returncode == 0 and result.stdout.startswith(b"Athena (offline demo):")
+    assert result.stderr.decode() == WARNING.format("the command line", 10)
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "caf\ufffd owls"
+
+
+def test_an_undecodable_first_word_is_cleaned_and_counted(
+    demo_url: str, refserver: RefServer, write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The first word is the target: a name to look up, else the start of a question to the default agent."""
+    monkeypatch.setenv("AISH_CONFIG", str(write_config('[settings]\nhistory = "off"\ndefault_agent = "athena"\n')))
+    result = run_bytes(b"caf\xe9", "owls")
+    assert result.returncode == 0 and result.stdout.startswith(b"Athena (offline demo):")
+    assert result.stderr.decode() == WARNING.format("the command line", 3)
+    assert refserver.requests[-1].body["messages"][-1]["content"] == "caf\ufffd owls"
+    unknown = run_bytes(b"ath\xe9na", "-m", "x", "owls")
+    assert unknown.returncode != 0
+    warning, error = unknown.stderr.decode().splitlines()
+    assert warning == WARNING.format("the command line", 3).rstrip("\n")
+    assert "ath\ufffdna" in error and "\\udce9" not in error and "\\xe9" not in error
+
+
+def test_a_script_whose_name_is_not_utf8_still_runs(demo_url: str, tmp_path: Path) -> None:
+    """Its name is shown cleaned, but the file is opened by the bytes given."""
+    path = os.fsencode(tmp_path) + b"/caf\xe9.aish"
+    Path(os.fsdecode(path)).write_text("echo ok\n", encoding="utf-8")
+    result = run_bytes(path)
+    assert (result.returncode, result.stdout) == (0, b"ok\n"), result.stderr
+    assert result.stderr.decode() == WARNING.format("the command line", len(path) - 6)
