@@ -67,6 +67,9 @@ from aish.runner import Runner  # noqa: E402
 
 TOKENS = 10_000
 MODES = ("off", "sqlite", "jsonl")
+AGAIN = "off again"
+"""A second shell session with history off, measured like the others: its difference to ``off``
+is the noise floor of the shell's way (an A/A comparison), shown beside recording's."""
 BACKENDS = {"sqlite": "aish_history_sqlite:make_backend", "jsonl": "aish_history_jsonl:make_backend"}
 TARGET_OVERHEAD = 0.01
 TARGET_SEARCH_MS = 20.0
@@ -259,8 +262,8 @@ class Recording:
     """The child's user + system time."""
     inproc: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MODES})
     """``run_source`` in this process with a new recorder (empty unless asked for)."""
-    shell: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MODES})
-    """``run_source`` with the shell's long-lived recorder."""
+    shell: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in (*MODES, AGAIN)})
+    """``run_source`` with the shell's long-lived recorder (and :data:`AGAIN`, a second ``off``)."""
     sizes: set[int] = field(default_factory=set)
 
     def paired(self, column: str, mode: str) -> float:
@@ -318,13 +321,15 @@ def measure_recording(
         if not shell and not in_process:
             return rec
         sessions = {mode: ShellSession(shell_envs[mode]) for mode in MODES}
+        sessions[AGAIN] = ShellSession(env_for(tmp / "shell-again", "off", url, pace))
+        ways = (*MODES, AGAIN)
         try:
             for round_ in range(shell_runs + 1):
-                for mode in MODES if round_ % 2 else MODES[::-1]:
-                    elapsed = in_process_once(inproc_envs[mode]) if in_process else 0.0
+                for mode in ways if round_ % 2 else ways[::-1]:
+                    elapsed = in_process_once(inproc_envs[mode]) if in_process and mode != AGAIN else 0.0
                     in_shell = sessions[mode].once() if shell else 0.0
                     if round_:
-                        if in_process:
+                        if in_process and mode != AGAIN:
                             rec.inproc[mode].append(elapsed)
                         if shell:
                             rec.shell[mode].append(in_shell)
@@ -354,6 +359,12 @@ def bench_recording(runs: int, pace: float) -> None:
             dw, dc, di, ds = (rec.paired(column, mode) * 1000 for column in columns)
             row += f"  {dw:>+9.1f} {dc:>+8.1f} {di:>+9.1f} {ds:>+8.1f}"
         print(f"    {mode:<8} {row}")
+    if rec.shell[AGAIN]:
+        lo, hi = rec.interval("shell", AGAIN)
+        print(
+            f"    {AGAIN} (the shell's way, history off in a second session: the noise floor) "
+            f"{rec.paired('shell', AGAIN) * 1000:+.2f} ms ({rec.overhead('shell', AGAIN):+.1%}, {lo:+.1%}..{hi:+.1%})"
+        )
     target = f"target <= {TARGET_OVERHEAD:.0%}"
     for mode in MODES[1:]:
         for label, column in (("aish -c wall", "walls"), ("shell", "shell")):
