@@ -9,7 +9,10 @@ the new prompt and answer become its next turn. Pipelines of several agents
 run as before, one-shot (see ``docs/usage.md``, "Conversations").
 
 Turns are recorded in history through each stage's ``meta["conversation"]``
-(:mod:`aish.history.conversations` reads them back).
+(:mod:`aish.history.conversations` reads them back). Chat mode's ``/retry``
+asks the last turn again: the request carries the turns before it, and its
+answer takes the turn's place (the stage's ``meta["replaces"]`` names the run
+of the turn it replaced, so history, which keeps both, reads back the same).
 """
 
 from __future__ import annotations
@@ -34,14 +37,21 @@ class Conversation:
     dataclass costs about a millisecond to create.)
     """
 
-    __slots__ = ("agent", "id", "turns", "warned")
+    __slots__ = ("agent", "id", "last_run", "retrying", "turns", "warned")
 
-    def __init__(self, agent: str, id: str | None = None, turns: list[Turn] | None = None) -> None:
+    def __init__(
+        self, agent: str, id: str | None = None, turns: list[Turn] | None = None, last_run: str | None = None
+    ) -> None:
         self.agent = agent
         self.id = id if id is not None else new_id()
         self.turns: list[Turn] = turns if turns is not None else []
         self.warned = False
         """Whether the user was told that the budget leaves turns out (said once per conversation)."""
+        self.last_run = last_run
+        """The id of the recorded run whose stage is the last turn (None: not recorded, or no turn)."""
+        self.retrying = False
+        """The next request asks the last turn again (``/retry``): it carries the turns before that
+        one, and its answer, if any text arrives, replaces it."""
 
     def __repr__(self) -> str:
         return f"Conversation({self.agent!r}, {self.id!r}, {len(self.turns)} turns)"
@@ -50,14 +60,19 @@ class Conversation:
 class Window:
     """What one request carries: the conversation's id, the turns that fit, how many were left out."""
 
-    __slots__ = ("dropped", "id", "notice", "turns")
+    __slots__ = ("dropped", "id", "notice", "replaces", "turns")
 
-    def __init__(self, id: str, turns: tuple[Turn, ...], dropped: int, notice: str | None) -> None:
+    def __init__(
+        self, id: str, turns: tuple[Turn, ...], dropped: int, notice: str | None, replaces: str | None = None
+    ) -> None:
         self.id = id
         self.turns = turns
         self.dropped = dropped
         self.notice = notice
         """A line to show the user (the first time turns are left out), or None."""
+        self.replaces = replaces
+        """The request asks a turn again: the id of the run that recorded it (kept in the new stage's
+        meta, so history reads the conversation back with the new answer in its place), or None."""
 
 
 def fit(turns: list[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ...]:
@@ -126,8 +141,10 @@ class Conversations:
         if self.one_shot:
             return Window(new_id(), (), 0, None)
         conversation = self.for_agent(agent.name)
-        turns = fit(conversation.turns, agent.conversation_turns, agent.conversation_chars)
-        dropped = len(conversation.turns) - len(turns)
+        again = conversation.retrying and bool(conversation.turns)
+        earlier = conversation.turns[:-1] if again else conversation.turns
+        turns = fit(earlier, agent.conversation_turns, agent.conversation_chars)
+        dropped = len(earlier) - len(turns)
         notice = None
         if dropped and not conversation.warned:
             conversation.warned = True
@@ -138,17 +155,32 @@ class Conversations:
                 f"its oldest turns are no longer sent ('new {agent.name}' in the shell starts afresh, "
                 "as does leaving out --continue on the command line)"
             )
-        return Window(conversation.id, turns, dropped, notice)
+        return Window(conversation.id, turns, dropped, notice, conversation.last_run if again else None)
 
-    def record(self, agent: str, prompt: str | Joined, answer: str, conversation_id: str | None = None) -> None:
-        """Add a turn to the agent's conversation (unless it was started afresh since ``conversation_id``)."""
+    def record(
+        self,
+        agent: str,
+        prompt: str | Joined,
+        answer: str,
+        conversation_id: str | None = None,
+        run: str | None = None,
+    ) -> None:
+        """Add a turn to the agent's conversation (unless it was started afresh since ``conversation_id``);
+        when it asked the last turn again (:attr:`Conversation.retrying`), the turn takes that one's place.
+
+        ``run``: the id of the recorded run the turn is a stage of (None: not recorded).
+        """
         if self.one_shot:
             return
         conversation = self.for_agent(agent)
         if conversation_id is not None and conversation.id != conversation_id:
             return
         if answer.strip():
+            if conversation.retrying and conversation.turns:
+                conversation.turns.pop()
             conversation.turns.append(Turn(text_of(prompt), answer))
+            conversation.last_run = run
+        conversation.retrying = False
 
 
 __all__ = ["Conversation", "Conversations", "Turn", "Window", "fit", "new_id"]

@@ -13,6 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from aish.contracts import Turn
+from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
@@ -22,6 +24,7 @@ from aish.runner import Runner
 COMMANDS = {
     "/exit": "leave the chat (also: exit, quit, Ctrl-D)",
     "/new": "start a fresh conversation with the agent",
+    "/retry": "ask the last message again (with this chat's options now); the new answer replaces the old",
     "/model NAME": "ask this model from now on (as -m; /model alone: the agent's own again)",
     "/system TEXT": "use this system prompt from now on (as -s; /system alone drops it)",
     "/option KEY VALUE": "send this request option from now on (as -o; /option KEY alone drops it)",
@@ -43,6 +46,11 @@ class Chat:
     controls: list[str] = field(default_factory=list)
     leaves_aish: bool = False
     """Started by ``aish AGENT``: leaving the chat leaves aish (else it returns to ``aish>``)."""
+    last: str | None = None
+    """The last message sent in this chat (what ``/retry`` asks again), None before any or after ``/new``."""
+    answer: Turn | None = None
+    """The turn of the agent's conversation the last message became (None: it failed before any
+    text arrived, or the agent keeps no conversation): the turn ``/retry`` replaces."""
 
     @property
     def prompt(self) -> str:
@@ -60,6 +68,8 @@ class Chat:
                 return False
             if word == "/new":
                 self.new_conversation()
+            elif head == "/retry":
+                self.retry(rest.strip())
             elif head in ("/model", "/system", "/option", "/options"):
                 self.set_option(head, rest.strip())
             elif word == "/help":
@@ -73,12 +83,39 @@ class Chat:
             self.runner.report(exc)
         return True
 
-    def send(self, text: str) -> int:
-        """One message, as typed, through the runner; returns its status."""
+    def send(self, text: str, *, again: bool = False) -> int:
+        """One message, as typed, through the runner; returns its status. ``again``: it is the last
+        message asked again (``/retry``), and its answer, if any text arrives, replaces the last one's."""
         controls = parsed(self.controls)
         pipeline = Pipeline((Command(self.agent, (Word(text, 0, True),), 0, controls),))
         head = f"{self.agent}[{command_line(list(controls.words))}]" if controls else self.agent
-        return self.runner.run_line(f"{head} {command_line([text])}", pipeline)
+        conversation = self._conversation()
+        before = conversation.turns[-1] if conversation is not None and conversation.turns else None
+        if conversation is not None:
+            conversation.retrying = again and self.answer is not None and before is self.answer
+        try:
+            return self.runner.run_line(f"{head} {command_line([text])}", pipeline)
+        finally:
+            after = conversation.turns[-1] if conversation is not None and conversation.turns else None
+            if conversation is not None:
+                conversation.retrying = False
+            if after is not before:
+                self.answer = after  # a new turn, or the last one replaced
+            elif not again:
+                self.answer = None  # failed before any text: no turn (a failed retry leaves the old one)
+            self.last = text
+
+    def retry(self, rest: str = "") -> int:
+        """``/retry``: the last message again, with the turns before it and the chat's options now."""
+        if rest:
+            raise UsageError("/retry takes no words (it asks the last message again; '//retry' sends a text)")
+        if self.last is None:
+            raise UsageError("/retry: nothing to retry yet")
+        return self.send(self.last, again=True)
+
+    def _conversation(self) -> Conversation | None:
+        conversations = self.runner.conversations
+        return conversations.for_agent(self.agent) if conversations is not None else None
 
     def set_option(self, command: str, value: str) -> None:
         """``/model``, ``/system``, ``/option`` change the options from the next message; ``/options`` shows them."""
@@ -108,6 +145,7 @@ class Chat:
     def new_conversation(self) -> None:
         if self.runner.conversations is not None:
             self.runner.conversations.reset(self.agent)
+        self.last = self.answer = None
         self.out.write(f"(a fresh conversation with {self.agent})\n")
 
 

@@ -17,6 +17,7 @@ from aish import AgentConfig, Context, Prompt, Turn
 from aish.app import App
 from aish.conversations import Conversation, Conversations, fit
 from aish.runner import Runner
+from aish.shell_chat import Chat
 from aish_refserver import RefServer
 
 
@@ -236,6 +237,79 @@ def test_an_answer_for_a_conversation_started_afresh_meanwhile_is_dropped() -> N
     assert conversations.for_agent("athena").turns == []
     conversations.record("athena", "p", "   ")
     assert conversations.for_agent("athena").turns == []
+
+
+def test_asking_the_last_turn_again_leaves_it_out_and_puts_the_answer_in_its_place() -> None:
+    conversations = Conversations()
+    athena = AgentConfig("athena", "sse", "http://127.0.0.1:9/x", "openai-chat", model="m")
+    conversations.record("athena", "one", "1", run="r1")
+    conversations.record("athena", "two", "2", run="r2")
+    conversation = conversations.for_agent("athena")
+    assert conversation.last_run == "r2"
+    conversation.retrying = True
+    window = conversations.window(athena)
+    assert (window.turns, window.dropped, window.replaces) == ((Turn("one", "1"),), 0, "r2")
+    conversations.record("athena", "two", "  ", window.id, "r3")  # no text: the old answer stays
+    assert conversation.turns == [Turn("one", "1"), Turn("two", "2")] and not conversation.retrying
+    assert conversations.window(athena).replaces is None
+    conversation.retrying = True
+    conversations.record("athena", "two", "2 again", window.id, "r4")
+    assert conversation.turns == [Turn("one", "1"), Turn("two", "2 again")]
+    assert (conversation.last_run, conversation.retrying) == ("r4", False)
+
+
+# ------------------------------------------------------- chat mode's /retry
+def chat(s: Session, *lines: str) -> str:
+    """Type ``lines`` into a chat with athena; what it reported on stderr."""
+    before = len(s.err.getvalue())
+    talk = Chat("athena", s.runner, s.out)
+    for line in lines:
+        assert talk.handle(line)
+    return s.err.getvalue()[before:]
+
+
+def test_retry_asks_the_last_message_again_with_the_chats_options_and_replaces_its_turn(
+    session: Callable[..., Session],
+) -> None:
+    s = session()
+    talk = Chat("athena", s.runner, s.out)
+    talk.handle("what is an owl")
+    first = answer_of(s)
+    for line in ("/model apollo", "/retry"):
+        talk.handle(line)
+    again = answer_of(s)
+    assert first.startswith("Athena") and again.startswith("Apollo")
+    assert (s.bodies()[1]["model"], s.messages(1)) == ("apollo", [("user", "what is an owl")])
+    talk.handle("and a heron?")
+    assert s.messages(2) == [("user", "what is an owl"), ("assistant", again), ("user", "and a heron?")]
+    talk.handle("/retry")  # the follow-up, asked again: the turns before it, not its own answer
+    assert s.messages(3) == s.messages(2)
+    assert s.runner.conversations is not None
+    assert [t.answer for t in s.runner.conversations.for_agent("athena").turns] == [again, answer_of(s)]
+    assert s.err.getvalue() == ""
+
+
+def test_retry_after_a_failed_answer_asks_it_again_and_replaces_nothing(session: Callable[..., Session]) -> None:
+    s = session()
+    talk = Chat("athena", s.runner, s.out)
+    for line in ("one", "/model nosuch", "two", "/model", "/retry", "three"):
+        talk.handle(line)
+    assert "HTTP 404" in s.err.getvalue()
+    assert [b["model"] for b in s.bodies()] == ["athena", "nosuch", "athena", "athena"]
+    assert [c for role, c in s.messages(2) if role == "user"] == ["one", "two"]  # one's answer stays
+    assert [c for role, c in s.messages(3) if role == "user"] == ["one", "two", "three"]
+    assert len(s.messages(3)) == 5
+
+
+def test_retry_with_nothing_to_retry_is_one_line(session: Callable[..., Session]) -> None:
+    s = session()
+    assert chat(s, "/retry") == "aish: /retry: nothing to retry yet\n"
+    assert chat(s, "hello", "/new", "/retry").endswith("aish: /retry: nothing to retry yet\n")
+    assert "did you mean '/retry'?" in chat(s, "/retyr")
+    assert "/retry takes no words" in chat(s, "/retry now")
+    assert len(s.bodies()) == 1
+    Chat("athena", s.runner, s.out).handle("/help")
+    assert "/retry" in s.out.getvalue()
 
 
 # ----------------------------------------------------------- other codecs

@@ -216,6 +216,50 @@ def test_an_answer_stopped_with_ctrl_c_is_a_turn_with_what_was_shown(
     assert "cancelled" in shown
 
 
+def test_retry_in_a_chat_replaces_the_turn_live_and_when_read_back_from_history(
+    shell: pexpect.spawn, refserver: RefServer
+) -> None:
+    """/retry after a partial answer, then after /model: the next message carries the last answer
+    only, history keeps every run, and --continue reads back the conversation the chat had."""
+
+    def say(text: str, until: str) -> None:
+        shell.sendline(text)
+        shell.expect(until)
+        shell.expect_exact("athena>")
+
+    say("athena", "Chatting with athena")
+    say("/retry", "aish: /retry: nothing to retry yet")
+    refserver.pace = 0.05
+    shell.sendline("what is an owl")
+    shell.expect("Athena \\(offline demo\\): On the subject")
+    shell.sendcontrol("c")
+    shell.expect_exact("athena>")
+    refserver.pace = 0.0
+    say("/retry", r"Complete - ")
+    say("/model apollo", "model = apollo")
+    say("/retry", r"Complete - ")
+    say("and a heron?", r"Complete - ")
+    sent = bodies(refserver)
+    assert [b["model"] for b in sent] == ["athena", "athena", "apollo", "apollo"]
+    assert [users(b) for b in sent[1:3]] == [["what is an owl"], ["what is an owl"]]  # never the partial
+    messages = sent[3]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    answer = messages[1]["content"]
+    assert answer.startswith("Apollo (offline demo)")
+    shell.sendline("/exit")
+    shell.expect_exact(PROMPT)
+    shell.sendline("quit")
+    shell.expect(pexpect.EOF)  # every run written
+    listing = aish("history")
+    assert listing.count("'what is an owl'") == 3 and "cancelled" in listing  # history is a log
+    (cid,) = ids_listed(aish("conversations"))
+    assert re.search(rf"{cid}  .* athena\s+2 turns  what is an owl", aish("conversations"))
+    aish("--continue", "athena", "and a crane?")
+    messages = bodies(refserver)[4]["messages"]
+    assert [m["content"] for m in messages[:2]] == ["what is an owl", answer]
+    assert users(bodies(refserver)[4]) == ["what is an owl", "and a heron?", "and a crane?"]
+
+
 def test_an_id_start_that_two_conversations_share_is_refused(
     demo_url: str, history_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

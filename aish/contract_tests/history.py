@@ -313,11 +313,15 @@ class HistoryBackendContract:
         assert [r.number for r in backend.search("brown jumps")] == [run.number]
 
     # ---------------------------------------------------------- conversations
-    def _turn(self, backend: HistoryBackend, agent: str, prompt: str, answer: str, cid: str | None) -> RunRecord:
+    def _turn(
+        self, backend: HistoryBackend, agent: str, prompt: str, answer: str, cid: str | None, replaces: str = ""
+    ) -> RunRecord:
         """A run of one stage that is a turn of conversation ``cid`` (``meta["conversation"]``)."""
         run = RunRecord(id=uuid.uuid4().hex, line=f"{agent} {prompt}", started=time.time())
         backend.begin_run(run)
         meta: dict[str, Any] = {"position": 0} if cid is None else {"position": 0, "conversation": cid}
+        if replaces:
+            meta["replaces"] = replaces
         backend.begin_stage(run.id, StageRecord(0, agent, input=prompt, meta=dict(meta)))
         backend.append_text(run.id, 0, answer)
         backend.end_stage(run.id, StageRecord(0, agent, input=prompt, text=answer, status="complete", meta=meta))
@@ -346,6 +350,28 @@ class HistoryBackendContract:
             ("c2", "seer", 1, "other"),
             ("c1", "oracle", 2, "first"),
         ]
+
+    def test_an_answer_asked_again_replaces_the_turn_it_names(self, backend: HistoryBackend) -> None:
+        """``/retry``: the new stage's ``meta["replaces"]`` names the run of the turn it replaces.
+        History keeps both; the conversation read back has the new answer only (none without text)."""
+        from aish.history.conversations import load, summaries
+
+        self._turn(backend, "oracle", "first", "one", "c1")
+        second = self._turn(backend, "oracle", "second", "two", "c1")
+        again = self._turn(backend, "oracle", "second", "two again", "c1", replaces=second.id)
+        self._turn(backend, "oracle", "second", "", "c1", replaces=again.id)  # failed: no text, no turn
+        self._turn(backend, "oracle", "third", "three", "c1")
+        got = backend.get(again.number)
+        assert got is not None and got.stages[0].meta["replaces"] == second.id
+        conversation = load(backend, "c1")
+        assert conversation is not None
+        assert [(t.prompt, t.answer) for t in conversation.turns] == [
+            ("first", "one"),
+            ("second", "two again"),
+            ("third", "three"),
+        ]
+        assert [s.turns for s in summaries(backend)] == [3]
+        assert len(backend.runs(None)) == 5
 
     def test_the_optional_conversation_query_finds_exactly_its_runs(self, backend: HistoryBackend) -> None:
         finder = getattr(backend, "conversation", None)

@@ -25,7 +25,9 @@ class StageRecord(Record):
     (seconds), ``tokens_in``/``tokens_out``, ``model``, ``finish_reason``,
     ``reconnects``, the stage's ``pipeline``/``position`` in the line, and
     ``conversation``, the id of the conversation the stage is a turn of (its
-    ``input`` the turn's prompt, its ``text`` the answer). Values are JSON scalars.
+    ``input`` the turn's prompt, its ``text`` the answer), and ``replaces``, on
+    a stage that asked that turn again (chat mode's ``/retry``), the ``id`` of
+    the run whose turn its answer replaces. Values are JSON scalars.
     """
 
     __slots__ = ("index", "agent", "transport", "codec", "input", "text", "status", "error", "meta")

@@ -3,7 +3,9 @@
 A stage that was a turn of a conversation carries its id in
 ``meta["conversation"]`` (the recorder writes it); its ``input`` is the turn's
 prompt and its ``text`` the answer. A stage without text (it failed before
-answering) is no turn. A backend may answer :func:`conversation_runs` itself
+answering) is no turn, and nor is a stage whose run a later turn's
+``meta["replaces"]`` names (its answer was asked again with ``/retry``: history
+keeps both, the conversation the new one). A backend may answer :func:`conversation_runs` itself
 (an optional ``conversation(conversation_id)`` method, indexed); otherwise
 every run is read.
 """
@@ -20,6 +22,8 @@ from aish.joined import text_of
 
 KEY = "conversation"
 """The stage meta key that holds the conversation id."""
+REPLACES = "replaces"
+"""The stage meta key that holds the id of the run whose turn the stage's answer replaces."""
 WINDOWS = (50, 500, 5000)
 """How many recent runs are read, in turn, when looking for the latest conversations: an agent's
 last conversation (``--continue``) and the listing look no further back than the last 5,000 runs
@@ -52,20 +56,27 @@ def conversation_runs(backend: HistoryBackend, conversation_id: str) -> list[Run
     return [r for r in backend.runs(None) if any(conversation_of(s) == conversation_id for s in r.stages)]
 
 
-def _turn_stages(runs: list[RunRecord], conversation_id: str) -> Iterator[tuple[RunRecord, StageRecord]]:
+def _answered(runs: list[RunRecord], conversation_id: str) -> Iterator[tuple[RunRecord, StageRecord]]:
     for run in sorted(runs, key=lambda r: r.number):
         for stage in run.stages:
             if conversation_of(stage) == conversation_id and stage.text.strip():
                 yield run, stage
 
 
+def _turn_stages(runs: list[RunRecord], conversation_id: str) -> list[tuple[RunRecord, StageRecord]]:
+    """The conversation's turns, oldest first: its stages with an answer, but those replaced by a later one."""
+    answered = list(_answered(runs, conversation_id))
+    replaced = {stage.meta.get(REPLACES) for _, stage in answered}
+    return [(run, stage) for run, stage in answered if run.id not in replaced]
+
+
 def load(backend: HistoryBackend, conversation_id: str) -> Conversation | None:
     """The recorded conversation ``conversation_id`` with its turns, or None when history has none."""
-    pairs = list(_turn_stages(conversation_runs(backend, conversation_id), conversation_id))
+    pairs = _turn_stages(conversation_runs(backend, conversation_id), conversation_id)
     if not pairs:
         return None
     turns = [Turn(text_of(stage.input), stage.text) for _, stage in pairs]
-    return Conversation(pairs[0][1].agent, conversation_id, turns)
+    return Conversation(pairs[0][1].agent, conversation_id, turns, pairs[-1][0].id)
 
 
 def _recent_ids(backend: HistoryBackend, agent: str | None, wanted: int | None) -> list[str]:
@@ -101,7 +112,7 @@ def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
     """The ``limit`` most recently continued conversations, oldest first."""
     found = []
     for cid in _recent_ids(backend, None, limit):
-        pairs = list(_turn_stages(conversation_runs(backend, cid), cid))
+        pairs = _turn_stages(conversation_runs(backend, cid), cid)
         if pairs:
             first, last = pairs[0], pairs[-1]
             prompt = " ".join(text_of(first[1].input).split())
@@ -110,4 +121,4 @@ def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
     return sorted(found, key=lambda s: s.last)
 
 
-__all__ = ["KEY", "Summary", "conversation_runs", "latest", "load", "starting_with", "summaries"]
+__all__ = ["KEY", "REPLACES", "Summary", "conversation_runs", "latest", "load", "starting_with", "summaries"]

@@ -124,16 +124,25 @@ class RunRecording:
         self._lock = threading.Lock()
 
     def stage(
-        self, agent: AgentConfig, input: str | Joined, *, position: int = 0, conversation: str | None = None
+        self,
+        agent: AgentConfig,
+        input: str | Joined,
+        *,
+        position: int = 0,
+        conversation: str | None = None,
+        replaces: str | None = None,
     ) -> StageRecording:
         """Start recording a stage; safe to call from several threads (parallel stages).
 
-        ``conversation``: the id of the conversation the stage is a turn of (kept in its meta).
+        ``conversation``: the id of the conversation the stage is a turn of (kept in its meta);
+        ``replaces``: the id of the run whose turn the stage asks again (``/retry``; kept in its meta).
         """
         secrets = [*self.secrets, *agent.secrets()]
         with self._lock:
             index = len(self.stages)
-            stage = StageRecording(self.recorder, self.run_id, index, agent, input, position, secrets, conversation)
+            stage = StageRecording(
+                self.recorder, self.run_id, index, agent, input, position, secrets, conversation, replaces
+            )
             self.stages.append(stage)
         return stage
 
@@ -160,6 +169,7 @@ class StageRecording:
         position: int,
         secrets: list[str],
         conversation: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         self.recorder = recorder
         self.run_id = run_id
@@ -171,6 +181,8 @@ class StageRecording:
         self._record.meta = {"position": position, "model": agent.model}
         if conversation is not None:
             self._record.meta["conversation"] = conversation
+        if replaces is not None:
+            self._record.meta["replaces"] = replaces
         self._parts: list[str] = []
         """The stream's text parts (see :meth:`watch`)."""
         self._taken = 0

@@ -93,6 +93,8 @@ def _facts(meta: dict[str, Any]) -> str:
     ):
         if meta.get(key):
             parts.append(f"{label} {meta[key]}")
+    if meta.get("replaces"):
+        parts.append("retry (replaces an earlier answer)")
     return "  ".join(parts)
 
 

@@ -88,12 +88,15 @@ class AgentStage:
         text: str | Joined,
         context: Context,
         turns: tuple[Turn, ...] = (),
+        replaces: str | None = None,
     ) -> None:
         self.env = env
         self.agent = agent
         self.text = text
         self.context = context
         self.turns = turns
+        self.replaces = replaces
+        """The stage asks a turn again: the id of the run that recorded that turn (kept in its meta)."""
         self.stream = AgentStream(agent, env.app.transport(agent), env.app.codec(agent))
 
     def cancel(self) -> None:
@@ -108,7 +111,11 @@ class AgentStage:
         recording = None
         if self.env.recording is not None:
             recording = self.env.recording.stage(
-                self.agent, self.text, position=self.context.position, conversation=self.context.conversation_id
+                self.agent,
+                self.text,
+                position=self.context.position,
+                conversation=self.context.conversation_id,
+                replaces=self.replaces,
             )
             done = recording.watch(self.stream.parts, done)
         try:
@@ -128,12 +135,14 @@ def run_single(
     shown: Shown | None,
     tap: Tap | None,
     turns: tuple[Turn, ...] = (),
+    replaces: str | None = None,
 ) -> StageResult:
     """Run one agent stage in this thread, shown through its renderer when ``shown``.
 
-    ``turns``: the earlier turns of the agent's conversation (``context.conversation_id``) to send.
+    ``turns``: the earlier turns of the agent's conversation (``context.conversation_id``) to send;
+    ``replaces``: the run of the turn this stage asks again (``/retry``), or None.
     """
-    stage = AgentStage(env, agent, text, context, turns)
+    stage = AgentStage(env, agent, text, context, turns, replaces)
     renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
         result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)

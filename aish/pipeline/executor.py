@@ -325,13 +325,14 @@ class _Run:
                 self.env.err.write(f"aish: {window.notice}\n")
                 self.env.err.flush()
         context = self._context(index, agent.name, text, window.id if window else None)
-        turns = window.turns if window else ()
-        result = run_single(self.env, agent, text, context, self._shown(index), tap, turns)
+        turns, replaces = (window.turns, window.replaces) if window else ((), None)
+        result = run_single(self.env, agent, text, context, self._shown(index), tap, turns, replaces)
         program = self.procs.get(index + 1)
         if program is not None:
             program.close_input()
         if window is not None and self.env.conversations is not None:
-            self.env.conversations.record(agent.name, text, result.text, window.id)
+            run = self.env.recording.run_id if self.env.recording is not None else None
+            self.env.conversations.record(agent.name, text, result.text, window.id, run)
         if result.error is not None and program is not None:
             if isinstance(result.error, Interrupted) and program.stopped_reading:
                 self._pass_on(agent.name, result.text)  # ``| head``: the answer was ended for it, not by the user
