@@ -36,7 +36,7 @@ EXIT_BROKEN_PIPE = 141
 HELP = """\
 usage: aish [-h] [-c LINE] [--config PATH] [--renderer NAME] [--debug]
             [--stats] [--version] [--test [FILE ...]] [--record FILE]
-            [--continue] [--cid ID]
+            [--continue] [--cid ID] [--no-history]
             [target] ...
 
 aish, the AI shell: AI endpoints as commands, composed like Unix tools.
@@ -61,6 +61,7 @@ options:
   --record FILE         record this session into a transcript file
   --continue            continue the last recorded conversation (of the agent)
   --cid ID              continue the recorded conversation ID
+  --no-history          record nothing in history (the shell: set history off)
 
 Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, 5
 remote error, 6 tool call asked, 130 interrupted, 141 output closed.
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "--continue", dest="cont", action="store_true", help="continue the last recorded conversation (of the agent)"
     )
     p.add_argument("--cid", metavar="ID", help="continue the recorded conversation ID")
+    p.add_argument("--no-history", action="store_true", help="record nothing in history (the shell: set history off)")
     p.add_argument(
         "target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history, models...)"
     )
@@ -142,11 +144,12 @@ class Args:
         self.record: str | None = None
         self.cont = False
         self.cid: str | None = None
+        self.no_history = False
         self.target: str | None = None
         self.words: list[str] = []
 
 
-_QUICK_FLAGS = {"--debug": "debug", "--stats": "stats", "--continue": "cont"}
+_QUICK_FLAGS = {"--debug": "debug", "--stats": "stats", "--continue": "cont", "--no-history": "no_history"}
 _QUICK_VALUES = {
     "-c": "command",
     "--config": "config",
@@ -328,12 +331,12 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
-    from aish.cli_input import given_input, piped, read_all, read_script
+    from aish.cli_input import clean_argv, given_input, piped, read_all, read_script
     from aish.config import load_config
     from aish.runner import STDIN, Runner
 
     given_target = args.target  # a script's file name is opened as given, whatever its bytes
-    args.command, args.target, args.words = _clean_argv(args.command, args.target, args.words, err)
+    args.command, args.target, args.words = clean_argv(args.command, args.target, args.words, err)
     app = build_app(load_config(args.config))
     if args.stats:
         app.config.settings.stats = True
@@ -356,7 +359,7 @@ def _dispatch(
         from aish.history.store import make_recorder, resolve_replay
 
         conversations, resumed = _conversations(app, args)
-        history = make_recorder(app, err, one_shot=not shell)
+        history = None if args.no_history and not shell else make_recorder(app, err, one_shot=not shell)
         runner = Runner(
             app,
             out=out,
@@ -391,6 +394,7 @@ def _dispatch(
                 debug=debug,
                 renderer=args.renderer,
                 history=history,
+                record=not args.no_history,
                 conversations=session,
                 chat=chat,
                 chat_controls=args.words if chat is not None else None,
@@ -469,26 +473,6 @@ def _chat_agent(app: App, args: Args | argparse.Namespace) -> str | None:
     except ControlsError:
         return None  # asking it reports the error
     return args.target if used == len(args.words) and "--" not in args.words else None
-
-
-def _clean_argv(
-    command: str | None, target: str | None, words: list[str], err: TextIO
-) -> tuple[str | None, str | None, list[str]]:
-    """The ``-c`` line, the target and its words as valid Unicode (Python carries undecodable argv
-    bytes as surrogates). The warning's offset counts in the words given, joined by spaces: the
-    ``-c`` line alone, or the target and its words."""
-    from aish.encoding import clean, first_bad, notice
-
-    given = [word for word in (command, target) if word is not None]
-    offset = first_bad(" ".join([*given, *words]))
-    if offset is None:
-        return command, target, words
-    notice("the command line", offset, err)
-    return (
-        clean(command) if command is not None else None,
-        clean(target) if target is not None else None,
-        [clean(w) for w in words],
-    )
 
 
 def _utf8(stream: TextIO, errors: str) -> TextIO:

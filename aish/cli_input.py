@@ -18,6 +18,26 @@ if TYPE_CHECKING:
     from aish.runner import Runner
 
 
+def clean_argv(
+    command: str | None, target: str | None, words: list[str], err: TextIO
+) -> tuple[str | None, str | None, list[str]]:
+    """The ``-c`` line, the target and its words as valid Unicode (Python carries undecodable argv
+    bytes as surrogates). The warning's offset counts in the words given, joined by spaces: the
+    ``-c`` line alone, or the target and its words."""
+    from aish.encoding import clean, first_bad, notice
+
+    given = [word for word in (command, target) if word is not None]
+    offset = first_bad(" ".join([*given, *words]))
+    if offset is None:
+        return command, target, words
+    notice("the command line", offset, err)
+    return (
+        clean(command) if command is not None else None,
+        clean(target) if target is not None else None,
+        [clean(w) for w in words],
+    )
+
+
 def given_input(line: str, app: App, stdin: TextIO, err: TextIO, runner: Runner) -> str | None:
     """What ``aish -c LINE`` does with standard input (piped, or a file).
 

@@ -29,6 +29,7 @@ OPTIONS = (
     "--record",
     "--continue",
     "--cid",
+    "--no-history",
     "--help",
 )
 AGENT_OPTIONS = ("-m", "-s", "-o", "--model", "--system", "--option", "--")

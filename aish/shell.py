@@ -420,6 +420,7 @@ def run_shell(
     debug: bool = False,
     renderer: str | None = None,
     history: Recorder | None = None,
+    record: bool = True,
     chat: str | None = None,
     chat_controls: list[str] | None = None,
     conversations: Conversations | None = None,
@@ -430,6 +431,7 @@ def run_shell(
     """Run the REPL until ``quit``/``exit``/Ctrl-D; return the last status. ``chat``: start chatting with it.
 
     ``conversations``: continued ones (``aish --continue``, ``--cid``); None starts the session afresh.
+    ``record``: False starts the session as ``set history off`` (``aish --no-history``).
     ``started``: called once the shell is built, before its first prompt (:func:`aish.cli.run` ends its
     pause of the cycle collector there, decision 42). ``early``: the opening lines and the prompt,
     shown before this module was imported (:func:`aish.shell_start.start_shell`, decision 43);
@@ -441,6 +443,7 @@ def run_shell(
         if early is not None:
             early.abandon()
         raise
+    shell.runner.recording_enabled = record
     started()
     if chat is not None:
         shell.chat_only = True

@@ -200,6 +200,25 @@ def test_a_line_typed_with_a_blank_first_is_kept_out_of_both_histories(refserver
     assert stored and not [p for p in stored if b"4321" in p.read_bytes()]
 
 
+def test_no_history_starts_the_shell_with_history_off(refserver: RefServer) -> None:
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "aish", "--no-history"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200)
+    )
+    child.expect_exact(PROMPT)
+    child.sendline("set")
+    child.expect_exact("history = off")
+    child.sendline("athena not kept")
+    child.expect(r"\[\w+: Complete - ")
+    child.sendline("set history on")  # as after `set history off`: the session may change its mind
+    child.expect_exact("history = on")
+    child.sendline("athena kept")
+    child.expect(r"\[\w+: Complete - ")
+    child.sendline("history")
+    child.expect(r"1  \S+ \S+\s+complete\s+athena kept")
+    quit_shell(child)
+
+
 def test_chat_messages_come_back_in_chats_only(refserver: RefServer) -> None:
     """Found by a tour: a chat message came back with Up at ``aish>``, where Enter ran it as a
     line: 'who are you really' ran who(1), 'make it shorter' would run make. Up and Ctrl-R offer

@@ -364,3 +364,15 @@ def test_show_without_a_number_is_the_last_run(history_backend: str, demo_url: s
         assert shown.returncode == 0, shown.stderr
         assert f"$ echo {line}" in shown.stdout, (args, shown.stdout)
     assert run_aish("history", "show", "-4").stderr == "aish: history show: no run -4\n"
+
+
+def test_no_history_records_nothing_of_that_run(history_backend: str, demo_url: str) -> None:
+    """``--no-history``, as llm's ``--no-log``: the run happens, nothing of it is stored."""
+    assert run_aish("-c", "athena kept").returncode == 0
+    private = run_aish("--no-history", "-c", "athena my pin is 4321")
+    assert private.returncode == 0 and "Athena" in private.stdout, private.stderr
+    assert run_aish("--no-history", "apollo", "my pin is 4321").returncode == 0
+    listing = run_aish("history")
+    assert [line.split()[-2:] for line in listing.stdout.splitlines()] == [["athena", "kept"]], listing.stdout
+    stored = [p for p in data_dir().rglob("*") if p.is_file()]
+    assert stored and not [p for p in stored if b"4321" in p.read_bytes()]
