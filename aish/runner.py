@@ -125,9 +125,9 @@ class Runner:
             return self._run_source(source, stdin)
         return self._recorded(source, replay_of, stdin, lambda: self._run_source(source, stdin), record)
 
-    def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None) -> int:
-        """Run an already parsed ``pipeline``, recorded in history as ``line``."""
-        return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin))
+    def run_line(self, line: str, pipeline: Pipeline, stdin: str | None = None, *, record: bool = True) -> int:
+        """Run an already parsed ``pipeline``, recorded in history as ``line`` (unless not ``record``)."""
+        return self._recorded(line, None, stdin, lambda: self.run_pipeline(pipeline, stdin), record)
 
     def _recorded(
         self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int], record: bool = True

@@ -94,7 +94,8 @@ class Chat:
         if conversation is not None:
             conversation.retrying = again and self.answer is not None and before is self.answer
         try:
-            return self.runner.run_line(f"{head} {command_line([text])}", pipeline)
+            # a message typed with a blank first is kept out of run history, as at aish> (decision 50)
+            return self.runner.run_line(f"{head} {command_line([text])}", pipeline, record=not text[:1].isspace())
         finally:
             after = conversation.turns[-1] if conversation is not None and conversation.turns else None
             if conversation is not None:

@@ -190,11 +190,18 @@ def test_a_line_typed_with_a_blank_first_is_kept_out_of_both_histories(refserver
     child.sendline("athena kept")
     child.expect(r"\[\w+: Complete - ")
     child.expect_exact(PROMPT)
+    child.sendline("chat hermes")  # in a chat too
+    child.expect_exact("hermes>")
+    child.sendline(" my code is 4321")
+    child.expect(r"\[\w+: Complete - ")
+    child.expect_exact("hermes>")
+    child.sendline("/exit")
+    child.expect_exact(PROMPT)
     child.sendline("history")
-    child.expect(r"1  \S+ \S+\s+complete\s+athena kept")
+    child.expect(r"1  \S+ \S+\s+complete\s+athena kept\r\n")
     child.expect_exact(PROMPT)
     quit_shell(child)
-    assert sent(refserver) == ["my pin is 4321", "kept"]
+    assert sent(refserver) == ["my pin is 4321", "kept", " my code is 4321"]
     stored = [p for p in Path(os.environ["XDG_DATA_HOME"]).rglob("*") if p.is_file()]
     stored += [p for p in Path(os.environ["XDG_STATE_HOME"]).rglob("*") if p.is_file()]
     assert stored and not [p for p in stored if b"4321" in p.read_bytes()]
