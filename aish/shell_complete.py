@@ -6,7 +6,7 @@ stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>``, in ``cat``'s and in a
 program's arguments (``!ls``, ``grep x``) it offers file paths; in a shell command's arguments it asks the
 command (``plugins enable <Tab>`` offers plugin names); after ``-m`` in an
 agent's controls (``athena[-m <Tab>``) it offers the agent's models. Chat mode
-completes nothing but ``/model``'s name: every other line there is literal text.
+completes nothing but its ``/`` commands and ``/model``'s name: every other line there is literal text.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Sources:
     arguments: Callable[[str, list[str], str], Iterable[str]]
     """(command, words before the cursor's word, the word so far) -> candidates."""
     active: Callable[[], bool] = lambda: True
-    """False in chat mode: nothing is completed there but ``/model``'s name."""
+    """False in chat mode: nothing is completed there but ``/`` commands and ``/model``'s name."""
     models: Callable[[str], Iterable[str]] = lambda agent: ()
     """Agent name -> the models Tab offers after ``-m`` (its own first)."""
     chat_agent: Callable[[], str | None] = lambda: None
@@ -94,10 +94,17 @@ class AishCompleter(Completer):
                 yield Completion(escaped(model), -typed, display=model)
 
     def _chat(self, text: str) -> Iterable[Completion]:
-        """Chat mode: the line is the agent's text, but for ``/model NAME``."""
+        """Chat mode: the line is the agent's text, but for a ``/`` command's name and ``/model NAME``."""
         agent = self.sources.chat_agent()
         command, blank, current = text.partition(" ")
-        if agent is not None and command == "/model" and blank and " " not in current:
+        if not blank and command.startswith("/") and not command.startswith("//"):
+            from aish.shell_chat import COMMANDS
+
+            for usage, what in COMMANDS.items():
+                name = usage.split()[0]
+                if name.startswith(command):
+                    yield Completion(name, -len(command), display=usage, display_meta=what[:60])
+        elif agent is not None and command == "/model" and blank and " " not in current:
             yield from self._models(agent, current, len(current))
 
     def _path(self, current: str, typed: int, event: CompleteEvent) -> Iterable[Completion]:
