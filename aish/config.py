@@ -217,18 +217,52 @@ def parse_config(data: Mapping[str, Any], path: str | os.PathLike[str] | None = 
         raise ConfigError(f"{where}: {_misplaced(sorted(unknown)[0], data)}")
     settings = _parse_settings(_table(data, "settings", where), where)
     agents_table = _table(data, "agents", where)
-    agents = {
-        name: parse_agent(name, _table(agents_table, name, where, f"agents.{name}"), where) for name in agents_table
-    }
+    tables = {name: _table(agents_table, name, where, f"agents.{name}") for name in agents_table}
+    agents = {name: parse_agent(name, _extended(name, tables, where), where) for name in tables}
     groups = _parse_groups(_table(data, "groups", where), where)
     return Config(path=path, settings=settings, agents=agents, raw=data, groups=groups)
+
+
+def _extended(name: str, tables: Mapping[str, Mapping[str, Any]], where: str) -> Mapping[str, Any]:
+    """``[agents.NAME]`` with ``extends = "BASE"`` resolved: BASE's table (itself resolved), then this
+    one's keys over it; ``options`` and ``headers`` merge key by key, ``description`` is not inherited.
+
+    An agent that only changes another's system prompt, model or options (a role, as aichat and
+    llm's templates have) then needs no copy of its URL, key variable or timeouts.
+    """
+    chain = [name]
+    table = tables[name]
+    while "extends" in table:
+        base = table["extends"]
+        prefix = f"{where}: agent {chain[-1]!r}: extends"
+        if not isinstance(base, str):
+            raise ConfigError(f"{prefix}: expected the name of another agent of this file")
+        if base in chain:
+            raise ConfigError(f"{prefix} {base!r}: a cycle ({' -> '.join([*chain, base])})")
+        if base not in tables:
+            close = closest(base, sorted(tables))
+            hint = f", did you mean {close!r}?" if close else f" (agents here: {', '.join(sorted(tables))})"
+            raise ConfigError(f"{prefix} {base!r}: no such agent in this file{hint}")
+        chain.append(base)
+        table = tables[base]
+    merged: dict[str, Any] = {}
+    for link in reversed(chain):  # the furthest base first, then each agent over it
+        own = tables[link]
+        for key, value in own.items():
+            if key in ("options", "headers") and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+                merged[key] = {**merged[key], **value}
+            elif key != "extends":
+                merged[key] = value
+        if link != name:
+            merged.pop("description", None)
+    return merged
 
 
 def _agent_key_hint(agent: str, key: str) -> str:
     """What an unknown key of ``[agents.NAME]`` might have meant."""
     if "key" in key:
         return " (put keys in the environment and name it with api_key_env)"
-    close = closest(key, sorted(_AGENT_KEYS), 0.7)
+    close = closest(key, sorted({*_AGENT_KEYS, "extends"}), 0.7)
     if close:
         return f", did you mean {close!r}?"
     return f" (a request option such as temperature goes under [agents.{agent}.options])"

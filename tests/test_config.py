@@ -127,6 +127,21 @@ BASE = '[agents.bot]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://12
         ('[settings]\ncolour = "x"\n', "settings: unknown key 'colour'"),
         ('[settings]\nplugin_agents = "no"\n', "settings.plugin_agents: expected bool, got str"),
         ("[settings]\ndisable_plugins = [1]\n", "settings.disable_plugins: expected str, got int"),
+        (
+            BASE + '[agents.r]\nextends = "bott"\n',
+            "agent 'r': extends 'bott': no such agent in this file, did you mean 'bot'?",
+        ),
+        (
+            BASE + '[agents.r]\nextends = "athena"\n',
+            "agent 'r': extends 'athena': no such agent in this file (agents here: bot, r)",
+        ),
+        (BASE + "[agents.r]\nextends = 3\n", "agent 'r': extends: expected the name of another agent of this file"),
+        ('[agents.a]\nextends = "b"\n[agents.b]\nextends = "a"\n', "agent 'b': extends 'a': a cycle (a -> b -> a)"),
+        (
+            BASE + '[agents.r]\nextends = "bot"\nidle_timeout = 0\n',
+            "agent 'r': idle_timeout: expected a positive number",
+        ),
+        (BASE + '[agents.r]\nextnds = "bot"\n', "agent 'r': unknown key 'extnds', did you mean 'extends'?"),
     ],
 )
 def test_errors_name_the_file_the_agent_and_the_key(
@@ -152,3 +167,51 @@ def test_agents_cannot_take_built_in_names(write_config: Callable[[str], Path], 
     text = BASE.replace("[agents.bot]", f"[agents.{name}]")
     with pytest.raises(ConfigError, match=f"agent '{name}': '{name}' is a built-in command"):
         load_config(str(write_config(text)))
+
+
+ROLES = """
+[agents.local]
+transport = "sse"
+codec = "openai-chat"
+url = "http://127.0.0.1:9/v1"
+model = "m"
+api_key_env = "LOCAL_KEY"
+headers = { "X-Team" = "blue" }
+idle_timeout = 30
+description = "a local model"
+
+[agents.local.options]
+max_tokens = 10
+temperature = 0.7
+
+[agents.reviewer]
+extends = "local"
+description = "reviews code"
+
+[agents.reviewer.options]
+system = "List the bugs first."
+temperature = 0
+
+[agents.terse-reviewer]
+extends = "reviewer"
+model = "m2"
+headers = { "X-Tone" = "terse" }
+"""
+
+
+def test_an_agent_extends_another_of_the_file(write_config: Callable[[str], Path]) -> None:
+    """A role: another agent's connection with its own system prompt, model or options (``extends``)."""
+    agents = load_config(str(write_config(ROLES))).agents
+    reviewer, terse = agents["reviewer"], agents["terse-reviewer"]
+    assert (reviewer.url, reviewer.model, reviewer.api_key_env, reviewer.idle_timeout) == (
+        "http://127.0.0.1:9/v1",
+        "m",
+        "LOCAL_KEY",
+        30.0,
+    )
+    assert reviewer.options == {"max_tokens": 10, "temperature": 0, "system": "List the bugs first."}
+    assert reviewer.description == "reviews code"
+    assert terse.model == "m2" and terse.options == reviewer.options
+    assert terse.headers == {"X-Team": "blue", "X-Tone": "terse"}
+    assert terse.description == ""  # a description says what an agent is: it is not inherited
+    assert agents["local"].options == {"max_tokens": 10, "temperature": 0.7}  # the base is unchanged

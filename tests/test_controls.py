@@ -190,3 +190,25 @@ def test_a_call_with_options_is_recorded_as_a_line_that_replays_it(refserver: Re
     assert aish("--config", config, "-c", "!!").status == 0
     first, again = bodies(refserver)
     assert again == first
+
+
+def test_an_agent_that_extends_another_sends_its_own_prompt_and_options(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    """A role (``extends``): the base's server and model, its own system prompt and options; per-call
+    options still win over both."""
+    path = write_config(
+        f'[agents.local]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{refserver.base_url}"\n'
+        'model = "athena"\n[agents.local.options]\nmax_tokens = 40\ntemperature = 0.7\n\n'
+        '[agents.reviewer]\nextends = "local"\n[agents.reviewer.options]\nsystem = "List the bugs first."\n'
+        "temperature = 0\n"
+    )
+    assert aish("--config", str(path), "reviewer", "look", "at", "this").status == 0
+    assert aish("--config", str(path), "reviewer", "-o", "temperature", "0.3", "again").status == 0
+    first, second = bodies(refserver)
+    assert first["model"] == "athena" and (first["max_tokens"], first["temperature"]) == (40, 0)
+    assert first["messages"] == [
+        {"role": "system", "content": "List the bugs first."},
+        {"role": "user", "content": "look at this"},
+    ]
+    assert second["temperature"] == 0.3 and second["messages"][0]["content"] == "List the bugs first."
