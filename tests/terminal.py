@@ -81,9 +81,11 @@ class Tmux:
             raise AssertionError(f"tmux {args[0]} failed: {done.stderr.strip()}")
         return done.stdout
 
-    def lines(self, *, styles: bool = False) -> list[str]:
-        """The screen's lines (``styles``: with their colour sequences), trailing blank lines dropped."""
-        text = self._tmux("capture-pane", "-p", "-t", "t", *(["-e"] if styles else []))
+    def lines(self, *, styles: bool = False, joined: bool = False) -> list[str]:
+        """The screen's lines (``styles``: with their colour sequences), trailing blank lines dropped;
+        ``joined``: a line the terminal wrapped as one line (longer than the width)."""
+        options = [*(["-e"] if styles else []), *(["-J"] if joined else [])]
+        text = self._tmux("capture-pane", "-p", "-t", "t", *options)
         lines = [line.rstrip() for line in text.splitlines()]
         while lines and not lines[-1]:
             lines.pop()

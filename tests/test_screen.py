@@ -19,6 +19,7 @@ import pexpect
 import pytest
 from terminal import Tmux, screen
 
+from aish import cells
 from aish.app import App
 from aish.history.store import make_recorder, opened, settle
 from aish.runner import Runner
@@ -330,8 +331,9 @@ def slow_lanes(refserver: RefServer, tmux_env: dict[str, str]) -> Iterator[Calla
     refserver.pace = 0.08  # a wrapped line of ~90 characters needs more than 1 s
     terms: list[Tmux] = []
 
-    def start(**env: str) -> Tmux:
-        term = Tmux([sys.executable, "-m", "aish", "-c", "echo q | apollo & athena & hermes"], {**tmux_env, **env})
+    def start(width: int = 100, height: int = 30, **env: str) -> Tmux:
+        argv = [sys.executable, "-m", "aish", "-c", "echo q | apollo & athena & hermes"]
+        term = Tmux(argv, {**tmux_env, **env}, width=width, height=height)
         terms.append(term)
         return term
 
@@ -364,6 +366,31 @@ def test_lanes_fit_the_real_terminal_whatever_columns_says(slow_lanes: Callable[
     body = [line for line in final if line.startswith("[") and not line.startswith("[Complete")]
     assert {line[:8] for line in body} == {"[apollo]", "[athena]", "[hermes]"}, "\n".join(final)
     assert len(body) == len(set(body)), "a live line left behind:\n" + "\n".join(final)
+
+
+def test_lanes_fit_a_narrow_terminal(slow_lanes: Callable[..., Tmux]) -> None:
+    """At 24 columns (the lanes' text was at least 20 cells wide, and the labels 8 more) every
+    line fits, so the live lines are redrawn in place: each lane's rows, read in order, are its
+    answer exactly (a word wider than a row is cut), with no copy of a live line left behind.
+    The screen is tall enough for every row (tmux keeps in its history what an erase from the
+    top-left corner clears)."""
+    term = slow_lanes(TERM="xterm", width=24, height=150)
+    term.wait_until(
+        lambda ls: sum(1 for ln in ls if re.match(r"\[(apollo|athena|hermes)\] \S", ln)) >= 6, "lanes streaming"
+    )
+    seen = []
+    for _ in range(5):  # mid-stream, a line the terminal wrapped is one line here
+        seen.append(term.lines(joined=True))
+        time.sleep(0.2)
+    term.wait_for(r"^\[Complete - 3 AIs", timeout=30)  # the rest of the line is on the next row
+    rows = term.lines(joined=True)
+    for lines in [*seen, rows]:
+        lanes = [line for line in lines if line.startswith("[") and not line.startswith("[Complete")]
+        assert all(cells(line) < 24 for line in lanes), "a line wider than the terminal:\n" + "\n".join(lines)
+    for name in ("apollo", "athena", "hermes"):
+        said = [line.removeprefix(f"[{name}]").strip() for line in rows if line.startswith(f"[{name}]")]
+        assert "".join(said).replace(" ", "") == plan_reply(name, "q\n").text().replace(" ", ""), "\n".join(rows)
+    assert any(line.startswith("[Complete - 3 AIs responded") for line in rows)
 
 
 def test_each_lane_has_a_colour_on_a_colour_terminal(slow_lanes: Callable[..., Tmux]) -> None:

@@ -1,7 +1,9 @@
 """The ``lanes`` renderer: several agents' answers at once, each line prefixed by its agent.
 
 Every line is prefixed with the agent's padded name (``[apollo   ] ...``);
-long lines are wrapped at the terminal width. Finished lines scroll up in the
+long lines are wrapped at the terminal width, and on a terminal too narrow
+for the names and ten cells of text the names are cut (``[apo…] ...``), so
+that no line is wider than the terminal. Finished lines scroll up in the
 order they were completed. On a terminal the renderer is live: below them,
 every lane still streaming shows the line it is writing, redrawn in place as
 text arrives, so a slow lane is never a blank screen (as many lanes as the
@@ -50,6 +52,8 @@ COLOURS = ("36", "35", "33", "32", "34", "31", "96", "95", "93", "92", "94", "91
 RESET = "\x1b[0m"
 UP_AND_CLEAR = "\x1b[{n}A\r\x1b[J"
 """Move the cursor up ``n`` lines to the first column, erase from there to the end of the screen."""
+MIN_TEXT = 10
+"""Cells of text a line keeps on a narrow terminal: the names in the labels are cut first."""
 
 
 class _Lane:
@@ -121,18 +125,18 @@ class LanesRenderer:
         names = [str(n) for n in target.options.get("lanes", ())]
         self.pad = max((cells(n) for n in names), default=6)
         """The cells of the widest lane's name: the labels are padded to it."""
-        self.lanes: dict[str, _Lane] = {}
-        for name in names:
-            self._lane(name, self.started)
         self._target = target
         self._sized = not target.options.get("width") and not target.options.get("height")
         """The size is the terminal's (not given in options): asked again at each redraw."""
         size = _size(target)
-        columns = int(target.options.get("width") or size.columns)
-        self.columns = max(24, columns)
+        self.columns = max(1, int(target.options.get("width") or size.columns))
         self.rows = max(2, int(target.options.get("height") or size.lines))
         """Live lines are at most ``rows - 1``: the cursor can only go back up what is on the screen."""
-        self.width = max(20, self.columns - self.pad - 4)
+        self.label = self.width = 0
+        self._layout()
+        self.lanes: dict[str, _Lane] = {}
+        for name in names:
+            self._lane(name, self.started)
         self.closed = False
         self._pending: list[str] = []
         """Finished lines not written yet (live mode writes them at the next flush)."""
@@ -145,8 +149,20 @@ class LanesRenderer:
         if lane is None:
             colour = COLOURS[len(self.lanes) % len(COLOURS)] if self.color else ""
             lane = self.lanes[name] = _Lane(name, now if now is not None else time.monotonic(), colour)
-            self.pad = max(self.pad, cells(name))
+            if cells(name) > self.pad:
+                self.pad = cells(name)
+                self._layout()
         return lane
+
+    def _layout(self) -> None:
+        """The cells of the labels' names and of the text from the terminal's width: a line
+        (``[name] text``) takes at most ``columns - 1`` cells, so a redraw never wraps. On a
+        narrow terminal the names are cut (to three cells, then one) before the text gets narrower
+        than :data:`MIN_TEXT`; the text keeps two cells, a wide character's (from 7 columns,
+        every line fits)."""
+        columns = self.columns
+        self.label = min(self.pad, max(columns - 4 - MIN_TEXT, min(3, columns - 6), 1))
+        self.width = max(2, columns - self.label - 4)
 
     # ----------------------------------------------------------------- events
     def feed(self, event: Event) -> None:
@@ -251,7 +267,7 @@ class LanesRenderer:
 
     # ----------------------------------------------------------------- output
     def _prefix(self, lane: _Lane) -> str:
-        label = f"[{_padded(lane.name, self.pad)}]"
+        label = f"[{_padded(_cut(lane.name, self.label), self.label)}]"
         return f"\x1b[{lane.colour}m{label}{RESET}" if lane.colour else label
 
     def _line(self, lane: _Lane, text: str) -> None:
@@ -267,11 +283,11 @@ class LanesRenderer:
         if not self._sized:
             return False
         size = _size(self._target)
-        columns, rows = max(24, size.columns), max(2, size.lines)
+        columns, rows = max(1, size.columns), max(2, size.lines)
         if (columns, rows) == (self.columns, self.rows):
             return False
         self.columns, self.rows = columns, rows
-        self.width = max(20, self.columns - self.pad - 4)
+        self._layout()
         return True
 
     def _redraw(self) -> None:
@@ -340,6 +356,20 @@ def _past_spaces(line: str, at: int) -> int:
         _spaces.append(re.compile(" +"))
     run = _spaces[0].match(line, at)
     return at if run is None else run.end()
+
+
+def _cut(name: str, width: int) -> str:
+    """``name`` in at most ``width`` terminal cells: its start and ``…`` when it is wider (its
+    first character alone in one cell)."""
+    if cells(name) <= width:
+        return name
+    if width <= 1:
+        return name[0] if cells(name[0]) == 1 else "…"
+    widths, used, end = cell_widths(name), 1, 0  # the ellipsis takes one cell
+    while end < len(name) and used + widths[end] <= width:
+        used += widths[end]
+        end += 1
+    return name[:end] + "…"
 
 
 def _padded(name: str, width: int) -> str:

@@ -185,6 +185,38 @@ def test_a_resized_terminal_gets_live_lines_at_its_new_width(monkeypatch: pytest
     assert out.getvalue().endswith("[athena] more again\n") and "\x1b[2A" in out.getvalue()[before + len(redrawn) :]
 
 
+@pytest.mark.parametrize("columns", [7, 8, 12, 24, 29])
+def test_every_line_fits_a_narrow_terminal(columns: int) -> None:
+    """The text was at least 20 cells wide: at 24 columns a live line took 29 and wrapped, and
+    each redraw left a row behind. Now the text narrows, then the names are cut, down to 7 columns."""
+    out = io.StringIO()
+    target = RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo"], "width": columns})
+    renderer = LanesRenderer(target)
+    for word in [
+        "Looking",
+        "ahead",
+        "at",
+        "your",
+        "question,",
+        "here",
+        "is",
+        "what",
+        "I",
+        "foresee.",
+        "日本語のテキスト",
+    ]:
+        renderer.feed(TextDelta(word + " ", agent="apollo"))
+        renderer.feed(TextDelta("x", agent="a-much-longer-name"))  # a wider label, once the lanes run
+        renderer.flush()
+    rows = [row for row in screen(out.getvalue()) if row]
+    assert rows and all(cells(row) < columns for row in rows), rows
+    renderer.close()
+    if columns == 12:
+        assert "[ap…] " in out.getvalue() and "[a-…] " in out.getvalue()
+    if columns == 7:
+        assert "[a] " in out.getvalue()
+
+
 # ------------------------------------------------------------ wrapping in linear time
 
 
