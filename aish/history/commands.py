@@ -8,14 +8,16 @@ from typing import TextIO
 
 from aish.app import App
 from aish.commands import Confirm
-from aish.contracts import HistoryBackend
+from aish.contracts import HistoryBackend, RunRecord
 from aish.errors import EXIT_OK, UsageError, unknown_subcommand
 from aish.history.brief import brief_runs, each_run
-from aish.history.show import write_export, write_list, write_run
+from aish.history.show import last_answers, write_answer, write_export, write_list, write_run
 from aish.history.store import opened, settle
 from aish.tty import isatty
 
 DEFAULT_COUNT = 20
+ANSWER_LOOKBACK = 100
+"""``history answer`` alone looks this many runs back for the newest answer."""
 
 
 def history_command(
@@ -42,6 +44,8 @@ def history_command(
             if run is None:
                 raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
             write_run(settle(run), out)
+        elif sub == "answer":
+            write_answer(_answered(backend, rest), out)
         elif sub == "search":
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
             if not text.strip():
@@ -61,7 +65,7 @@ def history_command(
             if missing:
                 raise UsageError(f"history rm: no run {', '.join(map(str, missing))}")
         else:
-            raise unknown_subcommand("history", sub, ["show", "search", "export", "rm", "clear", "help"])
+            raise unknown_subcommand("history", sub, ["show", "answer", "search", "export", "rm", "clear", "help"])
     return EXIT_OK
 
 
@@ -116,6 +120,24 @@ def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
     back = int(rest[0][1:]) if _back(rest) else 1
     runs = list(brief_runs(backend, back))
     return min(run.number for run in runs) if len(runs) == back else 0
+
+
+def _answered(backend: HistoryBackend, rest: Sequence[str]) -> RunRecord:
+    """``history answer [N | -N | last]``: run N (or the Nth from last); alone, the newest run that
+    has an answer (the lines since may have been commands, programs or errors)."""
+    if rest in ([], ["last"]):
+        found = next((run for run in brief_runs(backend, ANSWER_LOOKBACK)[::-1] if last_answers(run)), None)
+        run = backend.get(found.number) if found is not None else None
+        if run is None:
+            raise UsageError("history answer: no answer recorded yet")
+        return settle(run)
+    number = _from_last(backend, rest) if _back(rest) else _number(rest, "answer")
+    run = backend.get(number) if number else None
+    if run is None:
+        raise UsageError(f"history answer: no run {rest[0]}")
+    if not last_answers(run):
+        raise UsageError(f"history answer: run {run.number} has no answer (see 'history show {run.number}')")
+    return settle(run)
 
 
 def _number(rest: Sequence[str], sub: str) -> int:

@@ -54,6 +54,35 @@ def write_run(run: RunRecord, out: TextIO) -> None:
         out.write(f"\n(no agent stage was recorded; '!{run.number}' runs the line again and shows what failed)\n")
 
 
+def last_answers(run: RunRecord) -> list[StageRecord]:
+    """What ``history answer`` prints of ``run``: its last stage that gave text, with the stages
+    before it at the same position (a parallel group's lanes); empty when no stage gave text."""
+    answered = [stage for stage in run.stages if stage.text]
+    if not answered:
+        return []
+    position = answered[-1].meta.get("position")
+    group = [answered[-1]]
+    for stage in reversed(answered[:-1]):
+        if position is None or stage.meta.get("position") != position:
+            break
+        group.insert(0, stage)
+    return group
+
+
+def write_answer(run: RunRecord, out: TextIO) -> None:
+    """The run's answer alone, as ``llm logs -r`` prints the last response: exactly its text into a
+    pipe or a file; on a terminal its control characters escaped and the line ended. A parallel
+    group's answers each under ``[agent]``, as a group's are when they go to a pipe."""
+    stages = last_answers(run)
+    safe = isatty(out)
+    for i, stage in enumerate(stages):
+        if len(stages) > 1:
+            out.write(f"{chr(10) if i else ''}[{stage.agent}]\n")
+        _write_long(out, stage.text, safe)
+        if (safe or len(stages) > 1) and not stage.text.endswith(chr(10)):
+            out.write(chr(10))
+
+
 def _visible_lines(text: str) -> str:
     """A (multi-line) command line as typed, each line with its control characters escaped."""
     return "\n".join(visible(line) for line in text.split("\n"))

@@ -15,7 +15,7 @@ from aish import hookimpl
 if TYPE_CHECKING:
     from aish import Invocation, RegisterCommand
 
-HISTORY_SUBCOMMANDS = ("show", "search", "export", "rm", "clear", "help")
+HISTORY_SUBCOMMANDS = ("show", "answer", "search", "export", "rm", "clear", "help")
 PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
 
 
@@ -370,6 +370,7 @@ def complete_completion(_inv: Invocation, words: list[str]) -> list[str]:
 HISTORY_USAGE = """\
 usage: history [list] [N]                the last N runs (default 20), numbered
        history show [N | -N | last]      run N in full: its line, each stage's input and answer (the last by default)
+       history answer [N | -N | last]    run N's answer alone, exactly (the newest answer by default)
        history search TEXT               runs whose line or answers contain every word of TEXT
        history export [--json | --jsonl] every run as JSON (an array, or one object per line)
        history rm N...                   remove runs

@@ -376,3 +376,27 @@ def test_no_history_records_nothing_of_that_run(history_backend: str, demo_url: 
     assert [line.split()[-2:] for line in listing.stdout.splitlines()] == [["athena", "kept"]], listing.stdout
     stored = [p for p in data_dir().rglob("*") if p.is_file()]
     assert stored and not [p for p in stored if b"4321" in p.read_bytes()]
+
+
+def test_history_answer_prints_an_answer_alone_exactly(history_backend: str, demo_url: str, tmp_path: Path) -> None:
+    """``history answer`` (llm's ``logs -r``): the answer's text, byte for byte, to pipe or save."""
+    asked = run_aish("-c", "athena owls")
+    assert asked.returncode == 0 and asked.stdout
+    assert run_aish("-c", "echo not an answer").returncode == 0  # the newest run, without an answer
+    assert run_aish("-c", "athena owls | nosuchprogram-xyz").returncode != 0  # failed before athena was asked
+    assert run_aish("history", "answer").stdout == asked.stdout
+    assert run_aish("history", "answer", "1").stdout == asked.stdout
+    assert run_aish("-c", "history answer > saved.md", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "saved.md").read_text() == asked.stdout
+    missing = run_aish("history", "answer", "3")
+    said = "aish: history answer: run 3 has no answer (see 'history show 3')\n"
+    assert (missing.returncode, missing.stderr) == (2, said)
+    assert run_aish("history", "answer", "99").stderr == "aish: history answer: no run 99\n"
+
+
+def test_history_answer_of_a_parallel_group_labels_each_lane(history_backend: str, demo_url: str) -> None:
+    group = run_aish("-c", "echo q | apollo & hermes")
+    assert group.returncode == 0
+    answer = run_aish("history", "answer").stdout
+    assert answer.startswith("[apollo]\nApollo (offline demo)") and "\n\n[hermes]\nHermes (offline demo)" in answer
+    assert answer == group.stdout  # what the group wrote into a pipe
