@@ -110,8 +110,11 @@ class Chat:
         """``/retry``: the last message again, with the turns before it and the chat's options now."""
         if rest:
             raise UsageError("/retry takes no words (it asks the last message again; '//retry' sends a text)")
-        if self.last is None:
-            raise UsageError("/retry: nothing to retry yet")
+        if self.last is None:  # a chat entered again, or one on a resumed conversation: its last turn
+            conversation = self._conversation()
+            if conversation is None or not conversation.turns:
+                raise UsageError("/retry: nothing to retry yet")
+            self.last, self.answer = conversation.turns[-1].prompt, conversation.turns[-1]
         return self.send(self.last, again=True)
 
     def _conversation(self) -> Conversation | None:

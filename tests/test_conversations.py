@@ -301,6 +301,23 @@ def test_retry_after_a_failed_answer_asks_it_again_and_replaces_nothing(session:
     assert len(s.messages(3)) == 5
 
 
+def test_retry_in_a_chat_entered_again_asks_the_conversations_last_turn(session: Callable[..., Session]) -> None:
+    """The chat left and entered again (or opened on a resumed conversation) still has a last turn."""
+    s = session()
+    Chat("athena", s.runner, s.out).handle("what is an owl")
+    s.runner.run_source("athena and a heron?")  # a turn of the same conversation, typed at aish>
+    heron = answer_of(s)
+    talk = Chat("athena", s.runner, s.out)
+    for line in ("/model apollo", "/retry"):
+        talk.handle(line)
+    assert s.bodies()[2]["model"] == "apollo"
+    assert s.messages(2)[-1] == ("user", "and a heron?") and ("assistant", heron) not in s.messages(2)
+    assert s.runner.conversations is not None
+    turns = s.runner.conversations.for_agent("athena").turns
+    assert [t.prompt for t in turns] == ["what is an owl", "and a heron?"] and turns[-1].answer == answer_of(s)
+    assert s.err.getvalue() == ""
+
+
 def test_retry_with_nothing_to_retry_is_one_line(session: Callable[..., Session]) -> None:
     s = session()
     assert chat(s, "/retry") == "aish: /retry: nothing to retry yet\n"
