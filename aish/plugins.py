@@ -87,6 +87,7 @@ def _distribution_of(module: str) -> tuple[str, str] | None:
         return name, "?"
 
 
+_HOOK_NAMES = frozenset(name for name in vars(hookspecs.AishHookSpecs) if name.startswith("aish_"))
 _HOOKABLE = (types.FunctionType, types.MethodType, classmethod, staticmethod)
 _NAMESPACES = (types.ModuleType, types.SimpleNamespace)
 
@@ -210,6 +211,12 @@ class PluginHost(Record):
         for attr in dir(plugin):
             opts = self.pm.parse_hookimpl_opts(plugin, attr)
             if opts is None:
+                if attr in _HOOK_NAMES and callable(getattr(plugin, attr, None)):
+                    # pluggy would skip it without a word, and the plugin would load having registered nothing
+                    raise PluginError(
+                        f"plugin {info.name!r}: {attr} is not marked @hookimpl (from aish import hookimpl), "
+                        "so it would never be called"
+                    )
                 continue
             function: Callable[..., object] = getattr(plugin, attr)
             if opts.get("hookwrapper"):

@@ -83,6 +83,25 @@ def test_builtins_are_discovered_through_entry_points() -> None:
     assert {"apollo", "athena", "hermes"} <= set(app.agents())
 
 
+class Unmarked:
+    def aish_register_codecs(self, register: Any) -> None:
+        raise AssertionError("never called")
+
+    def aish_helper(self) -> None:  # not a hook's name: none of aish's business
+        raise AssertionError("never called")
+
+
+def test_a_hook_without_hookimpl_fails_its_plugin_naming_the_hook() -> None:
+    app = app_with(("unmarked", Unmarked()), ("good", GoodPlugin()))
+    info = app.host.plugins["unmarked"]
+    assert info.status == FAILED
+    assert info.error == (
+        "bad hook: PluginError: plugin 'unmarked': aish_register_codecs is not marked @hookimpl"
+        " (from aish import hookimpl), so it would never be called"
+    )
+    assert app.host.plugins["good"].status == LOADED
+
+
 def test_registration_records_which_plugin_registered_what() -> None:
     app = app_with(("good", GoodPlugin()))
     reg = app.registration("codec", "upper")
@@ -265,6 +284,14 @@ def site(tmp_path: Path) -> Path:
             pass
         """,
     )
+    fake_distribution(  # @hookimpl forgotten: pluggy alone would skip it, and the plugin would load empty
+        site,
+        "aish_unmarked",
+        """
+        def aish_register_renderers(register):
+            register("unmarked", object)
+        """,
+    )
     return site
 
 
@@ -286,6 +313,10 @@ def test_broken_plugins_never_break_start_up(site: Path) -> None:
         listing, "aish-broken"
     )
     assert "bad hook" in row(listing, "aish-badsig") and "surprise" in row(listing, "aish-badsig")
+    assert row(listing, "aish-unmarked").endswith(
+        "failed  bad hook: PluginError: plugin 'aish-unmarked': aish_register_renderers is not marked"
+        " @hookimpl (from aish import hookimpl), so it would never be called"
+    )
     marker_row = row(listing, "aish-marker")
     assert "aish_marker 1.2.3" in marker_row and "loaded" in marker_row and "codec marker" in marker_row
     assert "transport sse" in row(listing, "sse")
