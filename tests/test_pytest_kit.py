@@ -125,3 +125,59 @@ def test_a_failed_contract_shows_the_values_it_compared(tmp_path: Path) -> None:
     assert "1 failed" in report, report
     assert "AssertionError: assert " in report or "assert 'HELLO" in report, report
     assert "HELLO" in report, report  # the renderer's own output is in the message
+
+
+AUTHOR_UNFINISHED = """
+from aish.contract_tests.codec import CodecContract
+from aish.contract_tests.history import HistoryBackendContract
+from aish.contract_tests.transport import TransportContract
+
+
+class TestNoUrl(TransportContract):
+    transport = "file"
+    codec = "text"
+
+    def make_transport(self, agent):
+        raise AssertionError("never built")
+
+
+class TestNoNames(TransportContract):
+    def url(self, server):
+        return server.base_url
+
+
+class TestNoCodec(CodecContract):
+    pass
+
+
+class TestNoFactory(HistoryBackendContract):
+    pass
+"""
+
+
+def test_an_unfinished_contract_subclass_says_what_it_lacks(tmp_path: Path) -> None:
+    """An author's first run: each failure names the class and the member to define, not a bare NotImplementedError."""
+    (tmp_path / "test_unfinished.py").write_text(AUTHOR_UNFINISHED, encoding="utf-8")
+    (tmp_path / "test_upper.py").write_text(AUTHOR_CONTRACT, encoding="utf-8")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "aish.pytest_plugin", "-q", "-p", "no:cacheprovider",
+         "-k", "test_streams_the_answer_in_order or test_each_decoder_is_fresh or test_an_empty_store_has_no_runs"
+               " or test_exact_text_when_not_a_tty"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert "4 failed" in report and "1 error" in report, report  # the history backend is built by a fixture
+    for line in (
+        "NotImplementedError: TestNoUrl must define url(self, server): the URL where the server speaks your"
+        " protocol (server.base_url) (docs/plugins/testing.md)",
+        "NotImplementedError: TestNoNames must define transport: the name your plugin registers the transport"
+        " under, as a class attribute (docs/plugins/testing.md)",
+        "NotImplementedError: TestNoCodec must define make_codec(self, agent): return your codec for that"
+        " AgentConfig (docs/plugins/testing.md)",
+        'NotImplementedError: TestNoFactory must define factory: "package.module:callable", the factory your'
+        " plugin registers (docs/plugins/testing.md)",
+        "AssertionError: off a terminal, out must hold exactly the streamed text (exact_text = True, the"
+        " default); a renderer that changes the text (prefixes, a count, JSON) sets exact_text = False",
+    ):
+        assert line in report, report

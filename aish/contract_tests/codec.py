@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from aish.agents import AgentConfig
+from aish.contract_tests import undefined
 from aish.contracts import Body, Codec, Context, Decoder, Prompt, Request
 from aish.errors import AishError
 from aish.events import Heartbeat, Reasoning, StreamEnd, StreamError, StreamStart, TextDelta, ToolCall, Usage
@@ -54,7 +55,7 @@ class CodecContract:
     """The tests; subclasses say how to build the codec."""
 
     def make_codec(self, agent: AgentConfig) -> Codec:
-        raise NotImplementedError
+        raise undefined(self, "make_codec(self, agent)", "return your codec for that AgentConfig")
 
     # -- helpers ---------------------------------------------------------------
 

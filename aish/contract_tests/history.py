@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from aish.contract_tests import undefined
 from aish.contract_tests.processes import DELTA, endless_writer, load_factory, record_run, run_processes, writer
 from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.joined import Joined, rstripped
@@ -117,6 +118,8 @@ class HistoryBackendContract:
         backend.close()
 
     def open(self, options: dict[str, Any]) -> HistoryBackend:
+        if ":" not in self.factory:
+            raise undefined(self, "factory", '"package.module:callable", the factory your plugin registers')
         return load_factory(self.factory)(options)
 
     # ------------------------------------------------------------ round trip

@@ -27,11 +27,16 @@ from typing import ClassVar
 
 import pytest
 
+from aish.contract_tests import undefined
 from aish.contracts import Renderer, RenderTarget
 from aish.errors import ConnectionFailure, RemoteError
 from aish.events import Event, Heartbeat, Retrying, StreamEnd, StreamError, StreamStart, TextDelta, Usage
 
 TEXT = ("Hello ", "wörld\n", "line ", "2")
+EXACT = (
+    "off a terminal, out must hold exactly the streamed text (exact_text = True, the default); "
+    "a renderer that changes the text (prefixes, a count, JSON) sets exact_text = False in its test class"
+)
 
 
 def stream(agent: str = "bot", *, end: Event | None = None) -> list[Event]:
@@ -52,7 +57,7 @@ class RendererContract:
     """True: the renderer writes the answer's text exactly when not on a terminal."""
 
     def make_renderer(self, target: RenderTarget) -> Renderer:
-        raise NotImplementedError
+        raise undefined(self, "make_renderer(self, target)", "return your renderer for that RenderTarget")
 
     # -- helpers ---------------------------------------------------------------
 
@@ -74,7 +79,7 @@ class RendererContract:
     def test_exact_text_when_not_a_tty(self) -> None:
         out, _err = self.render(stream())
         if self.exact_text:
-            assert out.rstrip("\n") == "".join(TEXT)
+            assert out.rstrip("\n") == "".join(TEXT), EXACT
         else:
             assert out.strip(), "a renderer must show something for a stream with text"
 
@@ -82,7 +87,9 @@ class RendererContract:
         for tty in (False, True):
             self.render([*stream("a"), *stream("b", end=StreamError(ConnectionFailure("a: gone"), agent="b"))], tty=tty)
         captured = capsys.readouterr()
-        assert captured.out == "" and captured.err == ""
+        assert captured.out == "" and captured.err == "", (
+            "the renderer wrote to the process's own stdout or stderr (print?): write to target.out and target.err"
+        )
 
     @pytest.mark.parametrize("tty", [False, True])
     @pytest.mark.parametrize("partial", [False, True])
@@ -91,7 +98,7 @@ class RendererContract:
         events: list[Event] = stream(end=error) if partial else [StreamStart(agent="bot"), error]
         out, _err = self.render(events, tty=tty)
         if self.exact_text and partial and not tty:
-            assert out.rstrip("\n") == "".join(TEXT)  # the partial answer is shown as it came
+            assert out.rstrip("\n") == "".join(TEXT), EXACT  # the partial answer is shown as it came
 
     @pytest.mark.parametrize("tty", [False, True])
     def test_every_event_kind_alone(self, tty: bool) -> None:
@@ -115,7 +122,7 @@ class RendererContract:
     def test_several_stages_in_order(self) -> None:
         out, _err = self.render([*stream("a"), *stream("b")])
         if self.exact_text:
-            assert out.replace("\n", "") == "".join(TEXT).replace("\n", "") * 2
+            assert out.replace("\n", "") == "".join(TEXT).replace("\n", "") * 2, EXACT
         else:
             one, _err = self.render(stream("a"))
             assert len(out) > len(one), "the second stage must show something too"

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import pytest
 
 from aish.agents import AgentConfig
+from aish.contract_tests import undefined
 from aish.contracts import Codec, Context, Prompt, StreamExtension, Transport
 from aish.errors import ConnectionFailure, HTTPStatusError, IdleTimeout, Interrupted, MalformedEvent
 from aish.events import Event, StreamEnd, StreamError, StreamStart, TextDelta
@@ -94,14 +95,14 @@ class TransportContract:
     codec: ClassVar[str]
 
     def make_transport(self, agent: AgentConfig) -> Transport:
-        raise NotImplementedError
+        raise undefined(self, "make_transport(self, agent)", "return your transport for that AgentConfig")
 
     def make_codec(self, agent: AgentConfig) -> Codec:
-        raise NotImplementedError
+        raise undefined(self, "make_codec(self, agent)", "return the codec your transport is tested with")
 
     def url(self, server: RefServer) -> str:
         """Where ``server`` speaks this transport's protocol with this codec."""
-        raise NotImplementedError
+        raise undefined(self, "url(self, server)", "the URL where the server speaks your protocol (server.base_url)")
 
     def extensions(self, agent: AgentConfig) -> Sequence[StreamExtension]:
         return ()
@@ -120,9 +121,14 @@ class TransportContract:
         for key, value in (("connect_timeout", 2.0), ("idle_timeout", 2.0), ("backoff_initial", 0.01)):
             kw.setdefault(key, value)
         kw.setdefault("backoff_max", 0.1)
-        return AgentConfig(
-            name="bot", transport=self.transport, url=url, codec=self.codec, model=MODEL, options=options, **kw
-        )
+        transport, codec = (self._name(key) for key in ("transport", "codec"))
+        return AgentConfig(name="bot", transport=transport, url=url, codec=codec, model=MODEL, options=options, **kw)
+
+    def _name(self, key: str) -> str:
+        value = getattr(self, key, None)
+        if not isinstance(value, str) or not value:
+            raise undefined(self, key, f"the name your plugin registers the {key} under, as a class attribute")
+        return value
 
     def start(self, agent: AgentConfig, *, background: bool = False) -> Outcome:
         out = Outcome()
