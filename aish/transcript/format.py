@@ -108,7 +108,7 @@ def parse(text: str, path: str = "<transcript>") -> Transcript:
 def read(path: str | Path) -> Transcript:
     """Read and parse a transcript file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's byte order mark would hide the first command
     except OSError as exc:
         raise TranscriptError(str(path), 0, f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -156,15 +156,33 @@ def _closing_slash(line: str, start: int) -> int | None:
     return None
 
 
+VOLATILE: tuple[tuple[str, str], ...] = (
+    (r"\b\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?\b", "/[-0-9]+ [0-9:]+/"),  # a clock time: history, conversations
+    (r"\b\d+(?:\.\d+)? tokens/s\b", "/[0-9.]+/ tokens\\/s"),  # a rate: [stats]
+    (r"\b\d+\.\d+s\b", "/[0-9.]+/s"),  # a duration: history show, [stats], lanes
+    (r"\b[0-9a-f]{12}\b", "/[0-9a-f]{12}/"),  # a conversation id
+    (r"(?<=chatcmpl-)[0-9a-f]{24}\b", "/[0-9a-f]+/"),  # a response id (jsonl), OpenAI's form
+    (r"(?<=msg_)[0-9a-f]{24}\b", "/[0-9a-f]+/"),  # and Anthropic's
+)
+"""What changes on every run of the same session, whatever the sandbox, as ``(regex, written)``:
+:func:`escape_output` writes a match as ``written`` (a ``/regex/`` that matches any run's)."""
+
+
 def escape_output(line: str, variables: Sequence[tuple[str, str]] = ()) -> str:
-    """An output line written so that it reads back as exactly itself.
+    """An output line written so that it reads back as exactly itself, and as any other run's.
 
     ``variables`` are ``(text, written)`` pairs: each occurrence of ``text`` is
     written as ``written`` (transcript syntax, typically a ``/regex/``) instead.
+    So are the matches of :data:`VOLATILE` (times, durations, ids).
     """
-    pieces = re.split(f"({'|'.join(re.escape(text) for text, _ in variables)})", line) if variables else [line]
-    replacements = dict(variables)
-    escaped = "".join(replacements[p] if i % 2 else p.replace("/", "\\/") for i, p in enumerate(pieces))
+    alternatives = [(re.escape(text), written) for text, written in variables] + list(VOLATILE)
+    found = re.compile("|".join(f"({pattern})" for pattern, _ in alternatives))
+    escaped, end = "", 0
+    for match in found.finditer(line):
+        written = next(alternatives[i][1] for i, text in enumerate(match.groups()) if text is not None)
+        escaped += line[end : match.start()].replace("/", "\\/") + written
+        end = match.end()
+    escaped += line[end:].replace("/", "\\/")
     for prompt in (PROMPT, CONTINUATION):
         word = prompt.rstrip()
         if escaped.startswith(word):

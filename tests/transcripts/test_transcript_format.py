@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aish.transcript import CONTINUATION, PROMPT, TranscriptError, expected_line, format_entry, parse
+from aish.transcript import CONTINUATION, PROMPT, TranscriptError, expected_line, format_entry, parse, read
 from aish.transcript.compare import check
-from aish.transcript.format import escape_output, output_lines
+from aish.transcript.format import VOLATILE, escape_output, output_lines
 
 TEXT = """\
 Anything before the first prompt is a comment.
@@ -55,6 +57,12 @@ def test_a_continuation_only_follows_a_command() -> None:
 def test_a_transcript_needs_a_command() -> None:
     with pytest.raises(TranscriptError, match=r"^empty\.transcript: no commands"):
         parse("just words\n", "empty.transcript")
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_command(tmp_path: Path) -> None:
+    path = tmp_path / "bom.transcript"
+    path.write_bytes(b"\xef\xbb\xbfaish> echo hi\nhi\naish> echo there\nthere\n")
+    assert [e.command for e in read(path).entries] == ["echo hi", "echo there"]
 
 
 def test_a_bad_regex_names_file_and_line() -> None:
@@ -113,6 +121,26 @@ def test_variable_parts_are_written_as_regexes() -> None:
     assert expected_line(written).matches("url http://127.0.0.1:555/v1 in /var/x/work")
 
 
+def test_times_durations_rates_and_ids_are_written_as_regexes() -> None:
+    """What differs on every run of the same session: aish --record writes it so that any run matches."""
+    lines = {
+        "    1  2026-12-03 11:54  complete     athena hi": "    1  /[-0-9]+ [0-9:]+/  complete     athena hi",
+        "run 1  2026-12-03 11:55:39  complete  0.02s": "run 1  /[-0-9]+ [0-9:]+/  complete  /[0-9.]+/s",
+        "[stats] hermes: first token 0.004s, 0.005s, 61 tokens, 67415.3 tokens/s, complete": (
+            "[stats] hermes: first token /[0-9.]+/s, /[0-9.]+/s, 61 tokens, /[0-9.]+/ tokens\\/s, complete"
+        ),
+        "* 5048703bc067  2026-12-03 11:55  athena": "* /[0-9a-f]{12}/  /[-0-9]+ [0-9:]+/  athena",
+        '"id": "chatcmpl-0123456789abcdef01234567"}': '"id": "chatcmpl-/[0-9a-f]+/"}',
+        '"id": "msg_0123456789abcdef01234567"}': '"id": "msg_/[0-9a-f]+/"}',
+        "64 words, 3 lines, 2026 is a year, deadbeef": "64 words, 3 lines, 2026 is a year, deadbeef",  # unchanged
+    }
+    for line, written in lines.items():
+        assert escape_output(line) == written
+        assert expected_line(written).matches(line)
+    later = "run 1  2027-01-01 00:00:01  complete  12.50s"
+    assert expected_line(escape_output("run 1  2026-12-03 11:55:39  complete  0.02s")).matches(later)
+
+
 def test_format_entry_reads_back() -> None:
     text = format_entry('echo "a\nb" | cat', "a\nb  \n/x/\naish> y\n\n\n")
     assert text == 'aish> echo "a\n....> b" | cat\na\nb\n\\/x\\/\n/aish>/ y\n'
@@ -164,3 +192,8 @@ def test_the_diff_writes_actual_output_in_transcript_syntax() -> None:
 def test_missing_output_is_a_difference() -> None:
     entry = parse("aish> echo\nexpected\naish> next\n", "f").entries[0]
     assert check(entry, "", "f") == ["--- f", "+++ f (actual output)", "@@ -2 +1,0 @@", "-expected"]
+
+
+def test_the_docs_list_what_record_writes_as_regexes() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "transcripts.md").read_text(encoding="utf-8")
+    assert [written for _, written in VOLATILE if written not in docs] == []

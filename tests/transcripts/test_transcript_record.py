@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -49,6 +50,20 @@ def test_record_a_piped_session_then_test_it(tmp_path: Path) -> None:
     tested = run_aish("--test", str(path))
     assert tested.returncode == 0, tested.stdout
     assert tested.stdout.endswith("transcripts: 1 passed, 0 failed\n")
+
+
+def test_a_recording_of_times_and_ids_replays_later(tmp_path: Path) -> None:
+    """history, conversations and [stats] print times, durations and ids: they are recorded as
+    regexes, or the transcript would fail a minute later."""
+    path = tmp_path / "s.transcript"
+    session = "athena hi\nhistory\nhistory show 1\nconversations\nset stats on\nhermes yo\n"
+    assert run_aish("--record", str(path), input=session).returncode == 0
+    text = path.read_text()
+    assert re.search(r"\d\d:\d\d|\d\.\d|[0-9a-f]{12}", text) is None, text
+    assert "    1  /[-0-9]+ [0-9:]+/  complete     athena hi\n" in text
+    assert "conversation /[0-9a-f]{12}/\n" in text
+    assert "[stats] hermes: first token /[0-9.]+/s, /[0-9.]+/s, 61 tokens, /[0-9.]+/ tokens\\/s, complete\n" in text
+    assert run_file(path).passed
 
 
 def test_a_changed_recording_fails(tmp_path: Path) -> None:
