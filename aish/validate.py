@@ -55,8 +55,16 @@ def retries_problem(value: object) -> str | None:
     return None
 
 
+_NETWORK_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp"})
+"""The WHATWG URL standard's special schemes whose URLs always have a host (``file`` is the other one)."""
+
+
 def url_problem(url: str) -> str | None:
-    """An absolute URL (``scheme://host[:port]/path``) with a port in 1-65535 and no blanks or controls."""
+    """An absolute URL (``scheme://host[:port]/path``) with a port in 1-65535 and no blanks or controls.
+
+    A scheme other than http(s), ws(s) and ftp may instead name a local path, ``scheme:///PATH``
+    (``file:///tmp/answers.txt``, ``unix:///run/llm.sock``): the agent's transport decides what it means.
+    """
     if not _BAD_URL.isdisjoint(url):
         return "a URL may not hold spaces or control characters"
     if (plain := _plain_url().fullmatch(url)) and (plain[1] is None or 0 < int(plain[1]) <= 65535):
@@ -74,6 +82,9 @@ def _split_problem(url: str) -> str | None:
         if "out of range" in str(exc) or "invalid literal" in str(exc) or "Port could not" in str(exc):
             return "the port must be a number from 1 to 65535"
         return f"not a URL ({exc})"
+    local = parts.scheme.lower() not in _NETWORK_SCHEMES and url[len(parts.scheme) :].startswith(":///")
+    if local and len(parts.path) > 1:
+        return None  # file:///PATH, unix:///run/llm.sock: a plugin's transport for a local resource
     if not parts.scheme or not parts.netloc or not parts.hostname:
         return "expected an absolute URL such as http://127.0.0.1:8080/v1"
     if port == 0:

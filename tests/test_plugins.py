@@ -389,3 +389,56 @@ def test_an_unknown_component_points_to_plugins_that_are_not_loaded() -> None:
     typo = run_aish("--renderer", "mardown", "-c", "athena hi")
     assert typo.stderr.startswith("aish: unknown renderer 'mardown', did you mean 'markdown'? (known: ")
     assert "not loaded" not in typo.stderr
+
+
+FILE_TRANSPORT = """
+from aish import ConnectionFailure, WireMessage, hookimpl
+
+
+class Connection:
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __iter__(self):
+        for line in self.handle:
+            yield [WireMessage(line)]
+
+    def cancel(self):
+        pass
+
+    def close(self):
+        self.handle.close()
+
+
+class FileTransport:
+    def __init__(self, agent):
+        pass
+
+    def open(self, request):
+        try:
+            return Connection(open(request.url.removeprefix("file://"), encoding="utf-8"))
+        except OSError as exc:
+            raise ConnectionFailure(f"cannot connect to {request.url}: {exc.strerror}") from None
+
+    def close(self):
+        pass
+
+
+@hookimpl
+def aish_register_transports(register):
+    register("file", FileTransport)
+"""
+
+
+def test_a_plugins_transport_takes_a_file_url(tmp_path: Path) -> None:
+    """A third-party transport for a local resource: ``url = "file:///PATH"`` passes the configuration's
+    check (it asked for a host) and reaches the transport, which reads the path."""
+    site = tmp_path / "site"
+    site.mkdir()
+    fake_distribution(site, "aish_filestream", FILE_TRANSPORT)
+    story = tmp_path / "story.txt"
+    story.write_text("line one\nthe end\n", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[agents.story]\ntransport = "file"\ncodec = "text"\nurl = "file://{story}"\n')
+    result = run_aish("--config", str(config), "story", "go", env={"PYTHONPATH": str(site)})
+    assert (result.returncode, result.stdout, result.stderr) == (0, "line one\nthe end\n", "")

@@ -37,3 +37,12 @@ def test_plain_urls_are_told_apart_without_urllib() -> None:
     assert validate.url_problem("https://api.example.com") is None
     assert validate.url_problem("http://localhost:0/") == "the port must be a number from 1 to 65535"
     assert validate.url_problem("localhost:8080") == "expected an absolute URL such as http://127.0.0.1:8080/v1"
+
+
+def test_a_local_path_url_is_left_to_its_transport() -> None:
+    """``scheme:///PATH`` names a local resource for a plugin's transport (a file, a Unix socket); the
+    schemes whose URLs always have a host still need one, so ``http:///v1`` stays a typo."""
+    for url in ("file:///tmp/answers.txt", "unix:///run/llm.sock", "FILE:///a"):
+        assert validate.url_problem(url) is None, url
+    for url in ("http:///v1", "https:///v1", "ws:///x", "WSS:///x", "file:///", "file://", "file:/tmp/a", "file:tmp"):
+        assert validate.url_problem(url) == "expected an absolute URL such as http://127.0.0.1:8080/v1", url
