@@ -45,7 +45,7 @@ def history_command(
                 raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
             write_run(settle(run), out)
         elif sub == "answer":
-            write_answer(_answered(backend, rest), out)
+            write_answer(answered_run(backend, rest), out)
         elif sub == "search":
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
             if not text.strip():
@@ -122,29 +122,30 @@ def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
     return min(run.number for run in runs) if len(runs) == back else 0
 
 
-def _answered(backend: HistoryBackend, rest: Sequence[str]) -> RunRecord:
-    """``history answer [N | -N | last]``: run N (or the Nth from last); alone, the newest run that
-    has an answer (the lines since may have been commands, programs or errors)."""
+def answered_run(backend: HistoryBackend, rest: Sequence[str], command: str = "history answer") -> RunRecord:
+    """``history answer [N | -N | last]`` (and ``copy``): run N (or the Nth from last); alone, the
+    newest run that has an answer (the lines since may have been commands, programs or errors)."""
     if rest in ([], ["last"]):
         found = next((run for run in brief_runs(backend, ANSWER_LOOKBACK)[::-1] if last_answers(run)), None)
         run = backend.get(found.number) if found is not None else None
         if run is None:
-            raise UsageError("history answer: no answer recorded yet")
+            raise UsageError(f"{command}: no answer recorded yet")
         return settle(run)
-    number = _from_last(backend, rest) if _back(rest) else _number(rest, "answer")
+    number = _from_last(backend, rest) if _back(rest) else _number(rest, "answer", command)
     run = backend.get(number) if number else None
     if run is None:
-        raise UsageError(f"history answer: no run {rest[0]}")
+        raise UsageError(f"{command}: no run {rest[0]}")
     if not last_answers(run):
-        raise UsageError(f"history answer: run {run.number} has no answer (see 'history show {run.number}')")
+        raise UsageError(f"{command}: run {run.number} has no answer (see 'history show {run.number}')")
     return settle(run)
 
 
-def _number(rest: Sequence[str], sub: str) -> int:
+def _number(rest: Sequence[str], sub: str, command: str | None = None) -> int:
+    said = command or f"history {sub}"
     if len(rest) == 1 and not (rest[0].isdigit() and int(rest[0]) >= 1):
-        raise UsageError(f"history {sub}: {rest[0]!r} is not a run number (see 'history')")
+        raise UsageError(f"{said}: {rest[0]!r} is not a run number (see 'history')")
     if len(rest) != 1:
-        raise UsageError(f"history {sub}: give one run number (see 'history')")
+        raise UsageError(f"{said}: give one run number (see 'history')")
     return int(rest[0])
 
 

@@ -61,6 +61,13 @@ def history(inv: Invocation) -> int:
     return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm)
 
 
+def copy(inv: Invocation) -> int:
+    """``copy [N]``: the newest answer (or run N's) to the clipboard (:mod:`aish.clipboard`)."""
+    from aish.clipboard import copy_command
+
+    return copy_command(inv.app, inv.args, inv.out)
+
+
 def models(inv: Invocation) -> int:
     """``models AGENT``: the models the agent's server lists (:mod:`aish.models`)."""
     from aish.models import models as run
@@ -173,6 +180,12 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="Start a fresh conversation with AGENT (with every agent when none is named).",
         usage="usage: new [AGENT...]",
         complete=complete_agents,
+    )
+    register(
+        "copy",
+        copy,
+        summary="Copy the newest answer (or run N's) to the clipboard.",
+        usage="usage: copy [N | -N | last]     the answer 'history answer' prints, to the clipboard",
     )
     register(
         "cd",
