@@ -6,7 +6,8 @@ from a pipe otherwise) running in the same sandbox as ``aish --test`` (see
 output is captured exactly as ``--test`` captures it (standard output and
 standard error merged, not a terminal, so no status lines) while it is also
 shown. Each command is written to the file as soon as it finishes; the
-command that ends the session (``quit``, ``exit``, Ctrl-D) is not recorded.
+command that ends the session (``quit``, ``exit``, Ctrl-D) is not recorded,
+nor one that Ctrl-C interrupted (``--test`` cannot press Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 
 from cmd2.plugin import CommandFinalizationData, PostparsingData
 
-from aish.errors import UsageError
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from aish.transcript.format import HEADER, format_entry
 from aish.transcript.session import Channel, Merged, ShellSession, config_for, sandbox
 
@@ -38,6 +39,7 @@ class Recorder:
 
     def begin(self, data: PostparsingData) -> PostparsingData:
         shell = self.session.shell
+        shell.last_status = EXIT_OK  # a shell command (agents) does not set it
         runner = shell.runner
         self._command = str(data.statement.raw)
         self._saved = (shell.stdout, runner.out, runner.err, runner.tty, sys.stderr)
@@ -54,7 +56,10 @@ class Recorder:
         if output and not output.endswith("\n"):
             self.shown[0].write("\n")  # the next prompt starts on a line of its own
             self.shown[0].flush()
-        if not data.stop:
+        if shell.last_status == EXIT_INTERRUPTED:  # Ctrl-C: --test cannot press it, so it would not replay
+            self.shown[1].write("aish: not recorded: Ctrl-C interrupted it\n")
+            self.shown[1].flush()
+        elif not data.stop:
             self.file.write(format_entry(self._command, output, self.variables))
             self.file.flush()
             self.commands += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -110,3 +111,28 @@ def test_record_a_live_session_in_a_terminal(tmp_path: Path) -> None:
     assert [e.command for e in read(path).entries] == ['echo "first\nsecond" | athena', "zeus hi"]
     result = run_file(path)
     assert result.passed, result.report()
+
+
+def test_a_command_ctrl_c_interrupted_is_not_recorded(tmp_path: Path) -> None:
+    """--test cannot press Ctrl-C, so the command would never replay as recorded."""
+    path = tmp_path / "cc.transcript"
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish", "--record", str(path)], env=env, encoding="utf-8", timeout=20)
+    try:
+        child.expect_exact("aish>")
+        child.sendline("!sleep 30")
+        child.expect_exact("!sleep 30")
+        time.sleep(0.5)
+        child.sendintr()
+        child.expect_exact("aish: not recorded: Ctrl-C interrupted it")
+        child.expect_exact("aish>")
+        child.sendline("agents")  # a shell command after it is recorded
+        child.expect_exact("hermes")
+        child.expect_exact("aish>")
+        child.sendeof()
+        child.expect_exact("recorded 1 commands")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert [e.command for e in read(path).entries] == ["agents"]
+    assert run_file(path).passed
