@@ -171,7 +171,19 @@ def opening(app: App, conversations: Conversations | None, chat: str | None) -> 
 
 
 def banner(app: App) -> str:
-    """The first lines of the shell: the agents (offline demos apart), and how to start."""
+    """The first lines of the shell: the agents (offline demos apart), how to start, and the plugins
+    that failed to load (a one-shot run names them only when what they would have offered is asked for)."""
+    return _agents_lines(app) + failed_note(app)
+
+
+def failed_note(app: App) -> str:
+    from aish.plugins import FAILED
+
+    failed = sorted(name for name, info in app.host.plugins.items() if info.status == FAILED)
+    return f"Plugins that failed to load: {', '.join(failed)} (see 'plugins').\n" if failed else ""
+
+
+def _agents_lines(app: App) -> str:
     agents = app.agents()
     if not agents:
         return "aish, the AI shell. No agents yet: see help and docs/configuration.md.  (help, quit)\n"

@@ -322,6 +322,19 @@ def test_broken_plugins_never_break_start_up(site: Path) -> None:
     assert "transport sse" in row(listing, "sse")
 
 
+def test_the_shells_banner_names_the_plugins_that_failed(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot run stays quiet about them (until what they offer is asked for); the shell says so once."""
+    from aish.app import build_app
+    from aish.config import load_config
+    from aish.shell_start import banner
+
+    monkeypatch.syspath_prepend(str(site))
+    said = banner(build_app(load_config()))
+    assert said.endswith("Plugins that failed to load: aish-badsig, aish-broken, aish-unmarked (see 'plugins').\n")
+    monkeypatch.setenv("AISH_DISABLE_PLUGINS", "aish-badsig,aish-broken,aish-unmarked")
+    assert "failed" not in banner(build_app(load_config()))
+
+
 def test_a_disabled_plugin_is_not_even_imported(site: Path, tmp_path: Path) -> None:
     listing = plugins_listing(site, AISH_DISABLE_PLUGINS="aish-marker,aish-broken")
     assert "disabled" in row(listing, "aish-marker")
