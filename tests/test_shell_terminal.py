@@ -23,10 +23,10 @@ PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 UP, CTRL_D, CTRL_R = "\x1b[A", "\x04", "\x12"
 
 
-def spawn(refserver: RefServer, cwd: Path | None = None) -> pexpect.spawn:
+def spawn(refserver: RefServer, cwd: Path | None = None, args: tuple[str, ...] = ()) -> pexpect.spawn:
     env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(
-        sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200), cwd=cwd
+        sys.executable, ["-m", "aish", *args], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200), cwd=cwd
     )
     child.expect_exact(PROMPT)
     return child
@@ -208,11 +208,7 @@ def test_a_line_typed_with_a_blank_first_is_kept_out_of_both_histories(refserver
 
 
 def test_no_history_starts_the_shell_with_history_off(refserver: RefServer) -> None:
-    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = pexpect.spawn(
-        sys.executable, ["-m", "aish", "--no-history"], env=env, encoding="utf-8", timeout=20, dimensions=(50, 200)
-    )
-    child.expect_exact(PROMPT)
+    child = spawn(refserver, args=("--no-history",))
     child.sendline("set")
     child.expect_exact("history = off")
     child.sendline("athena not kept")

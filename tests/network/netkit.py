@@ -23,28 +23,24 @@ from typing import Any, Self
 from aish.testing import free_port, stop_process
 
 
-class TLSFront:
-    """TLS on ``127.0.0.1:port`` with ``cert`` (a ``trustme.LeafCert``), forwarded to ``target``."""
+class _Listener:
+    """A server on a free port of 127.0.0.1 that serves each connection on a thread of its own
+    (:meth:`_serve`); leaving it closes the listener and every socket it kept (:meth:`_keep`)."""
 
-    def __init__(self, cert: Any, target: tuple[str, int]) -> None:
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        cert.configure_cert(self.context)
-        self.target = target
+    def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.handshakes_failed = 0
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def url(self, host: str = "127.0.0.1") -> str:
-        return f"https://{host}:{self.port}"
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # ends the pending accept (close alone does not, on Linux)
         self.listener.close()
         with self._lock:
             for sock in self._sockets:
@@ -52,13 +48,35 @@ class TLSFront:
                     sock.close()
         self._thread.join(5)
 
+    def _keep(self, *socks: socket.socket) -> None:
+        with self._lock:
+            self._sockets += socks
+
     def _accept(self) -> None:
         while True:
             try:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
+            self._keep(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class TLSFront(_Listener):
+    """TLS on ``127.0.0.1:port`` with ``cert`` (a ``trustme.LeafCert``), forwarded to ``target``."""
+
+    def __init__(self, cert: Any, target: tuple[str, int]) -> None:
+        super().__init__()
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(self.context)
+        self.target = target
+        self.handshakes_failed = 0
+
+    def url(self, host: str = "127.0.0.1") -> str:
+        return f"https://{host}:{self.port}"
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -71,8 +89,7 @@ class TLSFront:
         tls.settimeout(None)
         upstream = socket.create_connection(self.target, timeout=10)
         upstream.settimeout(None)
-        with self._lock:
-            self._sockets += [tls, upstream]
+        self._keep(tls, upstream)
         threading.Thread(target=_pipe, args=(upstream, tls), daemon=True).start()
         _pipe(tls, upstream)
 
@@ -134,42 +151,17 @@ class ForwardProxy:
             stop_process(self.proc)
 
 
-class TunnelOnce:
+class TunnelOnce(_Listener):
     """A forward proxy on ``127.0.0.1:port`` that tunnels the first ``CONNECT`` and answers every
     later one with ``status`` (a proxy whose origin went away after the answer started)."""
 
     def __init__(self, status: str = "502 Bad Gateway") -> None:
+        super().__init__()
         self.status = status
         self.connects: list[str] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self._sockets: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # ends the pending accept (close alone does not, on Linux)
-        self.listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-        self._thread.join(5)
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self._sockets.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -184,7 +176,7 @@ class TunnelOnce:
             return
         host, _, port = target.rpartition(":")
         upstream = socket.create_connection((host, int(port)), timeout=10)
-        self._sockets.append(upstream)
+        self._keep(upstream)
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         conn.settimeout(None)
         upstream.settimeout(None)
