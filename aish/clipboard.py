@@ -72,8 +72,8 @@ def copy_text(
         if _run(argv, data, failures):
             return os.path.basename(argv[0])
     tmux = which("tmux") if env.get("TMUX") else None
-    if tmux and _run([tmux, "load-buffer", "-w", "-"], data, failures):
-        return "tmux"
+    if tmux and (_run([tmux, "load-buffer", "-w", "-"], data, failures) or _run([tmux, "load-buffer", "-"], data, [])):
+        return "tmux"  # (-w, which also sets the outer terminal's clipboard, is tmux 3.2's)
     if isatty(terminal):
         if len(text) > OSC52_LIMIT:
             raise AishError(
