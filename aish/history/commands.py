@@ -77,6 +77,8 @@ def history_line(app: App, text: str, out: TextIO, *, confirm: Confirm | None = 
     except ValueError:  # an unbalanced quote: plain words
         words = text.split()
     head, _, rest = text.strip().partition(" ")
+    if head != "search" and ("|" in words or "<" in words):  # taken as typed, a pipe would be a word
+        raise UsageError("history: a command runs on its own (no '|' or '<'; '>' FILE is fine)")
     return history_command(app, words, out, search_text=rest if head == "search" else None, confirm=confirm)
 
 

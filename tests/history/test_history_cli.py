@@ -400,3 +400,15 @@ def test_history_answer_of_a_parallel_group_labels_each_lane(history_backend: st
     answer = run_aish("history", "answer").stdout
     assert answer.startswith("[apollo]\nApollo (offline demo)") and "\n\n[hermes]\nHermes (offline demo)" in answer
     assert answer == group.stdout  # what the group wrote into a pipe
+
+
+def test_history_piped_in_a_line_says_a_command_runs_on_its_own(history_backend: str, demo_url: str) -> None:
+    """``history`` takes its line as typed, so ``| head`` used to be read as run numbers."""
+    assert run_aish("-c", "athena owls").returncode == 0
+    for line in ("history answer 1 | head", "history show < x", "history | wc -l"):
+        piped = run_aish("-c", line)
+        assert (piped.returncode, piped.stderr) == (
+            2,
+            "aish: history: a command runs on its own (no '|' or '<'; '>' FILE is fine)\n",
+        ), line
+    assert run_aish("-c", "history search a|b").returncode == 0  # search's text is taken as typed
