@@ -54,11 +54,24 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
         ("renderer", agent.renderer or "(the default)"),
         ("key from", _key_source(agent)),
         ("defined in", agent.source),
+        ("extends", _extends(app, name)),
     ]
     if agent.options:
         rows.append(("options", ", ".join(f"{key} = {_value(value)}" for key, value in sorted(agent.options.items()))))
     two_columns(dict(r for r in rows if r[1]), out)
     out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
+
+
+def _extends(app: App, name: str) -> str:
+    """The chain of agents a role's ``extends`` names in the configuration file (``reviewer -> local``)."""
+    tables = app.config.raw.get("agents", {})
+    chain: list[str] = []
+    while isinstance(tables.get(name), dict) and isinstance(base := tables[name].get("extends"), str):
+        if base in chain:
+            break
+        chain.append(base)
+        name = base
+    return " -> ".join(chain)
 
 
 BUILT_INS = {

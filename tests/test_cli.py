@@ -395,6 +395,18 @@ def test_help_for_an_agent_never_shows_a_password_in_its_url(tmp_path: Path) -> 
         assert "hunter2pw" not in shown.stdout + shown.stderr
 
 
+def test_help_for_a_role_says_what_it_extends(tmp_path: Path) -> None:
+    config = tmp_path / "aish.toml"
+    config.write_text(
+        agent_toml("local", "http://127.0.0.1:9/v1")
+        + '[agents.reviewer]\nextends = "local"\n[agents.terse]\nextends = "reviewer"\n',
+        encoding="utf-8",
+    )
+    shown = run_aish("--config", str(config), "-c", "help terse; help local").stdout
+    assert re.search(r"^  extends +reviewer -> local$", shown, re.M), shown
+    assert shown.count("extends") == 1, shown  # local extends nothing: no row
+
+
 def test_lines_read_from_standard_input_have_line_numbers(demo_url: str) -> None:
     """``aish < lines.aish`` is a script: its errors say where, as ``aish lines.aish`` does."""
     result = run_aish(input="echo a\nnosuch x\necho b\n")
