@@ -227,13 +227,25 @@ class HTTPStatusError(RemoteError):
     ``body`` into a readable message.
     """
 
-    def __init__(self, status: int, reason: str, url: str, body: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        url: str,
+        body: str = "",
+        retry_after: float | None = None,
+        *,
+        proxy: bool = False,
+    ) -> None:
         super().__init__(f"HTTP {status} {reason} from {url}", status=status)
         self.code = status
         self.reason = reason
         self.url = url
         self.body = body
         self.retry_after = retry_after
+        self.proxy = proxy
+        """The status is a forward proxy's answer (to ``CONNECT``), not the server's: a 403 there
+        is the proxy's rule, not the agent's key."""
 
 
 class MalformedEvent(RemoteError):

@@ -268,7 +268,7 @@ class HTTPStream:
             reason = f"HTTP {head.status} {head.reason}".rstrip()
             raise ConnectionFailure(f"cannot connect to {where}: the proxy answered {reason}")
         if not 200 <= head.status < 300:  # 407, 403: the proxy's refusal, never retried
-            raise HTTPStatusError(head.status, head.reason, where)
+            raise HTTPStatusError(head.status, head.reason, where, proxy=True)
         if rest:
             raise RemoteError(f"{where}: the proxy sent data before the TLS handshake")
 

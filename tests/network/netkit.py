@@ -155,9 +155,11 @@ class TunnelOnce(_Listener):
     """A forward proxy on ``127.0.0.1:port`` that tunnels the first ``CONNECT`` and answers every
     later one with ``status`` (a proxy whose origin went away after the answer started)."""
 
-    def __init__(self, status: str = "502 Bad Gateway") -> None:
+    def __init__(self, status: str = "502 Bad Gateway", tunnels: int = 1) -> None:
         super().__init__()
         self.status = status
+        self.tunnels = tunnels
+        """How many ``CONNECT``s it tunnels before it answers with ``status`` (0: it refuses the first)."""
         self.connects: list[str] = []
 
     def url(self) -> str:
@@ -170,7 +172,7 @@ class TunnelOnce(_Listener):
             head += data
         target = head.split(b" ", 2)[1].decode("ascii")
         self.connects.append(target)
-        if len(self.connects) > 1:
+        if len(self.connects) > self.tunnels:
             conn.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
             conn.close()
             return

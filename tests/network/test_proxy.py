@@ -126,6 +126,17 @@ def test_a_proxy_that_cannot_reach_the_origin_fails_at_once(aish: Any, open_prox
     )
 
 
+def test_a_proxy_that_forbids_the_tunnel_is_named_and_not_blamed_on_the_key(aish: Any, tls_front: TLSFront) -> None:
+    """A proxy's 403 to CONNECT is its own rule: never 'authentication failed ($BOT_KEY is not set)'."""
+    with TunnelOnce("403 Forbidden", tunnels=0) as proxy:
+        run = aish(tls_front.url() + "/v1", https_proxy=proxy.url(), BOT_KEY="")
+    assert run.returncode == 5 and len(proxy.connects) == 1  # never retried
+    assert one_line(run.stderr) == (
+        f"aish: bot: the proxy refused the connection: HTTP 403 from the proxy http://127.0.0.1:{proxy.port}"
+        f" (from https_proxy), tunnelling to 127.0.0.1:{tls_front.port}"
+    )
+
+
 def test_a_proxy_failing_while_reconnecting_is_retried_and_named_with_the_attempts(
     aish: Any, tls_front: TLSFront, ca_file: Path
 ) -> None:
