@@ -96,5 +96,9 @@ def record(
             session.shell.cmdloop()
         finally:
             session.close()
-    err.write(f"aish: recorded {recorder.commands} commands to {path}\n")
+    err.write(f"aish: recorded {_commands(recorder.commands)} to {path}\n")
     return 0
+
+
+def _commands(n: int) -> str:
+    return f"{n} command{'s' if n != 1 else ''}"

@@ -138,7 +138,7 @@ def run_files(
             raise RunInterrupted(where, tally) from None
         if result.passed:
             passed += 1
-            out.write(f"ok {result.path} ({result.commands} commands)\n")
+            out.write(f"ok {result.path} ({result.commands} command{'s' if result.commands != 1 else ''})\n")
         else:
             failed += 1
             out.write(result.report())

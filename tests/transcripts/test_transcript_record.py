@@ -130,7 +130,7 @@ def test_a_command_ctrl_c_interrupted_is_not_recorded(tmp_path: Path) -> None:
         child.expect_exact("hermes")
         child.expect_exact("aish>")
         child.sendeof()
-        child.expect_exact("recorded 1 commands")
+        child.expect_exact("recorded 1 command to")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)

@@ -68,7 +68,7 @@ def test_several_files_are_each_reported_and_summed_up(tmp_path: Path) -> None:
     result = run_aish("--test", str(good), str(bad), str(tmp_path / "missing.transcript"), str(good))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == f"ok {good} (1 commands)"
+    assert lines[0] == f"ok {good} (1 command)"
     assert f"FAILED {bad} (1 of 1 commands)" in lines
     assert f"{tmp_path / 'missing.transcript'}: cannot read: No such file or directory" in lines
     assert f"FAILED {tmp_path / 'missing.transcript'} (could not run)" in lines
