@@ -223,13 +223,9 @@ def parse_config(data: Mapping[str, Any], path: str | os.PathLike[str] | None = 
     return Config(path=path, settings=settings, agents=agents, raw=data, groups=groups)
 
 
-def _extended(name: str, tables: Mapping[str, Mapping[str, Any]], where: str) -> Mapping[str, Any]:
-    """``[agents.NAME]`` with ``extends = "BASE"`` resolved: BASE's table (itself resolved), then this
-    one's keys over it; ``options`` and ``headers`` merge key by key, ``description`` is not inherited.
-
-    An agent that only changes another's system prompt, model or options (a role, as aichat and
-    llm's templates have) then needs no copy of its URL, key variable or timeouts.
-    """
+def extends_chain(name: str, tables: Mapping[str, Mapping[str, Any]], where: str = "<config>") -> list[str]:
+    """``[NAME, BASE, BASE's base, ...]``: the agents ``[agents.NAME]``'s ``extends`` leads through
+    (``help AGENT`` shows it); :class:`ConfigError` for a cycle, a name not in ``tables``, a non-string."""
     chain = [name]
     table = tables[name]
     while "extends" in table:
@@ -245,6 +241,17 @@ def _extended(name: str, tables: Mapping[str, Mapping[str, Any]], where: str) ->
             raise ConfigError(f"{prefix} {base!r}: no such agent in this file{hint}")
         chain.append(base)
         table = tables[base]
+    return chain
+
+
+def _extended(name: str, tables: Mapping[str, Mapping[str, Any]], where: str) -> Mapping[str, Any]:
+    """``[agents.NAME]`` with ``extends = "BASE"`` resolved: BASE's table (itself resolved), then this
+    one's keys over it; ``options`` and ``headers`` merge key by key, ``description`` is not inherited.
+
+    An agent that only changes another's system prompt, model or options (a role, as aichat and
+    llm's templates have) then needs no copy of its URL, key variable or timeouts.
+    """
+    chain = extends_chain(name, tables, where)
     merged: dict[str, Any] = {}
     for link in reversed(chain):  # the furthest base first, then each agent over it
         own = tables[link]

@@ -37,7 +37,7 @@ from aish.config_watch import ConfigWatch
 from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
-from aish.history.store import resolve_replay
+from aish.history.store import is_private, resolve_replay
 from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
@@ -293,7 +293,7 @@ class AishShell(cmd2.Cmd):
     def _run_line(self, line: str) -> None:
         """Run ``line`` with the runner (a command, a pipeline, a script); ``!N``/``!!`` replay a run."""
         replay_of, stdin = None, None
-        private = line[:1].isspace()  # kept out of both histories, as bash's ignorespace
+        private = is_private(line)  # kept out of both histories, as bash's ignorespace
         try:
             if line.lstrip().startswith("!") and not is_shell_escape_line(line):
                 self._sync_history()

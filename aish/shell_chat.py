@@ -16,7 +16,7 @@ from typing import TextIO
 from aish.contracts import Turn
 from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
-from aish.history.store import command_line
+from aish.history.store import command_line, is_private
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
 from aish.layout import fitted, two_columns
 from aish.runner import Runner
@@ -95,7 +95,7 @@ class Chat:
             conversation.retrying = again and self.answer is not None and before is self.answer
         try:
             # a message typed with a blank first is kept out of run history, as at aish> (decision 50)
-            return self.runner.run_line(f"{head} {command_line([text])}", pipeline, record=not text[:1].isspace())
+            return self.runner.run_line(f"{head} {command_line([text])}", pipeline, record=not is_private(text))
         finally:
             after = conversation.turns[-1] if conversation is not None and conversation.turns else None
             if conversation is not None:

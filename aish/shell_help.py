@@ -63,15 +63,11 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
 
 
 def _extends(app: App, name: str) -> str:
-    """The chain of agents a role's ``extends`` names in the configuration file (``reviewer -> local``)."""
+    """The agents a role's ``extends`` leads through in the configuration file (``reviewer -> local``)."""
+    from aish.config import extends_chain
+
     tables = app.config.raw.get("agents", {})
-    chain: list[str] = []
-    while isinstance(tables.get(name), dict) and isinstance(base := tables[name].get("extends"), str):
-        if base in chain:
-            break
-        chain.append(base)
-        name = base
-    return " -> ".join(chain)
+    return " -> ".join(extends_chain(name, tables)[1:]) if name in tables else ""
 
 
 BUILT_INS = {

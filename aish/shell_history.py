@@ -28,6 +28,7 @@ from pathlib import Path
 
 from prompt_toolkit.history import History
 
+from aish.history.store import is_private
 from aish.private_dirs import make_private_dirs
 
 MAX_ENTRIES = 5000
@@ -90,7 +91,7 @@ class InputHistory(History):
 
     def append_string(self, string: str) -> None:
         chat = self.chatting()
-        if not string.strip() or string[:1] in (" ", "\t") or string == self._last.get(chat):
+        if not string.strip() or is_private(string) or string == self._last.get(chat):
             return
         self._chat.insert(0, chat)
         super().append_string(string)

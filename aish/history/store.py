@@ -30,6 +30,12 @@ INTERRUPTED = "interrupted"
 DIED = "interrupted: the aish process ended before this stage did"
 
 
+def is_private(line: str) -> bool:
+    """A line typed with a blank first (bash's ``ignorespace``): kept out of input history, and
+    its run out of run history (decision 50)."""
+    return line[:1] in (" ", "\t")
+
+
 @cache
 def _pattern(pattern: str) -> re.Pattern[str]:
     """Compiled on first use: a one-shot line that is no ``!N`` never needs one (decision 32)."""

@@ -46,7 +46,7 @@ def explain(
         body = scrub(exc.body)  # before the codec shortens it, so no prefix of a key survives
         detail = codec.error_message(exc.code, body) if body else None
         message = http_message(agent, exc, detail)
-        if unset_key and exc.code in (401, 403) and not getattr(exc, "proxy", False):
+        if unset_key and exc.code in (401, 403) and not exc.proxy:
             message += f" (${unset_key} is {'empty' if os.environ.get(unset_key) == '' else 'not set'})"
     elif not message.startswith(f"{agent}:"):
         message = f"{agent}: {message}"
@@ -61,7 +61,7 @@ def explain(
 def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
     """``agent: what: HTTP code from URL: detail``."""
     what = _WHAT.get(exc.code, "server error" if exc.code >= 500 else "request rejected")
-    if getattr(exc, "proxy", False) and exc.code != 407:  # the proxy's own rule, not the agent's key
+    if exc.proxy and exc.code != 407:  # the proxy's own rule, not the agent's key
         what = "the proxy refused the connection"
     if exc.code == 400 and not _mentions_length(detail):
         what = "request rejected"
