@@ -87,7 +87,9 @@ class WatchedConnection:
             self._running = False
             self._cond.notify_all()
         thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
+        # not alive: never started, or a signal (SIGTERM in ``aish --test``) interrupted its start,
+        # where join would raise RuntimeError over the signal's exception
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
             thread.join(1.0)
 
     def _watch(self) -> None:
