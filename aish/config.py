@@ -61,6 +61,7 @@ class Settings(Record):
         "stats",
         "parallel_renderer",
         "default_agent",
+        "wrap",
     )
     renderer: str | None
     """None: the renderer a plugin registered with ``default=True``."""
@@ -80,6 +81,8 @@ class Settings(Record):
     """The renderer for parallel groups on a terminal; None: the one a plugin registered with ``parallel=True``."""
     default_agent: str | None
     """The agent ``aish TEXT...`` asks when its first word names nothing (``aish what is a monad``)."""
+    wrap: bool
+    """False: answers on a terminal are not broken between words (the terminal breaks them where it must)."""
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class Settings(Record):
         stats: bool = False,
         parallel_renderer: str | None = None,
         default_agent: str | None = None,
+        wrap: bool = True,
     ) -> None:
         self.renderer = renderer
         self.history = history
@@ -104,6 +108,7 @@ class Settings(Record):
         self.stats = stats
         self.parallel_renderer = parallel_renderer
         self.default_agent = default_agent
+        self.wrap = wrap
 
 
 _SETTINGS_KEYS = frozenset(Settings.__slots__)
@@ -317,7 +322,7 @@ def _parse_settings(table: Mapping[str, Any], where: str) -> Settings:
             setattr(s, key, _expect(value, str, where, f"settings.{key}"))
             if "\x00" in value:
                 raise ConfigError(f"{where}: settings.{key}: may not hold a NUL character")
-        elif key in ("plugin_agents", "debug", "stats"):
+        elif key in ("plugin_agents", "debug", "stats", "wrap"):
             setattr(s, key, _expect(value, bool, where, f"settings.{key}"))
         else:
             items = _expect(value, list, where, f"settings.{key}")

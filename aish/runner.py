@@ -92,6 +92,8 @@ class Runner:
         self.last_results: list[StageResult] = []
         self.stats = app.config.settings.stats if stats is None else stats
         """Show per-stage figures on stderr after each pipeline (``--stats``)."""
+        self.wrap = app.config.settings.wrap
+        """Break answers' lines between words on a terminal (``set wrap``)."""
         self.session_id = session_id
         """Passed to every stage's context (the shell names its session)."""
         self.conversations = conversations
@@ -355,6 +357,7 @@ class Runner:
             recording=self._recording,
             session_id=self.session_id,
             stats=self.stats,
+            wrap=self.wrap,
             conversations=self.conversations,
             programs_read_stdin=self.programs_read_stdin,
         )

@@ -5,6 +5,7 @@
     set stats on|off         per-stage figures after each pipeline (as ``--stats``)
     set history on|off       record runs in history (off: this session records nothing)
     set debug on|off         tracebacks with errors (as ``--debug``)
+    set wrap on|off          answers on a terminal broken between words (off: where the terminal must)
 
 They last for the session; the configuration file keeps the defaults.
 """
@@ -18,7 +19,7 @@ from aish.errors import EXIT_OK, UsageError
 if TYPE_CHECKING:
     from aish.runner import Runner
 
-SETTINGS = ("renderer", "stats", "history", "debug")
+SETTINGS = ("renderer", "stats", "history", "debug", "wrap")
 _ON = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
@@ -49,6 +50,8 @@ def settings_command(runner: Runner, args: list[str], out: TextIO) -> int:
             runner.stats = flag
         elif name == "debug":
             runner.debug = flag
+        elif name == "wrap":
+            runner.wrap = flag
         else:
             runner.recording_enabled = flag
     out.write(f"{name} = {_show(runner, name)}\n")
@@ -75,7 +78,8 @@ def _show(runner: Runner, name: str) -> str:
         return runner.renderer_name or "default"
     if name == "history" and runner.history is None:
         return "off (no history store)"
-    value = {"stats": runner.stats, "debug": runner.debug, "history": runner.recording_enabled}[name]
+    flags = {"stats": runner.stats, "debug": runner.debug, "history": runner.recording_enabled, "wrap": runner.wrap}
+    value = flags[name]
     return "on" if value else "off"
 
 

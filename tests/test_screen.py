@@ -283,6 +283,7 @@ def test_the_shell_prompt_never_erases_output_without_a_final_newline(tmux_env: 
 
 def test_a_chosen_text_renderer_shows_a_fan_out_one_answer_after_the_other(app: App, refserver: RefServer) -> None:
     refserver.pace = 0.002  # both lanes stream at the same time, word by word
+    app.config.settings.wrap = False  # each answer's exact text, as a terminal would break its lines
     result = on_a_terminal(app, "echo q | apollo & athena", renderer="plain")
     assert result.status == 0, result.err
     apollo, athena = plan_reply("apollo", "q\n").text(), plan_reply("athena", "q\n").text()
@@ -464,3 +465,31 @@ def test_ctrl_c_before_any_answer_leaves_no_blank_line(renderer: str, tmux_env: 
         after = after[1:]
     assert re.fullmatch(r"\[mute: Interrupted - [\d.]+s, 0 tokens\]", after[0]), lines
     assert after[1:] == ["aish: mute: interrupted", "aish>"], lines
+
+
+def test_an_answer_on_a_terminal_breaks_its_lines_between_words(
+    refserver: RefServer, tmux_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Found by a tour: a terminal breaks a long line in the middle of a word (``fav`` / ``orite``).
+    The plain renderer breaks it before the word, here in a real terminal 47 columns wide; the answer
+    itself (history, a pipe) is unchanged."""
+    refserver.pace = 0.002  # the words arrive in pieces over time, as from a model
+    with Tmux([sys.executable, "-m", "aish"], tmux_env, width=47) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("athena owls and extraordinarily interesting photosynthesis")
+        lines = term.wait_for(r"^\[athena: Complete")
+        expected = plan_reply("athena", "owls and extraordinarily interesting photosynthesis").text()
+        start = next(i for i, line in enumerate(lines) if line.startswith("[athena: Streaming...] "))
+        rows = [lines[start].removeprefix("[athena: Streaming...] ")]
+        rows += lines[start + 1 : next(i for i, line in enumerate(lines) if line.startswith("[athena: Complete"))]
+        assert len(rows) > 3, lines
+        assert " ".join(rows).split() == expected.split(), lines  # a word cut in two would be two words here
+        assert all(cells(line) <= 47 for line in lines)
+        saved = tmp_path / "answer.txt"
+        term.send_line(f"history answer > {saved}")
+        term.wait_until(lambda _: saved.exists() and saved.read_text() == expected, "the answer saved")
+        term.send_line("set wrap off")
+        term.wait_for(r"^wrap = off$")
+        term.send_line("athena owls and extraordinarily interesting photosynthesis")
+        term.wait_until(lambda lines: sum(line.startswith("[athena: Complete") for line in lines) == 2, "again")
+        assert f"[athena: Streaming...] {expected}" in term.lines(joined=True)  # the terminal's own wrapping

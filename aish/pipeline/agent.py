@@ -69,7 +69,8 @@ def group_texts(step: Step, piped: str | None) -> list[str | Joined]:
 
 def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
-    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, color=wants_color(shown.tty))
+    options = {} if env.wrap else {"wrap": False}
+    target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     try:
         return env.app.renderer(name or env.app.default_name("renderer"), target)
     except UnknownNameError as exc:

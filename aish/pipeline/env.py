@@ -34,6 +34,7 @@ class RunEnv(Record):
         "recording",
         "session_id",
         "stats",
+        "wrap",
         "conversations",
         "results",
         "lock",
@@ -48,6 +49,8 @@ class RunEnv(Record):
     recording: RunRecording | None
     session_id: str | None
     stats: bool
+    wrap: bool
+    """Renderers may break an answer's lines between words on a terminal (``RenderTarget.options["wrap"]``)."""
     conversations: Conversations | None
     """The session's conversations (the shell, ``aish --continue``), or None: every stage is one-shot."""
     results: list[StageResult]
@@ -66,6 +69,7 @@ class RunEnv(Record):
         recording: RunRecording | None = None,
         session_id: str | None = None,
         stats: bool = False,
+        wrap: bool = True,
         conversations: Conversations | None = None,
         results: list[StageResult] | None = None,
         lock: threading.Lock | None = None,
@@ -80,6 +84,7 @@ class RunEnv(Record):
         self.recording = recording
         self.session_id = session_id
         self.stats = stats
+        self.wrap = wrap
         self.conversations = conversations
         self.results = [] if results is None else results
         self.lock = threading.Lock() if lock is None else lock

@@ -57,7 +57,7 @@ def parallel_renderer(env: RunEnv, names: list[str], shown: Shown) -> Renderer |
     ``parallel=True``, and not ``labels_agents``) shows them one after the
     other, one renderer per lane (:class:`~aish.pipeline.sequenced.Sequenced`).
     """
-    options = {"lanes": names}
+    options: dict[str, object] = {"lanes": names} if env.wrap else {"lanes": names, "wrap": False}
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     chosen = env.renderer_name
     if chosen:

@@ -12,6 +12,9 @@ without text replaces the ``Streaming...`` tag on its line with that summary
 (when standard error is a terminal too), so a refused connection reads
 ``[athena: Failed - 0.0s, 0 tokens]`` alone, not after a tag that said
 ``Streaming...``.
+On a terminal the answer's lines are broken between words at the
+terminal's width (:mod:`.wrap`; not when ``target.options["wrap"]`` is
+False, ``set wrap off``): a terminal would cut a word at its last column.
 On a terminal the answer always ends with a newline, and its control
 characters (but newline and tab) are shown as escapes (``\\x1b``, see
 :func:`aish.terminal_safe`): an answer cannot retitle the terminal, hide
@@ -30,6 +33,8 @@ refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 
 from aish import (
@@ -44,12 +49,15 @@ from aish import (
     TextDelta,
     ToolCall,
     Usage,
+    cells,
     ending,
     note_line_start,
     status_line,
     terminal_safe,
     visible,
 )
+
+from .wrap import WordWrap
 
 DIM, UNDIM = "\x1b[2m", "\x1b[22m"
 
@@ -75,6 +83,8 @@ class PlainRenderer:
         ends without text replaces it with how it ended, instead of following it."""
         self._retrying = False
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
+        self._wrap = WordWrap(lambda: _columns(target)) if self.tty and target.options.get("wrap", True) else None
+        """Breaks the answer's lines between words on a terminal (see :mod:`.wrap`)."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
@@ -88,7 +98,10 @@ class PlainRenderer:
             if text:  # before writing: a Ctrl-C in a long write leaves the line open, some of the text shown
                 self._ends_with_newline = False
                 self._said = self._said or not text.isspace()
-            self.out.write(terminal_safe(text) if self.tty else text)
+            if self._wrap is not None:
+                self.out.write(self._wrap.text(terminal_safe(text)))
+            else:
+                self.out.write(terminal_safe(text) if self.tty else text)
             if text:
                 self._ends_with_newline = text.endswith("\n")
         elif kind is StreamStart:
@@ -97,7 +110,7 @@ class PlainRenderer:
             self._agent = event.agent
             self._reasoned = self._thinking = self._retrying = False
             if self.tty:
-                self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
+                self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
         elif kind is Reasoning:
             self._reasoned = True
@@ -107,20 +120,22 @@ class PlainRenderer:
                 if not self._thinking:
                     self.out.write(DIM)
                     self._thinking = True
-                self.out.write(terminal_safe(event.text))  # type: ignore[union-attr]
+                text = terminal_safe(event.text)  # type: ignore[union-attr]
+                self.out.write(self._wrap.text(text) if self._wrap is not None else text)
         elif kind is ToolCall:
             self._end_thinking()
             if self._tag_alone:
                 self._text_begins()
             if self.tty:
                 self._status(status_line(self._agent, f"tool call: {visible(event.describe())}"))  # type: ignore[union-attr]
+                self._row_begins(0)
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is Retrying:
             if self._tag_alone and _isatty(self.err):  # nothing of the answer yet: the tag says why it waits
                 wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
                 self.err.write("\r\x1b[K")
-                self._status(status_line(self._agent, wait, event.reason) + " ", newline=False)  # type: ignore[union-attr]
+                self._tag(status_line(self._agent, wait, event.reason) + " ")  # type: ignore[union-attr]
                 self._retrying = True
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
@@ -134,7 +149,7 @@ class PlainRenderer:
         if self._retrying:
             self._retrying = False
             self.err.write("\r\x1b[K")
-            self._status(status_line(self._agent, "Streaming...") + " ", newline=False)
+            self._tag(status_line(self._agent, "Streaming...") + " ")
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""
@@ -142,6 +157,7 @@ class PlainRenderer:
             self._thinking = False
             self.out.write(UNDIM + "\n\n")
             self._ends_with_newline = True
+            self._row_begins(0)
 
     def _summary(self, word: str) -> None:
         if not self.tty:
@@ -161,6 +177,15 @@ class PlainRenderer:
         self._status(status_line(self._agent, word, f"{elapsed:.1f}s, {tokens} tokens{only}"))
         note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
+    def _tag(self, tag: str) -> None:
+        """A status tag on stderr that the answer follows on the same row."""
+        self._status(tag, newline=False)
+        self._row_begins(cells(tag) if _isatty(self.err) else 0)
+
+    def _row_begins(self, col: int) -> None:
+        if self._wrap is not None:
+            self._wrap.start(col)
+
     def _status(self, text: str, newline: bool = True) -> None:
         self.out.flush()
         self.err.write(text + ("\n" if newline else ""))
@@ -171,6 +196,15 @@ class PlainRenderer:
 
     def close(self) -> None:
         self.out.flush()
+
+
+def _columns(target: RenderTarget) -> int:
+    """The terminal's width: the real one when ``target.out`` is a terminal (an outdated
+    ``COLUMNS``, which ``shutil.get_terminal_size`` prefers, would break lines wrongly)."""
+    try:
+        return os.get_terminal_size(target.out.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size((80, 24)).columns
 
 
 def _isatty(stream: object) -> bool:
