@@ -156,7 +156,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
     register(
         "set",
         settings,
-        summary="Show or change the session's settings: renderer, stats, history, debug.",
+        summary="Show or change the session's settings: renderer, stats, history, debug, wrap.",
         usage=SET_USAGE,
         complete=complete_settings,
     )
@@ -210,6 +210,7 @@ usage: set                     every setting and its value
        set stats on|off        per-stage figures after each pipeline (as --stats)
        set history on|off      record runs in history
        set debug on|off        tracebacks with errors (as --debug)
+       set wrap on|off         answers on a terminal broken between words
 Settings last until the shell ends; the configuration file keeps the defaults."""
 
 
