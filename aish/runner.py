@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from itertools import pairwise
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
@@ -41,6 +42,7 @@ QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
 NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
 SEMICOLON_HINT = "to send ';' to the agent, quote it"
+PIPE_HINT = "to send '|' to the agent, quote it"
 STDIN = "<stdin>"
 """The script name of lines read from standard input (``aish < lines.aish``): errors say ``<stdin>:N:``."""
 
@@ -272,9 +274,23 @@ class Runner:
                     first = first.members[0]
                 if hint is not None and exc.name == first.name and (hint is NEW_LINE_HINT or not exc.suggestion):
                     exc.args = (f"{exc}; {hint}",)
+                elif not exc.suggestion and self._after_prose(pipeline, exc.name):
+                    exc.args = (f"{exc}; {PIPE_HINT}",)  # ``athena what does a | b mean``
                 raise
 
         return self._guarded(body)
+
+    def _after_prose(self, pipeline: Pipeline, name: str) -> bool:
+        """Whether the stage ``name`` follows an agent's words through ``|``: English, likely."""
+        stages = pipeline.stages
+        return any(
+            isinstance(stage, Command)
+            and stage.name == name
+            and isinstance(before, Command)
+            and bool(before.args)
+            and self.app.is_agent(before.name)
+            for before, stage in pairwise(stages)
+        )
 
     def run_command(self, name: str, args: list[str], line: str | None = None) -> int:
         """Run the registered command ``name`` (``aish NAME ARGS``, a raw line); report its errors.

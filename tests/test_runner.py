@@ -145,6 +145,20 @@ def test_an_unknown_agent_after_a_semicolon_says_how_to_send_one(run_line: Run, 
     assert typo.err == "aish: unknown agent 'athna', did you mean 'athena'? (known: apollo, athena, hermes)\n"
 
 
+def test_an_unknown_name_after_an_agents_words_and_a_pipe_says_how_to_send_one(
+    run_line: Run, refserver: RefServer, demo_url: str
+) -> None:
+    """Found by a tour: 'athena what does a | b mean in bash?' said only 'unknown agent 'b''."""
+    known = "(known: apollo, athena, hermes)"
+    result = run_line("athena what does a | b mean in bash?")
+    assert result.status == EXIT_UNKNOWN and len(refserver.requests) == 0
+    assert result.err == f"aish: unknown agent 'b' {known}; to send '|' to the agent, quote it\n"
+    assert run_line("echo a | b").err == f"aish: unknown agent 'b' {known}\n"  # no sentence before it
+    assert run_line("echo a | athena | b").err == f"aish: unknown agent 'b' {known}\n"
+    typo = run_line("athena hi | athna")  # a misspelt agent: the suggestion is the hint
+    assert typo.err == f"aish: unknown agent 'athna', did you mean 'athena'? {known}\n"
+
+
 def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     result = run_line('athena "ok"; echo x | | athena')
     assert result.status == EXIT_USAGE
