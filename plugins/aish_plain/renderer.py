@@ -34,7 +34,6 @@ refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 from aish import (
@@ -204,6 +203,8 @@ def _columns(target: RenderTarget) -> int:
     try:
         return os.get_terminal_size(target.out.fileno()).columns
     except (AttributeError, OSError, ValueError):
+        import shutil  # not a real terminal (a test's): COLUMNS, else 80
+
         return shutil.get_terminal_size((80, 24)).columns
 
 

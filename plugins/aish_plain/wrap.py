@@ -17,6 +17,7 @@ answer's control characters visible first, :func:`aish.terminal_safe`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -24,8 +25,11 @@ from aish import cell_widths, cells
 
 __all__ = ["WordWrap"]
 
-_PIECES = re.compile(r"\n|[ \t]+|[^ \t\n]+")
-"""A newline, a run of blanks, or a word."""
+
+@functools.cache
+def _pieces() -> re.Pattern[str]:
+    """A newline, a run of blanks, or a word. Compiled on first use: a run on a pipe never needs it."""
+    return re.compile(r"\n|[ \t]+|[^ \t\n]+")
 
 
 class WordWrap:
@@ -55,7 +59,7 @@ class WordWrap:
         if "\n" not in text and " " not in text and "\t" not in text:
             return self._word_piece(text)  # inside a word (most tokens of CJK text, many of any)
         out: list[str] = []
-        for piece in _PIECES.findall(text):
+        for piece in _pieces().findall(text):
             if piece == "\n":
                 out.append("\n")
                 self.start()
