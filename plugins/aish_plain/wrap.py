@@ -8,7 +8,9 @@ arrives, and when a later piece of it would cross the right margin, the part
 already on the row is erased and the word starts the next row whole.
 
 The spaces at a break are left out (the row ends, the next starts with the
-word). A word wider than the terminal is cut at the margin. Width is counted
+word). A word wider than the terminal is cut at the margin. Code is left to
+the terminal (a fenced block, a line indented by four blanks or a tab): a
+long line of it then stays one line when copied from the screen. Width is counted
 in terminal cells (:func:`aish.cells`: a CJK character takes two), and read
 again at each new row, so a window made narrower wraps from its next row on.
 Only text is given to it: it sees no escape sequences (the renderer makes the
@@ -28,8 +30,13 @@ __all__ = ["WordWrap"]
 
 @functools.cache
 def _pieces() -> re.Pattern[str]:
-    """A newline, a run of blanks, or a word. Compiled on first use: a run on a pipe never needs it."""
-    return re.compile(r"\n|[ \t]+|[^ \t\n]+")
+    """A run of blanks, or a word. Compiled on first use: a run on a pipe never needs it."""
+    return re.compile(r"[ \t]+|[^ \t]+")
+
+
+_FENCES = ("```", "~~~")
+HEAD = 8
+"""How much of a line's start is kept to tell a code fence or an indented line."""
 
 
 class WordWrap:
@@ -43,9 +50,17 @@ class WordWrap:
         self._word: list[str] = []
         """The word being written: its pieces on the current row, already shown."""
         self._word_cells = 0
+        self._head = ""
+        """The start of the answer's current line (at most :data:`HEAD` characters)."""
+        self._fenced = False
+        """Inside a fenced code block (a line starting with three backticks or tildes opened it)."""
 
     def start(self, col: int = 0) -> None:
-        """A new row begins at column ``col`` (after a status tag on the same row, say)."""
+        """A line of the answer begins at column ``col`` (after a status tag on the same row, say)."""
+        self._row(col)
+        self._head = ""
+
+    def _row(self, col: int = 0) -> None:
         self.width = max(1, self._columns())
         self.col = min(col, self.width)
         self._word.clear()
@@ -53,21 +68,42 @@ class WordWrap:
 
     def text(self, text: str) -> str:
         """What to write for ``text`` (a piece of the answer: no control characters but
-        newline and tab) so that no word is cut at the margin."""
+        newline and tab) so that no word is cut at the margin.
+
+        Code is left to the terminal, so that a long line of it stays one line when
+        copied from the screen: the lines of a fenced block (and its fences), and a line
+        that starts with four blanks or a tab (Markdown's indented code).
+        """
         if not text:
             return ""
-        if "\n" not in text and " " not in text and "\t" not in text:
-            return self._word_piece(text)  # inside a word (most tokens of CJK text, many of any)
         out: list[str] = []
-        for piece in _pieces().findall(text):
-            if piece == "\n":
-                out.append("\n")
-                self.start()
-            elif piece[0] in " \t":
-                out.append(self._blanks(piece))
-            else:
-                out.append(self._word_piece(piece))
+        at, size = 0, len(text)
+        while at < size:
+            end = text.find("\n", at)
+            line = text[at:] if end < 0 else text[at:end]
+            if line:
+                if len(self._head) < HEAD:
+                    self._head += line[: HEAD - len(self._head)]
+                out.append(line if self._code() else self._wrapped(line))
+            if end < 0:
+                break
+            out.append("\n")
+            if self._head.lstrip(" ")[:3] in _FENCES and len(self._head) - len(self._head.lstrip(" ")) < 4:
+                self._fenced = not self._fenced
+            self.start()
+            at = end + 1
         return "".join(out)
+
+    def _code(self) -> bool:
+        head = self._head
+        return self._fenced or head[:4] == "    " or head[:1] == "\t" or head.lstrip(" ")[:3] in _FENCES
+
+    def _wrapped(self, line: str) -> str:
+        if " " not in line and "\t" not in line:
+            return self._word_piece(line)  # inside a word (most tokens of CJK text, many of any)
+        return "".join(
+            self._blanks(piece) if piece[0] in " \t" else self._word_piece(piece) for piece in _pieces().findall(line)
+        )
 
     def _blanks(self, blanks: str) -> str:
         self._word.clear()
@@ -93,8 +129,7 @@ class WordWrap:
         if begun > 0 and whole <= self.width:  # the word moves to the next row, whole
             erase = f"\r\x1b[{begun}C\x1b[K" if self._word else ""
             shown = "".join(self._word) + piece
-            self.start()
-            self.col = whole
+            self._row(whole)
             self._word.append(shown)
             self._word_cells = whole
             return erase + "\n" + shown
@@ -109,7 +144,7 @@ class WordWrap:
         for at, wide in enumerate(widths):
             if col + wide > self.width and col > 0:
                 out.append(piece[start:at] + "\n")
-                self.start()
+                self._row()
                 col, start = 0, at
             col += wide
         rest = piece[start:]

@@ -122,6 +122,18 @@ def test_the_width_is_read_again_at_each_new_row() -> None:
     assert wrap.text("one two three\nfour five six seven") == "one two three\nfour five \nsix seven"
 
 
+def test_code_is_left_to_the_terminal_so_that_a_copied_line_stays_whole() -> None:
+    wrap = WordWrap(lambda: 20)
+    wrap.start()
+    command = "find . -name '*.py' -exec grep -l TODO {} +"
+    answer = "Run this command to find them:\n``", f"`sh\n{command}\n`", "``\nand then read the list it prints.\n"
+    assert "".join(wrap.text(piece) for piece in answer) == (
+        f"Run this command to \nfind them:\n```sh\n{command}\n```\nand then read the \nlist it prints.\n"
+    )
+    indented = "    x = compute_the_answer(with_this, and_that)\nA sentence after the code.\n"
+    assert wrap.text(indented) == "    x = compute_the_answer(with_this, and_that)\nA sentence after the\ncode.\n"
+
+
 words = [
     "a",
     "owl",
