@@ -37,7 +37,7 @@ class Conversation:
     dataclass costs about a millisecond to create.)
     """
 
-    __slots__ = ("agent", "id", "last_run", "retrying", "turns", "warned")
+    __slots__ = ("agent", "fits", "id", "last_run", "retrying", "turns", "warned")
 
     def __init__(
         self, agent: str, id: str | None = None, turns: list[Turn] | None = None, last_run: str | None = None
@@ -52,6 +52,9 @@ class Conversation:
         self.retrying = False
         """The next request asks the last turn again (``/retry``): it carries the turns before that
         one, and its answer, if any text arrives, replaces it."""
+        self.fits: int | None = None
+        """The most earlier turns a request carried when the server had refused more as longer than
+        the model's context (:class:`aish.pipeline.agent.AgentStage`); later requests carry no more."""
 
     def __repr__(self) -> str:
         return f"Conversation({self.agent!r}, {self.id!r}, {len(self.turns)} turns)"
@@ -143,10 +146,13 @@ class Conversations:
         conversation = self.for_agent(agent.name)
         again = conversation.retrying and bool(conversation.turns)
         earlier = conversation.turns[:-1] if again else conversation.turns
-        turns = fit(earlier, agent.conversation_turns, agent.conversation_chars)
+        limit = agent.conversation_turns
+        if conversation.fits is not None:  # the model's context took no more
+            limit = min(limit, conversation.fits)
+        turns = fit(earlier, limit, agent.conversation_chars)
         dropped = len(earlier) - len(turns)
         notice = None
-        if dropped and not conversation.warned:
+        if dropped and not conversation.warned and conversation.fits is None:
             conversation.warned = True
             count = agent.conversation_turns
             notice = (

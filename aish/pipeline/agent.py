@@ -98,6 +98,9 @@ class AgentStage:
         self.turns = turns
         self.replaces = replaces
         """The stage asks a turn again: the id of the run that recorded that turn (kept in its meta)."""
+        self.sent = turns
+        """The earlier turns the request carried: fewer than ``turns`` when the server refused them
+        all as longer than the model's context (see :meth:`_fewer_turns`)."""
         self.stream = AgentStream(agent, env.app.transport(agent), env.app.codec(agent))
 
     def cancel(self) -> None:
@@ -119,13 +122,26 @@ class AgentStage:
                 replaces=self.replaces,
             )
             done = recording.watch(self.stream.parts, done)
+        smaller = self._fewer_turns if self.turns else None
         try:
-            result = self.stream.run(Prompt(self.text, self.context, self.turns), out, done)
+            result = self.stream.run(Prompt(self.text, self.context, self.turns), out, done, smaller=smaller)
         finally:
             self.stream.transport.close()
+        left_out = len(self.turns) - len(self.sent)
+        if left_out:
+            result.meta["turns_left_out"] = left_out
         if recording is not None:
             recording.finish(result)
         return result
+
+    def _fewer_turns(self, prompt: Prompt) -> Prompt | None:
+        """The prompt with the newer half of its turns (rounded down), after the server refused it as longer than
+        the model's context (None when it carried none: the input alone is too long)."""
+        if not prompt.turns:
+            return None
+        turns = prompt.turns
+        self.sent = turns[len(turns) - len(turns) // 2 :]  # strictly fewer: one turn becomes none
+        return Prompt(prompt.content, prompt.context, self.sent)
 
 
 def run_single(
@@ -150,12 +166,18 @@ def run_single(
     finally:
         if renderer is not None:
             renderer.close()
-    if result.error is not None and turns and _too_long(result.error):
-        n = len(turns)
+    kept, n = len(stage.sent), len(turns)
+    if kept < n and result.error is None:
+        took = f"only the {kept} newest" if kept else "none"
+        env.err.write(
+            f"aish: {agent.name}: the model's context took {took} of the conversation's {n} earlier turns; "
+            f"later questions carry no more (/new in a chat, or 'new {agent.name}', starts afresh)\n"
+        )
+        env.err.flush()
+    elif n and result.error is not None and _too_long(result.error):  # asked again without any turn
         result.error = result.error.reworded(
-            f"{result.error}; the request carried {n} earlier turn{'s' if n != 1 else ''} of the "
-            f"conversation: start afresh ('new {agent.name}' in the shell, no --continue on the "
-            "command line) or lower the agent's conversation_chars"
+            f"{result.error}; even without the conversation's {n} earlier turn{'s' if n != 1 else ''}: "
+            "the input alone is longer than the model's context"
         )
     env.add_results([result])
     warn_if_empty(env, result, shown)

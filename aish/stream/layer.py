@@ -22,7 +22,15 @@ from collections.abc import Callable, Iterator, Sequence
 from aish.agents import AgentConfig
 from aish.contracts import CancelToken, Codec, Connection, Decoder, Prompt, Request, Transport
 from aish.encoding import clean
-from aish.errors import AishError, ConfigError, ConnectionFailure, Interrupted, StreamFailure, StreamIncomplete
+from aish.errors import (
+    AishError,
+    ConfigError,
+    ConnectionFailure,
+    HTTPStatusError,
+    Interrupted,
+    StreamFailure,
+    StreamIncomplete,
+)
 from aish.events import (
     Event,
     Heartbeat,
@@ -87,7 +95,17 @@ class AgentStream:
         """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
         self._token.cancel()
 
-    def run(self, prompt: Prompt, sink: EventSink, flush: Callable[[], None]) -> StageResult:
+    def run(
+        self,
+        prompt: Prompt,
+        sink: EventSink,
+        flush: Callable[[], None],
+        *,
+        smaller: Callable[[Prompt], Prompt | None] | None = None,
+    ) -> StageResult:
+        """Stream ``prompt``'s answer to ``sink``. ``smaller``: when the server refuses the request
+        as longer than the model's context before any text came, a smaller prompt to ask instead
+        (fewer turns of a conversation), or None to fail; the consumer sees one stream."""
         result = StageResult(agent=self.agent.name, started=time.monotonic())
         parts = self.parts
         del parts[:]
@@ -96,14 +114,22 @@ class AgentStream:
         name = self.agent.name
         try:
             self._emit(sink, StreamStart(model=self.agent.model))
-            request = self.codec.encode(prompt)
-            if not isinstance(request.body, bytes) and not getattr(self.transport, "sends_pieces", False):
-                request = request.replace(body=bytes(request.body))  # a Body, for a transport of bytes only
-            secrets = request.secrets
-            problem = headers_problem(request.headers)
-            if problem is not None:  # checked here, before any transport sees a header
-                raise ConfigError(f"agent {name!r}: {problem}")
-            self._stream(request.replace(cancel=self._token), sink, flush, parts, result)
+            while True:
+                request = self.codec.encode(prompt)
+                if not isinstance(request.body, bytes) and not getattr(self.transport, "sends_pieces", False):
+                    request = request.replace(body=bytes(request.body))  # a Body, for a transport of bytes only
+                secrets = request.secrets
+                problem = headers_problem(request.headers)
+                if problem is not None:  # checked here, before any transport sees a header
+                    raise ConfigError(f"agent {name!r}: {problem}")
+                try:
+                    self._stream(request.replace(cancel=self._token), sink, flush, parts, result)
+                    break
+                except _Failed as failed:
+                    fewer = smaller(prompt) if smaller is not None and not parts and self._too_long(failed) else None
+                    if fewer is None:
+                        raise
+                    prompt = fewer
         except (KeyboardInterrupt, _Cancelled):
             self._token.cancel()
             self._fail(result, parts, Interrupted(f"{name}: interrupted"), sink, CANCELLED)
@@ -193,6 +219,13 @@ class AgentStream:
                     raise _Cancelled from exc
             finally:
                 self._release()
+
+    def _too_long(self, failed: _Failed) -> bool:
+        """Whether the server refused the request as longer than the model's context."""
+        from aish.stream.messages import explain, too_long  # a failure's path only
+
+        error = failed.error
+        return isinstance(error, HTTPStatusError) and too_long(explain(self.agent.name, error, self.codec, ()))
 
     def _open(self, request: Request) -> Connection:
         try:

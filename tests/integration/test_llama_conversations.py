@@ -136,29 +136,85 @@ def test_anthropic_messages_carries_the_first_turn(proxy: RecordingProxy, tmp_pa
     )
 
 
-def test_a_conversation_outgrowing_the_context_says_how_to_go_on(
-    llama_server: LlamaServer, tmp_path: Path, env: dict[str, str]
+def test_a_conversation_outgrowing_the_context_goes_on_with_its_newest_turns(
+    proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
 ) -> None:
-    """llama-server refuses a request longer than its context (512 tokens here): the error says the
-    conversation's turns went with it and how to start afresh, and ``new`` does."""
+    """llama-server refuses a request longer than its context (512 tokens here). It was an error after
+    which every question failed; aish now asks again with the newer half of the turns (the refusal is
+    not shown), the answer comes, and one line says how many turns went."""
     cfg = tmp_path / "aish.toml"
     cfg.write_text(
-        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{llama_server.base_url}"\n'
+        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{proxy.base_url}"\n'
         'model = "stories260k"\noptions = { max_tokens = 200, temperature = 0 }\n',
         encoding="utf-8",
     )
     run = [*aish_command(), "--config", str(cfg)]
     subprocess.run([*run, "teller", PROMPT], env=env, capture_output=True, timeout=TIMEOUT, check=True)
-    turns = 1  # carried by the next request
-    while (
-        done := subprocess.run(
+    for _ in range(12):
+        done = subprocess.run(
             [*run, "--continue", "teller", "And then?"], env=env, capture_output=True, text=True, timeout=TIMEOUT
         )
-    ).returncode == 0:
-        turns += 1
-        assert turns < 12, "eleven turns fitted the 512-token context"
-    assert done.stderr.count("\n") == 1, done.stderr
-    assert "context" in done.stderr and f"the request carried {turns} earlier turns" in done.stderr, done.stderr
-    assert "start afresh ('new teller' in the shell, no --continue on the command line)" in done.stderr
+        assert done.returncode == 0, done.stderr
+        if done.stderr:
+            break
+    else:
+        pytest.fail("twelve turns fitted the 512-token context")
+    refused, asked = proxy.exchanges[-2:]
+    assert not refused.text and asked.text.strip() and asked.text.strip() in done.stdout
+    before, after = refused.body["messages"], asked.body["messages"]
+    turns, kept = (len(before) - 1) // 2, (len(after) - 1) // 2
+    assert kept == turns // 2 and after == before[len(before) - 1 - 2 * kept :]  # the newest turns, and the question
+    assert done.stderr == (
+        f"aish: teller: the model's context took only the {kept} newest of the conversation's {turns} earlier "
+        "turns; later questions carry no more (/new in a chat, or 'new teller', starts afresh)\n"
+    )
     fresh = subprocess.run([*run, "teller", "Hi"], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert fresh.returncode == 0, fresh.stderr
+
+
+def test_a_chat_that_outgrows_the_context_asks_with_no_more_turns_than_fitted(
+    proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """In a chat in a real terminal: once the context refused the conversation, the next questions carry
+    no more turns than fitted (no refused request each time)."""
+    cfg = tmp_path / "aish.toml"
+    cfg.write_text(
+        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{proxy.base_url}"\n'
+        'model = "stories260k"\noptions = { max_tokens = 200, temperature = 0 }\n',
+        encoding="utf-8",
+    )
+    command = aish_command()
+    child = pexpect.spawn(
+        command[0],
+        [*command[1:], "--config", str(cfg)],
+        env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
+    )
+    try:
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("teller")
+        child.expect_exact("teller>")
+        for _ in range(12):
+            child.sendline("And then?")
+            child.expect(r"\[teller: [^]]*tokens\]")
+            if child.expect([r"the model's context took only the (\d+) newest", "teller>"]) == 0:
+                break
+        else:
+            pytest.fail("twelve turns fitted the 512-token context")
+        kept = int(child.match.group(1))
+        child.expect_exact("teller>")
+        asked = len(proxy.exchanges)
+        child.sendline("Once more.")
+        child.expect(r"\[teller: [^]]*tokens\]")
+        child.expect_exact("teller>")
+        child.sendcontrol("d")
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert len(proxy.exchanges) == asked + 1  # asked once: not refused first
+    last = proxy.exchanges[-1]
+    assert (len(last.body["messages"]) - 1) // 2 <= kept and last.text.strip()
