@@ -158,8 +158,8 @@ class Conversations:
             notice = (
                 f"{agent.name}: the conversation is longer than its budget "
                 f"({count} turn{'' if count == 1 else 's'}, {agent.conversation_chars} characters): "
-                f"its oldest turns are no longer sent ('new {agent.name}' in the shell starts afresh, "
-                "as does leaving out --continue on the command line)"
+                f"its oldest turns are no longer sent (/new in a chat, or 'new {agent.name}', starts afresh; "
+                "on the command line, leaving out --continue)"
             )
         return Window(conversation.id, turns, dropped, notice, conversation.last_run if again else None)
 

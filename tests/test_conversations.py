@@ -160,8 +160,8 @@ def test_the_budget_drops_the_oldest_turns_and_says_so_once(session: Callable[..
     notices = [line for line in s.err.getvalue().splitlines() if "budget" in line]
     assert notices == [
         "aish: athena: the conversation is longer than its budget (2 turns, 24000 characters): "
-        "its oldest turns are no longer sent ('new athena' in the shell starts afresh, "
-        "as does leaving out --continue on the command line)"
+        "its oldest turns are no longer sent (/new in a chat, or 'new athena', starts afresh; "
+        "on the command line, leaving out --continue)"
     ]
 
 
