@@ -3,7 +3,7 @@
     aish                      interactive shell (when stdin is a terminal)
     aish -c 'LINE'            run one line of the aish language
     aish FILE.aish            run a script
-    aish AGENT [-m MODEL] [-s SYSTEM] [-o KEY VALUE]... [--] [TEXT...]
+    aish AGENT [-m MODEL] [-s SYSTEM] [-o KEY VALUE]... [-x] [--] [TEXT...]
                               ask one agent (piped stdin is sent too)
     aish COMMAND [ARGS...]    a command: agents, plugins [enable|disable NAME], history ..., models AGENT,
                               or a plugin's
@@ -45,7 +45,7 @@ positional arguments:
   target                an agent, a script file, or a command (agents,
                         plugins, history, models...)
   words                 text for the agent, after its options: -m MODEL, -s
-                        SYSTEM, -o KEY VALUE ('--' ends them)
+                        SYSTEM, -o KEY VALUE, -x ('--' ends them)
 
 options:
   -h, --help            show this help message and exit
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "words",
         nargs=argparse.REMAINDER,
-        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE ('--' ends them)",
+        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x ('--' ends them)",
     )
     return p
 

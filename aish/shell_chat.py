@@ -144,6 +144,7 @@ class Chat:
         self.controls = canonical(words)
         shown = [f"model = {controls.model}"] if controls.model else []
         shown += [f"{key} = {value!r}" for key, value in controls.options if not (key == "system" and value == "")]
+        shown += ["extract = on (-x: the answer's first code block alone)"] if controls.extract else []
         self.out.write(("\n".join(shown) or "(no options: the agent's own)") + "\n")
 
     def new_conversation(self) -> None:
@@ -177,6 +178,9 @@ def _groups(words: list[str]) -> list[tuple[str, list[str]]]:
         if flag in ("-m", "--model", "-s", "--system"):
             groups.append(("model" if flag in ("-m", "--model") else "system", words[i : i + 2]))
             i += 2
+        elif flag in ("-x", "--extract"):
+            groups.append(("extract", words[i : i + 1]))
+            i += 1
         else:  # -o / --option
             name, equals, _ = words[i + 1].partition("=")
             size = 2 if equals else 3

@@ -109,8 +109,8 @@ def test_options_with_piped_input(refserver: RefServer, config: str) -> None:
             "aish: athena: nothing to send (give text, or pipe input into it); -o temperature took 'hi' as its value\n",
         ),
         (
-            ["athena", "-x", "hi"],
-            "aish: athena: unknown option '-x' (options: -m MODEL, -s SYSTEM, -o KEY VALUE); "
+            ["athena", "-q", "hi"],
+            "aish: athena: unknown option '-q' (options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x); "
             "'--' before the text lets it start with '-'\n",
         ),
         (["athena", "-m", "echo"], "aish: athena: nothing to send (give text, or pipe input into it)\n"),

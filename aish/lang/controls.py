@@ -1,4 +1,4 @@
-"""Per-call controls: ``-m MODEL``, ``-s SYSTEM``, ``-o KEY VALUE``.
+"""Per-call controls: ``-m MODEL``, ``-s SYSTEM``, ``-o KEY VALUE``, ``-x``.
 
 The same words work after ``aish AGENT`` (before the text) and inside
 ``AGENT[...]`` in the language. :func:`parse_controls` reads them;
@@ -8,7 +8,8 @@ The same words work after ``aish AGENT`` (before the text) and inside
 ``["a","b"]``, ``{"k": 1}``) and text otherwise; a value that starts like JSON
 (``[``, ``{`` or ``"``) but is not is an error. ``-o KEY=VALUE`` (one word) is
 ``-o KEY VALUE``. ``-o model X`` is ``-m X`` and ``-o system X`` is ``-s X``.
-The last word for a key wins.
+The last word for a key wins. ``-x`` (``--extract``) makes the stage's output
+the first fenced code block of its answer (:mod:`aish.pipeline.extract`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from aish.records import FrozenRecord, freeze
 
-USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE"
+USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE, -x"
 
 
 @functools.cache
@@ -46,16 +47,22 @@ class ControlsError(ValueError):
 class Controls(FrozenRecord):
     """The controls of one call. ``options`` are ``(key, value)`` pairs, ``system`` among them."""
 
-    __slots__ = ("model", "options", "words")
+    __slots__ = ("extract", "model", "options", "words")
     model: str | None
     options: tuple[tuple[str, Any], ...]
     words: tuple[str, ...]
     """The words as given, so that a recorded line can say them again."""
+    extract: bool
+    """``-x``: the stage's output is the first fenced code block of its answer."""
 
     def __init__(
-        self, model: str | None = None, options: tuple[tuple[str, Any], ...] = (), words: tuple[str, ...] = ()
+        self,
+        model: str | None = None,
+        options: tuple[tuple[str, Any], ...] = (),
+        words: tuple[str, ...] = (),
+        extract: bool = False,
     ) -> None:
-        freeze(self, model=model, options=options, words=words)
+        freeze(self, model=model, options=options, words=words, extract=extract)
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -77,6 +84,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
     """
     model: str | None = None
     options: dict[str, Any] = {}
+    extract = False
     i = end = 0
     while i < len(words):
         word = words[i]
@@ -86,6 +94,9 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
         if word in ("-m", "--model"):
             model = _model(_arg(words, i, "a model name"), i)
             i += 2
+        elif word in ("-x", "--extract"):
+            extract = True
+            i += 1
         elif word in ("-s", "--system"):
             options["system"] = _arg(words, i, "a system prompt")
             i += 2
@@ -122,7 +133,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
         else:
             raise ControlsError(f"unknown option {word!r} (options: {USAGE})", i)
         end = i
-    return Controls(model, tuple(options.items()), tuple(words[:end])), i
+    return Controls(model, tuple(options.items()), tuple(words[:end]), extract), i
 
 
 def parse_value(key: str, text: str, index: int = 0) -> Any:

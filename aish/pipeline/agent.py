@@ -90,8 +90,11 @@ class AgentStage:
         context: Context,
         turns: tuple[Turn, ...] = (),
         replaces: str | None = None,
+        extract: bool = False,
     ) -> None:
         self.env = env
+        self.extract = extract
+        """``-x``: what the stage shows and passes on is its answer's first fenced code block."""
         self.agent = agent
         self.text = text
         self.context = context
@@ -111,6 +114,10 @@ class AgentStage:
         out: Sink = sink if sink is not None else _discard
         if tap is not None:
             out = _tapped(out, tap, self.stream.cancel)
+        if self.extract:
+            from aish.pipeline.extract import extracting  # -x only
+
+            out = extracting(out)
         done: Callable[[], None] = flush if flush is not None else _nothing
         recording = None
         if self.env.recording is not None:
@@ -153,13 +160,15 @@ def run_single(
     tap: Tap | None,
     turns: tuple[Turn, ...] = (),
     replaces: str | None = None,
+    extract: bool = False,
 ) -> StageResult:
     """Run one agent stage in this thread, shown through its renderer when ``shown``.
 
     ``turns``: the earlier turns of the agent's conversation (``context.conversation_id``) to send;
-    ``replaces``: the run of the turn this stage asks again (``/retry``), or None.
+    ``replaces``: the run of the turn this stage asks again (``/retry``), or None; ``extract``
+    (``-x``): the renderer and ``tap`` get only the answer's first fenced code block.
     """
-    stage = AgentStage(env, agent, text, context, turns, replaces)
+    stage = AgentStage(env, agent, text, context, turns, replaces, extract)
     renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
         result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)

@@ -326,7 +326,8 @@ class _Run:
                 self.env.err.flush()
         context = self._context(index, agent.name, text, window.id if window else None)
         turns, replaces = (window.turns, window.replaces) if window else ((), None)
-        result = run_single(self.env, agent, text, context, self._shown(index), tap, turns, replaces)
+        extract = step.command.controls.extract
+        result = run_single(self.env, agent, text, context, self._shown(index), tap, turns, replaces, extract)
         program = self.procs.get(index + 1)
         if program is not None:
             program.close_input()
@@ -355,7 +356,12 @@ class _Run:
             return self.env.report(
                 RemoteError(f"{agent.name}: the answer is reasoning only ({size} characters), no text")
             )
-        self._pass_on(agent.name, result.text)
+        if extract:
+            from aish.pipeline.extract import code_of
+
+            self._pass_on(agent.name, code_of(result.text))
+        else:
+            self._pass_on(agent.name, result.text)
         return EXIT_OK
 
     def _group(self, index: int, step: Step) -> int:

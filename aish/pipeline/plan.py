@@ -80,6 +80,9 @@ def _step(app: App, stage: Stage) -> Step:
             )
             if other and (member.name in BUILTINS or not app.is_agent(member.name)):
                 raise UsageError(f"{member.name}: only agents can run in parallel ('&')")
+        extracting = next((m.name for m in members if m.controls.extract), None)
+        if extracting is not None:
+            raise UsageError(f"{extracting}[-x]: a parallel group's answers are passed on whole (-x is for one agent)")
         agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)
         names = [a.name for a in agents]
         if len(set(names)) != len(names):
