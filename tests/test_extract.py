@@ -21,8 +21,9 @@ from terminal import Tmux
 from aish.pipeline.extract import CodeExtractor, code_of
 from aish.testing import Outcome
 
-ANSWER = "Here is one:\n\n```python\ndef greet(name):\n    return f'hi {name}'\n```\n\nCall it with a name.\n"
-CODE = "def greet(name):\n    return f'hi {name}'\n"
+LONG = "    return f'hi {name}, and welcome to a line of code wider than the terminal it is shown on'"
+ANSWER = f"Here is one:\n\n```python\ndef greet(name):\n{LONG}\n```\n\nCall it with a name.\n"
+CODE = f"def greet(name):\n{LONG}\n"
 
 
 def tokens(text: str, size: int = 3) -> list[str]:
@@ -117,13 +118,14 @@ def test_aish_agent_x_on_the_command_line(coder: str, tmp_path: Path) -> None:
     assert kept.stdout == ANSWER  # history keeps the model's whole answer
 
 
-def test_a_terminal_shows_the_code_alone(coder: str, tmp_path: Path) -> None:
+def test_a_terminal_shows_the_code_alone_its_lines_whole(coder: str, tmp_path: Path) -> None:
     config = tmp_path / "aish.toml"
     config.write_text(coder, encoding="utf-8")
     command = shlex.join([sys.executable, "-m", "aish", "--config", str(config)])
     with Tmux(["bash", "--norc", "-c", f"{command} coder -x greet; echo DONE"], {}, width=60) as term:
-        lines = term.wait_for("^DONE$")
+        term.wait_for("^DONE$")
+        lines = term.lines(joined=True)
     start = lines.index("[coder: Streaming...] def greet(name):")
-    assert lines[start + 1] == "    return f'hi {name}'", lines
+    assert lines[start + 1] == LONG, lines  # code is not broken between words: it copies as one line
     assert lines[start + 2].startswith("[coder: Complete - "), lines
     assert not any("Here is one" in line for line in lines), lines

@@ -67,9 +67,11 @@ def group_texts(step: Step, piped: str | None) -> list[str | Joined]:
         ) from None
 
 
-def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
+def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown, *, code: bool = False) -> Renderer:
+    """The stage's renderer on ``shown``; ``code``: what it shows is code (``-x``), whose lines
+    are left to the terminal to wrap (a long command copied from the screen stays one line)."""
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
-    options = {} if env.wrap else {"wrap": False}
+    options = {} if env.wrap and not code else {"wrap": False}
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     try:
         return env.app.renderer(name or env.app.default_name("renderer"), target)
@@ -169,7 +171,7 @@ def run_single(
     (``-x``): the renderer and ``tap`` get only the answer's first fenced code block.
     """
     stage = AgentStage(env, agent, text, context, turns, replaces, extract)
-    renderer = make_renderer(env, agent, shown) if shown is not None else None
+    renderer = make_renderer(env, agent, shown, code=extract) if shown is not None else None
     try:
         result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)
     finally:
