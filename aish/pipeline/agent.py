@@ -71,7 +71,9 @@ def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown, *, code: bool =
     """The stage's renderer on ``shown``; ``code``: what it shows is code (``-x``), whose lines
     are left to the terminal to wrap (a long command copied from the screen stays one line)."""
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
-    options = {} if env.wrap and not code else {"wrap": False}
+    options: dict[str, object] = {} if env.wrap and not code else {"wrap": False}
+    if code:
+        options["code"] = True
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     try:
         return env.app.renderer(name or env.app.default_name("renderer"), target)
