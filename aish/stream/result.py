@@ -24,7 +24,8 @@ class StageResult(Record):
 
     ``meta`` holds what the stream layer did on the way: ``retries`` (requests
     sent again after a failure) and ``resumes`` (reconnections that continued
-    after the last event id), when there were any.
+    after the last event id), when there were any; and ``turns_left_out``, the
+    earlier turns of a conversation that the model's context did not take.
     """
 
     __slots__ = (
