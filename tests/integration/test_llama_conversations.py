@@ -39,13 +39,26 @@ def env(aish_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**aish_env, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
 
 
-def config(path: Path, url: str, codec: str = "openai-chat") -> Path:
+def config(path: Path, url: str, codec: str = "openai-chat", max_tokens: int = 24) -> Path:
     path.write_text(
         f'[agents.teller]\ntransport = "sse"\ncodec = "{codec}"\nurl = "{url}"\nmodel = "stories260k"\n'
-        "options = { max_tokens = 24, temperature = 0 }\n",
+        f"options = {{ max_tokens = {max_tokens}, temperature = 0 }}\n",
         encoding="utf-8",
     )
     return path
+
+
+def shell(cfg: Path, env: dict[str, str]) -> pexpect.spawn:
+    """The shell in a pseudo-terminal 200 columns wide."""
+    command = aish_command()
+    return pexpect.spawn(
+        command[0],
+        [*command[1:], "--config", str(cfg)],
+        env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
+    )
 
 
 def aish(cfg: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -89,16 +102,7 @@ def test_the_second_request_carries_the_first_turn_across_processes(
 def test_several_turns_in_the_shell_in_a_real_terminal(
     proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
 ) -> None:
-    cfg = config(tmp_path / "aish.toml", proxy.base_url)
-    command = aish_command()
-    child = pexpect.spawn(
-        command[0],
-        [*command[1:], "--config", str(cfg)],
-        env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        dimensions=(50, 200),
-    )
+    child = shell(config(tmp_path / "aish.toml", proxy.base_url), env)
     try:
         child.expect_exact(SHELL_PROMPT)
         for line in (f"teller {PROMPT}", "teller The end.", "echo 'a dog' | teller", "new teller", "teller Hi"):
@@ -142,12 +146,7 @@ def test_a_conversation_outgrowing_the_context_goes_on_with_its_newest_turns(
     """llama-server refuses a request longer than its context (512 tokens here). It was an error after
     which every question failed; aish now asks again with the newer half of the turns (the refusal is
     not shown), the answer comes, and one line says how many turns went."""
-    cfg = tmp_path / "aish.toml"
-    cfg.write_text(
-        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{proxy.base_url}"\n'
-        'model = "stories260k"\noptions = { max_tokens = 200, temperature = 0 }\n',
-        encoding="utf-8",
-    )
+    cfg = config(tmp_path / "aish.toml", proxy.base_url, max_tokens=200)
     run = [*aish_command(), "--config", str(cfg)]
     subprocess.run([*run, "teller", PROMPT], env=env, capture_output=True, timeout=TIMEOUT, check=True)
     for _ in range(12):
@@ -177,21 +176,7 @@ def test_a_chat_that_outgrows_the_context_asks_with_no_more_turns_than_fitted(
 ) -> None:
     """In a chat in a real terminal: once the context refused the conversation, the next questions carry
     no more turns than fitted (no refused request each time)."""
-    cfg = tmp_path / "aish.toml"
-    cfg.write_text(
-        f'[agents.teller]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{proxy.base_url}"\n'
-        'model = "stories260k"\noptions = { max_tokens = 200, temperature = 0 }\n',
-        encoding="utf-8",
-    )
-    command = aish_command()
-    child = pexpect.spawn(
-        command[0],
-        [*command[1:], "--config", str(cfg)],
-        env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        dimensions=(50, 200),
-    )
+    child = shell(config(tmp_path / "aish.toml", proxy.base_url, max_tokens=200), env)
     try:
         child.expect_exact(SHELL_PROMPT)
         child.sendline("teller")
