@@ -371,9 +371,8 @@ class RenderTarget(Record):
     """Where a renderer writes. ``tty`` says whether ``out`` is a terminal; ``color``
     whether it may use colour there (a terminal, and neither ``NO_COLOR`` nor ``TERM=dumb``).
     ``options``: ``"wrap": False`` when the user turned word wrapping off (``set wrap off``,
-    ``[settings] wrap``: the terminal alone then breaks long lines), ``"code": True`` when the
-    answer's text is code to show as it is (``-x``: a renderer that formats text, Markdown say,
-    should not), ``"lanes"`` for a renderer of parallel groups (the lanes' names)."""
+    ``[settings] wrap``: the terminal alone then breaks long lines), ``"lanes"`` for a renderer
+    of parallel groups (the lanes' names)."""
 
     __slots__ = ("out", "err", "tty", "options", "color")
     out: TextIO

@@ -51,6 +51,15 @@ def test_the_first_fenced_block_whatever_the_cuts(text: str, code: str) -> None:
         assert "".join(extractor.feed(piece) for piece in tokens(text, size)) + extractor.finish() == code, size
 
 
+def test_with_fences_the_block_is_given_whole_for_a_terminal() -> None:
+    for size in range(1, 9):
+        extractor = CodeExtractor(fences=True)
+        shown = "".join(extractor.feed(piece) for piece in tokens(ANSWER, size)) + extractor.finish()
+        assert shown == f"```python\n{CODE}```\n", size
+    extractor = CodeExtractor(fences=True)
+    assert extractor.feed("no fence at all") + extractor.finish() == "no fence at all"
+
+
 def test_code_comes_out_as_it_streams_only_a_lines_start_is_held() -> None:
     extractor = CodeExtractor()
     assert extractor.feed("Here:\n```py\nprint(") == "print("
@@ -85,7 +94,7 @@ def test_the_output_is_the_code(
     counted = run_line("coder[-x] greet | wc -l", coder)
     assert counted.out.strip() == "2", counted  # the program read the code alone
     shown = run_line("coder[-x] greet", coder, tty=True)
-    assert CODE in shown.out and "Here is one" not in shown.out
+    assert f"```python\n{CODE}```\n" in shown.out and "Here is one" not in shown.out  # a terminal: the block
 
 
 def test_the_next_agent_gets_the_code(run_line: Callable[..., Outcome], coder: str, demo_url: str) -> None:
@@ -118,14 +127,18 @@ def test_aish_agent_x_on_the_command_line(coder: str, tmp_path: Path) -> None:
     assert kept.stdout == ANSWER  # history keeps the model's whole answer
 
 
-def test_a_terminal_shows_the_code_alone_its_lines_whole(coder: str, tmp_path: Path) -> None:
+def test_a_terminal_shows_the_block_alone_its_lines_whole(coder: str, tmp_path: Path) -> None:
     config = tmp_path / "aish.toml"
     config.write_text(coder, encoding="utf-8")
     command = shlex.join([sys.executable, "-m", "aish", "--config", str(config)])
-    with Tmux(["bash", "--norc", "-c", f"{command} coder -x greet; echo DONE"], {}, width=60) as term:
+    script = f"{command} coder -x greet; echo PLAIN; {command} --renderer markdown coder -x greet; echo DONE"
+    with Tmux(["bash", "--norc", "-c", script], {}, width=60) as term:
         term.wait_for("^DONE$")
         lines = term.lines(joined=True)
-    start = lines.index("[coder: Streaming...] def greet(name):")
-    assert lines[start + 1] == LONG, lines  # code is not broken between words: it copies as one line
-    assert lines[start + 2].startswith("[coder: Complete - "), lines
+    start = lines.index("[coder: Streaming...] ```python")
+    assert lines[start + 1 : start + 4] == ["def greet(name):", LONG, "```"], lines  # LONG not broken: one line
+    assert lines[start + 4].startswith("[coder: Complete - "), lines
     assert not any("Here is one" in line for line in lines), lines
+    markdown = lines[lines.index("PLAIN") + 1 : lines.index("DONE")]
+    assert any("def greet(name):" in line for line in markdown), markdown  # highlighted, no fences
+    assert not any("```" in line for line in markdown), markdown

@@ -67,13 +67,9 @@ def group_texts(step: Step, piped: str | None) -> list[str | Joined]:
         ) from None
 
 
-def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown, *, code: bool = False) -> Renderer:
-    """The stage's renderer on ``shown``; ``code``: what it shows is code (``-x``), whose lines
-    are left to the terminal to wrap (a long command copied from the screen stays one line)."""
+def make_renderer(env: RunEnv, agent: AgentConfig, shown: Shown) -> Renderer:
     name = env.renderer_name or agent.renderer or env.app.config.settings.renderer
-    options: dict[str, object] = {} if env.wrap and not code else {"wrap": False}
-    if code:
-        options["code"] = True
+    options = {} if env.wrap else {"wrap": False}
     target = RenderTarget(out=shown.out, err=env.err, tty=shown.tty, options=options, color=wants_color(shown.tty))
     try:
         return env.app.renderer(name or env.app.default_name("renderer"), target)
@@ -95,10 +91,13 @@ class AgentStage:
         turns: tuple[Turn, ...] = (),
         replaces: str | None = None,
         extract: bool = False,
+        fences: bool = False,
     ) -> None:
         self.env = env
         self.extract = extract
         """``-x``: what the stage shows and passes on is its answer's first fenced code block."""
+        self.fences = fences
+        """With ``extract``: the block's fence lines are shown too (on a terminal)."""
         self.agent = agent
         self.text = text
         self.context = context
@@ -121,7 +120,7 @@ class AgentStage:
         if self.extract:
             from aish.pipeline.extract import extracting  # -x only
 
-            out = extracting(out)
+            out = extracting(out, fences=self.fences)
         done: Callable[[], None] = flush if flush is not None else _nothing
         recording = None
         if self.env.recording is not None:
@@ -172,8 +171,8 @@ def run_single(
     ``replaces``: the run of the turn this stage asks again (``/retry``), or None; ``extract``
     (``-x``): the renderer and ``tap`` get only the answer's first fenced code block.
     """
-    stage = AgentStage(env, agent, text, context, turns, replaces, extract)
-    renderer = make_renderer(env, agent, shown, code=extract) if shown is not None else None
+    stage = AgentStage(env, agent, text, context, turns, replaces, extract, fences=shown is not None and shown.tty)
+    renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
         result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)
     finally:

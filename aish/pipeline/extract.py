@@ -8,7 +8,10 @@ it; the whole answer when it has no fence. History keeps the whole answer.
 
 :class:`CodeExtractor` does it on text as it streams, without waiting for
 the end of the answer: the code is shown line by line as it comes. Only the
-start of a line is held until it is known not to be the closing fence.
+start of a line is held until it is known not to be the closing fence. On a
+terminal the block is shown with its fences (``fences=True``): a renderer
+then knows it for code (``markdown`` highlights it, ``plain`` leaves its
+lines whole), while a file, a pipe and the next stage get the code alone.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ class CodeExtractor:
     """Feed it an answer's text in pieces; it returns the code of its first fenced block as it
     becomes known. :meth:`finish` ends the answer (the whole text, if no fence ever opened)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fences: bool = False) -> None:
+        self.fences = fences
+        """Give the block's fence lines too (what a terminal shows), not only the code."""
         self.state = BEFORE
         self._before: list[str] = []
         """The answer until the opening fence (given back whole when there is none)."""
@@ -62,7 +67,9 @@ class CodeExtractor:
         self.state, self._line = AFTER, ""
         if state == BEFORE:
             return "".join(self._before)
-        return "" if state == AFTER or self._closes(held) else held
+        if state == AFTER:
+            return ""
+        return held if self.fences or not self._closes(held) else ""
 
     def _look_for_fence(self, text: str) -> str:
         self._before.append(text)
@@ -73,11 +80,12 @@ class CodeExtractor:
                 self._line = line
                 return ""
             opener = _fence(line[:end])
+            shown = line[: end + 1] if self.fences else ""
             line = line[end + 1 :]
             if opener is not None:
                 self.state, self._fence, self._line = INSIDE, opener, ""
                 self._before.clear()
-                return self.feed(line)
+                return shown + self.feed(line)
 
     def _inside(self, piece: str) -> str:
         """``piece``: the rest of a line, with its newline when it has one."""
@@ -86,7 +94,7 @@ class CodeExtractor:
         if line.endswith("\n"):
             if self._closes(line):
                 self.state = AFTER
-                return ""
+                return line if self.fences else ""
             return line
         body = line.lstrip(" ")
         if len(line) - len(body) <= 3 and not body.rstrip(" \t").strip(self._fence[0]):
@@ -107,9 +115,10 @@ def code_of(text: str) -> str:
     return extractor.feed(text) + extractor.finish()
 
 
-def extracting(sink: Callable[[Event], None]) -> Callable[[Event], None]:
-    """``sink`` given, of the answer's text, only the code of its first fenced block (see module)."""
-    extractor = CodeExtractor()
+def extracting(sink: Callable[[Event], None], *, fences: bool = False) -> Callable[[Event], None]:
+    """``sink`` given, of the answer's text, only the code of its first fenced block (see module);
+    ``fences``: with the block's fence lines (for a terminal)."""
+    extractor = CodeExtractor(fences=fences)
 
     def feed(event: Event) -> None:
         kind = type(event)

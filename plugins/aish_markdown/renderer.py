@@ -12,8 +12,7 @@ renderer shows it, dim); a tool call is one line on stderr on a terminal,
 ``[athena: tool call: NAME ARGUMENTS]``; a wait to ask again before any text
 is one too, ``[athena: Retrying in 2.0s - HTTP 429]``. The answer's control characters
 (but newline and tab) are shown as escapes before rich sees them
-(:func:`aish.terminal_safe`). Text that is code (``target.options["code"]``, an answer's
-code block extracted by ``-x``) is shown as one code block, not read as Markdown.
+(:func:`aish.terminal_safe`).
 """
 
 from __future__ import annotations
@@ -43,10 +42,6 @@ from aish import (
 if TYPE_CHECKING:
     from aish_markdown.live import LiveMarkdown
 
-CODE_FENCE = "~" * 12 + "\n"
-"""Opens the code block that shows code (``target.options["code"]``): code of the first fenced
-block of an answer holds no fence this long."""
-
 
 class MarkdownRenderer:
     """Live Markdown on a terminal, exact text elsewhere; see the module docstring."""
@@ -63,8 +58,6 @@ class MarkdownRenderer:
         self._said = False
         """Whether some text other than white space arrived."""
         self._agent = ""
-        self._code = bool(target.options.get("code"))
-        """The text is code (``-x``): shown as one code block, not read as Markdown."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
@@ -74,8 +67,6 @@ class MarkdownRenderer:
             if not self._said and text and not text.isspace():
                 self._said = True
             if self.tty:
-                if self._code and self._view is None:
-                    self._live().append(CODE_FENCE)  # never closed: the block runs to the answer's end
                 self._live().append(terminal_safe(text))
             else:
                 self.out.write(text)

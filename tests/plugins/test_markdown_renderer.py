@@ -124,20 +124,6 @@ def test_tty_final_screen_is_the_rendered_document_once(size: int) -> None:
     assert "**" not in "".join(screen(t.out.getvalue()))
 
 
-def test_tty_code_of_an_extracted_answer_is_shown_as_code_not_read_as_markdown() -> None:
-    """``-x`` gives the renderer code (``options["code"]``): a Python comment is no heading."""
-    out, err = io.StringIO(), io.StringIO()
-    renderer = MarkdownRenderer(RenderTarget(out, err, tty=True, options={"code": True}), clock=Clock())
-    renderer.feed(StreamStart())
-    for piece in ["# the answer\n", "x = 1  # **not bold**\n", "print(x)\n"]:
-        renderer.feed(TextDelta(piece))
-        renderer.flush()
-    renderer.feed(StreamEnd())
-    renderer.close()
-    lines = [line.strip() for line in screen(out.getvalue()) if line.strip()]
-    assert lines == ["# the answer", "x = 1  # **not bold**", "print(x)"]
-
-
 def test_tty_output_is_styled() -> None:
     t = Target(tty=True)
     t.stream(["Owls are **nocturnal** birds."])
