@@ -29,6 +29,7 @@ COMMANDS = {
     "/system TEXT": "use this system prompt from now on (as -s; /system alone drops it)",
     "/option KEY VALUE": "send this request option from now on (as -o; /option KEY alone drops it)",
     "/options": "the options of this chat",
+    "/copy": "copy the last answer to the clipboard (with -x, its code)",
     "/help": "this list",
 }
 EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
@@ -51,6 +52,8 @@ class Chat:
     answer: Turn | None = None
     """The turn of the agent's conversation the last message became (None: it failed before any
     text arrived, or the agent keeps no conversation): the turn ``/retry`` replaces."""
+    reply: str | None = None
+    """The last answer's text in this chat, partial ones too (what ``/copy`` copies)."""
 
     @property
     def prompt(self) -> str:
@@ -72,6 +75,8 @@ class Chat:
                 self.retry(rest.strip())
             elif head in ("/model", "/system", "/option", "/options"):
                 self.set_option(head, rest.strip())
+            elif head == "/copy":
+                self.copy(rest.strip())
             elif word == "/help":
                 two_columns(COMMANDS, self.out)  # wrapped to the terminal, as ``help`` is
             elif word.startswith("//"):
@@ -93,10 +98,14 @@ class Chat:
         before = conversation.turns[-1] if conversation is not None and conversation.turns else None
         if conversation is not None:
             conversation.retrying = again and self.answer is not None and before is self.answer
+        earlier = self.runner.last_results
         try:
             # a message typed with a blank first is kept out of run history, as at aish> (decision 50)
             return self.runner.run_line(f"{head} {command_line([text])}", pipeline, record=not is_private(text))
         finally:
+            results = self.runner.last_results
+            if results is not earlier and results and results[-1].text:
+                self.reply = results[-1].text
             after = conversation.turns[-1] if conversation is not None and conversation.turns else None
             if conversation is not None:
                 conversation.retrying = False
@@ -116,6 +125,25 @@ class Chat:
                 raise UsageError("/retry: nothing to retry yet")
             self.last, self.answer = conversation.turns[-1].prompt, conversation.turns[-1]
         return self.send(self.last, again=True)
+
+    def copy(self, rest: str = "") -> None:
+        """``/copy``: the last answer of this chat to the clipboard (its code alone with ``-x``)."""
+        if rest:
+            raise UsageError("/copy takes no words (it copies the last answer; '//copy' sends a text)")
+        text = self.reply
+        if text is None:  # a chat entered again, or one on a resumed conversation: its last turn
+            conversation = self._conversation()
+            text = conversation.turns[-1].answer if conversation is not None and conversation.turns else None
+        if not text:
+            raise UsageError("/copy: no answer yet in this chat")
+        if parsed(self.controls).extract:
+            from aish.pipeline.extract import code_of
+
+            text = code_of(text)
+        from aish.clipboard import copy_text
+
+        how = copy_text(text, self.out)
+        self.out.write(f"copied the last answer ({len(text):,} character{'s' if len(text) != 1 else ''}) with {how}\n")
 
     def _conversation(self) -> Conversation | None:
         conversations = self.runner.conversations

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -401,3 +403,28 @@ def test_the_last_conversation_is_looked_for_in_recent_runs_only(
     old = recorded.load(backend, "c1")  # --cid still finds it
     assert old is not None and old.turns == [Turn("x", "y")]
     backend.close()
+
+
+def test_copy_in_a_chat_takes_its_last_answer(
+    session: Callable[..., Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/copy`` (aichat's ``.copy``): the chat's last answer to the clipboard, through a real program
+    standing in for xclip (with ``-x``, its code: test_extract.py)."""
+    from test_clipboard import fake_program
+
+    got = fake_program(tmp_path / "bin", "xclip")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    s = session()
+    talk = Chat("athena", s.runner, s.out)
+    talk.handle("/copy")
+    assert s.err.getvalue() == "aish: /copy: no answer yet in this chat\n"
+    talk.handle("what is an owl")
+    answer = answer_of(s)
+    talk.handle("/copy")
+    assert got.read_text() == answer
+    assert s.out.getvalue().endswith(f"copied the last answer ({len(answer):,} characters) with xclip\n")
+    got.unlink()
+    Chat("athena", s.runner, s.out).handle("/copy")  # a chat entered again: its conversation's last turn
+    assert got.read_text() == answer

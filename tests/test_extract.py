@@ -8,6 +8,8 @@ in-process runs (the output, a file, a program, the next agent, history),
 
 from __future__ import annotations
 
+import io
+import os
 import shlex
 import subprocess
 import sys
@@ -18,7 +20,11 @@ import pytest
 from servers import RawHTTPServer, openai_stream, script, serving
 from terminal import Tmux
 
+from aish.app import App
+from aish.conversations import Conversations
 from aish.pipeline.extract import CodeExtractor, code_of
+from aish.runner import Runner
+from aish.shell_chat import Chat
 from aish.testing import Outcome
 
 LONG = "    return f'hi {name}, and welcome to a line of code wider than the terminal it is shown on'"
@@ -142,3 +148,19 @@ def test_a_terminal_shows_the_block_alone_its_lines_whole(coder: str, tmp_path: 
     markdown = lines[lines.index("PLAIN") + 1 : lines.index("DONE")]
     assert any("def greet(name):" in line for line in markdown), markdown  # highlighted, no fences
     assert not any("```" in line for line in markdown), markdown
+
+
+def test_copy_in_a_chat_with_x_takes_the_code(
+    coder: str, make_app: Callable[..., App], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_clipboard import fake_program
+
+    got = fake_program(tmp_path / "bin", "xclip")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    talk = Chat("coder", Runner(make_app(coder), out=out, err=err, conversations=Conversations()), out, ["-x"])
+    talk.handle("a greeting function")
+    talk.handle("/copy")
+    assert (got.read_text(), err.getvalue()) == (CODE, "")
