@@ -232,7 +232,7 @@ def test_tab_after_m_offers_models_only_inside_an_agents_controls() -> None:
     chatting[0] = "athena"
     assert tab("/model o") == [("o3", -1)]
     assert tab("/model o3 and") == [] and tab("what about o") == []
-    names = ("/exit", "/new", "/retry", "/model", "/system", "/option", "/options", "/help")
+    names = ("/exit", "/new", "/retry", "/model", "/system", "/option", "/options", "/copy", "/help")
     assert tab("/") == [(n, -1) for n in names]
     assert tab("/re") == [("/retry", -3)] and tab("/opt") == [("/option", -4), ("/options", -4)]
     assert tab("//re") == [] and tab("/usr/b") == [] and tab("see /re") == []  # text, not a command
