@@ -82,8 +82,10 @@ class PlainRenderer:
         ends without text replaces it with how it ended, instead of following it."""
         self._retrying = False
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
-        self._wrap = WordWrap(lambda: _columns(target)) if self.tty and target.options.get("wrap", True) else None
-        """Breaks the answer's lines between words on a terminal (see :mod:`.wrap`)."""
+        wraps = self.tty and target.options.get("wrap", True) and os.environ.get("TERM") != "dumb"
+        self._wrap = WordWrap(lambda: _columns(target)) if wraps else None
+        """Breaks the answer's lines between words on a terminal (see :mod:`.wrap`); not on a
+        ``TERM=dumb`` one (Emacs' shell), which has no cursor movement and wraps lines itself."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)

@@ -309,6 +309,7 @@ def test_renderer_fed_a_real_stream_writes_the_servers_text() -> None:
 
 def test_tty_renderer_fed_a_real_stream_reports_the_servers_token_count(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("TERM", "xterm-256color")  # not dumb: it wraps
     with RefServer(pace=0.0) as server:
         agent = AgentConfig(name="apollo", transport="sse", url=server.base_url, codec="openai-chat", model="apollo")
         out, err = io.StringIO(), io.StringIO()

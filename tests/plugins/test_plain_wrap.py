@@ -167,6 +167,7 @@ class Tty(io.StringIO):
 
 def test_the_renderer_wraps_after_its_status_tag_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=0: os.terminal_size((40, 10)))
+    monkeypatch.setenv("TERM", "xterm-256color")
     out, err = Tty(), Tty()
     out.fileno = lambda: 1  # type: ignore[method-assign]
     renderer = PlainRenderer(RenderTarget(out, err, tty=True))
@@ -196,5 +197,18 @@ def test_the_renderer_leaves_lines_to_the_terminal_when_wrap_is_off(monkeypatch:
     renderer = PlainRenderer(RenderTarget(out, err, tty=True, options={"wrap": False}))
     renderer.feed(StreamStart(agent="story"))
     renderer.feed(TextDelta("Once upon a time there was a little cat.", agent="story"))
+    renderer.feed(StreamEnd("stop", agent="story"))
+    assert out.getvalue() == "Once upon a time there was a little cat.\n"
+
+
+def test_a_dumb_terminal_gets_no_cursor_movement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``TERM=dumb`` (Emacs' shell): no escape sequences to move a word; the terminal wraps itself."""
+    monkeypatch.setenv("COLUMNS", "10")
+    monkeypatch.setenv("TERM", "dumb")
+    out, err = Tty(), Tty()
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True))
+    renderer.feed(StreamStart(agent="story"))
+    for piece in ["Once", " upon", " a", " tim", "e there was a little cat."]:
+        renderer.feed(TextDelta(piece, agent="story"))
     renderer.feed(StreamEnd("stop", agent="story"))
     assert out.getvalue() == "Once upon a time there was a little cat.\n"
