@@ -92,7 +92,7 @@ if TYPE_CHECKING:
     from aish.kit.sse import SSEParser
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
-    from aish.terminal import cell_widths, cells, note_line_start, terminal_safe
+    from aish.terminal import cell_widths, cells, note_line_start, terminal_safe, terminal_size
     from aish.wire import WireComment, WireItem, WireMessage
 
 __version__ = "0.1.0"
@@ -196,6 +196,7 @@ _EXPORTS = {
     "status_line": "aish.stops",
     "stop_note": "aish.stops",
     "terminal_safe": "aish.terminal",
+    "terminal_size": "aish.terminal",
     "cells": "aish.terminal",
     "cell_widths": "aish.terminal",
     "note_line_start": "aish.terminal",
@@ -327,6 +328,7 @@ __all__ = [
     "status_line",
     "stop_note",
     "terminal_safe",
+    "terminal_size",
     "visible",
     "with_api_key",
     "write_atomically",

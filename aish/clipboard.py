@@ -116,10 +116,15 @@ def copy_command(app: App, args: Sequence[str], out: TextIO) -> int:
         run = answered_run(backend, args, "copy")
     text = io.StringIO()
     write_answer(run, text)  # exactly, as into a pipe
-    how = copy_text(text.getvalue(), out)
-    n = len(text.getvalue())
-    out.write(f"copied run {run.number}'s answer ({n:,} character{'s' if n != 1 else ''}) with {how}\n")
+    copy_and_say(text.getvalue(), f"run {run.number}'s answer", out)
     return EXIT_OK
+
+
+def copy_and_say(text: str, what: str, out: TextIO) -> None:
+    """Put ``text`` on a clipboard (:func:`copy_text`) and say on ``out`` what went, and how."""
+    how = copy_text(text, out)
+    n = len(text)
+    out.write(f"copied {what} ({n:,} character{'s' if n != 1 else ''}) with {how}\n")
 
 
 __all__ = ["OSC52_LIMIT", "copy_command", "copy_text", "programs"]

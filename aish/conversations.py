@@ -163,6 +163,11 @@ class Conversations:
             )
         return Window(conversation.id, turns, dropped, notice, conversation.last_run if again else None)
 
+    def fitted(self, agent: str, turns: int) -> None:
+        """The model's context took no more than ``turns`` earlier turns of the agent's conversation:
+        later requests carry no more (see :class:`aish.pipeline.agent.AgentStage`)."""
+        self.for_agent(agent).fits = turns
+
     def record(
         self,
         agent: str,

@@ -140,10 +140,9 @@ class Chat:
             from aish.pipeline.extract import code_of
 
             text = code_of(text)
-        from aish.clipboard import copy_text
+        from aish.clipboard import copy_and_say
 
-        how = copy_text(text, self.out)
-        self.out.write(f"copied the last answer ({len(text):,} character{'s' if len(text) != 1 else ''}) with {how}\n")
+        copy_and_say(text, "the last answer", self.out)
 
     def _conversation(self) -> Conversation | None:
         conversations = self.runner.conversations

@@ -91,6 +91,18 @@ def after_program(stream: TextIO) -> None:
         stream.at_line_start = True
 
 
+def terminal_size(stream: TextIO, fallback: tuple[int, int] = (80, 24)) -> os.terminal_size:
+    """The size of the terminal ``stream`` writes to, asked of the terminal itself: an outdated
+    ``COLUMNS``, which ``shutil.get_terminal_size`` prefers, would have a renderer lay text out
+    for another width. When ``stream`` is no terminal: ``COLUMNS`` and ``LINES``, else ``fallback``."""
+    try:
+        return os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        import shutil  # not a terminal: the environment, or the fallback
+
+        return shutil.get_terminal_size(fallback)
+
+
 def note_line_start(stream: TextIO) -> None:
     """Something the stream did not see left the cursor at the start of a line: a renderer's
     status line, written to standard error on the same terminal and ended with a newline, after
@@ -192,6 +204,7 @@ __all__ = [
     "note_line_start",
     "note_open_line",
     "terminal_safe",
+    "terminal_size",
     "track",
     "wants_color",
 ]

@@ -222,10 +222,9 @@ class AgentStream:
 
     def _too_long(self, failed: _Failed) -> bool:
         """Whether the server refused the request as longer than the model's context."""
-        from aish.stream.messages import explain, too_long  # a failure's path only
+        from aish.stream.messages import refused_as_too_long  # a failure's path only
 
-        error = failed.error
-        return isinstance(error, HTTPStatusError) and too_long(explain(self.agent.name, error, self.codec, ()))
+        return isinstance(failed.error, HTTPStatusError) and refused_as_too_long(failed.error, self.codec)
 
     def _open(self, request: Request) -> Connection:
         try:

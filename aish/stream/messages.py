@@ -72,6 +72,14 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
     return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
 
 
+def refused_as_too_long(exc: HTTPStatusError, codec: Codec) -> bool:
+    """Whether the server refused the request as longer than the model's context: what
+    :func:`http_message` words ``(context too long?)``, read from the status and the body."""
+    if exc.proxy or exc.code not in (400, 413):
+        return False
+    return exc.code == 413 or _mentions_length(codec.error_message(exc.code, exc.body) if exc.body else None)
+
+
 def too_long(error: AishError) -> bool:
     """``error`` is a server's refusal of a request as longer than its context, as :func:`http_message` words it."""
     return isinstance(error, HTTPStatusError) and error.code in (400, 413) and _WHAT[error.code] in str(error)

@@ -41,6 +41,7 @@ from aish import (
     cells,
     stop_note,
     terminal_safe,
+    terminal_size,
     visible,
 )
 
@@ -378,15 +379,10 @@ def _padded(name: str, width: int) -> str:
 
 
 def _size(target: RenderTarget) -> os.terminal_size:
-    """The terminal's real size when ``target.out`` is one: live lines are redrawn by moving
-    the cursor up over them, so a line wider than the screen (an outdated ``COLUMNS``, say,
-    which ``shutil.get_terminal_size`` prefers) would wrap and leave stale rows behind."""
-    if target.tty:
-        try:
-            return os.get_terminal_size(target.out.fileno())
-        except (AttributeError, OSError, ValueError):
-            pass
-    return shutil.get_terminal_size((100, 24))
+    """The terminal's real size when ``target.out`` is one (:func:`aish.terminal_size`): live lines
+    are redrawn by moving the cursor up over them, so a line wider than the screen would wrap and
+    leave stale rows behind."""
+    return terminal_size(target.out, (100, 24)) if target.tty else shutil.get_terminal_size((100, 24))
 
 
 def _fit(text: str, cells: int) -> str:

@@ -53,6 +53,7 @@ from aish import (
     note_line_start,
     status_line,
     terminal_safe,
+    terminal_size,
     visible,
 )
 
@@ -83,7 +84,7 @@ class PlainRenderer:
         self._retrying = False
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
         wraps = self.tty and target.options.get("wrap", True) and os.environ.get("TERM") != "dumb"
-        self._wrap = WordWrap(lambda: _columns(target)) if wraps else None
+        self._wrap = WordWrap(lambda: terminal_size(target.out).columns) if wraps else None
         """Breaks the answer's lines between words on a terminal (see :mod:`.wrap`); not on a
         ``TERM=dumb`` one (Emacs' shell), which has no cursor movement and wraps lines itself."""
 
@@ -197,17 +198,6 @@ class PlainRenderer:
 
     def close(self) -> None:
         self.out.flush()
-
-
-def _columns(target: RenderTarget) -> int:
-    """The terminal's width: the real one when ``target.out`` is a terminal (an outdated
-    ``COLUMNS``, which ``shutil.get_terminal_size`` prefers, would break lines wrongly)."""
-    try:
-        return os.get_terminal_size(target.out.fileno()).columns
-    except (AttributeError, OSError, ValueError):
-        import shutil  # not a real terminal (a test's): COLUMNS, else 80
-
-        return shutil.get_terminal_size((80, 24)).columns
 
 
 def _isatty(stream: object) -> bool:

@@ -165,50 +165,44 @@ class Tty(io.StringIO):
         return True
 
 
+def rendered(out: io.StringIO, err: io.StringIO, pieces: list[str], **target: object) -> str:
+    """What the plain renderer writes to ``out`` for an answer of ``pieces``."""
+    renderer = PlainRenderer(RenderTarget(out, err, **target))  # type: ignore[arg-type]
+    renderer.feed(StreamStart(agent="story"))
+    for piece in pieces:
+        renderer.feed(TextDelta(piece, agent="story"))
+    renderer.feed(StreamEnd("stop", agent="story"))
+    return out.getvalue()
+
+
+CAT = "Once upon a time there was a little cat."
+
+
 def test_the_renderer_wraps_after_its_status_tag_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=0: os.terminal_size((40, 10)))
     monkeypatch.setenv("TERM", "xterm-256color")
-    out, err = Tty(), Tty()
+    out = Tty()
     out.fileno = lambda: 1  # type: ignore[method-assign]
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True))
-    renderer.feed(StreamStart(agent="story"))
-    for piece in ["Once", " upon", " a", " time", " there", " was", " a", " lit", "tle", " cat."]:
-        renderer.feed(TextDelta(piece, agent="story"))
-    renderer.feed(StreamEnd("stop", agent="story"))
+    pieces = ["Once", " upon", " a", " time", " there", " was", " a", " lit", "tle", " cat."]
     tag = "[story: Streaming...] "
     term = Term(40, len(tag))
-    term.write(out.getvalue())
+    term.write(rendered(out, Tty(), pieces, tty=True))
     assert term.lines() == ["#" * len(tag) + "Once upon a time", "there was a little cat.", ""]
 
 
 def test_the_renderer_writes_exactly_the_text_on_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "10")
-    out, err = io.StringIO(), io.StringIO()
-    renderer = PlainRenderer(RenderTarget(out, err, tty=False))
-    renderer.feed(StreamStart(agent="story"))
-    renderer.feed(TextDelta("Once upon a time there was a little cat.", agent="story"))
-    renderer.feed(StreamEnd("stop", agent="story"))
-    assert out.getvalue() == "Once upon a time there was a little cat."
+    assert rendered(io.StringIO(), io.StringIO(), [CAT], tty=False) == CAT
 
 
 def test_the_renderer_leaves_lines_to_the_terminal_when_wrap_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "10")
-    out, err = Tty(), Tty()
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True, options={"wrap": False}))
-    renderer.feed(StreamStart(agent="story"))
-    renderer.feed(TextDelta("Once upon a time there was a little cat.", agent="story"))
-    renderer.feed(StreamEnd("stop", agent="story"))
-    assert out.getvalue() == "Once upon a time there was a little cat.\n"
+    assert rendered(Tty(), Tty(), [CAT], tty=True, options={"wrap": False}) == CAT + "\n"
 
 
 def test_a_dumb_terminal_gets_no_cursor_movement(monkeypatch: pytest.MonkeyPatch) -> None:
     """``TERM=dumb`` (Emacs' shell): no escape sequences to move a word; the terminal wraps itself."""
     monkeypatch.setenv("COLUMNS", "10")
     monkeypatch.setenv("TERM", "dumb")
-    out, err = Tty(), Tty()
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True))
-    renderer.feed(StreamStart(agent="story"))
-    for piece in ["Once", " upon", " a", " tim", "e there was a little cat."]:
-        renderer.feed(TextDelta(piece, agent="story"))
-    renderer.feed(StreamEnd("stop", agent="story"))
-    assert out.getvalue() == "Once upon a time there was a little cat.\n"
+    pieces = ["Once", " upon", " a", " tim", "e there was a little cat."]
+    assert rendered(Tty(), Tty(), pieces, tty=True) == CAT + "\n"
