@@ -333,10 +333,13 @@ class Decoder(Protocol):
         For speed, ``decode_many(items) -> list[Event] | None`` may decode a
         whole batch of wire items (what one network read completed) at once:
         the events :meth:`decode` would give for each message in turn, up to
-        and including a ``StreamEnd``. It returns None, having changed
-        nothing, for any batch it does not take whole (a comment, an error
-        event, malformed data); the layer then calls :meth:`decode` per
-        message, which raises at the right place.
+        and including a ``StreamEnd``, except that text pieces that follow
+        each other may come as one ``TextDelta`` whose ``pieces`` counts them
+        (the layer joins them anyway, decision 60). It returns None, having
+        changed nothing, for any batch it does not take whole (a comment, an
+        error event, malformed data); the layer then calls :meth:`decode` per
+        message, which raises at the right place. A renderer that asks for
+        ``every_piece`` gets its stream from :meth:`decode` alone.
         """
 
 

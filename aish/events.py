@@ -42,17 +42,25 @@ class StreamStart(Record):
 
 
 class TextDelta(Record):
-    """A piece of the answer's text, in order. Concatenating them gives the answer."""
+    """A piece of the answer's text, in order. Concatenating them gives the answer.
 
-    __slots__ = ("text", "agent", "seq")
+    ``pieces``: how many of the endpoint's text events it carries. The stream layer
+    joins the consecutive pieces that one network read brought into one event
+    (decision 60), so a renderer that counts tokens without a :class:`Usage` adds
+    ``pieces``, not 1.
+    """
+
+    __slots__ = ("text", "agent", "seq", "pieces")
     text: str
     agent: str
     seq: int
+    pieces: int
 
-    def __init__(self, text: str, agent: str = "", seq: int = 0) -> None:
+    def __init__(self, text: str, agent: str = "", seq: int = 0, pieces: int = 1) -> None:
         self.text = text
         self.agent = agent
         self.seq = seq
+        self.pieces = pieces
 
 
 class Reasoning(Record):

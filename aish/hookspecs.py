@@ -137,7 +137,10 @@ class AishHookSpecs:
             A renderer chosen with ``--renderer`` that is neither ``parallel`` nor
             ``labels_agents = True`` (a class attribute: its output names every
             event's agent) shows a parallel group one lane after the other, one
-            instance per lane, so the lanes' words never mix.
+            instance per lane, so the lanes' words never mix. A renderer gets the
+            text pieces that one network read brought as one ``TextDelta``
+            (``pieces`` counts them); with ``every_piece = True`` (a class
+            attribute, as ``jsonl`` has) it gets each as the endpoint sent it.
 
         Example: ``register("shout", ShoutRenderer)``.
         """

@@ -112,8 +112,17 @@ class AgentStage:
     def cancel(self) -> None:
         self.stream.cancel()
 
-    def run(self, sink: Sink | None, flush: Callable[[], None] | None = None, tap: Tap | None = None) -> StageResult:
-        """Stream the answer to ``sink`` (a renderer's feed, or None), ``tap`` gets its text."""
+    def run(
+        self,
+        sink: Sink | None,
+        flush: Callable[[], None] | None = None,
+        tap: Tap | None = None,
+        *,
+        every_piece: bool = False,
+    ) -> StageResult:
+        """Stream the answer to ``sink`` (a renderer's feed, or None), ``tap`` gets its text;
+        ``every_piece``: the sink gets each text event as the endpoint sent it, not a read's joined."""
+        self.stream.every_piece = every_piece
         out: Sink = sink if sink is not None else _discard
         if tap is not None:
             out = _tapped(out, tap, self.stream.cancel)
@@ -174,7 +183,12 @@ def run_single(
     stage = AgentStage(env, agent, text, context, turns, replaces, extract, fences=shown is not None and shown.tty)
     renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
-        result = stage.run(renderer.feed if renderer else None, renderer.flush if renderer else None, tap)
+        result = stage.run(
+            renderer.feed if renderer else None,
+            renderer.flush if renderer else None,
+            tap,
+            every_piece=getattr(renderer, "every_piece", False),
+        )
     finally:
         if renderer is not None:
             renderer.close()

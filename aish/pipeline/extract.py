@@ -125,7 +125,7 @@ def extracting(sink: Callable[[Event], None], *, fences: bool = False) -> Callab
         if kind is TextDelta:
             code = extractor.feed(event.text)  # type: ignore[union-attr]
             if code:
-                sink(TextDelta(code, event.agent, event.seq))
+                sink(TextDelta(code, event.agent, event.seq, event.pieces))  # type: ignore[union-attr]
             return
         if kind is StreamEnd or kind is StreamError:
             rest = extractor.finish()

@@ -89,6 +89,7 @@ def run_group(
         for agent, text in zip(agents, texts, strict=True)
     ]
     renderer = parallel_renderer(env, names, shown) if shown is not None else None
+    every_piece = getattr(renderer, "every_piece", False)
     blocks = _Blocks(shown, len(lanes)) if shown is not None and renderer is None else None
     lock = threading.Lock()
     results: list[StageResult | None] = [None] * len(lanes)
@@ -107,7 +108,7 @@ def run_group(
     def work(index: int) -> None:
         try:
             lane = lanes[index]
-            result = lane.run(inbox.put if renderer else None, flush if renderer else None)
+            result = lane.run(inbox.put if renderer else None, flush if renderer else None, every_piece=every_piece)
             results[index] = result
             if blocks is not None:
                 with lock:

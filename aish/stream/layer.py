@@ -74,6 +74,10 @@ class AgentStream:
     :attr:`parts` is the answer's text so far, one string per text delta: a
     list that only grows while :meth:`run` streams, so other threads (the
     history recorder) may read it without a copy of every event.
+
+    The text pieces of one batch that follow each other reach ``sink`` as one
+    :class:`TextDelta` (its ``pieces`` counts them, decision 60), unless
+    :attr:`every_piece` is set.
     """
 
     def __init__(
@@ -90,6 +94,9 @@ class AgentStream:
         self.parts: list[str] = []
         self.reasoning: list[str] = []
         """The reasoning's text so far, one string per :class:`Reasoning` event."""
+        self.every_piece = False
+        """True: each of the endpoint's text events reaches ``sink`` as its own TextDelta
+        (a renderer's ``every_piece``, as ``jsonl`` shows the event stream)."""
 
     def cancel(self) -> None:
         """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
@@ -261,10 +268,17 @@ class AgentStream:
         one, the batch is decoded message by message.
         """
         decode = decoder.decode
-        decode_many: Callable[[Sequence[WireItem]], list[Event] | None] | None = getattr(decoder, "decode_many", None)
+        one_by_one = self.every_piece  # a decoder's decode_many may join pieces too
+        decode_many: Callable[[Sequence[WireItem]], list[Event] | None] | None = (
+            None if one_by_one else getattr(decoder, "decode_many", None)
+        )
         token = self._token
         name = self.agent.name
         batches = iter(conn)
+        texts: list[str] = []
+        """The batch's text since its last other event: consumers get it as one TextDelta."""
+        pieces = 0
+        """How many of the endpoint's text events ``texts`` holds."""
         while True:
             try:
                 batch = next(batches)
@@ -277,30 +291,45 @@ class AgentStream:
             if probe is not None and probe(batch):
                 probe = None
             events = decode_many(batch) if decode_many is not None else None
-            for event in _decoded(batch, decode) if events is None else events:
-                kind = type(event)
-                if kind is TextDelta:
-                    if not parts:
-                        result.first_token = time.monotonic() - result.started
-                    event.text = text = clean(event.text)  # type: ignore[union-attr]  # a JSON \udXXX escape (decision 21)
-                    parts.append(text)
-                    result.deltas += 1
-                elif kind is Usage:
-                    result.usage = event  # type: ignore[assignment]
-                elif kind is Reasoning:
-                    self.reasoning.append(event.text)  # type: ignore[union-attr]
-                elif kind is ToolCall:
-                    result.tool_calls.append(event)  # type: ignore[arg-type]
-                elif kind is StreamEnd:
-                    result.finish_reason = event.finish_reason  # type: ignore[union-attr]
-                    self._emit(sink, event)
-                    return
-                elif kind is StreamStart:
-                    continue  # the layer sent the stream's StreamStart already
-                event.agent = name  # what _emit does, inline: this runs once per token
-                event.seq = self._seq
-                self._seq += 1
-                sink(event)
+            try:
+                for event in _decoded(batch, decode) if events is None else events:
+                    kind = type(event)
+                    if kind is TextDelta:
+                        if not parts:
+                            result.first_token = time.monotonic() - result.started
+                        text = clean(event.text)  # type: ignore[union-attr]  # a JSON \udXXX escape (decision 21)
+                        parts.append(text)
+                        texts.append(text)
+                        n = event.pieces  # type: ignore[union-attr]
+                        pieces += n
+                        result.deltas += n
+                        if one_by_one:
+                            self._texts(sink, texts, pieces)
+                            pieces = 0
+                        continue
+                    if texts:
+                        self._texts(sink, texts, pieces)
+                        pieces = 0
+                    if kind is Usage:
+                        result.usage = event  # type: ignore[assignment]
+                    elif kind is Reasoning:
+                        self.reasoning.append(event.text)  # type: ignore[union-attr]
+                    elif kind is ToolCall:
+                        result.tool_calls.append(event)  # type: ignore[arg-type]
+                    elif kind is StreamEnd:
+                        result.finish_reason = event.finish_reason  # type: ignore[union-attr]
+                        self._emit(sink, event)
+                        return
+                    elif kind is StreamStart:
+                        continue  # the layer sent the stream's StreamStart already
+                    event.agent = name  # what _emit does, inline: this runs for many events
+                    event.seq = self._seq
+                    self._seq += 1
+                    sink(event)
+            finally:  # a failure in the batch: what came before it is shown too
+                if texts:
+                    self._texts(sink, texts, pieces)
+                    pieces = 0
             flush()
         if token.cancelled:
             raise _Cancelled
@@ -309,7 +338,7 @@ class AgentStream:
             if type(event) is TextDelta:
                 event.text = clean(event.text)
                 parts.append(event.text)
-                result.deltas += 1
+                result.deltas += event.pieces
             elif type(event) is Reasoning:
                 self.reasoning.append(event.text)
             elif type(event) is ToolCall:
@@ -356,6 +385,15 @@ class AgentStream:
         return probe
 
     # --------------------------------------------------------------- events
+    def _texts(self, sink: EventSink, texts: list[str], pieces: int) -> None:
+        """One stamped TextDelta for the consecutive text of one batch (``texts``, emptied; ``pieces``
+        of the endpoint's events): a fast stream brings hundreds in one read, and a consumer's work
+        per event is what limits its rate (decision 60)."""
+        event = TextDelta(texts[0] if len(texts) == 1 else "".join(texts), self.agent.name, self._seq, pieces)
+        self._seq += 1
+        texts.clear()
+        sink(event)
+
     def _emit(self, sink: EventSink, event: Event) -> None:
         event.agent = self.agent.name
         event.seq = self._seq

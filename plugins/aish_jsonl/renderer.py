@@ -3,6 +3,8 @@
 Every object starts with ``type`` (the event class in snake case:
 ``stream_start``, ``text_delta``, ``reasoning``, ``tool_call``, ``heartbeat``,
 ``usage``, ``stream_end``, ``stream_error``), ``agent`` and ``seq``, followed by the event's own fields.
+It gets every text event as the endpoint sent it (``every_piece``), so a ``text_delta``'s
+``pieces``, always 1, is left out.
 An error is its one-line message (secrets already scrubbed by aish), never
 the exception's other attributes. Text stays readable UTF-8, except that
 U+2028, U+2029 and U+0085 are escaped so no reader splits an object. Lines are written once per batch (one
@@ -16,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from aish import Event, Record, RenderTarget
+from aish import Event, Record, RenderTarget, TextDelta
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _FIRST = ("type", "agent", "seq")
@@ -38,6 +40,8 @@ def event_object(event: object) -> dict[str, Any] | None:
         values = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}  # type: ignore[arg-type]
     else:
         return None
+    if type(event) is TextDelta and values["pieces"] == 1:
+        del values["pieces"]  # always, as aish feeds this renderer (every_piece)
     obj: dict[str, Any] = {"type": event_type(event), "agent": values.pop("agent", ""), "seq": values.pop("seq", 0)}
     for name, value in values.items():
         obj[name] = str(value) if isinstance(value, BaseException) else value
@@ -59,6 +63,10 @@ class JsonlRenderer:
 
     labels_agents = True
     """Every object names its agent: a parallel group's lanes may interleave here."""
+
+    every_piece = True
+    """One ``text_delta`` per text event the endpoint sent, not one per network read: what a
+    reader of the event stream expects, and the same lines whatever the network's reads."""
 
     def __init__(self, target: RenderTarget) -> None:
         self.out = target.out

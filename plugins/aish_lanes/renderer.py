@@ -171,7 +171,7 @@ class LanesRenderer:
         lane = self._lane(event.agent)
         if kind is TextDelta:
             assert isinstance(event, TextDelta)
-            lane.tokens += 1
+            lane.tokens += event.pieces
             if event.text:
                 lane.said = lane.said or not event.text.isspace()
                 self._text(lane, terminal_safe(event.text) if self.tty else event.text)

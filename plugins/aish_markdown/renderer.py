@@ -63,7 +63,7 @@ class MarkdownRenderer:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
-            self._deltas += 1
+            self._deltas += event.pieces  # type: ignore[union-attr]
             if not self._said and text and not text.isspace():
                 self._said = True
             if self.tty:

@@ -188,7 +188,8 @@ class ChunkDecoder:
             raise MalformedEvent(f"malformed event data: {data[:80]!r}") from None
 
     def decode_many(self, items: Sequence[WireItem]) -> list[Event] | None:
-        """The events of a whole batch of plain text chunks, as :meth:`decode` gives them one by one.
+        """The events of a whole batch of plain text chunks, as :meth:`decode` gives them one by one,
+        the text joined into one TextDelta (``pieces``: how many chunks).
 
         Up to and including ``[DONE]``. None, with nothing changed, for a batch
         it leaves to :meth:`decode` (a comment, a whole-body answer, an error
@@ -198,7 +199,8 @@ class ChunkDecoder:
         if self.calls:
             return None  # tool calls are gathering: decode() completes them
         events: list[Event] = []
-        append = events.append
+        texts: list[str] = []  # the batch's text since its last other event: one TextDelta
+        append = texts.append
         finish = self.finish_reason
         shape = self._shape
         head, tail, shape_finish = shape if shape is not None else ("", "", None)
@@ -214,10 +216,13 @@ class ChunkDecoder:
                         if shape_finish:
                             finish = shape_finish
                         if content:
-                            append(TextDelta(content))
+                            append(content)
                         continue
                 if data == "[DONE]":
-                    append(StreamEnd(finish))
+                    if texts:
+                        events.append(TextDelta("".join(texts), pieces=len(texts)))
+                        texts = []
+                    events.append(StreamEnd(finish))
                     break
                 obj, end = _scan(data, 0)
                 if end != len(data) or type(obj) is not dict:
@@ -236,7 +241,7 @@ class ChunkDecoder:
                 if reason:
                     finish = reason
                 if content:
-                    append(TextDelta(content))
+                    append(content)
                     if shape is None or not data.startswith(head):
                         shape = _template(data, content, reason)
                         if shape is not None:
@@ -244,6 +249,8 @@ class ChunkDecoder:
                             body_at, tail_len = len(head), len(tail)
         except (StopIteration, ValueError, AttributeError, KeyError, TypeError, IndexError):
             return None
+        if texts:
+            events.append(TextDelta("".join(texts), pieces=len(texts)))
         self.finish_reason, self._shape = finish, shape
         return events
 

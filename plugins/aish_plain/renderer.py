@@ -96,7 +96,7 @@ class PlainRenderer:
                 self._text_begins()
             if self._thinking:
                 self._end_thinking()
-            self._deltas += 1
+            self._deltas += event.pieces  # type: ignore[union-attr]
             if text:  # before writing: a Ctrl-C in a long write leaves the line open, some of the text shown
                 self._ends_with_newline = False
                 self._said = self._said or not text.isspace()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import chunk, serving, sse
+from servers import DONE, chunk, serving, sse
 
 from aish import (
     ConnectionFailure,
@@ -61,7 +61,7 @@ def test_one_object_per_event_with_type_agent_seq_and_fields(tty: bool) -> None:
     events: list[Event] = [
         StreamStart(model="m", agent="athena", seq=0),
         TextDelta("Hel", agent="athena", seq=1),
-        TextDelta('lo "world"\n', agent="athena", seq=2),
+        TextDelta('lo "world"\n', agent="athena", seq=2, pieces=3),
         Heartbeat(agent="athena", seq=3),
         Usage(3, 9, {"model": "m", "id": "x1"}, agent="athena", seq=4),
         StreamEnd("stop", agent="athena", seq=5),
@@ -70,7 +70,7 @@ def test_one_object_per_event_with_type_agent_seq_and_fields(tty: bool) -> None:
     assert objects(out.getvalue()) == [
         {"type": "stream_start", "agent": "athena", "seq": 0, "model": "m"},
         {"type": "text_delta", "agent": "athena", "seq": 1, "text": "Hel"},
-        {"type": "text_delta", "agent": "athena", "seq": 2, "text": 'lo "world"\n'},
+        {"type": "text_delta", "agent": "athena", "seq": 2, "text": 'lo "world"\n', "pieces": 3},
         {"type": "heartbeat", "agent": "athena", "seq": 3},
         {
             "type": "usage",
@@ -178,6 +178,27 @@ def test_jsonl_never_shows_a_secret_the_server_echoes(tmp_path: Path, monkeypatc
     assert last["type"] == "stream_error" and last["partial"] is True
     assert last["error"] == "bot: error event: key Bearer *** revoked"
     assert FAKE_KEY not in out and FAKE_KEY not in err
+
+
+@pytest.mark.parametrize("line", ["bot hi", "bot hi & bot2 hi"])
+def test_every_text_event_is_its_own_object_though_one_read_brought_them(tmp_path: Path, line: str) -> None:
+    words = [f"w{i} " for i in range(30)]
+
+    def handle(ex: Any) -> None:
+        ex.respond(200, {"Content-Type": "text/event-stream"})
+        ex.send(b"".join([chunk(role="assistant"), *(chunk(w) for w in words), chunk(finish="stop"), DONE]))
+        ex.end()
+
+    with serving(handle) as server:
+        config = tmp_path / "config.toml"
+        agent = f'transport = "sse"\ncodec = "openai-chat"\nurl = "{server.url}"\n'
+        config.write_text(f"[agents.bot]\n{agent}[agents.bot2]\n{agent}")
+        status, out, err = run_cli("--config", str(config), "--format", "jsonl", "-c", line)
+    assert (status, err) == (0, "")
+    for name in line.replace("&", " ").split()[::2]:
+        texts = [e for e in objects(out) if e["type"] == "text_delta" and e["agent"] == name]
+        assert [e["text"] for e in texts] == words  # not joined (other renderers get them as one TextDelta)
+        assert all("pieces" not in e for e in texts)
 
 
 def test_the_renderer_is_registered_by_its_plugin() -> None:

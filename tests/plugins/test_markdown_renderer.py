@@ -154,6 +154,12 @@ def test_tty_status_lines_on_stderr() -> None:
     assert shown(t) == ["ab"]
 
 
+def test_tty_counts_every_piece_a_joined_delta_carries() -> None:
+    t = Target(tty=True, clock=Clock())
+    t.batch(StreamStart(), TextDelta("one read's", pieces=4), TextDelta(" text", pieces=2), StreamEnd())
+    assert t.err.getvalue() == "[Streaming...]\n[Complete - 0.0s, 6 tokens]\n"
+
+
 def test_tty_counts_deltas_without_usage_and_reports_partial_and_failed() -> None:
     clock = Clock()
     t = Target(tty=True, clock=clock)

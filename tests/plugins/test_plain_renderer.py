@@ -135,6 +135,12 @@ def test_tty_complete_counts_deltas_without_usage(clock: FakeClock) -> None:
     assert t.err.getvalue() == "[Streaming...] [Complete - 0.1s, 3 tokens]\n"
 
 
+def test_tty_counts_every_piece_a_joined_delta_carries(clock: FakeClock) -> None:
+    t = Target(tty=True)
+    t.feed(StreamStart(), TextDelta("one read's", pieces=4), TextDelta(" text", pieces=2), StreamEnd())
+    assert t.err.getvalue() == "[Streaming...] [Complete - 0.0s, 6 tokens]\n"
+
+
 def test_tty_usage_without_output_tokens_falls_back_to_deltas(clock: FakeClock) -> None:
     t = Target(tty=True)
     t.feed(StreamStart(), *deltas("a", "b"), Usage(7, None), StreamEnd())

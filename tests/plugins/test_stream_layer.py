@@ -37,6 +37,7 @@ from aish import (
     StreamError,
     StreamIncomplete,
     StreamStart,
+    TextDelta,
     Usage,
 )
 from aish.stream import AgentStream, StageResult
@@ -80,6 +81,15 @@ class Run:
         return [type(e).__name__ for e in self.events]
 
     @property
+    def shape(self) -> list[str]:
+        """The kinds, each run of TextDeltas as one: how many a run is depends on the network's reads."""
+        return [k for i, k in enumerate(self.kinds) if k != "TextDelta" or self.kinds[i - 1 : i] != ["TextDelta"]]
+
+    @property
+    def texts(self) -> list[TextDelta]:
+        return [e for e in self.events if isinstance(e, TextDelta)]
+
+    @property
     def last(self) -> StreamError:
         event = self.events[-1]
         assert isinstance(event, StreamError)
@@ -105,7 +115,8 @@ def test_event_order_seq_and_agent_on_a_real_stream(ref: RefServer) -> None:
     assert result.status == "complete"
     assert result.error is None
     assert result.text == plan.text()
-    assert run.kinds == ["StreamStart"] + ["TextDelta"] * plan.count + ["Usage", "StreamEnd"]
+    assert run.shape == ["StreamStart", "TextDelta", "Usage", "StreamEnd"]
+    assert sum(e.pieces for e in run.texts) == plan.count
     assert [e.seq for e in run.events] == list(range(len(run.events)))
     assert {e.agent for e in run.events} == {"bot"}
     start, usage, end = run.events[0], run.events[-2], run.events[-1]
@@ -339,7 +350,31 @@ def test_malformed_event_after_text_is_partial() -> None:
     assert run.result.status == "partial"
     assert run.result.text == "Good start"
     assert run.last.partial is True
-    assert run.kinds == ["StreamStart", "TextDelta", "TextDelta", "StreamError"]
+    assert run.shape == ["StreamStart", "TextDelta", "StreamError"]
+    assert "".join(e.text for e in run.texts) == "Good start"
+
+
+def test_text_before_a_malformed_event_of_the_same_read_is_shown() -> None:
+    steps = [b"".join([chunk(role="assistant"), chunk("Good"), chunk(" start"), b'data: {"choices": [\n\n', DONE])]
+    with serving(script(steps)) as server:
+        run = Run(agent(server.url))
+    assert isinstance(run.result.error, MalformedEvent) and run.result.text == "Good start"
+    assert run.shape == ["StreamStart", "TextDelta", "StreamError"]
+    assert "".join(e.text for e in run.texts) == "Good start"
+
+
+def test_the_text_pieces_of_one_read_reach_consumers_as_one_event() -> None:
+    words = [f"w{i} " for i in range(40)]
+    one_write = b"".join([chunk(role="assistant"), *(chunk(w) for w in words[:20]), b": ping\n\n"])
+    steps = [one_write, b"".join([*(chunk(w) for w in words[20:]), chunk(finish="stop"), DONE])]
+    with serving(script(steps)) as server:
+        run = Run(agent(server.url))
+    assert run.result.text == "".join(words) and run.result.deltas == 40
+    assert run.shape == ["StreamStart", "TextDelta", "Heartbeat", "TextDelta", "StreamEnd"]
+    assert len(run.texts) < 10  # a read carries many pieces (one per read when reads are whole writes)
+    assert sum(e.pieces for e in run.texts) == 40
+    assert [e.seq for e in run.events] == list(range(len(run.events)))
+    assert run.calls.index("Heartbeat") < run.calls.index("flush")  # the comment's place in its read is kept
 
 
 def test_mid_stream_error_event_is_a_remote_error() -> None:
