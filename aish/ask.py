@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aish.errors import UsageError
-from aish.history.store import command_line
+from aish.history.store import command_line, text_line
 from aish.lang import Command, ControlsError, Pipeline, Word, parse_controls
 from aish.runner import Runner
 
@@ -29,7 +29,7 @@ def ask_agent(runner: Runner, agent: str, words: list[str], piped: str | None) -
     if not text and piped is None:
         raise UsageError(f"{agent}: nothing to send (give text, or pipe input into it){_took(words[:used])}")
     head = f"{agent}[{command_line(list(controls.words))}]" if controls else agent
-    line = f"{head} {command_line(text)}" if text else head
+    line = f"{head} {text_line(text)}" if text else head
     return runner.run_line(line, Pipeline((cmd,)), piped)
 
 

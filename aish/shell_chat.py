@@ -16,7 +16,7 @@ from typing import TextIO
 from aish.contracts import Turn
 from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
-from aish.history.store import command_line, is_private
+from aish.history.store import command_line, is_private, text_line
 from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
 from aish.layout import fitted, two_columns
 from aish.runner import Runner
@@ -101,7 +101,7 @@ class Chat:
         earlier = self.runner.last_results
         try:
             # a message typed with a blank first is kept out of run history, as at aish> (decision 50)
-            return self.runner.run_line(f"{head} {command_line([text])}", pipeline, record=not is_private(text))
+            return self.runner.run_line(f"{head} {text_line([text])}", pipeline, record=not is_private(text))
         finally:
             results = self.runner.last_results
             if results is not earlier and results and results[-1].text:

@@ -183,10 +183,40 @@ def test_controls_are_for_agents(refserver: RefServer, config: str, line: str, m
     assert len(refserver.requests) == 0
 
 
+@pytest.mark.parametrize(
+    ("line", "fix"),
+    [
+        ("athena -m echo hi there", "athena[-m echo] hi there"),
+        ("athena -s 'be brief' what is up", "athena[-s 'be brief'] what is up"),
+        ("athena --extract fizzbuzz", "athena[--extract] fizzbuzz"),
+        ("athena[-x] -m echo hi", "athena[-x -m echo] hi"),
+        ("echo q | apollo -m echo & athena", "apollo[-m echo]"),
+        ("athena -o temperature", "athena[-o ...] TEXT"),
+    ],
+)
+def test_options_written_as_on_the_command_line_are_refused_with_the_bracket_form(
+    refserver: RefServer, config: str, line: str, fix: str
+) -> None:
+    """Found by a tour: 'athena -m nosuch hi' at aish> sent '-m nosuch hi' to the model, silently."""
+    result = aish("--config", config, "-c", line)
+    option = line.split(" -", 1)[1].split()[0]
+    name = fix.split("[")[0]
+    assert result.err == (
+        f"aish: {name}: '-{option}' would be sent as text; options go in brackets glued to the name: "
+        f"{fix} (or quote the text to send it as it is)\n"
+    )
+    assert result.status != 0 and len(refserver.requests) == 0
+
+
+def test_a_quoted_option_word_or_one_after_the_first_is_text(refserver: RefServer, config: str) -> None:
+    assert aish("--config", config, "-c", "athena '-x' marks the spot; athena grep -m 1 pattern").status == 0
+    assert [b["messages"][-1]["content"] for b in bodies(refserver)] == ["-x marks the spot", "grep -m 1 pattern"]
+
+
 def test_a_call_with_options_is_recorded_as_a_line_that_replays_it(refserver: RefServer, config: str) -> None:
     assert aish("--config", config, "athena", "-m", "echo", "-o", "n", "[1, 2]", "--", "-x", "what's up").status == 0
     listed = aish("--config", config, "history")
-    assert listed.out.rstrip().endswith("athena[-m echo -o n '[1, 2]'] -x 'what'\\''s up'")
+    assert listed.out.rstrip().endswith("athena[-m echo -o n '[1, 2]'] '-x' 'what'\\''s up'")  # text, replayed
     assert aish("--config", config, "-c", "!!").status == 0
     first, again = bodies(refserver)
     assert again == first

@@ -247,4 +247,18 @@ def resolve_replay(app: App, source: str) -> Replay | None:
 def command_line(words: list[str]) -> str:
     """Words as an aish line that parses back into the same words (``aish AGENT TEXT...``, recorded)."""
     plain = _pattern(r"[\w@%+=:,./-]+").fullmatch
-    return " ".join(w if plain(w) else "'" + w.replace("'", "'\\''") + "'" for w in words)
+    return " ".join(w if plain(w) else _quote(w) for w in words)
+
+
+def text_line(words: list[str]) -> str:
+    """An agent's text as :func:`command_line` writes it, a first word that is an option (``-x``) quoted:
+    unquoted after an agent's name, the language refuses it (``aish.pipeline.plan.loose_controls``)."""
+    from aish.lang.controls import CONTROL_WORDS
+
+    if words and words[0] in CONTROL_WORDS:
+        return " ".join([_quote(words[0]), command_line(words[1:])]).rstrip()
+    return command_line(words)
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"

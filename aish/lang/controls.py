@@ -22,6 +22,8 @@ from typing import Any
 from aish.records import FrozenRecord, freeze
 
 USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE, -x"
+CONTROL_WORDS = frozenset(("-m", "--model", "-s", "--system", "-o", "--option", "-x", "--extract"))
+"""The words that start a control."""
 
 
 @functools.cache

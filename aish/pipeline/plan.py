@@ -14,7 +14,9 @@ Two rules of the language are settled here, where the agents are known:
   ``team-chat`` after ``&`` stay errors ("only agents can run in parallel").
 - ``AGENT[-m MODEL -s SYSTEM -o KEY VALUE]`` derives the stage's
   :class:`~aish.agents.AgentConfig` (:func:`with_controls`), so every codec
-  sees the model and the options.
+  sees the model and the options. Written as on the command line, ``athena
+  -m x hi``, the words would reach the agent as text: that is refused, the
+  error giving the bracket form (:func:`loose_controls`; quoted, the text is sent).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from aish.agents import AgentConfig
 from aish.app import App
 from aish.builtins import BUILTINS
 from aish.errors import ConfigError, UnknownAgentError, UsageError
-from aish.lang import Command, Controls, Group, Stage, Word, is_shell_escape
+from aish.lang import Command, Controls, ControlsError, Group, Stage, Word, is_shell_escape, parse_controls
+from aish.lang.controls import CONTROL_WORDS
 from aish.records import FrozenRecord, freeze
 
 TEAM_CHAT = "team-chat"
@@ -83,6 +86,8 @@ def _step(app: App, stage: Stage) -> Step:
         extracting = next((m.name for m in members if m.controls.extract), None)
         if extracting is not None:
             raise UsageError(f"{extracting}[-x]: a parallel group's answers are passed on whole (-x is for one agent)")
+        for member in members:
+            loose_controls(member)
         agents = tuple(with_controls(app.agent(m.name), m.controls) for m in members)
         names = [a.name for a in agents]
         if len(set(names)) != len(names):
@@ -99,12 +104,38 @@ def _step(app: App, stage: Stage) -> Step:
     if stage.name == TEAM_CHAT and not app.is_agent(TEAM_CHAT):
         return _team_chat(app, stage)
     if app.is_agent(stage.name):
+        loose_controls(stage)
         return Step(AGENT, stage, (with_controls(app.agent(stage.name), stage.controls),))
     if is_shell_escape(stage.name) or stage.name == "!" or _program(stage.name):
         if stage.name == "!cd" or (stage.name == "!" and stage.args[:1] and stage.args[0].value == "cd"):
             raise UsageError("!cd: a child shell's cd cannot change aish's directory; use cd DIR")
         return Step(OS, stage)
     raise _unknown(app, stage.name)
+
+
+def loose_controls(stage: Command) -> None:
+    """Refuse ``athena -m x hi``: in the language (the shell, ``-c``, scripts) options go in brackets
+    (decision 22), so these words would reach the agent as text, and a call would be spent on them.
+    The error gives the bracket form; a quoted first word (``athena "-x marks the spot"``) is text."""
+    words = stage.args
+    if not words or words[0].quoted or words[0].value not in CONTROL_WORDS:
+        return
+    from aish.history.store import command_line
+
+    values = [w.value for w in words]
+    try:
+        controls, used = parse_controls(values, leading=True)
+    except ControlsError:
+        controls, used = Controls(), 0
+    if controls:
+        fix = f"{stage.name}[{command_line([*stage.controls.words, *values[:used]])}]"
+        fix += f" {' '.join(values[used:])}" if used < len(values) else ""
+    else:
+        fix = f"{stage.name}[{values[0]} ...] TEXT"
+    raise UsageError(
+        f"{stage.name}: {values[0]!r} would be sent as text; options go in brackets glued to the name: "
+        f"{fix} (or quote the text to send it as it is)"
+    )
 
 
 def _unknown(app: App, name: str) -> UnknownAgentError:
