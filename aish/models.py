@@ -39,14 +39,17 @@ CHECK_WAIT = 2.0
 
 
 USAGE = "usage: models [AGENT...]"
+IN_USE = "  (in use)"
+"""After the agent's own model, in the ``AGENT  MODEL`` table of several agents."""
 LIST_WAIT = 15.0
 """Seconds ``models`` with several agents waits for all their servers before listing without the late ones."""
 
 
 def models(inv: Invocation) -> int:
     """``models AGENT``: one model id per line; a warning when the agent's model is not among them.
-    ``models`` (every agent) or ``models AGENT AGENT...``: ``AGENT  MODEL`` lines, the servers asked
-    at once; an agent whose server cannot say is a warning, and the others are still listed.
+    ``models`` (every agent) or ``models AGENT AGENT...``: an ``AGENT  MODEL`` table (a header, as
+    ``agents`` has; the agent's own model marked ``(in use)``), the servers asked at once; an agent
+    whose server cannot say is a warning, and the others are still listed.
 
     Registered by the built-in commands plugin (``aish_commands``), so it runs the same in
     the shell, ``aish -c``, scripts and ``aish models AGENT``.
@@ -77,6 +80,7 @@ def _several(inv: Invocation, names: list[str]) -> int:
     for thread in threads:
         thread.start()
     width = max((len(agent.name) for agent in agents), default=0)
+    width = max(width, len("AGENT"))
     listed = False
     deadline = time.monotonic() + LIST_WAIT
     for agent, thread in zip(agents, threads, strict=True):
@@ -88,8 +92,12 @@ def _several(inv: Invocation, names: list[str]) -> int:
         if isinstance(ids, AishError):
             inv.err.write(f"aish: warning: {ids}\n")
             continue
+        if not listed:
+            inv.out.write(f"{'AGENT'.ljust(width)}  MODEL\n")
         listed = True
-        inv.out.writelines(f"{agent.name.ljust(width)}  {model}\n" for model in ids)
+        inv.out.writelines(
+            f"{agent.name.ljust(width)}  {model}{IN_USE if model == agent.model else ''}\n" for model in ids
+        )
         inv.out.flush()
         if agent.model and agent.model not in ids:
             inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")

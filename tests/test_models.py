@@ -123,11 +123,13 @@ def test_models_of_several_agents_or_every_one(config: str, refserver: RefServer
     that cannot say is a warning, and the others are still listed."""
     two = aish("--config", config, "models", "keyed", "misnamed")
     rows = [f"keyed     {m}" for m in LISTED.split()] + [f"misnamed  {m}" for m in LISTED.split()]
-    assert (two.status, two.out.splitlines()) == (0, rows)
+    in_use = [row + "  (in use)" if row == "keyed     athena" else row for row in rows]  # keyed's model
+    assert (two.status, two.out.splitlines()) == (0, ["AGENT     MODEL", *in_use])
     assert two.err == "aish: warning: misnamed: model 'nosuch' is not listed by its server (see 'models misnamed')\n"
     every = aish("--config", config, "models")
     assert every.status == 0
     assert re.search(r"^athena +hermes$", every.out, re.M) and re.search(r"^keyed +echo$", every.out, re.M)
+    assert every.out.startswith("AGENT ") and re.search(r"^athena +athena  \(in use\)$", every.out, re.M)
     assert "aish: warning: down: " in every.err and SECRET not in every.err + every.out
     down = aish("--config", config, "models", "down", "wrongurl")
     assert down.status == 2 and down.out == ""
