@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from aish.stops import ending, is_empty, status_line, stop_note
     from aish.terminal import cell_widths, cells, note_line_start, terminal_safe, terminal_size
     from aish.wire import WireComment, WireItem, WireMessage
+    from aish.wordwrap import WordWrap
 
 __version__ = "0.1.0"
 
@@ -200,6 +201,7 @@ _EXPORTS = {
     "cells": "aish.terminal",
     "cell_widths": "aish.terminal",
     "note_line_start": "aish.terminal",
+    "WordWrap": "aish.wordwrap",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
     "write_atomically": "aish.kit.history",
@@ -299,6 +301,7 @@ __all__ = [
     "WireComment",
     "WireItem",
     "WireMessage",
+    "WordWrap",
     "__version__",
     "brief_of",
     "cell_widths",

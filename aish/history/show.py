@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -9,8 +10,9 @@ from typing import Any, TextIO
 from aish.contracts import RunRecord, StageRecord
 from aish.errors import visible
 from aish.joined import text_of
-from aish.terminal import terminal_safe
+from aish.terminal import terminal_safe, terminal_size
 from aish.tty import isatty
+from aish.wordwrap import WordWrap
 
 _WRITE = 1 << 18
 """Characters written at a time (see :func:`_write_long`)."""
@@ -78,7 +80,7 @@ def write_answer(run: RunRecord, out: TextIO) -> None:
     for i, stage in enumerate(stages):
         if len(stages) > 1:
             out.write(f"{chr(10) if i else ''}[{stage.agent}]\n")
-        _write_long(out, stage.text, safe)
+        _write_long(out, stage.text, safe, _wrap(out, safe))
         if (safe or len(stages) > 1) and not stage.text.endswith(chr(10)):
             out.write(chr(10))
 
@@ -93,19 +95,38 @@ def _write_stage(stage: StageRecord, out: TextIO) -> None:
     (:func:`aish.terminal_safe`); a pipe or a file gets them exactly."""
     where = "/".join(p for p in (stage.transport, stage.codec) if p)
     out.write(f"\n-- stage {stage.index + 1}: {stage.agent}  {where}  {stage.status}\n")
-    facts = _facts(stage.meta)
-    if facts:
-        out.write(f"   {facts}\n")
-    error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
     safe = isatty(out)
+    width = terminal_size(out).columns if safe else 0
+    for line in _rows(_facts(stage.meta), width - 4):
+        out.write(f"   {line}\n")
+    error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
     for title, body in (("input", text_of(stage.input)), ("answer", stage.text), ("error", error)):
         if body:
             out.write(f"-- {title}\n")
-            _write_long(out, body, safe)  # 20 MB piped in: never a second string, nor its bytes whole
+            _write_long(out, body, safe, _wrap(out, safe))  # 20 MB piped in: never a second string
             out.write("" if body.endswith(chr(10)) else chr(10))
 
 
-def _facts(meta: dict[str, Any]) -> str:
+def _wrap(out: TextIO, safe: bool) -> WordWrap | None:
+    """On a terminal, a text's lines broken between words, as the ``plain`` renderer shows answers
+    (not on a ``TERM=dumb`` one, which has no cursor movement); None elsewhere: the text exactly."""
+    if not safe or os.environ.get("TERM") == "dumb":
+        return None
+    return WordWrap(lambda: terminal_size(out).columns)
+
+
+def _rows(facts: list[str], width: int) -> list[str]:
+    """The facts two blanks apart, on as many rows of ``width`` as they need (0: one row)."""
+    rows: list[str] = []
+    for fact in facts:
+        if rows and (width <= 0 or len(rows[-1]) + 2 + len(fact) <= width):
+            rows[-1] += "  " + fact
+        else:
+            rows.append(fact)
+    return rows
+
+
+def _facts(meta: dict[str, Any]) -> list[str]:
     parts = []
     if meta.get("first_token") is not None:
         parts.append(f"first token {meta['first_token']:.2f}s")
@@ -124,7 +145,7 @@ def _facts(meta: dict[str, Any]) -> str:
             parts.append(f"{label} {meta[key]}")
     if meta.get("replaces"):
         parts.append("retry (replaces an earlier answer)")
-    return "  ".join(parts)
+    return parts
 
 
 def write_export(runs: Iterable[RunRecord], out: TextIO, jsonl: bool) -> None:
@@ -151,12 +172,11 @@ def write_export(runs: Iterable[RunRecord], out: TextIO, jsonl: bool) -> None:
         out.write("[]\n" if first else "\n]\n")
 
 
-def _write_long(out: TextIO, text: str, safe: bool = False) -> None:
+def _write_long(out: TextIO, text: str, safe: bool = False, wrap: WordWrap | None = None) -> None:
     """``out.write(text)`` a piece at a time: the stream encodes what it is given whole.
-    ``safe``: each piece through :func:`aish.terminal_safe` (a terminal)."""
-    if len(text) <= _WRITE:
-        out.write(terminal_safe(text) if safe else text)
-        return
-    for start in range(0, len(text), _WRITE):
-        piece = text[start : start + _WRITE]
-        out.write(terminal_safe(piece) if safe else piece)
+    ``safe``: each piece through :func:`aish.terminal_safe` (a terminal); ``wrap``: then its lines
+    broken between words."""
+    for start in range(0, len(text), _WRITE) if len(text) > _WRITE else (0,):
+        piece = text[start : start + _WRITE] if len(text) > _WRITE else text
+        shown = terminal_safe(piece) if safe else piece
+        out.write(wrap.text(shown) if wrap is not None else shown)

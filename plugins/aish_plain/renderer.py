@@ -13,7 +13,7 @@ without text replaces the ``Streaming...`` tag on its line with that summary
 ``[athena: Failed - 0.0s, 0 tokens]`` alone, not after a tag that said
 ``Streaming...``.
 On a terminal the answer's lines are broken between words at the
-terminal's width (:mod:`.wrap`; not when ``target.options["wrap"]`` is
+terminal's width (:class:`aish.WordWrap`; not when ``target.options["wrap"]`` is
 False, ``set wrap off``): a terminal would cut a word at its last column.
 On a terminal the answer always ends with a newline, and its control
 characters (but newline and tab) are shown as escapes (``\\x1b``, see
@@ -48,6 +48,7 @@ from aish import (
     TextDelta,
     ToolCall,
     Usage,
+    WordWrap,
     cells,
     ending,
     note_line_start,
@@ -56,8 +57,6 @@ from aish import (
     terminal_size,
     visible,
 )
-
-from .wrap import WordWrap
 
 DIM, UNDIM = "\x1b[2m", "\x1b[22m"
 

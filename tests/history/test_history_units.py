@@ -21,7 +21,7 @@ from aish import AgentConfig, HistoryError, RunRecord, StageRecord, brief_of, se
 from aish.contract_tests.history import assert_brief, record_inputs
 from aish.history.brief import BRIEF_TEXT, brief_runs
 from aish.history.recorder import Recorder
-from aish.history.show import write_export, write_list, write_run
+from aish.history.show import write_answer, write_export, write_list, write_run
 from aish.history.store import command_line, replay_request, settle
 from aish.history.writer import Writer
 from aish.lang import Command, parse
@@ -219,6 +219,35 @@ def test_show_writes_the_list_and_a_whole_run() -> None:
         "   first token 0.05s  duration 1.50s  tokens 3 in, 9 out  model m  reconnects 2\n"
         "-- input\nq\n-- answer\nA.\n-- error\nathena: dropped\n"
     )
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_show_on_a_terminal_breaks_lines_between_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on a tour: ``history show`` at 100 columns cut the answer's words (``useful p`` / ``arallels``)."""
+    monkeypatch.setenv("COLUMNS", "40")  # what terminal_size gives a stream without a terminal behind it
+    monkeypatch.setenv("TERM", "xterm")
+    answer = "History offers useful parallels, even if no precedent fits exactly, said the owl."
+    stage = StageRecord(0, "athena", "sse", "openai-chat", "tell me about owls", answer, "complete", None, {})
+    stage.meta = {"first_token": 0.05, "duration": 1.5, "tokens_in": 3, "tokens_out": 9, "conversation": "e3b7bb58915b"}
+    run = RunRecord(id="x", line="athena tell me about owls", started=0.0, number=7, status="complete")
+    run.stages = [stage]
+    out = Terminal()
+    write_run(run, out)
+    shown = out.getvalue().split("-- answer\n")[1].splitlines()
+    assert all(len(row) <= 40 for row in shown) and len(shown) >= 2
+    assert " ".join(shown) == answer  # broken between words only
+    facts = [row for row in out.getvalue().splitlines() if row.startswith("   ")]
+    assert facts == ["   first token 0.05s  duration 1.50s", "   tokens 3 in, 9 out", "   conversation e3b7bb58915b"]
+    out = Terminal()
+    write_answer(run, out)
+    assert " ".join(out.getvalue().splitlines()) == answer and max(map(len, out.getvalue().splitlines())) <= 40
+    piped = io.StringIO()
+    write_answer(run, piped)
+    assert piped.getvalue() == answer  # exactly, off a terminal
 
 
 def test_a_script_is_listed_by_its_first_line_of_code() -> None:

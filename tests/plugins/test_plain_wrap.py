@@ -1,4 +1,4 @@
-"""Tests for plugins/aish_plain/wrap.py: an answer's lines broken between words on a terminal.
+"""Tests for aish/wordwrap.py (the plain renderer's): an answer's lines broken between words on a terminal.
 
 What the wrapper writes is replayed on :class:`Term`, a model of a terminal's
 row wrapping as xterm (and tmux) do it: a character written into the last
@@ -15,9 +15,8 @@ import re
 
 import pytest
 
-from aish import RenderTarget, StreamEnd, StreamStart, TextDelta, cell_widths
+from aish import RenderTarget, StreamEnd, StreamStart, TextDelta, WordWrap, cell_widths
 from aish_plain.renderer import PlainRenderer
-from aish_plain.wrap import WordWrap
 
 _TOKENS = re.compile(r"\x1b\[(\d*)([CK])|\r|\n|[^\x1b\r\n]")
 

@@ -1,4 +1,4 @@
-"""Word wrap for an answer streamed to a terminal.
+"""Word wrap for an answer streamed to a terminal (the ``plain`` renderer's, ``history show``'s).
 
 A terminal breaks a line that is too wide at its last column, in the middle of
 a word (``fav`` at the end of one row, ``orite`` at the start of the next).
@@ -23,7 +23,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from aish import cell_widths, cells
+from aish.terminal import cell_widths, cells
 
 __all__ = ["WordWrap"]
 
