@@ -383,11 +383,11 @@ class HTTPStream:
                 except (OSError, ValueError) as exc:
                     if self._cancelled:
                         return self._finish(b"", clean=False)
-                    raise ConnectionFailure("connection lost: the server reset the connection") from exc
+                    raise ConnectionFailure(f"connection lost: {self.where} reset the connection") from exc
             if not data:
                 if self._cancelled or (self._dechunk is None and self._remaining is None):
                     return self._finish(b"", clean=not self._cancelled)
-                raise ConnectionFailure("connection lost: the server closed the connection mid-answer")
+                raise ConnectionFailure(f"connection lost: {self.where} closed the connection mid-answer")
             if self._remaining is not None:
                 self._remaining -= len(data)
             if self._dechunk is not None:

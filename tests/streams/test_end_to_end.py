@@ -60,7 +60,7 @@ def test_a_dropped_answer_without_resume_keeps_the_partial_and_says_so(
     assert outcome.status == 4
     assert outcome.out == answer()[: len(outcome.out)] and outcome.out
     assert outcome.err == (
-        "aish: bot: connection lost: the server closed the connection mid-answer; "
+        f"aish: bot: connection lost: {server.base_url}/chat/completions closed the connection mid-answer; "
         "not resumed: the server sends no event ids (partial answer kept)\n"
     )
 

@@ -68,7 +68,8 @@ def test_drop_without_event_ids_ends_partial_and_says_so(server: RefServer) -> N
     assert run.r.text == answer(40)[: len(run.r.text)] and 0 < run.r.deltas == 5  # the role event is #1
     assert isinstance(run.r.error, ConnectionFailure)
     assert str(run.r.error) == (
-        "bot: connection lost: the server closed the connection mid-answer; not resumed: the server sends no event ids"
+        f"bot: connection lost: {server.base_url}/chat/completions closed the connection mid-answer; "
+        "not resumed: the server sends no event ids"
     )
     assert len(server.requests) == 1  # never started over
     last = run.events[-1]
