@@ -231,3 +231,24 @@ def test_stage_results_carry_metadata(make_app: Callable[..., object], refserver
 def test_an_agent_twice_in_a_parallel_group_is_named(run_line: Run) -> None:
     twice = run_line("echo q | apollo & athena & apollo")
     assert twice.err == "aish: apollo: an agent can appear only once in a parallel group\n"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_an_error_on_a_terminal_breaks_between_words(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a tour: a long error cut a word at the margin (``mid-answe`` / ``r``)."""
+    monkeypatch.setenv("COLUMNS", "40")  # the width of a stream without a terminal behind it
+    monkeypatch.setenv("TERM", "xterm")
+    message = "aish: unknown agent 'zeusophilus' (known: apollo, athena, hermes)"
+    err = Terminal()
+    Runner(make_app(), out=io.StringIO(), err=err).run_source("zeusophilus hi")
+    rows = [row.rstrip() for row in err.getvalue().splitlines()]  # a blank before a break is invisible
+    assert len(rows) == 2 and all(len(row) <= 40 for row in rows) and " ".join(rows) == message
+    piped = io.StringIO()
+    Runner(make_app(), out=io.StringIO(), err=piped).run_source("zeusophilus hi")
+    assert piped.getvalue() == message + "\n"  # off a terminal: one line, exactly
