@@ -12,6 +12,7 @@ from aish.layout import columns, description_column, hanging, paragraph, table, 
 
 LANGUAGE_LINES = (
     ("athena what is a monad?", "ask an agent; its words are the prompt"),
+    ("athena[-m MODEL -x] q", "per-call options: -m -s -o -x, glued to the name"),
     ('echo "text" | athena', "| passes each answer (or text) to the next"),
     ("cat app.py | apollo | athena", "a pipeline: context passes between stages"),
     ('echo "q" | apollo & athena', "& runs agents side by side, one lane each"),
