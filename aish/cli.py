@@ -253,7 +253,9 @@ def _report(exc: AishError, err: TextIO, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(exc, file=err)
-    err.write(f"aish: {visible(str(exc))}\n")
+    from aish.wordwrap import say  # an error's path only
+
+    say(err, f"aish: {visible(str(exc))}")
     return exc.exit_code
 
 

@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from aish.errors import AishError
+from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -44,14 +45,14 @@ class ConfigWatch:
         try:
             config = load_config(self.path) if stamp is not None else Config()
         except AishError as exc:
-            err.write(f"aish: {exc} (the configuration read before stays in use)\n")
+            say(err, f"aish: {exc} (the configuration read before stays in use)")
             return False
         old = self.app.config
         said = changes(old, config)
         for key in AT_START:  # as this session started with them
             setattr(config.settings, key, getattr(old.settings, key))
         self.app.replace_config(config)
-        err.write(f"aish: {_where(self.path)} read again: {said}\n")
+        say(err, f"aish: {_where(self.path)} read again: {said}")
         return True
 
 

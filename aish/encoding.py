@@ -116,7 +116,9 @@ def _utf8(errors: str) -> codecs.IncrementalDecoder:
 def notice(source: str, offset: int | None, err: TextIO) -> None:
     """The one line saying that ``source`` was not UTF-8 (nothing when ``offset`` is None)."""
     if offset is not None:
-        err.write(f"aish: warning: {source} is not UTF-8 (first bad byte at offset {offset}); shown as U+FFFD\n")
+        from aish.wordwrap import say  # a warning's path only
+
+        say(err, f"aish: warning: {source} is not UTF-8 (first bad byte at offset {offset}); shown as U+FFFD")
         err.flush()
 
 

@@ -30,6 +30,7 @@ from aish.contracts import Codec, Request
 from aish.errors import EXIT_OK, AishError, MalformedEvent, StreamFailure, UsageError
 from aish.lang import Pipeline
 from aish.wire import WireMessage
+from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from aish.commands import Invocation
@@ -62,7 +63,7 @@ def models(inv: Invocation) -> int:
         inv.out.write(f"{model}\n")
     inv.out.flush()
     if agent.model and agent.model not in ids:
-        inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")
+        say(inv.err, f"aish: {unlisted(agent, agent.model)}")
     return EXIT_OK
 
 
@@ -87,10 +88,10 @@ def _several(inv: Invocation, names: list[str]) -> int:
         thread.join(max(0.0, deadline - time.monotonic()))
         ids = found.get(agent.name)
         if ids is None:  # still waiting: its server is slow or hung; the others are not held up
-            inv.err.write(f"aish: warning: {agent.name}: no list of models within {LIST_WAIT:g}s\n")
+            say(inv.err, f"aish: warning: {agent.name}: no list of models within {LIST_WAIT:g}s")
             continue
         if isinstance(ids, AishError):
-            inv.err.write(f"aish: warning: {ids}\n")
+            say(inv.err, f"aish: warning: {ids}")
             continue
         if not listed:
             inv.out.write(f"{'AGENT'.ljust(width)}  MODEL\n")
@@ -100,7 +101,7 @@ def _several(inv: Invocation, names: list[str]) -> int:
         )
         inv.out.flush()
         if agent.model and agent.model not in ids:
-            inv.err.write(f"aish: {unlisted(agent, agent.model)}\n")
+            say(inv.err, f"aish: {unlisted(agent, agent.model)}")
     if not listed and agents:
         raise UsageError("models: no agent's server listed its models (see the warnings above)")
     return EXIT_OK
@@ -177,7 +178,7 @@ class ModelChecks:
         for agent, model, lookup in started:
             ids = lookup.result(CHECK_WAIT)
             if ids is not None and model not in ids:
-                err.write(f"aish: {unlisted(agent, model)}\n")
+                say(err, f"aish: {unlisted(agent, model)}")
                 err.flush()
 
     def known(self, name: str, wait: float) -> list[str]:

@@ -10,7 +10,6 @@ an error.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -36,8 +35,9 @@ from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Group, Pipeline, Redirect, Script, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
-from aish.terminal import end_line, terminal_size, track
+from aish.terminal import end_line, track
 from aish.tty import isatty, silence
+from aish.wordwrap import say
 
 QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
@@ -216,7 +216,7 @@ class Runner:
             traceback.print_exception(exc, file=self.err)
         if self.tty and isatty(self.err):
             end_line(self.out)
-        self.err.write(_broken(f"aish: {self._where}{visible(str(exc))}", self.err) + "\n")
+        say(self.err, f"aish: {self._where}{visible(str(exc))}")
         self.err.flush()
         if isinstance(exc, OutputError) and exc.target == "standard output":
             silence(self.out)  # reported once: what is still buffered for it must not fail again at exit
@@ -319,7 +319,7 @@ class Runner:
             hint = "" if self.debug else " (run with --debug for the traceback)"
             culprit = self.app.host.culprit(exc)
             where = f" in plugin {culprit!r}" if culprit else ""
-            self.err.write(f"aish: unexpected error{where}: {type(exc).__name__}: {visible(str(exc))}{hint}\n")
+            say(self.err, f"aish: unexpected error{where}: {type(exc).__name__}: {visible(str(exc))}{hint}")
             return EXIT_FAILURE
 
     def _command(self, pipeline: Pipeline) -> Command | None:
@@ -414,13 +414,3 @@ def _quit_status(pipeline: Pipeline, last: int) -> int | None:
     if len(args) == 1 and args[0].isdigit() and args[0].isascii():
         return int(args[0]) % 256  # as sh: exit 300 is 44
     raise UsageError(f"{first.name}: takes at most an exit status (a whole number), not {' '.join(args)!r}")
-
-
-def _broken(message: str, err: TextIO) -> str:
-    """``message`` as the terminal ``err`` should show it: its rows broken between words, as answers
-    are (a URL or a suggested line then stays whole on its row); elsewhere exactly, one line."""
-    if not isatty(err) or os.environ.get("TERM") == "dumb":
-        return message
-    from aish.wordwrap import WordWrap
-
-    return WordWrap(lambda: terminal_size(err).columns).text(message)

@@ -25,6 +25,8 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.filters import has_selection
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+from aish.wordwrap import say
+
 FALLBACKS = ("editor", "nano", "vi")
 """Tried in order, on the ``PATH``, when neither ``VISUAL`` nor ``EDITOR`` is set (Debian's
 ``editor`` is the system's choice)."""
@@ -93,7 +95,7 @@ def bind_editor(bindings: KeyBindings, suffix: Callable[[], str], err: TextIO) -
             try:
                 return edit(text, editor_command(os.environ), kind)
             except EditorError as exc:
-                err.write(f"aish: {exc}\n")
+                say(err, f"aish: {exc}")
                 err.flush()
                 return None
 

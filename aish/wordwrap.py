@@ -20,12 +20,18 @@ answer's control characters visible first, :func:`aish.terminal_safe`).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 
-from aish.terminal import cell_widths, cells
+from aish.terminal import cell_widths, cells, terminal_size
+from aish.tty import isatty
 
-__all__ = ["WordWrap"]
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: a plain run imports this module
+if TYPE_CHECKING:
+    from typing import TextIO
+
+__all__ = ["WordWrap", "say"]
 
 
 @functools.cache
@@ -157,3 +163,12 @@ class WordWrap:
             self._word_cells += col - self.col
         self.col = min(col, self.width)  # a wide character alone on a row one cell wide
         return "".join(out)
+
+
+def say(stream: TextIO, message: str) -> None:
+    """Write one of aish's own lines (``aish: ...``, an error or a notice) and a newline: on a terminal
+    its rows broken between words, as answers are, so a URL or a suggested line stays whole on its
+    row (not on a ``TERM=dumb`` one); into a pipe or a file exactly, one line."""
+    if isatty(stream) and os.environ.get("TERM") != "dumb":
+        message = WordWrap(lambda: terminal_size(stream).columns).text(message)
+    stream.write(message + "\n")

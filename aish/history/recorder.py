@@ -26,6 +26,7 @@ from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
 from aish.joined import Joined
 from aish.scrub import Scrubber
+from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from aish.stream import StageResult
@@ -109,7 +110,7 @@ class Recorder:
         if self._warned:
             return
         self._warned = True
-        self.err.write(f"aish: history: {visible(message)}; runs are not being recorded\n")
+        say(self.err, f"aish: history: {visible(message)}; runs are not being recorded")
         self.err.flush()
 
 

@@ -20,6 +20,7 @@ from aish.history.files import data_home
 from aish.history.journal import Journal, fold, journal_dir
 from aish.history.recorder import Recorder
 from aish.records import FrozenRecord, freeze
+from aish.wordwrap import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
     try:
         name = backend_name(app)
     except AishError as exc:
-        err.write(f"aish: history: {visible(str(exc))}; runs are not being recorded\n")
+        say(err, f"aish: history: {visible(str(exc))}; runs are not being recorded")
         return None
     if name is None:
         return None
@@ -127,7 +128,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
                 pass
 
         def warn(message: str) -> None:
-            err.write(f"aish: history: {visible(message)}\n")
+            say(err, f"aish: history: {visible(message)}")
 
         return Recorder(
             None, err, secrets=secrets, sink=Journal(journal_dir(name, options), fold_all=fold_all, warn=warn)
@@ -137,7 +138,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
         # writer thread would compete for the GIL with the stream it records. Its files open on first use.
         backend = app.history(name, options)
     except Exception as exc:  # a plugin's factory failing must not stop the run
-        err.write(f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded\n")
+        say(err, f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded")
         return None
 
     return Recorder(lambda: _FoldFirst(backend, journal_dir(name, options), err), err, secrets=secrets)
@@ -162,7 +163,7 @@ class _FoldFirst:
         except AishError as exc:  # the store may still take this process's runs
             if not self._warned:
                 self._warned = True
-                self._err.write(f"aish: history: {visible(str(exc))}; it is kept for later\n")
+                say(self._err, f"aish: history: {visible(str(exc))}; it is kept for later")
 
     def begin_run(self, run: RunRecord) -> None:
         self._fold()

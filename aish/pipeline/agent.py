@@ -14,6 +14,7 @@ from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, GROUP, Step
 from aish.stream import EMPTY, AgentStream, StageResult
 from aish.terminal import wants_color
+from aish.wordwrap import say
 
 Sink = Callable[[Event], None]
 Tap = Callable[[str], "bool | None"]
@@ -195,9 +196,10 @@ def run_single(
     kept, n = len(stage.sent), len(turns)
     if kept < n and result.error is None:
         took = f"only the {kept} newest" if kept else "none"
-        env.err.write(
+        say(
+            env.err,
             f"aish: {agent.name}: the model's context took {took} of the conversation's {n} earlier turns; "
-            f"later questions carry no more (/new in a chat, or 'new {agent.name}', starts afresh)\n"
+            f"later questions carry no more (/new in a chat, or 'new {agent.name}', starts afresh)",
         )
         env.err.flush()
     elif n and result.error is not None and _too_long(result.error):  # asked again without any turn
@@ -219,7 +221,7 @@ def _too_long(error: AishError) -> bool:
 def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None:
     """An empty answer is a warning on stderr when no terminal status line said so already."""
     if result.status == EMPTY and (shown is None or not shown.tty):
-        env.err.write(f"aish: warning: {result.agent} gave an empty answer\n")
+        say(env.err, f"aish: warning: {result.agent} gave an empty answer")
         env.err.flush()
 
 

@@ -38,6 +38,7 @@ from aish.pipeline.redirect import open_input, open_output, read_input, say_wher
 from aish.records import Record
 from aish.terminal import after_program
 from aish.tty import isatty
+from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from aish.pipeline.oscmd import OsProcess
@@ -322,7 +323,7 @@ class _Run:
         if index == self.talker and self.env.conversations is not None:
             window = self.env.conversations.window(agent)
             if window.notice:
-                self.env.err.write(f"aish: {window.notice}\n")
+                say(self.env.err, f"aish: {window.notice}")
                 self.env.err.flush()
         context = self._context(index, agent.name, text, window.id if window else None)
         turns, replaces = (window.turns, window.replaces) if window else ((), None)

@@ -21,6 +21,7 @@ from cmd2.plugin import CommandFinalizationData, PostparsingData
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from aish.transcript.format import HEADER, format_entry
 from aish.transcript.session import Channel, Merged, ShellSession, config_for, sandbox
+from aish.wordwrap import say
 
 
 class Recorder:
@@ -90,13 +91,13 @@ def record(
         recorder = Recorder(session, file, (out, err), box.variables())
         session.shell.register_postparsing_hook(recorder.begin)
         session.shell.register_cmdfinalization_hook(recorder.end)
-        err.write(f"aish: recording to {path} (working directory {box.work}; quit or Ctrl-D ends the recording)\n")
+        say(err, f"aish: recording to {path} (working directory {box.work}; quit or Ctrl-D ends the recording)")
         err.flush()
         try:
             session.shell.cmdloop()
         finally:
             session.close()
-    err.write(f"aish: recorded {_commands(recorder.commands)} to {path}\n")
+    say(err, f"aish: recorded {_commands(recorder.commands)} to {path}")
     return 0
 
 
