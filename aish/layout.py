@@ -83,12 +83,12 @@ def description_column(line: str) -> int | None:
     return gap.end() if gap else None
 
 
-def hanging(line: str, out: TextIO, at: int | None = None) -> None:
+def hanging(line: str, out: TextIO, at: int | None = None, width: int | None = None) -> None:
     """One line of a usage text written to fit the terminal: its description (from ``at``, the
     column of its block, when the line has a blank just before it; else from
     :func:`description_column`) wraps under where it starts. A line without one, or too narrow a
-    terminal for one, wraps as a paragraph."""
-    width = columns(out)
+    terminal for one, wraps as a paragraph. ``width``: the terminal's, when the caller knows it."""
+    width = width or columns(out)
     if not width or cells(line) < width:
         out.write(line + "\n")
         return

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from aish.contracts import RunRecord, StageRecord
 from aish.errors import visible
 from aish.joined import text_of
-from aish.terminal import terminal_safe, terminal_size
+from aish.terminal import cells, terminal_safe, terminal_size
 from aish.tty import isatty
 from aish.wordwrap import WordWrap
 
@@ -31,12 +31,24 @@ def first_line(line: str) -> str:
     return shown + (" ..." if len(lines) > 1 else "")
 
 
+LINE_AT = 38
+"""The column where :func:`write_list` shows a run's line."""
+
+
 def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:
-    """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first; how many."""
+    """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first; how many. On a
+    terminal a line too long for it goes on under itself, broken between words."""
+    width = terminal_size(out).columns if isatty(out) else 0
     count = 0
     for run in runs:
         replay = f"  (replay of {run.replay_of})" if run.replay_of else ""
-        out.write(f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {visible(first_line(run.line))}{replay}\n")
+        row = f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {visible(first_line(run.line))}{replay}"
+        if width and cells(row) >= width:
+            from aish.layout import hanging  # a long line on a terminal only
+
+            hanging(row, out, at=LINE_AT, width=width)
+        else:
+            out.write(row + "\n")
         count += 1
     return count
 

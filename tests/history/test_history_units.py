@@ -250,6 +250,22 @@ def test_show_on_a_terminal_breaks_lines_between_words(monkeypatch: pytest.Monke
     assert piped.getvalue() == answer  # exactly, off a terminal
 
 
+def test_the_list_on_a_terminal_goes_on_under_a_long_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on a tour: ``history`` at 80 columns cut a long line mid-word (``& h`` / ``ermes``)."""
+    monkeypatch.setenv("COLUMNS", "60")
+    line = "echo write a long story | story[-o max_tokens 1500] & athena & hermes"
+    run = RunRecord(id="x", line=line, started=0.0, number=18, status="cancelled")
+    out = Terminal()
+    write_list([run], out)
+    rows = out.getvalue().splitlines()
+    assert all(len(row) < 60 for row in rows) and len(rows) == 4
+    assert all(row.startswith(" " * 38) and row[38] != " " for row in rows[1:])  # under the line's column
+    assert " ".join(row[38:] for row in rows) == line
+    piped = io.StringIO()
+    write_list([run], piped)
+    assert piped.getvalue().endswith(f"cancelled    {line}\n") and piped.getvalue().count("\n") == 1
+
+
 def test_a_script_is_listed_by_its_first_line_of_code() -> None:
     run = RunRecord(id="x", line="# a script\n\necho one\nathena two\n", started=0.0, number=2, status="complete")
     out = io.StringIO()
