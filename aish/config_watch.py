@@ -47,17 +47,22 @@ class ConfigWatch:
         except AishError as exc:
             say(err, f"aish: {exc} (the configuration read before stays in use)")
             return False
-        old = self.app.config
-        said = changes(old, config)
-        for key in AT_START:  # as this session started with them
-            setattr(config.settings, key, getattr(old.settings, key))
-        self.app.replace_config(config)
-        say(err, f"aish: {_where(self.path)} read again: {said}")
+        said = changes(self.app.config, config)
+        adopt(self.app, config)
+        if said:  # nothing is new when aish wrote the file itself (``agents add``)
+            say(err, f"aish: {_where(self.path)} read again: {said}")
         return True
 
 
+def adopt(app: App, config: Config) -> None:
+    """Use ``config`` from now on, with the settings read only at start-up as this session has them."""
+    for key in AT_START:
+        setattr(config.settings, key, getattr(app.config.settings, key))
+    app.replace_config(config)
+
+
 def changes(old: Config, new: Config) -> str:
-    """What a new configuration changes, in words: agents added, removed or changed, settings."""
+    """What a new configuration changes, in words: agents added, removed or changed, settings ("": nothing)."""
     said = []
     for label, names in (
         ("added", sorted(new.agents.keys() - old.agents.keys())),
@@ -78,7 +83,7 @@ def changes(old: Config, new: Config) -> str:
         said.append(f"{', '.join(settings)} changed")
     if later:
         said.append(f"{', '.join(later)} take{'s' if len(later) == 1 else ''} effect when aish next starts")
-    return "; ".join(said) or "nothing that aish uses changed"
+    return "; ".join(said)
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:

@@ -19,15 +19,34 @@ HISTORY_SUBCOMMANDS = ("show", "answer", "search", "export", "rm", "clear", "hel
 PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
 
 
+AGENTS_USAGE = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]]"
+
+
 def agents(inv: Invocation) -> int:
-    """``agents``: name, transport, codec, model and URL of every agent (never a key)."""
+    """``agents``: name, transport, codec, model and URL of every agent (never a key);
+    ``agents add NAME URL ...``: a new agent in the configuration file."""
     from aish.errors import UsageError
+
+    if inv.args[:1] == ["add"]:
+        from aish.agent_add import add_agent
+
+        return add_agent(inv.app, inv.args[1:], inv.out)
+    if inv.args:
+        raise UsageError(AGENTS_USAGE)
     from aish.listing import list_agents
 
-    if inv.args:
-        raise UsageError("agents takes no arguments")
     list_agents(inv.app, inv.out)
     return 0
+
+
+def complete_agents_command(inv: Invocation, words: list[str]) -> list[str]:
+    if len(words) == 1:
+        return ["add"]
+    if words[0] == "add" and len(words) > 3 and len(words) % 2 == 0:  # an option's place, after NAME URL
+        return ["-m", "--codec", "--key-env", "-d"]
+    if words[0] == "add" and len(words) > 3 and words[-2] == "--codec":
+        return sorted(inv.app.components.get("codec", {}))
+    return []
 
 
 def plugins(inv: Invocation) -> int:
@@ -122,7 +141,11 @@ def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
 @hookimpl(tryfirst=True)  # aish's own names are taken before any other plugin's
 def aish_register_commands(register: RegisterCommand) -> None:
     register(
-        "agents", agents, summary="List agents: name, transport, codec, model and URL (never a key).", usage="agents"
+        "agents",
+        agents,
+        summary="List agents: name, transport, codec, model and URL (never a key); agents add NAME URL adds one.",
+        usage=AGENTS_USAGE,
+        complete=complete_agents_command,
     )
     register(
         "plugins",

@@ -1,0 +1,117 @@
+"""``agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d TEXT]``: an agent in the file.
+
+What ``llm keys set`` and aichat's first-run questions do for their tools: a server
+becomes an agent without opening an editor. The table is appended to the
+configuration file in use (else the default one, created), so every other byte
+of the file stays as it was; the new text is parsed as the configuration before
+it replaces the file (written whole, then renamed), so a bad name, URL or key
+is refused with the configuration's own error and the file untouched. The
+session uses the agent at once, as it would after editing the file. A key is
+never written: ``--key-env`` names the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tomllib
+from typing import TYPE_CHECKING, TextIO
+
+from aish.config import config_file, load_config, parse_config
+from aish.errors import ConfigError, UsageError
+from aish.private_dirs import make_private_dirs
+
+if TYPE_CHECKING:
+    from aish.app import App
+
+USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
+_FLAGS = {"-m": "model", "--model": "model", "--codec": "codec", "--key-env": "api_key_env"}
+_FLAGS |= {"-d": "description", "--description": "description"}
+
+
+def add_agent(app: App, words: list[str], out: TextIO) -> int:
+    """Append ``[agents.NAME]`` to the configuration file and use it in this session."""
+    name, url, keys = _parsed(words)
+    if not url.startswith(("http://", "https://", "ws://", "wss://")):
+        raise UsageError(f"agents add: {url!r}: expected an http://, https://, ws:// or wss:// URL")
+    ws = url.startswith(("ws://", "wss://"))
+    transport = "websocket" if ws else "sse"
+    codec = keys.pop("codec", None) or (None if ws else "openai-chat")
+    codecs = sorted(app.components.get("codec", {}))
+    if codec is None:
+        raise UsageError(f"agents add: a ws:// agent needs --codec (codecs: {', '.join(codecs)})")
+    if codec not in codecs:
+        raise UsageError(f"agents add: unknown codec {codec!r} (codecs: {', '.join(codecs)})")
+    path = config_file(app.config)
+    where = str(path)
+    text = _text(path)
+    try:
+        tables = tomllib.loads(text).get("agents", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+    if isinstance(tables, dict) and name in tables:
+        raise UsageError(f"agents add: {name!r} is already in {where} (change it there)")
+    header = name if name.replace("-", "").replace("_", "").isalnum() and name.isascii() else _toml(name)
+    lines = [f"[agents.{header}]", f"transport = {_toml(transport)}", f"codec = {_toml(codec)}", f"url = {_toml(url)}"]
+    lines += [f"{key} = {_toml(value)}" for key, value in keys.items()]
+    new = text + ("\n" if text and not text.endswith("\n") else "") + ("\n" if text.strip() else "")
+    new += "\n".join(lines) + "\n"
+    parse_config(tomllib.loads(new), path)  # the configuration's own errors, before the file changes
+    _write(path, new)
+    from aish.config_watch import adopt
+
+    adopt(app, load_config(where))
+    said = f"agent {name} added to {where}"
+    key = keys.get("api_key_env")
+    hint = f"; its key is read from ${key}" if key else ""
+    hint += ", which is not set here" if key and not os.environ.get(key) else ""
+    out.write(f"{said}{hint} (try: {name} hello)\n")
+    return 0
+
+
+def _parsed(words: list[str]) -> tuple[str, str, dict[str, str]]:
+    if len(words) < 2 or words[0].startswith("-") or words[1].startswith("-"):
+        raise UsageError(USAGE)
+    name, url, rest = words[0], words[1], words[2:]
+    keys: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        flag = rest[i]
+        if flag not in _FLAGS:
+            raise UsageError(f"agents add: unknown option {flag!r} ({USAGE})")
+        if i + 1 >= len(rest):
+            raise UsageError(f"agents add: {flag} needs a value ({USAGE})")
+        keys[_FLAGS[flag]] = rest[i + 1]
+        i += 2
+    return name, url, keys
+
+
+def _toml(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _text(path: os.PathLike[str]) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _write(path: os.PathLike[str], text: str) -> None:
+    from pathlib import Path
+
+    target = Path(path)
+    try:
+        make_private_dirs(target.parent)
+        tmp = target.with_name(f".{target.name}.aish-tmp")
+        tmp.write_text(text, encoding="utf-8", newline="")
+        if target.exists():
+            shutil.copymode(target, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

@@ -1,0 +1,106 @@
+"""``agents add NAME URL ...``: a server becomes an agent without an editor (aish/agent_add.py),
+against a real reference server, in process and in the shell on a pty."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from aish.cli import main
+from aish.testing import Outcome
+from aish_refserver import RefServer
+
+KEPT = '# my agents\n[settings]\nrenderer = "plain"  # keep this comment\n'
+
+
+def aish(*argv: str) -> Outcome:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdin=io.StringIO(), stdout=out, stderr=err)
+    return Outcome(status, out.getvalue(), err.getvalue())
+
+
+def test_the_agent_is_appended_and_answers_on_the_next_line(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    path = write_config(KEPT)
+    line = f"agents add local {refserver.base_url} -m athena -d 'on this machine'; local hi; agents"
+    result = aish("--config", str(path), "-c", line)
+    assert result.status == 0, result.err
+    assert result.out.startswith(f"agent local added to {path} (try: local hello)\n")
+    assert refserver.requests[-1].body["model"] == "athena"  # the new agent was asked, in the same run
+    assert "local " in result.out and "on this machine" in result.out  # listed by agents
+    assert path.read_text() == KEPT + (
+        f'\n[agents.local]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{refserver.base_url}"\n'
+        'model = "athena"\ndescription = "on this machine"\n'
+    )  # every byte before it kept
+
+
+def test_the_default_file_is_created_and_a_key_is_only_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AISH_CONFIG", raising=False)
+    monkeypatch.delenv("T_ADD_KEY", raising=False)
+    result = aish("agents", "add", "claude", "https://api.example.test/v1", "--codec", "anthropic-messages",
+                  "--key-env", "T_ADD_KEY")  # fmt: skip
+    path = tmp_path / "home" / "aish" / "config.toml"
+    assert result.status == 0, result.err
+    assert (
+        result.out
+        == f"agent claude added to {path}; its key is read from $T_ADD_KEY, which is not set here (try: claude hello)\n"
+    )
+    assert 'codec = "anthropic-messages"\n' in path.read_text() and 'api_key_env = "T_ADD_KEY"' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["story", "http://127.0.0.1:9/v1"], "agents add: 'story' is already in {path} (change it there)"),
+        (["bad name", "http://x/v1"], "{path}: agent 'bad name': names may hold letters, digits, '-' and '_' only"),
+        (["history", "http://x/v1"], "{path}: agent 'history': 'history' is a built-in command; choose another name"),
+        (["x", "ftp://x"], "agents add: 'ftp://x': expected an http://, https://, ws:// or wss:// URL"),
+        (["x", "ws://x/y"], "agents add: a ws:// agent needs --codec (codecs: "),
+        (["x", "http://x", "--codec", "nope"], "agents add: unknown codec 'nope' (codecs: "),
+        (["x", "http://x", "-m"], "agents add: -m needs a value (usage: agents add NAME URL"),
+        (["x", "http://x", "--temperature", "0"], "agents add: unknown option '--temperature' (usage: "),
+        (["x"], "usage: agents add NAME URL [-m MODEL]"),
+    ],
+)
+def test_bad_input_is_one_line_and_the_file_is_untouched(
+    write_config: Callable[[str], Path], args: list[str], message: str
+) -> None:
+    before = KEPT + '\n[agents.story]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\n'
+    path = write_config(before)
+    result = aish("--config", str(path), "agents", "add", *args)
+    assert result.status != 0 and result.out == ""
+    assert result.err.startswith("aish: " + message.format(path=path)) and result.err.count("\n") == 1
+    assert path.read_text() == before
+
+
+def test_in_the_shell_the_agent_is_there_at_once_and_nothing_is_said_twice(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    path = write_config(KEPT)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "AISH_DEMO_URL": refserver.base_url}
+    child = pexpect.spawn(sys.executable, ["-m", "aish", "--config", str(path)], env=env, encoding="utf-8",
+                          timeout=20, dimensions=(40, 200))  # fmt: skip
+    try:
+        child.expect_exact("aish>")
+        child.sendline(f"agents add local {refserver.base_url} -m hermes")
+        child.expect_exact("(try: local hello)")
+        child.expect_exact("aish>")
+        shown = str(child.before)
+        child.sendline("local hi")
+        child.expect(r"Complete - [\d.]+s, \d+ tokens\]")
+        shown += str(child.before)
+        assert "read again" not in shown  # the watcher saw nothing new: aish wrote the file
+        child.expect_exact("aish>")
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert refserver.requests[-1].body["model"] == "hermes"
