@@ -1,4 +1,4 @@
-"""``agents add NAME URL ...``: a server becomes an agent without an editor (aish/agent_add.py),
+"""``agents add NAME URL ...``: a server becomes an agent without an editor (plugins/aish_commands/agent_add.py),
 against a real reference server, in process and in the shell on a pty."""
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ def agents(inv: Invocation) -> int:
     from aish.errors import UsageError
 
     if inv.args[:1] == ["add"]:
-        from aish.agent_add import add_agent
+        from .agent_add import add_agent
 
         return add_agent(inv.app, inv.args[1:], inv.out)
     if inv.args:
-        raise UsageError(AGENTS_USAGE)
+        raise UsageError(f"agents: unknown subcommand {inv.args[0]!r} ({AGENTS_USAGE})")
     from aish.listing import list_agents
 
     list_agents(inv.app, inv.out)

@@ -91,7 +91,11 @@ def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backe
     assert run_aish("-c", "history show 2").stdout.startswith("run 2  ")
     assert "athena" in run_aish("-c", "agents").stdout
     misuse = run_aish("-c", "agents everything")
-    assert (misuse.returncode, misuse.stderr) == (2, "aish: agents takes no arguments\n")
+    assert (misuse.returncode, misuse.stderr) == (
+        2,
+        "aish: agents: unknown subcommand 'everything' (usage: agents [add NAME URL "
+        "[-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]])\n",
+    )
     refused = run_aish("-c", "history clear")  # no terminal to ask on
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert run_aish("-c", "history clear --yes").stdout == "history cleared\n"

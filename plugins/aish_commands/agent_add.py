@@ -16,14 +16,9 @@ import json
 import os
 import shutil
 import tomllib
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from aish.config import config_file, load_config, parse_config
-from aish.errors import ConfigError, UsageError
-from aish.private_dirs import make_private_dirs
-
-if TYPE_CHECKING:
-    from aish.app import App
+from aish import App, ConfigError, UsageError
 
 USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
 _FLAGS = {"-m": "model", "--model": "model", "--codec": "codec", "--key-env": "api_key_env"}
@@ -32,6 +27,9 @@ _FLAGS |= {"-d": "description", "--description": "description"}
 
 def add_agent(app: App, words: list[str], out: TextIO) -> int:
     """Append ``[agents.NAME]`` to the configuration file and use it in this session."""
+    from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
+    from aish.config_watch import adopt
+
     name, url, keys = _parsed(words)
     if not url.startswith(("http://", "https://", "ws://", "wss://")):
         raise UsageError(f"agents add: {url!r}: expected an http://, https://, ws:// or wss:// URL")
@@ -59,8 +57,6 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     new += "\n".join(lines) + "\n"
     parse_config(tomllib.loads(new), path)  # the configuration's own errors, before the file changes
     _write(path, new)
-    from aish.config_watch import adopt
-
     adopt(app, load_config(where))
     said = f"agent {name} added to {where}"
     key = keys.get("api_key_env")
@@ -104,6 +100,8 @@ def _text(path: os.PathLike[str]) -> str:
 
 def _write(path: os.PathLike[str], text: str) -> None:
     from pathlib import Path
+
+    from aish.private_dirs import make_private_dirs
 
     target = Path(path)
     try:
