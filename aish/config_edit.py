@@ -13,9 +13,12 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aish.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _HEADER = re.compile(r"^[ \t]*\[[ \t]*settings[ \t]*\][ \t]*(#.*)?$")
 _ANY_HEADER = re.compile(r"^[ \t]*\[")
@@ -136,3 +139,22 @@ def _verified(before: dict[str, Any], new: str, key: str, values: Sequence[str])
         return False
     settings = before.get("settings", {})
     return isinstance(settings, dict) and after == {**before, "settings": {**settings, key: list(values)}}
+
+
+def write_config_text(path: Path, text: str) -> None:
+    """Replace the configuration file ``path`` with ``text``: written whole beside it, its mode kept,
+    then renamed over it, so a reader never sees half a file; its directory made private if new."""
+    import os
+    import shutil
+
+    from aish.private_dirs import make_private_dirs
+
+    try:
+        make_private_dirs(path.parent)
+        tmp = path.with_name(f".{path.name}.aish-tmp")
+        tmp.write_text(text, encoding="utf-8", newline="")
+        if path.exists():
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

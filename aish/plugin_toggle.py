@@ -7,17 +7,15 @@ takes effect when aish next starts; a running process keeps its plugins.
 from __future__ import annotations
 
 import os
-import shutil
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from aish.config import ENV_ALLOW, ENV_DISABLE
-from aish.config_edit import set_settings_list
+from aish.config_edit import set_settings_list, write_config_text
 from aish.errors import ConfigError, UnknownNameError, UsageError
 from aish.plugins import ESSENTIAL
-from aish.private_dirs import make_private_dirs
 
 USAGE = "usage: plugins [enable NAME | disable NAME]"
 KEY = "disable_plugins"
@@ -64,16 +62,7 @@ def set_disabled(path: Path, name: str, *, disabled: bool) -> list[str]:
     names = [n for n in current if n != name] + ([name] if disabled else [])
     if names == current and path.exists():
         return names
-    new = set_settings_list(text, KEY, names, where=where)
-    try:
-        make_private_dirs(path.parent)
-        tmp = path.with_name(f".{path.name}.aish-tmp")
-        tmp.write_text(new, encoding="utf-8", newline="")
-        if path.exists():
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot write: {exc.strerror}") from None
+    write_config_text(path, set_settings_list(text, KEY, names, where=where))
     return names
 
 

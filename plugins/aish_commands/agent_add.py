@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tomllib
 from typing import TextIO
 
@@ -28,6 +27,7 @@ _FLAGS |= {"-d": "description", "--description": "description"}
 def add_agent(app: App, words: list[str], out: TextIO) -> int:
     """Append ``[agents.NAME]`` to the configuration file and use it in this session."""
     from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
+    from aish.config_edit import write_config_text
     from aish.config_watch import adopt
 
     name, url, keys = _parsed(words)
@@ -56,7 +56,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     new = text + ("\n" if text and not text.endswith("\n") else "") + ("\n" if text.strip() else "")
     new += "\n".join(lines) + "\n"
     parse_config(tomllib.loads(new), path)  # the configuration's own errors, before the file changes
-    _write(path, new)
+    write_config_text(path, new)
     adopt(app, load_config(where))
     said = f"agent {name} added to {where}"
     key = keys.get("api_key_env")
@@ -96,20 +96,3 @@ def _text(path: os.PathLike[str]) -> str:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def _write(path: os.PathLike[str], text: str) -> None:
-    from pathlib import Path
-
-    from aish.private_dirs import make_private_dirs
-
-    target = Path(path)
-    try:
-        make_private_dirs(target.parent)
-        tmp = target.with_name(f".{target.name}.aish-tmp")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        if target.exists():
-            shutil.copymode(target, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
