@@ -141,6 +141,16 @@ def _verified(before: dict[str, Any], new: str, key: str, values: Sequence[str])
     return isinstance(settings, dict) and after == {**before, "settings": {**settings, key: list(values)}}
 
 
+def read_config_text(path: Path) -> str:
+    """The configuration file's text ("" when there is none yet)."""
+    try:
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 (byte offset {exc.start})") from None
+
+
 def write_config_text(path: Path, text: str) -> None:
     """Replace the configuration file ``path`` with ``text``: written whole beside it, its mode kept,
     then renamed over it, so a reader never sees half a file; its directory made private if new."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from aish.config import ENV_ALLOW, ENV_DISABLE
-from aish.config_edit import set_settings_list, write_config_text
+from aish.config_edit import read_config_text, set_settings_list, write_config_text
 from aish.errors import ConfigError, UnknownNameError, UsageError
 from aish.plugins import ESSENTIAL
 
@@ -54,10 +54,7 @@ def plugins_command(
 def set_disabled(path: Path, name: str, *, disabled: bool) -> list[str]:
     """Add ``name`` to, or remove it from, ``disable_plugins`` in ``path``; the new list."""
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+    text = read_config_text(path)
     current = _current(text, where)
     names = [n for n in current if n != name] + ([name] if disabled else [])
     if names == current and path.exists():

@@ -61,6 +61,14 @@ class WordWrap:
         self._fenced = False
         """Inside a fenced code block (a line starting with three backticks or tildes opened it)."""
 
+    @classmethod
+    def for_terminal(cls, out: TextIO) -> WordWrap | None:
+        """A word wrap at the width of the terminal ``out`` writes to (read again at each row); None on
+        a ``TERM=dumb`` one (Emacs' shell), which has no cursor movement and wraps lines itself."""
+        if os.environ.get("TERM") == "dumb":
+            return None
+        return cls(lambda: terminal_size(out).columns)
+
     def start(self, col: int = 0) -> None:
         """A line of the answer begins at column ``col`` (after a status tag on the same row, say)."""
         self._row(col)
@@ -169,6 +177,5 @@ def say(stream: TextIO, message: str) -> None:
     """Write one of aish's own lines (``aish: ...``, an error or a notice) and a newline: on a terminal
     its rows broken between words, as answers are, so a URL or a suggested line stays whole on its
     row (not on a ``TERM=dumb`` one); into a pipe or a file exactly, one line."""
-    if isatty(stream) and os.environ.get("TERM") != "dumb":
-        message = WordWrap(lambda: terminal_size(stream).columns).text(message)
-    stream.write(message + "\n")
+    wrap = WordWrap.for_terminal(stream) if isatty(stream) else None
+    stream.write((wrap.text(message) if wrap is not None else message) + "\n")

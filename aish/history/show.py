@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -31,10 +30,6 @@ def first_line(line: str) -> str:
     return shown + (" ..." if len(lines) > 1 else "")
 
 
-LINE_AT = 38
-"""The column where :func:`write_list` shows a run's line."""
-
-
 def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:
     """``   12  2026-11-24 14:02  complete     athena hi`` per run, oldest first; how many. On a
     terminal a line too long for it goes on under itself, broken between words."""
@@ -42,11 +37,12 @@ def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:
     count = 0
     for run in runs:
         replay = f"  (replay of {run.replay_of})" if run.replay_of else ""
-        row = f"{run.number:>5}  {when(run.started)}  {run.status:<11}  {visible(first_line(run.line))}{replay}"
+        head = f"{run.number:>5}  {when(run.started)}  {run.status:<11}  "
+        row = f"{head}{visible(first_line(run.line))}{replay}"
         if width and cells(row) >= width:
             from aish.layout import hanging  # a long line on a terminal only
 
-            hanging(row, out, at=LINE_AT, width=width)
+            hanging(row, out, at=len(head), width=width)
         else:
             out.write(row + "\n")
         count += 1
@@ -120,11 +116,9 @@ def _write_stage(stage: StageRecord, out: TextIO) -> None:
 
 
 def _wrap(out: TextIO, safe: bool) -> WordWrap | None:
-    """On a terminal, a text's lines broken between words, as the ``plain`` renderer shows answers
-    (not on a ``TERM=dumb`` one, which has no cursor movement); None elsewhere: the text exactly."""
-    if not safe or os.environ.get("TERM") == "dumb":
-        return None
-    return WordWrap(lambda: terminal_size(out).columns)
+    """On a terminal, a text's lines broken between words, as the ``plain`` renderer shows answers;
+    None elsewhere: the text exactly."""
+    return WordWrap.for_terminal(out) if safe else None
 
 
 def _rows(facts: list[str], width: int) -> list[str]:
@@ -188,7 +182,7 @@ def _write_long(out: TextIO, text: str, safe: bool = False, wrap: WordWrap | Non
     """``out.write(text)`` a piece at a time: the stream encodes what it is given whole.
     ``safe``: each piece through :func:`aish.terminal_safe` (a terminal); ``wrap``: then its lines
     broken between words."""
-    for start in range(0, len(text), _WRITE) if len(text) > _WRITE else (0,):
-        piece = text[start : start + _WRITE] if len(text) > _WRITE else text
+    for start in range(0, max(len(text), 1), _WRITE):
+        piece = text[start : start + _WRITE]  # the text itself when it is one piece
         shown = terminal_safe(piece) if safe else piece
         out.write(wrap.text(shown) if wrap is not None else shown)

@@ -26,7 +26,7 @@ from aish.app import App
 from aish.builtins import BUILTINS
 from aish.errors import ConfigError, UnknownAgentError, UsageError
 from aish.lang import Command, Controls, ControlsError, Group, Stage, Word, is_shell_escape, parse_controls
-from aish.lang.controls import CONTROL_WORDS
+from aish.lang.controls import CONTROL_WORDS, NO_CONTROLS
 from aish.records import FrozenRecord, freeze
 
 TEAM_CHAT = "team-chat"
@@ -126,7 +126,7 @@ def loose_controls(stage: Command) -> None:
     try:
         controls, used = parse_controls(values, leading=True)
     except ControlsError:
-        controls, used = Controls(), 0
+        controls, used = NO_CONTROLS, 0
     if controls:
         fix = f"{stage.name}[{command_line([*stage.controls.words, *values[:used]])}]"
         fix += f" {' '.join(values[used:])}" if used < len(values) else ""

@@ -27,7 +27,7 @@ _FLAGS |= {"-d": "description", "--description": "description"}
 def add_agent(app: App, words: list[str], out: TextIO) -> int:
     """Append ``[agents.NAME]`` to the configuration file and use it in this session."""
     from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
-    from aish.config_edit import write_config_text
+    from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt
 
     name, url, keys = _parsed(words)
@@ -43,7 +43,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
         raise UsageError(f"agents add: unknown codec {codec!r} (codecs: {', '.join(codecs)})")
     path = config_file(app.config)
     where = str(path)
-    text = _text(path)
+    text = read_config_text(path)
     try:
         tables = tomllib.loads(text).get("agents", {})
     except tomllib.TOMLDecodeError as exc:
@@ -86,13 +86,3 @@ def _parsed(words: list[str]) -> tuple[str, str, dict[str, str]]:
 def _toml(value: str) -> str:
     """A TOML basic string: JSON's escapes are TOML's."""
     return json.dumps(value, ensure_ascii=False)
-
-
-def _text(path: os.PathLike[str]) -> str:
-    try:
-        with open(path, encoding="utf-8") as file:
-            return file.read()
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None

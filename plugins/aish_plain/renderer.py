@@ -33,7 +33,6 @@ refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
 
 from __future__ import annotations
 
-import os
 import time
 
 from aish import (
@@ -54,7 +53,6 @@ from aish import (
     note_line_start,
     status_line,
     terminal_safe,
-    terminal_size,
     visible,
 )
 
@@ -82,10 +80,10 @@ class PlainRenderer:
         ends without text replaces it with how it ended, instead of following it."""
         self._retrying = False
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
-        wraps = self.tty and target.options.get("wrap", True) and os.environ.get("TERM") != "dumb"
-        self._wrap = WordWrap(lambda: terminal_size(target.out).columns) if wraps else None
-        """Breaks the answer's lines between words on a terminal (see :mod:`.wrap`); not on a
-        ``TERM=dumb`` one (Emacs' shell), which has no cursor movement and wraps lines itself."""
+        wraps = self.tty and target.options.get("wrap", True)
+        self._wrap = WordWrap.for_terminal(target.out) if wraps else None
+        """Breaks the answer's lines between words on a terminal (:class:`aish.WordWrap`; not on a
+        ``TERM=dumb`` one, which wraps lines itself)."""
 
     def feed(self, event: Event) -> None:
         kind = type(event)
