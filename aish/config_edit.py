@@ -1,10 +1,13 @@
-"""Edit one key of the configuration file's ``[settings]`` table, leaving every other byte alone.
+"""Edit the configuration file's text, leaving every byte the edit is not about alone.
 
 ``aish plugins enable/disable NAME`` persist ``[settings] disable_plugins``
-this way. There is no TOML writer: the key's array value is replaced in place
-(its trailing comment kept), inserted after the ``[settings]`` header, or a
-``[settings]`` table is appended. The result is parsed again and compared with
-the original, so an edit that would change anything else is refused.
+with :func:`set_settings_list`; ``agents remove NAME`` drops ``[agents.NAME]``
+with :func:`remove_table`. There is no TOML writer: a key's array value is
+replaced in place (its trailing comment kept), inserted after the
+``[settings]`` header, or a ``[settings]`` table is appended; a table goes with
+its sub-tables and the comments right above each. Every result is parsed again
+and compared with the original, so an edit that would change anything else is
+refused.
 """
 
 from __future__ import annotations
@@ -139,6 +142,78 @@ def _verified(before: dict[str, Any], new: str, key: str, values: Sequence[str])
         return False
     settings = before.get("settings", {})
     return isinstance(settings, dict) and after == {**before, "settings": {**settings, key: list(values)}}
+
+
+def remove_table(text: str, keys: tuple[str, ...], *, where: str = "<config>") -> str:
+    """``text`` without the table ``[KEYS]``, its sub-tables and the comment lines right above each.
+
+    :raises ConfigError: the file is not valid TOML, the table is not there
+        under a ``[...]`` header of its own, or it is also written in a form
+        this editor does not touch (an inline table, a dotted key): the result
+        would not be the same configuration less that table.
+    """
+    before = _parse(text, where)
+    lines = text.splitlines(keepends=True)
+    heads = [(i, got) for i, line in enumerate(lines) if _ANY_HEADER.match(line) and (got := _header(line))]
+    drop: set[int] = set()
+    for n, (i, got) in enumerate(heads):
+        if got[: len(keys)] != keys:
+            continue
+        start = _comments_above(lines, i)
+        end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
+        end = _comments_above(lines, end) if end < len(lines) else end  # the next table's own comments stay
+        if end == len(lines):  # at the end: the blank lines before it go too
+            while start > 0 and not lines[start - 1].strip():
+                start -= 1
+        elif start == 0 or not lines[start - 1].strip():  # one blank line where there were two
+            while end < len(lines) and not lines[end].strip():
+                end += 1
+        drop.update(range(start, end))
+    new = "".join(line for i, line in enumerate(lines) if i not in drop)
+    try:
+        after = tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        after = None
+    if not drop or after is None or _pruned(after) != _pruned(_without(before, keys)):
+        raise ConfigError(f"{where}: cannot remove [{'.'.join(keys)}] safely; edit the file by hand")
+    return new
+
+
+def _header(line: str) -> tuple[str, ...] | None:
+    """The keys of a ``[a.b]`` header line (``[[a]]`` ends in ``"[]"``), None if it is not one."""
+    try:
+        table: Any = tomllib.loads(line.strip() + "\n")
+    except tomllib.TOMLDecodeError:
+        return None
+    keys: list[str] = []
+    while isinstance(table, dict) and len(table) == 1:
+        key, table = next(iter(table.items()))
+        keys.append(key)
+    if isinstance(table, list):
+        keys.append("[]")
+    return tuple(keys) if keys and table in ({}, [{}]) else None
+
+
+def _comments_above(lines: list[str], i: int) -> int:
+    """Where the comment lines directly above line ``i`` begin (``i`` if there are none)."""
+    while i > 0 and lines[i - 1].lstrip().startswith("#"):
+        i -= 1
+    return i
+
+
+def _without(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    if len(keys) == 1:
+        return {k: v for k, v in data.items() if k != keys[0]}
+    inner = data.get(keys[0])
+    return {**data, keys[0]: _without(inner, keys[1:])} if isinstance(inner, dict) else data
+
+
+def _pruned(data: Any) -> Any:
+    """``data`` with empty tables left out: ``[agents]`` with no agent is no ``agents`` at all."""
+    if not isinstance(data, dict):
+        return data
+    kept = {k: _pruned(v) for k, v in data.items()}
+    return {k: v for k, v in kept.items() if v != {}}
 
 
 def read_config_text(path: Path) -> str:

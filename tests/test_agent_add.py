@@ -1,5 +1,6 @@
-"""``agents add NAME URL ...``: a server becomes an agent without an editor (plugins/aish_commands/agent_add.py),
-against a real reference server, in process and in the shell on a pty."""
+"""``agents add NAME URL ...`` and ``agents remove NAME``: agents come and go without an editor
+(plugins/aish_commands/agent_add.py, agent_remove.py), against a real reference server, in process and in
+the shell on a pty."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def test_bad_input_is_one_line_and_the_file_is_untouched(
     assert path.read_text() == before
 
 
-def test_in_the_shell_the_agent_is_there_at_once_and_nothing_is_said_twice(
+def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(
     refserver: RefServer, write_config: Callable[[str], Path]
 ) -> None:
     path = write_config(KEPT)
@@ -99,8 +100,63 @@ def test_in_the_shell_the_agent_is_there_at_once_and_nothing_is_said_twice(
         shown += str(child.before)
         assert "read again" not in shown  # the watcher saw nothing new: aish wrote the file
         child.expect_exact("aish>")
+        child.send("agents rem\t")  # Tab: the subcommand, then the file's agents
+        child.expect_exact("ove")
+        child.send(" lo\t")
+        child.expect_exact("cal")
+        child.send("\r")
+        child.expect_exact(f"agent local removed from {path}")
+        child.expect_exact("aish>")
+        child.sendline("local hi")
+        child.expect_exact("unknown agent 'local'")
+        child.expect_exact("aish>")
+        assert "read again" not in str(child.before)
         child.sendline("quit")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     assert refserver.requests[-1].body["model"] == "hermes"
+
+
+# ------------------------------------------------------------------ agents remove NAME
+TEAM = '\n[agents.team]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\n'
+TEAM += '\n[groups]\ncrew = ["team"]\n'
+
+
+def test_remove_undoes_add_byte_for_byte_and_the_session_stops_using_it(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    path = write_config(KEPT)
+    line = f"agents add local {refserver.base_url}; agents remove local; local hi"
+    result = aish("--config", str(path), "-c", line)
+    assert result.out.splitlines()[1] == f"agent local removed from {path}"
+    assert "unknown" in result.err and "'local'" in result.err  # the next line no longer knows it
+    assert path.read_text() == KEPT
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope"], "agents remove: no agent 'nope' in {path}\n"),
+        (["athena"], "agents remove: no agent 'athena' in {path} (a plugin offers it: 'plugins' lists which;"),
+        (["story", "extra"], "usage: agents remove NAME\n"),
+        ([], "usage: agents remove NAME\n"),
+    ],
+)
+def test_remove_refuses_in_one_line_and_leaves_the_file(
+    write_config: Callable[[str], Path], args: list[str], message: str
+) -> None:
+    before = KEPT + TEAM
+    path = write_config(before)
+    result = aish("--config", str(path), "agents", "remove", *args)
+    assert result.status != 0 and result.out == ""
+    assert result.err.startswith("aish: " + message.format(path=path)) and result.err.count("\n") == 1
+    assert path.read_text() == before
+
+
+def test_remove_says_which_group_still_names_the_agent(write_config: Callable[[str], Path]) -> None:
+    path = write_config(KEPT + TEAM)
+    result = aish("--config", str(path), "agents", "remove", "team")
+    assert (result.status, result.err) == (0, "")
+    assert result.out == f"agent team removed from {path}; group crew still names it\n"
+    assert path.read_text() == KEPT + '\n[groups]\ncrew = ["team"]\n'

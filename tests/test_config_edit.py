@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from aish.config_edit import set_settings_list, toml_array
+from aish.config_edit import remove_table, set_settings_list, toml_array
 from aish.errors import ConfigError
 
 KEY = "disable_plugins"
@@ -98,3 +98,61 @@ def test_a_header_inside_a_multiline_string_is_not_taken_for_the_table() -> None
     text = '[agents.x]\ntransport = "t"\ncodec = "c"\nurl = "u"\ndescription = """\n[settings]\n"""\n'
     new = edit(text, ["d"])
     assert new.startswith(text)
+
+
+# ------------------------------------------------------------ remove_table (agents remove)
+AGENTS = """\
+# my aish
+[settings]
+renderer = "plain"
+
+# the local one
+[agents.local]
+transport = "sse"  # keep me? no: I am local's
+url = "http://127.0.0.1:8080/v1"
+
+[agents.local.options]
+temperature = 0.2
+
+# the remote one
+[agents."my claude"]
+url = "https://api.example.test/v1"
+"""
+
+
+def test_a_table_goes_with_its_subtables_and_its_comments() -> None:
+    new = remove_table(AGENTS, ("agents", "local"))
+    assert new == '# my aish\n[settings]\nrenderer = "plain"\n\n# the remote one\n[agents."my claude"]\n' + (
+        'url = "https://api.example.test/v1"\n'
+    )
+
+
+def test_the_last_table_takes_the_blank_lines_before_it() -> None:
+    new = remove_table(AGENTS, ("agents", "my claude"))
+    assert new == AGENTS[: AGENTS.index("\n\n# the remote one")] + "\n"
+    assert tomllib.loads(new)["agents"] == {"local": tomllib.loads(AGENTS)["agents"]["local"]}
+
+
+def test_the_first_table_and_crlf() -> None:
+    text = '[agents.a]\r\nurl = "x"\r\n\r\n[agents.b]\r\nurl = "y"\r\n'
+    assert remove_table(text, ("agents", "a")) == '[agents.b]\r\nurl = "y"\r\n'
+    assert remove_table('[agents.a]\nurl = "x"\n', ("agents", "a")) == ""
+
+
+def test_a_comment_right_above_the_next_table_stays_with_it() -> None:
+    text = '[agents.a]\nurl = "x"\n# b is remote\n[agents.b]\nurl = "y"\n'
+    assert remove_table(text, ("agents", "a")) == '# b is remote\n[agents.b]\nurl = "y"\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[agents]\na = { url = "x" }\n',  # an inline table
+        '[agents]\na.url = "x"\n',  # dotted keys
+        '[agents.b]\nurl = "y"\n',  # not there at all
+        'x = """\n[agents.a]\n"""\n',  # only inside a string
+    ],
+)
+def test_forms_it_cannot_remove_whole_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"^f\.toml: cannot remove \[agents\.a\] safely; edit the file by hand$"):
+        remove_table(text, ("agents", "a"), where="f.toml")

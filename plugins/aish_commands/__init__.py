@@ -19,18 +19,22 @@ HISTORY_SUBCOMMANDS = ("show", "answer", "search", "export", "rm", "clear", "hel
 PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
 
 
-AGENTS_USAGE = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]]"
+AGENTS_USAGE = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME]"
 
 
 def agents(inv: Invocation) -> int:
     """``agents``: name, transport, codec, model and URL of every agent (never a key);
-    ``agents add NAME URL ...``: a new agent in the configuration file."""
+    ``agents add NAME URL ...``: a new agent in the configuration file; ``agents remove NAME``: out of it."""
     from aish.errors import UsageError
 
     if inv.args[:1] == ["add"]:
         from .agent_add import add_agent
 
         return add_agent(inv.app, inv.args[1:], inv.out)
+    if inv.args[:1] in (["remove"], ["rm"]):
+        from .agent_remove import remove_agent
+
+        return remove_agent(inv.app, inv.args[1:], inv.out)
     if inv.args:
         raise UsageError(f"agents: unknown subcommand {inv.args[0]!r} ({AGENTS_USAGE})")
     from aish.listing import list_agents
@@ -41,7 +45,9 @@ def agents(inv: Invocation) -> int:
 
 def complete_agents_command(inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
-        return ["add"]
+        return ["add", "remove"]
+    if len(words) == 2 and words[0] in ("remove", "rm"):
+        return sorted(inv.app.config.agents)
     if words[0] == "add" and len(words) > 3 and len(words) % 2 == 0:  # an option's place, after NAME URL
         return ["-m", "--codec", "--key-env", "-d"]
     if words[0] == "add" and len(words) > 3 and words[-2] == "--codec":
@@ -143,7 +149,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
     register(
         "agents",
         agents,
-        summary="List agents: name, transport, codec, model and URL (never a key); agents add NAME URL adds one.",
+        summary="List agents: name, transport, codec, model and URL (never a key); add or remove one.",
         usage=AGENTS_USAGE,
         complete=complete_agents_command,
     )
