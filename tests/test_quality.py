@@ -58,3 +58,16 @@ def test_modules_stay_small() -> None:
     ]:
         lines = len(path.read_text().splitlines())
         assert lines <= 500, f"{path.relative_to(ROOT)} has {lines} lines: split it"
+
+
+TOP_LEVEL = {".ci", ".gitignore", "README.md", "aish", "aish_refserver", "benchmarks", "docs", "examples", "plugins"}
+TOP_LEVEL |= {"pyproject.toml", "scripts", "tests", "tox.ini"}
+
+
+def test_nothing_stray_is_committed_at_the_top_level() -> None:
+    """A tour's output (``athena ... > owls2.md``) once went into a commit; the layout is the brief's."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    tracked = {line.split("/", 1)[0] for line in listed.splitlines()}
+    assert tracked - TOP_LEVEL == set(), "unexpected at the top level: " + ", ".join(sorted(tracked - TOP_LEVEL))
