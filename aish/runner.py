@@ -112,6 +112,9 @@ class Runner:
         """A program without other input reads aish's standard input itself (``cat log | aish -c
         'grep ERROR | athena'``), as under ``sh -c``; else it reads nothing (or, in the shell, the
         terminal)."""
+        self.keys_in: int | None = None
+        """The terminal the shell reads lines from (None: not a shell on a terminal). While a line of
+        agents runs, keys typed on it wait for the next prompt unechoed (:mod:`aish.typeahead`)."""
         self.model_checks: ModelChecks | None = None
         """Models given with ``-m`` are checked against their server's list while the answer streams
         (made for the first line with one: a line without imports nothing of :mod:`aish.models`)."""
@@ -379,6 +382,16 @@ class Runner:
             programs_read_stdin=self.programs_read_stdin,
         )
         self.last_results = env.results
+        keys = self.keys_in if all(self.app.is_agent(c.name) for c in pipeline.commands()) else None
+        if keys is not None:  # no program reads the terminal: typed keys wait for the next prompt, unechoed
+            from aish.typeahead import unechoed
+
+            with unechoed(keys):
+                return self._checked(env, pipeline, stdin)
+        return self._checked(env, pipeline, stdin)
+
+    def _checked(self, env: RunEnv, pipeline: Pipeline, stdin: str | None) -> int:
+        """Run ``pipeline``, its ``-m`` models checked against their servers' lists meanwhile."""
         if all(command.controls.model is None for command in pipeline.commands()):  # no -m to check
             return run_pipeline(env, pipeline, stdin)
         if self.model_checks is None:

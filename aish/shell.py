@@ -48,6 +48,7 @@ from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
 from aish.terminal import note_open_line
+from aish.tty import isatty
 
 MODELS_WAIT = 1.5
 """Seconds Tab after ``-m`` waits for a server's list of models (a later Tab has it when it comes)."""
@@ -106,7 +107,6 @@ class AishShell(cmd2.Cmd):
         self.continuation_prompt = CONTINUATION
         self.chat: Chat | None = None
         """Chat mode (None: aish lines)."""
-        """The agent of chat mode (None: aish lines)."""
         self.statement_parser = AishStatementParser(self._is_cmd2_command, lambda: self.chat_agent is not None)
         self.recorder = history
         self.runner = Runner(
@@ -121,6 +121,7 @@ class AishShell(cmd2.Cmd):
             conversations=conversations if conversations is not None else Conversations(),
         )
         self.runner.enter_chat = self._enter_chat
+        self.runner.keys_in = self.stdin.fileno() if isatty(self.stdin) else None
         self.last_status = 0
         self.hidden_commands.append(CHAT_LINE)
         for spec in app.commands.values():

@@ -493,3 +493,29 @@ def test_an_answer_on_a_terminal_breaks_its_lines_between_words(
         term.send_line("athena owls and extraordinarily interesting photosynthesis")
         term.wait_until(lambda lines: sum(line.startswith("[athena: Complete") for line in lines) == 2, "again")
         assert f"[athena: Streaming...] {expected}" in term.lines(joined=True)  # the terminal's own wrapping
+
+
+def test_keys_typed_while_an_answer_streams_wait_for_the_next_prompt(
+    refserver: RefServer, tmux_env: dict[str, str]
+) -> None:
+    """Found by a tour: the next question, typed while an answer streamed, was echoed into the
+    middle of the answer. Now the answer stays whole, a typed line with its Enter runs after it,
+    and a line typed without Enter waits at the next prompt (aish/typeahead.py)."""
+    refserver.pace = 0.02
+    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("athena owls")
+        term.wait_for(r"^\[athena: Streaming\.\.\.\] Athena")
+        term.send_line("hermes next")  # typed with its Enter while athena answers
+        term.send_keys("apollo", "Space", "later")  # typed, no Enter
+        lines = term.wait_until(lambda ls: ls[-1] == "aish> apollo later", "the waiting line at the prompt")
+        term.send_keys("C-u")
+        term.send_line("!python3 -c 'print(\"ready\"); print(repr(input()))'")  # a program reads the terminal
+        term.wait_for(r"^ready$")
+        term.send_line("seen")
+        after = term.wait_for(r"^'seen'$")
+    start = lines.index("aish> athena owls")
+    end = next(i for i, line in enumerate(lines) if line.startswith("[athena: Complete"))
+    assert not [line for line in lines[start:end] if "next" in line or "later" in line], lines
+    assert lines[end + 1] == "aish> hermes next" and lines[end + 2].startswith("[hermes: Streaming...]"), lines
+    assert after[after.index("ready") + 1] == "seen", after  # echoed as it was typed
