@@ -35,6 +35,12 @@ def args(cmd: object) -> list[str]:
         ('echo pre"fix suf"fix', ["echo", "prefix suffix"]),
         ("echo C# is fine", ["echo", "C#", "is", "fine"]),
         ("echo ok # a comment", ["echo", "ok"]),
+        ("echo ok #", ["echo", "ok"]),
+        ("echo ok #\t tab", ["echo", "ok"]),
+        ("athena summarize issue #42", ["athena", "summarize", "issue", "#42"]),  # English: a word
+        ("athena what does #include do # ask", ["athena", "what", "does", "#include", "do"]),
+        ("#!/usr/bin/env aish", []),  # where a stage starts, a comment whatever follows
+        ("echo a; #note", ["echo", "a"]),
         ("echo '\\n stays'", ["echo", "\\n stays"]),
         ('echo ""', ["echo", ""]),
     ],

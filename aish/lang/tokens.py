@@ -3,7 +3,8 @@
 Words are runs of characters separated by blanks; quotes group characters into
 a word and are removed (``"..."`` allows ``\\"`` and ``\\\\`` escapes, ``'...'``
 is literal); outside quotes a backslash escapes the next character and a
-backslash-newline joins two lines. ``#`` at the start of a word begins a comment.
+backslash-newline joins two lines. ``#`` where a stage starts, or at the start
+of a word and followed by a blank or the end of the line, begins a comment.
 Operators: ``|  ||  &  &&  ;  <  >  >>  (  )`` and newline.
 
 English-safe rules (so that ordinary sentences reach an agent literally):
@@ -11,6 +12,8 @@ English-safe rules (so that ordinary sentences reach an agent literally):
 - An apostrophe right after a letter or digit is a letter (``what's``,
   ``don't``, ``the users' files``); at the start of a word ``'`` opens a quote.
 - ``&`` between two letters or digits is a letter (``AT&T``, ``R&D``).
+- ``#`` glued to what follows it, after a stage's first word, is text
+  (``issue #42``, ``what does #include do``): a comment is ``# note``.
 - ``(`` is an operator only where a stage starts (at the start of a line, after
   ``|``, ``&``, ``&&``, ``||``, ``;``, a newline or another ``(``); anywhere
   else it is text, and so is the ``)`` that closes it (``summarize (briefly)``).
@@ -35,6 +38,8 @@ _BLANKS = frozenset(" \t\r")
 NEWLINE = "\n"
 _STAGE_START = frozenset({"|", "||", "&", "&&", ";", NEWLINE, "("})
 """Operators after which a stage starts: a ``(`` there opens a group."""
+_COMMENT_AFTER = frozenset(_BLANKS | {NEWLINE})
+"""What follows a ``#`` that begins a comment inside a stage (``# note``; ``#42`` is a word)."""
 _PLAIN_STOP = frozenset(_BLANKS | {"\\", '"', "'", NEWLINE} | _OP_START)
 _set = object.__setattr__
 """Sets a frozen record's field: a token is made per word, and ``freeze(**fields)`` costs 1.7x this."""
@@ -96,7 +101,7 @@ class _Lexer:
                 i += 1
             elif c == "\\" and i + 1 < n and line[i + 1] == "\n":
                 i += 2
-            elif c == "#":
+            elif c == "#" and (self.stage_start or i + 1 == n or line[i + 1] in _COMMENT_AFTER):
                 end = line.find("\n", i)
                 i = n if end == -1 else end
             elif c == NEWLINE:
