@@ -41,6 +41,12 @@ def args(cmd: object) -> list[str]:
         ("athena what does #include do # ask", ["athena", "what", "does", "#include", "do"]),
         ("#!/usr/bin/env aish", []),  # where a stage starts, a comment whatever follows
         ("echo a; #note", ["echo", "a"]),
+        (
+            "athena what does -> mean, x => y, a-->b",
+            ["athena", "what", "does", "->", "mean,", "x", "=>", "y,", "a-->b"],
+        ),
+        ("athena a >= b <= c <- d", ["athena", "a", ">=", "b", "<=", "c", "<-", "d"]),
+        ("athena <div> and </p>, <br/>, List<T>", ["athena", "<div>", "and", "</p>,", "<br/>,", "List<T>"]),
         ("echo '\\n stays'", ["echo", "\\n stays"]),
         ('echo ""', ["echo", ""]),
     ],
@@ -319,3 +325,19 @@ def test_an_unclosed_bracket_continues() -> None:
     assert is_incomplete("athena[-m x")
     with pytest.raises(Incomplete, match="'\\[' is never closed"):
         tokenize("athena[-s 'x'")
+
+
+@pytest.mark.parametrize(
+    ("line", "ops"),
+    [
+        ("athena q > out.md", [">"]),
+        ("athena q >out.md", [">"]),
+        ("athena q 2>out.md", [">"]),
+        ("athena q >> log", [">>"]),
+        ("athena q < in.txt", ["<"]),
+        ("athena q <in>out", ["<", ">"]),  # a tag glued to a file name: the redirects they always were
+        ("athena q <in.txt >out.md", ["<", ">"]),
+    ],
+)
+def test_redirects_stay_redirects(line: str, ops: list[str]) -> None:
+    assert [t.value for t in tokenize(line) if t.kind == "op"] == ops

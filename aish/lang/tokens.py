@@ -14,6 +14,9 @@ English-safe rules (so that ordinary sentences reach an agent literally):
 - ``&`` between two letters or digits is a letter (``AT&T``, ``R&D``).
 - ``#`` glued to what follows it, after a stage's first word, is text
   (``issue #42``, ``what does #include do``): a comment is ``# note``.
+- ``>`` after ``-`` or ``=`` is an arrow (``a -> b``, ``x => y``), and
+  ``>=``, ``<=``, ``<-`` and a tag (``<div>``, ``</p>``, ``List<T>``) are text,
+  not redirects.
 - ``(`` is an operator only where a stage starts (at the start of a line, after
   ``|``, ``&``, ``&&``, ``||``, ``;``, a newline or another ``(``); anywhere
   else it is text, and so is the ``)`` that closes it (``summarize (briefly)``).
@@ -50,6 +53,13 @@ def _name_with_controls() -> re.Pattern[str]:
     """``NAME[``: a stage's name with per-call options glued to it. Compiled on first use: a line without
     ``[`` never needs it."""
     return re.compile(r"[\w][\w.-]*\[")
+
+
+@functools.cache
+def _tag() -> re.Pattern[str]:
+    """``<div>``, ``</p>``, ``<br/>``, ``<T>``: text in a sentence, not two redirects. Compiled on first
+    use: a line without ``<`` never needs it."""
+    return re.compile(r"</?[A-Za-z][A-Za-z0-9_-]*/?>")
 
 
 class Token(FrozenRecord):
@@ -139,6 +149,14 @@ class _Lexer:
             return not self.texts and self.groups > 0
         if c == "&" and not line.startswith("&&", i):
             return not (i > 0 and line[i - 1].isalnum() and i + 1 < len(line) and line[i + 1].isalnum())
+        if c == ">":  # not an arrow (->, =>), not >=, not the end of a <tag>
+            return not (
+                (i > 0 and line[i - 1] in "-=")
+                or line.startswith(">=", i)
+                or _tag_end(line, line.rfind("<", 0, i)) == i + 1
+            )
+        if c == "<":  # not <=, not <-, not a <tag>
+            return not (line.startswith(("<=", "<-"), i) or _tag_end(line, i) > 0)
         return True
 
     def word(self, start: int) -> int:
@@ -213,6 +231,16 @@ class _Lexer:
                 i += 1
         self.tokens.append(Token("word", "".join(parts), start, quoted))
         return i
+
+
+def _tag_end(line: str, i: int) -> int:
+    """Where a tag starting at ``i`` ends (``<div>``, ``</p>``, ``List<T>``: text), or -1. A tag glued
+    to a file-like word after it (``<in>out``) is a redirect, as it always was."""
+    match = _tag().match(line, i) if i >= 0 else None
+    if match is None:
+        return -1
+    end = match.end()
+    return -1 if end < len(line) and (line[end].isalnum() or line[end] in "._/~") else end
 
 
 def _quoted(line: str, start: int, parts: list[str]) -> int:
