@@ -232,6 +232,9 @@ class Runner:
         after the first gets a hint: that is often a pasted text's second line; in a script file,
         the error names the file and line instead), whose first line is ``line`` of the file.
         """
+        stray = self._stray_joiner(script, source)
+        if stray is not None:  # ``athena what does a && b do``: nothing runs
+            return self.report(stray)
         status = EXIT_OK
         after = 0
         prose = False  # the pipeline before ends with an agent's words: a ';' may be a sentence's
@@ -257,6 +260,27 @@ class Runner:
             if status == EXIT_INTERRUPTED:
                 break
         return status
+
+    def _stray_joiner(self, script: Script, source: str) -> AishError | None:
+        """A ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found before
+        anything runs: the words after it start no agent, command or program. ``||`` would have
+        dropped them without a word, ``&&`` failed only after the agent had answered half the question."""
+        prose, after = False, 0
+        for joiner, pipeline in script.items:
+            own_line = "\n" in source[after : pipeline.pos]
+            after = pipeline.pos
+            first = pipeline.stages[0]
+            if joiner in ("&&", "||") and prose and not own_line and isinstance(first, Command):
+                from aish.pipeline.plan import resolves, unknown_agent
+
+                if not resolves(self.app, first.name):
+                    error = unknown_agent(self.app, first.name)
+                    if error.suggestion is None:
+                        error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
+                    return error
+            last = pipeline.stages[-1]
+            prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
+        return None
 
     # --------------------------------------------------------------- pipelines
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, hint: str | None = None) -> int:

@@ -159,6 +159,29 @@ def test_an_unknown_name_after_an_agents_words_and_a_pipe_says_how_to_send_one(
     assert typo.err == f"aish: unknown agent 'athna', did you mean 'athena'? {known}\n"
 
 
+@pytest.mark.parametrize(
+    ("line", "joiner", "name"),
+    [("athena explain a || b in js", "||", "b"), ("athena what does && do in bash", "&&", "do")],
+)
+def test_an_and_or_or_inside_an_agents_sentence_runs_nothing_and_says_how_to_send_it(
+    run_line: Run, refserver: RefServer, demo_url: str, line: str, joiner: str, name: str
+) -> None:
+    """Found probing English: '||' sent 'explain a' and dropped 'b in js' without a word; '&&' sent
+    half the question, then failed."""
+    result = run_line(line)
+    assert result.status == EXIT_UNKNOWN and len(refserver.requests) == 0 and result.out == ""
+    known = "(known: apollo, athena, hermes)"
+    assert result.err == f"aish: unknown agent '{name}' {known}; to send '{joiner}' to the agent, quote it\n"
+
+
+def test_and_and_or_between_commands_work_as_ever(run_line: Run, refserver: RefServer, demo_url: str) -> None:
+    assert run_line("athena[-m echo] q && echo ok").out == "qok\n"  # the echo model adds no newline
+    assert run_line("athena[-m echo] q || athena[-m echo] r").out == "q"  # r is an agent: skipped, as ever
+    assert run_line("echo a || b").out == "a\n"  # no sentence before it: sh's rule
+    typo = run_line("athena[-m echo] q && hitsory")  # found before athena is asked
+    assert typo.err.startswith("aish: unknown agent 'hitsory', did you mean 'history'?") and typo.out == ""
+
+
 def test_syntax_error_runs_nothing(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     result = run_line('athena "ok"; echo x | | athena')
     assert result.status == EXIT_USAGE

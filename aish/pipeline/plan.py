@@ -155,6 +155,18 @@ def unknown_agent(app: App, name: str) -> UnknownAgentError:
     return error
 
 
+def resolves(app: App, name: str) -> bool:
+    """Whether a stage named ``name`` would run something: an agent, a command, a built-in, a program."""
+    return (
+        app.is_agent(name)
+        or name in app.commands
+        or name in ("quit", "exit", "!", TEAM_CHAT)
+        or name in BUILTINS
+        or is_shell_escape(name)
+        or _program(name) is not None
+    )
+
+
 def _program(name: str) -> str | None:
     """The program on ``PATH`` that ``name`` runs: asked only of a stage that is not an agent."""
     from aish.pipeline.oscmd import find_program  # OS stages' module: a line of agents does not import it
