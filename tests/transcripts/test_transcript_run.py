@@ -24,9 +24,11 @@ aish> echo "a
 ....> b" | cat
 a
 b
-aish> athena what is up && nosuch x
+aish> athena what is up; nosuch x
 Athena (offline demo): On the subject of your question, /.*/
-aish: unknown agent 'nosuch' (known: apollo, athena, hermes)
+aish: unknown agent 'nosuch' (known: apollo, athena, hermes); to send ';' to the agent, quote it
+aish> athena what is up && nosuch x
+aish: unknown agent 'nosuch' (known: apollo, athena, hermes); to send '&&' to the agent, quote it
 """
 
 
@@ -40,7 +42,7 @@ def test_a_passing_transcript(tmp_path: Path) -> None:
     path = write(tmp_path, "ok.transcript", PASSING)
     result = run_aish("--test", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == f"ok {path} (4 commands)\ntranscripts: 1 passed, 0 failed\n"
+    assert result.stdout == f"ok {path} (5 commands)\ntranscripts: 1 passed, 0 failed\n"
     assert result.stderr == ""
 
 
