@@ -2,7 +2,8 @@
 
 Words are runs of characters separated by blanks; quotes group characters into
 a word and are removed (``"..."`` allows ``\\"`` and ``\\\\`` escapes, ``'...'``
-is literal); outside quotes a backslash escapes the next character and a
+is literal); outside quotes a backslash makes a blank or a character the
+language uses (operators, quotes, ``\\ # [ ] !``) literal, and a
 backslash-newline joins two lines. ``#`` where a stage starts, or at the start
 of a word and followed by a blank or the end of the line, begins a comment.
 Operators: ``|  ||  &  &&  ;  <  >  >>  (  )`` and newline.
@@ -12,6 +13,9 @@ English-safe rules (so that ordinary sentences reach an agent literally):
 - An apostrophe right after a letter or digit is a letter (``what's``,
   ``don't``, ``the users' files``); at the start of a word ``'`` opens a quote.
 - ``&`` between two letters or digits is a letter (``AT&T``, ``R&D``).
+- Outside quotes, a backslash before a character the language does not use
+  is kept (``\\d+``, ``C:\\Users``, ``\\frac``): regular expressions, paths
+  and TeX reach the agent as typed.
 - ``#`` glued to what follows it, after a stage's first word, is text
   (``issue #42``, ``what does #include do``): a comment is ``# note``.
 - ``>`` after ``-`` or ``=`` is an arrow (``a -> b``, ``x => y``), and
@@ -41,6 +45,8 @@ _BLANKS = frozenset(" \t\r")
 NEWLINE = "\n"
 _STAGE_START = frozenset({"|", "||", "&", "&&", ";", NEWLINE, "("})
 """Operators after which a stage starts: a ``(`` there opens a group."""
+_ESCAPES = frozenset(_BLANKS | _OP_START | {"\\", '"', "'", "#", "[", "]", "!"})
+"""What a backslash outside quotes makes literal; before anything else it is kept (``\\d``, ``C:\\Users``)."""
 _COMMENT_AFTER = frozenset(_BLANKS | {NEWLINE})
 """What follows a ``#`` that begins a comment inside a stage (``# note``; ``#42`` is a word)."""
 _PLAIN_STOP = frozenset(_BLANKS | {"\\", '"', "'", NEWLINE} | _OP_START)
@@ -174,7 +180,7 @@ class _Lexer:
                 if line[i + 1] == "\n":
                     i += 2
                     continue
-                parts.append(line[i + 1])
+                parts.append(line[i + 1] if line[i + 1] in _ESCAPES else line[i : i + 2])
                 i += 2
             elif c == '"' or (c == "'" and not (i > start and line[i - 1].isalnum())):
                 quoted = True
@@ -221,7 +227,7 @@ class _Lexer:
             if c == "\\":
                 if i + 1 >= n:
                     raise Incomplete("line ends with '\\'", line, i)
-                parts.append(line[i + 1])
+                parts.append(line[i + 1] if line[i + 1] in _ESCAPES else line[i : i + 2])
                 i += 2
             elif c in "\"'":
                 quoted = True
