@@ -253,8 +253,7 @@ class Runner:
             self._at(line + source.count("\n", 0, pipeline.pos))
             hint = NEW_LINE_HINT if own_line and self.script_name in (None, STDIN) else None
             hint = SEMICOLON_HINT if joiner == ";" and prose and not own_line else hint
-            last = pipeline.stages[-1]
-            prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
+            prose = self._ends_in_words(pipeline)
             status = self.run_pipeline(pipeline, stdin, hint=hint)
             stdin = None
             if status == EXIT_INTERRUPTED:
@@ -278,9 +277,14 @@ class Runner:
                     if error.suggestion is None:
                         error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
                     return error
-            last = pipeline.stages[-1]
-            prose = isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
+            prose = self._ends_in_words(pipeline)
         return None
+
+    def _ends_in_words(self, pipeline: Pipeline) -> bool:
+        """Does ``pipeline`` end with an agent's words? Then a ``;``, ``&&`` or ``||`` after it may be a
+        sentence's."""
+        last = pipeline.stages[-1]
+        return isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
 
     # --------------------------------------------------------------- pipelines
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, hint: str | None = None) -> int:
@@ -406,8 +410,9 @@ class Runner:
             programs_read_stdin=self.programs_read_stdin,
         )
         self.last_results = env.results
-        keys = self.keys_in if all(self.app.is_agent(c.name) for c in pipeline.commands()) else None
-        if keys is not None:  # no program reads the terminal: typed keys wait for the next prompt, unechoed
+        keys = self.keys_in
+        if keys is not None and all(self.app.is_agent(c.name) for c in pipeline.commands()):
+            # no program reads the terminal: typed keys wait for the next prompt, unechoed
             from aish.typeahead import unechoed
 
             with unechoed(keys):

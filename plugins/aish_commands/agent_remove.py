@@ -33,8 +33,8 @@ def remove_agent(app: App, words: list[str], out: TextIO) -> int:
     where = str(path)
     text = read_config_text(path)
     if name not in app.config.agents:
-        offered = app.is_agent(name) and name not in app.config.agents
-        why = " (a plugin offers it: 'plugins' lists which; 'plugins disable NAME' hides its agents)" if offered else ""
+        offered = " (a plugin offers it: 'plugins' lists which; 'plugins disable NAME' hides its agents)"
+        why = offered if app.is_agent(name) else ""
         raise UsageError(f"agents remove: no agent {name!r} in {where}{why}")
     new = remove_table(text, ("agents", name), where=where)
     parse_config(tomllib.loads(new), path)  # the configuration's own errors, before the change
