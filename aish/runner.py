@@ -42,7 +42,6 @@ from aish.wordwrap import say
 QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
 NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
-SEMICOLON_HINT = "to send ';' to the agent, quote it"
 PIPE_HINT = "to send '|' to the agent, quote it"
 STDIN = "<stdin>"
 """The script name of lines read from standard input (``aish < lines.aish``): errors say ``<stdin>:N:``."""
@@ -237,7 +236,6 @@ class Runner:
             return self.report(stray)
         status = EXIT_OK
         after = 0
-        prose = False  # the pipeline before ends with an agent's words: a ';' may be a sentence's
         for joiner, pipeline in script.items:
             own_line = "\n" in source[after : pipeline.pos]
             after = pipeline.pos
@@ -252,8 +250,6 @@ class Runner:
                 return leave
             self._at(line + source.count("\n", 0, pipeline.pos))
             hint = NEW_LINE_HINT if own_line and self.script_name in (None, STDIN) else None
-            hint = SEMICOLON_HINT if joiner == ";" and prose and not own_line else hint
-            prose = self._ends_in_words(pipeline)
             status = self.run_pipeline(pipeline, stdin, hint=hint)
             stdin = None
             if status == EXIT_INTERRUPTED:
@@ -261,15 +257,18 @@ class Runner:
         return status
 
     def _stray_joiner(self, script: Script, source: str) -> AishError | None:
-        """A ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found before
-        anything runs: the words after it start no agent, command or program. ``||`` would have
-        dropped them without a word, ``&&`` failed only after the agent had answered half the question."""
+        """A ``;``, ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found
+        before anything runs: the words after it start no agent, command or program. ``||`` would have
+        dropped them without a word; ``;`` and ``&&`` failed only after the agent had answered half the
+        question (decisions 68 and 70)."""
         prose, after = False, 0
         for joiner, pipeline in script.items:
             own_line = "\n" in source[after : pipeline.pos]
             after = pipeline.pos
             first = pipeline.stages[0]
-            if joiner in ("&&", "||") and prose and not own_line and isinstance(first, Command):
+            while isinstance(first, Group):  # ``athena no; (it's & fine)``
+                first = first.members[0]
+            if joiner in (";", "&&", "||") and prose and not own_line and isinstance(first, Command):
                 from aish.pipeline.plan import resolves, unknown_agent
 
                 if not resolves(self.app, first.name):
@@ -291,7 +290,7 @@ class Runner:
         """Run one pipeline; errors inside are reported here and give the status.
 
         ``hint``: what an unknown agent as its first word adds (it starts a line of a script after
-        the first, or follows a ``;``: see :meth:`run_script`).
+        the first: see :meth:`run_script`).
         """
 
         def body() -> int:
@@ -304,7 +303,7 @@ class Runner:
                 first = pipeline.stages[0]
                 while isinstance(first, Group):  # ``It's a test & more.``: a group until its & is found text
                     first = first.members[0]
-                if hint is not None and exc.name == first.name and (hint is NEW_LINE_HINT or not exc.suggestion):
+                if hint is not None and exc.name == first.name:
                     exc.args = (f"{exc}; {hint}",)
                 elif not exc.suggestion and self._after_prose(pipeline, exc.name):
                     exc.args = (f"{exc}; {PIPE_HINT}",)  # ``athena what does a | b mean``

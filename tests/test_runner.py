@@ -135,14 +135,23 @@ def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_
         assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
 
 
-def test_an_unknown_agent_after_a_semicolon_says_how_to_send_one(run_line: Run, demo_url: str) -> None:
-    """'athena don't do that; it's fine' sent half and said only 'unknown agent'."""
+def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send_it(
+    run_line: Run, refserver: RefServer, demo_url: str
+) -> None:
+    """'athena don't do that; it's fine' sent half the sentence, then said only 'unknown agent'; a
+    tour found the hint after the answer still too late (decision 70)."""
     result = run_line("athena don't do that; second words")
     known = "(known: apollo, athena, hermes)"
+    assert result.status == EXIT_UNKNOWN and len(refserver.requests) == 0 and result.out == ""
     assert result.err == f"aish: unknown agent 'second' {known}; to send ';' to the agent, quote it\n"
+    grouped = run_line("athena[-m echo] no; (second & words)")
+    assert grouped.out == "" and grouped.err.startswith("aish: unknown agent 'second' ")
     assert run_line("echo first; second words").err == f"aish: unknown agent 'second' {known}\n"  # no sentence
+    assert run_line("echo first; second words").out == "first\n"  # sh's rule: the first half ran
     typo = run_line("athena hi; athna words")  # a misspelt agent: the suggestion is the hint
     assert typo.err == "aish: unknown agent 'athna', did you mean 'athena'? (known: apollo, athena, hermes)\n"
+    assert typo.out == "" and len(refserver.requests) == 0
+    assert run_line("athena[-m echo] q; echo ok").out == "qok\n"  # a real sequence runs as ever
 
 
 def test_an_unknown_name_after_an_agents_words_and_a_pipe_says_how_to_send_one(
