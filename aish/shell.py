@@ -42,7 +42,7 @@ from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
 from aish.shell_chat import Chat, chat_request
-from aish.shell_complete import AishCompleter, Sources
+from aish.shell_complete import AishCompleter, Sources, glues_controls
 from aish.shell_editor import bind_editor
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
@@ -188,6 +188,16 @@ class AishShell(cmd2.Cmd):
                     self.main_session.default_buffer.validate_and_handle()
 
             bind_editor(bindings, lambda: ".md" if self.chat_agent is not None else ".aish", self.runner.err)
+
+            @bindings.add("[")
+            def _bracket(event: KeyPressEvent) -> None:
+                """``ath<Tab>[``: the blank Tab left after an agent's name goes, so the controls are
+                glued to it (``athena[-m ...]``), as zsh removes a completion's suffix."""
+                buffer = event.current_buffer
+                tab = bool(event.previous_key_sequence) and event.previous_key_sequence[-1].key == Keys.ControlI
+                if tab and self.chat_agent is None and glues_controls(buffer.document.text_before_cursor, self.app):
+                    buffer.delete_before_cursor(1)
+                buffer.insert_text(event.data * event.arg)
 
             @bindings.add("escape", "enter")
             def _newline(event: KeyPressEvent) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
@@ -49,6 +50,10 @@ class AishCompleter(Completer):
     def __init__(self, sources: Sources) -> None:
         self.sources = sources
         self._paths = PathCompleter(expanduser=True)
+        self._blank = " "
+        """What follows a word completed whole (a name, a file): a blank, as bash adds, unless one is
+        already after the cursor. A directory (its ``/``), a model in ``[...]`` and chat's ``/``
+        commands get none: what is typed next goes on in the same word or bracket."""
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         if not self.sources.active():
@@ -57,6 +62,8 @@ class AishCompleter(Completer):
         tokens, current, typed = split_raw_before_cursor(document.text_before_cursor)
         if current is None:  # inside a quote: a prompt's text, nothing to offer
             return
+        after = document.text_after_cursor[:1]
+        self._blank = "" if after.isspace() else " "  # a word completed whole is followed by one blank
         previous = tokens[-1] if tokens else None
         if previous in _REDIRECTS:
             yield from self._path(current, typed, complete_event)
@@ -75,7 +82,7 @@ class AishCompleter(Completer):
         if command in self.sources.commands():
             for candidate in sorted(set(self.sources.arguments(command, words, current))):
                 if candidate.startswith(current):
-                    yield Completion(escaped(candidate), -typed, display=candidate)
+                    yield Completion(escaped(candidate) + self._blank, -typed, display=candidate)
         elif command == "cat" or (command not in self.sources.agents() and command != "echo"):
             yield from self._path(current, typed, complete_event)  # a program's words (``!ls``, ``grep x``)
 
@@ -86,7 +93,7 @@ class AishCompleter(Completer):
         offered.update({name: f"agent: {desc}" if desc else "agent" for name, desc in self.sources.agents().items()})
         for name in sorted(offered):
             if name.startswith(current):
-                yield Completion(name, -len(current), display_meta=offered[name][:60])
+                yield Completion(name + self._blank, -len(current), display=name, display_meta=offered[name][:60])
 
     def _models(self, agent: str, current: str, typed: int) -> Iterable[Completion]:
         for model in self.sources.models(agent):
@@ -114,7 +121,8 @@ class AishCompleter(Completer):
             whole = current[: len(current) + found.start_position] + found.text
             if found.text and not found.text.endswith("/") and os.path.isdir(os.path.expanduser(whole)):
                 whole += "/"
-            yield Completion(escaped(whole), -typed, display=found.display)
+            end = "" if whole.endswith("/") else self._blank  # a directory: Tab goes on into it
+            yield Completion(escaped(whole) + end, -typed, display=found.display)
 
 
 def split_before_cursor(text: str) -> tuple[list[str], str | None]:
@@ -178,6 +186,23 @@ def escaped(word: str) -> str:
     return "".join(f"\\{c}" if c in _SPECIAL else c for c in word)
 
 
+class _Agents(Protocol):
+    def is_agent(self, name: str) -> bool: ...
+
+
+def glues_controls(text: str, app: _Agents) -> bool:
+    """Does ``text`` (before the cursor) end with an agent's name where a command goes, and the one
+    blank completing it added? Then a ``[`` typed next starts the agent's controls."""
+    tokens, current, _ = split_raw_before_cursor(text)
+    return (
+        text.endswith(" ")
+        and not text.endswith("  ")
+        and current == ""
+        and len(_current_stage(tokens)) == 1
+        and app.is_agent(tokens[-1])
+    )
+
+
 def _current_stage(tokens: list[str]) -> list[str]:
     """The words of the stage the cursor is in (empty: the cursor is where a command goes)."""
     stage: list[str] = []
@@ -188,4 +213,12 @@ def _current_stage(tokens: list[str]) -> list[str]:
     return list(reversed(stage))
 
 
-__all__ = ["BUILTIN_STAGES", "AishCompleter", "Sources", "escaped", "split_before_cursor", "split_raw_before_cursor"]
+__all__ = [
+    "BUILTIN_STAGES",
+    "AishCompleter",
+    "Sources",
+    "escaped",
+    "glues_controls",
+    "split_before_cursor",
+    "split_raw_before_cursor",
+]

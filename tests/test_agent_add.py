@@ -102,7 +102,7 @@ def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(
         child.expect_exact("aish>")
         child.send("agents rem\t")  # Tab: the subcommand, then the file's agents
         child.expect_exact("ove")
-        child.send(" lo\t")
+        child.send("lo\t")  # Tab left a blank after "remove"
         child.expect_exact("cal")
         child.send("\r")
         child.expect_exact(f"agent local removed from {path}")

@@ -199,8 +199,53 @@ def test_tab_escapes_a_file_name_the_language_would_split(tmp_path: Path, monkey
         return [(c.text, c.start_position) for c in found]
 
     assert tab("cat < sp") == [("sp\\ ace/", -2)]
-    assert sorted(tab("cat sp\\ ace/")) == [("sp\\ ace/a\\&b.txt", -8), ("sp\\ ace/inner\\ dir/", -8)]
+    assert sorted(tab("cat sp\\ ace/")) == [("sp\\ ace/a\\&b.txt ", -8), ("sp\\ ace/inner\\ dir/", -8)]
     assert tab("grep x sp\\ ace/in") == [("sp\\ ace/inner\\ dir/", -10)]
+
+
+def test_a_word_completed_whole_is_followed_by_a_blank_as_in_bash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tour: ``agents rem<Tab>`` gave ``agents remove`` and the blank was the user's to type."""
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from aish.shell_complete import AishCompleter, Sources
+
+    (tmp_path / "notes.md").write_text("")
+    (tmp_path / "docs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    completer = AishCompleter(
+        Sources(
+            agents=lambda: {"athena": "wise"},
+            commands=lambda: {"agents": "list", "history": "runs"},
+            arguments=lambda c, w, cur: ["remove", "add"] if c == "agents" else [],
+        )
+    )
+
+    def tab(line: str, after: str = "") -> list[str]:
+        document = Document(line + after, len(line))
+        return [c.text for c in completer.get_completions(document, CompleteEvent(completion_requested=True))]
+
+    assert tab("agents rem") == ["remove "] and tab("hist") == ["history "] and tab("ath") == ["athena "]
+    assert tab("cat no") == ["notes.md "] and tab("cat do") == ["docs/"]  # a directory: Tab goes on into it
+    assert tab("echo x > no") == ["notes.md "]
+    assert tab("ath", " what is up") == ["athena"]  # a blank is already there: not a second one
+    names = completer.get_completions(Document("a"), CompleteEvent(completion_requested=True))
+    assert [(c.text, c.display_text) for c in names] == [("agents ", "agents"), ("athena ", "athena")]
+
+
+def test_a_bracket_after_a_completed_agents_name_is_glued_to_it() -> None:
+    """``ath<Tab>[-m x]`` must be ``athena[-m x]``: ``athena [-m x]`` would send the brackets as text."""
+    from aish.shell_complete import glues_controls
+
+    class Agents:
+        def is_agent(self, name: str) -> bool:
+            return name == "athena"
+
+    assert glues_controls("athena ", Agents()) and glues_controls("echo x | athena ", Agents())
+    for text in ("athena", "athena  ", "athena what ", "hermes ", "echo athena ", "'athena "):
+        assert not glues_controls(text, Agents()), text
 
 
 def test_tab_after_m_offers_models_only_inside_an_agents_controls() -> None:

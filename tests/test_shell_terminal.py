@@ -262,7 +262,7 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
     try:
         child.send("cat notes-f\t")  # a file after cat
         child.expect_exact("or-tab.md")
-        child.send(" | herm\t")  # an agent where a command goes
+        child.send("| herm\t")  # an agent where a command goes (Tab left a blank after the file)
         child.expect_exact("es")
         child.send("\r")
         child.expect(r"\[\w+: Complete - ")
