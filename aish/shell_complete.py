@@ -50,10 +50,6 @@ class AishCompleter(Completer):
     def __init__(self, sources: Sources) -> None:
         self.sources = sources
         self._paths = PathCompleter(expanduser=True)
-        self._blank = " "
-        """What follows a word completed whole (a name, a file): a blank, as bash adds, unless one is
-        already after the cursor. A directory (its ``/``), a model in ``[...]`` and chat's ``/``
-        commands get none: what is typed next goes on in the same word or bracket."""
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         if not self.sources.active():
@@ -62,15 +58,17 @@ class AishCompleter(Completer):
         tokens, current, typed = split_raw_before_cursor(document.text_before_cursor)
         if current is None:  # inside a quote: a prompt's text, nothing to offer
             return
-        after = document.text_after_cursor[:1]
-        self._blank = "" if after.isspace() else " "  # a word completed whole is followed by one blank
+        # A word completed whole (a name, a file) is followed by a blank, as bash adds, unless one is
+        # already after the cursor. A directory (its ``/``), a model in ``[...]`` and chat's ``/``
+        # commands get none: what is typed next goes on in the same word or bracket.
+        blank = "" if document.text_after_cursor[:1].isspace() else " "
         previous = tokens[-1] if tokens else None
         if previous in _REDIRECTS:
-            yield from self._path(current, typed, complete_event)
+            yield from self._path(current, typed, complete_event, blank)
             return
         stage = _current_stage(tokens)
         if not stage:
-            yield from self._names(current)
+            yield from self._names(current, blank)
             return
         command, words = stage[0], stage[1:]
         name, bracket, first = command.partition("[")
@@ -82,18 +80,18 @@ class AishCompleter(Completer):
         if command in self.sources.commands():
             for candidate in sorted(set(self.sources.arguments(command, words, current))):
                 if candidate.startswith(current):
-                    yield Completion(escaped(candidate) + self._blank, -typed, display=candidate)
+                    yield Completion(escaped(candidate) + blank, -typed, display=candidate)
         elif command == "cat" or (command not in self.sources.agents() and command != "echo"):
-            yield from self._path(current, typed, complete_event)  # a program's words (``!ls``, ``grep x``)
+            yield from self._path(current, typed, complete_event, blank)  # a program's words (``!ls``, ``grep x``)
 
-    def _names(self, current: str) -> Iterable[Completion]:
+    def _names(self, current: str, blank: str) -> Iterable[Completion]:
         offered: dict[str, str] = {}
         offered.update(BUILTIN_STAGES)
         offered.update(self.sources.commands())
         offered.update({name: f"agent: {desc}" if desc else "agent" for name, desc in self.sources.agents().items()})
         for name in sorted(offered):
             if name.startswith(current):
-                yield Completion(name + self._blank, -len(current), display=name, display_meta=offered[name][:60])
+                yield Completion(name + blank, -len(current), display=name, display_meta=offered[name][:60])
 
     def _models(self, agent: str, current: str, typed: int) -> Iterable[Completion]:
         for model in self.sources.models(agent):
@@ -114,14 +112,14 @@ class AishCompleter(Completer):
         elif agent is not None and command == "/model" and blank and " " not in current:
             yield from self._models(agent, current, len(current))
 
-    def _path(self, current: str, typed: int, event: CompleteEvent) -> Iterable[Completion]:
+    def _path(self, current: str, typed: int, event: CompleteEvent, blank: str) -> Iterable[Completion]:
         """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does).
         The whole word is replaced, blanks and the language's operators escaped (``sp\\ ace/``)."""
         for found in self._paths.get_completions(Document(current, len(current)), event):
             whole = current[: len(current) + found.start_position] + found.text
             if found.text and not found.text.endswith("/") and os.path.isdir(os.path.expanduser(whole)):
                 whole += "/"
-            end = "" if whole.endswith("/") else self._blank  # a directory: Tab goes on into it
+            end = "" if whole.endswith("/") else blank  # a directory: Tab goes on into it
             yield Completion(escaped(whole) + end, -typed, display=found.display)
 
 
