@@ -32,7 +32,7 @@ from aish.errors import (
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
-from aish.lang import Command, Group, Pipeline, Redirect, Script, parse
+from aish.lang import Command, Group, Pipeline, Redirect, Script, Stage, parse
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
@@ -265,10 +265,8 @@ class Runner:
         for joiner, pipeline in script.items:
             own_line = "\n" in source[after : pipeline.pos]
             after = pipeline.pos
-            first = pipeline.stages[0]
-            while isinstance(first, Group):  # ``athena no; (it's & fine)``
-                first = first.members[0]
-            if joiner in (";", "&&", "||") and prose and not own_line and isinstance(first, Command):
+            first = _leading(pipeline)  # ``athena no; (it's & fine)``: the group's first member
+            if joiner in (";", "&&", "||") and prose and not own_line:
                 from aish.pipeline.plan import resolves, unknown_agent
 
                 if not resolves(self.app, first.name):
@@ -276,14 +274,12 @@ class Runner:
                     if error.suggestion is None:
                         error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
                     return error
-            prose = self._ends_in_words(pipeline)
+            prose = self._agents_words(pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
         return None
 
-    def _ends_in_words(self, pipeline: Pipeline) -> bool:
-        """Does ``pipeline`` end with an agent's words? Then a ``;``, ``&&`` or ``||`` after it may be a
-        sentence's."""
-        last = pipeline.stages[-1]
-        return isinstance(last, Command) and bool(last.args) and self.app.is_agent(last.name)
+    def _agents_words(self, stage: Stage) -> bool:
+        """Is ``stage`` an agent's name with words after it (a sentence, likely)?"""
+        return isinstance(stage, Command) and bool(stage.args) and self.app.is_agent(stage.name)
 
     # --------------------------------------------------------------- pipelines
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, hint: str | None = None) -> int:
@@ -300,9 +296,7 @@ class Runner:
             try:
                 return self._pipeline(pipeline, stdin)
             except UnknownAgentError as exc:
-                first = pipeline.stages[0]
-                while isinstance(first, Group):  # ``It's a test & more.``: a group until its & is found text
-                    first = first.members[0]
+                first = _leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
                 if hint is not None and exc.name == first.name:
                     exc.args = (f"{exc}; {hint}",)
                 elif not exc.suggestion and self._after_prose(pipeline, exc.name):
@@ -315,11 +309,7 @@ class Runner:
         """Whether the stage ``name`` follows an agent's words through ``|``: English, likely."""
         stages = pipeline.stages
         return any(
-            isinstance(stage, Command)
-            and stage.name == name
-            and isinstance(before, Command)
-            and bool(before.args)
-            and self.app.is_agent(before.name)
+            isinstance(stage, Command) and stage.name == name and self._agents_words(before)
             for before, stage in pairwise(stages)
         )
 
@@ -434,6 +424,14 @@ class Runner:
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]
+
+
+def _leading(pipeline: Pipeline) -> Command:
+    """The stage ``pipeline`` starts with, inside any groups it opens with (``(it's & fine)``: ``it's``)."""
+    first = pipeline.stages[0]
+    while isinstance(first, Group):
+        first = first.members[0]
+    return first
 
 
 def _is_quit(pipeline: Pipeline) -> bool:
