@@ -208,6 +208,18 @@ class App(Record):
         found.update(self.config.agents)
         return dict(sorted(found.items()))
 
+    def example_agent(self) -> str | None:
+        """The agent that examples and hints name: the default agent, else the configuration
+        file's first that is no offline demo, else the first (None without agents)."""
+        agents = self.agents()
+        default = self.config.settings.default_agent
+        if default in agents:
+            return default
+        real = [name for name, agent in agents.items() if "offline demo" not in agent.description]
+        in_order = [name for name in self.config.agents if name in real]  # the file's order, not the alphabet's
+        names = in_order or real or list(agents)
+        return names[0] if names else None
+
     def is_agent(self, name: str) -> bool:
         return name in self.config.agents or (self.config.settings.plugin_agents and name in self._plugin_agents)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aish.errors import UsageError, closest
+from aish.errors import UsageError, closest, shortened
 
 if TYPE_CHECKING:
     import argparse
@@ -54,10 +54,9 @@ def default_agent(app: App, word: str, words: list[str]) -> str:
                 f"{word} is part of the aish language, not a command: run it in a line (aish -c '{word} ...')"
             )
         error = unknown_agent(app, word)
-        agents = list(app.agents())
-        if (words or " " in word.strip()) and agents and not error.suggestion:
-            text = " ".join([word, *words])
-            example = f"aish {agents[0]} {text if len(text) <= 30 else text[:27] + '...'}"
+        agent = app.example_agent()
+        if (words or " " in word.strip()) and agent and not error.suggestion:
+            example = f"aish {agent} {shortened(' '.join([word, *words]))}"
             hint = f"to ask an agent, name it first ({example}), or set default_agent in [settings]"
             raise error.reworded(f"{error}; {hint}")
         raise error

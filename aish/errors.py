@@ -72,6 +72,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def shortened(text: str, width: int = 30) -> str:
+    """``text`` as an example in a one-line hint: cut to ``width`` characters with ``...``."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def visible(text: str) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``), on one line.
 

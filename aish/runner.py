@@ -29,6 +29,7 @@ from aish.errors import (
     UnknownAgentError,
     UsageError,
     output_error,
+    shortened,
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
@@ -301,9 +302,25 @@ class Runner:
                     exc.args = (f"{exc}; {hint}",)
                 elif not exc.suggestion and self._after_prose(pipeline, exc.name):
                     exc.args = (f"{exc}; {PIPE_HINT}",)  # ``athena what does a | b mean``
+                elif not exc.suggestion and exc.name == first.name:
+                    exc.args = (f"{exc}{self._ask_hint(first)}",)  # ``what is a monad?``
                 raise
 
         return self._guarded(body)
+
+    def _ask_hint(self, stage: Command) -> str:
+        """What an unknown first word followed by a sentence (``what is a monad?``) adds in the
+        shell and ``-c``: how to ask an agent. Not for a name meant as an agent's (``zeus hi``,
+        ``zeus[-m x] hi``), a program's options (``gti -C dir status``), nor in a script file,
+        whose error names its file and line."""
+        words = [stage.name, *(word.value for word in stage.args)]
+        agent = self.app.example_agent()
+        sentence = len(words) >= 3 or (len(words) > 1 and words[-1].endswith("?"))
+        if self.script_name is not None or agent is None or not sentence or stage.controls.words:
+            return ""
+        if any(word.startswith("-") for word in words):
+            return ""
+        return f"; to ask an agent, name it first: {agent} {shortened(' '.join(words))}"
 
     def _after_prose(self, pipeline: Pipeline, name: str) -> bool:
         """Whether the stage ``name`` follows an agent's words through ``|``: English, likely."""

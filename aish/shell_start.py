@@ -192,9 +192,7 @@ def _agents_lines(app: App) -> str:
     parts = [f"Agents: {_some(real)}."] if real else []
     if demos:
         parts.append(f"Offline demo agents: {_some(demos)}.")
-    default = app.config.settings.default_agent
-    in_order = [n for n in app.config.agents if n in real]  # the configuration file's order, not the alphabet's
-    first = default if default in agents else (in_order or real or demos)[0]
+    first = app.example_agent()
     return f"aish, the AI shell. {' '.join(parts)}\nTry: {first} hello  |  {first} alone to chat  |  help  |  quit\n"
 
 

@@ -135,6 +135,34 @@ def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_
         assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
 
 
+def test_a_sentence_without_an_agent_says_to_name_one_first(
+    run_line: Run, make_app: Callable[..., App], tmp_path: Path, demo_url: str
+) -> None:
+    """A tour's first line was ``what is a monad?``: 'unknown agent' alone did not say how to ask."""
+    known = "(known: apollo, athena, hermes)"
+    asked = run_line("what is a monad?")
+    assert asked.status == EXIT_UNKNOWN and asked.out == ""
+    assert asked.err == f"aish: unknown agent 'what' {known}; to ask an agent, name it first: apollo what is a monad?\n"
+    long = run_line("tell me a very long story about the sea")
+    assert long.err.endswith("name it first: apollo tell me a very long story a...\n")
+    assert run_line("why?").err == f"aish: unknown agent 'why?' {known}\n"  # one word: no sentence
+    for meant_as_a_name in ("zeus hi", "zeus[-m x] what is up", "gti -C dir status"):
+        assert "to ask" not in run_line(meant_as_a_name).err, meant_as_a_name
+    assert run_line("athen what is up").err.startswith("aish: unknown agent 'athen', did you mean 'athena'?")
+    two = agent_toml("b", "http://127.0.0.1:9/v1") + agent_toml("a", "http://127.0.0.1:9/v1")
+    real = run_line("what is up", two)
+    assert real.err.endswith("name it first: b what is up\n")  # the file's first agent, not a demo
+    chosen = run_line("what is up", '[settings]\ndefault_agent = "a"\n' + two)
+    assert chosen.err.endswith("name it first: a what is up\n")
+    script = tmp_path / "s.aish"
+    script.write_text("what is up\n")
+    err = io.StringIO()
+    runner = Runner(make_app(), out=io.StringIO(), err=err)
+    runner.script_name = str(script)
+    runner.run_source(script.read_text())
+    assert err.getvalue() == f"aish: {script}:1: unknown agent 'what' {known}\n"  # a script's line is code
+
+
 def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send_it(
     run_line: Run, refserver: RefServer, demo_url: str
 ) -> None:
