@@ -390,7 +390,13 @@ class Runner:
                 confirm=self.confirm,
                 runner=self,
             )
-            status = spec.func(invocation)
+            if args in (["--help"], ["-h"]):  # every command's, as cliff gives each one
+                from aish.shell_help import usage_text
+
+                usage_text(spec.help, out)
+                status = EXIT_OK
+            else:
+                status = spec.func(invocation)
             out.flush()
         if redirect is not None:
             from aish.pipeline.redirect import say_where

@@ -66,6 +66,14 @@ def test_the_default_file_is_created_and_a_key_is_only_named(tmp_path: Path, mon
         (["x", "ftp://x"], "agents add: 'ftp://x': expected an http://, https://, ws:// or wss:// URL"),
         (["x", "ws://x/y"], "agents add: a ws:// agent needs --codec (codecs: "),
         (["x", "http://x", "--codec", "nope"], "agents add: unknown codec 'nope' (codecs: "),
+        (
+            ["x", "http://x", "--codec", "anthropic"],
+            "agents add: unknown codec 'anthropic', did you mean 'anthropic-messages'?",
+        ),
+        (
+            ["x", "http://x", "--codec", "opneai-chat"],
+            "agents add: unknown codec 'opneai-chat', did you mean 'openai-chat'?",
+        ),
         (["x", "http://x", "-m"], "agents add: -m needs a value (usage: agents add NAME URL"),
         (["x", "http://x", "--temperature", "0"], "agents add: unknown option '--temperature' (usage: "),
         (["x"], "usage: agents add NAME URL [-m MODEL]"),
@@ -80,6 +88,32 @@ def test_bad_input_is_one_line_and_the_file_is_untouched(
     assert result.status != 0 and result.out == ""
     assert result.err.startswith("aish: " + message.format(path=path)) and result.err.count("\n") == 1
     assert path.read_text() == before
+
+
+def test_help_lists_options_codecs_and_examples_and_writes_nothing(write_config: Callable[[str], Path]) -> None:
+    path = write_config(KEPT)
+    for words in (["add", "--help"], ["add", "local", "http://x/v1", "-h"]):
+        result = aish("--config", str(path), "agents", *words)
+        assert result.status == 0 and result.err == "", result.err
+        lines = result.out.splitlines()
+        assert lines[0].startswith("usage: agents add NAME URL") and str(path) in lines[1]
+        codecs = lines[lines.index("codecs:") + 1 : lines.index("examples:") - 1]
+        assert [line.split()[0] for line in codecs] == sorted(line.split()[0] for line in codecs)
+        assert {"openai-chat", "anthropic-messages", "text"} <= {line.split()[0] for line in codecs}
+        assert "  anthropic-messages  Anthropic Messages API (POST {url}/messages)" in lines
+    assert path.read_text() == KEPT
+    removing = aish("--config", str(path), "agents", "remove", "--help")
+    assert removing.status == 0 and removing.out.startswith("usage: agents remove NAME\n")
+
+
+def test_an_anthropic_url_gets_the_anthropic_codec(write_config: Callable[[str], Path]) -> None:
+    """What ``agents add claude https://api.anthropic.com/v1`` means; any other host stays openai-chat."""
+    path = write_config(KEPT)
+    for name, url in (("claude", "https://api.anthropic.com/v1"), ("near", "https://anthropic.com.example.test/v1")):
+        assert aish("--config", str(path), "agents", "add", name, url).status == 0
+    text = path.read_text()
+    assert '[agents.claude]\ntransport = "sse"\ncodec = "anthropic-messages"\n' in text
+    assert '[agents.near]\ntransport = "sse"\ncodec = "openai-chat"\n' in text
 
 
 def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(

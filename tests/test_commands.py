@@ -68,6 +68,17 @@ def run(app: App, source: str) -> tuple[int, str, str]:
 # ------------------------------------------------------------ in-process
 
 
+def test_every_command_answers_help_without_being_called(demo_url: str) -> None:
+    """``NAME --help`` / ``NAME -h`` alone print what ``help NAME`` prints, as cliff's commands do."""
+    app, probe = probe_app()
+    for flag in ("--help", "-h"):
+        assert run(app, f"said {flag}") == (0, "Say what it was given.\nusage: said [WORD...]\n", "")
+        assert run(app, f"grab {flag}") == (0, "Take the line as typed.\n", "")
+    assert probe.seen == []
+    assert run(app, "said --help me")[1] == "said ['--help', 'me'] line='--help me'\n"  # not alone: the command's
+    assert run(app, "help said")[1] == run(app, "said --help")[1]
+
+
 def test_a_command_runs_alone_in_a_line_and_in_a_script(demo_url: str) -> None:
     app, probe = probe_app()
     assert run(app, 'said a "b c"') == (0, "said ['a', 'b c'] line='a \"b c\"'\n", "")

@@ -19,7 +19,12 @@ HISTORY_SUBCOMMANDS = ("show", "answer", "search", "export", "rm", "clear", "hel
 PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
 
 
-AGENTS_USAGE = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME]"
+AGENTS_USAGE = """\
+usage: agents                       every agent: name, transport, codec, model and URL
+       agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]
+                                    a server as an agent, in the configuration file (agents add --help)
+       agents remove NAME           an agent out of the configuration file"""
+AGENTS_SHORT = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME]"
 
 
 def agents(inv: Invocation) -> int:
@@ -36,7 +41,7 @@ def agents(inv: Invocation) -> int:
 
         return remove_agent(inv.app, inv.args[1:], inv.out)
     if inv.args:
-        raise UsageError(f"agents: unknown subcommand {inv.args[0]!r} ({AGENTS_USAGE})")
+        raise UsageError(f"agents: unknown subcommand {inv.args[0]!r} ({AGENTS_SHORT})")
     from aish.listing import list_agents
 
     list_agents(inv.app, inv.out)

@@ -20,6 +20,16 @@ from typing import TextIO
 from aish import App, ConfigError, UsageError
 
 USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
+OPTIONS = """\
+  -m, --model MODEL              the model to ask (default: whatever the server serves)
+  --codec CODEC                  the wire format (default: openai-chat, or anthropic-messages
+                                 for an anthropic.com URL; a ws:// URL needs one)
+  --key-env VAR                  the environment variable holding the API key (never written)
+  -d, --description DESCRIPTION  what 'agents' and 'help NAME' say about it"""
+EXAMPLES = """\
+  agents add local http://127.0.0.1:8080/v1 -m llama3
+  agents add gpt https://api.openai.com/v1 -m gpt-4o --key-env OPENAI_API_KEY
+  agents add claude https://api.anthropic.com/v1 -m claude-sonnet-4-5 --key-env ANTHROPIC_API_KEY"""
 _FLAGS = {"-m": "model", "--model": "model", "--codec": "codec", "--key-env": "api_key_env"}
 _FLAGS |= {"-d": "description", "--description": "description"}
 
@@ -30,17 +40,22 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt
 
+    if any(word in ("-h", "--help") for word in words):
+        out.write(add_help(app))
+        return 0
     name, url, keys = _parsed(words)
     if not url.startswith(("http://", "https://", "ws://", "wss://")):
         raise UsageError(f"agents add: {url!r}: expected an http://, https://, ws:// or wss:// URL")
     ws = url.startswith(("ws://", "wss://"))
     transport = "websocket" if ws else "sse"
-    codec = keys.pop("codec", None) or (None if ws else "openai-chat")
+    codec = keys.pop("codec", None) or _codec_for(url)
     codecs = sorted(app.components.get("codec", {}))
     if codec is None:
         raise UsageError(f"agents add: a ws:// agent needs --codec (codecs: {', '.join(codecs)})")
     if codec not in codecs:
-        raise UsageError(f"agents add: unknown codec {codec!r} (codecs: {', '.join(codecs)})")
+        guess = _codec_guess(codec, codecs)
+        meant = f", did you mean {guess!r}?" if guess else ""
+        raise UsageError(f"agents add: unknown codec {codec!r}{meant} (codecs: {', '.join(codecs)})")
     path = config_file(app.config)
     where = str(path)
     text = read_config_text(path)
@@ -64,6 +79,37 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     hint += ", which is not set here" if key and not os.environ.get(key) else ""
     out.write(f"{said}{hint} (try: {name} hello)\n")
     return 0
+
+
+def add_help(app: App) -> str:
+    """``agents add --help``: the options, the codecs this aish has, examples, and the file."""
+    from aish.config import config_file
+
+    codecs = app.components.get("codec", {})
+    width = max(map(len, codecs), default=0)
+    listed = "\n".join(f"  {name.ljust(width)}  {codecs[name].description}".rstrip() for name in sorted(codecs))
+    return (
+        f"{USAGE}\nAdd the server at URL as the agent NAME, in {config_file(app.config)}.\n\n"
+        f"options:\n{OPTIONS}\n\ncodecs:\n{listed}\n\nexamples:\n{EXAMPLES}\n"
+    )
+
+
+def _codec_for(url: str) -> str | None:
+    """The codec an http(s) URL needs when none is given: Anthropic's API speaks its own."""
+    from urllib.parse import urlsplit
+
+    if url.startswith(("ws://", "wss://")):
+        return None
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return "anthropic-messages" if host == "anthropic.com" or host.endswith(".anthropic.com") else "openai-chat"
+
+
+def _codec_guess(word: str, codecs: list[str]) -> str | None:
+    """``anthropic`` for ``anthropic-messages``: the one codec the word starts, else a close name."""
+    from aish.errors import closest
+
+    starting = [name for name in codecs if name.startswith(word)]
+    return starting[0] if len(starting) == 1 else closest(word, codecs)
 
 
 def _parsed(words: list[str]) -> tuple[str, str, dict[str, str]]:

@@ -26,6 +26,9 @@ def remove_agent(app: App, words: list[str], out: TextIO) -> int:
     from aish.config_edit import read_config_text, remove_table, write_config_text
     from aish.config_watch import adopt
 
+    if words in (["-h"], ["--help"]):
+        out.write(f"{USAGE}\nTake [agents.NAME] out of {config_file(app.config)}; the rest of the file stays.\n")
+        return 0
     if len(words) != 1 or words[0].startswith("-"):
         raise UsageError(USAGE)
     name = words[0]
