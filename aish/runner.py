@@ -291,6 +291,12 @@ class Runner:
         """
 
         def body() -> int:
+            agent = self._asks_help(pipeline, stdin)
+            if agent is not None:  # ``athena --help``: as ``aish athena --help`` and every command
+                from aish.shell_help import agent_help
+
+                agent_help(self.app, agent, self.out)
+                return EXIT_OK
             command = self._command(pipeline)
             if command is not None:
                 return self._call(command.name, [word.value for word in command.args], None, pipeline.stdout)
@@ -358,6 +364,16 @@ class Runner:
             where = f" in plugin {culprit!r}" if culprit else ""
             say(self.err, f"aish: unexpected error{where}: {type(exc).__name__}: {visible(str(exc))}{hint}")
             return EXIT_FAILURE
+
+    def _asks_help(self, pipeline: Pipeline, stdin: str | None) -> str | None:
+        """The agent ``pipeline`` asks help about: an agent alone, ``--help`` or ``-h`` (unquoted) its only word."""
+        stage = pipeline.stages[0]
+        if len(pipeline.stages) > 1 or not isinstance(stage, Command) or len(stage.args) != 1:
+            return None
+        word = stage.args[0]
+        alone = stdin is None and pipeline.stdin is None and pipeline.stdout is None and not stage.controls.words
+        asks = alone and not word.quoted and word.value in ("--help", "-h") and self.app.is_agent(stage.name)
+        return stage.name if asks else None
 
     def _command(self, pipeline: Pipeline) -> Command | None:
         """The registered command that ``pipeline`` is, if it is one (commands win over agents)."""

@@ -163,6 +163,20 @@ def test_a_sentence_without_an_agent_says_to_name_one_first(
     assert err.getvalue() == f"aish: {script}:1: unknown agent 'what' {known}\n"  # a script's line is code
 
 
+def test_an_agent_alone_with_help_shows_its_help_and_asks_nothing(run_line: Run, refserver: RefServer) -> None:
+    """A tour's ``story --help`` in the shell sent '--help' to the model, where ``aish story --help`` shows help."""
+    config = agent_toml("bot", refserver.base_url, model="echo")
+    for flag in ("--help", "-h"):
+        shown = run_line(f"bot {flag}", config)
+        assert shown.status == 0 and shown.err == "" and shown.out.startswith("  agent       bot\n")
+        assert f"  url         {refserver.base_url}\n" in shown.out
+    assert len(refserver.requests) == 0
+    assert run_line("bot '--help'", config).out == "--help"  # quoted, or with input: text for the agent
+    assert run_line("echo x | bot -h", config).out.endswith("-h")
+    assert run_line("bot --help me", config).out == "--help me"
+    assert len(refserver.requests) == 3
+
+
 def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send_it(
     run_line: Run, refserver: RefServer, demo_url: str
 ) -> None:
