@@ -201,7 +201,7 @@ def test_options_written_as_on_the_command_line_are_refused_with_the_bracket_for
     result = aish("--config", config, "-c", line)
     option = line.split(" -", 1)[1].split()[0]
     name = fix.split("[")[0]
-    assert result.err == f"aish: {name}: '-{option}' would be sent as text: write {fix}, or quote the text\n"
+    assert result.err == f"aish: {name}: '-{option}' would be sent as text; as an option: {fix} (or quote the text)\n"
     assert result.status != 0 and len(refserver.requests) == 0
 
 

@@ -132,7 +132,7 @@ def loose_controls(stage: Command) -> None:
         fix += f" {' '.join(values[used:])}" if used < len(values) else ""
     else:
         fix = f"{stage.name}[{values[0]} ...] TEXT"
-    raise UsageError(f"{stage.name}: {values[0]!r} would be sent as text: write {fix}, or quote the text")
+    raise UsageError(f"{stage.name}: {values[0]!r} would be sent as text; as an option: {fix} (or quote the text)")
 
 
 def _unknown(app: App, name: str) -> UnknownAgentError:
