@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from itertools import pairwise
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
@@ -29,11 +28,11 @@ from aish.errors import (
     UnknownAgentError,
     UsageError,
     output_error,
-    shortened,
     visible,
 )
 from aish.history.recorder import Recorder, RunRecording
-from aish.lang import Command, Group, Pipeline, Redirect, Script, Stage, parse
+from aish.lang import Command, Pipeline, Redirect, Script, parse
+from aish.line_hints import NEW_LINE_HINT, stray_joiner
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
 from aish.terminal import end_line, track
@@ -42,8 +41,6 @@ from aish.wordwrap import say
 
 QUIT = frozenset({"quit", "exit"})
 """A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
-NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
-PIPE_HINT = "to send '|' to the agent, quote it"
 STDIN = "<stdin>"
 """The script name of lines read from standard input (``aish < lines.aish``): errors say ``<stdin>:N:``."""
 
@@ -232,7 +229,7 @@ class Runner:
         after the first gets a hint: that is often a pasted text's second line; in a script file,
         the error names the file and line instead), whose first line is ``line`` of the file.
         """
-        stray = self._stray_joiner(script, source)
+        stray = stray_joiner(self.app, script, source)
         if stray is not None:  # ``athena what does a && b do``: nothing runs
             return self.report(stray)
         status = EXIT_OK
@@ -257,31 +254,6 @@ class Runner:
                 break
         return status
 
-    def _stray_joiner(self, script: Script, source: str) -> AishError | None:
-        """A ``;``, ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found
-        before anything runs: the words after it start no agent, command or program. ``||`` would have
-        dropped them without a word; ``;`` and ``&&`` failed only after the agent had answered half the
-        question (decisions 68 and 70)."""
-        prose, after = False, 0
-        for joiner, pipeline in script.items:
-            own_line = "\n" in source[after : pipeline.pos]
-            after = pipeline.pos
-            first = _leading(pipeline)  # ``athena no; (it's & fine)``: the group's first member
-            if joiner in (";", "&&", "||") and prose and not own_line:
-                from aish.pipeline.plan import resolves, unknown_agent
-
-                if not resolves(self.app, first.name):
-                    error = unknown_agent(self.app, first.name)
-                    if error.suggestion is None:
-                        error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
-                    return error
-            prose = self._agents_words(pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
-        return None
-
-    def _agents_words(self, stage: Stage) -> bool:
-        """Is ``stage`` an agent's name with words after it (a sentence, likely)?"""
-        return isinstance(stage, Command) and bool(stage.args) and self.app.is_agent(stage.name)
-
     # --------------------------------------------------------------- pipelines
     def run_pipeline(self, pipeline: Pipeline, stdin: str | None = None, *, hint: str | None = None) -> int:
         """Run one pipeline; errors inside are reported here and give the status.
@@ -303,38 +275,12 @@ class Runner:
             try:
                 return self._pipeline(pipeline, stdin)
             except UnknownAgentError as exc:
-                first = _leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
-                if hint is not None and exc.name == first.name:
-                    exc.args = (f"{exc}; {hint}",)
-                elif not exc.suggestion and self._after_prose(pipeline, exc.name):
-                    exc.args = (f"{exc}; {PIPE_HINT}",)  # ``athena what does a | b mean``
-                elif not exc.suggestion and exc.name == first.name:
-                    exc.args = (f"{exc}{self._ask_hint(first)}",)  # ``what is a monad?``
+                from aish.line_hints import unknown_agent_hint
+
+                exc.args = (f"{exc}{unknown_agent_hint(self.app, pipeline, exc, hint, self.script_name)}",)
                 raise
 
         return self._guarded(body)
-
-    def _ask_hint(self, stage: Command) -> str:
-        """What an unknown first word followed by a sentence (``what is a monad?``) adds in the
-        shell and ``-c``: how to ask an agent. Not for a name meant as an agent's (``zeus hi``,
-        ``zeus[-m x] hi``), a program's options (``gti -C dir status``), nor in a script file,
-        whose error names its file and line."""
-        words = [stage.name, *(word.value for word in stage.args)]
-        agent = self.app.example_agent()
-        sentence = len(words) >= 3 or (len(words) > 1 and words[-1].endswith("?"))
-        if self.script_name is not None or agent is None or not sentence or stage.controls.words:
-            return ""
-        if any(word.startswith("-") for word in words):
-            return ""
-        return f"; to ask an agent, name it first: {agent} {shortened(' '.join(words))}"
-
-    def _after_prose(self, pipeline: Pipeline, name: str) -> bool:
-        """Whether the stage ``name`` follows an agent's words through ``|``: English, likely."""
-        stages = pipeline.stages
-        return any(
-            isinstance(stage, Command) and stage.name == name and self._agents_words(before)
-            for before, stage in pairwise(stages)
-        )
 
     def run_command(self, name: str, args: list[str], line: str | None = None) -> int:
         """Run the registered command ``name`` (``aish NAME ARGS``, a raw line); report its errors.
@@ -465,17 +411,17 @@ class Runner:
 __all__ = ["EXIT_FAILURE", "Runner"]
 
 
-def _leading(pipeline: Pipeline) -> Command:
-    """The stage ``pipeline`` starts with, inside any groups it opens with (``(it's & fine)``: ``it's``)."""
-    first = pipeline.stages[0]
-    while isinstance(first, Group):
-        first = first.members[0]
-    return first
-
-
 def _is_quit(pipeline: Pipeline) -> bool:
     first = pipeline.stages[0]
     return len(pipeline.stages) == 1 and isinstance(first, Command) and first.name in QUIT
+
+
+def leave_status(source: str, last: int) -> int:
+    """The status the shell leaves with on ``quit`` or ``exit [N]`` typed alone (``last``: the last
+    line's); a bad argument raises the UsageError ``aish -c`` reports (as sh, the shell still leaves)."""
+    _, pipeline = parse(source).items[0]
+    status = _quit_status(pipeline, last)
+    return last if status is None else status
 
 
 def _quit_status(pipeline: Pipeline, last: int) -> int | None:

@@ -40,7 +40,7 @@ from aish.history.recorder import Recorder
 from aish.history.store import is_private, resolve_replay
 from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
-from aish.runner import Runner
+from aish.runner import Runner, leave_status
 from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources, glues_controls
 from aish.shell_editor import bind_editor
@@ -328,9 +328,17 @@ class AishShell(cmd2.Cmd):
             return False
 
     # -------------------------------------------------------------- commands
-    def do_exit(self, _statement: Statement) -> bool:
-        """Leave aish."""
+    def do_exit(self, statement: Statement | str) -> bool:
+        """Leave aish (``exit N``: with status N, as sh; ``exit`` alone and Ctrl-D: the last line's)."""
+        if not isinstance(statement, Statement):  # cmd2's Ctrl-D calls ``do_quit("")``
+            return True
+        try:
+            self.last_status = leave_status(statement.raw, self.last_status)
+        except AishError as exc:  # ``exit now``: said, and the shell leaves with 2, as sh's does
+            self.last_status = self.runner.report(exc)
         return True
+
+    do_quit = do_exit
 
     # ---------------------------------------------------------------- chat mode
     @property

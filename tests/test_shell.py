@@ -46,6 +46,34 @@ def test_banner_names_the_offline_demo_agents(refserver: RefServer) -> None:
     assert child.exitstatus == 0
 
 
+@pytest.mark.parametrize(
+    ("lines", "status", "said"),
+    [
+        (["exit 3"], 3, ""),
+        (["quit 300"], 44, ""),  # as sh: modulo 256
+        (["nosuch", "exit"], 3, ""),  # exit alone: the last line's status (unknown agent)
+        (["exit now"], 2, "aish: exit: takes at most an exit status (a whole number), not 'now'"),
+        (["athena hi; exit 5"], 5, ""),
+    ],
+)
+def test_exit_and_quit_leave_with_a_status_as_sh(
+    refserver: RefServer, lines: list[str], status: int, said: str
+) -> None:
+    """A tour's ``exit now`` left at once and with status 0, where ``aish -c 'exit now'`` said why and gave 2."""
+    env = {**os.environ, "AISH_DEMO_URL": refserver.base_url, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20)
+    try:
+        for line in lines:
+            child.expect_exact(PROMPT)
+            child.sendline(line)
+        if said:
+            child.expect_exact(said)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == status
+
+
 def test_streams_with_status_on_a_terminal(shell: pexpect.spawn) -> None:
     run(shell, 'echo "Explain quantum computing" | athena')
     shell.expect_exact("[athena: Streaming...]")

@@ -1,0 +1,99 @@
+"""What the runner adds to an error about a line that reads as English, not as the language.
+
+A sentence typed after an agent's name meets the language's operators (``;``,
+``&&``, ``||``, ``|``), and a sentence typed without an agent's name starts
+with a word that names nothing. The errors say what was wrong; these hints say
+what to type instead (decisions 68, 70 and 72)::
+
+    athena don't do that; it's fine   -> ...; to send ';' to the agent, quote it
+    athena what does a | b mean       -> ...; to send '|' to the agent, quote it
+    what is a monad?                  -> ...; to ask an agent, name it first: athena what is a monad?
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from aish.errors import shortened
+from aish.lang import Command, Group, Pipeline, Script, Stage
+
+if TYPE_CHECKING:
+    from aish.app import App
+    from aish.errors import AishError, UnknownAgentError
+
+NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
+PIPE_HINT = "to send '|' to the agent, quote it"
+
+
+def stray_joiner(app: App, script: Script, source: str) -> AishError | None:
+    """A ``;``, ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found
+    before anything runs: the words after it start no agent, command or program. ``||`` would have
+    dropped them without a word; ``;`` and ``&&`` failed only after the agent had answered half the
+    question (decisions 68 and 70)."""
+    prose, after = False, 0
+    for joiner, pipeline in script.items:
+        own_line = "\n" in source[after : pipeline.pos]
+        after = pipeline.pos
+        first = leading(pipeline)  # ``athena no; (it's & fine)``: the group's first member
+        if joiner in (";", "&&", "||") and prose and not own_line:
+            from aish.pipeline.plan import resolves, unknown_agent
+
+            if not resolves(app, first.name):
+                error = unknown_agent(app, first.name)
+                if error.suggestion is None:
+                    error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
+                return error
+        prose = agents_words(app, pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
+    return None
+
+
+def unknown_agent_hint(
+    app: App, pipeline: Pipeline, error: UnknownAgentError, hint: str | None, script_name: str | None
+) -> str:
+    """What ``error`` about ``pipeline`` adds (``""``: nothing). ``hint``: what a line of a script
+    after the first adds when its first word names nothing (``NEW_LINE_HINT``); ``script_name``:
+    the script file's, None in the shell and ``-c``."""
+    first = leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
+    if hint is not None and error.name == first.name:
+        return f"; {hint}"
+    if error.suggestion:
+        return ""
+    if after_prose(app, pipeline, error.name):
+        return f"; {PIPE_HINT}"  # ``athena what does a | b mean``
+    if error.name == first.name and script_name is None:
+        return ask_hint(app, first)  # ``what is a monad?``
+    return ""
+
+
+def ask_hint(app: App, stage: Command) -> str:
+    """What an unknown first word followed by a sentence (``what is a monad?``) adds in the shell
+    and ``-c``: how to ask an agent. Not for a name meant as an agent's (``zeus hi``, ``zeus[-m x]
+    hi``) nor for a program's options (``gti -C dir status``)."""
+    words = [stage.name, *(word.value for word in stage.args)]
+    agent = app.example_agent()
+    sentence = len(words) >= 3 or (len(words) > 1 and words[-1].endswith("?"))
+    if agent is None or not sentence or stage.controls.words or any(word.startswith("-") for word in words):
+        return ""
+    return f"; to ask an agent, name it first: {agent} {shortened(' '.join(words))}"
+
+
+def after_prose(app: App, pipeline: Pipeline, name: str) -> bool:
+    """Whether the stage ``name`` follows an agent's words through ``|``: English, likely."""
+    return any(
+        isinstance(stage, Command) and stage.name == name and agents_words(app, before)
+        for before, stage in pairwise(pipeline.stages)
+    )
+
+
+def agents_words(app: App, stage: Stage) -> bool:
+    """Is ``stage`` an agent's name with words after it (a sentence, likely)?"""
+    return isinstance(stage, Command) and bool(stage.args) and app.is_agent(stage.name)
+
+
+def leading(pipeline: Pipeline) -> Command:
+    """The stage ``pipeline`` starts with, inside any groups it opens with (``(it's & fine)``: ``it's``)."""
+    first = pipeline.stages[0]
+    while isinstance(first, Group):
+        first = first.members[0]
+    return first
