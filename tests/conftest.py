@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Fresh XDG dirs (no user config, no shared entry-point cache) and no AISH_* variables."""
+    """Fresh XDG dirs (no user config, no shared entry-point cache), no AISH_* variables, and no
+    provider keys (the ``keys`` plugin would add agents for them)."""
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
         path = home / var.lower()
@@ -29,6 +30,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for var in list(os.environ):
         if var.startswith("AISH_") and var != "AISH_REQUIRE_LLAMA":
             monkeypatch.delenv(var)
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
     return home
 
 

@@ -1,0 +1,47 @@
+"""aish plugin: agents for the API keys already in the environment, as llm and shell-gpt use them.
+
+- ``OPENAI_API_KEY`` set: the agent ``gpt``, OpenAI's chat completions at
+  ``OPENAI_BASE_URL`` (the OpenAI SDK's variable; default ``https://api.openai.com/v1``),
+  model ``gpt-4o-mini``.
+- ``ANTHROPIC_API_KEY`` set: the agent ``claude``, Anthropic's Messages API at
+  ``ANTHROPIC_BASE_URL`` (the Anthropic SDK's variable, without ``/v1``; default
+  ``https://api.anthropic.com``), model ``claude-sonnet-4-5``.
+
+An empty variable counts as unset. The key is read from the variable when a request is built,
+as for any agent's ``api_key_env``, and never written anywhere. ``-m`` changes the model for
+one call; an agent of the same name in the configuration file replaces these; ``plugin_agents
+= false`` in ``[settings]``, or ``aish plugins disable keys``, hides them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aish import AgentConfig, App, RegisterAgent, hookimpl
+
+OPENAI = ("gpt", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", "openai-chat", "gpt-4o-mini")
+ANTHROPIC = ("claude", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com", "anthropic-messages",
+             "claude-sonnet-4-5")  # fmt: skip
+PROVIDERS = {"OpenAI": OPENAI, "Anthropic": ANTHROPIC}
+
+
+@hookimpl
+def aish_register_agents(register: RegisterAgent, app: App) -> None:
+    for provider, (name, key_env, url_env, default_url, codec, model) in PROVIDERS.items():
+        if not os.environ.get(key_env):
+            continue
+        url = (os.environ.get(url_env) or default_url).rstrip("/")
+        if codec == "anthropic-messages":
+            url += "/v1"  # the SDK's base URL is the host; the API lives under /v1
+        register(
+            AgentConfig(
+                name=name,
+                transport="sse",
+                url=url,
+                codec=codec,
+                model=model,
+                api_key_env=key_env,
+                description=f"{provider}, key from ${key_env}",
+                source="plugin:keys",
+            )
+        )
