@@ -159,7 +159,7 @@ def test_dash_c_reads_piped_input_when_the_line_starts_with_an_agent(demo_url: s
 def test_command_words_and_missing_scripts() -> None:
     assert (
         run_aish("agents", "extra").stderr == "aish: agents: unknown subcommand 'extra' (usage: agents [add NAME URL "
-        "[-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME])\n"
+        "[-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME | edit])\n"
     )
     missing = run_aish("missing.aish")
     assert (missing.returncode, missing.stderr) == (2, "aish: missing.aish: no such script file\n")

@@ -23,19 +23,27 @@ AGENTS_USAGE = """\
 usage: agents                       every agent: name, transport, codec, model and URL
        agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]
                                     a server as an agent, in the configuration file (agents add --help)
-       agents remove NAME           an agent out of the configuration file"""
-AGENTS_SHORT = "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME]"
+       agents remove NAME           an agent out of the configuration file
+       agents edit                  the configuration file in $VISUAL or $EDITOR, saved once valid"""
+AGENTS_SHORT = (
+    "usage: agents [add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME | edit]"
+)
 
 
 def agents(inv: Invocation) -> int:
     """``agents``: name, transport, codec, model and URL of every agent (never a key);
-    ``agents add NAME URL ...``: a new agent in the configuration file; ``agents remove NAME``: out of it."""
+    ``agents add NAME URL ...``: a new agent in the configuration file; ``agents remove NAME``: out of
+    it; ``agents edit``: the file in the user's editor."""
     from aish.errors import UsageError
 
     if inv.args[:1] == ["add"]:
         from .agent_add import add_agent
 
         return add_agent(inv.app, inv.args[1:], inv.out)
+    if inv.args[:1] == ["edit"]:
+        from .agent_edit import edit_agents
+
+        return edit_agents(inv.app, inv)
     if inv.args[:1] in (["remove"], ["rm"]):
         from .agent_remove import remove_agent
 
@@ -50,7 +58,7 @@ def agents(inv: Invocation) -> int:
 
 def complete_agents_command(inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
-        return ["add", "remove"]
+        return ["add", "edit", "remove"]
     if len(words) == 2 and words[0] in ("remove", "rm"):
         return sorted(inv.app.config.agents)
     if words[0] == "add" and len(words) > 3 and len(words) % 2 == 0:  # an option's place, after NAME URL

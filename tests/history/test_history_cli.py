@@ -94,7 +94,7 @@ def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backe
     assert (misuse.returncode, misuse.stderr) == (
         2,
         "aish: agents: unknown subcommand 'everything' (usage: agents [add NAME URL "
-        "[-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME])\n",
+        "[-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION] | remove NAME | edit])\n",
     )
     refused = run_aish("-c", "history clear")  # no terminal to ask on
     assert refused.returncode == 2 and "--yes" in refused.stderr
