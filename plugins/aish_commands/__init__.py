@@ -162,7 +162,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
     register(
         "agents",
         agents,
-        summary="List agents: name, transport, codec, model and URL (never a key); add or remove one.",
+        summary="List agents: name, transport, codec, model and URL (never a key); add, remove or edit them.",
         usage=AGENTS_USAGE,
         complete=complete_agents_command,
     )
