@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import os
 
-from aish import AgentConfig, App, RegisterAgent, hookimpl
+from aish import AgentConfig, RegisterAgent, hookimpl
 
-OPENAI = ("gpt", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", "openai-chat", "gpt-4o-mini")
-ANTHROPIC = ("claude", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com", "anthropic-messages",
-             "claude-sonnet-4-5")  # fmt: skip
-PROVIDERS = {"OpenAI": OPENAI, "Anthropic": ANTHROPIC}
+PROVIDERS = (
+    # agent, provider, key variable, base-URL variable, default base URL, codec, model
+    ("gpt", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", "openai-chat", "gpt-4o-mini"),
+    ("claude", "Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
+     "anthropic-messages", "claude-sonnet-4-5"),
+)  # fmt: skip
 
 
 @hookimpl
-def aish_register_agents(register: RegisterAgent, app: App) -> None:
-    for provider, (name, key_env, url_env, default_url, codec, model) in PROVIDERS.items():
+def aish_register_agents(register: RegisterAgent) -> None:
+    for name, provider, key_env, url_env, default_url, codec, model in PROVIDERS:
         if not os.environ.get(key_env):
             continue
         url = (os.environ.get(url_env) or default_url).rstrip("/")
