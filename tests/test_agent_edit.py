@@ -57,6 +57,9 @@ def test_an_edit_is_saved_and_used_at_once(
     assert path.read_text() == KEPT + table("local", refserver.base_url)  # every byte before it kept
     again = aish("--config", str(path), "agents", "edit")  # this editor changes nothing now
     assert again.out == f"{path}: unchanged\n" and path.read_text() == KEPT + table("local", refserver.base_url)
+    path.write_text(KEPT.rstrip("\n"))  # no last newline: still unchanged, and left so
+    assert aish("--config", str(path), "agents", "edit").out == f"{path}: unchanged\n"
+    assert path.read_text() == KEPT.rstrip("\n")
 
 
 def test_a_new_file_starts_from_a_commented_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

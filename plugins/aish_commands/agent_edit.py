@@ -44,7 +44,7 @@ def edit_agents(app: App, inv: Invocation) -> int:
         command = editor_command(os.environ)
         while True:
             draft = edit(draft.removesuffix("\n"), command, ".toml") + "\n"
-            if draft == (before or TEMPLATE):
+            if draft.rstrip("\n") == (before or TEMPLATE).rstrip("\n"):  # a file without a last newline too
                 inv.out.write(f"{where}: unchanged\n")
                 return 0
             try:
