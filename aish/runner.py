@@ -158,13 +158,16 @@ class Runner:
         return status
 
     def is_command_line(self, source: str) -> bool:
-        """Is ``source`` one command and nothing else (``agents``, ``history search a|b``)?"""
+        """Is ``source`` one command and nothing else (``agents``, ``history search a|b``, ``athena --help``)?"""
         parts = split_raw(source, self._raw_names())
         if len(parts) != 1 or isinstance(parts[0], RawCall):
             return len(parts) == 1
         try:
             items = parse(parts[0]).items
-            return len(items) == 1 and (self._command(items[0][1]) is not None or _is_quit(items[0][1]))
+            only = items[0][1] if len(items) == 1 else None
+            return only is not None and (
+                self._command(only) is not None or _is_quit(only) or self._asks_help(only, None) is not None
+            )
         except AishError:  # reported when the line runs
             return False
 

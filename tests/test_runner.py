@@ -121,6 +121,13 @@ def test_a_line_that_is_only_quit_is_not_recorded(make_app: Callable[..., App]) 
     assert not runner.is_command_line("echo a; quit") and not runner.is_command_line("athena quit")
 
 
+def test_an_agents_help_is_not_recorded_as_help_agent_is_not(make_app: Callable[..., App]) -> None:
+    runner = Runner(make_app(None), out=io.StringIO(), err=io.StringIO())
+    assert runner.is_command_line("athena --help") and runner.is_command_line("help athena")
+    for sent in ("athena '--help'", "athena --help me", "echo x | athena -h", "athena -h; echo x"):
+        assert not runner.is_command_line(sent), sent
+
+
 def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_line: Run, demo_url: str) -> None:
     """A pasted text's second line is the usual cause: the hint says how to send several lines."""
     pasted = run_line("echo first\nsecond line of the text")
