@@ -165,6 +165,16 @@ def test_syntax_error_in_a_script_names_the_line() -> None:
     assert str(info.value).endswith("athena -->|")
 
 
+def test_a_backslash_ending_a_word_at_a_lines_end_is_text() -> None:
+    """``athena what is in C:\\`` waited for a next line, then sent ``C:``: the blank before a
+    continuing backslash is what says it continues (``one \\`` still does)."""
+    assert args(only_pipeline("athena what is in C:\\").stages[0]) == ["what", "is", "in", "C:\\"]
+    script = parse("athena look in C:\\\necho next")
+    assert [names(p) for _, p in script.items] == [["athena"], ["echo"]]
+    assert not is_incomplete("athena what is in C:\\") and is_incomplete("athena what is in \\")
+    assert args(only_pipeline("athena C:\\\\").stages[0]) == ["C:\\"]
+
+
 @pytest.mark.parametrize("line", ['athena "open', "athena 'open", "athena x \\"])
 def test_unfinished_quote_or_escape_is_incomplete(line: str) -> None:
     with pytest.raises(Incomplete):

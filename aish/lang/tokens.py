@@ -175,6 +175,10 @@ class _Lexer:
             if c in _BLANKS or c == NEWLINE or (c in _OP_START and self.is_operator(i, in_word=i > start)):
                 break
             if c == "\\":
+                if i > start and (i + 1 >= n or line[i + 1] == "\n"):  # ``in C:\``: text, not a continuation
+                    parts.append(c)
+                    i += 1
+                    continue
                 if i + 1 >= n:
                     raise Incomplete("line ends with '\\'", line, i)
                 if line[i + 1] == "\n":
