@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aish.errors import UsageError, closest, shortened
+from aish.errors import UsageError, closest
 
 if TYPE_CHECKING:
     import argparse
@@ -54,10 +54,11 @@ def default_agent(app: App, word: str, words: list[str]) -> str:
                 f"{word} is part of the aish language, not a command: run it in a line (aish -c '{word} ...')"
             )
         error = unknown_agent(app, word)
-        agent = app.example_agent()
-        if (words or " " in word.strip()) and agent and not error.suggestion:
-            example = f"aish {agent} {shortened(' '.join([word, *words]))}"
-            hint = f"to ask an agent, name it first ({example}), or set default_agent in [settings]"
+        from aish.line_hints import ask_example
+
+        example = ask_example(app, [word, *words])
+        if (words or " " in word.strip()) and example and not error.suggestion:
+            hint = f"to ask an agent, name it first (aish {example}), or set default_agent in [settings]"
             raise error.reworded(f"{error}; {hint}")
         raise error
     if not app.is_agent(name):

@@ -71,11 +71,17 @@ def ask_hint(app: App, stage: Command) -> str:
     and ``-c``: how to ask an agent. Not for a name meant as an agent's (``zeus hi``, ``zeus[-m x]
     hi``) nor for a program's options (``gti -C dir status``)."""
     words = [stage.name, *(word.value for word in stage.args)]
-    agent = app.example_agent()
+    example = ask_example(app, words)
     sentence = len(words) >= 3 or (len(words) > 1 and words[-1].endswith("?"))
-    if agent is None or not sentence or stage.controls.words or any(word.startswith("-") for word in words):
+    if example is None or not sentence or stage.controls.words or any(word.startswith("-") for word in words):
         return ""
-    return f"; to ask an agent, name it first: {agent} {shortened(' '.join(words))}"
+    return f"; to ask an agent, name it first: {example}"
+
+
+def ask_example(app: App, words: list[str]) -> str | None:
+    """``athena what is a monad?``: the words asked of the agent examples name (None: no agents)."""
+    agent = app.example_agent()
+    return f"{agent} {shortened(' '.join(words))}" if agent else None
 
 
 def after_prose(app: App, pipeline: Pipeline, name: str) -> bool:

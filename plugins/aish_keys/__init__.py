@@ -20,21 +20,20 @@ import os
 from aish import AgentConfig, RegisterAgent, hookimpl
 
 PROVIDERS = (
-    # agent, provider, key variable, base-URL variable, default base URL, codec, model
-    ("gpt", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", "openai-chat", "gpt-4o-mini"),
-    ("claude", "Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
-     "anthropic-messages", "claude-sonnet-4-5"),
+    # agent, provider, key variable, base-URL variable, default base URL, the API's path under it, codec, model
+    ("gpt", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", "", "openai-chat",
+     "gpt-4o-mini"),
+    ("claude", "Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com", "/v1",
+     "anthropic-messages", "claude-sonnet-4-5"),  # the Anthropic SDK's base URL is the host
 )  # fmt: skip
 
 
 @hookimpl
 def aish_register_agents(register: RegisterAgent) -> None:
-    for name, provider, key_env, url_env, default_url, codec, model in PROVIDERS:
+    for name, provider, key_env, url_env, default_url, api_path, codec, model in PROVIDERS:
         if not os.environ.get(key_env):
             continue
-        url = (os.environ.get(url_env) or default_url).rstrip("/")
-        if codec == "anthropic-messages":
-            url += "/v1"  # the SDK's base URL is the host; the API lives under /v1
+        url = (os.environ.get(url_env) or default_url).rstrip("/") + api_path
         register(
             AgentConfig(
                 name=name,
