@@ -54,7 +54,8 @@ class Conversation:
         one, and its answer, if any text arrives, replaces it."""
         self.fits: int | None = None
         """The most earlier turns a request carried when the server had refused more as longer than
-        the model's context (:class:`aish.pipeline.agent.AgentStage`); later requests carry no more."""
+        the model's context (:class:`aish.pipeline.agent.AgentStage`); later requests carry no more,
+        and at least the newest one: a turn too long to carry once does not leave the chat with no memory."""
 
     def __repr__(self) -> str:
         return f"Conversation({self.agent!r}, {self.id!r}, {len(self.turns)} turns)"
@@ -148,7 +149,7 @@ class Conversations:
         earlier = conversation.turns[:-1] if again else conversation.turns
         limit = agent.conversation_turns
         if conversation.fits is not None:  # the model's context took no more
-            limit = min(limit, conversation.fits)
+            limit = min(limit, max(conversation.fits, 1))
         turns = fit(earlier, limit, agent.conversation_chars)
         dropped = len(earlier) - len(turns)
         notice = None

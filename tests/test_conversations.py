@@ -260,6 +260,23 @@ def test_asking_the_last_turn_again_leaves_it_out_and_puts_the_answer_in_its_pla
     assert (conversation.last_run, conversation.retrying) == ("r4", False)
 
 
+def test_after_the_context_took_fewer_turns_later_requests_carry_no_more_but_at_least_the_newest() -> None:
+    """A server refused the turns as longer than the model's context: later requests carry no more than
+    fitted. When none fitted (one long answer), the next question still carries the turn after it:
+    the chat does not lose its memory for good."""
+    conversations = Conversations()
+    athena = AgentConfig("athena", "sse", "http://127.0.0.1:9/x", "openai-chat", model="m")
+    for n in range(1, 6):
+        conversations.record("athena", f"q{n}", f"a{n}")
+    conversations.fitted("athena", 2)
+    assert conversations.window(athena).turns == (Turn("q4", "a4"), Turn("q5", "a5"))
+    conversations.fitted("athena", 0)
+    assert conversations.window(athena).turns == (Turn("q5", "a5"),)
+    conversations.record("athena", "q6", "a6")
+    window = conversations.window(athena)
+    assert (window.turns, window.notice) == ((Turn("q6", "a6"),), None)
+
+
 # ------------------------------------------------------- chat mode's /retry
 def chat(s: Session, *lines: str) -> str:
     """Type ``lines`` into a chat with athena; what it reported on stderr."""

@@ -195,12 +195,7 @@ def run_single(
             renderer.close()
     kept, n = len(stage.sent), len(turns)
     if kept < n and result.error is None:
-        took = f"only the {kept} newest" if kept else "none"
-        say(
-            env.err,
-            f"aish: {agent.name}: the model's context took {took} of the conversation's {n} earlier turns; "
-            f"later questions carry no more (/new in a chat, or 'new {agent.name}', starts afresh)",
-        )
+        say(env.err, f"aish: {agent.name}: {_left_out(agent.name, kept, n)}")
         env.err.flush()
     elif n and result.error is not None and _too_long(result.error):  # asked again without any turn
         result.error = result.error.reworded(
@@ -210,6 +205,18 @@ def run_single(
     env.add_results([result])
     warn_if_empty(env, result, shown)
     return result
+
+
+def _left_out(name: str, kept: int, n: int) -> str:
+    """What the user is told when the model's context took only ``kept`` of ``n`` earlier turns."""
+    if kept:
+        took = f"the model's context took only the {kept} newest of the conversation's {n} earlier turns"
+        later = f"later questions carry at most {kept}"
+    else:
+        earlier = "its earlier turn" if n == 1 else f"any of its {n} earlier turns"
+        took = f"this question went alone: the model's context did not take {earlier} beside it"
+        later = "later questions carry only the newest turn"
+    return f"{took}; {later} (/new in a chat, or 'new {name}', starts afresh)"
 
 
 def _too_long(error: AishError) -> bool:

@@ -165,7 +165,7 @@ def test_a_conversation_outgrowing_the_context_goes_on_with_its_newest_turns(
     assert kept == turns // 2 and after == before[len(before) - 1 - 2 * kept :]  # the newest turns, and the question
     assert done.stderr == (
         f"aish: teller: the model's context took only the {kept} newest of the conversation's {turns} earlier "
-        "turns; later questions carry no more (/new in a chat, or 'new teller', starts afresh)\n"
+        f"turns; later questions carry at most {kept} (/new in a chat, or 'new teller', starts afresh)\n"
     )
     fresh = subprocess.run([*run, "teller", "Hi"], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert fresh.returncode == 0, fresh.stderr
@@ -203,3 +203,31 @@ def test_a_chat_that_outgrows_the_context_asks_with_no_more_turns_than_fitted(
     assert len(proxy.exchanges) == asked + 1  # asked once: not refused first
     last = proxy.exchanges[-1]
     assert (len(last.body["messages"]) - 1) // 2 <= kept and last.text.strip()
+
+
+def test_after_one_long_answer_the_question_goes_alone_and_the_chat_goes_on_with_the_turn_after_it(
+    proxy: RecordingProxy, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """One answer fills the 512-token context: the next question is refused with it and goes alone,
+    and the question after that carries that (short) turn, not nothing (decision 78)."""
+    long_answer = config(tmp_path / "long.toml", proxy.base_url, max_tokens=480)
+    aish(long_answer, env, "teller", PROMPT)
+    child = shell(config(tmp_path / "short.toml", proxy.base_url, max_tokens=24), env)
+    try:
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("conversations resume teller")  # the long turn, read from history
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("teller And then?")
+        child.expect_exact("this question went alone: the model's context did not take its earlier turn beside it;")
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("teller The end.")
+        child.expect_exact(SHELL_PROMPT)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    first, refused, alone, last = proxy.exchanges
+    assert len(first.text) > 1000 and not refused.text
+    assert chat(refused.body["messages"]) == [("user", PROMPT), ("assistant", first.text), ("user", "And then?")]
+    assert chat(alone.body["messages"]) == [("user", "And then?")]
+    assert chat(last.body["messages"]) == [("user", "And then?"), ("assistant", alone.text), ("user", "The end.")]
