@@ -17,7 +17,7 @@ from aish.tty import isatty
 
 DEFAULT_COUNT = 20
 ANSWER_LOOKBACK = 100
-"""``history answer`` alone looks this many runs back for the newest answer."""
+"""``history answer`` and ``history show`` alone look this many runs back for the newest answer or agent."""
 
 
 def history_command(
@@ -39,7 +39,10 @@ def history_command(
             if not listed and isatty(out):
                 out.write("no runs recorded yet\n")
         elif sub == "show":
-            number = _from_last(backend, rest) if rest in ([], ["last"]) or _back(rest) else _number(rest, "show")
+            if rest in ([], ["last"]):
+                number = _last_asked(backend) or _from_last(backend, rest)
+            else:
+                number = _from_last(backend, rest) if _back(rest) else _number(rest, "show")
             run = backend.get(number) if number else None
             if run is None:
                 raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
@@ -122,6 +125,13 @@ def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
     back = int(rest[0][1:]) if _back(rest) else 1
     runs = list(brief_runs(backend, back))
     return min(run.number for run in runs) if len(runs) == back else 0
+
+
+def _last_asked(backend: HistoryBackend) -> int:
+    """``history show`` alone: the newest run that asked an agent (the lines since may have been
+    ``clear``, ``ls`` or commands); 0 when none of the last runs did."""
+    found = next((run for run in brief_runs(backend, ANSWER_LOOKBACK)[::-1] if run.stages), None)
+    return found.number if found is not None else 0
 
 
 def answered_run(backend: HistoryBackend, rest: Sequence[str], command: str = "history answer") -> RunRecord:

@@ -425,7 +425,7 @@ def complete_completion(_inv: Invocation, words: list[str]) -> list[str]:
 
 HISTORY_USAGE = """\
 usage: history [list] [N]                the last N runs (default 20), numbered
-       history show [N | -N | last]      run N in full: its line, each stage's input and answer (the last by default)
+       history show [N | -N | last]      run N in full: line, inputs, answers (by default the newest that asked)
        history answer [N | -N | last]    run N's answer alone, exactly (the newest answer by default)
        history search TEXT               runs whose line or answers contain every word of TEXT
        history export [--json | --jsonl] every run as JSON (an array, or one object per line)

@@ -370,6 +370,17 @@ def test_show_without_a_number_is_the_last_run(history_backend: str, demo_url: s
     assert run_aish("history", "show", "-4").stderr == "aish: history show: no run -4\n"
 
 
+def test_show_alone_is_the_newest_run_that_asked_an_agent(history_backend: str, demo_url: str) -> None:
+    """Found on a tour: after ``athena ...`` then ``clear``, ``history show`` showed ``$ clear``. Alone
+    (or ``last``) it is the newest run that asked an agent, as ``history answer`` finds the newest answer;
+    ``-1`` is still the last run."""
+    assert run_aish("-c", "athena what is a monad").returncode == 0
+    assert run_aish("-c", "echo later").returncode == 0
+    for args, line in [([], "athena what is a monad"), (["last"], "athena what is a monad"), (["-1"], "echo later")]:
+        shown = run_aish("history", "show", *args)
+        assert shown.returncode == 0 and f"$ {line}\n" in shown.stdout, (args, shown.stdout, shown.stderr)
+
+
 def test_no_history_records_nothing_of_that_run(history_backend: str, demo_url: str) -> None:
     """``--no-history``, as llm's ``--no-log``: the run happens, nothing of it is stored."""
     assert run_aish("-c", "athena kept").returncode == 0
