@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from aish.agents import AgentConfig
 
 
+def line_ended(text: str) -> str:
+    """``text`` as aish writes an answer off a terminal (a pipe, a file, a program's input): its last
+    line ended with a newline when it has one that is not (nothing added to no text)."""
+    return text + "\n" if text and not text.endswith("\n") else text
+
+
 def agent_toml(name: str, url: str, model: str = "athena", **options: object) -> str:
     """A ``[agents.NAME]`` table for an OpenAI-compatible agent at ``url``."""
     lines = [f"[agents.{name}]", 'transport = "sse"', 'codec = "openai-chat"', f'url = "{url}"', f'model = "{model}"']

@@ -53,7 +53,7 @@ def test_an_edit_is_saved_and_used_at_once(
     monkeypatch.setenv("VISUAL", editor(tmp_path, table("local", refserver.base_url)))
     result = aish("--config", str(path), "-c", "agents edit; local hi there")
     assert (result.status, result.err) == (0, "")
-    assert result.out == f"{path}: saved: agent local added\nhi there"
+    assert result.out == f"{path}: saved: agent local added\nhi there\n"
     assert path.read_text() == KEPT + table("local", refserver.base_url)  # every byte before it kept
     again = aish("--config", str(path), "agents", "edit")  # this editor changes nothing now
     assert again.out == f"{path}: unchanged\n" and path.read_text() == KEPT + table("local", refserver.base_url)

@@ -22,7 +22,7 @@ def test_dash_c_runs_a_line(demo_url: str) -> None:
     result = run_aish("-c", 'echo "Explain quantum computing" | athena')
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Athena (offline demo):")
-    assert not result.stdout.endswith("\n")  # exactly the answer on a pipe
+    assert result.stdout.endswith(".\n") and result.stdout.count("\n") == 1  # the answer, its line ended
     assert result.stderr == ""
 
 
@@ -434,7 +434,7 @@ def test_a_file_that_is_not_utf8_read_for_an_agent_says_so_once(demo_url: str, t
     warning = "aish: warning: latin1.txt is not UTF-8 (first bad byte at offset 3); shown as U+FFFD\n"
     for line in ("cat latin1.txt | athena[-m echo]", "athena[-m echo] < latin1.txt"):
         result = run_aish("-c", line, cwd=tmp_path)
-        assert (result.returncode, result.stdout, result.stderr) == (0, "caf\ufffd au lait", warning), line
+        assert (result.returncode, result.stdout, result.stderr) == (0, "caf\ufffd au lait\n", warning), line
     assert run_aish("-c", "cat latin1.txt | od -c", cwd=tmp_path).stderr == ""  # bytes to a program: no text made
 
 

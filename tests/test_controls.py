@@ -47,7 +47,7 @@ def test_options_on_the_command_line_reach_the_request_body(refserver: RefServer
         {"role": "user", "content": "what is up"},
     ]
     assert (body["temperature"], body["stop"], body["user"]) == (0.2, ["x", "y"], "ann")
-    assert result.out == "what is up"  # the echo model answered: -m took effect
+    assert result.out == "what is up\n"  # the echo model answered: -m took effect
 
 
 def test_key_equals_value_is_one_option_word(refserver: RefServer, config: str) -> None:

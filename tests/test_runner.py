@@ -13,7 +13,7 @@ import pytest
 from aish import App
 from aish.errors import EXIT_CONNECTION, EXIT_REMOTE, EXIT_UNKNOWN, EXIT_USAGE
 from aish.runner import Runner
-from aish.testing import Outcome, agent_toml
+from aish.testing import Outcome, agent_toml, line_ended
 from aish_refserver import RefServer
 
 Run = Callable[..., Outcome]
@@ -38,7 +38,7 @@ def user_messages(server: RefServer) -> list[str]:
 def test_echo_into_agent_streams_the_exact_answer(run_line: Run, refserver: RefServer, demo_url: str) -> None:
     result = run_line('echo "Explain quantum computing" | athena')
     assert result.status == 0, result.err
-    assert result.out == expected_text(refserver, "Explain quantum computing\n")
+    assert result.out == line_ended(expected_text(refserver, "Explain quantum computing\n"))
     assert result.err == ""
     assert result.out.startswith("Athena (offline demo):")
 
@@ -72,9 +72,9 @@ def test_output_redirection_writes_and_appends(
     first = run_line('athena "one" > out.md')
     assert first.status == 0 and first.out == ""
     answer = expected_text(refserver, "one")
-    assert Path("out.md").read_text() == answer
+    assert Path("out.md").read_text() == answer + "\n"  # its line ended, as text files' are
     run_line('athena "one" >> out.md')
-    assert Path("out.md").read_text() == answer * 2
+    assert Path("out.md").read_text() == (answer + "\n") * 2  # two answers, two lines
     run_line("echo replaced > out.md")
     assert Path("out.md").read_text() == "replaced\n"
 
@@ -84,7 +84,7 @@ def test_sequential_stages_pass_each_answer_on(run_line: Run, refserver: RefServ
     assert result.status == 0
     first_answer = expected_text(refserver, "q\n", model="apollo")
     refserver.requests.clear()
-    assert result.out == expected_text(refserver, first_answer, model="athena")
+    assert result.out == line_ended(expected_text(refserver, first_answer, model="athena"))
 
 
 def test_multi_line_input(run_line: Run, refserver: RefServer, demo_url: str) -> None:
@@ -178,9 +178,9 @@ def test_an_agent_alone_with_help_shows_its_help_and_asks_nothing(run_line: Run,
         assert shown.status == 0 and shown.err == "" and shown.out.startswith("  agent       bot\n")
         assert f"  url         {refserver.base_url}\n" in shown.out
     assert len(refserver.requests) == 0
-    assert run_line("bot '--help'", config).out == "--help"  # quoted, or with input: text for the agent
-    assert run_line("echo x | bot -h", config).out.endswith("-h")
-    assert run_line("bot --help me", config).out == "--help me"
+    assert run_line("bot '--help'", config).out == "--help\n"  # quoted, or with input: text for the agent
+    assert run_line("echo x | bot -h", config).out.endswith("-h\n")
+    assert run_line("bot --help me", config).out == "--help me\n"
     assert len(refserver.requests) == 3
 
 
@@ -200,7 +200,7 @@ def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send
     typo = run_line("athena hi; athna words")  # a misspelt agent: the suggestion is the hint
     assert typo.err == "aish: unknown agent 'athna', did you mean 'athena'? (known: apollo, athena, hermes)\n"
     assert typo.out == "" and len(refserver.requests) == 0
-    assert run_line("athena[-m echo] q; echo ok").out == "qok\n"  # a real sequence runs as ever
+    assert run_line("athena[-m echo] q; echo ok").out == "q\nok\n"  # a real sequence runs as ever
 
 
 def test_an_unknown_name_after_an_agents_words_and_a_pipe_says_how_to_send_one(
@@ -233,8 +233,8 @@ def test_an_and_or_or_inside_an_agents_sentence_runs_nothing_and_says_how_to_sen
 
 
 def test_and_and_or_between_commands_work_as_ever(run_line: Run, refserver: RefServer, demo_url: str) -> None:
-    assert run_line("athena[-m echo] q && echo ok").out == "qok\n"  # the echo model adds no newline
-    assert run_line("athena[-m echo] q || athena[-m echo] r").out == "q"  # r is an agent: skipped, as ever
+    assert run_line("athena[-m echo] q && echo ok").out == "q\nok\n"  # the answer's line ended, as any off a terminal
+    assert run_line("athena[-m echo] q || athena[-m echo] r").out == "q\n"  # r is an agent: skipped, as ever
     assert run_line("echo a || b").out == "a\n"  # no sentence before it: sh's rule
     typo = run_line("athena[-m echo] q && hitsory")  # found before athena is asked
     assert typo.err.startswith("aish: unknown agent 'hitsory', did you mean 'history'?") and typo.out == ""
@@ -290,7 +290,7 @@ def test_remote_error_uses_the_servers_message(run_line: Run, refserver: RefServ
 def test_agent_options_reach_the_endpoint(run_line: Run, refserver: RefServer) -> None:
     config = agent_toml("bot", refserver.base_url, model="echo", aish_tokens=3, temperature=0.5)
     result = run_line("bot alpha beta gamma delta", config)
-    assert result.out == "alpha beta gamma"
+    assert result.out == "alpha beta gamma\n"
     body = refserver.requests[0].body
     assert body is not None and body["temperature"] == 0.5 and body["stream"] is True
     assert json.loads(refserver.requests[0].raw_body)["model"] == "echo"

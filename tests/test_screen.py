@@ -487,7 +487,7 @@ def test_an_answer_on_a_terminal_breaks_its_lines_between_words(
         assert all(cells(line) <= 47 for line in lines)
         saved = tmp_path / "answer.txt"
         term.send_line(f"history answer > {saved}")
-        term.wait_until(lambda _: saved.exists() and saved.read_text() == expected, "the answer saved")
+        term.wait_until(lambda _: saved.exists() and saved.read_text() == expected + "\n", "the answer saved")
         term.send_line("set wrap off")
         term.wait_for(r"^wrap = off$")
         term.send_line("athena owls and extraordinarily interesting photosynthesis")

@@ -99,4 +99,4 @@ def test_an_oserror_from_a_transport_is_a_connection_failure(
     assert outcome.err.startswith(f"aish: bt: connection failed: {reason}"), outcome.err
     assert "standard output" not in outcome.err and "answer.txt" not in outcome.err
     kept = (tmp_path / "answer.txt").read_text(encoding="utf-8")
-    assert kept == ("" if when == "open" else "half an answer")
+    assert kept == ("" if when == "open" else "half an answer\n")  # what came, its line ended

@@ -80,16 +80,16 @@ def last_answers(run: RunRecord) -> list[StageRecord]:
 
 
 def write_answer(run: RunRecord, out: TextIO) -> None:
-    """The run's answer alone, as ``llm logs -r`` prints the last response: exactly its text into a
-    pipe or a file; on a terminal its control characters escaped and the line ended. A parallel
-    group's answers each under ``[agent]``, as a group's are when they go to a pipe."""
+    """The run's answer alone, as ``llm logs -r`` prints the last response: its text into a pipe or a
+    file, its last line ended (as a run's answer there); on a terminal its control characters escaped
+    too. A parallel group's answers each under ``[agent]``, as a group's are when they go to a pipe."""
     stages = last_answers(run)
     safe = isatty(out)
     for i, stage in enumerate(stages):
         if len(stages) > 1:
             out.write(f"{chr(10) if i else ''}[{stage.agent}]\n")
         _write_long(out, stage.text, safe, _wrap(out, safe))
-        if (safe or len(stages) > 1) and not stage.text.endswith(chr(10)):
+        if not stage.text.endswith(chr(10)):  # a line of its own, as an answer off a terminal ends
             out.write(chr(10))
 
 

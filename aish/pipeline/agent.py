@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TextIO, cast
 
 from aish.agents import AgentConfig
 from aish.context import Context
@@ -182,6 +183,9 @@ def run_single(
     (``-x``): the renderer and ``tap`` get only the answer's first fenced code block.
     """
     stage = AgentStage(env, agent, text, context, turns, replaces, extract, fences=shown is not None and shown.tty)
+    ending = None if shown is None or shown.tty else LineEnding(shown.out)
+    if ending is not None:
+        shown = Shown(cast(TextIO, ending), False)
     renderer = make_renderer(env, agent, shown) if shown is not None else None
     try:
         result = stage.run(
@@ -193,6 +197,8 @@ def run_single(
     finally:
         if renderer is not None:
             renderer.close()
+        if ending is not None:
+            ending.end_line()
     kept, n = len(stage.sent), len(turns)
     if kept < n and result.error is None:
         say(env.err, f"aish: {agent.name}: {_left_out(agent.name, kept, n)}")
@@ -230,6 +236,36 @@ def warn_if_empty(env: RunEnv, result: StageResult, shown: Shown | None) -> None
     if result.status == EMPTY and (shown is None or not shown.tty):
         say(env.err, f"aish: warning: {result.agent} gave an empty answer")
         env.err.flush()
+
+
+class LineEnding:
+    """A text stream that ends the last line written to it when told (:meth:`end_line`).
+
+    An answer off a terminal (a pipe, a file, a program's input) ends its last line, as text tools'
+    output does: ``aish athena hi > f; cat f`` leaves the shell's prompt on a line of its own, and
+    ``| while read`` or ``| wc -l`` sees the last line. Only the newline is added; the text is as
+    it came.
+    """
+
+    def __init__(self, out: TextIO | Callable[[str], object]) -> None:
+        self._write = out.write if not callable(out) else out
+        self._out = out
+        self.open = False
+        """Text was written and its last line is not ended."""
+
+    def write(self, text: str) -> Any:
+        """Write ``text``; what the stream's (or the function's) write returned."""
+        if text:
+            self.open = text[-1] != "\n"
+        return self._write(text)
+
+    def end_line(self) -> None:
+        if self.open:
+            self.open = False
+            self._write("\n")
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno...: the stream's own
+        return getattr(self._out, name)
 
 
 def _tapped(sink: Sink, tap: Tap, stop: Callable[[], None]) -> Sink:

@@ -31,7 +31,7 @@ from aish.errors import (
 from aish.joined import Joined, text_of
 from aish.lang import Pipeline
 from aish.pipeline import progress
-from aish.pipeline.agent import group_texts, has_text, prompt_text, run_single
+from aish.pipeline.agent import LineEnding, group_texts, has_text, prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, OS, Step, plan
 from aish.pipeline.redirect import open_input, open_output, read_input, say_where
@@ -317,8 +317,10 @@ class _Run:
         agent = step.agents[0]
         text = prompt_text(agent.name, step.command.text, self.flow.text)
         tap = None
+        ending = None
         if index + 1 < len(self.steps) and self.steps[index + 1].kind == "os":
-            tap = self._start_os(index + 1).feed
+            ending = LineEnding(self._start_os(index + 1).feed)  # ``| wc -l`` counts the last line
+            tap = ending.write
         window = None
         if index == self.talker and self.env.conversations is not None:
             window = self.env.conversations.window(agent)
@@ -331,6 +333,8 @@ class _Run:
         result = run_single(self.env, agent, text, context, self._shown(index), tap, turns, replaces, extract)
         program = self.procs.get(index + 1)
         if program is not None:
+            if ending is not None and not program.stopped_reading:
+                ending.end_line()
             program.close_input()
         if window is not None and self.env.conversations is not None:
             left_out = int(result.meta.get("turns_left_out") or 0)

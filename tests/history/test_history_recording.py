@@ -17,7 +17,7 @@ from aish.contracts import RunRecord
 from aish.history.files import data_dir
 from aish.history.store import make_recorder, opened, settle
 from aish.runner import Runner
-from aish.testing import Outcome, agent_toml
+from aish.testing import Outcome, agent_toml, line_ended
 from aish_refserver import RefServer
 
 KEY = "sk-test-0123456789abcdef"
@@ -45,7 +45,7 @@ def test_a_run_is_recorded_with_its_stage(demo_url: str, history_app: App) -> No
     assert run.started <= (run.ended or 0) <= time.time()
     (stage,) = run.stages
     assert (stage.index, stage.agent, stage.transport, stage.codec) == (0, "athena", "sse", "openai-chat")
-    assert (stage.input, stage.text, stage.status, stage.error) == ("owls\n", result.out, "complete", None)
+    assert (stage.input, line_ended(stage.text), stage.status, stage.error) == ("owls\n", result.out, "complete", None)
     meta = stage.meta
     assert meta["model"] == "athena" and meta["finish_reason"] in ("stop", "length")
     assert meta["tokens_out"] > 0 and meta["duration"] >= meta["first_token"] >= 0
@@ -64,7 +64,7 @@ def test_every_stage_of_a_line_is_kept_apart(demo_url: str, history_app: App) ->
     first, second, third = run.stages
     assert second.input == first.text and second.text != first.text
     assert third.input == "again" and third.text != first.text
-    assert result.out == second.text + third.text  # on a pipe: each pipeline's last answer
+    assert result.out == line_ended(second.text) + line_ended(third.text)  # on a pipe: each pipeline's last answer
 
 
 def test_lines_without_agents_and_broken_lines_are_recorded_too(history_app: App) -> None:

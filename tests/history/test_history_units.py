@@ -247,7 +247,7 @@ def test_show_on_a_terminal_breaks_lines_between_words(monkeypatch: pytest.Monke
     assert " ".join(out.getvalue().splitlines()) == answer and max(map(len, out.getvalue().splitlines())) <= 40
     piped = io.StringIO()
     write_answer(run, piped)
-    assert piped.getvalue() == answer  # exactly, off a terminal
+    assert piped.getvalue() == answer + "\n"  # exactly, its line ended, off a terminal
 
 
 def test_the_list_on_a_terminal_goes_on_under_a_long_line(monkeypatch: pytest.MonkeyPatch) -> None:

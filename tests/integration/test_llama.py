@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from aish.history.journal import fold, journal_dir
+from aish.testing import line_ended
 from aish_history_jsonl.store import JsonlHistory
 
 if TYPE_CHECKING:
@@ -307,7 +308,7 @@ def test_the_text_is_exactly_what_a_raw_client_gets(
     raw = "".join(
         raw_content_deltas(llama_server, max_tokens=80, temperature=0, stream_options={"include_usage": True})
     )
-    assert out.data.decode() == raw
+    assert out.data.decode() == line_ended(raw)
 
 
 def test_usage_counts_reach_stats_and_history(
@@ -347,7 +348,7 @@ def test_anthropic_messages_streams_the_exact_text_progressively(
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stderr == b""
     text, _ = raw_message_text(llama_server, max_tokens=200, temperature=0)
-    assert out.data.decode() == text
+    assert out.data.decode() == line_ended(text)
     assert len(out.reads) >= 5 and out.spread >= MIN_SPREAD, f"{len(out.reads)} reads over {out.spread:.3f}s: buffered?"
 
 

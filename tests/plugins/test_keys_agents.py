@@ -45,8 +45,8 @@ def test_each_key_brings_its_agent_which_answers(keys: RefServer, demo_url: str)
     assert f"gpt     sse        openai-chat         gpt-4o-mini        {keys.base_url}" in listed
     assert "OpenAI, key from $OPENAI_API_KEY" in listed and "Anthropic, key from $ANTHROPIC_API_KEY" in listed
     assert OPENAI_KEY not in listed and ANTHROPIC_KEY not in listed
-    result = aish("-c", "gpt[-m echo] hello there; echo; claude[-m echo] and you")
-    assert (result.status, result.out, result.err) == (0, "hello there\nand you", "")
+    result = aish("-c", "gpt[-m echo] hello there; claude[-m echo] and you")
+    assert (result.status, result.out, result.err) == (0, "hello there\nand you\n", "")
     (openai,) = [r for r in keys.requests if r.path == "/v1/chat/completions"]  # (a /v1/models check may follow)
     (anthropic,) = [r for r in keys.requests if r.path == "/v1/messages"]
     assert openai.header("authorization") == f"Bearer {OPENAI_KEY}" and openai.body["model"] == "echo"

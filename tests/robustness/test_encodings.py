@@ -83,7 +83,7 @@ def test_a_server_sending_lone_surrogates_is_shown_and_stored(write_config, hist
         config = write_config(f'[settings]\nhistory = "{history_backend}"\n' + agent_toml("bot", server.url))
         result = run_aish("--config", str(config), "-c", "bot hi")
         assert result.returncode == 0, result.stderr
-        assert result.stdout == "caf\ufffd \ufffddone" and result.stderr == ""
+        assert result.stdout == "caf\ufffd \ufffddone\n" and result.stderr == ""
         shown = run_aish("--config", str(config), "history", "show", "1")
     assert "caf\ufffd \ufffddone" in shown.stdout and shown.stderr == ""
 
