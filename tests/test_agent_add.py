@@ -62,8 +62,14 @@ def test_the_default_file_is_created_and_a_key_is_only_named(tmp_path: Path, mon
     [
         (["story", "http://127.0.0.1:9/v1"], "agents add: 'story' is already in {path} (change it there)"),
         (["bad name", "http://x/v1"], "{path}: agent 'bad name': names may hold letters, digits, '-' and '_' only"),
-        (["history", "http://x/v1"], "{path}: agent 'history': 'history' is a built-in command; choose another name"),
+        (["history", "http://x/v1"], "agents add: 'history' is a command; choose another name"),
+        (["chat", "http://x/v1"], "agents add: 'chat' is a command; choose another name"),
         (["x", "ftp://x"], "agents add: 'ftp://x': expected an http://, https://, ws:// or wss:// URL"),
+        (
+            ["x", "api.example.test/v1"],
+            "agents add: 'api.example.test/v1': expected an http://, https://, ws:// or "
+            "wss:// URL (did you mean 'https://api.example.test/v1'?)",
+        ),
         (["x", "ws://x/y"], "agents add: a ws:// agent needs --codec (codecs: "),
         (["x", "http://x", "--codec", "nope"], "agents add: unknown codec 'nope' (codecs: "),
         (
@@ -114,6 +120,40 @@ def test_an_anthropic_url_gets_the_anthropic_codec(write_config: Callable[[str],
     text = path.read_text()
     assert '[agents.claude]\ntransport = "sse"\ncodec = "anthropic-messages"\n' in text
     assert '[agents.near]\ntransport = "sse"\ncodec = "openai-chat"\n' in text
+
+
+def test_an_endpoint_copied_whole_loses_the_path_the_codec_adds_and_answers(
+    refserver: RefServer, write_config: Callable[[str], Path]
+) -> None:
+    """Found on a tour: ``agents add s http://host/v1/chat/completions`` (an API's docs give the
+    endpoint) made an agent whose every request went to ``.../chat/completions/chat/completions``.
+    The codec says which path it adds; the URL is written without it, and the reply says so."""
+    path = write_config(KEPT)
+    base = refserver.base_url
+    line = (
+        f"agents add local {base}/chat/completions -m echo; local[-m echo] one; "
+        f"agents add claude {base}/messages --codec anthropic-messages; claude[-m echo] two"
+    )
+    result = aish("--config", str(path), "-c", line)
+    assert (result.status, result.err) == (0, ""), result.err
+    assert result.out == (
+        f"agent local added to {path}; its url is {base} (the codec adds /chat/completions) (try: local hello)\n"
+        "one\n"
+        f"agent claude added to {path}; its url is {base} (the codec adds /messages) (try: claude hello)\n"
+        "two\n"
+    )
+    assert [r.path for r in refserver.requests if r.body] == ["/v1/chat/completions", "/v1/messages"]
+    assert path.read_text().count(f'url = "{base}"\n') == 2
+
+
+def test_a_local_server_without_a_scheme_is_http(write_config: Callable[[str], Path]) -> None:
+    """As curl reads ``localhost:8080``; only a local host or one with a port (a key never goes out in
+    clear by a guess)."""
+    path = write_config(KEPT)
+    for name, typed in (("a", "localhost:11434/v1"), ("b", "127.0.0.1:8080"), ("c", "192.168.1.5:8080/v1")):
+        result = aish("--config", str(path), "agents", "add", name, typed)
+        assert result.status == 0 and f"; its url is http://{typed} (try: {name} hello)" in result.out, result
+        assert f'url = "http://{typed}"' in path.read_text()
 
 
 def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(

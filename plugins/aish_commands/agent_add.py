@@ -43,9 +43,13 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     if any(word in ("-h", "--help") for word in words):
         out.write(add_help(app))
         return 0
-    name, url, keys = _parsed(words)
+    name, typed, keys = _parsed(words)
+    if name in app.commands:  # the line would run the command, never the agent
+        raise UsageError(f"agents add: {name!r} is a command; choose another name")
+    url = _with_scheme(typed)
     if not url.startswith(("http://", "https://", "ws://", "wss://")):
-        raise UsageError(f"agents add: {url!r}: expected an http://, https://, ws:// or wss:// URL")
+        meant = f" (did you mean 'https://{typed}'?)" if "://" not in typed and "." in typed.split("/")[0] else ""
+        raise UsageError(f"agents add: {typed!r}: expected an http://, https://, ws:// or wss:// URL{meant}")
     ws = url.startswith(("ws://", "wss://"))
     transport = "websocket" if ws else "sse"
     codec = keys.pop("codec", None) or _codec_for(url)
@@ -56,6 +60,8 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
         guess = _codec_guess(codec, codecs)
         meant = f", did you mean {guess!r}?" if guess else ""
         raise UsageError(f"agents add: unknown codec {codec!r}{meant} (codecs: {', '.join(codecs)})")
+    if not ws:
+        url = _before_endpoint(app, name, codec, url)
     path = config_file(app.config)
     where = str(path)
     text = read_config_text(path)
@@ -77,6 +83,8 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     key = keys.get("api_key_env")
     hint = f"; its key is read from ${key}" if key else ""
     hint += ", which is not set here" if key and not os.environ.get(key) else ""
+    if url != typed:
+        hint += f"; its url is {url}" + (f" (the codec adds {typed[len(url) :]})" if typed.startswith(url) else "")
     out.write(f"{said}{hint} (try: {name} hello)\n")
     return 0
 
@@ -102,6 +110,32 @@ def _codec_for(url: str) -> str | None:
         return None
     host = (urlsplit(url).hostname or "").rstrip(".")
     return "anthropic-messages" if host == "anthropic.com" or host.endswith(".anthropic.com") else "openai-chat"
+
+
+def _with_scheme(url: str) -> str:
+    """``localhost:11434/v1`` or ``127.0.0.1:8080`` is ``http://...``, as curl reads a URL without a
+    scheme: only a local server's, or one with a port (a key must not go out in clear by a guess)."""
+    if "://" in url or not url[:1].isalnum():
+        return url
+    host = url.split("/", 1)[0]
+    local = host.split(":", 1)[0] in ("localhost", "127.0.0.1") or host.startswith("127.")
+    return f"http://{url}" if local or host.rpartition(":")[2].isdigit() else url
+
+
+def _before_endpoint(app: App, name: str, codec: str, url: str) -> str:
+    """``url`` without the path the codec appends to it, when it ends with it already (an endpoint
+    copied from an API's docs: ``.../v1/chat/completions``). The codec itself says which path it adds."""
+    from aish import AgentConfig, Context, Prompt
+
+    try:
+        sent = app.codec(AgentConfig(name, "sse", url, codec)).encode(Prompt("hi", Context(pipeline_id="p"))).url
+    except Exception:  # a codec's own rules (a model it needs...): the URL stays as typed
+        return url
+    base = url.rstrip("/")
+    added = sent.split("?", 1)[0][len(base) :] if sent.startswith(base) else ""
+    if added.startswith("/") and len(added) > 1 and base.endswith(added):
+        return base[: -len(added)]
+    return url
 
 
 def _codec_guess(word: str, codecs: list[str]) -> str | None:
