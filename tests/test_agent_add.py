@@ -154,6 +154,8 @@ def test_a_local_server_without_a_scheme_is_http(write_config: Callable[[str], P
         result = aish("--config", str(path), "agents", "add", name, typed)
         assert result.status == 0 and f"; its url is http://{typed} (try: {name} hello)" in result.out, result
         assert f'url = "http://{typed}"' in path.read_text()
+    both = aish("--config", str(path), "agents", "add", "d", "localhost:8080/v1/chat/completions")
+    assert "; its url is http://localhost:8080/v1 (the codec adds /chat/completions) (try: d hello)" in both.out
 
 
 def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(

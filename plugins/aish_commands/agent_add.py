@@ -84,7 +84,9 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     hint = f"; its key is read from ${key}" if key else ""
     hint += ", which is not set here" if key and not os.environ.get(key) else ""
     if url != typed:
-        hint += f"; its url is {url}" + (f" (the codec adds {typed[len(url) :]})" if typed.startswith(url) else "")
+        schemed = _with_scheme(typed)
+        cut = schemed[len(url) :] if schemed != url and schemed.startswith(url) else ""
+        hint += f"; its url is {url}" + (f" (the codec adds {cut})" if cut else "")
     out.write(f"{said}{hint} (try: {name} hello)\n")
     return 0
 
