@@ -32,7 +32,7 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
         dist = info.distribution
         dist_text = f"{dist[0]} {dist[1]}" if dist else "-"
         if info.status == LOADED:
-            detail = ", ".join(f"{kind} {item}" for kind, item in info.registered) or "(hooks only)"
+            detail = ", ".join(f"{kind} {item}" for kind, item in info.registered) or _hooks(app, name)
         else:
             detail = visible(info.error or "")  # a plugin's import error may span lines
         rows.append([name, dist_text, info.status, detail])
@@ -40,6 +40,13 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
     for name, where in app.host.unmatched.items():
         warning = f"no plugin is named {visible(name)!r} (in the {where}){_closest(name, app)}"
         (err or out).write(f"aish: warning: {warning}\n")
+
+
+def _hooks(app: App, name: str) -> str:
+    """What a loaded plugin that registered nothing does: its hooks (``aish_register_agents`` that
+    offered no agent this time, say, as the ``keys`` plugin without a key)."""
+    hooks = app.host.hook_names(name)
+    return f"nothing registered (hooks: {', '.join(hooks)})" if hooks else "(no hooks)"
 
 
 def _closest(name: str, app: App) -> str:

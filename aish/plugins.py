@@ -187,6 +187,12 @@ class PluginHost(Record):
         caller: Callable[..., object] = getattr(self.pm.hook, hook_name)
         return caller(**kwargs)
 
+    def hook_names(self, name: str) -> list[str]:
+        """The hooks plugin ``name`` implements, sorted (none when it is not loaded)."""
+        plugin = self.pm.get_plugin(name)
+        callers = self.pm.get_hookcallers(plugin) if plugin is not None else None
+        return sorted(caller.name for caller in callers or ())
+
     def calling(self) -> PluginInfo:
         """The plugin whose hook implementation is running (what a ``register`` callback records).
 
