@@ -7,6 +7,7 @@ what to type instead (decisions 68, 70 and 72)::
 
     athena don't do that; it's fine   -> ...; to send ';' to the agent, quote it
     athena what does a | b mean       -> ...; to send '|' to the agent, quote it
+    athena is 2 > 1 and 3 bigger?     -> athena: a '>' in the middle of the sentence would write ...
     what is a monad?                  -> ...; to ask an agent, name it first: athena what is a monad?
 """
 
@@ -30,9 +31,12 @@ def stray_joiner(app: App, script: Script, source: str) -> AishError | None:
     """A ``;``, ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found
     before anything runs: the words after it start no agent, command or program. ``||`` would have
     dropped them without a word; ``;`` and ``&&`` failed only after the agent had answered half the
-    question (decisions 68 and 70)."""
+    question (decisions 68 and 70). A ``>`` inside the sentence is found too (decision 82)."""
     prose, after = False, 0
     for joiner, pipeline in script.items:
+        mid = mid_sentence_redirect(app, pipeline)
+        if mid is not None:
+            return mid
         own_line = "\n" in source[after : pipeline.pos]
         after = pipeline.pos
         first = leading(pipeline)  # ``athena no; (it's & fine)``: the group's first member
@@ -46,6 +50,23 @@ def stray_joiner(app: App, script: Script, source: str) -> AishError | None:
                 return error
         prose = agents_words(app, pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
     return None
+
+
+def mid_sentence_redirect(app: App, pipeline: Pipeline) -> AishError | None:
+    """A ``>`` with words of the agent's sentence after its file (``athena is 2 > 1 and 3 bigger?``):
+    it would write the answer to ``1`` (created or emptied, silently off a terminal) and send the
+    rest. A redirect that ends the line (``athena q > out.md``) is one; found before anything runs."""
+    out, last = pipeline.stdout, pipeline.stages[-1]
+    if out is None or not isinstance(last, Command) or not agents_words(app, last):
+        return None
+    if not any(word.pos > out.pos for word in last.args):
+        return None
+    from aish.errors import UsageError
+
+    return UsageError(
+        f"{last.name}: a '{out.op}' in the middle of the sentence would write the answer to "
+        f"{shortened(out.target)!r}; to send '{out.op}' to the agent, quote it"
+    )
 
 
 def unknown_agent_hint(

@@ -203,6 +203,28 @@ def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send
     assert run_line("athena[-m echo] q; echo ok").out == "q\nok\n"  # a real sequence runs as ever
 
 
+def test_a_redirect_in_the_middle_of_an_agents_sentence_runs_nothing_and_writes_no_file(
+    run_line: Run, refserver: RefServer, demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a tour: 'athena is 2 > 1 and 3 bigger?' would write the answer to a file '1' (created,
+    or emptied) and send the rest; a redirect that ends the line saves the answer as ever."""
+    monkeypatch.chdir(tmp_path)
+    for line, op, target in (
+        ("athena is 2 > 1 and 3 bigger?", ">", "1"),
+        ("athena[-m echo] ok; athena keep a >> log of it", ">>", "log"),
+    ):
+        result = run_line(line)
+        assert (result.status, result.out) == (EXIT_USAGE, "")
+        assert result.err == (
+            f"aish: athena: a '{op}' in the middle of the sentence would write the answer to '{target}'; "
+            f"to send '{op}' to the agent, quote it\n"
+        )
+    assert len(refserver.requests) == 0 and list(tmp_path.iterdir()) == []
+    assert run_line("athena[-m echo] is 2 '>' 1 and 3 bigger?").out == "is 2 > 1 and 3 bigger?\n"
+    assert run_line("athena[-m echo] q > out.md").out == "" and Path("out.md").read_text() == "q\n"
+    assert run_line("echo a > b.txt c").status == 0 and Path("b.txt").read_text() == "a c\n"  # not an agent: sh's rule
+
+
 def test_an_unknown_name_after_an_agents_words_and_a_pipe_says_how_to_send_one(
     run_line: Run, refserver: RefServer, demo_url: str
 ) -> None:
