@@ -333,13 +333,12 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
-    from aish.cli_input import clean_argv, given_input, piped, read_all, read_script
-    from aish.config import load_config
+    from aish.cli_input import clean_argv, configuration, given_input, piped, read_all, read_script
     from aish.runner import STDIN, Runner
 
     given_target = args.target  # a script's file name is opened as given, whatever its bytes
     args.command, args.target, args.words = clean_argv(args.command, args.target, args.words, err)
-    app = build_app(load_config(args.config))
+    app = build_app(configuration(args, isatty(stdin), err))
     if args.stats:
         app.config.settings.stats = True
     app.startup()

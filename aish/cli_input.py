@@ -10,10 +10,13 @@ from aish.tty import isatty
 
 TYPE_CHECKING = False  # as in aish.cli: pathlib and typing stay off the one-shot path
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
     from typing import TextIO
 
     from aish.app import App
+    from aish.cli import Args
+    from aish.config import Config
     from aish.lang import Stage
     from aish.runner import Runner
 
@@ -148,3 +151,21 @@ def read_script(path: Path, err: TextIO) -> str:
     text, bad = decode(data)
     notice(str(path), bad, err)
     return text
+
+
+def configuration(args: Args | argparse.Namespace, tty: bool, err: TextIO) -> Config:
+    """The configuration; an invalid file is an error, but for the shell and ``aish agents edit``,
+    which go on without it (and say so) so that ``agents edit`` can mend it, as ``crontab -e`` does."""
+    from aish.config import load_config, unread_config
+    from aish.errors import ConfigError
+
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        shell = tty and args.command is None and args.target is None
+        if not shell and not (args.target == "agents" and list(args.words or [])[:1] == ["edit"]):
+            raise
+        err.write(f"aish: {exc}\n")
+        if shell:
+            err.write("aish: going on without that file until it is valid: 'agents edit' opens it\n")
+        return unread_config(args.config)

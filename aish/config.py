@@ -182,6 +182,15 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     return config
 
 
+def unread_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration a session works with while its file is invalid: no agents or settings of
+    the file, only its path (so ``agents edit`` opens it) and the environment's plugin lists."""
+    env = os.environ if environ is None else environ
+    config = Config(_locate(explicit, env)[0])
+    _apply_env(config.settings, env)
+    return config
+
+
 def _read(path: str) -> dict[str, Any]:
     import tomllib  # only when there is a file
 

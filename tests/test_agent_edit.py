@@ -127,3 +127,50 @@ def test_in_the_shell_an_invalid_edit_can_be_edited_again(
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+BROKEN = '[agents.x]\ntransport = "sse"\ncodec = "openai-chat"\n'
+
+
+def test_an_invalid_file_can_be_mended_with_agents_edit_alone(
+    refserver: RefServer, write_config: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a tour: after a hand edit broke the file, 'aish agents edit', the way to mend it, refused
+    to start with the file's error, as every command did. It opens the file; other commands still fail."""
+    path = write_config(BROKEN)
+    error = f"aish: {path}: agent 'x': missing key 'url'\n"
+    assert aish("--config", str(path), "agents") == Outcome(2, "", error)
+    monkeypatch.setenv("VISUAL", "true")  # changes nothing
+    assert aish("--config", str(path), "agents", "edit") == Outcome(
+        2, "", error + f"aish: {path}: unchanged, and still invalid: agent 'x': missing key 'url'\n"
+    )
+    monkeypatch.setenv("VISUAL", editor(tmp_path, f'url = "{refserver.base_url}"\nmodel = "echo"\n'))
+    assert aish("--config", str(path), "agents", "edit") == Outcome(0, f"{path}: saved: agent x added\n", error)
+    assert aish("--config", str(path), "x", "mended") == Outcome(0, "mended\n", "")
+
+
+def test_the_shell_starts_without_an_invalid_file_and_agents_edit_mends_it(
+    refserver: RefServer, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """The shell says what is wrong and goes on without the file (the demo agents answer), so that
+    'agents edit' can mend it; the mended agents answer at once."""
+    path = write_config(BROKEN)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "AISH_DEMO_URL": refserver.base_url,
+           "VISUAL": editor(tmp_path, f'url = "{refserver.base_url}"\nmodel = "echo"\n')}  # fmt: skip
+    child = pexpect.spawn(sys.executable, ["-m", "aish", "--config", str(path)], env=env, encoding="utf-8",
+                          timeout=20, dimensions=(40, 200))  # fmt: skip
+    try:
+        child.expect_exact(f"aish: {path}: agent 'x': missing key 'url'")
+        child.expect_exact("aish: going on without that file until it is valid: 'agents edit' opens it")
+        child.expect_exact("aish>")
+        child.sendline("agents edit")
+        child.expect_exact(f"{path}: saved: agent x added")
+        child.expect_exact("aish>")
+        child.sendline("x mended at once")
+        child.expect_exact("mended at once")
+        child.expect_exact("aish>")
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert path.read_text() == BROKEN + f'url = "{refserver.base_url}"\nmodel = "echo"\n'

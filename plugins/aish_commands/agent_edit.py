@@ -9,7 +9,12 @@ agents at once, as after ``agents add``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aish import App, ConfigError, Invocation, UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TEMPLATE = """\
 # aish's configuration (docs/configuration.md). An agent per table, for example:
@@ -27,9 +32,8 @@ USAGE = "usage: agents edit"
 def edit_agents(app: App, inv: Invocation) -> int:
     """Open the configuration file in ``$VISUAL``/``$EDITOR``; save it once it is valid."""
     import os
-    import tomllib
 
-    from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
+    from aish.config import config_file, load_config  # aish's own commands use its internals
     from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt, changes
     from aish.editor import EditorError, edit, editor_command
@@ -44,17 +48,16 @@ def edit_agents(app: App, inv: Invocation) -> int:
         command = editor_command(os.environ)
         while True:
             draft = edit(draft.removesuffix("\n"), command, ".toml") + "\n"
-            if draft.rstrip("\n") == (before or TEMPLATE).rstrip("\n"):  # a file without a last newline too
+            same = draft.rstrip("\n") == (before or TEMPLATE).rstrip("\n")  # a file without a last newline too
+            problem = _problem(draft, path)
+            if problem is None and same:
                 inv.out.write(f"{where}: unchanged\n")
                 return 0
-            try:
-                parse_config(tomllib.loads(draft), path)
+            if problem is None:
                 break
-            except tomllib.TOMLDecodeError as exc:
-                problem = f"invalid TOML: {exc}"
-            except ConfigError as exc:
-                problem = str(exc).removeprefix(f"{where}: ")
             if not (inv.interactive and inv.confirm and inv.confirm(f"{where}: {problem}; edit it again? [y/N] ")):
+                if same:  # the file was invalid before (aish went on without it) and still is
+                    raise ConfigError(f"{where}: unchanged, and still invalid: {problem}")
                 kept = path.with_name(path.name + ".rejected")
                 write_config_text(kept, draft)
                 raise ConfigError(f"{where}: not changed: {problem} (your edit is in {kept})")
@@ -66,3 +69,18 @@ def edit_agents(app: App, inv: Invocation) -> int:
     adopt(app, new)
     inv.out.write(f"{where}: saved{': ' + said if said else ''}\n")
     return 0
+
+
+def _problem(text: str, path: Path) -> str | None:
+    """What is wrong with ``text`` as the configuration file ``path`` (None: it is valid)."""
+    import tomllib
+
+    from aish.config import parse_config
+
+    try:
+        parse_config(tomllib.loads(text), path)
+    except tomllib.TOMLDecodeError as exc:
+        return f"invalid TOML: {exc}"
+    except ConfigError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return None
