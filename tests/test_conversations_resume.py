@@ -252,6 +252,9 @@ def test_retry_in_a_chat_replaces_the_turn_live_and_when_read_back_from_history(
     shell.expect(pexpect.EOF)  # every run written
     listing = aish("history")
     assert listing.count("'what is an owl'") == 3 and "cancelled" in listing  # history is a log
+    first, second, third = [int(line.split()[0]) for line in listing.splitlines() if "what is an owl" in line]
+    assert f"retry (replaces run {first}'s answer)" in aish("history", "show", str(second))
+    assert f"retry (replaces run {second}'s answer)" in aish("history", "show", str(third))
     (cid,) = ids_listed(aish("conversations"))
     assert re.search(rf"{cid}  .* athena\s+2 turns  what is an owl", aish("conversations"))
     aish("--continue", "athena", "and a crane?")

@@ -46,7 +46,7 @@ def history_command(
             run = backend.get(number) if number else None
             if run is None:
                 raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
-            write_run(settle(run), out)
+            write_run(settle(run), out, _replaced(backend, run))
         elif sub == "answer":
             write_answer(answered_run(backend, rest), out)
         elif sub == "search":
@@ -125,6 +125,15 @@ def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
     back = int(rest[0][1:]) if _back(rest) else 1
     runs = list(brief_runs(backend, back))
     return min(run.number for run in runs) if len(runs) == back else 0
+
+
+def _replaced(backend: HistoryBackend, run: RunRecord) -> dict[str, int]:
+    """The numbers of the runs whose answers ``run``'s retries replace (``/retry``), among the last
+    runs: a stage records the replaced run's id, and numbers are the backend's."""
+    ids = {stage.meta.get("replaces") for stage in run.stages} - {None}
+    if not ids:
+        return {}
+    return {found.id: found.number for found in brief_runs(backend, ANSWER_LOOKBACK) if found.id in ids}
 
 
 def _last_asked(backend: HistoryBackend) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from aish.contracts import RunRecord, StageRecord
@@ -49,8 +49,9 @@ def write_list(runs: Iterable[RunRecord], out: TextIO) -> int:
     return count
 
 
-def write_run(run: RunRecord, out: TextIO) -> None:
-    """The whole run: its line, then each stage's facts, input, answer and error."""
+def write_run(run: RunRecord, out: TextIO, numbers: Mapping[str, int] | None = None) -> None:
+    """The whole run: its line, then each stage's facts, input, answer and error. ``numbers``: the
+    numbers of runs by id, for a retry's stage to name the run whose answer it replaces."""
     head = [f"run {run.number}", when(run.started, seconds=True), run.status]
     if run.ended is not None:
         head.append(f"{run.ended - run.started:.2f}s")
@@ -59,7 +60,7 @@ def write_run(run: RunRecord, out: TextIO) -> None:
     out.write("  ".join(head) + "\n")
     out.write(f"$ {_visible_lines(run.line.rstrip(chr(10)))}\n")
     for stage in run.stages:
-        _write_stage(stage, out)
+        _write_stage(stage, out, numbers or {})
     if run.status == "error" and not run.stages:
         out.write(f"\n(no agent stage was recorded; '!{run.number}' runs the line again and shows what failed)\n")
 
@@ -98,14 +99,14 @@ def _visible_lines(text: str) -> str:
     return "\n".join(visible(line) for line in text.split("\n"))
 
 
-def _write_stage(stage: StageRecord, out: TextIO) -> None:
+def _write_stage(stage: StageRecord, out: TextIO, numbers: Mapping[str, int]) -> None:
     """On a terminal the input and the answer have their control characters escaped
     (:func:`aish.terminal_safe`); a pipe or a file gets them exactly."""
     where = "/".join(p for p in (stage.transport, stage.codec) if p)
     out.write(f"\n-- stage {stage.index + 1}: {stage.agent}  {where}  {stage.status}\n")
     safe = isatty(out)
     width = terminal_size(out).columns if safe else 0
-    for line in _rows(_facts(stage.meta), width - 4):
+    for line in _rows(_facts(stage.meta, numbers), width - 4):
         out.write(f"   {line}\n")
     error = visible(stage.error) if stage.error else stage.error  # one line; a server's controls escaped
     for title, body in (("input", text_of(stage.input)), ("answer", stage.text), ("error", error)):
@@ -132,7 +133,7 @@ def _rows(facts: list[str], width: int) -> list[str]:
     return rows
 
 
-def _facts(meta: dict[str, Any]) -> list[str]:
+def _facts(meta: dict[str, Any], numbers: Mapping[str, int]) -> list[str]:
     parts = []
     if meta.get("first_token") is not None:
         parts.append(f"first token {meta['first_token']:.2f}s")
@@ -150,7 +151,8 @@ def _facts(meta: dict[str, Any]) -> list[str]:
         if meta.get(key):
             parts.append(f"{label} {meta[key]}")
     if meta.get("replaces"):
-        parts.append("retry (replaces an earlier answer)")
+        number = numbers.get(meta["replaces"])
+        parts.append(f"retry (replaces run {number}'s answer)" if number else "retry (replaces an earlier answer)")
     return parts
 
 
