@@ -27,11 +27,13 @@ NEW_LINE_HINT = "each line is a command: to send an agent several lines, quote t
 PIPE_HINT = "to send '|' to the agent, quote it"
 
 
-def stray_joiner(app: App, script: Script, source: str) -> AishError | None:
+def stray_joiner(app: App, script: Script, source: str, typed: bool = False) -> AishError | None:
     """A ``;``, ``&&`` or ``||`` inside an agent's sentence (``athena explain a || b in js``), found
     before anything runs: the words after it start no agent, command or program. ``||`` would have
     dropped them without a word; ``;`` and ``&&`` failed only after the agent had answered half the
-    question (decisions 68 and 70). A ``>`` inside the sentence is found too (decision 82)."""
+    question (decisions 68 and 70). A ``>`` inside the sentence is found too (decision 82). ``typed``:
+    ``source`` was typed or pasted in the shell (not a script's lines), where a line after an agent's
+    sentence whose first word names nothing is the sentence's next line, not a command (decision 84)."""
     prose, after = False, 0
     for joiner, pipeline in script.items:
         mid = mid_sentence_redirect(app, pipeline)
@@ -40,13 +42,14 @@ def stray_joiner(app: App, script: Script, source: str) -> AishError | None:
         own_line = "\n" in source[after : pipeline.pos]
         after = pipeline.pos
         first = leading(pipeline)  # ``athena no; (it's & fine)``: the group's first member
-        if joiner in (";", "&&", "||") and prose and not own_line:
+        if prose and (typed if own_line else joiner in (";", "&&", "||")):
             from aish.pipeline.plan import resolves, unknown_agent
 
             if not resolves(app, first.name):
                 error = unknown_agent(app, first.name)
                 if error.suggestion is None:
-                    error.args = (f"{error}; to send '{joiner}' to the agent, quote it",)
+                    hint = NEW_LINE_HINT if own_line else f"to send '{joiner}' to the agent, quote it"
+                    error.args = (f"{error}; {hint}",)
                 return error
         prose = agents_words(app, pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
     return None

@@ -232,7 +232,7 @@ class Runner:
         after the first gets a hint: that is often a pasted text's second line; in a script file,
         the error names the file and line instead), whose first line is ``line`` of the file.
         """
-        stray = stray_joiner(self.app, script, source)
+        stray = stray_joiner(self.app, script, source, typed=self.script_name is None)
         if stray is not None:  # ``athena what does a && b do``: nothing runs
             return self.report(stray)
         status = EXIT_OK

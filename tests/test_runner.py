@@ -142,6 +142,25 @@ def test_an_unknown_agent_starting_a_later_line_says_each_line_is_a_command(run_
         assert run_line(line).err == "aish: unknown agent 'second' (known: apollo, athena, hermes)\n", line
 
 
+def test_a_line_after_an_agents_sentence_that_names_nothing_stops_the_entry_before_it_runs(
+    run_line: Run, refserver: RefServer, make_app: Callable[..., App], demo_url: str
+) -> None:
+    """Found on a tour: 'athena summarize this', Alt-Enter, 'it is long' sent the first line, then said
+    'unknown agent' of the second (a pasted block at the start of the line did the same). Typed, the
+    entry now stops before anything runs (decision 84); in a script file each line is a command."""
+    hint = "each line is a command: to send an agent several lines, quote them, or chat with it (its name alone)"
+    typed = run_line("athena summarize this\nit is long")
+    assert (typed.status, typed.out, len(refserver.requests)) == (EXIT_UNKNOWN, "", 0)
+    assert typed.err == f"aish: unknown agent 'it' (known: apollo, athena, hermes); {hint}\n"
+    assert run_line("athena[-m echo] one\napollo[-m echo] two").out == "one\ntwo\n"  # two commands, as typed
+    assert run_line("echo one\nit is long").out == "one\n"  # no sentence before it: sh's rule
+    out, err = io.StringIO(), io.StringIO()
+    script = Runner(make_app(None), out=out, err=err)
+    script.script_name = "notes.aish"
+    assert script.run_source("athena[-m echo] one\nit is long") == EXIT_UNKNOWN
+    assert out.getvalue() == "one\n" and err.getvalue().startswith("aish: notes.aish:2: unknown agent 'it'")
+
+
 def test_a_sentence_without_an_agent_says_to_name_one_first(
     run_line: Run, make_app: Callable[..., App], tmp_path: Path, demo_url: str
 ) -> None:
