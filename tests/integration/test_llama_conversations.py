@@ -61,6 +61,20 @@ def shell(cfg: Path, env: dict[str, str]) -> pexpect.spawn:
     )
 
 
+def session(child: pexpect.spawn, *exchanges: tuple[str, ...]) -> None:
+    """At the shell's first prompt, each line typed and what it must show, in order; then quit."""
+    try:
+        child.expect_exact(SHELL_PROMPT)
+        for line, *shown in exchanges:
+            child.sendline(line)
+            for text in shown:
+                child.expect_exact(text)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+
+
 def aish(cfg: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [*aish_command(), "--config", str(cfg), *args],
@@ -212,20 +226,13 @@ def test_after_one_long_answer_the_question_goes_alone_and_the_chat_goes_on_with
     and the question after that carries that (short) turn, not nothing (decision 78)."""
     long_answer = config(tmp_path / "long.toml", proxy.base_url, max_tokens=480)
     aish(long_answer, env, "teller", PROMPT)
-    child = shell(config(tmp_path / "short.toml", proxy.base_url, max_tokens=24), env)
-    try:
-        child.expect_exact(SHELL_PROMPT)
-        child.sendline("conversations resume teller")  # the long turn, read from history
-        child.expect_exact(SHELL_PROMPT)
-        child.sendline("teller And then?")
-        child.expect_exact("this question went alone: the model's context did not take its earlier turn beside it;")
-        child.expect_exact(SHELL_PROMPT)
-        child.sendline("teller The end.")
-        child.expect_exact(SHELL_PROMPT)
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
+    alone_said = "this question went alone: the model's context did not take its earlier turn beside it;"
+    session(
+        shell(config(tmp_path / "short.toml", proxy.base_url, max_tokens=24), env),
+        ("conversations resume teller", SHELL_PROMPT),  # the long turn, read from history
+        ("teller And then?", alone_said, SHELL_PROMPT),
+        ("teller The end.", SHELL_PROMPT),
+    )
     first, refused, alone, last = proxy.exchanges
     assert len(first.text) > 1000 and not refused.text
     assert chat(refused.body["messages"]) == [("user", PROMPT), ("assistant", first.text), ("user", "And then?")]
