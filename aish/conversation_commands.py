@@ -2,7 +2,7 @@
 
     new [AGENT...]                      a fresh conversation with AGENT (every agent when none)
     conversations [N]                   the last N recorded conversations (default 20)
-    conversations show ID               a recorded conversation's turns
+    conversations show [ID|AGENT]       a recorded conversation's turns (the newest, or AGENT's last)
     conversations resume ID|AGENT       continue conversation ID (or AGENT's last one) in this session
 
 Each command function takes the session's :class:`~aish.conversations.Conversations`
@@ -29,7 +29,7 @@ from aish.tty import isatty
 NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
 USAGE = """\
 usage: conversations [list] [N]         the last N recorded conversations (default 20); * marks this session's
-       conversations show ID            a recorded conversation's turns
+       conversations show [ID|AGENT]    a recorded conversation's turns (the newest one, or AGENT's last)
        conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session
 In the shell a line that is just AGENT ... continues AGENT's conversation; 'new AGENT' starts afresh.
 From the command line: aish --continue [AGENT] TEXT..., aish --cid ID [TEXT...].
@@ -62,7 +62,7 @@ def new_command(app: App, conversations: Conversations, args: Sequence[str], out
 
 
 def conversations_command(app: App, conversations: Conversations | None, args: Sequence[str], out: TextIO) -> int:
-    """``conversations [N] | list [N] | show ID | resume ID|AGENT``."""
+    """``conversations [N] | list [N] | show [ID|AGENT] | resume ID|AGENT``."""
     args = without_list(args, "conversations")
     sub, rest = (args[0], list(args[1:])) if args else ("", [])
     if sub in ("help", "-h", "--help"):
@@ -90,7 +90,12 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
             out.write("no recorded conversations yet (a line that is just AGENT ... in the shell starts one)\n")
         return EXIT_OK
     if sub == "show":
-        conversation = _find(app, _one(rest, "show"))
+        if len(rest) > 1:
+            raise UsageError("conversations show: give one conversation id or agent (see 'conversations')")
+        conversation = _resolve(app, rest[0]) if rest else _newest(app)
+        if not rest or app.is_agent(rest[0]):  # chosen for the user: say which one it is
+            turns = _turns(len(conversation.turns))
+            out.write(f"conversation {conversation.id} with {conversation.agent} ({turns})\n\n")
         safe = terminal_safe if isatty(out) else str  # a terminal: the turns' control characters escaped
         for turn in conversation.turns:
             prompt, answer = safe(turn.prompt.rstrip(chr(10))), safe(turn.answer.rstrip(chr(10)))
@@ -114,9 +119,18 @@ def _resolve(app: App, wanted: str) -> Conversation:
         with opened(app) as backend:
             found = recorded.latest(backend, wanted)
         if found is None:
-            raise UsageError(f"{wanted}: no recorded conversation to resume (see 'conversations')")
+            raise UsageError(f"{wanted}: no recorded conversation yet (see 'conversations')")
         return found
     return _find(app, wanted)
+
+
+def _newest(app: App) -> Conversation:
+    """The conversation that had the newest turn."""
+    with opened(app) as backend:
+        conversation = recorded.latest(backend, None)
+    if conversation is None:
+        raise UsageError("conversations show: no recorded conversation yet (a line that is just AGENT ... starts one)")
+    return conversation
 
 
 def recorded_ids(app: App, start: str = "", limit: int = 20) -> list[str]:

@@ -97,6 +97,28 @@ def test_cid_continues_that_conversation_from_any_later_process(recorded: str, r
     assert "\n> fifth\n" in aish("conversations", "show", first_id[:6].upper())
 
 
+def test_show_alone_shows_the_newest_conversation_and_an_agent_its_last(recorded: str, refserver: RefServer) -> None:
+    empty = run_aish("conversations", "show")
+    assert (empty.returncode, empty.stderr) == (
+        2,
+        "aish: conversations show: no recorded conversation yet (a line that is just AGENT ... starts one)\n",
+    )
+    aish("athena", "owls")
+    aish("--continue", "athena", "herons")
+    aish("apollo", "rain")
+    athena_id, apollo_id = ids_listed(aish("conversations"))
+    newest = aish("conversations", "show")
+    assert newest.startswith(f"conversation {apollo_id} with apollo (1 turn)\n\n> rain\napollo: "), newest
+    athena = aish("conversations", "show", "athena")
+    assert athena.startswith(f"conversation {athena_id} with athena (2 turns)\n\n> owls\n"), athena
+    assert "\n> herons\n" in athena
+    assert aish("conversations", "show", athena_id).startswith("> owls\n")  # an id: the turns alone
+    none = run_aish("conversations", "show", "hermes")
+    assert none.stderr == "aish: hermes: no recorded conversation yet (see 'conversations')\n"
+    two = run_aish("conversations", "show", athena_id, apollo_id)
+    assert two.stderr == "aish: conversations show: give one conversation id or agent (see 'conversations')\n"
+
+
 def test_continuing_needs_history(demo_url: str, refserver: RefServer, write_config: Any) -> None:
     env = {"AISH_CONFIG": str(write_config('[settings]\nhistory = "off"\n'))}
     result = run_aish("--continue", "athena", "hi", env=env)

@@ -102,8 +102,8 @@ def starting_with(backend: HistoryBackend, prefix: str) -> list[str]:
     return [cid for cid in _recent_ids(backend, None, None) if cid.startswith(prefix)]
 
 
-def latest(backend: HistoryBackend, agent: str) -> Conversation | None:
-    """The agent's most recently continued conversation, or None."""
+def latest(backend: HistoryBackend, agent: str | None) -> Conversation | None:
+    """The agent's (any agent's, for None) most recently continued conversation, or None."""
     ids = _recent_ids(backend, agent, 1)
     return load(backend, ids[0]) if ids else None
 

@@ -135,7 +135,7 @@ def new(inv: Invocation) -> int:
 
 
 def conversations(inv: Invocation) -> int:
-    """``conversations [N] | show ID | resume ID|AGENT``: recorded conversations."""
+    """``conversations [N] | show [ID|AGENT] | resume ID|AGENT``: recorded conversations."""
     from aish.conversation_commands import conversations_command
 
     session = inv.runner.conversations if inv.runner is not None else None
@@ -150,7 +150,7 @@ def complete_conversations(inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
         return ["show", "resume", "help"]
     if len(words) == 2 and words[0] in ("show", "resume"):
-        agents = sorted(inv.app.agents()) if words[0] == "resume" else []
+        agents = sorted(inv.app.agents())
         from aish.conversation_commands import recorded_ids
 
         return agents + recorded_ids(inv.app, words[1])
@@ -435,5 +435,5 @@ Replay a run in the shell with !N (!-N: the Nth last; !!: the last)."""
 
 CONVERSATIONS_USAGE = """\
 usage: conversations [list] [N]         the last N recorded conversations (default 20); * marks this session's
-       conversations show ID            a recorded conversation's turns
+       conversations show [ID|AGENT]    a recorded conversation's turns (the newest one, or AGENT's last)
        conversations resume ID|AGENT    continue conversation ID (or AGENT's last one) in this session"""
