@@ -127,23 +127,28 @@ def test_an_endpoint_copied_whole_loses_the_path_the_codec_adds_and_answers(
 ) -> None:
     """Found on a tour: ``agents add s http://host/v1/chat/completions`` (an API's docs give the
     endpoint) made an agent whose every request went to ``.../chat/completions/chat/completions``.
-    The codec says which path it adds; the URL is written without it, and the reply says so."""
+    The codec says which path it adds; the URL is written without it, and the reply says so. Without
+    --codec, the codec whose path the URL ends with is chosen: a tour's ``.../v1/messages`` on
+    llama.cpp's server went out as ``openai-chat`` to ``.../v1/messages/chat/completions``."""
     path = write_config(KEPT)
     base = refserver.base_url
     line = (
         f"agents add local {base}/chat/completions -m echo; local[-m echo] one; "
-        f"agents add claude {base}/messages --codec anthropic-messages; claude[-m echo] two"
+        f"agents add claude {base}/messages; claude[-m echo] two"
     )
     result = aish("--config", str(path), "-c", line)
     assert (result.status, result.err) == (0, ""), result.err
     assert result.out == (
-        f"agent local added to {path}; its url is {base} (the codec adds /chat/completions) (try: local hello)\n"
+        f"agent local added to {path}; its url is {base} (the openai-chat codec adds /chat/completions) "
+        "(try: local hello)\n"
         "one\n"
-        f"agent claude added to {path}; its url is {base} (the codec adds /messages) (try: claude hello)\n"
+        f"agent claude added to {path}; its url is {base} (the anthropic-messages codec adds /messages) "
+        "(try: claude hello)\n"
         "two\n"
     )
     assert [r.path for r in refserver.requests if r.body] == ["/v1/chat/completions", "/v1/messages"]
     assert path.read_text().count(f'url = "{base}"\n') == 2
+    assert '[agents.claude]\ntransport = "sse"\ncodec = "anthropic-messages"\n' in path.read_text()
 
 
 def test_a_local_server_without_a_scheme_is_http(write_config: Callable[[str], Path]) -> None:
@@ -155,7 +160,8 @@ def test_a_local_server_without_a_scheme_is_http(write_config: Callable[[str], P
         assert result.status == 0 and f"; its url is http://{typed} (try: {name} hello)" in result.out, result
         assert f'url = "http://{typed}"' in path.read_text()
     both = aish("--config", str(path), "agents", "add", "d", "localhost:8080/v1/chat/completions")
-    assert "; its url is http://localhost:8080/v1 (the codec adds /chat/completions) (try: d hello)" in both.out
+    said = "; its url is http://localhost:8080/v1 (the openai-chat codec adds /chat/completions) (try: d hello)"
+    assert said in both.out
 
 
 def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(

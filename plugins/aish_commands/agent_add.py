@@ -22,8 +22,9 @@ from aish import App, ConfigError, UsageError
 USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
 OPTIONS = """\
   -m, --model MODEL              the model to ask (default: whatever the server serves)
-  --codec CODEC                  the wire format (default: openai-chat, or anthropic-messages
-                                 for an anthropic.com URL; a ws:// URL needs one)
+  --codec CODEC                  the wire format (default: the codec whose path the URL ends with,
+                                 as /v1/messages; else anthropic-messages for an anthropic.com
+                                 URL and openai-chat for others; a ws:// URL needs one)
   --key-env VAR                  the environment variable holding the API key (never written)
   -d, --description DESCRIPTION  what 'agents' and 'help NAME' say about it"""
 EXAMPLES = """\
@@ -52,8 +53,8 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
         raise UsageError(f"agents add: {typed!r}: expected an http://, https://, ws:// or wss:// URL{meant}")
     ws = url.startswith(("ws://", "wss://"))
     transport = "websocket" if ws else "sse"
-    codec = keys.pop("codec", None) or _codec_for(url)
     codecs = sorted(app.components.get("codec", {}))
+    codec = keys.pop("codec", None) or (None if ws else _codec_by_path(app, name, url, codecs)) or _codec_for(url)
     if codec is None:
         raise UsageError(f"agents add: a ws:// agent needs --codec (codecs: {', '.join(codecs)})")
     if codec not in codecs:
@@ -61,7 +62,8 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
         meant = f", did you mean {guess!r}?" if guess else ""
         raise UsageError(f"agents add: unknown codec {codec!r}{meant} (codecs: {', '.join(codecs)})")
     if not ws:
-        url = _before_endpoint(app, name, codec, url)
+        added = _added_path(app, name, codec, url)
+        url = url.rstrip("/")[: -len(added)] if added else url
     path = config_file(app.config)
     where = str(path)
     text = read_config_text(path)
@@ -86,7 +88,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     if url != typed:
         schemed = _with_scheme(typed)
         cut = schemed[len(url) :] if schemed != url and schemed.startswith(url) else ""
-        hint += f"; its url is {url}" + (f" (the codec adds {cut})" if cut else "")
+        hint += f"; its url is {url}" + (f" (the {codec} codec adds {cut})" if cut else "")
     out.write(f"{said}{hint} (try: {name} hello)\n")
     return 0
 
@@ -124,20 +126,25 @@ def _with_scheme(url: str) -> str:
     return f"http://{url}" if local or host.rpartition(":")[2].isdigit() else url
 
 
-def _before_endpoint(app: App, name: str, codec: str, url: str) -> str:
-    """``url`` without the path the codec appends to it, when it ends with it already (an endpoint
-    copied from an API's docs: ``.../v1/chat/completions``). The codec itself says which path it adds."""
+def _added_path(app: App, name: str, codec: str, url: str) -> str:
+    """The path the codec appends to ``url`` when ``url`` ends with it already (an endpoint copied
+    from an API's docs: ``.../v1/chat/completions``), else "". The codec itself says which path it adds."""
     from aish import AgentConfig, Context, Prompt
 
     try:
         sent = app.codec(AgentConfig(name, "sse", url, codec)).encode(Prompt("hi", Context(pipeline_id="p"))).url
     except Exception:  # a codec's own rules (a model it needs...): the URL stays as typed
-        return url
+        return ""
     base = url.rstrip("/")
     added = sent.split("?", 1)[0][len(base) :] if sent.startswith(base) else ""
-    if added.startswith("/") and len(added) > 1 and base.endswith(added):
-        return base[: -len(added)]
-    return url
+    return added if added.startswith("/") and len(added) > 1 and base.endswith(added) else ""
+
+
+def _codec_by_path(app: App, name: str, url: str, codecs: list[str]) -> str | None:
+    """The one codec whose own path ``url`` ends with (``.../v1/messages`` is Anthropic's wire format
+    wherever it is served: llama.cpp's server speaks both), else None."""
+    found = [codec for codec in codecs if _added_path(app, name, codec, url)]
+    return found[0] if len(found) == 1 else None
 
 
 def _codec_guess(word: str, codecs: list[str]) -> str | None:
