@@ -367,6 +367,19 @@ def test_a_url_ending_with_the_codecs_path_says_so(refserver: RefServer, tmp_pat
     ), result.stderr
 
 
+def test_a_url_with_another_wire_formats_path_says_so(refserver: RefServer, tmp_path: Path) -> None:
+    """A hand-written agent whose url ends with Anthropic's ``/messages`` but whose codec is
+    ``openai-chat``: the 404 names both paths."""
+    config = tmp_path / "aish.toml"
+    config.write_text(agent_toml("crossed", refserver.base_url + "/messages"), encoding="utf-8")
+    result = run_aish("--config", str(config), "-c", "crossed hi")
+    assert result.returncode == 5
+    assert result.stderr.startswith(
+        "aish: crossed: not found (the url ends with /messages, another wire format's path; this agent's codec "
+        f"adds /chat/completions): HTTP 404 from {refserver.base_url}/messages/chat/completions"
+    ), result.stderr
+
+
 def test_help_for_an_agent_says_whether_its_key_variable_is_set(tmp_path: Path) -> None:
     config = tmp_path / "aish.toml"
     config.write_text(

@@ -24,6 +24,8 @@ _WHAT = {
 
 _ENDPOINTS = ("/chat/completions", "/messages", "/completions", "/v1")
 """Paths a codec appends to an agent's url, which a url copied from an API's docs often ends with already."""
+_FORMATS = ("/chat/completions", "/messages")
+"""OpenAI's and Anthropic's paths: one after the other, the url was meant for the other codec."""
 
 
 def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
@@ -65,9 +67,14 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
         what = "the proxy refused the connection"
     if exc.code == 400 and not _mentions_length(detail):
         what = "request rejected"
-    doubled = next((p for p in _ENDPOINTS if f"{p}{p}" in exc.url.split("?")[0]), None)
+    path = exc.url.split("?")[0]
+    doubled = next((p for p in _ENDPOINTS if f"{p}{p}" in path), None)
+    crossed = next(((a, b) for a in _FORMATS for b in _FORMATS if a != b and path.endswith(a + b)), None)
     if exc.code == 404 and doubled:  # url = "http://host/v1/chat/completions": the codec adds that part
         what = f"not found (the agent's url should end before {doubled}: the codec adds it)"
+    elif exc.code == 404 and crossed:  # url = ".../v1/messages" with openai-chat: Anthropic's path, another codec
+        ends, adds = crossed
+        what = f"not found (the url ends with {ends}, another wire format's path; this agent's codec adds {adds})"
     tail = f": {detail}" if detail else ""
     return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
 
