@@ -8,6 +8,7 @@ what to type instead (decisions 68, 70 and 72)::
     athena don't do that; it's fine   -> ...; to send ';' to the agent, quote it
     athena what does a | b mean       -> ...; to send '|' to the agent, quote it
     athena is 2 > 1 and 3 bigger?     -> athena: a '>' in the middle of the sentence would write ...
+    athena is 3 > 2?                  -> athena: '> 2?' would write the answer to a file named '2?'; ...
     what is a monad?                  -> ...; to ask an agent, name it first: athena what is a monad?
 """
 
@@ -62,14 +63,25 @@ def mid_sentence_redirect(app: App, pipeline: Pipeline) -> AishError | None:
     out, last = pipeline.stdout, pipeline.stages[-1]
     if out is None or not isinstance(last, Command) or not agents_words(app, last):
         return None
-    if not any(word.pos > out.pos for word in last.args):
-        return None
     from aish.errors import UsageError
 
+    if not any(word.pos > out.pos for word in last.args):
+        if _not_a_file(out.target):  # ``athena is 3 > 2?``: a comparison ends the sentence
+            return UsageError(
+                f"{last.name}: '{out.op} {shortened(out.target)}' would write the answer to a file named "
+                f"{shortened(out.target)!r}; to send '{out.op}' to the agent, quote it"
+            )
+        return None
     return UsageError(
         f"{last.name}: a '{out.op}' in the middle of the sentence would write the answer to "
         f"{shortened(out.target)!r}; to send '{out.op}' to the agent, quote it"
     )
+
+
+def _not_a_file(target: str) -> bool:
+    """A redirect's target no one names a file: a number (``> 2``, ``> 1.5``), or a word that ends
+    a question or exclamation (``> 2?``, ``> zero!``)."""
+    return target.rstrip("?!.").replace(".", "", 1).isdigit() or target.endswith(("?", "!"))
 
 
 def unknown_agent_hint(

@@ -15,7 +15,7 @@ from aish.testing import Outcome
 from aish_refserver import RefServer
 
 PROMPT = "aish>"
-FILE_NOTE = "[Output written to 2?; to send '>' to the agent, quote it]"
+FILE_NOTE = "[Output written to notes; to send '>' to the agent, quote it]"
 
 SENT_LITERALLY = [
     ("athena what's a monad?", "what's a monad?"),
@@ -111,17 +111,20 @@ def test_in_the_shell(shell: pexpect.spawn, refserver: RefServer, tmp_path: Path
 
 
 def test_a_redirect_is_never_silent_with_aish_c(refserver: RefServer, tmp_path: Path) -> None:
-    status, shown = aish_c(refserver, "athena is 3 > 2?", tmp_path)
+    status, shown = aish_c(refserver, "athena compare them > notes", tmp_path)
     assert status == 0
     assert FILE_NOTE in shown
-    answer = (tmp_path / "2?").read_text(encoding="utf-8")
+    answer = (tmp_path / "notes").read_text(encoding="utf-8")
     assert answer.startswith("Athena (offline demo):") and answer not in shown  # the answer went to the file
-    assert contents(refserver) == ["is 3"]
+    assert contents(refserver) == ["compare them"]
+    status, shown = aish_c(refserver, "athena is 3 > 2?", tmp_path)  # no one names a file '2?' (decision 86)
+    assert status == 2 and "would write the answer to a file named '2?'" in shown
+    assert not (tmp_path / "2?").exists() and len(contents(refserver)) == 1
 
 
 def test_a_redirect_is_never_silent_in_the_shell(shell: pexpect.spawn, refserver: RefServer, tmp_path: Path) -> None:
-    assert FILE_NOTE in typed(shell, "athena is 3 > 2?")
-    assert (tmp_path / "2?").read_text(encoding="utf-8").startswith("Athena (offline demo):")
+    assert FILE_NOTE in typed(shell, "athena compare them > notes")
+    assert (tmp_path / "notes").read_text(encoding="utf-8").startswith("Athena (offline demo):")
     shown = typed(shell, "athena hi > answer.md")
     assert "[Output written to answer.md]" in shown and "quote it" not in shown
     assert "[Output appended to answer.md]" in typed(shell, "athena more >> answer.md")

@@ -137,7 +137,7 @@ def test_redirect_inside_last_group_applies_to_pipeline() -> None:
         ("athena > | x", 8, "'>' needs a file name"),
         ("a > f | b", 3, "only allowed once, on the last stage"),
         ("a | b < f", 7, "only allowed once, on the first stage"),
-        ("a > f > g", 7, "only allowed once"),
+        ("a > f > g", 7, "a second '>'; to send it as text, quote it"),
         ("a && ", 3, "needs a command"),
         ("(a & b", 1, "'(' is never closed"),
         ("(a) )", 5, "unexpected ')'"),  # a ')' outside any group is text: 'a )' sends ')'

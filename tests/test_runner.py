@@ -238,8 +238,18 @@ def test_a_redirect_in_the_middle_of_an_agents_sentence_runs_nothing_and_writes_
             f"aish: athena: a '{op}' in the middle of the sentence would write the answer to '{target}'; "
             f"to send '{op}' to the agent, quote it\n"
         )
+    ended = (("athena is 3 > 2?", ">", "2?"), ("athena is 3>2", ">", "2"), ("athena x >> 1.5", ">>", "1.5"))
+    for line, op, target in ended:
+        result = run_line(line)  # the sentence ends at the file, but no one names a file so
+        assert (result.status, result.out) == (EXIT_USAGE, "")
+        assert result.err == (
+            f"aish: athena: '{op} {target}' would write the answer to a file named '{target}'; "
+            f"to send '{op}' to the agent, quote it\n"
+        )
     assert len(refserver.requests) == 0 and list(tmp_path.iterdir()) == []
     assert run_line("athena[-m echo] is 2 '>' 1 and 3 bigger?").out == "is 2 > 1 and 3 bigger?\n"
+    assert run_line("athena[-m echo] q > 2024-notes").status == 0 and Path("2024-notes").read_text() == "q\n"
+    assert run_line("echo a > 2").status == 0 and Path("2").read_text() == "a\n"  # not an agent: sh's rule
     assert run_line("athena[-m echo] q > out.md").out == "" and Path("out.md").read_text() == "q\n"
     assert run_line("echo a > b.txt c").status == 0 and Path("b.txt").read_text() == "a c\n"  # not an agent: sh's rule
 

@@ -114,8 +114,10 @@ class _Parser:
                     if index != 0 or stdin is not None:
                         raise AishSyntaxError("'<' is only allowed once, on the first stage", self.line, r.pos)
                     stdin = r
-                elif index != len(stages) - 1 or stdout is not None:
+                elif index != len(stages) - 1:
                     raise AishSyntaxError(f"{r.op!r} is only allowed once, on the last stage", self.line, r.pos)
+                elif stdout is not None:  # ``athena is 10 > 5 > 1?``: a sentence's comparisons
+                    raise AishSyntaxError(f"a second {r.op!r}; to send it as text, quote it", self.line, r.pos)
                 else:
                     stdout = r
             cleaned.append(stage)
