@@ -18,7 +18,7 @@ of the turn it replaced, so history, which keeps both, reads back the same).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aish.agents import AgentConfig
 from aish.contracts import Turn
@@ -53,9 +53,10 @@ class Conversation:
         """The next request asks the last turn again (``/retry``): it carries the turns before that
         one, and its answer, if any text arrives, replaces it."""
         self.fits: int | None = None
-        """The most earlier turns a request carried when the server had refused more as longer than
-        the model's context (:class:`aish.pipeline.agent.AgentStage`); later requests carry no more,
-        and at least the newest one: a turn too long to carry once does not leave the chat with no memory."""
+        """The characters of earlier turns a request may carry, learned when the server refused more as
+        longer than the model's context (:class:`aish.pipeline.agent.AgentStage`, :meth:`Conversations.fitted`);
+        later requests carry the newest turns within it, and at least the newest one: a turn too long to
+        carry once does not leave the chat with no memory, nor one long answer with a memory of one turn."""
 
     def __repr__(self) -> str:
         return f"Conversation({self.agent!r}, {self.id!r}, {len(self.turns)} turns)"
@@ -79,7 +80,12 @@ class Window:
         meta, so history reads the conversation back with the new answer in its place), or None."""
 
 
-def fit(turns: list[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ...]:
+def size(turns: Sequence[Turn]) -> int:
+    """The characters of ``turns``, as :func:`fit` counts them."""
+    return sum(len(turn.prompt) + len(turn.answer) for turn in turns)
+
+
+def fit(turns: Sequence[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ...]:
     """The most recent turns that fit ``max_turns`` turns and ``max_chars`` characters, oldest first."""
     kept: list[Turn] = []
     size = 0
@@ -147,10 +153,12 @@ class Conversations:
         conversation = self.for_agent(agent.name)
         again = conversation.retrying and bool(conversation.turns)
         earlier = conversation.turns[:-1] if again else conversation.turns
-        limit = agent.conversation_turns
+        chars = agent.conversation_chars
         if conversation.fits is not None:  # the model's context took no more
-            limit = min(limit, max(conversation.fits, 1))
-        turns = fit(earlier, limit, agent.conversation_chars)
+            chars = min(chars, conversation.fits)
+        turns = fit(earlier, agent.conversation_turns, chars)
+        if not turns and conversation.fits is not None:
+            turns = fit(earlier, 1, agent.conversation_chars)  # at least the newest
         dropped = len(earlier) - len(turns)
         notice = None
         if dropped and not conversation.warned and conversation.fits is None:
@@ -164,10 +172,13 @@ class Conversations:
             )
         return Window(conversation.id, turns, dropped, notice, conversation.last_run if again else None)
 
-    def fitted(self, agent: str, turns: int) -> None:
-        """The model's context took no more than ``turns`` earlier turns of the agent's conversation:
-        later requests carry no more (see :class:`aish.pipeline.agent.AgentStage`)."""
-        self.for_agent(agent).fits = turns
+    def fitted(self, agent: str, sent: Sequence[Turn], kept: int) -> None:
+        """The model's context refused the earlier turns ``sent`` and took only the ``kept`` newest
+        (:class:`aish.pipeline.agent.AgentStage` halves them): later requests carry no more characters
+        of turns than those, or, when none fitted, fewer than the newest one that was refused (shorter
+        turns after one long answer are carried again, up to its length)."""
+        took = sent[len(sent) - kept :] if kept else ()
+        self.for_agent(agent).fits = size(took) if kept else size(sent[-1:]) - 1
 
     def record(
         self,
@@ -195,4 +206,4 @@ class Conversations:
         conversation.retrying = False
 
 
-__all__ = ["Conversation", "Conversations", "Turn", "Window", "fit", "new_id"]
+__all__ = ["Conversation", "Conversations", "Turn", "Window", "fit", "new_id", "size"]

@@ -261,21 +261,36 @@ def test_asking_the_last_turn_again_leaves_it_out_and_puts_the_answer_in_its_pla
     assert (conversation.last_run, conversation.retrying) == ("r4", False)
 
 
-def test_after_the_context_took_fewer_turns_later_requests_carry_no_more_but_at_least_the_newest() -> None:
-    """A server refused the turns as longer than the model's context: later requests carry no more than
-    fitted. When none fitted (one long answer), the next question still carries the turn after it:
-    the chat does not lose its memory for good."""
+def test_after_the_context_took_fewer_turns_later_requests_carry_no_more_characters_but_at_least_the_newest() -> None:
+    """A server refused the turns as longer than the model's context: later requests carry no more
+    characters of turns than fitted, and at least the newest turn (decisions 78 and 87)."""
     conversations = Conversations()
     athena = AgentConfig("athena", "sse", "http://127.0.0.1:9/x", "openai-chat", model="m")
     for n in range(1, 6):
         conversations.record("athena", f"q{n}", f"a{n}")
-    conversations.fitted("athena", 2)
+    sent = tuple(conversations.for_agent("athena").turns)
+    conversations.fitted("athena", sent, 2)  # q4 and q5 fitted: 8 characters
     assert conversations.window(athena).turns == (Turn("q4", "a4"), Turn("q5", "a5"))
-    conversations.fitted("athena", 0)
-    assert conversations.window(athena).turns == (Turn("q5", "a5"),)
-    conversations.record("athena", "q6", "a6")
+    conversations.record("athena", "q6", "a much longer answer")
+    assert conversations.window(athena).turns == (Turn("q6", "a much longer answer"),)  # at least the newest
+    conversations.record("athena", "q7", "a7")
+    assert conversations.window(athena).turns == (Turn("q7", "a7"),)  # q6 and q7 pass 8 characters
+
+
+def test_after_one_long_answer_went_unsent_the_short_turns_after_it_are_carried_up_to_its_length() -> None:
+    """None fitted: the refused turn was the long one alone. The chat then remembers the short turns
+    after it, as many as are shorter together than it, not only the newest one (decision 87)."""
+    conversations = Conversations()
+    athena = AgentConfig("athena", "sse", "http://127.0.0.1:9/x", "openai-chat", model="m")
+    conversations.record("athena", "tell a story", "x" * 1000)
+    conversations.fitted("athena", tuple(conversations.for_agent("athena").turns), 0)
+    short = [Turn(f"q{n}", f"answer {n}") for n in range(1, 5)]
+    for turn in short:
+        conversations.record("athena", turn.prompt, turn.answer)
     window = conversations.window(athena)
-    assert (window.turns, window.notice) == ((Turn("q6", "a6"),), None)
+    assert (window.turns, window.notice) == (tuple(short), None)  # the long turn stays out, unannounced again
+    conversations.record("athena", "again", "y" * 2000)
+    assert conversations.window(athena).turns == (Turn("again", "y" * 2000),)  # at least the newest
 
 
 # ------------------------------------------------------- chat mode's /retry

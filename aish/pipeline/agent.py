@@ -217,11 +217,12 @@ def _left_out(name: str, kept: int, n: int) -> str:
     """What the user is told when the model's context took only ``kept`` of ``n`` earlier turns."""
     if kept:
         took = f"the model's context took only the {kept} newest of the conversation's {n} earlier turns"
-        later = f"later questions carry at most {kept}"
+        later = "later questions carry no more of it than that"
     else:
         earlier = "its earlier turn" if n == 1 else f"any of its {n} earlier turns"
         took = f"this question went alone: the model's context did not take {earlier} beside it"
-        later = "later questions carry only the newest turn"
+        which = "that turn's" if n == 1 else "the newest one's"
+        later = f"later questions carry the newest turns up to {which} length, and at least one"
     return f"{took}; {later} (/new in a chat, or 'new {name}', starts afresh)"
 
 

@@ -339,7 +339,7 @@ class _Run:
         if window is not None and self.env.conversations is not None:
             left_out = int(result.meta.get("turns_left_out") or 0)
             if left_out:
-                self.env.conversations.fitted(agent.name, len(turns) - left_out)
+                self.env.conversations.fitted(agent.name, turns, len(turns) - left_out)
             run = self.env.recording.run_id if self.env.recording is not None else None
             self.env.conversations.record(agent.name, text, result.text, window.id, run)
         if result.error is not None and program is not None:
