@@ -2,7 +2,9 @@
 
 Nothing here knows about HTTP or any wire format: it turns a model name and a
 prompt into a sequence of *tokens*. A token is one word with its leading
-space (``" quantum"``); the first token of a reply has no leading space.
+space (``" quantum"``); the first token of a reply has no leading space. The
+``echo`` model's tokens keep the prompt's own blanks and line breaks (``"\n    return"``),
+so what is echoed is the prompt exactly, less its blanks at either end.
 
 Each persona's text is an infinite, deterministic stream of sentences seeded
 by a stable hash of the model name and the prompt. Its natural reply is a
@@ -131,6 +133,8 @@ class ReplyPlan:
 
     def tokens(self) -> Iterator[str]:
         """Yield the reply's tokens, the first without a leading space."""
+        if self.model == ECHO:
+            return islice(_echo_tokens(self.prompt), self.count)
         return islice(to_tokens(_all_words(self.model, self.prompt)), self.count)
 
     def text(self) -> str:
@@ -230,14 +234,20 @@ def _persona_sentences(persona: Persona, prompt: str) -> Iterator[list[str]]:
 
 
 def _echo_words(prompt: str) -> list[str]:
-    return prompt.split()
+    """The prompt's words, each with the blanks and line breaks before it (none before the first)."""
+    return re.findall(r"\s*\S+", prompt.strip())
+
+
+def _echo_tokens(prompt: str) -> Iterator[str]:
+    """The prompt exactly, a word at a time; asked for more, it starts again after a blank."""
+    words = _echo_words(prompt) or list(_ECHO_FALLBACK)
+    yield from words
+    again = [" " + words[0], *words[1:]]
+    yield from cycle(again)
 
 
 def _all_words(model: str, prompt: str) -> Iterator[str]:
-    """Every word the model would ever say for ``prompt``, without end."""
-    if model == ECHO:
-        yield from cycle(_echo_words(prompt) or _ECHO_FALLBACK)
-        return
+    """Every word a persona would ever say for ``prompt``, without end."""
     for sentence in _persona_sentences(PERSONAS[model], prompt):
         yield from sentence
 

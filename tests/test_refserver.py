@@ -246,7 +246,7 @@ def test_aish_finish_in_the_anthropic_dialect(server: RefServer, http: requests.
 
 def test_echo_model(server: RefServer, http: requests.Session) -> None:
     events = stream_events(server, http, body_for("echo", "hello  wide\nworld"))
-    assert content_tokens(events) == ["hello", " wide", " world"]
+    assert content_tokens(events) == ["hello", "  wide", "\nworld"]  # the prompt's own blanks and breaks
     repeated = stream_events(server, http, body_for("echo", "hello wide world", aish_tokens=7))
     assert "".join(content_tokens(repeated)) == "hello wide world hello wide world hello"
 
