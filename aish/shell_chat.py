@@ -60,7 +60,8 @@ class Chat:
         return f"{self.agent}> "
 
     def banner(self) -> str:
-        return fitted(chat_banner(self.agent, self.leaves_aish), self.out)
+        model = chat_model(self.runner.app.agent(self.agent).model, self.agent, self.controls)
+        return fitted(chat_banner(self.agent, self.leaves_aish, model), self.out)
 
     def handle(self, text: str) -> bool:
         """Send ``text`` or run its ``/`` command; False when the chat ends. Errors are reported here."""
@@ -239,11 +240,20 @@ def _not_a_command(head: str, rest: str) -> None:
         raise UsageError(f"unknown chat command {head!r}{guess} ({hint})")
 
 
-def chat_banner(agent: str, leaves_aish: bool) -> str:
-    """The first lines of a chat with ``agent``; ``leaves_aish``: the chat is all of this aish."""
+def chat_model(configured: str | None, agent: str, controls: list[str]) -> str | None:
+    """The model a chat asks, as its banner names it: ``-m``'s, else the agent's own; None when
+    it is unknown or only repeats the agent's name (the demo agents')."""
+    model = parsed(controls).model or configured
+    return model if model and model != agent else None
+
+
+def chat_banner(agent: str, leaves_aish: bool, model: str | None = None) -> str:
+    """The first lines of a chat with ``agent``; ``leaves_aish``: the chat is all of this aish;
+    ``model``: the model it asks (named after the agent)."""
     leave = "leaves aish" if leaves_aish else "returns to aish>"
+    who = f"{agent} (model {model})" if model else agent
     return (
-        f"Chatting with {agent}: every line goes to it as typed (Alt-Enter for a new line, "
+        f"Chatting with {who}: every line goes to it as typed (Alt-Enter for a new line, "
         f"a pasted block is one message). /new starts over; Ctrl-D or /exit {leave}.\n"
     )
 

@@ -44,7 +44,7 @@ def start_shell(
     started: Callable[[], None] = lambda: None,
 ) -> int:
     """:func:`aish.shell.run_shell`, its opening lines and prompt shown before it is imported."""
-    text, prompt = opening(app, conversations, chat)
+    text, prompt = opening(app, conversations, chat, chat_controls or [])
     text = fitted(text, out)  # a terminal: its lines break at words
     early = EarlyPrompt.show(text, prompt, stdin, out)
     try:
@@ -159,13 +159,17 @@ class EarlyPrompt:
         return True
 
 
-def opening(app: App, conversations: Conversations | None, chat: str | None) -> tuple[str, str]:
-    """The shell's first lines and its first prompt: the banner, or a chat's (``aish AGENT``)."""
+def opening(
+    app: App, conversations: Conversations | None, chat: str | None, controls: list[str] | None = None
+) -> tuple[str, str]:
+    """The shell's first lines and its first prompt: the banner, or a chat's (``aish AGENT``, with
+    its per-call options ``controls``)."""
     if chat is not None:
-        from aish.shell_chat import chat_banner
+        from aish.shell_chat import chat_banner, chat_model
 
         note = chat_continuing_note(conversations, chat) if conversations is not None else ""
-        return chat_banner(chat, leaves_aish=True) + note, f"{chat}> "
+        model = chat_model(app.agent(chat).model, chat, controls or [])
+        return chat_banner(chat, leaves_aish=True, model=model) + note, f"{chat}> "
     note = continuing_note(conversations) if conversations is not None else ""
     return banner(app) + note, PROMPT
 

@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,23 +85,27 @@ def test_help_topics_fit_the_terminal_and_cover_the_built_ins(tmp_path: Path) ->
     assert any(line.startswith("Leave aish") for line in lines)  # help exit is help quit
 
 
-def test_the_banners_wrap_at_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_banners_wrap_at_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_app: Any) -> None:
     """Found by a tour at 80 columns: the shell's banner broke 'hermes' as 'h/ermes' at the edge, a
-    chat's banner 'aish>' as 'ais/h>'. Both wrap at words on a terminal (and stay as they are elsewhere)."""
+    chat's banner 'aish>' as 'ais/h>'. Both wrap at words on a terminal (and stay as they are elsewhere).
+    A chat's banner names the model it asks, unless that only repeats the agent's name."""
     from terminal import Tmux
 
+    from aish.runner import Runner
     from aish.shell_chat import Chat
 
+    runner = Runner(make_app(), out=io.StringIO(), err=io.StringIO())
     monkeypatch.setattr(layout, "columns", lambda out: 60)
     out = io.StringIO()
-    banner = Chat("athena", runner=None, out=out).banner()  # type: ignore[arg-type]
+    banner = Chat("athena", runner=runner, out=out).banner()
     assert all(cells(line) < 60 for line in banner.splitlines()), banner
     assert " ".join(banner.split()) == (
         "Chatting with athena: every line goes to it as typed (Alt-Enter for a new line, "
         "a pasted block is one message). /new starts over; Ctrl-D or /exit returns to aish>."
     )
+    assert Chat("athena", runner, out, ["-m", "echo"]).banner().startswith("Chatting with athena (model echo): ")
     monkeypatch.undo()
-    assert len(Chat("athena", runner=None, out=io.StringIO()).banner().splitlines()) == 1  # type: ignore[arg-type]
+    assert len(Chat("athena", runner=runner, out=io.StringIO()).banner().splitlines()) == 1
 
     env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     env.update(LANG="C.UTF-8", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", XDG_CONFIG_HOME=str(tmp_path))

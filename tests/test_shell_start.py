@@ -12,6 +12,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -171,3 +172,17 @@ def test_a_chat_on_a_terminal_shows_its_own_banner_and_prompt_early(refserver: R
         assert shell.screen.getvalue().count("Chatting with athena") == 1  # the banner was written once
     finally:
         shell.child.close(force=True)
+
+
+def test_a_chats_opening_names_the_model_it_asks(make_app: Any) -> None:
+    """``aish local`` (or ``aish local -m other``) opens a chat whose first line says which model it
+    asks, as llm's chat does; a demo agent's model only repeats its name, so it is not said."""
+    from aish.shell_start import opening
+
+    app = make_app(
+        '[agents.local]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "http://127.0.0.1:9/v1"\nmodel = "llama3"\n'
+    )
+    text, prompt = opening(app, None, "local")
+    assert text.startswith("Chatting with local (model llama3): ") and prompt == "local> "
+    assert opening(app, None, "local", ["-m", "other"])[0].startswith("Chatting with local (model other): ")
+    assert opening(app, None, "athena")[0].startswith("Chatting with athena: ")
