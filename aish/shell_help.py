@@ -61,6 +61,10 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
         rows.append(("options", ", ".join(f"{key} = {_value(value)}" for key, value in sorted(agent.options.items()))))
     two_columns(dict(r for r in rows if r[1]), out)
     out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
+    out.write(
+        f"For one call: {name}[-m MODEL -s SYSTEM -o KEY VALUE -x] TEXT (-x: the answer's first code block; "
+        f"on the command line: aish {name} -m MODEL ... TEXT)\n"
+    )
 
 
 def _extends(app: App, name: str) -> str:
