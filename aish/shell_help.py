@@ -8,7 +8,7 @@ from typing import TextIO
 from aish.agents import AgentConfig, shown_url
 from aish.app import App
 from aish.errors import UnknownNameError, visible
-from aish.layout import columns, description_column, hanging, paragraph, table, two_columns
+from aish.layout import columns, description_column, fitted, hanging, paragraph, table, two_columns
 
 LANGUAGE_LINES = (
     ("athena what is a monad?", "ask an agent; its words are the prompt"),
@@ -60,11 +60,12 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
     if agent.options:
         rows.append(("options", ", ".join(f"{key} = {_value(value)}" for key, value in sorted(agent.options.items()))))
     two_columns(dict(r for r in rows if r[1]), out)
-    out.write(f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n")
-    out.write(
+    ask = (
+        f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n"
         f"For one call: {name}[-m MODEL -s SYSTEM -o KEY VALUE -x] TEXT (-x: the answer's first code block; "
         f"on the command line: aish {name} -m MODEL ... TEXT)\n"
     )
+    out.write(fitted(ask, out))  # a terminal: its lines break at words
 
 
 def _extends(app: App, name: str) -> str:
