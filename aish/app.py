@@ -245,10 +245,11 @@ class App(Record):
         return agent
 
     # ------------------------------------------------------------- components
-    def registration(self, kind: str, name: str) -> Registration:
+    def registration(self, kind: str, name: str, offered: list[str] | None = None) -> Registration:
+        """The registration of ``name``; unknown, an error listing the registered names (or ``offered``)."""
         table = self.components.get(kind, {})
         if name not in table:
-            error = UnknownNameError(kind, name, list(table))
+            error = UnknownNameError(kind, name, list(table) if offered is None else offered)
             idle = sorted(n for n, info in self.host.plugins.items() if info.status != LOADED)
             if idle and error.suggestion is None:  # it may be a plugin's that is not loaded
                 listed = ", ".join(idle[:4]) + (f" and {len(idle) - 4} more" if len(idle) > 4 else "")

@@ -42,7 +42,7 @@ def settings_command(runner: Runner, args: list[str], out: TextIO) -> int:
         if value == "default":
             runner.renderer_name = None
         else:
-            runner.app.registration("renderer", value)  # unknown: one line with the known ones
+            runner.app.registration("renderer", value, setting_values(runner, name))  # unknown: what Tab offers
             runner.renderer_name = value
     else:
         flag = _flag(name, value)

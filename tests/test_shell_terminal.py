@@ -343,7 +343,7 @@ def test_set_changes_the_sessions_settings(shell: pexpect.spawn) -> None:
     shell.expect(r"\[stats\] athena: first token")
     shell.expect_exact(PROMPT)
     shell.sendline("set renderer nosuch")
-    shell.expect_exact("aish: unknown renderer 'nosuch'")
+    shell.expect_exact("aish: unknown renderer 'nosuch' (known: default, jsonl, markdown, plain)")  # what Tab offers
     shell.expect_exact(PROMPT)
     shell.sendline("set history maybe")
     shell.expect_exact("aish: set history: expected on or off, got 'maybe'")
