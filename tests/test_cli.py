@@ -355,29 +355,27 @@ def test_dash_c_leaves_piped_input_to_a_program_that_starts_a_pipeline(
         assert done.stderr == b""
 
 
-def test_a_url_ending_with_the_codecs_path_says_so(refserver: RefServer, tmp_path: Path) -> None:
-    """A url copied from an API's docs (``.../v1/chat/completions``) gets that path twice: the
-    404 says where the url should end."""
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        # a url copied from an API's docs (``.../v1/chat/completions``) gets that path twice
+        ("/chat/completions", "the agent's url should end before /chat/completions: the codec adds it"),
+        # Anthropic's ``/messages`` in a hand-written ``openai-chat`` agent's url
+        (
+            "/messages",
+            "the url ends with /messages, another wire format's path; this agent's codec adds /chat/completions",
+        ),
+    ],
+)
+def test_a_url_ending_with_a_codecs_path_says_where_it_should_end(
+    refserver: RefServer, tmp_path: Path, path: str, why: str
+) -> None:
     config = tmp_path / "aish.toml"
-    config.write_text(agent_toml("copied", refserver.base_url + "/chat/completions"), encoding="utf-8")
+    config.write_text(agent_toml("copied", refserver.base_url + path), encoding="utf-8")
     result = run_aish("--config", str(config), "-c", "copied hi")
     assert result.returncode == 5
     assert result.stderr.startswith(
-        "aish: copied: not found (the agent's url should end before /chat/completions: the codec adds it): "
-        f"HTTP 404 from {refserver.base_url}/chat/completions/chat/completions"
-    ), result.stderr
-
-
-def test_a_url_with_another_wire_formats_path_says_so(refserver: RefServer, tmp_path: Path) -> None:
-    """A hand-written agent whose url ends with Anthropic's ``/messages`` but whose codec is
-    ``openai-chat``: the 404 names both paths."""
-    config = tmp_path / "aish.toml"
-    config.write_text(agent_toml("crossed", refserver.base_url + "/messages"), encoding="utf-8")
-    result = run_aish("--config", str(config), "-c", "crossed hi")
-    assert result.returncode == 5
-    assert result.stderr.startswith(
-        "aish: crossed: not found (the url ends with /messages, another wire format's path; this agent's codec "
-        f"adds /chat/completions): HTTP 404 from {refserver.base_url}/messages/chat/completions"
+        f"aish: copied: not found ({why}): HTTP 404 from {refserver.base_url}{path}/chat/completions"
     ), result.stderr
 
 
