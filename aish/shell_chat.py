@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from aish.app import App
 from aish.contracts import Turn
 from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
@@ -60,7 +61,7 @@ class Chat:
         return f"{self.agent}> "
 
     def banner(self) -> str:
-        model = chat_model(self.runner.app.agent(self.agent).model, self.agent, self.controls)
+        model = chat_model(self.runner.app, self.agent, self.controls)
         return fitted(chat_banner(self.agent, self.leaves_aish, model), self.out)
 
     def handle(self, text: str) -> bool:
@@ -240,10 +241,11 @@ def _not_a_command(head: str, rest: str) -> None:
         raise UsageError(f"unknown chat command {head!r}{guess} ({hint})")
 
 
-def chat_model(configured: str | None, agent: str, controls: list[str]) -> str | None:
-    """The model a chat asks, as its banner names it: ``-m``'s, else the agent's own; None when
-    it is unknown or only repeats the agent's name (the demo agents')."""
-    model = parsed(controls).model or configured
+def chat_model(app: App, agent: str, controls: list[str]) -> str | None:
+    """The model a chat asks, as its banner names it: ``-m``'s, else the agent's own as configured
+    (no server started for it); None when it is unknown or only repeats the agent's name (the demos')."""
+    configured = app.agents().get(agent)
+    model = parsed(controls).model or (configured.model if configured is not None else None)
     return model if model and model != agent else None
 
 

@@ -168,7 +168,7 @@ def opening(
         from aish.shell_chat import chat_banner, chat_model
 
         note = chat_continuing_note(conversations, chat) if conversations is not None else ""
-        model = chat_model(app.agent(chat).model, chat, controls or [])
+        model = chat_model(app, chat, controls or [])
         return chat_banner(chat, leaves_aish=True, model=model) + note, f"{chat}> "
     note = continuing_note(conversations) if conversations is not None else ""
     return banner(app) + note, PROMPT
