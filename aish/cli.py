@@ -333,12 +333,13 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
-    from aish.cli_input import clean_argv, configuration, given_input, piped, read_all, read_script
+    from aish.cli_input import clean_argv, configuration, given_input, piped, read_all, read_script, unbracketed
     from aish.runner import STDIN, Runner
 
     given_target = args.target  # a script's file name is opened as given, whatever its bytes
     args.command, args.target, args.words = clean_argv(args.command, args.target, args.words, err)
     app = build_app(configuration(args, isatty(stdin), err))
+    args.target, args.words = unbracketed(app, args.target, args.words)  # ``aish athena[-m x] hi``
     if args.stats:
         app.config.settings.stats = True
     app.startup()
@@ -418,10 +419,6 @@ def _dispatch(
                 raise UsageError(f"{args.target}: a script takes no arguments (to send words, name an agent first)")
             runner.script_name, runner.programs_read_stdin = args.target, not tty  # as a shell script's
             return runner.run_source(read_script(path, err))
-        name, bracket, _ = args.target.partition("[")
-        if bracket and app.is_agent(name):  # ``aish athena[-m x] hi``: the language's form, on the command line
-            form = f"aish {name} -m MODEL -o KEY VALUE TEXT"
-            raise UsageError(f"{args.target}: on the command line, options follow the name without brackets: {form}")
         if not conversations.one_shot:  # aish --continue TEXT, aish --cid ID TEXT: to the conversation's agent
             from aish.conversation_commands import last_agent
 

@@ -21,6 +21,36 @@ if TYPE_CHECKING:
     from aish.runner import Runner
 
 
+def unbracketed(app: App, target: str | None, words: list[str]) -> tuple[str | None, list[str]]:
+    """``aish athena[-m x] hi``, the language's form typed on the command line (which the calling
+    shell splits into ``athena[-m``, ``x]``, ``hi``), as ``aish athena -m x -- hi``; a target that is
+    not an agent's name with a bracket is returned as it is. The words inside the bracket are the
+    calling shell's, already unquoted (``athena[-s "be brief"]``); a target quoted whole
+    (``'athena[-m x]'``) is split as the language splits it."""
+    if target is None or "[" not in target:
+        return target, words
+    name, _, inner = target.partition("[")
+    if not app.is_agent(name):
+        return target, words
+    plain = f"(or without brackets: aish {name} -m MODEL ... TEXT)"
+    if inner.endswith("]"):  # one word: ``athena[-x]``, ``'athena[-m x -s "be brief"]'``
+        from aish.lang import Command, parse
+
+        items = parse(target).items  # a syntax error in the options says where
+        stage = items[0][1].stages[0] if len(items) == 1 and len(items[0][1].stages) == 1 else None
+        if not isinstance(stage, Command) or stage.args:
+            raise UsageError(f"{target}: expected {name}[OPTIONS] {plain}")
+        controls, rest = list(stage.controls.words), list(words)
+    else:
+        closing = next((i for i, word in enumerate(words) if word.endswith("]")), None)
+        if closing is None:
+            raise UsageError(f"{target}: no ']' closes its options {plain}")
+        last = words[closing][:-1]
+        controls = [*([inner] if inner else []), *words[:closing], *([last] if last else [])]
+        rest = list(words[closing + 1 :])
+    return name, controls + (["--", *rest] if rest else [])
+
+
 def clean_argv(
     command: str | None, target: str | None, words: list[str], err: TextIO
 ) -> tuple[str | None, str | None, list[str]]:

@@ -218,18 +218,30 @@ def test_errors_in_a_script_file_name_its_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cid", [False, True])
-def test_the_bracket_form_on_the_command_line_says_how_options_go_there(demo_url: str, cid: bool) -> None:
-    """With --cid too: ``aish --cid ID athena[-o max_tokens 4] hi`` sent 'athena[-o max_tokens 4] hi' as text."""
+def test_the_bracket_form_on_the_command_line_is_the_options(demo_url: str, cid: bool) -> None:
+    """``aish athena[-m echo] hi``, the language's form, reaches aish split by the calling shell
+    (``athena[-m``, ``echo]``, ``hi``): it asks as ``aish athena -m echo hi`` does, and so does the form
+    quoted whole. With --cid too (it once sent 'athena[-o max_tokens 4] hi' as text)."""
     before: list[str] = []
     if cid:
         assert run_aish("athena", "hi").returncode == 0
         before = ["--cid", run_aish("conversations").stdout.split()[0]]
-    result = run_aish(*before, "athena[-o", "max_tokens", "4]", "hi")
-    assert result.returncode == 2
-    assert result.stderr == (
-        "aish: athena[-o: on the command line, options follow the name without brackets: "
-        "aish athena -m MODEL -o KEY VALUE TEXT\n"
+    split = ["athena[-m", "echo", "-s", "be brief]", "-v", "is", "verbose"]  # bash's words
+    for words, answer in ((split, "-v is verbose\n"), (['athena[-m echo -s "be brief"]', "-v"], "-v\n")):
+        result = run_aish(*before, *words)
+        assert (result.returncode, result.stderr, result.stdout) == (0, "", answer), result.stderr
+    listed = run_aish("history").stdout.splitlines()[-2:]
+    assert [line.split(None, 4)[-1] for line in listed] == [
+        "athena[-m echo -s 'be brief'] -v is verbose",
+        "athena[-m echo -s 'be brief'] -v",
+    ]
+    unclosed = run_aish(*before, "athena[-o", "max_tokens", "4", "hi")
+    assert (unclosed.returncode, unclosed.stdout) == (2, "")
+    assert unclosed.stderr == (
+        "aish: athena[-o: no ']' closes its options (or without brackets: aish athena -m MODEL ... TEXT)\n"
     )
+    bad = run_aish(*before, "athena[-q]", "hi")
+    assert bad.stderr.startswith("aish: syntax error at column 8: unknown option '-q'"), bad.stderr
 
 
 def test_an_unknown_agent_says_when_the_configuration_hides_agents(tmp_path: Path) -> None:
