@@ -391,6 +391,19 @@ def test_a_url_ending_with_a_codecs_path_says_where_it_should_end(
     ), result.stderr
 
 
+def test_a_url_without_v1_says_where_such_servers_answer(refserver: RefServer, tmp_path: Path) -> None:
+    """``agents add llama localhost:11434``: Ollama, vLLM and the reference server answer under /v1 only."""
+    root = refserver.base_url.removesuffix("/v1")
+    config = tmp_path / "aish.toml"
+    config.write_text(agent_toml("bare", root), encoding="utf-8")
+    result = run_aish("--config", str(config), "-c", "bare hi")
+    assert result.returncode == 5
+    assert result.stderr.startswith(
+        f"aish: bare: not found (servers of this API usually answer under /v1: is the agent's url {root}/v1?): "
+        f"HTTP 404 from {root}/chat/completions"
+    ), result.stderr
+
+
 def test_help_for_an_agent_says_whether_its_key_variable_is_set(tmp_path: Path) -> None:
     config = tmp_path / "aish.toml"
     config.write_text(

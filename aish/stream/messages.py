@@ -24,6 +24,8 @@ _WHAT = {
 
 _ENDPOINTS = ("/chat/completions", "/messages", "/completions", "/v1")
 """Paths a codec appends to an agent's url, which a url copied from an API's docs often ends with already."""
+_BARE = ("chat/completions", "messages", "completions")
+"""A codec's path right after the host: the url lacks the ``/v1`` such servers answer under (Ollama, vLLM)."""
 _FORMATS = ("/chat/completions", "/messages")
 """OpenAI's and Anthropic's paths: one after the other, the url was meant for the other codec."""
 
@@ -75,8 +77,17 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
     elif exc.code == 404 and crossed:  # url = ".../v1/messages" with openai-chat: Anthropic's path, another codec
         ends, adds = crossed
         what = f"not found (the url ends with {ends}, another wire format's path; this agent's codec adds {adds})"
+    elif exc.code == 404 and not exc.proxy and (root := _host_only(path)):  # url = "http://localhost:11434"
+        what = f"not found (servers of this API usually answer under /v1: is the agent's url {root}/v1?)"
     tail = f": {detail}" if detail else ""
     return f"{agent}: {what}: HTTP {exc.code} from {exc.url}{tail}"
+
+
+def _host_only(url: str) -> str:
+    """The url's scheme and host when a codec's path follows the host directly (no ``/v1``), else ""."""
+    scheme, sep, rest = url.partition("://")
+    host, _, tail = rest.partition("/")
+    return f"{scheme}{sep}{host}" if tail in _BARE else ""
 
 
 def refused_as_too_long(exc: HTTPStatusError, codec: Codec) -> bool:
