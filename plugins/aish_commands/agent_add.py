@@ -18,6 +18,7 @@ import tomllib
 from typing import TextIO
 
 from aish import App, ConfigError, UsageError
+from aish.wordwrap import say
 
 USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
 OPTIONS = """\
@@ -89,7 +90,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
         schemed = _with_scheme(typed)
         cut = schemed[len(url) :] if schemed != url and schemed.startswith(url) else ""
         hint += f"; its url is {url}" + (f" (the {codec} codec adds {cut})" if cut else "")
-    out.write(f"{said}{hint} (try: {name} hello)\n")
+    say(out, f"{said}{hint} (try: {name} hello)")  # a terminal: broken between words
     return 0
 
 

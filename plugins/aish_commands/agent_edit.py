@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aish import App, ConfigError, Invocation, UsageError
+from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,7 +68,7 @@ def edit_agents(app: App, inv: Invocation) -> int:
     new = load_config(where)
     said = changes(app.config, new)
     adopt(app, new)
-    inv.out.write(f"{where}: saved{': ' + said if said else ''}\n")
+    say(inv.out, f"{where}: saved{': ' + said if said else ''}")
     return 0
 
 

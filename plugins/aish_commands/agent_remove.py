@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from aish import App, UsageError
+from aish.wordwrap import say
 
 USAGE = "usage: agents remove NAME"
 
@@ -46,5 +47,5 @@ def remove_agent(app: App, words: list[str], out: TextIO) -> int:
     groups = sorted(group for group, names in app.config.groups.items() if name in names)
     still = f"; group {', '.join(groups)} still names it" if groups else ""
     back = " (the plugin agent of that name is used again)" if app.is_agent(name) else ""
-    out.write(f"agent {name} removed from {where}{still}{back}\n")
+    say(out, f"agent {name} removed from {where}{still}{back}")
     return 0
