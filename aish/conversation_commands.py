@@ -25,6 +25,7 @@ from aish.history.store import opened
 from aish.layout import clip, columns
 from aish.terminal import cells, terminal_safe
 from aish.tty import isatty
+from aish.wordwrap import say
 
 NEW_USAGE = "usage: new [AGENT...]   start a fresh conversation with AGENT (with every agent when none is named)\n"
 USAGE = """\
@@ -57,7 +58,7 @@ def new_command(app: App, conversations: Conversations, args: Sequence[str], out
             out.write(f"{who}: new conversation\n")
             continue
         old = ", ".join(f"{before[a].id} ({a}, {_turns(len(before[a].turns))})" for a in had)
-        out.write(f"{who}: new conversation (set aside: {old}; 'conversations resume ID' brings one back)\n")
+        say(out, f"{who}: new conversation (set aside: {old}; 'conversations resume ID' brings one back)")
     return EXIT_OK
 
 
@@ -99,7 +100,8 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
         safe = terminal_safe if isatty(out) else str  # a terminal: the turns' control characters escaped
         for turn in conversation.turns:
             prompt, answer = safe(turn.prompt.rstrip(chr(10))), safe(turn.answer.rstrip(chr(10)))
-            out.write(f"> {prompt}\n{conversation.agent}: {answer}\n\n")
+            say(out, f"> {prompt}")  # a terminal: broken between words, as history show's
+            say(out, f"{conversation.agent}: {answer}\n")
         return EXIT_OK
     if sub == "resume":
         wanted = _one(rest, "resume")
@@ -108,7 +110,7 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
             raise UsageError(f"conversations resume: only in the shell (on the command line: aish {hint} ...)")
         conversation = _resolve(app, wanted)
         conversations.resume(conversation)
-        out.write(f"{conversation.agent}: resumed conversation {conversation.id} ({_turns(len(conversation.turns))})\n")
+        say(out, f"{conversation.agent}: resumed conversation {conversation.id} ({_turns(len(conversation.turns))})")
         return EXIT_OK
     raise unknown_subcommand("conversations", sub, ["show", "resume", "help"])
 

@@ -47,7 +47,9 @@ def plugins_command(
     elif action == "enable" and env.get(ENV_ALLOW) and name not in _env_names(env[ENV_ALLOW]):
         note = f" ({ENV_ALLOW} leaves it out)"
     state = ", ".join(disabled) or "none"
-    out.write(f"plugin {name} {verb} in {path}; takes effect when aish next starts{note} (disabled: {state})\n")
+    from aish.wordwrap import say
+
+    say(out, f"plugin {name} {verb} in {path}; takes effect when aish next starts{note} (disabled: {state})")
     return 0
 
 

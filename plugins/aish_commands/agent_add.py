@@ -18,7 +18,6 @@ import tomllib
 from typing import TextIO
 
 from aish import App, ConfigError, UsageError
-from aish.wordwrap import say
 
 USAGE = "usage: agents add NAME URL [-m MODEL] [--codec CODEC] [--key-env VAR] [-d DESCRIPTION]"
 OPTIONS = """\
@@ -41,6 +40,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
     from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt
+    from aish.wordwrap import say
 
     if any(word in ("-h", "--help") for word in words):
         out.write(add_help(app))

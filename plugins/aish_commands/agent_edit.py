@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aish import App, ConfigError, Invocation, UsageError
-from aish.wordwrap import say
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,6 +37,7 @@ def edit_agents(app: App, inv: Invocation) -> int:
     from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt, changes
     from aish.editor import EditorError, edit, editor_command
+    from aish.wordwrap import say
 
     if inv.args[1:]:
         raise UsageError(f"agents edit: takes no arguments, not {' '.join(inv.args[1:])!r} ({USAGE})")

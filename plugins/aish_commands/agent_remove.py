@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TextIO
 
 from aish import App, UsageError
-from aish.wordwrap import say
 
 USAGE = "usage: agents remove NAME"
 
@@ -26,6 +25,7 @@ def remove_agent(app: App, words: list[str], out: TextIO) -> int:
     from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
     from aish.config_edit import read_config_text, remove_table, write_config_text
     from aish.config_watch import adopt
+    from aish.wordwrap import say
 
     if words in (["-h"], ["--help"]):
         out.write(f"{USAGE}\nTake [agents.NAME] out of {config_file(app.config)}; the rest of the file stays.\n")
