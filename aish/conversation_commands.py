@@ -81,8 +81,11 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
             mark = "*" if s.id in active else " "
             agent = s.agent + " " * (12 - cells(s.agent))  # padded by terminal cells: 日本 takes four
             head = f"{mark} {s.id}  {when(s.last)}  {agent} {_turns(s.turns):>9}  "
-            if width:
-                first = clip(visible(s.first_prompt), max(width - cells(head) - 1, PREVIEW_NARROWEST))
+            if width and width - cells(head) - 1 < PREVIEW_NARROWEST:  # narrow: the prompt on a row of its own
+                out.write(f"{head.rstrip()}\n")
+                head, first = "    ", clip(visible(s.first_prompt), max(width - 5, PREVIEW_NARROWEST))
+            elif width:
+                first = clip(visible(s.first_prompt), width - cells(head) - 1)
             else:
                 prompt = s.first_prompt
                 first = visible(prompt if len(prompt) <= PREVIEW else prompt[: PREVIEW - 3] + "...")

@@ -13,6 +13,7 @@ from typing import Any
 import pexpect
 import pytest
 
+from aish import cells
 from aish.testing import run_aish
 from aish_refserver import RefServer
 
@@ -346,6 +347,10 @@ def test_the_listing_fits_the_terminal(recorded: str) -> None:
     assert lines[0].endswith("1 turn  please summarise t...")  # to the 79th column
     assert lines[1].endswith("1 turn  日本語のテキストで...")
     assert aish("conversations").splitlines()[0].endswith(long[:57] + "...")  # a pipe: as before
+    with Tmux([sys.executable, "-m", "aish", "conversations"], env, width=60, linger=10) as term:
+        lines = term.wait_until(lambda rows: len(rows) >= 4, "the listing")
+    assert all(cells(line) < 60 for line in lines), lines  # no room beside the figures: a row of its own
+    assert lines[0].endswith("1 turn") and lines[1] == f"    {long[:52]}..."
 
 
 def test_list_is_a_synonym_as_in_llm_logs_list(recorded: str) -> None:
