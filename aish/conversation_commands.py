@@ -101,10 +101,13 @@ def conversations_command(app: App, conversations: Conversations | None, args: S
             turns = _turns(len(conversation.turns))
             out.write(f"conversation {conversation.id} with {conversation.agent} ({turns})\n\n")
         safe = terminal_safe if isatty(out) else str  # a terminal: the turns' control characters escaped
-        for turn in conversation.turns:
+        with opened(app) as backend:
+            cut = recorded.unfinished(backend, conversation.id)
+        for index, turn in enumerate(conversation.turns):
             prompt, answer = safe(turn.prompt.rstrip(chr(10))), safe(turn.answer.rstrip(chr(10)))
             say(out, f"> {prompt}")  # a terminal: broken between words, as history show's
-            say(out, f"{conversation.agent}: {answer}\n")
+            say(out, f"{conversation.agent}: {answer}")
+            out.write(f"[partial answer: {cut[index]}]\n\n" if index in cut else "\n")
         return EXIT_OK
     if sub == "resume":
         wanted = _one(rest, "resume")

@@ -237,6 +237,8 @@ def test_an_answer_stopped_with_ctrl_c_is_a_turn_with_what_was_shown(
     while "cancelled" not in (shown := aish("history", "show", "1")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "cancelled" in shown
+    turns = aish("conversations", "show", "athena").split("\n\n")  # the heading, then a block per turn
+    assert turns[1].endswith("\n[partial answer: cancelled]") and "[partial" not in turns[2], turns
 
 
 def test_retry_in_a_chat_replaces_the_turn_live_and_when_read_back_from_history(

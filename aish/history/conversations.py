@@ -102,6 +102,14 @@ def starting_with(backend: HistoryBackend, prefix: str) -> list[str]:
     return [cid for cid in _recent_ids(backend, None, None) if cid.startswith(prefix)]
 
 
+def unfinished(backend: HistoryBackend, conversation_id: str) -> dict[int, str]:
+    """The conversation's turns whose answer was cut short, by index, with the stage's status:
+    ``cancelled`` (Ctrl-C), ``partial`` (a failure after some text) or ``error``. A ``running`` stage is
+    not one: it may still be streaming in another aish."""
+    pairs = _turn_stages(conversation_runs(backend, conversation_id), conversation_id)
+    return {i: stage.status for i, (_, stage) in enumerate(pairs) if stage.status in ("cancelled", "partial", "error")}
+
+
 def latest(backend: HistoryBackend, agent: str | None) -> Conversation | None:
     """The agent's (any agent's, for None) most recently continued conversation, or None."""
     ids = _recent_ids(backend, agent, 1)
@@ -121,4 +129,14 @@ def summaries(backend: HistoryBackend, limit: int = 20) -> list[Summary]:
     return sorted(found, key=lambda s: s.last)
 
 
-__all__ = ["KEY", "REPLACES", "Summary", "conversation_runs", "latest", "load", "starting_with", "summaries"]
+__all__ = [
+    "KEY",
+    "REPLACES",
+    "Summary",
+    "conversation_runs",
+    "latest",
+    "load",
+    "starting_with",
+    "summaries",
+    "unfinished",
+]
