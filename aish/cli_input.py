@@ -33,14 +33,15 @@ def unbracketed(app: App, target: str | None, words: list[str]) -> tuple[str | N
     if not app.is_agent(name):
         return target, words
     plain = f"(or without brackets: aish {name} -m MODEL ... TEXT)"
-    if inner.endswith("]"):  # one word: ``athena[-x]``, ``'athena[-m x -s "be brief"]'``
+    if "]" in inner:  # one word: ``athena[-x]``, ``'athena[-m x -s "be brief"]'``, ``'athena[-m x] hi'``
         from aish.lang import Command, parse
 
         items = parse(target).items  # a syntax error in the options says where
-        stage = items[0][1].stages[0] if len(items) == 1 and len(items[0][1].stages) == 1 else None
-        if not isinstance(stage, Command) or stage.args:
-            raise UsageError(f"{target}: expected {name}[OPTIONS] {plain}")
-        controls, rest = list(stage.controls.words), list(words)
+        pipeline = items[0][1] if len(items) == 1 else None
+        stage = pipeline.stages[0] if pipeline and len(pipeline.stages) == 1 else None
+        if not isinstance(stage, Command) or pipeline is None or pipeline.stdin or pipeline.stdout:
+            raise UsageError(f"{target}: expected {name}[OPTIONS] TEXT {plain}")
+        controls, rest = list(stage.controls.words), [word.value for word in stage.args] + list(words)
     else:
         closing = next((i for i, word in enumerate(words) if word.endswith("]")), None)
         if closing is None:

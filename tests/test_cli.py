@@ -227,13 +227,15 @@ def test_the_bracket_form_on_the_command_line_is_the_options(demo_url: str, cid:
         assert run_aish("athena", "hi").returncode == 0
         before = ["--cid", run_aish("conversations").stdout.split()[0]]
     split = ["athena[-m", "echo", "-s", "be brief]", "-v", "is", "verbose"]  # bash's words
-    for words, answer in ((split, "-v is verbose\n"), (['athena[-m echo -s "be brief"]', "-v"], "-v\n")):
+    whole = ['athena[-m echo -s "be brief"]', "-v"]  # quoted whole, as the language splits it
+    for words, answer in ((split, "-v is verbose\n"), (whole, "-v\n"), (["athena[-m echo] a 'b c'", "d"], "a b c d\n")):
         result = run_aish(*before, *words)
         assert (result.returncode, result.stderr, result.stdout) == (0, "", answer), result.stderr
-    listed = run_aish("history").stdout.splitlines()[-2:]
+    listed = run_aish("history").stdout.splitlines()[-3:]
     assert [line.split(None, 4)[-1] for line in listed] == [
         "athena[-m echo -s 'be brief'] -v is verbose",
         "athena[-m echo -s 'be brief'] -v",
+        "athena[-m echo] a 'b c' d",
     ]
     unclosed = run_aish(*before, "athena[-o", "max_tokens", "4", "hi")
     assert (unclosed.returncode, unclosed.stdout) == (2, "")
