@@ -18,7 +18,7 @@ from aish.contracts import Turn
 from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line, is_private, text_line
-from aish.lang import Command, Controls, ControlsError, Pipeline, Word, parse, parse_controls
+from aish.lang import Command, Controls, ControlsError, Pipeline, Redirect, Word, parse, parse_controls
 from aish.layout import fitted, two_columns
 from aish.runner import Runner
 
@@ -31,6 +31,7 @@ COMMANDS = {
     "/option KEY VALUE": "send this request option from now on (as -o; /option KEY alone drops it)",
     "/options": "the options of this chat",
     "/copy": "copy the last answer to the clipboard (with -x, its code)",
+    "/file PATH [TEXT]": "send the file as the message's input, with TEXT (as AGENT TEXT < PATH)",
     "/help": "this list",
 }
 EXIT = frozenset({"/exit", "/quit", "/bye", "exit", "quit"})
@@ -50,6 +51,8 @@ class Chat:
     """Started by ``aish AGENT``: leaving the chat leaves aish (else it returns to ``aish>``)."""
     last: str | None = None
     """The last message sent in this chat (what ``/retry`` asks again), None before any or after ``/new``."""
+    last_file: str | None = None
+    """The file the last message sent as its input (``/file``), which ``/retry`` reads again."""
     answer: Turn | None = None
     """The turn of the agent's conversation the last message became (None: it failed before any
     text arrived, or the agent keeps no conversation): the turn ``/retry`` replaces."""
@@ -79,6 +82,9 @@ class Chat:
                 self.set_option(head, rest.strip())
             elif head == "/copy":
                 self.copy(rest.strip())
+            elif head == "/file":
+                path, text = _path_and_text(rest.strip())
+                self.send(text, file=path)
             elif word == "/help":
                 two_columns(COMMANDS, self.out)  # wrapped to the terminal, as ``help`` is
             elif word.startswith("//"):
@@ -90,12 +96,17 @@ class Chat:
             self.runner.report(exc)
         return True
 
-    def send(self, text: str, *, again: bool = False) -> int:
+    def send(self, text: str, *, again: bool = False, file: str | None = None) -> int:
         """One message, as typed, through the runner; returns its status. ``again``: it is the last
-        message asked again (``/retry``), and its answer, if any text arrives, replaces the last one's."""
+        message asked again (``/retry``), and its answer, if any text arrives, replaces the last one's;
+        ``file``: a file whose text is the message's input (``/file``), read as ``< FILE`` reads it."""
         controls = parsed(self.controls)
-        pipeline = Pipeline((Command(self.agent, (Word(text, 0, True),), 0, controls),))
+        words = (Word(text, 0, True),) if text else ()
+        stdin = Redirect("<", file, 0) if file is not None else None
+        pipeline = Pipeline((Command(self.agent, words, 0, controls),), stdin)
         head = f"{self.agent}[{command_line(list(controls.words))}]" if controls else self.agent
+        line = f"{head} {text_line([text])}" if text else head
+        line += f" < {command_line([file])}" if file is not None else ""
         conversation = self._conversation()
         before = conversation.turns[-1] if conversation is not None and conversation.turns else None
         if conversation is not None:
@@ -103,7 +114,7 @@ class Chat:
         earlier = self.runner.last_results
         try:
             # a message typed with a blank first is kept out of run history, as at aish> (decision 50)
-            return self.runner.run_line(f"{head} {text_line([text])}", pipeline, record=not is_private(text))
+            return self.runner.run_line(line, pipeline, record=not is_private(text))
         finally:
             results = self.runner.last_results
             if results is not earlier and results and results[-1].text:
@@ -115,7 +126,7 @@ class Chat:
                 self.answer = after  # a new turn, or the last one replaced
             elif not again:
                 self.answer = None  # failed before any text: no turn (a failed retry leaves the old one)
-            self.last = text
+            self.last, self.last_file = text, file
 
     def retry(self, rest: str = "") -> int:
         """``/retry``: the last message again, with the turns before it and the chat's options now."""
@@ -125,8 +136,8 @@ class Chat:
             conversation = self._conversation()
             if conversation is None or not conversation.turns:
                 raise UsageError("/retry: nothing to retry yet")
-            self.last, self.answer = conversation.turns[-1].prompt, conversation.turns[-1]
-        return self.send(self.last, again=True)
+            self.last, self.last_file, self.answer = conversation.turns[-1].prompt, None, conversation.turns[-1]
+        return self.send(self.last, again=True, file=self.last_file)
 
     def copy(self, rest: str = "") -> None:
         """``/copy``: the last answer of this chat to the clipboard (its code alone with ``-x``)."""
@@ -179,8 +190,27 @@ class Chat:
     def new_conversation(self) -> None:
         if self.runner.conversations is not None:
             self.runner.conversations.reset(self.agent)
-        self.last = self.answer = None
+        self.last = self.answer = self.last_file = None
         self.out.write(f"(a fresh conversation with {self.agent})\n")
+
+
+def _path_and_text(rest: str) -> tuple[str, str]:
+    """``/file PATH [TEXT]``: the path, its first word as a shell reads it (``'my notes.md'``,
+    ``my\\ notes.md``, ``~/notes.md``), and the text after it, as typed."""
+    import io
+    import os
+    import shlex
+
+    if not rest:
+        raise UsageError("/file needs a file: /file PATH [TEXT] (the file's text goes with TEXT)")
+    stream = io.StringIO(rest)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    try:
+        path = lexer.get_token() or ""
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"/file: {rest.split()[0]}: {exc}") from None
+    return os.path.expanduser(path), rest[stream.tell() :].strip()
 
 
 def canonical(words: list[str]) -> list[str]:

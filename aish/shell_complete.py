@@ -6,7 +6,8 @@ stages ``echo`` and ``cat``; after ``<``, ``>``, ``>>``, in ``cat``'s and in a
 program's arguments (``!ls``, ``grep x``) it offers file paths; in a shell command's arguments it asks the
 command (``plugins enable <Tab>`` offers plugin names); after ``-m`` in an
 agent's controls (``athena[-m <Tab>``) it offers the agent's models. Chat mode
-completes nothing but its ``/`` commands and ``/model``'s name: every other line there is literal text.
+completes nothing but its ``/`` commands, ``/model``'s name and ``/file``'s path: every other line there is
+literal text.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Sources:
     arguments: Callable[[str, list[str], str], Iterable[str]]
     """(command, words before the cursor's word, the word so far) -> candidates."""
     active: Callable[[], bool] = lambda: True
-    """False in chat mode: nothing is completed there but ``/`` commands and ``/model``'s name."""
+    """False in chat mode: nothing is completed there but ``/`` commands, ``/model``'s name and ``/file``'s path."""
     models: Callable[[str], Iterable[str]] = lambda agent: ()
     """Agent name -> the models Tab offers after ``-m`` (its own first)."""
     chat_agent: Callable[[], str | None] = lambda: None
@@ -53,7 +54,7 @@ class AishCompleter(Completer):
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         if not self.sources.active():
-            yield from self._chat(document.text_before_cursor)
+            yield from self._chat(document.text_before_cursor, complete_event)
             return
         tokens, current, typed = split_raw_before_cursor(document.text_before_cursor)
         if current is None:  # inside a quote: a prompt's text, nothing to offer
@@ -98,8 +99,9 @@ class AishCompleter(Completer):
             if model.startswith(current):
                 yield Completion(escaped(model), -typed, display=model)
 
-    def _chat(self, text: str) -> Iterable[Completion]:
-        """Chat mode: the line is the agent's text, but for a ``/`` command's name and ``/model NAME``."""
+    def _chat(self, text: str, event: CompleteEvent) -> Iterable[Completion]:
+        """Chat mode: the line is the agent's text, but for a ``/`` command's name, ``/model NAME`` and
+        ``/file PATH``."""
         agent = self.sources.chat_agent()
         command, blank, current = text.partition(" ")
         if not blank and command.startswith("/") and not command.startswith("//"):
@@ -111,6 +113,8 @@ class AishCompleter(Completer):
                     yield Completion(name, -len(command), display=usage, display_meta=what[:60])
         elif agent is not None and command == "/model" and blank and " " not in current:
             yield from self._models(agent, current, len(current))
+        elif command == "/file" and blank and " " not in current:
+            yield from self._path(current, len(current), event, " ")
 
     def _path(self, current: str, typed: int, event: CompleteEvent, blank: str) -> Iterable[Completion]:
         """Files and directories; a directory with its ``/``, so Tab goes on into it (as bash's does).

@@ -461,3 +461,33 @@ def test_copy_in_a_chat_takes_its_last_answer(
     got.unlink()
     Chat("athena", s.runner, s.out).handle("/copy")  # a chat entered again: its conversation's last turn
     assert got.read_text() == answer
+
+
+def test_file_in_a_chat_sends_the_files_text_with_the_message_and_retry_reads_it_again(
+    session: Callable[..., Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat cannot pipe: ``/file PATH [TEXT]`` sends the file as ``athena TEXT < PATH`` would,
+    and it is a turn of the conversation like any message."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my app.py").write_text("def f(x):\n    return x * 2\n", encoding="utf-8")
+    s = session()
+    talk = Chat("athena", s.runner, s.out, ["-m", "echo"])
+    talk.handle("/file 'my app.py' what's wrong | here?")
+    first = s.messages()[-1][1]
+    assert "def f(x):\n    return x * 2" in first and "what's wrong | here?" in first
+    (tmp_path / "my app.py").write_text("print(1)\n", encoding="utf-8")  # /retry reads the file again
+    talk.handle("/retry")
+    assert [m for m in s.messages() if m[0] == "user"][-1][1].startswith("print(1)")
+    assert len(s.runner.conversations.for_agent("athena").turns) == 1  # the retry replaced the turn
+    talk.handle("/file my\\ app.py")  # a blank escaped, as Tab writes it; no text: the file alone
+    assert s.messages()[-1] == ("user", "print(1)\n")
+    asked = len(s.bodies())
+    for line, error in (
+        ("/file nosuch.py hi", "aish: <: nosuch.py: no such file\n"),
+        ("/file", "aish: /file needs a file: /file PATH [TEXT] (the file's text goes with TEXT)\n"),
+        ("/file 'my app.py hi", "aish: /file: 'my: No closing quotation\n"),
+    ):
+        before = len(s.err.getvalue())
+        talk.handle(line)
+        assert s.err.getvalue()[before:] == error
+    assert len(s.bodies()) == asked  # nothing was sent

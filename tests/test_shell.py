@@ -305,10 +305,13 @@ def test_tab_after_m_offers_models_only_inside_an_agents_controls() -> None:
     chatting[0] = "athena"
     assert tab("/model o") == [("o3", -1)]
     assert tab("/model o3 and") == [] and tab("what about o") == []
-    names = ("/exit", "/new", "/retry", "/model", "/system", "/option", "/options", "/copy", "/help")
+    names = ("/exit", "/new", "/retry", "/model", "/system", "/option", "/options", "/copy", "/file", "/help")
     assert tab("/") == [(n, -1) for n in names]
     assert tab("/re") == [("/retry", -3)] and tab("/opt") == [("/option", -4), ("/options", -4)]
     assert tab("//re") == [] and tab("/usr/b") == [] and tab("see /re") == []  # text, not a command
+    here = Path(__file__).parent
+    typed = f"{here / 'conftes'}"  # /file's path: files, as after '<'
+    assert tab(f"/file {typed}") == [(f"{here / 'conftest.py'} ", -len(typed))] and tab(f"/file {typed} x") == []
 
 
 @given(st.text(alphabet=st.sampled_from("ab \t\\\"'|&;<>()#~.*é"), min_size=1, max_size=12))
