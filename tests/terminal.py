@@ -5,7 +5,8 @@
 colours) and returns the lines a terminal would show. :class:`Tmux` runs a
 command in a real terminal emulator (a tmux session on a private server) and
 reads its screen, for what only a real terminal decides: whether a prompt
-erases a line, what a live region looks like mid-stream.
+erases a line, what a live region looks like mid-stream. :func:`dialogue` types
+lines into a shell spawned with pexpect and waits for what each must show.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    import pexpect
 
 _TOKENS = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\n|\r|[^\x1b\n\r]+")
 
@@ -136,3 +140,20 @@ def missing_tool(name: str) -> NoReturn:
     if os.environ.get("AISH_REQUIRE_TOOLS") == "1":
         pytest.fail(f"AISH_REQUIRE_TOOLS=1 but {message}", pytrace=False)
     pytest.skip(message)
+
+
+def dialogue(child: pexpect.spawn, *exchanges: tuple[str | None, ...]) -> None:
+    """Each line typed into ``child`` (None: nothing typed) and what it must then show, in order;
+    then ``quit`` and the end of the process. ``child`` is closed whatever happens."""
+    import pexpect
+
+    try:
+        for line, *shown in exchanges:
+            if line is not None:
+                child.sendline(line)
+            for text in shown:
+                child.expect_exact(text)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from terminal import dialogue
 
 from aish.cli import main
 from aish.testing import Outcome
@@ -159,18 +160,15 @@ def test_the_shell_starts_without_an_invalid_file_and_agents_edit_mends_it(
            "VISUAL": editor(tmp_path, f'url = "{refserver.base_url}"\nmodel = "echo"\n')}  # fmt: skip
     child = pexpect.spawn(sys.executable, ["-m", "aish", "--config", str(path)], env=env, encoding="utf-8",
                           timeout=20, dimensions=(40, 200))  # fmt: skip
-    try:
-        child.expect_exact(f"aish: {path}: agent 'x': missing key 'url'")
-        child.expect_exact("aish: going on without that file until it is valid: 'agents edit' opens it")
-        child.expect_exact("aish>")
-        child.sendline("agents edit")
-        child.expect_exact(f"{path}: saved: agent x added")
-        child.expect_exact("aish>")
-        child.sendline("x mended at once")
-        child.expect_exact("mended at once")
-        child.expect_exact("aish>")
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
+    dialogue(
+        child,
+        (
+            None,
+            f"aish: {path}: agent 'x': missing key 'url'",
+            "aish: going on without that file until it is valid: 'agents edit' opens it",
+            "aish>",
+        ),
+        ("agents edit", f"{path}: saved: agent x added", "aish>"),
+        ("x mended at once", "mended at once", "aish>"),
+    )
     assert path.read_text() == BROKEN + f'url = "{refserver.base_url}"\nmodel = "echo"\n'

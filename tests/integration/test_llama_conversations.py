@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pexpect
 import pytest
 from recording_proxy import RecordingProxy
+from terminal import dialogue
 from test_llama import PROMPT, TIMEOUT, aish_command
 
 if TYPE_CHECKING:
@@ -63,16 +64,7 @@ def shell(cfg: Path, env: dict[str, str]) -> pexpect.spawn:
 
 def session(child: pexpect.spawn, *exchanges: tuple[str, ...]) -> None:
     """At the shell's first prompt, each line typed and what it must show, in order; then quit."""
-    try:
-        child.expect_exact(SHELL_PROMPT)
-        for line, *shown in exchanges:
-            child.sendline(line)
-            for text in shown:
-                child.expect_exact(text)
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
+    dialogue(child, (None, SHELL_PROMPT), *exchanges)
 
 
 def aish(cfg: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
