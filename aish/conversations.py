@@ -90,7 +90,7 @@ def fit(turns: Sequence[Turn], max_turns: int, max_chars: int) -> tuple[Turn, ..
     kept: list[Turn] = []
     size = 0
     for turn in reversed(turns):
-        size += len(turn.prompt) + len(turn.answer)
+        size += len(turn.prompt) + len(turn.answer)  # as :func:`size` counts
         if len(kept) >= max_turns or size > max_chars:
             break
         kept.append(turn)

@@ -22,11 +22,11 @@ _WHAT = {
 }
 
 
-_ENDPOINTS = ("/chat/completions", "/messages", "/completions", "/v1")
+_CODEC_PATHS = ("/chat/completions", "/messages", "/completions")
+"""Paths the built-in codecs append to an agent's url (OpenAI's and Anthropic's first)."""
+_ENDPOINTS = (*_CODEC_PATHS, "/v1")
 """Paths a codec appends to an agent's url, which a url copied from an API's docs often ends with already."""
-_BARE = ("chat/completions", "messages", "completions")
-"""A codec's path right after the host: the url lacks the ``/v1`` such servers answer under (Ollama, vLLM)."""
-_FORMATS = ("/chat/completions", "/messages")
+_FORMATS = _CODEC_PATHS[:2]
 """OpenAI's and Anthropic's paths: one after the other, the url was meant for the other codec."""
 
 
@@ -84,10 +84,11 @@ def http_message(agent: str, exc: HTTPStatusError, detail: str | None) -> str:
 
 
 def _host_only(url: str) -> str:
-    """The url's scheme and host when a codec's path follows the host directly (no ``/v1``), else ""."""
+    """The url's scheme and host when a codec's path follows the host directly, else "": the url
+    lacks the ``/v1`` such servers answer under (Ollama, vLLM)."""
     scheme, sep, rest = url.partition("://")
-    host, _, tail = rest.partition("/")
-    return f"{scheme}{sep}{host}" if tail in _BARE else ""
+    host, slash, tail = rest.partition("/")
+    return f"{scheme}{sep}{host}" if f"{slash}{tail}" in _CODEC_PATHS else ""
 
 
 def refused_as_too_long(exc: HTTPStatusError, codec: Codec) -> bool:
