@@ -17,18 +17,39 @@ _set = object.__setattr__
 """Sets a frozen record's field: words and commands are made per parse, and ``freeze(**fields)`` costs 1.7x this."""
 
 
-class Word(FrozenRecord):
-    """One argument after quote removal. ``pos`` is its offset in the line."""
+OPEN, DOUBLE, LITERAL, KEPT = "open", "double", "literal", "kept"
+"""How a part of a word was written: plain text; inside ``"..."``; inside ``'...'`` or after a
+backslash that makes it literal (``\\ ``, ``\\|``); a backslash kept with the character after it
+(``\\d``, which an agent receives as typed and a program as ``d``, as sh gives it)."""
 
-    __slots__ = ("value", "pos", "quoted")
+Segments = tuple[tuple[str, str], ...]
+"""A word's parts as ``(how, text)`` pairs, ``how`` one of :data:`OPEN`, :data:`DOUBLE`,
+:data:`LITERAL`, :data:`KEPT`."""
+
+
+class Word(FrozenRecord):
+    """One argument after quote removal. ``pos`` is its offset in the line.
+
+    ``quoted``: some part of it was in quotes. ``segments``: how its parts were written, None when
+    the whole word is plain text; :mod:`aish.lang.expand` reads them for a program's words, and
+    ``!cmd`` to give the shell the word as typed.
+    """
+
+    __slots__ = ("value", "pos", "quoted", "segments")
     value: str
     pos: int
     quoted: bool
+    segments: Segments | None
 
-    def __init__(self, value: str, pos: int, quoted: bool = False) -> None:
+    def __init__(self, value: str, pos: int, quoted: bool = False, segments: Segments | None = None) -> None:
         _set(self, "value", value)
         _set(self, "pos", pos)
         _set(self, "quoted", quoted)
+        _set(self, "segments", segments)
+
+    def parts(self) -> Segments:
+        """How the word's parts were written (one :data:`OPEN` part for plain text)."""
+        return self.segments if self.segments is not None else ((OPEN, self.value),)
 
 
 class Redirect(FrozenRecord):

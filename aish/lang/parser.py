@@ -169,7 +169,7 @@ class _Parser:
         while (tok := self.peek()) is not None:
             if tok.kind == "word":
                 self.take()
-                args.append(Word(tok.value, tok.pos, tok.quoted))
+                args.append(Word(tok.value, tok.pos, tok.quoted, tok.segments))
             elif tok.value in ("<", ">", ">>"):
                 self.take()
                 target = self.peek()

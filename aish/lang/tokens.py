@@ -37,6 +37,7 @@ import functools
 import re
 
 from aish.errors import AishSyntaxError
+from aish.lang.ast import DOUBLE, KEPT, LITERAL, OPEN, Segments
 from aish.records import FrozenRecord
 
 OPERATORS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
@@ -74,17 +75,20 @@ class Token(FrozenRecord):
     ``[`` and ``]`` are operator tokens around a stage's per-call options.
     """
 
-    __slots__ = ("kind", "value", "pos", "quoted")
+    __slots__ = ("kind", "value", "pos", "quoted", "segments")
     kind: str
     value: str
     pos: int
     quoted: bool
+    segments: Segments | None
+    """How a word's parts were written, when not all as plain text (see :class:`~aish.lang.ast.Word`)."""
 
-    def __init__(self, kind: str, value: str, pos: int, quoted: bool = False) -> None:
+    def __init__(self, kind: str, value: str, pos: int, quoted: bool = False, segments: Segments | None = None) -> None:
         _set(self, "kind", kind)
         _set(self, "value", value)
         _set(self, "pos", pos)
         _set(self, "quoted", quoted)
+        _set(self, "segments", segments)
 
 
 class Incomplete(AishSyntaxError):
@@ -168,6 +172,8 @@ class _Lexer:
     def word(self, start: int) -> int:
         line, n = self.line, len(self.line)
         parts: list[str] = []
+        kinds: list[str] = []
+        """How each part was written: what a program's words expand (:mod:`aish.lang.expand`)."""
         quoted = False
         i = start
         while i < n:
@@ -177,6 +183,7 @@ class _Lexer:
             if c == "\\":
                 if i > start and (i + 1 >= n or line[i + 1] == "\n"):  # ``in C:\``: text, not a continuation
                     parts.append(c)
+                    kinds.append(LITERAL)
                     i += 1
                     continue
                 if i + 1 >= n:
@@ -184,23 +191,28 @@ class _Lexer:
                 if line[i + 1] == "\n":
                     i += 2
                     continue
-                parts.append(line[i + 1] if line[i + 1] in _ESCAPES else line[i : i + 2])
+                escaped = line[i + 1] in _ESCAPES
+                parts.append(line[i + 1] if escaped else line[i : i + 2])
+                kinds.append(LITERAL if escaped else KEPT)
                 i += 2
             elif c == '"' or (c == "'" and not (i > start and line[i - 1].isalnum())):
                 quoted = True
-                i = _quoted(line, i, parts)
+                i, text = _quoted(line, i)
+                parts.append(text)
+                kinds.append(DOUBLE if c == '"' else LITERAL)
             else:
                 if c == "(":
                     self.texts += 1
                 elif c == ")" and self.texts:
                     self.texts -= 1
-                parts.append(c)
                 j = i + 1
                 while j < n and line[j] not in _PLAIN_STOP:
                     j += 1
-                parts.append(line[i + 1 : j])
+                parts.append(line[i:j])
+                kinds.append(OPEN)
                 i = j
-        self.tokens.append(Token("word", "".join(parts), start, quoted))
+        segments = None if all(kind == OPEN for kind in kinds) else tuple(zip(kinds, parts, strict=True))
+        self.tokens.append(Token("word", "".join(parts), start, quoted, segments))
         self.stage_start = False
         return i
 
@@ -235,7 +247,8 @@ class _Lexer:
                 i += 2
             elif c in "\"'":
                 quoted = True
-                i = _quoted(line, i, parts)
+                i, text = _quoted(line, i)
+                parts.append(text)
             else:
                 parts.append(c)
                 i += 1
@@ -253,13 +266,15 @@ def _tag_end(line: str, i: int) -> int:
     return -1 if end < len(line) and (line[end].isalnum() or line[end] in "._/~") else end
 
 
-def _quoted(line: str, start: int, parts: list[str]) -> int:
+def _quoted(line: str, start: int) -> tuple[int, str]:
+    """The text of the quote opened at ``start``, and where the quote ends."""
     quote = line[start]
+    parts: list[str] = []
     i, n = start + 1, len(line)
     while i < n:
         c = line[i]
         if c == quote:
-            return i + 1
+            return i + 1, "".join(parts)
         if c == "\\" and quote == '"' and i + 1 < n and line[i + 1] in '"\\':
             parts.append(line[i + 1])
             i += 2

@@ -100,7 +100,7 @@ def _step(app: App, stage: Stage) -> Step:
             raise UsageError(f"{stage.name}: options in [...] are for agents only")
         raise _unknown(app, stage.name)
     if stage.name in BUILTINS:
-        return Step(BUILTIN, stage)
+        return Step(BUILTIN, _expanded(stage))
     if stage.name == TEAM_CHAT and not app.is_agent(TEAM_CHAT):
         return _team_chat(app, stage)
     if app.is_agent(stage.name):
@@ -109,8 +109,16 @@ def _step(app: App, stage: Stage) -> Step:
     if is_shell_escape(stage.name) or stage.name == "!" or _program(stage.name):
         if stage.name == "!cd" or (stage.name == "!" and stage.args[:1] and stage.args[0].value == "cd"):
             raise UsageError("!cd: a child shell's cd cannot change aish's directory; use cd DIR")
-        return Step(OS, stage)
+        return Step(OS, stage if is_shell_escape(stage.name) or stage.name == "!" else _expanded(stage))
     raise _unknown(app, stage.name)
+
+
+def _expanded(stage: Command) -> Command:
+    """A program's or a built-in's stage with its words expanded as sh expands them (decision 90)."""
+    from aish.lang.expand import expand_words
+
+    args = expand_words(stage.args)
+    return stage if args == stage.args else stage.replace(args=args)
 
 
 def loose_controls(stage: Command) -> None:

@@ -1,0 +1,114 @@
+"""A program's words are expanded as sh expands them; an agent's never are (decision 90)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aish.lang import parse
+from aish.lang.expand import as_typed, expand_words
+from aish.testing import Outcome
+from aish_refserver import RefServer
+
+Run = Callable[..., Outcome]
+ENV = {"HOME": "/home/ada", "NAME": "owl", "SPACED": "a  b *", "EMPTY": ""}
+
+
+def words(line: str) -> list[str]:
+    """The words ``echo`` would receive for ``echo LINE``."""
+    stage = parse(f"echo {line}").items[0][1].stages[0]
+    return [w.value for w in expand_words(stage.args, ENV)]  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("b.py", "a.py", "c.txt", ".hidden.py", "my notes.md"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.py").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("~ ~/notes x~", ["/home/ada", "/home/ada/notes", "x~"]),
+        ("'~/q' \\~/q", ["~/q", "~/q"]),
+        ("$NAME ${NAME}s $NAME.md x$NAME", ["owl", "owls", "owl.md", "xowl"]),
+        ("\"$NAME is here\" '$NAME' \\$NAME", ["owl is here", "$NAME", "$NAME"]),
+        ("$5 $? $ costs$", ["$5", "$?", "$", "costs$"]),
+        ("$UNSET_VARIABLE_Q a", ["a"]),
+        ('"$UNSET_VARIABLE_Q" $EMPTY ""', ["", ""]),
+        ("$SPACED", ["a  b *"]),
+        ("what's up?", ["what's", "up?"]),
+    ],
+)
+def test_tilde_and_parameters(line: str, expected: list[str]) -> None:
+    assert words(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("*.py", ["a.py", "b.py"]),
+        (".*.py", [".hidden.py"]),
+        ("?.txt [ab].py", ["c.txt", "a.py", "b.py"]),
+        ("src/*.py */x.py", ["src/x.py", "src/x.py"]),
+        ("my*", ["my notes.md"]),
+        ("*.nothing", ["*.nothing"]),
+        ("'*.py' \"*.py\" \\*.py", ["*.py", "*.py", "*.py"]),
+        ('"my "*', ["my notes.md"]),
+        ("\\d+", ["d+"]),
+    ],
+)
+def test_globs(files: Path, line: str, expected: list[str]) -> None:
+    assert words(line) == expected
+
+
+def test_a_variables_value_is_not_a_pattern(files: Path) -> None:
+    assert words("$SPACED") == ["a  b *"]
+    assert expand_words(parse("ls $P").items[0][1].stages[0].args, {"P": "*.py"})[0].value == "*.py"  # type: ignore[union-attr]
+
+
+def test_programs_and_builtins_expand(run_line: Run, files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AISH_TEST_WORD", "owl")
+    result = run_line("ls *.py src/*; cat *.txt; echo; echo $AISH_TEST_WORD ~ *.none")
+    assert result.status == 0, result.err
+    assert result.out == f"a.py\nb.py\nsrc/x.py\nc.txt\nowl {os.environ['HOME']} *.none\n"
+
+
+def test_an_agents_words_are_never_expanded(
+    run_line: Run, refserver: RefServer, agents_toml: str, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAME", "owl")
+    result = run_line("athena is *.py or $NAME worth $5 in ~/x?", agents_toml)
+    assert result.status == 0, result.err
+    assert refserver.requests[0].body["messages"][-1]["content"] == "is *.py or $NAME worth $5 in ~/x?"
+
+
+def test_echo_into_an_agent_expands_like_sh(
+    run_line: Run, refserver: RefServer, agents_toml: str, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAME", "owl")
+    result = run_line("echo review $NAME: *.py | athena", agents_toml)
+    assert result.status == 0, result.err
+    assert refserver.requests[0].body["messages"][-1]["content"] == "review owl: a.py b.py\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['a\\ b "$HOME" \'$HOME\' *.py x"y z"\'w\' "q\\"uote" \\d \\$HOME ""', "'it''s' \"a \\\\ b\" \"\" ''"],
+)
+def test_shell_escape_gives_sh_the_words_as_typed(files: Path, line: str) -> None:
+    """``!printf`` through aish prints what ``printf`` through sh prints for the same words."""
+    stage = parse(f"!printf '[%s]' {line}").items[0][1].stages[0]
+    typed = " ".join(as_typed(w) for w in stage.args)  # type: ignore[union-attr]
+    through_sh = subprocess.run(
+        ["/bin/sh", "-c", f"printf '[%s]' {line}"], capture_output=True, text=True, check=False
+    ).stdout
+    assert subprocess.run(["/bin/sh", "-c", f"printf {typed}"], capture_output=True, text=True).stdout == through_sh
