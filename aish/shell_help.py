@@ -22,7 +22,8 @@ LANGUAGE_LINES = (
     ("!cmd", "an OS command; !N / !! replay run N / the last"),
 )
 LANGUAGE_NOTE = (
-    "Quotes work as in a Unix shell. An unfinished line (open quote, trailing |) "
+    "Quotes work as in a Unix shell; a program's words expand as sh's do (ls *.py ~/x $HOME), an "
+    "agent's are sent as typed. An unfinished line (open quote, trailing |) "
     "continues on the next; a pasted block is one entry, run when you press Enter."
 )
 
