@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     )
     from aish.joined import Joined
     from aish.jsonbody import json_body, json_chunks
+    from aish.keystore import api_key
     from aish.kit.bytestream import ByteStreamConnection, ByteStreamTransport
     from aish.kit.history import RecordHistory, claim_file, private_dir, write_atomically
     from aish.kit.sse import SSEParser
@@ -104,6 +105,7 @@ _EXPORTS = {
     "AishError": "aish.errors",
     "AishSyntaxError": "aish.errors",
     "App": "aish.app",
+    "api_key": "aish.keystore",
     "ByteStreamConnection": "aish.kit.bytestream",
     "ByteStreamTransport": "aish.kit.bytestream",
     "Body": "aish.contracts",
@@ -303,6 +305,7 @@ __all__ = [
     "WireMessage",
     "WordWrap",
     "__version__",
+    "api_key",
     "brief_of",
     "cell_widths",
     "cells",

@@ -137,10 +137,16 @@ class AgentConfig(FrozenRecord):
         )
 
     def api_key(self) -> str | None:
-        """The API key from the environment, or None when unset."""
+        """The API key: the variable ``api_key_env`` names, else the key ``keys set`` stored under that
+        name (:mod:`aish.keystore`); None when neither has one."""
         if not self.api_key_env:
             return None
-        return os.environ.get(self.api_key_env) or None
+        value = os.environ.get(self.api_key_env)
+        if value:
+            return value
+        from aish.keystore import api_key
+
+        return api_key(self.api_key_env)
 
     def secrets(self) -> tuple[str, ...]:
         """What must never be shown or recorded: the API key, and the credentials in :attr:`url`."""

@@ -127,6 +127,15 @@ class App(Record):
         self.host.call("aish_register_commands", register=self._register_command)
         self._drop_failed()
 
+    def refresh_agents(self) -> None:
+        """Ask the plugins for their agents again: a key stored by ``keys set`` may make one appear."""
+        self._plugin_agents.clear()
+        self._prepared.clear()
+        for info in self.host.plugins.values():
+            info.registered[:] = [entry for entry in info.registered if entry[0] != "agent"]
+        self.host.call("aish_register_agents", register=self._register_agent, app=self)
+        self._drop_failed()
+
     def _drop_failed(self) -> None:
         """Forget what a plugin registered before one of its hooks failed."""
         failed = {name for name, info in self.host.plugins.items() if info.status != "loaded"}

@@ -20,7 +20,7 @@ import os
 import sys
 
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AishError, UsageError, visible
-from aish.tty import in_pieces, isatty, silence
+from aish.tty import in_pieces, isatty, read_secret, silence
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need not import typing
 if TYPE_CHECKING:
@@ -349,11 +349,11 @@ def _dispatch(
     shell = (args.command is None and args.target is None and tty) or chat is not None
     if not shell:  # the shell calls it once it is built: cmd2's ~450 modules are not collected over and over
         started()
-    confirm = functools.partial(_confirm, stdin, err)
+    confirm, secret = functools.partial(_confirm, stdin, err), functools.partial(read_secret, err)
     try:
         if args.command is not None and args.target:
             raise UsageError("-c takes the whole line; nothing may follow it")
-        lone = Runner(app, out=out, err=err, debug=debug, stdin=stdin, interactive=tty, confirm=confirm)
+        lone = Runner(app, out=out, err=err, debug=debug, stdin=stdin, interactive=tty, confirm=confirm, secret=secret)
         if args.command is None and args.target in app.commands:  # ``aish history search owls``
             return lone.run_command(args.target, list(args.words))
         if args.command is not None and lone.is_command_line(args.command):  # before the recorder: never recorded
@@ -373,6 +373,7 @@ def _dispatch(
             interactive=tty,
             confirm=confirm,
             conversations=conversations,
+            secret=secret,
         )
         if args.renderer:
             app.registration("renderer", args.renderer)

@@ -35,11 +35,15 @@ if TYPE_CHECKING:
 Confirm = Callable[[str], bool]
 """Asks the person at the terminal a yes/no question (the text ends with ``[y/N] ``)."""
 
+AskSecret = Callable[[str], str]
+"""Asks the person at the terminal for a secret, not echoed (``keys set``); raises ``EOFError`` or
+``KeyboardInterrupt`` when they give none."""
+
 
 class Invocation(Record):
     """What a command is given each time it runs."""
 
-    __slots__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner")
+    __slots__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner", "secret")
     app: App
     """The application: configuration, agents, components, plugins."""
     args: list[str]
@@ -59,6 +63,8 @@ class Invocation(Record):
     """Ask a yes/no question; None when nobody can answer (a pipe, a script, a test)."""
     runner: Runner | None
     """The runner running this line (its history recorder, renderer and session), if any."""
+    secret: AskSecret | None
+    """Ask for a secret without echoing it (``keys set``); None when nobody can answer."""
 
     def __init__(
         self,
@@ -71,6 +77,7 @@ class Invocation(Record):
         interactive: bool = False,
         confirm: Confirm | None = None,
         runner: Runner | None = None,
+        secret: AskSecret | None = None,
     ) -> None:
         self.app = app
         self.args = args
@@ -81,6 +88,7 @@ class Invocation(Record):
         self.interactive = interactive
         self.confirm = confirm
         self.runner = runner
+        self.secret = secret
 
 
 CommandFunc = Callable[[Invocation], int]

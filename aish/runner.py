@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
-from aish.commands import Confirm, Invocation, RawCall, join_words, split_raw, split_words
+from aish.commands import AskSecret, Confirm, Invocation, RawCall, join_words, split_raw, split_words
 from aish.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -68,6 +68,7 @@ class Runner:
         interactive: bool = False,
         confirm: Confirm | None = None,
         conversations: Conversations | None = None,
+        secret: AskSecret | None = None,
     ) -> None:
         self.app = app
         self.stdin = stdin
@@ -75,6 +76,8 @@ class Runner:
         self.interactive = interactive
         """A person is at a terminal: commands may ask with ``confirm``."""
         self.confirm = confirm if interactive else None
+        self.secret = secret if interactive else None
+        """Asks for a secret at the terminal (``Invocation.secret``)."""
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
         self.enter_chat: Callable[[str, list[str]], None] | None = None
@@ -354,6 +357,7 @@ class Runner:
                 interactive=self.interactive,
                 confirm=self.confirm,
                 runner=self,
+                secret=self.secret,
             )
             if args in (["--help"], ["-h"]):  # every command's, as cliff gives each one
                 from aish.shell_help import usage_text

@@ -18,6 +18,7 @@ history file. ``!N`` and ``!!`` replay a recorded run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -48,7 +49,7 @@ from aish.shell_history import InputHistory, input_history_path
 from aish.shell_paste import pasted
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
 from aish.terminal import note_open_line
-from aish.tty import isatty
+from aish.tty import isatty, read_secret
 
 MODELS_WAIT = 1.5
 """Seconds Tab after ``-m`` waits for a server's list of models (a later Tab has it when it comes)."""
@@ -119,6 +120,7 @@ class AishShell(cmd2.Cmd):
             interactive=True,
             confirm=self._confirm,
             conversations=conversations if conversations is not None else Conversations(),
+            secret=functools.partial(read_secret, self._err()),
         )
         self.runner.enter_chat = self._enter_chat
         self.runner.keys_in = self.stdin.fileno() if isatty(self.stdin) else None

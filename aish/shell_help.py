@@ -138,4 +138,6 @@ def _key_source(agent: AgentConfig) -> str:
     import os
 
     value = os.environ.get(agent.api_key_env)
+    if not value and agent.api_key() is not None:
+        return f"${agent.api_key_env} (stored by keys set)"
     return f"${agent.api_key_env}" + ("" if value else " (not set)" if value is None else " (empty)")

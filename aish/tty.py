@@ -85,3 +85,10 @@ def die_of(signum: int) -> None:
             pass
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def read_secret(err: TextIO, question: str) -> str:
+    """Ask ``question`` on ``err`` and read a line from the terminal without echoing it (``keys set``)."""
+    import getpass
+
+    return getpass.getpass(question, stream=err)

@@ -51,7 +51,8 @@ def explain(
         detail = codec.error_message(exc.code, body) if body else None
         message = http_message(agent, exc, detail)
         if unset_key and exc.code in (401, 403) and not exc.proxy:
-            message += f" (${unset_key} is {'empty' if os.environ.get(unset_key) == '' else 'not set'})"
+            state = "empty" if os.environ.get(unset_key) == "" else "not set"
+            message += f" (${unset_key} is {state}: keys set {unset_key} stores a key)"
     elif not message.startswith(f"{agent}:"):
         message = f"{agent}: {message}"
     if why:

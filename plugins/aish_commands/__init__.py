@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 HISTORY_SUBCOMMANDS = ("show", "answer", "search", "export", "rm", "clear", "help")
 PLUGINS_USAGE = "usage: plugins [enable NAME | disable NAME]"
+KEYS_USAGE = """\
+usage: keys                  every variable an agent reads its key from: in the environment, stored or missing
+       keys set NAME         store a key for $NAME, typed at a prompt that does not show it
+       keys remove NAME      forget the key stored for $NAME
+A variable set in the environment is used before the stored key. The store is
+keys.json in aish's configuration directory, readable by you alone."""
 
 
 AGENTS_USAGE = """\
@@ -134,6 +140,19 @@ def new(inv: Invocation) -> int:
     return new_command(inv.app, session, inv.args, inv.out)
 
 
+def keys(inv: Invocation) -> int:
+    """``keys``: where each agent's key comes from; ``keys set NAME``, ``keys remove NAME``."""
+    from .api_keys import keys as keys_command
+
+    return keys_command(inv)
+
+
+def complete_keys(inv: Invocation, words: list[str]) -> list[str]:
+    from .api_keys import complete_keys as complete
+
+    return complete(inv, words)
+
+
 def conversations(inv: Invocation) -> int:
     """``conversations [N] | show [ID|AGENT] | resume ID|AGENT``: recorded conversations."""
     from aish.conversation_commands import conversations_command
@@ -235,6 +254,13 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="Change aish's working directory (home without DIR; cd - goes back).",
         usage="usage: cd [DIR | -]",
         complete=complete_directories,
+    )
+    register(
+        "keys",
+        keys,
+        summary="The variables agents read API keys from (never a key); store a key for one, or remove it.",
+        usage=KEYS_USAGE,
+        complete=complete_keys,
     )
     register(
         "conversations",

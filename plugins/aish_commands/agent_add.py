@@ -13,7 +13,6 @@ never written: ``--key-env`` names the environment variable that holds it.
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from typing import TextIO
 
@@ -85,7 +84,10 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     said = f"agent {name} added to {where}"
     key = keys.get("api_key_env")
     hint = f"; its key is read from ${key}" if key else ""
-    hint += ", which is not set here" if key and not os.environ.get(key) else ""
+    from aish.keystore import api_key
+
+    if key and api_key(key) is None:
+        hint += f", which is not set here (keys set {key} stores one)"
     if url != typed:
         schemed = _with_scheme(typed)
         cut = schemed[len(url) :] if schemed != url and schemed.startswith(url) else ""

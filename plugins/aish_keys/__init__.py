@@ -7,8 +7,8 @@
   ``ANTHROPIC_BASE_URL`` (the Anthropic SDK's variable, without ``/v1``; default
   ``https://api.anthropic.com``), model ``claude-sonnet-4-5``.
 
-An empty variable counts as unset. The key is read from the variable when a request is built,
-as for any agent's ``api_key_env``, and never written anywhere. ``-m`` changes the model for
+An empty variable counts as unset; a key that ``keys set`` stored for the variable counts as
+set. The key is read when a request is built, as for any agent's ``api_key_env``. ``-m`` changes the model for
 one call; an agent of the same name in the configuration file replaces these; ``plugin_agents
 = false`` in ``[settings]``, or ``aish plugins disable keys``, hides them.
 """
@@ -28,10 +28,17 @@ PROVIDERS = (
 )  # fmt: skip
 
 
+def _stored(key_env: str) -> bool:
+    """Whether ``keys set`` stored a key for the variable (a store that cannot be read holds none)."""
+    from aish import api_key
+
+    return api_key(key_env) is not None
+
+
 @hookimpl
 def aish_register_agents(register: RegisterAgent) -> None:
     for name, provider, key_env, url_env, default_url, api_path, codec, model in PROVIDERS:
-        if not os.environ.get(key_env):
+        if not os.environ.get(key_env) and not _stored(key_env):
             continue
         url = (os.environ.get(url_env) or default_url).rstrip("/") + api_path
         register(

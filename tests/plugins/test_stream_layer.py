@@ -248,7 +248,9 @@ def test_a_refused_key_whose_variable_is_unset_says_so(monkeypatch: pytest.Monke
     monkeypatch.delenv("AISH_TEST_UNSET_KEY", raising=False)
     with serving(json_reply(401, body)) as server:
         run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
-    assert str(run.result.error).endswith(": Invalid API Key ($AISH_TEST_UNSET_KEY is not set)")
+    assert str(run.result.error).endswith(
+        ": Invalid API Key ($AISH_TEST_UNSET_KEY is not set: keys set AISH_TEST_UNSET_KEY stores a key)"
+    )
     monkeypatch.setenv("AISH_TEST_UNSET_KEY", "wrong")
     with serving(json_reply(401, body)) as server:
         run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
