@@ -23,8 +23,9 @@ class AgentConfig(FrozenRecord):
 
     ``transport``, ``codec`` and ``renderer`` are component names chosen from
     what plugins registered. ``api_key_env`` names an environment variable;
-    the key itself is read only when a request is built (:meth:`api_key`) and
-    is never stored, listed, logged or recorded.
+    the key itself is read only when a request is built (:meth:`api_key`: the
+    variable, else the key ``keys set`` stored under its name) and is never
+    listed, logged or recorded.
 
     ``connect_timeout`` bounds connecting; ``idle_timeout`` bounds the silence
     between two pieces of a stream (text or heartbeat). There is no total
