@@ -87,7 +87,7 @@ def add_agent(app: App, words: list[str], out: TextIO) -> int:
     from aish.keystore import api_key
 
     if key and api_key(key) is None:
-        hint += f", which is not set here (keys set {key} stores one)"
+        hint += f", which is not set here: keys set {key} stores one"
     if url != typed:
         schemed = _with_scheme(typed)
         cut = schemed[len(url) :] if schemed != url and schemed.startswith(url) else ""
