@@ -258,7 +258,9 @@ def test_a_refused_key_whose_variable_is_unset_says_so(monkeypatch: pytest.Monke
     monkeypatch.setenv("AISH_TEST_UNSET_KEY", "")
     with serving(json_reply(401, body)) as server:
         run = Run(agent(server.url + "/v1", max_retries=0, api_key_env="AISH_TEST_UNSET_KEY"))
-    assert str(run.result.error).endswith(": Invalid API Key ($AISH_TEST_UNSET_KEY is empty)")  # it said 'is not set'
+    assert str(run.result.error).endswith(  # it said 'is not set'
+        ": Invalid API Key ($AISH_TEST_UNSET_KEY is empty: keys set AISH_TEST_UNSET_KEY stores a key)"
+    )
 
 
 # --------------------------------------------------------------------- secrets
