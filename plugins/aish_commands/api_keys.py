@@ -102,7 +102,6 @@ def _name(words: list[str], what: str) -> str:
 
 def _set(inv: Invocation, words: list[str]) -> int:
     from aish.errors import UsageError
-    from aish.keystore import KeyStoreError, store_key
     from aish.wordwrap import say
 
     name = _name(words, "set")
@@ -113,11 +112,7 @@ def _set(inv: Invocation, words: list[str]) -> int:
     value = _read_key(inv, name).strip()
     if not value:
         raise UsageError(f"keys set {name}: no key given; nothing stored")
-    try:
-        path = store_key(name, value)
-    except KeyStoreError as exc:
-        raise UsageError(f"keys set {name}: {exc}") from None
-    inv.app.refresh_agents()
+    path = _store(inv, f"keys set {name}", name, value)
     readers = _readers(inv.app).get(name, [])
     said = f"stored the key for ${name} in {path}"
     said += f"; agents that read it: {', '.join(readers)}" if readers else "; no agent reads it yet (--key-env)"
@@ -143,17 +138,25 @@ def _read_key(inv: Invocation, name: str) -> str:
 
 def _remove(inv: Invocation, words: list[str]) -> int:
     from aish.errors import UsageError
-    from aish.keystore import KeyStoreError, store_key
 
     name = _name(words, "remove")
     stored = _stored(inv)
     if name not in stored:
         known = f" (stored: {', '.join(sorted(stored))})" if stored else ""
         raise UsageError(f"keys remove: no key is stored for ${name}{known}")
-    try:
-        path = store_key(name, None)
-    except KeyStoreError as exc:
-        raise UsageError(f"keys remove {name}: {exc}") from None
-    inv.app.refresh_agents()
+    path = _store(inv, f"keys remove {name}", name, None)
     inv.out.write(f"removed the key stored for ${name} from {path}\n")
     return 0
+
+
+def _store(inv: Invocation, what: str, name: str, value: str | None) -> str:
+    """Store (None: remove) the key for ``name``; the session's plugin agents follow at once."""
+    from aish.errors import UsageError
+    from aish.keystore import KeyStoreError, store_key
+
+    try:
+        path = store_key(name, value)
+    except KeyStoreError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    inv.app.refresh_agents()
+    return path

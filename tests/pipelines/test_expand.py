@@ -82,22 +82,26 @@ def test_programs_and_builtins_expand(run_line: Run, files: Path, monkeypatch: p
     assert result.out == f"a.py\nb.py\nsrc/x.py\nc.txt\nowl {os.environ['HOME']} *.none\n"
 
 
-def test_an_agents_words_are_never_expanded(
-    run_line: Run, refserver: RefServer, agents_toml: str, files: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("line", "sent"),
+    [
+        ("athena is *.py or $NAME worth $5 in ~/x?", "is *.py or $NAME worth $5 in ~/x?"),  # an agent's: as typed
+        ("echo review $NAME: *.py | athena", "review owl: a.py b.py\n"),  # echo's: as sh's echo
+    ],
+)
+def test_an_agents_words_are_never_expanded_and_echos_are(
+    run_line: Run,
+    refserver: RefServer,
+    agents_toml: str,
+    files: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    line: str,
+    sent: str,
 ) -> None:
     monkeypatch.setenv("NAME", "owl")
-    result = run_line("athena is *.py or $NAME worth $5 in ~/x?", agents_toml)
+    result = run_line(line, agents_toml)
     assert result.status == 0, result.err
-    assert refserver.requests[0].body["messages"][-1]["content"] == "is *.py or $NAME worth $5 in ~/x?"
-
-
-def test_echo_into_an_agent_expands_like_sh(
-    run_line: Run, refserver: RefServer, agents_toml: str, files: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NAME", "owl")
-    result = run_line("echo review $NAME: *.py | athena", agents_toml)
-    assert result.status == 0, result.err
-    assert refserver.requests[0].body["messages"][-1]["content"] == "review owl: a.py b.py\n"
+    assert refserver.requests[0].body["messages"][-1]["content"] == sent
 
 
 @pytest.mark.parametrize(
