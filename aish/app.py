@@ -192,15 +192,18 @@ class App(Record):
         usage: str = "",
         complete: Completer | None = None,
         raw: bool = False,
+        mends_config: str | None = None,
     ) -> None:
         """The ``register`` callback of ``aish_register_commands``."""
         info = self.host.calling()
-        problem = check_registration(name, func, summary, info.name)
+        problem = check_registration(name, func, summary, info.name, mends_config)
         if problem is not None:
             raise PluginError(problem)
         if name in self.commands:
             raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
-        self.commands[name] = CommandSpec(name, func, info.name, summary.strip(), usage, complete, bool(raw))
+        self.commands[name] = CommandSpec(
+            name, func, info.name, summary.strip(), usage, complete, bool(raw), mends_config
+        )
         info.registered.append(("command", name))
 
     def replace_config(self, config: Config) -> None:

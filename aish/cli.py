@@ -333,12 +333,24 @@ def _dispatch(
     import functools
 
     from aish.app import build_app
-    from aish.cli_input import clean_argv, configuration, given_input, piped, read_all, read_script, unbracketed
+    from aish.cli_input import (
+        clean_argv,
+        configuration,
+        given_input,
+        piped,
+        read_all,
+        read_script,
+        unbracketed,
+        without_the_file,
+    )
     from aish.runner import STDIN, Runner
 
     given_target = args.target  # a script's file name is opened as given, whatever its bytes
     args.command, args.target, args.words = clean_argv(args.command, args.target, args.words, err)
-    app = build_app(configuration(args, isatty(stdin), err))
+    config, invalid = configuration(args)
+    app = build_app(config)
+    if invalid is not None:
+        without_the_file(app, args, isatty(stdin), invalid, err)
     args.target, args.words = unbracketed(app, args.target, args.words)  # ``aish athena[-m x] hi``
     if args.stats:
         app.config.settings.stats = True

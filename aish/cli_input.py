@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aish.app import App
     from aish.cli import Args
     from aish.config import Config
+    from aish.errors import ConfigError
     from aish.lang import Stage
     from aish.runner import Runner
 
@@ -184,19 +185,29 @@ def read_script(path: Path, err: TextIO) -> str:
     return text
 
 
-def configuration(args: Args | argparse.Namespace, tty: bool, err: TextIO) -> Config:
-    """The configuration; an invalid file is an error, but for the shell and ``aish agents edit``,
-    which go on without it (and say so) so that ``agents edit`` can mend it, as ``crontab -e`` does."""
+def configuration(args: Args | argparse.Namespace) -> tuple[Config, ConfigError | None]:
+    """The configuration, and the error of an invalid file: then the configuration is the one
+    without the file, for :func:`without_the_file` to decide whether the line may go on."""
     from aish.config import load_config, unread_config
     from aish.errors import ConfigError
 
     try:
-        return load_config(args.config)
+        return load_config(args.config), None
     except ConfigError as exc:
-        shell = tty and args.command is None and args.target is None
-        if not shell and not (args.target == "agents" and list(args.words or [])[:1] == ["edit"]):
-            raise
-        err.write(f"aish: {exc}\n")
-        if shell:
-            err.write("aish: going on without that file until it is valid: 'agents edit' opens it\n")
-        return unread_config(args.config)
+        return unread_config(args.config), exc
+
+
+def without_the_file(app: App, args: Args | argparse.Namespace, tty: bool, error: ConfigError, err: TextIO) -> None:
+    """An invalid configuration file stops the line with its error, but for the shell and a
+    command's subcommand that mends it (``agents edit``, registered with ``mends_config``): they
+    go on without the file, and say so, as ``crontab -e`` opens a crontab that does not parse."""
+    spec = app.commands.get(args.target or "") if args.command is None else None
+    mending = spec is not None and spec.mends_config is not None and list(args.words or [])[:1] == [spec.mends_config]
+    shell = tty and args.command is None and args.target is None
+    if not (shell or mending):
+        raise error
+    err.write(f"aish: {error}\n")
+    if shell:
+        menders = [f"'{c.name} {c.mends_config}'" for c in app.commands.values() if c.mends_config is not None]
+        opens = f": {' or '.join(menders)} opens it" if menders else ""
+        err.write(f"aish: going on without that file until it is valid{opens}\n")

@@ -111,13 +111,14 @@ class RegisterCommand(Protocol):
         usage: str = "",
         complete: Completer | None = None,
         raw: bool = False,
+        mends_config: str | None = None,
     ) -> None: ...
 
 
 class CommandSpec(FrozenRecord):
     """A registered command and the plugin that registered it."""
 
-    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw")
+    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw", "mends_config")
     name: str
     func: CommandFunc
     plugin: str
@@ -126,6 +127,9 @@ class CommandSpec(FrozenRecord):
     complete: Completer | None
     raw: bool
     """The command takes the rest of its line unparsed (``history search a|b``)."""
+    mends_config: str | None
+    """The subcommand (first word) that runs when the configuration file is invalid, to mend it
+    (``agents edit``); every other line stops with the file's error."""
 
     def __init__(
         self,
@@ -136,6 +140,7 @@ class CommandSpec(FrozenRecord):
         usage: str = "",
         complete: Completer | None = None,
         raw: bool = False,
+        mends_config: str | None = None,
     ) -> None:
         freeze(
             self,
@@ -146,6 +151,7 @@ class CommandSpec(FrozenRecord):
             usage=usage,
             complete=complete,
             raw=raw,
+            mends_config=mends_config,
         )
 
     @property
@@ -166,7 +172,9 @@ OWN = {"help": "commands"}
 """Reserved names the essential built-in plugin named here registers."""
 
 
-def check_registration(name: object, func: object, summary: object, plugin: str) -> str | None:
+def check_registration(
+    name: object, func: object, summary: object, plugin: str, mends_config: object = None
+) -> str | None:
     """Why this registration is refused (None: it is fine)."""
     if not isinstance(name, str) or name[:1] not in _LETTERS or not _NAME_CHARS.issuperset(name):
         return f"plugin {plugin!r} registered a command with a bad name {name!r} (letters, digits, '-', '_')"
@@ -176,6 +184,10 @@ def check_registration(name: object, func: object, summary: object, plugin: str)
         return f"plugin {plugin!r} registered command {name!r} with {type(func).__name__}, not a callable"
     if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
         return f"plugin {plugin!r} registered command {name!r} without a one-line summary"
+    if mends_config is not None and (
+        not isinstance(mends_config, str) or not mends_config.strip() or " " in mends_config
+    ):
+        return f"plugin {plugin!r} registered command {name!r} with mends_config={mends_config!r}, not one word"
     return None
 
 

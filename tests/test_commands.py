@@ -153,6 +153,57 @@ def test_bad_registrations_fail_only_their_plugin(name: str, func: object, summa
     assert {"agents", "plugins", "history", "said", "grab"} <= set(app.commands)
 
 
+class Mender:
+    """A plugin whose ``notes fix`` mends an invalid configuration, as the built-in ``agents edit`` does."""
+
+    @hookimpl
+    def aish_register_commands(self, register: RegisterCommand) -> None:
+        register("notes", print, summary="Notes.", mends_config="fix")
+
+
+@pytest.mark.parametrize(
+    ("argv", "goes_on", "said"),
+    [
+        ({"target": "notes", "words": ["fix"]}, True, ""),
+        ({"target": "agents", "words": ["edit"]}, True, ""),
+        ({"target": None, "words": [], "tty": True}, True, "'agents edit' or 'notes fix' opens it"),
+        ({"target": "notes", "words": ["list"]}, False, ""),
+        ({"target": "agents", "words": []}, False, ""),
+        ({"target": None, "words": [], "command": "notes fix"}, False, ""),
+        ({"target": None, "words": []}, False, ""),  # piped into aish: a script, not the shell
+    ],
+)
+def test_an_invalid_file_stops_every_line_but_the_shell_and_a_command_that_mends_it(
+    argv: dict[str, object], goes_on: bool, said: str
+) -> None:
+    import argparse
+
+    from aish.cli_input import without_the_file
+    from aish.errors import ConfigError
+
+    app = build_app(Config(), extra_plugins=[("mender", Mender())])
+    args = argparse.Namespace(command=argv.get("command"), target=argv["target"], words=argv["words"])
+    error, err = ConfigError("c.toml: agent 'x': missing key 'url'"), io.StringIO()
+    if not goes_on:
+        with pytest.raises(ConfigError):
+            without_the_file(app, args, bool(argv.get("tty")), error, err)
+        assert err.getvalue() == ""
+        return
+    without_the_file(app, args, bool(argv.get("tty")), error, err)
+    assert err.getvalue().startswith("aish: c.toml: agent 'x': missing key 'url'\n")
+    assert said in err.getvalue()
+
+
+def test_mends_config_is_one_word() -> None:
+    class Bad:
+        @hookimpl
+        def aish_register_commands(self, register: Callable[..., None]) -> None:
+            register("notes", print, summary="Notes.", mends_config="fix it")
+
+    app, _probe = probe_app(("bad", Bad()))
+    assert "with mends_config='fix it', not one word" in (app.host.plugins["bad"].error or "")
+
+
 def test_the_commands_plugin_is_essential(write_config: Callable[[str], Path]) -> None:
     from aish.config import load_config
 

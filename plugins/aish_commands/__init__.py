@@ -184,6 +184,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="List agents: name, transport, codec, model and URL (never a key); add, remove or edit them.",
         usage=AGENTS_USAGE,
         complete=complete_agents_command,
+        mends_config="edit",  # ``agents edit`` opens an invalid file, as ``crontab -e`` does
     )
     register(
         "plugins",
