@@ -19,7 +19,7 @@ LANGUAGE_LINES = (
     ("echo q | (apollo & athena) | hermes", "fan-in: hermes gets both answers"),
     ('athena "q" > out.md', "< > >> redirect; ; && || sequence lines"),
     ("chat athena", "a chat: each line to athena; Ctrl-D leaves"),
-    ("!cmd", "an OS command; !N / !! replay run N / the last"),
+    ("!cmd 2>&1 | athena", "sh runs !cmd as typed; !N / !! replay run N / the last"),
 )
 LANGUAGE_NOTE = (
     "Quotes work as in a Unix shell; a program's words expand as sh's do (ls *.py ~/x $HOME), an "
@@ -81,11 +81,11 @@ BUILT_INS = {
     "echo": "Write the words, joined by single spaces, and a newline; piped input is ignored.\nusage: echo [WORD...]\n",
     "cat": (
         "Write the files one after another, as they are; with no file, pass the piped input through.\n"
-        "usage: cat [FILE...]   (a leading ~ in a file name is expanded)\n"
+        "usage: cat [FILE...]   (a program's words: ~, $VAR and globs are expanded)\n"
     ),
     "!": (
         "Run an OS command, or a recorded run again.\n"
-        "usage: !COMMAND [WORD...]   the rest of the line, run by /bin/sh -c ($VAR and globs work)\n"
+        "usage: !COMMAND [TEXT]      /bin/sh -c runs it as typed, up to | || && ; (2>&1, $(...) are sh's)\n"
         "       !N                   run N of the history again (!-N: the Nth last; !!: the last)\n"
     ),
 }

@@ -228,7 +228,7 @@ def test_programs_after_an_agent_as_under_a_shell(
         term.send_keys("C-c")  # the answer stops; the reader gets the end of its input and finishes
         term.wait_for(r"read [1-9]\d*$")
         term.wait_for(r"interrupted \(partial answer kept\)")
-        term.send_line(f"!tty > {tmp_path / 'tty.txt'}")
+        term.send_line(f"tty > {tmp_path / 'tty.txt'}")  # aish's redirect (after `!`, the shell's)
         term.wait_for(r"\[Output written to ")
     assert (tmp_path / "tty.txt").read_text(encoding="utf-8").startswith("/dev/")
 

@@ -31,8 +31,7 @@ class Word(FrozenRecord):
     """One argument after quote removal. ``pos`` is its offset in the line.
 
     ``quoted``: some part of it was in quotes. ``segments``: how its parts were written, None when
-    the whole word is plain text; :mod:`aish.lang.expand` reads them for a program's words, and
-    ``!cmd`` to give the shell the word as typed.
+    the whole word is plain text; :mod:`aish.lang.expand` reads them for a program's words.
     """
 
     __slots__ = ("value", "pos", "quoted", "segments")

@@ -19,8 +19,8 @@ A word written without quotes that comes to nothing (an unset ``$NAME``) is
 dropped; ``""`` stays an empty word. A variable's value is one word, neither
 split at blanks nor matched as a pattern (zsh's rule, not sh's).
 
-``!cmd`` needs none of this: its words go to ``/bin/sh`` as typed
-(:func:`as_typed`).
+``!cmd`` needs none of this: its text goes to ``/bin/sh`` as typed
+(:meth:`aish.lang.tokens._Lexer.shell_escape`).
 """
 
 from __future__ import annotations
@@ -129,19 +129,3 @@ def _escape(piece: str) -> str:
     import glob
 
     return glob.escape(piece)
-
-
-def as_typed(word: Word) -> str:
-    """``word`` as ``/bin/sh`` should read it for ``!cmd``: plain parts as typed, ``"..."`` still
-    double-quoted (so ``$NAME`` expands there), literal parts single-quoted."""
-    out: list[str] = []
-    for how, part in word.parts():
-        if how in (OPEN, KEPT):
-            out.append(part)
-        elif how == DOUBLE:
-            out.append('"' + re.sub(r'(["\\`])', r"\\\1", part) + '"')
-        else:
-            import shlex
-
-            out.append(shlex.quote(part))
-    return "".join(out)

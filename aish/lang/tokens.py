@@ -37,7 +37,7 @@ import functools
 import re
 
 from aish.errors import AishSyntaxError
-from aish.lang.ast import DOUBLE, KEPT, LITERAL, OPEN, Segments
+from aish.lang.ast import DOUBLE, KEPT, LITERAL, OPEN, Segments, is_shell_escape
 from aish.records import FrozenRecord
 
 OPERATORS = ("||", "&&", ">>", "|", "&", ";", "<", ">", "(", ")")
@@ -131,6 +131,8 @@ class _Lexer:
                 op = next(o for o in OPERATORS if line.startswith(o, i))
                 self.op(op, i)
                 i += len(op)
+            elif c == "!" and self.stage_start:
+                i = self.shell_escape(i)
             elif self.stage_start and self.brackets and (match := _name_with_controls().match(line, i)):
                 self.tokens.append(Token("word", match.group()[:-1], i))
                 i = self.controls(match.end() - 1)
@@ -213,6 +215,42 @@ class _Lexer:
                 i = j
         segments = None if all(kind == OPEN for kind in kinds) else tuple(zip(kinds, parts, strict=True))
         self.tokens.append(Token("word", "".join(parts), start, quoted, segments))
+        self.stage_start = False
+        return i
+
+    def shell_escape(self, start: int) -> int:
+        """``!cmd ...``: after the name, the text up to ``|``, ``||``, ``&&``, ``;``, a newline or the end
+        is one word for ``/bin/sh``, as typed (``2>/dev/null``, ``>&2``, ``$(...)`` are the shell's);
+        quotes and backslashes keep those operators inside them. ``!N``, ``!-N``, ``!!`` are words."""
+        end = self.word(start)
+        if not is_shell_escape(self.tokens[-1].value) and self.tokens[-1].value != "!":
+            return end
+        line, n = self.line, len(self.line)
+        i = end
+        while i < n and line[i] in _BLANKS:
+            i += 1
+        begin, quote = i, ""
+        while i < n:
+            c = line[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+                elif c == "\\" and quote == '"':
+                    i += 1
+            elif c in "'\"":
+                quote = c
+            elif c == "\\":
+                i += 1
+            elif c in "\n|;" or line.startswith("&&", i):
+                break
+            i += 1
+        if quote:
+            raise Incomplete(f"unclosed {quote} quote", line, begin)
+        if i > n:
+            raise Incomplete("line ends with '\\'", line, n - 1)
+        text = line[begin:i].rstrip(" \t\r")
+        if text:
+            self.tokens.append(Token("word", text, begin, False, ((OPEN, text),)))
         self.stage_start = False
         return i
 

@@ -34,14 +34,12 @@ def find_program(name: str) -> str | None:
 
 
 def argv_for(cmd: Command) -> tuple[str, list[str]]:
-    """The program to run and the process's argv: ``!cmd`` through the shell (its words as typed,
-    :func:`aish.lang.expand.as_typed`), else the program found on ``PATH``, named in ``argv[0]`` as
-    typed (as a shell does, so its messages say ``ls: ...``, not ``/usr/bin/ls: ...``)."""
+    """The program to run and the process's argv: ``!cmd`` through the shell (its text as typed),
+    else the program found on ``PATH``, named in ``argv[0]`` as typed (as a shell does, so its
+    messages say ``ls: ...``, not ``/usr/bin/ls: ...``)."""
     if is_shell_escape(cmd.name) or cmd.name == "!":
         words = [cmd.name[1:]] if cmd.name != "!" else []
-        from aish.lang.expand import as_typed
-
-        words += [as_typed(w) for w in cmd.args]
+        words += [w.value for w in cmd.args]  # the text after the name, as typed: one word
         line = " ".join(w for w in words if w)
         if not line.strip():
             raise UsageError("!: give a shell command")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from aish.lang import parse
-from aish.lang.expand import as_typed, expand_words
+from aish.lang.expand import expand_words
 from aish.testing import Outcome
 from aish_refserver import RefServer
 
@@ -105,14 +104,23 @@ def test_an_agents_words_are_never_expanded_and_echos_are(
 
 
 @pytest.mark.parametrize(
-    "line",
-    ['a\\ b "$HOME" \'$HOME\' *.py x"y z"\'w\' "q\\"uote" \\d \\$HOME ""', "'it''s' \"a \\\\ b\" \"\" ''"],
+    ("line", "out"),
+    [
+        ("!echo hi 2>/dev/null | tr a-z A-Z", "HI\n"),  # the shell's redirection, aish's pipe
+        ("!echo $(echo sub) `echo back` 'a|b' \"c;d\" e\\&\\&f", "sub back a|b c;d e&&f\n"),
+        ("!echo to-stderr >&2 && echo after", "after\n"),
+        ("!false && echo no || echo yes; echo after", "yes\nafter\n"),  # aish's && || ;
+        ("!printf 'x\\n' > out.txt; cat out.txt", "x\n"),
+    ],
 )
-def test_shell_escape_gives_sh_the_words_as_typed(files: Path, line: str) -> None:
-    """``!printf`` through aish prints what ``printf`` through sh prints for the same words."""
-    stage = parse(f"!printf '[%s]' {line}").items[0][1].stages[0]
-    typed = " ".join(as_typed(w) for w in stage.args)  # type: ignore[union-attr]
-    through_sh = subprocess.run(
-        ["/bin/sh", "-c", f"printf '[%s]' {line}"], capture_output=True, text=True, check=False
-    ).stdout
-    assert subprocess.run(["/bin/sh", "-c", f"printf {typed}"], capture_output=True, text=True).stdout == through_sh
+def test_a_shell_escape_gives_sh_its_text_up_to_an_aish_operator(
+    run_line: Run, files: Path, line: str, out: str
+) -> None:
+    result = run_line(line)
+    assert (result.status, result.out) == (0, out), result.err
+
+
+def test_a_shell_escapes_text_is_one_word() -> None:
+    stage = parse("!find . -name '*.py' 2>/dev/null | wc -l").items[0][1].stages[0]
+    assert (stage.name, [w.value for w in stage.args]) == ("!find", [". -name '*.py' 2>/dev/null"])  # type: ignore[union-attr]
+    assert [c.name for c in parse("!!").items[0][1].commands()] == ["!!"]
