@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from aish.app import App
 
 
-PER_CALL = frozenset({"-m", "--model", "-s", "--system", "-o", "--option", "-x", "--extract"})
+PER_CALL = frozenset({"-m", "--model", "-s", "--system", "-o", "--option", "-x", "--extract", "-e", "--execute"})
 
 
 def option_guess(parser: argparse.ArgumentParser, message: str) -> str:

@@ -32,7 +32,7 @@ OPTIONS = (
     "--no-history",
     "--help",
 )
-AGENT_OPTIONS = ("-m", "-s", "-o", "-x", "--model", "--system", "--option", "--extract", "--")
+AGENT_OPTIONS = ("-m", "-s", "-o", "-x", "-e", "--model", "--system", "--option", "--extract", "--execute", "--")
 """What may follow an agent's name on the command line (per-call options), before its text."""
 KINDS = ("agents", "commands", "renderers", "plugins", "conversations")
 

@@ -90,6 +90,9 @@ class Runner:
         self.tty = isatty(self.out) if tty is None else tty
         if self.tty:
             self.out = track(self.out)
+        self.offer: Callable[[str], int] | None = self._run_at_prompt if interactive and self.tty else None
+        """``-e``: offers the answer's command to run, and returns a status (the shell puts it on its
+        next line instead); None, without a terminal: ``-e`` is refused."""
         self.renderer_name = renderer
         self.debug = debug or app.config.settings.debug
         self.last_results: list[StageResult] = []
@@ -376,6 +379,9 @@ class Runner:
         return status
 
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
+        executing = next((c for c in pipeline.commands() if c.controls.execute), None)
+        if executing is not None:
+            self._may_offer(pipeline, executing)
         env = RunEnv(
             app=self.app,
             out=self.out,
@@ -397,8 +403,30 @@ class Runner:
             from aish.typeahead import unechoed
 
             with unechoed(keys):
-                return self._checked(env, pipeline, stdin)
-        return self._checked(env, pipeline, stdin)
+                status = self._checked(env, pipeline, stdin)
+        else:
+            status = self._checked(env, pipeline, stdin)
+        if executing is None or status != EXIT_OK or self.offer is None:
+            return status
+        from aish.pipeline.extract import code_of
+
+        command = code_of(env.results[-1].text).strip()
+        if not command:
+            raise UsageError(f"{executing.name}[-e]: the answer holds no command to run")
+        return self.offer(command)
+
+    def _may_offer(self, pipeline: Pipeline, executing: Command) -> None:
+        """Refuse ``-e`` before the request where its command could not be offered."""
+        name = executing.name
+        if pipeline.stages[-1] is not executing or pipeline.stdout is not None:
+            raise UsageError(f"{name}[-e]: its command is offered to run, so it ends the line (no | or > after it)")
+        if self.offer is None:
+            raise UsageError(f"{name}[-e]: needs a terminal, to show the command before it runs ({name}[-x] prints it)")
+
+    def _run_at_prompt(self, command: str) -> int:
+        from aish.offer import run_at_prompt
+
+        return run_at_prompt(command, self.err)
 
     def _checked(self, env: RunEnv, pipeline: Pipeline, stdin: str | None) -> int:
         """Run ``pipeline``, its ``-m`` models checked against their servers' lists meanwhile."""

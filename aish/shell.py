@@ -123,6 +123,8 @@ class AishShell(cmd2.Cmd):
             secret=functools.partial(read_secret, self._err()),
         )
         self.runner.enter_chat = self._enter_chat
+        self.runner.offer = self._command_on_next_line
+        self._next_line = ""  # -e's command, put on the next line by pre_prompt
         self.runner.keys_in = self.stdin.fileno() if isatty(self.stdin) else None
         self.last_status = 0
         self.hidden_commands.append(CHAT_LINE)
@@ -322,6 +324,19 @@ class AishShell(cmd2.Cmd):
     def _sync_history(self) -> None:
         if self.recorder is not None:
             self.recorder.sync()
+
+    def _command_on_next_line(self, command: str) -> int:
+        """``-e``: the command goes on the next line, to run with Enter (decision 94)."""
+        from aish.offer import shell_line
+
+        self._next_line = shell_line(command)
+        return 0
+
+    def pre_prompt(self) -> None:
+        """cmd2's hook as the prompt starts: ``-e``'s command is written on the line."""
+        if self._next_line:
+            get_app().current_buffer.insert_text(self._next_line)
+            self._next_line = ""
 
     def _confirm(self, question: str) -> bool:
         try:

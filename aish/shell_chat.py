@@ -251,9 +251,12 @@ def _groups(words: list[str]) -> list[tuple[str, list[str]]]:
 def parsed(words: list[str]) -> Controls:
     """Chat options as :class:`Controls`; a bad one is a UsageError."""
     try:
-        return parse_controls(words)[0]
+        controls = parse_controls(words)[0]
     except ControlsError as exc:
         raise UsageError(str(exc)) from None
+    if controls.execute:  # a chat's lines are messages: no next line to put a command on
+        raise UsageError("-e is for one line (AGENT[-e] TEXT), not a chat")
+    return controls
 
 
 __all__ = ["COMMANDS", "Chat", "canonical", "parsed"]

@@ -12,7 +12,7 @@ from aish.layout import columns, description_column, fitted, hanging, paragraph,
 
 LANGUAGE_LINES = (
     ("athena what is a monad?", "ask an agent; its words are the prompt"),
-    ("athena[-m MODEL -x] q", "per-call options: -m -s -o -x, glued to the name"),
+    ("athena[-m MODEL -x] q", "per-call options: -m -s -o -x -e, glued to the name"),
     ('echo "text" | athena', "| passes each answer (or text) to the next"),
     ("cat app.py | apollo | athena", "a pipeline: context passes between stages"),
     ('echo "q" | apollo & athena', "& runs agents side by side, one lane each"),
@@ -63,8 +63,8 @@ def agent_help(app: App, name: str, out: TextIO) -> None:
     two_columns(dict(r for r in rows if r[1]), out)
     ask = (
         f"Ask it: {name} TEXT  |  chat with it: {name}  |  its models: models {name}\n"
-        f"For one call: {name}[-m MODEL -s SYSTEM -o KEY VALUE -x] TEXT (-x: the answer's first code block; "
-        f"on the command line: aish {name} -m MODEL ... TEXT)\n"
+        f"For one call: {name}[-m MODEL -s SYSTEM -o KEY VALUE -x -e] TEXT (-x: the answer's first code block; "
+        f"-e: a shell command, put on your next line to run; on the command line: aish {name} -m MODEL ... TEXT)\n"
     )
     out.write(fitted(ask, out))  # a terminal: its lines break at words
 

@@ -284,7 +284,7 @@ def test_an_agents_help_option_shows_its_help(demo_url: str) -> None:
         assert "description  offline demo: knowledge and wisdom" in result.stdout
         assert "options      max_tokens = 256" in result.stdout  # with their values
         assert "Ask it: athena TEXT" in result.stdout
-        assert "For one call: athena[-m MODEL -s SYSTEM -o KEY VALUE -x] TEXT" in result.stdout
+        assert "For one call: athena[-m MODEL -s SYSTEM -o KEY VALUE -x -e] TEXT" in result.stdout
     assert run_aish("athena", "--", "--help").returncode == 0  # after '--' it is text, sent to athena
 
 

@@ -52,7 +52,7 @@ def test_bash_offers_commands_agents_options_and_files(bash_script: str, tmp_pat
     assert bash_complete(bash_script, ["aish", "--c"], tmp_path) == ["--cid", "--config", "--continue"]
     assert bash_complete(bash_script, ["aish", "--cid", "3f2a", "at"], tmp_path) == ["athena"]
     assert bash_complete(bash_script, ["aish", "athena", "-"], tmp_path) == sorted(
-        ["-m", "-s", "-o", "-x", "--model", "--system", "--option", "--extract", "--"]
+        ["-m", "-s", "-o", "-x", "-e", "--model", "--system", "--option", "--extract", "--execute", "--"]
     )
     disable = bash_complete(bash_script, ["aish", "plugins", "disable", ""], tmp_path)
     assert "demo" in disable and "commands" not in disable  # essential: it cannot be disabled

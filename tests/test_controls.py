@@ -110,7 +110,7 @@ def test_options_with_piped_input(refserver: RefServer, config: str) -> None:
         ),
         (
             ["athena", "-q", "hi"],
-            "aish: athena: unknown option '-q' (options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x); "
+            "aish: athena: unknown option '-q' (options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x, -e); "
             "'--' before the text lets it start with '-'\n",
         ),
         (["athena", "-m", "echo"], "aish: athena: nothing to send (give text, or pipe input into it)\n"),

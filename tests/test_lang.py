@@ -324,7 +324,7 @@ def test_controls_in_groups_and_chains() -> None:
         ("athena[-o temperature] hi", 11, "-o temperature needs a value"),
         ("athena[-o 'a b' 1] hi", 11, "-o: bad key 'a b'"),
         ("athena[-o t '[1,'] hi", 13, "-o t: value '[1,' is not valid JSON"),
-        ("athena[hello] hi", 8, "unknown option 'hello' (options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x)"),
+        ("athena[hello] hi", 8, "unknown option 'hello' (options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x, -e)"),
         ("athena[] hi", 7, "'[]' holds no options"),
     ],
 )

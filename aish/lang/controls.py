@@ -10,6 +10,9 @@ The same words work after ``aish AGENT`` (before the text) and inside
 ``-o KEY VALUE``. ``-o model X`` is ``-m X`` and ``-o system X`` is ``-s X``.
 The last word for a key wins. ``-x`` (``--extract``) makes the stage's output
 the first fenced code block of its answer (:mod:`aish.pipeline.extract`).
+``-e`` (``--execute``) asks for a shell command (:func:`execute_system` is the
+system prompt, unless ``-s`` gives one) and offers its code to run: on the
+shell's next line, or at a prompt (decision 94); it implies ``-x``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from typing import Any
 
 from aish.records import FrozenRecord, freeze
 
-USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE, -x"
-CONTROL_WORDS = frozenset(("-m", "--model", "-s", "--system", "-o", "--option", "-x", "--extract"))
+USAGE = "-m MODEL, -s SYSTEM, -o KEY VALUE, -x, -e"
+CONTROL_WORDS = frozenset(("-m", "--model", "-s", "--system", "-o", "--option", "-x", "--extract", "-e", "--execute"))
 """The words that start a control."""
 
 
@@ -49,13 +52,15 @@ class ControlsError(ValueError):
 class Controls(FrozenRecord):
     """The controls of one call. ``options`` are ``(key, value)`` pairs, ``system`` among them."""
 
-    __slots__ = ("extract", "model", "options", "words")
+    __slots__ = ("execute", "extract", "model", "options", "words")
     model: str | None
     options: tuple[tuple[str, Any], ...]
     words: tuple[str, ...]
     """The words as given, so that a recorded line can say them again."""
     extract: bool
     """``-x``: the stage's output is the first fenced code block of its answer."""
+    execute: bool
+    """``-e``: the answer is a shell command, offered to run (``extract`` is set too)."""
 
     def __init__(
         self,
@@ -63,8 +68,9 @@ class Controls(FrozenRecord):
         options: tuple[tuple[str, Any], ...] = (),
         words: tuple[str, ...] = (),
         extract: bool = False,
+        execute: bool = False,
     ) -> None:
-        freeze(self, model=model, options=options, words=words, extract=extract)
+        freeze(self, model=model, options=options, words=words, extract=extract or execute, execute=execute)
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -86,7 +92,7 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
     """
     model: str | None = None
     options: dict[str, Any] = {}
-    extract = False
+    extract = execute = False
     i = end = 0
     while i < len(words):
         word = words[i]
@@ -98,6 +104,9 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
             i += 2
         elif word in ("-x", "--extract"):
             extract = True
+            i += 1
+        elif word in ("-e", "--execute"):
+            execute = True
             i += 1
         elif word in ("-s", "--system"):
             options["system"] = _arg(words, i, "a system prompt")
@@ -135,7 +144,19 @@ def parse_controls(words: list[str] | tuple[str, ...], *, leading: bool = False)
         else:
             raise ControlsError(f"unknown option {word!r} (options: {USAGE})", i)
         end = i
-    return Controls(model, tuple(options.items()), tuple(words[:end]), extract), i
+    return Controls(model, tuple(options.items()), tuple(words[:end]), extract, execute), i
+
+
+def execute_system() -> str:
+    """The system prompt of ``-e``: one command for this machine's ``/bin/sh``, in a code block."""
+    import os
+
+    shell = os.path.basename(os.environ.get("SHELL", "")) or "sh"
+    return (
+        f"Turn the request into one shell command for /bin/sh on {os.uname().sysname} (the user's shell is "
+        f"{shell}). Reply with the command alone in a ```sh code block, without explanation. If one command "
+        "cannot do it, give a short script in that block."
+    )
 
 
 def parse_value(key: str, text: str, index: int = 0) -> Any:

@@ -66,6 +66,10 @@ def with_controls(agent: AgentConfig, controls: Controls) -> AgentConfig:
     if not controls:
         return agent
     options = {**agent.options, **controls.option_dict()}
+    if controls.execute and "system" not in controls.option_dict():  # -e: a command, unless -s says otherwise
+        from aish.lang.controls import execute_system
+
+        options["system"] = execute_system()
     return agent.replace(model=controls.model or agent.model, options=options)
 
 
