@@ -51,8 +51,7 @@ def test_the_default_file_is_created_and_a_key_is_only_named(tmp_path: Path, mon
     path = tmp_path / "home" / "aish" / "config.toml"
     assert result.status == 0, result.err
     assert (
-        result.out
-        == f"agent claude added to {path}; its key is read from $T_ADD_KEY, which is not set here: "
+        result.out == f"agent claude added to {path}; its key is read from $T_ADD_KEY, which is not set here: "
         "keys set T_ADD_KEY stores one (try: claude hello)\n"
     )
     assert 'codec = "anthropic-messages"\n' in path.read_text() and 'api_key_env = "T_ADD_KEY"' in path.read_text()
