@@ -135,6 +135,6 @@ def test_a_failed_run_says_the_file_holds_a_partial_answer(refserver: RefServer,
 
 
 def test_a_programs_error_while_writing_to_a_file_erases_the_line_first(refserver: RefServer, tmp_path: Path) -> None:
-    line = f"{SLOW} | !'cat; echo from-the-program >&2' > both.md"
+    line = f"{SLOW} | sh -c 'cat; echo from-the-program >&2' > both.md"  # aish's > (after !cmd it is sh's)
     shown = _spawn(refserver, ["-m", "aish", "-c", line], tmp_path)
     assert ERASE + "from-the-program" in shown, repr(shown)
