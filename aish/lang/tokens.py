@@ -250,7 +250,7 @@ class _Lexer:
             raise Incomplete("line ends with '\\'", line, n - 1)
         text = line[begin:i].rstrip(" \t\r")
         if text:
-            self.tokens.append(Token("word", text, begin, False, ((OPEN, text),)))
+            self.tokens.append(Token("word", text, begin))
         self.stage_start = False
         return i
 
