@@ -311,4 +311,6 @@ def chat_request(agents: Collection[str], line: str) -> tuple[str, list[str]] | 
     stage = pipeline.stages[0]
     if len(pipeline.stages) != 1 or pipeline.stdin or pipeline.stdout or not isinstance(stage, Command):
         return None
-    return (stage.name, list(stage.controls.words)) if stage.controls and not stage.args else None
+    if stage.args or not stage.controls or stage.controls.execute:  # ``athena[-e]``: a line, not a chat
+        return None
+    return stage.name, list(stage.controls.words)

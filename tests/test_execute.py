@@ -18,7 +18,7 @@ from aish.errors import UsageError
 from aish.lang import parse_controls
 from aish.offer import shell_line
 from aish.pipeline.plan import with_controls
-from aish.shell_chat import parsed
+from aish.shell_chat import chat_request, parsed
 from aish.testing import Outcome
 from aish_refserver import RefServer
 
@@ -67,6 +67,8 @@ def test_e_is_refused_before_any_request_where_nothing_can_be_offered(
 def test_a_chat_has_no_next_line_for_e() -> None:
     with pytest.raises(UsageError, match="-e is for one line"):
         parsed(["-e"])
+    assert chat_request(["athena"], "athena[-m x]") == ("athena", ["-m", "x"])
+    assert chat_request(["athena"], "athena[-e]") is None  # a line, which says it has nothing to send
 
 
 def spawn(refserver: RefServer, *argv: str) -> pexpect.spawn:
