@@ -17,11 +17,13 @@ from aish.errors import EXIT_INTERRUPTED, EXIT_OK
 
 def shell_line(command: str) -> str:
     """``command`` as aish lines for ``/bin/sh``: each line after a ``!`` (a line continued with a
-    trailing backslash goes on without one; blank lines stay blank)."""
+    trailing backslash goes on without one; blank lines stay blank), but ``cd DIR``, which is aish's
+    own: a child shell's ``cd`` would change nothing."""
     lines: list[str] = []
     continued = False
     for line in command.splitlines():
-        lines.append(line if continued or not line.strip() else f"!{line}")
+        own = continued or not line.strip() or line.split()[0] == "cd"
+        lines.append(line if own else f"!{line}")
         continued = line.endswith("\\")
     return "\n".join(lines)
 

@@ -350,6 +350,7 @@ def test_cd_tells_what_is_wrong_in_one_line(tmp_path: Path) -> None:
         ("cd a b", "aish: cd: too many arguments"),
         ("cd -", "aish: cd: -: no previous directory yet"),
         ("!cd /", "aish: !cd: a child shell's cd cannot change aish's directory; use cd DIR"),
+        ("! cd /", "aish: !cd: a child shell's cd cannot change aish's directory; use cd DIR"),
     ]:
         result = run_aish("-c", line, cwd=tmp_path, env={"OLDPWD": ""})
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, (line, result.stderr)

@@ -111,7 +111,7 @@ def _step(app: App, stage: Stage) -> Step:
         loose_controls(stage)
         return Step(AGENT, stage, (with_controls(app.agent(stage.name), stage.controls),))
     if is_shell_escape(stage.name) or stage.name == "!" or _program(stage.name):
-        if stage.name == "!cd" or (stage.name == "!" and stage.args[:1] and stage.args[0].value == "cd"):
+        if stage.name == "!cd" or (stage.name == "!" and stage.args[:1] and stage.args[0].value.split()[:1] == ["cd"]):
             raise UsageError("!cd: a child shell's cd cannot change aish's directory; use cd DIR")
         return Step(OS, stage if is_shell_escape(stage.name) or stage.name == "!" else _expanded(stage))
     raise _unknown(app, stage.name)
