@@ -25,6 +25,7 @@ from aish.errors import (
     Interrupted,
     OutputError,
     PluginError,
+    RemoteError,
     UnknownAgentError,
     UsageError,
     output_error,
@@ -409,8 +410,13 @@ class Runner:
         if executing is None or status != EXIT_OK or self.offer is None:
             return status
         from aish.pipeline.extract import code_of
+        from aish.stops import stop_note
 
-        command = code_of(env.results[-1].text).strip()
+        result = env.results[-1]
+        cut = stop_note(result.finish_reason)
+        if cut is not None:  # a command cut short may do something else than the whole one
+            raise RemoteError(f"{executing.name}[-e]: the answer was {cut}: its command is not offered to run")
+        command = code_of(result.text).strip()
         if not command:
             raise UsageError(f"{executing.name}[-e]: the answer holds no command to run")
         return self.offer(command)

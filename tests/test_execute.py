@@ -4,6 +4,7 @@ without a terminal."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 import pexpect
 import pytest
-from terminal import dialogue
+from terminal import dialogue, screen
 
 from aish.agents import AgentConfig
 from aish.errors import UsageError
@@ -82,6 +83,8 @@ def test_the_shell_puts_the_command_on_the_next_line(refserver: RefServer) -> No
     """The echo model answers with the prompt itself: the command typed is the command offered, and
     only the shell can print what it computes."""
     child = spawn(refserver)
+    seen = io.StringIO()
+    child.logfile_read = seen
     dialogue(
         child,
         (None, "aish>"),
@@ -90,11 +93,18 @@ def test_the_shell_puts_the_command_on_the_next_line(refserver: RefServer) -> No
         ("athena[-m echo -e] echo $((6*8))", "aish> !echo $((6*8))"),
         ("\x03", "aish>"),  # Ctrl-C drops it
         ("echo after", "after\r\n", "aish>"),
+        (
+            "athena[-m echo -e -o max_tokens 2] echo $((6*9)) now",
+            "the answer was cut at max_tokens: its command is not",
+        ),
+        ("", "aish>"),  # an empty line: nothing was put on it (it would print 54)
+        ("!echo $((2+3)) done", "5 done", "aish>"),
     )
+    assert "54" not in [line.strip() for line in screen(seen.getvalue())]
     asked = [r for r in refserver.requests if r.method == "POST"]  # -m is checked with GET /models besides
     system = asked[0].body["messages"][0]
     assert system["role"] == "system" and "/bin/sh" in system["content"]
-    assert len(asked) == 2
+    assert len(asked) == 3
 
 
 @pytest.mark.parametrize(("typed", "status"), [("", 0), ("\x03", 130)])
