@@ -91,6 +91,8 @@ def unknown_agent_hint(
     after the first adds when its first word names nothing (``NEW_LINE_HINT``); ``script_name``:
     the script file's, None in the shell and ``-c``."""
     first = leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
+    if error.name in SH_BUILTINS and error.name == first.name:
+        return f"; {error.name} is a builtin of sh, and aish is not sh: {SH_BUILTINS[error.name]}"
     if hint is not None and error.name == first.name:
         return f"; {hint}"
     if error.suggestion:
@@ -100,6 +102,22 @@ def unknown_agent_hint(
     if error.name == first.name and script_name is None:
         return ask_hint(app, first)  # ``what is a monad?``
     return ""
+
+
+_CHILD = "!{name} ... runs it in a child shell, which keeps nothing of it"
+SH_BUILTINS = {
+    "export": "aish's environment is the one it started with (export NAME=value before aish; keys set NAME "
+    "stores an API key)",
+    "unset": "aish's environment is the one it started with",
+    "source": _CHILD.format(name="source"),
+    ".": _CHILD.format(name="."),
+    "alias": "an agent's settings go in the configuration (agents add, agents edit)",
+    "eval": _CHILD.format(name="eval"),
+    "exec": _CHILD.format(name="exec"),
+    "pushd": "cd DIR and cd - change aish's own directory",
+    "popd": "cd DIR and cd - change aish's own directory",
+}
+"""sh's builtins people type at a shell's prompt, which aish does not have, and what it has instead."""
 
 
 def ask_hint(app: App, stage: Command) -> str:

@@ -384,3 +384,20 @@ def test_an_error_on_a_terminal_breaks_between_words(
     piped = io.StringIO()
     Runner(make_app(), out=io.StringIO(), err=piped).run_source("zeusophilus hi")
     assert piped.getvalue() == message + "\n"  # off a terminal: one line, exactly
+
+
+@pytest.mark.parametrize(
+    ("line", "instead"),
+    [
+        ("export FOO=bar", "aish's environment is the one it started with (export NAME=value before aish; keys set"),
+        ("source venv/bin/activate", "!source ... runs it in a child shell, which keeps nothing of it"),
+        ("pushd /tmp", "cd DIR and cd - change aish's own directory"),
+    ],
+)
+def test_a_builtin_of_sh_says_what_aish_has_instead(run_line: Run, demo_url: str, line: str, instead: str) -> None:
+    """A bash user's first lines: 'unknown agent' alone did not say that aish is not sh."""
+    result = run_line(line)
+    name = line.split()[0]
+    assert result.status == EXIT_UNKNOWN and result.err.count("\n") == 1
+    assert f"; {name} is a builtin of sh, and aish is not sh: {instead}" in result.err
+    assert "is a builtin of sh" not in run_line(f"athena[-m echo] {line}").err  # an agent's words
