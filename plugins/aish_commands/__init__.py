@@ -22,7 +22,9 @@ usage: keys                  every variable an agent reads its key from: in the 
        keys set NAME         store a key for $NAME, typed at a prompt that does not show it
        keys remove NAME      forget the key stored for $NAME
 A variable set in the environment is used before the stored key. The store is
-keys.json in aish's configuration directory, readable by you alone."""
+keys.json in aish's configuration directory, readable by you alone. With the
+built-in keys plugin, keys set OPENAI_API_KEY (or ANTHROPIC_API_KEY) gives you the
+agent gpt (or claude)."""
 
 
 AGENTS_USAGE = """\
