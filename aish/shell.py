@@ -405,18 +405,6 @@ class AishShell(cmd2.Cmd):
             found[name] = doc[0] if doc else ""
         return found
 
-    def _command_usage(self) -> dict[str, str]:
-        """What ``help NAME`` shows: an aish command's summary and usage, a shell command's docstring."""
-        usage: dict[str, str] = {}
-        for name in self.get_visible_commands():
-            spec = self.app.commands.get(name)
-            func = self.get_command_func(name)
-            if spec is not None:
-                usage[name] = spec.help
-            else:
-                usage[name] = f"{name}: {(func.__doc__ or '').strip()}" if func else name
-        return usage
-
     def _models(self, agent: str) -> list[str]:
         """What Tab offers after ``-m``: the agent's model, then its server's list (decision 45)."""
         if self.runner.model_checks is None:
