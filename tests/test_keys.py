@@ -16,7 +16,7 @@ import pytest
 from servers import json_reply, serving
 from terminal import dialogue
 
-from aish import keystore
+from aish import Invocation, keystore
 from aish.cli import main
 from aish.testing import Outcome
 from aish_refserver import RefServer
@@ -188,3 +188,15 @@ def test_the_shell_asks_for_the_key_without_showing_it(
     for file in [*state.rglob("*"), *data.rglob("*")]:
         if file.is_file():
             assert SECRET.encode() not in file.read_bytes(), file
+
+
+def test_tab_after_keys_set_offers_the_variables_agents_read_and_the_keys_plugins(keyed: str) -> None:
+    from aish.app import build_app
+    from aish.config import load_config
+
+    app = build_app(load_config())
+    complete = app.commands["keys"].complete
+    assert complete is not None
+    invocation = Invocation(app, [], "", io.StringIO(), io.StringIO())
+    assert complete(invocation, ["set", ""]) == ["AISH_TEST_PAID_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"]
+    assert complete(invocation, [""]) == ["set", "remove"]

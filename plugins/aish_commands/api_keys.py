@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 SHORT = "usage: keys [set NAME | remove NAME]"
 
 
+OFFERED = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+"""The variables for which the built-in ``keys`` plugin offers an agent (``gpt``, ``claude``): Tab
+offers them after ``keys set`` before any agent reads them."""
+
+
 def keys(inv: Invocation) -> int:
     from aish.errors import UsageError
 
@@ -34,8 +39,8 @@ def keys(inv: Invocation) -> int:
 def complete_keys(inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
         return ["set", "remove"]
-    if len(words) == 2 and words[0] == "set":
-        return sorted(_readers(inv.app))
+    if len(words) == 2 and words[0] == "set":  # the variables agents read, and those the keys plugin offers agents for
+        return sorted({*_readers(inv.app), *OFFERED})
     if len(words) == 2 and words[0] in ("remove", "rm"):
         return sorted(_stored(inv))
     return []
