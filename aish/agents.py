@@ -145,9 +145,9 @@ class AgentConfig(FrozenRecord):
         value = os.environ.get(self.api_key_env)
         if value:
             return value
-        from aish.keystore import api_key
+        from aish.keystore import stored_key
 
-        return api_key(self.api_key_env)
+        return stored_key(self.api_key_env)
 
     def secrets(self) -> tuple[str, ...]:
         """What must never be shown or recorded: the API key, and the credentials in :attr:`url`."""

@@ -19,7 +19,6 @@ import os
 from collections.abc import Mapping
 
 FILE_NAME = "keys.json"
-FILE_MODE = 0o600
 
 _cache: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
 """Per path: the file's (mtime_ns, size) and its keys, so that a request reads the file once per change."""
@@ -38,9 +37,11 @@ def keys_path(environ: Mapping[str, str] | None = None) -> str:
 def api_key(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The key for variable ``name``: the environment's, else the stored one; None when neither has one."""
     env = os.environ if environ is None else environ
-    value = env.get(name)
-    if value:
-        return value
+    return env.get(name) or stored_key(name, environ)
+
+
+def stored_key(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The key stored for variable ``name``, or None (no store, no key, or a store that is not one)."""
     try:
         return stored_keys(environ).get(name) or None
     except KeyStoreError:
@@ -78,6 +79,9 @@ def _read(path: str) -> dict[str, str]:
 def store_key(name: str, value: str | None, environ: Mapping[str, str] | None = None) -> str:
     """Store ``value`` under ``name`` (None removes it); return the file's path. Raises
     :class:`KeyStoreError` (with the reason) when the file cannot be read or written."""
+    from pathlib import Path
+
+    from aish.kit.history import write_atomically
     from aish.private_dirs import make_private_dirs
 
     path = keys_path(environ)
@@ -86,20 +90,10 @@ def store_key(name: str, value: str | None, environ: Mapping[str, str] | None = 
         keys.pop(name, None)
     else:
         keys[name] = value
-    directory = os.path.dirname(path)
-    temporary = os.path.join(directory, f".{FILE_NAME}.{os.getpid()}.tmp")
     try:
-        make_private_dirs(directory)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(dict(sorted(keys.items())), file, indent=2)
-            file.write("\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        make_private_dirs(os.path.dirname(path))
+        write_atomically(Path(path), json.dumps(dict(sorted(keys.items())), indent=2) + "\n")  # 0600, renamed
     except OSError as exc:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
         raise KeyStoreError(f"{path}: {exc.strerror or exc}") from None
     _cache.pop(path, None)
     return path
