@@ -403,7 +403,7 @@ class Runner:
             # no program reads the terminal: typed keys wait for the next prompt, unechoed
             from aish.typeahead import unechoed
 
-            with unechoed(keys):
+            with unechoed(keys, self.out if self.tty else None):
                 status = self._checked(env, pipeline, stdin)
         else:
             status = self._checked(env, pipeline, stdin)

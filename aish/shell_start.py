@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aish.layout import fitted
 from aish.tty import isatty
+from aish.typeahead import PASTE_OFF, PASTE_ON
 
 if TYPE_CHECKING:
     from aish.app import App
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 PROMPT = "aish> "
 CONTINUATION = "....> "
-PASTE_ON, PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
-"""Bracketed paste on and off: what prompt_toolkit writes around each prompt."""
 
 
 def start_shell(

@@ -74,6 +74,21 @@ def end_line(stream: TextIO) -> None:
         stream.end_line()
 
 
+def write_control(stream: TextIO, sequence: str) -> bool:
+    """Write a control sequence that moves no cursor (a mode set or reset): an open line stays
+    open, and a line start stays one. False when it could not be written."""
+    at_line_start = getattr(stream, "at_line_start", None)
+    try:
+        stream.write(sequence)
+        stream.flush()
+    except (OSError, ValueError):
+        return False
+    finally:
+        if isinstance(stream, LineTracker) and at_line_start is not None:
+            stream.at_line_start = at_line_start
+    return True
+
+
 def after_program(stream: TextIO) -> None:
     """A program wrote to the terminal behind ``stream`` itself (``athena hi | tee log``): move
     to a line of its own if it left one open, as zsh's PROMPT_SP does, since aish could not see

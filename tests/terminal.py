@@ -121,6 +121,11 @@ class Tmux:
         """Keys by tmux's names (``C-c``, ``Enter``)."""
         self._tmux("send-keys", "-t", "t", *keys)
 
+    def paste(self, text: str) -> None:
+        """``text`` as a terminal pastes it: line ends as Enter, bracketed when the program asked for it."""
+        self._tmux("set-buffer", "-b", "pasted", "--", text)
+        self._tmux("paste-buffer", "-p", "-d", "-b", "pasted", "-t", "t")
+
     def close(self) -> None:
         """Stop the session's tmux server and remove its socket file (tmux leaves it behind)."""
         subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10)

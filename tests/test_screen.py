@@ -519,3 +519,39 @@ def test_keys_typed_while_an_answer_streams_wait_for_the_next_prompt(
     assert not [line for line in lines[start:end] if "next" in line or "later" in line], lines
     assert lines[end + 1] == "aish> hermes next" and lines[end + 2].startswith("[hermes: Streaming...]"), lines
     assert after[after.index("ready") + 1] == "seen", after  # echoed as it was typed
+
+
+def test_a_block_pasted_while_an_answer_streams_waits_as_one_paste(
+    refserver: RefServer, tmux_env: dict[str, str]
+) -> None:
+    """Found by a tour: a block pasted while aish was busy reached the next prompt as typed lines,
+    each run at its line end. While an answer streams, bracketed paste is on, as at the prompt: the
+    block waits there whole, and runs only on Enter."""
+    refserver.pace = 0.02
+    with Tmux([sys.executable, "-m", "aish"], tmux_env) as term:
+        term.wait_for(r"^aish>$")
+        term.send_line("athena owls")
+        term.wait_for(r"^\[athena: Streaming\.\.\.\] Athena")
+        term.paste("!echo one-$((1+1))\n!echo two-$((1+2))\n")
+        lines = term.wait_until(lambda ls: ls[-1] == "....> !echo two-$((1+2))", "the pasted block at the prompt")
+        assert not [line for line in lines if line.startswith(("one-", "two-"))], lines  # nothing ran
+        term.send_keys("Enter")
+        after = term.wait_for(r"^two-3$")
+    assert after[after.index("one-2") + 1] == "two-3", after
+
+
+def test_a_mode_sequence_leaves_the_line_open_or_ended_as_it_was() -> None:
+    """Bracketed paste turned on around an answer is no text: the line's end is what the answer left."""
+    from aish.terminal import end_line, track, write_control
+    from aish.typeahead import PASTE_ON
+
+    for before, after in (
+        ("an open line", "an open line\x1b[?2004h\n"),
+        ("a whole line\n", "a whole line\n\x1b[?2004h"),
+    ):
+        raw = io.StringIO()
+        out = track(raw)
+        out.write(before)
+        assert write_control(out, PASTE_ON)
+        end_line(out)
+        assert raw.getvalue() == after
