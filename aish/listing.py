@@ -8,7 +8,7 @@ from aish.agents import shown_url
 from aish.app import App
 from aish.errors import closest, visible
 from aish.layout import table
-from aish.plugins import LOADED
+from aish.plugins import LOADED, distributions
 
 
 def list_agents(app: App, out: TextIO) -> None:
@@ -28,8 +28,8 @@ def list_plugins(app: App, out: TextIO, err: TextIO | None = None) -> None:
     """Every plugin: name, distribution and version, status, what it registered or why not; then,
     on ``err`` (else ``out``), a warning for each name in the allow or disable list that no plugin has."""
     rows = [["PLUGIN", "DISTRIBUTION", "STATUS", "REGISTERED / REASON"]]
-    for name, info in sorted(app.host.plugins.items()):
-        dist = info.distribution
+    plugins = sorted(app.host.plugins.items())
+    for (name, info), dist in zip(plugins, distributions(info for _, info in plugins), strict=True):
         dist_text = f"{dist[0]} {dist[1]}" if dist else "-"
         if info.status == LOADED:
             detail = ", ".join(f"{kind} {item}" for kind, item in info.registered) or _hooks(app, name)

@@ -22,7 +22,7 @@ import functools
 import inspect
 import threading
 import types
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 import pluggy
@@ -69,15 +69,26 @@ class PluginInfo(Record):
 
     @property
     def distribution(self) -> tuple[str, str] | None:
-        """(distribution name, version) the plugin's module comes from, if installed."""
-        return _distribution_of(self.module)
+        """(distribution name, version) the plugin's module comes from, if installed
+        (:func:`distributions` for several plugins at once)."""
+        return distributions([self])[0]
 
 
-def _distribution_of(module: str) -> tuple[str, str] | None:
+def distributions(infos: Iterable[PluginInfo]) -> list[tuple[str, str] | None]:
+    """(distribution name, version) each plugin's module comes from, if installed. Which
+    distribution holds a module is found by reading every installed one's file list
+    (``importlib.metadata.packages_distributions``: 60-140 ms with a hundred installed), so
+    it is read once for them all."""
     import importlib.metadata  # only ``aish plugins`` asks: ~15 ms nobody else pays
 
-    top = module.split(".", 1)[0]
-    dists = importlib.metadata.packages_distributions().get(top)
+    packages = importlib.metadata.packages_distributions()
+    return [_distribution_of(info.module, packages) for info in infos]
+
+
+def _distribution_of(module: str, packages: Mapping[str, list[str]]) -> tuple[str, str] | None:
+    import importlib.metadata
+
+    dists = packages.get(module.split(".", 1)[0])
     if not dists:
         return None
     name = dists[0]
