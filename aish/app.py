@@ -78,15 +78,19 @@ class Registration(FrozenRecord):
 
 
 class _PluginAgent(Record):
-    __slots__ = ("agent", "plugin", "prepare")
+    __slots__ = ("agent", "demo", "plugin", "prepare")
     agent: AgentConfig
     plugin: str
     prepare: AgentPreparer | None
+    demo: bool
 
-    def __init__(self, agent: AgentConfig, plugin: str, prepare: AgentPreparer | None = None) -> None:
+    def __init__(
+        self, agent: AgentConfig, plugin: str, prepare: AgentPreparer | None = None, demo: bool = False
+    ) -> None:
         self.agent = agent
         self.plugin = plugin
         self.prepare = prepare
+        self.demo = demo
 
 
 class App(Record):
@@ -174,13 +178,13 @@ class App(Record):
 
         return register
 
-    def _register_agent(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None:
+    def _register_agent(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None, demo: bool = False) -> None:
         """The ``register`` callback of ``aish_register_agents``."""
         info = self.host.calling()
         if agent.name in self._plugin_agents:
             other = self._plugin_agents[agent.name].plugin
             raise PluginError(f"agent {agent.name!r} is already registered by plugin {other!r}")
-        self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare)
+        self._plugin_agents[agent.name] = _PluginAgent(agent, info.name, prepare, demo is True)
         info.registered.append(("agent", agent.name))
 
     def _register_command(
@@ -220,14 +224,20 @@ class App(Record):
         found.update(self.config.agents)
         return dict(sorted(found.items()))
 
+    def is_demo(self, name: str) -> bool:
+        """Whether agent ``name`` is one to try aish with (a plugin registered it with ``demo=True``,
+        and the configuration file has no agent of that name)."""
+        offered = self._plugin_agents.get(name)
+        return offered is not None and offered.demo and name not in self.config.agents
+
     def example_agent(self) -> str | None:
         """The agent that examples and hints name: the default agent, else the configuration
-        file's first that is no offline demo, else the first (None without agents)."""
+        file's first that is no demo, else the first (None without agents)."""
         agents = self.agents()
         default = self.config.settings.default_agent
         if default in agents:
             return default
-        real = [name for name, agent in agents.items() if "offline demo" not in agent.description]
+        real = [name for name in agents if not self.is_demo(name)]
         in_order = [name for name in self.config.agents if name in real]  # the file's order, not the alphabet's
         names = in_order or real or list(agents)
         return names[0] if names else None

@@ -92,7 +92,7 @@ class RegisterHistoryBackend(Protocol):
 class RegisterAgent(Protocol):
     """The ``register`` callback of :func:`aish_register_agents`."""
 
-    def __call__(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None) -> None: ...
+    def __call__(self, agent: AgentConfig, *, prepare: AgentPreparer | None = None, demo: bool = False) -> None: ...
 
 
 class AishHookSpecs:
@@ -177,11 +177,14 @@ class AishHookSpecs:
     def aish_register_agents(self, register: RegisterAgent, app: App) -> None:
         """Offer agents that need no configuration (aish's offline demo agents use it).
 
-        :param register: call ``register(agent, prepare=None)`` with an
+        :param register: call ``register(agent, prepare=None, demo=False)`` with an
             :class:`aish.AgentConfig`. ``prepare(agent) -> AgentConfig`` runs once,
             just before the agent is first used (e.g. to start a local server and
-            fill in its URL). Agents in the user's configuration file win over
-            plugin agents of the same name.
+            fill in its URL). ``demo=True`` marks an agent to try aish with, not
+            to work with (the offline demo agents): the shell's banner lists it
+            apart, and examples and hints name another agent when there is one.
+            Agents in the user's configuration file win over plugin agents of the
+            same name.
         :param app: the :class:`aish.app.App` being built (what ``prepare``
             starts, :func:`aish_shutdown` with the same app stops).
 

@@ -190,7 +190,7 @@ def _agents_lines(app: App) -> str:
     agents = app.agents()
     if not agents:
         return "aish, the AI shell. No agents yet: see help and docs/configuration.md.  (help, quit)\n"
-    demos = [n for n, a in agents.items() if "offline demo" in a.description]
+    demos = [name for name in agents if app.is_demo(name)]
     real = [n for n in agents if n not in demos]
     parts = [f"Agents: {_some(real)}."] if real else []
     if demos:

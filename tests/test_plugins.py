@@ -475,3 +475,36 @@ def test_a_plugins_transport_takes_a_file_url(tmp_path: Path) -> None:
     config.write_text(f'[agents.story]\ntransport = "file"\ncodec = "text"\nurl = "file://{story}"\n')
     result = run_aish("--config", str(config), "story", "go", env={"PYTHONPATH": str(site)})
     assert (result.returncode, result.stdout, result.stderr) == (0, "line one\nthe end\n", "")
+
+
+class Offering:
+    """A plugin offering one agent to work with and one to try aish with."""
+
+    @hookimpl
+    def aish_register_agents(self, register: Any) -> None:
+        # the words "offline demo" say nothing to aish: the registration does
+        register(
+            AgentConfig(name="tryme", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat"), demo=True
+        )
+        register(
+            AgentConfig(
+                name="anvil", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat",
+                description="offline demo of nothing: a real agent",
+            )
+        )  # fmt: skip
+
+
+def test_an_agent_registered_as_a_demo_is_listed_apart_and_never_the_example() -> None:
+    from aish.shell_start import banner
+
+    app = app_with(("offering", Offering()))
+    assert [app.is_demo(name) for name in ("tryme", "anvil", "nobody")] == [True, False, False]
+    assert app.example_agent() == "anvil"
+    assert banner(app).splitlines() == [
+        "aish, the AI shell. Agents: anvil. Offline demo agents: tryme.",
+        "Try: anvil hello  |  anvil alone to chat  |  help  |  quit",
+    ]
+    # an agent of the configuration file's is no demo, whatever a plugin offers under its name
+    mine = AgentConfig(name="tryme", transport="sse", url="http://127.0.0.1:9/v1", codec="openai-chat")
+    app = build_app(Config(agents={"tryme": mine}), extra_plugins=[("offering", Offering())], entry_points=False)
+    assert not app.is_demo("tryme") and app.example_agent() == "tryme"

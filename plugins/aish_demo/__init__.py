@@ -93,6 +93,6 @@ def aish_register_agents(register: RegisterAgent, app: App) -> None:
             source="plugin:demo",
         )
         if server.known_url:
-            register(agent.replace(url=server.known_url))
+            register(agent.replace(url=server.known_url), demo=True)
         else:
-            register(agent, prepare=server.prepare)
+            register(agent, prepare=server.prepare, demo=True)
