@@ -43,7 +43,9 @@ AskSecret = Callable[[str], str]
 class Invocation(Record):
     """What a command is given each time it runs."""
 
-    __slots__ = ("app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner", "secret")
+    __slots__ = (
+        "app", "args", "line", "out", "err", "stdin", "interactive", "confirm", "runner", "secret", "forget_typed"
+    )  # fmt: skip
     app: App
     """The application: configuration, agents, components, plugins."""
     args: list[str]
@@ -65,6 +67,10 @@ class Invocation(Record):
     """The runner running this line (its history recorder, renderer and session), if any."""
     secret: AskSecret | None
     """Ask for a secret without echoing it (``keys set``); None when nobody can answer."""
+    forget_typed: Callable[[str], bool] | None
+    """``forget_typed(text)``: a secret was typed on the line (``keys set NAME KEY``): the shell drops
+    the entry of its input history that holds ``text`` (True when one was dropped). None outside
+    the shell."""
 
     def __init__(
         self,
@@ -78,6 +84,7 @@ class Invocation(Record):
         confirm: Confirm | None = None,
         runner: Runner | None = None,
         secret: AskSecret | None = None,
+        forget_typed: Callable[[str], bool] | None = None,
     ) -> None:
         self.app = app
         self.args = args
@@ -89,6 +96,7 @@ class Invocation(Record):
         self.confirm = confirm
         self.runner = runner
         self.secret = secret
+        self.forget_typed = forget_typed
 
 
 CommandFunc = Callable[[Invocation], int]

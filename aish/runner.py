@@ -79,6 +79,8 @@ class Runner:
         self.confirm = confirm if interactive else None
         self.secret = secret if interactive else None
         """Asks for a secret at the terminal (``Invocation.secret``)."""
+        self.forget_typed: Callable[[str], bool] | None = None
+        """Drops the input history's entry that holds a text (``Invocation.forget_typed``; the shell's)."""
         self.history = history
         """Records each line run through :meth:`run_source` or :meth:`run_line` (None: not recorded)."""
         self.enter_chat: Callable[[str, list[str]], None] | None = None
@@ -362,6 +364,7 @@ class Runner:
                 confirm=self.confirm,
                 runner=self,
                 secret=self.secret,
+                forget_typed=self.forget_typed,
             )
             if args in (["--help"], ["-h"]):  # every command's, as cliff gives each one
                 from aish.shell_help import usage_text

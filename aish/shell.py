@@ -126,6 +126,7 @@ class AishShell(cmd2.Cmd):
         self.runner.offer = self._command_on_next_line
         self._next_line = ""  # -e's command, put on the next line by pre_prompt
         self.runner.keys_in = self.stdin.fileno() if isatty(self.stdin) else None
+        self.runner.forget_typed = self._forget_typed
         self.last_status = 0
         self.hidden_commands.append(CHAT_LINE)
         for spec in app.commands.values():
@@ -320,6 +321,10 @@ class AishShell(cmd2.Cmd):
             self.last_status = self.runner.report(exc)
             return
         self.last_status = self.runner.run_source(line, stdin, replay_of=replay_of, record=not private)
+
+    def _forget_typed(self, text: str) -> bool:
+        """A secret was typed on the line: its input history entry goes (``Invocation.forget_typed``)."""
+        return self.input_history is not None and self.input_history.forget(text)
 
     def _sync_history(self) -> None:
         if self.recorder is not None:

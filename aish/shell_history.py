@@ -109,6 +109,25 @@ class InputHistory(History):
         except OSError as exc:
             self.error = f"cannot save input history to {self.path}: {exc.strerror or exc}"
 
+    def forget(self, text: str) -> bool:
+        """Drop the newest entry of the kind being typed when it holds ``text`` (a secret typed on
+        the line that runs): from this session's Up and Ctrl-R, and from the file."""
+        chat = self.chatting()
+        mine = [i for i, kind in enumerate(self._chat[: len(self._loaded_strings)]) if kind == chat]
+        if not text or not mine or text not in self._loaded_strings[mine[0]]:
+            return False
+        entry = self._loaded_strings.pop(mine[0])
+        del self._chat[mine[0]]
+        self._last[chat] = self._loaded_strings[mine[1] - 1] if len(mine) > 1 else ""
+        try:
+            entries = self._read()
+            at = max((i for i, held in enumerate(entries) if held == (entry, chat)), default=None)
+            if at is not None:
+                self._rewrite([*entries[:at], *entries[at + 1 :]])
+        except OSError as exc:
+            self.error = f"cannot save input history to {self.path}: {exc.strerror or exc}"
+        return True
+
     # ------------------------------------------------------------------ helpers
     def _read(self) -> list[tuple[str, bool]]:
         """The entries, oldest first, each with whether it is a chat's message."""
@@ -146,7 +165,10 @@ class InputHistory(History):
 
     def _compact(self) -> None:
         """Rewrite the file with the newest :attr:`max_entries` entries (atomically)."""
-        keep = self._read()[-self.max_entries :]
+        self._rewrite(self._read()[-self.max_entries :])
+
+    def _rewrite(self, keep: list[tuple[str, bool]]) -> None:
+        """Replace the file by ``keep`` (atomically)."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:

@@ -22,6 +22,8 @@ from aish.testing import Outcome
 from aish_refserver import RefServer
 
 SECRET = "sk-stored-0123456789abcdefXYZ"
+TYPED = "sk-typed-9876543210fedcbaQRS"
+"""A key typed on the line, which is refused."""
 
 
 def aish(*argv: str, stdin: str = "") -> Outcome:
@@ -95,7 +97,11 @@ def test_keys_set_lists_and_removes(store: Path, keyed: str) -> None:
 @pytest.mark.parametrize(
     ("argv", "stdin", "error"),
     [
-        (("keys", "set", "K", SECRET), "", "keys set K: give the key at the prompt, not on the line"),
+        (
+            ("keys", "set", "K", SECRET),
+            "",
+            "keys set K: give the key at the prompt 'keys set K' shows, not on the line",
+        ),
         (("keys", "set", "1K"), "x\n", "keys set: '1K': expected an environment variable name"),
         (("keys", "set", "K"), "\n", "keys set K: no key given; nothing stored"),
         (("keys", "set"), "", "usage: keys set NAME"),
@@ -166,7 +172,8 @@ def test_the_shell_asks_for_the_key_without_showing_it(
     refserver: RefServer, keyed: str, store: Path, tmp_path: Path
 ) -> None:
     """In a real terminal: the prompt, nothing echoed, the key stored; neither the screen, the input
-    history nor the run history holds it."""
+    history nor the run history holds it. A key typed on the line is refused, and the line is dropped
+    from the input history (found on a tour: it was kept there)."""
     env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(40, 160))
     seen = io.StringIO()
@@ -179,7 +186,12 @@ def test_the_shell_asks_for_the_key_without_showing_it(
         ("paid said hi", "said hi", "aish>"),
         ("keys set AISH_TEST_PAID_KEY", "(not shown): "),
         ("\x03", "keys set AISH_TEST_PAID_KEY: cancelled; nothing stored", "aish>"),
+        (f"keys set AISH_TEST_PAID_KEY {TYPED}", "this line is dropped from the input history", "aish>"),
+        ("paid[-m echo] after", "after", "aish>"),
     )
+    typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text()
+    lines = [line for line in typed.splitlines() if line.startswith("+")]
+    assert lines[-3:] == ["+keys set AISH_TEST_PAID_KEY", "+paid[-m echo] after", "+quit"], lines
     assert json.loads(store.read_text()) == {"AISH_TEST_PAID_KEY": SECRET}
     assert refserver.requests[-1].headers["authorization"] == f"Bearer {SECRET}"
     assert SECRET not in seen.getvalue()
@@ -188,6 +200,7 @@ def test_the_shell_asks_for_the_key_without_showing_it(
     for file in [*state.rglob("*"), *data.rglob("*")]:
         if file.is_file():
             assert SECRET.encode() not in file.read_bytes(), file
+            assert TYPED.encode() not in file.read_bytes(), file
 
 
 def test_tab_after_keys_set_offers_the_variables_agents_read_and_the_keys_plugins(keyed: str) -> None:

@@ -47,3 +47,28 @@ def test_a_file_written_before_chats_were_marked_reads_as_aish_lines(tmp_path: P
     path.write_text("\n# 2026-11-01T10:00:00\n+athena hi\n\n# 2026-11-01T10:01:00\n+echo a\n+b\n")
     history = InputHistory(path)
     assert loaded(history) == ["echo a\nb", "athena hi"]
+
+
+def test_forget_drops_the_newest_entry_of_its_kind_that_holds_the_text(tmp_path: Path) -> None:
+    """A key typed on a line (``keys set NAME KEY``) leaves neither Up nor the file."""
+    chatting = [False]
+    path = tmp_path / "input_history"
+    history = InputHistory(path, chatting=lambda: chatting[0])
+    loaded(history)
+    history.append_string("keys set K sk-same")  # an older line that holds it: not the one running
+    history.append_string("athena hi")
+    chatting[0] = True
+    history.append_string("a message")
+    chatting[0] = False
+    history.append_string("keys set K sk-typed-0123")
+    assert not history.forget("sk-elsewhere")  # the newest aish line does not hold it
+    assert history.forget("sk-typed")
+    assert loaded(history) == ["athena hi", "keys set K sk-same"]
+    assert "sk-typed" not in path.read_text()
+    restarted = InputHistory(path, chatting=lambda: chatting[0])
+    assert loaded(restarted) == ["athena hi", "keys set K sk-same"]
+    chatting[0] = True
+    assert loaded(restarted) == ["a message"]
+    chatting[0] = False
+    history.append_string("athena hi")  # the newest aish line is "athena hi" again: a repeat, not kept
+    assert loaded(history) == ["athena hi", "keys set K sk-same"]

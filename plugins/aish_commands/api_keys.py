@@ -111,8 +111,10 @@ def _set(inv: Invocation, words: list[str]) -> int:
 
     name = _name(words, "set")
     if len(words) > 1:
+        dropped = inv.forget_typed is not None and inv.forget_typed(words[1])
+        kept = "this line is dropped from the input history" if dropped else "a shell's history keeps its lines"
         raise UsageError(
-            f"keys set {name}: give the key at the prompt, not on the line (a line is kept in the input history)"
+            f"keys set {name}: give the key at the prompt 'keys set {name}' shows, not on the line ({kept})"
         )
     value = _read_key(inv, name).strip()
     if not value:
