@@ -144,7 +144,13 @@ class AishShell(cmd2.Cmd):
     # ------------------------------------------------------------ line editing
     def _input_history(self, path: str | Path) -> InputHistory | None:
         """Every typed line, kept across restarts (empty path: this session only)."""
-        return InputHistory(Path(path), chatting=lambda: self.chat is not None) if str(path) else None
+        if not str(path):
+            return None
+        return InputHistory(Path(path), chatting=lambda: self.chat is not None, secrets=self._secrets)
+
+    def _secrets(self) -> list[str]:
+        """The API keys agents use, kept out of the input history as out of the run history."""
+        return [secret for agent in self.app.agents().values() for secret in agent.secrets()]
 
     def _setup_session(self) -> None:
         """aish's completer, input history, continuation and paste on cmd2's prompt_toolkit session."""

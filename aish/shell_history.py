@@ -52,13 +52,21 @@ class InputHistory(History):
     """
 
     def __init__(
-        self, path: Path, *, max_entries: int = MAX_ENTRIES, chatting: Callable[[], bool] = lambda: False
+        self,
+        path: Path,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        chatting: Callable[[], bool] = lambda: False,
+        secrets: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__()
         self.path = path
         self.max_entries = max_entries
         self.chatting = chatting
         """Whether the line being typed is a chat's message (else an aish line)."""
+        self.secrets = secrets
+        """The API keys agents use: a line that holds one is kept with ``***`` in its place, as the run
+        history keeps it (:mod:`aish.scrub`)."""
         self.error: str | None = None
         self._count = 0
         self._last: dict[bool, str] = {}
@@ -91,6 +99,11 @@ class InputHistory(History):
 
     def append_string(self, string: str) -> None:
         chat = self.chatting()
+        secrets = [secret for secret in self.secrets() if secret]
+        if secrets:
+            from aish.scrub import Scrubber
+
+            string = Scrubber(secrets)(string)
         if not string.strip() or is_private(string) or string == self._last.get(chat):
             return
         self._chat.insert(0, chat)

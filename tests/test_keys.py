@@ -213,3 +213,16 @@ def test_tab_after_keys_set_offers_the_variables_agents_read_and_the_keys_plugin
     invocation = Invocation(app, [], "", io.StringIO(), io.StringIO())
     assert complete(invocation, ["set", ""]) == ["AISH_TEST_PAID_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"]
     assert complete(invocation, [""]) == ["set", "remove"]
+
+
+def test_a_key_an_agent_uses_is_kept_out_of_the_input_history(
+    keyed: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In a real terminal: a line that holds the key of an agent (pasted by mistake) is kept in the
+    input history with ``***`` in its place, as the run history keeps it."""
+    monkeypatch.setenv("AISH_TEST_PAID_KEY", SECRET)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(40, 160))
+    dialogue(child, (None, "aish>"), (f"!echo {SECRET} | wc -c", "30", "aish>"))
+    typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text()
+    assert [line for line in typed.splitlines() if line.startswith("+")] == ["+!echo *** | wc -c", "+quit"]

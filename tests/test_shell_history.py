@@ -72,3 +72,16 @@ def test_forget_drops_the_newest_entry_of_its_kind_that_holds_the_text(tmp_path:
     chatting[0] = False
     history.append_string("athena hi")  # the newest aish line is "athena hi" again: a repeat, not kept
     assert loaded(history) == ["athena hi", "keys set K sk-same"]
+
+
+def test_a_line_that_holds_an_agents_key_is_kept_with_stars_in_its_place(tmp_path: Path) -> None:
+    """As the run history keeps it: a key pasted into a line reaches neither Up nor the file."""
+    path = tmp_path / "input_history"
+    key = "sk-known-0123456789abcdef"
+    history = InputHistory(path, secrets=lambda: ["", key])
+    loaded(history)
+    history.append_string(f"athena is {key} still valid?")
+    history.append_string(f"athena is {key.upper()} still valid?")  # the same line once scrubbed: a repeat
+    history.append_string("athena hi")
+    assert loaded(history) == ["athena hi", "athena is *** still valid?"]
+    assert key not in path.read_text() and key.upper() not in path.read_text()
