@@ -224,6 +224,10 @@ class App(Record):
         found.update(self.config.agents)
         return dict(sorted(found.items()))
 
+    def secrets(self) -> list[str]:
+        """What must never be shown or recorded: every agent's API key and URL credentials."""
+        return [secret for agent in self.agents().values() for secret in agent.secrets()]
+
     def is_demo(self, name: str) -> bool:
         """Whether agent ``name`` is one to try aish with (a plugin registered it with ``demo=True``,
         and the configuration file has no agent of that name)."""

@@ -46,7 +46,7 @@ from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources, glues_controls
 from aish.shell_editor import bind_editor
 from aish.shell_history import InputHistory, input_history_path
-from aish.shell_paste import pasted
+from aish.shell_paste import new_line, pasted
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
 from aish.terminal import note_open_line
 from aish.tty import isatty, read_secret
@@ -146,11 +146,7 @@ class AishShell(cmd2.Cmd):
         """Every typed line, kept across restarts (empty path: this session only)."""
         if not str(path):
             return None
-        return InputHistory(Path(path), chatting=lambda: self.chat is not None, secrets=self._secrets)
-
-    def _secrets(self) -> list[str]:
-        """The API keys agents use, kept out of the input history as out of the run history."""
-        return [secret for agent in self.app.agents().values() for secret in agent.secrets()]
+        return InputHistory(Path(path), chatting=lambda: self.chat is not None, secrets=self.app.secrets)
 
     def _setup_session(self) -> None:
         """aish's completer, input history, continuation and paste on cmd2's prompt_toolkit session."""
@@ -211,9 +207,11 @@ class AishShell(cmd2.Cmd):
                 buffer.insert_text(event.data * event.arg)
 
             @bindings.add("escape", "enter")
+            @bindings.add("escape", "c-j")  # typed ahead (before the editor, during an answer) Enter is ^J
             def _newline(event: KeyPressEvent) -> None:
-                """Alt-Enter (Esc Enter) starts a new line without running: a multi-line message."""
-                event.current_buffer.insert_text("\n")
+                """Alt-Enter (Esc Enter) starts a new line without running: after an agent's words, more
+                of its text (:func:`aish.shell_paste.new_line`)."""
+                new_line(event.current_buffer, self.app.is_agent if self.chat_agent is None else None)
 
     def _continues(self) -> bool:
         """Whether Enter continues the line (an unfinished aish line) instead of running it.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from aish.errors import AishError
 from aish.lang import parse
 from aish.lang.ast import Command
-from aish.shell_paste import pasted
+from aish.shell_paste import opened_text, pasted
 
 AGENTS = {"athena", "apollo"}
 
@@ -55,3 +59,52 @@ def test_the_agent_receives_the_block_exactly(lines: str, end: str) -> None:
         assert [w.value for w in stage.args] == ["proofread:"]
         return
     assert [w.value for w in stage.args] == ["proofread:", expected]
+
+
+@pytest.mark.parametrize(
+    ("before", "opened"),
+    [
+        ("athena explain this:", 'athena "explain this:\n'),
+        ("athena explain this: ", 'athena "explain this:\n'),
+        ("athena", 'athena "\n'),
+        ("athena[-m echo] hi there", 'athena[-m echo] "hi there\n'),
+        ("cat notes.md | athena summarize:", 'cat notes.md | athena "summarize:\n'),
+        ('athena "quoted" and it\'s $5', "athena \"quoted and it's $5\n"),
+        ("athena hi > out.md", None),  # the last word is a file's name
+        ("echo hi", None),  # a program's words: the new line is the script's
+        ('athena "open', None),  # a quote is open already: a plain new line in it
+        ("athena[-m echo", None),
+        ("athena hi | grep", None),
+        ('"athena" hi', None),
+    ],
+)
+def test_alt_enter_at_the_end_of_an_agents_words_opens_them_as_one_quoted_word(before: str, opened: str | None) -> None:
+    assert opened_text(before, is_agent) == opened
+
+
+word = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\n\r") | st.sampled_from("\"\\'$*"), min_size=1
+)
+words = st.lists(word, min_size=1, max_size=4)
+
+
+@given(words)
+@example(['say "hi"', "\\o/"])
+def test_the_agent_receives_its_words_and_the_new_line(parts: list[str]) -> None:
+    """Whatever the words typed (quotes, backslashes, ``$``), the agent's text is the same after
+    Alt-Enter, with the new line and what follows it."""
+    before = "athena " + " ".join(shlex.quote(part) for part in parts)
+    try:
+        ((_op, typed),) = parse(before).items
+    except AishError:
+        return  # not a line of one agent stage (an operator in the words): Alt-Enter is a plain new line there
+    stage = typed.stages[0]
+    if not isinstance(stage, Command) or stage.name != "athena" or typed.stdout is not None or len(typed.stages) > 1:
+        return
+    opened = opened_text(before, is_agent)
+    if opened is None:
+        return
+    ((_op, pipeline),) = parse(opened + 'and more"').items
+    (after,) = pipeline.stages
+    assert isinstance(after, Command) and after.name == "athena"
+    assert [word.value for word in after.args] == [" ".join(word.value for word in stage.args) + "\nand more"]

@@ -116,6 +116,23 @@ def test_a_pasted_block_in_chat_is_one_message(shell: pexpect.spawn, refserver: 
     assert sent(refserver) == ["first line\nsecond | line\nthird"]
 
 
+def test_alt_enter_after_an_agents_words_goes_on_with_its_text(shell: pexpect.spawn, refserver: RefServer) -> None:
+    """Found on a tour: ``athena summarize:``, Alt-Enter, ``second line`` was two commands, and the
+    second an unknown agent. The words are now one quoted text, open over the new line."""
+    shell.send("athena explain this:\x1b\r")  # Alt-Enter: Esc, then Enter
+    shell.expect_exact('athena "explain this:')
+    shell.send("it's $5 & more\x1b\rthird")
+    shell.expect_exact("third")
+    assert sent(refserver) == []  # nothing runs before Enter
+    shell.send("\r")
+    shell.expect(r"\[\w+: Complete - ")
+    shell.expect_exact(PROMPT)
+    assert sent(refserver) == ["explain this:\nit's $5 & more\nthird"]
+    shell.send("echo one\x1b\recho two\r")  # a program's words: the new line is the script's
+    shell.expect(r"one\r\ntwo\r\n")
+    shell.expect_exact(PROMPT)
+
+
 def test_chat_with_an_unknown_agent_suggests_one(shell: pexpect.spawn) -> None:
     shell.sendline("chat athna")
     shell.expect_exact("aish: unknown agent 'athna', did you mean 'athena'?")

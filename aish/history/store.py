@@ -117,9 +117,6 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
     if name is None:
         return None
 
-    def secrets() -> list[str]:
-        return [secret for agent in app.agents().values() for secret in agent.secrets()]
-
     options = backend_options(app)
     if one_shot:
 
@@ -131,7 +128,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
             say(err, f"aish: history: {visible(message)}")
 
         return Recorder(
-            None, err, secrets=secrets, sink=Journal(journal_dir(name, options), fold_all=fold_all, warn=warn)
+            None, err, secrets=app.secrets, sink=Journal(journal_dir(name, options), fold_all=fold_all, warn=warn)
         )
     try:
         # Built here, not on the writer thread: building imports the backend's code, which on the
@@ -141,7 +138,7 @@ def make_recorder(app: App, err: TextIO, *, one_shot: bool = False) -> Recorder 
         say(err, f"aish: history: {visible(str(exc)) or type(exc).__name__}; runs are not being recorded")
         return None
 
-    return Recorder(lambda: _FoldFirst(backend, journal_dir(name, options), err), err, secrets=secrets)
+    return Recorder(lambda: _FoldFirst(backend, journal_dir(name, options), err), err, secrets=app.secrets)
 
 
 class _FoldFirst:
