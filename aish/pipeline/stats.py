@@ -36,7 +36,8 @@ def stats_line(result: StageResult) -> str:
     rate = "-" if s["tokens_per_s"] is None else f"{s['tokens_per_s']} tokens/s"
     note = stop_note(result.finish_reason)
     status = s["status"] if not note else note if s["status"] == "complete" else f"{s['status']} ({note})"
-    return f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {s['tokens']} tokens, {rate}, {status}"
+    tokens = f"{s['tokens']} token{'s' if s['tokens'] != 1 else ''}"
+    return f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {tokens}, {rate}, {status}"
 
 
 def write_stats(err: TextIO, results: Sequence[StageResult]) -> None:

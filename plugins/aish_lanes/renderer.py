@@ -341,7 +341,8 @@ class LanesRenderer:
             name = _padded(lane.name, self.pad)
             if lane.colour:
                 name = f"\x1b[{lane.colour}m{name}{RESET}"
-            self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} tokens  {lane.status}\n")
+            unit = "tokens" if tokens != 1 else "token "  # the statuses stay in one column
+            self.out.write(f"  {name}  {seconds:5.1f}s  {tokens:5d} {unit}  {lane.status}\n")
         self.out.flush()
 
 

@@ -112,7 +112,8 @@ class MarkdownRenderer:
         if not self._deltas and self.err.isatty():
             self.err.write("\r\x1b[K")  # the line under the tag holds at most a ^C echo: it gives way
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
-        self._status(status_line(self._agent, word, f"{self._clock() - self._started:.1f}s, {tokens} tokens"))
+        said = f"{self._clock() - self._started:.1f}s, {tokens} token{'s' if tokens != 1 else ''}"
+        self._status(status_line(self._agent, word, said))
         note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
     def _status(self, text: str) -> None:

@@ -173,7 +173,8 @@ class PlainRenderer:
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
         elapsed = time.monotonic() - self._started
         only = ", reasoning only" if self._reasoned and not self._said else ""
-        self._status(status_line(self._agent, word, f"{elapsed:.1f}s, {tokens} tokens{only}"))
+        said = f"{elapsed:.1f}s, {tokens} token{'s' if tokens != 1 else ''}{only}"
+        self._status(status_line(self._agent, word, said))
         note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
     def _tag(self, tag: str) -> None:

@@ -296,9 +296,9 @@ def test_tty_status_names_the_agent_and_how_the_answer_ended() -> None:
     t.batch(StreamStart(agent="athena"), StreamEnd("stop", agent="athena"))
     t.batch(StreamStart(agent="hermes"), TextDelta("x", agent="hermes"), StreamEnd("end_turn", agent="hermes"))
     assert t.err.getvalue() == (
-        "[apollo: Streaming...]\n[apollo: Cut at max_tokens - 0.0s, 1 tokens]\n"
+        "[apollo: Streaming...]\n[apollo: Cut at max_tokens - 0.0s, 1 token]\n"
         "[athena: Streaming...]\n[athena: Empty answer - 0.0s, 0 tokens]\n"
-        "[hermes: Streaming...]\n[hermes: Complete - 0.0s, 1 tokens]\n"
+        "[hermes: Streaming...]\n[hermes: Complete - 0.0s, 1 token]\n"
     )
 
 
@@ -307,7 +307,7 @@ def test_tty_a_wait_to_retry_before_any_text_is_a_status_line() -> None:
     t.batch(StreamStart(agent="athena"), Retrying(2.0, "HTTP 429", agent="athena"))
     t.batch(TextDelta("hi", agent="athena"), Retrying(1.0, "connection lost", agent="athena"), StreamEnd())
     assert t.err.getvalue() == (
-        "[athena: Streaming...]\n[athena: Retrying in 2.0s - HTTP 429]\n[athena: Complete - 0.0s, 1 tokens]\n"
+        "[athena: Streaming...]\n[athena: Retrying in 2.0s - HTTP 429]\n[athena: Complete - 0.0s, 1 token]\n"
     )
 
 

@@ -208,7 +208,7 @@ def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: 
     t.err = TerminalErr()
     t.renderer.err = t.err
     t.feed(StreamStart(), *deltas("Hi"), StreamError(Interrupted("athena: interrupted"), partial=True))
-    assert t.err.getvalue() == "[Streaming...] [Partial - 0.0s, 1 tokens]\n"  # the tag stays before the text
+    assert t.err.getvalue() == "[Streaming...] [Partial - 0.0s, 1 token]\n"  # the tag stays before the text
 
 
 def test_on_a_terminal_a_wait_to_retry_is_said_in_the_tag_until_text_comes(clock: FakeClock) -> None:
@@ -242,7 +242,7 @@ def test_tty_each_stage_has_its_own_counts_and_clock(clock: FakeClock) -> None:
     t.feed(StreamEnd())
     assert t.out.getvalue() == "ab\nc\n"
     assert t.err.getvalue() == (
-        "[Streaming...] [Complete - 0.0s, 50 tokens]\n[Streaming...] [Complete - 1.0s, 1 tokens]\n"
+        "[Streaming...] [Complete - 0.0s, 50 tokens]\n[Streaming...] [Complete - 1.0s, 1 token]\n"
     )
 
 
@@ -288,7 +288,7 @@ def test_ctrl_c_in_the_middle_of_a_long_write_puts_the_summary_on_a_line_of_its_
         renderer.feed(TextDelta("word " * 100, agent="big"))
     renderer.feed(StreamError(Interrupted("big: interrupted"), partial=True, agent="big"))
     assert out.getvalue().endswith("word word \n")  # the line the write left open is ended
-    assert re.search(r"\[big: Partial - [\d.]+s, 1 tokens\]\n$", err.getvalue()), err.getvalue()
+    assert re.search(r"\[big: Partial - [\d.]+s, 1 token\]\n$", err.getvalue()), err.getvalue()
 
 
 # -------------------------------------------------------------- a real stream
@@ -345,8 +345,8 @@ def test_tty_status_lines_name_the_agent(clock: FakeClock) -> None:
     t.feed(StreamStart(agent="apollo"), TextDelta("a", agent="apollo"), StreamEnd("stop", agent="apollo"))
     t.feed(StreamStart(agent="athena"), TextDelta("b", agent="athena"), StreamEnd("stop", agent="athena"))
     assert t.err.getvalue() == (
-        "[apollo: Streaming...] [apollo: Complete - 0.0s, 1 tokens]\n"
-        "[athena: Streaming...] [athena: Complete - 0.0s, 1 tokens]\n"
+        "[apollo: Streaming...] [apollo: Complete - 0.0s, 1 token]\n"
+        "[athena: Streaming...] [athena: Complete - 0.0s, 1 token]\n"
     )
 
 
@@ -368,7 +368,7 @@ def test_tty_status_lines_name_the_agent(clock: FakeClock) -> None:
 def test_tty_a_stop_other_than_the_natural_end_is_said(clock: FakeClock, reason: str | None, word: str) -> None:
     t = Target(tty=True)
     t.feed(StreamStart(agent="athena"), TextDelta("text", agent="athena"), StreamEnd(reason, agent="athena"))
-    assert t.err.getvalue() == f"[athena: Streaming...] [athena: {word} - 0.0s, 1 tokens]\n"
+    assert t.err.getvalue() == f"[athena: Streaming...] [athena: {word} - 0.0s, 1 token]\n"
     assert t.out.getvalue() == "text\n"
 
 
@@ -376,7 +376,8 @@ def test_tty_a_stop_other_than_the_natural_end_is_said(clock: FakeClock, reason:
 def test_tty_an_answer_without_text_is_an_empty_answer(clock: FakeClock, texts: tuple[str, ...]) -> None:
     t = Target(tty=True)
     t.feed(StreamStart(agent="athena"), *(TextDelta(x, agent="athena") for x in texts), StreamEnd("stop"))
-    assert t.err.getvalue().endswith(f"[athena: Empty answer - 0.0s, {len(texts)} tokens]\n")
+    tokens = f"{len(texts)} token{'s' if len(texts) != 1 else ''}"  # "1 token", "2 tokens"
+    assert t.err.getvalue().endswith(f"[athena: Empty answer - 0.0s, {tokens}]\n")
     assert "Complete" not in t.err.getvalue()
 
 
