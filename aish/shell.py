@@ -28,9 +28,8 @@ import cmd2
 from cmd2.exceptions import EmptyStatement
 from cmd2.parsing import Statement, StatementParser
 from prompt_toolkit.application import get_app
-from prompt_toolkit.filters import Condition, is_searching
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.keys import Keys
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.key_binding import KeyBindings
 
 from aish.app import App
 from aish.commands import CommandSpec, Invocation
@@ -43,10 +42,9 @@ from aish.lang import is_incomplete
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner, leave_status
 from aish.shell_chat import Chat, chat_request
-from aish.shell_complete import AishCompleter, Sources, glues_controls
-from aish.shell_editor import bind_editor
+from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
-from aish.shell_paste import new_line, pasted
+from aish.shell_keys import add_line_keys
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
 from aish.terminal import note_open_line
 from aish.tty import isatty, read_secret
@@ -167,51 +165,17 @@ class AishShell(cmd2.Cmd):
         session.multiline = Condition(self._continues)
         session.prompt_continuation = _continuation
         session.lexer = None  # cmd2's lexer colours aish lines as if they were cmd2 commands
-        bindings = session.key_bindings
-        if isinstance(bindings, KeyBindings):
-
-            @bindings.add(Keys.BracketedPaste)
-            def _paste(event: KeyPressEvent) -> None:
-                """A pasted block is inserted as one edit, for review; Enter runs (or sends) it whole.
-                After an agent's name it is text for the agent (:mod:`aish.shell_paste`)."""
-                buffer = event.current_buffer
-                before = "" if self.chat_agent is not None else buffer.document.text_before_cursor
-                buffer.insert_text(pasted(before, event.data, self.app.is_agent))
-
-            @bindings.add("c-d", filter=Condition(lambda: self._continues() and self._at_end()))
-            def _submit(event: KeyPressEvent) -> None:
-                """Ctrl-D on an unfinished line submits it as it is: the syntax error says what is missing."""
-                self._as_is = True
-                event.current_buffer.validate_and_handle()
-
-            @bindings.add("enter", filter=is_searching)
-            def _run_found(event: KeyPressEvent) -> None:
-                """Enter in a Ctrl-R search runs the line found, as bash does (Esc leaves the search
-                with the line, to edit it first; Ctrl-G gives the search up)."""
-                from prompt_toolkit.search import accept_search
-
-                accept_search()
-                if not self._continues():
-                    self.main_session.default_buffer.validate_and_handle()
-
-            bind_editor(bindings, lambda: ".md" if self.chat_agent is not None else ".aish", self.runner.err)
-
-            @bindings.add("[")
-            def _bracket(event: KeyPressEvent) -> None:
-                """``ath<Tab>[``: the blank Tab left after an agent's name goes, so the controls are
-                glued to it (``athena[-m ...]``), as zsh removes a completion's suffix."""
-                buffer = event.current_buffer
-                tab = bool(event.previous_key_sequence) and event.previous_key_sequence[-1].key == Keys.ControlI
-                if tab and self.chat_agent is None and glues_controls(buffer.document.text_before_cursor, self.app):
-                    buffer.delete_before_cursor(1)
-                buffer.insert_text(event.data * event.arg)
-
-            @bindings.add("escape", "enter")
-            @bindings.add("escape", "c-j")  # typed ahead (before the editor, during an answer) Enter is ^J
-            def _newline(event: KeyPressEvent) -> None:
-                """Alt-Enter (Esc Enter) starts a new line without running: after an agent's words, more
-                of its text (:func:`aish.shell_paste.new_line`)."""
-                new_line(event.current_buffer, self.app.is_agent if self.chat_agent is None else None)
+        if isinstance(session.key_bindings, KeyBindings):
+            add_line_keys(
+                session.key_bindings,
+                self.app,
+                chatting=lambda: self.chat_agent is not None,
+                continues=self._continues,
+                at_end=self._at_end,
+                as_is=lambda: setattr(self, "_as_is", True),
+                main_buffer=lambda: self.main_session.default_buffer,
+                err=self.runner.err,
+            )
 
     def _continues(self) -> bool:
         """Whether Enter continues the line (an unfinished aish line) instead of running it.
