@@ -26,7 +26,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``aish --version`` need n
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
-    from typing import NoReturn, TextIO
+    from typing import TextIO
 
     from aish.app import App
     from aish.conversations import Conversation, Conversations
@@ -66,72 +66,12 @@ options:
 Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, 5
 remote error, 6 tool call asked, 130 interrupted, 141 output closed.
 """
-"""``aish --help``: what :func:`_parser` prints on an 80-column terminal, without importing
+"""``aish --help``: what :func:`aish.cli_parser.parser` prints on an 80-column terminal, without importing
 argparse (a test keeps the two equal)."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    import argparse
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:  # one line, as every other usage error
-            from aish.cli_hints import option_guess
-
-            raise UsageError(f"{message}{option_guess(self, message)} (see 'aish --help')")
-
-        def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
-            return super().parse_args(_dash_c_values(list(sys.argv[1:] if args is None else args)))
-
-    p = Parser(
-        prog="aish",
-        description="aish, the AI shell: AI endpoints as commands, composed like Unix tools.",
-        epilog="Exit codes: 0 ok, 1 failure, 2 usage/syntax, 3 unknown agent, 4 connection, "
-        "5 remote error, 6 tool call asked, 130 interrupted, 141 output closed.",
-    )
-    p.add_argument("-c", dest="command", metavar="LINE", help="run LINE and exit")
-    p.add_argument("--config", metavar="PATH", help="configuration file (default: $AISH_CONFIG or XDG)")
-    p.add_argument("--renderer", "--format", dest="renderer", metavar="NAME", help="renderer to show answers")
-    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    p.add_argument("--stats", action="store_true", help="per-stage time to first token, duration, tokens, tokens/s")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--test", nargs="*", metavar="FILE", help="run transcript files and report any difference")
-    p.add_argument("--record", metavar="FILE", help="record this session into a transcript file")
-    p.add_argument(
-        "--continue", dest="cont", action="store_true", help="continue the last recorded conversation (of the agent)"
-    )
-    p.add_argument("--cid", metavar="ID", help="continue the recorded conversation ID")
-    p.add_argument("--no-history", action="store_true", help="record nothing in history (the shell: set history off)")
-    p.add_argument(
-        "target", nargs="?", help="an agent, a script file, or a command (agents, plugins, history, models...)"
-    )
-    p.add_argument(
-        "words",
-        nargs=argparse.REMAINDER,
-        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x ('--' ends them)",
-    )
-    return p
-
-
-def _dash_c_values(words: list[str]) -> list[str]:
-    """``-c -x`` as ``-c=-x``: -c takes the next word whatever it is (a line may start with '-')."""
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word in _QUICK_VALUES and i + 1 < len(words):
-            out += [f"-c={words[i + 1]}"] if word == "-c" and words[i + 1].startswith("-") else words[i : i + 2]
-            i += 2
-        elif word.startswith("-") and word != "--":
-            out.append(word)
-            i += 1
-        else:  # '--', or the target: the rest is not options
-            out += words[i:]
-            break
-    return out
-
-
 class Args:
-    """What :func:`_parser` gives (an ``argparse.Namespace``'s attributes)."""
+    """What :func:`aish.cli_parser.parser` gives (an ``argparse.Namespace``'s attributes)."""
 
     def __init__(self) -> None:
         self.command: str | None = None
@@ -150,7 +90,7 @@ class Args:
 
 
 _QUICK_FLAGS = {"--debug": "debug", "--stats": "stats", "--continue": "cont", "--no-history": "no_history"}
-_QUICK_VALUES = {
+QUICK_VALUES = {
     "-c": "command",
     "--config": "config",
     "--renderer": "renderer",
@@ -162,7 +102,7 @@ _QUICK_VALUES = {
 def _quick_args(words: list[str]) -> Args | None:
     """argparse's answer for the usual command lines, without argparse (~5 ms with gettext and shutil).
 
-    Options from _QUICK_FLAGS and _QUICK_VALUES (each value a separate word not
+    Options from _QUICK_FLAGS and QUICK_VALUES (each value a separate word not
     starting with ``-``), then an optional target and its words taken as they
     are. Anything else (``-h``, ``--version``, ``--test``, ``--opt=value``,
     abbreviations, ``--``, a lone ``-``) returns None: argparse decides.
@@ -176,10 +116,10 @@ def _quick_args(words: list[str]) -> Args | None:
         if word in _QUICK_FLAGS:
             setattr(args, _QUICK_FLAGS[word], True)
             i += 1
-        elif word in _QUICK_VALUES:
+        elif word in QUICK_VALUES:
             if i + 1 == len(words) or (words[i + 1].startswith("-") and word != "-c"):
                 return None  # (-c takes the next word whatever it is: a line may start with '-')
-            setattr(args, _QUICK_VALUES[word], words[i + 1])
+            setattr(args, QUICK_VALUES[word], words[i + 1])
             i += 2
         elif word.startswith("-"):
             return None
@@ -187,6 +127,12 @@ def _quick_args(words: list[str]) -> Args | None:
             args.target, args.words = word, words[i + 1 :]
             break
     return args
+
+
+def _parsed(words: list[str]) -> argparse.Namespace:
+    from aish.cli_parser import parser
+
+    return parser().parse_args(words)
 
 
 def main(
@@ -211,7 +157,7 @@ def main(
         out.write(HELP)
         return EXIT_OK
     try:
-        args = None if words == ["--version"] else _quick_args(words) or _parser().parse_args(words)
+        args = None if words == ["--version"] else _quick_args(words) or _parsed(words)
     except UsageError as exc:
         return _report(exc, err, False)
     if args is not None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aish import cli
+from aish import cli, cli_parser
 from aish.entry_points import RACY_NS, cache_path, entry_points, path_key, stamp, unchanged
 from aish.errors import UsageError
 from aish.testing import run_aish
@@ -158,7 +158,7 @@ WORDS += ["-h", "--", "-", "--conf", "--deb", "-cx", "--config=a", "-x", "-5", "
 
 def argparse_says(words: list[str]) -> dict[str, object] | None:
     try:
-        return vars(cli._parser().parse_args(words))
+        return vars(cli_parser.parser().parse_args(words))
     except (SystemExit, UsageError):  # -h exits; a usage error is one line (UsageError)
         return None
 
