@@ -32,7 +32,7 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings
 
 from aish.app import App
-from aish.commands import CommandSpec, Invocation
+from aish.commands import CommandSpec
 from aish.config_watch import ConfigWatch
 from aish.conversations import Conversations
 from aish.errors import AishError
@@ -388,14 +388,10 @@ class AishShell(cmd2.Cmd):
 
     def _complete_arguments(self, command: str, words: list[str], current: str) -> list[str]:
         """Candidates for a command's next argument (an aish command's own ``complete``)."""
-        spec = self.app.commands.get(command)
-        if spec is not None:
-            if spec.complete is None:
-                return []
-            invocation = Invocation(
-                self.app, list(words), " ".join(words), self.stdout, self.runner.err, runner=self.runner
-            )
-            return spec.complete(invocation, [*words, current])
+        if command in self.app.commands:
+            from aish.completion import arguments
+
+            return arguments(self.app, command, words, current, self.runner)
         if command in ("help",) and not words:
             return [*self._command_summaries(), *self.app.agents()]
         return []

@@ -58,6 +58,38 @@ def test_bash_offers_commands_agents_options_and_files(bash_script: str, tmp_pat
     assert "demo" in disable and "commands" not in disable  # essential: it cannot be disabled
 
 
+def test_bash_offers_a_commands_arguments_as_the_shells_tab_does(bash_script: str, tmp_path: Path) -> None:
+    """Found on a tour: ``aish conversations show <Tab>`` and ``aish keys set <Tab>`` offered files.
+    The script now asks ``aish completion words``, which asks the command's own ``complete``."""
+    assert bash_complete(bash_script, ["aish", "history", "s"], tmp_path) == ["search", "show"]
+    assert bash_complete(bash_script, ["aish", "keys", "set", "OPEN"], tmp_path) == ["OPENAI_API_KEY"]
+    assert bash_complete(bash_script, ["aish", "agents", ""], tmp_path) == ["add", "edit", "remove"]
+    assert bash_complete(bash_script, ["aish", "chat", "he"], tmp_path) == ["hermes"]
+    assert bash_complete(bash_script, ["aish", "--", "at"], tmp_path) == ["athena"]
+    assert bash_complete(bash_script, ["aish", "--test", "rev"], tmp_path) == []  # no such file here
+    assert bash_complete(bash_script, ["aish", "athena", "-m", ""], tmp_path) == ["apollo", "athena", "echo", "hermes"]
+    assert bash_complete(bash_script, ["aish", "athena", "hi", "-"], tmp_path) == []  # text: files
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        (["conversations", "show", "zz"], []),
+        (["history", "search", "owls", ""], []),
+        (["-c", ""], []),
+        (["--config", ""], None),
+        (["nonsense.aish", ""], None),
+        (["athena", "--", "-"], None),
+    ],
+)
+def test_completion_words_says_what_to_offer(words: list[str], offered: list[str] | None) -> None:
+    from aish.app import build_app
+    from aish.completion import candidates
+    from aish.config import Config
+
+    assert candidates(build_app(Config()), words) == offered
+
+
 def test_zsh_script_parses(tmp_path: Path) -> None:
     done = run_aish("completion", "zsh")
     assert done.returncode == 0 and done.stdout.startswith("#compdef aish")
@@ -82,4 +114,30 @@ def test_bash_offers_recorded_conversation_ids_after_cid(demo_url: str, bash_scr
     cid = next(word for word in listed if len(word) == 12 and word.isalnum())
     assert bash_complete(bash_script, ["aish", "--cid", ""], tmp_path) == [cid]
     assert bash_complete(bash_script, ["aish", "--cid", cid[:4]], tmp_path) == [cid]
+    assert cid in bash_complete(bash_script, ["aish", "conversations", "show", ""], tmp_path)
+    assert bash_complete(bash_script, ["aish", "conversations", "resume", cid[:4]], tmp_path) == [cid]
     assert run_aish("completion", "names", "conversations").stdout == f"{cid}\n"
+
+
+def test_zsh_completes_a_commands_arguments_in_a_real_terminal(tmp_path: Path) -> None:
+    """zsh's completion system, in tmux: Tab after ``aish keys set OPEN`` and ``aish his`` fill the line in."""
+    from terminal import Tmux
+
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        missing_tool("zsh")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shim = bindir / "aish"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aish "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "HOME": str(tmp_path), "PS1": "%% "}
+    with Tmux([zsh, "-f", "-i"], env) as term:
+        term.wait_for(r"^%")
+        term.send_line('autoload -U compinit && compinit -u && eval "$(aish completion zsh)" && echo ready')
+        term.wait_for(r"^ready$")
+        term.send_keys("aish keys set OPEN", "Tab")
+        term.wait_for(r"aish keys set OPENAI_API_KEY", timeout=20)
+        term.send_keys("C-u")
+        term.send_keys("aish his", "Tab")
+        term.wait_for(r"aish history", timeout=20)

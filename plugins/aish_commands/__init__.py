@@ -93,7 +93,9 @@ def complete_plugins(inv: Invocation, words: list[str]) -> list[str]:
     if len(words) == 1:
         return ["enable", "disable"]
     if len(words) == 2 and words[0] in ("enable", "disable"):
-        return sorted(inv.app.host.plugins)
+        from aish.completion import names
+
+        return names(inv.app, "plugins", [])  # never an essential one: it is always on
     return []
 
 
