@@ -206,6 +206,8 @@ class AishShell(cmd2.Cmd):
     def postcmd(self, stop: bool, statement: Statement | str) -> bool:
         if not stop:  # ``!vim ~/.config/aish/config.toml``: its agents complete at the next prompt
             self.config_watch.check(self._err())
+        if self.input_history is not None:
+            self.input_history.rescrub()  # a secret the line brought (a URL's password) goes from it
         return stop
 
     def _err(self) -> Any:

@@ -99,15 +99,36 @@ class InputHistory(History):
 
     def append_string(self, string: str) -> None:
         chat = self.chatting()
-        secrets = [secret for secret in self.secrets() if secret]
-        if secrets:
-            from aish.scrub import Scrubber
-
-            string = Scrubber(secrets)(string)
+        string = self._scrubbed(string)
         if not string.strip() or is_private(string) or string == self._last.get(chat):
             return
         self._chat.insert(0, chat)
         super().append_string(string)
+
+    def rescrub(self) -> None:
+        """After a line ran: the newest entry again, with the secrets known now. A line can bring its
+        own (``agents add NAME http://user:password@host/v1``): it goes as ``***`` in memory and in
+        the file."""
+        if not self._loaded_strings:
+            return
+        newest = self._loaded_strings[0]
+        scrubbed = self._scrubbed(newest)
+        if scrubbed == newest:
+            return
+        chat = self._chat[0] if self._chat else False
+        self._loaded_strings[0] = scrubbed
+        if self._last.get(chat) == newest:
+            self._last[chat] = scrubbed
+        self._replace_in_file((newest, chat), (scrubbed, chat))
+
+    def _scrubbed(self, string: str) -> str:
+        """``string`` with every secret an agent uses as ``***``."""
+        secrets = [secret for secret in self.secrets() if secret]
+        if not secrets:
+            return string
+        from aish.scrub import Scrubber
+
+        return Scrubber(secrets)(string)
 
     def store_string(self, string: str) -> None:
         chat = self._chat[0] if self._chat else False
@@ -132,14 +153,18 @@ class InputHistory(History):
         entry = self._loaded_strings.pop(mine[0])
         del self._chat[mine[0]]
         self._last[chat] = self._loaded_strings[mine[1] - 1] if len(mine) > 1 else ""
+        self._replace_in_file((entry, chat), None)
+        return True
+
+    def _replace_in_file(self, entry: tuple[str, bool], by: tuple[str, bool] | None) -> None:
+        """The newest ``entry`` of the file replaced ``by`` another (None: dropped), atomically."""
         try:
             entries = self._read()
-            at = max((i for i, held in enumerate(entries) if held == (entry, chat)), default=None)
+            at = max((i for i, held in enumerate(entries) if held == entry), default=None)
             if at is not None:
-                self._rewrite([*entries[:at], *entries[at + 1 :]])
+                self._rewrite([*entries[:at], *([by] if by is not None else []), *entries[at + 1 :]])
         except OSError as exc:
             self.error = f"cannot save input history to {self.path}: {exc.strerror or exc}"
-        return True
 
     # ------------------------------------------------------------------ helpers
     def _read(self) -> list[tuple[str, bool]]:

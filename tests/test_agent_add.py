@@ -193,11 +193,17 @@ def test_in_the_shell_an_agent_comes_and_goes_at_once_and_nothing_is_said_twice(
         child.expect_exact("unknown agent 'local'")
         child.expect_exact("aish>")
         assert "read again" not in str(child.before)
+        child.sendline("agents add priv http://bob:pw-0123456789abc@127.0.0.1:9/v1")  # a password in its URL
+        child.expect_exact("(try: priv hello)")
+        child.expect_exact("aish>")
         child.sendline("quit")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     assert refserver.requests[-1].body["model"] == "hermes"
+    typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text()
+    assert "+agents add priv http://bob:***@127.0.0.1:9/v1\n" in typed  # the line brought a secret: not kept
+    assert "pw-0123456789abc" not in typed
 
 
 # ------------------------------------------------------------------ agents remove NAME

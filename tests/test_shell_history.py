@@ -85,3 +85,21 @@ def test_a_line_that_holds_an_agents_key_is_kept_with_stars_in_its_place(tmp_pat
     history.append_string("athena hi")
     assert loaded(history) == ["athena hi", "athena is *** still valid?"]
     assert key not in path.read_text() and key.upper() not in path.read_text()
+
+
+def test_rescrub_takes_a_secret_the_line_itself_brought_out_of_the_newest_entry(tmp_path: Path) -> None:
+    """``agents add priv http://bob:PASSWORD@host/v1``: the password is a secret only once the line ran."""
+    path = tmp_path / "input_history"
+    known: list[str] = []
+    history = InputHistory(path, secrets=lambda: known)
+    loaded(history)
+    history.append_string("athena hi")
+    history.rescrub()  # nothing to take out: the file is not rewritten
+    line = "agents add priv http://bob:pw-0123456789abc@127.0.0.1:9/v1"
+    history.append_string(line)
+    assert "pw-0123456789abc" in path.read_text()
+    known.append("pw-0123456789abc")
+    history.rescrub()
+    assert loaded(history) == ["agents add priv http://bob:***@127.0.0.1:9/v1", "athena hi"]
+    assert "pw-0123456789abc" not in path.read_text()
+    assert loaded(InputHistory(path)) == loaded(history)  # a restart reads the same
