@@ -52,15 +52,17 @@ class Word(FrozenRecord):
 
 
 class Redirect(FrozenRecord):
-    """``< FILE``, ``> FILE`` or ``>> FILE``."""
+    """``< FILE``, ``> FILE`` or ``>> FILE``. ``segments``: how the file's name was written (see
+    :class:`Word`), for :func:`aish.pipeline.redirect.expanded`."""
 
-    __slots__ = ("op", "target", "pos")
+    __slots__ = ("op", "target", "pos", "segments")
     op: str
     target: str
     pos: int
+    segments: Segments | None
 
-    def __init__(self, op: str, target: str, pos: int) -> None:
-        freeze(self, op=op, target=target, pos=pos)
+    def __init__(self, op: str, target: str, pos: int, segments: Segments | None = None) -> None:
+        freeze(self, op=op, target=target, pos=pos, segments=segments)
 
 
 class Command(FrozenRecord):

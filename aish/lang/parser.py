@@ -176,7 +176,7 @@ class _Parser:
                 if target is None or target.kind != "word":
                     raise self.error(f"{tok.value!r} needs a file name after it", tok)
                 self.take()
-                args.append(Redirect(tok.value, target.value, tok.pos))
+                args.append(Redirect(tok.value, target.value, tok.pos, target.segments))
             else:
                 break
         # Redirects ride along in args until the pipeline sorts them out.

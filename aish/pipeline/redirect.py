@@ -14,7 +14,26 @@ from typing import BinaryIO, TextIO
 
 from aish.builtins import open_file, read_text
 from aish.errors import UsageError
+from aish.lang.ast import Redirect
 from aish.tty import isatty
+
+
+def expanded(redirect: Redirect | None) -> Redirect | None:
+    """``redirect`` with its file's name expanded as sh expands a program's words (decision 90):
+    ``> $HOME/notes.md``, ``< "$DIR/in.txt"``, ``> ~/x``; a name that comes to no file or to
+    several (``> $UNSET``, ``< *.md`` matching two) is refused, as sh refuses it."""
+    if redirect is None or (redirect.segments is None and not any(c in redirect.target for c in "~$*?[")):
+        return redirect
+    from aish.lang.ast import Word
+    from aish.lang.expand import expand_words
+
+    words = expand_words([Word(redirect.target, redirect.pos, False, redirect.segments)])
+    if len(words) != 1 or not words[0].value:
+        names = "no file" if not words or not words[0].value else f"{len(words)} files"
+        raise UsageError(f"{redirect.op} {redirect.target}: ambiguous redirect (it names {names})")
+    if words[0].value == redirect.target:
+        return redirect
+    return Redirect(redirect.op, words[0].value, redirect.pos)
 
 
 def open_output(op: str, target: str) -> TextIO:

@@ -124,3 +124,19 @@ def test_a_shell_escapes_text_is_one_word() -> None:
     stage = parse("!find . -name '*.py' 2>/dev/null | wc -l").items[0][1].stages[0]
     assert (stage.name, [w.value for w in stage.args]) == ("!find", [". -name '*.py' 2>/dev/null"])  # type: ignore[union-attr]
     assert [c.name for c in parse("!!").items[0][1].commands()] == ["!!"]
+
+
+def test_a_redirections_file_is_expanded_as_a_programs_word(
+    run_line: Run, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a tour: ``athena hi > $HOME/notes.md`` said ``> $HOME/notes.md: No such file or
+    directory``. A redirection's file is named as sh names it: ``~``, ``$NAME``, a glob of one file."""
+    monkeypatch.setenv("AISH_TEST_DIR", str(files / "src"))
+    result = run_line('echo one > $AISH_TEST_DIR/out.txt; echo two >> "$AISH_TEST_DIR/out.txt"; cat < src/*')
+    assert (files / "src" / "out.txt").read_text() == "one\ntwo\n"
+    assert (result.status, result.out) == (2, "")  # src/* is x.py, then out.txt: two files
+    assert result.err == "aish: < src/*: ambiguous redirect (it names 2 files)\n"
+    result = run_line("echo kept > '$AISH_TEST_DIR'; cat < *.txt; echo x > $AISH_TEST_UNSET_Q")
+    assert (files / "$AISH_TEST_DIR").read_text() == "kept\n"  # quoted: the name as written
+    assert result.out == "c.txt"  # the one file *.txt names
+    assert result.err == "aish: > $AISH_TEST_UNSET_Q: ambiguous redirect (it names no file)\n"
