@@ -197,6 +197,7 @@ class App(Record):
         complete: Completer | None = None,
         raw: bool = False,
         mends_config: str | None = None,
+        expands: bool = False,
     ) -> None:
         """The ``register`` callback of ``aish_register_commands``."""
         info = self.host.calling()
@@ -206,7 +207,7 @@ class App(Record):
         if name in self.commands:
             raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
         self.commands[name] = CommandSpec(
-            name, func, info.name, summary.strip(), usage, complete, bool(raw), mends_config
+            name, func, info.name, summary.strip(), usage, complete, bool(raw), mends_config, expands is True
         )
         info.registered.append(("command", name))
 

@@ -120,13 +120,14 @@ class RegisterCommand(Protocol):
         complete: Completer | None = None,
         raw: bool = False,
         mends_config: str | None = None,
+        expands: bool = False,
     ) -> None: ...
 
 
 class CommandSpec(FrozenRecord):
     """A registered command and the plugin that registered it."""
 
-    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw", "mends_config")
+    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw", "mends_config", "expands")
     name: str
     func: CommandFunc
     plugin: str
@@ -138,6 +139,9 @@ class CommandSpec(FrozenRecord):
     mends_config: str | None
     """The subcommand (first word) that runs when the configuration file is invalid, to mend it
     (``agents edit``); every other line stops with the file's error."""
+    expands: bool
+    """The command's words name files and directories (``cd``): in a line they are expanded as a
+    program's are (``~``, ``$NAME``, globs: :mod:`aish.lang.expand`)."""
 
     def __init__(
         self,
@@ -149,6 +153,7 @@ class CommandSpec(FrozenRecord):
         complete: Completer | None = None,
         raw: bool = False,
         mends_config: str | None = None,
+        expands: bool = False,
     ) -> None:
         freeze(
             self,
@@ -160,6 +165,7 @@ class CommandSpec(FrozenRecord):
             complete=complete,
             raw=raw,
             mends_config=mends_config,
+            expands=expands,
         )
 
     @property

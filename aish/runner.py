@@ -283,7 +283,12 @@ class Runner:
                 return EXIT_OK
             command = self._command(pipeline)
             if command is not None:
-                return self._call(command.name, [word.value for word in command.args], None, pipeline.stdout)
+                words = command.args
+                if self.app.commands[command.name].expands:  # ``cd $HOME/src``: file names, as sh gives them
+                    from aish.lang.expand import expand_words
+
+                    words = expand_words(words)
+                return self._call(command.name, [word.value for word in words], None, pipeline.stdout)
             try:
                 return self._pipeline(pipeline, stdin)
             except UnknownAgentError as exc:
@@ -350,8 +355,9 @@ class Runner:
         with ExitStack() as stack:
             out = self.out
             if redirect is not None:
-                from aish.pipeline.redirect import open_output
+                from aish.pipeline.redirect import expanded, open_output
 
+                redirect = expanded(redirect) or redirect  # ``history export > $HOME/runs.json``
                 out = stack.enter_context(open_output(redirect.op, redirect.target))
             invocation = Invocation(
                 app=self.app,

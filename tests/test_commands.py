@@ -342,6 +342,22 @@ def test_cd_changes_where_the_rest_of_the_line_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_cds_words_are_expanded_as_a_programs(tmp_path: Path) -> None:
+    """Found on a tour: ``cd $HOME`` said ``cd: $HOME: no such directory``. ``cd`` registers
+    ``expands=True``: its words are expanded as a program's (decision 90); quoted, they are not."""
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "$HOME").mkdir()
+    line = "cd $AISH_TEST_TOP/proj*; !pwd; cd -; cd '$HOME'; !pwd; cd \"$AISH_TEST_TOP\"; !pwd"
+    result = run_aish("-c", line, cwd=tmp_path, env={"AISH_TEST_TOP": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "projects"),
+        str(tmp_path),
+        str(tmp_path / "$HOME"),
+        str(tmp_path),
+    ]
+
+
 def test_cd_tells_what_is_wrong_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     for line, message in [

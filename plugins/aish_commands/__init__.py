@@ -259,6 +259,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="Change aish's working directory (home without DIR; cd - goes back).",
         usage="usage: cd [DIR | -]",
         complete=complete_directories,
+        expands=True,  # ``cd $HOME/src``, ``cd ~/pro*``
     )
     register(
         "keys",
