@@ -401,3 +401,25 @@ def test_a_builtin_of_sh_says_what_aish_has_instead(run_line: Run, demo_url: str
     assert result.status == EXIT_UNKNOWN and result.err.count("\n") == 1
     assert f"; {name} is a builtin of sh, and aish is not sh: {instead}" in result.err
     assert "is a builtin of sh" not in run_line(f"athena[-m echo] {line}").err  # an agent's words
+
+
+def test_a_descriptors_redirection_is_refused_with_the_way_to_give_it_to_sh(
+    run_line: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a tour: ``ls 2>/dev/null`` gave ls the word ``2`` and the file its output, and
+    said nothing. sh's ``2>``, ``2>&1`` and ``>&2`` stop the line, naming ``!``; quoted, or apart
+    from the ``>``, a number is a word as before."""
+    monkeypatch.chdir(tmp_path)
+    hint = "(aish would give ls the word '2'): !ls ... 2>/dev/null runs it in sh"
+    refused = run_line("ls 2>/dev/null")
+    assert (refused.status, refused.out) == (EXIT_USAGE, "")
+    assert refused.err == f"aish: ls: '2>' redirects file descriptor 2, which is sh's {hint}\n"
+    for line in ("ls 2>&1 | wc -l", "echo oops >&2"):
+        result = run_line(line)
+        assert (
+            result.status == EXIT_USAGE
+            and "'>&' sends one output into another (2>&1, >&2), which is sh's" in result.err
+        )
+    assert run_line("echo a > 2; echo b '2'>b.txt").status == 0
+    assert (tmp_path / "2").read_text() == "a\n" and (tmp_path / "b.txt").read_text() == "b 2\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["2", "b.txt"]  # the refused lines wrote nothing

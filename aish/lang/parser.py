@@ -174,6 +174,12 @@ class _Parser:
                 self.take()
                 target = self.peek()
                 if target is None or target.kind != "word":
+                    if target is not None and target.value == "&" and target.pos == tok.pos + len(tok.value):
+                        raise self.error(
+                            f"'{tok.value}&' sends one output into another (2>&1, >&2), which is sh's: "
+                            f"give the line to sh with ! (!make 2>&1 | athena what failed?)",
+                            tok,
+                        )
                     raise self.error(f"{tok.value!r} needs a file name after it", tok)
                 self.take()
                 args.append(Redirect(tok.value, target.value, tok.pos, target.segments))

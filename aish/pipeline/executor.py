@@ -34,7 +34,7 @@ from aish.pipeline import progress
 from aish.pipeline.agent import LineEnding, group_texts, has_text, prompt_text, run_single
 from aish.pipeline.env import RunEnv, Shown
 from aish.pipeline.plan import AGENT, BUILTIN, GROUP, OS, Step, plan
-from aish.pipeline.redirect import expanded, open_input, open_output, read_input, say_where
+from aish.pipeline.redirect import expanded, open_input, open_output, read_input, refuse_descriptors, say_where
 from aish.records import Record
 from aish.terminal import after_program
 from aish.tty import isatty
@@ -99,6 +99,7 @@ def run_pipeline(env: RunEnv, pipeline: Pipeline, stdin: str | None = None) -> i
     """Run ``pipeline``; errors of agent stages are reported through ``env.report``."""
     steps = plan(env.app, pipeline.stages)
     if pipeline.stdin is not None or pipeline.stdout is not None:  # ``> $HOME/notes.md``
+        refuse_descriptors(pipeline, [step.kind for step in steps])
         pipeline = pipeline.replace(stdin=expanded(pipeline.stdin), stdout=expanded(pipeline.stdout))
     raw = pipeline.stdout is not None or (not env.tty and _takes_bytes(env.out))
     files: list[IO[bytes]] = []

@@ -14,7 +14,7 @@ from typing import BinaryIO, TextIO
 
 from aish.builtins import open_file, read_text
 from aish.errors import UsageError
-from aish.lang.ast import Redirect
+from aish.lang.ast import Command, Pipeline, Redirect
 from aish.tty import isatty
 
 
@@ -34,6 +34,26 @@ def expanded(redirect: Redirect | None) -> Redirect | None:
     if words[0].value == redirect.target:
         return redirect
     return Redirect(redirect.op, words[0].value, redirect.pos)
+
+
+def refuse_descriptors(pipeline: Pipeline, kinds: Sequence[str]) -> None:
+    """``ls 2>/dev/null``: a number glued to ``<`` or ``>`` redirects a file descriptor in sh. aish
+    has no such thing, and would give ``ls`` the word ``2`` and the file its output, so a line
+    whose program or built-in (``kinds``: each stage's plan kind) ends so is refused, saying how
+    to give it to sh. An agent's ``is 3>2`` has its own error (a comparison: quote it)."""
+    for redirect in (pipeline.stdin, pipeline.stdout):
+        if redirect is None:
+            continue
+        for stage, kind in zip(pipeline.stages, kinds, strict=False):
+            if kind not in ("os", "builtin") or not isinstance(stage, Command):
+                continue
+            for word in stage.args:
+                if not word.quoted and word.value.isdigit() and word.pos + len(word.value) == redirect.pos:
+                    fd = f"{word.value}{redirect.op}"
+                    raise UsageError(
+                        f"{stage.name}: '{fd}' redirects file descriptor {word.value}, which is sh's (aish would give "
+                        f"{stage.name} the word '{word.value}'): !{stage.name} ... {fd}{redirect.target} runs it in sh"
+                    )
 
 
 def open_output(op: str, target: str) -> TextIO:
