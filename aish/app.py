@@ -195,19 +195,27 @@ class App(Record):
         summary: str,
         usage: str = "",
         complete: Completer | None = None,
-        raw: bool = False,
+        raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
     ) -> None:
         """The ``register`` callback of ``aish_register_commands``."""
         info = self.host.calling()
-        problem = check_registration(name, func, summary, info.name, mends_config)
+        problem = check_registration(name, func, summary, info.name, mends_config, raw)
         if problem is not None:
             raise PluginError(problem)
         if name in self.commands:
             raise PluginError(f"command {name!r} is already registered by plugin {self.commands[name].plugin!r}")
         self.commands[name] = CommandSpec(
-            name, func, info.name, summary.strip(), usage, complete, bool(raw), mends_config, expands is True
+            name,
+            func,
+            info.name,
+            summary.strip(),
+            usage,
+            complete,
+            raw if isinstance(raw, str) else bool(raw),
+            mends_config,
+            expands is True,
         )
         info.registered.append(("command", name))
 

@@ -23,7 +23,7 @@ how a line is split around raw commands; it imports nothing heavy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from aish.records import FrozenRecord, Record, freeze
@@ -118,7 +118,7 @@ class RegisterCommand(Protocol):
         summary: str,
         usage: str = "",
         complete: Completer | None = None,
-        raw: bool = False,
+        raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
     ) -> None: ...
@@ -134,8 +134,10 @@ class CommandSpec(FrozenRecord):
     summary: str
     usage: str
     complete: Completer | None
-    raw: bool
-    """The command takes the rest of its line unparsed (``history search a|b``)."""
+    raw: bool | str
+    """The command takes the rest of its line unparsed: every line of it (True), or a line whose
+    first word after the name is this subcommand (``history`` registers ``"search"``: ``history
+    search a|b`` searches for ``a|b``, and ``history | grep owl`` is a pipeline)."""
     mends_config: str | None
     """The subcommand (first word) that runs when the configuration file is invalid, to mend it
     (``agents edit``); every other line stops with the file's error."""
@@ -151,7 +153,7 @@ class CommandSpec(FrozenRecord):
         summary: str,
         usage: str = "",
         complete: Completer | None = None,
-        raw: bool = False,
+        raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
     ) -> None:
@@ -167,6 +169,10 @@ class CommandSpec(FrozenRecord):
             mends_config=mends_config,
             expands=expands,
         )
+
+    def takes_as_typed(self, rest: str) -> bool:
+        """Whether a line ``NAME rest`` is this raw command's, ``rest`` taken as typed."""
+        return self.raw is True or (isinstance(self.raw, str) and rest.split()[:1] == [self.raw])
 
     @property
     def help(self) -> str:
@@ -187,7 +193,7 @@ OWN = {"help": "commands"}
 
 
 def check_registration(
-    name: object, func: object, summary: object, plugin: str, mends_config: object = None
+    name: object, func: object, summary: object, plugin: str, mends_config: object = None, raw: object = False
 ) -> str | None:
     """Why this registration is refused (None: it is fine)."""
     if not isinstance(name, str) or name[:1] not in _LETTERS or not _NAME_CHARS.issuperset(name):
@@ -202,6 +208,8 @@ def check_registration(
         not isinstance(mends_config, str) or not mends_config.strip() or " " in mends_config
     ):
         return f"plugin {plugin!r} registered command {name!r} with mends_config={mends_config!r}, not one word"
+    if isinstance(raw, str) and (not raw.strip() or len(raw.split()) != 1 or raw != raw.strip()):
+        return f"plugin {plugin!r} registered command {name!r} with raw={raw!r}, not True, False or one word"
     return None
 
 
@@ -221,7 +229,7 @@ class RawCall(FrozenRecord):
         freeze(self, name=name, rest=rest, stdout=stdout)
 
 
-def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
+def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall]:
     """``source`` cut around lines that begin with a raw command (each such line is one :class:`RawCall`).
 
     A line begins a raw command when its first word is a raw command's name and
@@ -237,7 +245,12 @@ def split_raw(source: str, raw: Container[str]) -> list[str | RawCall]:
     for physical in source.splitlines(keepends=True) or [source]:
         stripped = physical.strip()
         name = stripped.split(maxsplit=1)[0] if stripped else ""
-        if name in raw and not (pending.strip() and is_incomplete(pending)):
+        spec = raw.get(name)
+        if (
+            spec is not None
+            and spec.takes_as_typed(stripped[len(name) :])
+            and not (pending.strip() and is_incomplete(pending))
+        ):
             if pending.strip():
                 parts.append(pending)
             pending = ""

@@ -10,9 +10,38 @@ refused before the request (``-x`` prints the command).
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from aish.errors import EXIT_INTERRUPTED, EXIT_OK
+from aish.errors import EXIT_INTERRUPTED, EXIT_OK, RemoteError, UsageError
+
+if TYPE_CHECKING:
+    from aish.lang.ast import Command, Pipeline
+    from aish.stream.result import StageResult
+
+
+def check_offer(pipeline: Pipeline, executing: Command, *, can_offer: bool) -> None:
+    """Refuse ``-e`` before the request where its command could not be offered (``can_offer``:
+    there is a terminal to offer it on)."""
+    name = executing.name
+    if pipeline.stages[-1] is not executing or pipeline.stdout is not None:
+        raise UsageError(f"{name}[-e]: its command is offered to run, so it ends the line (no | or > after it)")
+    if not can_offer:
+        raise UsageError(f"{name}[-e]: needs a terminal, to show the command before it runs ({name}[-x] prints it)")
+
+
+def offered_command(agent: str, result: StageResult) -> str:
+    """The command ``agent``'s answer ``result`` offers: its first code block (or all of it). An
+    answer cut short offers none: a command cut short may do something else than the whole one."""
+    from aish.pipeline.extract import code_of
+    from aish.stops import stop_note
+
+    cut = stop_note(result.finish_reason)
+    if cut is not None:
+        raise RemoteError(f"{agent}[-e]: the answer was {cut}: its command is not offered to run")
+    command = code_of(result.text).strip()
+    if not command:
+        raise UsageError(f"{agent}[-e]: the answer holds no command to run")
+    return command
 
 
 def shell_line(command: str) -> str:

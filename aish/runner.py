@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
-from aish.commands import AskSecret, Confirm, Invocation, RawCall, join_words, split_raw, split_words
+from aish.commands import AskSecret, CommandSpec, Confirm, Invocation, RawCall, join_words, split_raw, split_words
 from aish.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -25,7 +25,6 @@ from aish.errors import (
     Interrupted,
     OutputError,
     PluginError,
-    RemoteError,
     UnknownAgentError,
     UsageError,
     output_error,
@@ -175,7 +174,9 @@ class Runner:
             items = parse(parts[0]).items
             only = items[0][1] if len(items) == 1 else None
             return only is not None and (
-                self._command(only) is not None or _is_quit(only) or self._asks_help(only, None) is not None
+                (len(only.stages) == 1 and self._command(only) is not None)
+                or _is_quit(only)
+                or self._asks_help(only, None) is not None
             )
         except AishError:  # reported when the line runs
             return False
@@ -185,8 +186,8 @@ class Runner:
         out = Redirect(call.stdout[0], call.stdout[1], 0) if call.stdout else None
         return self._guarded(lambda: self._call(call.name, split_words(call.rest), call.rest, out))
 
-    def _raw_names(self) -> set[str]:
-        return {name for name, spec in self.app.commands.items() if spec.raw}
+    def _raw_names(self) -> dict[str, CommandSpec]:
+        return {name: spec for name, spec in self.app.commands.items() if spec.raw}
 
     def _run_source(self, source: str, stdin: str | None) -> int:
         self.quit = False
@@ -288,7 +289,10 @@ class Runner:
                     from aish.lang.expand import expand_words
 
                     words = expand_words(words)
-                return self._call(command.name, [word.value for word in words], None, pipeline.stdout)
+                args = [word.value for word in words]
+                if len(pipeline.stages) == 1:
+                    return self._call(command.name, args, None, pipeline.stdout)
+                return self._command_into(pipeline, command.name, args)
             try:
                 return self._pipeline(pipeline, stdin)
             except UnknownAgentError as exc:
@@ -339,21 +343,32 @@ class Runner:
         return stage.name if asks else None
 
     def _command(self, pipeline: Pipeline) -> Command | None:
-        """The registered command that ``pipeline`` is, if it is one (commands win over agents)."""
+        """The registered command that ``pipeline`` starts with, if it does (commands win over agents)."""
         first = pipeline.stages[0]
         named = [s.name for s in pipeline.stages if isinstance(s, Command) and s.name in self.app.commands]
         if not named:
             return None
-        if len(pipeline.stages) > 1 or pipeline.stdin is not None or not isinstance(first, Command):
-            raise UsageError(f"{named[0]}: a command runs on its own (no '|' or '<'; '>' FILE is fine)")
+        if len(named) > 1 or pipeline.stdin is not None or not isinstance(first, Command) or first.name != named[0]:
+            raise UsageError(f"{named[-1]}: a command runs on its own or first in a pipeline (no '<' or '|' into it)")
         return first
 
-    def _call(self, name: str, args: list[str], line: str | None, redirect: Redirect | None) -> int:
+    def _command_into(self, pipeline: Pipeline, name: str, args: list[str]) -> int:
+        """``conversations | grep owl``, ``agents | athena which is cheapest?``: the command's output
+        is the rest of the pipeline's input, as a program's would be."""
+        import io
+
+        captured = io.StringIO()
+        self._guarded(lambda: self._call(name, args, None, None, out=captured))  # its error is said; the rest runs
+        return self._pipeline(pipeline.replace(stages=pipeline.stages[1:]), captured.getvalue())
+
+    def _call(
+        self, name: str, args: list[str], line: str | None, redirect: Redirect | None, out: TextIO | None = None
+    ) -> int:
         spec = self.app.commands[name]
         if self.history is not None:
             self.history.sync()  # what ran before it is stored (``history`` reads it)
         with ExitStack() as stack:
-            out = self.out
+            out = self.out if out is None else out
             if redirect is not None:
                 from aish.pipeline.redirect import expanded, open_output
 
@@ -391,7 +406,9 @@ class Runner:
     def _pipeline(self, pipeline: Pipeline, stdin: str | None) -> int:
         executing = next((c for c in pipeline.commands() if c.controls.execute), None)
         if executing is not None:
-            self._may_offer(pipeline, executing)
+            from aish.offer import check_offer
+
+            check_offer(pipeline, executing, can_offer=self.offer is not None)
         env = RunEnv(
             app=self.app,
             out=self.out,
@@ -418,25 +435,9 @@ class Runner:
             status = self._checked(env, pipeline, stdin)
         if executing is None or status != EXIT_OK or self.offer is None:
             return status
-        from aish.pipeline.extract import code_of
-        from aish.stops import stop_note
+        from aish.offer import offered_command
 
-        result = env.results[-1]
-        cut = stop_note(result.finish_reason)
-        if cut is not None:  # a command cut short may do something else than the whole one
-            raise RemoteError(f"{executing.name}[-e]: the answer was {cut}: its command is not offered to run")
-        command = code_of(result.text).strip()
-        if not command:
-            raise UsageError(f"{executing.name}[-e]: the answer holds no command to run")
-        return self.offer(command)
-
-    def _may_offer(self, pipeline: Pipeline, executing: Command) -> None:
-        """Refuse ``-e`` before the request where its command could not be offered."""
-        name = executing.name
-        if pipeline.stages[-1] is not executing or pipeline.stdout is not None:
-            raise UsageError(f"{name}[-e]: its command is offered to run, so it ends the line (no | or > after it)")
-        if self.offer is None:
-            raise UsageError(f"{name}[-e]: needs a terminal, to show the command before it runs ({name}[-x] prints it)")
+        return self.offer(offered_command(executing.name, env.results[-1]))
 
     def _run_at_prompt(self, command: str) -> int:
         from aish.offer import run_at_prompt

@@ -240,7 +240,7 @@ class AishShell(cmd2.Cmd):
         """A line of a shell command or of a raw aish command (``history``): never continued."""
         name = line.split(maxsplit=1)[0] if line.split() else ""
         spec = self.app.commands.get(name)
-        return spec.raw if spec is not None else self._is_cmd2_command(name)
+        return spec.takes_as_typed(line.strip()[len(name) :]) if spec is not None else self._is_cmd2_command(name)
 
     def _offer(self, spec: CommandSpec) -> None:
         """Show an aish command to cmd2 (``do_NAME``): it runs the line through the runner, as ``aish -c`` would."""

@@ -97,15 +97,18 @@ def test_errors_are_one_line_and_the_line_goes_on(demo_url: str) -> None:
     assert err == "aish: command 'bad' (plugin 'probe') returned None, not an exit status\n"
 
 
-def test_output_redirects_but_commands_are_not_piped(demo_url: str, tmp_path: Path) -> None:
+def test_output_redirects_and_a_command_first_in_a_pipeline_feeds_the_rest(demo_url: str, tmp_path: Path) -> None:
+    """``conversations | grep owl``: a command's output is the next stage's input, as a program's
+    would be; nothing goes into a command."""
     app, _probe = probe_app()
     target = tmp_path / "said.txt"
     assert run(app, f"said x > {target}; said y >> {target}") == (0, "", "")
     assert target.read_text() == "said ['x'] line='x'\nsaid ['y'] line='y'\n"
-    for line in ("said x | cat", "echo x | said", f"said < {target}"):
+    assert run(app, "said x | tr a-z A-Z | athena[-m echo] loud:") == (0, "SAID ['X'] LINE='X'\n\nloud:\n", "")
+    for line in ("echo x | said", f"said < {target}", "said x | said y"):
         status, out, err = run(app, line)
         assert (status, out) == (2, ""), line
-        assert err == "aish: said: a command runs on its own (no '|' or '<'; '>' FILE is fine)\n", line
+        assert err == "aish: said: a command runs on its own or first in a pipeline (no '<' or '|' into it)\n", line
 
 
 def test_a_raw_command_takes_the_rest_of_its_line(demo_url: str) -> None:
@@ -202,6 +205,17 @@ def test_mends_config_is_one_word() -> None:
 
     app, _probe = probe_app(("bad", Bad()))
     assert "with mends_config='fix it', not one word" in (app.host.plugins["bad"].error or "")
+
+
+@pytest.mark.parametrize("raw", ["", "two words", " search"])
+def test_raw_is_true_false_or_one_word(raw: str) -> None:
+    class Bad:
+        @hookimpl
+        def aish_register_commands(self, register: Callable[..., None]) -> None:
+            register("notes", print, summary="Notes.", raw=raw)
+
+    app, _probe = probe_app(("bad", Bad()))
+    assert f"with raw={raw!r}, not True, False or one word" in (app.host.plugins["bad"].error or "")
 
 
 def test_the_commands_plugin_is_essential(write_config: Callable[[str], Path]) -> None:

@@ -203,7 +203,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="Recorded runs: list, show, search, export, remove; !N replays run N in the shell.",
         usage=HISTORY_USAGE,
         complete=complete_history,
-        raw=True,
+        raw="search",  # ``history search a|b`` looks for ``a|b``; ``history | grep owl`` is a pipeline
     )
     register(
         "models",
