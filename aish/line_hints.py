@@ -93,6 +93,9 @@ def unknown_agent_hint(
     first = leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
     if error.name in SH_BUILTINS and error.name == first.name:
         return f"; {error.name} is a builtin of sh, and aish is not sh: {SH_BUILTINS[error.name]}"
+    variable, equals, _value = error.name.partition("=")
+    if equals and variable.isidentifier() and variable.isascii() and error.name == first.name:  # ``FOO=1 make``
+        return f"; {variable}=... sets a variable in sh, and aish is not sh: !{first.name} ... runs the line in sh"
     if hint is not None and error.name == first.name:
         return f"; {hint}"
     if error.suggestion:

@@ -423,3 +423,14 @@ def test_a_descriptors_redirection_is_refused_with_the_way_to_give_it_to_sh(
     assert run_line("echo a > 2; echo b '2'>b.txt").status == 0
     assert (tmp_path / "2").read_text() == "a\n" and (tmp_path / "b.txt").read_text() == "b 2\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["2", "b.txt"]  # the refused lines wrote nothing
+
+
+def test_sh_assignments_and_background_jobs_say_to_give_the_line_to_sh(run_line: Run) -> None:
+    """``FOO=1 make`` and ``sleep 5 &`` are sh's: the errors say so, and name ``!``."""
+    assigned = run_line("CC=gcc make -j2")
+    assert assigned.status == EXIT_UNKNOWN and assigned.err.endswith(
+        "; CC=... sets a variable in sh, and aish is not sh: !CC=gcc ... runs the line in sh\n"
+    )
+    background = run_line("sleep 5 &")
+    assert background.status == EXIT_USAGE
+    assert "'&' needs a command after it (aish runs no job in the background: !CMD & gives it to sh)" in background.err

@@ -135,7 +135,9 @@ class _Parser:
             self.skip_newlines()
             nxt = self.peek()
             if nxt is None or (nxt.kind != "word" and not self.at_op("(")):
-                raise self.error("'&' needs a command after it", amp)
+                background = nxt is None or self.at_op(*_SEPARATORS)  # ``sleep 5 &``: sh's background job
+                where = " (aish runs no job in the background: !CMD & gives it to sh)" if background else ""
+                raise self.error(f"'&' needs a command after it{where}", amp)
             members.append(self.unit())
             if self.depth:
                 self.skip_newlines()

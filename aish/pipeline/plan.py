@@ -118,9 +118,17 @@ def _step(app: App, stage: Stage) -> Step:
 
 
 def _expanded(stage: Command) -> Command:
-    """A program's or a built-in's stage with its words expanded as sh expands them (decision 90)."""
+    """A program's or a built-in's stage with its words expanded as sh expands them (decision 90).
+    sh's command substitution (``$(date)``, backquotes) is refused, not passed on as text."""
+    from aish.lang.ast import DOUBLE, OPEN
     from aish.lang.expand import expand_words
 
+    for word in stage.args:
+        if any(how in (OPEN, DOUBLE) and ("$(" in part or "`" in part) for how, part in word.parts()):
+            raise UsageError(
+                f"{stage.name}: '$(...)' and backquotes (command substitution) are sh's, and aish is not sh: "
+                f"!{stage.name} ... runs the line in sh (quote them with '...' to pass them as text)"
+            )
     args = expand_words(stage.args)
     return stage if args == stage.args else stage.replace(args=args)
 

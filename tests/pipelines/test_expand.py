@@ -140,3 +140,13 @@ def test_a_redirections_file_is_expanded_as_a_programs_word(
     assert (files / "$AISH_TEST_DIR").read_text() == "kept\n"  # quoted: the name as written
     assert result.out == "c.txt"  # the one file *.txt names
     assert result.err == "aish: > $AISH_TEST_UNSET_Q: ambiguous redirect (it names no file)\n"
+
+
+def test_command_substitution_in_a_programs_words_is_refused(run_line: Run, files: Path) -> None:
+    """``echo $(date)`` printed ``$(date)``: sh's substitution, silently not done. It is refused now,
+    naming ``!``; in single quotes it is text, and an agent's words are never looked at."""
+    for line in ("echo $(date)", 'ls "`pwd`"'):
+        refused = run_line(line)
+        assert (refused.status, refused.out) == (2, ""), line
+        assert "(command substitution) are sh's, and aish is not sh: !" in refused.err, line
+    assert run_line("echo '$(date)' '`x`'").out == "$(date) `x`\n"
