@@ -358,7 +358,9 @@ class Runner:
         import io
 
         captured = io.StringIO()
-        self._guarded(lambda: self._call(name, args, None, None, out=captured))  # its error is said; the rest runs
+        status = self._guarded(lambda: self._call(name, args, None, None, out=captured))
+        if status != EXIT_OK:  # as ``cat nofile | athena``: nothing is asked of what failed
+            return status
         return self._pipeline(pipeline.replace(stages=pipeline.stages[1:]), captured.getvalue())
 
     def _call(

@@ -105,6 +105,8 @@ def test_output_redirects_and_a_command_first_in_a_pipeline_feeds_the_rest(demo_
     assert run(app, f"said x > {target}; said y >> {target}") == (0, "", "")
     assert target.read_text() == "said ['x'] line='x'\nsaid ['y'] line='y'\n"
     assert run(app, "said x | tr a-z A-Z | athena[-m echo] loud:") == (0, "SAID ['X'] LINE='X'\n\nloud:\n", "")
+    failed = run(app, "agents bogus | athena[-m echo] summarize")  # an error stops the line: no request
+    assert failed[:2] == (2, "") and failed[2].startswith("aish: agents: unknown subcommand 'bogus'")
     for line in ("echo x | said", f"said < {target}", "said x | said y"):
         status, out, err = run(app, line)
         assert (status, out) == (2, ""), line
