@@ -387,7 +387,11 @@ class _Update:
         Folded without inputs, which are never read: an entry holds the line and the answers.
         """
         data = line.data
-        tail = os.pread(main, PROBE - 1, line.stop - (PROBE - 1)) if data is None else data[-(PROBE - 1) :]
+        if data is None:  # a line longer than a piece: its last bytes, read from the file
+            size = min(PROBE - 1, line.stop - line.start)
+            tail = os.pread(main, size, line.stop - size)
+        else:
+            tail = data[-(PROBE - 1) :]
         self.before = (self.before + tail + b"\n")[-PROBE:]
         rec = record(main, line, brief=True)
         if rec is None:

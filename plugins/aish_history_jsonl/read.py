@@ -105,10 +105,13 @@ def scan(path: Path, text: str, limit: int) -> list[RunRecord]:
 
 
 def _deleted(data: bytes) -> set[int]:
+    """The numbers of the runs ``rm`` records delete. A record counts only where a line starts,
+    as a fold reads it: the rest of a line a killed writer tore (``{"op":"tex{"op":"rm",...}``)
+    is no record."""
     numbers, pos = set(), 0
     while (pos := data.find(RM_PREFIX, pos)) >= 0:
         end = data.find(b"\n", pos)
-        record = parse(data[pos : end if end >= 0 else len(data)])
+        record = parse(data[pos : end if end >= 0 else len(data)]) if pos == 0 or data[pos - 1] == 0x0A else None
         if record is not None and isinstance(record.get("n"), int):
             numbers.add(record["n"])
         pos += len(RM_PREFIX)

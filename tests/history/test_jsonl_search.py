@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aish import RunRecord, StageRecord, run_matches, search_terms
@@ -307,6 +307,7 @@ def test_a_filter_turns_away_what_is_not_there() -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, max_size=60), queries.map(" ".join), st.integers(1, 24))
+@example([("begin", ""), ("torn", 0), ("whole", 2), ("begin", "owl")], "owl", 1)  # found by a fresh clone's run
 def test_the_file_read_in_tiny_pieces_answers_the_same(ops: list[tuple[Any, ...]], last: str, piece: int) -> None:
     """The JSONL file is read a piece at a time, and a line longer than a piece (most of them
     here) is not read but skimmed: a brief read skips the string of its input, whatever
@@ -788,3 +789,22 @@ def test_a_conversation_is_found_among_long_inputs_without_reading_the_file_whol
         assert backend.conversation("c") == [] and backend.conversation("") == []
     finally:
         backend.close()
+
+
+def test_a_scan_counts_no_rm_record_inside_a_torn_line(tmp_path: Path) -> None:
+    """Found by a fresh clone's run of the test above: a killed writer's torn line, then an ``rm``
+    record written on after it without a newline, hid run 2 from the scan that searches without
+    the cache. A fold sees no record there (the line does not parse), and neither does the scan now."""
+    from aish_history_jsonl.read import scan
+
+    path = tmp_path / "h.jsonl"
+    backend = JsonlHistory(path)
+    try:
+        record_run(backend, "athena first", ["one"])
+        with path.open("ab") as fh:
+            fh.write(b'{"op":"tex' + b'{"op":"rm","n":2}')  # torn, then a whole record on the same line
+        record_run(backend, "athena owls", ["they hunt"])
+    finally:
+        backend.close()
+    assert [run.line for run in brute(path, "owls")] == ["athena owls"]
+    assert [run.line for run in scan(path, "owls", 20)] == ["athena owls"]
