@@ -206,12 +206,10 @@ class InputHistory(History):
         self._rewrite(self._read()[-self.max_entries :])
 
     def _rewrite(self, keep: list[tuple[str, bool]]) -> None:
-        """Replace the file by ``keep`` (atomically)."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(_entry(text, chat) for text, chat in keep)
-        os.replace(tmp, self.path)
+        """Replace the file by ``keep`` (0600, through a temporary file and a rename)."""
+        from aish.kit.history import write_atomically
+
+        write_atomically(self.path, b"".join(_entry(text, chat) for text, chat in keep).decode("utf-8"))
         self._count = len(keep)
 
 
