@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from aish.agents import AgentConfig, AgentPreparer
-from aish.commands import CommandFunc, CommandSpec, Completer, check_registration
+from aish.commands import CommandFunc, CommandSpec, Completer, SecretWords, check_registration, typed_secrets
 from aish.config import Config, load_config
 from aish.contracts import (
     Codec,
@@ -198,10 +198,11 @@ class App(Record):
         raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
+        secret_words: SecretWords | None = None,
     ) -> None:
         """The ``register`` callback of ``aish_register_commands``."""
         info = self.host.calling()
-        problem = check_registration(name, func, summary, info.name, mends_config, raw)
+        problem = check_registration(name, func, summary, info.name, mends_config, raw, secret_words)
         if problem is not None:
             raise PluginError(problem)
         if name in self.commands:
@@ -216,6 +217,7 @@ class App(Record):
             raw if isinstance(raw, str) else bool(raw),
             mends_config,
             expands is True,
+            secret_words,
         )
         info.registered.append(("command", name))
 
@@ -236,6 +238,11 @@ class App(Record):
     def secrets(self) -> list[str]:
         """What must never be shown or recorded: every agent's API key and URL credentials."""
         return [secret for agent in self.agents().values() for secret in agent.secrets()]
+
+    def typed_secrets(self, line: str) -> list[str]:
+        """The secrets typed on ``line`` as a command's words (``keys set NAME KEY``: ``KEY``), which
+        the command registered as secret (``secret_words``)."""
+        return typed_secrets(line, self.commands)
 
     def is_demo(self, name: str) -> bool:
         """Whether agent ``name`` is one to try aish with (a plugin registered it with ``demo=True``,

@@ -107,6 +107,10 @@ Completer = Callable[[Invocation, list[str]], list[str]]
 completed, possibly empty), the candidates for that last word."""
 
 
+SecretWords = Callable[[list[str]], list[str]]
+"""Given the words after a command's name, those that are secrets (``keys set NAME KEY``: ``KEY``)."""
+
+
 class RegisterCommand(Protocol):
     """The ``register`` callback of :func:`aish.hookspecs.AishHookSpecs.aish_register_commands`."""
 
@@ -121,13 +125,25 @@ class RegisterCommand(Protocol):
         raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
+        secret_words: SecretWords | None = None,
     ) -> None: ...
 
 
 class CommandSpec(FrozenRecord):
     """A registered command and the plugin that registered it."""
 
-    __slots__ = ("name", "func", "plugin", "summary", "usage", "complete", "raw", "mends_config", "expands")
+    __slots__ = (
+        "name",
+        "func",
+        "plugin",
+        "summary",
+        "usage",
+        "complete",
+        "raw",
+        "mends_config",
+        "expands",
+        "secret_words",
+    )
     name: str
     func: CommandFunc
     plugin: str
@@ -144,6 +160,9 @@ class CommandSpec(FrozenRecord):
     expands: bool
     """The command's words name files and directories (``cd``): in a line they are expanded as a
     program's are (``~``, ``$NAME``, globs: :mod:`aish.lang.expand`)."""
+    secret_words: SecretWords | None
+    """The words of a call that are secrets: a line that calls the command is recorded (run history)
+    with them as ``***``, before it runs (:func:`typed_secrets`)."""
 
     def __init__(
         self,
@@ -156,6 +175,7 @@ class CommandSpec(FrozenRecord):
         raw: bool | str = False,
         mends_config: str | None = None,
         expands: bool = False,
+        secret_words: SecretWords | None = None,
     ) -> None:
         freeze(
             self,
@@ -168,6 +188,7 @@ class CommandSpec(FrozenRecord):
             raw=raw,
             mends_config=mends_config,
             expands=expands,
+            secret_words=secret_words,
         )
 
     def takes_as_typed(self, rest: str) -> bool:
@@ -193,7 +214,13 @@ OWN = {"help": "commands"}
 
 
 def check_registration(
-    name: object, func: object, summary: object, plugin: str, mends_config: object = None, raw: object = False
+    name: object,
+    func: object,
+    summary: object,
+    plugin: str,
+    mends_config: object = None,
+    raw: object = False,
+    secret_words: object = None,
 ) -> str | None:
     """Why this registration is refused (None: it is fine)."""
     if not isinstance(name, str) or name[:1] not in _LETTERS or not _NAME_CHARS.issuperset(name):
@@ -210,6 +237,8 @@ def check_registration(
         return f"plugin {plugin!r} registered command {name!r} with mends_config={mends_config!r}, not one word"
     if isinstance(raw, str) and (not raw.strip() or len(raw.split()) != 1 or raw != raw.strip()):
         return f"plugin {plugin!r} registered command {name!r} with raw={raw!r}, not True, False or one word"
+    if secret_words is not None and not callable(secret_words):
+        return f"plugin {plugin!r} registered command {name!r} with secret_words={secret_words!r}, not a callable"
     return None
 
 
@@ -290,6 +319,34 @@ def split_words(text: str) -> list[str]:
         return text.split()
 
 
+def typed_secrets(source: str, commands: Mapping[str, CommandSpec]) -> list[str]:
+    """The secrets typed in ``source`` as words of commands that declare them (``secret_words``):
+    ``keys set NAME KEY; athena hi`` holds ``KEY``. A line aish cannot parse is taken word by word,
+    so its secrets are found too (a syntax error is recorded as typed)."""
+    declared = {name: spec.secret_words for name, spec in commands.items() if spec.secret_words is not None}
+    if not declared:
+        return []
+    from aish.errors import AishError
+    from aish.lang import Command, parse
+
+    found: list[str] = []
+    for part in split_raw(source, {name: spec for name, spec in commands.items() if spec.raw}):
+        calls: list[tuple[str, list[str]]] = []
+        if isinstance(part, RawCall):
+            calls.append((part.name, split_words(part.rest)))
+        else:
+            try:
+                for _, pipeline in parse(part).items:
+                    calls += [(s.name, [w.value for w in s.args]) for s in pipeline.stages if isinstance(s, Command)]
+            except AishError:
+                words = part.split()
+                calls += [(word, words[at + 1 :]) for at, word in enumerate(words)]
+        for name, words in calls:
+            pick = declared.get(name)
+            found += [word for word in (pick(words) if pick is not None else []) if word]
+    return found
+
+
 def join_words(words: list[str]) -> str:
     """Words as a line: a word with blanks is double-quoted (so ``history search`` keeps a phrase)."""
     return " ".join(f'"{w}"' if any(c.isspace() for c in w) and '"' not in w else w for w in words)
@@ -303,8 +360,10 @@ __all__ = [
     "Invocation",
     "RawCall",
     "RegisterCommand",
+    "SecretWords",
     "check_registration",
     "join_words",
     "split_raw",
     "split_words",
+    "typed_secrets",
 ]

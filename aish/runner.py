@@ -153,7 +153,7 @@ class Runner:
     def _record(self, line: str, replay_of: int | None, stdin: str | None, body: Callable[[], int]) -> int:
         if self.history is None or not self.recording_enabled:
             return body()
-        recording = self._recording = self.history.begin(line, replay_of, stdin)
+        recording = self._recording = self.history.begin(line, replay_of, stdin, self.app.typed_secrets(line))
         status = EXIT_FAILURE
         try:
             status = body()

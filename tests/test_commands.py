@@ -220,6 +220,34 @@ def test_raw_is_true_false_or_one_word(raw: str) -> None:
     assert f"with raw={raw!r}, not True, False or one word" in (app.host.plugins["bad"].error or "")
 
 
+def test_secret_words_is_a_callable() -> None:
+    class Bad:
+        @hookimpl
+        def aish_register_commands(self, register: Callable[..., None]) -> None:
+            register("notes", print, summary="Notes.", secret_words=["KEY"])
+
+    app, _probe = probe_app(("bad", Bad()))
+    assert "with secret_words=['KEY'], not a callable" in (app.host.plugins["bad"].error or "")
+
+
+def test_typed_secrets_are_the_words_a_command_declares_wherever_it_is_on_the_line() -> None:
+    """Quoted, after ``;`` or in a raw line's text: each call's declared words; a line aish cannot
+    parse is taken word by word (it is recorded as typed)."""
+
+    class Vault:
+        @hookimpl
+        def aish_register_commands(self, register: Callable[..., None]) -> None:
+            register("vault", print, summary="Vault.", secret_words=lambda words: words[1:2])
+            register("find", print, summary="Find.", raw=True, secret_words=lambda words: words[:1])
+
+    app, _probe = probe_app(("vault", Vault()))
+    assert app.typed_secrets("athena hi") == []
+    assert app.typed_secrets("vault put 'two words' rest; athena vault put x") == ["two words"]
+    assert app.typed_secrets("athena hi\nfind sk-raw a|b") == ["sk-raw"]
+    assert app.typed_secrets('vault put sk-open "unclosed') == ["sk-open"]
+    assert app.typed_secrets("vault") == []
+
+
 def test_the_commands_plugin_is_essential(write_config: Callable[[str], Path]) -> None:
     from aish.config import load_config
 

@@ -226,3 +226,22 @@ def test_a_key_an_agent_uses_is_kept_out_of_the_input_history(
     dialogue(child, (None, "aish>"), (f"!echo {SECRET} | wc -c", "30", "aish>"))
     typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text()
     assert [line for line in typed.splitlines() if line.startswith("+")] == ["+!echo *** | wc -c", "+quit"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "jsonl"])
+def test_a_key_typed_on_a_line_that_goes_on_is_kept_out_of_the_run_history(
+    keyed: str, backend: str, monkeypatch: pytest.MonkeyPatch, write_config: Callable[[str], Path]
+) -> None:
+    """``keys set NAME KEY; paid hi`` is one run: it is recorded before ``keys`` refuses the key, so
+    the key is ``***`` from the start (``secret_words``). Found in review: the line held the key."""
+    config = f'[settings]\nhistory = "{backend}"\n' + Path(keyed).read_text()
+    monkeypatch.setenv("AISH_CONFIG", str(write_config(config)))
+    for line in [f"keys set AISH_TEST_PAID_KEY {TYPED}; paid[-m echo] hi", f'keys set X {TYPED} "unclosed']:
+        assert "give the key at the prompt" in aish("-c", line).err or "unclosed" in line
+    listed = aish("history").out
+    assert "keys set AISH_TEST_PAID_KEY ***; paid[-m echo] hi" in listed, listed
+    assert 'keys set X *** "unclosed' in listed, listed
+    for root in (os.environ["XDG_STATE_HOME"], os.environ["XDG_DATA_HOME"]):
+        for file in Path(root).rglob("*"):
+            if file.is_file():
+                assert TYPED.encode() not in file.read_bytes(), file

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from aish.agents import AgentConfig
@@ -73,10 +73,14 @@ class Recorder:
         """The values (API keys) to replace by ``***`` wherever they appear in a run."""
         self._warned = False
 
-    def begin(self, line: str, replay_of: int | None = None, stdin: str | None = None) -> RunRecording:
-        """Start recording ``line``; ``stdin`` is what was piped into aish for it (replayed by ``!N``)."""
+    def begin(
+        self, line: str, replay_of: int | None = None, stdin: str | None = None, typed: Sequence[str] = ()
+    ) -> RunRecording:
+        """Start recording ``line``; ``stdin`` is what was piped into aish for it (replayed by ``!N``);
+        ``typed``: secrets typed on the line, kept out of the run as :attr:`secrets` are
+        (:func:`aish.commands.typed_secrets`)."""
         self.check()
-        secrets = [s for s in self.secrets() if s]
+        secrets = [s for s in [*self.secrets(), *typed] if s]
         scrub = Scrubber(secrets)
         line = _clean(scrub(line))
         stdin = None if stdin is None else _clean(scrub(stdin))

@@ -151,6 +151,11 @@ def keys(inv: Invocation) -> int:
     return keys_command(inv)
 
 
+def typed_keys(words: list[str]) -> list[str]:
+    """``keys set NAME KEY``: a key typed on the line (refused) is kept out of the run history."""
+    return words[2:3] if words[:1] == ["set"] else []
+
+
 def complete_keys(inv: Invocation, words: list[str]) -> list[str]:
     from .api_keys import complete_keys as complete
 
@@ -267,6 +272,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         summary="The variables agents read API keys from (never a key); store a key for one, or remove it.",
         usage=KEYS_USAGE,
         complete=complete_keys,
+        secret_words=typed_keys,
     )
     register(
         "conversations",
