@@ -247,15 +247,17 @@ def check_registration(
 
 class RawCall(FrozenRecord):
     """A raw command and the rest of its line, as typed; ``stdout``: the ``> FILE`` or ``>> FILE``
-    that ended the line, as ``(op, FILE)`` (``history export > runs.json``)."""
+    that ended the line, as ``(op, FILE)`` (``history export > runs.json``); ``pipe_to``: the aish
+    source after a `` | `` that the command's output goes into (``history search owl | head``)."""
 
-    __slots__ = ("name", "rest", "stdout")
+    __slots__ = ("name", "rest", "stdout", "pipe_to")
     name: str
     rest: str
     stdout: tuple[str, str] | None
+    pipe_to: str | None
 
-    def __init__(self, name: str, rest: str, stdout: tuple[str, str] | None = None) -> None:
-        freeze(self, name=name, rest=rest, stdout=stdout)
+    def __init__(self, name: str, rest: str, stdout: tuple[str, str] | None = None, pipe_to: str | None = None) -> None:
+        freeze(self, name=name, rest=rest, stdout=stdout, pipe_to=pipe_to)
 
 
 def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall]:
@@ -266,6 +268,9 @@ def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall
     The rest stays aish source, in order. A raw line may end with `` > FILE`` or
     `` >> FILE`` outside quotes (a blank before it, FILE one plain word): its output
     goes there, as any command's does (``history search "a > b"`` and ``a>b`` search).
+    A `` | `` outside double quotes with a blank on each side and words after it pipes
+    the output into the rest of the line, which is aish source (``history search owl |
+    head``; ``a|b`` and ``"a | b"`` search).
     """
     from aish.lang import is_incomplete
 
@@ -283,13 +288,28 @@ def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall
             if pending.strip():
                 parts.append(pending)
             pending = ""
-            rest, stdout = _trailing_redirect(stripped[len(name) :].strip())
-            parts.append(RawCall(name, rest, stdout))
+            rest, pipe_to = _pipe(stripped[len(name) :].strip())
+            if pipe_to is not None:
+                parts.append(RawCall(name, rest, None, pipe_to))
+            else:
+                parts.append(RawCall(name, *_trailing_redirect(rest)))
         else:
             pending += physical
     if pending.strip() or not parts:
         parts.append(pending)
     return parts
+
+
+def _pipe(rest: str) -> tuple[str, str | None]:
+    """``rest`` cut at its first `` | `` outside double quotes (a search's only quotes, as for
+    :func:`_trailing_redirect`) with words after it: the text before it, and the source after it
+    (None: no such pipe)."""
+    at = rest.find(" | ")
+    while at >= 0:
+        if rest.count('"', 0, at) % 2 == 0 and rest[at + 3 :].strip():
+            return rest[:at].rstrip(), rest[at + 3 :].strip()
+        at = rest.find(" | ", at + 1)
+    return rest, None
 
 
 def _trailing_redirect(rest: str) -> tuple[str, tuple[str, str] | None]:
@@ -334,6 +354,7 @@ def typed_secrets(source: str, commands: Mapping[str, CommandSpec]) -> list[str]
         calls: list[tuple[str, list[str]]] = []
         if isinstance(part, RawCall):
             calls.append((part.name, split_words(part.rest)))
+            found += typed_secrets(part.pipe_to or "", commands)
         else:
             try:
                 for _, pipeline in parse(part).items:

@@ -169,7 +169,7 @@ class Runner:
         """Is ``source`` one command and nothing else (``agents``, ``history search a|b``, ``athena --help``)?"""
         parts = split_raw(source, self._raw_names())
         if len(parts) != 1 or isinstance(parts[0], RawCall):
-            return len(parts) == 1
+            return len(parts) == 1 and getattr(parts[0], "pipe_to", None) is None
         try:
             items = parse(parts[0]).items
             only = items[0][1] if len(items) == 1 else None
@@ -181,8 +181,11 @@ class Runner:
         except AishError:  # reported when the line runs
             return False
 
-    def _run_raw(self, call: RawCall) -> int:
-        """A raw command's line (``history search a|b``, ``history export > runs.json``)."""
+    def _run_raw(self, call: RawCall, then: Script | None) -> int:
+        """A raw command's line (``history search a|b``, ``history export > runs.json``); ``then``:
+        the source its output is piped into (``history search owl | head``)."""
+        if then is not None:
+            return self._command_into(then, call.name, split_words(call.rest), call.rest)
         out = Redirect(call.stdout[0], call.stdout[1], 0) if call.stdout else None
         return self._guarded(lambda: self._call(call.name, split_words(call.rest), call.rest, out))
 
@@ -193,13 +196,13 @@ class Runner:
         self.quit = False
         try:
             raw = split_raw(source, self._raw_names())
-            parts = [p if isinstance(p, RawCall) else parse(p) for p in raw]
+            parts = [(p, parse(p.pipe_to) if p.pipe_to else None) if isinstance(p, RawCall) else parse(p) for p in raw]
             status = EXIT_OK
             line = 1  # of the part's first line in ``source``
             for part, part_source in zip(parts, raw, strict=True):
-                if isinstance(part, RawCall):
+                if isinstance(part, tuple):
                     self._at(line)
-                    status = self._run_raw(part)
+                    status = self._run_raw(*part)
                     line += 1
                 else:
                     text = part_source if isinstance(part_source, str) else ""
@@ -352,16 +355,19 @@ class Runner:
             raise UsageError(f"{named[-1]}: a command runs on its own or first in a pipeline (no '<' or '|' into it)")
         return first
 
-    def _command_into(self, pipeline: Pipeline, name: str, args: list[str]) -> int:
+    def _command_into(self, rest: Pipeline | Script, name: str, args: list[str], line: str | None = None) -> int:
         """``conversations | grep owl``, ``agents | athena which is cheapest?``: the command's output
-        is the rest of the pipeline's input, as a program's would be."""
+        is the rest of the pipeline's input, as a program's would be (``rest``: the pipeline, its
+        command first; or a raw command's source after `` | ``)."""
         import io
 
         captured = io.StringIO()
-        status = self._guarded(lambda: self._call(name, args, None, None, out=captured))
+        status = self._guarded(lambda: self._call(name, args, line, None, out=captured))
         if status != EXIT_OK:  # as ``cat nofile | athena``: nothing is asked of what failed
             return status
-        return self._pipeline(pipeline.replace(stages=pipeline.stages[1:]), captured.getvalue())
+        if isinstance(rest, Script):
+            return self.run_script(rest, captured.getvalue(), source=rest.source)
+        return self._pipeline(rest.replace(stages=rest.stages[1:]), captured.getvalue())
 
     def _call(
         self, name: str, args: list[str], line: str | None, redirect: Redirect | None, out: TextIO | None = None

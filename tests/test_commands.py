@@ -117,9 +117,28 @@ def test_a_raw_command_takes_the_rest_of_its_line(demo_url: str) -> None:
     app, probe = probe_app()
     assert run(app, 'grab a|b > c; "d') == (0, "grab 'a|b > c; \"d'\n", "")
     assert probe.seen[-1].args == ["a|b", ">", "c;", '"d']  # an open quote: split at blanks
-    script = 'echo "x\ngrab inside a string"\ngrab  two | words \necho after\n'
-    assert run(app, script) == (0, "x\ngrab inside a string\ngrab 'two | words'\nafter\n", "")
+    script = 'echo "x\ngrab inside a string"\ngrab  two|words "a | b" \necho after\n'
+    assert run(app, script) == (0, "x\ngrab inside a string\ngrab 'two|words \"a | b\"'\nafter\n", "")
     assert run(app, "echo first; grab parsed 'here'")[1] == "first\ngrab 'parsed here'\n"  # not at line start
+
+
+def test_a_raw_commands_output_goes_through_a_pipe_with_blanks_around_it(demo_url: str) -> None:
+    """``history search owl | head`` searched for ``owl | head`` (noted at stop 33): a `` | `` with a
+    blank on each side and words after it pipes the output into the rest, which is aish source."""
+    app, probe = probe_app()
+    assert run(app, "grab owl a|b | tr a-z A-Z; echo next") == (0, "GRAB 'OWL A|B'\nnext\n", "")
+    assert probe.seen[-1].args == ["owl", "a|b"]
+    assert run(app, "grab owl | athena[-m echo] said:") == (0, "grab 'owl'\n\nsaid:\n", "")
+    assert run(app, "grab trailing |") == (0, "grab 'trailing |'\n", "")  # nothing after it: text
+    assert run(app, 'grab it\'s "c | d"')[0] == 0  # in double quotes: text
+    assert probe.seen[-1].line == 'it\'s "c | d"'
+    assert run(app, "grab it's | tr a-z A-Z") == (0, 'GRAB "IT\'S"\n', "")  # a search's only quotes are "
+    calls = len(probe.seen)
+    status, out, err = run(app, "grab owl | (tr")
+    assert (status, out) == (2, "") and err.startswith("aish: syntax error"), err
+    assert len(probe.seen) == calls  # nothing ran
+    runner = Runner(app, out=io.StringIO(), err=io.StringIO())
+    assert runner.is_command_line("grab owl a|b") and not runner.is_command_line("grab owl | tr a-z A-Z")  # recorded
 
 
 def test_commands_win_over_agents_and_cannot_take_reserved_names(demo_url: str, tmp_path: Path) -> None:

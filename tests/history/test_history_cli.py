@@ -432,3 +432,9 @@ def test_history_first_in_a_pipeline_feeds_the_rest(history_backend: str, demo_u
         "aish: history: a command runs on its own or first in a pipeline (no '<' or '|' into it)\n",
     )
     assert run_aish("-c", "history search a|b").returncode == 0  # search's text is taken as typed
+    # `` | `` with blanks around it is a pipe (noted at stop 33: it was searched for)
+    assert run_aish("-c", "athena hawks").returncode == 0
+    found = run_aish("-c", "history search owls | wc -l")
+    assert (found.returncode, found.stdout.strip()) == (0, "2")  # athena owls, and this line
+    quoted = run_aish("-c", 'history search "owls | wc"')  # quoted: searched for
+    assert [line.split()[-5:] for line in quoted.stdout.splitlines()] == [["search", "owls", "|", "wc", "-l"]]
