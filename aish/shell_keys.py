@@ -4,6 +4,8 @@
 - Ctrl-D on an unfinished line submits it as it is, so the syntax error says what is missing.
 - Enter in a Ctrl-R search runs the line found, as bash does.
 - Ctrl-X Ctrl-E edits the line in an editor (:mod:`aish.shell_editor`).
+- Tab completes at once, so keys typed right after it (``ath<Tab>hi<Enter>``, typed ahead
+  or pasted by a tool) find the completion in place (:func:`complete_now`).
 - ``[`` right after Tab glues per-call options to the agent's name.
 - Alt-Enter starts a new line without running (:func:`aish.shell_paste.new_line`).
 """
@@ -68,6 +70,11 @@ def add_line_keys(
 
     bind_editor(bindings, lambda: ".md" if chatting() else ".aish", err)
 
+    @bindings.add("tab", filter=~is_searching)
+    def _tab(event: KeyPressEvent) -> None:
+        """Tab: the completion is made before the next key is read (:func:`complete_now`)."""
+        complete_now(event.current_buffer)
+
     @bindings.add("[")
     def _bracket(event: KeyPressEvent) -> None:
         """``ath<Tab>[``: the blank Tab left after an agent's name goes, so the controls are
@@ -84,3 +91,29 @@ def add_line_keys(
         """Alt-Enter (Esc Enter) starts a new line without running: after an agent's words, more
         of its text (:func:`aish.shell_paste.new_line`)."""
         new_line(event.current_buffer, None if chatting() else app.is_agent)
+
+
+def complete_now(buffer: Buffer) -> None:
+    """Tab: one completion is inserted; of several, the part they share is, and the menu opens
+    (Tab in it goes to the next), as prompt_toolkit's own Tab does, but at once.
+
+    prompt_toolkit's Tab completes in a background task, which keys read with the Tab do not
+    wait for: ``ath<Tab>hi<Enter>`` typed quickly ran ``athhi``. The completer is asked here,
+    in the key's handler; that task ran it in the event loop too (it is not threaded), so the
+    editor waits no longer than it did."""
+    from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
+
+    if buffer.complete_state is not None:
+        buffer.complete_next()
+        return
+    if buffer.completer is None:
+        return
+    document = buffer.document
+    completions = list(buffer.completer.get_completions(document, CompleteEvent(completion_requested=True)))
+    if len(completions) == 1:
+        buffer.delete_before_cursor(-completions[0].start_position)
+        buffer.insert_text(completions[0].text)
+        return
+    if completions:
+        buffer.insert_text(get_common_complete_suffix(document, completions))
+        buffer.start_completion()  # the menu, from the completer again (the line may have changed)

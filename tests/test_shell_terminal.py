@@ -323,6 +323,22 @@ def test_tab_completes_agents_commands_files_and_plugins(refserver: RefServer, t
     assert (tmp_path / "notes-for-tab.md").read_text(encoding="utf-8") == "x\n"
 
 
+def test_keys_sent_with_a_tab_find_its_completion_in_place(shell: pexpect.spawn, refserver: RefServer) -> None:
+    """Found on a tour: ``ath<Tab>said hi<Enter>`` read at once (a fast typist, keys typed during an
+    answer, a tool) ran ``athsaid hi``: prompt_toolkit completed in a background task, which the keys
+    read with the Tab did not wait for. The shell's Tab completes in its handler."""
+    shell.send("ath\tsaid hi\r")
+    shell.expect(r"\[athena: Complete - ")
+    shell.expect_exact(PROMPT)
+    shell.send("hist\t\r")
+    shell.expect(r"1  \S+ \S+  complete     athena said hi")
+    shell.expect_exact(PROMPT)
+    shell.send("a\t")  # several: the menu, as before
+    shell.expect_exact("agents")
+    shell.expect_exact("apollo")
+    assert sent(refserver) == ["said hi"]
+
+
 # ------------------------------------------------------------- help and set
 
 
