@@ -26,7 +26,7 @@ def stage_stats(result: StageResult) -> dict[str, object]:
 
 
 def stats_line(result: StageResult) -> str:
-    """``[stats] apollo: first token 0.012s, 0.850s, 42 tokens, 50.1 tokens/s, complete``.
+    """``[stats] apollo: first token 0.012s, total 0.850s, 42 tokens, 50.1 tokens/s, complete``.
 
     A stop other than the natural end replaces ``complete``: ``cut at max_tokens`` (another
     status keeps it in parentheses: ``partial (cut at max_tokens)``).
@@ -37,7 +37,7 @@ def stats_line(result: StageResult) -> str:
     note = stop_note(result.finish_reason)
     status = s["status"] if not note else note if s["status"] == "complete" else f"{s['status']} ({note})"
     tokens = f"{s['tokens']} token{'s' if s['tokens'] != 1 else ''}"
-    return f"[stats] {s['agent']}: first token {first}, {s['duration']:.3f}s, {tokens}, {rate}, {status}"
+    return f"[stats] {s['agent']}: first token {first}, total {s['duration']:.3f}s, {tokens}, {rate}, {status}"
 
 
 def write_stats(err: TextIO, results: Sequence[StageResult]) -> None:

@@ -126,8 +126,8 @@ def test_times_durations_rates_and_ids_are_written_as_regexes() -> None:
     lines = {
         "    1  2026-12-03 11:54  complete     athena hi": "    1  /[-0-9]+ [0-9:]+/  complete     athena hi",
         "run 1  2026-12-03 11:55:39  complete  0.02s": "run 1  /[-0-9]+ [0-9:]+/  complete  /[0-9.]+/s",
-        "[stats] hermes: first token 0.004s, 0.005s, 61 tokens, 67415.3 tokens/s, complete": (
-            "[stats] hermes: first token /[0-9.]+/s, /[0-9.]+/s, 61 tokens, /[0-9.]+/ tokens\\/s, complete"
+        "[stats] hermes: first token 0.004s, total 0.005s, 61 tokens, 67415.3 tokens/s, complete": (
+            "[stats] hermes: first token /[0-9.]+/s, total /[0-9.]+/s, 61 tokens, /[0-9.]+/ tokens\\/s, complete"
         ),
         "* 5048703bc067  2026-12-03 11:55  athena": "* /[0-9a-f]{12}/  /[-0-9]+ [0-9:]+/  athena",
         '"id": "chatcmpl-0123456789abcdef01234567"}': '"id": "chatcmpl-/[0-9a-f]+/"}',
