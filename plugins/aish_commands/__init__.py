@@ -469,6 +469,7 @@ usage: history [list] [N]                the last N runs (default 20), numbered
        history export [--json | --jsonl] every run as JSON (an array, or one object per line)
        history rm N...                   remove runs
        history clear [--yes]             remove every run (asks first on a terminal)
+TEXT is taken as typed ("two words" is a phrase); ' | ' after it pipes the runs on: history search owl | head.
 Replay a run in the shell with !N (!-N: the Nth last; !!: the last)."""
 
 CONVERSATIONS_USAGE = """\
