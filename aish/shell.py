@@ -132,6 +132,8 @@ class AishShell(cmd2.Cmd):
         self.input_history = self._input_history(input_history_path() if typed is None else typed)
         self._continuing = False
         """What :meth:`_continues` said last outside a search."""
+        self._continuing_text: str | None = None
+        """The line :attr:`_continuing` was worked out for."""
         self._as_is = False
         """The line was submitted with Ctrl-D: run (or report) it unfinished."""
         self.chat_only = False
@@ -190,7 +192,9 @@ class AishShell(cmd2.Cmd):
         if get_app().current_buffer is not buffer:
             return self._continuing
         text = buffer.text
-        self._continuing = bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
+        if text is not self._continuing_text:  # asked ~30 times a render: a paste may be 100 KB
+            self._continuing_text = text
+            self._continuing = bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
         return self._continuing
 
     def _at_end(self) -> bool:

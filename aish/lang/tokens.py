@@ -305,21 +305,27 @@ def _tag_end(line: str, i: int) -> int:
 
 
 def _quoted(line: str, start: int) -> tuple[int, str]:
-    """The text of the quote opened at ``start``, and where the quote ends."""
+    """The text of the quote opened at ``start``, and where the quote ends. Inside ``"``, a
+    backslash keeps a ``"`` or ``\\`` that follows it; any other backslash is text. Found with
+    ``str.find``: the shell asks at each key, and a pasted text may be 100 KB."""
     quote = line[start]
+    i = start + 1
     parts: list[str] = []
-    i, n = start + 1, len(line)
-    while i < n:
-        c = line[i]
-        if c == quote:
-            return i + 1, "".join(parts)
-        if c == "\\" and quote == '"' and i + 1 < n and line[i + 1] in '"\\':
-            parts.append(line[i + 1])
-            i += 2
-            continue
-        parts.append(c)
-        i += 1
-    raise Incomplete(f"unclosed {quote} quote", line, start)
+    while True:
+        end = line.find(quote, i)
+        if end < 0:
+            raise Incomplete(f"unclosed {quote} quote", line, start)
+        slash = line.find("\\", i, end) if quote == '"' else -1
+        if slash < 0:
+            parts.append(line[i:end])
+            return end + 1, "".join(parts)
+        parts.append(line[i:slash])
+        if line[slash + 1] in '"\\':
+            parts.append(line[slash + 1])
+            i = slash + 2
+        else:
+            parts.append("\\")
+            i = slash + 1
 
 
 _CONTINUES = frozenset({"|", "||", "&&", "&", "("})
