@@ -37,5 +37,45 @@ def stable_prefix(text: str) -> int:
     return cut
 
 
+def open_fence(text: str) -> str | None:
+    """The line that opened the fenced code block ``text`` ends inside (None: it ends outside one)."""
+    fence: str | None = None
+    opener: str | None = None
+    for line in text.split("\n"):
+        if "`" not in line and "~" not in line:
+            continue
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        if fence is None:
+            fence, opener = match["fence"], line
+        elif line.strip() == line.strip()[0] * len(line.strip()) and _closes(fence, match["fence"]):
+            fence = opener = None
+    return opener
+
+
+def live_window(text: str, rows: int, width: int) -> str:
+    """The end of ``text`` that a live region of ``rows`` rows by ``width`` columns can show: its last
+    ``rows`` lines, at most ``rows * width`` characters (from a blank in a longer line), after the
+    line that opened the code block they are in. Laying out only this keeps a redraw's cost to the
+    screen's size, however long the block grows (a 300-line code block took 50 ms a redraw)."""
+    budget = max(rows, 1) * max(width, 1)
+    if len(text) <= budget:
+        return text
+    start = len(text)
+    for _ in range(max(rows, 1)):
+        start = text.rfind("\n", 0, max(start - 1, 0)) + 1
+        if start == 0 or len(text) - start >= budget:
+            break
+    if len(text) - start > budget:  # one long line (a paragraph): from a blank near its end
+        cut = len(text) - budget
+        blank = text.find(" ", cut)
+        start = blank + 1 if blank >= 0 else cut
+    if start == 0:
+        return text
+    opener = open_fence(text[:start])
+    return f"{opener}\n{text[start:]}" if opener is not None else text[start:]
+
+
 def _closes(opening: str, candidate: str) -> bool:
     return candidate[0] == opening[0] and len(candidate) >= len(opening)

@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from aish import cells
-from aish_markdown.blocks import stable_prefix
+from aish_markdown.blocks import live_window, stable_prefix
 
 PLAIN_AFTER = 64 * 1024
 """A block still arriving that grows past this many characters is written as it is from then on:
@@ -107,10 +107,15 @@ class LiveMarkdown:
         self._tail = ""
 
     def _renderable(self, after_block: bool = False) -> RenderableType:
+        """The live region: the end of the block still arriving, as much as the screen shows (its
+        last rows, as ``tail -f`` would; the whole block is printed once it is complete)."""
         if not self._tail.strip():
             return Group()
-        markdown = _Trimmed(Markdown(self._tail))
-        return Group(Text(""), markdown) if self._blocks or after_block else markdown
+        spaced = bool(self._blocks or after_block)
+        width, height = self.console.size
+        rows = max(height - 1 - spaced, 1)  # the cursor's row stays below the region
+        markdown = _Trimmed(Markdown(live_window(self._tail, rows, width)), last=rows)
+        return Group(Text(""), markdown) if spaced else markdown
 
     def _print(self, block: str) -> None:
         if self._blocks:
@@ -131,8 +136,10 @@ class _Trimmed:
     much narrower: a line may end a little early where the terminal draws the sequence narrow.
     """
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, last: int | None = None) -> None:
         self.renderable = renderable
+        self.last = last
+        """Only the last this many lines (the live region: the end of the block, as it arrives)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         lines = console.render_lines(self.renderable, options, pad=False)
@@ -147,6 +154,8 @@ class _Trimmed:
             lines.pop(0)
         while lines and _blank(lines[-1]):
             lines.pop()
+        if self.last is not None:
+            del lines[: -self.last]
         for line in lines:
             yield from line
             yield Segment.line()

@@ -39,7 +39,7 @@ from aish.app import build_app
 from aish.config import load_config
 from aish.runner import Runner
 from aish.stream import AgentStream
-from aish_markdown.blocks import stable_prefix
+from aish_markdown.blocks import live_window, open_fence, stable_prefix
 from aish_markdown.renderer import MarkdownRenderer
 from aish_openai.codec import OpenAIChatCodec
 from aish_refserver import RefServer, plan_reply
@@ -220,6 +220,52 @@ def test_stable_prefix(text: str, cut: int) -> None:
 
 
 # ------------------------------------------------------------ real streams and wiring
+
+
+@pytest.mark.parametrize(
+    ("text", "opener"),
+    [
+        ("para\n\n```py\nx = 1\n", "```py"),
+        ("```py\nx\n```\nafter\n", None),
+        ("~~~~\n```\nstill code\n", "~~~~"),  # a shorter or other fence does not close it
+        ("no code at all", None),
+    ],
+)
+def test_open_fence(text: str, opener: str | None) -> None:
+    assert open_fence(text) == opener
+
+
+def test_live_window_is_the_end_a_screen_shows_inside_its_code_block() -> None:
+    """Found on a tour: a 300-line code block streamed as its first screen and ``...``, each redraw
+    laying out the whole block (50 ms). The live region lays out what a screen holds, and shows its
+    end: the last rows lines, from a blank in a long line, after the fence they are in."""
+    assert live_window("short", 5, 80) == "short"
+    code = "Here:\n\n```python\n" + "".join(f"line_{i} = {i}\n" for i in range(300))
+    assert live_window(code, 5, 80) == "```python\n" + "".join(f"line_{i} = {i}\n" for i in range(295, 300))
+    prose = " ".join(f"w{i}" for i in range(2000))
+    window = live_window(prose, 4, 30)
+    assert len(window) <= 120 and prose.endswith(window) and window.startswith("w")
+    assert live_window("".join(f"l{i}\n" for i in range(100)), 3, 100) == "l97\nl98\nl99\n"
+
+
+def test_tty_a_long_block_streams_its_end_and_is_printed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a block longer than the screen arrives, the screen shows its newest lines (not its first
+    screen and ``...``); once it is complete, the whole block is printed, once."""
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("LINES", "12")
+    t = Target(tty=True)
+    code = "".join(f"line_{i} = {i}\n" for i in range(80))
+    t.batch(StreamStart(), TextDelta("Code:\n\n```python\n"))
+    for i in range(0, len(code), 7):
+        t.batch(TextDelta(code[i : i + 7]))
+    now = shown(t)
+    assert now[-1] == "line_79 = 79" and "..." not in "".join(now), now[-12:]
+    assert len(now) <= 3 + 11  # "Code:", a blank, then at most the region's rows
+    t.batch(TextDelta("```\n\nDone."), StreamEnd())
+    t.renderer.close()
+    final = shown(t)
+    assert [line for line in final if line.startswith("line_")] == [f"line_{i} = {i}" for i in range(80)]
+    assert final[-1] == "Done."
 
 
 def test_fed_a_real_stream_on_a_pipe_writes_the_servers_text() -> None:
