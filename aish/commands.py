@@ -344,7 +344,7 @@ def typed_secrets(source: str, commands: Mapping[str, CommandSpec]) -> list[str]
     ``keys set NAME KEY; athena hi`` holds ``KEY``. A line aish cannot parse is taken word by word,
     so its secrets are found too (a syntax error is recorded as typed)."""
     declared = {name: spec.secret_words for name, spec in commands.items() if spec.secret_words is not None}
-    if not declared:
+    if not any(name in source for name in declared):  # most lines: nothing to parse again
         return []
     from aish.errors import AishError
     from aish.lang import Command, parse
@@ -361,7 +361,7 @@ def typed_secrets(source: str, commands: Mapping[str, CommandSpec]) -> list[str]
                     calls += [(s.name, [w.value for w in s.args]) for s in pipeline.stages if isinstance(s, Command)]
             except AishError:
                 words = part.split()
-                calls += [(word, words[at + 1 :]) for at, word in enumerate(words)]
+                calls += [(word, words[at + 1 :]) for at, word in enumerate(words) if word in declared]
         for name, words in calls:
             pick = declared.get(name)
             found += [word for word in (pick(words) if pick is not None else []) if word]
