@@ -32,6 +32,7 @@ from aish.errors import (
 )
 from aish.history.recorder import Recorder, RunRecording
 from aish.lang import Command, Pipeline, Redirect, Script, parse
+from aish.leaving import is_quit, quit_status
 from aish.line_hints import NEW_LINE_HINT, stray_joiner
 from aish.pipeline import RunEnv, run_pipeline
 from aish.stream import StageResult
@@ -39,8 +40,6 @@ from aish.terminal import end_line, track
 from aish.tty import isatty, silence
 from aish.wordwrap import say
 
-QUIT = frozenset({"quit", "exit"})
-"""A script's pipeline of one of these words alone (``exit N``) ends it (see :func:`_quit_status`)."""
 STDIN = "<stdin>"
 """The script name of lines read from standard input (``aish < lines.aish``): errors say ``<stdin>:N:``."""
 
@@ -175,17 +174,17 @@ class Runner:
             only = items[0][1] if len(items) == 1 else None
             return only is not None and (
                 (len(only.stages) == 1 and self._command(only) is not None)
-                or _is_quit(only)
+                or is_quit(only)
                 or self._asks_help(only, None) is not None
             )
         except AishError:  # reported when the line runs
             return False
 
-    def _run_raw(self, call: RawCall, then: Script | None) -> int:
+    def _run_raw(self, call: RawCall, then: Script | None, line: int = 1) -> int:
         """A raw command's line (``history search a|b``, ``history export > runs.json``); ``then``:
-        the source its output is piped into (``history search owl | head``)."""
+        the source its output is piped into (``history search owl | head``), on ``line`` of a file."""
         if then is not None:
-            return self._command_into(then, call.name, split_words(call.rest), call.rest)
+            return self._command_into(then, call.name, split_words(call.rest), call.rest, line)
         out = Redirect(call.stdout[0], call.stdout[1], 0) if call.stdout else None
         return self._guarded(lambda: self._call(call.name, split_words(call.rest), call.rest, out))
 
@@ -202,7 +201,7 @@ class Runner:
             for part, part_source in zip(parts, raw, strict=True):
                 if isinstance(part, tuple):
                     self._at(line)
-                    status = self._run_raw(*part)
+                    status = self._run_raw(*part, line)
                     line += 1
                 else:
                     text = part_source if isinstance(part_source, str) else ""
@@ -256,7 +255,7 @@ class Runner:
             if (joiner == "&&" and status != EXIT_OK) or (joiner == "||" and status == EXIT_OK):
                 continue
             try:
-                leave = _quit_status(pipeline, status)
+                leave = quit_status(pipeline, status)
             except AishError as exc:  # ``exit foo``: said, and the script stops, as a POSIX shell does
                 leave = self.report(exc)
             if leave is not None:
@@ -355,18 +354,20 @@ class Runner:
             raise UsageError(f"{named[-1]}: a command runs on its own or first in a pipeline (no '<' or '|' into it)")
         return first
 
-    def _command_into(self, rest: Pipeline | Script, name: str, args: list[str], line: str | None = None) -> int:
+    def _command_into(
+        self, rest: Pipeline | Script, name: str, args: list[str], typed: str | None = None, at: int = 1
+    ) -> int:
         """``conversations | grep owl``, ``agents | athena which is cheapest?``: the command's output
         is the rest of the pipeline's input, as a program's would be (``rest``: the pipeline, its
         command first; or a raw command's source after `` | ``)."""
         import io
 
         captured = io.StringIO()
-        status = self._guarded(lambda: self._call(name, args, line, None, out=captured))
+        status = self._guarded(lambda: self._call(name, args, typed, None, out=captured))
         if status != EXIT_OK:  # as ``cat nofile | athena``: nothing is asked of what failed
             return status
         if isinstance(rest, Script):
-            return self.run_script(rest, captured.getvalue(), source=rest.source)
+            return self.run_script(rest, captured.getvalue(), source=rest.source, line=at)
         return self._pipeline(rest.replace(stages=rest.stages[1:]), captured.getvalue())
 
     def _call(
@@ -468,32 +469,3 @@ class Runner:
 
 
 __all__ = ["EXIT_FAILURE", "Runner"]
-
-
-def _is_quit(pipeline: Pipeline) -> bool:
-    first = pipeline.stages[0]
-    return len(pipeline.stages) == 1 and isinstance(first, Command) and first.name in QUIT
-
-
-def leave_status(source: str, last: int) -> int:
-    """The status the shell leaves with on ``quit`` or ``exit [N]`` typed alone (``last``: the last
-    line's); a bad argument raises the UsageError ``aish -c`` reports (as sh, the shell still leaves)."""
-    _, pipeline = parse(source).items[0]
-    status = _quit_status(pipeline, last)
-    return last if status is None else status
-
-
-def _quit_status(pipeline: Pipeline, last: int) -> int | None:
-    """The status to stop a script with if ``pipeline`` is ``quit`` or ``exit [N]`` (else None):
-    ``N``, or that of the pipeline before it, as a POSIX shell's ``exit``."""
-    first = pipeline.stages[0]
-    if not isinstance(first, Command) or first.name not in QUIT:
-        return None
-    if len(pipeline.stages) > 1 or pipeline.stdin is not None or pipeline.stdout is not None:
-        raise UsageError(f"{first.name}: it runs on its own (no '|', '<' or '>')")
-    args = [word.value for word in first.args]
-    if not args:
-        return last
-    if len(args) == 1 and args[0].isdigit() and args[0].isascii():
-        return int(args[0]) % 256  # as sh: exit 300 is 44
-    raise UsageError(f"{first.name}: takes at most an exit status (a whole number), not {' '.join(args)!r}")

@@ -39,8 +39,9 @@ from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import is_private, resolve_replay
 from aish.lang import is_incomplete
+from aish.leaving import leave_status
 from aish.pipeline import is_shell_escape_line
-from aish.runner import Runner, leave_status
+from aish.runner import Runner
 from aish.shell_chat import Chat, chat_request
 from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path

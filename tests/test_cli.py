@@ -205,12 +205,16 @@ def test_a_misspelt_command_gets_a_suggestion_as_a_misspelt_agent_does() -> None
 def test_errors_in_a_script_file_name_its_line(tmp_path: Path) -> None:
     """A script's error gave no line, and the hint meant for pasted text."""
     script = tmp_path / "s.aish"
-    script.write_text('echo one\necho "a\nb"\n\nnosuch hi\necho two; zzz x\nhistory bogus\n', encoding="utf-8")
+    script.write_text(
+        'echo one\necho "a\nb"\n\nnosuch hi\necho two; zzz x\nhistory bogus\nhistory search x | yyy hi\n',
+        encoding="utf-8",
+    )
     result = run_aish(str(script), cwd=tmp_path)
     assert result.stderr.splitlines() == [
         f"aish: {script}:5: unknown agent 'nosuch' (known: apollo, athena, hermes)",
         f"aish: {script}:6: unknown agent 'zzz' (known: apollo, athena, hermes)",
         f"aish: {script}:7: history: unknown subcommand 'bogus' (see 'history help')",
+        f"aish: {script}:8: unknown agent 'yyy' (known: apollo, athena, hermes)",  # after a raw line's ' | '
     ]
     broken = tmp_path / "bad.aish"
     broken.write_text("echo a\n(echo b |\n", encoding="utf-8")
