@@ -173,7 +173,7 @@ def test_the_shell_asks_for_the_key_without_showing_it(
 ) -> None:
     """In a real terminal: the prompt, nothing echoed, the key stored; neither the screen, the input
     history nor the run history holds it. A key typed on the line is refused, and the line is dropped
-    from the input history (found on a tour: it was kept there)."""
+    from the input history (found on a tour: it was kept there), after a bad name too (found in review)."""
     env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "aish"], env=env, encoding="utf-8", timeout=20, dimensions=(40, 160))
     seen = io.StringIO()
@@ -187,6 +187,7 @@ def test_the_shell_asks_for_the_key_without_showing_it(
         ("keys set AISH_TEST_PAID_KEY", "(not shown): "),
         ("\x03", "keys set AISH_TEST_PAID_KEY: cancelled; nothing stored", "aish>"),
         (f"keys set AISH_TEST_PAID_KEY {TYPED}", "this line is dropped from the input history", "aish>"),
+        (f"keys set paid-key {TYPED}", "expected an environment variable name", "aish>"),  # dropped too
         ("paid[-m echo] after", "after", "aish>"),
     )
     typed = (Path(os.environ["XDG_STATE_HOME"]) / "aish" / "input_history").read_text()

@@ -109,9 +109,10 @@ def _set(inv: Invocation, words: list[str]) -> int:
     from aish.errors import UsageError
     from aish.wordwrap import say
 
+    typed = len(words) > 1  # a key on the line: gone from the input history before anything is said
+    dropped = typed and inv.forget_typed is not None and inv.forget_typed(words[1])
     name = _name(words, "set")
-    if len(words) > 1:
-        dropped = inv.forget_typed is not None and inv.forget_typed(words[1])
+    if typed:
         kept = "this line is dropped from the input history" if dropped else "a shell's history keeps its lines"
         raise UsageError(
             f"keys set {name}: give the key at the prompt 'keys set {name}' shows, not on the line ({kept})"
