@@ -83,6 +83,11 @@ def test_the_default_file_is_created_and_a_key_is_only_named(tmp_path: Path, mon
         (["x", "http://x", "-m"], "agents add: -m needs a value (usage: agents add NAME URL"),
         (["x", "http://x", "--temperature", "0"], "agents add: unknown option '--temperature' (usage: "),
         (["x"], "usage: agents add NAME URL [-m MODEL]"),
+        (
+            ["x", "http://x", "--key-env", "sk-typed-0123456789"],
+            "agents add: --key-env takes the name of the variable that holds the key (--key-env OPENAI_API_KEY), "
+            "not a key",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_the_file_is_untouched(
@@ -248,3 +253,26 @@ def test_remove_says_which_group_still_names_the_agent(write_config: Callable[[s
     assert (result.status, result.err) == (0, "")
     assert result.out == f"agent team removed from {path}; group crew still names it\n"
     assert path.read_text() == KEPT + '\n[groups]\ncrew = ["team"]\n'
+
+
+def test_a_password_in_the_url_or_a_key_given_as_key_env_stays_out_of_the_run_history(
+    write_config: Callable[[str], Path],
+) -> None:
+    """``agents add ...; athena hi`` is a run, recorded before the agent exists (its URL's password
+    is no agent's secret yet), and ``--key-env sk-...`` is a key given by mistake: ``agents``
+    declares both (``secret_words``), so the line is recorded with ``***``."""
+    path = write_config(KEPT)
+    lines = [
+        "agents add priv http://bob:pw-0123456789abc@127.0.0.1:9/v1 -m m; athena[-m echo] one",
+        "agents add other http://127.0.0.1:9/v1 --key-env sk-typed-0123456789; athena[-m echo] two",
+    ]
+    for line in lines:
+        assert aish("--config", str(path), "-c", line).status in (0, 2)
+    listed = aish("--config", str(path), "history").out
+    assert "agents add priv http://bob:***@127.0.0.1:9/v1 -m m; athena[-m echo] one" in listed, listed
+    assert "agents add other http://127.0.0.1:9/v1 --key-env ***; athena[-m echo] two" in listed, listed
+    for root in (os.environ["XDG_STATE_HOME"], os.environ["XDG_DATA_HOME"]):
+        for file in Path(root).rglob("*"):
+            if file.is_file():
+                data = file.read_bytes()
+                assert b"pw-0123456789abc" not in data and b"sk-typed-0123456789" not in data, file

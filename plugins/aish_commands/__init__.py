@@ -47,7 +47,7 @@ def agents(inv: Invocation) -> int:
     if inv.args[:1] == ["add"]:
         from .agent_add import add_agent
 
-        return add_agent(inv.app, inv.args[1:], inv.out)
+        return add_agent(inv.app, inv.args[1:], inv.out, inv.forget_typed)
     if inv.args[:1] == ["edit"]:
         from .agent_edit import edit_agents
 
@@ -151,6 +151,16 @@ def keys(inv: Invocation) -> int:
     return keys_command(inv)
 
 
+def typed_agent_secrets(words: list[str]) -> list[str]:
+    """``agents add NAME http://user:PASSWORD@host/v1``, ``--key-env sk-...`` (a key given by mistake):
+    kept out of the run history of a line that goes on (``agents add ...; athena hi``)."""
+    if words[:1] != ["add"]:
+        return []
+    from .agent_add import typed_secrets
+
+    return typed_secrets(words[1:])
+
+
 def typed_keys(words: list[str]) -> list[str]:
     """``keys set NAME KEY``: a key typed on the line (refused) is kept out of the run history."""
     return words[2:3] if words[:1] == ["set"] else []
@@ -194,6 +204,7 @@ def aish_register_commands(register: RegisterCommand) -> None:
         usage=AGENTS_USAGE,
         complete=complete_agents_command,
         mends_config="edit",  # ``agents edit`` opens an invalid file, as ``crontab -e`` does
+        secret_words=typed_agent_secrets,
     )
     register(
         "plugins",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from typing import TextIO
 
 from aish import App, ConfigError, UsageError
@@ -34,17 +35,26 @@ _FLAGS = {"-m": "model", "--model": "model", "--codec": "codec", "--key-env": "a
 _FLAGS |= {"-d": "description", "--description": "description"}
 
 
-def add_agent(app: App, words: list[str], out: TextIO) -> int:
-    """Append ``[agents.NAME]`` to the configuration file and use it in this session."""
+def add_agent(app: App, words: list[str], out: TextIO, forget: Callable[[str], bool] | None = None) -> int:
+    """Append ``[agents.NAME]`` to the configuration file and use it in this session. ``forget``: drops
+    the input history's line that holds a text (``Invocation.forget_typed``)."""
     from aish.config import config_file, load_config, parse_config  # aish's own commands use its internals
     from aish.config_edit import read_config_text, write_config_text
     from aish.config_watch import adopt
+    from aish.validate import env_name_problem
     from aish.wordwrap import say
 
     if any(word in ("-h", "--help") for word in words):
         out.write(add_help(app))
         return 0
     name, typed, keys = _parsed(words)
+    key_env = keys.get("api_key_env")
+    if key_env is not None and env_name_problem(key_env) is not None:  # ``--key-env sk-...``: a key?
+        dropped = forget is not None and forget(key_env)
+        raise UsageError(
+            "agents add: --key-env takes the name of the variable that holds the key (--key-env OPENAI_API_KEY), "
+            "not a key" + ("; this line is dropped from the input history" if dropped else "")
+        )
     if name in app.commands:  # the line would run the command, never the agent
         raise UsageError(f"agents add: {name!r} is a command; choose another name")
     url = _with_scheme(typed)
@@ -173,6 +183,25 @@ def _parsed(words: list[str]) -> tuple[str, str, dict[str, str]]:
         keys[_FLAGS[flag]] = rest[i + 1]
         i += 2
     return name, url, keys
+
+
+def typed_secrets(words: list[str]) -> list[str]:
+    """The secrets ``agents add`` words hold: the URL's password, and a ``--key-env`` value that is no
+    variable's name (a key given by mistake)."""
+    from itertools import pairwise
+    from urllib.parse import urlsplit
+
+    from aish.validate import env_name_problem
+
+    found: list[str] = []
+    if len(words) > 1:
+        try:
+            password = urlsplit(_with_scheme(words[1])).password
+        except ValueError:  # a port that is no number: no password to find either
+            password = None
+        found += [password] if password else []
+    found += [value for flag, value in pairwise(words) if flag == "--key-env" and env_name_problem(value)]
+    return found
 
 
 def _toml(value: str) -> str:
