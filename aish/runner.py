@@ -167,8 +167,10 @@ class Runner:
     def is_command_line(self, source: str) -> bool:
         """Is ``source`` one command and nothing else (``agents``, ``history search a|b``, ``athena --help``)?"""
         parts = split_raw(source, self._raw_names())
-        if len(parts) != 1 or isinstance(parts[0], RawCall):
-            return len(parts) == 1 and getattr(parts[0], "pipe_to", None) is None
+        if len(parts) != 1:
+            return False
+        if isinstance(parts[0], RawCall):  # ``history search owl | head`` is a pipeline: recorded
+            return parts[0].pipe_to is None
         try:
             items = parse(parts[0]).items
             only = items[0][1] if len(items) == 1 else None
