@@ -260,8 +260,9 @@ class RawCall(FrozenRecord):
         freeze(self, name=name, rest=rest, stdout=stdout, pipe_to=pipe_to)
 
 
-def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall]:
-    """``source`` cut around lines that begin with a raw command (each such line is one :class:`RawCall`).
+def split_raw(source: str, commands: Mapping[str, CommandSpec]) -> list[str | RawCall]:
+    """``source`` cut around lines that begin with a raw command of ``commands`` (each such line is
+    one :class:`RawCall`).
 
     A line begins a raw command when its first word is a raw command's name and
     it does not continue an unfinished line (open quote, trailing ``|``...).
@@ -279,7 +280,7 @@ def split_raw(source: str, raw: Mapping[str, CommandSpec]) -> list[str | RawCall
     for physical in source.splitlines(keepends=True) or [source]:
         stripped = physical.strip()
         name = stripped.split(maxsplit=1)[0] if stripped else ""
-        spec = raw.get(name)
+        spec = commands.get(name)
         if (
             spec is not None
             and spec.takes_as_typed(stripped[len(name) :])
@@ -350,7 +351,7 @@ def typed_secrets(source: str, commands: Mapping[str, CommandSpec]) -> list[str]
     from aish.lang import Command, parse
 
     found: list[str] = []
-    for part in split_raw(source, {name: spec for name, spec in commands.items() if spec.raw}):
+    for part in split_raw(source, commands):
         calls: list[tuple[str, list[str]]] = []
         if isinstance(part, RawCall):
             calls.append((part.name, split_words(part.rest)))

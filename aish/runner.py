@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, TextIO
 
 from aish.app import App
-from aish.commands import AskSecret, CommandSpec, Confirm, Invocation, RawCall, join_words, split_raw, split_words
+from aish.commands import AskSecret, Confirm, Invocation, RawCall, join_words, split_raw, split_words
 from aish.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -166,7 +166,7 @@ class Runner:
 
     def is_command_line(self, source: str) -> bool:
         """Is ``source`` one command and nothing else (``agents``, ``history search a|b``, ``athena --help``)?"""
-        parts = split_raw(source, self._raw_names())
+        parts = split_raw(source, self.app.commands)
         if len(parts) != 1:
             return False
         if isinstance(parts[0], RawCall):  # ``history search owl | head`` is a pipeline: recorded
@@ -190,13 +190,10 @@ class Runner:
         out = Redirect(call.stdout[0], call.stdout[1], 0) if call.stdout else None
         return self._guarded(lambda: self._call(call.name, split_words(call.rest), call.rest, out))
 
-    def _raw_names(self) -> dict[str, CommandSpec]:
-        return {name: spec for name, spec in self.app.commands.items() if spec.raw}
-
     def _run_source(self, source: str, stdin: str | None) -> int:
         self.quit = False
         try:
-            raw = split_raw(source, self._raw_names())
+            raw = split_raw(source, self.app.commands)
             parts = [(p, parse(p.pipe_to) if p.pipe_to else None) if isinstance(p, RawCall) else parse(p) for p in raw]
             status = EXIT_OK
             line = 1  # of the part's first line in ``source``

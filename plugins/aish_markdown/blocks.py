@@ -23,15 +23,9 @@ def stable_prefix(text: str) -> int:
     lines = text.split("\n")
     for line in lines[:-1]:  # the last piece is an unfinished line
         blank = not line.strip()
-        match = _FENCE.match(line)
-        if fence is not None:
-            if match and line.strip() == line.strip()[0] * len(line.strip()) and _closes(fence, match["fence"]):
-                fence = None
-        else:
-            if previous_blank and not blank and line[0] not in " \t":
-                cut = offset
-            if match:
-                fence = match["fence"]
+        if fence is None and previous_blank and not blank and line[0] not in " \t":
+            cut = offset
+        fence = _fence_after(fence, line)
         previous_blank = blank
         offset += len(line) + 1
     return cut
@@ -42,15 +36,10 @@ def open_fence(text: str) -> str | None:
     fence: str | None = None
     opener: str | None = None
     for line in text.split("\n"):
-        if "`" not in line and "~" not in line:
-            continue
-        match = _FENCE.match(line)
-        if match is None:
-            continue
-        if fence is None:
-            fence, opener = match["fence"], line
-        elif line.strip() == line.strip()[0] * len(line.strip()) and _closes(fence, match["fence"]):
-            fence = opener = None
+        after = _fence_after(fence, line)
+        if after is None or fence is None:
+            opener = None if after is None else line
+        fence = after
     return opener
 
 
@@ -75,6 +64,20 @@ def live_window(text: str, rows: int, width: int) -> str:
         return text
     opener = open_fence(text[:start])
     return f"{opener}\n{text[start:]}" if opener is not None else text[start:]
+
+
+def _fence_after(fence: str | None, line: str) -> str | None:
+    """The fence open after ``line`` (None: outside a code block), ``fence`` being the one open
+    before it: a fence line opens a block, and inside one only a fence line of the same character,
+    as long or longer and nothing else, closes it."""
+    match = _FENCE.match(line)
+    if match is None:
+        return fence
+    if fence is None:
+        return match["fence"]
+    stripped = line.strip()
+    closes = stripped == stripped[0] * len(stripped) and _closes(fence, match["fence"])
+    return None if closes else fence
 
 
 def _closes(opening: str, candidate: str) -> bool:
