@@ -3,7 +3,7 @@
 On a pipe or a file it writes exactly the answer's text, nothing else (rich
 is not even imported). On a terminal it renders the Markdown with rich as it
 streams: complete blocks are printed for good, and the block still arriving
-is redrawn in place once per batch (one network read). Status goes to stderr
+is redrawn in place, at most 30 times a second (:data:`aish_markdown.live.FRAME`). Status goes to stderr
 as with ``plain``, naming the agent: ``[athena: Streaming...]`` on a line of
 its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 (or how else it ended: ``Cut at max_tokens``, ``Empty answer``, ``Partial``,
@@ -46,11 +46,15 @@ if TYPE_CHECKING:
 class MarkdownRenderer:
     """Live Markdown on a terminal, exact text elsewhere; see the module docstring."""
 
-    def __init__(self, target: RenderTarget, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, target: RenderTarget, clock: Callable[[], float] = time.monotonic, frame: float | None = None
+    ) -> None:
+        """``frame``: seconds between redraws of the live region, at least (None: :data:`~aish_markdown.live.FRAME`)."""
         self.out = target.out
         self.err = target.err
         self.tty = target.tty
         self._clock = clock
+        self._frame = frame
         self._view: LiveMarkdown | None = None
         self._started = clock()
         self._deltas = 0
@@ -95,9 +99,10 @@ class MarkdownRenderer:
 
     def _live(self) -> LiveMarkdown:
         if self._view is None:
-            from aish_markdown.live import LiveMarkdown
+            from aish_markdown.live import FRAME, LiveMarkdown
 
-            self._view = LiveMarkdown(self.out)
+            frame = FRAME if self._frame is None else self._frame
+            self._view = LiveMarkdown(self.out, frame=frame, clock=self._clock)
         return self._view
 
     def _end_view(self) -> None:

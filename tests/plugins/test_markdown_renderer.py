@@ -12,6 +12,8 @@ import io
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,9 +57,13 @@ class Clock:
 
 
 class Target:
+    """A renderer that redraws at every flush (``frame=0`` and a clock that stands still), so that what a
+    test sees after each batch does not depend on time; :func:`test_redraws_are_at_most_one_a_frame`
+    checks the frames."""
+
     def __init__(self, tty: bool, clock: Clock | None = None) -> None:
         self.out, self.err = io.StringIO(), io.StringIO()
-        self.renderer = MarkdownRenderer(RenderTarget(self.out, self.err, tty=tty), clock=clock or Clock())
+        self.renderer = MarkdownRenderer(RenderTarget(self.out, self.err, tty=tty), clock=clock or Clock(), frame=0)
 
     def batch(self, *events: Event) -> None:
         for event in events:
@@ -355,6 +361,54 @@ def test_tty_a_wait_to_retry_before_any_text_is_a_status_line() -> None:
     assert t.err.getvalue() == (
         "[athena: Streaming...]\n[athena: Retrying in 2.0s - HTTP 429]\n[athena: Complete - 0.0s, 1 token]\n"
     )
+
+
+def test_redraws_are_at_most_one_a_frame() -> None:
+    """A fast server's reads come every millisecond or two and a redraw takes several: redrawn at
+    every read, the stream went at the renderer's pace (1,891 tokens from llama.cpp: 5.8 s, 2.8 s
+    with ``plain``). Reads within a frame are drawn once, when the frame's time comes."""
+    from aish_markdown.live import LiveMarkdown
+
+    now = [0.0]
+    out = io.StringIO()
+    live = LiveMarkdown(out, frame=60.0, clock=lambda: now[0])  # the ticker's turn does not come in the test
+    live.append("Start")
+    live.refresh()
+    for i in range(100):
+        live.append(f" w{i}")
+        live.refresh()
+    assert out.getvalue().count("Start") == 1  # the first read is drawn at once, the others wait for the frame
+    now[0] = 61.0
+    live.append(" end")
+    live.refresh()
+    assert out.getvalue().count("Start") == 2 and "w99 end" in screen(out.getvalue())[-1]
+    live.close()
+    assert out.getvalue().count("Start") == 3  # printed for good, once
+
+
+def test_a_redraw_put_off_is_made_while_the_stream_waits() -> None:
+    """The last reads of a frame are on screen when the server pauses, without another read; the
+    ticker's thread ends with the view."""
+    from aish_markdown.live import LiveMarkdown
+
+    out = io.StringIO()
+    live = LiveMarkdown(out, frame=0.05)
+    live.append("Start")
+    live.refresh()
+    live.append(" and the last words")
+    live.refresh()  # within the frame: put off
+    deadline = time.monotonic() + 5
+    while "the last words" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert screen(out.getvalue())[-1].strip() == "Start and the last words"
+    live.close()
+    deadline = time.monotonic() + 5
+    while any(t.name == "aish-markdown" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == "aish-markdown" for t in threading.enumerate())
+    size = len(out.getvalue())
+    time.sleep(0.15)
+    assert len(out.getvalue()) == size
 
 
 def test_a_block_too_long_to_lay_out_is_written_as_it_comes() -> None:
