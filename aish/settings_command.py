@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from aish.errors import EXIT_OK, UsageError
+from aish.errors import EXIT_OK, AishError, UsageError, visible
 
 if TYPE_CHECKING:
     from aish.runner import Runner
@@ -77,10 +77,23 @@ def _show(runner: Runner, name: str) -> str:
     if name == "renderer":
         return runner.renderer_name or "default"
     if name == "history" and runner.history is None:
-        return "off (no history store)"
+        return _unrecorded(runner)
     flags = {"stats": runner.stats, "debug": runner.debug, "history": runner.recording_enabled, "wrap": runner.wrap}
     value = flags[name]
     return "on" if value else "off"
+
+
+def _unrecorded(runner: Runner) -> str:
+    """``history`` in a runner that records nothing: the shell's when no store is configured (or the
+    name is unknown), or the one of ``aish set`` run from another shell, a command (never recorded):
+    that shows the configuration."""
+    from aish.history.store import backend_name
+
+    try:
+        configured = backend_name(runner.app)
+    except AishError as exc:
+        return f"off ({visible(str(exc))})"
+    return "off (no history store)" if configured is None else "on"
 
 
 __all__ = ["SETTINGS", "setting_values", "settings_command"]

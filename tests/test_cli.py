@@ -511,3 +511,16 @@ def test_a_built_in_of_the_language_as_the_target_says_to_run_it_in_a_line(demo_
         assert result.stderr == (
             f"aish: {word} is part of the aish language, not a command: run it in a line (aish -c '{word} ...')\n"
         )
+
+
+@pytest.mark.parametrize(
+    ("history", "shown"), [("sqlite", "history = on"), ("off", "history = off (no history store)")]
+)
+def test_set_from_another_shell_shows_the_configured_history(tmp_path: Path, history: str, shown: str) -> None:
+    """``aish set`` runs as a command (never recorded, so with no recorder): it said ``history = off (no
+    history store)`` with history on."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[settings]\nhistory = "{history}"\n', encoding="utf-8")
+    result = run_aish("set", env={"AISH_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout.splitlines()
