@@ -28,11 +28,17 @@ ARGUMENTS]`` (elsewhere aish's error line names the calls).
 
 While the stage waits to ask again before any text came (HTTP 429 or 503, a
 refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
-429]``, and gives way to ``[athena: Streaming...]`` when text comes.
+429]``, and gives way to ``[athena: Streaming...]`` when text comes. A first
+token that is slow to come (a server loading its model, one that hangs) is
+counted on the tag when both standard output and standard error are the terminal:
+``[athena: Waiting - 5s]`` from :data:`WAIT_SHOWN` seconds on, once a second,
+by a small thread of the renderer's own, until text comes (the tag is
+``Streaming...`` again) or the stream ends.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from aish import (
@@ -57,12 +63,16 @@ from aish import (
 )
 
 DIM, UNDIM = "\x1b[2m", "\x1b[22m"
+WAIT_SHOWN = 2.0
+"""Seconds without a first token after which the tag counts the wait."""
 
 
 class PlainRenderer:
     """Writes text as it arrives; see the module docstring."""
 
-    def __init__(self, target: RenderTarget) -> None:
+    def __init__(self, target: RenderTarget, *, wait_shown: float = WAIT_SHOWN, tick: float = 1.0) -> None:
+        """``wait_shown``, ``tick``: the tag counts a wait for the first token from ``wait_shown``
+        seconds on, every ``tick`` seconds."""
         self.out = target.out
         self.err = target.err
         self.tty = target.tty
@@ -80,12 +90,22 @@ class PlainRenderer:
         ends without text replaces it with how it ended, instead of following it."""
         self._retrying = False
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
+        self._waited = False
+        """The tag says ``Waiting - Ns`` (see :meth:`_text_begins`)."""
+        self._wait_shown, self._tick = wait_shown, tick
+        self._lock = threading.Lock()
+        """Held while an event is fed and while the wait's thread rewrites the tag."""
+        self._stop_waiting: threading.Event | None = None
         wraps = self.tty and target.options.get("wrap", True)
         self._wrap = WordWrap.for_terminal(target.out) if wraps else None
         """Breaks the answer's lines between words on a terminal (:class:`aish.WordWrap`; not on a
         ``TERM=dumb`` one, which wraps lines itself)."""
 
     def feed(self, event: Event) -> None:
+        with self._lock:
+            self._feed(event)
+
+    def _feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
@@ -107,10 +127,12 @@ class PlainRenderer:
             self._started = time.monotonic()
             self._deltas, self._usage_tokens, self._ends_with_newline, self._said = 0, None, True, False
             self._agent = event.agent
-            self._reasoned = self._thinking = self._retrying = False
+            self._reasoned = self._thinking = self._retrying = self._waited = False
             if self.tty:
                 self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
+                if _isatty(self.err) and _isatty(self.out):
+                    self._count_the_wait()
         elif kind is Reasoning:
             self._reasoned = True
             if self._tag_alone:
@@ -143,12 +165,37 @@ class PlainRenderer:
             self._summary("Partial" if event.partial else "Interrupted" if interrupted else "Failed")  # type: ignore[union-attr]
 
     def _text_begins(self) -> None:
-        """The first text after the tag: a ``Retrying`` tag gives way to ``Streaming...``."""
+        """The first text after the tag: a ``Retrying`` or ``Waiting`` tag gives way to ``Streaming...``."""
         self._tag_alone = False
-        if self._retrying:
-            self._retrying = False
+        self._stop_the_count()
+        if self._retrying or self._waited:
+            self._retrying = self._waited = False
             self.err.write("\r\x1b[K")
             self._tag(status_line(self._agent, "Streaming...") + " ")
+
+    def _count_the_wait(self) -> None:
+        """Start the thread that counts a wait for the first token on the tag."""
+        self._stop_the_count()
+        stop = self._stop_waiting = threading.Event()
+        started = self._started
+
+        def count() -> None:
+            wait = self._wait_shown
+            while not stop.wait(wait):
+                with self._lock:
+                    if stop.is_set() or not self._tag_alone or self._retrying:
+                        return
+                    self.err.write("\r\x1b[K")
+                    self._tag(status_line(self._agent, "Waiting", f"{time.monotonic() - started:.0f}s") + " ")
+                    self._waited = True
+                wait = self._tick
+
+        threading.Thread(target=count, name="aish-plain-wait", daemon=True).start()
+
+    def _stop_the_count(self) -> None:
+        if self._stop_waiting is not None:
+            self._stop_waiting.set()
+            self._stop_waiting = None
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""
@@ -170,6 +217,7 @@ class PlainRenderer:
         if self._tag_alone and _isatty(self.err):
             self.err.write("\r\x1b[K")  # the tag (and a ^C echoed after it) gives way to the summary
         self._tag_alone = False
+        self._stop_the_count()
         tokens = self._usage_tokens if self._usage_tokens is not None else self._deltas
         elapsed = time.monotonic() - self._started
         only = ", reasoning only" if self._reasoned and not self._said else ""
@@ -195,6 +243,8 @@ class PlainRenderer:
         self.out.flush()
 
     def close(self) -> None:
+        with self._lock:
+            self._stop_the_count()
         self.out.flush()
 
 

@@ -8,11 +8,16 @@ a real stream from the reference server.
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from terminal import screen
+from terminal import Tmux, screen
 
 import aish_plain.renderer as renderer_module
 from aish import (
@@ -387,3 +392,67 @@ def test_tty_an_empty_answer_cut_short_says_both(clock: FakeClock) -> None:
     assert t.err.getvalue() == (
         "[athena: Streaming...] [athena: Empty answer (stopped by the content filter) - 0.0s, 0 tokens]\n"
     )
+
+
+class TerminalOut(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
+    """A server loading its model, or one that hangs, left '[athena: Streaming...]' alone for as long
+    as it took (two minutes, to the idle timeout): the tag counts the wait, and is ``Streaming...``
+    again when text comes; its thread ends then."""
+    out, err = TerminalOut(), TerminalErr()
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.05, tick=0.05)
+    renderer.feed(StreamStart(agent="athena"))
+    deadline = time.monotonic() + 5
+    while err.getvalue().count("Waiting") < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert screen(err.getvalue()) == ["[athena: Waiting - 0s]"]
+    renderer.feed(TextDelta("Hi"))
+    renderer.feed(StreamEnd())
+    renderer.close()
+    assert screen(err.getvalue())[0] == "[athena: Streaming...] [athena: Complete - 0.1s, 1 token]"
+    deadline = time.monotonic() + 5
+    while any(t.name == "aish-plain-wait" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == "aish-plain-wait" for t in threading.enumerate())
+    shown = err.getvalue()
+    time.sleep(0.15)
+    assert err.getvalue() == shown
+
+
+def test_the_wait_is_not_counted_off_a_terminal_or_when_text_comes_at_once() -> None:
+    out, err = io.StringIO(), TerminalErr()  # the answer goes to a file: its line is not the tag's
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.01, tick=0.01)
+    renderer.feed(StreamStart(agent="athena"))
+    time.sleep(0.1)
+    assert err.getvalue() == "[athena: Streaming...] "
+    out = TerminalOut()
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.1, tick=0.1)
+    err.seek(0)
+    err.truncate()
+    renderer.feed(StreamStart(agent="athena"))
+    renderer.feed(TextDelta("Hi"))
+    time.sleep(0.25)
+    assert "Waiting" not in err.getvalue()
+
+
+def test_in_a_real_terminal_the_tag_counts_a_stalled_first_token(refserver: RefServer, tmp_path: Path) -> None:
+    """The reference server sends nothing for 2.6 s: tmux shows the wait counted, then the answer after
+    ``Streaming...`` on the tag's line."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[agents.slow]\ntransport = "sse"\ncodec = "openai-chat"\nurl = "{refserver.base_url}"\nmodel = "athena"\n'
+        "[agents.slow.options]\naish_tokens = 5\naish_fault = { stall = 2.6, stall_after = 0 }\n",
+        encoding="utf-8",
+    )
+    keep = ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(AISH_CONFIG=str(config), LANG="C.UTF-8", TERM="xterm")
+    with Tmux([sys.executable, "-m", "aish", "slow", "hello"], env, width=80, linger=10) as term:
+        term.wait_for(r"^\[slow: Waiting - 2s\]$")
+        lines = term.wait_for(r"^\[slow: Complete")
+    assert lines[0].startswith("[slow: Streaming...] Athena"), lines
+    assert not any("Waiting" in line for line in lines), lines
