@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
     from aish.terminal import cell_widths, cells, note_line_start, terminal_safe, terminal_size
+    from aish.waiting import WaitCount
     from aish.wire import WireComment, WireItem, WireMessage
     from aish.wordwrap import WordWrap
 
@@ -203,6 +204,7 @@ _EXPORTS = {
     "cells": "aish.terminal",
     "cell_widths": "aish.terminal",
     "note_line_start": "aish.terminal",
+    "WaitCount": "aish.waiting",
     "WordWrap": "aish.wordwrap",
     "visible": "aish.errors",
     "with_api_key": "aish.codec_support",
@@ -300,6 +302,7 @@ __all__ = [
     "UnknownNameError",
     "Usage",
     "UsageError",
+    "WaitCount",
     "WireComment",
     "WireItem",
     "WireMessage",

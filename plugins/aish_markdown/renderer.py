@@ -10,20 +10,26 @@ its own before the answer, ``[athena: Complete - 2.3s, N tokens]`` after it
 ``Failed``, ``Interrupted`` after Ctrl-C; see :func:`aish.ending`). Reasoning is not rendered (the ``plain``
 renderer shows it, dim); a tool call is one line on stderr on a terminal,
 ``[athena: tool call: NAME ARGUMENTS]``; a wait to ask again before any text
-is one too, ``[athena: Retrying in 2.0s - HTTP 429]``. The answer's control characters
+is one too, ``[athena: Retrying in 2.0s - HTTP 429]``. A first token slow to come is
+counted on the tag when standard output and standard error are the terminal, ``[athena:
+Waiting - 5s]`` (:class:`aish.WaitCount`), and the tag says ``Streaming...`` again when text
+comes. The answer's control characters
 (but newline and tab) are shown as escapes before rich sees them
 (:func:`aish.terminal_safe`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aish import (
     Event,
+    Heartbeat,
     Interrupted,
+    Reasoning,
     RenderTarget,
     Retrying,
     StreamEnd,
@@ -32,6 +38,7 @@ from aish import (
     TextDelta,
     ToolCall,
     Usage,
+    WaitCount,
     ending,
     note_line_start,
     status_line,
@@ -47,9 +54,16 @@ class MarkdownRenderer:
     """Live Markdown on a terminal, exact text elsewhere; see the module docstring."""
 
     def __init__(
-        self, target: RenderTarget, clock: Callable[[], float] = time.monotonic, frame: float | None = None
+        self,
+        target: RenderTarget,
+        clock: Callable[[], float] = time.monotonic,
+        frame: float | None = None,
+        *,
+        count_after: float | None = None,
+        count_every: float | None = None,
     ) -> None:
-        """``frame``: seconds between redraws of the live region, at least (None: :data:`~aish_markdown.live.FRAME`)."""
+        """``frame``: seconds between redraws of the live region, at least (None: :data:`~aish_markdown.live.FRAME`);
+        ``count_after``, ``count_every``: :class:`aish.WaitCount`'s ``after`` and ``every`` (None: its own)."""
         self.out = target.out
         self.err = target.err
         self.tty = target.tty
@@ -62,11 +76,25 @@ class MarkdownRenderer:
         self._said = False
         """Whether some text other than white space arrived."""
         self._agent = ""
+        self._count_after, self._count_every = count_after, count_every
+        self._lock = threading.Lock()
+        """Held while an event is fed and while the wait is counted on the tag."""
+        self._count: WaitCount | None = None
+        self._waited = False
+        """The tag says ``Waiting - Ns``: text brings ``Streaming...`` back."""
 
     def feed(self, event: Event) -> None:
+        with self._lock:
+            if self._count is not None and type(event) not in _WAITING:
+                self._stop_the_count()
+            self._feed(event)
+
+    def _feed(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             text: str = event.text  # type: ignore[union-attr]
+            if self._waited:
+                self._retag("Streaming...")
             self._deltas += event.pieces  # type: ignore[union-attr]
             if not self._said and text and not text.isspace():
                 self._said = True
@@ -81,6 +109,10 @@ class MarkdownRenderer:
             self._agent = event.agent
             if self.tty:
                 self._status(status_line(self._agent, "Streaming..."))
+                if _isatty(self.err) and _isatty(self.out):  # the tag is the line above the cursor
+                    self._count = WaitCount(
+                        self._show_wait, self._lock, after=self._count_after, every=self._count_every
+                    )
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is Retrying:
@@ -96,6 +128,22 @@ class MarkdownRenderer:
         elif kind is StreamError:
             interrupted = isinstance(event.error, Interrupted)  # type: ignore[union-attr]
             self._summary("Partial" if event.partial else "Interrupted" if interrupted else "Failed")  # type: ignore[union-attr]
+
+    def _show_wait(self, seconds: float) -> bool:
+        self._retag("Waiting", f"{seconds:.0f}s")
+        self._waited = True
+        return True
+
+    def _retag(self, word: str, detail: str = "") -> None:
+        """The tag, the line above the cursor, says ``word`` now."""
+        self._waited = False
+        self.err.write("\x1b[1A\r\x1b[K" + status_line(self._agent, word, detail) + "\n")
+        self.err.flush()
+
+    def _stop_the_count(self) -> None:
+        if self._count is not None:
+            self._count.stop()
+            self._count = None
 
     def _live(self) -> LiveMarkdown:
         if self._view is None:
@@ -122,6 +170,7 @@ class MarkdownRenderer:
         note_line_start(self.out)  # the summary ended the line, a ^C echo's included
 
     def _status(self, text: str) -> None:
+        self._waited = False  # the line above the cursor is this one now
         self.out.flush()
         self.err.write(text + "\n")
         self.err.flush()
@@ -132,5 +181,19 @@ class MarkdownRenderer:
         self.out.flush()
 
     def close(self) -> None:
+        with self._lock:
+            self._stop_the_count()
         self._end_view()
         self.out.flush()
+
+
+_WAITING = frozenset({Usage, Heartbeat, Reasoning})
+"""Events that leave the wait for text counted (reasoning is not shown: the wait for text goes on)."""
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # closed
+        return False

@@ -31,9 +31,9 @@ refused connection), the tag says so: ``[athena: Retrying in 2.0s - HTTP
 429]``, and gives way to ``[athena: Streaming...]`` when text comes. A first
 token that is slow to come (a server loading its model, one that hangs) is
 counted on the tag when both standard output and standard error are the terminal:
-``[athena: Waiting - 5s]`` from :data:`WAIT_SHOWN` seconds on, once a second,
-by a small thread of the renderer's own, until text comes (the tag is
-``Streaming...`` again) or the stream ends.
+``[athena: Waiting - 5s]`` from 2 seconds on, once a second
+(:class:`aish.WaitCount`), until text comes (the tag is ``Streaming...``
+again) or the stream ends.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from aish import (
     TextDelta,
     ToolCall,
     Usage,
+    WaitCount,
     WordWrap,
     cells,
     ending,
@@ -63,16 +64,15 @@ from aish import (
 )
 
 DIM, UNDIM = "\x1b[2m", "\x1b[22m"
-WAIT_SHOWN = 2.0
-"""Seconds without a first token after which the tag counts the wait."""
 
 
 class PlainRenderer:
     """Writes text as it arrives; see the module docstring."""
 
-    def __init__(self, target: RenderTarget, *, wait_shown: float = WAIT_SHOWN, tick: float = 1.0) -> None:
-        """``wait_shown``, ``tick``: the tag counts a wait for the first token from ``wait_shown``
-        seconds on, every ``tick`` seconds."""
+    def __init__(
+        self, target: RenderTarget, *, count_after: float | None = None, count_every: float | None = None
+    ) -> None:
+        """``count_after``, ``count_every``: :class:`aish.WaitCount`'s ``after`` and ``every`` (None: its own)."""
         self.out = target.out
         self.err = target.err
         self.tty = target.tty
@@ -92,10 +92,10 @@ class PlainRenderer:
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
         self._waited = False
         """The tag says ``Waiting - Ns`` (see :meth:`_text_begins`)."""
-        self._wait_shown, self._tick = wait_shown, tick
+        self._count_after, self._count_every = count_after, count_every
         self._lock = threading.Lock()
-        """Held while an event is fed and while the wait's thread rewrites the tag."""
-        self._stop_waiting: threading.Event | None = None
+        """Held while an event is fed and while the wait is counted on the tag."""
+        self._count: WaitCount | None = None
         wraps = self.tty and target.options.get("wrap", True)
         self._wrap = WordWrap.for_terminal(target.out) if wraps else None
         """Breaks the answer's lines between words on a terminal (:class:`aish.WordWrap`; not on a
@@ -131,8 +131,11 @@ class PlainRenderer:
             if self.tty:
                 self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
-                if _isatty(self.err) and _isatty(self.out):
-                    self._count_the_wait()
+                if _isatty(self.err) and _isatty(self.out):  # the tag's line is the answer's: it can change
+                    self._stop_the_count()
+                    self._count = WaitCount(
+                        self._show_wait, self._lock, after=self._count_after, every=self._count_every
+                    )
         elif kind is Reasoning:
             self._reasoned = True
             if self._tag_alone:
@@ -173,29 +176,19 @@ class PlainRenderer:
             self.err.write("\r\x1b[K")
             self._tag(status_line(self._agent, "Streaming...") + " ")
 
-    def _count_the_wait(self) -> None:
-        """Start the thread that counts a wait for the first token on the tag."""
-        self._stop_the_count()
-        stop = self._stop_waiting = threading.Event()
-        started = self._started
-
-        def count() -> None:
-            wait = self._wait_shown
-            while not stop.wait(wait):
-                with self._lock:
-                    if stop.is_set() or not self._tag_alone or self._retrying:
-                        return
-                    self.err.write("\r\x1b[K")
-                    self._tag(status_line(self._agent, "Waiting", f"{time.monotonic() - started:.0f}s") + " ")
-                    self._waited = True
-                wait = self._tick
-
-        threading.Thread(target=count, name="aish-plain-wait", daemon=True).start()
+    def _show_wait(self, seconds: float) -> bool:
+        """The tag counts the wait (the lock held), until text comes or a retry is waited for."""
+        if not self._tag_alone or self._retrying:
+            return False
+        self.err.write("\r\x1b[K")
+        self._tag(status_line(self._agent, "Waiting", f"{seconds:.0f}s") + " ")
+        self._waited = True
+        return True
 
     def _stop_the_count(self) -> None:
-        if self._stop_waiting is not None:
-            self._stop_waiting.set()
-            self._stop_waiting = None
+        if self._count is not None:
+            self._count.stop()
+            self._count = None
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""

@@ -462,3 +462,51 @@ def test_markdown_with_emoji_in_tmux_leaves_no_copies(refserver: RefServer, tmp_
     with Tmux(argv, env, width=40, linger=10) as term:
         lines = term.wait_for(r"^\[athena: Complete")
     assert sum("絵文字も" in line for line in lines) == 1, "\n".join(lines)
+
+
+class _TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
+    """As with ``plain`` (decision 101): the tag, the line above the cursor, counts the wait, and says
+    ``Streaming...`` again when text comes; nothing is counted after that, nor off a terminal."""
+    out, err = _TerminalStream(), _TerminalStream()
+    renderer = MarkdownRenderer(RenderTarget(out, err, tty=True), frame=0, count_after=0.05, count_every=0.05)
+    renderer.feed(StreamStart(agent="athena"))
+    deadline = time.monotonic() + 5
+    while err.getvalue().count("Waiting") < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert screen(err.getvalue()) == ["[athena: Waiting - 0s]"]
+    renderer.feed(TextDelta("Hi **there**"))
+    renderer.flush()
+    renderer.feed(StreamEnd())
+    renderer.close()
+    assert screen(err.getvalue())[:1] == ["[athena: Streaming...]"]
+    assert "Hi there" in screen(out.getvalue())
+    shown = err.getvalue()
+    time.sleep(0.2)
+    assert err.getvalue() == shown
+    err = _TerminalStream()
+    renderer = MarkdownRenderer(RenderTarget(io.StringIO(), err, tty=True), count_after=0.01, count_every=0.01)
+    renderer.feed(StreamStart(agent="athena"))
+    time.sleep(0.1)
+    renderer.close()
+    assert err.getvalue() == "[athena: Streaming...]\n"
+
+
+def test_a_retry_below_the_counted_tag_is_not_overwritten() -> None:
+    out, err = _TerminalStream(), _TerminalStream()
+    renderer = MarkdownRenderer(RenderTarget(out, err, tty=True), frame=0, count_after=0.02, count_every=0.02)
+    renderer.feed(StreamStart(agent="athena"))
+    deadline = time.monotonic() + 5
+    while "Waiting" not in err.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    renderer.feed(Retrying(2.0, "HTTP 429", 1, agent="athena"))
+    time.sleep(0.1)
+    renderer.feed(TextDelta("Hi"))
+    renderer.feed(StreamEnd())
+    renderer.close()
+    lines = screen(err.getvalue())
+    assert lines[0].startswith("[athena: Waiting - ") and lines[1] == "[athena: Retrying in 2.0s - HTTP 429]", lines

@@ -404,7 +404,7 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     as it took (two minutes, to the idle timeout): the tag counts the wait, and is ``Streaming...``
     again when text comes; its thread ends then."""
     out, err = TerminalOut(), TerminalErr()
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.05, tick=0.05)
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.05, count_every=0.05)
     renderer.feed(StreamStart(agent="athena"))
     deadline = time.monotonic() + 5
     while err.getvalue().count("Waiting") < 2 and time.monotonic() < deadline:
@@ -415,9 +415,9 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     renderer.close()
     assert screen(err.getvalue())[0] == "[athena: Streaming...] [athena: Complete - 0.1s, 1 token]"
     deadline = time.monotonic() + 5
-    while any(t.name == "aish-plain-wait" for t in threading.enumerate()) and time.monotonic() < deadline:
+    while any(t.name == "aish-wait-count" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not any(t.name == "aish-plain-wait" for t in threading.enumerate())
+    assert not any(t.name == "aish-wait-count" for t in threading.enumerate())
     shown = err.getvalue()
     time.sleep(0.15)
     assert err.getvalue() == shown
@@ -425,12 +425,12 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
 
 def test_the_wait_is_not_counted_off_a_terminal_or_when_text_comes_at_once() -> None:
     out, err = io.StringIO(), TerminalErr()  # the answer goes to a file: its line is not the tag's
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.01, tick=0.01)
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.01, count_every=0.01)
     renderer.feed(StreamStart(agent="athena"))
     time.sleep(0.1)
     assert err.getvalue() == "[athena: Streaming...] "
     out = TerminalOut()
-    renderer = PlainRenderer(RenderTarget(out, err, tty=True), wait_shown=0.1, tick=0.1)
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.1, count_every=0.1)
     err.seek(0)
     err.truncate()
     renderer.feed(StreamStart(agent="athena"))
