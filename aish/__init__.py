@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from aish.records import FrozenRecord, Record, freeze
     from aish.stops import ending, is_empty, status_line, stop_note
     from aish.terminal import cell_widths, cells, note_line_start, terminal_safe, terminal_size
+    from aish.tty import isatty
     from aish.waiting import WaitCount
     from aish.wire import WireComment, WireItem, WireMessage
     from aish.wordwrap import WordWrap
@@ -204,6 +205,7 @@ _EXPORTS = {
     "cells": "aish.terminal",
     "cell_widths": "aish.terminal",
     "note_line_start": "aish.terminal",
+    "isatty": "aish.tty",
     "WaitCount": "aish.waiting",
     "WordWrap": "aish.wordwrap",
     "visible": "aish.errors",
@@ -322,6 +324,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "is_empty",
+    "isatty",
     "json_body",
     "json_chunks",
     "json_object",

@@ -45,7 +45,7 @@ def in_pieces(stream: TextIO) -> TextIO:
 
 
 def isatty(stream: TextIO) -> bool:
-    """``stream.isatty()``, False for a stream without it or a closed one."""
+    """``stream.isatty()``, False for a stream without it or a closed one (public: ``aish.isatty``)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

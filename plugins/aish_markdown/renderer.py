@@ -40,6 +40,7 @@ from aish import (
     Usage,
     WaitCount,
     ending,
+    isatty,
     note_line_start,
     status_line,
     terminal_safe,
@@ -109,7 +110,7 @@ class MarkdownRenderer:
             self._agent = event.agent
             if self.tty:
                 self._status(status_line(self._agent, "Streaming..."))
-                if _isatty(self.err) and _isatty(self.out):  # the tag is the line above the cursor
+                if isatty(self.err) and isatty(self.out):  # the tag is the line above the cursor
                     self._count = WaitCount(
                         self._show_wait, self._lock, after=self._count_after, every=self._count_every
                     )
@@ -189,11 +190,3 @@ class MarkdownRenderer:
 
 _WAITING = frozenset({Usage, Heartbeat, Reasoning})
 """Events that leave the wait for text counted (reasoning is not shown: the wait for text goes on)."""
-
-
-def _isatty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if isatty is not None else False
-    except ValueError:  # closed
-        return False

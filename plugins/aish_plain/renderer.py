@@ -57,6 +57,7 @@ from aish import (
     WordWrap,
     cells,
     ending,
+    isatty,
     note_line_start,
     status_line,
     terminal_safe,
@@ -131,7 +132,7 @@ class PlainRenderer:
             if self.tty:
                 self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
-                if _isatty(self.err) and _isatty(self.out):  # the tag's line is the answer's: it can change
+                if isatty(self.err) and isatty(self.out):  # the tag's line is the answer's: it can change
                     self._stop_the_count()
                     self._count = WaitCount(
                         self._show_wait, self._lock, after=self._count_after, every=self._count_every
@@ -156,7 +157,7 @@ class PlainRenderer:
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is Retrying:
-            if self._tag_alone and _isatty(self.err):  # nothing of the answer yet: the tag says why it waits
+            if self._tag_alone and isatty(self.err):  # nothing of the answer yet: the tag says why it waits
                 wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
                 self.err.write("\r\x1b[K")
                 self._tag(status_line(self._agent, wait, event.reason) + " ")  # type: ignore[union-attr]
@@ -207,7 +208,7 @@ class PlainRenderer:
         if not self._ends_with_newline:
             self.out.write("\n")
             self._ends_with_newline = True
-        if self._tag_alone and _isatty(self.err):
+        if self._tag_alone and isatty(self.err):
             self.err.write("\r\x1b[K")  # the tag (and a ^C echoed after it) gives way to the summary
         self._tag_alone = False
         self._stop_the_count()
@@ -221,7 +222,7 @@ class PlainRenderer:
     def _tag(self, tag: str) -> None:
         """A status tag on stderr that the answer follows on the same row."""
         self._status(tag, newline=False)
-        self._row_begins(cells(tag) if _isatty(self.err) else 0)
+        self._row_begins(cells(tag) if isatty(self.err) else 0)
 
     def _row_begins(self, col: int) -> None:
         if self._wrap is not None:
@@ -239,11 +240,3 @@ class PlainRenderer:
         with self._lock:
             self._stop_the_count()
         self.out.flush()
-
-
-def _isatty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if isatty is not None else False
-    except ValueError:  # closed
-        return False
