@@ -193,7 +193,7 @@ class CommandSpec(FrozenRecord):
 
     def takes_as_typed(self, rest: str) -> bool:
         """Whether a line ``NAME rest`` is this raw command's, ``rest`` taken as typed."""
-        return self.raw is True or (isinstance(self.raw, str) and rest.split()[:1] == [self.raw])
+        return self.raw is True or (isinstance(self.raw, str) and rest.split(maxsplit=1)[:1] == [self.raw])
 
     @property
     def help(self) -> str:

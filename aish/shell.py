@@ -38,7 +38,7 @@ from aish.conversations import Conversations
 from aish.errors import AishError
 from aish.history.recorder import Recorder
 from aish.history.store import is_private, resolve_replay
-from aish.lang import is_incomplete
+from aish.lang import is_incomplete, typed_on
 from aish.leaving import leave_status
 from aish.pipeline import is_shell_escape_line
 from aish.runner import Runner
@@ -135,6 +135,8 @@ class AishShell(cmd2.Cmd):
         """What :meth:`_continues` said last outside a search."""
         self._continuing_text: str | None = None
         """The line :attr:`_continuing` was worked out for."""
+        self._incomplete = False
+        """:func:`~aish.lang.is_incomplete` of :attr:`_continuing_text`."""
         self._as_is = False
         """The line was submitted with Ctrl-D: run (or report) it unfinished."""
         self.chat_only = False
@@ -194,8 +196,10 @@ class AishShell(cmd2.Cmd):
             return self._continuing
         text = buffer.text
         if text is not self._continuing_text:  # asked ~30 times a render: a paste may be 100 KB
-            self._continuing_text = text
-            self._continuing = bool(text.split()) and not self._takes_line_as_is(text) and is_incomplete(text)
+            before, self._continuing_text = self._continuing_text, text
+            if before is None or not typed_on(before, text):  # else: a word typed after a paste, say
+                self._incomplete = is_incomplete(text)
+            self._continuing = bool(text.strip()) and self._incomplete and not self._takes_line_as_is(text)
         return self._continuing
 
     def _at_end(self) -> bool:
@@ -243,7 +247,7 @@ class AishShell(cmd2.Cmd):
 
     def _takes_line_as_is(self, line: str) -> bool:
         """A line of a shell command or of a raw aish command (``history``): never continued."""
-        name = line.split(maxsplit=1)[0] if line.split() else ""
+        name = line.split(maxsplit=1)[0] if line.strip() else ""
         spec = self.app.commands.get(name)
         return spec.takes_as_typed(line.strip()[len(name) :]) if spec is not None else self._is_cmd2_command(name)
 

@@ -388,3 +388,31 @@ def test_a_quote_is_read_as_one_character_at_a_time_would(rest: str, quote: str)
             _quoted(line, 0)
     else:
         assert _quoted(line, 0) == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from([*"ab1 \t\n\"'\\[]()|&;<>#!$-=", "&&", "||", " | ", "athena ", "athena[-m x", "echo "]),
+        max_size=14,
+    ).map("".join),
+    st.text(alphabet="xy7 \t", min_size=1, max_size=6),
+)
+def test_plain_words_typed_after_a_line_leave_whether_it_continues(line: str, typed: str) -> None:
+    """The shell asks whether the line goes on at every key; after a 100 KB paste, tokenizing it again
+    at each letter typed after it took most of a key's time. ``typed_on`` says when the answer stands."""
+    from aish.lang import typed_on
+
+    if typed_on(line, line + typed):
+        assert is_incomplete(line + typed) == is_incomplete(line)
+
+
+def test_typed_on_takes_only_plain_words_after_a_word() -> None:
+    from aish.lang import typed_on
+
+    assert typed_on('athena "a quote', 'athena "a quote and more')
+    assert typed_on("athena hi  ", "athena hi  there 2")
+    assert not typed_on("athena hi |", "athena hi | wc")  # the pipe's right side
+    assert not typed_on("athena hi", "athena hi'")
+    assert not typed_on("athena hi", "athena h")
+    assert not typed_on("athena hi", "athena hi\n")
+    assert not typed_on("athena hi", "athena hé")

@@ -17,7 +17,7 @@ a ``[`` anywhere else is text. See docs/usage.md and decision 22.
 from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word, is_shell_escape, is_shell_escape_line
 from aish.lang.controls import Controls, ControlsError, parse_controls
 from aish.lang.parser import parse
-from aish.lang.tokens import Incomplete, Token, is_incomplete, tokenize
+from aish.lang.tokens import Incomplete, Token, is_incomplete, tokenize, typed_on
 
 __all__ = [
     "Command",
@@ -37,4 +37,5 @@ __all__ = [
     "parse",
     "parse_controls",
     "tokenize",
+    "typed_on",
 ]

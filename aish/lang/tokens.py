@@ -331,6 +331,22 @@ def _quoted(line: str, start: int) -> tuple[int, str]:
 _CONTINUES = frozenset({"|", "||", "&&", "&", "("})
 
 
+def typed_on(old: str, new: str) -> bool:
+    """Whether ``new`` is ``old`` with only ASCII letters, digits and blanks typed after it, ``old``
+    ending in a letter or digit (blanks aside): then :func:`is_incomplete` says the same of both.
+
+    Nothing such text adds opens or closes a quote, a ``[``, a group or a comment, and the last
+    token stays a word (or what is open stays open), so the shell need not tokenize a pasted
+    100 KB line again at each key typed after it.
+    """
+    if len(new) <= len(old) or not new.startswith(old):
+        return False
+    added = new[len(old) :]
+    plain = added.replace(" ", "").replace("\t", "")
+    last = old.rstrip(" \t")[-1:]
+    return added.isascii() and (not plain or plain.isalnum()) and last.isascii() and last.isalnum()
+
+
 def is_incomplete(line: str) -> bool:
     """True when more lines would complete ``line`` (open quote or ``[``, trailing ``|``, ``\\``, ``(``)."""
     try:
