@@ -45,7 +45,7 @@ positional arguments:
   target                an agent, a script file, or a command (agents,
                         plugins, history, models...)
   words                 text for the agent, after its options: -m MODEL, -s
-                        SYSTEM, -o KEY VALUE, -x ('--' ends them)
+                        SYSTEM, -o KEY VALUE, -x, -e ('--' ends them)
 
 options:
   -h, --help            show this help message and exit

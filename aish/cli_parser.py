@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "words",
         nargs=argparse.REMAINDER,
-        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x ('--' ends them)",
+        help="text for the agent, after its options: -m MODEL, -s SYSTEM, -o KEY VALUE, -x, -e ('--' ends them)",
     )
     return p
 
