@@ -175,7 +175,10 @@ def main(
 
                 started()
                 return from_cli(args, stdin=stdin, out=out, err=err, debug=debug)
-            return _dispatch(args, stdin, out, err, debug, started)
+            from aish.signals import ended_by_sigterm
+
+            with ended_by_sigterm():  # a closed terminal, ``timeout``: the run is recorded, then aish ends
+                return _dispatch(args, stdin, out, err, debug, started)
         finally:
             out.flush()  # here, not at interpreter exit: a full disk is reported like any other error
     except BrokenPipeError:

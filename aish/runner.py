@@ -35,6 +35,7 @@ from aish.lang import Command, Pipeline, Redirect, Script, parse
 from aish.leaving import is_quit, quit_status
 from aish.line_hints import NEW_LINE_HINT, stray_joiner
 from aish.pipeline import RunEnv, run_pipeline
+from aish.signals import Terminated
 from aish.stream import StageResult
 from aish.terminal import end_line, track
 from aish.tty import isatty, silence
@@ -156,7 +157,7 @@ class Runner:
         status = EXIT_FAILURE
         try:
             status = body()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Terminated):  # Ctrl-C; SIGTERM or SIGHUP, which end aish after this
             status = EXIT_INTERRUPTED
             raise
         finally:

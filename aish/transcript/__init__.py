@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol, TextIO
 
 from aish.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from aish.signals import ended_by_sigterm
 from aish.transcript.format import (
     CONTINUATION,
     PROMPT,
@@ -25,7 +26,6 @@ from aish.transcript.format import (
     read,
 )
 from aish.transcript.run import FileResult, Mismatch, RunInterrupted, run_file, run_files
-from aish.transcript.session import ended_by_sigterm
 from aish.tty import isatty
 
 

@@ -145,50 +145,6 @@ def sandbox() -> Iterator[Sandbox]:
                     os.environ[name] = value
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived (see :func:`ended_by_sigterm`): it unwinds like Ctrl-C, past every
-    ``except Exception``, so that each sandbox on the way is removed."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""``timeout`` and a cancelled CI job send SIGTERM; a closed terminal (or ssh session), SIGHUP."""
-
-
-@contextmanager
-def ended_by_sigterm() -> Iterator[None]:
-    """Run the body so that SIGTERM (``timeout``, a CI job cancelled) or SIGHUP (the terminal
-    closed) removes the sandbox first: the body is unwound (:class:`Terminated`), then the
-    process ends by that signal, as it would have. A second signal meanwhile ends it at once.
-    Only in the main thread, and only for a signal with its default action (a caller with a
-    handler of its own keeps it)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handled = [s for s in ENDING_SIGNALS if signal.getsignal(s) == signal.SIG_DFL]
-
-    def terminated(signum: int, frame: FrameType | None) -> None:
-        for s in handled:
-            signal.signal(s, signal.SIG_DFL)
-        raise Terminated(signum)
-
-    for s in handled:
-        signal.signal(s, terminated)
-    try:
-        yield
-    except Terminated as ended:
-        from aish.tty import die_of
-
-        die_of(ended.signum)
-        raise SystemExit(128 + ended.signum) from None  # not reached: the signal's default action ends us
-    finally:
-        for s in handled:
-            signal.signal(s, signal.SIG_DFL)
-
-
 @contextmanager
 def noting_ctrl_c() -> Iterator[list[bool]]:
     """Note a Ctrl-C (SIGINT) during the body in the list given, ``[True]``, and raise it as usual.

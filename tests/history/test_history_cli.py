@@ -246,6 +246,54 @@ def test_ctrl_c_mid_stream_records_a_cancelled_stage(history_backend: str, slow_
     assert 40 <= len(printed) < 400  # not the whole answer
 
 
+@pytest.mark.parametrize("ended_by", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_mid_stream_records_all_that_arrived_then_ends_by_it(
+    history_backend: str, slow_server: RefServer, ended_by: signal.Signals
+) -> None:
+    """``timeout`` sends SIGTERM, a closed terminal SIGHUP. At their default action aish vanished:
+    the run was read back as interrupted, without what arrived since the last write (up to a fifth
+    of a second). It is recorded as a Ctrl-C is, whole, and aish still ends by the signal."""
+    proc = start_aish("athena tell me everything")
+    try:
+        printed = read_some(proc, 40)
+        proc.send_signal(ended_by)
+        assert proc.stdout is not None
+        printed += proc.stdout.read()
+    finally:
+        proc.wait(10)
+    assert proc.returncode == -ended_by
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["status"], r["line"]) for r in exported] == [("cancelled", "athena tell me everything")]
+    (stage,) = exported[0]["stages"]
+    assert stage["status"] == "cancelled"
+    assert line_ended(stage["text"]).encode() == printed  # all that arrived, its line ended
+    assert 40 <= len(printed) < 400  # not the whole answer
+
+
+def test_the_shell_closed_mid_stream_records_the_answer_and_ends_by_sighup(
+    history_backend: str, slow_server: RefServer
+) -> None:
+    """The terminal window closed while an answer streams: cmd2's own handler exited with status
+    129, and the run was recorded as an error."""
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "aish"], env=dict(os.environ), dimensions=(30, 120), timeout=20)
+    try:
+        child.expect_exact("aish> ")
+        child.send("athena tell me everything\r")
+        child.expect_exact("Athena (offline demo):")
+        time.sleep(0.3)
+        child.kill(signal.SIGHUP)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.signalstatus == signal.SIGHUP
+    exported = json.loads(run_aish("history", "export").stdout)
+    assert [(r["status"], r["line"]) for r in exported] == [("cancelled", "athena tell me everything")]
+    (stage,) = exported[0]["stages"]
+    assert stage["status"] == "cancelled" and stage["text"].startswith("Athena (offline demo):")
+
+
 def test_bang_n_replays_a_run_and_is_recorded_as_a_replay(
     history_backend: str, demo_url: str, refserver: RefServer
 ) -> None:
