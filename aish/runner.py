@@ -30,7 +30,7 @@ from aish.errors import (
     output_error,
     visible,
 )
-from aish.history.recorder import Recorder, RunRecording
+from aish.history.recorder import STOPPED, Recorder, RunRecording
 from aish.lang import Command, Pipeline, Redirect, Script, parse
 from aish.leaving import is_quit, quit_status
 from aish.line_hints import NEW_LINE_HINT, stray_joiner
@@ -154,15 +154,18 @@ class Runner:
         if self.history is None or not self.recording_enabled:
             return body()
         recording = self._recording = self.history.begin(line, replay_of, stdin, self.app.typed_secrets(line))
-        status = EXIT_FAILURE
+        status, why = EXIT_FAILURE, STOPPED
         try:
             status = body()
-        except (KeyboardInterrupt, Terminated):  # Ctrl-C; SIGTERM or SIGHUP, which end aish after this
+        except KeyboardInterrupt:
             status = EXIT_INTERRUPTED
+            raise
+        except Terminated as ended:  # SIGTERM or SIGHUP: aish ends after this
+            status, why = EXIT_INTERRUPTED, f"aish was ended by {ended.name}"
             raise
         finally:
             self._recording = None
-            recording.end(status)
+            recording.end(status, why)
         return status
 
     def is_command_line(self, source: str) -> bool:

@@ -28,6 +28,12 @@ class Terminated(BaseException):
         super().__init__(signum)
         self.signum = signum
 
+    @property
+    def name(self) -> str:
+        """``SIGHUP (the terminal closed)``, ``SIGTERM``."""
+        name = signal.Signals(self.signum).name
+        return f"{name} (the terminal closed)" if self.signum == signal.SIGHUP else name
+
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """``timeout`` and a cancelled CI job send SIGTERM; a closed terminal (or ssh session), SIGHUP."""

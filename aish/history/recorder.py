@@ -151,11 +151,12 @@ class RunRecording:
             self.stages.append(stage)
         return stage
 
-    def end(self, exit_status: int) -> None:
+    def end(self, exit_status: int, why: str = STOPPED) -> None:
+        """The run ended with ``exit_status``; ``why``: the error of each stage it left unfinished."""
         cancelled = exit_status == EXIT_INTERRUPTED
         for stage in self.stages:
             if not stage.ended:
-                stage.abandon(cancelled)
+                stage.abandon(cancelled, why)
         status = "complete" if exit_status == EXIT_OK else "cancelled" if cancelled else "error"
         self.recorder.submit("end_run", self.run_id, status, time.time())
         self.recorder.check()
@@ -240,11 +241,11 @@ class StageRecording:
         error = self._scrub(str(result.error)) if result.error is not None else None
         self._end(result.status, self._scrub(result.text), error, meta)
 
-    def abandon(self, cancelled: bool) -> None:
-        """The run ended without the stream finishing (an error outside it, Ctrl-C)."""
+    def abandon(self, cancelled: bool, why: str = STOPPED) -> None:
+        """The run ended without the stream finishing (an error outside it, Ctrl-C, SIGTERM)."""
         text = "".join(self._parts)
         status = "cancelled" if cancelled else "partial" if text else "error"
-        self._end(status, self._scrub(text), STOPPED, self._record.meta)
+        self._end(status, self._scrub(text), why, self._record.meta)
 
     def _push(self) -> None:
         self._due = time.monotonic() + self.recorder.interval

@@ -266,6 +266,9 @@ def test_sigterm_or_sighup_mid_stream_records_all_that_arrived_then_ends_by_it(
     assert [(r["status"], r["line"]) for r in exported] == [("cancelled", "athena tell me everything")]
     (stage,) = exported[0]["stages"]
     assert stage["status"] == "cancelled"
+    assert stage["error"] == f"aish was ended by {ended_by.name}" + (
+        " (the terminal closed)" if ended_by == signal.SIGHUP else ""
+    )
     assert line_ended(stage["text"]).encode() == printed  # all that arrived, its line ended
     assert 40 <= len(printed) < 400  # not the whole answer
 
@@ -292,6 +295,7 @@ def test_the_shell_closed_mid_stream_records_the_answer_and_ends_by_sighup(
     assert [(r["status"], r["line"]) for r in exported] == [("cancelled", "athena tell me everything")]
     (stage,) = exported[0]["stages"]
     assert stage["status"] == "cancelled" and stage["text"].startswith("Athena (offline demo):")
+    assert stage["error"] == "aish was ended by SIGHUP (the terminal closed)"
 
 
 def test_bang_n_replays_a_run_and_is_recorded_as_a_replay(
