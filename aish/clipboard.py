@@ -104,8 +104,9 @@ def _run(argv: list[str], data: bytes, failures: list[str]) -> bool:
     return True
 
 
-def copy_command(app: App, args: Sequence[str], out: TextIO) -> int:
-    """``copy [N | -N | last]``: the answer ``history answer`` prints, to the clipboard; one line says where."""
+def copy_command(app: App, args: Sequence[str], out: TextIO, current: str | None = None) -> int:
+    """``copy [N | -N | last]``: the answer ``history answer`` prints, to the clipboard; one line says where
+    (``current``: the run of the line being run, which ``-N`` does not count)."""
     import io
 
     from aish.history.commands import answered_run
@@ -113,7 +114,7 @@ def copy_command(app: App, args: Sequence[str], out: TextIO) -> int:
     from aish.history.store import opened
 
     with opened(app) as backend:
-        run = answered_run(backend, args, "copy")
+        run = answered_run(backend, args, "copy", current=current)
     text = io.StringIO()
     write_answer(run, text)  # exactly, as into a pipe
     copy_and_say(text.getvalue(), f"run {run.number}'s answer", out)

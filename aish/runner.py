@@ -168,6 +168,12 @@ class Runner:
             recording.end(status, why)
         return status
 
+    @property
+    def recording_id(self) -> str | None:
+        """The id of the run being recorded for the line under way (None: none is): ``history show -1``
+        on a recorded line (``history show -1 | less``) means the run before it."""
+        return self._recording.run_id if self._recording is not None else None
+
     def is_command_line(self, source: str) -> bool:
         """Is ``source`` one command and nothing else (``agents``, ``history search a|b``, ``athena --help``)?"""
         parts = split_raw(source, self.app.commands)

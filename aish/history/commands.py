@@ -21,12 +21,20 @@ ANSWER_LOOKBACK = 100
 
 
 def history_command(
-    app: App, args: Sequence[str], out: TextIO, *, search_text: str | None = None, confirm: Confirm | None = None
+    app: App,
+    args: Sequence[str],
+    out: TextIO,
+    *,
+    search_text: str | None = None,
+    confirm: Confirm | None = None,
+    current: str | None = None,
 ) -> int:
     """Run ``history ARGS``, writing to ``out``. Misuse raises UsageError.
 
     ``search_text`` is the text after ``search`` as typed (the shell passes it
     untouched); by default the arguments are joined, phrases re-quoted.
+    ``current``: the id of the run of the line this command is part of (``history show -1 |
+    less`` is recorded): ``-N`` and ``last`` count the runs before it.
     """
     args = without_list(args, "history")
     sub, rest = (args[0], list(args[1:])) if args else ("", [])
@@ -40,15 +48,15 @@ def history_command(
                 out.write("no runs recorded yet\n")
         elif sub == "show":
             if rest in ([], ["last"]):
-                number = _last_asked(backend) or _from_last(backend, rest)
+                number = _last_asked(backend) or _from_last(backend, rest, current)
             else:
-                number = _from_last(backend, rest) if _back(rest) else _number(rest, "show")
+                number = _from_last(backend, rest, current) if _back(rest) else _number(rest, "show")
             run = backend.get(number) if number else None
             if run is None:
                 raise UsageError(f"history show: no run {rest[0]}" if rest else "history show: no runs recorded yet")
             write_run(settle(run), out, _replaced(backend, run))
         elif sub == "answer":
-            write_answer(answered_run(backend, rest), out)
+            write_answer(answered_run(backend, rest, current=current), out)
         elif sub == "search":
             text = search_text if search_text is not None else " ".join(_requote(w) for w in rest)
             if not text.strip():
@@ -72,9 +80,12 @@ def history_command(
     return EXIT_OK
 
 
-def history_line(app: App, text: str, out: TextIO, *, confirm: Confirm | None = None) -> int:
+def history_line(
+    app: App, text: str, out: TextIO, *, confirm: Confirm | None = None, current: str | None = None
+) -> int:
     """Run ``history TEXT`` as typed on a line (the shell, ``aish -c``): words split like a
-    shell's, and the text after ``search`` kept as typed (``history search a|b "x``)."""
+    shell's, and the text after ``search`` kept as typed (``history search a|b "x``); ``current``:
+    see :func:`history_command`."""
     try:
         words = shlex.split(text)
     except ValueError:  # an unbalanced quote: plain words
@@ -82,7 +93,8 @@ def history_line(app: App, text: str, out: TextIO, *, confirm: Confirm | None = 
     head, _, rest = text.strip().partition(" ")
     if head != "search" and ("|" in words or "<" in words):  # taken as typed, a pipe would be a word
         raise UsageError("history: a command runs on its own (no '|' or '<'; '>' FILE is fine)")
-    return history_command(app, words, out, search_text=rest if head == "search" else None, confirm=confirm)
+    search_text = rest if head == "search" else None
+    return history_command(app, words, out, search_text=search_text, confirm=confirm, current=current)
 
 
 def _clear(app: App, rest: list[str], out: TextIO, confirm: Confirm | None) -> int:
@@ -120,11 +132,12 @@ def _back(rest: Sequence[str]) -> bool:
     return len(rest) == 1 and rest[0].startswith("-") and rest[0][1:].isdigit() and int(rest[0][1:]) >= 1
 
 
-def _from_last(backend: HistoryBackend, rest: Sequence[str]) -> int:
-    """The number of the last run (``show``, ``show last``, ``show -1``) or the Nth from last (``show -N``); 0: none."""
+def _from_last(backend: HistoryBackend, rest: Sequence[str], current: str | None = None) -> int:
+    """The number of the last run (``show``, ``show last``, ``show -1``) or the Nth from last (``show -N``),
+    the run ``current`` left out (the line being run); 0: none."""
     back = int(rest[0][1:]) if _back(rest) else 1
-    runs = list(brief_runs(backend, back))
-    return min(run.number for run in runs) if len(runs) == back else 0
+    runs = sorted((run for run in brief_runs(backend, back + 1) if run.id != current), key=lambda run: run.number)
+    return runs[-back].number if len(runs) >= back else 0
 
 
 def _replaced(backend: HistoryBackend, run: RunRecord) -> dict[str, int]:
@@ -143,16 +156,19 @@ def _last_asked(backend: HistoryBackend) -> int:
     return found.number if found is not None else 0
 
 
-def answered_run(backend: HistoryBackend, rest: Sequence[str], command: str = "history answer") -> RunRecord:
-    """``history answer [N | -N | last]`` (and ``copy``): run N (or the Nth from last); alone, the
-    newest run that has an answer (the lines since may have been commands, programs or errors)."""
+def answered_run(
+    backend: HistoryBackend, rest: Sequence[str], command: str = "history answer", *, current: str | None = None
+) -> RunRecord:
+    """``history answer [N | -N | last]`` (and ``copy``): run N (or the Nth from last, ``current``
+    left out: see :func:`history_command`); alone, the newest run that has an answer (the lines
+    since may have been commands, programs or errors)."""
     if rest in ([], ["last"]):
         found = next((run for run in brief_runs(backend, ANSWER_LOOKBACK)[::-1] if last_answers(run)), None)
         run = backend.get(found.number) if found is not None else None
         if run is None:
             raise UsageError(f"{command}: no answer recorded yet")
         return settle(run)
-    number = _from_last(backend, rest) if _back(rest) else _number(rest, "answer", command)
+    number = _from_last(backend, rest, current) if _back(rest) else _number(rest, "answer", command)
     run = backend.get(number) if number else None
     if run is None:
         raise UsageError(f"{command}: no run {rest[0]}")

@@ -106,14 +106,15 @@ def history(inv: Invocation) -> int:
         return 0
     from aish.history.commands import history_line
 
-    return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm)
+    current = inv.runner.recording_id if inv.runner is not None else None
+    return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm, current=current)
 
 
 def copy(inv: Invocation) -> int:
     """``copy [N]``: the newest answer (or run N's) to the clipboard (:mod:`aish.clipboard`)."""
     from aish.clipboard import copy_command
 
-    return copy_command(inv.app, inv.args, inv.out)
+    return copy_command(inv.app, inv.args, inv.out, inv.runner.recording_id if inv.runner is not None else None)
 
 
 def models(inv: Invocation) -> int:

@@ -462,6 +462,19 @@ def test_history_answer_prints_an_answer_alone_exactly(history_backend: str, dem
     assert run_aish("history", "answer", "99").stderr == "aish: history answer: no run 99\n"
 
 
+def test_minus_n_on_a_recorded_line_counts_the_runs_before_it(history_backend: str, demo_url: str) -> None:
+    """Found on a tour: ``history show -1 | tail -4`` showed itself, ``running``: a line that pipes
+    a command on is recorded, and ``-1`` was its own run."""
+    assert run_aish("-c", "athena owls").returncode == 0
+    assert run_aish("-c", "athena hawks").returncode == 0
+    before = run_aish("-c", "history show -2 | head -2")
+    assert (before.returncode, before.stdout.splitlines()[1]) == (0, "$ athena owls"), before.stdout
+    last = run_aish("-c", "history show -1 | head -2")  # the line before, as bash's !-1
+    assert last.stdout.splitlines()[1] == "$ history show -2 | head -2", last.stdout
+    far = run_aish("-c", "history show -5 | cat")
+    assert far.stderr == "aish: history show: no run -5\n", far.stderr
+
+
 def test_history_answer_of_a_parallel_group_labels_each_lane(history_backend: str, demo_url: str) -> None:
     group = run_aish("-c", "echo q | apollo & hermes")
     assert group.returncode == 0
