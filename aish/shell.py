@@ -47,7 +47,7 @@ from aish.shell_complete import AishCompleter, Sources
 from aish.shell_history import InputHistory, input_history_path
 from aish.shell_keys import add_line_keys
 from aish.shell_start import CONTINUATION, PROMPT, EarlyPrompt
-from aish.signals import ENDING_SIGNALS, Terminated
+from aish.signals import terminated
 from aish.terminal import note_open_line
 from aish.tty import isatty, read_secret
 
@@ -246,11 +246,7 @@ class AishShell(cmd2.Cmd):
         """SIGHUP (the terminal closed) or SIGTERM: unwound as :mod:`aish.signals` says, so the run
         under way is recorded as a Ctrl-C's is and aish ends by the signal (cmd2's handler exits
         with status 128 + N: the run was recorded as an error)."""
-        import signal
-
-        for ending in ENDING_SIGNALS:
-            signal.signal(ending, signal.SIG_DFL)  # a second one ends aish at once
-        raise Terminated(signum)
+        terminated(signum)
 
     def _is_cmd2_command(self, name: str) -> bool:
         """A command of the shell's own (help, set, chat, quit); aish's commands are run by the runner."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import NoReturn
 
 
 class Terminated(BaseException):
@@ -39,6 +40,14 @@ ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """``timeout`` and a cancelled CI job send SIGTERM; a closed terminal (or ssh session), SIGHUP."""
 
 
+def terminated(signum: int, ending: Sequence[int] = ENDING_SIGNALS) -> NoReturn:
+    """A signal handler's body: put ``ending`` back to their default action (a second signal ends
+    aish at once, whatever the unwinding waits for), then unwind (:class:`Terminated`)."""
+    for s in ending:
+        signal.signal(s, signal.SIG_DFL)
+    raise Terminated(signum)
+
+
 @contextmanager
 def ended_by_sigterm() -> Iterator[None]:
     """Run the body so that SIGTERM (``timeout``, a CI job cancelled) or SIGHUP (the terminal
@@ -51,13 +60,11 @@ def ended_by_sigterm() -> Iterator[None]:
         return
     handled = [s for s in ENDING_SIGNALS if signal.getsignal(s) == signal.SIG_DFL]
 
-    def terminated(signum: int, frame: FrameType | None) -> None:
-        for s in handled:
-            signal.signal(s, signal.SIG_DFL)
-        raise Terminated(signum)
+    def handler(signum: int, frame: FrameType | None) -> None:
+        terminated(signum, handled)
 
     for s in handled:
-        signal.signal(s, terminated)
+        signal.signal(s, handler)
     try:
         yield
     except Terminated as ended:
@@ -70,4 +77,4 @@ def ended_by_sigterm() -> Iterator[None]:
             signal.signal(s, signal.SIG_DFL)
 
 
-__all__ = ["ENDING_SIGNALS", "Terminated", "ended_by_sigterm"]
+__all__ = ["ENDING_SIGNALS", "Terminated", "ended_by_sigterm", "terminated"]

@@ -11,11 +11,13 @@ lines into a shell spawned with pexpect and waits for what each must show.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -28,6 +30,26 @@ if TYPE_CHECKING:
     import pexpect
 
 _TOKENS = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\n|\r|[^\x1b\n\r]+")
+
+
+class TerminalText(io.StringIO):
+    """Captured output that says it is a terminal (``isatty()``), for a renderer fed by hand."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``check`` until it holds or ``timeout`` seconds pass (what a thread draws comes later)."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return check()
+
+
+def thread_running(name: str) -> bool:
+    """Whether a thread called ``name`` is alive."""
+    return any(thread.name == name for thread in threading.enumerate())
 
 
 def screen(data: str) -> list[str]:

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
+from terminal import eventually, thread_running
 
 from aish import WaitCount
-
-
-def _until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return check()
-
-
-def _counting() -> bool:
-    return any(t.name == "aish-wait-count" for t in threading.enumerate())
 
 
 def test_counts_from_after_on_every_every_until_stopped() -> None:
@@ -27,11 +16,11 @@ def test_counts_from_after_on_every_every_until_stopped() -> None:
     lock = threading.Lock()
     began = time.monotonic()
     count = WaitCount(lambda s: calls.append(s) or True, lock, after=0.1, every=0.02)
-    assert _until(lambda: len(calls) >= 3)
+    assert eventually(lambda: len(calls) >= 3)
     assert calls[0] >= 0.1 and time.monotonic() - began >= 0.1
     assert calls == sorted(calls)
     count.stop()
-    assert _until(lambda: not _counting())
+    assert eventually(lambda: not thread_running("aish-wait-count"))
     seen = len(calls)
     time.sleep(0.1)
     assert len(calls) == seen
@@ -44,7 +33,7 @@ def test_show_is_called_holding_the_lock() -> None:
         count = WaitCount(lambda s: held.append(lock.locked()) or True, lock, after=0.01, every=0.01)
         time.sleep(0.1)
         assert held == []
-    assert _until(lambda: len(held) >= 1)
+    assert eventually(lambda: len(held) >= 1)
     count.stop()
     assert all(held)
 
@@ -54,12 +43,12 @@ def test_show_saying_false_or_failing_ends_the_count(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(threading, "excepthook", raised.append)
     calls: list[float] = []
     WaitCount(lambda s: calls.append(s) and False, threading.Lock(), after=0.01, every=0.01)
-    assert _until(lambda: len(calls) == 1 and not _counting())
+    assert eventually(lambda: len(calls) == 1 and not thread_running("aish-wait-count"))
 
     def broken(seconds: float) -> bool:
         raise OSError("the terminal is gone")
 
     WaitCount(broken, threading.Lock(), after=0.01, every=0.01)
-    assert _until(lambda: not _counting())
+    assert eventually(lambda: not thread_running("aish-wait-count"))
     time.sleep(0.05)
     assert len(calls) == 1 and raised == []  # no traceback on the screen

@@ -106,15 +106,20 @@ def history(inv: Invocation) -> int:
         return 0
     from aish.history.commands import history_line
 
-    current = inv.runner.recording_id if inv.runner is not None else None
-    return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm, current=current)
+    return history_line(inv.app, inv.line, inv.out, confirm=inv.confirm, current=_current_run(inv))
 
 
 def copy(inv: Invocation) -> int:
     """``copy [N]``: the newest answer (or run N's) to the clipboard (:mod:`aish.clipboard`)."""
     from aish.clipboard import copy_command
 
-    return copy_command(inv.app, inv.args, inv.out, inv.runner.recording_id if inv.runner is not None else None)
+    return copy_command(inv.app, inv.args, inv.out, _current_run(inv))
+
+
+def _current_run(inv: Invocation) -> str | None:
+    """The id of the run the command's line is recorded as (``history show -1 | less``), if any:
+    ``-N`` counts the runs before it."""
+    return inv.runner.recording_id if inv.runner is not None else None
 
 
 def models(inv: Invocation) -> int:

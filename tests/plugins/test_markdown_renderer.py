@@ -12,14 +12,13 @@ import io
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
-from terminal import Tmux, screen
+from terminal import TerminalText, Tmux, eventually, screen, thread_running
 
 from aish import (
     AgentConfig,
@@ -397,15 +396,11 @@ def test_a_redraw_put_off_is_made_while_the_stream_waits() -> None:
     live.refresh()
     live.append(" and the last words")
     live.refresh()  # within the frame: put off
-    deadline = time.monotonic() + 5
-    while "the last words" not in out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: "the last words" in out.getvalue())
     assert screen(out.getvalue())[-1].strip() == "Start and the last words"
     live.close()
-    deadline = time.monotonic() + 5
-    while any(t.name == "aish-markdown" for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not any(t.name == "aish-markdown" for t in threading.enumerate())
+    eventually(lambda: not thread_running("aish-markdown"))
+    assert not thread_running("aish-markdown")
     size = len(out.getvalue())
     time.sleep(0.15)
     assert len(out.getvalue()) == size
@@ -464,20 +459,13 @@ def test_markdown_with_emoji_in_tmux_leaves_no_copies(refserver: RefServer, tmp_
     assert sum("絵文字も" in line for line in lines) == 1, "\n".join(lines)
 
 
-class _TerminalStream(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     """As with ``plain`` (decision 101): the tag, the line above the cursor, counts the wait, and says
     ``Streaming...`` again when text comes; nothing is counted after that, nor off a terminal."""
-    out, err = _TerminalStream(), _TerminalStream()
+    out, err = TerminalText(), TerminalText()
     renderer = MarkdownRenderer(RenderTarget(out, err, tty=True), frame=0, count_after=0.05, count_every=0.05)
     renderer.feed(StreamStart(agent="athena"))
-    deadline = time.monotonic() + 5
-    while err.getvalue().count("Waiting") < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: err.getvalue().count("Waiting") >= 2)
     assert screen(err.getvalue()) == ["[athena: Waiting - 0s]"]
     renderer.feed(TextDelta("Hi **there**"))
     renderer.flush()
@@ -488,7 +476,7 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     shown = err.getvalue()
     time.sleep(0.2)
     assert err.getvalue() == shown
-    err = _TerminalStream()
+    err = TerminalText()
     renderer = MarkdownRenderer(RenderTarget(io.StringIO(), err, tty=True), count_after=0.01, count_every=0.01)
     renderer.feed(StreamStart(agent="athena"))
     time.sleep(0.1)
@@ -497,12 +485,10 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
 
 
 def test_a_retry_below_the_counted_tag_is_not_overwritten() -> None:
-    out, err = _TerminalStream(), _TerminalStream()
+    out, err = TerminalText(), TerminalText()
     renderer = MarkdownRenderer(RenderTarget(out, err, tty=True), frame=0, count_after=0.02, count_every=0.02)
     renderer.feed(StreamStart(agent="athena"))
-    deadline = time.monotonic() + 5
-    while "Waiting" not in err.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: "Waiting" in err.getvalue())
     renderer.feed(Retrying(2.0, "HTTP 429", 1, agent="athena"))
     time.sleep(0.1)
     renderer.feed(TextDelta("Hi"))

@@ -11,13 +11,12 @@ import io
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from terminal import Tmux, screen
+from terminal import TerminalText, Tmux, eventually, screen, thread_running
 
 import aish_plain.renderer as renderer_module
 from aish import (
@@ -189,13 +188,6 @@ def test_tty_failed_on_stream_error_without_partial(clock: FakeClock) -> None:
     assert t.err.getvalue() == "[Streaming...] [Failed - 0.5s, 0 tokens]\n"
 
 
-class TerminalErr(io.StringIO):
-    """Standard error on the terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: FakeClock) -> None:
     """A refused connection read '[Streaming...] [Failed ...]': streaming was never under way."""
     for events, summary in [
@@ -204,13 +196,13 @@ def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: 
         ([StreamEnd()], "[Empty answer - 0.0s, 0 tokens]"),
     ]:
         t = Target(tty=True)
-        t.err = TerminalErr()
+        t.err = TerminalText()
         t.renderer.err = t.err
         t.feed(StreamStart(), *events)
         assert t.err.getvalue() == f"[Streaming...] \r\x1b[K{summary}\n"
         assert t.out.getvalue() == ""
     t = Target(tty=True)
-    t.err = TerminalErr()
+    t.err = TerminalText()
     t.renderer.err = t.err
     t.feed(StreamStart(), *deltas("Hi"), StreamError(Interrupted("athena: interrupted"), partial=True))
     assert t.err.getvalue() == "[Streaming...] [Partial - 0.0s, 1 token]\n"  # the tag stays before the text
@@ -219,7 +211,7 @@ def test_on_a_terminal_an_answer_without_text_replaces_the_streaming_tag(clock: 
 def test_on_a_terminal_a_wait_to_retry_is_said_in_the_tag_until_text_comes(clock: FakeClock) -> None:
     """During a 429's backoff the tag said 'Streaming...' for as long as the server asked aish to wait."""
     t = Target(tty=True)
-    t.err = TerminalErr()
+    t.err = TerminalText()
     t.renderer.err = t.err
     t.feed(StreamStart(agent="athena"), Retrying(2.0, "HTTP 429", 1, agent="athena"))
     assert screen(t.err.getvalue()) == ["[athena: Retrying in 2.0s - HTTP 429]"]
@@ -227,12 +219,12 @@ def test_on_a_terminal_a_wait_to_retry_is_said_in_the_tag_until_text_comes(clock
     assert screen(t.err.getvalue())[0].startswith("[athena: Streaming...] [athena: Complete")
     assert t.out.getvalue().endswith("Hi\n")
     t = Target(tty=True)  # a wait after text came (a resume) leaves the answer's line alone
-    t.err = TerminalErr()
+    t.err = TerminalText()
     t.renderer.err = t.err
     t.feed(StreamStart(agent="athena"), *deltas("Hi"), Retrying(1.0, "connection lost", 1, agent="athena"))
     assert t.err.getvalue() == "[athena: Streaming...] "
     t = Target(tty=True)  # all the retries failed: the summary takes the tag's place
-    t.err = TerminalErr()
+    t.err = TerminalText()
     t.renderer.err = t.err
     t.feed(StreamStart(), Retrying(0.5, "HTTP 503"), StreamError(RemoteError("HTTP 503"), partial=False))
     assert screen(t.err.getvalue()) == ["[Failed - 0.0s, 0 tokens]"]
@@ -394,42 +386,33 @@ def test_tty_an_empty_answer_cut_short_says_both(clock: FakeClock) -> None:
     )
 
 
-class TerminalOut(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     """A server loading its model, or one that hangs, left '[athena: Streaming...]' alone for as long
     as it took (two minutes, to the idle timeout): the tag counts the wait, and is ``Streaming...``
     again when text comes; its thread ends then."""
-    out, err = TerminalOut(), TerminalErr()
+    out, err = TerminalText(), TerminalText()
     renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.05, count_every=0.05)
     renderer.feed(StreamStart(agent="athena"))
-    deadline = time.monotonic() + 5
-    while err.getvalue().count("Waiting") < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: err.getvalue().count("Waiting") >= 2)
     assert screen(err.getvalue()) == ["[athena: Waiting - 0s]"]
     renderer.feed(TextDelta("Hi"))
     renderer.feed(StreamEnd())
     renderer.close()
     assert screen(err.getvalue())[0] == "[athena: Streaming...] [athena: Complete - 0.1s, 1 token]"
-    deadline = time.monotonic() + 5
-    while any(t.name == "aish-wait-count" for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not any(t.name == "aish-wait-count" for t in threading.enumerate())
+    eventually(lambda: not thread_running("aish-wait-count"))
+    assert not thread_running("aish-wait-count")
     shown = err.getvalue()
     time.sleep(0.15)
     assert err.getvalue() == shown
 
 
 def test_the_wait_is_not_counted_off_a_terminal_or_when_text_comes_at_once() -> None:
-    out, err = io.StringIO(), TerminalErr()  # the answer goes to a file: its line is not the tag's
+    out, err = io.StringIO(), TerminalText()  # the answer goes to a file: its line is not the tag's
     renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.01, count_every=0.01)
     renderer.feed(StreamStart(agent="athena"))
     time.sleep(0.1)
     assert err.getvalue() == "[athena: Streaming...] "
-    out = TerminalOut()
+    out = TerminalText()
     renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.1, count_every=0.1)
     err.seek(0)
     err.truncate()
