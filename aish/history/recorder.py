@@ -260,9 +260,7 @@ class StageRecording:
 
     def _end(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> None:
         self.ended = True
-        record = _copy(self._record)
-        record.status, record.text, record.error, record.meta = status, text, error, meta
-        self.recorder.submit("end_stage", self.run_id, record)
+        self.recorder.submit("end_stage", self.run_id, _copy(self._record, status, text, error, meta))
         self.recorder.check()
 
     def _scrub(self, text: str) -> str:
@@ -274,6 +272,15 @@ def _clean(text: str) -> str:
     return clean(text)
 
 
-def _copy(stage: StageRecord) -> StageRecord:
-    """A record of its own for the writer thread (the recorder goes on changing its own)."""
-    return stage.replace(meta=dict(stage.meta))
+def _copy(
+    stage: StageRecord,
+    status: str | None = None,
+    text: str = "",
+    error: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> StageRecord:
+    """A record of its own for the writer thread (the recorder goes on changing its own); ``status``:
+    the stage's end, with its ``text``, ``error`` and ``meta``. (Not ``replace``: this is on every run's path.)"""
+    if status is None:
+        status, text, error, meta = stage.status, stage.text, stage.error, dict(stage.meta)
+    return StageRecord(stage.index, stage.agent, stage.transport, stage.codec, stage.input, text, status, error, meta)

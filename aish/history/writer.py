@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,11 @@ Call = tuple[str, tuple[Any, ...]]
 
 LINGER = 0.1
 """Seconds a queued call waits for the ones after it before the thread applies them all."""
+POLL = 1.0
+"""Seconds between the idle thread's looks at the queue while the store is in use (see :data:`WARM`)."""
+WARM = 60.0
+"""Seconds after its last batch that the idle thread goes on looking every :data:`POLL` seconds: the
+start of a run typed meanwhile need not wake it."""
 
 
 class Writer:
@@ -39,20 +45,37 @@ class Writer:
     middle of a stream, where each would take the GIL from the thread reading
     it. The very first batch goes at once: it opens the store (SQLite reads
     its schema), work that runs beside the stream while it starts.
+
+    While the thread looks at the queue every ``poll`` seconds, which it does
+    for ``warm`` seconds after each batch, only a stage's text and a run's end
+    wake it: a line typed then starts, and its stages end, without a thread
+    switch in the middle of the run (decision 103). A request that hangs
+    before its first token is on disk at the next look, within about a
+    second. After ``warm`` quiet seconds the thread sleeps until any call wakes it.
     """
 
-    def __init__(self, open_backend: Callable[[], HistoryBackend], *, linger: float = LINGER) -> None:
+    def __init__(
+        self,
+        open_backend: Callable[[], HistoryBackend],
+        *,
+        linger: float = LINGER,
+        poll: float = POLL,
+        warm: float = WARM,
+    ) -> None:
         self._open = open_backend
         self.linger = linger
+        self.poll = poll
+        self.warm = warm
         self._calls: list[Call] = []
         self._cond = threading.Condition()
         self._busy = False
         self._waiters = 0
         """Threads in :meth:`sync`: the batch goes at once."""
         self._closing = False
-        self._idle = False
-        """The thread waits for a first call: only then does :meth:`submit` wake it (a wake-up in
-        the middle of a stream takes the GIL from the thread reading it)."""
+        self._idle: str | None = None
+        """How the thread waits for a first call: :data:`_POLLING` (only a call that is not a run's
+        start wakes it), :data:`_ASLEEP` (any call does) or None (it does not: it lingers, or
+        applies a batch). A wake-up in the middle of a stream takes the GIL from the thread reading it."""
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self._late: list[Call] = []
@@ -70,7 +93,7 @@ class Writer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="aish-history", daemon=True)
                 self._thread.start()
-            elif self._idle:
+            elif self._idle is _ASLEEP or (self._idle is _POLLING and method in _WAKE):
                 self._cond.notify_all()
 
     def sync(self, timeout: float | None = None) -> bool:
@@ -95,14 +118,13 @@ class Writer:
 
     def _loop(self) -> None:
         backend: HistoryBackend | None = None
+        applied = time.monotonic()
         while True:
             with self._cond:
-                self._idle = True
-                self._cond.wait_for(lambda: self._calls or self._closing)
-                self._idle = False
+                woken = self._wait_for_calls(applied)
                 if not self._calls:
                     break
-                if backend is not None:  # the first batch goes at once: opening the store overlaps the stream
+                if backend is not None and woken:  # the first batch, and one the thread found, go at once
                     self._cond.wait_for(lambda: self._waiters or self._closing, self.linger)
                 calls, self._calls = _merge(self._calls), []
                 self._busy = True
@@ -116,6 +138,7 @@ class Writer:
                     self.failure = exc
                     self._late = [call for call in calls if call[0] in _ENDS]
             finally:
+                applied = time.monotonic()
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
@@ -130,8 +153,29 @@ class Writer:
             except Exception as exc:
                 self.failure = self.failure or exc
 
+    def _wait_for_calls(self, applied: float) -> bool:
+        """Wait, holding the condition, until there are calls or the writer closes (``applied``:
+        when the last batch was); False: the calls were found by a look at the queue, not a wake-up."""
+        try:
+            while not (self._calls or self._closing):
+                quiet = time.monotonic() - applied
+                if quiet >= self.warm:
+                    self._idle = _ASLEEP
+                    self._cond.wait()
+                else:
+                    self._idle = _POLLING
+                    if not self._cond.wait(min(self.poll, self.warm - quiet)) and self._calls:
+                        return False
+            return True
+        finally:
+            self._idle = None
+
 
 _ENDS = frozenset({"end_stage", "end_run"})
+_WAKE = frozenset({"append_text", "end_run"})
+"""The calls that wake the thread while it polls: a stage's text, and the end of a run."""
+_POLLING = "polling"
+_ASLEEP = "asleep"
 
 
 def _merge(calls: list[Call]) -> list[Call]:

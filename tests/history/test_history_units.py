@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from terminal import eventually
 
 from aish import AgentConfig, HistoryError, RunRecord, StageRecord, brief_of, search_terms
 from aish.contract_tests.history import assert_brief, record_inputs
@@ -127,7 +128,7 @@ def test_the_writer_batches_after_its_first_call_and_goes_at_once_when_waited_fo
             applied.append(run.line)
             super().begin_run(run)
 
-    writer = Writer(lambda: Counting(path), linger=60.0)
+    writer = Writer(lambda: Counting(path), linger=60.0, poll=60.0)
     writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="first", started=time.time()))
     deadline = time.monotonic() + 10
     while not applied and time.monotonic() < deadline:  # the first batch opens the store at once
@@ -136,7 +137,7 @@ def test_the_writer_batches_after_its_first_call_and_goes_at_once_when_waited_fo
     for line in ("second", "third"):
         writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line=line, started=time.time()))
     time.sleep(0.2)
-    assert applied == ["first"]  # lingering: the next batch waits for more calls, up to 60 s here
+    assert applied == ["first"]  # a run's start waits for more calls, up to the next look (60 s here)
     started = time.monotonic()
     assert writer.sync(10)  # somebody waits: the batch goes now
     assert time.monotonic() - started < 30 and applied == ["first", "second", "third"]
@@ -156,23 +157,54 @@ def test_calls_submitted_while_the_writer_lingers_do_not_wake_it(tmp_path: Path)
                 wakes.append(None)
             return woke
 
-    writer = Writer(lambda: JsonlHistory(tmp_path / "h.jsonl"), linger=60.0)
+    writer = Writer(lambda: JsonlHistory(tmp_path / "h.jsonl"), linger=60.0, poll=60.0)
     writer._cond = Counting()
     run = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
     writer.submit("begin_run", run)
     assert writer.sync(10)  # the store is open, the thread waits for calls
-    writer.submit("begin_stage", run.id, StageRecord(0, "athena"))  # wakes it: it lingers now
+    writer.submit("begin_stage", run.id, StageRecord(0, "athena"))
+    writer.submit("append_text", run.id, 0, "_")  # wakes it: it lingers now
     time.sleep(0.2)
     before = len(wakes)
     for piece in "abcdefghijklmnopqrst":  # spread out, as a stream's are
         writer.submit("append_text", run.id, 0, piece)
         time.sleep(0.005)
-    writer.submit("end_stage", run.id, StageRecord(0, "athena", status="complete", text="abcdefghijklmnopqrst"))
+    writer.submit("end_stage", run.id, StageRecord(0, "athena", status="complete", text="_abcdefghijklmnopqrst"))
     time.sleep(0.2)
     assert len(wakes) - before <= 1  # 21 calls, no wake-up (one spurious allowed)
     assert writer.close(10) and writer.failure is None
     (stored,) = JsonlHistory(tmp_path / "h.jsonl").runs()
-    assert stored.stages[0].text == "abcdefghijklmnopqrst"
+    assert stored.stages[0].text == "_abcdefghijklmnopqrst"
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_runs_start_is_stored_at_the_writers_next_look_or_at_once_when_it_sleeps(tmp_path: Path, warm: bool) -> None:
+    """Decision 103: a wake-up at a run's start took the GIL from the run starting; the thread looks
+    every ``poll`` seconds for ``warm`` seconds after a batch instead, and sleeps after that."""
+    path = tmp_path / "h.jsonl"
+    wakes: list[None] = []
+
+    class Counting(threading.Condition):
+        def notify_all(self) -> None:
+            if threading.current_thread().name != "aish-history":
+                wakes.append(None)
+            super().notify_all()
+
+    # warm: the thread looks every 0.3 s; cold: it sleeps 0.05 s after a batch (and would look after 60 s)
+    writer = Writer(lambda: JsonlHistory(path), linger=0.0, poll=0.3 if warm else 60.0, warm=60.0 if warm else 0.05)
+    writer._cond = Counting()
+    writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="first", started=time.time()))
+    assert writer.sync(10)
+    time.sleep(0.2)  # cold: longer than warm, the thread sleeps now
+    wakes.clear()
+    writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="second", started=time.time()))
+    assert eventually(lambda: len(JsonlHistory(path).runs()) == 2, 10)  # found by a look, or woken
+    assert bool(wakes) is not warm
+    wakes.clear()
+    writer.submit("end_run", JsonlHistory(path).runs()[-1].id, "complete", time.time())
+    assert wakes  # a run's end wakes it, warm or not
+    assert writer.close(10) and writer.failure is None
+    assert [r.status for r in JsonlHistory(path).runs()] == ["running", "complete"]
 
 
 def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None:
