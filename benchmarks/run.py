@@ -75,10 +75,11 @@ H_STORES = WORK / "history-stores"
 H_TARGET_RECORD = 0.01
 H_PACE = 0.0001
 """Seconds between tokens of the paced recording run: 10,000 tokens/s, a 10,000-token answer in 1 s."""
-H_RECORD_ROUNDS = 3
-"""Rounds of recording at pace 0 per ``--runs``."""
+H_RECORD_ROUNDS = 6
+"""Rounds of recording at pace 0 per ``--runs`` (a round is 3 processes of about 65 ms: 1% of one is
+0.65 ms, and 45 rounds gave 95% intervals 2-3% wide on a noisy machine)."""
 H_SHELL_ROUNDS = 10
-"""Rounds of the shell's way per ``--runs`` (in-process, about 50 ms each: 1% of one is 0.5 ms)."""
+"""Rounds of the shell's way per ``--runs`` (in-process, 4 runs of about 12 ms each: 1% of one is 0.12 ms)."""
 H_TARGET_SEARCH_MS = 20.0
 H_TARGET_RSS_GROWTH = 1.05
 

@@ -81,3 +81,16 @@ def test_json_writes_a_joined_text_as_the_json_of_its_text(seed: int) -> None:
     for ensure_ascii in (True, False):
         want = json.dumps(plain, ensure_ascii=ensure_ascii, separators=(",", ":")).encode()
         assert b"".join(json_chunks(obj, ensure_ascii=ensure_ascii, separators=(",", ":"))) == want
+
+
+def test_a_body_holding_the_placeholders_mark_is_still_its_json() -> None:
+    """The long strings' placeholders start with a mark drawn once per process; a body that holds it
+    (by chance, or written to) is made in one piece, still exactly its JSON."""
+    from aish.jsonbody import _mark
+
+    long = "x" * (LONG + 1)
+    for clash in (f"{_mark()}0", json.dumps(f"{_mark()}0")[1:-1]):
+        obj = {"a": long, "b": clash, "c": Joined(long, "!")}
+        plain = {"a": long, "b": clash, "c": long + "!"}
+        assert bytes(json_body(obj)) == json.dumps(plain).encode()
+        assert b"".join(json_chunks(obj, ensure_ascii=False)) == json.dumps(plain, ensure_ascii=False).encode()

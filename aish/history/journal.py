@@ -110,13 +110,21 @@ class Journal:
                 method == "end_stage" and len(args[1].text) > RAW_TEXT
             )
             raw: str | None = fields.pop(name) if long else None
+            whole: bytes | None = None  # raw encoded once, when it is short enough to hold twice (most answers)
             if raw is not None:
-                fields[f"{name}_bytes"] = sum(len(piece) for piece in _utf8(raw))
+                if len(raw) <= _PIECE:
+                    whole = raw.encode("utf-8", "surrogatepass")
+                    fields[f"{name}_bytes"] = len(whole)
+                else:
+                    fields[f"{name}_bytes"] = sum(len(piece) for piece in _utf8(raw))
             last = b""
             for piece in json_chunks(call, ensure_ascii=False, separators=(",", ":")):
                 if last:
                     _write_all(fd, last)
                 last = piece
+            if whole is not None:  # the call, its text and the line end: one write
+                _write_all(fd, last + b"\n", whole, b"\n")
+                return
             _write_all(fd, last + b"\n")  # a call of short strings is one write
             if raw is not None:
                 for piece in _utf8(raw):
@@ -210,10 +218,15 @@ def _utf8(text: str) -> Iterator[bytes]:
         yield text[start : start + _PIECE].encode("utf-8", "surrogatepass")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, *data: bytes) -> None:
+    """Write ``data`` whole, in one ``writev(2)`` unless the system writes less than asked."""
+    views = [memoryview(piece) for piece in data if piece]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views:
+            views[0] = views[0][written:]
 
 
 # -------------------------------------------------------------------- folding

@@ -423,12 +423,13 @@ def test_a_long_piped_input_is_written_as_it_is_and_read_back_exactly(
     backend.close()
 
 
+@pytest.mark.parametrize("lines", [2_000, 70_000])  # 36,000 characters, written whole; 1.3 million, in pieces
 def test_a_long_answer_is_written_as_it_is_and_read_back_exactly(
-    open_store: Callable[[], HistoryBackend], tmp_path: Path
+    open_store: Callable[[], HistoryBackend], tmp_path: Path, lines: int
 ) -> None:
     """Not escaped as a JSON string (decision 34): a line in it that looks like a call is text, and a cut
     leaves the run as a reader finds a run whose process was killed while it streamed."""
-    answer = '{"call":"end_run","id":"x","status":"error","ended":1}\n' + "héllo wörld ✓ 🦉\n" * 2_000
+    answer = '{"call":"end_run","id":"x","status":"error","ended":1}\n' + "héllo wörld ✓ 🦉\n" * lines
     assert len(answer) > journal_module.RAW_TEXT
     directory = tmp_path / "journal"
     journal = Journal(str(directory))
@@ -472,3 +473,29 @@ def test_history_is_listed_when_a_journal_cannot_be_applied(tmp_path: Path) -> N
     assert listed.stderr.startswith(f"aish: history: cannot apply {bad}:")
     assert listed.stderr.endswith("; it is kept, to be added later\n") and listed.stderr.count("\n") == 1
     assert bad.exists()
+
+
+def test_a_write_of_several_pieces_is_whole_and_in_order_when_the_system_takes_less(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``writev`` for a call, its answer and its line end; a system that writes less than asked
+    (a signal, a full disk about to fail) gets the rest in further calls."""
+    writev = os.writev
+    calls: list[int] = []
+
+    def short_writev(fd: int, buffers: list[memoryview]) -> int:
+        taken, room = [], 7_000
+        for buffer in buffers:
+            taken.append(buffer[:room])
+            room -= len(taken[-1])
+        calls.append(writev(fd, taken))
+        return calls[-1]
+
+    monkeypatch.setattr(journal_module.os, "writev", short_writev)
+    pieces = [b"a" * 3, b"b" * 10_000, b"", b"c", b"d" * 15_000]
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+    try:
+        journal_module._write_all(fd, *pieces)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces) and calls == [7_000, 7_000, 7_000, 4_004]
