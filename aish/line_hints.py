@@ -52,8 +52,21 @@ def stray_joiner(app: App, script: Script, source: str, typed: bool = False) -> 
                     hint = NEW_LINE_HINT if own_line else f"to send '{joiner}' to the agent, quote it"
                     error.args = (f"{error}; {hint}",)
                 return error
-        prose = agents_words(app, pipeline.stages[-1])  # a ``;``, ``&&`` or ``||`` next may be a sentence's
+        prose = ends_in_words(app, pipeline)  # a ``;``, ``&&`` or ``||`` next may be a sentence's
     return None
+
+
+def ends_in_words(app: App, pipeline: Pipeline) -> bool:
+    """Does ``pipeline`` end with an agent's sentence, as it will run: ``athena it's cold & wet here``
+    is one (its ``&`` is text), and so is ``apollo & athena it's cold``, whose last lane is one."""
+    last = pipeline.stages[-1]
+    if isinstance(last, Group):
+        from aish.pipeline.plan import text_ampersands
+
+        last = text_ampersands(app, last)
+    while isinstance(last, Group):
+        last = last.members[-1]
+    return agents_words(app, last)
 
 
 def mid_sentence_redirect(app: App, pipeline: Pipeline) -> AishError | None:

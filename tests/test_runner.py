@@ -214,6 +214,10 @@ def test_a_semicolon_inside_an_agents_sentence_runs_nothing_and_says_how_to_send
     assert result.err == f"aish: unknown agent 'second' {known}; to send ';' to the agent, quote it\n"
     grouped = run_line("athena[-m echo] no; (second & words)")
     assert grouped.out == "" and grouped.err.startswith("aish: unknown agent 'second' ")
+    for line in ("athena it's cold & wet here; second words", "apollo & athena it's cold; second words"):
+        amp = run_line(line)  # a tour: an '&' that is text hid the sentence, which ran, then failed
+        assert amp.err == f"aish: unknown agent 'second' {known}; to send ';' to the agent, quote it\n"
+        assert amp.out == "" and len(refserver.requests) == 0
     assert run_line("echo first; second words").err == f"aish: unknown agent 'second' {known}\n"  # no sentence
     assert run_line("echo first; second words").out == "first\n"  # sh's rule: the first half ran
     typo = run_line("athena hi; athna words")  # a misspelt agent: the suggestion is the hint
