@@ -7,7 +7,9 @@ that no line is wider than the terminal. Finished lines scroll up in the
 order they were completed. On a terminal the renderer is live: below them,
 every lane still streaming shows the line it is writing, redrawn in place as
 text arrives, so a slow lane is never a blank screen (as many lanes as the
-terminal has rows for, less one). With colour
+terminal has rows for, less one); a lane with nothing of its answer yet counts
+its wait there from two seconds on (``[slow  ] Waiting - 5s``, redrawn every
+second by an :class:`aish.WaitCount`). With colour
 (``target.color``: a terminal, no ``NO_COLOR``) each lane's name has a colour
 of its own, and the answers' control characters (but newline and tab) are
 shown as escapes (``\\x1b``, :func:`aish.terminal_safe`). On a pipe or a file
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import unicodedata
 from typing import TYPE_CHECKING
@@ -37,6 +40,7 @@ from aish import (
     StreamError,
     TextDelta,
     Usage,
+    WaitCount,
     cell_widths,
     cells,
     stop_note,
@@ -55,6 +59,7 @@ UP_AND_CLEAR = "\x1b[{n}A\r\x1b[J"
 """Move the cursor up ``n`` lines to the first column, erase from there to the end of the screen."""
 MIN_TEXT = 10
 """Cells of text a line keeps on a narrow terminal: the names in the labels are cut first."""
+DIM, UNDIM = "\x1b[2m", "\x1b[22m"
 
 
 class _Lane:
@@ -115,7 +120,10 @@ class _Lane:
 class LanesRenderer:
     """Lines of several streams, interleaved as they complete, each labelled by its agent."""
 
-    def __init__(self, target: RenderTarget) -> None:
+    def __init__(
+        self, target: RenderTarget, *, count_after: float | None = None, count_every: float | None = None
+    ) -> None:
+        """``count_after``, ``count_every``: :class:`aish.WaitCount`'s ``after`` and ``every`` (None: its own)."""
         self.out = target.out
         self.started = time.monotonic()
         self.tty = target.tty
@@ -144,6 +152,13 @@ class LanesRenderer:
         self._drawn = 0
         """How many live lines are on the screen below the finished ones."""
         self._dirty = False
+        self._lock = threading.Lock()
+        """Held while an event is fed, the screen is drawn, and a wait is counted."""
+        self._count = (
+            WaitCount(self._show_wait, self._lock, after=count_after, every=count_every) if self.live else None
+        )
+        self._count_after = count_after
+        """Seconds of a lane's wait before the count shows on its line (None: :class:`aish.WaitCount`'s)."""
 
     def _lane(self, name: str, now: float | None = None) -> _Lane:
         lane = self.lanes.get(name)
@@ -167,6 +182,10 @@ class LanesRenderer:
 
     # ----------------------------------------------------------------- events
     def feed(self, event: Event) -> None:
+        with self._lock:
+            self._feed(event)
+
+    def _feed(self, event: Event) -> None:
         kind = type(event)
         lane = self._lane(event.agent)
         if kind is TextDelta:
@@ -305,20 +324,47 @@ class LanesRenderer:
         parts += self._pending
         self._pending.clear()
         running = [lane for lane in self.lanes.values() if lane.status == "running"][: self.rows - 1]
+        now = time.monotonic()
         for lane in running:
-            parts.append(f"{self._prefix(lane)} {_fit(''.join(lane.buffer), self.width)}\n")
+            text = _fit("".join(lane.buffer), self.width)
+            if not text and self._waits(lane, now):
+                text = _fit(f"Waiting - {now - lane.started:.0f}s", self.width)
+                text = f"{DIM}{text}{UNDIM}" if self.color else text
+            parts.append(f"{self._prefix(lane)} {text}\n")
         self._drawn = len(running)
         self.out.write("".join(parts))
         self._dirty = False
 
-    def flush(self) -> None:
-        if self.live and self._dirty:
+    def _waits(self, lane: _Lane, now: float) -> bool:
+        """Whether ``lane`` runs with nothing of its answer yet, and has for long enough to say so."""
+        after = self._count_after
+        return lane.status == "running" and not lane.said and now - lane.started >= (2.0 if after is None else after)
+
+    def _show_wait(self, seconds: float) -> bool:
+        """The count's call (the lock held): redraw the live lines while a lane waits for its first text."""
+        if self.closed or all(lane.said or lane.status != "running" for lane in self.lanes.values()):
+            return False  # every lane has spoken or ended: the count ends
+        now = time.monotonic()
+        if any(self._waits(lane, now) for lane in self.lanes.values()):
             self._redraw()
-        else:
-            self._write_pending()
-        self.out.flush()
+            self.out.flush()
+        return True
+
+    def flush(self) -> None:
+        with self._lock:
+            if self.live and self._dirty:
+                self._redraw()
+            else:
+                self._write_pending()
+            self.out.flush()
 
     def close(self) -> None:
+        if self._count is not None:
+            self._count.stop()
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self.closed:
             return
         self.closed = True

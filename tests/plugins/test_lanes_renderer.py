@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from terminal import screen
+from terminal import TerminalText, eventually, screen
 
 from aish import RenderTarget, Retrying, StreamEnd, StreamError, StreamStart, TextDelta
 from aish.errors import ConnectionFailure
 from aish.terminal import wants_color
 from aish_lanes.renderer import LanesRenderer, _fit
+
+_made: list[LanesRenderer] = []
+
+
+@pytest.fixture(autouse=True)
+def _closed() -> Iterator[None]:
+    """Every renderer a test made is closed after it: a live one counts its lanes' waits on a thread."""
+    yield
+    while _made:
+        _made.pop().close()
 
 
 def lanes(*, tty: bool = True, color: bool = False, width: int = 60) -> tuple[LanesRenderer, io.StringIO]:
@@ -20,7 +33,13 @@ def lanes(*, tty: bool = True, color: bool = False, width: int = 60) -> tuple[La
     target = RenderTarget(
         out, io.StringIO(), tty=tty, options={"lanes": ["apollo", "athena"], "width": width}, color=color
     )
-    return LanesRenderer(target), out
+    return made(target), out
+
+
+def made(target: RenderTarget, **options: float) -> LanesRenderer:
+    """A renderer closed after the test."""
+    _made.append(LanesRenderer(target, **options))
+    return _made[-1]
 
 
 def test_a_running_lane_shows_its_partial_line_at_each_flush() -> None:
@@ -147,7 +166,7 @@ def test_no_more_live_lines_than_the_terminal_has_rows() -> None:
     out = io.StringIO()
     names = [f"agent{i}" for i in range(6)]
     target = RenderTarget(out, io.StringIO(), tty=True, options={"lanes": names, "width": 60, "height": 4})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     for name in names:
         renderer.feed(TextDelta("partial", agent=name))
     renderer.flush()
@@ -169,7 +188,7 @@ def test_a_resized_terminal_gets_live_lines_at_its_new_width(monkeypatch: pytest
     size = [os.terminal_size((120, 40))]
     monkeypatch.setattr(module, "_size", lambda target: size[0])
     out = io.StringIO()
-    renderer = LanesRenderer(RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo", "athena"]}))
+    renderer = made(RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo", "athena"]}))
     renderer.feed(TextDelta("word " * 20, agent="apollo"))
     renderer.flush()
     assert renderer.width == 120 - 6 - 4
@@ -191,7 +210,7 @@ def test_every_line_fits_a_narrow_terminal(columns: int) -> None:
     each redraw left a row behind. Now the text narrows, then the names are cut, down to 7 columns."""
     out = io.StringIO()
     target = RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo"], "width": columns})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     for word in [
         "Looking",
         "ahead",
@@ -254,7 +273,7 @@ class _OldWrapping:
 def test_rows_are_those_of_the_first_wrapping(pieces: list[str], width: int) -> None:
     out = io.StringIO()
     target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["a"], "width": width + 5})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     assert renderer.width == width
     old = _OldWrapping(width)
     for piece in pieces:
@@ -270,7 +289,7 @@ def test_a_line_that_arrives_whole_is_wrapped_with_every_row_labelled() -> None:
     (written unwrapped, the terminal broke it mid-word with no label on the rows after)."""
     out = io.StringIO()
     target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["evil"], "width": 34})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     renderer.feed(TextDelta("The quick brown fox jumps over the lazy dog again.\nsecond line\n", agent="evil"))
     assert out.getvalue().splitlines() == [
         "[evil] The quick brown fox jumps",
@@ -304,7 +323,7 @@ def test_wide_characters_wrap_at_the_terminal_width(text: str) -> None:
     for tty in (True, False):
         out = io.StringIO()
         target = RenderTarget(out, io.StringIO(), tty=tty, options={"lanes": ["uni"], "width": 40})
-        renderer = LanesRenderer(target)
+        renderer = made(target)
         for start in range(0, len(text), 3):  # pieces of three characters, as a stream sends them
             renderer.feed(TextDelta(text[start : start + 3], agent="uni"))
             renderer.flush()
@@ -320,7 +339,7 @@ def test_combining_marks_take_no_room_of_their_own() -> None:
     """``e`` and a combining accent are one cell: a row of them is as long as a row of ``e``."""
     out = io.StringIO()
     target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["a"], "width": 30})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     renderer.feed(TextDelta("e\u0301" * 40 + "\n", agent="a"))
     rows = out.getvalue().splitlines()
     assert [len(row.removeprefix("[a] ")) for row in rows] == [2 * renderer.width, 2 * (40 - renderer.width)]
@@ -332,7 +351,7 @@ def test_a_wide_agent_name_is_padded_by_cells() -> None:
     two cells wider than the others, its rows two cells past the edge."""
     out = io.StringIO()
     target = RenderTarget(out, io.StringIO(), tty=False, options={"lanes": ["日本", "athena"], "width": 40})
-    renderer = LanesRenderer(target)
+    renderer = made(target)
     renderer.feed(TextDelta("word " * 30 + "\n", agent="日本"))
     renderer.feed(TextDelta("word " * 30 + "\n", agent="athena"))
     renderer.close()
@@ -342,3 +361,46 @@ def test_a_wide_agent_name_is_padded_by_cells() -> None:
     assert all(cells(row) < 40 for row in lanes), lanes
     summary = [row for row in rows if row.startswith("  ")]
     assert len({cells(row.split("s ", 1)[0]) for row in summary}) == 1, summary
+
+
+def counted(target: RenderTarget) -> tuple[LanesRenderer, threading.Thread | None]:
+    """A renderer counting waits every 0.05 s, and its count's thread (None: it has none)."""
+    before = set(threading.enumerate())
+    renderer = made(target, count_after=0.05, count_every=0.05)
+    new = [t for t in threading.enumerate() if t not in before and t.name == "aish-wait-count"]
+    return renderer, new[0] if new else None
+
+
+def test_a_lane_with_nothing_yet_counts_its_wait_on_its_live_line() -> None:
+    """A tour: a lane whose server had not answered yet showed an empty '[slow  ]' for seconds."""
+    out = TerminalText()
+    renderer, count = counted(RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo", "athena"]}))
+    assert count is not None
+    renderer.feed(TextDelta("Hel", agent="apollo"))
+    renderer.flush()
+    assert eventually(lambda: screen(out.getvalue())[-1].startswith("[athena] Waiting - "))
+    assert screen(out.getvalue())[-2] == "[apollo] Hel"  # a lane with text shows its text
+    renderer.feed(TextDelta("Thinking", agent="athena"))
+    renderer.flush()
+    assert screen(out.getvalue())[-2:] == ["[apollo] Hel", "[athena] Thinking"]
+    assert eventually(lambda: not count.is_alive())  # every lane has spoken: the count ends
+    written = out.getvalue()
+    time.sleep(0.2)
+    assert out.getvalue() == written
+    renderer.close()
+
+
+def test_a_lane_that_waits_after_a_retry_line_counts_and_the_count_ends_with_the_renderer() -> None:
+    out = TerminalText()
+    renderer, count = counted(RenderTarget(out, io.StringIO(), tty=True, options={"lanes": ["apollo"]}))
+    assert count is not None
+    renderer.feed(Retrying(attempt=1, delay=1.0, reason="HTTP 503", agent="apollo"))
+    renderer.flush()
+    assert eventually(lambda: screen(out.getvalue())[-1].startswith("[apollo] Waiting - "))
+    assert screen(out.getvalue())[-2].startswith("[apollo] (retrying in 1.0s - HTTP 503)")
+    renderer.close()
+    assert eventually(lambda: not count.is_alive())
+    assert not any("Waiting" in row for row in screen(out.getvalue()))  # the summary took the live line's place
+    off, none = counted(RenderTarget(io.StringIO(), io.StringIO(), tty=False, options={"lanes": ["apollo"]}))
+    assert none is None  # off a terminal: no count at all
+    off.close()
