@@ -42,15 +42,17 @@ class WaitCount:
         after: float | None = None,
         every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        begins: float = 0.0,
     ) -> None:
-        """``after``: :data:`AFTER` when None; ``every``: :data:`EVERY` when None."""
+        """``after``: :data:`AFTER` when None; ``every``: :data:`EVERY` when None; ``begins``: seconds
+        from now when the wait begins (a ``Retrying`` stage asks again after its delay)."""
         self._show = show
         self._lock = lock
         self._stopped = threading.Event()
-        self._after = AFTER if after is None else after
+        self._after = (AFTER if after is None else after) + begins
         self._every = EVERY if every is None else every
         self._clock = clock
-        self._began = clock()
+        self._began = clock() + begins
         threading.Thread(target=self._count, name="aish-wait-count", daemon=True).start()
 
     def stop(self) -> None:

@@ -52,3 +52,14 @@ def test_show_saying_false_or_failing_ends_the_count(monkeypatch: pytest.MonkeyP
     assert eventually(lambda: not thread_running("aish-wait-count"))
     time.sleep(0.05)
     assert len(calls) == 1 and raised == []  # no traceback on the screen
+
+
+def test_a_wait_that_begins_later_is_counted_from_its_beginning() -> None:
+    """``begins``: a stage that waits to ask again (``Retrying``) is not waiting for its answer yet."""
+    seconds: list[float] = []
+    count = WaitCount(lambda s: seconds.append(s) or True, threading.Lock(), after=0.05, every=0.05, begins=0.3)
+    time.sleep(0.2)
+    assert seconds == []
+    assert eventually(lambda: len(seconds) >= 2)
+    count.stop()
+    assert 0.0 < seconds[0] < 0.25  # from the wait's beginning, not from the count's start

@@ -120,6 +120,14 @@ class MarkdownRenderer:
             if self.tty and not self._deltas:  # nothing of the answer yet: say why it waits
                 wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
                 self._status(status_line(self._agent, wait, event.reason))  # type: ignore[union-attr]
+                if isatty(self.err) and isatty(self.out):  # counted again once the stage has asked again
+                    self._count = WaitCount(
+                        self._show_wait,
+                        self._lock,
+                        after=self._count_after,
+                        every=self._count_every,
+                        begins=event.delay,  # type: ignore[union-attr]
+                    )
         elif kind is ToolCall:
             self._end_view()
             if self.tty:

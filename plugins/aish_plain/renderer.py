@@ -162,6 +162,15 @@ class PlainRenderer:
                 self.err.write("\r\x1b[K")
                 self._tag(status_line(self._agent, wait, event.reason) + " ")  # type: ignore[union-attr]
                 self._retrying = True
+                if self._count is not None:  # counted again once the stage has asked again
+                    self._stop_the_count()
+                    self._count = WaitCount(
+                        self._show_wait,
+                        self._lock,
+                        after=self._count_after,
+                        every=self._count_every,
+                        begins=event.delay,  # type: ignore[union-attr]
+                    )
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
@@ -178,9 +187,10 @@ class PlainRenderer:
             self._tag(status_line(self._agent, "Streaming...") + " ")
 
     def _show_wait(self, seconds: float) -> bool:
-        """The tag counts the wait (the lock held), until text comes or a retry is waited for."""
-        if not self._tag_alone or self._retrying:
+        """The tag counts the wait (the lock held) until text comes; after a retry, from its asking again."""
+        if not self._tag_alone:
             return False
+        self._retrying = False
         self.err.write("\r\x1b[K")
         self._tag(status_line(self._agent, "Waiting", f"{seconds:.0f}s") + " ")
         self._waited = True

@@ -496,3 +496,19 @@ def test_a_retry_below_the_counted_tag_is_not_overwritten() -> None:
     renderer.close()
     lines = screen(err.getvalue())
     assert lines[0].startswith("[athena: Waiting - ") and lines[1] == "[athena: Retrying in 2.0s - HTTP 429]", lines
+
+
+def test_after_a_retry_the_wait_is_counted_again_on_the_retry_line() -> None:
+    """Once the stage has asked again, the wait is counted from zero on the line above the cursor
+    (the retry's, whose wait is over); text brings ``Streaming...`` back there."""
+    out, err = TerminalText(), TerminalText()
+    renderer = MarkdownRenderer(RenderTarget(out, err, tty=True), frame=0, count_after=0.05, count_every=0.05)
+    renderer.feed(StreamStart(agent="athena"))
+    renderer.feed(Retrying(0.3, "HTTP 503", 1, agent="athena"))
+    time.sleep(0.2)
+    assert screen(err.getvalue()) == ["[athena: Streaming...]", "[athena: Retrying in 0.3s - HTTP 503]"]
+    assert eventually(lambda: screen(err.getvalue())[1:] == ["[athena: Waiting - 0s]"])
+    renderer.feed(TextDelta("Hi"))
+    renderer.feed(StreamEnd())
+    renderer.close()
+    assert screen(err.getvalue())[1] == "[athena: Streaming...]"

@@ -406,6 +406,24 @@ def test_on_a_terminal_a_slow_first_token_is_counted_on_the_tag() -> None:
     assert err.getvalue() == shown
 
 
+def test_after_a_retry_the_wait_is_counted_again_from_the_asking_again() -> None:
+    """The noticed gap of decision 101: after 'Retrying in 0.2s' a request that hung again left that
+    tag for as long as it hung. The count resumes once the stage has asked again, from zero."""
+    out, err = TerminalText(), TerminalText()
+    renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.05, count_every=0.05)
+    renderer.feed(StreamStart(agent="athena"))
+    renderer.feed(Retrying(0.3, "HTTP 503", 1, agent="athena"))
+    assert screen(err.getvalue()) == ["[athena: Retrying in 0.3s - HTTP 503]"]
+    time.sleep(0.2)
+    assert screen(err.getvalue()) == ["[athena: Retrying in 0.3s - HTTP 503]"]  # the retry's own wait
+    assert eventually(lambda: screen(err.getvalue()) == ["[athena: Waiting - 0s]"])
+    renderer.feed(TextDelta("Hi"))
+    renderer.feed(StreamEnd())
+    renderer.close()
+    assert screen(err.getvalue())[0].startswith("[athena: Streaming...] [athena: Complete - ")
+    assert screen(out.getvalue()) == ["Hi"]
+
+
 def test_the_wait_is_not_counted_off_a_terminal_or_when_text_comes_at_once() -> None:
     out, err = io.StringIO(), TerminalText()  # the answer goes to a file: its line is not the tag's
     renderer = PlainRenderer(RenderTarget(out, err, tty=True), count_after=0.01, count_every=0.01)
