@@ -111,9 +111,7 @@ class MarkdownRenderer:
             if self.tty:
                 self._status(status_line(self._agent, "Streaming..."))
                 if isatty(self.err) and isatty(self.out):  # the tag is the line above the cursor
-                    self._count = WaitCount(
-                        self._show_wait, self._lock, after=self._count_after, every=self._count_every
-                    )
+                    self._start_the_count()
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is Retrying:
@@ -121,13 +119,7 @@ class MarkdownRenderer:
                 wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
                 self._status(status_line(self._agent, wait, event.reason))  # type: ignore[union-attr]
                 if isatty(self.err) and isatty(self.out):  # counted again once the stage has asked again
-                    self._count = WaitCount(
-                        self._show_wait,
-                        self._lock,
-                        after=self._count_after,
-                        every=self._count_every,
-                        begins=event.delay,  # type: ignore[union-attr]
-                    )
+                    self._start_the_count(begins=event.delay)  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_view()
             if self.tty:
@@ -148,6 +140,12 @@ class MarkdownRenderer:
         self._waited = False
         self.err.write("\x1b[1A\r\x1b[K" + status_line(self._agent, word, detail) + "\n")
         self.err.flush()
+
+    def _start_the_count(self, begins: float = 0.0) -> None:
+        self._stop_the_count()
+        self._count = WaitCount(
+            self._show_wait, self._lock, after=self._count_after, every=self._count_every, begins=begins
+        )
 
     def _stop_the_count(self) -> None:
         if self._count is not None:

@@ -133,10 +133,7 @@ class PlainRenderer:
                 self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
                 if isatty(self.err) and isatty(self.out):  # the tag's line is the answer's: it can change
-                    self._stop_the_count()
-                    self._count = WaitCount(
-                        self._show_wait, self._lock, after=self._count_after, every=self._count_every
-                    )
+                    self._start_the_count()
         elif kind is Reasoning:
             self._reasoned = True
             if self._tag_alone:
@@ -163,14 +160,7 @@ class PlainRenderer:
                 self._tag(status_line(self._agent, wait, event.reason) + " ")  # type: ignore[union-attr]
                 self._retrying = True
                 if self._count is not None:  # counted again once the stage has asked again
-                    self._stop_the_count()
-                    self._count = WaitCount(
-                        self._show_wait,
-                        self._lock,
-                        after=self._count_after,
-                        every=self._count_every,
-                        begins=event.delay,  # type: ignore[union-attr]
-                    )
+                    self._start_the_count(begins=event.delay)  # type: ignore[union-attr]
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
@@ -195,6 +185,12 @@ class PlainRenderer:
         self._tag(status_line(self._agent, "Waiting", f"{seconds:.0f}s") + " ")
         self._waited = True
         return True
+
+    def _start_the_count(self, begins: float = 0.0) -> None:
+        self._stop_the_count()
+        self._count = WaitCount(
+            self._show_wait, self._lock, after=self._count_after, every=self._count_every, begins=begins
+        )
 
     def _stop_the_count(self) -> None:
         if self._count is not None:
