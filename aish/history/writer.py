@@ -73,9 +73,9 @@ class Writer:
         """Threads in :meth:`sync`: the batch goes at once."""
         self._closing = False
         self._idle: str | None = None
-        """How the thread waits for a first call: :data:`_POLLING` (only a call that is not a run's
-        start wakes it), :data:`_ASLEEP` (any call does) or None (it does not: it lingers, or
-        applies a batch). A wake-up in the middle of a stream takes the GIL from the thread reading it."""
+        """How the thread waits for a first call: :data:`_POLLING` (only the calls in :data:`_WAKE`
+        wake it), :data:`_ASLEEP` (any call does) or None (none does: it lingers, or applies a
+        batch). A wake-up in the middle of a stream takes the GIL from the thread reading it."""
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self._late: list[Call] = []
