@@ -171,6 +171,9 @@ class AishShell(cmd2.Cmd):
         session.multiline = Condition(self._continues)
         session.prompt_continuation = _continuation
         session.lexer = None  # cmd2's lexer colours aish lines as if they were cmd2 commands
+        # The prompt runs in the main thread, where SIGWINCH tells prompt_toolkit of a resize: its
+        # polling of the size besides (for Windows and other threads) woke an idle shell twice a second.
+        session.app.terminal_size_polling_interval = None
         if isinstance(session.key_bindings, KeyBindings):
             add_line_keys(
                 session.key_bindings,

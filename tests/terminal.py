@@ -135,13 +135,21 @@ class Tmux:
                 raise AssertionError(f"{what} never happened; the screen:\n" + "\n".join(lines))
             time.sleep(0.05)
 
-    def send_line(self, text: str) -> None:
+    def send_text(self, text: str) -> None:
+        """``text`` typed, without Enter."""
         self._tmux("send-keys", "-t", "t", "-l", text)
+
+    def send_line(self, text: str) -> None:
+        self.send_text(text)
         self._tmux("send-keys", "-t", "t", "Enter")
 
     def send_keys(self, *keys: str) -> None:
         """Keys by tmux's names (``C-c``, ``Enter``)."""
         self._tmux("send-keys", "-t", "t", *keys)
+
+    def resize(self, width: int, height: int) -> None:
+        """The window's new size, as a terminal emulator's window resized (the program gets SIGWINCH)."""
+        self._tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
 
     def paste(self, text: str) -> None:
         """``text`` as a terminal pastes it: line ends as Enter, bracketed when the program asked for it."""

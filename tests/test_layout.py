@@ -121,6 +121,27 @@ def test_the_banners_wrap_at_words(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
 
 
+def test_a_line_being_typed_is_laid_out_again_when_the_window_narrows(tmp_path: Path) -> None:
+    """prompt_toolkit polled the terminal's size twice a second besides SIGWINCH, waking an idle
+    shell; it is told of a resize by the signal alone now, and lays the line out at the new width."""
+    from terminal import Tmux
+
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    env.update(LANG="C.UTF-8", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", XDG_CONFIG_HOME=str(tmp_path))
+    env.update(XDG_STATE_HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path))
+    typed = "athena " + " ".join(f"word{n:02d}" for n in range(12))  # 96 cells with the prompt
+    with Tmux([sys.executable, "-m", "aish"], env, width=100, linger=5) as term:
+        term.wait_for("^aish>")
+        term.send_text(typed)
+        term.wait_for("word11$")
+        term.resize(50, 30)
+        shown = "aish> " + typed
+        rows = [shown[i : i + 50] for i in range(0, len(shown), 50)]
+        term.wait_until(lambda lines: lines[-len(rows) :] == rows, "the line laid out at 50 columns", timeout=5)
+        term.send_keys("C-u")
+        term.send_line("quit")
+
+
 def test_cells_never_count_less_than_a_terminal_draws() -> None:
     assert cells("abc") == 3 and cells("日本") == 4 and cells("e\u0301") == 1 and cells("a\tb") == 10
     assert cells("\U0001f44d\U0001f3fd") == 4  # a skin tone: tmux, xterm and VTE draw both parts
