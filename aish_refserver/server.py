@@ -270,6 +270,11 @@ def _lone_surrogate(body: Any) -> bool:
     return False
 
 
+POLL = 5.0
+"""Seconds between the serve loop's looks at a stop request when nothing wakes it (:meth:`RefServer.stop`
+does): an idle demo server inside the shell no longer wakes 20 times a second."""
+
+
 class RefServer:
     """aish's reference OpenAI-compatible agent server, for tests and demos.
 
@@ -342,7 +347,7 @@ class RefServer:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": POLL},
                 name=f"aish-refserver:{self.port}",
                 daemon=True,
             )
@@ -356,7 +361,7 @@ class RefServer:
         self._closed = True
         self._stopping.set()
         if self._thread is not None:
-            self._httpd.shutdown()
+            self._shut_down()
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
@@ -367,6 +372,18 @@ class RefServer:
             self._thread.join()
         if self._ws is not None:
             self._ws.stop()
+
+    def _shut_down(self) -> None:
+        """End the serve loop now: ``shutdown()`` asks it to end and waits, and a connection of this
+        thread's wakes the loop's ``select`` (which looks at the request every :data:`POLL` seconds)."""
+        closer = threading.Thread(target=self._httpd.shutdown, name="aish-refserver-stop", daemon=True)
+        closer.start()
+        host, port = self._httpd.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
+        while closer.is_alive():
+            with contextlib.suppress(OSError):
+                socket.create_connection((host, int(port)), timeout=1).close()
+            closer.join(0.01)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until no request is being handled; ``False`` on timeout."""

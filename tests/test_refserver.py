@@ -362,6 +362,23 @@ def test_fifty_thousand_tokens_unpaced(server: RefServer, http: requests.Session
     assert elapsed < 10.0
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_stop_wakes_the_serve_loop_instead_of_waiting_for_its_next_look(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop looks at a stop request every POLL seconds (5: an idle demo server inside the shell
+    woke 20 times a second at 0.05); stop() wakes it with a connection of its own."""
+    from aish_refserver import server as server_module
+
+    monkeypatch.setattr(server_module, "POLL", 120.0)
+    srv = RefServer(host=host).start()
+    time.sleep(0.05)  # the loop is in its select
+    stopper = threading.Thread(target=srv.stop, daemon=True)
+    stopper.start()
+    stopper.join(20)
+    assert not stopper.is_alive()  # without the wake-up: 120 s
+
+
 def test_stop_ends_a_paced_stream() -> None:
     srv = RefServer(pace=1.0).start()
     resp = requests.post(
