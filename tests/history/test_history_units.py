@@ -195,7 +195,7 @@ def test_a_runs_start_is_stored_at_the_writers_next_look_or_at_once_when_it_slee
     writer._cond = Counting()
     writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="first", started=time.time()))
     assert writer.sync(10)
-    time.sleep(0.2)  # cold: longer than warm, the thread sleeps now
+    time.sleep(0.5)  # cold: ten times warm, the thread sleeps now
     wakes.clear()
     writer.submit("begin_run", RunRecord(id=uuid.uuid4().hex, line="second", started=time.time()))
     assert eventually(lambda: len(JsonlHistory(path).runs()) == 2, 10)  # found by a look, or woken
