@@ -78,8 +78,9 @@ H_PACE = 0.0001
 H_RECORD_ROUNDS = 6
 """Rounds of recording at pace 0 per ``--runs`` (a round is 3 processes of about 65 ms: 1% of one is
 0.65 ms, and 45 rounds gave 95% intervals 2-3% wide on a noisy machine)."""
-H_SHELL_ROUNDS = 10
-"""Rounds of the shell's way per ``--runs`` (in-process, 4 runs of about 12 ms each: 1% of one is 0.12 ms)."""
+H_SHELL_ROUNDS = 40
+"""Rounds of the shell's way per ``--runs`` (in-process, 4 runs of about 12 ms each: 1% of one is 0.12 ms; at
+10 x ``--runs`` the median of its A/A comparison moved by 1% from one run to the next)."""
 H_TARGET_SEARCH_MS = 20.0
 H_TARGET_RSS_GROWTH = 1.05
 
