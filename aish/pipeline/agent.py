@@ -219,10 +219,9 @@ def _left_out(name: str, kept: int, n: int) -> str:
         took = f"the model's context took only the {kept} newest of the conversation's {n} earlier turns"
         later = "later questions carry no more of it than that"
     else:
-        earlier = "its earlier turn" if n == 1 else f"any of its {n} earlier turns"
-        took = f"this question went alone: the model's context did not take {earlier} beside it"
-        which = "that turn's" if n == 1 else "the newest one's"
-        later = f"later questions carry the newest turns up to {which} length, and at least one"
+        earlier, them = ("the earlier turn", "it") if n == 1 else (f"any of the {n} earlier turns", "them")
+        took = f"the model's context had no room for {earlier}, so this question went without {them}"
+        later = "later questions carry as many recent turns as fit"
     return f"{took}; {later} (/new in a chat, or 'new {name}', starts afresh)"
 
 

@@ -223,7 +223,7 @@ def test_after_one_long_answer_the_question_goes_alone_and_the_chat_goes_on_with
     and the question after that carries that (short) turn, not nothing (decision 78)."""
     long_answer = config(tmp_path / "long.toml", proxy.base_url, max_tokens=480)
     aish(long_answer, env, "teller", PROMPT)
-    alone_said = "this question went alone: the model's context did not take its earlier turn beside it;"
+    alone_said = "the model's context had no room for the earlier turn, so this question went without it;"
     session(
         shell(config(tmp_path / "short.toml", proxy.base_url, max_tokens=24), env),
         ("conversations resume teller", SHELL_PROMPT),  # the long turn, read from history
