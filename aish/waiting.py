@@ -43,32 +43,51 @@ class WaitCount:
         every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         begins: float = 0.0,
+        start: bool = True,
     ) -> None:
         """``after``: :data:`AFTER` when None; ``every``: :data:`EVERY` when None; ``begins``: seconds
-        from now when the wait begins (a ``Retrying`` stage asks again after its delay)."""
+        from now when the wait begins; ``start``: False counts nothing until :meth:`restart` (a
+        renderer makes its count once, and counts each stream's wait with it)."""
         self._show = show
         self._lock = lock
-        self._stopped = threading.Event()
-        self._after = (AFTER if after is None else after) + begins
+        self._after = AFTER if after is None else after
         self._every = EVERY if every is None else every
         self._clock = clock
-        self._began = clock() + begins
-        threading.Thread(target=self._count, name="aish-wait-count", daemon=True).start()
+        self._stopped = threading.Event()
+        self._stopped.set()
+        if start:
+            self.restart(begins)
+
+    @property
+    def counting(self) -> bool:
+        """Whether a wait is being counted: started, not stopped, and ``show`` has not said False."""
+        return not self._stopped.is_set()
+
+    def restart(self, begins: float = 0.0) -> None:
+        """Count a new wait, beginning ``begins`` seconds from now (a ``Retrying`` stage asks again
+        after its delay); the count under way, if any, stops."""
+        self._stopped.set()
+        stopped = self._stopped = threading.Event()
+        began = self._clock() + begins
+        threading.Thread(
+            target=self._count, args=(stopped, began, self._after + begins), name="aish-wait-count", daemon=True
+        ).start()
 
     def stop(self) -> None:
         """No more calls of ``show`` (one under way ends first, if the caller does not hold the lock)."""
         self._stopped.set()
 
-    def _count(self) -> None:
-        wait = self._after
-        while not self._stopped.wait(wait):
+    def _count(self, stopped: threading.Event, began: float, wait: float) -> None:
+        while not stopped.wait(wait):
             with self._lock:
-                if self._stopped.is_set():
+                if stopped.is_set():
                     return
                 try:
-                    if not self._show(self._clock() - self._began):
+                    if not self._show(self._clock() - began):
+                        stopped.set()
                         return
                 except Exception:  # the terminal is gone: the stream's own writes will say so
+                    stopped.set()
                     return
             wait = self._every
 

@@ -63,3 +63,23 @@ def test_a_wait_that_begins_later_is_counted_from_its_beginning() -> None:
     assert eventually(lambda: len(seconds) >= 2)
     count.stop()
     assert 0.0 < seconds[0] < 0.25  # from the wait's beginning, not from the count's start
+
+
+def test_a_count_made_unstarted_counts_each_wait_it_is_restarted_for() -> None:
+    """A renderer makes its count once (``start=False``) and restarts it per stream and after a retry:
+    the wait under way stops, the new one is counted from its own beginning."""
+    seconds: list[float] = []
+    count = WaitCount(lambda s: seconds.append(s) or True, threading.Lock(), after=0.05, every=0.05, start=False)
+    time.sleep(0.15)
+    assert seconds == [] and not count.counting
+    count.restart()
+    assert count.counting and eventually(lambda: len(seconds) >= 2)
+    count.restart(begins=0.3)  # the first count stops; the new one begins later
+    seen = len(seconds)
+    time.sleep(0.2)
+    assert len(seconds) == seen
+    assert eventually(lambda: len(seconds) > seen) and seconds[seen] < 0.25
+    count.stop()
+    assert not count.counting and eventually(lambda: not thread_running("aish-wait-count"))
+    ended = WaitCount(lambda s: False, threading.Lock(), after=0.01, every=0.01)
+    assert eventually(lambda: not ended.counting)  # show said False: the count ended

@@ -77,17 +77,20 @@ class MarkdownRenderer:
         self._said = False
         """Whether some text other than white space arrived."""
         self._agent = ""
-        self._count_after, self._count_every = count_after, count_every
         self._lock = threading.Lock()
         """Held while an event is fed and while the wait is counted on the tag."""
-        self._count: WaitCount | None = None
+        self._count = (  # only where the tag is the line above the cursor
+            WaitCount(self._show_wait, self._lock, after=count_after, every=count_every, start=False)
+            if self.tty and isatty(self.err) and isatty(self.out)
+            else None
+        )
         self._waited = False
         """The tag says ``Waiting - Ns``: text brings ``Streaming...`` back."""
 
     def feed(self, event: Event) -> None:
         with self._lock:
-            if self._count is not None and type(event) not in _WAITING:
-                self._stop_the_count()
+            if self._count is not None and self._count.counting and type(event) not in _WAITING:
+                self._count.stop()
             self._feed(event)
 
     def _feed(self, event: Event) -> None:
@@ -110,16 +113,16 @@ class MarkdownRenderer:
             self._agent = event.agent
             if self.tty:
                 self._status(status_line(self._agent, "Streaming..."))
-                if isatty(self.err) and isatty(self.out):  # the tag is the line above the cursor
-                    self._start_the_count()
+                if self._count is not None:
+                    self._count.restart()
         elif kind is Usage:
             self._usage_tokens = event.output_tokens  # type: ignore[union-attr]
         elif kind is Retrying:
             if self.tty and not self._deltas:  # nothing of the answer yet: say why it waits
                 wait = f"Retrying in {event.delay:.1f}s"  # type: ignore[union-attr]
                 self._status(status_line(self._agent, wait, event.reason))  # type: ignore[union-attr]
-                if isatty(self.err) and isatty(self.out):  # counted again once the stage has asked again
-                    self._start_the_count(begins=event.delay)  # type: ignore[union-attr]
+                if self._count is not None:  # counted again once the stage has asked again
+                    self._count.restart(begins=event.delay)  # type: ignore[union-attr]
         elif kind is ToolCall:
             self._end_view()
             if self.tty:
@@ -140,17 +143,6 @@ class MarkdownRenderer:
         self._waited = False
         self.err.write("\x1b[1A\r\x1b[K" + status_line(self._agent, word, detail) + "\n")
         self.err.flush()
-
-    def _start_the_count(self, begins: float = 0.0) -> None:
-        self._stop_the_count()
-        self._count = WaitCount(
-            self._show_wait, self._lock, after=self._count_after, every=self._count_every, begins=begins
-        )
-
-    def _stop_the_count(self) -> None:
-        if self._count is not None:
-            self._count.stop()
-            self._count = None
 
     def _live(self) -> LiveMarkdown:
         if self._view is None:
@@ -189,7 +181,8 @@ class MarkdownRenderer:
 
     def close(self) -> None:
         with self._lock:
-            self._stop_the_count()
+            if self._count is not None:
+                self._count.stop()
         self._end_view()
         self.out.flush()
 

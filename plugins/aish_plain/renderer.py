@@ -93,10 +93,13 @@ class PlainRenderer:
         """The tag says ``Retrying in ...`` (see :meth:`_text_begins`)."""
         self._waited = False
         """The tag says ``Waiting - Ns`` (see :meth:`_text_begins`)."""
-        self._count_after, self._count_every = count_after, count_every
         self._lock = threading.Lock()
         """Held while an event is fed and while the wait is counted on the tag."""
-        self._count: WaitCount | None = None
+        self._count = (  # only where the tag's line is the answer's: it can change
+            WaitCount(self._show_wait, self._lock, after=count_after, every=count_every, start=False)
+            if self.tty and isatty(self.err) and isatty(self.out)
+            else None
+        )
         wraps = self.tty and target.options.get("wrap", True)
         self._wrap = WordWrap.for_terminal(target.out) if wraps else None
         """Breaks the answer's lines between words on a terminal (:class:`aish.WordWrap`; not on a
@@ -132,8 +135,8 @@ class PlainRenderer:
             if self.tty:
                 self._tag(status_line(self._agent, "Streaming...") + " ")
                 self._tag_alone = True
-                if isatty(self.err) and isatty(self.out):  # the tag's line is the answer's: it can change
-                    self._start_the_count()
+                if self._count is not None:
+                    self._count.restart()
         elif kind is Reasoning:
             self._reasoned = True
             if self._tag_alone:
@@ -160,7 +163,7 @@ class PlainRenderer:
                 self._tag(status_line(self._agent, wait, event.reason) + " ")  # type: ignore[union-attr]
                 self._retrying = True
                 if self._count is not None:  # counted again once the stage has asked again
-                    self._start_the_count(begins=event.delay)  # type: ignore[union-attr]
+                    self._count.restart(begins=event.delay)  # type: ignore[union-attr]
         elif kind is StreamEnd:
             self._summary(ending(event.finish_reason, empty=not self._said))  # type: ignore[union-attr]
         elif kind is StreamError:
@@ -186,16 +189,9 @@ class PlainRenderer:
         self._waited = True
         return True
 
-    def _start_the_count(self, begins: float = 0.0) -> None:
-        self._stop_the_count()
-        self._count = WaitCount(
-            self._show_wait, self._lock, after=self._count_after, every=self._count_every, begins=begins
-        )
-
     def _stop_the_count(self) -> None:
         if self._count is not None:
             self._count.stop()
-            self._count = None
 
     def _end_thinking(self) -> None:
         """Close the dim reasoning with a blank line before what follows."""
