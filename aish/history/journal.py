@@ -16,9 +16,13 @@ leaves is what the store itself would have kept. The file is locked
 Whoever next opens the store to read it (``history``, ``!N``, a
 conversation resumed, the interactive shell's recorder) first applies every
 journal no process holds, oldest first, to the backend, and deletes it
-(:func:`fold`). A one-shot process that finds more than :data:`FOLD_AT`
-journals waiting folds them at its exit, so a script of many ``aish -c``
-calls never leaves a long backlog.
+(:func:`fold`). A one-shot process takes one of the empty files (:data:`SPARES`, named
+``spare-NN``) that an earlier process left for it, and names it as its
+journal: making a file costs a process four times as much as taking one
+(decision 105). A process that finds none left makes its journal, counts the
+journals waiting and, when there are more than :data:`FOLD_AT`, folds them at
+its exit, so a script of many ``aish -c`` calls never leaves a long backlog;
+then it leaves new spares for the next processes.
 
 A journal lives in a directory of the store's own: ``PATH.journal`` beside
 the file ``[settings] history_path`` names, else ``journal-NAME`` in the data
@@ -45,7 +49,11 @@ from aish.private_dirs import make_private_dirs
 
 SUFFIX = ".journal"
 FOLD_AT = 64
-"""A one-shot process that finds more journals than this waiting applies them at its exit."""
+"""A one-shot process that finds more journals than this waiting applies them at its exit (it looks
+when it found no spare, so at most ``FOLD_AT + SPARES + 1`` wait)."""
+SPARES = 16
+"""Empty files left for the next one-shot processes' journals, taken lowest number first."""
+SPARE = "spare-"
 LONG = 1 << 16
 """A run's piped input longer than this is written once: a stage whose input it is refers to it."""
 RAW_TEXT = 1 << 12
@@ -88,6 +96,8 @@ class Journal:
         self._fd: int | None = None
         self._path = ""
         self._files = 0
+        self._made = False
+        """Whether a journal of this process's was made, not a spare taken: it then leaves spares."""
         self._stdin: dict[str, str] = {}
         """Long piped inputs by run id: a stage input that is one refers to it."""
         self._lock = threading.Lock()
@@ -143,31 +153,68 @@ class Journal:
     def close(self, timeout: float | None = None) -> bool:
         with self._lock:
             self._release()
+        if not self._made:  # a spare was taken (or nothing written): the next process looks
+            return True
         if self.fold_all is not None and self._waiting() > FOLD_AT:
             try:
                 self.fold_all()
             except Exception as exc:  # the journals stay for the next reader
                 if self.warn is not None:
                     self.warn(f"{exc or type(exc).__name__}; the journals in {self.directory} are kept")
+        make_spares(self.directory)
         return True
 
     # ---------------------------------------------------------------- plumbing
     def _open(self) -> int:
-        """A new journal, locked before it gets its name: a reader never sees it unlocked and empty."""
-        make_private_dirs(self.directory)
+        """This process's journal: a spare taken, else a new file; locked before it gets its name, so
+        that a reader never sees it unlocked and empty."""
         self._files += 1
-        name = f"{time.time_ns():020d}-{os.getpid()}-{self._files}"
-        hidden = os.path.join(self.directory, f".{name}.new")
-        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self._path = os.path.join(self.directory, name + SUFFIX)
-            os.rename(hidden, self._path)
-        except OSError:
-            os.close(fd)
-            raise
+        name = os.path.join(self.directory, f"{time.time_ns():020d}-{os.getpid()}-{self._files}{SUFFIX}")
+        fd = self._take_spare(name)
+        if fd is None:
+            make_private_dirs(self.directory)
+            hidden = os.path.join(self.directory, f".{os.path.basename(name)}.new")
+            fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                os.rename(hidden, name)
+            except OSError:
+                os.close(fd)
+                raise
+            self._made = True
+        self._path = name
         self._fd = fd
         return fd
+
+    def _take_spare(self, name: str) -> int | None:
+        """The lowest-numbered spare left, locked and renamed ``name``; None when none is left.
+
+        Spares are taken lowest first, so those left are the highest numbers: a
+        binary search finds the first. Two processes may try to take one at once:
+        the one that gets its lock while it is still named a spare takes it.
+        """
+        lo, hi = 0, SPARES
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if os.access(_spare(self.directory, mid), os.F_OK):
+                hi = mid
+            else:
+                lo = mid + 1
+        for index in range(lo, SPARES):
+            path = _spare(self.directory, index)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            except OSError:  # taken meanwhile
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:  # not taken (and renamed) before the lock
+                    os.rename(path, name)
+                    return fd
+            except OSError:  # being taken by another process, or gone
+                pass
+            os.close(fd)
+        return None
 
     def _release(self) -> None:
         self._stdin.clear()  # a stage in the next journal writes its input whole: the run may be applied by then
@@ -204,6 +251,25 @@ class Journal:
         run_id, status, ended = args
         self._stdin.pop(run_id, None)
         return {"call": method, "id": run_id, "status": status, "ended": ended}
+
+
+def make_spares(directory: str) -> int:
+    """Make the missing spares in ``directory`` (which exists); how many were made. Fails quietly:
+    without spares, processes make their journals."""
+    made = 0
+    for index in range(SPARES):
+        try:
+            os.close(os.open(_spare(directory, index), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
+            made += 1
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    return made
+
+
+def _spare(directory: str, index: int) -> str:
+    return os.path.join(directory, f"{SPARE}{index:02d}")
 
 
 def _run_fields(run: RunRecord) -> dict[str, Any]:

@@ -8,6 +8,7 @@ as two processes do.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -93,7 +94,7 @@ def test_a_journal_applied_gives_the_store_the_runs_recording_into_it_gives(
     assert written.read_bytes().count(b"the start of the piped input") == 1
     backend = open_store()
     assert fold(str(tmp_path / "journal"), backend) == 1
-    assert list((tmp_path / "journal").iterdir()) == []
+    assert list((tmp_path / "journal").glob("*.journal")) == []
     folded = stored(backend)
     backend.clear()
     record(backend, "athena one", ["first answer"])
@@ -264,22 +265,103 @@ def test_readers_folding_at_once_apply_each_journal_once(tmp_path: Path) -> None
     backend.close()
 
 
-def test_a_one_shot_process_folds_a_long_backlog_at_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_one_shot_process_that_finds_no_spare_folds_a_long_backlog_at_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(journal_module, "FOLD_AT", 3)
+    monkeypatch.setattr(journal_module, "SPARES", 2)
     directory = str(tmp_path / "journal")
     folds: list[int] = []
-    for n in range(5):
-        journal = Journal(directory, fold_all=lambda: folds.append(len(os.listdir(directory))))
+    for n in range(7):
+        journal = Journal(directory, fold_all=lambda: folds.append(len(glob_journals(directory))))
         record(journal, f"athena {n}", ["x"])
         journal.close()
-    assert folds == [4, 5]  # the 4th and 5th processes found more than FOLD_AT waiting
+    # the 1st, 4th and 7th processes made their journals (no spare left) and counted: 1, 4, then 7 waiting
+    assert folds == [4, 7]
     warnings: list[str] = []
 
     def broken() -> None:
         raise HistoryError("database is locked")
 
-    Journal(directory, fold_all=broken, warn=warnings.append).close()
+    journal = Journal(directory, fold_all=broken, warn=warnings.append)  # the spares taken: makes its own
+    for n in range(3):
+        record(journal, f"athena {n}", ["x"])
+        journal.sync()
+    journal.close()
     assert warnings == [f"database is locked; the journals in {directory} are kept"]
+
+
+def glob_journals(directory: str) -> list[str]:
+    return [name for name in os.listdir(directory) if name.endswith(".journal")]
+
+
+def test_a_process_takes_a_spare_left_by_one_that_made_its_journal(
+    open_store: Callable[[], HistoryBackend], tmp_path: Path
+) -> None:
+    directory = tmp_path / "journal"
+    Journal(str(directory)).close()
+    assert not directory.exists(), "a process that recorded nothing touched the directory"
+    first = Journal(str(directory))
+    record(first, "athena one", ["first"])
+    first.close()
+    spares = sorted(p.name for p in directory.glob("spare-*"))
+    assert spares == [f"spare-{n:02d}" for n in range(journal_module.SPARES)]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 and p.stat().st_size == 0 for p in directory.glob("spare-*"))
+    inode = (directory / "spare-00").stat().st_ino
+    second = Journal(str(directory))
+    record(second, "athena two", ["second"])
+    second.close()
+    assert sorted(p.name for p in directory.glob("spare-*")) == spares[1:], "the lowest was taken, none made"
+    taken = [p for p in directory.glob("*.journal") if p.stat().st_ino == inode]
+    assert len(taken) == 1 and taken[0].name.split("-")[0].isdigit(), "named as a journal is, by its time"
+    backend = open_store()
+    assert fold(str(directory), backend) == 2
+    assert [(run.line, run.stages[0].text) for run in backend.runs(None)] == [
+        ("athena one", "first"),
+        ("athena two", "second"),
+    ]
+    backend.close()
+
+
+def test_a_spare_another_process_is_taking_is_left_to_it(tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    assert journal_module.make_spares(str(directory)) == journal_module.SPARES
+    with open(directory / "spare-00", "rb") as held:  # another process: locked, not yet renamed
+        fcntl.flock(held, fcntl.LOCK_EX)
+        journal = Journal(str(directory))
+        record(journal, "athena mine", ["x"])
+        journal.close()
+    assert (directory / "spare-00").stat().st_size == 0
+    assert not (directory / "spare-01").exists()
+    (mine,) = directory.glob("*.journal")
+    assert b"athena mine" in mine.read_bytes()
+
+
+def test_a_spare_taken_between_its_opening_and_its_lock_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process took spare-00 (named it its journal, ended) and another made spare-00 anew,
+    between this one's ``open`` and its lock: no real process can be stopped there on cue."""
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    journal_module.make_spares(str(directory))
+    real_flock = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        if not (directory / "theirs.journal").exists():
+            os.rename(directory / "spare-00", directory / "theirs.journal")
+            journal_module.make_spares(str(directory))
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(journal_module.fcntl, "flock", flock)
+    journal = Journal(str(directory))
+    record(journal, "athena mine", ["x"])
+    journal.close()
+    assert (directory / "theirs.journal").stat().st_size == 0, "written into another process's journal"
+    assert (directory / "spare-00").stat().st_size == 0 and not (directory / "spare-01").exists()
+    (mine,) = (p for p in directory.glob("*.journal") if p.name != "theirs.journal")
+    assert b"athena mine" in mine.read_bytes()
 
 
 def test_journals_are_their_owners_only_and_hold_no_secret(tmp_path: Path) -> None:
@@ -326,7 +408,7 @@ def test_the_shell_applies_waiting_journals_before_its_first_run(history_app: Ap
     assert shell is not None
     shell.begin("athena later").end(0)
     shell.close()
-    assert list(directory.iterdir()) == []
+    assert list(directory.glob("*.journal")) == []
     with opened(history_app) as backend:
         assert [(run.number, run.line, run.status) for run in backend.runs()] == [
             (1, "athena earlier", "complete"),
