@@ -18,7 +18,7 @@ conversation resumed, the interactive shell's recorder) first applies every
 journal no process holds, oldest first, to the backend, and deletes it
 (:func:`fold`). A one-shot process takes one of the empty files (:data:`SPARES`, named
 ``spare-NN``) that an earlier process left for it, and names it as its
-journal: making a file costs a process four times as much as taking one
+journal: making a file costs a process twice as much as taking one
 (decision 105). A process that finds none left makes its journal, counts the
 journals waiting and, when there are more than :data:`FOLD_AT`, folds them at
 its exit, so a script of many ``aish -c`` calls never leaves a long backlog;
