@@ -77,7 +77,7 @@ H_PACE = 0.0001
 """Seconds between tokens of the paced recording run: 10,000 tokens/s, a 10,000-token answer in 1 s."""
 H_RECORD_ROUNDS = 20
 """Rounds of recording at pace 0 per ``--runs`` (a round is 3 processes of about 65 ms: 1% of one is
-0.65 ms; 90 rounds gave 95% intervals 2-4% wide, 300 about 1%: 20 s more)."""
+0.65 ms; 90 rounds gave 95% intervals 2-4% wide, 300 about 1%: 40 s more)."""
 H_SHELL_ROUNDS = 40
 """Rounds of the shell's way per ``--runs`` (in-process, 4 runs of about 12 ms each: 1% of one is 0.12 ms; at
 10 x ``--runs`` the median of its A/A comparison moved by 1% from one run to the next)."""
