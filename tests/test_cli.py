@@ -239,7 +239,7 @@ def test_the_bracket_form_on_the_command_line_is_the_options(demo_url: str, cid:
     assert [line.split(None, 4)[-1] for line in listed] == [
         "athena[-m echo -s 'be brief'] -v is verbose",
         "athena[-m echo -s 'be brief'] -v",
-        "athena[-m echo] a 'b c' d",
+        "athena[-m echo] a b c d",  # the same text: recorded as typed
     ]
     unclosed = run_aish(*before, "athena[-o", "max_tokens", "4", "hi")
     assert (unclosed.returncode, unclosed.stdout) == (2, "")

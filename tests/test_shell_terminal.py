@@ -423,7 +423,7 @@ def test_chat_takes_per_call_options(shell: pexpect.spawn, refserver: RefServer)
     shell.send(CTRL_D)
     shell.expect_exact(PROMPT)
     shell.sendline("history")
-    shell.expect_exact("athena[-s 'be brief' -o max_tokens 9 -o top_p=0.5 -m echo] 'hello there'")
+    shell.expect_exact("athena[-s 'be brief' -o max_tokens 9 -o top_p=0.5 -m echo] hello there")
     body = [r.body for r in refserver.requests if r.body][-1]
     assert body["model"] == "echo" and "temperature" not in body and body["max_tokens"] == 9
     assert body["top_p"] == 0.5

@@ -249,13 +249,50 @@ def command_line(words: list[str]) -> str:
 
 
 def text_line(words: list[str]) -> str:
-    """An agent's text as :func:`command_line` writes it, a first word that is an option (``-x``) quoted:
-    unquoted after an agent's name, the language refuses it (``aish.pipeline.plan.loose_controls``)."""
+    """An agent's text as a line's words (``aish athena what's a monad?``, a chat's turn; recorded):
+    as typed when the language reads it back as the same text, else as :func:`command_line` writes
+    it, a first word that is an option (``-x``) quoted: unquoted after an agent's name, the language
+    refuses it (``aish.pipeline.plan.loose_controls``)."""
     from aish.lang.controls import CONTROL_WORDS
 
     if words and words[0] in CONTROL_WORDS:
         return " ".join([_quote(words[0]), command_line(words[1:])]).rstrip()
+    typed = " ".join(words)
+    if len(typed) <= TYPED_MAX and _reads_back(typed):
+        return typed
     return command_line(words)
+
+
+TYPED_MAX = 4096
+"""Longer text is written quoted without trying it as typed (a parse of the line on a one-shot path)."""
+
+
+def _reads_back(text: str) -> bool:
+    """Whether ``AGENT TEXT`` is one agent stage with ``text`` as its text (nothing read as an operator,
+    a quote, a comment or an option)."""
+    from aish.errors import AishError
+    from aish.lang import Command, parse
+    from aish.lang.controls import CONTROL_WORDS
+
+    if not text or text.isspace():
+        return False
+    try:
+        items = parse(f"agent {text}").items
+    except AishError:
+        return False
+    if len(items) != 1:
+        return False
+    pipeline = items[0][1]
+    stage = pipeline.stages[0] if len(pipeline.stages) == 1 else None
+    return (
+        isinstance(stage, Command)
+        and stage.name == "agent"
+        and not stage.controls.words
+        and pipeline.stdin is None
+        and pipeline.stdout is None
+        and stage.text == text
+        and stage.args[0].value not in CONTROL_WORDS
+    )
 
 
 def _quote(word: str) -> str:

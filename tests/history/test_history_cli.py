@@ -79,6 +79,15 @@ def test_runs_are_listed_shown_searched_and_exported(history_backend: str, demo_
     assert jsonl == exported
 
 
+def test_an_agents_text_is_listed_as_typed_and_replays_the_same(history_backend: str, demo_url: str) -> None:
+    """``aish athena what's a monad?`` is listed so, not as ``athena 'what'\\''s' a 'monad?'``."""
+    assert run_aish("athena", "what's", "a", "monad?").returncode == 0
+    assert run_aish("history").stdout.rstrip().endswith("  athena what's a monad?")
+    assert run_aish("-c", "!1").returncode == 0
+    for number in ("1", "2"):
+        assert "-- input\nwhat's a monad?\n" in run_aish("history", "show", number).stdout
+
+
 def test_the_shell_commands_work_after_dash_c_and_are_not_recorded(history_backend: str, demo_url: str) -> None:
     assert run_aish("-c", "athena 'a|b' owls").returncode == 0
     assert run_aish("-c", "echo done").returncode == 0
@@ -347,9 +356,9 @@ def test_a_replay_sends_the_piped_input_of_the_original_again(
     assert sent == [f"{piped.rstrip()}\n\nsum up", "other input", f"{piped.rstrip()}\n\nsum up", "other input"]
     exported = json.loads(run_aish("history", "export").stdout)
     assert [(r["line"], r["stdin"], r["replay_of"]) for r in exported] == [
-        ("athena 'sum up'", piped, None),
+        ("athena sum up", piped, None),
         ("apollo", "other input", None),
-        ("athena 'sum up'", piped, 1),
+        ("athena sum up", piped, 1),
         ("apollo", "other input", 2),
     ]
 

@@ -77,7 +77,7 @@ def test_a_run_whose_input_was_piped_into_aish_replays_with_it(shell: pexpect.sp
     env = {"AISH_DEMO_URL": refserver.base_url}
     assert run_aish("athena", "sum up", input="piped notes\n", env=env).returncode == 0  # run 1: another process
     shell.sendline("!1")
-    shell.expect_exact("athena 'sum up'\r\n")
+    shell.expect_exact("athena sum up\r\n")
     shell.expect(r"\[athena: Complete - ")
     shell.expect_exact(PROMPT)
     sent = [r.body["messages"][-1]["content"] for r in refserver.requests if r.body is not None]

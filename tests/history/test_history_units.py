@@ -23,7 +23,7 @@ from aish.contract_tests.history import assert_brief, record_inputs
 from aish.history.brief import BRIEF_TEXT, brief_runs
 from aish.history.recorder import Recorder
 from aish.history.show import write_answer, write_export, write_list, write_run
-from aish.history.store import command_line, replay_request, settle
+from aish.history.store import command_line, replay_request, settle, text_line
 from aish.history.writer import Writer
 from aish.lang import Command, parse
 from aish.scrub import Scrubber
@@ -53,6 +53,34 @@ def test_a_recorded_command_line_parses_back_into_the_same_words(words: list[str
     (stage,) = pipeline.stages
     assert not rest and isinstance(stage, Command) and stage.name == "athena"
     assert [w.value for w in stage.args] == words
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")), max_size=5))
+def test_an_agents_recorded_text_parses_back_into_the_same_text(words: list[str]) -> None:
+    (_joiner, pipeline), *rest = parse(f"athena {text_line(words)}").items
+    (stage,) = pipeline.stages
+    assert not rest and isinstance(stage, Command) and stage.name == "athena" and not stage.controls.words
+    assert pipeline.stdin is None and pipeline.stdout is None
+    assert stage.text == " ".join(words)
+
+
+@pytest.mark.parametrize(
+    ("words", "line"),
+    [
+        (["what's", "a", "monad?"], "what's a monad?"),
+        (["what's a monad? 50% off!"], "what's a monad? 50% off!"),  # a chat's turn: one word
+        (["$HOME", "~/x", "*.py"], "$HOME ~/x *.py"),  # an agent's words are never expanded
+        (["a|b", "it's"], "'a|b' 'it'\\''s'"),
+        (["odd & strange"], "'odd & strange'"),
+        (["a  b"], "'a  b'"),
+        (["two\nlines"], "'two\nlines'"),
+        (["it's", "5", ">", "3"], "'it'\\''s' 5 '>' 3"),
+        (["-x", "marks"], "'-x' marks"),
+        (["say", '"hi"'], "say '\"hi\"'"),
+    ],
+)
+def test_an_agents_text_is_recorded_as_typed_when_it_reads_back_so(words: list[str], line: str) -> None:
+    assert text_line(words) == line
 
 
 @pytest.mark.parametrize(
