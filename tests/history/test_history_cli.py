@@ -217,7 +217,14 @@ def test_history_misuse_is_one_line_and_exit_2(history_backend: str, args: list[
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
 
 
-def test_kill_9_mid_stream_leaves_the_partial_answer_marked(history_backend: str, slow_server: RefServer) -> None:
+@pytest.mark.parametrize("after", [False, True], ids=["first run", "spare taken"])
+def test_kill_9_mid_stream_leaves_the_partial_answer_marked(
+    history_backend: str, slow_server: RefServer, after: bool
+) -> None:
+    """The first one-shot run makes its journal; later ones take a spare it left (decision 105)."""
+    if after:
+        assert run_aish("-c", "echo first").returncode == 0
+        assert (data_dir() / f"journal-{history_backend}" / "spare-00").exists()
     proc = start_aish("athena tell me everything")
     try:
         before = read_some(proc, 40).decode()
@@ -228,9 +235,12 @@ def test_kill_9_mid_stream_leaves_the_partial_answer_marked(history_backend: str
     finally:
         proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
-    listing = run_aish("history").stdout
-    assert re.fullmatch(r"\s+1  \S+ \S+  interrupted  athena tell me everything\n", listing), listing
-    shown = run_aish("history", "show", "1").stdout
+    number = 2 if after else 1
+    if after:
+        assert not (data_dir() / f"journal-{history_backend}" / "spare-00").exists()
+    listing = run_aish("history").stdout.splitlines()[-1]
+    assert re.fullmatch(rf"\s+{number}  \S+ \S+  interrupted  athena tell me everything", listing), listing
+    shown = run_aish("history", "show", str(number)).stdout
     assert "-- stage 1: athena  sse/openai-chat  partial\n" in shown
     answer = shown.split("-- answer\n")[1].split("\n-- error\n")[0]
     assert answer.startswith(before) and printed.startswith(answer), (before, answer, printed)
