@@ -434,7 +434,7 @@ def test_ctrl_c_in_the_shell_leaves_each_lane_once(refserver: RefServer, tmux_en
         [], tmux_env, "echo q | apollo & athena & hermes", r"^\[athena\] Athena \(offline demo\): On the subject"
     )
     at = lines.index("aish> echo q | apollo & athena & hermes")
-    end = next(i for i, line in enumerate(lines) if line.startswith("[Interrupted - 0 of 3 AIs responded"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("[Interrupted - 0 of 3 AIs finished"))
     shown = lines[at + 1 : end]
     assert len(shown) == len(set(shown)), lines  # no stale copy of a live line
     assert all(re.match(r"\[(apollo|athena|hermes)\] ", line) for line in shown), lines

@@ -15,7 +15,8 @@ of its own, and the answers' control characters (but newline and tab) are
 shown as escapes (``\\x1b``, :func:`aish.terminal_safe`). On a pipe or a file
 it writes whole lines only, no colour, no cursor movement.
 
-When the run ends a summary follows: ``[Complete - 3 AIs responded, 2.4s]``
+When the run ends a summary follows: ``[Complete - 3 AIs responded, 2.4s]`` (after Ctrl-C,
+``[Interrupted - 1 of 3 AIs finished, 0.8s]``)
 and one line per agent with its time, tokens and how it ended (``complete``,
 ``cut at max_tokens``, ``empty``, ``partial``, ``error``, ``cancelled``). The
 lanes' names come from ``target.options["lanes"]`` (in command order); agents
@@ -377,10 +378,11 @@ class LanesRenderer:
         self._write_pending()
         lanes = list(self.lanes.values())
         answered = sum(1 for lane in lanes if lane.answered)
-        word = "Interrupted" if any(lane.status == "cancelled" for lane in lanes) else "Complete"
+        interrupted = any(lane.status == "cancelled" for lane in lanes)
+        word, verb = ("Interrupted", "finished") if interrupted else ("Complete", "responded")  # cut short: partly
         count = f"{answered}" if answered == len(lanes) else f"{answered} of {len(lanes)}"
         noun = "AI" if len(lanes) == 1 else "AIs"
-        self.out.write(f"[{word} - {count} {noun} responded, {now - self.started:.1f}s]\n")
+        self.out.write(f"[{word} - {count} {noun} {verb}, {now - self.started:.1f}s]\n")
         for lane in lanes:
             seconds = (lane.ended or now) - lane.started
             tokens = lane.usage_tokens if lane.usage_tokens is not None else lane.tokens

@@ -59,7 +59,7 @@ def test_ctrl_c_cancels_all_lanes_and_keeps_partials(refserver: RefServer) -> No
     child = spawn(refserver, "echo q | apollo & athena & hermes")
     child.expect(r"\[hermes\]")
     child.kill(signal.SIGINT)
-    child.expect(r"\[Interrupted - 0 of 3 AIs responded")
+    child.expect(r"\[Interrupted - 0 of 3 AIs finished")
     child.expect(pexpect.EOF)
     tail = child.before
     child.close()
@@ -90,7 +90,7 @@ def test_ctrl_c_stops_lanes_busy_with_one_huge_piece(tmp_path: Path) -> None:
         assert sent.wait(30)
         child.kill(signal.SIGINT)
         stopped = time.monotonic()
-        child.expect(r"\[Interrupted - 0 of 2 AIs responded", timeout=20)
+        child.expect(r"\[Interrupted - 0 of 2 AIs finished", timeout=20)
         child.expect(pexpect.EOF, timeout=20)
         child.close()
     assert time.monotonic() - stopped < 20

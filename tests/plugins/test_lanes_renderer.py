@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from terminal import TerminalText, eventually, screen
 
 from aish import RenderTarget, Retrying, StreamEnd, StreamError, StreamStart, TextDelta
-from aish.errors import ConnectionFailure
+from aish.errors import ConnectionFailure, Interrupted
 from aish.terminal import wants_color
 from aish_lanes.renderer import LanesRenderer, _fit
 
@@ -129,6 +129,19 @@ def test_an_empty_lane_is_said() -> None:
     lines = out.getvalue().splitlines()
     assert lines[1].startswith("[Complete - 1 of 2 AIs responded")
     assert lines[2].endswith("empty") and lines[3].endswith("complete")
+
+
+def test_after_ctrl_c_the_summary_counts_the_lanes_that_finished() -> None:
+    """Found by a tour: three lanes cancelled after 30 tokens each read '0 of 3 AIs responded'."""
+    renderer, out = lanes(tty=False)
+    renderer.feed(TextDelta("done", agent="apollo"))
+    renderer.feed(StreamEnd("stop", agent="apollo"))
+    renderer.feed(TextDelta("half an ans", agent="athena"))
+    renderer.feed(StreamError(Interrupted("athena: interrupted"), partial=True, agent="athena"))
+    renderer.close()
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("[Interrupted - 1 of 2 AIs finished, ") for line in lines), lines
+    assert lines[-2].endswith("complete") and lines[-1].endswith("cancelled")
 
 
 def test_a_lane_waiting_to_retry_says_so_on_a_terminal() -> None:
