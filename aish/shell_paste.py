@@ -37,7 +37,8 @@ def pasted(before: str, data: str, is_agent: Callable[[str], bool]) -> str:
     agent's name is quoted.
     """
     data = data.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
-    if "\n" not in data or not is_agent(_stage_name(before) or ""):
+    stage = _agent_words(before) if "\n" in data else None
+    if stage is None or not is_agent(stage[0].value):
         return data
     quoted = '"' + _escaped(data) + '"'
     return quoted if not before or before[-1].isspace() else " " + quoted
@@ -62,6 +63,18 @@ def opened_text(before: str, is_agent: Callable[[str], bool]) -> str | None:
     """``before`` (the line up to the cursor) with the words of the agent's stage it ends in made
     one double-quoted word, open, and a new line in it; None when it does not end in an agent's
     words (a program's, a redirection's target, an open quote)."""
+    stage = _agent_words(before)
+    if stage is None or not is_agent(stage[0].value):
+        return None
+    _name, words = stage
+    head = before[: words[0].pos] if words else before.rstrip() + " "
+    return head + '"' + _escaped(" ".join(word.value for word in words)) + "\n"
+
+
+def _agent_words(before: str) -> tuple[Token, list[Token]] | None:
+    """The name and the words of the stage ``before`` ends in, when the cursor is in those words:
+    None inside a quote, an options bracket or a redirection's target, before a stage's name, or
+    after a quoted one (never an agent's)."""
     try:
         tokens = tokenize(before)
     except (Incomplete, AishSyntaxError):
@@ -82,29 +95,11 @@ def opened_text(before: str, is_agent: Callable[[str], bool]) -> str | None:
             name = token
         elif not options:
             words.append(token)
-    if name is None or name.quoted or options or not is_agent(name.value):
+    if name is None or name.quoted or options:
         return None
-    head = before[: words[0].pos] if words else before.rstrip() + " "
-    return head + '"' + _escaped(" ".join(word.value for word in words)) + "\n"
+    return name, words
 
 
 def _escaped(text: str) -> str:
     """``text`` as the inside of a double-quoted word."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _stage_name(before: str) -> str | None:
-    """The name of the stage the cursor is in (None: inside a quote, a stage not begun, or no line)."""
-    try:
-        tokens = tokenize(before)
-    except Incomplete:
-        return None  # inside a quote: the block is already text
-    except AishSyntaxError:
-        return None
-    name = None
-    for tok in tokens:
-        if tok.kind == "op" and tok.value in _STAGE_START:
-            name = None
-        elif tok.kind == "word" and name is None and not tok.quoted:
-            name = tok.value
-    return name

@@ -40,6 +40,10 @@ def test_after_a_pipe_or_inside_a_quote_or_after_a_program_the_block_is_left_as_
     assert pasted("echo ", block, is_agent) == block  # not an agent
     assert pasted("athena[-m x] ", block, is_agent) == '"one\ntwo"'
     assert pasted("athena ", "one line | two", is_agent) == "one line | two"  # one line: as typed
+    # where Alt-Enter opens no quote, a paste quotes nothing either (one reading of the line for both)
+    assert pasted("athena hi > ", block, is_agent) == block  # a redirection's target: a file's name
+    assert pasted("athena[-m ", block, is_agent) == block  # inside the options
+    assert pasted("'athena' ", block, is_agent) == block  # a quoted name is a program's
 
 
 pieces = st.text(st.characters(exclude_categories=["Cs"]) | st.sampled_from("\"\\|&;<>()#'[] "), min_size=1)
