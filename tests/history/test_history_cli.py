@@ -176,6 +176,21 @@ def test_one_shot_runs_go_to_a_journal_the_next_reader_applies(history_backend: 
     assert [line.split()[-1] for line in run_aish("history").stdout.splitlines()] == ["one", "two"]
 
 
+def test_one_shot_processes_started_at_once_each_record_their_run_once(history_backend: str) -> None:
+    """Eight ``aish -c`` at once, with spare journals left by a first (decision 105): each takes its own."""
+    assert run_aish("-c", "echo first").returncode == 0
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "aish", "-c", f"echo run {n}"], stdout=subprocess.DEVNULL)
+        for n in range(8)
+    ]
+    assert [proc.wait(60) for proc in procs] == [0] * 8
+    listing = run_aish("history").stdout.splitlines()
+    lines = sorted(line.split("complete", 1)[1].strip() for line in listing)
+    assert lines == ["echo first", *(f"echo run {n}" for n in range(8))], listing
+    journals = data_dir() / f"journal-{history_backend}"
+    assert not list(journals.glob("*.journal")) and not list(journals.glob(".*")), "a journal left, or a hidden file"
+
+
 def test_a_one_shot_line_reads_back_what_it_recorded_before(history_backend: str, demo_url: str) -> None:
     """The line's own journal is applied before ``history`` reads (the line is still running then)."""
     result = run_aish("-c", "athena owls; history")
