@@ -208,7 +208,10 @@ class Journal:
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:  # not taken (and renamed) before the lock
+                opened = os.fstat(fd)
+                # still the spare (not taken and renamed before the lock), and empty: a line written
+                # after anything else there could be read back as part of it
+                if opened.st_size == 0 and os.stat(path).st_ino == opened.st_ino:
                     os.rename(path, name)
                     return fd
             except OSError:  # being taken by another process, or gone

@@ -338,6 +338,19 @@ def test_a_spare_another_process_is_taking_is_left_to_it(tmp_path: Path) -> None
     assert b"athena mine" in mine.read_bytes()
 
 
+def test_a_spare_that_is_not_empty_is_not_taken(tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    journal_module.make_spares(str(directory))
+    (directory / "spare-00").write_bytes(b"not a journal line, no line end")
+    journal = Journal(str(directory))
+    record(journal, "athena mine", ["x"])
+    journal.close()
+    assert (directory / "spare-00").read_bytes() == b"not a journal line, no line end"
+    (mine,) = directory.glob("*.journal")
+    assert mine.read_bytes().startswith(b'{"call":"begin_run"')
+
+
 def test_a_spare_taken_between_its_opening_and_its_lock_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
