@@ -35,12 +35,10 @@ def unbracketed(app: App, target: str | None, words: list[str]) -> tuple[str | N
         return target, words
     plain = f"(or without brackets: aish {name} -m MODEL ... TEXT)"
     if "]" in inner:  # one word: ``athena[-x]``, ``'athena[-m x -s "be brief"]'``, ``'athena[-m x] hi'``
-        from aish.lang import Command, parse
+        from aish.lang import lone_command
 
-        items = parse(target).items  # a syntax error in the options says where
-        pipeline = items[0][1] if len(items) == 1 else None
-        stage = pipeline.stages[0] if pipeline and len(pipeline.stages) == 1 else None
-        if not isinstance(stage, Command) or pipeline is None or pipeline.stdin or pipeline.stdout:
+        stage = lone_command(target)  # a syntax error in the options says where
+        if stage is None:
             raise UsageError(f"{target}: expected {name}[OPTIONS] TEXT {plain}")
         controls, rest = list(stage.controls.words), [word.value for word in stage.args] + list(words)
     else:

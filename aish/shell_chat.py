@@ -18,7 +18,7 @@ from aish.contracts import Turn
 from aish.conversations import Conversation
 from aish.errors import AishError, UsageError, closest
 from aish.history.store import command_line, is_private, text_line
-from aish.lang import Command, Controls, ControlsError, Pipeline, Redirect, Word, parse, parse_controls
+from aish.lang import Command, Controls, ControlsError, Pipeline, Redirect, Word, lone_command, parse_controls
 from aish.layout import fitted, two_columns
 from aish.runner import Runner
 
@@ -302,15 +302,10 @@ def chat_request(agents: Collection[str], line: str) -> tuple[str, list[str]] | 
     if not name.endswith("]") or name.partition("[")[0] not in agents:
         return None
     try:
-        items = parse(name).items
+        stage = lone_command(name)
     except AishError:
         return None  # the runner says what is wrong with it
-    if len(items) != 1:
-        return None
-    pipeline = items[0][1]
-    stage = pipeline.stages[0]
-    if len(pipeline.stages) != 1 or pipeline.stdin or pipeline.stdout or not isinstance(stage, Command):
-        return None
-    if stage.args or not stage.controls or stage.controls.execute:  # ``athena[-e]``: a line, not a chat
+    # ``athena[-e]``: a line, not a chat
+    if stage is None or stage.args or not stage.controls or stage.controls.execute:
         return None
     return stage.name, list(stage.controls.words)

@@ -59,6 +59,11 @@ class WaitCount:
             self.restart(begins)
 
     @property
+    def after(self) -> float:
+        """Seconds of a wait before the first call of ``show``."""
+        return self._after
+
+    @property
     def counting(self) -> bool:
         """Whether a wait is being counted: started, not stopped, and ``show`` has not said False."""
         return not self._stopped.is_set()

@@ -271,25 +271,19 @@ def _reads_back(text: str) -> bool:
     """Whether ``AGENT TEXT`` is one agent stage with ``text`` as its text (nothing read as an operator,
     a quote, a comment or an option)."""
     from aish.errors import AishError
-    from aish.lang import Command, parse
+    from aish.lang import lone_command
     from aish.lang.controls import CONTROL_WORDS
 
     if not text or text.isspace():
         return False
     try:
-        items = parse(f"agent {text}").items
+        stage = lone_command(f"agent {text}")
     except AishError:
         return False
-    if len(items) != 1:
-        return False
-    pipeline = items[0][1]
-    stage = pipeline.stages[0] if len(pipeline.stages) == 1 else None
     return (
-        isinstance(stage, Command)
+        stage is not None
         and stage.name == "agent"
         and not stage.controls.words
-        and pipeline.stdin is None
-        and pipeline.stdout is None
         and stage.text == text
         and stage.args[0].value not in CONTROL_WORDS
     )

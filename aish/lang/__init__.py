@@ -16,7 +16,7 @@ a ``[`` anywhere else is text. See docs/usage.md and decision 22.
 
 from aish.lang.ast import Command, Group, Pipeline, Redirect, Script, Stage, Word, is_shell_escape, is_shell_escape_line
 from aish.lang.controls import Controls, ControlsError, parse_controls
-from aish.lang.parser import parse
+from aish.lang.parser import lone_command, parse
 from aish.lang.tokens import Incomplete, Token, is_incomplete, tokenize, typed_on
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "is_incomplete",
     "is_shell_escape",
     "is_shell_escape_line",
+    "lone_command",
     "parse",
     "parse_controls",
     "tokenize",

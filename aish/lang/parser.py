@@ -35,6 +35,19 @@ def parse(line: str) -> Script:
     return _Parser(line, tokenize(line)).script()
 
 
+def lone_command(line: str) -> Command | None:
+    """The command ``line`` is when it is one and nothing else (no pipe, ``&``, redirection or second
+    line); None otherwise. Raises :class:`~aish.errors.AishSyntaxError` as :func:`parse` does."""
+    items = parse(line).items
+    if len(items) != 1:
+        return None
+    pipeline = items[0][1]
+    stage = pipeline.stages[0] if len(pipeline.stages) == 1 else None
+    if not isinstance(stage, Command) or pipeline.stdin is not None or pipeline.stdout is not None:
+        return None
+    return stage
+
+
 class _Parser:
     def __init__(self, line: str, tokens: list[Token]) -> None:
         self.line = line

@@ -158,8 +158,6 @@ class LanesRenderer:
         self._count = (
             WaitCount(self._show_wait, self._lock, after=count_after, every=count_every) if self.live else None
         )
-        self._count_after = count_after
-        """Seconds of a lane's wait before the count shows on its line (None: :class:`aish.WaitCount`'s)."""
 
     def _lane(self, name: str, now: float | None = None) -> _Lane:
         lane = self.lanes.get(name)
@@ -338,8 +336,8 @@ class LanesRenderer:
 
     def _waits(self, lane: _Lane, now: float) -> bool:
         """Whether ``lane`` runs with nothing of its answer yet, and has for long enough to say so."""
-        after = self._count_after
-        return lane.status == "running" and not lane.said and now - lane.started >= (2.0 if after is None else after)
+        after = self._count.after if self._count is not None else 0.0  # the count is the live lines'
+        return lane.status == "running" and not lane.said and now - lane.started >= after
 
     def _show_wait(self, seconds: float) -> bool:
         """The count's call (the lock held): redraw the live lines while a lane waits for its first text."""
