@@ -68,6 +68,15 @@ class JsonBody:
         return f"<JsonBody of {self._size} bytes>"
 
 
+def json_line(obj: Any, *, ensure_ascii: bool = True, separators: tuple[str, str] | None = None) -> bytes | None:
+    """``json.dumps(obj, ensure_ascii=..., separators=...).encode()`` when ``obj`` holds no string longer
+    than :data:`LONG` characters (a journal's line, a short request body: one call, no plan made); None
+    otherwise (then :func:`json_chunks`)."""
+    if _has_long(obj):
+        return None
+    return _encoder(ensure_ascii, separators, None).encode(obj).encode()
+
+
 def json_chunks(
     obj: Any,
     *,
@@ -199,4 +208,4 @@ def _skeleton(obj: Any, longs: list[str | Joined], mark: str) -> Any:
     return obj
 
 
-__all__ = ["LONG", "PIECE", "JsonBody", "json_body", "json_chunks"]
+__all__ = ["LONG", "PIECE", "JsonBody", "json_body", "json_chunks", "json_line"]

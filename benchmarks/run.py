@@ -970,11 +970,15 @@ def _h_recording(hb: Any, args: argparse.Namespace) -> list[Target]:
                     f"{r.interval(c, mode)[0]:+.1%}..{r.interval(c, mode)[1]:+.1%})"
                     for r, c in ((rec, "walls"), (rec, "cpus"), (rec, "shell"), (paced, "walls"))]  # fmt: skip
         rows.append(row)
-    if rec.shell[hb.AGAIN]:  # the shell's way's noise floor: a second session with history off
-        lo, hi = rec.interval("shell", hb.AGAIN)
-        ms, share = rec.paired("shell", hb.AGAIN) * 1000, rec.overhead("shell", hb.AGAIN)
-        aa = f"{ms:+.1f} ms ({share:+.1%}, {lo:+.1%}..{hi:+.1%})"
-        rows.append([f"{hb.AGAIN} (A/A)", "", "", fmt_ms(statistics.median(rec.shell[hb.AGAIN])), "", "", "", aa, ""])
+    # the noise floor: history off twice (a process in a directory of its own, a second shell session)
+    again = [(column, getattr(rec, column)[hb.AGAIN]) for column in ("walls", "cpus", "shell")]
+    medians = [fmt_ms(statistics.median(values)) if values else "" for _, values in again]
+    floors = []
+    for column, values in again:
+        lo, hi = rec.interval(column, hb.AGAIN) if values else (0.0, 0.0)
+        ms, share = (rec.paired(column, hb.AGAIN) * 1000, rec.overhead(column, hb.AGAIN)) if values else (0.0, 0.0)
+        floors.append(f"{ms:+.1f} ms ({share:+.1%}, {lo:+.1%}..{hi:+.1%})" if values else "")
+    rows.append([f"{hb.AGAIN} (A/A)", *medians, "", *floors, ""])
     print_table(
         f"(h) recording a {hb.TOKENS:,}-token answer ({sorted(rec.sizes)} B on stdout), the server in a process of "
         f"its own; at pace 0, the worst case (a reply of the reference server's, canned; median of {fast_runs}, the "

@@ -44,7 +44,7 @@ from aish.contracts import HistoryBackend, RunRecord, StageRecord
 from aish.errors import HistoryError
 from aish.history.files import FILE_MODE
 from aish.joined import Joined
-from aish.jsonbody import json_chunks
+from aish.jsonbody import json_chunks, json_line
 from aish.private_dirs import make_private_dirs
 
 SUFFIX = ".journal"
@@ -60,6 +60,7 @@ RAW_TEXT = 1 << 12
 """A stage's answer longer than this (in characters) is written as it is after its ``end_stage`` line,
 not as a JSON string: escaping 64 KB took 0.35 ms of a 10,000-token run, encoding it 0.005."""
 _PIECE = 1 << 20
+_SEPARATORS = (",", ":")
 _CALLS = frozenset({"begin_run", "begin_stage", "append_text", "end_stage", "end_run"})
 
 
@@ -107,6 +108,11 @@ class Journal:
         with self._lock:
             self._submit(method, args)
 
+    def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
+        """``submit(method, *make())``: the journal is written as the call is made."""
+        with self._lock:
+            self._submit(method, make())
+
     def _submit(self, method: str, args: tuple[Any, ...]) -> None:
         if self.failure is not None or method not in _CALLS:
             return
@@ -127,11 +133,12 @@ class Journal:
                     fields[f"{name}_bytes"] = len(whole)
                 else:
                     fields[f"{name}_bytes"] = sum(len(piece) for piece in _utf8(raw))
-            last = b""
-            for piece in json_chunks(call, ensure_ascii=False, separators=(",", ":")):
-                if last:
-                    _write_all(fd, last)
-                last = piece
+            last = json_line(call, ensure_ascii=False, separators=_SEPARATORS) or b""
+            if not last:  # a string of it is long: written in pieces
+                for piece in json_chunks(call, ensure_ascii=False, separators=_SEPARATORS):
+                    if last:
+                        _write_all(fd, last)
+                    last = piece
             if whole is not None:  # the call, its text and the line end: one write
                 _write_all(fd, last + b"\n", whole, b"\n")
                 return

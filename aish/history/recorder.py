@@ -9,6 +9,14 @@ loses at most about twice that; the final text, status and
 metadata follow when the stage ends. Every write goes through a background
 :class:`~aish.history.writer.Writer`: recording never waits for the store. A failing store is
 reported once, as a warning, and the runs go on unrecorded.
+
+The records themselves are made where they are written: the run's thread
+takes what they are made of (the line, the stage's input, its result) and
+hands the writer a function that makes them (:meth:`Sink.submit_later`), so
+scrubbing the secrets out, cleaning the text and gathering a stage's metadata
+happen on the writer's thread, after the run, not between a run's last token
+and its prompt. The secrets are read on the run's thread: a key changed after
+the run cannot let one of the run's own through.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from aish.agents import AgentConfig
-from aish.contracts import HistoryBackend, RunRecord, StageRecord
+from aish.contracts import RUNNING, HistoryBackend, RunRecord, StageRecord
 from aish.encoding import clean
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
@@ -29,6 +37,7 @@ from aish.scrub import Scrubber
 from aish.wordwrap import say
 
 if TYPE_CHECKING:
+    from aish.events import ToolCall
     from aish.stream import StageResult
 
 INTERVAL = 0.1
@@ -43,6 +52,9 @@ class Sink(Protocol):
     failure: BaseException | None
 
     def submit(self, method: str, *args: Any) -> None: ...
+
+    def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
+        """Like ``submit(method, *make())``, ``make`` called where the call is applied (in order)."""
 
     def sync(self, timeout: float | None = None) -> bool: ...
 
@@ -81,17 +93,21 @@ class Recorder:
         (:func:`aish.commands.typed_secrets`)."""
         self.check()
         secrets = [s for s in [*self.secrets(), *typed] if s]
-        scrub = Scrubber(secrets)
-        line = _clean(scrub(line))
-        stdin = None if stdin is None else _clean(scrub(stdin))
-        run = RunRecord(
-            id=os.urandom(16).hex(), line=line, started=time.time(), replay_of=replay_of, pid=os.getpid(), stdin=stdin
-        )
-        self._writer.submit("begin_run", run)
-        return RunRecording(self, run.id, secrets)
+        run_id, started, pid = os.urandom(16).hex(), time.time(), os.getpid()
+
+        def record() -> tuple[RunRecord]:
+            scrub = Scrubber(secrets)
+            text = None if stdin is None else _clean(scrub(stdin))
+            return (RunRecord(run_id, _clean(scrub(line)), started, replay_of=replay_of, pid=pid, stdin=text),)
+
+        self._writer.submit_later("begin_run", record)
+        return RunRecording(self, run_id, secrets)
 
     def submit(self, method: str, *args: Any) -> None:
         self._writer.submit(method, *args)
+
+    def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
+        self._writer.submit_later(method, make)
 
     def sync(self, timeout: float = 10.0) -> None:
         """Wait until everything recorded so far is stored (before reading history back)."""
@@ -180,15 +196,20 @@ class StageRecording:
         self.recorder = recorder
         self.run_id = run_id
         self.agent = agent
+        self.index = index
         self.ended = False
-        self._scrubber = Scrubber(secrets)
-        scrubbed = self._scrub(input) if isinstance(input, str) else input.map(self._scrub)  # stays Joined
-        self._record = StageRecord(index, agent.name, agent.transport, agent.codec, scrubbed)
-        self._record.meta = {"position": position, "model": agent.model}
+        self._secrets = secrets
+        self._input = input
+        self._scrubbed: str | Joined | None = None
+        """``input`` scrubbed, made once by the writer (begin and end of the stage both carry it)."""
+        self._scrubber: Scrubber | None = None
+        """The stream's text is scrubbed on the run's thread, as it is written (made on first use)."""
+        self._writer_scrubber: Scrubber | None = None
+        self._meta: dict[str, Any] = {"position": position, "model": agent.model}
         if conversation is not None:
-            self._record.meta["conversation"] = conversation
+            self._meta["conversation"] = conversation
         if replaces is not None:
-            self._record.meta["replaces"] = replaces
+            self._meta["replaces"] = replaces
         self._parts: list[str] = []
         """The stream's text parts (see :meth:`watch`)."""
         self._taken = 0
@@ -196,7 +217,8 @@ class StageRecording:
         self._held = ""
         """Text read but not written yet: it may end with the start of a secret."""
         self._due = time.monotonic() + recorder.interval
-        recorder.submit("begin_stage", run_id, _copy(self._record))
+        meta = dict(self._meta)
+        recorder.submit_later("begin_stage", lambda: (run_id, self._record(RUNNING, "", None, meta)))
 
     def watch(self, parts: list[str], flush: Callable[[], None]) -> Callable[[], None]:
         """A flush that also writes out the new ``parts`` every ``interval`` seconds.
@@ -214,12 +236,19 @@ class StageRecording:
         return recording_flush
 
     def finish(self, result: StageResult) -> None:
-        """The stream ended: store its status, error, metadata and complete text."""
+        """The stream ended: store its status, error, metadata and complete text (made by the writer,
+        from a copy of ``result``: the run goes on with it)."""
+        meta, calls = dict(result.meta), list(result.tool_calls)  # the rest of it does not change after the stage
+        self.ended = True
+        self.recorder.submit_later("end_stage", lambda: (self.run_id, self._finished(result, meta, calls)))
+        self.recorder.check()
+
+    def _finished(self, result: StageResult, counted: dict[str, Any], tool_calls: list[ToolCall]) -> StageRecord:
         usage = result.usage
         model = usage.meta.get("model") if usage is not None else None
-        counts = {k: v for k, v in result.meta.items() if isinstance(v, int | float | str | bool)}
+        counts = {k: v for k, v in counted.items() if isinstance(v, int | float | str | bool)}
         meta: dict[str, Any] = {
-            **self._record.meta,
+            **self._meta,
             **counts,
             "first_token": None if result.first_token is None else round(result.first_token, 4),
             "duration": round(result.duration, 4),
@@ -233,19 +262,23 @@ class StageRecording:
             meta.update({k: v for k, v in usage.meta.items() if k.startswith("cache_") and isinstance(v, int)})
         if result.reasoning:
             meta["reasoning"] = self._scrub(result.reasoning)
-        if result.tool_calls:
+        if tool_calls:
             meta["tool_calls"] = [
-                {"name": call.name, "arguments": self._scrub(call.arguments), "id": call.id}
-                for call in result.tool_calls
+                {"name": call.name, "arguments": self._scrub(call.arguments), "id": call.id} for call in tool_calls
             ]
         error = self._scrub(str(result.error)) if result.error is not None else None
-        self._end(result.status, self._scrub(result.text), error, meta)
+        return self._record(result.status, self._scrub(result.text), error, meta)
 
     def abandon(self, cancelled: bool, why: str = STOPPED) -> None:
         """The run ended without the stream finishing (an error outside it, Ctrl-C, SIGTERM)."""
         text = "".join(self._parts)
         status = "cancelled" if cancelled else "partial" if text else "error"
-        self._end(status, self._scrub(text), why, self._record.meta)
+        self.ended = True
+        meta = dict(self._meta)
+        self.recorder.submit_later(
+            "end_stage", lambda: (self.run_id, self._record(status, self._scrub(text), why, meta))
+        )
+        self.recorder.check()
 
     def _push(self) -> None:
         self._due = time.monotonic() + self.recorder.interval
@@ -253,34 +286,27 @@ class StageRecording:
         if taken > self._taken:
             self._held += "".join(self._parts[self._taken : taken])
             self._taken = taken
-        cut = self._scrubber.safe_cut(self._held)
+        scrubber = self._scrubber = self._scrubber or Scrubber(self._secrets)
+        cut = scrubber.safe_cut(self._held)
         if cut > 0:
             chunk, self._held = self._held[:cut], self._held[cut:]
-            self.recorder.submit("append_text", self.run_id, self._record.index, self._scrub(chunk))
+            self.recorder.submit("append_text", self.run_id, self.index, _clean(scrubber(chunk)))
 
-    def _end(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> None:
-        self.ended = True
-        self.recorder.submit("end_stage", self.run_id, _copy(self._record, status, text, error, meta))
-        self.recorder.check()
+    def _record(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> StageRecord:
+        """The stage's record (on the writer's thread)."""
+        scrubbed = self._scrubbed
+        if scrubbed is None:
+            given = self._input
+            scrubbed = self._scrubbed = self._scrub(given) if isinstance(given, str) else given.map(self._scrub)
+        agent = self.agent
+        return StageRecord(self.index, agent.name, agent.transport, agent.codec, scrubbed, text, status, error, meta)
 
     def _scrub(self, text: str) -> str:
-        return _clean(self._scrubber(text))
+        """``text`` without secrets (on the writer's thread: a scrubber of its own)."""
+        scrubber = self._writer_scrubber = self._writer_scrubber or Scrubber(self._secrets)
+        return _clean(scrubber(text))
 
 
 def _clean(text: str) -> str:
     """Stored text is valid Unicode whatever arrived (decision 21): any backend can store any run."""
     return clean(text)
-
-
-def _copy(
-    stage: StageRecord,
-    status: str | None = None,
-    text: str = "",
-    error: str | None = None,
-    meta: dict[str, Any] | None = None,
-) -> StageRecord:
-    """A record of its own for the writer thread (the recorder goes on changing its own); ``status``:
-    the stage's end, with its ``text``, ``error`` and ``meta``. (Not ``replace``: this is on every run's path.)"""
-    if status is None:
-        status, text, error, meta = stage.status, stage.text, stage.error, dict(stage.meta)
-    return StageRecord(stage.index, stage.agent, stage.transport, stage.codec, stage.input, text, status, error, meta)

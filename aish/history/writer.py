@@ -22,8 +22,9 @@ from typing import Any
 
 from aish.contracts import HistoryBackend
 
-Call = tuple[str, tuple[Any, ...]]
-"""(method name, arguments)."""
+Args = tuple[Any, ...] | Callable[[], tuple[Any, ...]]
+Call = tuple[str, Args]
+"""(method name, arguments, or the function that makes them where the call is applied)."""
 
 
 LINGER = 0.1
@@ -82,6 +83,14 @@ class Writer:
         """Ends of stages and runs submitted after the failure: tried once more at close."""
 
     def submit(self, method: str, *args: Any) -> None:
+        self._submit(method, args)
+
+    def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
+        """Queue ``method`` with the arguments ``make`` returns, called on the thread as the call is
+        applied: a record is made off the run's thread."""
+        self._submit(method, make)
+
+    def _submit(self, method: str, args: Args) -> None:
         with self._cond:
             if self._closing:
                 return
@@ -132,7 +141,7 @@ class Writer:
                 if self.failure is None:
                     backend = backend or self._open()
                     for method, args in calls:
-                        getattr(backend, method)(*args)
+                        getattr(backend, method)(*_made(args))
             except Exception as exc:  # a store or plugin failure must never reach a run
                 with self._cond:
                     self.failure = exc
@@ -146,7 +155,7 @@ class Writer:
             with contextlib.suppress(Exception):
                 backend = backend or self._open()
                 for method, args in self._late:
-                    getattr(backend, method)(*args)
+                    getattr(backend, method)(*_made(args))
         if backend is not None:
             try:
                 backend.close()
@@ -178,12 +187,17 @@ _POLLING = "polling"
 _ASLEEP = "asleep"
 
 
+def _made(args: Args) -> tuple[Any, ...]:
+    return args() if callable(args) else args
+
+
 def _merge(calls: list[Call]) -> list[Call]:
     """Join consecutive ``append_text`` calls for the same stage into one."""
     merged: list[Call] = []
     for method, args in calls:
-        if method == "append_text" and merged and merged[-1][0] == "append_text" and merged[-1][1][:2] == args[:2]:
-            run_id, index, text = merged[-1][1]
+        last = merged[-1][1] if merged and merged[-1][0] == method == "append_text" else None
+        if isinstance(last, tuple) and isinstance(args, tuple) and last[:2] == args[:2]:  # append_text is never later
+            run_id, index, text = last
             merged[-1] = (method, (run_id, index, text + args[2]))
         else:
             merged.append((method, args))

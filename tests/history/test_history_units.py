@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from terminal import eventually
 
-from aish import AgentConfig, HistoryError, RunRecord, StageRecord, brief_of, search_terms
+from aish import AgentConfig, HistoryError, RunRecord, StageRecord, ToolCall, brief_of, search_terms
 from aish.contract_tests.history import assert_brief, record_inputs
 from aish.history.brief import BRIEF_TEXT, brief_runs
 from aish.history.recorder import Recorder
@@ -27,6 +27,7 @@ from aish.history.store import command_line, replay_request, settle, text_line
 from aish.history.writer import Writer
 from aish.lang import Command, parse
 from aish.scrub import Scrubber
+from aish.stream import StageResult
 from aish_history_jsonl.store import JsonlHistory
 from aish_history_sqlite.store import SqliteHistory
 
@@ -147,6 +148,19 @@ def test_the_writer_merges_appends_and_stops_at_the_first_failure(tmp_path: Path
     assert failing.close(10)
 
 
+def test_a_call_made_later_is_made_in_its_place_and_a_failing_one_stops_recording(tmp_path: Path) -> None:
+    writer = Writer(lambda: JsonlHistory(tmp_path / "h.jsonl"))
+    made: list[str] = []
+    run = RunRecord(id=uuid.uuid4().hex, line="x", started=time.time())
+    writer.submit_later("begin_run", lambda: (made.append(threading.current_thread().name), run)[1:])
+    writer.submit("begin_stage", run.id, StageRecord(0, "athena"))
+    writer.submit_later("end_stage", lambda: (run.id, StageRecord(0, "athena", text="done", status="complete")))
+    writer.submit_later("end_run", lambda: (run.id, 1 / 0, 0.0))  # a bug in making a record: reported
+    assert writer.close(10) and made == ["aish-history"] and isinstance(writer.failure, ZeroDivisionError)
+    (stored,) = JsonlHistory(tmp_path / "h.jsonl").runs()
+    assert stored.stages[0].text == "done"
+
+
 def test_the_writer_batches_after_its_first_call_and_goes_at_once_when_waited_for(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     applied: list[str] = []
@@ -259,6 +273,39 @@ def test_stage_text_is_written_every_interval_and_on_end(tmp_path: Path) -> None
             "cancelled",
             "one two three",
         )
+
+
+def test_records_are_made_on_the_writers_thread_with_the_secrets_the_run_began_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's thread hands over what a record is made of: its scrubbing, cleaning and metadata
+    happen on the writer's thread, after the run; the secrets are read as the run begins."""
+    scrubbed_on: list[str] = []
+
+    class Watched(Scrubber):
+        def __call__(self, text: str) -> str:
+            scrubbed_on.append(threading.current_thread().name)
+            return super().__call__(text)
+
+    monkeypatch.setattr("aish.history.recorder.Scrubber", Watched)
+    path = tmp_path / "h.jsonl"
+    keys = ["sk-LINEKEY-0123456789"]
+    recorder = Recorder(lambda: JsonlHistory(path), io.StringIO(), interval=60.0, secrets=lambda: list(keys))
+    run = recorder.begin("athena sk-LINEKEY-0123456789")
+    keys.clear()  # the key is gone from the configuration before the writer makes the record
+    stage = run.stage(AGENT, "say sk-LINEKEY-0123456789")
+    result = StageResult("athena", "the key is sk-LINEKEY-0123456789", meta={"retries": 1})
+    stage.finish(result)
+    result.meta["retries"] = 5  # the run goes on with its result: the record keeps the stage's end
+    result.tool_calls.append(ToolCall("late", "{}"))
+    run.end(0)
+    recorder.close()
+    assert scrubbed_on and set(scrubbed_on) == {"aish-history"}  # nothing scrubbed on the run's thread
+    (stored,) = JsonlHistory(path).runs()
+    assert stored.line == "athena ***" and stored.stages[0].input == "say ***"
+    assert stored.stages[0].text == "the key is ***" and stored.stages[0].meta["reconnects"] == 1
+    assert "tool_calls" not in stored.stages[0].meta
+    assert "LINEKEY" not in path.read_text()
 
 
 def test_show_writes_the_list_and_a_whole_run() -> None:
