@@ -72,7 +72,12 @@ class Record:
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict; records inside (also in lists, tuples, dicts) too."""
-        return {name: _plain(getattr(self, name)) for name in self.__slots__}
+        fields = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            kind = type(value)  # most fields are strings and numbers: no call for them
+            fields[name] = value if kind is str or kind is int or kind is float or value is None else _plain(value)
+        return fields
 
 
 class FrozenRecord(Record):
@@ -109,5 +114,5 @@ def _plain(value: object) -> object:
     if type(value) is tuple:
         return tuple(_plain(v) for v in value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) is str or type(v) is int or v is None else _plain(v) for k, v in value.items()}
     return value

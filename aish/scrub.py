@@ -83,6 +83,17 @@ def fold(text: str) -> str:
     return text.lower()
 
 
+def scrubber(secrets: Sequence[str]) -> Scrubber:
+    """A :class:`Scrubber` of ``secrets``, made once for the same secrets (in the same order): a
+    scrubber holds nothing of a text it scrubbed, so any thread may share it."""
+    return _scrubber(tuple(secrets))
+
+
+@functools.lru_cache(maxsize=16)
+def _scrubber(secrets: tuple[str, ...]) -> Scrubber:
+    return Scrubber(secrets)
+
+
 class Scrubber:
     """Replaces every form of the given secrets in a text by ``***``."""
 

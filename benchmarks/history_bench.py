@@ -67,6 +67,8 @@ from aish.runner import Runner  # noqa: E402
 
 TOKENS = 10_000
 MODES = ("off", "sqlite", "jsonl")
+SESSION_ROUNDS = 30
+"""Rounds of the shell's way measured with the same sessions, which are then made anew."""
 AGAIN = "off again"
 """A second shell session with history off, measured like the others: its difference to ``off``
 is the noise floor of the shell's way (an A/A comparison), shown beside recording's."""
@@ -323,11 +325,19 @@ def measure_recording(
                 progress(f"aish -c: round {round_}/{runs}")
         if not shell and not in_process:
             return rec
-        sessions = {mode: ShellSession(shell_envs[mode]) for mode in MODES}
-        sessions[AGAIN] = ShellSession(env_for(tmp / "shell-again", "off", url, pace))
+        shell_envs[AGAIN] = env_for(tmp / "shell-again", "off", url, pace)
         ways = (*MODES, AGAIN)
+        sessions: dict[str, ShellSession] = {}
         try:
             for round_ in range(shell_runs + 1):
+                if shell and (round_ == 0 or (round_ > 1 and round_ % SESSION_ROUNDS == 1)):  # 0 is discarded
+                    for session in sessions.values():
+                        session.close()
+                    # new sessions every SESSION_ROUNDS rounds, each first run discarded: where a session's objects
+                    # lie in memory makes it faster or slower than another for as long as it lives (A/A +-0.5%)
+                    sessions = {mode: ShellSession(shell_envs[mode]) for mode in ways}
+                    for session in sessions.values():
+                        session.once()  # opens the store
                 for mode in ways if round_ % 2 else ways[::-1]:
                     elapsed = in_process_once(inproc_envs[mode]) if in_process and mode != AGAIN else 0.0
                     in_shell = sessions[mode].once() if shell else 0.0

@@ -9,6 +9,7 @@ import pytest
 
 from aish import Context, Joined, Prompt, json_body, json_chunks
 from aish.joined import LONG, join_text, rstripped, text_of
+from aish.jsonbody import json_line
 from aish.pipeline.agent import prompt_text
 
 
@@ -81,6 +82,19 @@ def test_json_writes_a_joined_text_as_the_json_of_its_text(seed: int) -> None:
     for ensure_ascii in (True, False):
         want = json.dumps(plain, ensure_ascii=ensure_ascii, separators=(",", ":")).encode()
         assert b"".join(json_chunks(obj, ensure_ascii=ensure_ascii, separators=(",", ":"))) == want
+        line = json_line(obj, ensure_ascii=ensure_ascii, separators=(",", ":"))  # at once, or None: long
+        assert line == (want if len(joined) <= LONG else None)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    ['a\u2028"b', 1.5, {"a": [1, None, True, float("nan"), "\u00e9", {"b": ()}], "c": {"d": 2**70}}, [], {}],
+)
+def test_a_line_is_what_json_dumps_gives(obj: object) -> None:
+    """``json_line`` calls the C encoder itself (no check for cycles): the same text as ``json.dumps``."""
+    for ensure_ascii, separators in ((True, None), (False, (",", ":"))):
+        want = json.dumps(obj, ensure_ascii=ensure_ascii, separators=separators).encode()
+        assert json_line(obj, ensure_ascii=ensure_ascii, separators=separators) == want
 
 
 def test_a_body_holding_the_placeholders_mark_is_still_its_json() -> None:

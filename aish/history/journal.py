@@ -176,7 +176,7 @@ class Journal:
         """This process's journal: a spare taken, else a new file; locked before it gets its name, so
         that a reader never sees it unlocked and empty."""
         self._files += 1
-        name = os.path.join(self.directory, f"{time.time_ns():020d}-{os.getpid()}-{self._files}{SUFFIX}")
+        name = f"{self.directory}{os.sep}{time.time_ns():020d}-{os.getpid()}-{self._files}{SUFFIX}"
         fd = self._take_spare(name)
         if fd is None:
             make_private_dirs(self.directory)
@@ -279,7 +279,7 @@ def make_spares(directory: str) -> int:
 
 
 def _spare(directory: str, index: int) -> str:
-    return os.path.join(directory, f"{SPARE}{index:02d}")
+    return f"{directory}{os.sep}{SPARE}{index:02d}"
 
 
 def _run_fields(run: RunRecord) -> dict[str, Any]:
@@ -296,13 +296,16 @@ def _utf8(text: str) -> Iterator[bytes]:
 
 def _write_all(fd: int, *data: bytes) -> None:
     """Write ``data`` whole, in one ``writev(2)`` unless the system writes less than asked."""
+    written = os.writev(fd, data)
+    if written == sum(map(len, data)):
+        return
     views = [memoryview(piece) for piece in data if piece]
     while views:
-        written = os.writev(fd, views)
         while views and written >= len(views[0]):
             written -= len(views.pop(0))
         if views:
             views[0] = views[0][written:]
+            written = os.writev(fd, views)
 
 
 # -------------------------------------------------------------------- folding

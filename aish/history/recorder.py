@@ -33,7 +33,7 @@ from aish.encoding import clean
 from aish.errors import EXIT_INTERRUPTED, EXIT_OK, visible
 from aish.history.writer import Writer
 from aish.joined import Joined
-from aish.scrub import Scrubber
+from aish.scrub import Scrubber, scrubber
 from aish.wordwrap import say
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Recorder:
         run_id, started, pid = os.urandom(16).hex(), time.time(), os.getpid()
 
         def record() -> tuple[RunRecord]:
-            scrub = Scrubber(secrets)
+            scrub = scrubber(secrets)
             text = None if stdin is None else _clean(scrub(stdin))
             return (RunRecord(run_id, _clean(scrub(line)), started, replay_of=replay_of, pid=pid, stdin=text),)
 
@@ -203,8 +203,7 @@ class StageRecording:
         self._scrubbed: str | Joined | None = None
         """``input`` scrubbed, made once by the writer (begin and end of the stage both carry it)."""
         self._scrubber: Scrubber | None = None
-        """The stream's text is scrubbed on the run's thread, as it is written (made on first use)."""
-        self._writer_scrubber: Scrubber | None = None
+        """The stream's text is scrubbed on the run's thread, as it is written (found on first use)."""
         self._meta: dict[str, Any] = {"position": position, "model": agent.model}
         if conversation is not None:
             self._meta["conversation"] = conversation
@@ -286,11 +285,11 @@ class StageRecording:
         if taken > self._taken:
             self._held += "".join(self._parts[self._taken : taken])
             self._taken = taken
-        scrubber = self._scrubber = self._scrubber or Scrubber(self._secrets)
-        cut = scrubber.safe_cut(self._held)
+        scrub = self._scrubber = self._scrubber or scrubber(self._secrets)
+        cut = scrub.safe_cut(self._held)
         if cut > 0:
             chunk, self._held = self._held[:cut], self._held[cut:]
-            self.recorder.submit("append_text", self.run_id, self.index, _clean(scrubber(chunk)))
+            self.recorder.submit("append_text", self.run_id, self.index, _clean(scrub(chunk)))
 
     def _record(self, status: str, text: str, error: str | None, meta: dict[str, Any]) -> StageRecord:
         """The stage's record (on the writer's thread)."""
@@ -302,9 +301,8 @@ class StageRecording:
         return StageRecord(self.index, agent.name, agent.transport, agent.codec, scrubbed, text, status, error, meta)
 
     def _scrub(self, text: str) -> str:
-        """``text`` without secrets (on the writer's thread: a scrubber of its own)."""
-        scrubber = self._writer_scrubber = self._writer_scrubber or Scrubber(self._secrets)
-        return _clean(scrubber(text))
+        """``text`` without secrets (on the writer's thread)."""
+        return _clean(scrubber(self._secrets)(text))
 
 
 def _clean(text: str) -> str:

@@ -282,12 +282,13 @@ def test_records_are_made_on_the_writers_thread_with_the_secrets_the_run_began_w
     happen on the writer's thread, after the run; the secrets are read as the run begins."""
     scrubbed_on: list[str] = []
 
-    class Watched(Scrubber):
-        def __call__(self, text: str) -> str:
-            scrubbed_on.append(threading.current_thread().name)
-            return super().__call__(text)
+    scrub = Scrubber.__call__
 
-    monkeypatch.setattr("aish.history.recorder.Scrubber", Watched)
+    def watched(self: Scrubber, text: str) -> str:
+        scrubbed_on.append(threading.current_thread().name)
+        return scrub(self, text)
+
+    monkeypatch.setattr(Scrubber, "__call__", watched)
     path = tmp_path / "h.jsonl"
     keys = ["sk-LINEKEY-0123456789"]
     recorder = Recorder(lambda: JsonlHistory(path), io.StringIO(), interval=60.0, secrets=lambda: list(keys))
