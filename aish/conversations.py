@@ -113,6 +113,8 @@ class Conversations:
         self._by_agent: dict[str, Conversation] = {}
         self._loader = loader
         self._asked: set[str] = set()
+        self.last_agent: str | None = None
+        """The agent whose answer this session added a turn for last (None: none yet)."""
         self.one_shot = one_shot
         """Every request starts a conversation of its own and carries no earlier turn (``aish -c``,
         scripts, ``aish AGENT TEXT``): recorded in history, it can be continued later."""
@@ -203,6 +205,7 @@ class Conversations:
                 conversation.turns.pop()
             conversation.turns.append(Turn(text_of(prompt), answer))
             conversation.last_run = run
+            self.last_agent = agent
         conversation.retrying = False
 
 

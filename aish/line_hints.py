@@ -98,11 +98,17 @@ def _not_a_file(target: str) -> bool:
 
 
 def unknown_agent_hint(
-    app: App, pipeline: Pipeline, error: UnknownAgentError, hint: str | None, script_name: str | None
+    app: App,
+    pipeline: Pipeline,
+    error: UnknownAgentError,
+    hint: str | None,
+    script_name: str | None,
+    talking_to: str | None = None,
 ) -> str:
     """What ``error`` about ``pipeline`` adds (``""``: nothing). ``hint``: what a line of a script
     after the first adds when its first word names nothing (``NEW_LINE_HINT``); ``script_name``:
-    the script file's, None in the shell and ``-c``."""
+    the script file's, None in the shell and ``-c``; ``talking_to``: the agent the shell's last
+    answer came from, which a sentence typed alone is likely meant for."""
     first = leading(pipeline)  # ``It's a test & more.``: a group until its & is found text
     if error.name in SH_BUILTINS and error.name == first.name:
         return f"; {error.name} is a builtin of sh, and aish is not sh: {SH_BUILTINS[error.name]}"
@@ -116,7 +122,7 @@ def unknown_agent_hint(
     if after_prose(app, pipeline, error.name):
         return f"; {PIPE_HINT}"  # ``athena what does a | b mean``
     if error.name == first.name and script_name is None:
-        return ask_hint(app, first)  # ``what is a monad?``
+        return ask_hint(app, first, talking_to)  # ``what is a monad?``
     return ""
 
 
@@ -136,21 +142,26 @@ SH_BUILTINS = {
 """sh's builtins people type at a shell's prompt, which aish does not have, and what it has instead."""
 
 
-def ask_hint(app: App, stage: Command) -> str:
+def ask_hint(app: App, stage: Command, talking_to: str | None = None) -> str:
     """What an unknown first word followed by a sentence (``what is a monad?``) adds in the shell
-    and ``-c``: how to ask an agent. Not for a name meant as an agent's (``zeus hi``, ``zeus[-m x]
-    hi``) nor for a program's options (``gti -C dir status``)."""
+    and ``-c``: how to ask an agent (``talking_to``, the agent of the shell's last answer, else the
+    one examples name). Not for a name meant as an agent's (``zeus hi``, ``zeus[-m x] hi``) nor for
+    a program's options (``gti -C dir status``)."""
     words = [stage.name, *(word.value for word in stage.args)]
-    example = ask_example(app, words)
+    going_on = talking_to is not None and app.is_agent(talking_to)
+    example = ask_example(app, words, talking_to if going_on else None)
     sentence = len(words) >= 3 or (len(words) > 1 and words[-1].endswith("?"))
     if example is None or not sentence or stage.controls.words or any(word.startswith("-") for word in words):
         return ""
+    if going_on:
+        return f"; to go on with {talking_to}, name it first: {example}"
     return f"; to ask an agent, name it first: {example}"
 
 
-def ask_example(app: App, words: list[str]) -> str | None:
-    """``athena what is a monad?``: the words asked of the agent examples name (None: no agents)."""
-    agent = app.example_agent()
+def ask_example(app: App, words: list[str], agent: str | None = None) -> str | None:
+    """``athena what is a monad?``: the words asked of ``agent``, else of the agent examples name
+    (None: no agents)."""
+    agent = agent or app.example_agent()
     return f"{agent} {shortened(' '.join(words))}" if agent else None
 
 

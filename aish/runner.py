@@ -309,7 +309,9 @@ class Runner:
             except UnknownAgentError as exc:
                 from aish.line_hints import unknown_agent_hint
 
-                exc.args = (f"{exc}{unknown_agent_hint(self.app, pipeline, exc, hint, self.script_name)}",)
+                talking_to = self.conversations.last_agent if self.conversations is not None else None
+                found = unknown_agent_hint(self.app, pipeline, exc, hint, self.script_name, talking_to)
+                exc.args = (f"{exc}{found}",)
                 raise
 
         return self._guarded(body)

@@ -189,6 +189,24 @@ def test_a_sentence_without_an_agent_says_to_name_one_first(
     assert err.getvalue() == f"aish: {script}:1: unknown agent 'what' {known}\n"  # a script's line is code
 
 
+def test_a_sentence_after_an_answer_says_to_go_on_with_that_agent(make_app: Callable[..., App], demo_url: str) -> None:
+    """A tour: ``athena how do I reverse a list?``, then ``and in javascript?``: the hint named apollo,
+    the agent examples name, not athena, whose conversation the follow-up belongs to."""
+    from aish.conversations import Conversations
+
+    out, err = io.StringIO(), io.StringIO()
+    shell = Runner(make_app(), out=out, err=err, conversations=Conversations())
+    assert shell.run_source("what is a monad?") == EXIT_UNKNOWN  # nothing said yet: the example's agent
+    assert err.getvalue().endswith("to ask an agent, name it first: apollo what is a monad?\n")
+    assert shell.run_source("athena how do I reverse a list?") == 0
+    err.seek(0)
+    err.truncate()
+    assert shell.run_source("and in javascript?") == EXIT_UNKNOWN
+    assert err.getvalue().endswith("; to go on with athena, name it first: athena and in javascript?\n")
+    assert shell.run_source("athena and in javascript?") == 0
+    assert shell.conversations is not None and len(shell.conversations.for_agent("athena").turns) == 2
+
+
 def test_an_agent_alone_with_help_shows_its_help_and_asks_nothing(run_line: Run, refserver: RefServer) -> None:
     """A tour's ``story --help`` in the shell sent '--help' to the model, where ``aish story --help`` shows help."""
     config = agent_toml("bot", refserver.base_url, model="echo")
