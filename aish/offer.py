@@ -29,9 +29,16 @@ def check_offer(pipeline: Pipeline, executing: Command, *, can_offer: bool) -> N
         raise UsageError(f"{name}[-e]: needs a terminal, to show the command before it runs ({name}[-x] prints it)")
 
 
-def offered_command(agent: str, result: StageResult) -> str:
-    """The command ``agent``'s answer ``result`` offers: its first code block (or all of it). An
-    answer cut short offers none: a command cut short may do something else than the whole one."""
+BARE = 200
+"""An answer without a code block is offered as a command only as one line of at most this many characters."""
+
+
+def offered_command(agent: str, result: StageResult, *, demo: bool = False) -> str:
+    """The command ``agent``'s answer ``result`` offers: its first code block, else the answer when it
+    is one short line (a model that answered with the bare command). An answer cut short offers
+    none: a command cut short may do something else than the whole one. Nor does prose (more than
+    a line, or sentences): it would go on the next line as a command to run. ``demo``: ``agent``
+    is an offline demo agent, which answers every question with text."""
     from aish.pipeline.extract import code_of
     from aish.stops import stop_note
 
@@ -41,7 +48,19 @@ def offered_command(agent: str, result: StageResult) -> str:
     command = code_of(result.text).strip()
     if not command:
         raise UsageError(f"{agent}[-e]: the answer holds no command to run")
+    if command == result.text.strip() and ("\n" in command or len(command) > BARE or _sentences(command)):
+        why = f"{agent}[-e]: the answer is text, not a command (no code block): nothing is offered to run"
+        if demo:
+            why += f"; {agent} is an offline demo, which answers with text: try -e with a real model (agents add)"
+        raise RemoteError(why)
     return command
+
+
+def _sentences(text: str) -> bool:
+    """Whether ``text`` reads as two sentences or more (``It lists them. Use ls.``)."""
+    import re
+
+    return re.search(r"[a-z][.!?] +[A-Z]", text) is not None
 
 
 def shell_line(command: str) -> str:

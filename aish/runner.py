@@ -457,7 +457,7 @@ class Runner:
             return status
         from aish.offer import offered_command
 
-        return self.offer(offered_command(executing.name, env.results[-1]))
+        return self.offer(offered_command(executing.name, env.results[-1], demo=self.app.is_demo(executing.name)))
 
     def _run_at_prompt(self, command: str) -> int:
         from aish.offer import run_at_prompt

@@ -65,6 +65,32 @@ def test_e_is_refused_before_any_request_where_nothing_can_be_offered(
     assert len(refserver.requests) == 0
 
 
+@pytest.mark.parametrize(
+    ("answer", "offered"),
+    [
+        ("```sh\nls -la\n```", "ls -la"),
+        ("Here it is:\n\n```sh\nfind . -name '*.py' | wc -l\n```\nIt counts them.", "find . -name '*.py' | wc -l"),
+        ("ls -la", "ls -la"),  # the bare command, as small models answer
+        ("find . -name '*.txt' -newer ./A.md | xargs wc -l", "find . -name '*.txt' -newer ./A.md | xargs wc -l"),
+        ("Athena (offline demo): On the subject of files. The strongest arguments survive.", None),
+        ("You could run ls.\nOr ls -la for more.", None),  # more than a line and no code block: text
+        ("x" * 201, None),
+    ],
+)
+def test_only_a_code_block_or_one_short_line_is_offered(answer: str, offered: str | None) -> None:
+    """A tour: the offline demo's prose answer to athena[-e] went on the next line as a command."""
+    from aish.errors import RemoteError
+    from aish.offer import offered_command
+    from aish.stream import StageResult
+
+    result = StageResult("athena", answer, finish_reason="stop")
+    if offered is not None:
+        assert offered_command("athena", result) == offered
+        return
+    with pytest.raises(RemoteError, match=r"athena\[-e\]: the answer is text, not a command"):
+        offered_command("athena", result)
+
+
 def test_a_chat_has_no_next_line_for_e() -> None:
     with pytest.raises(UsageError, match="-e is for one line"):
         parsed(["-e"])
