@@ -163,3 +163,13 @@ def test_a_short_key_does_not_mask_words_in_history(write_config: Callable[[str]
     runs = json.loads(exported.stdout)
     assert runs[0]["line"] == "echo abcdef and tabc, key *** | athena"
     assert runs[0]["stages"][0]["input"] == "abcdef and tabc, key ***\n"
+
+
+def test_one_scrubber_serves_the_same_secrets_everywhere() -> None:
+    """The recorder asks for a scrubber on the run's thread and on the writer's (decision 106): the same
+    secrets give the same one, made once, and others another."""
+    first = scrub.scrubber([KEY, "tok"])
+    assert scrub.scrubber([KEY, "tok"]) is first and scrub.scrubber((KEY, "tok")) is first
+    assert first(f"x {KEY.upper()} tok y") == f"x {MASK} {MASK} y"
+    other = scrub.scrubber([KEY])
+    assert other is not first and other("tok") == "tok"
