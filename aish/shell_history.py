@@ -126,9 +126,9 @@ class InputHistory(History):
         secrets = [secret for secret in self.secrets() if secret]
         if not secrets:
             return string
-        from aish.scrub import Scrubber
+        from aish.scrub import scrubber
 
-        return Scrubber(secrets)(string)
+        return scrubber(secrets)(string)
 
     def store_string(self, string: str) -> None:
         chat = self._chat[0] if self._chat else False

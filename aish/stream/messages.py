@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aish.agents import AgentConfig
 from aish.contracts import Codec
 from aish.errors import AishError, HTTPStatusError, StreamFailure
-from aish.scrub import Scrubber
+from aish.scrub import scrubber
 
 _WHAT = {
     400: "request rejected (context too long?)",
@@ -28,11 +28,6 @@ _ENDPOINTS = (*_CODEC_PATHS, "/v1")
 """Paths a codec appends to an agent's url, which a url copied from an API's docs often ends with already."""
 _FORMATS = _CODEC_PATHS[:2]
 """OpenAI's and Anthropic's paths: one after the other, the url was meant for the other codec."""
-
-
-def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
-    """A function replacing every secret in a text by ``***`` (any case, masked forms too: :mod:`aish.scrub`)."""
-    return Scrubber(secrets)
 
 
 def explain(
