@@ -160,7 +160,7 @@ class Body(Protocol):
 class Request(FrozenRecord):
     """A transport-neutral request a codec builds and a transport sends."""
 
-    __slots__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control")
+    __slots__ = ("url", "body", "headers", "method", "secrets", "last_event_id", "cancel", "control", "sent")
     url: str
     body: bytes | Body
     """Bytes, or a :class:`Body` made in pieces (a transport without ``sends_pieces`` always gets bytes)."""
@@ -178,6 +178,12 @@ class Request(FrozenRecord):
     """Set by the stream layer: a transport aborts a pending :meth:`Transport.open` when it fires."""
     control: MessageControl | None
     """Set by a codec for message-based transports (WebSocket): its dialect's control messages."""
+    sent: Callable[[], None] | None
+    """Set by the stream layer: a transport whose :meth:`Transport.open` waits for the answer (HTTP's
+    response head) calls it once the request is on the wire, before that wait. aish does work of its
+    own meanwhile (a one-shot process writes the run's start to its history). It never raises, and
+    may be called again; a transport that does not call it loses nothing: the stream layer calls it
+    when ``open`` returns."""
 
     def __init__(
         self,
@@ -189,6 +195,7 @@ class Request(FrozenRecord):
         last_event_id: str | None = None,
         cancel: CancelToken | None = None,
         control: MessageControl | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> None:
         freeze(
             self,
@@ -200,6 +207,7 @@ class Request(FrozenRecord):
             last_event_id=last_event_id,
             cancel=cancel,
             control=control,
+            sent=sent,
         )
 
 

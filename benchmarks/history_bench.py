@@ -560,7 +560,7 @@ def main() -> int:
     print(f"history benchmark: python {sys.version.split()[0]}, {os.cpu_count()} cpus, load {load:.2f}")
     if "record" in args.only:
         for pace in (float(p) for p in args.paces.split(",")):
-            bench_recording(args.runs if pace == 0 else max(3, args.runs // 3), pace)
+            bench_recording(args.runs, pace)
     if "search" in args.only:
         print("(2) filling the stores ...")
         bench_search(args.corpus)

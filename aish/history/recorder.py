@@ -54,7 +54,12 @@ class Sink(Protocol):
     def submit(self, method: str, *args: Any) -> None: ...
 
     def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
-        """Like ``submit(method, *make())``, ``make`` called where the call is applied (in order)."""
+        """Like ``submit(method, *make())``, ``make`` called where the call is applied (in order).
+        A sink may hold the run's start (``begin_run``, ``begin_stage``) until :meth:`idle` or a
+        later call."""
+
+    def idle(self) -> None:
+        """The run waits for a server (its request sent): a moment to write what is held. Never raises."""
 
     def sync(self, timeout: float | None = None) -> bool: ...
 
@@ -108,6 +113,10 @@ class Recorder:
 
     def submit_later(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
         self._writer.submit_later(method, make)
+
+    def idle(self) -> None:
+        """The run waits for a server: the sink writes what it holds (:meth:`Sink.idle`)."""
+        self._writer.idle()
 
     def sync(self, timeout: float = 10.0) -> None:
         """Wait until everything recorded so far is stored (before reading history back)."""
@@ -218,6 +227,11 @@ class StageRecording:
         self._due = time.monotonic() + recorder.interval
         meta = dict(self._meta)
         recorder.submit_later("begin_stage", lambda: (run_id, self._record(RUNNING, "", None, meta)))
+
+    def waiting(self) -> None:
+        """The stage's request is on the wire, waiting for its answer (:attr:`aish.stream.layer.AgentStream.waiting`):
+        the one-shot journal writes the run's start meanwhile."""
+        self.recorder.idle()
 
     def watch(self, parts: list[str], flush: Callable[[], None]) -> Callable[[], None]:
         """A flush that also writes out the new ``parts`` every ``interval`` seconds.

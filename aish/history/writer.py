@@ -90,6 +90,9 @@ class Writer:
         applied: a record is made off the run's thread."""
         self._submit(method, make)
 
+    def idle(self) -> None:
+        """The run waits for a server: nothing to do, the thread writes on its own."""
+
     def _submit(self, method: str, args: Args) -> None:
         with self._cond:
             if self._closing:

@@ -143,6 +143,7 @@ class AgentStage:
                 replaces=self.replaces,
             )
             done = recording.watch(self.stream.parts, done)
+            self.stream.waiting = recording.waiting
         smaller = self._fewer_turns if self.turns else None
         try:
             result = self.stream.run(Prompt(self.text, self.context, self.turns), out, done, smaller=smaller)

@@ -97,6 +97,10 @@ class AgentStream:
         self.every_piece = False
         """True: each of the endpoint's text events reaches ``sink`` as its own TextDelta
         (a renderer's ``every_piece``, as ``jsonl`` shows the event stream)."""
+        self.waiting: Callable[[], None] | None = None
+        """Work to do while a request waits for its answer (the history recorder's
+        :meth:`~aish.history.recorder.StageRecording.waiting`): called when the transport says the
+        request is on the wire (:attr:`Request.sent`), else when its ``open`` returns. It never raises."""
 
     def cancel(self) -> None:
         """Stop the stream at once, from any thread; the run ends ``cancelled`` with its partial text."""
@@ -130,7 +134,7 @@ class AgentStream:
                 if problem is not None:  # checked here, before any transport sees a header
                     raise ConfigError(f"agent {name!r}: {problem}")
                 try:
-                    self._stream(request.replace(cancel=self._token), sink, flush, parts, result)
+                    self._stream(request.replace(cancel=self._token, sent=self._sent), sink, flush, parts, result)
                     break
                 except _Failed as failed:
                     fewer = smaller(prompt) if smaller is not None and not parts and self._too_long(failed) else None
@@ -233,11 +237,18 @@ class AgentStream:
 
         return isinstance(failed.error, HTTPStatusError) and refused_as_too_long(failed.error, self.codec)
 
+    def _sent(self) -> None:
+        """The request is on the wire: :attr:`waiting`'s moment."""
+        waiting = self.waiting
+        if waiting is not None:
+            waiting()
+
     def _open(self, request: Request) -> Connection:
         try:
             conn = self.transport.open(request)
         except OSError as exc:  # a socket's error the transport did not translate
             raise _lost(exc) from exc
+        self._sent()  # a transport that did not say so: before anything is read
         self._conn = conn
         self._unhook = self._token.on_cancel(conn.cancel)  # at once if already cancelled
         return conn

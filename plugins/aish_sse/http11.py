@@ -39,7 +39,7 @@ from aish_sse.urls import basic_authorization, split_url
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: the transport need not import typing
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from aish import Body
     from aish_sse.inflate import Inflater
@@ -103,8 +103,11 @@ class HTTPStream:
         self._proxy: Proxy | None = None
 
     # ----------------------------------------------------------------- request
-    def open(self, method: str, body: bytes | Body, headers: Mapping[str, str]) -> None:
-        """Connect, send the request and read the response head.
+    def open(
+        self, method: str, body: bytes | Body, headers: Mapping[str, str], sent: Callable[[], None] | None = None
+    ) -> None:
+        """Connect, send the request and read the response head; ``sent`` is called between the two
+        (:attr:`aish.Request.sent`: aish's own work while the server makes its answer).
 
         A :class:`aish.Body` goes out piece by piece, each made as it is sent (decision 27).
         """
@@ -134,6 +137,8 @@ class HTTPStream:
             if self._cancelled:
                 raise Cancelled from exc
             # the server may have answered (and closed) before taking the whole body: read what it said
+        if sent is not None:
+            sent()
         head = self._read_head()
         self.status, self.reason, self.headers = head.status, head.reason, head.headers
         self._framing(head, method)

@@ -96,7 +96,7 @@ class SSETransport:
             raise ConfigError(f"{agent.name}: {exc}") from None
         unhook = request.cancel.on_cancel(stream.cancel) if request.cancel is not None else None
         try:
-            stream.open(method, body, headers)
+            stream.open(method, body, headers, request.sent)
             if stream.status >= 400:
                 raise _status_error(stream, stream.where)
             if stream.status not in REDIRECTS:
