@@ -136,10 +136,9 @@ class Journal:
 
     def _write_held(self) -> None:
         held = self._held
-        if held:
-            self._held = []
-            for method, make in held:
-                self._made_call(method, make)
+        while held:  # one at a time: a Ctrl-C in the middle leaves the rest held, in order
+            method, make = held.pop(0)
+            self._made_call(method, make)
 
     def _made_call(self, method: str, make: Callable[[], tuple[Any, ...]]) -> None:
         if self.failure is not None:

@@ -248,9 +248,9 @@ class AgentStream:
             conn = self.transport.open(request)
         except OSError as exc:  # a socket's error the transport did not translate
             raise _lost(exc) from exc
-        self._sent()  # a transport that did not say so: before anything is read
         self._conn = conn
         self._unhook = self._token.on_cancel(conn.cancel)  # at once if already cancelled
+        self._sent()  # a transport that did not say so: before anything is read
         return conn
 
     def _release(self) -> None:
