@@ -192,7 +192,7 @@ def unread_config(explicit: str | None = None, environ: Mapping[str, str] | None
 
 
 def _read(path: str) -> dict[str, Any]:
-    import tomllib  # only when there is a file
+    from aish import toml_cache  # tomllib only for a file whose text was not parsed before
 
     try:
         with open(path, "rb") as file:
@@ -205,8 +205,8 @@ def _read(path: str) -> dict[str, Any]:
         at, line = exc.start, data.count(b"\n", 0, exc.start) + 1
         raise ConfigError(f"{path}: not UTF-8: byte 0x{data[at]:02x} at offset {at} (line {line})") from None
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml_cache.loads(text, path)
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None

@@ -1,0 +1,94 @@
+"""The configuration file parsed, from a cache that keeps the text it was parsed from.
+
+Reading a configuration costs a one-shot process 3-5 ms, nearly all of it
+importing ``tomllib`` (its regular expressions compiled, ``datetime``), for a
+file that rarely changes. The cache (``$XDG_CACHE_HOME/aish/toml.json``) keeps,
+for each file, the text it parsed and what that gave: when the file's text is
+the same, so is the result, and ``tomllib`` is not imported (decision 108).
+The whole text is compared, not a modification time: an edit is never missed,
+however fast or however small. What JSON cannot give back as it was (a TOML
+date or time) is not cached: such a file is parsed every time. Text that does
+not parse is never cached, so its error is reported every time.
+
+The cache file is its owner's only (a configuration names URLs and headers), in
+a directory of the owner's only; one that cannot be read or written is not used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+CACHE_FILE = "toml.json"
+_FORMAT = 1
+_KEPT = 8
+"""Files kept: a user's configuration, and those that ``--config`` and ``$AISH_CONFIG`` name."""
+_PLAIN = (str, int, float, bool)
+
+
+def cache_path(environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_CACHE_HOME/aish/toml.json`` (``~/.cache/aish/toml.json``)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aish", CACHE_FILE)
+
+
+def loads(text: str, path: str, *, cache: str | None = None) -> dict[str, Any]:
+    """``tomllib.loads(text)`` (raising its ``TOMLDecodeError``), from the cache when ``path``'s text
+    was parsed before. ``cache``: the cache file (default :func:`cache_path`); ``""``: none."""
+    where = cache_path() if cache is None else cache
+    files = _files(where) if where else {}
+    kept = files.get(path)
+    if isinstance(kept, dict) and kept.get("text") == text:
+        data: object = kept.get("data")
+        if isinstance(data, dict):
+            return data
+    import tomllib
+
+    parsed = tomllib.loads(text)
+    if where and _plain(parsed):
+        files.pop(path, None)
+        files[path] = {"text": text, "data": parsed}
+        _write(where, {"version": _FORMAT, "files": dict(list(files.items())[-_KEPT:])})
+    return parsed
+
+
+def _files(where: str) -> dict[str, Any]:
+    try:
+        with open(where, encoding="utf-8") as file:
+            loaded = json.load(file)
+    except (OSError, ValueError):  # none yet, or damaged: parse
+        return {}
+    files: object = loaded.get("files") if isinstance(loaded, dict) and loaded.get("version") == _FORMAT else None
+    return files if isinstance(files, dict) else {}
+
+
+def _plain(value: object) -> bool:
+    """Whether JSON gives ``value`` back as it is: tables, arrays, strings, numbers, booleans."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, dict):
+        return all(_plain(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_plain(item) for item in value)
+    return False  # a date, a time, a date-time
+
+
+def _write(where: str, data: object) -> None:
+    """Replace the cache file atomically, mode 0600; a cache that cannot be written is not kept."""
+    from aish.private_dirs import make_private_dirs
+
+    tmp = f"{where}.{os.getpid()}.tmp"
+    try:
+        make_private_dirs(os.path.dirname(where))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with open(fd, "w", encoding="utf-8") as file:
+            json.dump(data, file)
+        os.replace(tmp, where)
+    except OSError:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
