@@ -12,12 +12,16 @@ and then the process ends by that signal, as it would have.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    import signal
+else:  # the C core of :mod:`signal`, the same functions on plain numbers: its enums cost a start 0.5 ms
+    import _signal as signal
 
 
 class Terminated(BaseException):
@@ -32,7 +36,9 @@ class Terminated(BaseException):
     @property
     def name(self) -> str:
         """``SIGHUP (the terminal closed)``, ``SIGTERM``."""
-        name = signal.Signals(self.signum).name
+        from signal import Signals  # only to name one
+
+        name = Signals(self.signum).name
         return f"{name} (the terminal closed)" if self.signum == signal.SIGHUP else name
 
 

@@ -69,7 +69,7 @@ def test_a_run_neither_scans_distributions_nor_imports_unused_machinery(demo_url
     imported_by("-c", "athena hi", env={"AISH_DEMO_URL": demo_url})  # creates the history store
     modules = imported_by("-c", "athena hi", env={"AISH_DEMO_URL": demo_url})
     assert "aish.pipeline.executor" in modules  # it did run the line
-    unused = {"importlib.metadata", "stevedore", "argparse", "subprocess", "tomllib", "uuid", "cmd2"}
+    unused = {"importlib.metadata", "stevedore", "argparse", "subprocess", "tomllib", "uuid", "cmd2", "signal"}
     # decision 29: no dataclasses (aish.records instead), no http.client or email (the SSE transport speaks
     # HTTP/1.1 itself), no ssl for an http:// URL, pathlib only with a configuration file
     unused |= {"dataclasses", "http.client", "email", "ssl", "pathlib", "urllib.request", "random", "shlex"}
