@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,12 @@ from aish.testing import Outcome
 from aish_refserver import RefServer
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A suite started in the background by a shell without job control (``bash scripts/test &`` in a
+# script, some CI runners) inherits SIGINT ignored, and so would every aish it starts: the tests that
+# press Ctrl-C would find it ignored. The suite's own processes get Ctrl-C as a terminal gives it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
