@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 CACHE_FILE = "toml.json"
 _FORMAT = 1
+_PYTHON = "{}.{}".format(*sys.version_info[:2])
+"""Whose ``tomllib`` parsed what is kept: another Python's may read a text otherwise (TOML 1.1)."""
 _KEPT = 8
 """Files kept: a user's configuration, and those that ``--config`` and ``$AISH_CONFIG`` name."""
 _PLAIN = (str, int, float, bool)
@@ -51,7 +54,7 @@ def loads(text: str, path: str, *, cache: str | None = None) -> dict[str, Any]:
     if where and _plain(parsed):
         files.pop(path, None)
         files[path] = {"text": text, "data": parsed}
-        _write(where, {"version": _FORMAT, "files": dict(list(files.items())[-_KEPT:])})
+        _write(where, {"version": _FORMAT, "python": _PYTHON, "files": dict(list(files.items())[-_KEPT:])})
     return parsed
 
 
@@ -61,7 +64,8 @@ def _files(where: str) -> dict[str, Any]:
             loaded = json.load(file)
     except (OSError, ValueError):  # none yet, or damaged: parse
         return {}
-    files: object = loaded.get("files") if isinstance(loaded, dict) and loaded.get("version") == _FORMAT else None
+    ours = isinstance(loaded, dict) and loaded.get("version") == _FORMAT and loaded.get("python") == _PYTHON
+    files: object = loaded.get("files") if ours else None
     return files if isinstance(files, dict) else {}
 
 

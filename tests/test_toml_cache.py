@@ -9,6 +9,7 @@ import json
 import math
 import os
 import stat
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,26 @@ def test_the_cache_is_its_owner_s_only_and_keeps_the_newest_files(tmp_path: Path
     assert list(json.loads(cache.read_text())["files"]) == kept
 
 
-@pytest.mark.parametrize(
-    "damage", ["{not json", '{"version": 1, "files": []}', '{"version": 1, "files": {"a.toml": 7}}']
-)
+OURS = {"version": 1, "python": "{}.{}".format(*sys.version_info[:2])}
+DAMAGED = ["{not json", json.dumps({**OURS, "files": []}), json.dumps({**OURS, "files": {"a.toml": 7}})]
+
+
+@pytest.mark.parametrize("damage", DAMAGED)
 def test_a_damaged_cache_is_parsed_past_and_written_anew(tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "toml.json"
     cache.write_text(damage)
     assert toml_cache.loads("n = 1\n", "a.toml", cache=str(cache)) == {"n": 1}
     assert json.loads(cache.read_text())["files"]["a.toml"]["data"] == {"n": 1}
+
+
+def test_what_another_python_parsed_is_parsed_again(tmp_path: Path) -> None:
+    cache = tmp_path / "toml.json"
+    toml_cache.loads("n = 1\n", "a.toml", cache=str(cache))
+    kept = json.loads(cache.read_text())
+    kept["python"] = "3.99"
+    kept["files"]["a.toml"]["data"] = {"n": 2}  # what 3.99's tomllib would have said
+    cache.write_text(json.dumps(kept))
+    assert toml_cache.loads("n = 1\n", "a.toml", cache=str(cache)) == {"n": 1}
 
 
 def test_a_cache_that_cannot_be_written_is_not_kept(tmp_path: Path) -> None:
