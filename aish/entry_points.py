@@ -127,7 +127,9 @@ def entry_points(group: str, *, cache: str | None = None) -> list[tuple[str, str
     kept = {k: v for k, v in entries.items() if k != key and isinstance(v, dict) and k in stamps}
     kept = dict(list(kept.items())[-(_KEYS_KEPT - 1) :])  # e.g. ``aish`` and ``python -m aish``
     kept[key] = groups
-    _write(where, {"version": _FORMAT, "entries": kept, "stamps": {k: stamps[k] for k in kept}})
+    from aish.private_dirs import write_cache
+
+    write_cache(where, {"version": _FORMAT, "entries": kept, "stamps": {k: stamps[k] for k in kept}})
     return scanned
 
 
@@ -135,25 +137,6 @@ def _scan(group: str) -> list[tuple[str, str]]:
     import importlib.metadata
 
     return [(ep.name, ep.value) for ep in importlib.metadata.entry_points(group=group)]
-
-
-def _write(where: str, data: object) -> None:
-    """Replace the cache file atomically; a cache that cannot be written is simply not kept."""
-    import json
-
-    tmp = f"{where}.{os.getpid()}.tmp"
-    try:
-        from aish.private_dirs import make_private_dirs
-
-        make_private_dirs(os.path.dirname(where))
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, where)
-    except OSError:
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
 
 
 def load(value: str) -> object:

@@ -1,4 +1,4 @@
-"""Directories aish creates are its owner's only (0700), the parents it creates too."""
+"""Directories aish creates are its owner's only (0700), the parents it creates too; so are its cache files (0600)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,25 @@ def make_private_dirs(path: str | os.PathLike[str]) -> None:
         except FileExistsError:
             if not os.path.isdir(directory):
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
+
+
+def write_cache(where: str, data: object) -> bool:
+    """Replace the JSON file ``where`` by ``data`` atomically, mode 0600, its directory made as
+    :func:`make_private_dirs` makes it; False (and nothing left behind) when it cannot be written:
+    a cache that cannot be kept is simply not kept."""
+    import json
+
+    tmp = f"{where}.{os.getpid()}.tmp"
+    try:
+        make_private_dirs(os.path.dirname(where))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with open(fd, "w", encoding="utf-8") as file:
+            json.dump(data, file)
+        os.replace(tmp, where)
+    except OSError:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True

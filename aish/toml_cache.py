@@ -22,6 +22,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from aish.private_dirs import write_cache
+
 CACHE_FILE = "toml.json"
 _FORMAT = 1
 _PYTHON = "{}.{}".format(*sys.version_info[:2])
@@ -54,7 +56,7 @@ def loads(text: str, path: str, *, cache: str | None = None) -> dict[str, Any]:
     if where and _plain(parsed):
         files.pop(path, None)
         files[path] = {"text": text, "data": parsed}
-        _write(where, {"version": _FORMAT, "python": _PYTHON, "files": dict(list(files.items())[-_KEPT:])})
+        write_cache(where, {"version": _FORMAT, "python": _PYTHON, "files": dict(list(files.items())[-_KEPT:])})
     return parsed
 
 
@@ -78,21 +80,3 @@ def _plain(value: object) -> bool:
     if isinstance(value, list):
         return all(_plain(item) for item in value)
     return False  # a date, a time, a date-time
-
-
-def _write(where: str, data: object) -> None:
-    """Replace the cache file atomically, mode 0600; a cache that cannot be written is not kept."""
-    from aish.private_dirs import make_private_dirs
-
-    tmp = f"{where}.{os.getpid()}.tmp"
-    try:
-        make_private_dirs(os.path.dirname(where))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with open(fd, "w", encoding="utf-8") as file:
-            json.dump(data, file)
-        os.replace(tmp, where)
-    except OSError:
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
