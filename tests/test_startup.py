@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -245,6 +246,7 @@ def test_the_stamp_is_checked_with_stat_alone(tmp_path: Path, monkeypatch: pytes
 def test_a_cached_answer_is_served_without_scanning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     real = entry_points("aish.plugins")
+    assert stat.S_IMODE(os.stat(cache_path()).st_mode) == 0o600  # its owner's only, as every cache file
     data = json.loads(Path(cache_path()).read_text())
     data["entries"][path_key()]["aish.plugins"] = [["only", "only_mod"]]  # what a scan cannot produce
     Path(cache_path()).write_text(json.dumps(data))
