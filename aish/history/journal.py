@@ -13,10 +13,10 @@ is made: what a crash or ``kill -9``
 leaves is what the store itself would have kept. The file is locked
 (``flock``) while its process writes it. One exception: the run's start
 (``begin_run`` and ``begin_stage``) is held until the run first waits for a
-server, its request sent (:meth:`Journal.idle`), or until the next call,
-whichever comes first: taking the file and writing the start cost a process
-about 0.3 ms, which the server's wait hides (decision 107). A ``kill -9``
-before the request is sent loses the line; text received, never.
+server, its request sent, or for a program it started (:meth:`Journal.idle`),
+or until the next call, whichever comes first: taking the file and writing
+the start cost a process about 0.3 ms, which the wait hides (decision 107). A
+``kill -9`` before then loses the line; text received, never.
 
 Whoever next opens the store to read it (``history``, ``!N``, a
 conversation resumed, the interactive shell's recorder) first applies every

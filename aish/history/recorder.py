@@ -176,6 +176,11 @@ class RunRecording:
             self.stages.append(stage)
         return stage
 
+    def waiting(self) -> None:
+        """The run waits for a program it started (an OS command): the one-shot journal writes the
+        run's start meanwhile, as it does while a stage's server makes its answer."""
+        self.recorder.idle()
+
     def end(self, exit_status: int, why: str = STOPPED) -> None:
         """The run ended with ``exit_status``; ``why``: the error of each stage it left unfinished."""
         cancelled = exit_status == EXIT_INTERRUPTED

@@ -471,6 +471,8 @@ class _Run:
                 os.close(pipe)  # the program has it: the next one sees the end when it exits
         proc.collected = collected
         self.procs[index] = proc
+        if self.env.recording is not None:
+            self.env.recording.waiting()  # the run waits for a program: a one-shot journal writes its start
         return proc
 
     def _pass_on(self, agent: str, text: str) -> None:

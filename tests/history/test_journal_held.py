@@ -179,3 +179,24 @@ def test_a_one_shot_run_killed_while_the_server_thinks_keeps_its_line(
     assert len(listing) == 1 and re.fullmatch(r"\s+1  \S+ \S+  \S+  athena are you there", listing[0]), listing
     shown = run_aish("history", "show", "1").stdout
     assert "-- stage 1: athena  sse/openai-chat" in shown and "-- input\nare you there\n" in shown
+
+
+def test_a_one_shot_run_killed_while_its_program_runs_keeps_its_line(history_backend: str) -> None:
+    """The run waits for ``sleep``: its start is written then, not held until the run ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aish", "-c", "sleep 30"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # aish and its sleep, killed together
+    )
+    try:
+        journals = data_dir() / f"journal-{history_backend}"
+        deadline = time.monotonic() + 20
+        while "begin_run" not in calls_in(journals) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls_in(journals) == ["begin_run"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    listing = run_aish("history").stdout.splitlines()
+    assert len(listing) == 1 and re.fullmatch(r"\s+1  \S+ \S+  \S+  sleep 30", listing[0]), listing
