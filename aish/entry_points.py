@@ -40,9 +40,9 @@ Stamp = list[list[object]]
 
 def cache_path(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
     """Where the scan is cached: ``$XDG_CACHE_HOME/aish/entry-points.json``."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "aish", CACHE_FILE)
+    from aish.private_dirs import cache_file
+
+    return cache_file(CACHE_FILE, environ)
 
 
 def path_key(path: list[str] | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping
 
 DIR_MODE = 0o700
 
@@ -26,6 +27,13 @@ def make_private_dirs(path: str | os.PathLike[str]) -> None:
         except FileExistsError:
             if not os.path.isdir(directory):
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
+
+
+def cache_file(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_CACHE_HOME/aish/NAME`` (``~/.cache/aish/NAME``): where aish keeps a cache file."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aish", name)
 
 
 def write_cache(where: str, data: object) -> bool:

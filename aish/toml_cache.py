@@ -17,12 +17,11 @@ a directory of the owner's only; one that cannot be read or written is not used.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from aish.private_dirs import write_cache
+from aish.private_dirs import cache_file, write_cache
 
 CACHE_FILE = "toml.json"
 _FORMAT = 1
@@ -30,14 +29,12 @@ _PYTHON = "{}.{}".format(*sys.version_info[:2])
 """Whose ``tomllib`` parsed what is kept: another Python's may read a text otherwise (TOML 1.1)."""
 _KEPT = 8
 """Files kept: a user's configuration, and those that ``--config`` and ``$AISH_CONFIG`` name."""
-_PLAIN = (str, int, float, bool)
+_SCALARS = (str, int, float, bool)
 
 
 def cache_path(environ: Mapping[str, str] | None = None) -> str:
     """``$XDG_CACHE_HOME/aish/toml.json`` (``~/.cache/aish/toml.json``)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "aish", CACHE_FILE)
+    return cache_file(CACHE_FILE, environ)
 
 
 def loads(text: str, path: str, *, cache: str | None = None) -> dict[str, Any]:
@@ -53,7 +50,7 @@ def loads(text: str, path: str, *, cache: str | None = None) -> dict[str, Any]:
     import tomllib
 
     parsed = tomllib.loads(text)
-    if where and _plain(parsed):
+    if where and _json_exact(parsed):
         files.pop(path, None)
         files[path] = {"text": text, "data": parsed}
         write_cache(where, {"version": _FORMAT, "python": _PYTHON, "files": dict(list(files.items())[-_KEPT:])})
@@ -71,12 +68,12 @@ def _files(where: str) -> dict[str, Any]:
     return files if isinstance(files, dict) else {}
 
 
-def _plain(value: object) -> bool:
+def _json_exact(value: object) -> bool:
     """Whether JSON gives ``value`` back as it is: tables, arrays, strings, numbers, booleans."""
-    if isinstance(value, _PLAIN):
+    if isinstance(value, _SCALARS):
         return True
     if isinstance(value, dict):
-        return all(_plain(item) for item in value.values())
+        return all(_json_exact(item) for item in value.values())
     if isinstance(value, list):
-        return all(_plain(item) for item in value)
+        return all(_json_exact(item) for item in value)
     return False  # a date, a time, a date-time

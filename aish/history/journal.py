@@ -68,7 +68,7 @@ _PIECE = 1 << 20
 _SEPARATORS = (",", ":")
 _CALLS = frozenset({"begin_run", "begin_stage", "append_text", "end_stage", "end_run"})
 _HELD = frozenset({"begin_run", "begin_stage"})
-"""The calls :meth:`Journal.submit_later` holds until the run waits for a server (or a later call)."""
+"""The calls :meth:`Journal.submit_later` holds until the run waits (:meth:`Journal.idle`) or a later call."""
 
 
 def journal_dir(backend: str, options: Mapping[str, Any]) -> str:
@@ -110,7 +110,7 @@ class Journal:
         self._stdin: dict[str, str] = {}
         """Long piped inputs by run id: a stage input that is one refers to it."""
         self._held: list[tuple[str, Callable[[], tuple[Any, ...]]]] = []
-        """The run's start, written when the run waits for a server (:meth:`idle`) or before a later call."""
+        """The run's start, written when the run waits (:meth:`idle`) or before a later call."""
         self._lock = threading.Lock()
         """Parallel stages record from threads of their own: a call is written whole, in order."""
 
@@ -130,7 +130,7 @@ class Journal:
             self._made_call(method, make)
 
     def idle(self) -> None:
-        """The run waits for a server: write the calls held (never raises)."""
+        """The run waits (a request sent, a program started): write the calls held (never raises)."""
         with self._lock:
             self._write_held()
 

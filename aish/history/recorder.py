@@ -59,7 +59,7 @@ class Sink(Protocol):
         later call."""
 
     def idle(self) -> None:
-        """The run waits for a server (its request sent): a moment to write what is held. Never raises."""
+        """The run waits (a request sent, a program started): a moment to write what is held. Never raises."""
 
     def sync(self, timeout: float | None = None) -> bool: ...
 
@@ -115,7 +115,7 @@ class Recorder:
         self._writer.submit_later(method, make)
 
     def idle(self) -> None:
-        """The run waits for a server: the sink writes what it holds (:meth:`Sink.idle`)."""
+        """The run waits (a request sent, a program started): the sink writes what it holds (:meth:`Sink.idle`)."""
         self._writer.idle()
 
     def sync(self, timeout: float = 10.0) -> None:

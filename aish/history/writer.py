@@ -91,7 +91,7 @@ class Writer:
         self._submit(method, make)
 
     def idle(self) -> None:
-        """The run waits for a server: nothing to do, the thread writes on its own."""
+        """The run waits (a request sent, a program started): nothing to do, the thread writes on its own."""
 
     def _submit(self, method: str, args: Args) -> None:
         with self._cond:
